@@ -1,0 +1,38 @@
+# The two commands: `make demo` and `make test`. Everything else is a helper.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench bench-smoke faults record lint clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench --smoke
+
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults.report
+
+record: $(STAMP)
+	@test -n "$$TELNYX_API_KEY" || (echo "make record needs TELNYX_API_KEY (a real account)"; exit 1)
+	RECORD_CASSETTES=1 $(BIN)/python -m pytest -q -m recorded
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

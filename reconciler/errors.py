@@ -1,0 +1,90 @@
+"""Every error the reconciler raises on purpose, translated once at the edge.
+
+    ReconcilerError                 exit 1 unless the subclass says otherwise
+    ├── DesiredStateError           bad YAML/schema/rules; carries every problem found
+    ├── ApiError                    Telnyx answered with an error (code, title, detail)
+    │   └── ApiUnavailable          transport failure / retries exhausted / deadline
+    ├── ConfigError                 bad flags or environment (missing key, http:// base URL)
+    ├── PlanFileError               a saved plan cannot be read
+    └── RefusedError                exit 3: unsafe, stale, or not approved
+
+The CLI maps these to exit codes; nothing below the CLI calls sys.exit or
+prints. Third-party exceptions (httpx, yaml, jsonschema) never cross a layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ReconcilerError(Exception):
+    """Base of every expected failure."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in the desired state, at `path:line:col`."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+class DesiredStateError(ReconcilerError):
+    """The desired-state files are invalid; `problems` lists all of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.col, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ApiError(ReconcilerError):
+    """Telnyx refused a request. `call` names it, e.g. `POST /10dlc/phone_number_campaigns`."""
+
+    def __init__(
+        self,
+        call: str,
+        status: int | None,
+        code: str | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.call = call
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.request_id = request_id
+        bits = [f"{call}: HTTP {status}" if status is not None else call]
+        if code:
+            bits.append(f"[{code}]")
+        if title:
+            bits.append(title)
+        if detail and detail != title:
+            bits.append(f"- {detail}")
+        super().__init__(" ".join(bits))
+
+
+class ApiUnavailable(ApiError):
+    """The API could not be reached or kept failing until retries or the deadline ran out."""
+
+
+class ConfigError(ReconcilerError):
+    """Settings are missing or unsafe (no API key, plain http to a remote host)."""
+
+
+class PlanFileError(ReconcilerError):
+    """A saved plan file is unreadable or from an incompatible version."""
+
+
+class RefusedError(ReconcilerError):
+    """The run was refused: the plan is unsafe, stale, or not approved."""
+
+    exit_code = 3

@@ -1,0 +1,135 @@
+"""The reconciler's vocabulary: desired state, live state, and nothing else.
+
+Pure values with no I/O and no third-party imports. Every other layer speaks
+in these types: `desired` builds `DesiredState`, `live` builds `LiveState`,
+`diff`/`plan` turn the pair into a plan.
+
+Objects are frozen slots dataclasses because estates reach a million numbers:
+one `DesiredNumber` costs ~90 bytes plus its number string, and the strings it
+shares (profile id, campaign id, file path) are interned by the loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+# assignmentStatus values of the 10DLC PhoneNumberCampaign record.
+ASSIGNED = "ASSIGNED"
+PENDING_ASSIGNMENT = "PENDING_ASSIGNMENT"
+PENDING_UNASSIGNMENT = "PENDING_UNASSIGNMENT"
+FAILED_ASSIGNMENT = "FAILED_ASSIGNMENT"
+FAILED_UNASSIGNMENT = "FAILED_UNASSIGNMENT"
+IN_FLIGHT_STATUSES = frozenset({PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT})
+
+# Campaign kinds: a partner campaign registered at TCR and shared to Telnyx,
+# or a campaign registered inside the Telnyx account.
+SHARED = "shared"
+TELNYX = "telnyx"
+
+# T-Mobile's per-campaign cap without number pooling (support article 6325734).
+CAMPAIGN_CAP = 49
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where something was declared: `path:line:col`, 1-based."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredNumber:
+    number: str  # E.164, "+1" and ten digits
+    profile_id: str
+    tcr_campaign_id: str
+    path: str
+    line: int
+    col: int
+
+    @property
+    def where(self) -> Location:
+        return Location(self.path, self.line, self.col)
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredProfile:
+    id: str
+    name: str | None
+    campaigns: tuple[str, ...]  # TCR campaign ids declared under this profile, in file order
+    where: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The `policy:` block. `None` limits mean "use the default" (see `plan.py`)."""
+
+    prune: bool = False
+    max_unassign: int | None = None
+    max_unassign_percent: float | None = None
+    max_reassign: int | None = None
+    max_reassign_percent: float | None = None
+    where: Location | None = None
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    profiles: Mapping[str, DesiredProfile]
+    numbers: Mapping[str, DesiredNumber]  # keyed by E.164 number
+    policy: Policy = field(default_factory=Policy)
+
+    def campaigns(self) -> frozenset[str]:
+        return frozenset(c for p in self.profiles.values() for c in p.campaigns)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveNumber:
+    """A number the account owns, as the messaging-settings endpoints show it."""
+
+    number: str
+    id: str  # Telnyx's numeric id, needed by the messaging PATCH
+    profile_id: str | None
+    type: str  # normalised: "longcode" | "tollfree" | "shortcode"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAssignment:
+    """One 10DLC phone-number-campaign record."""
+
+    number: str
+    tcr_campaign_id: str
+    status: str  # assignmentStatus
+    failure_reasons: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCampaign:
+    tcr_campaign_id: str
+    kind: str  # SHARED | TELNYX
+    sharing_status: str | None  # shared only; None when unknown
+    campaign_status: str | None  # Telnyx campaignStatus enum
+    number_pooling: bool = False
+    telnyx_campaign_id: str | None = None  # TELNYX kind only: the UUID bulk/per-number writes need
+    assigned_count: int | None = None
+
+
+@dataclass
+class LiveState:
+    """What the reconciler read from Telnyx.
+
+    `numbers` holds every number on a declared profile plus every declared
+    number wherever it sits; a declared number missing here is not owned.
+    `assignments` holds the assignments of declared campaigns and of declared
+    numbers. `campaigns` holds each declared campaign that Telnyx knows;
+    `profiles` each declared profile that exists (id -> name).
+    """
+
+    numbers: dict[str, LiveNumber] = field(default_factory=dict)
+    assignments: dict[str, LiveAssignment] = field(default_factory=dict)
+    campaigns: dict[str, LiveCampaign] = field(default_factory=dict)
+    profiles: dict[str, str | None] = field(default_factory=dict)
