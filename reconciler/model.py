@@ -86,6 +86,22 @@ class DesiredState:
     def campaigns(self) -> frozenset[str]:
         return frozenset(c for p in self.profiles.values() for c in p.campaigns)
 
+    def subset(self, profiles: frozenset[str] = frozenset(), campaigns: frozenset[str] = frozenset()) -> DesiredState:
+        """Only these profiles and/or campaigns (empty = all): CI fans out over profile groups."""
+        if not profiles and not campaigns:
+            return self
+        keep = {
+            pid: DesiredProfile(p.id, p.name, tuple(c for c in p.campaigns if not campaigns or c in campaigns), p.where)
+            for pid, p in self.profiles.items()
+            if not profiles or pid in profiles
+        }
+        keep = {pid: p for pid, p in keep.items() if p.campaigns}
+        numbers = {
+            n: d for n, d in self.numbers.items()
+            if d.profile_id in keep and d.tcr_campaign_id in keep[d.profile_id].campaigns
+        }
+        return DesiredState(keep, numbers, self.policy)
+
 
 @dataclass(frozen=True, slots=True)
 class LiveNumber:

@@ -1,0 +1,328 @@
+"""Pure planning: findings → a `Plan` with a strategy per profile, safety, preconditions.
+
+The one rule that shapes everything (contract, "Scope"): a bulk assignment by
+profile assigns *every* number on that profile, so it may be used only where
+every number on the profile, after the planned moves, is declared for that
+same campaign. Elsewhere numbers are assigned one by one, which Telnyx does
+not document for shared campaigns (10dlc-domain.md §3.4): those changes are
+blocked with a suggestion, unless the run opts in (`shared_per_number`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from reconciler.diff import ASSIGNING, DORMANT, Action, Finding, diff
+from reconciler.model import (
+    ASSIGNED,
+    CAMPAIGN_CAP,
+    PENDING_ASSIGNMENT,
+    SHARED,
+    DesiredState,
+    LiveState,
+    Policy,
+)
+
+SCHEMA_VERSION = 1
+
+# Safety defaults, after octoDNS (30 % of a zone with at least 10 records),
+# plus absolute caps because a campaign never holds more than a few dozen
+# numbers but an estate holds tens of thousands.
+DEFAULT_MAX_UNASSIGN = 25
+DEFAULT_MAX_UNASSIGN_PERCENT = 30.0
+DEFAULT_MAX_REASSIGN = 100
+DEFAULT_MAX_REASSIGN_PERCENT = 30.0
+PERCENT_MIN_EXISTING = 10
+
+# Below this many assignments on a Telnyx-registered campaign, per-number calls
+# are cheaper than a bulk task (1 POST + polls + the task's number list).
+BULK_MIN_TELNYX = 3
+
+BULK = "bulk"
+PER_NUMBER = "per_number"
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool | None = None  # None: policy.prune
+    allow_unassign: int | None = None  # exactly this many unassigns may exceed the limits
+    allow_reassign: int | None = None
+    shared_per_number: bool = False  # the account accepts per-number writes to shared campaigns
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePlan:
+    id: str
+    name: str | None
+    declared: bool
+    exists: bool
+    strategy: str  # BULK | PER_NUMBER | NONE
+    bulk_campaign: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignPlan:
+    tcr_campaign_id: str
+    kind: str | None
+    campaign_status: str | None
+    sharing_status: str | None
+    number_pooling: bool
+    telnyx_campaign_id: str | None
+    live_count: int  # ASSIGNED + PENDING_ASSIGNMENT now
+    final_count: int  # after the plan
+    problem: str | None = None
+
+
+@dataclass
+class Plan:
+    desired: DesiredState
+    changes: tuple[Finding, ...]  # every finding that is not OK, sorted by number
+    counts: dict[str, int]
+    profiles: dict[str, ProfilePlan]
+    campaigns: dict[str, CampaignPlan]
+    warnings: tuple[str, ...] = ()
+    unsafe: tuple[str, ...] = ()
+    prune: bool = False
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+    @property
+    def writes(self) -> tuple[Finding, ...]:
+        return tuple(c for c in self.changes if c.writes)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.writes for c in self.changes)
+
+    @property
+    def safe(self) -> bool:
+        return not self.unsafe
+
+    def checksum(self) -> str:
+        """sha256 over what apply would do and the state it expects; stable across runs."""
+        body = {
+            "changes": [change_dict(c) for c in self.changes if c.writes],
+            "strategies": {p.id: [p.strategy, p.bulk_campaign] for p in self.profiles.values()},
+        }
+        raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(raw).hexdigest()
+
+
+def change_dict(c: Finding) -> dict[str, Any]:
+    """One change as saved: target, action, and the live state it expects (precondition)."""
+    return {
+        "number": c.number,
+        "action": c.action.value,
+        "profile_id": c.profile_id,
+        "tcr_campaign_id": c.tcr_campaign_id,
+        "move": c.move,
+        "declared": c.declared,
+        "reason": c.reason,
+        "expect": {"profile_id": c.live_profile_id, "tcr_campaign_id": c.live_campaign, "status": c.live_status},
+    }
+
+
+def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | None = None,
+              *, only: frozenset[str] | None = None) -> Plan:
+    """Diff and plan in one call. `only` restricts writes to these numbers (apply's later rounds)."""
+    options = options or PlanOptions()
+    prune = desired.policy.prune if options.prune is None else options.prune
+    findings = diff(desired, live, prune=prune)
+    if only is not None:
+        findings = [f if f.number in only or not f.writes else replace(f, action=Action.UNMANAGED if not f.declared else Action.OK)
+                    for f in findings]
+    return plan_findings(desired, live, findings, options, prune)
+
+
+def plan_findings(desired: DesiredState, live: LiveState, findings: list[Finding],
+                  options: PlanOptions, prune: bool) -> Plan:
+    campaigns = _campaigns(desired, live, findings)
+    findings = _apply_caps(findings, campaigns)
+    profiles, findings = _strategies(desired, live, findings, campaigns, options)
+    campaigns = _campaigns(desired, live, findings)  # final counts after blocks
+    changes = tuple(f for f in findings if f.action is not Action.OK)
+    counts = Counter(f.action.value for f in findings)
+    counts_out = {a.value: counts.get(a.value, 0) for a in Action}
+    counts_out["profile_moves"] = sum(1 for f in findings if f.move)
+    counts_out["numbers_declared"] = len(desired.numbers)
+    warnings = _warnings(desired, live, findings, campaigns, profiles)
+    unsafe = _safety(desired.policy, findings, campaigns, options)
+    return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
+                prune, options)
+
+
+def _live_count(live: LiveState) -> Counter[str]:
+    return Counter(a.tcr_campaign_id for a in live.assignments.values()
+                   if a.status in (ASSIGNED, PENDING_ASSIGNMENT))
+
+
+def _campaigns(desired: DesiredState, live: LiveState, findings: Iterable[Finding]) -> dict[str, CampaignPlan]:
+    from reconciler.diff import campaign_problem
+
+    now = _live_count(live)
+    final = Counter(now)
+    for f in findings:
+        if f.action in ASSIGNING:
+            final[f.tcr_campaign_id or ""] += 1
+            if f.live_campaign and f.live_status in (ASSIGNED, PENDING_ASSIGNMENT):
+                final[f.live_campaign] -= 1
+        elif f.action is Action.UNASSIGN and f.live_campaign:
+            final[f.live_campaign] -= 1
+    out: dict[str, CampaignPlan] = {}
+    for tcr in sorted(desired.campaigns()):
+        c = live.campaigns.get(tcr)
+        out[tcr] = CampaignPlan(
+            tcr, c.kind if c else None, c.campaign_status if c else None,
+            c.sharing_status if c else None, bool(c and c.number_pooling),
+            c.telnyx_campaign_id if c else None, now.get(tcr, 0), final.get(tcr, 0),
+            campaign_problem(c, tcr),
+        )
+    return out
+
+
+def _apply_caps(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> list[Finding]:
+    """Block every addition to a campaign that would end over 49 numbers without pooling."""
+    over = {t for t, c in campaigns.items()
+            if not c.number_pooling and c.final_count > CAMPAIGN_CAP and c.final_count > c.live_count}
+    if not over:
+        return findings
+    out = []
+    for f in findings:
+        if f.action in ASSIGNING and f.tcr_campaign_id in over:
+            c = campaigns[f.tcr_campaign_id or ""]
+            f = replace(f, action=Action.BLOCKED, move=False, reason=(
+                f"campaign {c.tcr_campaign_id} would hold {c.final_count} numbers; T-Mobile allows "
+                f"{CAMPAIGN_CAP} per campaign without number pooling"))
+        out.append(f)
+    return out
+
+
+def _strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
+                campaigns: dict[str, CampaignPlan], options: PlanOptions
+                ) -> tuple[dict[str, ProfilePlan], list[Finding]]:
+    declared = desired.numbers
+    # Who sits on each declared profile once the planned moves are done.
+    members: dict[str, set[str]] = defaultdict(set)
+    for n in live.numbers.values():
+        if n.profile_id in desired.profiles:
+            members[n.profile_id].add(n.number)
+    for f in findings:
+        if f.move and f.declared:
+            if f.live_profile_id in members:
+                members[f.live_profile_id].discard(f.number)
+            members[f.profile_id or ""].add(f.number)
+    assigning: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    for f in findings:
+        if f.action in ASSIGNING and f.profile_id:
+            assigning[f.profile_id][f.tcr_campaign_id or ""].append(f)
+
+    profiles: dict[str, ProfilePlan] = {}
+    blocked: dict[str, str] = {}
+    for pid in sorted(desired.profiles):
+        p = desired.profiles[pid]
+        exists = pid in live.profiles
+        targets = {declared[n].tcr_campaign_id if n in declared and declared[n].profile_id == pid else None
+                   for n in members.get(pid, ())}
+        undeclared = sum(1 for n in members.get(pid, ()) if n not in declared or declared[n].profile_id != pid)
+        work = assigning.get(pid, {})
+        if not work:
+            profiles[pid] = ProfilePlan(pid, p.name, True, exists, NONE)
+            continue
+        bulk_ok = len(targets) == 1 and None not in targets
+        bulk_campaign = next(iter(targets)) if bulk_ok else None
+        notes: list[str] = []
+        strategy = PER_NUMBER
+        for tcr, fs in sorted(work.items()):
+            c = campaigns.get(tcr)
+            shared = c is not None and c.kind == SHARED
+            if bulk_ok and tcr == bulk_campaign and (shared or len(fs) >= BULK_MIN_TELNYX):
+                strategy = BULK
+            elif shared and not options.shared_per_number:
+                why = (f"shared campaign {tcr} would need per-number assignment on profile {p.name or pid}, "
+                       f"which also holds {_describe_others(targets, tcr, undeclared)}; Telnyx documents only bulk "
+                       f"assignment by profile for shared campaigns: give {tcr} its own messaging profile")
+                notes.append(why)
+                for f in fs:
+                    blocked[f.number] = why
+        profiles[pid] = ProfilePlan(pid, p.name, True, exists, strategy,
+                                    bulk_campaign if strategy == BULK else None,
+                                    "; ".join(notes) or None)
+    if blocked:
+        findings = [replace(f, action=Action.BLOCKED, move=False, reason=blocked[f.number])
+                    if f.number in blocked else f for f in findings]
+    # Profiles that only appear because an unmanaged number of a declared campaign sits there.
+    for f in findings:
+        if not f.declared and f.live_profile_id and f.live_profile_id not in profiles:
+            profiles[f.live_profile_id] = ProfilePlan(f.live_profile_id, live.profiles.get(f.live_profile_id),
+                                                      False, True, NONE)
+    return profiles, findings
+
+
+def _describe_others(targets: set[str | None], tcr: str, undeclared: int) -> str:
+    others = sorted(t for t in targets if t and t != tcr)
+    bits = []
+    if others:
+        bits.append("numbers of " + ", ".join(others))
+    if undeclared:
+        bits.append(f"{undeclared} undeclared number(s)")
+    return " and ".join(bits) or "other numbers"
+
+
+def _warnings(desired: DesiredState, live: LiveState, findings: list[Finding],
+              campaigns: dict[str, CampaignPlan], profiles: dict[str, ProfilePlan]) -> list[str]:
+    out = []
+    for tcr, c in campaigns.items():
+        if c.live_count > 0 and c.final_count <= 0:
+            out.append(f"campaign {tcr} will be left without numbers; Telnyx suspends a campaign with no "
+                       f"numbers for 15 days (dormancy)")
+        if c.final_count > CAMPAIGN_CAP and not c.number_pooling:
+            out.append(f"campaign {tcr} holds {c.final_count} numbers, over the {CAMPAIGN_CAP} T-Mobile allows "
+                       f"without number pooling")
+        if c.campaign_status == DORMANT and any(f.action in ASSIGNING and f.tcr_campaign_id == tcr for f in findings):
+            out.append(f"campaign {tcr} is dormant (TCR_SUSPENDED): its first assignment fails and wakes it; "
+                       f"apply retries")
+    for pid, p in profiles.items():
+        if p.declared and not p.exists:
+            out.append(f"messaging profile {pid} does not exist at Telnyx")
+    unmanaged_by_profile = Counter(f.live_profile_id for f in findings
+                                   if not f.declared and f.live_profile_id in desired.profiles)
+    for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):
+        out.append(f"profile {pid} holds {n} undeclared number(s); bulk assignment by profile is not used there")
+    return out
+
+
+def _safety(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],
+            options: PlanOptions) -> list[str]:
+    problems: list[str] = []
+    checks = (
+        ("unassign", [f for f in findings if f.action is Action.UNASSIGN], policy.max_unassign,
+         DEFAULT_MAX_UNASSIGN, policy.max_unassign_percent, DEFAULT_MAX_UNASSIGN_PERCENT, options.allow_unassign),
+        ("reassign", [f for f in findings if f.action is Action.REASSIGN], policy.max_reassign,
+         DEFAULT_MAX_REASSIGN, policy.max_reassign_percent, DEFAULT_MAX_REASSIGN_PERCENT, options.allow_reassign),
+    )
+    for verb, fs, cap, cap_default, pct, pct_default, allowed in checks:
+        if not fs:
+            continue
+        cap = cap_default if cap is None else cap
+        pct = pct_default if pct is None else pct
+        over: list[str] = []
+        if len(fs) > cap:
+            over.append(f"{len(fs)} numbers would {verb}, over max_{verb} {cap} by {len(fs) - cap}")
+        per_campaign = Counter(f.live_campaign for f in fs if f.live_campaign)
+        for tcr, n in sorted(per_campaign.items()):
+            c = campaigns.get(tcr)
+            if c is None or c.live_count < PERCENT_MIN_EXISTING:
+                continue
+            share = 100.0 * n / c.live_count
+            if share > pct:
+                over.append(f"{n} of {c.live_count} numbers of campaign {tcr} would {verb} "
+                            f"({share:.0f}%), over max_{verb}_percent {pct:g}%")
+        if over and allowed != len(fs):
+            hint = f"re-run with --allow-{verb} {len(fs)} to allow exactly these {len(fs)}"
+            problems.extend(f"{o}; {hint}" for o in over)
+    return problems

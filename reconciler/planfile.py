@@ -1,0 +1,58 @@
+"""Saved plans (`plan --out`) back into a `Plan` that apply can run exactly.
+
+The file is the JSON plan plus the preconditions of every change, the chosen
+strategies and the desired state it was built from. Only this module reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.diff import Action, Finding
+from reconciler.errors import PlanFileError
+from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
+from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan
+
+
+def load_plan(path: str) -> Plan:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as e:
+        raise PlanFileError(f"{path}: cannot read plan file: {e.strerror}") from None
+    except ValueError as e:
+        raise PlanFileError(f"{path}: not a JSON plan file: {e}") from None
+    try:
+        return plan_from_dict(data)
+    except (KeyError, TypeError, ValueError) as e:
+        raise PlanFileError(f"{path}: malformed saved plan ({type(e).__name__}: {e}); re-run `reconciler plan --out`") from None
+
+
+def plan_from_dict(data: dict[str, Any]) -> Plan:
+    if data.get("kind") != "saved_plan":
+        raise ValueError("not a saved plan (use `reconciler plan --out FILE`)")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"schema_version {data.get('schema_version')!r}, this reconciler reads {SCHEMA_VERSION}")
+    d = data["desired"]
+    profiles = {p["id"]: DesiredProfile(p["id"], p.get("name"), tuple(p["campaigns"])) for p in d["profiles"]}
+    numbers = {n: DesiredNumber(n, v[0], v[1], "<saved plan>", 0, 0) for n, v in d["numbers"].items()}
+    desired = DesiredState(profiles, numbers, Policy(prune=bool(d["policy"]["prune"])))
+    changes = tuple(
+        Finding(c["number"], Action(c["action"]), c["profile_id"], c["tcr_campaign_id"],
+                c["expect"]["profile_id"], c["expect"]["tcr_campaign_id"], c["expect"]["status"],
+                bool(c["move"]), c.get("reason"), bool(c["declared"]))
+        for c in data["preconditions"]
+    )
+    strategies = {pid: ProfilePlan(pid, s.get("name"), bool(s.get("declared", True)), bool(s.get("exists", True)),
+                                   s["strategy"], s.get("bulk_campaign"), s.get("note"))
+                  for pid, s in data["strategies"].items()}
+    campaigns = {t: CampaignPlan(**c) for t, c in data["campaigns"].items()}
+    o = data["options"]
+    options = PlanOptions(prune=bool(data["prune"]), allow_unassign=o.get("allow_unassign"),
+                          allow_reassign=o.get("allow_reassign"), shared_per_number=bool(o.get("shared_per_number")))
+    plan = Plan(desired, changes, dict(data["counts"]), strategies, campaigns, tuple(data["warnings"]),
+                tuple(data["unsafe"]), bool(data["prune"]), options)
+    if plan.checksum() != data["checksum"]:
+        raise ValueError("checksum does not match its contents (was the file edited?)")
+    return plan

@@ -1,0 +1,241 @@
+"""Table-driven tests of the pure core: diff, plan strategy, caps, safety, drift, saved plans."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reconciler.diff import Action, diff
+from reconciler.drift import drift_report
+from reconciler.model import (
+    DesiredNumber,
+    DesiredProfile,
+    DesiredState,
+    LiveAssignment,
+    LiveCampaign,
+    LiveNumber,
+    LiveState,
+    Policy,
+)
+from reconciler.plan import BULK, NONE, PER_NUMBER, PlanOptions, make_plan
+from reconciler.planfile import plan_from_dict
+from reconciler.render import plan_dict, plan_markdown, plan_text, saved_plan_dict
+
+P1 = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
+P2 = "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
+PX = "0c9a7f3e-2b1d-4e5f-8a6b-3c2d1e0f9a8b"  # undeclared profile
+SH = "CSHARE1"  # shared, accepted
+TX = "CTELNX1"  # Telnyx-registered
+TX2 = "CTELNX2"
+CAMPAIGNS = {
+    SH: LiveCampaign(SH, "shared", "ACCEPTED", "MNO_PROVISIONED"),
+    TX: LiveCampaign(TX, "telnyx", None, "MNO_PROVISIONED", telnyx_campaign_id="u-1"),
+    TX2: LiveCampaign(TX2, "telnyx", None, "MNO_PROVISIONED", telnyx_campaign_id="u-2"),
+    "CPEND01": LiveCampaign("CPEND01", "shared", "PENDING", "TCR_ACCEPTED"),
+    "CDEAD01": LiveCampaign("CDEAD01", "telnyx", None, "TCR_EXPIRED", telnyx_campaign_id="u-3"),
+    "CDORM01": LiveCampaign("CDORM01", "shared", "ACCEPTED", "TCR_SUSPENDED"),
+}
+
+
+def num(i: int) -> str:
+    return f"+1312555{i:04d}"
+
+
+def state(declared: dict[str, list[tuple[str, list[int]]]], live_numbers: dict[int, str | None],
+          assigned: dict[int, tuple[str, str]] | None = None, *, prune: bool = False,
+          types: dict[int, str] | None = None, campaigns: dict[str, LiveCampaign] | None = None,
+          policy: Policy | None = None) -> tuple[DesiredState, LiveState]:
+    profiles, numbers = {}, {}
+    for pid, camps in declared.items():
+        profiles[pid] = DesiredProfile(pid, pid[:4], tuple(c for c, _ in camps))
+        for c, ns in camps:
+            for i in ns:
+                numbers[num(i)] = DesiredNumber(num(i), pid, c, "f.yaml", i, 1)
+    live = LiveState(
+        numbers={num(i): LiveNumber(num(i), str(1000 + i), p, (types or {}).get(i, "longcode"))
+                 for i, p in live_numbers.items()},
+        assignments={num(i): LiveAssignment(num(i), c, s, "boom" if s.startswith("FAILED") else None)
+                     for i, (c, s) in (assigned or {}).items()},
+        campaigns=dict(CAMPAIGNS if campaigns is None else campaigns),
+        profiles={P1: "p1", P2: "p2", PX: "px"},
+    )
+    return DesiredState(profiles, numbers, policy or Policy(prune=prune)), live
+
+
+def actions(plan) -> dict[int, str]:
+    return {int(f.number[-4:]): f.action.value + ("+move" if f.move else "") for f in plan.changes}
+
+
+CASES = [
+    # name, declared, live profile per number, assignments, expected actions, expected strategy of P1
+    ("new numbers on their profile, shared campaign → bulk",
+     {P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {}, {1: "assign", 2: "assign"}, BULK),
+    ("already converged → no changes",
+     {P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {1: (SH, "ASSIGNED"), 2: (SH, "ASSIGNED")}, {}, NONE),
+    ("number on no profile is moved first",
+     {P1: [(SH, [1])]}, {1: None}, {}, {1: "assign+move"}, BULK),
+    ("number on another campaign is reassigned",
+     {P1: [(SH, [1])]}, {1: P1}, {1: (TX, "ASSIGNED")}, {1: "reassign"}, BULK),
+    ("failed assignment on the declared campaign is retried",
+     {P1: [(SH, [1])]}, {1: P1}, {1: (SH, "FAILED_ASSIGNMENT")}, {1: "retry"}, BULK),
+    ("pending is in flight, never re-issued",
+     {P1: [(SH, [1])]}, {1: P1}, {1: (SH, "PENDING_ASSIGNMENT")}, {1: "in_flight"}, NONE),
+    ("right campaign, wrong profile → move only",
+     {P1: [(SH, [1])]}, {1: PX}, {1: (SH, "ASSIGNED")}, {1: "move+move"}, NONE),
+    ("undeclared number on the profile forbids bulk; shared campaign is blocked",
+     {P1: [(SH, [1])]}, {1: P1, 9: P1}, {}, {1: "blocked", 9: "unmanaged"}, PER_NUMBER),
+    ("two Telnyx campaigns on one profile → per number",
+     {P1: [(TX, [1]), (TX2, [2])]}, {1: P1, 2: P1}, {}, {1: "assign", 2: "assign"}, PER_NUMBER),
+    ("Telnyx campaign with few numbers → per number even when bulk is allowed",
+     {P1: [(TX, [1, 2])]}, {1: P1, 2: P1}, {}, {1: "assign", 2: "assign"}, PER_NUMBER),
+    ("Telnyx campaign with many numbers → bulk",
+     {P1: [(TX, [1, 2, 3])]}, {1: P1, 2: P1, 3: P1}, {}, {1: "assign", 2: "assign", 3: "assign"}, BULK),
+    ("pending share is blocked",
+     {P1: [("CPEND01", [1])]}, {1: P1}, {}, {1: "blocked"}, NONE),
+    ("expired campaign is blocked",
+     {P1: [("CDEAD01", [1])]}, {1: P1}, {}, {1: "blocked"}, NONE),
+    ("dormant campaign is assignable (apply retries)",
+     {P1: [("CDORM01", [1])]}, {1: P1}, {}, {1: "assign"}, BULK),
+    ("unknown campaign is blocked",
+     {P1: [("CNOPE01", [1])]}, {1: P1}, {}, {1: "blocked"}, NONE),
+    ("number not owned is blocked",
+     {P1: [(SH, [1])]}, {}, {}, {1: "blocked"}, NONE),
+    ("toll-free number is blocked",
+     {P1: [(TX, [1])]}, {1: P1}, {}, {1: "blocked"}, NONE),
+    ("unmanaged number on a declared campaign elsewhere is listed",
+     {P1: [(SH, [1])]}, {1: P1, 8: PX}, {1: (SH, "ASSIGNED"), 8: (SH, "ASSIGNED")}, {8: "unmanaged"}, NONE),
+    ("a number moving away lets the rest of the profile go bulk",
+     {P1: [(SH, [1])], P2: [(TX, [2])]}, {1: P1, 2: P1}, {}, {1: "assign", 2: "assign+move"}, BULK),
+]
+
+
+@pytest.mark.parametrize("name,declared,live_numbers,assigned,expected,strategy", CASES, ids=[c[0] for c in CASES])
+def test_plan_table(name, declared, live_numbers, assigned, expected, strategy):
+    types = {1: "tollfree"} if "toll-free" in name else None
+    desired, live = state(declared, live_numbers, assigned, types=types)
+    plan = make_plan(desired, live)
+    assert actions(plan) == expected
+    assert plan.profiles[P1].strategy == strategy
+
+
+def test_blocked_reasons_name_the_problem():
+    desired, live = state({P1: [("CPEND01", [1]), (SH, [2])]}, {1: P1, 2: P1, 9: P1})
+    reasons = {int(f.number[-4:]): f.reason for f in make_plan(desired, live).changes}
+    assert "PENDING, not ACCEPTED" in reasons[1]
+    assert "give CSHARE1 its own messaging profile" in reasons[2]
+
+
+def test_shared_per_number_opt_in():
+    desired, live = state({P1: [(SH, [1])]}, {1: P1, 9: P1})
+    plan = make_plan(desired, live, PlanOptions(shared_per_number=True))
+    assert actions(plan) == {1: "assign", 9: "unmanaged"}
+    assert plan.profiles[P1].strategy == PER_NUMBER
+
+
+def test_prune_unassigns_only_unmanaged_numbers_of_declared_campaigns():
+    desired, live = state({P1: [(SH, [1])]}, {1: P1, 8: PX, 9: P1},
+                          {1: (SH, "ASSIGNED"), 8: (SH, "ASSIGNED"), 9: ("COTHER1", "ASSIGNED")}, prune=True)
+    assert actions(make_plan(desired, live)) == {8: "unassign", 9: "unmanaged"}
+    assert actions(make_plan(desired, live, PlanOptions(prune=False))) == {8: "unmanaged", 9: "unmanaged"}
+
+
+@pytest.mark.parametrize("count,pooling,blocked", [(49, False, False), (50, False, True), (50, True, False)])
+def test_campaign_cap(count, pooling, blocked):
+    campaigns = dict(CAMPAIGNS)
+    campaigns[SH] = LiveCampaign(SH, "shared", "ACCEPTED", "MNO_PROVISIONED", number_pooling=pooling)
+    desired, live = state({P1: [(SH, list(range(1, count + 1)))]}, {i: P1 for i in range(1, count + 1)},
+                          campaigns=campaigns)
+    plan = make_plan(desired, live)
+    assert all(f.action is (Action.BLOCKED if blocked else Action.ASSIGN) for f in plan.changes)
+    if blocked:
+        assert "49 per campaign without number pooling" in plan.changes[0].reason
+
+
+@pytest.mark.parametrize("moving,unsafe", [(6, False), (7, True)])
+def test_reassign_percent_limit(moving, unsafe):
+    # TX holds 20 numbers; `moving` of them are redeclared for SH. 30 % of 20 is 6.
+    ids = list(range(1, 21))
+    desired, live = state({P1: [(SH, ids[:moving])], P2: [(TX, ids[moving:])]}, {i: P2 for i in ids},
+                          {i: (TX, "ASSIGNED") for i in ids}, policy=Policy(max_reassign_percent=30))
+    plan = make_plan(desired, live)
+    assert bool(plan.unsafe) is unsafe, plan.unsafe
+    if unsafe:
+        assert f"{moving} of 20 numbers of campaign CTELNX1 would reassign" in plan.unsafe[0]
+        assert "--allow-reassign 7" in plan.unsafe[0]
+        assert make_plan(desired, live, PlanOptions(allow_reassign=moving)).safe
+        assert not make_plan(desired, live, PlanOptions(allow_reassign=moving + 1)).safe
+
+
+def test_absolute_unassign_limit_and_empty_campaign_warning():
+    ids = list(range(1, 4))
+    desired, live = state({P1: [(SH, [50])]}, {50: P1, **{i: PX for i in ids}},
+                          {i: (SH, "ASSIGNED") for i in ids}, policy=Policy(prune=True, max_unassign=2))
+    plan = make_plan(desired, live)
+    assert any("over max_unassign 2 by 1" in u for u in plan.unsafe)
+    assert make_plan(desired, live, PlanOptions(allow_unassign=3)).safe
+
+
+def test_empty_campaign_warning():
+    desired, live = state({P1: [(TX, [1])]}, {1: P1}, {1: (SH, "ASSIGNED")})
+    desired2 = DesiredState({**desired.profiles, P2: DesiredProfile(P2, "p2", (SH,))}, desired.numbers, desired.policy)
+    plan = make_plan(desired2, live)
+    assert any("CSHARE1 will be left without numbers" in w for w in plan.warnings)
+
+
+def test_plan_is_deterministic_and_checksum_tracks_changes():
+    desired, live = state({P1: [(SH, [3, 1, 2])]}, {1: P1, 2: P1, 3: None})
+    a, b = make_plan(desired, live), make_plan(desired, live)
+    assert [f.number for f in a.changes] == sorted(f.number for f in a.changes)
+    assert a.checksum() == b.checksum()
+    assert plan_text(a) == plan_text(b)
+    live.assignments[num(1)] = LiveAssignment(num(1), SH, "ASSIGNED")
+    assert make_plan(desired, live).checksum() != a.checksum()
+
+
+def test_saved_plan_round_trip_keeps_preconditions():
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: None}, {1: (TX, "ASSIGNED")})
+    plan = make_plan(desired, live)
+    saved = json.loads(json.dumps(saved_plan_dict(plan)))
+    back = plan_from_dict(saved)
+    assert back.checksum() == plan.checksum()
+    assert [(c.number, c.action, c.live_campaign, c.live_profile_id) for c in back.changes] == \
+        [(c.number, c.action, c.live_campaign, c.live_profile_id) for c in plan.changes]
+    saved["preconditions"][0]["expect"]["tcr_campaign_id"] = "CHACKED"
+    with pytest.raises(ValueError, match="checksum"):
+        plan_from_dict(saved)
+
+
+def test_json_and_text_carry_the_same_counts():
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: None, 9: P1}, {})
+    plan = make_plan(desired, live, PlanOptions(shared_per_number=True))
+    d = plan_dict(plan)
+    assert d["schema_version"] == 1
+    assert d["counts"]["assign"] == 2 and d["counts"]["unmanaged"] == 1
+    text = plan_text(plan)
+    assert text.startswith("Plan: 2 to assign, 1 profile moves · 1 unmanaged")
+    assert "## 10DLC plan" in plan_markdown(plan)
+
+
+def test_drift_classification():
+    desired, live = state(
+        {P1: [(SH, [1, 2, 3, 4, 5]), ("CPEND01", [6])]},
+        {1: P1, 2: P1, 3: PX, 4: P1, 5: P1, 9: P1},
+        {2: (TX, "ASSIGNED"), 3: (SH, "ASSIGNED"), 4: (SH, "PENDING_ASSIGNMENT"), 5: (SH, "FAILED_ASSIGNMENT")},
+    )
+    report = drift_report(make_plan(desired, live, PlanOptions(shared_per_number=True)))
+    got = {k: sorted(int(f.number[-4:]) for f in v) for k, v in report.items.items() if v}
+    assert got == {"unapplied": [1], "out_of_band": [2, 3], "in_flight": [4], "failed": [5], "blocked": [6],
+                   "unmanaged": [9]}
+    assert report.drifted
+
+
+def test_drift_in_flight_only_is_not_drift():
+    desired, live = state({P1: [(SH, [1])]}, {1: P1}, {1: (SH, "PENDING_ASSIGNMENT")})
+    report = drift_report(make_plan(desired, live))
+    assert not report.drifted and report.counts["in_flight"] == 1
+
+
+def test_diff_finds_every_declared_number_once():
+    desired, live = state({P1: [(SH, list(range(1, 30)))]}, {i: P1 for i in range(1, 30)})
+    assert sorted(f.number for f in diff(desired, live)) == sorted(desired.numbers)
