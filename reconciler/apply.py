@@ -1,0 +1,396 @@
+"""Run a plan against Telnyx: check preconditions, write in order, wait, verify, converge.
+
+Order inside a round (a number needs its messaging profile before a campaign):
+  1. profile moves (bulk messaging update per target profile, or PATCH for one);
+  2. unassignments (prune);
+  3. assignments: one bulk task per profile where the plan chose bulk, else per number
+     (PUT for a reassignment, POST otherwise, with fallbacks below).
+
+Telnyx leaves several behaviours unconfirmed (bulk over numbers on another campaign,
+PUT as a move, what leaving a profile does...). Rather than guess, apply verifies
+after each round by re-reading live state and re-planning *only the plan's numbers*;
+whatever is still wrong is done again by the safest remaining route, for at most
+`MAX_ROUNDS` rounds. A number is never written in a round unless the fresh plan
+says it must be, so nothing already done is repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Protocol
+
+from reconciler.diff import ASSIGNING, Action, Finding
+from reconciler.errors import ApiError
+from reconciler.model import (
+    ASSIGNED,
+    PENDING_ASSIGNMENT,
+    PENDING_UNASSIGNMENT,
+    DesiredState,
+    LiveAssignment,
+    LiveCampaign,
+    LiveState,
+)
+from reconciler.plan import BULK, Plan, PlanOptions, make_plan
+
+MAX_ROUNDS = 3
+TASK_DONE = frozenset({"completed", "failed"})
+
+
+class Writer(Protocol):
+    def bulk_move(self, profile_id: str, numbers: list[str]) -> str: ...
+    def get_bulk_order(self, order_id: str) -> dict[str, list[str]]: ...
+    def patch_profile(self, number_id: str, profile_id: str) -> None: ...
+    def bulk_assign(self, profile_id: str, campaign: LiveCampaign) -> str: ...
+    def get_task(self, task_id: str) -> str: ...
+    def task_numbers(self, task_id: str) -> list[tuple[str, str]]: ...
+    def assign(self, number: str, campaign: LiveCampaign) -> None: ...
+    def replace(self, number: str, campaign: LiveCampaign) -> None: ...
+    def unassign(self, number: str) -> None: ...
+    def get_assignment(self, number: str) -> LiveAssignment | None: ...
+
+
+Reader = Callable[[DesiredState], LiveState]
+Progress = Callable[[str], None]
+
+
+class Journal:
+    """Append-only JSON lines, one per write, flushed at once so a killed run leaves a trace."""
+
+    def __init__(self, path: str | None, run_id: str) -> None:
+        self.path = path
+        self.run_id = run_id
+        if path:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+    def write(self, op: str, result: str, numbers: Iterable[str] = (), **extra: Any) -> None:
+        if not self.path:
+            return
+        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "run": self.run_id, "op": op,
+                 "numbers": sorted(numbers), "result": result, **{k: v for k, v in extra.items() if v is not None}}
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def unfinished_tasks(path: str | None) -> list[dict[str, Any]]:
+    """Bulk tasks/orders a previous (maybe killed) run submitted and never saw finish."""
+    if not path or not os.path.exists(path):
+        return []
+    open_: dict[str, dict[str, Any]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by SIGKILL
+            key = e.get("task_id") or e.get("order_id")
+            if not key:
+                continue
+            if e.get("result") == "submitted":
+                open_[key] = e
+            else:
+                open_.pop(key, None)
+    return list(open_.values())
+
+
+@dataclass
+class Outcome:
+    number: str
+    profile_id: str | None
+    tcr_campaign_id: str | None
+    result: str  # converged | failed | in_flight | submitted | stale | blocked | unassigned
+    detail: str | None = None
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    rounds: int = 0
+    writes: int = 0
+    stale: list[str] = field(default_factory=list)
+    timed_out: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if any(o.result in ("failed", "in_flight") for o in self.outcomes) or self.timed_out:
+            return 4
+        if self.stale:
+            return 3
+        return 0
+
+
+@dataclass
+class Applier:
+    writer: Writer
+    read: Reader
+    journal: Journal
+    progress: Progress = lambda _msg: None
+    wait: bool = True
+    timeout: float = 900.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    poll_initial: float = 0.2
+    poll_max: float = 15.0
+    writes: int = 0
+    _deadline: float = 0.0
+
+    # ------------------------------------------------------------------ entry
+
+    def run(self, plan: Plan, *, saved: bool) -> ApplyReport:
+        self._deadline = self.clock() + self.timeout
+        report = ApplyReport()
+        desired = plan.desired
+        self._finish_previous_runs()
+        live: LiveState | None = None
+        todo = [c for c in plan.changes if c.writes]
+        if saved:
+            live = self.read(desired)
+            todo, stale = check_preconditions(todo, live)
+            report.stale = [c.number for c in stale]
+            for c in stale:
+                report.outcomes.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "stale",
+                                               "live state changed since the plan was made; re-plan"))
+        scope = frozenset(c.number for c in todo)
+        current = plan
+        while todo and report.rounds < MAX_ROUNDS:
+            report.rounds += 1
+            self.progress(f"round {report.rounds}: {len(todo)} change(s)")
+            self._round(todo, current, live, first=report.rounds == 1)
+            if not self.wait:
+                break
+            live = self._settle(desired, scope)
+            current = make_plan(desired, live, _round_options(plan), only=scope)
+            todo = [c for c in current.changes if c.writes and c.number in scope]
+            if self._expired():
+                report.timed_out = True
+                break
+        report.writes = self.writes
+        report.outcomes.extend(self._outcomes(plan, scope, live if self.wait else None))
+        return report
+
+    # ------------------------------------------------------------------ rounds
+
+    def _round(self, changes: list[Finding], plan: Plan, live: LiveState | None, *, first: bool) -> None:
+        campaigns = {t: _campaign(cp) for t, cp in plan.campaigns.items() if cp.kind}
+        moves = [c for c in changes if c.move]
+        failed_moves = self._moves(moves, live) if moves else set()
+        for c in changes:
+            if c.action is Action.UNASSIGN:
+                self._write("unassign", [c.number], lambda c=c: self.writer.unassign(c.number))
+        by_profile: dict[str, list[Finding]] = {}
+        for c in changes:
+            if c.action in ASSIGNING and c.number not in failed_moves:
+                by_profile.setdefault(c.profile_id or "", []).append(c)
+        tasks: list[str] = []
+        for pid, fs in sorted(by_profile.items()):
+            strategy = plan.profiles.get(pid)
+            if strategy and strategy.strategy == BULK and strategy.bulk_campaign in campaigns:
+                campaign = campaigns[strategy.bulk_campaign or ""]
+                if not first:
+                    # Bulk left these on their old campaign (Telnyx may skip numbers that
+                    # hold another campaign): free them, then bulk again.
+                    for c in fs:
+                        if c.action is Action.REASSIGN:
+                            self._unassign_and_wait(c.number)
+                task = self._write("bulk_assign", [c.number for c in fs],
+                                   lambda: self.writer.bulk_assign(pid, campaign),
+                                   profile=pid, campaign=campaign.tcr_campaign_id)
+                if task:
+                    tasks.append(task)
+            else:
+                for c in fs:
+                    campaign = campaigns.get(c.tcr_campaign_id or "")
+                    if campaign is not None:
+                        self._assign_one(c, campaign)
+        if self.wait:
+            for task in tasks:
+                self._wait_task(task)
+
+    def _moves(self, moves: list[Finding], live: LiveState | None) -> set[str]:
+        """Profile moves, waited for even with --no-wait: a campaign needs the profile first."""
+        failed: set[str] = set()
+        by_target: dict[str, list[Finding]] = {}
+        for c in moves:
+            by_target.setdefault(c.profile_id or "", []).append(c)
+        for pid, fs in sorted(by_target.items()):
+            numbers = [c.number for c in fs]
+            ids = {n: live.numbers[n].id for n in numbers if live and n in live.numbers}
+            if len(fs) == 1 and numbers[0] in ids:
+                self._write("patch_profile", numbers, lambda: self.writer.patch_profile(ids[numbers[0]], pid),
+                            profile=pid)
+                continue
+            order = self._write("bulk_move", numbers, lambda: self.writer.bulk_move(pid, numbers), profile=pid)
+            if order is None:
+                failed.update(numbers)
+                continue
+            result = self._wait_order(order)
+            failed.update(result.get("failed", []))
+            failed.update(result.get("pending", []))
+        return failed
+
+    def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
+        """One number onto one campaign, falling back when Telnyx refuses the first route."""
+        first = self.writer.replace if c.action is Action.REASSIGN else self.writer.assign
+        try:
+            self.writes += 1
+            first(c.number, campaign)
+            self.journal.write(first.__name__, "ok", [c.number], campaign=campaign.tcr_campaign_id)
+            return
+        except ApiError as e:
+            if e.status is None or e.status >= 500:
+                self.journal.write(first.__name__, f"error: {e}", [c.number])
+                return
+            self.journal.write(first.__name__, f"refused: {e}", [c.number])
+        have = self.writer.get_assignment(c.number)
+        if have is not None and have.tcr_campaign_id == campaign.tcr_campaign_id and have.status in (
+                ASSIGNED, PENDING_ASSIGNMENT):
+            return
+        if have is not None:
+            if first is not self.writer.replace:
+                ok = self._write("replace", [c.number], lambda: self.writer.replace(c.number, campaign),
+                                 campaign=campaign.tcr_campaign_id)
+                if ok is not None:
+                    return
+            self._unassign_and_wait(c.number)
+        self._write("assign", [c.number], lambda: self.writer.assign(c.number, campaign),
+                    campaign=campaign.tcr_campaign_id)
+
+    def _unassign_and_wait(self, number: str) -> None:
+        have = self.writer.get_assignment(number)
+        if have is None:
+            return
+        if have.status != PENDING_UNASSIGNMENT:
+            if self._write("unassign", [number], lambda: self.writer.unassign(number)) is None:
+                return
+        delay = self.poll_initial
+        while not self._expired():
+            have = self.writer.get_assignment(number)
+            if have is None:
+                return
+            self._nap(delay)
+            delay = min(delay * 2, self.poll_max)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _write(self, op: str, numbers: list[str], call: Callable[[], Any], **extra: Any) -> Any:
+        """Run one write, journal it; None when Telnyx refused (the next round re-plans)."""
+        self.writes += 1
+        try:
+            result = call()
+        except ApiError as e:
+            self.journal.write(op, f"error: {e}", numbers, **extra)
+            self.progress(f"{op} failed for {len(numbers)} number(s): {e}")
+            return None
+        key = {"bulk_assign": "task_id", "bulk_move": "order_id"}.get(op)
+        if key:
+            self.journal.write(op, "submitted", numbers, **{key: result}, **extra)
+            self.progress(f"{op}: {len(numbers)} number(s), {key.replace('_', ' ')} {result}")
+            return result
+        self.journal.write(op, "ok", numbers, **extra)
+        return True if result is None else result
+
+    def _wait_task(self, task_id: str) -> str:
+        delay, status = self.poll_initial, "pending"
+        while not self._expired():
+            status = self.writer.get_task(task_id)
+            if status in TASK_DONE:
+                break
+            self._nap(delay)
+            delay = min(delay * 1.5, self.poll_max)
+        per_number = self.writer.task_numbers(task_id) if status in TASK_DONE else []
+        failed = [n for n, s in per_number if s.lower() not in ("success", "completed", "assigned", "done")]
+        self.journal.write("bulk_assign", status, [n for n, _ in per_number], task_id=task_id,
+                           failed=sorted(failed) or None)
+        return status
+
+    def _wait_order(self, order_id: str) -> dict[str, list[str]]:
+        delay = self.poll_initial
+        result: dict[str, list[str]] = {"pending": ["?"]}
+        while not self._expired():
+            result = self.writer.get_bulk_order(order_id)
+            if not result.get("pending"):
+                break
+            self._nap(delay)
+            delay = min(delay * 1.5, self.poll_max)
+        done = "done" if not result.get("pending") else "timeout"
+        self.journal.write("bulk_move", done, result.get("success", []), order_id=order_id,
+                           failed=sorted(result.get("failed", [])) or None)
+        return result
+
+    def _settle(self, desired: DesiredState, scope: frozenset[str]) -> LiveState:
+        """Re-read until none of our numbers is PENDING_*, or the deadline."""
+        delay = self.poll_initial
+        while True:
+            live = self.read(desired)
+            pending = any(a.status in (PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT)
+                          for n, a in live.assignments.items() if n in scope)
+            if not pending or self._expired():
+                return live
+            self.progress("waiting for Telnyx to finish pending assignments")
+            self._nap(delay)
+            delay = min(delay * 2, self.poll_max)
+
+    def _finish_previous_runs(self) -> None:
+        for e in unfinished_tasks(self.journal.path):
+            if "task_id" in e:
+                self.progress(f"waiting for task {e['task_id']} left by run {e.get('run')}")
+                self._wait_task(e["task_id"])
+            elif "order_id" in e:
+                self.progress(f"waiting for bulk order {e['order_id']} left by run {e.get('run')}")
+                self._wait_order(e["order_id"])
+
+    def _outcomes(self, plan: Plan, scope: frozenset[str], live: LiveState | None) -> list[Outcome]:
+        out = []
+        final = {f.number: f for f in make_plan(plan.desired, live, _round_options(plan), only=scope).changes} \
+            if live is not None else {}
+        for c in plan.changes:
+            if c.number not in scope:
+                if c.action is Action.BLOCKED:
+                    out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "blocked", c.reason))
+                continue
+            if live is None:
+                out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "submitted"))
+                continue
+            f = final.get(c.number)
+            if f is None or f.action in (Action.OK, Action.UNMANAGED) and not (c.action is Action.UNASSIGN and f.live_campaign):
+                result = "unassigned" if c.action is Action.UNASSIGN else "converged"
+                out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, result))
+            elif f.action is Action.IN_FLIGHT:
+                out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "in_flight", f.live_status))
+            else:
+                out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "failed",
+                                   f.reason or f"still {f.action.value} ({f.live_status or 'no campaign'})"))
+        return out
+
+    def _expired(self) -> bool:
+        return self.clock() >= self._deadline
+
+    def _nap(self, seconds: float) -> None:
+        self.sleep(max(0.0, min(seconds, self._deadline - self.clock())))
+
+
+def _round_options(plan: Plan) -> PlanOptions:
+    # Later rounds finish the reviewed plan; its allowances were already granted.
+    return PlanOptions(prune=plan.prune, allow_unassign=None, allow_reassign=None,
+                       shared_per_number=plan.options.shared_per_number)
+
+
+def _campaign(cp: Any) -> LiveCampaign:
+    return LiveCampaign(cp.tcr_campaign_id, cp.kind, cp.sharing_status, cp.campaign_status,
+                        cp.number_pooling, cp.telnyx_campaign_id)
+
+
+def check_preconditions(changes: list[Finding], live: LiveState) -> tuple[list[Finding], list[Finding]]:
+    """Split saved changes into those whose expected live state still holds and the stale rest."""
+    ok, stale = [], []
+    for c in changes:
+        n = live.numbers.get(c.number)
+        a = live.assignments.get(c.number)
+        now = (n.profile_id if n else None, a.tcr_campaign_id if a else None, a.status if a else None)
+        (ok if now == (c.live_profile_id, c.live_campaign, c.live_status) else stale).append(c)
+    return ok, stale

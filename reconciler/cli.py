@@ -1,0 +1,390 @@
+"""The command line: options, settings, one error handler, exit codes. No domain logic.
+
+Exit codes (contract): 0 ok, 1 error, 2 changes pending / drift, 3 refused
+(unsafe, stale, not approved), 4 apply finished but numbers failed or timed out.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ConfigError, ReconcilerError, RefusedError
+
+DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
+log = logging.getLogger("reconciler")
+
+
+class Exit(Exception):
+    """Raised by a command to end with a specific exit code after printing its report."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The one place errors become messages and exit codes. Tracebacks only with --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(os.environ.get("RECONCILER_DEBUG"))
+        try:
+            fn(*args, **kwargs)
+        except Exit as e:
+            sys.exit(e.code)
+        except ReconcilerError as e:
+            click.echo(f"error: {e}" if not isinstance(e, RefusedError) else f"refused: {e}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; the journal records every write made so far", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as e:  # a bug: say so plainly, exit 1 per the contract
+            if debug:
+                raise
+            click.echo(f"error: internal error ({type(e).__name__}: {e}); re-run with --debug for details",
+                       err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- shared options
+
+
+def desired_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--desired", "desired_path", default="desired-state", show_default=True,
+                        type=click.Path(), help="Desired-state folder (every *.yaml/*.yml below it) or one file.")(fn)
+
+
+def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--api-base-url", envvar="TELNYX_API_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
+                      help="Telnyx API base URL (env TELNYX_API_BASE_URL). http:// only for loopback.")(fn)
+    fn = click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
+                      help="Parallel read requests.")(fn)
+    return fn
+
+
+def scope_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--profile", "only_profiles", multiple=True, metavar="ID",
+                      help="Only this messaging profile (repeatable): fan out large estates in CI.")(fn)
+    fn = click.option("--campaign", "only_campaigns", multiple=True, metavar="TCR_ID",
+                      help="Only this TCR campaign (repeatable).")(fn)
+    return fn
+
+
+def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--prune/--no-prune", default=None,
+                      help="Override policy.prune: remove the campaign of unmanaged numbers.")(fn)
+    fn = click.option("--allow-unassign", type=click.IntRange(0), metavar="N",
+                      help="Allow exactly N unassignments over the safety limits.")(fn)
+    fn = click.option("--allow-reassign", type=click.IntRange(0), metavar="N",
+                      help="Allow exactly N campaign changes over the safety limits.")(fn)
+    fn = click.option("--shared-per-number", is_flag=True,
+                      help="This account accepts per-number assignment to shared campaigns (Telnyx documents "
+                           "only bulk by profile).")(fn)
+    return fn
+
+
+def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+                        show_default=True)(fn)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _api_key() -> str:
+    key = os.environ.get("TELNYX_API_KEY", "").strip()
+    if not key:
+        raise ConfigError("TELNYX_API_KEY is not set (the API key is read only from the environment)")
+    return key
+
+
+def _client(api_base_url: str, concurrency: int, deadline: float | None = None) -> Any:
+    from reconciler.live import TelnyxClient
+
+    return TelnyxClient(base_url=api_base_url, api_key=_api_key(), concurrency=concurrency, deadline=deadline)
+
+
+def _load(desired_path: str, only_profiles: tuple[str, ...] = (), only_campaigns: tuple[str, ...] = ()) -> Any:
+    from reconciler.desired import load_desired
+
+    desired = load_desired(desired_path)
+    return desired.subset(frozenset(only_profiles), frozenset(only_campaigns))
+
+
+def _options(prune: bool | None, allow_unassign: int | None, allow_reassign: int | None,
+             shared_per_number: bool) -> Any:
+    from reconciler.plan import PlanOptions
+
+    return PlanOptions(prune=prune, allow_unassign=allow_unassign, allow_reassign=allow_reassign,
+                       shared_per_number=shared_per_number)
+
+
+def _step_summary(markdown: str) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions provides it."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
+
+
+def _emit_plan(plan: Any, fmt: str) -> None:
+    from reconciler import render
+
+    if fmt == "json":
+        click.echo(render.to_json(render.plan_dict(plan)), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.plan_markdown(plan))
+    else:
+        click.echo(render.plan_text(plan, color=_color()), nl=False)
+    _step_summary(render.plan_markdown(plan))
+
+
+class _Progress:
+    """Progress on stderr: a rewriting line on a terminal, plain lines in CI."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, msg: str) -> None:
+        if self.tty:
+            click.echo(f"\r\x1b[2K{msg}", err=True, nl=False)
+        else:
+            click.echo(msg, err=True)
+
+    def done(self) -> None:
+        if self.tty:
+            click.echo("", err=True)
+
+
+# ---------------------------------------------------------------- commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reconciler")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for HTTP requests).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def cli(verbose: int, debug: bool) -> None:
+    """Declarative reconciler for Telnyx US 10DLC number-to-campaign assignments."""
+    if debug:
+        os.environ["RECONCILER_DEBUG"] = "1"
+    level = logging.WARNING - 10 * min(verbose, 2) if not debug else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@desired_option
+@handle_errors
+def validate(desired_path: str) -> None:
+    """Check the desired-state files offline (schema and rules)."""
+    desired = _load(desired_path)
+    click.echo(f"ok: {len(desired.numbers)} numbers, {len(desired.profiles)} profiles, "
+               f"{len(desired.campaigns())} campaigns in {desired_path}")
+
+
+@cli.command()
+@desired_option
+@connection_options
+@scope_options
+@plan_options
+@format_option
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (with preconditions) for apply.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@handle_errors
+def plan(desired_path: str, api_base_url: str, concurrency: int, only_profiles: tuple[str, ...],
+         only_campaigns: tuple[str, ...], prune: bool | None, allow_unassign: int | None,
+         allow_reassign: int | None, shared_per_number: bool, fmt: str, out: str | None,
+         detailed_exitcode: bool) -> None:
+    """Read live state and show the changes. Writes nothing to Telnyx."""
+    from reconciler import render
+    from reconciler.live import read_live
+    from reconciler.plan import make_plan
+
+    desired = _load(desired_path, only_profiles, only_campaigns)
+    with _client(api_base_url, concurrency) as client:
+        live = read_live(client, desired)
+    result = make_plan(desired, live, _options(prune, allow_unassign, allow_reassign, shared_per_number))
+    _emit_plan(result, fmt)
+    if out:
+        Path(out).write_text(render.to_json(render.saved_plan_dict(result)), encoding="utf-8")
+        click.echo(f"saved plan to {out} (checksum {result.checksum()})", err=True)
+    if detailed_exitcode and result.has_changes:
+        raise Exit(2)
+
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
+@desired_option
+@connection_options
+@scope_options
+@plan_options
+@format_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait for Telnyx to finish assignments and verify (--no-wait returns after submitting).")
+@click.option("--timeout", default=900.0, show_default=True, type=click.FloatRange(1),
+              help="Seconds to wait for tasks and assignments to settle.")
+@click.option("--journal", "journal_path", default=".reconciler/journal.jsonl", show_default=True,
+              type=click.Path(dir_okay=False), help="Append every write here (JSON lines).")
+@click.option("--expect-checksum", metavar="SHA256",
+              help="Refuse (exit 3) unless a fresh plan has exactly this checksum (what reviewers saw).")
+@click.option("--reviewed-plan", type=click.Path(dir_okay=False, exists=True),
+              help="A plan saved at review time: refuse (exit 3) unless a fresh plan matches it, and say what moved.")
+@handle_errors
+def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurrency: int,
+          only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], prune: bool | None,
+          allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, fmt: str,
+          auto_approve: bool, wait: bool, timeout: float, journal_path: str, expect_checksum: str | None,
+          reviewed_plan: str | None) -> None:
+    """Apply a saved plan exactly, or plan and apply. Verifies the result."""
+    import uuid
+
+    from reconciler import render
+    from reconciler.apply import Applier, Journal
+    from reconciler.live import TelnyxWriter, read_live
+    from reconciler.plan import make_plan
+    from reconciler.planfile import load_plan
+
+    progress = _Progress()
+    with _client(api_base_url, concurrency) as client:
+        if plan_file:
+            the_plan = load_plan(plan_file)
+        else:
+            desired = _load(desired_path, only_profiles, only_campaigns)
+            the_plan = make_plan(desired, read_live(client, desired),
+                                 _options(prune, allow_unassign, allow_reassign, shared_per_number))
+        if reviewed_plan:
+            reviewed = load_plan(reviewed_plan)
+            expect_checksum = expect_checksum or reviewed.checksum()
+        if expect_checksum and the_plan.checksum() != expect_checksum:
+            why = ""
+            if reviewed_plan:
+                from reconciler.compare import explain
+
+                why = "\n  " + "\n  ".join(explain(render.saved_plan_dict(reviewed), render.saved_plan_dict(the_plan)))
+            raise RefusedError(f"the plan's checksum is {the_plan.checksum()}, not the reviewed {expect_checksum}: "
+                               f"live state or the files changed since review; re-plan and review again{why}")
+        if fmt == "text":
+            click.echo(render.plan_text(the_plan, color=_color()), nl=False)
+        if not the_plan.safe:
+            raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(the_plan.unsafe))
+        if not the_plan.has_changes:
+            click.echo("Nothing to apply.")
+            return
+        if not auto_approve:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise RefusedError("not approved: pass --auto-approve (no terminal to ask on)")
+            if not click.confirm(f"Apply {len(the_plan.writes)} change(s)?", default=False):
+                raise RefusedError("not approved")
+        applier = Applier(TelnyxWriter(client), lambda d: read_live(client, d),
+                          Journal(journal_path, uuid.uuid4().hex[:12]), progress=progress, wait=wait,
+                          timeout=timeout)
+        report = applier.run(the_plan, saved=bool(plan_file))
+        progress.done()
+    data = render.apply_dict(report)
+    if fmt == "json":
+        click.echo(render.to_json(data), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.apply_markdown(report))
+    else:
+        click.echo(render.apply_text(report, color=_color()), nl=False)
+    _step_summary(render.apply_markdown(report))
+    if report.exit_code:
+        raise Exit(report.exit_code)
+
+
+@cli.command()
+@desired_option
+@connection_options
+@scope_options
+@format_option
+@handle_errors
+def drift(desired_path: str, api_base_url: str, concurrency: int, only_profiles: tuple[str, ...],
+          only_campaigns: tuple[str, ...], fmt: str) -> None:
+    """Classify every difference between the files and Telnyx. Exit 2 on drift."""
+    from reconciler import render
+    from reconciler.drift import drift_report
+    from reconciler.live import read_live
+    from reconciler.plan import make_plan
+
+    desired = _load(desired_path, only_profiles, only_campaigns)
+    with _client(api_base_url, concurrency) as client:
+        live = read_live(client, desired)
+    report = drift_report(make_plan(desired, live))
+    if fmt == "json":
+        click.echo(render.to_json(render.drift_dict(report)), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.drift_markdown(report))
+    else:
+        click.echo(render.drift_text(report, color=_color()), nl=False)
+    _step_summary(render.drift_markdown(report))
+    if report.drifted:
+        raise Exit(2)
+
+
+@cli.command(name="import")
+@click.option("--profile", "profiles", multiple=True, metavar="ID", help="Messaging profile to import (repeatable).")
+@click.option("--all-profiles", is_flag=True, help="Import every messaging profile of the account.")
+@click.option("--out", "out", type=click.Path(), default=None,
+              help="A folder (one file per profile) or a .yaml file; default: stdout.")
+@connection_options
+@handle_errors
+def import_(profiles: tuple[str, ...], all_profiles: bool, out: str | None, api_base_url: str,
+            concurrency: int) -> None:
+    """Write desired-state YAML from live state."""
+    from reconciler.importer import file_name, imported_profiles, profile_yaml
+    from reconciler.live import read_profiles_for_import
+
+    if bool(profiles) == all_profiles:
+        raise click.UsageError("give --profile ID (repeatable) or --all-profiles")
+    with _client(api_base_url, concurrency) as client:
+        live = read_profiles_for_import(client, list(profiles) if profiles else None)
+    imported, assignments = imported_profiles(live), live.assignments
+    target = Path(out) if out else None
+    as_dir = target is not None and (target.is_dir() or not target.suffix)
+    schema = "../schemas/desired-state.schema.json"
+    if target is not None and as_dir:
+        target.mkdir(parents=True, exist_ok=True)
+        for p in imported:
+            (target / file_name(p)).write_text(profile_yaml(p, assignments, schema=schema), encoding="utf-8")
+        click.echo(f"wrote {len(imported)} file(s) to {target}", err=True)
+        return
+    text = "\n".join(profile_yaml(p, assignments, schema=schema) if i == 0 else
+                     profile_yaml(p, assignments, schema=schema).split("profiles:\n", 1)[1]
+                     for i, p in enumerate(imported))
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(imported)} profile(s) to {target}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _mount_sandbox() -> None:
+    # The sandbox is its own product; the CLI is the only outside place that mounts it.
+    try:
+        from reconciler.sandbox.cli import sandbox
+    except ImportError:  # pragma: no cover - the sandbox ships with the package
+        return
+    cli.add_command(sandbox, name="sandbox")
+
+
+_mount_sandbox()
+
+
+def main() -> None:
+    cli(prog_name="reconciler")
