@@ -1,0 +1,93 @@
+"""The Telnyx API sandbox: a local simulator of the 10DLC / messaging-profile API subset.
+
+In-process use (tests, demos)::
+
+    from reconciler.sandbox import start_sandbox
+    with start_sandbox(seed={...}, modes={"put_existing": "replace"}) as sb:
+        httpx.get(sb.base_url + "/messaging_profiles", headers={"Authorization": "Bearer sandbox-key"})
+
+The reconciler's core never imports this package (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reconciler.sandbox.app import App, Config
+from reconciler.sandbox.engine import World
+from reconciler.sandbox.httpserver import Server
+from reconciler.sandbox.modes import MODE_SPECS, ModeError, check_modes
+from reconciler.sandbox.seed import SeedError, resolve_seed
+
+__all__ = ["MODE_SPECS", "ModeError", "Sandbox", "SeedError", "build_app", "start_sandbox"]
+
+
+def build_app(
+    seed: dict[str, Any] | str | Path | None = None,
+    modes: dict[str, str] | None = None,
+    assignment_delay: float = 0.0,
+    rate_limit: float | None = None,
+    latency_ms: float = 0,
+    fail_rate: float = 0.0,
+    random_seed: int = 0,
+    api_key: str = "sandbox-key",
+) -> App:
+    """Validate everything and build the App (raises SeedError / ModeError / ValueError)."""
+    if assignment_delay < 0:
+        raise ValueError("assignment_delay must be >= 0")
+    if latency_ms < 0:
+        raise ValueError("latency_ms must be >= 0")
+    if not 0.0 <= fail_rate <= 1.0:
+        raise ValueError("fail_rate must be between 0 and 1")
+    if rate_limit is not None and rate_limit <= 0:
+        raise ValueError("rate_limit must be > 0")
+    world = World(modes=check_modes(modes or {}), assignment_delay=assignment_delay, random_seed=random_seed)
+    doc, source = resolve_seed(seed)
+    world.load(doc, source)
+    config = Config(api_key=api_key, rate_limit=rate_limit, latency_ms=latency_ms, fail_rate=fail_rate, random_seed=random_seed)
+    return App(world, config)
+
+
+class Sandbox:
+    """A running sandbox on a loopback socket, served from a background thread."""
+
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.server = Server(app, host, port)
+        self.server.start_background()
+        self.host = host
+        self.port = self.server.port
+        self.base_url = f"http://{host}:{self.port}/v2"
+        self.admin_url = f"http://{host}:{self.port}/_admin"
+        self.api_key = app.config.api_key
+
+    def call(self, fn: Any) -> Any:
+        """Run `fn()` on the server thread (for direct, race-free access to `self.app.world`)."""
+        return self.server.call(fn)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_sandbox(
+    seed: dict[str, Any] | str | Path | None = None,
+    modes: dict[str, str] | None = None,
+    assignment_delay: float = 0.0,
+    rate_limit: float | None = None,
+    latency_ms: float = 0,
+    fail_rate: float = 0.0,
+    random_seed: int = 0,
+    api_key: str = "sandbox-key",
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Sandbox:
+    """Start a sandbox on a real loopback socket in a background thread; `.stop()` it (or use `with`)."""
+    app = build_app(seed, modes, assignment_delay, rate_limit, latency_ms, fail_rate, random_seed, api_key)
+    return Sandbox(app, host, port)

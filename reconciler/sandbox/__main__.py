@@ -1,0 +1,3 @@
+from reconciler.sandbox.cli import main
+
+main()

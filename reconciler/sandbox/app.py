@@ -1,0 +1,169 @@
+"""One request in, one response out: auth, rate limit, faults, counters, then the handlers.
+
+Transport-agnostic (the HTTP server in `http.py` calls `App.handle`), and single-threaded: all
+of it runs on the server's event loop, so the world needs no locks.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from reconciler.sandbox import errors as E
+from reconciler.sandbox.api import ROUTER, dispatch
+from reconciler.sandbox.engine import World
+from reconciler.sandbox.ratelimit import TokenBucket
+
+JSON = "application/json"
+REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    delay: float = 0.0  # seconds to wait before sending (--latency-ms)
+
+
+def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+    if isinstance(payload, str):
+        body = payload.encode()
+    else:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+    return Response(status, body, headers or [])
+
+
+def error_response(err: E.ApiError, headers: list[tuple[str, str]] | None = None) -> Response:
+    return json_response(err.status, err.body(), headers)
+
+
+@dataclass
+class Config:
+    api_key: str = "sandbox-key"
+    rate_limit: float | None = None
+    latency_ms: float = 0.0
+    fail_rate: float = 0.0
+    random_seed: int = 0
+
+
+class Counters:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.by_operation: dict[str, int] = {}
+        self.writes = 0
+        self.reads = 0
+        self.status: dict[str, int] = {}
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "by_operation": dict(self.by_operation),
+            "writes": self.writes,
+            "reads": self.reads,
+            "status": dict(self.status),
+        }
+
+
+class App:
+    def __init__(self, world: World, config: Config) -> None:
+        from reconciler.sandbox.admin import Admin  # admin imports App's helpers
+
+        self.world = world
+        self.config = config
+        self.counters = Counters()
+        self.bucket = TokenBucket(config.rate_limit) if config.rate_limit else None
+        self.fault_rng = random.Random(config.random_seed)
+        self.expected_auth = "bearer " + config.api_key
+        self.admin = Admin(self)
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        path, _, query = target.partition("?")
+        try:
+            self.world.tick()
+            if path.startswith("/v2/") or path == "/v2":
+                return self._api(method, path[3:], query, headers, body)
+            if path.startswith("/_admin/"):
+                return self.admin.handle(method, path, body)
+            return error_response(E.not_found(f"No such path {path}; the API lives under /v2"))
+        except E.ApiError as err:
+            return error_response(err)
+        except Exception:  # a sandbox bug: say so loudly, answer like a server would
+            traceback.print_exc(file=sys.stderr)
+            return error_response(E.ApiError(500, E.UNEXPECTED, "Unexpected error in the sandbox"))
+
+    def _api(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Response:
+        operation, params, path_exists = ROUTER.match(method, path)
+        counters = self.counters
+        if operation is not None:
+            counters.by_operation[operation.op_id] = counters.by_operation.get(operation.op_id, 0) + 1
+            if method == "GET":
+                counters.reads += 1
+            else:
+                counters.writes += 1
+        response = self._api_inner(method, path, query, headers, body, operation, params, path_exists)
+        key = str(response.status)
+        counters.status[key] = counters.status.get(key, 0) + 1
+        if self.config.latency_ms:
+            response.delay = self.config.latency_ms / 1000.0
+        return response
+
+    def _api_inner(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, operation: Any, params: dict[str, str], path_exists: bool) -> Response:
+        auth = headers.get("authorization", "")
+        if auth.lower()[:7] != "bearer " or auth[7:].strip() != self.config.api_key:
+            return error_response(
+                E.ApiError(401, E.AUTH_FAILED, "Missing or invalid API key: send Authorization: Bearer <API key>")
+            )
+        rl_headers: list[tuple[str, str]] = []
+        if self.bucket is not None:
+            admitted, rl_headers = self.bucket.take()
+            if not admitted:
+                return json_response(
+                    429,
+                    {
+                        "errors": [
+                            {
+                                "code": E.TOO_MANY_REQUESTS,
+                                "title": "Too many requests",
+                                "detail": "You have exceeded the maximum number of allowed requests.",
+                            }
+                        ]
+                    },
+                    rl_headers,
+                )
+        if operation is None:
+            if path_exists:
+                return error_response(E.ApiError(405, E.BAD_REQUEST, f"Method {method} is not allowed on /v2{path}"), rl_headers)
+            return error_response(E.not_found(f"No such path /v2{path}"), rl_headers)
+        if self.config.fail_rate and self.fault_rng.random() < self.config.fail_rate:
+            # An injected 5xx happens before any effect, so a retry is always safe.
+            payload: dict[str, Any] = {
+                "errors": [{"code": E.UNEXPECTED, "title": "Unexpected error", "detail": "Injected failure (--fail-rate)"}]
+            }
+            if operation.op_id == "PostAssignMessagingProfileToCampaign":
+                payload["message"] = "Error searching for phone numbers"  # that operation's 500 shape
+            return json_response(500, payload, rl_headers)
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True) if query else []
+            status, payload = dispatch(self.world, operation, params, pairs, body, headers.get("content-type"))
+        except E.ApiError as err:
+            return error_response(err, rl_headers)
+        return json_response(status, payload, rl_headers)

@@ -1,0 +1,123 @@
+"""Sandbox modes: one per API behaviour that Telnyx leaves unconfirmed.
+
+Each mode's first value is the default: the reading that is hardest for a client, so that a
+client that converges under the defaults is not relying on a lucky guess. The sources are
+sections of `../shared/research/telnyx-api.md` (API) and `10dlc-domain.md` (domain).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModeSpec:
+    name: str
+    values: tuple[str, ...]  # values[0] is the default
+    source: str
+    meaning: str
+
+
+MODE_SPECS: dict[str, ModeSpec] = {
+    spec.name: spec
+    for spec in (
+        # Bulk by profile over numbers already on another campaign: the spec does not say
+        # whether they are moved, skipped or failed (telnyx-api.md §8.12; 10dlc-domain.md §3.4, §7 q4).
+        ModeSpec(
+            "bulk_existing",
+            ("skip", "reassign"),
+            "telnyx-api.md §8 item 12; 10dlc-domain.md §3.4 and §7 open question 4",
+            "skip: such numbers keep their campaign and get per-number status `failed`; "
+            "reassign: they are moved to the task's campaign",
+        ),
+        # Per-number POST/PUT for a shared campaign: the support article says bulk-by-profile is
+        # the only way; the ISV guide shows per-number POST (10dlc-domain.md §3.4 [CONFLICT]).
+        ModeSpec(
+            "shared_per_number",
+            ("reject", "allow"),
+            "10dlc-domain.md §3.4 [CONFLICT]; telnyx-api.md §3.2 and §8 item 9",
+            "reject: per-number POST/PUT naming a shared campaign gets a 4xx; allow: it works "
+            "with the TCR id as campaignId",
+        ),
+        # PUT on a number that already has another campaign: "replaces" (SDK) versus
+        # "remove first, then assign" (guides) (10dlc-domain.md §1.5 [CONFLICT]).
+        ModeSpec(
+            "put_existing",
+            ("reject", "replace"),
+            "10dlc-domain.md §1.5 [CONFLICT]; telnyx-api.md §3.2",
+            "reject: 4xx, the client must DELETE then POST; replace: the record moves to the new "
+            "campaign as PENDING_ASSIGNMENT",
+        ),
+        # What a number's assignment does when the number leaves its messaging profile or moves
+        # to another one: no source says (10dlc-domain.md §1.6 [UNCONFIRMED]).
+        ModeSpec(
+            "profile_leave",
+            ("unassign", "keep"),
+            "10dlc-domain.md §1.6 [UNCONFIRMED]",
+            "unassign: the assignment goes PENDING_UNASSIGNMENT and then disappears; keep: it stays",
+        ),
+        # recordsPerPage maximum of the 10DLC lists: siblings say 500, the assignment list says
+        # nothing (telnyx-api.md §3.4, §6, §8 item 7).
+        ModeSpec(
+            "page_size_over_max",
+            ("error", "clamp"),
+            "telnyx-api.md §3.4, §6 and §8 item 7",
+            "error: recordsPerPage > 500 is a 400; clamp: it silently returns 500 per page",
+        ),
+        # What totalRecords counts: the name says records, the official SDK treats it as pages
+        # (telnyx-api.md §6; 10dlc-domain.md §6 item 3).
+        ModeSpec(
+            "total_records",
+            ("pages", "records"),
+            "telnyx-api.md §6 and §8 item 7; 10dlc-domain.md §6 item 3",
+            "pages: totalRecords is the number of pages; records: the number of records",
+        ),
+        # Whether /phone_numbers/{id}/messaging accepts +E.164 as {id} (telnyx-api.md §5.3, §8.10).
+        ModeSpec(
+            "phone_id",
+            ("numeric", "numeric_or_e164"),
+            "telnyx-api.md §5.3 and §8 item 10",
+            "numeric: only the numeric id is found, +E.164 is a 404; numeric_or_e164: both work",
+        ),
+        # T-Mobile's 49 numbers per campaign without number pooling (10dlc-domain.md §3.1).
+        ModeSpec(
+            "campaign_cap",
+            ("49", "off"),
+            "10dlc-domain.md §3.1",
+            "49: a campaign without number pooling takes at most 49 numbers (assigned or pending); "
+            "off: no cap",
+        ),
+    )
+}
+
+
+def default_modes() -> dict[str, str]:
+    return {name: spec.values[0] for name, spec in MODE_SPECS.items()}
+
+
+class ModeError(ValueError):
+    pass
+
+
+def check_modes(modes: dict[str, object]) -> dict[str, str]:
+    """Validate {name: value}; returns the normalised dict or raises ModeError naming the problem."""
+    out: dict[str, str] = {}
+    for name, value in modes.items():
+        spec = MODE_SPECS.get(name)
+        if spec is None:
+            raise ModeError(f"unknown mode {name!r}; known modes: {', '.join(sorted(MODE_SPECS))}")
+        text = str(value)
+        if text not in spec.values:
+            raise ModeError(f"mode {name} must be one of {'|'.join(spec.values)}, not {text!r}")
+        out[name] = text
+    return out
+
+
+def parse_mode_option(item: str) -> tuple[str, str]:
+    """Parse one `--mode NAME=VALUE`."""
+    name, sep, value = item.partition("=")
+    if not sep:
+        raise ModeError(f"--mode expects NAME=VALUE, got {item!r}")
+    checked = check_modes({name.strip(): value.strip()})
+    (pair,) = checked.items()
+    return pair

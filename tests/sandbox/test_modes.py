@@ -1,0 +1,143 @@
+"""Every mode, both values (modes set at start and through PUT /_admin/modes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.sandbox import ModeError, start_sandbox
+
+from .helpers import PROFILE_A, PROFILE_B, SHARED, TELNYX, TELNYX_B, Api, error_of
+
+
+def test_defaults_are_the_hard_readings(api: Api) -> None:
+    assert api.admin("GET", "/modes") == {
+        "bulk_existing": "skip",
+        "shared_per_number": "reject",
+        "put_existing": "reject",
+        "profile_leave": "unassign",
+        "page_size_over_max": "error",
+        "total_records": "pages",
+        "phone_id": "numeric",
+        "campaign_cap": "49",
+    }
+
+
+def test_bad_modes_are_refused(api: Api) -> None:
+    with pytest.raises(ModeError):
+        start_sandbox(modes={"nope": "x"})
+    with pytest.raises(ModeError):
+        start_sandbox(modes={"phone_id": "e164"})
+    r = api.admin_http.put("/modes", json={"campaign_cap": "50"})
+    assert r.status_code == 400
+
+
+def _bulk(api: Api) -> str:
+    uuid = api.campaign_uuid(TELNYX)
+    task = api.post("/10dlc/phoneNumberAssignmentByProfile", json={"messagingProfileId": PROFILE_A, "campaignId": uuid}).json()["taskId"]
+    return api.get(f"/10dlc/phoneNumberAssignmentByProfile/{task}/phoneNumbers").json()["records"]  # type: ignore[no-any-return]
+
+
+def test_bulk_existing_skip(api: Api) -> None:
+    statuses = {r["phoneNumber"]: r["status"] for r in _bulk(api)}
+    assert statuses["+13125550100"] == "failed"
+    assert api.record("+13125550100").json()["campaignId"] == SHARED
+
+
+def test_bulk_existing_reassign(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"bulk_existing": "reassign"})
+    statuses = {r["phoneNumber"]: r["status"] for r in _bulk(api)}
+    assert statuses["+13125550100"] == "completed"
+    assert api.record("+13125550100").json()["tcrCampaignId"] == TELNYX
+
+
+@pytest.mark.parametrize("value", ["reject", "allow"])
+def test_shared_per_number(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"shared_per_number": value})
+    r = api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550101", "campaignId": SHARED})
+    if value == "reject":
+        assert r.status_code == 422 and "shared" in error_of(r)["detail"]
+    else:
+        assert r.status_code == 200 and r.json()["campaignId"] == SHARED and r.json()["telnyxCampaignId"] == ""
+
+
+@pytest.mark.parametrize("value", ["reject", "replace"])
+def test_put_existing(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api()
+    api.admin("PUT", "/modes", {"put_existing": value})
+    uuid = api.campaign_uuid(TELNYX_B)
+    r = api.put("/10dlc/phone_number_campaigns/+13125550100", json={"phoneNumber": "+13125550100", "campaignId": uuid})
+    if value == "reject":
+        assert r.status_code == 422 and error_of(r)["code"] == "10012"
+        assert api.record("+13125550100").json()["campaignId"] == SHARED
+    else:
+        assert r.status_code == 200 and r.json()["assignmentStatus"] == "PENDING_ASSIGNMENT"
+        rec = api.record("+13125550100").json()
+        assert rec["campaignId"] == uuid and rec["assignmentStatus"] == "ASSIGNED"
+
+
+@pytest.mark.parametrize("value", ["unassign", "keep"])
+def test_profile_leave(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"profile_leave": value})
+    nid = api.number_id("+13125550100")
+    api.patch(f"/phone_numbers/{nid}/messaging", json={"messaging_profile_id": PROFILE_B})
+    r = api.record("+13125550100")
+    if value == "unassign":
+        assert r.status_code == 404  # PENDING_UNASSIGNMENT, then gone (delay 0)
+    else:
+        assert r.json()["assignmentStatus"] == "ASSIGNED"
+
+
+def test_profile_leave_unassign_is_visible_with_delay(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(assignment_delay=30)
+    api.admin("PUT", "/numbers/+13125550100", {"messaging_profile_id": None})
+    assert api.record("+13125550100").json()["assignmentStatus"] == "PENDING_UNASSIGNMENT"
+    api.admin("POST", "/advance", {"seconds": 30})
+    assert api.record("+13125550100").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["error", "clamp"])
+def test_page_size_over_max(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"page_size_over_max": value})
+    r = api.get("/10dlc/phone_number_campaigns", params={"recordsPerPage": 1000})
+    if value == "error":
+        assert r.status_code == 400 and error_of(r)["source"]["parameter"] == "recordsPerPage"
+    else:
+        assert r.status_code == 200 and r.json()["totalRecords"] == 1  # one page of 500
+    assert api.get("/10dlc/phone_number_campaigns", params={"recordsPerPage": 500}).status_code == 200
+
+
+@pytest.mark.parametrize(("value", "expected"), [("pages", 2), ("records", 3)])
+def test_total_records(make_api, value: str, expected: int) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"total_records": value})
+    uuid = api.campaign_uuid(TELNYX)
+    for n in ("+13125550101", "+13125550102"):
+        api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": n, "campaignId": uuid})
+    body = api.get("/10dlc/phone_number_campaigns", params={"recordsPerPage": 2}).json()
+    assert body["totalRecords"] == expected and body["page"] == 1
+
+
+@pytest.mark.parametrize("value", ["numeric", "numeric_or_e164"])
+def test_phone_id(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"phone_id": value})
+    assert api.get(f"/phone_numbers/{api.number_id('+13125550101')}/messaging").status_code == 200
+    r = api.get("/phone_numbers/+13125550101/messaging")
+    p = api.patch("/phone_numbers/+13125550101/messaging", json={"tags": ["t"]})
+    if value == "numeric":
+        assert r.status_code == 404 and p.status_code == 404
+    else:
+        assert r.status_code == 200 and r.json()["data"]["phone_number"] == "+13125550101"
+        assert p.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["49", "off"])
+def test_campaign_cap(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    from .test_rules import _big_seed
+
+    api = make_api(seed=_big_seed(50), modes={"campaign_cap": value})
+    uuid = api.campaign_uuid("CPOOL01")
+    codes = [
+        api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": f"+1415555{i:04d}", "campaignId": uuid}).status_code
+        for i in range(50)
+    ]
+    assert codes[:49] == [200] * 49
+    assert codes[49] == (422 if value == "49" else 200)

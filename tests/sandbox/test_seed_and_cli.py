@@ -1,0 +1,117 @@
+"""Seed loading (and its errors) and the CLI's first-line contract, on a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.sandbox import SeedError, start_sandbox
+
+HERE = Path(__file__).parent
+EXAMPLE = HERE / "example-seed.yaml"
+
+
+def test_yaml_and_json_seed_files(tmp_path: Path) -> None:
+    import yaml
+
+    as_json = tmp_path / "seed.json"
+    as_json.write_text(json.dumps(yaml.safe_load(EXAMPLE.read_text())))
+    for path in (EXAMPLE, as_json, str(as_json)):
+        with start_sandbox(seed=path) as sb, httpx.Client(headers={"Authorization": "Bearer sandbox-key"}) as c:
+            data = c.get(sb.base_url + "/phone_numbers/messaging").json()["data"]
+            assert [d["phone_number"] for d in data] == ["+13125550100", "+13125550101", "+18885550100"]
+            brands = c.get(sb.base_url + "/10dlc/brand").json()["records"]
+            assert len(brands) == 1  # the telnyx campaign's generated brand
+
+
+@pytest.mark.parametrize(
+    ("doc", "fragment"),
+    [
+        ([1], "must be a mapping"),
+        ({"numbers": []}, "numbers: unknown key"),
+        ({"messaging_profiles": [{"id": "nope"}]}, "messaging_profiles[0].id: 'nope' is not a UUID"),
+        ({"phone_numbers": [{"phone_number": "+44207946000"}]}, "phone_numbers[0].phone_number"),
+        ({"phone_numbers": [{"phone_number": "+13125550100", "messaging_profile_id": "4001767e-ce0f-4cae-9d5f-0d5e636e7809"}]}, "is not a messaging profile of this seed"),
+        ({"phone_numbers": [{"phone_number": "+13125550100", "type": "mobile"}]}, "phone_numbers[0].type"),
+        ({"phone_numbers": [{"phone_number": "+13125550100"}, {"phone_number": "+13125550100"}]}, "duplicate phone number"),
+        ({"campaigns": [{"tcr_campaign_id": "XYZ"}]}, "is not a TCR campaign id"),
+        ({"campaigns": [{"tcr_campaign_id": "CABCDE1", "kind": "telnyx", "sharing_status": "ACCEPTED"}]}, "only a shared campaign"),
+        ({"campaigns": [{"tcr_campaign_id": "CABCDE1", "campaign_status": "ACTIVE"}]}, "campaign_status"),
+        ({"campaigns": [{"tcr_campaign_id": "CABCDE1", "number_pooling": "yes"}]}, "number_pooling: must be a boolean"),
+        ({"assignments": [{"phone_number": "+13125550100", "tcr_campaign_id": "CABCDE1"}]}, "is not in phone_numbers"),
+        ({"phone_numbers": [{"phone_number": "+13125550100"}], "assignments": [{"phone_number": "+13125550100", "tcr_campaign_id": "CABCDE1", "status": "DONE"}]}, "assignments[0].status"),
+        ({"phone_numbers": [{"phone_number": "+13125550100", "extra": 1}]}, "phone_numbers[0].extra: unknown key"),
+    ],
+)
+def test_seed_errors(doc: object, fragment: str) -> None:
+    with pytest.raises(SeedError) as info:
+        start_sandbox(seed=doc)  # type: ignore[arg-type]
+    assert fragment in str(info.value)
+
+
+def test_seed_errors_are_all_reported() -> None:
+    with pytest.raises(SeedError) as info:
+        start_sandbox(seed={"messaging_profiles": [{"id": "a"}, {"id": "b"}], "campaigns": [{"tcr_campaign_id": "x"}]})
+    assert len(info.value.problems) == 3
+
+
+def _run(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reconciler.sandbox", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_bad_seed_exits_1_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("phone_numbers:\n  - phone_number: '123'\n")
+    result = _run("--seed", str(bad))
+    assert result.returncode == 1 and result.stdout == ""
+    assert str(bad) in result.stderr and "phone_numbers[0].phone_number" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = _run("--seed", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1 and "cannot read seed file" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "broken.yaml").write_text("a: [\n")
+    result = _run("--seed", str(tmp_path / "broken.yaml"))
+    assert result.returncode == 1 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+    result = _run("--mode", "phone_id=e164")
+    assert result.returncode == 1 and "phone_id" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_cli_first_line_is_the_base_url(sig: signal.Signals) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.sandbox", "--port", "0", "--seed", str(EXAMPLE), "--api-key", "k1", "--mode", "phone_id=numeric_or_e164"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("http://127.0.0.1:") and line.endswith("/v2")
+        with httpx.Client(headers={"Authorization": "Bearer k1"}) as client:
+            r = client.get(line + "/phone_numbers/+13125550100/messaging")
+            assert r.status_code == 200
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_cli_help_lists_every_option() -> None:
+    from click.testing import CliRunner
+
+    from reconciler.sandbox.cli import sandbox
+
+    out = CliRunner().invoke(sandbox, ["--help"]).output
+    for option in ("--host", "--port", "--seed", "--api-key", "--assignment-delay", "--rate-limit", "--latency-ms", "--fail-rate", "--random-seed", "--mode"):
+        assert option in out
