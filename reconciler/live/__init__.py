@@ -1,0 +1,22 @@
+"""The live-state layer: Telnyx HTTP client, pagination, reads and writes.
+
+httpx is confined to this package; nothing here imports click, yaml or the sandbox.
+"""
+
+from .client import RateLimiter, TelnyxClient, validate_base_url
+from .pagination import collect_10dlc, collect_classic, iter_10dlc, iter_classic
+from .reader import read_live, read_profiles_for_import
+from .writer import TelnyxWriter
+
+__all__ = [
+    "RateLimiter",
+    "TelnyxClient",
+    "TelnyxWriter",
+    "collect_10dlc",
+    "collect_classic",
+    "iter_10dlc",
+    "iter_classic",
+    "read_live",
+    "read_profiles_for_import",
+    "validate_base_url",
+]

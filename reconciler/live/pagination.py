@@ -1,0 +1,322 @@
+"""Both Telnyx pagination styles, with stop rules that survive a hostile or quirky server.
+
+10DLC lists: `?page=N&recordsPerPage=R` → `{records, page, totalRecords}`.
+Classic v2 lists: `?page[number]=N&page[size]=R` → `{data, meta:{page_number, page_size, total_pages, total_results}}`.
+
+Rules:
+
+- A short page is never trusted to be the last one on its own: a server may clamp the
+  page size below what was asked. An empty page always ends a list.
+- Classic `meta` is unambiguous: stop when `page >= total_pages` or `seen >= total_results`.
+- 10DLC `totalRecords` may count records or pages (Telnyx does not say; its own SDK
+  treats it as pages). `page >= totalRecords` ends the list under both readings. The
+  records reading (`seen >= totalRecords`) is used only once it is *known*: learned when
+  a page holds more records than `totalRecords` (then it counts pages), when a page
+  holds `recordsPerPage` records (the server does not clamp, so a short page is the
+  last), or when the one extra request spent on an ambiguous list comes back empty
+  (then it counts records). What was learned is kept on the client (`client.hints`),
+  so the extra request is paid at most once per run.
+- A server that never ends fails: a non-empty page with nothing new (by record key, or
+  the same page fingerprint twice), more pages than the totals allow, or `max_pages`
+  → `ApiError(..., "pagination does not end")`.
+- Every page is shape-checked; a missing or wrongly typed field raises ApiError naming
+  the call and the field, so nothing is ever built on bad data.
+
+`collect_*` fetch the pages the totals announce concurrently (bounded by the client's
+concurrency) and then run the same stop rules over them in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any, Callable, Hashable, Iterator, Mapping
+
+from reconciler.errors import ApiError
+
+from .client import TelnyxClient, bad_response
+
+MAX_10DLC_PAGE = 500
+MAX_CLASSIC_PAGE = 250
+DEFAULT_MAX_PAGES = 20_000
+
+KeyFn = Callable[[dict], Hashable]
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def not_ending(call: str, why: str) -> ApiError:
+    return ApiError(call, None, code="pagination_loop", title="pagination does not end", detail=why)
+
+
+class _Pager:
+    """The stop rule, fed one page at a time, in page order."""
+
+    def __init__(self, client: TelnyxClient, call: str, template: str, page_size: int, style: str,
+                 key: KeyFn | None, max_pages: int) -> None:
+        self.client = client
+        self.call = call
+        self.template = template
+        self.R = page_size
+        self.style = style
+        self.key = key
+        self.max_pages = max_pages
+        self.seen = 0
+        self.keys: set[Hashable] = set()
+        self.last_fp: str | None = None
+        self.max_total = 0
+        self.max_n = 0
+
+    # hints shared through the client
+    @property
+    def mode(self) -> str | None:  # "records" | "pages" | None, for 10DLC totalRecords
+        return self.client.hints.get("10dlc.totalRecords")
+
+    def _learn_mode(self, mode: str) -> None:
+        self.client.hints.setdefault("10dlc.totalRecords", mode)
+
+    @property
+    def no_clamp(self) -> bool:
+        return bool(self.client.hints.get(f"noclamp {self.template}"))
+
+    def _progress(self, page: int, records: list[dict]) -> None:
+        if self.key is not None:
+            new = 0
+            for r in records:
+                try:
+                    k = self.key(r)
+                except (KeyError, TypeError):
+                    raise bad_response(self.call, f"page {page}: a record lacks its identifying field") from None
+                if k not in self.keys:
+                    self.keys.add(k)
+                    new += 1
+            if new == 0:
+                raise not_ending(self.call, f"page {page} repeats only records already seen")
+        else:
+            fp = hashlib.blake2b(json.dumps([records[0], records[-1], len(records)], sort_keys=True,
+                                            default=str).encode(), digest_size=16).hexdigest()
+            if fp == self.last_fp:
+                raise not_ending(self.call, f"page {page} is the same as page {page - 1}")
+            self.last_fp = fp
+
+    def feed(self, page: int, records: list[dict], total: int | None, total_pages: int | None = None) -> bool:
+        """Account for one page; return True if the next page must be read."""
+        n = len(records)
+        probing, self._probing = self._probing, False
+        if n == 0:
+            if probing:
+                self._learn_mode("records")  # the extra page was empty: totalRecords counted records
+            return False
+        if probing:
+            self._learn_mode("pages")  # there was more after seen >= totalRecords: it counts pages
+        prev_max = self.max_n
+        self.seen += n
+        self.max_n = max(self.max_n, n)
+        self._progress(page, records)
+        if n >= self.R:
+            self.client.hints[f"noclamp {self.template}"] = True
+        if page >= self.max_pages:
+            raise not_ending(self.call, f"more than {self.max_pages} pages")
+        if self.style == "classic":
+            assert total is not None and total_pages is not None
+            if self.first_total is None:
+                self.first_total = total_pages
+            if page >= total_pages or self.seen >= total:
+                return False
+            if page > 2 * self.first_total + 10:
+                raise not_ending(self.call, f"page {page} is far past the {self.first_total} pages first announced")
+            return True
+        # 10DLC
+        short_after_full = page > 1 and n < prev_max  # a server that clamps fills all pages but the last
+        if total is None:
+            # no totals (the task phone-number list): an empty page ends it, or a short page
+            # from a server known not to clamp, or a page shorter than the ones before it
+            return not (n < self.R and (self.no_clamp or short_after_full))
+        if self.first_total is None:
+            self.first_total = total
+        if self.seen > total:
+            self._learn_mode("pages")  # more records than "totalRecords": it counts pages
+        if page >= total:
+            return False  # ends the list under both readings
+        if page > 2 * self.first_total + 10:
+            raise not_ending(self.call, f"page {page} is far past totalRecords={self.first_total}")
+        mode = self.mode
+        if mode == "pages":
+            return True
+        if self.seen >= total:
+            if mode == "records":
+                return False
+            if n < self.R and (self.no_clamp or short_after_full):
+                return False  # a short page is the last one under both readings
+            # the records reading says done; the pages reading (clamped pages) says more.
+            # One extra request settles it, and the answer is remembered on the client.
+            self._probing = True
+            return True
+        return True
+
+    _probing = False
+    first_total: int | None = None
+
+    def estimate_pages(self, first_n: int, total: int | None, total_pages: int | None) -> int:
+        """Pages the totals announce, when that is unambiguous (else 1: read on sequentially)."""
+        if first_n == 0:
+            return 1
+        if self.style == "classic":
+            return max(1, min(total_pages or 1, self.max_pages))
+        if total is None:
+            return 1
+        mode = self.mode
+        if mode == "pages":
+            return max(1, min(total, self.max_pages))
+        if mode == "records":
+            per = max(first_n, 1)
+            return max(1, min(math.ceil(total / per), self.max_pages))
+        return 1
+
+
+# --------------------------------------------------------------------------- page fetchers
+
+
+def _fetch_10dlc(client: TelnyxClient, template: str, path, params, page_size: int, totals_required: bool):
+    call = f"GET {template}"
+
+    def fetch(page: int) -> tuple[list[dict], int | None, None]:
+        q = list(_items(params)) + [("page", page), ("recordsPerPage", page_size)]
+        body = client.get_json(template, path=path, params=q)
+        if not isinstance(body, dict):
+            raise bad_response(call, f"page {page}: body is {type(body).__name__}, not an object")
+        records = body.get("records")
+        if records is None and not totals_required and "records" not in body:
+            raise bad_response(call, f"page {page}: field 'records' is missing")
+        if not isinstance(records, list):
+            raise bad_response(call, f"page {page}: field 'records' is "
+                               f"{'missing' if 'records' not in body else type(records).__name__}, not a list")
+        for i, r in enumerate(records):
+            if not isinstance(r, dict):
+                raise bad_response(call, f"page {page}: records[{i}] is {type(r).__name__}, not an object")
+        total = body.get("totalRecords")
+        if total is None:
+            if totals_required and "totalRecords" not in body:
+                raise bad_response(call, f"page {page}: field 'totalRecords' is missing")
+        elif not _is_int(total) or total < 0:
+            raise bad_response(call, f"page {page}: field 'totalRecords' is {total!r}, not a count")
+        return records, total, None
+
+    return fetch
+
+
+def _fetch_classic(client: TelnyxClient, template: str, path, params, page_size: int):
+    call = f"GET {template}"
+
+    def fetch(page: int) -> tuple[list[dict], int, int]:
+        q = list(_items(params)) + [("page[number]", page), ("page[size]", page_size)]
+        body = client.get_json(template, path=path, params=q)
+        if not isinstance(body, dict):
+            raise bad_response(call, f"page {page}: body is {type(body).__name__}, not an object")
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise bad_response(call, f"page {page}: field 'data' is "
+                               f"{'missing' if 'data' not in body else type(data).__name__}, not a list")
+        for i, r in enumerate(data):
+            if not isinstance(r, dict):
+                raise bad_response(call, f"page {page}: data[{i}] is {type(r).__name__}, not an object")
+        meta = body.get("meta")
+        if not isinstance(meta, dict):
+            raise bad_response(call, f"page {page}: field 'meta' is missing or not an object")
+        for f in ("total_pages", "total_results"):
+            v = meta.get(f)
+            if not _is_int(v) or v < 0:
+                raise bad_response(call, f"page {page}: field 'meta.{f}' is "
+                                   f"{'missing' if f not in meta else repr(v)}, not a count")
+        return data, meta["total_results"], meta["total_pages"]
+
+    return fetch
+
+
+def _items(params: Mapping[str, Any] | list | tuple | None) -> list[tuple[str, Any]]:
+    if not params:
+        return []
+    if isinstance(params, Mapping):
+        return [(k, v) for k, v in params.items() if v is not None]
+    return list(params)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def iter_10dlc(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_10DLC_PAGE,
+               key: KeyFn | None = None, totals_required: bool = False,
+               max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[dict]:
+    """Yield every record of a 10DLC list, page by page (sequential)."""
+    fetch = _fetch_10dlc(client, template, path, params, page_size, totals_required)
+    pager = _Pager(client, f"GET {template}", template, page_size, "10dlc", key, max_pages)
+    page = 1
+    while True:
+        records, total, _ = fetch(page)
+        yield from records
+        if not pager.feed(page, records, total):
+            return
+        page += 1
+
+
+def iter_classic(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_CLASSIC_PAGE,
+                 key: KeyFn | None = None, max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[dict]:
+    """Yield every record of a classic v2 list, page by page (sequential)."""
+    fetch = _fetch_classic(client, template, path, params, page_size)
+    pager = _Pager(client, f"GET {template}", template, page_size, "classic", key, max_pages)
+    page = 1
+    while True:
+        records, total, total_pages = fetch(page)
+        yield from records
+        if not pager.feed(page, records, total, total_pages):
+            return
+        page += 1
+
+
+def _collect(client: TelnyxClient, fetch, pager: _Pager) -> list[dict]:
+    out: list[dict] = []
+    records, total, tp = fetch(1)
+    out.extend(records)
+    if not pager.feed(1, records, total, tp):
+        return out
+    est = pager.estimate_pages(len(records), total, tp)
+    page = 2
+    if est >= 3:
+        pages = client.map_concurrent(fetch, range(2, est + 1))
+        for recs, t, tp2 in pages:
+            out.extend(recs)
+            if not pager.feed(page, recs, t, tp2):
+                return out
+            page += 1
+    while True:
+        records, total, tp = fetch(page)
+        out.extend(records)
+        if not pager.feed(page, records, total, tp):
+            return out
+        page += 1
+
+
+def collect_10dlc(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_10DLC_PAGE,
+                  key: KeyFn | None = None, totals_required: bool = False,
+                  max_pages: int = DEFAULT_MAX_PAGES) -> list[dict]:
+    """Every record of a 10DLC list; pages the totals announce are fetched concurrently."""
+    fetch = _fetch_10dlc(client, template, path, params, page_size, totals_required)
+    pager = _Pager(client, f"GET {template}", template, page_size, "10dlc", key, max_pages)
+    return _collect(client, fetch, pager)
+
+
+def collect_classic(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_CLASSIC_PAGE,
+                    key: KeyFn | None = None, max_pages: int = DEFAULT_MAX_PAGES) -> list[dict]:
+    """Every record of a classic list; pages 2..total_pages are fetched concurrently."""
+    fetch = _fetch_classic(client, template, path, params, page_size)
+    pager = _Pager(client, f"GET {template}", template, page_size, "classic", key, max_pages)
+    return _collect(client, fetch, pager)
+
+
+def first_page_classic(client: TelnyxClient, template: str, params=None, *, path=None,
+                       page_size: int = MAX_CLASSIC_PAGE) -> tuple[list[dict], int, int]:
+    """Page 1 only: (records, total_results, total_pages) — for cost decisions."""
+    return _fetch_classic(client, template, path, params, page_size)(1)

@@ -1,0 +1,164 @@
+"""Telnyx records → model values, with every field the reconciler relies on checked.
+
+A record with a missing or wrongly typed field raises ApiError naming the call and the
+field: a plan must never be built on data the reconciler did not understand.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from reconciler.model import ASSIGNED, SHARED, TELNYX, LiveAssignment, LiveCampaign, LiveNumber
+
+from .client import bad_response
+
+TCR_ID = re.compile(r"^C[A-Z0-9]{5,8}$")
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+NUMBER_TYPES = {
+    "longcode": "longcode", "long-code": "longcode", "long_code": "longcode",
+    "tollfree": "tollfree", "toll-free": "tollfree", "toll_free": "tollfree",
+    "shortcode": "shortcode", "short-code": "shortcode", "short_code": "shortcode",
+}
+ASSIGNMENT_STATUSES = frozenset(
+    {"ASSIGNED", "PENDING_ASSIGNMENT", "PENDING_UNASSIGNMENT", "FAILED_ASSIGNMENT", "FAILED_UNASSIGNMENT"})
+
+
+def _field(call: str, rec: Mapping[str, Any], name: str, *, kind: str = "str", required: bool = True,
+           nullable: bool = False, where: str = "") -> Any:
+    label = f"{where}field '{name}'"
+    if name not in rec:
+        if required:
+            raise bad_response(call, f"{label} is missing")
+        return None
+    v = rec[name]
+    if v is None:
+        if nullable or not required:
+            return None
+        raise bad_response(call, f"{label} is null")
+    if kind == "str":
+        if not isinstance(v, str):
+            raise bad_response(call, f"{label} is {type(v).__name__}, not a string")
+    elif kind == "id":  # string ids; a bare integer is accepted and kept as its digits
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise bad_response(call, f"{label} is {type(v).__name__}, not an id")
+        v = str(v)
+        if not v:
+            raise bad_response(call, f"{label} is empty")
+    elif kind == "bool":
+        if not isinstance(v, bool):
+            raise bad_response(call, f"{label} is {type(v).__name__}, not a boolean")
+    elif kind == "count":
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            raise bad_response(call, f"{label} is {v!r}, not a count")
+        v = int(v)
+    return v
+
+
+def _e164(call: str, v: str, where: str, name: str) -> str:
+    if not E164.match(v):
+        raise bad_response(call, f"{where}field '{name}' is {v[:40]!r}, not an E.164 number")
+    return v
+
+
+def parse_number(call: str, rec: Mapping[str, Any]) -> LiveNumber:
+    """A `PhoneNumberWithMessagingSettings` record."""
+    where = ""
+    number = _e164(call, _field(call, rec, "phone_number", where=where), where, "phone_number")
+    where = f"{number}: "
+    nid = _field(call, rec, "id", kind="id", where=where)
+    prof = _field(call, rec, "messaging_profile_id", nullable=True, where=where)
+    raw_type = _field(call, rec, "type", where=where)
+    ntype = NUMBER_TYPES.get(raw_type.strip().lower())
+    if ntype is None:
+        raise bad_response(call, f"{where}field 'type' is {raw_type[:40]!r}, not a known number type")
+    return LiveNumber(number=number, id=nid, profile_id=prof or None, type=ntype)
+
+
+def assignment_tcr_id(rec: Mapping[str, Any], telnyx_to_tcr: Mapping[str, str]) -> str:
+    """The TCR id of an assignment record: `tcrCampaignId`, else `campaignId` if it is one,
+    else the TCR id of the Telnyx campaign it names, else the raw `campaignId`."""
+    tcr = rec.get("tcrCampaignId")
+    if isinstance(tcr, str) and tcr:
+        return tcr
+    cid = rec.get("campaignId")
+    if isinstance(cid, str) and TCR_ID.match(cid):
+        return cid
+    for k in ("telnyxCampaignId", "campaignId"):
+        v = rec.get(k)
+        if isinstance(v, str) and v in telnyx_to_tcr:
+            return telnyx_to_tcr[v]
+    return cid if isinstance(cid, str) else ""
+
+
+def parse_assignment(call: str, rec: Mapping[str, Any], telnyx_to_tcr: Mapping[str, str] | None = None
+                     ) -> LiveAssignment:
+    """A `PhoneNumberCampaign` record."""
+    number = _e164(call, _field(call, rec, "phoneNumber"), "", "phoneNumber")
+    where = f"{number}: "
+    _field(call, rec, "campaignId", where=where)
+    for opt in ("tcrCampaignId", "telnyxCampaignId"):
+        _field(call, rec, opt, required=False, where=where)
+    status = _field(call, rec, "assignmentStatus", required=False, where=where)
+    if status is None:
+        status = ASSIGNED  # optional in the spec: a record without a status is a plain assignment
+    elif status not in ASSIGNMENT_STATUSES:
+        raise bad_response(call, f"{where}field 'assignmentStatus' is {status[:40]!r}, not a known status")
+    reasons = rec.get("failureReasons")
+    if reasons is not None and not isinstance(reasons, str):
+        reasons = str(reasons)  # the spec says string; a list is rendered, not rejected
+    tcr = assignment_tcr_id(rec, telnyx_to_tcr or {})
+    if not tcr:
+        raise bad_response(call, f"{where}no campaign id in the record")
+    return LiveAssignment(number=number, tcr_campaign_id=tcr, status=status, failure_reasons=reasons or None)
+
+
+def parse_partner_campaign(call: str, rec: Mapping[str, Any]) -> LiveCampaign:
+    """A `TelnyxDownstreamCampaign` (the partner list holds accepted shares only)."""
+    tcr = _field(call, rec, "tcrCampaignId")
+    where = f"{tcr}: "
+    status = _field(call, rec, "campaignStatus", required=False, where=where)
+    pool = bool(_field(call, rec, "isNumberPoolingEnabled", kind="bool", required=False, where=where)
+                or _field(call, rec, "numberPool", kind="bool", required=False, where=where))
+    count = _field(call, rec, "assignedPhoneNumbersCount", kind="count", required=False, where=where)
+    return LiveCampaign(tcr_campaign_id=tcr, kind=SHARED, sharing_status="ACCEPTED", campaign_status=status,
+                        number_pooling=pool, assigned_count=count)
+
+
+def parse_telnyx_campaign(call: str, rec: Mapping[str, Any]) -> LiveCampaign | None:
+    """A `TelnyxCampaignWithAssignedCount_CSP`; None if it has no TCR id yet."""
+    tcr = _field(call, rec, "tcrCampaignId", required=False)
+    if not tcr:
+        return None
+    where = f"{tcr}: "
+    cid = _field(call, rec, "campaignId", kind="id", where=where)
+    status = _field(call, rec, "campaignStatus", required=False, where=where)
+    pool = bool(_field(call, rec, "isTMobileNumberPoolingEnabled", kind="bool", required=False, where=where)
+                or _field(call, rec, "numberPool", kind="bool", required=False, where=where))
+    count = _field(call, rec, "assignedPhoneNumbersCount", kind="count", required=False, where=where)
+    return LiveCampaign(tcr_campaign_id=tcr, kind=TELNYX, sharing_status=None, campaign_status=status,
+                        number_pooling=pool, telnyx_campaign_id=cid, assigned_count=count)
+
+
+def sharing_status(call: str, body: Any) -> str | None:
+    """The sharing status out of `GET /10dlc/partnerCampaign/{id}/sharing` (a map with undocumented keys)."""
+    if not isinstance(body, dict):
+        raise bad_response(call, f"body is {type(body).__name__}, not an object")
+    found: list[tuple[str, str]] = []
+    for k, v in body.items():
+        if isinstance(v, dict):
+            s = v.get("sharingStatus")
+            if s is not None and not isinstance(s, str):
+                raise bad_response(call, f"field '{k}.sharingStatus' is {type(s).__name__}, not a string")
+            if s:
+                found.append((k, s))
+        elif k == "sharingStatus" and isinstance(v, str):
+            found.append((k, v))
+    if not found:
+        return None
+    # prefer the share towards us ("sharedWithMe"-like keys), else the first one
+    for k, s in found:
+        if "withme" in k.lower().replace("_", ""):
+            return s.upper()
+    return found[0][1].upper()

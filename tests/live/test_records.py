@@ -1,0 +1,81 @@
+"""Record parsing: every field the reconciler relies on is checked and named on failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import ApiError
+from reconciler.live.records import (parse_assignment, parse_number, parse_partner_campaign,
+                                     parse_telnyx_campaign, sharing_status)
+
+CALL = "GET /phone_numbers/messaging"
+NUM = {"id": "1293384261075731499", "phone_number": "+13125550100", "messaging_profile_id": "p1", "type": "long-code"}
+ASG = {"phoneNumber": "+13125550100", "campaignId": "CSHARE1", "createdAt": "x", "updatedAt": "x"}
+
+
+@pytest.mark.parametrize("raw,want", [("long-code", "longcode"), ("longcode", "longcode"), ("toll-free", "tollfree"),
+                                      ("short-code", "shortcode"), ("TOLLFREE", "tollfree")])
+def test_number_type_normalised(raw, want):
+    assert parse_number(CALL, {**NUM, "type": raw}).type == want
+
+
+def test_number_numeric_id_accepted_as_string():
+    assert parse_number(CALL, {**NUM, "id": 42}).id == "42"
+
+
+@pytest.mark.parametrize("patch,field", [
+    ({"type": None}, "type"), ({"type": "satellite"}, "type"), ({"id": None}, "id"), ({"id": True}, "id"),
+    ({"phone_number": 13125550100}, "phone_number"), ({"phone_number": "3125550100"}, "phone_number"),
+    ({"messaging_profile_id": 5}, "messaging_profile_id"),
+])
+def test_number_bad_fields_named(patch, field):
+    with pytest.raises(ApiError) as ei:
+        parse_number(CALL, {**NUM, **patch})
+    assert f"'{field}'" in str(ei.value) and ei.value.call == CALL
+
+
+@pytest.mark.parametrize("drop", ["phone_number", "id", "type", "messaging_profile_id"])
+def test_number_missing_fields_named(drop):
+    rec = {k: v for k, v in NUM.items() if k != drop}
+    with pytest.raises(ApiError, match=f"'{drop}' is missing"):
+        parse_number(CALL, rec)
+
+
+def test_assignment_tcr_id_resolution():
+    assert parse_assignment(CALL, ASG).tcr_campaign_id == "CSHARE1"
+    uuid = "4b300178-131c-d902-d54e-72d90ba1620a"
+    rec = {**ASG, "campaignId": uuid, "telnyxCampaignId": uuid}
+    assert parse_assignment(CALL, {**rec, "tcrCampaignId": "CTLNX01"}).tcr_campaign_id == "CTLNX01"
+    assert parse_assignment(CALL, rec, {uuid: "CTLNX01"}).tcr_campaign_id == "CTLNX01"
+    assert parse_assignment(CALL, rec).tcr_campaign_id == uuid  # unknown campaign: kept as-is, never equal to a TCR id
+    assert parse_assignment(CALL, ASG).status == "ASSIGNED"
+
+
+@pytest.mark.parametrize("patch,field", [
+    ({"assignmentStatus": "DONE"}, "assignmentStatus"), ({"assignmentStatus": 1}, "assignmentStatus"),
+    ({"phoneNumber": None}, "phoneNumber"), ({"campaignId": 7}, "campaignId"), ({"tcrCampaignId": 7}, "tcrCampaignId"),
+])
+def test_assignment_bad_fields_named(patch, field):
+    with pytest.raises(ApiError, match=field):
+        parse_assignment(CALL, {**ASG, **patch})
+
+
+def test_campaign_parsers():
+    c = parse_partner_campaign(CALL, {"tcrCampaignId": "CSHARE1", "tcrBrandId": "B", "campaignStatus": "MNO_PROVISIONED",
+                                      "isNumberPoolingEnabled": True, "assignedPhoneNumbersCount": 3})
+    assert (c.kind, c.sharing_status, c.number_pooling, c.assigned_count) == ("shared", "ACCEPTED", True, 3)
+    with pytest.raises(ApiError, match="assignedPhoneNumbersCount"):
+        parse_partner_campaign(CALL, {"tcrCampaignId": "C1", "assignedPhoneNumbersCount": "3"})
+    t = parse_telnyx_campaign(CALL, {"tcrCampaignId": "CTLNX01", "campaignId": "uuid-1", "campaignStatus": "TCR_ACCEPTED"})
+    assert (t.kind, t.telnyx_campaign_id) == ("telnyx", "uuid-1")
+    assert parse_telnyx_campaign(CALL, {"campaignId": "uuid-2"}) is None  # not at TCR yet
+
+
+def test_sharing_status_map():
+    assert sharing_status(CALL, {"sharedWithMe": {"sharingStatus": "pending"}}) == "PENDING"
+    assert sharing_status(CALL, {"x": {"sharingStatus": "DECLINED"}}) == "DECLINED"
+    assert sharing_status(CALL, {}) is None
+    with pytest.raises(ApiError):
+        sharing_status(CALL, {"x": {"sharingStatus": 3}})
+    with pytest.raises(ApiError):
+        sharing_status(CALL, ["x"])
