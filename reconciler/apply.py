@@ -98,6 +98,23 @@ def unfinished_tasks(path: str | None) -> list[dict[str, Any]]:
     return list(open_.values())
 
 
+def journalled_numbers(path: str | None) -> frozenset[str]:
+    """Numbers this repository's applies have assigned, per the journal (for drift)."""
+    if not path or not os.path.exists(path):
+        return frozenset()
+    out: set[str] = set()
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("op") in ("assign", "replace", "bulk_assign") and e.get("result") in ("ok", "submitted",
+                                                                                            "completed"):
+                out.update(e.get("numbers", []))
+    return frozenset(out)
+
+
 @dataclass
 class Outcome:
     number: str
@@ -336,13 +353,21 @@ class Applier:
             delay = min(delay * 2, self.poll_max)
 
     def _finish_previous_runs(self) -> None:
+        """Wait for tasks a killed run submitted, so this run does not submit them again."""
         for e in unfinished_tasks(self.journal.path):
-            if "task_id" in e:
-                self.progress(f"waiting for task {e['task_id']} left by run {e.get('run')}")
-                self._wait_task(e["task_id"])
-            elif "order_id" in e:
-                self.progress(f"waiting for bulk order {e['order_id']} left by run {e.get('run')}")
-                self._wait_order(e["order_id"])
+            key = "task_id" if "task_id" in e else "order_id"
+            what = "task" if key == "task_id" else "bulk order"
+            self.progress(f"waiting for {what} {e[key]} left by run {e.get('run')}")
+            try:
+                if key == "task_id":
+                    self._wait_task(e[key])
+                else:
+                    self._wait_order(e[key])
+            except ApiError as err:
+                # Telnyx no longer knows it (or cannot say): close it in the journal and
+                # let the fresh plan decide what is left to do.
+                op = "bulk_assign" if key == "task_id" else "bulk_move"
+                self.journal.write(op, f"unknown: {err}", [], **{key: e[key]})
 
     def _outcomes(self, plan: Plan, scope: frozenset[str], live: LiveState | None) -> list[Outcome]:
         out = []

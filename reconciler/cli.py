@@ -174,7 +174,21 @@ class _Progress:
 # ---------------------------------------------------------------- commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Mounts `sandbox` lazily: the simulator is its own product and costs ~70 ms to import."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "sandbox"])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "sandbox":
+            from reconciler.sandbox.cli import sandbox
+
+            return sandbox
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for HTTP requests).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
@@ -312,11 +326,15 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
 @connection_options
 @scope_options
 @format_option
+@click.option("--journal", "journal_path", default=".reconciler/journal.jsonl", show_default=True,
+              type=click.Path(dir_okay=False),
+              help="Apply journal, if present: a number we assigned that lost its campaign is out-of-band.")
 @handle_errors
 def drift(desired_path: str, api_base_url: str, concurrency: int, only_profiles: tuple[str, ...],
-          only_campaigns: tuple[str, ...], fmt: str) -> None:
+          only_campaigns: tuple[str, ...], fmt: str, journal_path: str) -> None:
     """Classify every difference between the files and Telnyx. Exit 2 on drift."""
     from reconciler import render
+    from reconciler.apply import journalled_numbers
     from reconciler.drift import drift_report
     from reconciler.live import read_live
     from reconciler.plan import make_plan
@@ -324,7 +342,7 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, only_profiles:
     desired = _load(desired_path, only_profiles, only_campaigns)
     with _client(api_base_url, concurrency) as client:
         live = read_live(client, desired)
-    report = drift_report(make_plan(desired, live))
+    report = drift_report(make_plan(desired, live), journalled_numbers(journal_path))
     if fmt == "json":
         click.echo(render.to_json(render.drift_dict(report)), nl=False)
     elif fmt == "markdown":
@@ -346,7 +364,7 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, only_profiles:
 def import_(profiles: tuple[str, ...], all_profiles: bool, out: str | None, api_base_url: str,
             concurrency: int) -> None:
     """Write desired-state YAML from live state."""
-    from reconciler.importer import file_name, imported_profiles, profile_yaml
+    from reconciler.importer import declarable, file_name, imported_profiles, profile_yaml
     from reconciler.live import read_profiles_for_import
 
     if bool(profiles) == all_profiles:
@@ -354,6 +372,10 @@ def import_(profiles: tuple[str, ...], all_profiles: bool, out: str | None, api_
     with _client(api_base_url, concurrency) as client:
         live = read_profiles_for_import(client, list(profiles) if profiles else None)
     imported, assignments = imported_profiles(live), live.assignments
+    empty = [p for p in imported if not declarable(p, assignments)]
+    for p in empty:
+        click.echo(f"note: profile {p.name or p.id} has no number on a campaign; not written", err=True)
+    imported = [p for p in imported if p not in empty]
     target = Path(out) if out else None
     as_dir = target is not None and (target.is_dir() or not target.suffix)
     schema = "../schemas/desired-state.schema.json"
@@ -372,18 +394,6 @@ def import_(profiles: tuple[str, ...], all_profiles: bool, out: str | None, api_
         click.echo(f"wrote {len(imported)} profile(s) to {target}", err=True)
     else:
         click.echo(text, nl=False)
-
-
-def _mount_sandbox() -> None:
-    # The sandbox is its own product; the CLI is the only outside place that mounts it.
-    try:
-        from reconciler.sandbox.cli import sandbox
-    except ImportError:  # pragma: no cover - the sandbox ships with the package
-        return
-    cli.add_command(sandbox, name="sandbox")
-
-
-_mount_sandbox()
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ apart by what live state shows (documented in the README):
 
 - unapplied: declared, and nothing at Telnyx contradicts it yet (no campaign);
 - out_of_band: Telnyx holds the number differently (another campaign, or its
-  messaging profile changed) — someone or something moved it;
+  messaging profile changed) — someone or something moved it; also a number
+  with no campaign that the apply journal shows we assigned (someone removed it);
 - unmanaged: undeclared numbers on declared profiles or campaigns;
 - in_flight: PENDING_* at Telnyx (not drift: work in progress);
 - failed: FAILED_* at Telnyx, with Telnyx's reasons;
@@ -56,10 +57,13 @@ def classify(f: Finding) -> str | None:
     return None
 
 
-def drift_report(plan: Plan) -> DriftReport:
+def drift_report(plan: Plan, applied: frozenset[str] = frozenset()) -> DriftReport:
+    """`applied`: numbers the journal shows this repository assigned before."""
     buckets: dict[str, list[Finding]] = {k: [] for k in KINDS}
     for f in plan.changes:
         kind = classify(f)
+        if kind == "unapplied" and f.number in applied:
+            kind = "out_of_band"
         if kind:
             buckets[kind].append(f)
     return DriftReport(plan, {k: tuple(v) for k, v in buckets.items()})

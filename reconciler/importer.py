@@ -29,12 +29,21 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _declarable(n: LiveNumber, a: LiveAssignment | None) -> bool:
+    return a is not None and a.status in (ASSIGNED, PENDING_ASSIGNMENT) and n.type == "longcode"
+
+
+def declarable(p: ImportedProfile, assignments: dict[str, LiveAssignment]) -> bool:
+    """A profile can be written only if one of its numbers holds a campaign."""
+    return any(_declarable(n, assignments.get(n.number)) for n in p.numbers)
+
+
 def profile_yaml(p: ImportedProfile, assignments: dict[str, LiveAssignment], *, schema: str) -> str:
     by_campaign: dict[str, list[str]] = defaultdict(list)
     left_out: list[str] = []
     for n in sorted(p.numbers, key=lambda n: n.number):
         a = assignments.get(n.number)
-        if a is not None and a.status in (ASSIGNED, PENDING_ASSIGNMENT) and n.type == "longcode":
+        if _declarable(n, a) and a is not None:
             by_campaign[a.tcr_campaign_id].append(n.number)
         else:
             why = f"{a.status} on {a.tcr_campaign_id}" if a else ("no campaign" if n.type == "longcode" else n.type)

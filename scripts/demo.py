@@ -26,6 +26,9 @@ def run(env: dict[str, str], *args: str, ok: tuple[int, ...] = (0,)) -> int:
 
 
 def main() -> None:
+    journal = os.path.join(ROOT, ".demo", "journal.jsonl")
+    if os.path.exists(journal):
+        os.remove(journal)  # a previous demo's sandbox is gone; start a fresh journal
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", SEED],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
@@ -40,14 +43,14 @@ def main() -> None:
         run(env, "validate")
         run(env, "plan", "--detailed-exitcode", ok=(2,))
         run(env, "apply", "--auto-approve", "--journal", ".demo/journal.jsonl")
-        run(env, "drift")
+        run(env, "drift", "--journal", ".demo/journal.jsonl")
         admin = base_url.rsplit("/v2", 1)[0] + "/_admin/assignments/%2B13125550100"
         req = urllib.request.Request(admin, method="DELETE")
         urllib.request.urlopen(req).close()
         print("\n# out of band: someone removes +13125550100 from its campaign")
-        run(env, "drift", ok=(2,))
+        run(env, "drift", "--journal", ".demo/journal.jsonl", ok=(2,))
         run(env, "apply", "--auto-approve", "--journal", ".demo/journal.jsonl")
-        run(env, "drift")
+        run(env, "drift", "--journal", ".demo/journal.jsonl")
         print("\ndemo finished: adopted, verified, drift caught and healed")
     finally:
         sandbox.terminate()

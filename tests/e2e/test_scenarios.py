@@ -1,0 +1,220 @@
+"""End-to-end: the CLI against the sandbox on loopback, under every sandbox mode."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .conftest import MODE_SETS
+
+PA = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"  # shared campaign CHR0001, bulk by profile
+PB = "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"  # two Telnyx campaigns: per number
+PC = "9d2c4b6a-1e3f-4a5b-8c7d-0e1f2a3b4c5d"  # a pending share
+PX = "0c9a7f3e-2b1d-4e5f-8a6b-3c2d1e0f9a8b"  # undeclared profile
+
+ESTATE_SEED: dict[str, Any] = {
+    "messaging_profiles": [{"id": PA, "name": "alpha"}, {"id": PB, "name": "bravo"}, {"id": PC, "name": "charlie"},
+                           {"id": PX, "name": "x-ray"}],
+    "phone_numbers": [
+        {"phone_number": "+13125550101", "messaging_profile_id": None},
+        {"phone_number": "+13125550102", "messaging_profile_id": PA},
+        {"phone_number": "+13125550103", "messaging_profile_id": PA},
+        {"phone_number": "+13125550104", "messaging_profile_id": PX},
+        {"phone_number": "+13125550105", "messaging_profile_id": PA},
+        {"phone_number": "+13125550201", "messaging_profile_id": PB},
+        {"phone_number": "+13125550202", "messaging_profile_id": PB},
+        {"phone_number": "+13125550203", "messaging_profile_id": None},
+        {"phone_number": "+13125550301", "messaging_profile_id": PC},
+        {"phone_number": "+13125550901", "messaging_profile_id": PX},
+    ],
+    "campaigns": [
+        {"tcr_campaign_id": "CHR0001", "kind": "shared", "sharing_status": "ACCEPTED",
+         "campaign_status": "MNO_PROVISIONED"},
+        {"tcr_campaign_id": "CTLX001", "kind": "telnyx", "campaign_status": "MNO_PROVISIONED"},
+        {"tcr_campaign_id": "CTLX002", "kind": "telnyx", "campaign_status": "MNO_PROVISIONED"},
+        {"tcr_campaign_id": "CTLX009", "kind": "telnyx", "campaign_status": "MNO_PROVISIONED"},
+        {"tcr_campaign_id": "CPEND01", "kind": "shared", "sharing_status": "PENDING",
+         "campaign_status": "TCR_ACCEPTED"},
+    ],
+    "assignments": [
+        {"phone_number": "+13125550103", "tcr_campaign_id": "CTLX009", "status": "ASSIGNED"},
+        {"phone_number": "+13125550104", "tcr_campaign_id": "CHR0001", "status": "ASSIGNED"},
+        {"phone_number": "+13125550105", "tcr_campaign_id": "CHR0001", "status": "ASSIGNED"},
+        {"phone_number": "+13125550201", "tcr_campaign_id": "CTLX002", "status": "ASSIGNED"},
+        {"phone_number": "+13125550901", "tcr_campaign_id": "CTLX009", "status": "ASSIGNED"},
+    ],
+}
+SHARED = "CHR0001"
+DESIRED: dict[str, Any] = {
+    "version": 1,
+    "profiles": [
+        {"id": PA, "name": "alpha", "campaigns": [
+            {"tcr_campaign_id": SHARED, "numbers": [f"+1312555010{i}" for i in range(1, 6)]}]},
+        {"id": PB, "name": "bravo", "campaigns": [
+            {"tcr_campaign_id": "CTLX001", "numbers": ["+13125550201", "+13125550203"]},
+            {"tcr_campaign_id": "CTLX002", "numbers": ["+13125550202"]}]},
+    ],
+}
+EXPECTED = {**{f"+1312555010{i}": (SHARED, "ASSIGNED") for i in range(1, 6)},
+            "+13125550201": ("CTLX001", "ASSIGNED"), "+13125550203": ("CTLX001", "ASSIGNED"),
+            "+13125550202": ("CTLX002", "ASSIGNED"), "+13125550901": ("CTLX009", "ASSIGNED")}
+
+
+def _converge(env: Any) -> None:
+    r = env.run("apply", "--auto-approve", "--timeout", "30")
+    assert r.code == 0, r.out + r.err
+    assert env.assignments() == EXPECTED
+    profiles = env.profiles_of_numbers()
+    assert all(profiles[n] == PA for n in EXPECTED if n.startswith("+1312555010"))
+    assert profiles["+13125550203"] == PB and profiles["+13125550901"] == PX  # undeclared: untouched
+
+
+@pytest.mark.parametrize("modes", MODE_SETS)
+def test_adopt_converges_then_reapply_is_a_noop(make_env, modes):
+    env = make_env(seed=ESTATE_SEED, desired=None, modes=modes)
+    env.write_desired(DESIRED)
+    plan = env.run("plan", "--detailed-exitcode")
+    assert plan.code == 2, plan.err
+    assert "bulk assignment by profile to CHR0001" in plan.out
+    _converge(env)
+    drift = env.run("drift")
+    assert drift.code == 0, drift.out
+    env.reset_counters()
+    again = env.run("apply", "--auto-approve")
+    assert again.code == 0 and "Nothing to apply" in again.out
+    assert env.counters()["writes"] == 0
+
+
+def test_demo_example_adopts_and_drift_is_clean(make_env):
+    env = make_env()
+    assert env.run("validate").code == 0
+    r = env.run("apply", "--auto-approve")
+    assert r.code == 0, r.out + r.err
+    assert env.run("drift").code == 0
+
+
+def test_drift_classifies_out_of_band_changes(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    _converge(env)
+    env.admin.delete("/assignments/%2B13125550102").raise_for_status()
+    env.admin.put("/assignments/%2B13125550201", json={"tcr_campaign_id": "CTLX009", "status": "ASSIGNED"}
+                  ).raise_for_status()
+    env.admin.put("/numbers/%2B13125550999", json={"messaging_profile_id": PB}).raise_for_status()
+    r = env.run("drift", "--format", "json")
+    assert r.code == 2
+    d = json.loads(r.out)
+    got = {k: sorted(i["number"] for i in v) for k, v in d["items"].items() if v}
+    # +13125550102 has no campaign: the journal shows we assigned it, so someone removed it.
+    assert got == {"out_of_band": ["+13125550102", "+13125550201"], "unmanaged": ["+13125550999"]}
+    r = env.run("drift", "--format", "json", "--journal", "elsewhere.jsonl")
+    got = {k: sorted(i["number"] for i in v) for k, v in json.loads(r.out)["items"].items() if v}
+    assert got == {"unapplied": ["+13125550102"], "out_of_band": ["+13125550201"], "unmanaged": ["+13125550999"]}
+
+
+def test_undeclared_number_on_a_shared_profile_blocks_bulk(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    _converge(env)
+    env.admin.delete("/assignments/%2B13125550102").raise_for_status()
+    env.admin.put("/numbers/%2B13125550999", json={"messaging_profile_id": PA}).raise_for_status()
+    plan = env.run("plan")
+    assert "give CHR0001 its own messaging profile" in plan.out
+    env.reset_counters()
+    assert env.run("apply", "--auto-approve").code == 0
+    assert env.counters()["writes"] == 0  # bulk would have swept +13125550999 into CHR0001
+    assert "+13125550999" not in env.assignments()
+
+
+def test_prune_off_leaves_unmanaged_alone_and_prune_on_removes_only_their_campaign(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    doc = json.loads(json.dumps(DESIRED))
+    doc["profiles"][1]["campaigns"].append({"tcr_campaign_id": "CTLX009", "numbers": []})
+    env.write_desired(doc)
+    assert env.run("apply", "--auto-approve").code == 0
+    assert env.assignments()["+13125550901"] == ("CTLX009", "ASSIGNED")  # unmanaged, prune off
+    plan = env.run("plan", "--prune")
+    assert "+13125550901" in plan.out and "unassign" in plan.out
+    r = env.run("apply", "--auto-approve", "--prune")
+    assert r.code == 0, r.out + r.err
+    assert "+13125550901" not in env.assignments()
+    assert env.profiles_of_numbers()["+13125550901"] == PX  # only its campaign was removed
+
+
+def test_stale_saved_plan_is_refused_per_change(make_env, tmp_path):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    assert env.run("plan", "--out", "plan.json").code == 0
+    # Someone assigns +13125550202 elsewhere after review.
+    env.admin.put("/assignments/%2B13125550202", json={"tcr_campaign_id": "CTLX009", "status": "ASSIGNED"}
+                  ).raise_for_status()
+    r = env.run("apply", "plan.json", "--auto-approve")
+    assert r.code == 3, r.out + r.err
+    assert "+13125550202" in r.out and "stale" in r.out
+    a = env.assignments()
+    assert a["+13125550202"] == ("CTLX009", "ASSIGNED")  # the stale change was skipped
+    assert a["+13125550203"] == ("CTLX001", "ASSIGNED")  # the others were applied
+
+
+def test_pending_share_is_blocked_and_nothing_is_written_for_it(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    doc = json.loads(json.dumps(DESIRED))
+    doc["profiles"].append({"id": PC, "campaigns": [{"tcr_campaign_id": "CPEND01", "numbers": ["+13125550301"]}]})
+    env.write_desired(doc)
+    plan = env.run("plan")
+    assert "sharing status is PENDING, not ACCEPTED" in plan.out
+    r = env.run("apply", "--auto-approve")
+    assert r.code == 0, r.out + r.err
+    assert "+13125550301" not in env.assignments()
+    assert env.run("drift").code == 2
+
+
+def test_import_round_trip_gives_an_empty_plan(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    assert env.run("apply", "--auto-approve").code == 0
+    (env.desired / "main.yaml").unlink()
+    r = env.run("import", "--all-profiles", "--out", "desired-state")
+    assert r.code == 0, r.err
+    assert env.run("validate").code == 0
+    plan = env.run("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.out
+
+
+def test_no_wait_then_converge(make_env):
+    # Profile moves are always waited for (a campaign needs the profile first), so start
+    # with every number on its profile: only assignments are left in flight.
+    seed = json.loads(json.dumps(ESTATE_SEED))
+    for n in seed["phone_numbers"]:
+        n["messaging_profile_id"] = {"010": PA, "020": PB}.get(n["phone_number"][-4:-1], n["messaging_profile_id"])
+    env = make_env(seed=seed, desired=None, assignment_delay=4.0)
+    env.write_desired(DESIRED)
+    r = env.run("apply", "--auto-approve", "--no-wait")
+    assert r.code == 0, r.out + r.err
+    assert "submitted" in r.out
+    drift = env.run("drift", "--format", "json")
+    assert json.loads(drift.out)["counts"]["in_flight"] > 0
+    r = env.run("apply", "--auto-approve", "--timeout", "60")
+    assert r.code == 0, r.out + r.err
+    assert env.assignments() == EXPECTED
+    assert env.run("drift").code == 0
+
+
+def test_many_existing_assignments_paginate(make_env):
+    profile = PA
+    numbers = [f"+1415555{i:04d}" for i in range(1300)]
+    seed = {
+        "messaging_profiles": [{"id": profile, "name": "big"}],
+        "phone_numbers": [{"phone_number": n, "messaging_profile_id": profile} for n in numbers],
+        "campaigns": [{"tcr_campaign_id": "CBIG001", "kind": "shared", "sharing_status": "ACCEPTED",
+                       "campaign_status": "MNO_PROVISIONED", "number_pooling": True}],
+        "assignments": [{"phone_number": n, "tcr_campaign_id": "CBIG001", "status": "ASSIGNED"} for n in numbers],
+    }
+    env = make_env(seed=seed, desired=None)
+    env.write_desired({"version": 1, "profiles": [{"id": profile, "campaigns": [
+        {"tcr_campaign_id": "CBIG001", "numbers": numbers}]}]})
+    r = env.run("plan", "--detailed-exitcode", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    assert json.loads(r.out)["counts"]["numbers_declared"] == 1300
