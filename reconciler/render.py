@@ -246,9 +246,19 @@ def drift_text(report: DriftReport, *, color: bool = False) -> str:
 
 
 def _md_numbers(changes: list[dict[str, Any]], budget: list[int]) -> list[str]:
-    rows = [f"- `{f['number']}` {_describe(f)}" for f in changes]
+    """One bullet per number; over DETAILS_OVER folded into <details>. When the rows do not fit what is
+    left of `budget[0]` (characters), a one-line count replaces them ("list omitted")."""
+    def row(f: dict[str, Any]) -> str:
+        flag = "⛔ " if f["action"] in ("blocked", "failed", "stale") else ""
+        return f"- {flag}`{f['number']}` {_describe(f)}"
+
+    rows = [row(f) for f in sorted(changes, key=lambda f: (f["action"] not in ("blocked", "failed"), f["number"]))]
     if len(rows) > DETAILS_OVER:
-        rows = [f"<details><summary>{len(rows)} numbers</summary>", "", *rows, "", "</details>"]
+        acts = defaultdict(int)
+        for f in changes:
+            acts[f["action"]] += 1
+        what = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in sorted(acts.items()))
+        rows = [f"<details><summary>{len(rows)} numbers: {what}</summary>", "", *rows, "", "</details>"]
     size = sum(len(r) + 1 for r in rows)
     if size > budget[0]:
         return [f"- {len(changes)} numbers (list omitted: the plan is too large for one comment; "
@@ -257,58 +267,157 @@ def _md_numbers(changes: list[dict[str, Any]], budget: list[int]) -> list[str]:
     return rows
 
 
+def _md_plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _md_fit(out: list[str], note: str) -> str:
+    """Join, and as a last resort cut to MARKDOWN_LIMIT, saying so (the budgets above normally prevent it)."""
+    text = "\n".join(out)
+    if len(text) <= MARKDOWN_LIMIT:
+        return text
+    cut = text[: MARKDOWN_LIMIT - len(note) - 200].rsplit("\n", 1)[0]
+    if cut.count("<details>") > cut.count("</details>"):
+        cut += "\n\n</details>"
+    return cut + "\n\n" + note + "\n"
+
+
 def plan_markdown(plan: Plan) -> str:
     d = plan_dict(plan)
     br = d["blast_radius"]
+    counts = d["counts"]
+    artifact = "the full plan is in the JSON plan (`plan --out`, the workflow's artifact)"
     out = ["## 10DLC plan", ""]
-    if not d["has_changes"]:
+    # Blast radius first: what stops or changes sending, before anything else.
+    if not d["has_changes"] and not br["blocked"]:
         out.append("**No changes.** Telnyx matches the desired state.")
     else:
-        out.append(f"**{br['change_campaign']} numbers will change campaign, {br['lose_campaign']} will lose their "
-                   f"campaign, {br['gain_campaign']} will gain one, {br['change_profile']} will change messaging "
-                   f"profile.**")
+        head = (f"**{_md_plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
+                f"{br['lose_campaign']} will lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign**, "
+                f"{br['gain_campaign']} will gain one, {br['change_profile']} will change messaging profile")
+        if br["blocked"]:
+            head += f"; **{br['blocked']} blocked**"
+        out.append(head + ".")
     if d["unsafe"]:
-        out += ["", "> [!CAUTION]", "> **Unsafe plan: apply will refuse (exit 3).**"]
-        out += [f"> - {u}" for u in d["unsafe"]]
+        out += ["", "> [!CAUTION]", "> **Unsafe plan: apply will refuse it (exit 3).**"]
+        out += [f"> - {u}" for u in d["unsafe"][:20]]
+        if len(d["unsafe"]) > 20:
+            out.append(f"> - …and {len(d['unsafe']) - 20} more in the JSON plan")
     if br["blocked"]:
-        out += ["", "> [!WARNING]", f"> **{br['blocked']} numbers are blocked** and will not change (reasons below)."]
-    out += ["", "| | count |", "| --- | ---: |"]
-    out += [f"| {k.replace('_', ' ')} | {v} |" for k, v in d["counts"].items() if v]
-    out += ["", "| profile | strategy | campaign | now | after | changes |", "| --- | --- | --- | ---: | ---: | ---: |"]
+        out += ["", "> [!WARNING]",
+                f"> **{_md_plural(br['blocked'], 'number is', 'numbers are')} blocked** and will not change; "
+                "the reasons are listed below (⛔)."]
+    if counts.get("in_flight"):
+        out += ["", f"_{_md_plural(counts['in_flight'], 'number is', 'numbers are')} still in flight at Telnyx "
+                    "(pending); not changed._"]
+    # Per profile and campaign: the counts reviewers scan.
+    out += ["", "| profile | campaign | strategy | numbers now → after | + assign | ~ reassign | − unassign "
+                "| ⛔ blocked | other |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = []
     for p in d["profiles"]:
         for c in p["campaigns"]:
-            out.append(f"| {p['name'] or p['id']} | {p['strategy']} | {c['tcr_campaign_id']} | "
-                       f"{c['numbers_now'] if c['numbers_now'] is not None else ''} | "
-                       f"{c['numbers_after'] if c['numbers_after'] is not None else ''} | {len(c['changes'])} |")
+            acts: dict[str, int] = defaultdict(int)
+            for f in c["changes"]:
+                acts[f["action"]] += 1
+            gain = acts.pop("assign", 0) + acts.pop("retry", 0)
+            change, lose, blocked = acts.pop("reassign", 0), acts.pop("unassign", 0), acts.pop("blocked", 0)
+            other = sum(acts.values())
+            name = (p["name"] or p["id"]) + ("" if p["declared"] else " _(undeclared)_")
+            now = "" if c["numbers_now"] is None else f"{c['numbers_now']} → {c['numbers_after']}"
+            flag = " ⛔" if blocked or c["problem"] else ""
+            rows.append((len(c["changes"]),
+                         f"| {name} | {c['tcr_campaign_id']}{flag} | {p['strategy'].replace('_', '-')} | {now} | "
+                         f"{gain or ''} | {change or ''} | {lose or ''} | {blocked or ''} | {other or ''} |"))
+    table_budget = MARKDOWN_LIMIT // 3
+    shown = [r for _, r in rows]
+    if sum(len(r) + 1 for r in shown) > table_budget:
+        ranked = sorted(rows, key=lambda r: -r[0])
+        shown, used = [], 0
+        for n, r in ranked:
+            if used + len(r) + 1 > table_budget:
+                break
+            shown.append(r)
+            used += len(r) + 1
+        rest = ranked[len(shown):]
+        shown.append(f"| _…{len(rest)} more rows with {sum(n for n, _ in rest)} changes, in the JSON plan_ "
+                     "| | | | | | | | |")
+    out += shown
+    total = {k: counts.get(k, 0) for k in ("assign", "reassign", "retry", "unassign", "blocked", "unmanaged", "ok")}
+    out += ["", (f"Totals: {total['assign'] + total['retry']} to assign, {total['reassign']} to reassign, "
+                 f"{total['unassign']} to unassign, {total['blocked']} blocked, {counts.get('profile_moves', 0)} "
+                 f"profile moves, {total['unmanaged']} unmanaged, {total['ok']} unchanged "
+                 f"(of {counts.get('numbers_declared', 0)} declared).")]
     if d["warnings"]:
-        out += ["", "**Warnings**", ""] + [f"- {w}" for w in d["warnings"]]
+        warn = [f"- {w}" for w in d["warnings"]]
+        if len(warn) > DETAILS_OVER:
+            warn = [f"<details><summary>{len(warn)} warnings</summary>", "", *warn[:200], "", "</details>"]
+            if len(d["warnings"]) > 200:
+                warn.insert(-2, f"- …and {len(d['warnings']) - 200} more in the JSON plan")
+        out += ["", "**Warnings**", ""] + warn
     budget = [MARKDOWN_LIMIT - sum(len(x) + 1 for x in out) - 2_000]
     summarised = False
+    skipped_sections = skipped_changes = 0
     for p in d["profiles"]:
         for c in p["campaigns"]:
-            out += ["", f"### {p['name'] or p['id']} / {c['tcr_campaign_id']}"]
+            if not c["changes"]:
+                continue
+            if budget[0] < 400:  # not even room for headings: count what is left
+                skipped_sections += 1
+                skipped_changes += len(c["changes"])
+                continue
+            section = ["", f"### {p['name'] or p['id']} / {c['tcr_campaign_id']}"]
             if p["note"]:
-                out.append(f"_{p['note']}_")
-            rows = _md_numbers(c["changes"], budget)
-            summarised |= len(rows) == 1 and "list omitted" in rows[0]
-            out += rows
+                section.append(f"_{p['note']}_")
+            if c["problem"]:
+                section.append(f"⛔ _{c['problem']}_")
+            budget[0] -= sum(len(x) + 1 for x in section)
+            rows_md = _md_numbers(c["changes"], budget)
+            summarised |= len(rows_md) == 1 and "list omitted" in rows_md[0]
+            out += section + rows_md
+    if skipped_sections:
+        summarised = True
+        out += ["", f"_…{skipped_sections} more campaign sections with {skipped_changes} changes are not listed._"]
     if summarised:
-        out += ["", f"_This comment was summarised to stay under GitHub's comment size limit; "
-                    f"the full plan is in the JSON artifact._"]
+        out += ["", f"_This plan was summarised to stay under GitHub's 65,536-character comment limit; {artifact}._"]
     out += ["", f"<sub>checksum `{d['checksum']}`</sub>", ""]
-    return "\n".join(out)
+    return _md_fit(out, f"_Cut to stay under GitHub's comment limit; {artifact}._")
 
 
 def drift_markdown(report: DriftReport) -> str:
     d = drift_dict(report)
+    counts = d["counts"]
     out = ["## 10DLC drift", ""]
-    out.append("**Drift found.**" if d["drifted"] else "**No drift.**")
-    out += ["", "| kind | count |", "| --- | ---: |"] + [f"| {k.replace('_', ' ')} | {v} |" for k, v in d["counts"].items()]
-    budget = [MARKDOWN_LIMIT - 4_000]
+    if d["drifted"]:
+        found = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k] and k != "in_flight")
+        out.append(f"**Drift found: {found}.**")
+    else:
+        out.append("**No drift.** Telnyx matches the desired state.")
+    if counts.get("in_flight"):
+        out += ["", f"_{_md_plural(counts['in_flight'], 'number is', 'numbers are')} in flight at Telnyx "
+                    "(pending): work in progress, not drift._"]
+    out += ["", "| kind | count | what it means |", "| --- | ---: | --- |"]
+    meaning = {
+        "unapplied": "declared, not yet applied: merge or run apply",
+        "out_of_band": "changed at Telnyx outside this repository",
+        "unmanaged": "on a declared profile or campaign, but in no file",
+        "in_flight": "pending at Telnyx",
+        "failed": "Telnyx reports a failed assignment",
+        "blocked": "declared but impossible now (see reasons)",
+    }
+    out += [f"| {k.replace('_', ' ')} | {counts[k]} | {meaning.get(k, '')} |" for k in KINDS]
+    budget = [MARKDOWN_LIMIT - sum(len(x) + 1 for x in out) - 2_000]
+    summarised = False
     for k in KINDS:
         if d["items"][k]:
-            out += ["", f"### {k.replace('_', ' ')}"] + _md_numbers(d["items"][k], budget)
-    return "\n".join(out) + "\n"
+            out += ["", f"### {k.replace('_', ' ')}"]
+            rows = _md_numbers(d["items"][k], budget)
+            summarised |= len(rows) == 1 and "list omitted" in rows[0]
+            out += rows
+    note = "_This report was summarised to stay under GitHub's 65,536-character limit; `drift --format json` has every number._"
+    if summarised:
+        out += ["", note]
+    return _md_fit(out, note) + "\n"
 
 
 def to_json(data: dict[str, Any]) -> str:
@@ -358,16 +467,33 @@ def apply_text(report: Any, *, color: bool = False) -> str:
 
 def apply_markdown(report: Any) -> str:
     d = apply_dict(report)
-    out = ["## 10DLC apply", "", "| campaign | " + " | ".join(sorted({k for r in d["campaigns"].values() for k in r}))
-           + " |"]
+    out = ["## 10DLC apply", ""]
+    totals = d["totals"]
+    if not totals:
+        out.append("**Nothing done.**")
+    else:
+        bad = sum(v for k, v in totals.items() if k in ("failed", "stale", "blocked", "in_flight", "timed_out"))
+        lead = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items())
+        out.append(f"**{lead}** ({d['writes']} write request(s), {d['rounds']} round(s))."
+                   + (f" ⛔ {bad} need attention." if bad else ""))
+    if d["timed_out"]:
+        out += ["", "> [!WARNING]", "> Timed out before Telnyx finished; run `reconciler drift` or `apply` again later."]
     keys = sorted({k for r in d["campaigns"].values() for k in r})
-    out.append("| --- |" + " ---: |" * len(keys))
-    for tcr, results in d["campaigns"].items():
-        out.append(f"| {tcr} | " + " | ".join(str(len(results.get(k, []))) for k in keys) + " |")
-    budget = [MARKDOWN_LIMIT - 4_000]
+    if keys:
+        out += ["", "| campaign | " + " | ".join(k.replace("_", " ") for k in keys) + " |",
+                "| --- |" + " ---: |" * len(keys)]
+        for tcr, results in d["campaigns"].items():
+            out.append(f"| {tcr} | " + " | ".join(str(len(results.get(k, []))) for k in keys) + " |")
+    budget = [MARKDOWN_LIMIT - sum(len(x) + 1 for x in out) - 4_000]
+    summarised = False
     for tcr, results in d["campaigns"].items():
         for k, v in results.items():
             if k in ("failed", "stale", "in_flight", "blocked"):
-                out += ["", f"### {tcr}: {k}"] + _md_numbers(
-                    [{"number": o["number"], "action": k, "reason": o.get("detail")} for o in v], budget)
-    return "\n".join(out) + "\n"
+                rows = _md_numbers([{"number": o["number"], "action": k, "reason": o.get("detail")} for o in v],
+                                   budget)
+                summarised |= len(rows) == 1 and "list omitted" in rows[0]
+                out += ["", f"### {tcr}: {k.replace('_', ' ')}"] + rows
+    note = "_Summarised to stay under GitHub's 65,536-character limit; `apply --format json` and the journal have every number._"
+    if summarised:
+        out += ["", note]
+    return _md_fit(out, note) + "\n"

@@ -1,0 +1,156 @@
+"""A tiny GitHub REST client on the standard library, for the workflow scripts in this folder.
+
+It reads GITHUB_API_URL (default https://api.github.com), GITHUB_TOKEN and
+GITHUB_REPOSITORY from the environment, as GitHub Actions sets them, so the
+tests can point it at a fake GitHub on loopback. The token is sent only in the
+Authorization header and never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Iterator
+
+MARKER_PREFIX = "telnyx-10dlc-reconciler"
+COMMENT_LIMIT = 65_536  # GitHub refuses comment and issue bodies longer than this
+
+
+class GitHubError(RuntimeError):
+    pass
+
+
+def marker(kind: str, key: str | None = None) -> str:
+    """The hidden HTML comment that identifies our comment or issue: `<!-- telnyx-10dlc-reconciler:plan -->`."""
+    return f"<!-- {MARKER_PREFIX}:{kind}{':' + key if key else ''} -->"
+
+
+def meta_line(data: dict[str, Any]) -> str:
+    return f"<!-- {MARKER_PREFIX}:meta {json.dumps(data, sort_keys=True, separators=(',', ':'))} -->"
+
+
+def parse_meta(body: str) -> dict[str, Any]:
+    start = f"<!-- {MARKER_PREFIX}:meta "
+    for line in body.splitlines():
+        line = line.strip()
+        if line.startswith(start) and line.endswith("-->"):
+            try:
+                data = json.loads(line[len(start):-3].strip())
+            except ValueError:
+                return {}
+            return data if isinstance(data, dict) else {}
+    return {}
+
+
+def fit(body: str, limit: int = COMMENT_LIMIT) -> str:
+    """Cut a body to GitHub's size limit, saying so (the CLI's markdown already summarises; this is a backstop)."""
+    if len(body) <= limit:
+        return body
+    note = "\n\n_…cut to fit GitHub's 65,536-character limit; the full report is in the workflow's artifacts._\n"
+    return body[: limit - len(note)] + note
+
+
+class GitHub:
+    def __init__(self, api_url: str | None = None, token: str | None = None, repository: str | None = None) -> None:
+        self.api_url = (api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
+        self.token = token if token is not None else os.environ.get("GITHUB_TOKEN", "")
+        self.repository = repository or os.environ.get("GITHUB_REPOSITORY", "")
+        if not self.token:
+            raise GitHubError("GITHUB_TOKEN is not set (pass `env: GITHUB_TOKEN: ${{ github.token }}` to the step)")
+        if self.repository.count("/") != 1:
+            raise GitHubError("GITHUB_REPOSITORY is not set to owner/name")
+
+    # ------------------------------------------------------------------ transport
+
+    def _open(self, method: str, url: str, body: Any = None, accept: str = "application/vnd.github+json"
+              ) -> tuple[int, dict[str, str], bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, method=method)
+        req.add_header("Accept", accept)
+        req.add_header("Authorization", f"Bearer {self.token}")
+        req.add_header("X-GitHub-Api-Version", "2022-11-28")
+        req.add_header("User-Agent", "telnyx-10dlc-reconciler-ci")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode("utf-8", "replace")[:500]
+            raise GitHubError(f"GitHub API {method} {urllib.parse.urlsplit(url).path} failed: "
+                              f"HTTP {e.code} {detail}") from None
+        except urllib.error.URLError as e:
+            raise GitHubError(f"GitHub API {method} {urllib.parse.urlsplit(url).path} failed: {e.reason}") from None
+
+    def url(self, path: str) -> str:
+        path = path.replace("{repo}", self.repository)
+        return path if path.startswith("http") else f"{self.api_url}{path}"
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        _, _, raw = self._open(method, self.url(path), body)
+        return json.loads(raw) if raw.strip() else None
+
+    def paginate(self, path: str, key: str | None = None) -> Iterator[Any]:
+        """Every item of a list endpoint, following `Link: <...>; rel="next"`."""
+        sep = "&" if "?" in path else "?"
+        url: str | None = self.url(f"{path}{sep}per_page=100")
+        while url:
+            _, headers, raw = self._open("GET", url)
+            page = json.loads(raw)
+            yield from (page[key] if key else page)
+            url = _next_link(headers.get("link", ""))
+
+    def download(self, path: str) -> bytes:
+        """A binary download (artifact zips). GitHub answers with a redirect to short-lived storage; the
+        redirect is followed *without* the token, which must never leave GitHub's API host."""
+        req = urllib.request.Request(self.url(path), method="GET")
+        req.add_header("Accept", "application/vnd.github+json")
+        req.add_header("Authorization", f"Bearer {self.token}")
+        req.add_header("User-Agent", "telnyx-10dlc-reconciler-ci")
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            with opener.open(req, timeout=60) as resp:
+                return resp.read()
+        except urllib.error.HTTPError as e:
+            location = e.headers.get("Location") if e.code in (301, 302, 303, 307, 308) else None
+            if not location:
+                raise GitHubError(f"GitHub API GET {urllib.parse.urlsplit(req.full_url).path} failed: "
+                                  f"HTTP {e.code}") from None
+        try:
+            with urllib.request.urlopen(urllib.request.Request(location), timeout=120) as resp:
+                return resp.read()
+        except urllib.error.URLError as e:
+            raise GitHubError(f"artifact download failed: {getattr(e, 'reason', e)}") from None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: D401
+        return None
+
+
+def _next_link(link: str) -> str | None:
+    for part in link.split(","):
+        bits = part.split(";")
+        if len(bits) >= 2 and 'rel="next"' in bits[1]:
+            return bits[0].strip().strip("<>")
+    return None
+
+
+def set_output(name: str, value: str) -> None:
+    """Write a step output (GITHUB_OUTPUT), or print it when run by hand."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"{name}={value}\n")
+    else:
+        print(f"{name}={value}")
+
+
+def fail(message: str, code: int = 1) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+    # `::error::` makes GitHub show the message on the run's summary page.
+    print(f"::error::{message}" if os.environ.get("GITHUB_ACTIONS") else f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)

@@ -1,0 +1,336 @@
+"""Run a job of one of .github/workflows/*.yml locally, the way GitHub Actions would, for tests.
+
+Every `run:` step runs for real (bash -eo pipefail, like `shell: bash` on GitHub) with the
+workflow/job/step `env`, `${{ }}` expressions evaluated, and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY
+files. `uses:` steps are stood in for: checkout copies the repository's files, setup-python does
+nothing (the test's venv is on PATH), upload-artifact zips the named files into the fake GitHub
+under this run's id. `python -m pip install` is a no-op (the reconciler is installed already).
+
+The expression evaluator supports only what the workflows use (contexts, literals, `||`, `&&`,
+`!`, `==`, `!=`, parentheses, always()/success()/failure()/cancelled()); anything else raises,
+so a workflow cannot quietly drift beyond what the tests exercise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+)|(?P<op>\|\||&&|==|!=|!|\(|\))|"
+                   r"(?P<id>[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_\-]*)*)(?P<call>\(\))?)")
+
+
+def load(name: str) -> dict[str, Any]:
+    doc = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    if True in doc:  # YAML 1.1 reads the key `on` as a boolean
+        doc["on"] = doc.pop(True)
+    return doc
+
+
+class ExprError(ValueError):
+    pass
+
+
+def _truthy(v: Any) -> bool:
+    return v not in (None, "", 0, False)
+
+
+class Evaluator:
+    def __init__(self, contexts: dict[str, Any], status: str) -> None:
+        self.ctx = contexts
+        self.status = status  # "success" | "failure"
+
+    def lookup(self, dotted: str) -> Any:
+        cur: Any = self.ctx
+        for part in dotted.split("."):
+            if isinstance(cur, dict):
+                cur = cur.get(part)
+            else:
+                return None
+        return cur
+
+    def eval(self, text: str) -> Any:
+        toks = []
+        pos = 0
+        text = text.strip()
+        while pos < len(text):
+            m = TOKEN.match(text, pos)
+            if not m or m.end() == pos:
+                raise ExprError(f"unsupported expression syntax at {text[pos:]!r}")
+            toks.append(m)
+            pos = m.end()
+        self.toks, self.i = toks, 0
+        v = self._or()
+        if self.i != len(self.toks):
+            raise ExprError(f"trailing tokens in {text!r}")
+        return v
+
+    def _peek(self, op: str) -> bool:
+        return self.i < len(self.toks) and self.toks[self.i].group("op") == op
+
+    def _or(self) -> Any:
+        v = self._and()
+        while self._peek("||"):
+            self.i += 1
+            r = self._and()
+            v = v if _truthy(v) else r
+        return v
+
+    def _and(self) -> Any:
+        v = self._cmp()
+        while self._peek("&&"):
+            self.i += 1
+            r = self._cmp()
+            v = r if _truthy(v) else v
+        return v
+
+    def _cmp(self) -> Any:
+        v = self._unary()
+        while self._peek("==") or self._peek("!="):
+            op = self.toks[self.i].group("op")
+            self.i += 1
+            r = self._unary()
+            a, b = ("" if v is None else str(v)).lower(), ("" if r is None else str(r)).lower()
+            v = (a == b) if op == "==" else (a != b)
+        return v
+
+    def _unary(self) -> Any:
+        if self._peek("!"):
+            self.i += 1
+            return not _truthy(self._unary())
+        if self._peek("("):
+            self.i += 1
+            v = self._or()
+            if not self._peek(")"):
+                raise ExprError("missing )")
+            self.i += 1
+            return v
+        t = self.toks[self.i]
+        self.i += 1
+        if t.group("str"):
+            return t.group("str")[1:-1].replace("''", "'")
+        if t.group("num"):
+            return int(t.group("num"))
+        name = t.group("id")
+        if t.group("call"):
+            funcs = {"always": True, "success": self.status == "success", "failure": self.status == "failure",
+                     "cancelled": False}
+            if name not in funcs:
+                raise ExprError(f"unsupported function {name}()")
+            return funcs[name]
+        if name in ("true", "false"):
+            return name == "true"
+        if name == "null":
+            return None
+        if name.split(".")[0] not in self.ctx:
+            raise ExprError(f"unsupported context in {name}")
+        return self.lookup(name)
+
+    def interpolate(self, value: Any) -> str:
+        if not isinstance(value, str):
+            return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+        def sub(m: re.Match[str]) -> str:
+            v = self.eval(m.group(1))
+            return "" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
+
+        return EXPR.sub(sub, value)
+
+    def condition(self, cond: Any) -> bool:
+        if cond is None:
+            return self.status == "success"
+        text = str(cond).strip()
+        m = EXPR.fullmatch(text)
+        text = m.group(1) if m else text
+        if not re.search(r"\b(always|success|failure|cancelled)\(\)", text):
+            text = f"success() && ({text})"
+        return _truthy(self.eval(text))
+
+
+@dataclass
+class StepResult:
+    name: str
+    outcome: str  # success | failure | skipped
+    outputs: dict[str, str] = field(default_factory=dict)
+    stdout: str = ""
+    stderr: str = ""
+    returncode: int | None = None
+
+
+@dataclass
+class JobResult:
+    status: str
+    steps: list[StepResult]
+    summary: str
+    artifacts: dict[str, dict[str, bytes]]
+
+    def step(self, name_part: str) -> StepResult:
+        for s in self.steps:
+            if name_part.lower() in s.name.lower():
+                return s
+        raise KeyError(name_part)
+
+    def log(self) -> str:
+        return "\n".join(f"--- {s.name} [{s.outcome}]\n{s.stdout}{s.stderr}" for s in self.steps)
+
+
+def _read_kv_file(path: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not path.exists():
+        return out
+    lines = path.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if "<<" in line and "=" not in line.split("<<")[0]:
+            name, delim = line.split("<<", 1)
+            buf = []
+            i += 1
+            while i < len(lines) and lines[i] != delim:
+                buf.append(lines[i])
+                i += 1
+            out[name] = "\n".join(buf)
+        elif "=" in line:
+            k, v = line.split("=", 1)
+            out[k] = v
+        i += 1
+    return out
+
+
+def _shim_dir(tmp: Path) -> Path:
+    """`python -m pip ...` is a no-op; every other python call goes to the test's interpreter."""
+    d = tmp / "shim-bin"
+    d.mkdir(exist_ok=True)
+    shim = d / "python"
+    shim.write_text(f"""#!/usr/bin/env bash
+if [ "${{1:-}}" = "-m" ] && [ "${{2:-}}" = "pip" ]; then echo "(pip skipped in tests: $*)"; exit 0; fi
+exec {sys.executable} "$@"
+""", encoding="utf-8")
+    shim.chmod(0o755)
+    return d
+
+
+def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: dict[str, Any] | None = None,
+            secrets: dict[str, str] | None = None, variables: dict[str, str] | None = None,
+            inputs: dict[str, str] | None = None, github: Any = None, run_id: int = 1,
+            sha: str = "0" * 40, ref: str = "refs/heads/main", checkout: dict[str, Path] | None = None,
+            timeout: float = 120) -> JobResult:
+    """Run one job. `github` is the FakeGitHub; `checkout` maps repo-relative paths to copy into workdir."""
+    doc = load(workflow)
+    job_doc = doc["jobs"][job]
+    workdir.mkdir(parents=True, exist_ok=True)
+    runner_temp = workdir.parent / f"runner-temp-{run_id}"
+    runner_temp.mkdir(exist_ok=True)
+    summary_path = runner_temp / "step_summary.md"
+    summary_path.touch()
+    repo = github.repo if github else "acme/estate"
+    gh_ctx = {"event_name": event_name, "event": event or {}, "sha": sha, "ref": ref, "repository": repo,
+              "token": github.token if github else "ghs-none", "run_id": str(run_id),
+              "server_url": "https://github.com", "workspace": str(workdir)}
+    ctx: dict[str, Any] = {"github": gh_ctx, "secrets": secrets or {}, "vars": variables or {},
+                           "inputs": inputs or {}, "steps": {}, "matrix": {}, "runner": {"temp": str(runner_temp)},
+                           "env": {}}
+    base_env = {
+        "PATH": f"{_shim_dir(runner_temp)}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "HOME": os.environ.get("HOME", str(workdir)), "LANG": "C.UTF-8", "NO_COLOR": "1",
+        "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_REPOSITORY": repo, "GITHUB_SHA": sha, "GITHUB_REF": ref,
+        "GITHUB_EVENT_NAME": event_name, "GITHUB_RUN_ID": str(run_id), "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_API_URL": github.url if github else "http://127.0.0.1:9", "GITHUB_WORKSPACE": str(workdir),
+        "RUNNER_TEMP": str(runner_temp), "GITHUB_STEP_SUMMARY": str(summary_path),
+    }
+    status = "success"
+    ev = Evaluator(ctx, status)
+    if not ev.condition(job_doc.get("if")):
+        return JobResult("skipped", [], "", {})
+    env_layers: dict[str, str] = {}
+    for layer in (doc.get("env") or {}, job_doc.get("env") or {}):
+        for k, v in layer.items():
+            ctx["env"] = dict(env_layers)
+            env_layers[k] = ev.interpolate(v)
+    defaults = (job_doc.get("defaults") or doc.get("defaults") or {}).get("run", {})
+    results: list[StepResult] = []
+    artifacts: dict[str, dict[str, bytes]] = {}
+    for i, step in enumerate(job_doc["steps"]):
+        name = step.get("name") or step.get("uses") or step.get("run", "").splitlines()[0]
+        ev = Evaluator(ctx, status)
+        ctx["env"] = dict(env_layers)
+        if not ev.condition(step.get("if")):
+            results.append(StepResult(name, "skipped"))
+            if step.get("id"):
+                ctx["steps"][step["id"]] = {"outputs": {}, "outcome": "skipped", "conclusion": "skipped"}
+            continue
+        step_env = {k: ev.interpolate(v) for k, v in (step.get("env") or {}).items()}
+        res = StepResult(name, "success")
+        if "uses" in step:
+            action = step["uses"].split("@")[0]
+            with_ = {k: ev.interpolate(v) for k, v in (step.get("with") or {}).items()}
+            if action == "actions/checkout":
+                for rel, src in (checkout or {}).items():
+                    dst = workdir / rel
+                    if src.is_dir():
+                        shutil.copytree(src, dst, dirs_exist_ok=True)
+                    else:
+                        dst.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(src, dst)
+            elif action == "actions/setup-python":
+                pass
+            elif action == "actions/upload-artifact":
+                files: dict[str, bytes] = {}
+                for pattern in with_.get("path", "").split("\n"):
+                    pattern = pattern.strip()
+                    if not pattern:
+                        continue
+                    p = workdir / pattern
+                    if p.is_file() and (with_.get("include-hidden-files") == "true"
+                                        or not any(part.startswith(".") for part in Path(pattern).parts)):
+                        files[Path(pattern).name] = p.read_bytes()
+                if files:
+                    artifacts[with_["name"]] = files
+                    if github is not None:
+                        github.add_artifact(run_id, with_["name"], files)
+                elif with_.get("if-no-files-found", "warn") == "error":
+                    res.outcome = "failure"
+            else:
+                raise ExprError(f"no stand-in for action {action}")
+        else:
+            out_file = runner_temp / f"output-{i}"
+            out_file.touch()
+            script = runner_temp / f"step-{i}.sh"
+            script.write_text(step["run"], encoding="utf-8")
+            shell = step.get("shell") or defaults.get("shell") or "bash"
+            assert shell == "bash", shell
+            env = {**base_env, **env_layers, **step_env, "GITHUB_OUTPUT": str(out_file)}
+            cwd = workdir / step.get("working-directory", defaults.get("working-directory", "."))
+            proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=cwd,
+                                  env=env, capture_output=True, text=True, timeout=timeout)
+            res.returncode = proc.returncode
+            res.stdout, res.stderr = proc.stdout, proc.stderr
+            res.outputs = _read_kv_file(out_file)
+            if proc.returncode != 0:
+                res.outcome = "failure"
+        if res.outcome == "failure" and not step.get("continue-on-error"):
+            status = "failure"
+        if step.get("id"):
+            ctx["steps"][step["id"]] = {"outputs": res.outputs, "outcome": res.outcome, "conclusion": res.outcome}
+        results.append(res)
+    return JobResult(status, results, summary_path.read_text(encoding="utf-8"), artifacts)
+
+
+def stop_background(result_dir: Path) -> None:
+    """Kill what start_sandbox.sh left running (it records its pid under RUNNER_TEMP)."""
+    for pid_file in result_dir.glob("runner-temp-*/reconciler-sandbox.pid"):
+        try:
+            os.kill(int(pid_file.read_text().strip()), 15)
+        except (ProcessLookupError, ValueError):
+            pass

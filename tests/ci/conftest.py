@@ -1,0 +1,74 @@
+"""Fixtures for the CI tests: a fake GitHub, the real sandbox on loopback, a way to run workflow jobs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from reconciler.sandbox import start_sandbox
+
+from .actions_runner import JobResult, run_job, stop_background
+from .fake_github import FakeGitHub
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "examples" / "sandbox-seed.yaml"
+DESIRED = ROOT / "desired-state"
+# A distinctive key: tests grep every output, artifact, comment and summary for it.
+SECRET = "tk-SECRET-do-not-leak-5f1e9a"
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub().start()
+    yield fake
+    fake.stop()
+
+
+class Repo:
+    """A copy of what a user's repository holds, plus the sandbox standing in for Telnyx."""
+
+    def __init__(self, tmp: Path, github: FakeGitHub, sb: Any) -> None:
+        self.tmp, self.github, self.sb = tmp, github, sb
+        self.src = tmp / "src"
+        shutil.copytree(DESIRED, self.src / "desired-state")
+        shutil.copytree(ROOT / "scripts" / "ci", self.src / "scripts" / "ci")
+        shutil.copy2(SEED, self.src / "sandbox-seed.yaml")
+        self.admin = httpx.Client(base_url=sb.admin_url, timeout=10)
+        self.runs = 1000
+
+    def checkout(self) -> dict[str, Path]:
+        return {p.name: p for p in self.src.iterdir()}
+
+    def job(self, workflow: str, job: str, *, secrets: dict[str, str] | None = None,
+            variables: dict[str, str] | None = None, **kw: Any) -> JobResult:
+        self.runs += 1
+        variables = {"TELNYX_API_BASE_URL": self.sb.base_url} if variables is None else variables
+        secrets = {"TELNYX_API_KEY": SECRET} if secrets is None else secrets
+        return run_job(workflow, job, workdir=self.tmp / f"run-{self.runs}", github=self.github, run_id=self.runs,
+                       secrets=secrets, variables=variables, checkout=self.checkout(), **kw)
+
+    def assignments(self) -> dict[str, str]:
+        return {a["phone_number"]: a["tcr_campaign_id"] for a in self.admin.get("/state").json()["assignments"]}
+
+    def writes(self) -> int:
+        return int(self.admin.get("/counters").json()["writes"])
+
+
+@pytest.fixture
+def repo(tmp_path: Path, github: FakeGitHub) -> Iterator[Repo]:
+    sb = start_sandbox(seed=SEED, api_key=SECRET)
+    r = Repo(tmp_path, github, sb)
+    yield r
+    r.admin.close()
+    stop_background(tmp_path)
+    sb.stop()
+
+
+def assert_no_secret(*texts: str | bytes) -> None:
+    for t in texts:
+        data = t.encode() if isinstance(t, str) else t
+        assert SECRET.encode() not in data, "the API key leaked"

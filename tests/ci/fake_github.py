@@ -1,0 +1,208 @@
+"""A tiny fake of the GitHub REST API on loopback: just what scripts/ci/ calls.
+
+State is plain dicts; every request is recorded (method, path, whether it carried the token) so
+tests can assert on the traffic, e.g. that the token never reaches the artifact storage host.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+REPO = "acme/estate"
+
+
+@dataclass
+class FakeGitHub:
+    token: str = "ghs-fake-token"
+    repo: str = REPO
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {id, issue, body, user}
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)  # number -> issue
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    commit_pulls: dict[str, list[int]] = field(default_factory=dict)  # sha -> PR numbers
+    labels: set[str] = field(default_factory=set)
+    artifacts: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {id, name, run_id, expired, zip}
+    requests: list[tuple[str, str, bool]] = field(default_factory=list)
+    _next: int = 100
+
+    # ---------------------------------------------------------------- setup helpers
+
+    def next_id(self) -> int:
+        self._next += 1
+        return self._next
+
+    def open_pr(self, number: int, head_sha: str) -> None:
+        self.pulls[number] = {"number": number, "head": {"sha": head_sha}, "merged_at": None,
+                              "merge_commit_sha": None, "state": "open"}
+        self.issues[number] = {"number": number, "title": f"PR {number}", "state": "open", "labels": [],
+                               "body": "", "pull_request": {"url": "x"}}
+
+    def push_pr(self, number: int, head_sha: str) -> None:
+        self.pulls[number]["head"]["sha"] = head_sha
+
+    def merge_pr(self, number: int, merge_sha: str) -> None:
+        pr = self.pulls[number]
+        pr.update(merged_at="2026-01-01T00:00:00Z", merge_commit_sha=merge_sha, state="closed")
+        self.commit_pulls.setdefault(merge_sha, []).append(number)
+
+    def add_artifact(self, run_id: int, name: str, files: dict[str, bytes]) -> int:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for n, data in files.items():
+                zf.writestr(n, data)
+        aid = self.next_id()
+        self.artifacts[aid] = {"id": aid, "name": name, "run_id": run_id, "expired": False, "zip": buf.getvalue()}
+        return aid
+
+    def comments_on(self, issue: int) -> list[dict[str, Any]]:
+        return [c for c in sorted(self.comments.values(), key=lambda c: c["id"]) if c["issue"] == issue]
+
+    def open_issues(self, label: str | None = None) -> list[dict[str, Any]]:
+        return [i for i in self.issues.values() if i["state"] == "open" and "pull_request" not in i
+                and (label is None or label in [x["name"] for x in i["labels"]])]
+
+    # ---------------------------------------------------------------- server
+
+    def start(self) -> "FakeGitHub":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, code: int, body: Any = None, headers: dict[str, str] | None = None,
+                      raw: bytes | None = None) -> None:
+                data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+                self.send_response(code)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json" if raw is None else "application/zip")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _handle(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                authed = self.headers.get("Authorization") == f"Bearer {fake.token}"
+                fake.requests.append((method, parts.path, bool(self.headers.get("Authorization"))))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                if parts.path.startswith("/blob/"):  # artifact storage: a signed URL, no token wanted
+                    art = fake.artifacts.get(int(parts.path.rsplit("/", 1)[1]))
+                    return self._send(200, raw=art["zip"]) if art else self._send(404, {"message": "Not Found"})
+                if not authed:
+                    return self._send(401, {"message": "Bad credentials"})
+                prefix = f"/repos/{fake.repo}"
+                if not parts.path.startswith(prefix):
+                    return self._send(404, {"message": "Not Found"})
+                try:
+                    code, out, headers = fake.route(method, parts.path[len(prefix):], parse_qs(parts.query), body,
+                                                     f"http://{self.headers.get('Host')}")
+                except KeyError:
+                    code, out, headers = 404, {"message": "Not Found"}, {}
+                self._send(code, out, headers)
+
+            def do_GET(self) -> None:
+                self._handle("GET")
+
+            def do_POST(self) -> None:
+                self._handle("POST")
+
+            def do_PATCH(self) -> None:
+                self._handle("PATCH")
+
+            def do_DELETE(self) -> None:
+                self._handle("DELETE")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # ---------------------------------------------------------------- routes
+
+    def _page(self, items: list[Any], q: dict[str, list[str]], base: str, path: str
+              ) -> tuple[int, Any, dict[str, str]]:
+        per = int(q.get("per_page", ["30"])[0])
+        page = int(q.get("page", ["1"])[0])
+        chunk = items[(page - 1) * per: page * per]
+        headers = {}
+        if page * per < len(items):
+            rest = "&".join(f"{k}={v[0]}" for k, v in q.items() if k != "page")
+            headers["Link"] = f'<{base}/repos/{self.repo}{path}?{rest}&page={page + 1}>; rel="next"'
+        return 200, chunk, headers
+
+    def route(self, method: str, path: str, q: dict[str, list[str]], body: Any, base: str
+              ) -> tuple[int, Any, dict[str, str]]:
+        m = re.fullmatch(r"/issues/(\d+)/comments", path)
+        if m:
+            n = int(m.group(1))
+            if method == "GET":
+                return self._page(self.comments_on(n), q, base, path)
+            cid = self.next_id()
+            self.comments[cid] = {"id": cid, "issue": n, "body": body["body"], "user": {"login": "github-actions[bot]"},
+                                  "html_url": f"https://github.com/{self.repo}/pull/{n}#issuecomment-{cid}"}
+            return 201, self.comments[cid], {}
+        m = re.fullmatch(r"/issues/comments/(\d+)", path)
+        if m:
+            c = self.comments[int(m.group(1))]
+            if method == "PATCH":
+                c["body"] = body["body"]
+                return 200, c, {}
+            if method == "DELETE":
+                del self.comments[c["id"]]
+                return 204, None, {}
+        m = re.fullmatch(r"/commits/([0-9a-f]+)/pulls", path)
+        if m and method == "GET":
+            return 200, [self.pulls[n] for n in self.commit_pulls.get(m.group(1), [])], {}
+        m = re.fullmatch(r"/actions/runs/(\d+)/artifacts", path)
+        if m and method == "GET":
+            name = q.get("name", [None])[0]
+            arts = [{k: v for k, v in a.items() if k != "zip"} for a in self.artifacts.values()
+                    if a["run_id"] == int(m.group(1)) and (name is None or a["name"] == name)]
+            return 200, {"total_count": len(arts), "artifacts": arts}, {}
+        m = re.fullmatch(r"/actions/artifacts/(\d+)/zip", path)
+        if m and method == "GET":
+            aid = int(m.group(1))
+            if aid not in self.artifacts:
+                raise KeyError(aid)
+            return 302, None, {"Location": f"{base}/blob/{aid}"}
+        if path == "/issues":
+            if method == "GET":
+                state = q.get("state", ["open"])[0]
+                label = q.get("labels", [None])[0]
+                items = [i for i in sorted(self.issues.values(), key=lambda i: i["number"])
+                         if (state == "all" or i["state"] == state)
+                         and (label is None or label in [x["name"] for x in i["labels"]])]
+                return self._page(items, q, base, path)
+            n = max([0, *self.issues]) + 1
+            self.issues[n] = {"number": n, "title": body["title"], "body": body.get("body", ""), "state": "open",
+                              "labels": [{"name": x} for x in body.get("labels", [])]}
+            self.labels.update(body.get("labels", []))
+            return 201, self.issues[n], {}
+        m = re.fullmatch(r"/issues/(\d+)", path)
+        if m and method == "PATCH":
+            issue = self.issues[int(m.group(1))]
+            issue.update({k: v for k, v in body.items() if k in ("body", "state", "title", "state_reason")})
+            return 200, issue, {}
+        m = re.fullmatch(r"/labels/([^/]+)", path)
+        if m and method == "GET":
+            if m.group(1) not in self.labels:
+                raise KeyError(m.group(1))
+            return 200, {"name": m.group(1)}, {}
+        if path == "/labels" and method == "POST":
+            self.labels.add(body["name"])
+            return 201, {"name": body["name"]}, {}
+        raise KeyError(path)

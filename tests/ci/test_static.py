@@ -1,0 +1,75 @@
+"""The shipped workflows and hook files are valid for GitHub, actionlint and pre-commit (all offline)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+BIN = Path(sys.executable).parent
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
+    return found
+
+
+def test_the_four_workflows_ship():
+    assert {p.name for p in WORKFLOWS} >= {"validate.yml", "plan.yml", "apply.yml", "drift.yml"}
+
+
+def test_workflows_match_githubs_schema():
+    r = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                        *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_actionlint_is_clean():
+    # actionlint runs shellcheck on run: blocks too when shellcheck is on PATH.
+    r = subprocess.run([_tool("actionlint"), "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_actions_are_on_a_current_runtime():
+    pinned = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6}
+    for wf in WORKFLOWS:
+        for job in yaml.safe_load(wf.read_text())["jobs"].values():
+            for step in job["steps"]:
+                if "uses" in step:
+                    action, _, ver = step["uses"].partition("@")
+                    assert int(ver.lstrip("v").split(".")[0]) >= pinned.get(action, 0), f"{wf.name}: {step['uses']}"
+
+
+def test_apply_is_serialised_and_behind_an_environment():
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "apply.yml").read_text())
+    assert doc["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False}
+    assert doc["jobs"]["apply"]["environment"] == "telnyx-production"
+
+
+def test_every_workflow_has_least_privilege_permissions():
+    for wf in WORKFLOWS:
+        doc = yaml.safe_load(wf.read_text())
+        perms = doc.get("permissions")
+        assert isinstance(perms, dict) and perms.get("contents") == "read", wf.name
+        assert "write-all" not in str(perms)
+
+
+def test_pre_commit_hook():
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    hook = {h["id"]: h for h in hooks}["reconciler-validate"]
+    assert hook["language"] == "python" and hook["pass_filenames"] is False
+    assert hook["entry"].split()[:2] == ["reconciler", "validate"]
+    import re
+    assert re.search(hook["files"], "desired-state/acme.yaml") and not re.search(hook["files"], "README.md")
+    r = subprocess.run([str(BIN / "reconciler"), *hook["entry"].split()[1:]], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr

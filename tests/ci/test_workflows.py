@@ -1,0 +1,252 @@
+"""The shipped workflows, run step by step against the sandbox (Telnyx) and a fake GitHub.
+
+Each test plays one part of the GitOps loop the way GitHub would run it: a pull request is planned
+(sticky comment, summary, artifact), merged (apply checks the reviewed plan, then writes), and the
+scheduled drift job opens, updates and closes one issue.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .conftest import SECRET, assert_no_secret
+
+MARK = "<!-- telnyx-10dlc-reconciler:plan -->"
+H1, H2, MERGE = "a1" * 20, "b2" * 20, "c3" * 20
+
+
+def pr_event(number: int, head: str) -> dict:
+    return {"pull_request": {"number": number, "head": {"sha": head, "repo": {"full_name": "acme/estate"}}}}
+
+
+def meta_of(body: str) -> dict:
+    m = re.search(r"<!-- telnyx-10dlc-reconciler:meta (\{.*?\}) -->", body)
+    assert m, body[:300]
+    return json.loads(m.group(1))
+
+
+def plan_pr(repo, number: int, head: str, **kw):
+    return repo.job("plan.yml", "plan", event_name="pull_request", event=pr_event(number, head), sha=head,
+                    ref=f"refs/pull/{number}/merge", **kw)
+
+
+def everything(repo, *results) -> list[str | bytes]:
+    out: list[str | bytes] = []
+    for r in results:
+        out += [r.log(), r.summary] + [b for files in r.artifacts.values() for b in files.values()]
+    out += [c["body"] for c in repo.github.comments.values()] + [i["body"] for i in repo.github.issues.values()]
+    return out
+
+
+def test_validate_workflow_passes_and_fails_with_file_line(repo):
+    ok = repo.job("validate.yml", "validate", event_name="push")
+    assert ok.status == "success", ok.log()
+    assert "ok: 8 numbers" in ok.step("Validate").stdout
+    (repo.src / "desired-state" / "acme.yaml").write_text(
+        (repo.src / "desired-state" / "acme.yaml").read_text().replace('"+13125550201"', '"+1312555"'))
+    bad = repo.job("validate.yml", "validate", event_name="pull_request")
+    assert bad.status == "failure"
+    assert re.search(r"acme\.yaml:\d+:\d+", bad.step("Validate").stderr), bad.log()
+
+
+def test_plan_comment_is_sticky_then_merge_applies_exactly_what_was_reviewed(repo):
+    gh = repo.github
+    gh.open_pr(7, H1)
+    first = plan_pr(repo, 7, H1)
+    assert first.status == "success", first.log()
+    ours = [c for c in gh.comments_on(7) if c["body"].startswith(MARK)]
+    assert len(ours) == 1
+    saved = json.loads(first.artifacts["reconciler-plan"]["plan.json"])
+    meta = meta_of(ours[0]["body"])
+    assert meta["checksum"] == saved["checksum"] and meta["head_sha"] == H1 and meta["artifact"] == "reconciler-plan"
+    assert "will change campaign" in ours[0]["body"]
+    assert "## 10DLC plan" in first.summary  # the CLI appends its markdown to the job summary
+    assert repo.writes() == 0  # plan is read-only
+
+    # Someone else comments, then a second push re-plans: still one plan comment, edited in place.
+    gh.route("POST", "/issues/7/comments", {}, {"body": "looks good"}, gh.url)
+    gh.push_pr(7, H2)
+    second = plan_pr(repo, 7, H2)
+    assert second.status == "success", second.log()
+    ours2 = [c for c in gh.comments_on(7) if c["body"].startswith(MARK)]
+    assert [c["id"] for c in ours2] == [ours[0]["id"]]
+    assert meta_of(ours2[0]["body"])["head_sha"] == H2
+    assert len(gh.comments_on(7)) == 2
+
+    gh.merge_pr(7, MERGE)
+    applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
+    assert applied.status == "success", applied.log()
+    reviewed = applied.step("Find the plan reviewed")
+    assert reviewed.outputs["pr"] == "7" and reviewed.outputs["plan_file"] == "reviewed-plan.json"
+    assert repo.assignments() == {
+        "+13125550100": "CWZTFH1", "+13125550101": "CWZTFH1", "+13125550102": "CWZTFH1",
+        "+13125550103": "CWZTFH1", "+13125550104": "CWZTFH1", "+13125550200": "CALERT7",
+        "+13125550201": "CALERT7", "+13125550202": "CNOTIF9"}
+    assert "## 10DLC apply" in applied.summary
+    assert "journal.jsonl" in applied.artifacts["reconciler-apply"]
+    apply_comments = [c for c in gh.comments_on(7) if c["body"].startswith("<!-- telnyx-10dlc-reconciler:apply -->")]
+    assert len(apply_comments) == 1 and "converged" in apply_comments[0]["body"]
+    # The artifact download followed GitHub's redirect without the token.
+    assert [a for m, p, a in gh.requests if p.startswith("/blob/")] == [False]
+    assert_no_secret(*everything(repo, first, second, applied))
+
+
+def test_apply_refuses_with_exit_3_when_telnyx_changed_since_review(repo):
+    gh = repo.github
+    gh.open_pr(8, H1)
+    assert plan_pr(repo, 8, H1).status == "success"
+    # Out of band, after review: someone assigns a declared number in the portal.
+    repo.admin.put("/assignments/+13125550100", json={"tcr_campaign_id": "CNOTIF9"}).raise_for_status()
+    gh.merge_pr(8, MERGE)
+    before = repo.writes()
+    applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
+    assert applied.status == "failure"
+    step = applied.step("Apply exactly")
+    assert step.returncode == 3, applied.log()
+    assert "not the reviewed" in step.stderr and "+13125550100" in step.stderr
+    assert repo.writes() == before  # nothing written
+    note = [c for c in gh.comments_on(8) if c["body"].startswith("<!-- telnyx-10dlc-reconciler:apply -->")]
+    assert len(note) == 1 and "did not finish" in note[0]["body"]
+
+
+def test_apply_refuses_when_the_last_push_was_never_planned(repo):
+    gh = repo.github
+    gh.open_pr(9, H1)
+    assert plan_pr(repo, 9, H1).status == "success"
+    gh.push_pr(9, H2)  # pushed, merged before the plan for H2 finished
+    gh.merge_pr(9, MERGE)
+    applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
+    step = applied.step("Find the plan reviewed")
+    assert applied.status == "failure" and step.returncode == 3
+    assert "never finished" in step.stderr
+    assert applied.step("Apply exactly").outcome == "skipped"
+    assert repo.writes() == 0
+
+
+def test_apply_refuses_a_push_that_no_pull_request_reviewed(repo):
+    applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
+    step = applied.step("Find the plan reviewed")
+    assert step.returncode == 3 and "not merged from a pull request" in step.stderr
+    assert repo.writes() == 0
+
+
+def test_manual_apply_with_a_checksum_from_a_dispatched_plan(repo):
+    plan = repo.job("plan.yml", "plan", event_name="workflow_dispatch")
+    assert plan.status == "success", plan.log()
+    assert plan.step("Post the plan").outcome == "skipped"
+    checksum = plan.step("Fail when").outputs["checksum"]
+    bad = repo.job("apply.yml", "apply", event_name="workflow_dispatch", inputs={"expect_checksum": "0" * 64})
+    assert bad.status == "failure" and bad.step("Apply exactly").returncode == 3
+    good = repo.job("apply.yml", "apply", event_name="workflow_dispatch", inputs={"expect_checksum": checksum})
+    assert good.status == "success", good.log()
+    assert good.step("Report the outcome").outcome == "skipped"
+
+
+def test_unsafe_plan_fails_the_check_and_is_flagged_in_the_comment(repo):
+    # Prune with a low limit: the unmanaged number on a declared campaign would lose its campaign.
+    doc = (repo.src / "desired-state" / "acme.yaml").read_text()
+    doc = doc.replace("policy:\n  prune: false", "policy:\n  prune: true\n  max_unassign: 0")
+    (repo.src / "desired-state" / "acme.yaml").write_text(doc)
+    repo.admin.put("/assignments/+13125550300", json={"tcr_campaign_id": "CWZTFH1"}).raise_for_status()
+    repo.github.open_pr(10, H1)
+    result = plan_pr(repo, 10, H1)
+    assert result.status == "failure"
+    assert result.step("Fail when").returncode == 3, result.log()
+    body = repo.github.comments_on(10)[0]["body"]
+    assert "Unsafe plan" in body and meta_of(body)["safe"] is False
+
+
+def test_failed_plan_replaces_the_checksum_so_merge_cannot_apply(repo):
+    gh = repo.github
+    gh.open_pr(11, H1)
+    assert plan_pr(repo, 11, H1).status == "success"
+    (repo.src / "desired-state" / "broken.yaml").write_text("version: 1\nprofiles: [\n")
+    gh.push_pr(11, H2)
+    failed = plan_pr(repo, 11, H2)
+    assert failed.status == "failure"
+    body = gh.comments_on(11)[0]["body"]
+    assert "The plan failed" in body and "checksum" not in meta_of(body)
+    gh.merge_pr(11, MERGE)
+    applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
+    assert applied.step("Find the plan reviewed").returncode == 3 and repo.writes() == 0
+
+
+def test_fork_pull_requests_are_not_planned(repo):
+    event = pr_event(12, H1)
+    event["pull_request"]["head"]["repo"]["full_name"] = "mallory/estate"
+    result = repo.job("plan.yml", "plan", event_name="pull_request", event=event)
+    assert result.status == "skipped"
+
+
+def test_drift_issue_opens_updates_and_closes_without_duplicates(repo):
+    gh = repo.github
+    # Converge first, so the only drift is what we make.
+    assert repo.job("plan.yml", "plan", event_name="workflow_dispatch").status == "success"
+    from click.testing import CliRunner
+
+    from reconciler.cli import cli
+    r = CliRunner().invoke(cli, ["apply", "--auto-approve", "--desired", str(repo.src / "desired-state"),
+                                 "--journal", str(repo.tmp / "j.jsonl")],
+                           env={"TELNYX_API_KEY": SECRET, "TELNYX_API_BASE_URL": repo.sb.base_url})
+    assert r.exit_code == 0, r.output
+
+    clean = repo.job("drift.yml", "drift", event_name="schedule")
+    assert clean.status == "success", clean.log()
+    assert clean.step("Open, update").outputs["action"] == "none" and not gh.open_issues()
+
+    repo.admin.put("/assignments/+13125550201", json={"tcr_campaign_id": "CNOTIF9"}).raise_for_status()
+    opened = repo.job("drift.yml", "drift", event_name="schedule")
+    assert opened.status == "success", opened.log()
+    assert opened.step("Check for drift").outputs["exit_code"] == "2"
+    issues = gh.open_issues("10dlc-drift")
+    assert len(issues) == 1 and "+13125550201" in issues[0]["body"] and "out of band" in issues[0]["body"]
+
+    repo.admin.put("/assignments/+13125550200", json={"tcr_campaign_id": "CNOTIF9"}).raise_for_status()
+    updated = repo.job("drift.yml", "drift", event_name="workflow_dispatch")
+    assert updated.step("Open, update").outputs["action"] == "updated"
+    issues = gh.open_issues("10dlc-drift")
+    assert len(issues) == 1 and "+13125550200" in issues[0]["body"]
+
+    # The drift check itself fails (a revoked key): the issue is left alone and the run goes red.
+    broken = repo.job("drift.yml", "drift", event_name="schedule", secrets={"TELNYX_API_KEY": "revoked"})
+    assert broken.status == "failure" and broken.step("Check for drift").outputs["exit_code"] == "1"
+    assert len(gh.open_issues("10dlc-drift")) == 1
+
+    for n in ("+13125550200", "+13125550201"):
+        repo.admin.put(f"/assignments/{n}", json={"tcr_campaign_id": "CALERT7"}).raise_for_status()
+    closed = repo.job("drift.yml", "drift", event_name="schedule")
+    assert closed.step("Open, update").outputs["action"] == "closed", closed.log()
+    assert not gh.open_issues()
+    assert_no_secret(*everything(repo, clean, opened, updated, broken, closed))
+
+
+def test_sandbox_stands_in_for_telnyx_when_the_seed_variable_is_set(repo):
+    """A new repository's first runs: vars.RECONCILER_SANDBOX_SEED set, no Telnyx secret at all."""
+    repo.github.open_pr(13, H1)
+    result = plan_pr(repo, 13, H1, variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"}, secrets={})
+    assert result.status == "success", result.log()
+    assert result.step("Start the sandbox").outputs["base_url"].startswith("http://127.0.0.1:")
+    assert "will change campaign" in repo.github.comments_on(13)[0]["body"]
+    assert repo.writes() == 0 and repo.assignments() == {"+13125550101": "CWZTFH1", "+13125550200": "CNOTIF9"}
+    repo.github.merge_pr(13, MERGE)
+    applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE,
+                       variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"}, secrets={})
+    assert applied.status == "success", applied.log()
+
+
+@pytest.mark.parametrize("workflow", ["plan.yml", "apply.yml", "drift.yml"])
+def test_the_api_key_reaches_only_the_steps_that_call_telnyx(workflow):
+    from .actions_runner import load
+
+    doc = load(workflow)
+    for job in doc["jobs"].values():
+        assert "TELNYX_API_KEY" not in (job.get("env") or {}) and "TELNYX_API_KEY" not in (doc.get("env") or {})
+        for step in job["steps"]:
+            env = step.get("env") or {}
+            if "TELNYX_API_KEY" in env:
+                assert "reconciler " in step["run"] and "secrets.TELNYX_API_KEY" in env["TELNYX_API_KEY"]
+            assert "${{" not in step.get("run", ""), "expressions in run: invite script injection; use env:"
+    assert SECRET not in (repr(doc))
