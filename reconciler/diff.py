@@ -137,11 +137,12 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool | None = None) -
 def _unmanaged(desired: DesiredState, live: LiveState, prune: bool) -> Iterable[Finding]:
     """Undeclared numbers on a declared profile or assigned to a declared campaign."""
     declared = desired.numbers
+    elsewhere = desired.out_of_scope
     campaigns = desired.campaigns()
     profiles = desired.profiles
-    seen: set[str] = set()
+    seen: set[str] = set(elsewhere)
     for number, a in live.assignments.items():
-        if number in declared or a.tcr_campaign_id not in campaigns:
+        if number in declared or number in seen or a.tcr_campaign_id not in campaigns:
             continue
         seen.add(number)
         have = live.numbers.get(number)

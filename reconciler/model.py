@@ -82,6 +82,9 @@ class DesiredState:
     profiles: Mapping[str, DesiredProfile]
     numbers: Mapping[str, DesiredNumber]  # keyed by E.164 number
     policy: Policy = field(default_factory=Policy)
+    # Numbers declared in the files but outside a --profile/--campaign subset run:
+    # never "unmanaged" (so never pruned), and never swept up by a bulk assignment.
+    out_of_scope: frozenset[str] = frozenset()
 
     def campaigns(self) -> frozenset[str]:
         return frozenset(c for p in self.profiles.values() for c in p.campaigns)
@@ -100,7 +103,8 @@ class DesiredState:
             n: d for n, d in self.numbers.items()
             if d.profile_id in keep and d.tcr_campaign_id in keep[d.profile_id].campaigns
         }
-        return DesiredState(keep, numbers, self.policy)
+        others = frozenset(n for n in self.numbers if n not in numbers) | self.out_of_scope
+        return DesiredState(keep, numbers, self.policy, others)
 
 
 @dataclass(frozen=True, slots=True)

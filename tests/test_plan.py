@@ -239,3 +239,16 @@ def test_drift_in_flight_only_is_not_drift():
 def test_diff_finds_every_declared_number_once():
     desired, live = state({P1: [(SH, list(range(1, 30)))]}, {i: P1 for i in range(1, 30)})
     assert sorted(f.number for f in diff(desired, live)) == sorted(desired.numbers)
+
+
+def test_subset_run_never_treats_numbers_declared_elsewhere_as_unmanaged():
+    # +1312555000{1,2} are declared for P1; a run limited to P2 must not prune or sweep them.
+    desired, live = state({P1: [(SH, [1, 2])], P2: [(TX, [3, 4, 5])]}, {1: P2, 2: P1, 3: P2, 4: P2, 5: P2},
+                          {2: (TX, "ASSIGNED")}, prune=True)
+    sub = desired.subset(profiles=frozenset({P2}))
+    assert set(sub.numbers) == {num(3), num(4), num(5)}
+    plan = make_plan(sub, live)
+    assert actions(plan) == {3: "assign", 4: "assign", 5: "assign"}
+    # +13125550001 sits on P2 but belongs to P1: bulk on P2 would sweep it into TX.
+    assert plan.profiles[P2].strategy == PER_NUMBER
+    assert make_plan(desired, live).profiles[P2].strategy == BULK

@@ -218,3 +218,21 @@ def test_many_existing_assignments_paginate(make_env):
     r = env.run("plan", "--detailed-exitcode", "--format", "json")
     assert r.code == 0, r.out + r.err
     assert json.loads(r.out)["counts"]["numbers_declared"] == 1300
+
+
+def test_subset_runs_touch_only_the_chosen_profile_or_campaign(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    plan = env.run("plan", "--profile", PB, "--format", "json")
+    d = json.loads(plan.out)
+    assert {p["id"] for p in d["profiles"] if p["campaigns"]} == {PB}
+    before = env.assignments()
+    r = env.run("apply", "--auto-approve", "--campaign", "CTLX002")
+    assert r.code == 0, r.out + r.err
+    after = env.assignments()
+    assert after["+13125550202"] == ("CTLX002", "ASSIGNED")
+    changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+    assert changed == {"+13125550202"}
+    assert env.run("apply", "--auto-approve", "--profile", PB).code == 0
+    assert env.assignments()["+13125550201"] == ("CTLX001", "ASSIGNED")
+    assert env.assignments()["+13125550103"] == ("CTLX009", "ASSIGNED")  # alpha not touched yet
