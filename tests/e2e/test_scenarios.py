@@ -236,3 +236,21 @@ def test_subset_runs_touch_only_the_chosen_profile_or_campaign(make_env):
     assert env.run("apply", "--auto-approve", "--profile", PB).code == 0
     assert env.assignments()["+13125550201"] == ("CTLX001", "ASSIGNED")
     assert env.assignments()["+13125550103"] == ("CTLX009", "ASSIGNED")  # alpha not touched yet
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("modes", MODE_SETS)
+def test_out_of_band_changes_heal_and_import_round_trips_under_every_mode(make_env, modes):
+    env = make_env(seed=ESTATE_SEED, desired=None, modes=modes)
+    env.write_desired(DESIRED)
+    _converge(env)
+    env.admin.delete("/assignments/%2B13125550102").raise_for_status()
+    env.admin.put("/assignments/%2B13125550201", json={"tcr_campaign_id": "CTLX009", "status": "ASSIGNED"}
+                  ).raise_for_status()
+    env.admin.put("/numbers/%2B13125550105", json={"messaging_profile_id": PX}).raise_for_status()
+    assert env.run("drift").code == 2
+    _converge(env)
+    assert env.run("drift").code == 0
+    (env.desired / "main.yaml").unlink()
+    assert env.run("import", "--profile", PA, "--profile", PB, "--out", "desired-state").code == 0
+    assert env.run("plan", "--detailed-exitcode").code == 0
