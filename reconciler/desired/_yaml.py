@@ -236,8 +236,9 @@ def _compose(get_event: Callable[[], Any], path: str, problems: list[Problem]) -
     add_problem = problems.append
 
     root: Any = None
-    # A frame is [container, state]; state is the pending key of a mapping
-    # (_NOKEY, _SKIP or (key, line, col)), unused for a sequence.
+    # A frame is [container, state, tagged]: state is what a mapping expects
+    # next (_NOKEY: a key; _SKIP: a value to drop; a key string: its value),
+    # unused for a sequence; tagged marks a container with a forbidden tag.
     stack: list[list[Any]] = []
     pending = None  # an event read ahead by the sequence fast path
 

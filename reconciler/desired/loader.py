@@ -20,6 +20,7 @@ from . import _schema
 from ._yaml import EMPTY, FAILED, POISON, YMap, YSeq, compose, decode_check, kind_of
 from .numbers import US_E164, explain
 
+
 def make_number(
     number: str,
     profile_id: str,
