@@ -155,16 +155,22 @@ def _emit_plan(plan: Any, fmt: str) -> None:
 
 
 class _Progress:
-    """Progress on stderr: a rewriting line on a terminal, plain lines in CI."""
+    """Progress on stderr: a bar on a terminal, plain lines in CI (about one per 10 %)."""
+
+    WIDTH = 24
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
 
-    def __call__(self, msg: str) -> None:
+    def __call__(self, msg: str, done: int | None = None, total: int | None = None) -> None:
         if self.tty:
-            click.echo(f"\r\x1b[2K{msg}", err=True, nl=False)
-        else:
-            click.echo(msg, err=True)
+            bar = ""
+            if total:
+                filled = self.WIDTH * (done or 0) // total
+                bar = f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} "
+            click.echo(f"\r\x1b[2K{bar}{msg}", err=True, nl=False)
+        elif total is None or done == total or (done or 0) % max(1, total // 10) == 0:
+            click.echo(f"{msg} ({done}/{total})" if total else msg, err=True)
 
     def done(self) -> None:
         if self.tty:
@@ -296,10 +302,11 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
             click.echo(render.plan_text(the_plan, color=_color()), nl=False)
         if not the_plan.safe:
             raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(the_plan.unsafe))
-        if not the_plan.has_changes:
+        in_flight = wait and not plan_file and any(c.action.value == "in_flight" for c in the_plan.changes)
+        if not the_plan.has_changes and not in_flight:
             click.echo("Nothing to apply.")
             return
-        if not auto_approve:
+        if not auto_approve and the_plan.has_changes:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
                 raise RefusedError("not approved: pass --auto-approve (no terminal to ask on)")
             if not click.confirm(f"Apply {len(the_plan.writes)} change(s)?", default=False):
