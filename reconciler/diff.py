@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable
+from operator import attrgetter
+from typing import Any, Iterable
 
 from reconciler.model import (
+    ASSIGNED,
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
@@ -64,7 +66,54 @@ class Finding:
 
     @property
     def writes(self) -> bool:
-        return self.action in WRITES
+        return self.action._value_ in WRITE_VALUES
+
+
+# Enum members hash through a Python-level `Enum.__hash__`; hot loops test the plain
+# string value (`action._value_`) against these instead.
+WRITE_VALUES = frozenset(a.value for a in WRITES)
+ASSIGNING_VALUES = frozenset(a.value for a in ASSIGNING)
+
+
+def make_finding(
+    number: str,
+    action: Action,
+    profile_id: str | None,
+    tcr_campaign_id: str | None,
+    live_profile_id: str | None,
+    live_campaign: str | None,
+    live_status: str | None,
+    move: bool = False,
+    reason: str | None = None,
+    declared: bool = True,
+    *,
+    _new: Any = object.__new__,
+    _cls: Any = Finding,
+    _s_number: Any = Finding.number.__set__,  # type: ignore[attr-defined]
+    _s_action: Any = Finding.action.__set__,  # type: ignore[attr-defined]
+    _s_profile: Any = Finding.profile_id.__set__,  # type: ignore[attr-defined]
+    _s_campaign: Any = Finding.tcr_campaign_id.__set__,  # type: ignore[attr-defined]
+    _s_live_profile: Any = Finding.live_profile_id.__set__,  # type: ignore[attr-defined]
+    _s_live_campaign: Any = Finding.live_campaign.__set__,  # type: ignore[attr-defined]
+    _s_live_status: Any = Finding.live_status.__set__,  # type: ignore[attr-defined]
+    _s_move: Any = Finding.move.__set__,  # type: ignore[attr-defined]
+    _s_reason: Any = Finding.reason.__set__,  # type: ignore[attr-defined]
+    _s_declared: Any = Finding.declared.__set__,  # type: ignore[attr-defined]
+) -> Finding:
+    """`Finding(...)`, about 3x faster: the frozen dataclass `__init__` pays an
+    `object.__setattr__` call per field; the slot descriptors build the same object."""
+    f = _new(_cls)
+    _s_number(f, number)
+    _s_action(f, action)
+    _s_profile(f, profile_id)
+    _s_campaign(f, tcr_campaign_id)
+    _s_live_profile(f, live_profile_id)
+    _s_live_campaign(f, live_campaign)
+    _s_live_status(f, live_status)
+    _s_move(f, move)
+    _s_reason(f, reason)
+    _s_declared(f, declared)
+    return f
 
 
 def campaign_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
@@ -85,75 +134,121 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool | None = None) -
     """Every number in scope, sorted by number. `prune` overrides `policy.prune`."""
     if prune is None:
         prune = desired.policy.prune
+    return diff_changes(desired, live, prune, keep_ok=True)[0]
+
+
+def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok: bool = False
+                 ) -> tuple[list[Finding], int]:
+    """(findings sorted by number, how many OK findings were left out of them).
+
+    `plan.make_plan` needs only what is not OK, and over a million numbers most are:
+    building and sorting a `Finding` for each would cost more than the whole diff.
+    """
     findings: list[Finding] = []
+    append = findings.append
+    new = make_finding
     campaign_block: dict[str, str | None] = {
         c: campaign_problem(live.campaigns.get(c), c) for c in desired.campaigns()
     }
-    live_numbers = live.numbers
-    assignments = live.assignments
+    number_of = live.numbers.get
+    assignment_of = live.assignments.get
+    live_profiles = live.profiles
+    OK, MOVE, ASSIGN, REASSIGN, RETRY, IN_FLIGHT, BLOCKED = (
+        Action.OK, Action.MOVE, Action.ASSIGN, Action.REASSIGN, Action.RETRY, Action.IN_FLIGHT, Action.BLOCKED)
+    left_out = 0
+    found_numbers = found_assignments = 0  # declared numbers seen in live.numbers / live.assignments
     for number, want in desired.numbers.items():
-        have = live_numbers.get(number)
-        a = assignments.get(number)
-        live_campaign = a.tcr_campaign_id if a else None
-        live_status = a.status if a else None
-        live_profile = have.profile_id if have else None
-        move = have is not None and live_profile != want.profile_id
-        action: Action
+        have = number_of(number)
+        a = assignment_of(number)
+        want_profile = want.profile_id
+        want_campaign = want.tcr_campaign_id
+        if a is not None:
+            found_assignments += 1
+            live_campaign = a.tcr_campaign_id
+            live_status = a.status
+            # The common case first: on its profile, assigned to its campaign.
+            if (have is not None and live_status == ASSIGNED and live_campaign == want_campaign
+                    and have.profile_id == want_profile and have.type == "longcode"
+                    and want_profile in live_profiles):
+                found_numbers += 1
+                if keep_ok:
+                    append(new(number, OK, want_profile, want_campaign, want_profile, live_campaign, ASSIGNED))
+                else:
+                    left_out += 1
+                continue
+        else:
+            live_campaign = live_status = None
         reason: str | None = None
         if have is None:
-            action, reason = Action.BLOCKED, "number is not owned by this Telnyx account"
-        elif have.type != "longcode":
-            action, reason = Action.BLOCKED, f"number is a {have.type}, not a 10DLC long code"
-        elif want.profile_id not in live.profiles:
-            action, reason = Action.BLOCKED, f"messaging profile {want.profile_id} does not exist"
+            append(new(number, BLOCKED, want_profile, want_campaign, None, live_campaign, live_status,
+                       False, "number is not owned by this Telnyx account"))
+            continue
+        found_numbers += 1
+        live_profile = have.profile_id
+        move = live_profile != want_profile
+        if have.type != "longcode":
+            action, reason = BLOCKED, f"number is a {have.type}, not a 10DLC long code"
+        elif want_profile not in live_profiles:
+            action, reason = BLOCKED, f"messaging profile {want_profile} does not exist"
         elif live_status in IN_FLIGHT_STATUSES:
-            action = Action.IN_FLIGHT
-        elif live_campaign == want.tcr_campaign_id and live_status not in (FAILED_ASSIGNMENT,):
-            action = Action.MOVE if move else Action.OK
+            action = IN_FLIGHT
+        elif live_campaign == want_campaign and live_status != FAILED_ASSIGNMENT:
+            action = MOVE if move else OK
             if live_status == FAILED_UNASSIGNMENT:
                 reason = a.failure_reasons if a else None
         else:
-            if live_campaign == want.tcr_campaign_id:
-                action, reason = Action.RETRY, (a.failure_reasons if a else None)
+            if live_campaign == want_campaign:
+                action, reason = RETRY, (a.failure_reasons if a else None)
             elif live_campaign is None or live_status == FAILED_ASSIGNMENT:
                 # A failed assignment to another campaign holds nothing: assign afresh.
-                action = Action.ASSIGN
+                action = ASSIGN
                 if live_status == FAILED_ASSIGNMENT and a is not None:
                     reason = a.failure_reasons
             else:
-                action = Action.REASSIGN
-            blocked = campaign_block.get(want.tcr_campaign_id)
+                action = REASSIGN
+            blocked = campaign_block.get(want_campaign)
             if blocked:
-                action, reason = Action.BLOCKED, blocked
-        findings.append(
-            Finding(number, action, want.profile_id, want.tcr_campaign_id, live_profile,
-                    live_campaign, live_status, move and action is not Action.BLOCKED, reason)
-        )
-    findings.extend(_unmanaged(desired, live, prune))
-    findings.sort(key=lambda f: f.number)
-    return findings
+                action, reason = BLOCKED, blocked
+        if action is OK and not keep_ok:
+            left_out += 1
+            continue
+        append(new(number, action, want_profile, want_campaign, live_profile, live_campaign, live_status,
+                   move and action is not BLOCKED, reason))
+    # Undeclared numbers exist only if live state holds more than the declared ones found.
+    if found_numbers != len(live.numbers) or found_assignments != len(live.assignments):
+        findings.extend(_unmanaged(desired, live, prune))
+    findings.sort(key=_by_number)
+    return findings, left_out
+
+
+_by_number = attrgetter("number")
 
 
 def _unmanaged(desired: DesiredState, live: LiveState, prune: bool) -> Iterable[Finding]:
     """Undeclared numbers on a declared profile or assigned to a declared campaign."""
     declared = desired.numbers
-    elsewhere = desired.out_of_scope
     campaigns = desired.campaigns()
     profiles = desired.profiles
-    seen: set[str] = set(elsewhere)
-    for number, a in live.assignments.items():
-        if number in declared or number in seen or a.tcr_campaign_id not in campaigns:
+    numbers = live.numbers
+    assignments = live.assignments
+    # Set differences run in C; the order does not matter, diff() sorts by number.
+    elsewhere = desired.out_of_scope
+    seen: set[str] = set()
+    for number in assignments.keys() - declared.keys() - elsewhere:
+        a = assignments[number]
+        if a.tcr_campaign_id not in campaigns:
             continue
         seen.add(number)
-        have = live.numbers.get(number)
+        have = numbers.get(number)
         in_flight = a.status in IN_FLIGHT_STATUSES
         action = Action.UNASSIGN if prune and not in_flight else Action.UNMANAGED
-        yield Finding(number, action, have.profile_id if have else None, a.tcr_campaign_id,
-                      have.profile_id if have else None, a.tcr_campaign_id, a.status, declared=False)
-    for number, have in live.numbers.items():
-        if number in declared or number in seen or have.profile_id not in profiles:
+        yield make_finding(number, action, have.profile_id if have else None, a.tcr_campaign_id,
+                           have.profile_id if have else None, a.tcr_campaign_id, a.status, declared=False)
+    for number in numbers.keys() - declared.keys() - elsewhere - seen:
+        have = numbers[number]
+        if have.profile_id not in profiles:
             continue
-        a = live.assignments.get(number)
-        yield Finding(number, Action.UNMANAGED, have.profile_id, a.tcr_campaign_id if a else None,
-                      have.profile_id, a.tcr_campaign_id if a else None, a.status if a else None,
-                      declared=False)
+        a = assignments.get(number)
+        yield make_finding(number, Action.UNMANAGED, have.profile_id, a.tcr_campaign_id if a else None,
+                           have.profile_id, a.tcr_campaign_id if a else None, a.status if a else None,
+                           declared=False)

@@ -10,13 +10,15 @@ blocked with a suggestion, unless the run opts in (`shared_per_number`).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any, Iterable
 
-from reconciler.diff import ASSIGNING, DORMANT, Action, Finding, diff
+from reconciler.diff import ASSIGNING_VALUES, DORMANT, Action, Finding, campaign_problem, diff_changes
 from reconciler.model import (
     ASSIGNED,
     CAMPAIGN_CAP,
@@ -132,47 +134,95 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     """Diff and plan in one call. `only` restricts writes to these numbers (apply's later rounds)."""
     options = options or PlanOptions()
     prune = desired.policy.prune if options.prune is None else options.prune
-    findings = diff(desired, live, prune=prune)
-    if only is not None:
-        findings = [f if f.number in only or not f.writes else replace(f, action=Action.UNMANAGED if not f.declared else Action.OK)
-                    for f in findings]
-    return plan_findings(desired, live, findings, options, prune)
+    # Every object made here is acyclic: the cyclic GC would only walk both states, again
+    # and again, as a million findings get allocated (the loader does the same).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        findings, ok = diff_changes(desired, live, prune)
+        if only is not None:
+            findings = [f if f.number in only or not f.writes else
+                        replace(f, action=Action.UNMANAGED if not f.declared else Action.OK)
+                        for f in findings]
+            return _plan(desired, live, findings, len(findings) + ok, options, prune)
+        # diff_changes left every OK finding out: all that is left changes something
+        return _plan(desired, live, findings, len(findings) + ok, options, prune, all_changes=True)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def plan_findings(desired: DesiredState, live: LiveState, findings: list[Finding],
                   options: PlanOptions, prune: bool) -> Plan:
-    campaigns = _campaigns(desired, live, findings)
-    findings = _apply_caps(findings, campaigns)
-    profiles, findings = _strategies(desired, live, findings, campaigns, options)
-    campaigns = _campaigns(desired, live, findings)  # final counts after blocks
-    changes = tuple(f for f in findings if f.action is not Action.OK)
-    counts = Counter(f.action.value for f in findings)
+    return _plan(desired, live, findings, len(findings), options, prune)
+
+
+def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total: int,
+          options: PlanOptions, prune: bool, *, all_changes: bool = False) -> Plan:
+    """`findings` may leave OK findings out (`total` counts them): every step below looks
+    only at the findings that change something, or carry a move, in their order.
+    `all_changes`: the caller knows none of `findings` is OK."""
+    OK = Action.OK
+    relevant = findings if all_changes else [f for f in findings if f.action is not OK or f.move]
+    now = _live_count(live)
+    delta = _count_changes(relevant)
+    campaigns = _campaigns(desired, live, relevant, now, delta)
+    before = relevant
+    relevant = _apply_caps(relevant, campaigns)
+    profiles, relevant = _strategies(desired, live, relevant, campaigns, options)
+    if relevant is not before:  # some findings were blocked: recount only those (same order, same length)
+        old = [a for a, b in zip(before, relevant) if a is not b]
+        new = [b for a, b in zip(before, relevant) if a is not b]
+        for k, v in _count_changes(old).items():
+            delta[k] -= v
+        for k, v in _count_changes(new).items():
+            delta[k] += v
+    campaigns = _campaigns(desired, live, relevant, now, delta)  # final counts after blocks
+    # caps and strategies only ever block a change, never make it OK
+    changes = tuple(relevant) if all_changes else tuple(f for f in relevant if f.action is not OK)
+    counts = Counter(map(_ACTION_VALUE, changes))
+    counts[OK.value] = total - len(changes)
     counts_out = {a.value: counts.get(a.value, 0) for a in Action}
-    counts_out["profile_moves"] = sum(1 for f in findings if f.move)
+    counts_out["profile_moves"] = len(list(filter(None, map(_MOVE, relevant))))
     counts_out["numbers_declared"] = len(desired.numbers)
-    warnings = _warnings(desired, live, findings, campaigns, profiles)
-    unsafe = _safety(desired.policy, findings, campaigns, options)
+    warnings = _warnings(desired, live, relevant, campaigns, profiles)
+    unsafe = _safety(desired.policy, relevant, campaigns, options)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
                 prune, options)
 
 
 def _live_count(live: LiveState) -> Counter[str]:
-    return Counter(a.tcr_campaign_id for a in live.assignments.values()
-                   if a.status in (ASSIGNED, PENDING_ASSIGNMENT))
+    live_statuses = (ASSIGNED, PENDING_ASSIGNMENT)
+    return Counter(a.tcr_campaign_id for a in live.assignments.values() if a.status in live_statuses)
 
 
-def _campaigns(desired: DesiredState, live: LiveState, findings: Iterable[Finding]) -> dict[str, CampaignPlan]:
-    from reconciler.diff import campaign_problem
+def _count_changes(findings: Iterable[Finding]) -> Counter[tuple[str, str | None, str | None, str | None]]:
+    """Findings grouped by what moves campaign counts (attrgetter + Counter run in C)."""
+    return Counter(map(_COUNT_KEY, findings))
 
-    now = _live_count(live)
+
+def _campaigns(desired: DesiredState, live: LiveState, findings: Iterable[Finding],
+               now: Counter[str] | None = None,
+               delta: Counter[tuple[str, str | None, str | None, str | None]] | None = None
+               ) -> dict[str, CampaignPlan]:
+    """`findings` needs only the ones that are not OK (OK changes no count); `delta`, if
+    given, is `_count_changes(findings)`."""
+    if now is None:
+        now = _live_count(live)
+    if delta is None:
+        delta = _count_changes(findings)
     final = Counter(now)
-    for f in findings:
-        if f.action in ASSIGNING:
-            final[f.tcr_campaign_id or ""] += 1
-            if f.live_campaign and f.live_status in (ASSIGNED, PENDING_ASSIGNMENT):
-                final[f.live_campaign] -= 1
-        elif f.action is Action.UNASSIGN and f.live_campaign:
-            final[f.live_campaign] -= 1
+    unassign = Action.UNASSIGN.value
+    # once per distinct kind of change, not per finding
+    for (value, tcr, live_campaign, live_status), k in delta.items():
+        if not k:
+            continue
+        if value in ASSIGNING_VALUES:
+            final[tcr or ""] += k
+            if live_campaign and live_status in (ASSIGNED, PENDING_ASSIGNMENT):
+                final[live_campaign] -= k
+        elif value == unassign and live_campaign:
+            final[live_campaign] -= k
     out: dict[str, CampaignPlan] = {}
     for tcr in sorted(desired.campaigns()):
         c = live.campaigns.get(tcr)
@@ -185,6 +235,13 @@ def _campaigns(desired: DesiredState, live: LiveState, findings: Iterable[Findin
     return out
 
 
+_COUNT_KEY = attrgetter("action._value_", "tcr_campaign_id", "live_campaign", "live_status")
+_ACTION_VALUE = attrgetter("action._value_")
+_MOVE = attrgetter("move")
+_PROFILE_CAMPAIGN = attrgetter("profile_id", "tcr_campaign_id")
+_NUMBER = attrgetter("number")
+
+
 def _apply_caps(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> list[Finding]:
     """Block every addition to a campaign that would end over 49 numbers without pooling."""
     over = {t for t, c in campaigns.items()
@@ -193,7 +250,7 @@ def _apply_caps(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> 
         return findings
     out = []
     for f in findings:
-        if f.action in ASSIGNING and f.tcr_campaign_id in over:
+        if f.action._value_ in ASSIGNING_VALUES and f.tcr_campaign_id in over:
             c = campaigns[f.tcr_campaign_id or ""]
             f = replace(f, action=Action.BLOCKED, move=False, reason=(
                 f"campaign {c.tcr_campaign_id} would hold {c.final_count} numbers; T-Mobile allows "
@@ -206,55 +263,70 @@ def _strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
                 campaigns: dict[str, CampaignPlan], options: PlanOptions
                 ) -> tuple[dict[str, ProfilePlan], list[Finding]]:
     declared = desired.numbers
-    # Who sits on each declared profile once the planned moves are done.
-    members: dict[str, set[str]] = defaultdict(set)
-    for n in live.numbers.values():
-        if n.profile_id in desired.profiles:
-            members[n.profile_id].add(n.number)
-    for f in findings:
-        if f.move and f.declared:
-            if f.live_profile_id in members:
-                members[f.live_profile_id].discard(f.number)
-            members[f.profile_id or ""].add(f.number)
-    assigning: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
-    for f in findings:
-        if f.action in ASSIGNING and f.profile_id:
-            assigning[f.profile_id][f.tcr_campaign_id or ""].append(f)
-
+    # Numbers to assign, per declared profile and campaign.
+    to_assign = [f for f in findings if f.action._value_ in ASSIGNING_VALUES and f.profile_id]
+    assigning: dict[str, dict[str, int]] = defaultdict(dict)
+    for (pid, tcr), k in Counter(map(_PROFILE_CAMPAIGN, to_assign)).items():
+        assigning[pid][tcr or ""] = assigning[pid].get(tcr or "", 0) + k
+    # Who sits on each profile with work once the planned moves are done: the numbers
+    # live there that do not move away, and the declared numbers that move in (each
+    # declared for that profile, so its target is its campaign).
+    on_profile: dict[str, list[str]] = defaultdict(list)
+    moved_in: dict[str, set[str]] = defaultdict(set)
+    away: set[str] = set()
+    if assigning:
+        movers = [f for f in findings if f.move and f.declared]
+        away = set(map(_NUMBER, movers))
+        for pid, tcr in set(map(_PROFILE_CAMPAIGN, movers)):
+            moved_in[pid].add(tcr)
+        for n in live.numbers.values():
+            if n.profile_id in assigning:
+                on_profile[n.profile_id].append(n.number)
     profiles: dict[str, ProfilePlan] = {}
-    blocked: dict[str, str] = {}
+    blocked: set[tuple[str, str]] = set()
+    notes_by_pair: dict[tuple[str, str], str] = {}
     for pid in sorted(desired.profiles):
         p = desired.profiles[pid]
         exists = pid in live.profiles
-        targets = {declared[n].tcr_campaign_id if n in declared and declared[n].profile_id == pid else None
-                   for n in members.get(pid, ())}
-        undeclared = sum(1 for n in members.get(pid, ()) if n not in declared or declared[n].profile_id != pid)
         work = assigning.get(pid, {})
         if not work:
             profiles[pid] = ProfilePlan(pid, p.name, True, exists, NONE)
             continue
+        targets: set[str | None] = set(moved_in.get(pid, ()))
+        undeclared = 0
+        for n in on_profile.get(pid, ()):
+            if n in away:
+                continue
+            d = declared.get(n)
+            if d is not None and d.profile_id == pid:
+                targets.add(d.tcr_campaign_id)
+            else:
+                targets.add(None)
+                undeclared += 1
         bulk_ok = len(targets) == 1 and None not in targets
         bulk_campaign = next(iter(targets)) if bulk_ok else None
         notes: list[str] = []
         strategy = PER_NUMBER
-        for tcr, fs in sorted(work.items()):
+        for tcr, count in sorted(work.items()):
             c = campaigns.get(tcr)
             shared = c is not None and c.kind == SHARED
-            if bulk_ok and tcr == bulk_campaign and (shared or len(fs) >= BULK_MIN_TELNYX):
+            if bulk_ok and tcr == bulk_campaign and (shared or count >= BULK_MIN_TELNYX):
                 strategy = BULK
             elif shared and not options.shared_per_number:
                 why = (f"shared campaign {tcr} would need per-number assignment on profile {p.name or pid}, "
                        f"which also holds {_describe_others(targets, tcr, undeclared)}; Telnyx documents only bulk "
                        f"assignment by profile for shared campaigns: give {tcr} its own messaging profile")
                 notes.append(why)
-                for f in fs:
-                    blocked[f.number] = why
+                blocked.add((pid, tcr))
+                notes_by_pair[(pid, tcr)] = why
         profiles[pid] = ProfilePlan(pid, p.name, True, exists, strategy,
                                     bulk_campaign if strategy == BULK else None,
                                     "; ".join(notes) or None)
     if blocked:
-        findings = [replace(f, action=Action.BLOCKED, move=False, reason=blocked[f.number])
-                    if f.number in blocked else f for f in findings]
+        block = {id(f): notes_by_pair[key] for f in to_assign
+                 if (key := (f.profile_id or "", f.tcr_campaign_id or "")) in blocked}
+        findings = [replace(f, action=Action.BLOCKED, move=False, reason=block[id(f)]) if id(f) in block else f
+                    for f in findings]
     # Profiles that only appear because an unmanaged number of a declared campaign sits there.
     for f in findings:
         if not f.declared and f.live_profile_id and f.live_profile_id not in profiles:
@@ -283,7 +355,8 @@ def _warnings(desired: DesiredState, live: LiveState, findings: list[Finding],
         if c.final_count > CAMPAIGN_CAP and not c.number_pooling:
             out.append(f"campaign {tcr} holds {c.final_count} numbers, over the {CAMPAIGN_CAP} T-Mobile allows "
                        f"without number pooling")
-        if c.campaign_status == DORMANT and any(f.action in ASSIGNING and f.tcr_campaign_id == tcr for f in findings):
+        if c.campaign_status == DORMANT and any(f.action._value_ in ASSIGNING_VALUES and f.tcr_campaign_id == tcr
+                                                for f in findings):
             out.append(f"campaign {tcr} is dormant (TCR_SUSPENDED): its first assignment fails and wakes it; "
                        f"apply retries")
     for pid, p in profiles.items():
