@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import DesiredStateError, Problem
 from ..model import DesiredNumber, DesiredProfile, DesiredState, Location, Policy
 from . import _schema
+from ._runs import MIN_BYTES, compose_with_runs
 from ._yaml import EMPTY, FAILED, POISON, YMap, YSeq, compose, decode_check, kind_of
 from .numbers import US_E164, explain
 
@@ -217,7 +218,14 @@ def _load_file(display: str, fs_path: Path, merger: "_Merger") -> None:
     checked = decode_check(data, path, problems)
     if checked is None:
         return
-    root = compose(checked, path, problems)
+    root = None
+    if len(checked) >= MIN_BYTES:
+        quiet: list[Problem] = []
+        root = compose_with_runs(checked, lambda skeleton: compose(skeleton, path, quiet), YSeq, YMap)
+        if quiet or root is FAILED or root is EMPTY:
+            root = None  # anything unusual: parse the original bytes, for exact messages
+    if root is None:
+        root = compose(checked, path, problems)
     if root is FAILED:
         return
     if root is EMPTY:
