@@ -207,10 +207,12 @@ def read_bound(live: State, desired: State) -> dict[str, int]:
 def write_bound(live: State, desired: State) -> dict[str, int]:
     """Fewest writes and polls that take `live` to `desired` (shared campaigns, default modes).
 
-    Per target profile: moving k numbers onto it costs min(k, 2): k PATCHes, or one bulk
-    messaging update and one poll of its order. Assigning its numbers to a shared campaign
-    costs 2: one bulk assignment by profile (the only documented route for shared campaigns)
-    and one poll of its task. A number leaving its profile loses its old campaign with it
+    Per target profile: moving k numbers onto it costs one PATCH (k = 1) or one bulk
+    messaging update (k > 1). Confirming the bulk updates costs the cheaper of one poll per
+    order and one read of the moved numbers (`filter[phone_number]`, 250 a page). Assigning
+    a profile's numbers to a shared campaign costs one bulk assignment by profile (the only
+    documented route for shared campaigns); one poll of the last task, then the verifying
+    read confirms them all. A number leaving its profile loses its old campaign with it
     (sandbox mode `profile_leave=unassign`), so a campaign change costs no DELETE.
     """
     moves: dict[str, int] = {}
@@ -221,9 +223,11 @@ def write_bound(live: State, desired: State) -> dict[str, int]:
         if live.assignments.get(n) != desired.assignments.get(n):
             assigns[p or ""] = assigns.get(p or "", 0) + 1
     move_writes = sum(1 if k > 1 else k for k in moves.values())
-    move_polls = sum(1 for k in moves.values() if k > 1)
+    orders = sum(1 for k in moves.values() if k > 1)
+    in_orders = sum(k for k in moves.values() if k > 1)
+    move_polls = min(orders, math.ceil(in_orders / CLASSIC_PAGE))
     assign_writes = len(assigns)
-    assign_polls = len(assigns)
+    assign_polls = 1 if assigns else 0
     return {"move_writes": move_writes, "move_polls": move_polls, "assign_writes": assign_writes,
             "assign_polls": assign_polls, "total": move_writes + move_polls + assign_writes + assign_polls}
 

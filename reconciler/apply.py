@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
 from reconciler.diff import ASSIGNING, Action, Finding
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, ApiUnavailable
 from reconciler.model import (
     ASSIGNED,
     PENDING_ASSIGNMENT,
@@ -37,6 +37,12 @@ from reconciler.model import (
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan
 
 MAX_ROUNDS = 3
+# Writes whose repetition has the same effect, tried again at once after a server error or an
+# unknown outcome (the client cannot retry them: a POST without a read-back). Bulk assignment
+# by profile qualifies because of the scope rule: every number on the profile is declared for
+# that campaign, so a second task assigns nothing the first would not have (found by the fault
+# matrix: at --fail-rate 0.2 both later rounds' bulk POSTs could fail and apply exited 4).
+REPEATABLE_WRITES = {"bulk_assign": 3}
 TASK_DONE = frozenset({"completed", "failed"})
 
 
@@ -51,10 +57,17 @@ class Writer(Protocol):
     def replace(self, number: str, campaign: LiveCampaign) -> None: ...
     def unassign(self, number: str) -> None: ...
     def get_assignment(self, number: str) -> LiveAssignment | None: ...
+    def profiles_of(self, numbers: list[str]) -> dict[str, str | None]: ...
+    def profile_read_cost(self, count: int) -> int: ...
 
 
 Reader = Callable[[DesiredState], LiveState]
-Progress = Callable[[str], None]
+class Progress(Protocol):
+    def __call__(self, msg: str, done: int | None = None, total: int | None = None) -> None: ...
+
+
+def _quiet(msg: str, done: int | None = None, total: int | None = None) -> None:
+    return None
 
 
 class Journal:
@@ -63,6 +76,7 @@ class Journal:
     def __init__(self, path: str | None, run_id: str) -> None:
         self.path = path
         self.run_id = run_id
+        self._checked_tail = False
         if path:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
@@ -71,10 +85,29 @@ class Journal:
             return
         entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "run": self.run_id, "op": op,
                  "numbers": sorted(numbers), "result": result, **{k: v for k, v in extra.items() if v is not None}}
+        line = json.dumps(entry, sort_keys=True) + "\n"
+        if not self._checked_tail:
+            # A run killed mid-write leaves a cut-short last line: start ours on a fresh one,
+            # or our first entry (maybe a task id the next run must wait for) would be lost with it.
+            self._checked_tail = True
+            if _ends_mid_line(self.path):
+                line = "\n" + line
         with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+            fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())
+
+
+def _ends_mid_line(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return False
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
 
 
 def unfinished_tasks(path: str | None) -> list[dict[str, Any]]:
@@ -146,7 +179,7 @@ class Applier:
     writer: Writer
     read: Reader
     journal: Journal
-    progress: Progress = lambda _msg: None
+    progress: Progress = _quiet
     wait: bool = True
     timeout: float = 900.0
     sleep: Callable[[float], None] = time.sleep
@@ -155,15 +188,16 @@ class Applier:
     poll_max: float = 15.0
     writes: int = 0
     _deadline: float = 0.0
+    _unpolled: list[str] = field(default_factory=list)  # tasks the verifying read confirms
 
     # ------------------------------------------------------------------ entry
 
-    def run(self, plan: Plan, *, saved: bool) -> ApplyReport:
+    def run(self, plan: Plan, *, saved: bool, live: LiveState | None = None) -> ApplyReport:
+        """Apply `plan`; `live` is the state a fresh plan was made from (saved plans re-read)."""
         self._deadline = self.clock() + self.timeout
         report = ApplyReport()
         desired = plan.desired
         self._finish_previous_runs()
-        live: LiveState | None = None
         todo = [c for c in plan.changes if c.writes]
         if saved:
             live = self.read(desired)
@@ -172,8 +206,17 @@ class Applier:
             for c in stale:
                 report.outcomes.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "stale",
                                                "live state changed since the plan was made; re-plan"))
-        scope = frozenset(c.number for c in todo)
+        # Work in flight (e.g. a killed run's, journalled or not) is never re-issued, but with
+        # --wait it is waited for and verified like our own: exit 0 means assigned, a failure is retried.
+        waiting = frozenset(c.number for c in plan.changes if c.action is Action.IN_FLIGHT) \
+            if self.wait and not saved else frozenset()
+        scope = frozenset(c.number for c in todo) | waiting
         current = plan
+        if waiting and not todo:
+            self.progress(f"waiting for {len(waiting)} assignment(s) in flight")
+            live = self._settle(desired, scope)
+            current = make_plan(desired, live, _round_options(plan), only=scope)
+            todo = [c for c in current.changes if c.writes and c.number in scope]
         while todo and report.rounds < MAX_ROUNDS:
             report.rounds += 1
             self.progress(f"round {report.rounds}: {len(todo)} change(s)")
@@ -204,6 +247,7 @@ class Applier:
             if c.action in ASSIGNING and c.number not in failed_moves:
                 by_profile.setdefault(c.profile_id or "", []).append(c)
         tasks: list[str] = []
+        # Every task is submitted before any is waited for: Telnyx works on them meanwhile.
         for pid, fs in sorted(by_profile.items()):
             strategy = plan.profiles.get(pid)
             if strategy and strategy.strategy == BULK and strategy.bulk_campaign in campaigns:
@@ -220,13 +264,17 @@ class Applier:
                 if task:
                     tasks.append(task)
             else:
-                for c in fs:
+                for i, c in enumerate(fs, 1):
                     campaign = campaigns.get(c.tcr_campaign_id or "")
                     if campaign is not None:
                         self._assign_one(c, campaign)
-        if self.wait:
-            for task in tasks:
-                self._wait_task(task)
+                    self.progress(f"per-number assignment on profile {pid}", i, len(fs))
+        if self.wait and tasks:
+            # Poll only the last task; the verifying read that follows shows every number
+            # of every task, so polling the others would cost a request each for nothing.
+            self.progress(f"waiting for {len(tasks)} bulk assignment task(s)")
+            self._wait_task(tasks[-1])
+            self._unpolled.extend(tasks[:-1])
 
     def _moves(self, moves: list[Finding], live: LiveState | None) -> set[str]:
         """Profile moves, waited for even with --no-wait: a campaign needs the profile first."""
@@ -234,21 +282,50 @@ class Applier:
         by_target: dict[str, list[Finding]] = {}
         for c in moves:
             by_target.setdefault(c.profile_id or "", []).append(c)
+        orders: dict[str, tuple[str, list[str]]] = {}
         for pid, fs in sorted(by_target.items()):
             numbers = [c.number for c in fs]
             ids = {n: live.numbers[n].id for n in numbers if live and n in live.numbers}
             if len(fs) == 1 and numbers[0] in ids:
-                self._write("patch_profile", numbers, lambda: self.writer.patch_profile(ids[numbers[0]], pid),
-                            profile=pid)
+                if self._write("patch_profile", numbers,
+                               lambda: self.writer.patch_profile(ids[numbers[0]], pid), profile=pid) is None:
+                    failed.update(numbers)
                 continue
             order = self._write("bulk_move", numbers, lambda: self.writer.bulk_move(pid, numbers), profile=pid)
             if order is None:
                 failed.update(numbers)
                 continue
-            result = self._wait_order(order)
-            failed.update(result.get("failed", []))
-            failed.update(result.get("pending", []))
+            orders[order] = (pid, numbers)
+        if orders:
+            failed |= self._confirm_moves(orders)
         return failed
+
+    def _confirm_moves(self, orders: dict[str, tuple[str, list[str]]]) -> set[str]:
+        """Wait for bulk messaging orders: one poll each, or reading the moved numbers if cheaper.
+
+        Returns the numbers that did not reach their profile before the deadline."""
+        moved = {n: pid for pid, numbers in orders.values() for n in numbers}
+        if self.writer.profile_read_cost(len(moved)) >= len(orders):
+            failed: set[str] = set()
+            for order in orders:
+                result = self._wait_order(order)
+                failed.update(result.get("failed", []))
+                failed.update(result.get("pending", []))
+            return failed
+        self.progress(f"waiting for {len(orders)} bulk profile update(s) of {len(moved)} number(s)")
+        delay, pending = self.poll_initial, dict(moved)
+        while True:
+            where = self.writer.profiles_of(sorted(pending))
+            pending = {n: pid for n, pid in pending.items() if where.get(n) != pid}
+            if not pending or self._expired():
+                break
+            self._nap(delay)
+            delay = min(delay * 1.5, self.poll_max)
+        for order, (pid, numbers) in orders.items():
+            left = [n for n in numbers if n in pending]
+            self.journal.write("bulk_move", "timeout" if left else "done", [n for n in numbers if n not in pending],
+                               order_id=order, profile=pid, failed=left or None)
+        return set(pending)
 
     def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
         """One number onto one campaign, falling back when Telnyx refuses the first route."""
@@ -268,41 +345,59 @@ class Applier:
                 ASSIGNED, PENDING_ASSIGNMENT):
             return
         if have is not None:
-            if first is not self.writer.replace:
+            if first != self.writer.replace:  # bound methods: `is` is never true
                 ok = self._write("replace", [c.number], lambda: self.writer.replace(c.number, campaign),
                                  campaign=campaign.tcr_campaign_id)
                 if ok is not None:
                     return
-            self._unassign_and_wait(c.number)
+            if self._unassign_and_wait(c.number) is not None:
+                return  # not freed (refused, timed out, or someone else holds it now): the next round re-plans
         self._write("assign", [c.number], lambda: self.writer.assign(c.number, campaign),
                     campaign=campaign.tcr_campaign_id)
 
-    def _unassign_and_wait(self, number: str) -> None:
+    def _unassign_and_wait(self, number: str) -> LiveAssignment | None:
+        """Remove the number's campaign and wait until the record is gone; returns what holds it then.
+
+        None: free. A record: the DELETE was refused, the deadline passed, or someone else (another
+        apply, a person) assigned the number meanwhile, in which case waiting for it to disappear
+        would last until --timeout.
+        """
         have = self.writer.get_assignment(number)
         if have is None:
-            return
-        if have.status != PENDING_UNASSIGNMENT:
+            return None
+        old, seen_leaving = have.tcr_campaign_id, have.status == PENDING_UNASSIGNMENT
+        if not seen_leaving:
             if self._write("unassign", [number], lambda: self.writer.unassign(number)) is None:
-                return
+                return have
         delay = self.poll_initial
         while not self._expired():
             have = self.writer.get_assignment(number)
             if have is None:
-                return
+                return None
+            if have.status == PENDING_UNASSIGNMENT:
+                seen_leaving = True
+            elif have.tcr_campaign_id != old or seen_leaving:
+                return have  # assigned again by someone else
             self._nap(delay)
             delay = min(delay * 2, self.poll_max)
+        return have
 
     # ------------------------------------------------------------------ helpers
 
     def _write(self, op: str, numbers: list[str], call: Callable[[], Any], **extra: Any) -> Any:
         """Run one write, journal it; None when Telnyx refused (the next round re-plans)."""
-        self.writes += 1
-        try:
-            result = call()
-        except ApiError as e:
-            self.journal.write(op, f"error: {e}", numbers, **extra)
-            self.progress(f"{op} failed for {len(numbers)} number(s): {e}")
-            return None
+        attempts = REPEATABLE_WRITES.get(op, 1)
+        for attempt in range(attempts):
+            self.writes += 1
+            try:
+                result = call()
+                break
+            except ApiError as e:
+                self.journal.write(op, f"error: {e}", numbers, **extra)
+                self.progress(f"{op} failed for {len(numbers)} number(s): {e}")
+                if not isinstance(e, ApiUnavailable) or attempt + 1 >= attempts or self._expired():
+                    return None
+                self._nap(self.poll_initial * 2 ** attempt)
         key = {"bulk_assign": "task_id", "bulk_move": "order_id"}.get(op)
         if key:
             self.journal.write(op, "submitted", numbers, **{key: result}, **extra)
@@ -319,7 +414,9 @@ class Applier:
                 break
             self._nap(delay)
             delay = min(delay * 1.5, self.poll_max)
-        per_number = self.writer.task_numbers(task_id) if status in TASK_DONE else []
+        # The per-number list is read only to journal a failed task's numbers; the
+        # verifying read shows every number's outcome anyway.
+        per_number = self.writer.task_numbers(task_id) if status == "failed" else []
         failed = [n for n, s in per_number if s.lower() not in ("success", "completed", "assigned", "done")]
         self.journal.write("bulk_assign", status, [n for n, _ in per_number], task_id=task_id,
                            failed=sorted(failed) or None)
@@ -346,6 +443,10 @@ class Applier:
             live = self.read(desired)
             pending = any(a.status in (PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT)
                           for n, a in live.assignments.items() if n in scope)
+            if not pending:
+                for task in self._unpolled:  # this read shows their outcome: close them
+                    self.journal.write("bulk_assign", "verified", [], task_id=task)
+                self._unpolled.clear()
             if not pending or self._expired():
                 return live
             self.progress("waiting for Telnyx to finish pending assignments")

@@ -281,12 +281,13 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
 
     progress = _Progress()
     with _client(api_base_url, concurrency) as client:
+        live = None
         if plan_file:
             the_plan = load_plan(plan_file)
         else:
             desired = _load(desired_path, only_profiles, only_campaigns)
-            the_plan = make_plan(desired, read_live(client, desired),
-                                 _options(prune, allow_unassign, allow_reassign, shared_per_number))
+            live = read_live(client, desired)
+            the_plan = make_plan(desired, live, _options(prune, allow_unassign, allow_reassign, shared_per_number))
         if reviewed_plan:
             reviewed = load_plan(reviewed_plan)
             expect_checksum = expect_checksum or reviewed.checksum()
@@ -314,7 +315,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         applier = Applier(TelnyxWriter(client), lambda d: read_live(client, d),
                           Journal(journal_path, uuid.uuid4().hex[:12]), progress=progress, wait=wait,
                           timeout=timeout)
-        report = applier.run(the_plan, saved=bool(plan_file))
+        report = applier.run(the_plan, saved=bool(plan_file), live=live)
         progress.done()
     data = render.apply_dict(report)
     if fmt == "json":

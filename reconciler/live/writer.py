@@ -21,7 +21,7 @@ from reconciler.model import PENDING_ASSIGNMENT, ASSIGNED, TELNYX, LiveAssignmen
 
 from .client import TelnyxClient, bad_response
 from .pagination import iter_10dlc
-from .reader import ASSIGNMENT, ASSIGNMENTS, assignment_of
+from .reader import ASSIGNMENT, ASSIGNMENTS, NUMBER_BATCH, assignment_of, numbers_by_e164
 
 BULK_UPDATES = "/messaging_numbers_bulk_updates"
 BULK_UPDATE = "/messaging_numbers_bulk_updates/{order_id}"
@@ -70,6 +70,16 @@ class TelnyxWriter:
         if not isinstance(data, dict):
             raise bad_response(call, "field 'data' is missing or not an object")
         return {k: _str_list(call, data, k) for k in ("success", "pending", "failed")}
+
+    def profiles_of(self, numbers: list[str]) -> dict[str, str | None]:
+        """Where each number sits now (absent: not owned), read in batches of a full page.
+
+        Confirms many bulk orders at once: ceil(n/250) reads instead of one poll per order."""
+        return {n.number: n.profile_id for n in numbers_by_e164(self.client, numbers)}
+
+    @staticmethod
+    def profile_read_cost(count: int) -> int:
+        return -(-count // NUMBER_BATCH)
 
     def patch_profile(self, number_id: str, profile_id: str) -> None:
         """PATCH one number (by its numeric id) onto `profile_id`."""
