@@ -27,7 +27,7 @@ def _rss() -> dict[str, int]:
 
 
 def build_states(numbers: int, case: str):
-    from reconciler.desired.loader import make_number
+    from reconciler.model import DesiredNumber
     from reconciler.model import (ASSIGNED, SHARED, DesiredProfile, DesiredState, LiveAssignment, LiveCampaign,
                                   LiveNumber, LiveState, Policy)
 
@@ -46,7 +46,7 @@ def build_states(numbers: int, case: str):
     for i in range(numbers):
         n = e164(i)
         t = est.target(i, case)
-        desired_numbers[n] = make_number(n, pids[t], camp_of[t], path, 4 + i, 13)
+        desired_numbers[n] = DesiredNumber(n, pids[t], camp_of[t], path, 4 + i, 13)
         home = est.home(i)
         live.numbers[n] = LiveNumber(n, str(10**18 + i), None if case == "adopt" else pids[home], "longcode")
         if case != "adopt":

@@ -43,8 +43,11 @@ class Location:
         return f"{self.path}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DesiredNumber:
+    """One declared number. Not `frozen`: a frozen dataclass pays an `object.__setattr__`
+    per field, 4x the cost of building a million of these; treat it as a value anyway."""
+
     number: str  # E.164, "+1" and ten digits
     profile_id: str
     tcr_campaign_id: str

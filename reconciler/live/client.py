@@ -532,7 +532,7 @@ class TelnyxClient:
                     wait_s = _retry_after(headers)
                     if wait_s is not None:
                         self.limiter.block_for(wait_s)
-                    attempt = self._next_attempt(call, attempt, f"HTTP 429", err, min_wait=wait_s)
+                    attempt = self._next_attempt(call, attempt, "HTTP 429", err, min_wait=wait_s)
                     continue
                 if not idempotent and status != 408:
                     if took_effect is None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from reconciler.desired import explain_number, is_us_long_code, load_desired, validate_files
-from reconciler.desired.loader import display_path, make_number
+from reconciler.desired.loader import display_path
 from reconciler.errors import DesiredStateError
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Location, Policy
 
@@ -229,14 +229,6 @@ def test_gc_is_restored(in_tmp: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
-
-
-def test_make_number_builds_the_same_object() -> None:
-    fast = make_number("+13125550100", PROFILE, "CWZTFH1", "f.yaml", 3, 5)
-    slow = DesiredNumber("+13125550100", PROFILE, "CWZTFH1", "f.yaml", 3, 5)
-    assert fast == slow and hash(fast) == hash(slow) and type(fast) is DesiredNumber
-    with pytest.raises(AttributeError):
-        fast.line = 4  # type: ignore[misc]  # still frozen
 
 
 def test_shared_strings_are_interned(in_tmp: Path) -> None:
