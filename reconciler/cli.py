@@ -134,12 +134,12 @@ def _options(prune: bool | None, allow_unassign: int | None, allow_reassign: int
                        shared_per_number=shared_per_number)
 
 
-def _step_summary(markdown: str) -> None:
-    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions provides it."""
+def _step_summary(markdown: Callable[[], str]) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions provides it (rendered only then)."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(markdown + "\n")
+            fh.write(markdown() + "\n")
 
 
 def _emit_plan(plan: Any, fmt: str) -> None:
@@ -151,7 +151,7 @@ def _emit_plan(plan: Any, fmt: str) -> None:
         click.echo(render.plan_markdown(plan))
     else:
         click.echo(render.plan_text(plan, color=_color()), nl=False)
-    _step_summary(render.plan_markdown(plan))
+    _step_summary(lambda: render.plan_markdown(plan))
 
 
 class _Progress:
@@ -324,7 +324,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         click.echo(render.apply_markdown(report))
     else:
         click.echo(render.apply_text(report, color=_color()), nl=False)
-    _step_summary(render.apply_markdown(report))
+    _step_summary(lambda: render.apply_markdown(report))
     if report.exit_code:
         raise Exit(report.exit_code)
 
@@ -357,7 +357,7 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, only_profiles:
         click.echo(render.drift_markdown(report))
     else:
         click.echo(render.drift_text(report, color=_color()), nl=False)
-    _step_summary(render.drift_markdown(report))
+    _step_summary(lambda: render.drift_markdown(report))
     if report.drifted:
         raise Exit(2)
 

@@ -92,6 +92,7 @@ class Plan:
     unsafe: tuple[str, ...] = ()
     prune: bool = False
     options: PlanOptions = field(default_factory=PlanOptions)
+    _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def writes(self) -> tuple[Finding, ...]:
@@ -106,13 +107,22 @@ class Plan:
         return not self.unsafe
 
     def checksum(self) -> str:
-        """sha256 over what apply would do and the state it expects; stable across runs."""
-        body = {
-            "changes": [change_dict(c) for c in self.changes if c.writes],
-            "strategies": {p.id: [p.strategy, p.bulk_campaign] for p in self.profiles.values()},
-        }
-        raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-        return hashlib.sha256(raw).hexdigest()
+        """sha256 over what apply would do and the state it expects; stable across runs.
+
+        One JSON array per change (positional: a dict per change costs 3x over 100k
+        changes), computed once per plan."""
+        if self._checksum is None:
+            h = hashlib.sha256()
+            for c in self.changes:
+                if c.writes:
+                    h.update(json.dumps([c.number, c.action.value, c.profile_id, c.tcr_campaign_id, c.move,
+                                         c.declared, c.reason, c.live_profile_id, c.live_campaign,
+                                         c.live_status]).encode())
+                    h.update(b"\n")
+            strategies = {p.id: [p.strategy, p.bulk_campaign] for p in self.profiles.values()}
+            h.update(json.dumps(strategies, sort_keys=True, separators=(",", ":")).encode())
+            self._checksum = h.hexdigest()
+        return self._checksum
 
 
 def change_dict(c: Finding) -> dict[str, Any]:
