@@ -70,6 +70,12 @@ def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="Telnyx API base URL (env TELNYX_API_BASE_URL). http:// only for loopback.")(fn)
     fn = click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
                       help="Parallel read requests.")(fn)
+    fn = click.option("--request-timeout", default=30.0, show_default=True, type=click.FloatRange(0.1),
+                      help="Seconds one HTTP request may take (connect, and between bytes).")(fn)
+    fn = click.option("--deadline", envvar="RECONCILER_DEADLINE", default=1800.0, show_default=True,
+                      type=click.FloatRange(1),
+                      help="Seconds every API call of this run must finish within (env RECONCILER_DEADLINE); "
+                           "a hanging or endless API ends in one clear error.")(fn)
     return fn
 
 
@@ -113,10 +119,11 @@ def _api_key() -> str:
     return key
 
 
-def _client(api_base_url: str, concurrency: int, deadline: float | None = None) -> Any:
+def _client(api_base_url: str, concurrency: int, request_timeout: float, deadline: float) -> Any:
     from reconciler.live import TelnyxClient
 
-    return TelnyxClient(base_url=api_base_url, api_key=_api_key(), concurrency=concurrency, deadline=deadline)
+    return TelnyxClient(base_url=api_base_url, api_key=_api_key(), concurrency=concurrency,
+                        timeout=request_timeout, deadline=deadline)
 
 
 def _load(desired_path: str, only_profiles: tuple[str, ...] = (), only_campaigns: tuple[str, ...] = ()) -> Any:
@@ -225,7 +232,8 @@ def validate(desired_path: str) -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (with preconditions) for apply.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @handle_errors
-def plan(desired_path: str, api_base_url: str, concurrency: int, only_profiles: tuple[str, ...],
+def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
+         only_profiles: tuple[str, ...],
          only_campaigns: tuple[str, ...], prune: bool | None, allow_unassign: int | None,
          allow_reassign: int | None, shared_per_number: bool, fmt: str, out: str | None,
          detailed_exitcode: bool) -> None:
@@ -235,7 +243,7 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, only_profiles: 
     from reconciler.plan import make_plan
 
     desired = _load(desired_path, only_profiles, only_campaigns)
-    with _client(api_base_url, concurrency) as client:
+    with _client(api_base_url, concurrency, request_timeout, deadline) as client:
         live = read_live(client, desired)
     result = make_plan(desired, live, _options(prune, allow_unassign, allow_reassign, shared_per_number))
     _emit_plan(result, fmt)
@@ -265,7 +273,8 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, only_profiles: 
 @click.option("--reviewed-plan", type=click.Path(dir_okay=False, exists=True),
               help="A plan saved at review time: refuse (exit 3) unless a fresh plan matches it, and say what moved.")
 @handle_errors
-def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurrency: int,
+def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurrency: int, request_timeout: float,
+          deadline: float,
           only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], prune: bool | None,
           allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, fmt: str,
           auto_approve: bool, wait: bool, timeout: float, journal_path: str, expect_checksum: str | None,
@@ -280,7 +289,8 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
     from reconciler.planfile import load_plan
 
     progress = _Progress()
-    with _client(api_base_url, concurrency) as client:
+    # Waiting for Telnyx is bounded by --timeout; the deadline must leave it room.
+    with _client(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
         live = None
         if plan_file:
             the_plan = load_plan(plan_file)
@@ -338,7 +348,8 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
               type=click.Path(dir_okay=False),
               help="Apply journal, if present: a number we assigned that lost its campaign is out-of-band.")
 @handle_errors
-def drift(desired_path: str, api_base_url: str, concurrency: int, only_profiles: tuple[str, ...],
+def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
+          only_profiles: tuple[str, ...],
           only_campaigns: tuple[str, ...], fmt: str, journal_path: str) -> None:
     """Classify every difference between the files and Telnyx. Exit 2 on drift."""
     from reconciler import render
@@ -348,7 +359,7 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, only_profiles:
     from reconciler.plan import make_plan
 
     desired = _load(desired_path, only_profiles, only_campaigns)
-    with _client(api_base_url, concurrency) as client:
+    with _client(api_base_url, concurrency, request_timeout, deadline) as client:
         live = read_live(client, desired)
     report = drift_report(make_plan(desired, live), journalled_numbers(journal_path))
     if fmt == "json":
@@ -370,14 +381,14 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, only_profiles:
 @connection_options
 @handle_errors
 def import_(profiles: tuple[str, ...], all_profiles: bool, out: str | None, api_base_url: str,
-            concurrency: int) -> None:
+            concurrency: int, request_timeout: float, deadline: float) -> None:
     """Write desired-state YAML from live state."""
     from reconciler.importer import declarable, file_name, imported_profiles, profile_yaml
     from reconciler.live import read_profiles_for_import
 
     if bool(profiles) == all_profiles:
         raise click.UsageError("give --profile ID (repeatable) or --all-profiles")
-    with _client(api_base_url, concurrency) as client:
+    with _client(api_base_url, concurrency, request_timeout, deadline) as client:
         live = read_profiles_for_import(client, list(profiles) if profiles else None)
     imported, assignments = imported_profiles(live), live.assignments
     empty = [p for p in imported if not declarable(p, assignments)]

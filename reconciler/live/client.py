@@ -32,6 +32,7 @@ import json
 import logging
 import random
 import re
+import ssl
 import threading
 import time
 from collections import Counter
@@ -345,6 +346,21 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 # --------------------------------------------------------------------------- the client
 
 
+def _tls_failure(exc: BaseException) -> str | None:
+    """The certificate problem behind a connect error, if that is what it is."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return e.verify_message or str(e)
+        if isinstance(e, ssl.SSLError):
+            return str(e)
+        e = e.__cause__ or e.__context__
+    text = str(exc)
+    return text if "CERTIFICATE_VERIFY_FAILED" in text else None
+
+
 class _Ambiguous(Exception):
     """Internal: a write failed in a way that leaves its effect unknown."""
 
@@ -603,6 +619,10 @@ class TelnyxClient:
                 try:
                     resp = self._http.send(req, stream=True)
                 except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                    if _tls_failure(exc):
+                        # A certificate that does not verify will not verify on retry either.
+                        raise ApiUnavailable(call, None, code="tls", title="TLS certificate verification failed",
+                                             detail=_tls_failure(exc)) from None
                     raise _SafeRetry(f"cannot connect ({type(exc).__name__})") from None
                 try:
                     status = resp.status_code

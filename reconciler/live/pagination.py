@@ -284,9 +284,13 @@ def _collect(client: TelnyxClient, fetch, pager: _Pager) -> list[dict]:
         return out
     est = pager.estimate_pages(len(records), total, tp)
     page = 2
-    if est >= 3:
-        pages = client.map_concurrent(fetch, range(2, est + 1))
-        for recs, t, tp2 in pages:
+    # Announced pages are fetched concurrently, a window at a time, and fed to the stop
+    # rules between windows: a server announcing 20,000 pages of one repeated page costs
+    # one window, not 20,000 requests.
+    window = max(16, 2 * client.concurrency)
+    while est >= 3 and page <= est:
+        last = min(est, page + window - 1)
+        for recs, t, tp2 in client.map_concurrent(fetch, range(page, last + 1)):
             out.extend(recs)
             if not pager.feed(page, recs, t, tp2):
                 return out
