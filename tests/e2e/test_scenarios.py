@@ -254,3 +254,35 @@ def test_out_of_band_changes_heal_and_import_round_trips_under_every_mode(make_e
     (env.desired / "main.yaml").unlink()
     assert env.run("import", "--profile", PA, "--profile", PB, "--out", "desired-state").code == 0
     assert env.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_unsafe_plan_is_refused_until_exactly_that_count_is_allowed(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    _converge(env)
+    # Redeclare both numbers of CTLX001 for CTLX002: 2 of 2 (100 %) would change campaign.
+    doc = json.loads(json.dumps(DESIRED))
+    doc["profiles"][1]["campaigns"] = [{"tcr_campaign_id": "CTLX002", "numbers": [
+        "+13125550201", "+13125550202", "+13125550203"]}]
+    doc["policy"] = {"max_reassign": 1}
+    env.write_desired(doc)
+    plan = env.run("plan", "--detailed-exitcode")
+    assert plan.code == 2
+    assert "UNSAFE" in plan.out and "over max_reassign 1 by 1" in plan.out
+    env.reset_counters()
+    r = env.run("apply", "--auto-approve")
+    assert r.code == 3 and "unsafe" in r.err
+    assert env.counters()["writes"] == 0
+    assert env.run("apply", "--auto-approve", "--allow-reassign", "3").code == 3  # not the reviewed count
+    r = env.run("apply", "--auto-approve", "--allow-reassign", "2")
+    assert r.code == 0, r.out + r.err
+    assert env.assignments()["+13125550203"] == ("CTLX002", "ASSIGNED")
+
+
+def test_apply_without_approval_refuses_off_a_terminal(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    env.reset_counters()
+    r = env.run("apply")
+    assert r.code == 3 and "--auto-approve" in r.err
+    assert env.counters()["writes"] == 0
