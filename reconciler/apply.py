@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Protocol
 from reconciler.diff import ASSIGNING, Action, Finding
 from reconciler.errors import ApiError, ApiUnavailable
 from reconciler.model import (
+    IN_FLIGHT_STATUSES,
     ASSIGNED,
     PENDING_ASSIGNMENT,
     PENDING_UNASSIGNMENT,
@@ -229,7 +230,9 @@ class Applier:
                 report.timed_out = True
                 break
         report.writes = self.writes
-        report.outcomes.extend(self._outcomes(plan, scope, live if self.wait else None))
+        if self.wait and live is not None and current is plan:
+            current = make_plan(desired, live, _round_options(plan), only=scope)  # nothing re-planned yet
+        report.outcomes.extend(self._outcomes(plan, scope, current if self.wait and live is not None else None))
         return report
 
     # ------------------------------------------------------------------ rounds
@@ -469,25 +472,29 @@ class Applier:
                 op = "bulk_assign" if key == "task_id" else "bulk_move"
                 self.journal.write(op, f"unknown: {err}", [], **{key: e[key]})
 
-    def _outcomes(self, plan: Plan, scope: frozenset[str], live: LiveState | None) -> list[Outcome]:
+    def _outcomes(self, plan: Plan, scope: frozenset[str], final_plan: Plan | None) -> list[Outcome]:
+        """One outcome per change of the plan, judged on the plan made from the last read."""
         out = []
-        final = {f.number: f for f in make_plan(plan.desired, live, _round_options(plan), only=scope).changes} \
-            if live is not None else {}
+        final = {f.number: f for f in final_plan.changes} if final_plan is not None else {}
         for c in plan.changes:
             if c.number not in scope:
                 if c.action is Action.BLOCKED:
                     out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "blocked", c.reason))
                 continue
-            if live is None:
+            if final_plan is None:
                 out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "submitted"))
                 continue
             f = final.get(c.number)
-            if f is None or f.action in (Action.OK, Action.UNMANAGED) and not (c.action is Action.UNASSIGN and f.live_campaign):
+            if c.action is Action.UNASSIGN:  # done when no declared campaign holds it any more
+                done = f is None or f.live_campaign is None
+            else:
+                done = f is None or f.action is Action.OK
+            if done:
                 result = "unassigned" if c.action is Action.UNASSIGN else "converged"
                 out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, result))
-            elif f.action is Action.IN_FLIGHT:
+            elif f is not None and f.live_status in IN_FLIGHT_STATUSES:
                 out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "in_flight", f.live_status))
-            else:
+            elif f is not None:
                 out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "failed",
                                    f.reason or f"still {f.action.value} ({f.live_status or 'no campaign'})"))
         return out
