@@ -105,14 +105,16 @@ def read_profile_names(client: TelnyxClient, ids: Iterable[str]) -> dict[str, st
             if rec is not None:
                 take({**rec, "id": rec.get("id", pid)}, f"GET {PROFILE}")
         return out
-    recs, _total, total_pages = first_page_classic(client, PROFILES, page_size=MAX_CLASSIC_PAGE)
+    first = first_page_classic(client, PROFILES, page_size=MAX_CLASSIC_PAGE)
+    recs, _total, total_pages = first
     for r in recs:
         take(r, f"GET {PROFILES}")
     missing = [p for p in ids if p not in out]
     if not missing:
         return out
     if total_pages - 1 < len(missing):
-        for r in collect_classic(client, PROFILES, page_size=MAX_CLASSIC_PAGE, key=lambda r: r.get("id")):
+        # The rest of the list, from page 2: page 1 is already read.
+        for r in _continue_classic(client, PROFILES, [], first, key=lambda r: r.get("id")):
             take(r, f"GET {PROFILES}")
     else:
         for pid, rec in client.map_concurrent(one, missing):
@@ -171,7 +173,7 @@ def all_numbers(client: TelnyxClient, first: tuple[list[dict], int, int] | None 
     return _parse_numbers(recs, f"GET {NUMBERS}")
 
 
-def _continue_classic(client, template, params, first) -> list[dict]:
+def _continue_classic(client, template, params, first, key=_num_key) -> list[dict]:
     """Finish a classic list whose page 1 is already read (pages 2.. concurrently)."""
     from .pagination import _fetch_classic, _Pager, _collect
 
@@ -181,7 +183,7 @@ def _continue_classic(client, template, params, first) -> list[dict]:
     def fetch_cached(page: int):
         return cached.pop(page) if page in cached else fetch(page)
 
-    pager = _Pager(client, f"GET {template}", template, MAX_CLASSIC_PAGE, "classic", _num_key, 20_000)
+    pager = _Pager(client, f"GET {template}", template, MAX_CLASSIC_PAGE, "classic", key, 20_000)
     return _collect(client, fetch_cached, pager)
 
 
