@@ -411,9 +411,15 @@ def drift_markdown(report: DriftReport) -> str:
     for k in KINDS:
         if d["items"][k]:
             out += ["", f"### {k.replace('_', ' ')}"]
-            rows = _md_numbers(d["items"][k], budget)
-            summarised |= len(rows) == 1 and "list omitted" in rows[0]
-            out += rows
+            # Grouped by where the numbers belong, so a row need not repeat two ids.
+            groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+            for item in d["items"][k]:
+                groups[(item.get("profile_id") or "no profile", item.get("tcr_campaign_id") or "no campaign")].append(item)
+            for (profile, campaign), items in sorted(groups.items()):
+                out += ["", f"Profile `{profile}`, campaign `{campaign}`:", ""]
+                rows = _md_numbers(items, budget)
+                summarised |= len(rows) == 1 and "list omitted" in rows[0]
+                out += rows
     note = "_This report was summarised to stay under GitHub's 65,536-character limit; `drift --format json` has every number._"
     if summarised:
         out += ["", note]
