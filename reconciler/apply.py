@@ -303,31 +303,42 @@ class Applier:
         return failed
 
     def _confirm_moves(self, orders: dict[str, tuple[str, list[str]]]) -> set[str]:
-        """Wait for bulk messaging orders: one poll each, or reading the moved numbers if cheaper.
+        """Wait for bulk messaging orders: reading the moved numbers while that is cheaper than
+        polling each open order, then polling the few orders left (a poll also tells a number
+        that failed to move, which a read could only wait out).
 
-        Returns the numbers that did not reach their profile before the deadline."""
-        moved = {n: pid for pid, numbers in orders.values() for n in numbers}
-        if self.writer.profile_read_cost(len(moved)) >= len(orders):
-            failed: set[str] = set()
-            for order in orders:
-                result = self._wait_order(order)
-                failed.update(result.get("failed", []))
-                failed.update(result.get("pending", []))
-            return failed
-        self.progress(f"waiting for {len(orders)} bulk profile update(s) of {len(moved)} number(s)")
-        delay, pending = self.poll_initial, dict(moved)
-        while True:
+        Returns the numbers that did not reach their profile."""
+        pending = {n: pid for pid, numbers in orders.values() for n in numbers}
+        failed: set[str] = set()
+        polled: set[str] = set()
+        delay = self.poll_initial
+        self.progress(f"waiting for {len(orders)} bulk profile update(s) of {len(pending)} number(s)")
+        while pending:
+            open_orders = [o for o, (_, numbers) in orders.items() if any(n in pending for n in numbers)]
+            if len(open_orders) <= self.writer.profile_read_cost(len(pending)):
+                for order in open_orders:
+                    result = self._wait_order(order)
+                    polled.add(order)
+                    left = set(result.get("failed", [])) | set(result.get("pending", []))
+                    failed |= left & set(orders[order][1])
+                    for n in orders[order][1]:
+                        pending.pop(n, None)
+                break
+            if self._expired():
+                break
             where = self.writer.profiles_of(sorted(pending))
             pending = {n: pid for n, pid in pending.items() if where.get(n) != pid}
-            if not pending or self._expired():
-                break
-            self._nap(delay)
-            delay = min(delay * 1.5, self.poll_max)
+            if pending:
+                self._nap(delay)
+                delay = min(delay * 1.5, self.poll_max)
+        failed |= set(pending)
         for order, (pid, numbers) in orders.items():
-            left = [n for n in numbers if n in pending]
-            self.journal.write("bulk_move", "timeout" if left else "done", [n for n in numbers if n not in pending],
-                               order_id=order, profile=pid, failed=left or None)
-        return set(pending)
+            if order not in polled:  # confirmed by reading: close it in the journal
+                left = [n for n in numbers if n in failed]
+                self.journal.write("bulk_move", "timeout" if left else "done",
+                                   [n for n in numbers if n not in failed], order_id=order, profile=pid,
+                                   failed=left or None)
+        return failed
 
     def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
         """One number onto one campaign, falling back when Telnyx refuses the first route."""
