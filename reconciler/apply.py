@@ -1,10 +1,11 @@
 """Run a plan against Telnyx: check preconditions, write in order, wait, verify, converge.
 
 Order inside a round (a number needs its messaging profile before a campaign):
-  1. profile moves (bulk messaging update per target profile, or PATCH for one);
+  1. profile moves (bulk messaging update per target profile, or PATCH for one), all
+     submitted, then confirmed by the cheaper of reading the moved numbers or polling orders;
   2. unassignments (prune);
-  3. assignments: one bulk task per profile where the plan chose bulk, else per number
-     (PUT for a reassignment, POST otherwise, with fallbacks below).
+  3. assignments: one bulk task per profile where the plan chose bulk (all submitted, the last
+     one polled), else per number (PUT for a reassignment, POST otherwise, with fallbacks).
 
 Telnyx leaves several behaviours unconfirmed (bulk over numbers on another campaign,
 PUT as a move, what leaving a profile does...). Rather than guess, apply verifies
