@@ -203,6 +203,8 @@ class Applier:
         if saved:
             live = self.read(desired)
             todo, stale = check_preconditions(todo, live)
+            todo, stale_now = check_against_fresh(todo, plan, live)
+            stale += stale_now
             report.stale = [c.number for c in stale]
             for c in stale:
                 report.outcomes.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "stale",
@@ -242,6 +244,9 @@ class Applier:
         campaigns = {t: _campaign(cp) for t, cp in plan.campaigns.items() if cp.kind}
         moves = [c for c in changes if c.move]
         failed_moves = self._moves(moves, live) if moves else set()
+        # A number that failed to leave a profile still sits there: no bulk on that profile
+        # this round (it would sweep the number in); the next round re-plans.
+        stuck_on = {c.live_profile_id for c in moves if c.number in failed_moves}
         for c in changes:
             if c.action is Action.UNASSIGN:
                 self._write("unassign", [c.number], lambda c=c: self.writer.unassign(c.number))
@@ -253,6 +258,8 @@ class Applier:
         # Every task is submitted before any is waited for: Telnyx works on them meanwhile.
         for pid, fs in sorted(by_profile.items()):
             strategy = plan.profiles.get(pid)
+            if pid in stuck_on:
+                continue
             if strategy and strategy.strategy == BULK and strategy.bulk_campaign in campaigns:
                 campaign = campaigns[strategy.bulk_campaign or ""]
                 if not first:
@@ -527,6 +534,19 @@ def _round_options(plan: Plan) -> PlanOptions:
 def _campaign(cp: Any) -> LiveCampaign:
     return LiveCampaign(cp.tcr_campaign_id, cp.kind, cp.sharing_status, cp.campaign_status,
                         cp.number_pooling, cp.telnyx_campaign_id)
+
+
+def check_against_fresh(changes: list[Finding], plan: Plan, live: LiveState) -> tuple[list[Finding], list[Finding]]:
+    """A saved change whose precondition holds may still be wrong now: the plan made from the
+    same files and fresh state must agree on it. This catches what a per-number precondition
+    cannot see, e.g. an undeclared number that joined a profile planned for a bulk assignment
+    (the bulk would sweep it in), or a move to a profile that can no longer take the number."""
+    fresh = {f.number: f for f in make_plan(plan.desired, live, plan.options).changes}
+    ok, stale = [], []
+    for c in changes:
+        f = fresh.get(c.number)
+        (ok if f is not None and (f.action, f.move) == (c.action, c.move) else stale).append(c)
+    return ok, stale
 
 
 def check_preconditions(changes: list[Finding], live: LiveState) -> tuple[list[Finding], list[Finding]]:

@@ -267,20 +267,52 @@ def _apply_caps(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> 
 def _strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
                 campaigns: dict[str, CampaignPlan], options: PlanOptions
                 ) -> tuple[dict[str, ProfilePlan], list[Finding]]:
+    """Strategy per profile; blocks what cannot be done. Repeated until nothing new is blocked:
+    a blocked number no longer moves, which can take bulk eligibility from the profile it stays on."""
+    earlier: dict[str, ProfilePlan] = {}
+    while True:
+        profiles, blocked = _strategies_once(desired, live, findings, campaigns, options)
+        # A profile whose only work was blocked keeps the strategy and note that explain why.
+        for pid, pp in earlier.items():
+            if profiles[pid].strategy == NONE and pp.strategy != NONE:
+                profiles[pid] = pp
+        earlier = profiles
+        if not blocked:
+            break
+        findings = [replace(f, action=Action.BLOCKED, move=False, reason=blocked[id(f)]) if id(f) in blocked else f
+                    for f in findings]
+    # Profiles that only appear because an unmanaged number of a declared campaign sits there.
+    for f in findings:
+        if not f.declared and f.live_profile_id and f.live_profile_id not in profiles:
+            profiles[f.live_profile_id] = ProfilePlan(f.live_profile_id, live.profiles.get(f.live_profile_id),
+                                                      False, True, NONE)
+    return profiles, findings
+
+
+def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Finding],
+                     campaigns: dict[str, CampaignPlan], options: PlanOptions
+                     ) -> tuple[dict[str, ProfilePlan], dict[int, str]]:
     declared = desired.numbers
-    # Numbers to assign, per declared profile and campaign.
-    to_assign = [f for f in findings if f.action._value_ in ASSIGNING_VALUES and f.profile_id]
-    assigning: dict[str, dict[str, int]] = defaultdict(dict)
-    for (pid, tcr), k in Counter(map(_PROFILE_CAMPAIGN, to_assign)).items():
+    # Work per declared profile and campaign: numbers to assign, and numbers that only move
+    # there (Telnyx does not say whether leaving a profile keeps the campaign, so a move may
+    # need an assignment on the new profile: it must be possible there too).
+    to_assign = [f for f in findings if f.profile_id and f.declared and (
+        f.action._value_ in ASSIGNING_VALUES or f.action is Action.MOVE)]
+    assigning: dict[str, dict[str, int]] = defaultdict(dict)  # real assignments: they set the strategy
+    for (pid, tcr), k in Counter(map(_PROFILE_CAMPAIGN, (f for f in to_assign if f.action is not Action.MOVE))).items():
         assigning[pid][tcr or ""] = assigning[pid].get(tcr or "", 0) + k
+    for f in to_assign:
+        if f.action is Action.MOVE:
+            assigning[f.profile_id or ""].setdefault(f.tcr_campaign_id or "", 0)
     # Who sits on each profile with work once the planned moves are done: the numbers
     # live there that do not move away, and the declared numbers that move in (each
-    # declared for that profile, so its target is its campaign).
+    # declared for that profile, so its target is its campaign). Only numbers that will
+    # really be written move: not blocked ones, nor work in flight.
     on_profile: dict[str, list[str]] = defaultdict(list)
     moved_in: dict[str, set[str]] = defaultdict(set)
     away: set[str] = set()
     if assigning:
-        movers = [f for f in findings if f.move and f.declared]
+        movers = [f for f in findings if f.move and f.declared and f.writes]
         away = set(map(_NUMBER, movers))
         for pid, tcr in set(map(_PROFILE_CAMPAIGN, movers)):
             moved_in[pid].add(tcr)
@@ -288,8 +320,7 @@ def _strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
             if n.profile_id in assigning:
                 on_profile[n.profile_id].append(n.number)
     profiles: dict[str, ProfilePlan] = {}
-    blocked: set[tuple[str, str]] = set()
-    notes_by_pair: dict[tuple[str, str], str] = {}
+    blocked_pairs: dict[tuple[str, str], str] = {}
     for pid in sorted(desired.profiles):
         p = desired.profiles[pid]
         exists = pid in live.profiles
@@ -316,28 +347,22 @@ def _strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
             c = campaigns.get(tcr)
             shared = c is not None and c.kind == SHARED
             if bulk_ok and tcr == bulk_campaign and (shared or count >= BULK_MIN_TELNYX):
-                strategy = BULK
+                if count:  # moves alone need no bulk now; the next round bulks if a move drops a campaign
+                    strategy = BULK
             elif shared and not options.shared_per_number:
                 why = (f"shared campaign {tcr} would need per-number assignment on profile {p.name or pid}, "
                        f"which also holds {_describe_others(targets, tcr, undeclared)}; Telnyx documents only bulk "
                        f"assignment by profile for shared campaigns: give {tcr} its own messaging profile")
                 notes.append(why)
-                blocked.add((pid, tcr))
-                notes_by_pair[(pid, tcr)] = why
+                blocked_pairs[(pid, tcr)] = why
+        if strategy == PER_NUMBER and not notes and not any(work.values()):
+            strategy = NONE  # only moves, all possible
         profiles[pid] = ProfilePlan(pid, p.name, True, exists, strategy,
                                     bulk_campaign if strategy == BULK else None,
                                     "; ".join(notes) or None)
-    if blocked:
-        block = {id(f): notes_by_pair[key] for f in to_assign
-                 if (key := (f.profile_id or "", f.tcr_campaign_id or "")) in blocked}
-        findings = [replace(f, action=Action.BLOCKED, move=False, reason=block[id(f)]) if id(f) in block else f
-                    for f in findings]
-    # Profiles that only appear because an unmanaged number of a declared campaign sits there.
-    for f in findings:
-        if not f.declared and f.live_profile_id and f.live_profile_id not in profiles:
-            profiles[f.live_profile_id] = ProfilePlan(f.live_profile_id, live.profiles.get(f.live_profile_id),
-                                                      False, True, NONE)
-    return profiles, findings
+    blocked = {id(f): blocked_pairs[key] for f in to_assign
+               if (key := (f.profile_id or "", f.tcr_campaign_id or "")) in blocked_pairs}
+    return profiles, blocked
 
 
 def _describe_others(targets: set[str | None], tcr: str, undeclared: int) -> str:

@@ -24,8 +24,10 @@ def load_plan(path: str) -> Plan:
     except ValueError as e:
         raise PlanFileError(f"{path}: not a JSON plan file: {e}") from None
     try:
+        if not isinstance(data, dict):
+            raise ValueError("the file holds no plan object")
         return plan_from_dict(data)
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
         raise PlanFileError(f"{path}: malformed saved plan ({type(e).__name__}: {e}); re-run `reconciler plan --out`") from None
 
 

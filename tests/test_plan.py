@@ -252,3 +252,44 @@ def test_subset_run_never_treats_numbers_declared_elsewhere_as_unmanaged():
     # +13125550001 sits on P2 but belongs to P1: bulk on P2 would sweep it into TX.
     assert plan.profiles[P2].strategy == PER_NUMBER
     assert make_plan(desired, live).profiles[P2].strategy == BULK
+
+
+SH2 = "CSHARE2"
+
+
+def _with_second_shared():
+    campaigns = dict(CAMPAIGNS)
+    campaigns[SH2] = LiveCampaign(SH2, "shared", "ACCEPTED", "MNO_PROVISIONED")
+    return campaigns
+
+
+def test_a_number_blocked_elsewhere_stays_put_and_takes_bulk_from_its_profile():
+    # 4 is declared for P2/CSHARE2 but P2 holds an undeclared number, so 4 cannot move there:
+    # it stays on P1, and a bulk on P1 would sweep it into CSHARE1.
+    desired, live = state({P1: [(SH, [1, 2, 3])], P2: [(SH2, [4])]}, {1: P1, 2: P1, 3: P1, 4: P1, 9: P2},
+                          campaigns=_with_second_shared())
+    plan = make_plan(desired, live)
+    assert actions(plan) == {1: "blocked", 2: "blocked", 3: "blocked", 4: "blocked", 9: "unmanaged"}
+    assert plan.profiles[P1].strategy == PER_NUMBER and "give CSHARE1 its own messaging profile" in plan.profiles[P1].note
+    assert not plan.has_changes
+
+
+def test_work_in_flight_does_not_count_as_moving_away():
+    desired, live = state({P1: [(SH, [1, 2, 3])], P2: [(TX, [4])]}, {1: P1, 2: P1, 3: P1, 4: P1},
+                          {4: (TX2, "PENDING_UNASSIGNMENT")})
+    plan = make_plan(desired, live)
+    assert actions(plan)[4] == "in_flight+move"
+    assert plan.profiles[P1].strategy != BULK  # 4 still sits on P1: a bulk would sweep it
+    assert {actions(plan)[i] for i in (1, 2, 3)} == {"blocked"}
+
+
+def test_a_move_that_could_drop_a_shared_campaign_is_blocked_where_it_cannot_be_reassigned():
+    # 1 holds its declared shared campaign but sits on PX; P1 holds an undeclared number, so if the
+    # move dropped the campaign (Telnyx does not say), nothing could assign it back.
+    desired, live = state({P1: [(SH, [1])]}, {1: PX, 9: P1}, {1: (SH, "ASSIGNED")})
+    plan = make_plan(desired, live)
+    assert actions(plan) == {1: "blocked", 9: "unmanaged"}
+    assert not plan.has_changes
+    # Where a bulk is possible the move goes ahead (the next round re-assigns if needed).
+    desired, live = state({P1: [(SH, [1])]}, {1: PX}, {1: (SH, "ASSIGNED")})
+    assert actions(make_plan(desired, live)) == {1: "move+move"}

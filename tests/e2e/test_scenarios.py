@@ -286,3 +286,21 @@ def test_apply_without_approval_refuses_off_a_terminal(make_env):
     r = env.run("apply")
     assert r.code == 3 and "--auto-approve" in r.err
     assert env.counters()["writes"] == 0
+
+
+def test_saved_bulk_plan_is_stale_when_an_undeclared_number_joins_the_profile(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    assert env.run("plan", "--out", "plan.json").code == 0
+    env.admin.put("/numbers/%2B13125550199", json={"messaging_profile_id": PA}).raise_for_status()
+    r = env.run("apply", "plan.json", "--auto-approve")
+    assert r.code == 3, r.out + r.err
+    assert "+13125550199" not in env.assignments()  # the bulk would have swept it into CHR0001
+    assert env.assignments()["+13125550203"] == ("CTLX001", "ASSIGNED")  # bravo was still applied
+
+
+def test_subset_of_an_undeclared_profile_is_an_error(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    r = env.run("plan", "--profile", PX)
+    assert r.code == 1 and f"profile {PX} not declared" in r.err
