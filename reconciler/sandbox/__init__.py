@@ -43,8 +43,8 @@ def build_app(
     if rate_limit is not None and rate_limit <= 0:
         raise ValueError("rate_limit must be > 0")
     world = World(modes=check_modes(modes or {}), assignment_delay=assignment_delay, random_seed=random_seed)
-    doc, source = resolve_seed(seed)
-    world.load(doc, source)
+    doc, source, ours = resolve_seed(seed)
+    world.load(doc, source, consume=ours)
     config = Config(api_key=api_key, rate_limit=rate_limit, latency_ms=latency_ms, fail_rate=fail_rate, random_seed=random_seed)
     return App(world, config)
 

@@ -100,9 +100,9 @@ class World:
         self.orders: dict[str, Order] = {}
         self.cache: dict[Any, Any] = {}
 
-    def load(self, doc: Any, source: str) -> None:
+    def load(self, doc: Any, source: str, *, consume: bool = False) -> None:
         """Replace the whole state with a seed document (raises SeedError, state untouched)."""
-        store = build_store(doc, source=source, id_base=self.id_base, now=self.clock.now())
+        store = build_store(doc, source=source, id_base=self.id_base, now=self.clock.now(), consume=consume)
         self.store = store
         self._reset_runtime()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import yaml
 
@@ -71,8 +71,11 @@ def _type_name(value: object) -> str:
     )
 
 
-def build_store(doc: Any, *, source: str, id_base: int, now: float) -> Store:
-    """Validate a seed document and build the Store it describes; raises SeedError."""
+def build_store(doc: Any, *, source: str, id_base: int, now: float, consume: bool = False) -> Store:
+    """Validate a seed document and build the Store it describes; raises SeedError.
+
+    `consume`: the document is ours (read from a file), so each item is dropped once it is
+    in the store; a million-number seed then never sits in memory twice."""
     problems: list[str] = []
 
     def err(where: str, msg: str) -> None:
@@ -86,21 +89,25 @@ def build_store(doc: Any, *, source: str, id_base: int, now: float) -> Store:
         if key not in TOP_KEYS:
             err(str(key), f"unknown key; expected one of {', '.join(sorted(TOP_KEYS))}")
 
-    def items(key: str) -> list[tuple[str, dict[str, Any]]]:
+    def items(key: str) -> Iterable[tuple[str, dict[str, Any]]]:
         value = doc.get(key)
         if value is None:
             return []
         if not isinstance(value, list):
             err(key, f"must be a list, got {_type_name(value)}")
             return []
-        out = []
-        for i, item in enumerate(value):
+        return _each(key, value)
+
+    def _each(key: str, value: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        for i in range(len(value)):
+            item = value[i]
+            if consume:
+                value[i] = None
             where = f"{key}[{i}]"
             if not isinstance(item, dict):
                 err(where, f"must be a mapping, got {_type_name(item)}")
                 continue
-            out.append((where, item))
-        return out
+            yield where, item
 
     def check_keys(where: str, item: dict[str, Any], allowed: set[str], dump: set[str]) -> None:
         for key in item:
@@ -234,11 +241,13 @@ def build_store(doc: Any, *, source: str, id_base: int, now: float) -> Store:
     return store
 
 
-def resolve_seed(seed: Any) -> tuple[Any, str]:
-    """`seed` as start_sandbox takes it (dict, path or None) → (document, source label)."""
+def resolve_seed(seed: Any) -> tuple[Any, str, bool]:
+    """`seed` as start_sandbox takes it (dict, path or None) → (document, source label, ours).
+
+    `ours`: read from a file here, so it may be consumed while the store is built."""
     if seed is None:
-        return {}, "seed"
+        return {}, "seed", True
     if isinstance(seed, (str, Path)):
         loaded = load_seed_file(seed)
-        return loaded["doc"], loaded["__source__"]
-    return seed, "seed"
+        return loaded["doc"], loaded["__source__"], True
+    return seed, "seed", False
