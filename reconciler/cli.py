@@ -154,16 +154,25 @@ def _step_summary(markdown: Callable[[], str]) -> None:
             fh.write(markdown() + "\n")
 
 
-def _emit_plan(plan: Any, fmt: str) -> None:
+def _emit(fmt: str, *, data: Callable[[], dict[str, Any]], text: Callable[[bool], str],
+          markdown: Callable[[], str]) -> None:
+    """The report on stdout in the chosen format; its markdown also to $GITHUB_STEP_SUMMARY."""
     from reconciler import render
 
     if fmt == "json":
-        click.echo(render.to_json(render.plan_dict(plan)), nl=False)
+        click.echo(render.to_json(data()), nl=False)
     elif fmt == "markdown":
-        click.echo(render.plan_markdown(plan))
+        click.echo(markdown())
     else:
-        click.echo(render.plan_text(plan, color=_color()), nl=False)
-    _step_summary(lambda: render.plan_markdown(plan))
+        click.echo(text(_color()), nl=False)
+    _step_summary(markdown)
+
+
+def _emit_plan(plan: Any, fmt: str) -> None:
+    from reconciler import render
+
+    _emit(fmt, data=lambda: render.plan_dict(plan), text=lambda color: render.plan_text(plan, color=color),
+          markdown=lambda: render.plan_markdown(plan))
 
 
 class _Progress:
@@ -332,14 +341,8 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
                           timeout=timeout)
         report = applier.run(the_plan, saved=bool(plan_file), live=live)
         progress.done()
-    data = render.apply_dict(report)
-    if fmt == "json":
-        click.echo(render.to_json(data), nl=False)
-    elif fmt == "markdown":
-        click.echo(render.apply_markdown(report))
-    else:
-        click.echo(render.apply_text(report, color=_color()), nl=False)
-    _step_summary(lambda: render.apply_markdown(report))
+    _emit(fmt, data=lambda: render.apply_dict(report), text=lambda color: render.apply_text(report, color=color),
+          markdown=lambda: render.apply_markdown(report))
     if report.exit_code:
         raise Exit(report.exit_code)
 
@@ -367,13 +370,8 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeou
     with _client(api_base_url, concurrency, request_timeout, deadline) as client:
         live = read_live(client, desired)
     report = drift_report(make_plan(desired, live), journalled_numbers(journal_path))
-    if fmt == "json":
-        click.echo(render.to_json(render.drift_dict(report)), nl=False)
-    elif fmt == "markdown":
-        click.echo(render.drift_markdown(report))
-    else:
-        click.echo(render.drift_text(report, color=_color()), nl=False)
-    _step_summary(lambda: render.drift_markdown(report))
+    _emit(fmt, data=lambda: render.drift_dict(report), text=lambda color: render.drift_text(report, color=color),
+          markdown=lambda: render.drift_markdown(report))
     if report.drifted:
         raise Exit(2)
 
