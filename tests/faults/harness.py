@@ -50,6 +50,8 @@ from typing import Any
 
 import httpx
 
+from reconciler.sandbox.modes import MODE_SPECS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PA = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"  # shared campaign, bulk by profile
@@ -63,16 +65,8 @@ T1, T2, T3 = "CTLX001", "CTLX002", "CTLX003"
 T9, S9 = "CTLX009", "CSHR009"  # undeclared campaigns
 TARGETS = {PA: [SHARED], PB: [T1, T2], PD: [T3]}
 
-MODES = {
-    "bulk_existing": ["skip", "reassign"],
-    "shared_per_number": ["reject", "allow"],
-    "put_existing": ["reject", "replace"],
-    "profile_leave": ["unassign", "keep"],
-    "page_size_over_max": ["error", "clamp"],
-    "total_records": ["pages", "records"],
-    "phone_id": ["numeric", "numeric_or_e164"],
-    "campaign_cap": ["49", "off"],
-}
+# Every mode the sandbox offers, hardest reading first: its own table, so a new mode joins the matrix.
+MODES = {name: list(spec.values) for name, spec in MODE_SPECS.items()}
 
 
 @dataclass(frozen=True)
