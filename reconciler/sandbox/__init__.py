@@ -6,6 +6,9 @@ In-process use (tests, demos)::
     with start_sandbox(seed={...}, modes={"put_existing": "replace"}) as sb:
         httpx.get(sb.base_url + "/messaging_profiles", headers={"Authorization": "Bearer sandbox-key"})
 
+Telnyx's real timeline (a task in a minute, records pending for hours) with a frozen clock that
+only `POST /_admin/advance` moves: `start_sandbox(timing="realistic", time_scale=0)`.
+
 The reconciler's core never imports this package (docs/architecture.md).
 """
 
@@ -19,30 +22,51 @@ from reconciler.sandbox.engine import World
 from reconciler.sandbox.httpserver import Server
 from reconciler.sandbox.modes import MODE_SPECS, ModeError, check_modes
 from reconciler.sandbox.seed import SeedError, resolve_seed
+from reconciler.sandbox.timing import PRESETS, check_time_scale, resolve_timing
 
-__all__ = ["MODE_SPECS", "ModeError", "Sandbox", "SeedError", "build_app", "start_sandbox"]
+__all__ = ["MODE_SPECS", "PRESETS", "ModeError", "Sandbox", "SeedError", "build_app", "start_sandbox"]
 
 
 def build_app(
     seed: dict[str, Any] | str | Path | None = None,
     modes: dict[str, str] | None = None,
-    assignment_delay: float = 0.0,
+    assignment_delay: float | None = None,
     rate_limit: float | None = None,
     latency_ms: float = 0,
     fail_rate: float = 0.0,
     random_seed: int = 0,
     api_key: str = "sandbox-key",
+    *,
+    task_delay: float | None = None,
+    order_delay: float | None = None,
+    unassignment_delay: float | None = None,
+    timing_jitter: float | None = None,
+    late_failure_rate: float | None = None,
+    timing: str = "instant",
+    time_scale: float = 1.0,
 ) -> App:
-    """Validate everything and build the App (raises SeedError / ModeError / ValueError)."""
-    if assignment_delay < 0:
-        raise ValueError("assignment_delay must be >= 0")
+    """Validate everything and build the App (raises SeedError / ModeError / ValueError).
+
+    Timing (virtual seconds; timing.py): `timing` picks a preset ("instant" | "realistic"); any
+    delay, `timing_jitter` or `late_failure_rate` given overrides it. `assignment_delay` given
+    alone times every step, as it always did. `time_scale`: virtual seconds per real second."""
+    effective = resolve_timing(
+        timing,
+        assignment_delay=assignment_delay,
+        task_delay=task_delay,
+        order_delay=order_delay,
+        unassignment_delay=unassignment_delay,
+        timing_jitter=timing_jitter,
+        late_failure_rate=late_failure_rate,
+    )
+    scale = check_time_scale(time_scale)
     if latency_ms < 0:
         raise ValueError("latency_ms must be >= 0")
     if not 0.0 <= fail_rate <= 1.0:
         raise ValueError("fail_rate must be between 0 and 1")
     if rate_limit is not None and rate_limit <= 0:
         raise ValueError("rate_limit must be > 0")
-    world = World(modes=check_modes(modes or {}), assignment_delay=assignment_delay, random_seed=random_seed)
+    world = World(modes=check_modes(modes or {}), timing=effective, time_scale=scale, random_seed=random_seed)
     doc, source, ours = resolve_seed(seed)
     world.load(doc, source, consume=ours)
     config = Config(api_key=api_key, rate_limit=rate_limit, latency_ms=latency_ms, fail_rate=fail_rate, random_seed=random_seed)
@@ -79,7 +103,7 @@ class Sandbox:
 def start_sandbox(
     seed: dict[str, Any] | str | Path | None = None,
     modes: dict[str, str] | None = None,
-    assignment_delay: float = 0.0,
+    assignment_delay: float | None = None,
     rate_limit: float | None = None,
     latency_ms: float = 0,
     fail_rate: float = 0.0,
@@ -87,7 +111,33 @@ def start_sandbox(
     api_key: str = "sandbox-key",
     host: str = "127.0.0.1",
     port: int = 0,
+    *,
+    task_delay: float | None = None,
+    order_delay: float | None = None,
+    unassignment_delay: float | None = None,
+    timing_jitter: float | None = None,
+    late_failure_rate: float | None = None,
+    timing: str = "instant",
+    time_scale: float = 1.0,
 ) -> Sandbox:
-    """Start a sandbox on a real loopback socket in a background thread; `.stop()` it (or use `with`)."""
-    app = build_app(seed, modes, assignment_delay, rate_limit, latency_ms, fail_rate, random_seed, api_key)
+    """Start a sandbox on a real loopback socket in a background thread; `.stop()` it (or use `with`).
+
+    The timing keywords are build_app's."""
+    app = build_app(
+        seed,
+        modes,
+        assignment_delay,
+        rate_limit,
+        latency_ms,
+        fail_rate,
+        random_seed,
+        api_key,
+        task_delay=task_delay,
+        order_delay=order_delay,
+        unassignment_delay=unassignment_delay,
+        timing_jitter=timing_jitter,
+        late_failure_rate=late_failure_rate,
+        timing=timing,
+        time_scale=time_scale,
+    )
     return Sandbox(app, host, port)

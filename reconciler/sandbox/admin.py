@@ -8,6 +8,7 @@ reconciler's back), except that moving a number off its profile follows `profile
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -17,8 +18,6 @@ from reconciler.sandbox.modes import ModeError, check_modes
 from reconciler.sandbox.seed import E164_RE, SeedError
 from reconciler.sandbox.state import (
     NUMBER_TYPES,
-    PENDING_ASSIGNMENT,
-    PENDING_UNASSIGNMENT,
     SHARING_STATUSES,
     STATUS_CODES,
     STATUS_NAMES,
@@ -27,6 +26,10 @@ from reconciler.sandbox.state import (
 
 if TYPE_CHECKING:
     from reconciler.sandbox.app import App, Response
+
+# The most one `POST /_admin/advance` may move the clock: 10 years (of 365.25 days). Enough for
+# any life cycle, and it keeps a typo like 1e300 from pushing every timestamp out of range.
+MAX_ADVANCE = 10 * 365.25 * 86400
 
 
 def _body(raw: bytes) -> dict[str, Any]:
@@ -71,7 +74,8 @@ class Admin:
             ("GET", "modes", 1): lambda: dict(self.world.modes),
             ("PUT", "modes", 1): lambda: self.put_modes(_body(raw)),
             ("POST", "advance", 1): lambda: self.advance(_body(raw)),
-            ("GET", "counters", 1): lambda: self.app.counters.snapshot(),
+            ("GET", "counters", 1): lambda: {**self.app.counters.snapshot(),
+                                              "redundant_writes": self.world.redundant_writes},
             ("POST", "counters", 2): lambda: self.reset_counters(parts[1]),
         }
         route = routes.get(key)
@@ -153,6 +157,7 @@ class Admin:
             "tasks": tasks,
             "orders": orders,
             "modes": dict(w.modes),
+            "timing": {**w.timing.as_dict(), "time_scale": w.clock.scale},
             "now": R.iso_z(w.clock.now()),
         }
 
@@ -226,10 +231,7 @@ class Admin:
         else:
             s.create_record(slot, camp_idx, status, reason, now)
         # Out-of-band pending states still progress, like any other.
-        if status == PENDING_ASSIGNMENT:
-            w._schedule(now + w.delay, "assign", slot, s.agen[slot])
-        elif status == PENDING_UNASSIGNMENT:
-            w._schedule(now + w.delay, "unassign", slot, s.agen[slot])
+        w.expect_resolution(slot, now)
         return R.pnc_dict(w, slot)
 
     def delete_assignment(self, e164: str) -> dict[str, Any]:
@@ -281,9 +283,21 @@ class Admin:
     def advance(self, body: dict[str, Any]) -> dict[str, Any]:
         _only(body, {"seconds"})
         seconds = body.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise E.bad_field("/seconds", "seconds must be a non-negative number")
-        self.world.clock.advance(float(seconds))
+        # json.loads takes NaN, Infinity and 1e400 (= inf): check the value, not only its type.
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or (isinstance(seconds, float) and not math.isfinite(seconds))
+            or not 0 <= seconds <= MAX_ADVANCE
+        ):
+            raise E.bad_field(
+                "/seconds",
+                f"seconds must be a finite number from 0 to {MAX_ADVANCE:.0f} (10 years), got {json.dumps(seconds)}",
+            )
+        try:
+            self.world.clock.advance(float(seconds))
+        except ValueError as exc:
+            raise E.bad_field("/seconds", str(exc)) from None
         self.world.tick()
         return {"now": R.iso_z(self.world.clock.now())}
 
@@ -291,4 +305,5 @@ class Admin:
         if what != "reset":
             raise E.not_found(f"No admin route POST /_admin/counters/{what}")
         self.app.counters.reset()
-        return self.app.counters.snapshot()
+        self.world.redundant_writes = 0
+        return {**self.app.counters.snapshot(), "redundant_writes": 0}

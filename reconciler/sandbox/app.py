@@ -11,6 +11,7 @@ import random
 import sys
 import traceback
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -96,6 +97,16 @@ class App:
         self.admin = Admin(self)
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        response = self._handle(method, target, headers, body)
+        response.headers.append(("Date", self.http_date()))
+        return response
+
+    def http_date(self) -> str:
+        """`Date` from the VIRTUAL clock (RFC 7231 IMF-fixdate), so that a client measuring
+        how long a record has been pending measures virtual time. The HTTP server adds none."""
+        return formatdate(self.world.clock.now(), usegmt=True)
+
+    def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
         path, _, query = target.partition("?")
         try:
             self.world.tick()

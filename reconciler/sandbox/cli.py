@@ -19,6 +19,7 @@ from reconciler.sandbox import build_app
 from reconciler.sandbox.httpserver import Server
 from reconciler.sandbox.modes import MODE_SPECS, ModeError, parse_mode_option
 from reconciler.sandbox.seed import SeedError
+from reconciler.sandbox.timing import PRESETS
 
 _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.values())
 
@@ -28,18 +29,32 @@ _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.val
 @click.option("--port", default=0, show_default=True, type=int, help="TCP port; 0 picks a free one.")
 @click.option("--seed", "seed", type=click.Path(dir_okay=False), default=None, help="Seed file (YAML or JSON).")
 @click.option("--api-key", default="sandbox-key", show_default=True, help="The only bearer key accepted.")
-@click.option("--assignment-delay", default=0.0, show_default=True, type=float, help="Seconds each life-cycle step takes (0: visible on the next request).")
+@click.option("--timing", "timing", type=click.Choice(list(PRESETS)), default="instant", show_default=True, help="Delay preset: instant (every step visible on the next request) or realistic (Telnyx's hours: task 60 s, order 60 s, assignment 2 h, unassignment 1 h, jitter 0.2, late failures 2%). The options below override it.")
+@click.option("--assignment-delay", default=None, type=float, help="Virtual seconds a record stays PENDING_ASSIGNMENT; given alone, also every other step (a task: twice). Default: from --timing.")
+@click.option("--task-delay", default=None, type=float, help="Virtual seconds a bulk assignment task takes (processing halfway). Default: from --timing.")
+@click.option("--order-delay", default=None, type=float, help="Virtual seconds a messaging bulk-update order takes. Default: from --timing.")
+@click.option("--unassignment-delay", default=None, type=float, help="Virtual seconds a record stays PENDING_UNASSIGNMENT. Default: from --timing.")
+@click.option("--timing-jitter", default=None, type=float, help="0..1: each delay × a seeded random factor in [1-J, 1+J]. Default: from --timing.")
+@click.option("--late-failure-rate", default=None, type=float, help="0..1: share of PENDING_ASSIGNMENT records that resolve to FAILED_ASSIGNMENT. Default: from --timing.")
+@click.option("--time-scale", default=1.0, show_default=True, type=float, help="Virtual seconds per real second; 0 freezes the clock (only POST /_admin/advance moves it).")
 @click.option("--rate-limit", default=None, type=float, help="Token bucket, requests per second (default: unlimited).")
 @click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added to every /v2 response.")
 @click.option("--fail-rate", default=0.0, show_default=True, type=float, help="Probability of an injected 500 before any effect.")
-@click.option("--random-seed", default=0, show_default=True, type=int, help="Seeds ids and fault injection.")
+@click.option("--random-seed", default=0, show_default=True, type=int, help="Seeds ids, fault injection, timing jitter and late failures.")
 @click.option("--mode", "mode_items", multiple=True, metavar="NAME=VALUE", help=f"Repeatable. Defaults first: {_MODES_HELP}.")
 def sandbox(
     host: str,
     port: int,
     seed: str | None,
     api_key: str,
-    assignment_delay: float,
+    timing: str,
+    assignment_delay: float | None,
+    task_delay: float | None,
+    order_delay: float | None,
+    unassignment_delay: float | None,
+    timing_jitter: float | None,
+    late_failure_rate: float | None,
+    time_scale: float,
     rate_limit: float | None,
     latency_ms: float,
     fail_rate: float,
@@ -49,7 +64,23 @@ def sandbox(
     """Run the local Telnyx API sandbox and print its base URL."""
     try:
         modes = dict(parse_mode_option(item) for item in mode_items)
-        app = build_app(seed, modes, assignment_delay, rate_limit, latency_ms, fail_rate, random_seed, api_key)
+        app = build_app(
+            seed,
+            modes,
+            assignment_delay,
+            rate_limit,
+            latency_ms,
+            fail_rate,
+            random_seed,
+            api_key,
+            task_delay=task_delay,
+            order_delay=order_delay,
+            unassignment_delay=unassignment_delay,
+            timing_jitter=timing_jitter,
+            late_failure_rate=late_failure_rate,
+            timing=timing,
+            time_scale=time_scale,
+        )
     except SeedError as exc:
         click.echo("sandbox: invalid seed:\n" + "\n".join("  " + p for p in exc.problems), err=True)
         sys.exit(1)

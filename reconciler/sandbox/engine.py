@@ -1,9 +1,12 @@
 """The domain: 10DLC rules and the life cycles, over the virtual clock.
 
 Transitions are events on a heap, keyed by their due time on the virtual clock. `tick()` runs
-at the start of every request and applies whatever is due, so with `assignment_delay=0` a
-transition becomes visible on the very next request, and with a delay it needs that much
-(virtual) time to pass: real time or `POST /_admin/advance`. Nothing runs in the background.
+at the start of every request and applies whatever is due, so with a zero delay a transition
+becomes visible on the very next request, and with a delay it needs that much (virtual) time to
+pass: real time (× the clock's scale) or `POST /_admin/advance`. Nothing runs in the background.
+How long each step takes is the `Timing` (timing.py): a bulk task is processed in about a
+minute, but each record it submits stays PENDING_ASSIGNMENT for its own `assignment_delay`
+(hours on Telnyx), and may fail late (`late_failure_rate`).
 
 Rules (10dlc-domain.md §1.1, §1.4, §3.1; telnyx-api.md §3.5):
 - a number needs a messaging profile before a campaign; one campaign per number;
@@ -43,10 +46,13 @@ from reconciler.sandbox.state import (
     Clock,
     Store,
 )
+from reconciler.sandbox.timing import LATE_FAILURE_REASONS, Timing, resolve_timing
 
 CAP = 49
 # Per-number statuses in a bulk task's phone-number list. The spec gives only the example
 # `pending` (telnyx-api.md §2.3); we mirror the task enum: pending → completed | failed.
+# `completed` means the task submitted the number (its record went PENDING_ASSIGNMENT); the
+# record's own outcome comes later and shows only on the record.
 NUM_PENDING, NUM_COMPLETED, NUM_FAILED = 0, 1, 2
 NUM_STATUS_NAMES = ("pending", "completed", "failed")
 
@@ -63,7 +69,6 @@ class Task:
     status: str = "pending"
     slots: array = field(default_factory=lambda: array("i"))
     statuses: bytearray = field(default_factory=bytearray)
-    gens: array = field(default_factory=lambda: array("I"))
     e164: list[str] = field(default_factory=list)  # snapshot, for listing after deletions
 
 
@@ -81,15 +86,28 @@ class Order:
 class World:
     """State + rules + clock. Only ever touched from the server's event-loop thread."""
 
-    def __init__(self, *, modes: dict[str, str] | None = None, assignment_delay: float = 0.0, random_seed: int = 0) -> None:
-        self.clock = Clock()
+    def __init__(
+        self,
+        *,
+        modes: dict[str, str] | None = None,
+        timing: Timing | None = None,
+        assignment_delay: float | None = None,
+        time_scale: float = 1.0,
+        random_seed: int = 0,
+    ) -> None:
+        """`timing` wins; without it, `assignment_delay` alone times every step (the old API)."""
+        self.clock = Clock(time_scale)
         self.rng = random.Random(random_seed)
+        # Their own streams, so that turning jitter or late failures on never changes the ids
+        # the main stream hands out, and each is reproducible from --random-seed.
+        self.jitter_rng = random.Random(f"jitter:{random_seed}")
+        self.late_rng = random.Random(f"late-failure:{random_seed}")
+        self.timing = timing if timing is not None else resolve_timing(assignment_delay=assignment_delay)
         # Numeric number ids look like Telnyx's ("1293384261075731499"): a 19-digit base + slot.
         self.id_base = 1_200_000_000_000_000_000 + self.rng.randrange(10**17)
         self.modes = default_modes()
         if modes:
             self.modes.update(modes)
-        self.delay = float(assignment_delay)
         self.store = Store(id_base=self.id_base)
         self._reset_runtime()
 
@@ -97,14 +115,31 @@ class World:
         self.events: list[tuple[Any, ...]] = []
         self.event_seq = 0
         self.tasks: dict[str, Task] = {}
+        # Writes that asked for work Telnyx was already doing (a task for a profile and campaign
+        # whose earlier task is unprocessed or whose numbers are all on their way there, a POST or
+        # PUT for a number already PENDING_ASSIGNMENT there, a DELETE of a PENDING_UNASSIGNMENT, a
+        # profile order repeating an unfinished one): a client must never send these.
+        self.redundant_writes = 0
         self.orders: dict[str, Order] = {}
         self.cache: dict[Any, Any] = {}
 
     def load(self, doc: Any, source: str, *, consume: bool = False) -> None:
         """Replace the whole state with a seed document (raises SeedError, state untouched)."""
-        store = build_store(doc, source=source, id_base=self.id_base, now=self.clock.now(), consume=consume)
+        now = self.clock.now()
+        store = build_store(doc, source=source, id_base=self.id_base, now=now, consume=consume)
         self.store = store
         self._reset_runtime()
+        self._schedule_seeded(now)
+
+    def _schedule_seeded(self, now: float) -> None:
+        """Seeded PENDING_* records follow the life cycle like any other, counted from the load."""
+        s = self.store
+        for status, kind, delay in (
+            (PENDING_ASSIGNMENT, "assign", self.timing.assignment_delay),
+            (PENDING_UNASSIGNMENT, "unassign", self.timing.unassignment_delay),
+        ):
+            slots = array("i", _positions(s.astatus, status))
+            self._schedule_many(kind, slots, array("I", (s.agen[slot] for slot in slots)), now, delay)
 
     def new_uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -114,6 +149,35 @@ class World:
     def _schedule(self, due: float, kind: str, *args: Any) -> None:
         self.event_seq += 1
         heapq.heappush(self.events, (due, self.event_seq, kind, args))
+
+    def jittered(self, delay: float) -> float:
+        """`delay` × a deterministic random factor in [1 - jitter, 1 + jitter]."""
+        jitter = self.timing.jitter
+        if jitter and delay:
+            return delay * self.jitter_rng.uniform(1.0 - jitter, 1.0 + jitter)
+        return delay
+
+    def _schedule_many(self, kind: str, slots: array, gens: array, now: float, delay: float) -> None:
+        """`kind` ("assign" | "unassign") for each record, `delay` (jittered) from `now`.
+
+        Without jitter they are all due together: one event holds them all, so a bulk task
+        over a huge profile never puts a million events on the heap."""
+        if not slots:
+            return
+        if not self.timing.jitter or not delay:
+            self._schedule(now + delay, kind + "_many", slots, gens)
+            return
+        for slot, gen in zip(slots, gens):
+            self._schedule(now + self.jittered(delay), kind, slot, gen)
+
+    def expect_resolution(self, slot: int, now: float) -> None:
+        """Schedule the next step of a record that has just become PENDING_* (by any path)."""
+        s = self.store
+        status = s.astatus[slot]
+        if status == PENDING_ASSIGNMENT:
+            self._schedule(now + self.jittered(self.timing.assignment_delay), "assign", slot, s.agen[slot])
+        elif status == PENDING_UNASSIGNMENT:
+            self._schedule(now + self.jittered(self.timing.unassignment_delay), "unassign", slot, s.agen[slot])
 
     def tick(self) -> None:
         """Apply every transition that is due on the virtual clock."""
@@ -135,6 +199,14 @@ class World:
         if s.agen[slot] == gen and s.astatus[slot] == PENDING_UNASSIGNMENT:
             s.drop_record(slot)
 
+    def _on_assign_many(self, due: float, slots: array, gens: array) -> None:
+        for slot, gen in zip(slots, gens):
+            self._on_assign(due, slot, gen)
+
+    def _on_unassign_many(self, due: float, slots: array, gens: array) -> None:
+        for slot, gen in zip(slots, gens):
+            self._on_unassign(due, slot, gen)
+
     def _resolve_pending(self, slot: int, now: float) -> bool:
         """PENDING_ASSIGNMENT → ASSIGNED or FAILED_ASSIGNMENT; True on success."""
         s = self.store
@@ -153,6 +225,12 @@ class World:
         problem = self.campaign_problem(campaign)
         if problem is not None:
             s.set_status(slot, FAILED_ASSIGNMENT, problem, now)
+            return False
+        rate = self.timing.late_failure_rate
+        if rate and self.late_rng.random() < rate:
+            # A carrier refusing hours after the submission: nothing the client did wrong,
+            # so the only signal is the record's status and its failureReasons.
+            s.set_status(slot, FAILED_ASSIGNMENT, self.late_rng.choice(LATE_FAILURE_REASONS), now)
             return False
         s.set_status(slot, ASSIGNED, None, now)
         return True
@@ -217,7 +295,7 @@ class World:
             s.move_record(slot, campaign.idx, PENDING_ASSIGNMENT, now)
         else:
             s.create_record(slot, campaign.idx, PENDING_ASSIGNMENT, None, now)
-        self._schedule(now + self.delay, "assign", slot, s.agen[slot])
+        self.expect_resolution(slot, now)
 
     def _check_new(self, slot: int, campaign: Campaign) -> None:
         for problem in (self.number_problem(slot), self.campaign_problem(campaign), self.cap_problem(campaign)):
@@ -230,6 +308,8 @@ class World:
         slot = self.number_slot(phone_number, pointer="/phoneNumber")
         campaign = self.campaign_for_per_number(campaign_id)
         if s.acamp[slot] >= 0 and s.astatus[slot] != FAILED_ASSIGNMENT:
+            if s.acamp[slot] == campaign.idx and s.astatus[slot] == PENDING_ASSIGNMENT:
+                self.redundant_writes += 1
             other = s.campaigns[s.acamp[slot]]
             raise E.ApiError(
                 422,
@@ -257,6 +337,8 @@ class World:
         if status == PENDING_UNASSIGNMENT:
             raise E.unprocessable(f"Number {phone_number} is being unassigned; wait until it is gone", code=E.IN_USE)
         if s.acamp[slot] == campaign.idx:
+            if status == PENDING_ASSIGNMENT:
+                self.redundant_writes += 1
             if status == FAILED_UNASSIGNMENT:
                 self._start_assignment(slot, campaign, now, keep_created=True)
             return slot  # already there (or on its way): PUT is idempotent
@@ -293,12 +375,14 @@ class World:
             return record
         if status != PENDING_UNASSIGNMENT:
             self._begin_unassign(slot, now)
+        else:
+            self.redundant_writes += 1
         return pnc_dict(self, slot)
 
     def _begin_unassign(self, slot: int, now: float) -> None:
         s = self.store
         s.set_status(slot, PENDING_UNASSIGNMENT, None, now)
-        self._schedule(now + self.delay, "unassign", slot, s.agen[slot])
+        self.expect_resolution(slot, now)
 
     def status_name(self, slot: int) -> str:
         from reconciler.sandbox.state import STATUS_NAMES
@@ -350,12 +434,27 @@ class World:
                     "/tcrCampaignId",
                     f"Campaign {tcr_campaign_id} was created with Telnyx; send its Telnyx id as campaignId",
                 )
+        if self._task_is_redundant(profile_idx, idx):
+            self.redundant_writes += 1
         task = Task(self.new_uuid(), profile_idx, idx, campaign_id, tcr_campaign_id, now, now)
         self.tasks[task.task_id] = task
-        self._schedule(now + self.delay, "task_start", task.task_id)
+        # One draw for the whole task: it turns `processing` halfway through its delay.
+        half = self.jittered(self.timing.task_delay) / 2
+        self._schedule(now + half, "task_start", task.task_id, half)
         return task
 
-    def _on_task_start(self, due: float, task_id: str) -> None:
+    def _task_is_redundant(self, profile_idx: int, camp_idx: int) -> bool:
+        for t in self.tasks.values():
+            if t.profile_idx == profile_idx and t.camp_idx == camp_idx and t.status in ("pending", "processing"):
+                return True
+        s = self.store
+        slots = s.profiles[profile_idx].numbers.slots
+        on_way = [s.astatus[slot] for slot in slots if s.acamp[slot] == camp_idx]
+        return bool(slots) and len(on_way) == len(slots) and PENDING_ASSIGNMENT in on_way and all(
+            st in (ASSIGNED, PENDING_ASSIGNMENT) for st in on_way)
+
+    def _on_task_start(self, due: float, task_id: str, rest: float) -> None:
+        """Snapshot the profile and submit each number; the task completes `rest` later."""
         task = self.tasks.get(task_id)
         if task is None:
             return
@@ -365,7 +464,7 @@ class World:
         task.updated = due
         task.slots = array("i", s.profiles[task.profile_idx].numbers.slots)
         task.statuses = bytearray(len(task.slots))
-        task.gens = array("I", bytes(4 * len(task.slots)))
+        submitted, gens = array("i"), array("I")
         task.e164 = [s.e164[slot] for slot in task.slots]  # type: ignore[misc]
         reassign = self.modes["bulk_existing"] == "reassign"
         for i, slot in enumerate(task.slots):
@@ -382,7 +481,8 @@ class World:
                     task.statuses[i] = NUM_FAILED  # cannot move it; leave it where it is
                     continue
                 s.move_record(slot, campaign.idx, PENDING_ASSIGNMENT, due)
-                task.gens[i] = s.agen[slot]
+                submitted.append(slot)
+                gens.append(s.agen[slot])
                 continue
             problem = self.number_problem(slot) or self.campaign_problem(campaign) or self.cap_problem(campaign)
             if problem is not None:
@@ -390,30 +490,23 @@ class World:
                 task.statuses[i] = NUM_FAILED
                 continue
             s.create_record(slot, campaign.idx, PENDING_ASSIGNMENT, None, due)
-            task.gens[i] = s.agen[slot]
-        self._schedule(due + self.delay, "task_finish", task_id)
+            submitted.append(slot)
+            gens.append(s.agen[slot])
+        # Each record resolves on its own clock, `assignment_delay` after it went pending: on
+        # Telnyx the task is done in about a minute while its records stay pending for hours.
+        self._schedule_many("assign", submitted, gens, due, self.timing.assignment_delay)
+        self._schedule(due + rest, "task_finish", task_id)
 
     def _on_task_finish(self, due: float, task_id: str) -> None:
         task = self.tasks.get(task_id)
         if task is None:
             return
-        s = self.store
-        any_failed = False
-        for i, slot in enumerate(task.slots):
-            if task.statuses[i] == NUM_PENDING:
-                current = (
-                    s.e164[slot] is not None
-                    and s.acamp[slot] == task.camp_idx
-                    and s.agen[slot] == task.gens[i]
-                    and s.astatus[slot] == PENDING_ASSIGNMENT
-                )
-                ok = self._resolve_pending(slot, due) if current else False
-                task.statuses[i] = NUM_COMPLETED if ok else NUM_FAILED
-            if task.statuses[i] == NUM_FAILED:
-                any_failed = True
-        # `failed` when any number failed: the per-number list says which (our choice; the
-        # spec gives the enum only, telnyx-api.md §2.2).
-        task.status = "failed" if any_failed else "completed"
+        # Every number still `pending` was submitted: that is what the task reports, whatever
+        # its record turns into later.
+        task.statuses = task.statuses.replace(bytes([NUM_PENDING]), bytes([NUM_COMPLETED]))
+        # `failed` when any number failed immediately: the per-number list says which (our
+        # choice; the spec gives the enum only, telnyx-api.md §2.2).
+        task.status = "failed" if NUM_FAILED in task.statuses else "completed"
         task.updated = due
 
     # ---- messaging bulk updates ------------------------------------------------------------
@@ -433,9 +526,12 @@ class World:
         for i, number in enumerate(numbers):
             if not E164_RE.match(number):
                 raise E.bad_field(f"/numbers/{i}", f"{number!r} is not a +E.164 phone number", code=E.NOT_E164)
+        if any(not o.done and o.profile_idx == profile_idx and set(numbers) <= set(o.numbers)
+               for o in self.orders.values()):
+            self.redundant_writes += 1
         order = Order(self.new_uuid(), profile_idx, list(numbers), now)
         self.orders[order.order_id] = order
-        self._schedule(now + self.delay, "order", order.order_id)
+        self._schedule(now + self.jittered(self.timing.order_delay), "order", order.order_id)
         return order
 
     def _on_order(self, due: float, order_id: str) -> None:
@@ -499,6 +595,17 @@ class World:
             campaign.sharing_status = "ACCEPTED"
             campaign.updated = self.clock.now()
             self.store.version += 1  # partner lists only show accepted campaigns
+
+
+def _positions(codes: bytearray, code: int) -> list[int]:
+    """Indexes of `code` in `codes`, found with bytearray.find (fast over a million slots)."""
+    out: list[int] = []
+    needle = bytes([code])
+    i = codes.find(needle)
+    while i >= 0:
+        out.append(i)
+        i = codes.find(needle, i + 1)
+    return out
 
 
 def valid_uuid(text: str) -> bool:

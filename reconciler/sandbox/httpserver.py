@@ -64,6 +64,7 @@ class HttpProtocol(asyncio.Protocol):
     def _reject(self, status: int, detail: str) -> None:
         assert self.transport is not None
         resp = json_response(status, E.ApiError(status, E.BAD_REQUEST, detail).body())
+        resp.headers.append(("Date", self.app.http_date()))
         self.transport.write(_serialize(resp, False))
         self.transport.close()
         self.buf.clear()

@@ -113,5 +113,58 @@ def test_cli_help_lists_every_option() -> None:
     from reconciler.sandbox.cli import sandbox
 
     out = CliRunner().invoke(sandbox, ["--help"]).output
-    for option in ("--host", "--port", "--seed", "--api-key", "--assignment-delay", "--rate-limit", "--latency-ms", "--fail-rate", "--random-seed", "--mode"):
+    for option in ("--host", "--port", "--seed", "--api-key", "--assignment-delay", "--rate-limit", "--latency-ms", "--fail-rate", "--random-seed", "--mode",
+                   "--timing", "--task-delay", "--order-delay", "--unassignment-delay", "--timing-jitter", "--late-failure-rate", "--time-scale"):
         assert option in out
+
+
+def test_cli_timing_options() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.sandbox", "--seed", str(EXAMPLE), "--timing", "realistic", "--time-scale", "0",
+         "--task-delay", "10", "--order-delay", "20", "--unassignment-delay", "30", "--timing-jitter", "0",
+         "--late-failure-rate", "0.5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().strip()
+        assert base.endswith("/v2")
+        admin = base.rsplit("/v2", 1)[0] + "/_admin"
+        timing = httpx.get(admin + "/state").json()["timing"]
+        assert timing == {"task_delay": 10, "order_delay": 20, "assignment_delay": 7200, "unassignment_delay": 30,
+                          "jitter": 0, "late_failure_rate": 0.5, "time_scale": 0}
+        with httpx.Client(headers={"Authorization": "Bearer sandbox-key"}) as client:
+            before = client.get(base + "/messaging_profiles").headers["date"]
+            assert httpx.post(admin + "/advance", json={"seconds": 3600}).status_code == 200
+            after = client.get(base + "/messaging_profiles").headers["date"]
+        from email.utils import parsedate_to_datetime
+
+        assert (parsedate_to_datetime(after) - parsedate_to_datetime(before)).total_seconds() == 3600
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--timing-jitter", "2"], "timing_jitter must be between 0 and 1"),
+        (["--late-failure-rate", "-1"], "late_failure_rate must be between 0 and 1"),
+        (["--task-delay", "nan"], "task_delay must be a finite number"),
+        (["--unassignment-delay", "-3"], "unassignment_delay must be >= 0"),
+        (["--time-scale", "-1"], "time_scale must be >= 0"),
+        (["--timing", "slow"], "'slow' is not one of 'instant', 'realistic'"),
+    ],
+)
+def test_cli_bad_timing_options(args: list[str], fragment: str) -> None:
+    result = _run(*args)
+    assert result.returncode != 0 and result.stdout == ""
+    assert fragment in result.stderr and "Traceback" not in result.stderr
