@@ -118,7 +118,7 @@ def run_case(args: argparse.Namespace, n: int, case: str, command: str, work: Pa
     if command == "plan":
         cmd += ["--detailed-exitcode"]
     else:
-        cmd += ["--auto-approve", "--timeout", "7200", "--journal", str(work / f"journal-{n}-{case}.jsonl")]
+        cmd += ["--auto-approve", "--until", "final", "--timeout", "7200", "--state-dir", str(work / f"state-{n}-{case}")]
     log(f"{n:,} numbers, {case}: {command} (lower bound {bound['total']:,} requests, "
         f"ideal {bound['total'] / args.rate_limit:.1f} s)")
     started = time.perf_counter()

@@ -1,41 +1,51 @@
-"""Run a plan against Telnyx: check preconditions, write in order, wait, verify, converge.
+"""Run a plan against Telnyx on Telnyx's timeline: submit, see it accepted, record what is left.
+
+Telnyx works in hours: a bulk task is processed in about a minute, then each number stays
+PENDING_ASSIGNMENT for about two hours. So apply, by default, returns once Telnyx has
+*accepted* every write (its task or order processed, or the numbers show PENDING_*), and the
+state folder's journal remembers the work in flight for every later run (`tracking.py`).
+`until=FINAL` waits for every number to reach its final state, up to the timeout.
 
 Order inside a round (a number needs its messaging profile before a campaign):
   1. profile moves (bulk messaging update per target profile, or PATCH for one), all
      submitted, then confirmed by the cheaper of reading the moved numbers or polling orders;
   2. unassignments (prune);
-  3. assignments: one bulk task per profile where the plan chose bulk (all submitted, the last
-     one polled), else per number (PUT for a reassignment, POST otherwise, with fallbacks).
+  3. assignments: one bulk task per profile where the plan chose bulk (all submitted, then
+     seen processed), else per number (PUT for a reassignment, POST otherwise).
 
-Telnyx leaves several behaviours unconfirmed (bulk over numbers on another campaign,
-PUT as a move, what leaving a profile does...). Rather than guess, apply verifies
-after each round by re-reading live state and re-planning *only the plan's numbers*;
-whatever is still wrong is done again by the safest remaining route, for at most
-`MAX_ROUNDS` rounds. A number is never written in a round unless the fresh plan
-says it must be, so nothing already done is repeated.
+Telnyx leaves several behaviours unconfirmed (bulk over numbers on another campaign, PUT as a
+move, what leaving a profile does...). Rather than guess, apply re-reads live state after each
+round and re-plans *only the plan's numbers*, leaving out work in flight. A number that needs
+freeing first (Telnyx skipped it because another campaign holds it, or refused a PUT) is
+freed, and its assignment is journalled as a *deferred* phase of this approved apply, which
+`resume` (the scheduled CI job) carries out once Telnyx has finished the unassignment, hours
+later. Every write is journalled before it is sent and after its answer (write-ahead).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from enum import Enum
+from typing import Any, Callable, Protocol
 
 from reconciler.diff import ASSIGNING, Action, Finding
 from reconciler.errors import ApiError, ApiUnavailable
+from reconciler.journal import Journal, Op, State, Write
 from reconciler.model import (
+    FAILED_ASSIGNMENT,
+    FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
-    ASSIGNED,
-    PENDING_ASSIGNMENT,
-    PENDING_UNASSIGNMENT,
+    SHARED,
+    TELNYX,
     DesiredState,
     LiveAssignment,
     LiveCampaign,
     LiveState,
 )
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan
+from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge
+from reconciler.wait import Waiter
 
 MAX_ROUNDS = 3
 # Writes whose repetition has the same effect, tried again at once after a server error or an
@@ -43,8 +53,32 @@ MAX_ROUNDS = 3
 # by profile qualifies because of the scope rule: every number on the profile is declared for
 # that campaign, so a second task assigns nothing the first would not have (found by the fault
 # matrix: at --fail-rate 0.2 both later rounds' bulk POSTs could fail and apply exited 4).
-REPEATABLE_WRITES = {"bulk_assign": 3}
-TASK_DONE = frozenset({"completed", "failed"})
+REPEATABLE_WRITES = {Op.BULK_ASSIGN: 3}
+TASK_PROCESSED = frozenset({"completed", "failed"})
+_TELNYX_FAILED = frozenset({FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT})
+TASK_NUMBER_OK = frozenset({"success", "completed", "assigned", "done", "pending_assignment"})
+
+
+class Until(str, Enum):
+    """How long apply waits."""
+
+    SUBMITTED = "submitted"  # --no-wait: return once every write is sent
+    ACCEPTED = "accepted"  # default: once Telnyx has taken every write
+    FINAL = "final"  # once every number is ASSIGNED / removed / failed
+
+
+class Result(str, Enum):
+    """One number's outcome. Values appear in JSON output."""
+
+    CONVERGED = "converged"  # on its declared profile and campaign
+    UNASSIGNED = "unassigned"  # pruned: no declared campaign holds it any more
+    IN_FLIGHT = "in_flight"  # accepted by Telnyx, not final yet (PENDING_*)
+    NEXT_PHASE = "next_phase"  # freed; its assignment is a deferred phase (`reconciler resume`)
+    SUBMITTED = "submitted"  # --no-wait: sent, not yet seen accepted
+    NOT_ACCEPTED = "not_accepted"  # the wait ended before Telnyx confirmed it took the write (exit 5)
+    FAILED = "failed"  # Telnyx said so, or a change it confirmed did not hold (exit 4)
+    BLOCKED = "blocked"  # the plan could not make this change (exit 4)
+    STALE = "stale"  # a saved plan's precondition no longer holds (exit 3)
 
 
 class Writer(Protocol):
@@ -63,6 +97,8 @@ class Writer(Protocol):
 
 
 Reader = Callable[[DesiredState], LiveState]
+
+
 class Progress(Protocol):
     def __call__(self, msg: str, done: int | None = None, total: int | None = None) -> None: ...
 
@@ -71,90 +107,12 @@ def _quiet(msg: str, done: int | None = None, total: int | None = None) -> None:
     return None
 
 
-class Journal:
-    """Append-only JSON lines, one per write, flushed at once so a killed run leaves a trace."""
-
-    def __init__(self, path: str | None, run_id: str) -> None:
-        self.path = path
-        self.run_id = run_id
-        self._checked_tail = False
-        if path:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-
-    def write(self, op: str, result: str, numbers: Iterable[str] = (), **extra: Any) -> None:
-        if not self.path:
-            return
-        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "run": self.run_id, "op": op,
-                 "numbers": sorted(numbers), "result": result, **{k: v for k, v in extra.items() if v is not None}}
-        line = json.dumps(entry, sort_keys=True) + "\n"
-        if not self._checked_tail:
-            # A run killed mid-write leaves a cut-short last line: start ours on a fresh one,
-            # or our first entry (maybe a task id the next run must wait for) would be lost with it.
-            self._checked_tail = True
-            if _ends_mid_line(self.path):
-                line = "\n" + line
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-
-def _ends_mid_line(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            if fh.tell() == 0:
-                return False
-            fh.seek(-1, os.SEEK_END)
-            return fh.read(1) != b"\n"
-    except FileNotFoundError:
-        return False
-
-
-def unfinished_tasks(path: str | None) -> list[dict[str, Any]]:
-    """Bulk tasks/orders a previous (maybe killed) run submitted and never saw finish."""
-    if not path or not os.path.exists(path):
-        return []
-    open_: dict[str, dict[str, Any]] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by SIGKILL
-            key = e.get("task_id") or e.get("order_id")
-            if not key:
-                continue
-            if e.get("result") == "submitted":
-                open_[key] = e
-            else:
-                open_.pop(key, None)
-    return list(open_.values())
-
-
-def journalled_numbers(path: str | None) -> frozenset[str]:
-    """Numbers this repository's applies have assigned, per the journal (for drift)."""
-    if not path or not os.path.exists(path):
-        return frozenset()
-    out: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if e.get("op") in ("assign", "replace", "bulk_assign") and e.get("result") in ("ok", "submitted",
-                                                                                            "completed"):
-                out.update(e.get("numbers", []))
-    return frozenset(out)
-
-
 @dataclass
 class Outcome:
     number: str
     profile_id: str | None
     tcr_campaign_id: str | None
-    result: str  # converged | failed | in_flight | submitted | stale | blocked | unassigned
+    result: Result
     detail: str | None = None
 
 
@@ -165,14 +123,29 @@ class ApplyReport:
     writes: int = 0
     stale: list[str] = field(default_factory=list)
     timed_out: bool = False
+    until: Until = Until.ACCEPTED
+    deferred: list[Write] = field(default_factory=list)  # phases left for `resume`
+    journal_problems: list[str] = field(default_factory=list)
+
+    def count(self, result: Result) -> int:
+        return sum(1 for o in self.outcomes if o.result is result)
 
     @property
     def exit_code(self) -> int:
-        if any(o.result in ("failed", "in_flight") for o in self.outcomes) or self.timed_out:
+        """Contract: 4 failed or blocked, 3 stale, 5 stopped waiting before Telnyx accepted, else 0."""
+        results = {o.result for o in self.outcomes}
+        if Result.FAILED in results or Result.BLOCKED in results:
             return 4
         if self.stale:
             return 3
+        if Result.NOT_ACCEPTED in results:
+            return 5
         return 0
+
+
+def campaign_of(tcr: str, uuid: str | None) -> LiveCampaign:
+    """The write target as the writer needs it: Telnyx-registered campaigns by UUID, shared by TCR id."""
+    return LiveCampaign(tcr, TELNYX if uuid else SHARED, None, None, telnyx_campaign_id=uuid)
 
 
 @dataclass
@@ -181,67 +154,84 @@ class Applier:
     read: Reader
     journal: Journal
     progress: Progress = _quiet
-    wait: bool = True
+    until: Until = Until.ACCEPTED
     timeout: float = 900.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    server_now: Callable[[], float] = time.time  # Telnyx's clock, for ages in the journal
     poll_initial: float = 0.2
     poll_max: float = 15.0
+    stuck_after: float | None = None
     writes: int = 0
     _deadline: float = 0.0
-    _unpolled: list[str] = field(default_factory=list)  # tasks the verifying read confirms
+    _tasks: dict[str, str] = field(default_factory=dict)  # write id -> task id, this run
+    _orders: dict[str, str] = field(default_factory=dict)  # write id -> order id, this run
 
     # ------------------------------------------------------------------ entry
 
     def run(self, plan: Plan, *, saved: bool, live: LiveState | None = None) -> ApplyReport:
         """Apply `plan`; `live` is the state a fresh plan was made from (saved plans re-read)."""
         self._deadline = self.clock() + self.timeout
-        report = ApplyReport()
+        report = ApplyReport(until=self.until)
         desired = plan.desired
-        self._finish_previous_runs()
         todo = [c for c in plan.changes if c.writes]
         if saved:
             live = self.read(desired)
+            inflight = self._judge(live)
             todo, stale = check_preconditions(todo, live)
-            todo, stale_now = check_against_fresh(todo, plan, live)
+            todo, stale_now = check_against_fresh(todo, plan, live, inflight.numbers())
             stale += stale_now
             report.stale = [c.number for c in stale]
             for c in stale:
-                report.outcomes.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "stale",
+                report.outcomes.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.STALE,
                                                "live state changed since the plan was made; re-plan"))
-        # Work in flight (e.g. a killed run's, journalled or not) is never re-issued, but with
-        # --wait it is waited for and verified like our own: exit 0 means assigned, a failure is retried.
+        # Work in flight (ours or a killed run's) is never re-issued; waiting for it to be final
+        # is for --until final only.
         waiting = frozenset(c.number for c in plan.changes if c.action is Action.IN_FLIGHT) \
-            if self.wait and not saved else frozenset()
+            if self.until is Until.FINAL else frozenset()
         scope = frozenset(c.number for c in todo) | waiting
         current = plan
         if waiting and not todo:
-            self.progress(f"waiting for {len(waiting)} assignment(s) in flight")
-            live = self._settle(desired, scope)
-            current = make_plan(desired, live, _round_options(plan), only=scope)
-            todo = [c for c in current.changes if c.writes and c.number in scope]
+            self.progress(f"waiting for {len(waiting)} number(s) in flight")
+            live, current, todo = self._settle(desired, plan, scope)
         while todo and report.rounds < MAX_ROUNDS:
             report.rounds += 1
             self.progress(f"round {report.rounds}: {len(todo)} change(s)")
             self._round(todo, current, live, first=report.rounds == 1)
-            if not self.wait:
+            if self.until is Until.SUBMITTED:
                 break
-            live = self._settle(desired, scope)
-            current = make_plan(desired, live, _round_options(plan), only=scope)
+            self._await_acceptance()
+            live, inflight = self._verify(desired)
+            if any(t.phase is PhaseState.READY for t in inflight.tracked):
+                # A phase deferred this round may be ready at once (Telnyx freed the numbers quickly).
+                self.resume(live, inflight)
+                self._await_acceptance()
+                live, inflight = self._verify(desired)
+            current = make_plan(desired, live, _round_options(plan), only=scope, in_flight=inflight.numbers())
             todo = [c for c in current.changes if c.writes and c.number in scope]
+            if self.until is Until.FINAL and not todo:
+                live, current, todo = self._settle(desired, plan, scope)
             if self._expired():
-                report.timed_out = True
+                report.timed_out = bool(todo) or self._unaccepted()
+                self._stopped_waiting = report.timed_out
                 break
         report.writes = self.writes
-        if self.wait and live is not None and current is plan:
-            current = make_plan(desired, live, _round_options(plan), only=scope)  # nothing re-planned yet
-        report.outcomes.extend(self._outcomes(plan, scope, current if self.wait and live is not None else None))
+        final_inflight: InFlight | None = None
+        if self.until is not Until.SUBMITTED and live is not None and (report.rounds or waiting):
+            final_inflight = self._judge(live)
+            if current is plan:
+                current = make_plan(desired, live, _round_options(plan), only=scope,
+                                    in_flight=final_inflight.numbers())
+        report.deferred = [t.write for t in (final_inflight.tracked if final_inflight else [])
+                           if t.write.state is State.DEFERRED and t.phase in (PhaseState.WAITING, PhaseState.READY)]
+        report.outcomes.extend(self._outcomes(plan, scope, current if final_inflight else None, final_inflight))
         return report
 
     # ------------------------------------------------------------------ rounds
 
     def _round(self, changes: list[Finding], plan: Plan, live: LiveState | None, *, first: bool) -> None:
-        campaigns = {t: _campaign(cp) for t, cp in plan.campaigns.items() if cp.kind}
+        campaigns = {t: campaign_of(t, cp.telnyx_campaign_id if cp.kind == TELNYX else None)
+                     for t, cp in plan.campaigns.items() if cp.kind}
         moves = [c for c in changes if c.move]
         failed_moves = self._moves(moves, live) if moves else set()
         # A number that failed to leave a profile still sits there: no bulk on that profile
@@ -249,12 +239,12 @@ class Applier:
         stuck_on = {c.live_profile_id for c in moves if c.number in failed_moves}
         for c in changes:
             if c.action is Action.UNASSIGN:
-                self._write("unassign", [c.number], lambda c=c: self.writer.unassign(c.number))
+                self._write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
+                            campaign=c.live_campaign)
         by_profile: dict[str, list[Finding]] = {}
         for c in changes:
             if c.action in ASSIGNING and c.number not in failed_moves:
                 by_profile.setdefault(c.profile_id or "", []).append(c)
-        tasks: list[str] = []
         # Every task is submitted before any is waited for: Telnyx works on them meanwhile.
         for pid, fs in sorted(by_profile.items()):
             strategy = plan.profiles.get(pid)
@@ -262,29 +252,23 @@ class Applier:
                 continue
             if strategy and strategy.strategy == BULK and strategy.bulk_campaign in campaigns:
                 campaign = campaigns[strategy.bulk_campaign or ""]
-                if not first:
-                    # Bulk left these on their old campaign (Telnyx may skip numbers that
-                    # hold another campaign): free them, then bulk again.
-                    for c in fs:
-                        if c.action is Action.REASSIGN:
-                            self._unassign_and_wait(c.number)
-                task = self._write("bulk_assign", [c.number for c in fs],
-                                   lambda: self.writer.bulk_assign(pid, campaign),
-                                   profile=pid, campaign=campaign.tcr_campaign_id)
-                if task:
-                    tasks.append(task)
+                held = [c for c in fs if c.action is Action.REASSIGN] if not first else []
+                if held:
+                    # Bulk left these on their old campaign (Telnyx may skip numbers that hold
+                    # another campaign): free them; the bulk for them is this apply's next phase.
+                    members = _profile_members(plan, live, pid)
+                    self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members)
+                    fs = [c for c in fs if c.action is not Action.REASSIGN]
+                    if not fs:
+                        continue
+                self._write(Op.BULK_ASSIGN, [c.number for c in fs], lambda: self.writer.bulk_assign(pid, campaign),
+                            profile=pid, campaign=campaign)
             else:
                 for i, c in enumerate(fs, 1):
-                    campaign = campaigns.get(c.tcr_campaign_id or "")
-                    if campaign is not None:
-                        self._assign_one(c, campaign)
+                    target = campaigns.get(c.tcr_campaign_id or "")
+                    if target is not None:
+                        self._assign_one(c, target)
                     self.progress(f"per-number assignment on profile {pid}", i, len(fs))
-        if self.wait and tasks:
-            # Poll only the last task; the verifying read that follows shows every number
-            # of every task, so polling the others would cost a request each for nothing.
-            self.progress(f"waiting for {len(tasks)} bulk assignment task(s)")
-            self._wait_task(tasks[-1])
-            self._unpolled.extend(tasks[:-1])
 
     def _moves(self, moves: list[Finding], live: LiveState | None) -> set[str]:
         """Profile moves, waited for even with --no-wait: a campaign needs the profile first."""
@@ -292,216 +276,325 @@ class Applier:
         by_target: dict[str, list[Finding]] = {}
         for c in moves:
             by_target.setdefault(c.profile_id or "", []).append(c)
-        orders: dict[str, tuple[str, list[str]]] = {}
+        orders: dict[str, tuple[str, str, list[str]]] = {}  # order id -> (write id, profile, numbers)
         for pid, fs in sorted(by_target.items()):
             numbers = [c.number for c in fs]
             ids = {n: live.numbers[n].id for n in numbers if live and n in live.numbers}
             if len(fs) == 1 and numbers[0] in ids:
-                if self._write("patch_profile", numbers,
-                               lambda: self.writer.patch_profile(ids[numbers[0]], pid), profile=pid) is None:
+                wid, ok = self._write(Op.PATCH_PROFILE, numbers,
+                                      lambda: self.writer.patch_profile(ids[numbers[0]], pid), profile=pid)
+                if ok is None:
                     failed.update(numbers)
+                else:
+                    self.journal.update(wid, State.DONE, at=self.server_now())
                 continue
-            order = self._write("bulk_move", numbers, lambda: self.writer.bulk_move(pid, numbers), profile=pid)
+            wid, order = self._write(Op.BULK_MOVE, numbers, lambda: self.writer.bulk_move(pid, numbers), profile=pid)
             if order is None:
                 failed.update(numbers)
                 continue
-            orders[order] = (pid, numbers)
+            orders[order] = (wid, pid, numbers)
         if orders:
             failed |= self._confirm_moves(orders)
         return failed
 
-    def _confirm_moves(self, orders: dict[str, tuple[str, list[str]]]) -> set[str]:
+    def _confirm_moves(self, orders: dict[str, tuple[str, str, list[str]]]) -> set[str]:
         """Wait for bulk messaging orders: reading the moved numbers while that is cheaper than
         polling each open order, then polling the few orders left (a poll also tells a number
         that failed to move, which a read could only wait out).
 
-        Returns the numbers that did not reach their profile."""
-        pending = {n: pid for pid, numbers in orders.values() for n in numbers}
+        Returns the numbers that did not reach their profile (failed, or not yet moved)."""
+        pending = {n: pid for _, pid, numbers in orders.values() for n in numbers}
         failed: set[str] = set()
         polled: set[str] = set()
-        delay = self.poll_initial
+        waiter = self._waiter()
         self.progress(f"waiting for {len(orders)} bulk profile update(s) of {len(pending)} number(s)")
         while pending:
-            open_orders = [o for o, (_, numbers) in orders.items() if any(n in pending for n in numbers)]
+            open_orders = [o for o, (_, _, numbers) in orders.items() if any(n in pending for n in numbers)]
             if len(open_orders) <= self.writer.profile_read_cost(len(pending)):
                 for order in open_orders:
-                    result = self._wait_order(order)
+                    wid, _, numbers = orders[order]
+                    result = self._wait_order(order, wid)
                     polled.add(order)
                     left = set(result.get("failed", [])) | set(result.get("pending", []))
-                    failed |= left & set(orders[order][1])
-                    for n in orders[order][1]:
+                    failed |= left & set(numbers)
+                    for n in numbers:
                         pending.pop(n, None)
                 break
-            if self._expired():
+            if not waiter.more():
                 break
             where = self.writer.profiles_of(sorted(pending))
             pending = {n: pid for n, pid in pending.items() if where.get(n) != pid}
             if pending:
-                self._nap(delay)
-                delay = min(delay * 1.5, self.poll_max)
+                waiter.nap()
         failed |= set(pending)
-        for order, (pid, numbers) in orders.items():
+        for order, (wid, pid, numbers) in orders.items():
             if order not in polled:  # confirmed by reading: close it in the journal
                 left = [n for n in numbers if n in failed]
-                self.journal.write("bulk_move", "timeout" if left else "done",
-                                   [n for n in numbers if n not in failed], order_id=order, profile=pid,
-                                   failed=left or None)
+                if left:
+                    self.journal.update(wid, State.ACCEPTED, at=self.server_now(),
+                                        detail=f"{len(left)} number(s) not yet moved when apply stopped waiting")
+                else:
+                    self.journal.update(wid, State.DONE, at=self.server_now())
         return failed
 
     def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
-        """One number onto one campaign, falling back when Telnyx refuses the first route."""
-        first = self.writer.replace if c.action is Action.REASSIGN else self.writer.assign
-        try:
-            self.writes += 1
-            first(c.number, campaign)
-            self.journal.write(first.__name__, "ok", [c.number], campaign=campaign.tcr_campaign_id)
+        """One number onto one campaign; where Telnyx refuses a PUT over another campaign, the
+        number is freed and its assignment becomes this apply's next phase."""
+        op = Op.REPLACE if c.action is Action.REASSIGN else Op.ASSIGN
+        call = self.writer.replace if op is Op.REPLACE else self.writer.assign
+        wid, ok = self._write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
+                              accepted_on_success=True)
+        if ok is not None or self._last_refused is None:
             return
-        except ApiError as e:
-            if e.status is None or e.status >= 500:
-                self.journal.write(first.__name__, f"error: {e}", [c.number])
+        if c.live_campaign is None or c.live_status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
+            return  # refused with nothing in the way: the next round re-plans and reports it
+        if op is Op.ASSIGN:
+            wid, ok = self._write(Op.REPLACE, [c.number], lambda: self.writer.replace(c.number, campaign),
+                                  campaign=campaign, accepted_on_success=True)
+            if ok is not None or self._last_refused is None:
                 return
-            self.journal.write(first.__name__, f"refused: {e}", [c.number])
-        have = self.writer.get_assignment(c.number)
-        if have is not None and have.tcr_campaign_id == campaign.tcr_campaign_id and have.status in (
-                ASSIGNED, PENDING_ASSIGNMENT):
-            return
-        if have is not None:
-            if first != self.writer.replace:  # bound methods: `is` is never true
-                ok = self._write("replace", [c.number], lambda: self.writer.replace(c.number, campaign),
-                                 campaign=campaign.tcr_campaign_id)
+        self._free_then([c], Op.ASSIGN, campaign, profile=c.profile_id)
+
+    def _free_then(self, changes: list[Finding], op: Op, campaign: LiveCampaign, *, profile: str | None,
+                   members: list[str] | None = None) -> None:
+        """Unassign `changes` from the campaign that holds them and journal `op` as the next phase.
+
+        Each number is read first: the plan's view may be old by now (leaving a profile can start
+        an unassignment by itself), and a DELETE of what Telnyx is already removing is a repeat."""
+        freed = []
+        for c in changes:
+            try:
+                have = self.writer.get_assignment(c.number)
+            except ApiError as e:
+                self.progress(f"could not read {c.number}'s assignment ({e}); the next round re-plans it")
+                continue
+            if have is not None and have.tcr_campaign_id == campaign.tcr_campaign_id and have.status not in \
+                    _TELNYX_FAILED:
+                continue  # already there, or on its way: nothing to free
+            if have is None or have.status in _TELNYX_FAILED or have.status == "PENDING_UNASSIGNMENT":
+                freed.append(c.number)
+                continue
+            _, ok = self._write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
+                                campaign=have.tcr_campaign_id, accepted_on_success=True)
+            if ok is not None:
+                freed.append(c.number)
+        if freed:
+            self.journal.defer(op, freed, at=self.server_now(), profile=profile, campaign=campaign.tcr_campaign_id,
+                               campaign_uuid=campaign.telnyx_campaign_id, after="free", members=members or (),
+                               detail=f"{len(freed)} number(s) freed from their old campaign first")
+            self.progress(f"{len(freed)} number(s) freed; their assignment to {campaign.tcr_campaign_id} "
+                          f"follows once Telnyx finishes the unassignment (`reconciler resume`)")
+
+    # ------------------------------------------------------------------ phases (resume)
+
+    def resume(self, live: LiveState, inflight: InFlight) -> list[tuple[Tracked, str]]:
+        """Carry out every deferred phase whose condition holds; close the ones that no longer
+        apply. Returns (phase, what happened) for each deferred write looked at."""
+        done: list[tuple[Tracked, str]] = []
+        for t in inflight.tracked:
+            w = t.write
+            if w.state is not State.DEFERRED:
+                continue
+            now = self.server_now()
+            if t.phase is PhaseState.DONE:
+                self.journal.update(w.id, State.DONE, at=now, detail="Telnyx put every number there itself")
+                done.append((t, "done"))
+            elif t.phase is PhaseState.ABANDONED:
+                self.journal.update(w.id, State.ABANDONED, at=now, detail=t.phase_reason)
+                done.append((t, f"abandoned: {t.phase_reason}"))
+            elif t.phase is PhaseState.READY:
+                campaign = campaign_of(w.campaign or "", w.campaign_uuid)
+                ready = [n for n, s in t.numbers.items() if s is not NumberState.DONE]
+                if w.op is Op.BULK_ASSIGN and w.profile:
+                    pid = w.profile
+                    new, ok = self._write(Op.BULK_ASSIGN, ready, lambda: self.writer.bulk_assign(pid, campaign),
+                                          profile=pid, campaign=campaign, note=w.note)
+                else:
+                    new, ok = None, None
+                    for n in ready:
+                        new, ok = self._write(Op.ASSIGN, [n], lambda n=n: self.writer.assign(n, campaign),
+                                              campaign=campaign, accepted_on_success=True, note=w.note)
                 if ok is not None:
-                    return
-            if self._unassign_and_wait(c.number) is not None:
-                return  # not freed (refused, timed out, or someone else holds it now): the next round re-plans
-        self._write("assign", [c.number], lambda: self.writer.assign(c.number, campaign),
-                    campaign=campaign.tcr_campaign_id)
+                    self.journal.update(w.id, State.DONE, at=self.server_now(), detail=f"carried out as write {new}")
+                    done.append((t, f"submitted ({len(ready)} number(s))"))
+                else:
+                    done.append((t, "refused by Telnyx; will be tried again"))
+            else:
+                done.append((t, t.phase_reason or "waiting"))
+        return done
 
-    def _unassign_and_wait(self, number: str) -> LiveAssignment | None:
-        """Remove the number's campaign and wait until the record is gone; returns what holds it then.
+    # ------------------------------------------------------------------ writes and waits
 
-        None: free. A record: the DELETE was refused, the deadline passed, or someone else (another
-        apply, a person) assigned the number meanwhile, in which case waiting for it to disappear
-        would last until --timeout.
-        """
-        have = self.writer.get_assignment(number)
-        if have is None:
-            return None
-        old, seen_leaving = have.tcr_campaign_id, have.status == PENDING_UNASSIGNMENT
-        if not seen_leaving:
-            if self._write("unassign", [number], lambda: self.writer.unassign(number)) is None:
-                return have
-        delay = self.poll_initial
-        while not self._expired():
-            have = self.writer.get_assignment(number)
-            if have is None:
-                return None
-            if have.status == PENDING_UNASSIGNMENT:
-                seen_leaving = True
-            elif have.tcr_campaign_id != old or seen_leaving:
-                return have  # assigned again by someone else
-            self._nap(delay)
-            delay = min(delay * 2, self.poll_max)
-        return have
+    _last_refused: ApiError | None = None
+    _stopped_waiting: bool = False
 
-    # ------------------------------------------------------------------ helpers
+    def _write(self, op: Op, numbers: list[str], call: Callable[[], Any], *, profile: str | None = None,
+               campaign: LiveCampaign | str | None = None, accepted_on_success: bool = False,
+               note: dict[str, str] | None = None) -> tuple[str, Any]:
+        """Journal the intent, send, journal the outcome. -> (write id, result or None if it failed).
 
-    def _write(self, op: str, numbers: list[str], call: Callable[[], Any], **extra: Any) -> Any:
-        """Run one write, journal it; None when Telnyx refused (the next round re-plans)."""
+        `campaign`: the target (a TCR id string for a removal: the campaign left)."""
+        if isinstance(campaign, str):
+            campaign = campaign_of(campaign, None)
+        self._last_refused = None
         attempts = REPEATABLE_WRITES.get(op, 1)
+        wid = ""
+        result: Any = None
         for attempt in range(attempts):
+            wid = self.journal.intent(op, numbers, at=self.server_now(), profile=profile,
+                                      campaign=campaign.tcr_campaign_id if campaign else None,
+                                      campaign_uuid=campaign.telnyx_campaign_id if campaign else None, note=note)
             self.writes += 1
             try:
                 result = call()
                 break
             except ApiError as e:
-                self.journal.write(op, f"error: {e}", numbers, **extra)
-                self.progress(f"{op} failed for {len(numbers)} number(s): {e}")
-                if not isinstance(e, ApiUnavailable) or attempt + 1 >= attempts or self._expired():
-                    return None
+                ambiguous = isinstance(e, ApiUnavailable) or e.status is None or e.status >= 500
+                self.journal.update(wid, State.UNKNOWN if ambiguous else State.REFUSED, at=self.server_now(),
+                                    detail=str(e))
+                self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
+                if not ambiguous:
+                    self._last_refused = e
+                if not ambiguous or attempt + 1 >= attempts or self._expired():
+                    return wid, None
                 self._nap(self.poll_initial * 2 ** attempt)
-        key = {"bulk_assign": "task_id", "bulk_move": "order_id"}.get(op)
-        if key:
-            self.journal.write(op, "submitted", numbers, **{key: result}, **extra)
-            self.progress(f"{op}: {len(numbers)} number(s), {key.replace('_', ' ')} {result}")
-            return result
-        self.journal.write(op, "ok", numbers, **extra)
-        return True if result is None else result
+        ref = result if isinstance(result, str) else None
+        state = State.ACCEPTED if accepted_on_success else State.SUBMITTED
+        self.journal.update(wid, state, at=self.server_now(), ref=ref)
+        if op is Op.BULK_ASSIGN and ref:
+            self._tasks[wid] = ref
+            self.progress(f"bulk assignment: {len(numbers)} number(s), task {ref}")
+        elif op is Op.BULK_MOVE and ref:
+            self._orders[wid] = ref
+        return wid, True if result is None else result
+
+    def _await_acceptance(self) -> None:
+        """Wait until Telnyx has processed every task of this run (not for the numbers to be final).
+
+        Polls the last task first: it was submitted last, so once it is processed the others
+        most likely are, and each of them then costs one request."""
+        if not self._tasks:
+            return
+        self.progress(f"waiting for Telnyx to process {len(self._tasks)} bulk assignment task(s)")
+        for wid, task in reversed(list(self._tasks.items())):
+            status = self._wait_task(task)
+            if status in TASK_PROCESSED:
+                failed = self._task_failures(task) if status == "failed" else {}
+                self.journal.update(wid, State.ACCEPTED, at=self.server_now(), detail=f"task {status}",
+                                    failed=failed)
+                del self._tasks[wid]
+            if self._expired():
+                break
+
+    def _unaccepted(self) -> bool:
+        return bool(self._tasks)
+
+    def _task_failures(self, task: str) -> dict[str, str]:
+        """The numbers a processed task says failed. Read only for the journal: a failed read
+        must not abort an apply whose writes succeeded (live state shows the outcome anyway)."""
+        try:
+            per_number = self.writer.task_numbers(task)
+        except ApiError as e:
+            self.progress(f"could not read task {task}'s numbers ({e}); live state will show their outcome")
+            return {}
+        return {n: f"task {task} reports {s}" for n, s in per_number if s.lower() not in TASK_NUMBER_OK
+                and s.lower() != "pending"}
 
     def _wait_task(self, task_id: str) -> str:
-        delay, status = self.poll_initial, "pending"
-        while not self._expired():
-            status = self.writer.get_task(task_id)
-            if status in TASK_DONE:
+        waiter = self._waiter()
+        status = "pending"
+        while waiter.more():
+            try:
+                status = self.writer.get_task(task_id)
+            except ApiError as e:
+                self.progress(f"could not read task {task_id} ({e}); the next run follows it from the journal")
+                return "unknown"
+            if status in TASK_PROCESSED:
                 break
-            self._nap(delay)
-            delay = min(delay * 1.5, self.poll_max)
-        # The per-number list is read only to journal a failed task's numbers; the
-        # verifying read shows every number's outcome anyway.
-        per_number = self.writer.task_numbers(task_id) if status == "failed" else []
-        failed = [n for n, s in per_number if s.lower() not in ("success", "completed", "assigned", "done")]
-        self.journal.write("bulk_assign", status, [n for n, _ in per_number], task_id=task_id,
-                           failed=sorted(failed) or None)
+            waiter.nap()
         return status
 
-    def _wait_order(self, order_id: str) -> dict[str, list[str]]:
-        delay = self.poll_initial
+    def _wait_order(self, order_id: str, wid: str) -> dict[str, list[str]]:
+        waiter = self._waiter()
         result: dict[str, list[str]] = {"pending": ["?"]}
-        while not self._expired():
+        while waiter.more():
             result = self.writer.get_bulk_order(order_id)
             if not result.get("pending"):
                 break
-            self._nap(delay)
-            delay = min(delay * 1.5, self.poll_max)
-        done = "done" if not result.get("pending") else "timeout"
-        self.journal.write("bulk_move", done, result.get("success", []), order_id=order_id,
-                           failed=sorted(result.get("failed", [])) or None)
+            waiter.nap()
+        failed = {n: "Telnyx reported the profile move failed" for n in result.get("failed", [])}
+        if result.get("pending"):
+            self.journal.update(wid, State.ACCEPTED, at=self.server_now(), failed=failed,
+                                detail="order still processing when apply stopped waiting")
+        else:
+            self.journal.update(wid, State.FAILED if failed else State.DONE, at=self.server_now(), failed=failed)
         return result
 
-    def _settle(self, desired: DesiredState, scope: frozenset[str]) -> LiveState:
-        """Re-read until none of our numbers is PENDING_*, or the deadline."""
-        delay = self.poll_initial
+    def _verify(self, desired: DesiredState) -> tuple[LiveState, InFlight]:
+        """Read live state, judge the journal's open writes against it, journal what changed."""
+        live = self.read(desired)
+        inflight = self._judge(live)
+        self._close(inflight)
+        return live, inflight
+
+    def _judge(self, live: LiveState) -> InFlight:
+        view = self.journal.read()
+        kw = {} if self.stuck_after is None else {"stuck_after": self.stuck_after}
+        # Applier runs under the state folder's lock (Journal.open_for_writing).
+        return judge(view.open_writes(), live, self.server_now(), exclusive=True, **kw)
+
+    def _close(self, inflight: InFlight) -> None:
+        now = self.server_now()
+        for t in inflight.tracked:
+            if t.write.state is State.DEFERRED:
+                continue
+            state = t.closed_state
+            failed = {n: t.reasons.get(n, "") for n, s in t.numbers.items() if s is NumberState.FAILED}
+            if state is not None:
+                self.journal.update(t.write.id, state, at=now, failed=failed,
+                                    detail=_not_taken(t))
+            elif t.accepted_now:
+                self.journal.update(t.write.id, State.ACCEPTED, at=now, detail="live state shows Telnyx took it")
+                self._tasks = {w: r for w, r in self._tasks.items() if w != t.write.id}
+
+    def _settle(self, desired: DesiredState, plan: Plan, scope: frozenset[str]
+                ) -> tuple[LiveState, Plan, list[Finding]]:
+        """--until final: re-read until no number of ours is in flight (carrying out deferred
+        phases as they become ready), or the deadline. -> (live, re-plan, what still needs a write)."""
+        waiter = self._waiter(grow=2.0)
         while True:
-            live = self.read(desired)
-            pending = any(a.status in (PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT)
-                          for n, a in live.assignments.items() if n in scope)
-            if not pending:
-                for task in self._unpolled:  # this read shows their outcome: close them
-                    self.journal.write("bulk_assign", "verified", [], task_id=task)
-                self._unpolled.clear()
-            if not pending or self._expired():
-                return live
-            self.progress("waiting for Telnyx to finish pending assignments")
-            self._nap(delay)
-            delay = min(delay * 2, self.poll_max)
+            live, inflight = self._verify(desired)
+            if any(t.phase is PhaseState.READY for t in inflight.tracked):
+                self.resume(live, inflight)
+                live, inflight = self._verify(desired)
+            busy = set(inflight.numbers()) & scope
+            busy |= {n for n, a in live.assignments.items() if n in scope and a.status in IN_FLIGHT_STATUSES}
+            current = make_plan(desired, live, _round_options(plan), only=scope, in_flight=inflight.numbers())
+            todo = [c for c in current.changes if c.writes and c.number in scope]
+            if not busy or todo or not waiter.more():
+                return live, current, todo
+            self.progress(f"waiting for Telnyx to finish {len(busy)} assignment(s) in flight")
+            waiter.nap()
 
-    def _finish_previous_runs(self) -> None:
-        """Wait for tasks a killed run submitted, so this run does not submit them again."""
-        for e in unfinished_tasks(self.journal.path):
-            key = "task_id" if "task_id" in e else "order_id"
-            what = "task" if key == "task_id" else "bulk order"
-            self.progress(f"waiting for {what} {e[key]} left by run {e.get('run')}")
-            try:
-                if key == "task_id":
-                    self._wait_task(e[key])
-                else:
-                    self._wait_order(e[key])
-            except ApiError as err:
-                # Telnyx no longer knows it (or cannot say): close it in the journal and
-                # let the fresh plan decide what is left to do.
-                op = "bulk_assign" if key == "task_id" else "bulk_move"
-                self.journal.write(op, f"unknown: {err}", [], **{key: e[key]})
-
-    def _outcomes(self, plan: Plan, scope: frozenset[str], final_plan: Plan | None) -> list[Outcome]:
+    def _outcomes(self, plan: Plan, scope: frozenset[str], final_plan: Plan | None,
+                  inflight: InFlight | None) -> list[Outcome]:
         """One outcome per change of the plan, judged on the plan made from the last read."""
         out = []
         final = {f.number: f for f in final_plan.changes} if final_plan is not None else {}
+        unaccepted = self._unaccepted_numbers(inflight)
+        deferred = {n for t in (inflight.tracked if inflight else []) if t.write.state is State.DEFERRED
+                    and t.phase in (PhaseState.WAITING, PhaseState.READY) for n in t.numbers}
+        why = inflight.numbers() if inflight else {}
         for c in plan.changes:
+            o = lambda result, detail=None: Outcome(c.number, c.profile_id, c.tcr_campaign_id, result, detail)  # noqa: E731
             if c.number not in scope:
                 if c.action is Action.BLOCKED:
-                    out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "blocked", c.reason))
+                    out.append(o(Result.BLOCKED, c.reason))
+                elif c.action is Action.IN_FLIGHT:
+                    out.append(o(Result.IN_FLIGHT, c.reason or c.live_status))
                 continue
             if final_plan is None:
-                out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "submitted"))
+                out.append(o(Result.SUBMITTED))
                 continue
             f = final.get(c.number)
             if c.action is Action.UNASSIGN:  # done when no declared campaign holds it any more
@@ -509,14 +602,32 @@ class Applier:
             else:
                 done = f is None or f.action is Action.OK
             if done:
-                result = "unassigned" if c.action is Action.UNASSIGN else "converged"
-                out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, result))
+                out.append(o(Result.UNASSIGNED if c.action is Action.UNASSIGN else Result.CONVERGED))
+            elif c.number in unaccepted:
+                out.append(o(Result.NOT_ACCEPTED, "Telnyx had not processed the write when apply stopped waiting; "
+                                                  "a later run follows it from the state folder"))
+            elif c.number in deferred:
+                out.append(o(Result.NEXT_PHASE, why.get(c.number)))
+            elif f is not None and f.action is Action.IN_FLIGHT:
+                out.append(o(Result.IN_FLIGHT, f.live_status or why.get(c.number)))
             elif f is not None and f.live_status in IN_FLIGHT_STATUSES:
-                out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "in_flight", f.live_status))
+                out.append(o(Result.IN_FLIGHT, f.live_status))
+            elif f is not None and f.action is Action.BLOCKED:
+                out.append(o(Result.BLOCKED, f.reason))
+            elif f is not None and f.live_status not in _TELNYX_FAILED and self._stopped_waiting:
+                # Not done because apply stopped waiting (--timeout), not because Telnyx said no.
+                out.append(o(Result.NOT_ACCEPTED, "not finished when apply stopped waiting; the next run continues"))
             elif f is not None:
-                out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, "failed",
-                                   f.reason or f"still {f.action.value} ({f.live_status or 'no campaign'})"))
+                out.append(o(Result.FAILED, f.reason or f"still {f.action.value} ({f.live_status or 'no campaign'})"))
         return out
+
+    def _unaccepted_numbers(self, inflight: InFlight | None) -> set[str]:
+        if inflight is None:
+            return set()
+        return {n for t in inflight.tracked if t.write.id in self._tasks for n in t.pending}
+
+    def _waiter(self, grow: float = 1.5) -> Waiter:
+        return Waiter(self.clock, self.sleep, self._deadline, self.poll_initial, self.poll_max, grow)
 
     def _expired(self) -> bool:
         return self.clock() >= self._deadline
@@ -525,23 +636,34 @@ class Applier:
         self.sleep(max(0.0, min(seconds, self._deadline - self.clock())))
 
 
+def _not_taken(t: Tracked) -> str | None:
+    n = t.count(NumberState.NOT_TAKEN)
+    return f"{n} number(s) not taken by Telnyx" if n else None
+
+
+def _profile_members(plan: Plan, live: LiveState | None, pid: str) -> list[str]:
+    """Numbers the approved plan lets sit on `pid` when its bulk runs: what is there now and declared there."""
+    declared = plan.desired.numbers
+    here = [n for n, d in declared.items() if d.profile_id == pid]
+    if live is not None:
+        here += [n.number for n in live.numbers.values() if n.profile_id == pid and n.number in declared
+                 and declared[n.number].profile_id == pid]
+    return sorted(set(here))
+
+
 def _round_options(plan: Plan) -> PlanOptions:
     # Later rounds finish the reviewed plan; its allowances were already granted.
     return PlanOptions(prune=plan.prune, allow_unassign=None, allow_reassign=None,
                        shared_per_number=plan.options.shared_per_number)
 
 
-def _campaign(cp: Any) -> LiveCampaign:
-    return LiveCampaign(cp.tcr_campaign_id, cp.kind, cp.sharing_status, cp.campaign_status,
-                        cp.number_pooling, cp.telnyx_campaign_id)
-
-
-def check_against_fresh(changes: list[Finding], plan: Plan, live: LiveState) -> tuple[list[Finding], list[Finding]]:
+def check_against_fresh(changes: list[Finding], plan: Plan, live: LiveState,
+                        in_flight: dict[str, str] | None = None) -> tuple[list[Finding], list[Finding]]:
     """A saved change whose precondition holds may still be wrong now: the plan made from the
     same files and fresh state must agree on it. This catches what a per-number precondition
     cannot see, e.g. an undeclared number that joined a profile planned for a bulk assignment
     (the bulk would sweep it in), or a move to a profile that can no longer take the number."""
-    fresh = {f.number: f for f in make_plan(plan.desired, live, plan.options).changes}
+    fresh = {f.number: f for f in make_plan(plan.desired, live, plan.options, in_flight=in_flight).changes}
     ok, stale = [], []
     for c in changes:
         f = fresh.get(c.number)

@@ -1,7 +1,8 @@
 """The command line: options, settings, one error handler, exit codes. No domain logic.
 
-Exit codes (contract): 0 ok, 1 error, 2 changes pending / drift, 3 refused
-(unsafe, stale, not approved), 4 apply finished but numbers failed or timed out.
+Exit codes (contract): 0 ok, 1 error, 2 changes pending or blocked / drift, 3 refused
+(unsafe, stale, not approved), 4 apply finished but numbers failed or are blocked, 5 apply
+stopped waiting before Telnyx accepted every write.
 """
 
 from __future__ import annotations
@@ -98,6 +99,39 @@ def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="This account accepts per-number assignment to shared campaigns (Telnyx documents "
                            "only bulk by profile).")(fn)
     return fn
+
+
+class Duration(click.ParamType):
+    """Seconds, or a number with a unit: 90s, 45m, 72h, 3d."""
+
+    name = "duration"
+    UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        text = str(value).strip().lower()
+        unit = self.UNITS.get(text[-1:], None)
+        number = text[:-1] if unit else text
+        try:
+            seconds = float(number) * (unit or 1)
+        except ValueError:
+            self.fail(f"{value!r} is not a duration (e.g. 72h, 3d, 90m, 3600)", param, ctx)
+        if not (0 < seconds < 10 * 365 * 86400):
+            self.fail(f"{value!r} is not a duration between a second and ten years", param, ctx)
+        return seconds
+
+
+def state_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--state-dir", envvar="RECONCILER_STATE_DIR", default=".reconciler", show_default=True,
+                        type=click.Path(file_okay=False),
+                        help="Where the reconciler remembers work in flight between runs (env RECONCILER_STATE_DIR); "
+                             "CI must carry it from job to job.")(fn)
+
+
+def stuck_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--stuck-after", type=Duration(), default="72h", show_default=True,
+                        help="Work in flight longer than this is stuck (exit 2).")(fn)
 
 
 def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -237,34 +271,49 @@ def validate(desired_path: str) -> None:
                f"{len(desired.campaigns())} campaigns in {desired_path}")
 
 
+def _warn(msg: str) -> None:
+    click.echo(f"warning: {msg}", err=True)
+
+
+def _notes(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--note")
+        out[key.strip()[:40]] = value.strip()[:200]
+    return out
+
+
 @cli.command()
 @desired_option
 @connection_options
 @scope_options
 @plan_options
+@state_option
 @format_option
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (with preconditions) for apply.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes or declared numbers are blocked.")
 @handle_errors
 def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
          only_profiles: tuple[str, ...],
          only_campaigns: tuple[str, ...], prune: bool | None, allow_unassign: int | None,
-         allow_reassign: int | None, shared_per_number: bool, fmt: str, out: str | None,
+         allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str, out: str | None,
          detailed_exitcode: bool) -> None:
     """Read live state and show the changes. Writes nothing to Telnyx."""
-    from reconciler import render
-    from reconciler.live import read_live
-    from reconciler.plan import make_plan
+    from reconciler import operations, render
 
     desired = _load(desired_path, only_profiles, only_campaigns)
     with _client(api_base_url, concurrency, request_timeout, deadline) as client:
-        live = read_live(client, desired)
-    result = make_plan(desired, live, _options(prune, allow_unassign, allow_reassign, shared_per_number))
+        planned = operations.plan_live(client, desired, _options(prune, allow_unassign, allow_reassign,
+                                                                 shared_per_number), state_dir, warn=_warn)
+    result = planned.plan
     _emit_plan(result, fmt)
     if out:
         Path(out).write_text(render.to_json(render.saved_plan_dict(result)), encoding="utf-8")
         click.echo(f"saved plan to {out} (checksum {result.checksum()})", err=True)
-    if detailed_exitcode and result.has_changes:
+    if detailed_exitcode and (result.has_changes or result.blocked):
         raise Exit(2)
 
 
@@ -274,14 +323,18 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout
 @connection_options
 @scope_options
 @plan_options
+@state_option
 @format_option
-@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--auto-approve", is_flag=True, help="Apply a fresh plan without asking (a saved plan never asks).")
 @click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Wait for Telnyx to finish assignments and verify (--no-wait returns after submitting).")
+              help="Wait for Telnyx to accept the work (--no-wait returns right after submitting).")
+@click.option("--until", "until", type=click.Choice(["accepted", "final"]), default="accepted", show_default=True,
+              help="accepted: return once Telnyx has taken every write (numbers may stay PENDING for hours); "
+                   "final: wait until every number is assigned, removed or failed.")
 @click.option("--timeout", default=900.0, show_default=True, type=click.FloatRange(1),
-              help="Seconds to wait for tasks and assignments to settle.")
-@click.option("--journal", "journal_path", default=".reconciler/journal.jsonl", show_default=True,
-              type=click.Path(dir_okay=False), help="Append every write here (JSON lines).")
+              help="Seconds to wait; past it, apply exits 5 if Telnyx had not yet accepted every write.")
+@click.option("--note", "notes", multiple=True, metavar="KEY=VALUE",
+              help="Recorded with every write in the state folder (e.g. pr=123): status and CI comments show it.")
 @click.option("--expect-checksum", metavar="SHA256",
               help="Refuse (exit 3) unless a fresh plan has exactly this checksum (what reviewers saw).")
 @click.option("--reviewed-plan", type=click.Path(dir_okay=False, exists=True),
@@ -290,28 +343,36 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout
 def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurrency: int, request_timeout: float,
           deadline: float,
           only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], prune: bool | None,
-          allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, fmt: str,
-          auto_approve: bool, wait: bool, timeout: float, journal_path: str, expect_checksum: str | None,
-          reviewed_plan: str | None) -> None:
-    """Apply a saved plan exactly, or plan and apply. Verifies the result."""
-    import uuid
-
-    from reconciler import render
-    from reconciler.apply import Applier, Journal
-    from reconciler.live import TelnyxWriter, read_live
-    from reconciler.plan import make_plan
+          allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str,
+          auto_approve: bool, wait: bool, until: str, timeout: float, notes: tuple[str, ...],
+          expect_checksum: str | None, reviewed_plan: str | None) -> None:
+    """Apply a saved plan exactly, or plan and apply. Returns once Telnyx has accepted the work."""
+    from reconciler import operations, render
+    from reconciler.apply import Until
+    from reconciler.journal import Journal
     from reconciler.planfile import load_plan
 
     progress = _Progress()
+    mode = Until(until) if wait else Until.SUBMITTED
+    # The state folder's lock is held from before the plan is made: no other apply can be between
+    # sending a write and journalling it, so work in flight is judged exactly (tracking.judge).
+    journal = Journal(state_dir, note=_notes(notes))
     # Waiting for Telnyx is bounded by --timeout; the deadline must leave it room.
-    with _client(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
+    with journal, _client(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
         live = None
         if plan_file:
             the_plan = load_plan(plan_file)
         else:
             desired = _load(desired_path, only_profiles, only_campaigns)
-            live = read_live(client, desired)
-            the_plan = make_plan(desired, live, _options(prune, allow_unassign, allow_reassign, shared_per_number))
+            operations.settle_intents(client, journal, timeout=min(timeout, 300.0), progress=progress)
+            if operations.has_deferred_phases(state_dir):
+                # Finish what earlier approved applies left for later before planning anew.
+                operations.resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=_warn,
+                                  journal=journal)
+            planned = operations.plan_live(client, desired, _options(prune, allow_unassign, allow_reassign,
+                                                                     shared_per_number), state_dir, warn=_warn,
+                                           exclusive=True)
+            the_plan, live = planned.plan, planned.live
         if reviewed_plan:
             reviewed = load_plan(reviewed_plan)
             expect_checksum = expect_checksum or reviewed.checksum()
@@ -327,19 +388,32 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
             click.echo(render.plan_text(the_plan, color=_color()), nl=False)
         if not the_plan.safe:
             raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(the_plan.unsafe))
-        in_flight = wait and not plan_file and any(c.action.value == "in_flight" for c in the_plan.changes)
-        if not the_plan.has_changes and not in_flight:
-            click.echo("Nothing to apply.")
+        waiting = mode is Until.FINAL and not plan_file and bool(the_plan.in_flight)
+        if not the_plan.has_changes and not waiting:
+            from reconciler.apply import ApplyReport
+
+            report = ApplyReport(until=mode)
+            report.outcomes = _plan_only_outcomes(the_plan)
+            if fmt == "text":
+                click.echo("Nothing to apply." + (f" {len(the_plan.in_flight)} number(s) in flight at Telnyx."
+                                                  if the_plan.in_flight else ""))
+                if report.outcomes:
+                    click.echo(render.apply_text(report, color=_color()), nl=False)
+                _step_summary(lambda: render.apply_markdown(report))
+            else:
+                _emit(fmt, data=lambda: render.apply_dict(report),
+                      text=lambda color: render.apply_text(report, color=color),
+                      markdown=lambda: render.apply_markdown(report))
+            if report.exit_code:
+                raise Exit(report.exit_code)
             return
-        if not auto_approve and the_plan.has_changes:
+        if not auto_approve and not plan_file and the_plan.has_changes:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
                 raise RefusedError("not approved: pass --auto-approve (no terminal to ask on)")
             if not click.confirm(f"Apply {len(the_plan.writes)} change(s)?", default=False):
                 raise RefusedError("not approved")
-        applier = Applier(TelnyxWriter(client), lambda d: read_live(client, d),
-                          Journal(journal_path, uuid.uuid4().hex[:12]), progress=progress, wait=wait,
-                          timeout=timeout)
-        report = applier.run(the_plan, saved=bool(plan_file), live=live)
+        report = operations.apply_plan(client, the_plan, saved=bool(plan_file), live=live, journal=journal,
+                                       until=mode, timeout=timeout, progress=progress)
         progress.done()
     _emit(fmt, data=lambda: render.apply_dict(report), text=lambda color: render.apply_text(report, color=color),
           markdown=lambda: render.apply_markdown(report))
@@ -347,33 +421,92 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         raise Exit(report.exit_code)
 
 
+def _plan_only_outcomes(the_plan: Any) -> list[Any]:
+    """Nothing to write: what apply still reports (blocked numbers, work in flight)."""
+    from reconciler.apply import Outcome, Result
+    from reconciler.diff import Action
+
+    out = []
+    for c in the_plan.changes:
+        if c.action is Action.BLOCKED and c.declared:
+            out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.BLOCKED, c.reason))
+        elif c.action is Action.IN_FLIGHT:
+            out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.IN_FLIGHT,
+                               c.reason or c.live_status))
+    return out
+
+
 @cli.command()
 @desired_option
 @connection_options
 @scope_options
+@state_option
+@stuck_option
 @format_option
-@click.option("--journal", "journal_path", default=".reconciler/journal.jsonl", show_default=True,
-              type=click.Path(dir_okay=False),
-              help="Apply journal, if present: a number we assigned that lost its campaign is out-of-band.")
 @handle_errors
 def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
-          only_profiles: tuple[str, ...],
-          only_campaigns: tuple[str, ...], fmt: str, journal_path: str) -> None:
+          only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], state_dir: str, stuck_after: float,
+          fmt: str) -> None:
     """Classify every difference between the files and Telnyx. Exit 2 on drift."""
-    from reconciler import render
-    from reconciler.apply import journalled_numbers
-    from reconciler.drift import drift_report
-    from reconciler.live import read_live
-    from reconciler.plan import make_plan
+    from reconciler import operations, render
 
     desired = _load(desired_path, only_profiles, only_campaigns)
     with _client(api_base_url, concurrency, request_timeout, deadline) as client:
-        live = read_live(client, desired)
-    report = drift_report(make_plan(desired, live), journalled_numbers(journal_path))
+        report = operations.drift(client, desired, state_dir, stuck_after=stuck_after, warn=_warn)
     _emit(fmt, data=lambda: render.drift_dict(report), text=lambda color: render.drift_text(report, color=color),
           markdown=lambda: render.drift_markdown(report))
     if report.drifted:
         raise Exit(2)
+
+
+@cli.command()
+@connection_options
+@state_option
+@stuck_option
+@format_option
+@handle_errors
+def status(api_base_url: str, concurrency: int, request_timeout: float, deadline: float, state_dir: str,
+           stuck_after: float, fmt: str) -> None:
+    """Work in flight: each task, order and deferred phase the state folder holds, judged now. Exit 2
+    when some number failed or work is stuck."""
+    from reconciler import operations
+    from reconciler.render import status as render_status
+
+    with _client(api_base_url, concurrency, request_timeout, deadline) as client:
+        report = operations.status(client, state_dir, stuck_after=stuck_after, warn=_warn)
+    _emit(fmt, data=lambda: render_status.status_dict(report),
+          text=lambda color: render_status.status_text(report, color=color),
+          markdown=lambda: render_status.status_markdown(report))
+    if report.exit_code:
+        raise Exit(report.exit_code)
+
+
+@cli.command()
+@connection_options
+@state_option
+@stuck_option
+@format_option
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(1),
+              help="Seconds to wait for Telnyx to accept the phases carried out.")
+@handle_errors
+def resume(api_base_url: str, concurrency: int, request_timeout: float, deadline: float, state_dir: str,
+           stuck_after: float, fmt: str, timeout: float) -> None:
+    """Carry out the next phase of applies already approved (e.g. a bulk assignment waiting for
+    Telnyx to free numbers), and record work that ended. Never plans anything new: run it on a
+    schedule. Exit 2 when some number failed, work is stuck, or a phase no longer applies."""
+    from reconciler import operations
+    from reconciler.render import status as render_status
+
+    progress = _Progress()
+    with _client(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
+        report = operations.resume(client, state_dir, progress=progress, timeout=timeout,
+                                   stuck_after=stuck_after, warn=_warn)
+    progress.done()
+    _emit(fmt, data=lambda: render_status.status_dict(report, kind="resume"),
+          text=lambda color: render_status.status_text(report, color=color, kind="resume"),
+          markdown=lambda: render_status.status_markdown(report, kind="resume"))
+    if report.exit_code:
+        raise Exit(report.exit_code)
 
 
 @cli.command(name="import")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from operator import attrgetter
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from reconciler.model import (
     ASSIGNED,
@@ -96,20 +96,24 @@ def campaign_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
     return None
 
 
-def diff(desired: DesiredState, live: LiveState, *, prune: bool | None = None) -> list[Finding]:
+def diff(desired: DesiredState, live: LiveState, *, prune: bool | None = None,
+         in_flight: Mapping[str, str] | None = None) -> list[Finding]:
     """Every number in scope, sorted by number. `prune` overrides `policy.prune`."""
     if prune is None:
         prune = desired.policy.prune
-    return diff_changes(desired, live, prune, keep_ok=True)[0]
+    return diff_changes(desired, live, prune, keep_ok=True, in_flight=in_flight)[0]
 
 
-def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok: bool = False
-                 ) -> tuple[list[Finding], int]:
+def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok: bool = False,
+                 in_flight: Mapping[str, str] | None = None) -> tuple[list[Finding], int]:
     """(findings sorted by number, how many OK findings were left out of them).
 
     `plan.make_plan` needs only what is not OK, and over a million numbers most are:
     building and sorting a `Finding` for each would cost more than the whole diff.
+    `in_flight`: numbers covered by work Telnyx has not finished (from the state folder's
+    journal), with why; no write is proposed for them, whatever live state shows yet.
     """
+    pending = in_flight or {}
     findings: list[Finding] = []
     append = findings.append
     new = Finding
@@ -157,7 +161,9 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
         elif want_profile not in live_profiles:
             action, reason = BLOCKED, f"messaging profile {want_profile} does not exist"
         elif live_status in IN_FLIGHT_STATUSES:
-            action = IN_FLIGHT
+            action, reason = IN_FLIGHT, pending.get(number)
+        elif number in pending:
+            action, reason = IN_FLIGHT, pending[number]
         elif live_campaign == want_campaign and live_status != FAILED_ASSIGNMENT:
             action = MOVE if move else OK
             if live_status == FAILED_UNASSIGNMENT:
@@ -182,7 +188,7 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
                    move and action is not BLOCKED, reason))
     # Undeclared numbers exist only if live state holds more than the declared ones found.
     if found_numbers != len(live.numbers) or found_assignments != len(live.assignments):
-        findings.extend(_unmanaged(desired, live, prune))
+        findings.extend(_unmanaged(desired, live, prune, pending))
     findings.sort(key=_by_number)
     return findings, left_out
 
@@ -190,7 +196,8 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
 _by_number = attrgetter("number")
 
 
-def _unmanaged(desired: DesiredState, live: LiveState, prune: bool) -> Iterable[Finding]:
+def _unmanaged(desired: DesiredState, live: LiveState, prune: bool,
+               pending: Mapping[str, str]) -> Iterable[Finding]:
     """Undeclared numbers on a declared profile or assigned to a declared campaign."""
     declared = desired.numbers
     campaigns = desired.campaigns()
@@ -206,7 +213,7 @@ def _unmanaged(desired: DesiredState, live: LiveState, prune: bool) -> Iterable[
             continue
         seen.add(number)
         have = numbers.get(number)
-        in_flight = a.status in IN_FLIGHT_STATUSES
+        in_flight = a.status in IN_FLIGHT_STATUSES or number in pending
         action = Action.UNASSIGN if prune and not in_flight else Action.UNMANAGED
         yield Finding(number, action, have.profile_id if have else None, a.tcr_campaign_id,
                            have.profile_id if have else None, a.tcr_campaign_id, a.status, declared=False)

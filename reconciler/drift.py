@@ -1,14 +1,18 @@
 """Pure drift classification: every difference between the files and Telnyx, by kind.
 
-Telnyx keeps no history we can read, so "unapplied" and "out-of-band" are told
-apart by what live state shows (documented in the README):
+Telnyx keeps no history we can read, so the state folder's journal tells what this
+repository's applies did (documented in the README):
 
-- unapplied: declared, and nothing at Telnyx contradicts it yet (no campaign);
-- out_of_band: Telnyx holds the number differently (another campaign, or its
-  messaging profile changed) — someone or something moved it; also a number
-  with no campaign that the apply journal shows we assigned (someone removed it);
-- unmanaged: undeclared numbers on declared profiles or campaigns;
-- in_flight: PENDING_* at Telnyx (not drift: work in progress);
+- unapplied: declared, and nothing at Telnyx contradicts it yet (no campaign), and no apply of
+  this repository has assigned it (a submitted write is neither: it is in flight);
+- out_of_band: Telnyx holds the number differently (another campaign, or its messaging
+  profile changed): someone or something moved it; also a number with no campaign that the
+  journal shows we assigned (someone removed it);
+- unmanaged: undeclared numbers on declared profiles or campaigns; listed always, counted as
+  drift only when prune is on (otherwise the files say to leave them alone);
+- in_flight: PENDING_* at Telnyx, or under a write or deferred phase the journal holds open
+  (not drift: work in progress);
+- stuck: in flight longer than `stuck_after` (default 72 h): drift, someone should look;
 - failed: FAILED_* at Telnyx, with Telnyx's reasons;
 - blocked: declared but impossible now (not owned, campaign not shared, ...).
 """
@@ -16,54 +20,83 @@ apart by what live state shows (documented in the README):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+from typing import Mapping
 
 from reconciler.diff import Action, Finding
 from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT
 from reconciler.plan import Plan
+from reconciler.tracking import DEFAULT_STUCK_AFTER
 
-KINDS = ("unapplied", "out_of_band", "unmanaged", "in_flight", "failed", "blocked")
+
+class Kind(str, Enum):
+    UNAPPLIED = "unapplied"
+    OUT_OF_BAND = "out_of_band"
+    UNMANAGED = "unmanaged"
+    IN_FLIGHT = "in_flight"
+    STUCK = "stuck"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+KINDS = tuple(k.value for k in Kind)
 
 
 @dataclass(frozen=True)
 class DriftReport:
     plan: Plan
     items: dict[str, tuple[Finding, ...]]
+    prune: bool = False
+    stuck_after: float = DEFAULT_STUCK_AFTER
+    ages: Mapping[str, float] | None = None  # number -> seconds in flight, where known
 
     @property
     def counts(self) -> dict[str, int]:
         return {k: len(self.items[k]) for k in KINDS}
 
+    def counts_as_drift(self, kind: str) -> bool:
+        if kind == Kind.IN_FLIGHT:
+            return False
+        if kind == Kind.UNMANAGED:
+            return self.prune
+        return True
+
     @property
     def drifted(self) -> bool:
-        """Exit 2 when anything but work in flight differs."""
-        return any(self.items[k] for k in KINDS if k != "in_flight")
+        """Exit 2 when anything but work in flight differs (unmanaged numbers only under prune)."""
+        return any(self.items[k] for k in KINDS if self.counts_as_drift(k))
 
 
 def classify(f: Finding) -> str | None:
     if not f.declared:
-        return "unmanaged"
+        return Kind.UNMANAGED.value
     if f.action is Action.IN_FLIGHT:
-        return "in_flight"
+        return Kind.IN_FLIGHT.value
     if f.action is Action.BLOCKED:
-        return "blocked"
+        return Kind.BLOCKED.value
     if f.live_status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
-        return "failed"
+        return Kind.FAILED.value
     if f.action is Action.ASSIGN and not f.move and f.live_profile_id == f.profile_id:
-        return "unapplied"
+        return Kind.UNAPPLIED.value
     if f.action is Action.ASSIGN and f.live_profile_id is None:
-        return "unapplied"
+        return Kind.UNAPPLIED.value
     if f.action in (Action.ASSIGN, Action.REASSIGN, Action.MOVE, Action.RETRY):
-        return "out_of_band"
+        return Kind.OUT_OF_BAND.value
     return None
 
 
-def drift_report(plan: Plan, applied: frozenset[str] = frozenset()) -> DriftReport:
-    """`applied`: numbers the journal shows this repository assigned before."""
+def drift_report(plan: Plan, applied: frozenset[str] = frozenset(), *, ages: Mapping[str, float] | None = None,
+                 stuck_after: float = DEFAULT_STUCK_AFTER) -> DriftReport:
+    """`applied`: numbers the journal shows this repository assigned before; `ages`: how long
+    each number has been in flight (journal or PENDING_* since), to tell stuck work."""
+    ages = ages or {}
     buckets: dict[str, list[Finding]] = {k: [] for k in KINDS}
     for f in plan.changes:
         kind = classify(f)
-        if kind == "unapplied" and f.number in applied:
-            kind = "out_of_band"
+        if kind == Kind.UNAPPLIED and f.number in applied:
+            kind = Kind.OUT_OF_BAND.value
+        if kind == Kind.IN_FLIGHT and ages.get(f.number, 0.0) > stuck_after:
+            kind = Kind.STUCK.value
         if kind:
             buckets[kind].append(f)
-    return DriftReport(plan, {k: tuple(v) for k, v in buckets.items()})
+    return DriftReport(plan, {k: tuple(v) for k, v in buckets.items()}, plan.prune, stuck_after, ages)

@@ -128,6 +128,7 @@ class LiveAssignment:
     tcr_campaign_id: str
     status: str  # assignmentStatus
     failure_reasons: str | None = None
+    since: float | None = None  # updatedAt (epoch seconds): how long a PENDING_* has lasted
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from reconciler.diff import ASSIGNING_VALUES, DORMANT, Action, Finding, campaign_problem, diff_changes
 from reconciler.model import (
@@ -92,6 +92,7 @@ class Plan:
     unsafe: tuple[str, ...] = ()
     prune: bool = False
     options: PlanOptions = field(default_factory=PlanOptions)
+    timeline: tuple[str, ...] = ()  # how long the changes take at Telnyx, and which need two phases
     _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -101,6 +102,15 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(c.writes for c in self.changes)
+
+    @property
+    def blocked(self) -> tuple[Finding, ...]:
+        """Declared numbers the plan cannot bring to their declared state (each with its reason)."""
+        return tuple(c for c in self.changes if c.action is Action.BLOCKED and c.declared)
+
+    @property
+    def in_flight(self) -> tuple[Finding, ...]:
+        return tuple(c for c in self.changes if c.action is Action.IN_FLIGHT)
 
     @property
     def safe(self) -> bool:
@@ -135,8 +145,9 @@ def change_dict(c: Finding) -> dict[str, Any]:
 
 
 def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | None = None,
-              *, only: frozenset[str] | None = None) -> Plan:
-    """Diff and plan in one call. `only` restricts writes to these numbers (apply's later rounds)."""
+              *, only: frozenset[str] | None = None, in_flight: Mapping[str, str] | None = None) -> Plan:
+    """Diff and plan in one call. `only` restricts writes to these numbers (apply's later rounds);
+    `in_flight` names numbers under work Telnyx has not finished (the journal), never written again."""
     options = options or PlanOptions()
     prune = desired.policy.prune if options.prune is None else options.prune
     # Every object made here is acyclic: the cyclic GC would only walk both states, again
@@ -144,7 +155,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        findings, ok = diff_changes(desired, live, prune)
+        findings, ok = diff_changes(desired, live, prune, in_flight=in_flight)
         if only is not None:
             findings = [f if f.number in only or not f.writes else
                         replace(f, action=Action.UNMANAGED if not f.declared else Action.OK)
@@ -193,7 +204,7 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     warnings = _warnings(desired, live, relevant, campaigns, profiles)
     unsafe = _safety(desired.policy, relevant, campaigns, options)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
-                prune, options)
+                prune, options, _timeline(changes, profiles))
 
 
 def _live_count(live: LiveState) -> Counter[str]:
@@ -397,6 +408,41 @@ def _warnings(desired: DesiredState, live: LiveState, findings: list[Finding],
     for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):
         out.append(f"profile {pid} holds {n} undeclared number(s); bulk assignment by profile is not used there")
     return out
+
+
+# Telnyx support: a number stays PENDING_ASSIGNMENT for about two hours, sometimes days.
+PHASE = "about 2 h at Telnyx, sometimes days"
+
+
+def _timeline(changes: Iterable[Finding], profiles: dict[str, ProfilePlan]) -> tuple[str, ...]:
+    """What the plan will take on Telnyx's timeline, said before anyone approves it."""
+    assigning = reassign_bulk = reassign_single = unassign = 0
+    for f in changes:
+        v = f.action._value_
+        if v in ASSIGNING_VALUES:
+            assigning += 1
+            if v == Action.REASSIGN.value:
+                p = profiles.get(f.profile_id or "")
+                if p is not None and p.strategy == BULK:
+                    reassign_bulk += 1
+                else:
+                    reassign_single += 1
+        elif v == Action.UNASSIGN.value:
+            unassign += 1
+    out = []
+    if assigning:
+        out.append(f"{assigning} number(s) will be assigned: apply returns once Telnyx accepts the work; each "
+                   f"number stays PENDING_ASSIGNMENT for {PHASE}")
+    if reassign_bulk:
+        out.append(f"{reassign_bulk} number(s) move from another campaign by bulk assignment: Telnyx may skip numbers "
+                   f"another campaign holds; those are freed first and assigned in a second phase by "
+                   f"`reconciler resume` (two phases: {PHASE} each)")
+    if reassign_single:
+        out.append(f"{reassign_single} number(s) move from another campaign one by one: if Telnyx refuses to move "
+                   f"them in place, they are freed first and assigned in a second phase (two phases: {PHASE} each)")
+    if unassign:
+        out.append(f"{unassign} number(s) lose their campaign: PENDING_UNASSIGNMENT for {PHASE}")
+    return tuple(out)
 
 
 def _safety(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],

@@ -54,7 +54,7 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     options = PlanOptions(prune=bool(data["prune"]), allow_unassign=o.get("allow_unassign"),
                           allow_reassign=o.get("allow_reassign"), shared_per_number=bool(o.get("shared_per_number")))
     plan = Plan(desired, changes, dict(data["counts"]), strategies, campaigns, tuple(data["warnings"]),
-                tuple(data["unsafe"]), bool(data["prune"]), options)
+                tuple(data["unsafe"]), bool(data["prune"]), options, tuple(data.get("timeline") or ()))
     if plan.checksum() != data["checksum"]:
         raise ValueError("checksum does not match its contents (was the file edited?)")
     return plan

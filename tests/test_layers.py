@@ -11,13 +11,13 @@ PKG = Path(__file__).resolve().parents[1] / "reconciler"
 
 # Layer of each core module/package; a module may import only its own layer or lower ones.
 LAYERS = {
-    "model": 0, "errors": 0,
+    "model": 0, "errors": 0, "wait": 0,
     "desired": 1,
-    "live": 2,
-    "diff": 3,
+    "live": 2, "journal": 2,
+    "diff": 3, "tracking": 3,
     "plan": 4, "planfile": 4, "drift": 4, "importer": 4, "compare": 4,
     "apply": 5,
-    "render": 6,
+    "render": 6, "operations": 6,
     "cli": 7, "__main__": 7, "__init__": 0,
 }
 # Third-party libraries and the only places they may be imported from.

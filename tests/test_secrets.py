@@ -94,8 +94,8 @@ def test_every_command_and_artefact_is_free_of_the_key(keyed):
     run("-vv", "plan", "--out", "plan.json", "--detailed-exitcode", expect=2)
     run("-vv", "plan", "--format", "json", "--detailed-exitcode", expect=2)
     run("-vv", "plan", "--format", "markdown", expect=0)
-    run("--debug", "-vv", "apply", "plan.json", "--auto-approve", "--journal", "journal.jsonl")
-    run("-vv", "apply", "--auto-approve", "--format", "json")  # default journal .reconciler/journal.jsonl
+    run("--debug", "-vv", "apply", "plan.json", "--auto-approve", "--state-dir", "state")
+    run("-vv", "apply", "--auto-approve", "--format", "json")  # default state folder .reconciler/
     run("-vv", "drift", "--format", "json", expect=(0, 2))
     run("-vv", "drift", "--format", "markdown", expect=(0, 2))
     run("--debug", "drift", expect=(0, 2))
@@ -112,8 +112,8 @@ def test_every_command_and_artefact_is_free_of_the_key(keyed):
     run("--debug", "apply", "notaplan.json", "--auto-approve", expect=(1, 3))
 
     # The commands did their job (so the artefacts exist to be searched).
-    assert (work / "plan.json").exists() and (work / "journal.jsonl").exists()
-    assert (work / ".reconciler" / "journal.jsonl").exists() or "Nothing to apply" in outputs[5][1].stdout
+    assert (work / "plan.json").exists() and (work / "state" / "journal.jsonl").exists()
+    assert (work / ".reconciler" / "journal.jsonl").exists() or '"writes": 0' in outputs[5][1].stdout
     assert list((work / "imported").glob("*.yaml")) and summary.exists()
     assert any("HTTP" in p.stderr or "GET " in p.stderr for _, p in outputs), "-vv should log requests"
     _assert_clean("the wrong key's error", outputs[12][1].stderr, wrong)

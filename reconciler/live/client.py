@@ -36,6 +36,7 @@ import ssl
 import threading
 import time
 from collections import Counter
+from email.utils import parsedate_to_datetime
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 from urllib.parse import quote, urlsplit
@@ -406,6 +407,9 @@ class TelnyxClient:
         self.status_counts: Counter[int] = Counter()
         self.retries = 0
         self.hints: dict[str, Any] = {}  # learned API behaviour (pagination), see pagination.py
+        # Telnyx's clock minus ours, from the last `Date` header: ages of work in flight are
+        # measured on the API's clock (a CI runner's clock can be off; the sandbox's is virtual).
+        self._server_offset: float | None = None
         host = urlsplit(self.base_url).hostname
         self._http = httpx.Client(
             headers={
@@ -463,6 +467,23 @@ class TelnyxClient:
 
     def _backoff(self, attempt: int) -> float:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2**attempt)))
+
+    # ---- the API's clock
+    def server_now(self) -> float:
+        """Now on the API's clock (epoch seconds), as its last `Date` header said; ours until one came."""
+        offset = self._server_offset
+        return time.time() + (offset or 0.0)
+
+    def _learn_date(self, headers: Mapping[str, str]) -> None:
+        raw = headers.get("date")
+        if not raw:
+            return
+        try:
+            when = parsedate_to_datetime(raw).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return  # an odd Date header is not worth failing a request over
+        # +0.5: a Date header is truncated to the second
+        self._server_offset = when + 0.5 - time.time()
 
     # ---- counting
     def count(self, call: str) -> int:
@@ -627,6 +648,7 @@ class TelnyxClient:
                 try:
                     status = resp.status_code
                     headers = resp.headers
+                    self._learn_date(headers)
                     chunks = []
                     size = 0
                     for chunk in resp.iter_bytes():

@@ -385,3 +385,24 @@ def read_profiles_for_import(client: TelnyxClient, profile_ids: list[str] | None
         camps, acct = read_campaigns(client, ())
         live.assignments = read_assignments(client, set(), numbers, counts={}, acct_estimate=acct, t2t={})
     return live
+
+
+def read_tracked(client: TelnyxClient, numbers: Iterable[str], campaigns: Iterable[str],
+                 profiles: Iterable[str] = ()) -> LiveState:
+    """What the journal's open writes need, with no desired state: where each number sits, the
+    assignments of the writes' campaigns and numbers, and every number on the profiles a deferred
+    bulk assignment targets (a bulk would sweep them in). `campaigns` are TCR ids."""
+    live = LiveState()
+    wanted = set(numbers)
+    for n in numbers_by_e164(client, sorted(wanted)) if wanted else ():
+        live.numbers[n.number] = n
+    for nums in client.map_concurrent(lambda p: numbers_on_profile(client, p), sorted(set(profiles))):
+        for n in nums:
+            live.numbers[n.number] = n
+    camps, acct = read_campaigns(client, set(campaigns))
+    live.campaigns = camps
+    t2t = {c.telnyx_campaign_id: c.tcr_campaign_id for c in camps.values() if c.telnyx_campaign_id}
+    owned = {n for n in wanted if n in live.numbers}
+    counts = {c: (camps[c].assigned_count if c in camps else None) for c in set(campaigns)}
+    live.assignments = read_assignments(client, set(campaigns), owned, counts=counts, acct_estimate=acct, t2t=t2t)
+    return live

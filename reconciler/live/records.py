@@ -7,6 +7,7 @@ field: a plan must never be built on data the reconciler did not understand.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from reconciler.model import ASSIGNED, SHARED, TELNYX, LiveAssignment, LiveCampaign, LiveNumber
@@ -111,7 +112,22 @@ def parse_assignment(call: str, rec: Mapping[str, Any], telnyx_to_tcr: Mapping[s
     tcr = assignment_tcr_id(rec, telnyx_to_tcr or {})
     if not tcr:
         raise bad_response(call, f"{where}no campaign id in the record")
-    return LiveAssignment(number=number, tcr_campaign_id=tcr, status=status, failure_reasons=reasons or None)
+    return LiveAssignment(number=number, tcr_campaign_id=tcr, status=status, failure_reasons=reasons or None,
+                          since=_timestamp(rec.get("updatedAt") or rec.get("createdAt")))
+
+
+def _timestamp(v: Any) -> float | None:
+    """ISO 8601 (with `Z`, an offset, or naive meaning UTC) → epoch seconds; None if absent or odd:
+    only the age of work in flight depends on it, never a decision to write."""
+    if not isinstance(v, str) or not v or len(v) > 40:
+        return None
+    try:
+        when = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
 
 
 def parse_partner_campaign(call: str, rec: Mapping[str, Any]) -> LiveCampaign:

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from reconciler.diff import Action, Finding
 from reconciler.drift import KINDS, DriftReport
 from reconciler.plan import SCHEMA_VERSION, Plan, change_dict
+from reconciler.tracking import PHASE_HOURS
 
 # GitHub refuses comments over 65,536 characters; leave room for the marker and headers.
 MARKDOWN_LIMIT = 60_000
@@ -112,6 +113,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "safe": plan.safe,
         "unsafe": list(plan.unsafe),
         "warnings": list(plan.warnings),
+        "timeline": list(plan.timeline),
         "counts": plan.counts,
         "blast_radius": blast_radius(plan.changes),
         "profiles": _grouped(plan, plan.changes),
@@ -146,9 +148,14 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "kind": "drift",
         "drifted": report.drifted,
+        "prune": report.prune,
+        "stuck_after_hours": round(report.stuck_after / 3600, 2),
         "counts": report.counts,
+        "counted_as_drift": [k for k in KINDS if report.counts_as_drift(k)],
         "items": {k: [_entry(f) | {"profile_id": f.profile_id if f.declared else f.live_profile_id,
                                    "tcr_campaign_id": f.tcr_campaign_id}
+                      | ({"in_flight_hours": round(report.ages[f.number] / 3600, 1)}
+                         if report.ages and f.number in report.ages else {})
                       for f in report.items[k]] for k in KINDS},
     }
 
@@ -215,6 +222,10 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
             for f in c["changes"]:
                 act = Action(f["action"])
                 lines.append("    " + _c(f"{SYMBOL[act]} {f['number']}", COLOR.get(act), color) + "  " + _describe(f))
+    if d["timeline"]:
+        lines.append("")
+        lines.append(_c("Timeline:", "1", color))
+        lines.extend(f"  - {t}" for t in d["timeline"])
     if d["warnings"]:
         lines.append("")
         lines.append(_c("Warnings:", "33;1", color))
@@ -235,10 +246,13 @@ def drift_text(report: DriftReport, *, color: bool = False) -> str:
         if not d["items"][k]:
             continue
         lines.append("")
-        lines.append(_c(k.replace("_", " ").capitalize() + ":", "1", color))
+        note = "" if k in d["counted_as_drift"] else (
+            " (not drift: work in progress)" if k == "in_flight" else " (listed only: prune is off)")
+        lines.append(_c(k.replace("_", " ").capitalize() + ":", "1", color) + note)
         for f in d["items"][k]:
             where = f"profile {f['profile_id'] or 'none'}, campaign {f['tcr_campaign_id'] or 'none'}"
-            lines.append(f"  {f['number']}  {where}: {_describe(f)}")
+            age = f" ({f['in_flight_hours']:g} h)" if "in_flight_hours" in f else ""
+            lines.append(f"  {f['number']}  {where}: {_describe(f)}{age}")
     return "\n".join(lines) + "\n"
 
 
@@ -348,6 +362,8 @@ def plan_markdown(plan: Plan) -> str:
                  f"{total['unassign']} to unassign, {total['blocked']} blocked, {counts.get('profile_moves', 0)} "
                  f"profile moves, {total['unmanaged']} unmanaged, {total['ok']} unchanged "
                  f"(of {counts.get('numbers_declared', 0)} declared).")]
+    if d["timeline"]:
+        out += ["", "**Timeline**", ""] + [f"- {t}" for t in d["timeline"]]
     if d["warnings"]:
         warn = [f"- {w}" for w in d["warnings"]]
         if len(warn) > DETAILS_OVER:
@@ -389,7 +405,8 @@ def drift_markdown(report: DriftReport) -> str:
     counts = d["counts"]
     out = ["## 10DLC drift", ""]
     if d["drifted"]:
-        found = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k] and k != "in_flight")
+        found = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]
+                          and k in d["counted_as_drift"])
         out.append(f"**Drift found: {found}.**")
     else:
         out.append("**No drift.** Telnyx matches the desired state.")
@@ -400,8 +417,10 @@ def drift_markdown(report: DriftReport) -> str:
     meaning = {
         "unapplied": "declared, not yet applied: merge or run apply",
         "out_of_band": "changed at Telnyx outside this repository",
-        "unmanaged": "on a declared profile or campaign, but in no file",
-        "in_flight": "pending at Telnyx",
+        "unmanaged": "on a declared profile or campaign, but in no file" + (
+            "; prune is on, so it counts" if d["prune"] else "; listed only (prune is off)"),
+        "in_flight": "pending at Telnyx, or under work the state folder holds open: not drift",
+        "stuck": f"in flight longer than {d['stuck_after_hours']:g} h: ask Telnyx support",
         "failed": "Telnyx reports a failed assignment",
         "blocked": "declared but impossible now (see reasons)",
     }
@@ -433,24 +452,59 @@ def to_json(data: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- apply
 
 
+def _value(x: Any) -> str:
+    return x.value if hasattr(x, "value") else str(x)
+
+
 def apply_dict(report: Any) -> dict[str, Any]:
     by_campaign: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for o in report.outcomes:
-        by_campaign[o.tcr_campaign_id or NONE_KEY][o.result].append(
+        by_campaign[o.tcr_campaign_id or NONE_KEY][_value(o.result)].append(
             {"number": o.number, "profile_id": o.profile_id, **({"detail": o.detail} if o.detail else {})})
     totals: dict[str, int] = defaultdict(int)
     for o in report.outcomes:
-        totals[o.result] += 1
+        totals[_value(o.result)] += 1
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "apply",
         "exit_code": report.exit_code,
+        "until": _value(report.until),
         "rounds": report.rounds,
         "writes": report.writes,
         "timed_out": report.timed_out,
         "totals": dict(sorted(totals.items())),
+        "next_phases": [{"write": w.id, "operation": w.op.value, "campaign": w.campaign, "profile": w.profile,
+                         "numbers": len(w.numbers)} for w in getattr(report, "deferred", [])],
         "campaigns": {t: {r: v for r, v in sorted(rs.items())} for t, rs in sorted(by_campaign.items())},
     }
+
+
+# Outcomes listed number by number (the others are counted only).
+_LISTED = ("failed", "blocked", "stale", "not_accepted", "next_phase", "in_flight")
+FOLLOW = ("`reconciler status` shows their progress; the scheduled `reconciler resume` and `drift` jobs "
+          "follow them to the end")
+
+
+def _apply_followup(d: dict[str, Any]) -> list[str]:
+    """What the reader should know or do next, from the totals."""
+    t = d["totals"]
+    lines = []
+    waiting = t.get("in_flight", 0) + t.get("next_phase", 0)
+    if waiting:
+        lines.append(f"{waiting} number(s) in flight at Telnyx (about {PHASE_HOURS} h per phase, sometimes days): "
+                     + FOLLOW + ".")
+    if t.get("next_phase"):
+        lines.append(f"{t['next_phase']} number(s) were freed from their old campaign first; their assignment is "
+                     "this apply's next phase, carried out by `reconciler resume` once Telnyx finishes.")
+    if t.get("not_accepted"):
+        lines.append(f"{t['not_accepted']} number(s): Telnyx had not processed the write when apply stopped "
+                     "waiting (exit 5). Nothing failed; the state folder remembers the task, so the next run "
+                     "neither repeats nor loses it. Run `reconciler status` later.")
+    if t.get("failed") or t.get("blocked"):
+        lines.append("Failed or blocked numbers need a fix (see each reason); apply exits 4.")
+    if d["until"] == "submitted":
+        lines.append("Submitted without waiting (--no-wait): " + FOLLOW + ".")
+    return lines
 
 
 def apply_text(report: Any, *, color: bool = False) -> str:
@@ -462,12 +516,11 @@ def apply_text(report: Any, *, color: bool = False) -> str:
         summary = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in results.items())
         lines.append(f"  Campaign {tcr}: {summary}")
         for k, v in results.items():
-            if k in ("converged", "unassigned", "submitted"):
+            if k not in _LISTED:
                 continue
             for o in v:
-                lines.append(f"    {o['number']}  {k}" + (f": {o['detail']}" if o.get("detail") else ""))
-    if d["timed_out"]:
-        lines.append("Timed out before Telnyx finished; run `reconciler drift` or `apply` again later.")
+                lines.append(f"    {o['number']}  {k.replace('_', ' ')}" + (f": {o['detail']}" if o.get("detail") else ""))
+    lines += _apply_followup(d)
     return "\n".join(lines) + "\n"
 
 
@@ -478,12 +531,13 @@ def apply_markdown(report: Any) -> str:
     if not totals:
         out.append("**Nothing done.**")
     else:
-        bad = sum(v for k, v in totals.items() if k in ("failed", "stale", "blocked", "in_flight", "timed_out"))
+        bad = sum(v for k, v in totals.items() if k in ("failed", "stale", "blocked"))
         lead = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items())
         out.append(f"**{lead}** ({d['writes']} write request(s), {d['rounds']} round(s))."
                    + (f" ⛔ {bad} need attention." if bad else ""))
-    if d["timed_out"]:
-        out += ["", "> [!WARNING]", "> Timed out before Telnyx finished; run `reconciler drift` or `apply` again later."]
+    follow = _apply_followup(d)
+    if follow:
+        out += ["", "> [!NOTE]"] + [f"> {line}" for line in follow]
     keys = sorted({k for r in d["campaigns"].values() for k in r})
     if keys:
         out += ["", "| campaign | " + " | ".join(k.replace("_", " ") for k in keys) + " |",
@@ -494,7 +548,7 @@ def apply_markdown(report: Any) -> str:
     summarised = False
     for tcr, results in d["campaigns"].items():
         for k, v in results.items():
-            if k in ("failed", "stale", "in_flight", "blocked"):
+            if k in _LISTED:
                 rows = _md_numbers([{"number": o["number"], "action": k, "reason": o.get("detail")} for o in v],
                                    budget)
                 summarised |= len(rows) == 1 and "list omitted" in rows[0]

@@ -173,6 +173,12 @@ class FakeGitHub:
             arts = [{k: v for k, v in a.items() if k != "zip"} for a in self.artifacts.values()
                     if a["run_id"] == int(m.group(1)) and (name is None or a["name"] == name)]
             return 200, {"total_count": len(arts), "artifacts": arts}, {}
+        if path == "/actions/artifacts" and method == "GET":
+            name = q.get("name", [None])[0]
+            arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": {"id": a["run_id"]}}
+                    for a in sorted(self.artifacts.values(), key=lambda a: -a["id"])
+                    if name is None or a["name"] == name]
+            return 200, {"total_count": len(arts), "artifacts": arts}, {}
         m = re.fullmatch(r"/actions/artifacts/(\d+)/zip", path)
         if m and method == "GET":
             aid = int(m.group(1))

@@ -49,10 +49,23 @@ def test_actions_are_on_a_current_runtime():
                     assert int(ver.lstrip("v").split(".")[0]) >= pinned.get(action, 0), f"{wf.name}: {step['uses']}"
 
 
-def test_apply_is_serialised_and_behind_an_environment():
+def test_apply_is_serialised_with_drift_and_behind_an_environment():
     doc = yaml.safe_load((ROOT / ".github" / "workflows" / "apply.yml").read_text())
-    assert doc["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False}
+    assert doc["concurrency"] == {"group": "reconciler-telnyx", "cancel-in-progress": False}
     assert doc["jobs"]["apply"]["environment"] == "telnyx-production"
+    # Drift shares the group: it never reads Telnyx halfway through an apply.
+    drift = yaml.safe_load((ROOT / ".github" / "workflows" / "drift.yml").read_text())
+    assert drift["concurrency"] == doc["concurrency"]
+
+
+def test_jobs_that_touch_telnyx_carry_the_state_folder():
+    for name in ("apply.yml", "drift.yml"):
+        steps = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())["jobs"]
+        (job,) = steps.values()
+        runs = [s.get("run", "") for s in job["steps"]]
+        uploads = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+        assert any("state_store.py restore" in r for r in runs), name
+        assert any(u["with"]["name"] == "reconciler-state" and u["if"] == "${{ !cancelled() }}" for u in uploads), name
 
 
 def test_every_workflow_has_least_privilege_permissions():

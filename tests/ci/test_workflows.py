@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from .actions_runner import stop_background
 from .conftest import SECRET, assert_no_secret
 
 MARK = "<!-- telnyx-10dlc-reconciler:plan -->"
@@ -86,7 +87,7 @@ def test_plan_comment_is_sticky_then_merge_applies_exactly_what_was_reviewed(rep
         "+13125550103": "CWZTFH1", "+13125550104": "CWZTFH1", "+13125550200": "CALERT7",
         "+13125550201": "CALERT7", "+13125550202": "CNOTIF9"}
     assert "## 10DLC apply" in applied.summary
-    assert "journal.jsonl" in applied.artifacts["reconciler-apply"]
+    assert "journal.jsonl" in applied.artifacts["reconciler-state"]
     apply_comments = [c for c in gh.comments_on(7) if c["body"].startswith("<!-- telnyx-10dlc-reconciler:apply -->")]
     assert len(apply_comments) == 1 and "converged" in apply_comments[0]["body"]
     # The artifact download followed GitHub's redirect without the token.
@@ -189,7 +190,7 @@ def test_drift_issue_opens_updates_and_closes_without_duplicates(repo):
 
     from reconciler.cli import cli
     r = CliRunner().invoke(cli, ["apply", "--auto-approve", "--desired", str(repo.src / "desired-state"),
-                                 "--journal", str(repo.tmp / "j.jsonl")],
+                                 "--state-dir", str(repo.tmp / "state")],
                            env={"TELNYX_API_KEY": SECRET, "TELNYX_API_BASE_URL": repo.sb.base_url})
     assert r.exit_code == 0, r.output
 
@@ -250,3 +251,51 @@ def test_the_api_key_reaches_only_the_steps_that_call_telnyx(workflow):
                 assert "reconciler " in step["run"] and "secrets.TELNYX_API_KEY" in env["TELNYX_API_KEY"]
             assert "${{" not in step.get("run", ""), "expressions in run: invite script injection; use env:"
     assert SECRET not in (repr(doc))
+
+
+def test_one_change_on_the_real_timeline(tmp_path, github):
+    """Telnyx's timeline (realistic preset, virtual hours): the apply job is green once Telnyx has
+    accepted the work, the hourly job follows it through the state folder artifact (each job a
+    fresh runner), updates the merged pull request's apply comment when it lands, and opens no
+    drift issue for work in flight."""
+    from reconciler.sandbox import start_sandbox
+
+    from .conftest import SEED, Repo
+
+    sb = start_sandbox(seed=SEED, api_key=SECRET, timing="realistic", time_scale=120.0, late_failure_rate=0.0)
+    try:
+        repo = Repo(tmp_path, github, sb)
+        gh = repo.github
+        gh.open_pr(11, H1)
+        assert plan_pr(repo, 11, H1).status == "success"
+        gh.merge_pr(11, MERGE)
+        applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
+        assert applied.status == "success", applied.log()  # accepted: green, though numbers are PENDING
+        assert applied.step("Restore the state").outputs["restored"] == "false"  # the first run
+        pending = [s for s in repo.admin.get("/state").json()["assignments"] if s["status"].startswith("PENDING")]
+        assert pending, "the realistic preset leaves numbers pending after apply"
+        comment = next(c for c in gh.comments_on(11) if c["body"].startswith("<!-- telnyx-10dlc-reconciler:apply"))
+        assert "in flight" in comment["body"]
+        hours = 0
+        while hours < 8:
+            repo.admin.post("/advance", json={"seconds": 3600}).raise_for_status()
+            hours += 1
+            hourly = repo.job("drift.yml", "drift", event_name="schedule")
+            assert hourly.status == "success", hourly.log()
+            assert hourly.step("Restore the state").outputs["restored"] == "true"
+            assert not gh.open_issues(), f"hour {hours}: a drift issue for work in flight"
+            now = next(c for c in gh.comments_on(11) if c["id"] == comment["id"])["body"]
+            if "assigned after" in now and "⏳" not in now:
+                break
+        body = next(c for c in gh.comments_on(11) if c["id"] == comment["id"])["body"]
+        assert "assigned after" in body and "✅" in body, body
+        want = {"+13125550100": "CWZTFH1", "+13125550200": "CALERT7"}
+        got = repo.assignments()
+        assert all(got.get(n) == c for n, c in want.items()), got
+        left = [s for s in repo.admin.get("/state").json()["assignments"] if s["status"] != "ASSIGNED"]
+        assert not left, (left, body)
+        assert_no_secret(*everything(repo, applied))
+        repo.admin.close()
+    finally:
+        stop_background(tmp_path)
+        sb.stop()

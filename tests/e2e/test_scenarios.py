@@ -109,7 +109,7 @@ def test_drift_classifies_out_of_band_changes(make_env):
     got = {k: sorted(i["number"] for i in v) for k, v in d["items"].items() if v}
     # +13125550102 has no campaign: the journal shows we assigned it, so someone removed it.
     assert got == {"out_of_band": ["+13125550102", "+13125550201"], "unmanaged": ["+13125550999"]}
-    r = env.run("drift", "--format", "json", "--journal", "elsewhere.jsonl")
+    r = env.run("drift", "--format", "json", "--state-dir", "elsewhere")  # a runner with no state folder
     got = {k: sorted(i["number"] for i in v) for k, v in json.loads(r.out)["items"].items() if v}
     assert got == {"unapplied": ["+13125550102"], "out_of_band": ["+13125550201"], "unmanaged": ["+13125550999"]}
 
@@ -123,7 +123,8 @@ def test_undeclared_number_on_a_shared_profile_blocks_bulk(make_env):
     plan = env.run("plan")
     assert "give CHR0001 its own messaging profile" in plan.out
     env.reset_counters()
-    assert env.run("apply", "--auto-approve").code == 0
+    r = env.run("apply", "--auto-approve")
+    assert r.code == 4, r.out + r.err  # a blocked declared number: apply cannot converge (contract)
     assert env.counters()["writes"] == 0  # bulk would have swept +13125550999 into CHR0001
     assert "+13125550999" not in env.assignments()
 
@@ -166,7 +167,9 @@ def test_pending_share_is_blocked_and_nothing_is_written_for_it(make_env):
     plan = env.run("plan")
     assert "sharing status is PENDING, not ACCEPTED" in plan.out
     r = env.run("apply", "--auto-approve")
-    assert r.code == 0, r.out + r.err
+    assert r.code == 4, r.out + r.err  # everything else converged; the blocked number makes it 4
+    assert "blocked" in r.out and "+13125550301" in r.out
+    assert all(v == ("ASSIGNED") for k, (_, v) in env.assignments().items())
     assert "+13125550301" not in env.assignments()
     assert env.run("drift").code == 2
 
@@ -196,7 +199,7 @@ def test_no_wait_then_converge(make_env):
     assert "submitted" in r.out
     drift = env.run("drift", "--format", "json")
     assert json.loads(drift.out)["counts"]["in_flight"] > 0
-    r = env.run("apply", "--auto-approve", "--timeout", "60")
+    r = env.run("apply", "--auto-approve", "--until", "final", "--timeout", "60")
     assert r.code == 0, r.out + r.err
     assert env.assignments() == EXPECTED
     assert env.run("drift").code == 0

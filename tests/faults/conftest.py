@@ -31,7 +31,8 @@ class FaultEnv(Env):
     def __init__(self, sb: Any, workdir: Path, estate: Estate) -> None:
         super().__init__(sb, workdir)
         self.estate = estate
-        self.journal = workdir / "journal.jsonl"
+        self.state_dir = workdir / "state"
+        self.journal = self.state_dir / "journal.jsonl"
 
     def pending(self, number: str, campaign: str) -> None:
         self.admin.put(f"/assignments/{number.replace('+', '%2B')}",

@@ -54,6 +54,7 @@ def table(results: list[RunResult], seconds: float) -> str:
         ("converged", f"{converged}/{runs}"),
         ("numbers wrongly touched", f"{touched}"),
         ("numbers lost", f"{lost}"),
+        ("writes repeated for work in flight", f"{sum(r.repeated_writes for r in results)}"),
         ("numbers watched", f"{numbers} ({sum(r.declared for r in results)} declared, "
                             f"{sum(r.undeclared for r in results)} undeclared)"),
         ("journal lines checked", f"{sum(r.journal_lines for r in results)} "

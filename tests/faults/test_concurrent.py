@@ -44,7 +44,7 @@ def test_two_applies_at_once_end_consistent(tmp_path, saved):
         mon.start()
         runs = []
         for who in ("a", "b"):
-            args = ["apply", "--auto-approve", "--journal", str(tmp_path / f"journal-{who}.jsonl"),
+            args = ["apply", "--auto-approve", "--until", "final", "--state-dir", str(tmp_path / f"state-{who}"),
                     "--desired", str(desired), "--timeout", "60"]
             if saved:
                 plan = tmp_path / f"plan-{who}.json"
@@ -64,7 +64,7 @@ def test_two_applies_at_once_end_consistent(tmp_path, saved):
         if plan.returncode != 0:  # only allowed if a run said it did not finish
             assert set(codes) - {0}, plan.stdout
             again = reconciler(*runs[0][:1], "--auto-approve", "--desired", str(desired), "--timeout", "60",
-                               "--journal", str(tmp_path / "journal-c.jsonl"), env=env, cwd=tmp_path)
+                               "--state-dir", str(tmp_path / "state-c"), env=env, cwd=tmp_path)
             assert again.returncode == 0, again.stdout + again.stderr
             plan = reconciler("plan", "--detailed-exitcode", "--desired", str(desired), env=env, cwd=tmp_path)
         assert plan.returncode == 0, plan.stdout
@@ -75,7 +75,7 @@ def test_two_applies_at_once_end_consistent(tmp_path, saved):
         wrong = {n: after.get(n) for n, (p, c) in estate.declared.items() if after.get(n) != (p, c, "ASSIGNED")}
         assert not wrong, wrong
         for who in ("a", "b"):
-            for line in (tmp_path / f"journal-{who}.jsonl").read_text().splitlines():
+            for line in (tmp_path / f"state-{who}" / "journal.jsonl").read_text().splitlines():
                 json.loads(line)
     finally:
         sb.stop()
@@ -102,7 +102,7 @@ def test_two_applies_with_conflicting_files_leave_each_number_on_one_of_the_decl
         mon = Monitor(sb, set(estate.undeclared), before)
         mon.start()
         procs = [_start(["apply", "--auto-approve", "--desired", str(d), "--timeout", "60",
-                         "--journal", str(tmp_path / f"journal-{i}.jsonl")], env, tmp_path)
+                         "--state-dir", str(tmp_path / f"state-{i}")], env, tmp_path)
                  for i, d in enumerate(folders)]
         outs = [p.communicate(timeout=180) for p in procs]
         for p, (out, err) in zip(procs, outs):
@@ -145,7 +145,7 @@ def test_a_number_another_apply_reassigns_while_this_one_waits_for_its_unassignm
 
     with HostileProxy(env.sb.base_url, after=other_apply_wins) as proxy:
         t0 = time.monotonic()
-        r = env.run("apply", "--auto-approve", "--journal", str(env.journal), "--timeout", "20",
+        r = env.run("apply", "--auto-approve", "--state-dir", str(env.state_dir), "--timeout", "20",
                     env={"TELNYX_API_BASE_URL": proxy.base_url})
         took = time.monotonic() - t0
     assert r.code == 0, r.out + r.err

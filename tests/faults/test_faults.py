@@ -22,6 +22,7 @@ def _check(combo: Combo, tmp_path) -> None:
     print(f"{combo.name}: {combo.describe()}: {result.faults} faults, {result.seconds:.1f}s")
     assert result.ok, "\n" + result.explain()
     assert not result.wrongly_touched and not result.lost
+    assert result.repeated_writes == 0, "work in flight was submitted again"
 
 
 @pytest.mark.parametrize("combo", fast_combos(), ids=lambda c: c.name)

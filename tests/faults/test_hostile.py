@@ -24,6 +24,8 @@ import pytest
 
 from reconciler.live import client as live_client
 
+from reconciler.journal import Journal, Op
+
 from .harness import PA, cli_env
 from .proxy import HANG, HostileProxy, Reply
 
@@ -125,7 +127,7 @@ def test_broken_read_fails_clearly_within_the_deadline_and_nothing_is_written(na
     before = _state(env)
     env.reset_counters()
     with HostileProxy(env.sb.base_url, rule=rule) as proxy:
-        commands = [["plan"], ["apply", "--auto-approve", "--journal", str(env.journal)], ["drift"]]
+        commands = [["plan"], ["apply", "--auto-approve", "--state-dir", str(env.state_dir)], ["drift"]]
         if name == "hanging-connection":
             commands = commands[1:2]  # 3 s per command: apply is the one that matters
         for args in commands:
@@ -153,7 +155,7 @@ def test_a_classic_list_that_repeats_its_page_forever(estate_env, fast_client, m
     env.reset_counters()
     with HostileProxy(env.sb.base_url, rule=_same_page_classic(env.sb.base_url)) as proxy:
         t0 = time.monotonic()
-        r = env.run("apply", "--auto-approve", "--journal", str(env.journal),
+        r = env.run("apply", "--auto-approve", "--state-dir", str(env.state_dir),
                     env={"TELNYX_API_BASE_URL": proxy.base_url})
         took = time.monotonic() - t0
     assert r.code == 1, r.out + r.err
@@ -163,7 +165,17 @@ def test_a_classic_list_that_repeats_its_page_forever(estate_env, fast_client, m
     assert env.counters()["writes"] == 0
 
 
-def test_a_task_that_never_finishes_ends_at_the_timeout_with_exit_4(estate_env, fast_client):
+def _history(env: Any) -> dict[str, list[str]]:
+    """Each write's states in journal order (intent first): what happened, not only how it ended."""
+    out: dict[str, list[str]] = {}
+    for line in env.journal.read_text().splitlines():
+        e = json.loads(line)
+        if "write" in e:
+            out.setdefault(e["write"], []).append(e["state"])
+    return out
+
+
+def test_a_task_never_seen_processed_ends_at_the_timeout_with_exit_5(estate_env, fast_client):
     env = estate_env(seed=42)
     import httpx
 
@@ -177,19 +189,18 @@ def test_a_task_that_never_finishes_ends_at_the_timeout_with_exit_4(estate_env, 
 
     with HostileProxy(env.sb.base_url, rule=never_done) as proxy:
         t0 = time.monotonic()
-        r = env.run("apply", "--auto-approve", "--journal", str(env.journal), "--timeout", "3",
+        r = env.run("apply", "--auto-approve", "--state-dir", str(env.state_dir), "--timeout", "3",
                     env={"TELNYX_API_BASE_URL": proxy.base_url})
         took = time.monotonic() - t0
-    assert r.code == 4, r.out + r.err
+    assert r.code == 5, r.out + r.err  # stopped waiting; nothing failed (contract)
     assert "Traceback" not in r.err
-    assert "Timed out" in r.out or "timed out" in (r.out + r.err).lower()
+    assert "failed" not in r.out.split("Apply:", 1)[1].splitlines()[0], r.out  # Telnyx said nothing of the kind
+    assert "exit 5" in r.out
     assert took < 3 + DEADLINE, took
-    entries = [json.loads(line) for line in env.journal.read_text().splitlines()]
-    assert any(e["op"] == "bulk_assign" and e["result"] == "submitted" for e in entries)
-    assert any(e["op"] == "bulk_assign" and e["result"] == "pending" for e in entries), \
-        "the journal must say the task was still pending when apply gave up"
+    bulk = [w for w in Journal(env.state_dir).read().writes.values() if w.op is Op.BULK_ASSIGN]
+    assert bulk and all(w.ref for w in bulk), "the journal must keep each task's id for the next run"
     # The next apply (without the proxy) finishes the job: nothing was half-done.
-    r = env.run("apply", "--auto-approve", "--journal", str(env.journal), "--timeout", "30")
+    r = env.run("apply", "--auto-approve", "--state-dir", str(env.state_dir), "--until", "final", "--timeout", "30")
     assert r.code == 0, r.out + r.err
 
 
@@ -200,7 +211,7 @@ def test_a_real_process_reports_a_proxy_page_without_a_traceback(estate_env):
     with HostileProxy(env.sb.base_url, rule=rule) as proxy:
         t0 = time.monotonic()
         p = subprocess.run([sys.executable, "-m", "reconciler", "apply", "--auto-approve",
-                            "--desired", str(env.desired), "--journal", str(env.journal)],
+                            "--desired", str(env.desired), "--state-dir", str(env.state_dir)],
                            env=cli_env(proxy.base_url), capture_output=True, text=True, timeout=60)
     assert p.returncode == 1, p.stdout + p.stderr
     assert "Traceback" not in p.stderr
@@ -232,15 +243,16 @@ def test_an_ambiguous_bulk_write_is_journalled_and_apply_converges(estate_env, f
         return None
 
     with HostileProxy(env.sb.base_url, rule=rule) as proxy:
-        r = env.run("apply", "--auto-approve", "--journal", str(env.journal), "--timeout", "30",
+        r = env.run("apply", "--auto-approve", "--state-dir", str(env.state_dir), "--timeout", "30",
                     env={"TELNYX_API_BASE_URL": proxy.base_url})
         bulk_posts = proxy.calls("POST", "/phoneNumberAssignmentByProfile")
     assert "Traceback" not in r.err
     assert dropped, "the test did not hit a bulk assignment"
-    entries = [json.loads(line) for line in env.journal.read_text().splitlines()]
-    assert any(e["op"] == "bulk_assign" and e["result"].startswith("error") for e in entries), entries
+    writes = list(Journal(env.state_dir).read().writes.values())
+    history = _history(env)
+    assert any(w.op is Op.BULK_ASSIGN and "unknown" in history[w.id] for w in writes), history
     if r.code != 0:  # a later round may still be settling: the next apply must finish it
-        r = env.run("apply", "--auto-approve", "--journal", str(env.journal), "--timeout", "30")
+        r = env.run("apply", "--auto-approve", "--state-dir", str(env.state_dir), "--timeout", "30")
     assert r.code == 0, r.out + r.err
     a, p = env.assignments(), env.profiles_of_numbers()
     assert all(p[n] == prof and a.get(n) == (c, "ASSIGNED") for n, (prof, c) in env.estate.declared.items())
@@ -250,8 +262,8 @@ def test_an_ambiguous_bulk_write_is_journalled_and_apply_converges(estate_env, f
         per_profile[pid] = per_profile.get(pid, 0) + 1
     # the lost one, its repeat, and round 2's (bulk_existing=skip leaves reassigned numbers)
     assert per_profile.get(PA, 0) <= 3, per_profile
-    pa = [e["result"].split(":")[0] for e in entries if e["op"] == "bulk_assign" and e.get("profile") == PA]
-    assert pa[:2] == ["error", "submitted"], pa
+    pa = [history[w.id][1] for w in writes if w.op is Op.BULK_ASSIGN and w.profile == PA]
+    assert pa[:2] == ["unknown", "submitted"], pa
 
 
 def test_server_errors_on_the_bulk_assignment_post_do_not_exhaust_the_rounds(estate_env, fast_client):
@@ -271,12 +283,11 @@ def test_server_errors_on_the_bulk_assignment_post_do_not_exhaust_the_rounds(est
         return None
 
     with HostileProxy(env.sb.base_url, rule=flaky) as proxy:
-        r = env.run("apply", "--auto-approve", "--journal", str(env.journal), "--timeout", "30",
+        r = env.run("apply", "--auto-approve", "--state-dir", str(env.state_dir), "--timeout", "30",
                     env={"TELNYX_API_BASE_URL": proxy.base_url})
     assert len(failed) == 3
     assert r.code == 0, r.out + r.err
-    entries = [json.loads(line) for line in env.journal.read_text().splitlines()]
-    assert sum(1 for e in entries if e["op"] == "bulk_assign" and e["result"].startswith("error")
-               and e.get("profile") == PA) == 3
+    writes, history = Journal(env.state_dir).read().writes.values(), _history(env)
+    assert sum(1 for w in writes if w.op is Op.BULK_ASSIGN and history[w.id][1] == "unknown" and w.profile == PA) == 3
     a, p = env.assignments(), env.profiles_of_numbers()
     assert all(p[n] == prof and a.get(n) == (c, "ASSIGNED") for n, (prof, c) in env.estate.declared.items())

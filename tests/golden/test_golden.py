@@ -18,7 +18,7 @@ from typing import Callable
 import pytest
 
 from reconciler import render
-from reconciler.apply import ApplyReport, Outcome
+from reconciler.apply import ApplyReport, Outcome, Result
 from reconciler.drift import drift_report
 
 from . import estates
@@ -52,11 +52,16 @@ def check(name: str, text: str) -> None:
 
 
 def apply_report() -> ApplyReport:
-    outcomes = [Outcome(f"+1312555{i:04d}", estates.P1, "CWZTFH1", "converged") for i in range(100, 104)]
-    outcomes += [Outcome("+13125550200", estates.P2, "CALERT7", "failed", "carrier rejected: 10DLC number blocked"),
-                 Outcome("+13125550201", estates.P2, "CALERT7", "in_flight"),
-                 Outcome("+13125550205", estates.P2, None, "unassigned"),
-                 Outcome("+13125550203", estates.P2, "CPEND42", "blocked", "sharing status is PENDING")]
+    R = Result
+    outcomes = [Outcome(f"+1312555{i:04d}", estates.P1, "CWZTFH1", R.CONVERGED) for i in range(100, 104)]
+    outcomes += [Outcome("+13125550200", estates.P2, "CALERT7", R.FAILED, "carrier rejected: 10DLC number blocked"),
+                 Outcome("+13125550201", estates.P2, "CALERT7", R.IN_FLIGHT, "PENDING_ASSIGNMENT"),
+                 Outcome("+13125550202", estates.P2, "CALERT7", R.NEXT_PHASE,
+                         "next phase of run r1: assignment to CALERT7 once Telnyx has freed it"),
+                 Outcome("+13125550204", estates.P2, "CALERT7", R.NOT_ACCEPTED,
+                         "Telnyx had not processed the write when apply stopped waiting"),
+                 Outcome("+13125550205", estates.P2, None, R.UNASSIGNED),
+                 Outcome("+13125550203", estates.P2, "CPEND42", R.BLOCKED, "sharing status is PENDING")]
     return ApplyReport(outcomes, rounds=2, writes=7, timed_out=True)
 
 

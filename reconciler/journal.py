@@ -1,0 +1,403 @@
+"""The state folder and its write-ahead journal: what the reconciler remembers between runs.
+
+Telnyx lists no past tasks: the id a POST returned is the only handle on a bulk task, and a
+number stays PENDING_* for hours. CI runners are new machines on every run. So every write is
+journalled in the state folder (`.reconciler/` by default), which CI carries from job to job:
+
+- before a write, an *intent* line (write id, operation, numbers, target);
+- after it, an outcome line for the same write id: *submitted* (Telnyx answered; a task or
+  order id), *refused* (4xx: nothing happened), *unknown* (the answer was lost);
+- later runs add *accepted*, *done* or *failed* once live state shows it (`settle`).
+
+A kill between the request and the outcome line leaves an intent with no outcome: the next
+run treats it as *unknown* and resolves it from live state instead of repeating it.
+
+A *deferred* entry is the next phase of an approved apply (e.g. "assign these numbers to
+CWZTFH1 by bulk once Telnyx has freed them"): `reconciler resume` carries it out later.
+
+The file is JSON lines, one object per line, fsync'd per line. Field names and the values of
+`Op` and `State` are the file format (`FORMAT`): renaming a member must not change its value.
+Torn or corrupt lines (a kill mid-write, a bad merge) are reported and skipped; every good line
+is kept. `compact()` rewrites the file with only open writes and a ledger of the numbers this
+repository has assigned (for drift's out-of-band test), so the folder stays bounded by the
+estate's size, not by how many applies ran.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from reconciler.errors import ReconcilerError
+
+FORMAT = 2
+JOURNAL = "journal.jsonl"
+LOCK = "lock"
+DEFAULT_STATE_DIR = ".reconciler"
+# Rewrite the journal once closed writes hold this many lines, or the file this many bytes.
+COMPACT_AFTER_LINES = 2000
+COMPACT_AFTER_BYTES = 256 * 1024
+# A line longer than this is not ours (a bulk write of 100k numbers is ~1.7 MB).
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
+class Op(str, Enum):
+    """Kinds of write. The values are part of the file format."""
+
+    BULK_ASSIGN = "bulk_assign"  # POST /10dlc/phoneNumberAssignmentByProfile
+    BULK_MOVE = "bulk_move"  # POST /messaging_numbers_bulk_updates
+    PATCH_PROFILE = "patch_profile"  # PATCH /phone_numbers/{id}/messaging
+    ASSIGN = "assign"  # POST /10dlc/phone_number_campaigns
+    REPLACE = "replace"  # PUT /10dlc/phone_number_campaigns/{phoneNumber}
+    UNASSIGN = "unassign"  # DELETE /10dlc/phone_number_campaigns/{phoneNumber}
+
+    @property
+    def moves_profile(self) -> bool:
+        return self in (Op.BULK_MOVE, Op.PATCH_PROFILE)
+
+
+class State(str, Enum):
+    """Where a write is in its life cycle. The values are part of the file format."""
+
+    INTENT = "intent"  # about to be sent (a kill here leaves it unknown)
+    SUBMITTED = "submitted"  # Telnyx answered 2xx; not yet seen processed
+    UNKNOWN = "unknown"  # the answer was lost (timeout, 5xx after sending)
+    ACCEPTED = "accepted"  # Telnyx took it: processed, or the numbers show PENDING_*
+    DEFERRED = "deferred"  # a later phase of an approved apply, waiting for its condition
+    DONE = "done"  # every number reached its target
+    FAILED = "failed"  # Telnyx said so for some number (reasons kept)
+    REFUSED = "refused"  # 4xx: nothing happened
+    ABANDONED = "abandoned"  # a deferred phase that no longer applies (live state moved on)
+
+
+OPEN = frozenset({State.INTENT, State.SUBMITTED, State.UNKNOWN, State.ACCEPTED, State.DEFERRED})
+CLOSED = frozenset({State.DONE, State.FAILED, State.REFUSED, State.ABANDONED})
+
+
+@dataclass
+class Write:
+    """One write, folded from its journal lines (intent first, then outcomes)."""
+
+    id: str
+    op: Op
+    state: State
+    run: str
+    numbers: tuple[str, ...] = ()
+    profile: str | None = None  # target messaging profile
+    campaign: str | None = None  # target TCR campaign id (a removal: the campaign left; a move: None)
+    campaign_uuid: str | None = None  # Telnyx-registered campaigns: the id writes name them by
+    ref: str | None = None  # Telnyx's task or order id
+    submitted_at: float | None = None  # server time (epoch seconds) the write was sent
+    updated_at: float | None = None
+    detail: str | None = None
+    failed: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's reason
+    after: str | None = None  # deferred only: "free" (numbers without a campaign)
+    members: tuple[str, ...] = ()  # deferred bulk: numbers the approved plan let sit on the profile
+    note: dict[str, str] = field(default_factory=dict)  # who: run label, pull request, checksum
+    lines: int = 0
+
+    @property
+    def open(self) -> bool:
+        return self.state in OPEN
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "write": self.id, "op": self.op.value, "state": self.state.value, "run": self.run,
+            "numbers": list(self.numbers), "profile": self.profile, "campaign": self.campaign, "campaign_uuid": self.campaign_uuid, "ref": self.ref,
+            "submitted_at": self.submitted_at, "updated_at": self.updated_at, "detail": self.detail,
+            "failed": dict(self.failed) or None, "after": self.after, "members": list(self.members) or None,
+            "note": dict(self.note) or None,
+        }
+
+
+@dataclass(frozen=True)
+class BadLine:
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{JOURNAL}:{self.line}: {self.problem}"
+
+
+@dataclass
+class JournalView:
+    """Everything a journal file says, folded: writes by id, the ledger, and the lines skipped."""
+
+    writes: dict[str, Write] = field(default_factory=dict)
+    ledger: dict[str, str] = field(default_factory=dict)  # number -> campaign this repository assigned
+    bad: list[BadLine] = field(default_factory=list)
+    lines: int = 0
+
+    def open_writes(self) -> list[Write]:
+        return [w for w in self.writes.values() if w.open]
+
+    def applied(self) -> frozenset[str]:
+        """Numbers some apply of this repository put on a campaign (for drift's out-of-band test)."""
+        out = set(self.ledger)
+        for w in self.writes.values():
+            if w.op is not Op.UNASSIGN and w.campaign and w.state in (
+                    State.SUBMITTED, State.ACCEPTED, State.DONE, State.FAILED):
+                out.update(n for n in w.numbers if n not in w.failed)
+        return frozenset(out)
+
+
+class StateDirError(ReconcilerError):
+    """The state folder cannot be used (not a folder, not writable, locked by another apply)."""
+
+
+class Journal:
+    """The state folder's journal. Appends are fsync'd per line; reads never fail on a bad line."""
+
+    def __init__(self, state_dir: str | os.PathLike[str], run_id: str | None = None,
+                 note: dict[str, str] | None = None) -> None:
+        self.dir = Path(state_dir)
+        self.path = self.dir / JOURNAL
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.note = {k: str(v) for k, v in (note or {}).items() if v}
+        self._tail_checked = False
+        self._lock_fd: int | None = None
+
+    # ---- reading --------------------------------------------------------------------------
+
+    def read(self) -> JournalView:
+        view = JournalView()
+        if not self.path.exists():
+            return view
+        with open(self.path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                view.lines = lineno
+                if not raw.strip():
+                    continue
+                if len(raw) > MAX_LINE_BYTES:
+                    view.bad.append(BadLine(lineno, "line too long; skipped"))
+                    continue
+                try:
+                    entry = json.loads(raw)
+                except ValueError:
+                    cut = not raw.endswith(b"\n")
+                    view.bad.append(BadLine(lineno, "cut short (a run killed mid-write); skipped" if cut
+                                            else "not JSON; skipped"))
+                    continue
+                problem = _fold(view, entry)
+                if problem:
+                    view.bad.append(BadLine(lineno, problem))
+        return view
+
+    # ---- writing --------------------------------------------------------------------------
+
+    def open_for_writing(self) -> None:
+        """Create the folder and take its lock: one apply or resume at a time per state folder."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StateDirError(f"cannot create the state folder {self.dir}: {e.strerror or e}") from None
+        if not self.dir.is_dir():
+            raise StateDirError(f"the state folder {self.dir} is not a folder")
+        import fcntl
+
+        fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                raise StateDirError(f"another apply or resume holds {self.dir / LOCK}; wait for it to finish") \
+                    from None
+            raise
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    def __enter__(self) -> "Journal":
+        self.open_for_writing()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def intent(self, op: Op, numbers: Iterable[str], *, at: float, profile: str | None = None,
+               campaign: str | None = None, campaign_uuid: str | None = None,
+               note: dict[str, str] | None = None) -> str:
+        """Record a write about to be sent; returns its id. `note`: whose work it is (default: this
+        run's), e.g. the pull request of the apply whose next phase this write carries out."""
+        wid = uuid.uuid4().hex[:16]
+        self._append({"write": wid, "op": op.value, "state": State.INTENT.value, "run": self.run_id,
+                      "numbers": sorted(numbers), "profile": profile, "campaign": campaign,
+                      "campaign_uuid": campaign_uuid, "submitted_at": at, "note": (note or self.note) or None})
+        return wid
+
+    def defer(self, op: Op, numbers: Iterable[str], *, at: float, profile: str | None, campaign: str | None,
+              after: str, campaign_uuid: str | None = None, members: Iterable[str] = (),
+              detail: str | None = None) -> str:
+        """Record the next phase of this apply, to be carried out once `after` holds."""
+        wid = uuid.uuid4().hex[:16]
+        self._append({"write": wid, "op": op.value, "state": State.DEFERRED.value, "run": self.run_id,
+                      "numbers": sorted(numbers), "profile": profile, "campaign": campaign,
+                      "campaign_uuid": campaign_uuid, "after": after,
+                      "members": sorted(members) or None, "submitted_at": at, "detail": detail,
+                      "note": self.note or None})
+        return wid
+
+    def update(self, wid: str, state: State, *, at: float, ref: str | None = None, detail: str | None = None,
+               failed: dict[str, str] | None = None) -> None:
+        entry: dict[str, Any] = {"write": wid, "state": state.value, "updated_at": at}
+        if ref is not None:
+            entry["ref"] = ref
+        if detail is not None:
+            entry["detail"] = detail[:2000]
+        if failed:
+            entry["failed"] = {n: (r or "")[:500] for n, r in failed.items()}
+        self._append(entry)
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({k: v for k, v in entry.items() if v is not None}, sort_keys=True,
+                          separators=(",", ":")) + "\n"
+        if not self._tail_checked:
+            # A run killed mid-write leaves a cut-short last line: start ours on a fresh one,
+            # or our first entry (maybe a task id the next run must wait for) would be lost with it.
+            self._tail_checked = True
+            if _ends_mid_line(self.path):
+                line = "\n" + line
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    # ---- compaction -----------------------------------------------------------------------
+
+    def compact(self, view: JournalView | None = None, *, force: bool = False) -> bool:
+        """Rewrite the journal keeping open writes and the ledger; True if it was rewritten.
+
+        Atomic: a temporary file in the folder, fsync'd, renamed over the journal."""
+        view = view or self.read()
+        closed_lines = sum(w.lines for w in view.writes.values() if not w.open)
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if not force and (not closed_lines or (closed_lines < COMPACT_AFTER_LINES and size < COMPACT_AFTER_BYTES)):
+            return False
+        if not self.path.exists():
+            return False
+        ledger = dict(view.ledger)
+        for w in sorted((w for w in view.writes.values() if not w.open), key=lambda w: w.submitted_at or 0):
+            if w.op is not Op.UNASSIGN and w.campaign and w.state in (State.DONE, State.FAILED):
+                ledger.update((n, w.campaign) for n in w.numbers if n not in w.failed)
+            elif w.op is Op.UNASSIGN and w.state is State.DONE:
+                for n in w.numbers:
+                    ledger.pop(n, None)
+        by_campaign: dict[str, list[str]] = {}
+        for n, c in ledger.items():
+            by_campaign.setdefault(c, []).append(n)
+        lines = [json.dumps({"ledger": {c: sorted(ns) for c, ns in sorted(by_campaign.items())}, "format": FORMAT},
+                            sort_keys=True, separators=(",", ":"))]
+        for w in view.writes.values():
+            if w.open:
+                lines.append(json.dumps({k: v for k, v in w.to_dict().items() if v is not None}, sort_keys=True,
+                                        separators=(",", ":")))
+        fd, tmp = tempfile.mkstemp(prefix=".journal.", dir=self.dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(self.dir)
+        self._tail_checked = True
+        return True
+
+
+def _fold(view: JournalView, e: Any) -> str | None:
+    """Merge one parsed line into the view; a problem string if the line is not usable."""
+    if not isinstance(e, dict):
+        return "not an object; skipped"
+    if "ledger" in e:
+        ledger = e["ledger"]
+        if not isinstance(ledger, dict):
+            return "ledger is not an object; skipped"
+        for campaign, numbers in ledger.items():
+            if isinstance(campaign, str) and isinstance(numbers, list):
+                view.ledger.update((n, campaign) for n in numbers if isinstance(n, str))
+        return None
+    wid = e.get("write")
+    if not isinstance(wid, str) or not wid:
+        return "no write id; skipped"
+    try:
+        state = State(e.get("state"))
+    except ValueError:
+        return f"unknown state {str(e.get('state'))[:40]!r}; skipped"
+    w = view.writes.get(wid)
+    if w is None:
+        try:
+            op = Op(e.get("op"))
+        except ValueError:
+            return f"unknown operation {str(e.get('op'))[:40]!r}; skipped"
+        numbers = e.get("numbers") or []
+        if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+            return "numbers is not a list of strings; skipped"
+        w = Write(wid, op, state, str(e.get("run") or ""), tuple(numbers), _str(e.get("profile")),
+                  _str(e.get("campaign")), _str(e.get("campaign_uuid")), after=_str(e.get("after")),
+                  members=tuple(m for m in (e.get("members") or []) if isinstance(m, str)),
+                  note={str(k): str(v) for k, v in (e.get("note") or {}).items()}
+                  if isinstance(e.get("note"), dict) else {})
+        view.writes[wid] = w
+    w.state = state
+    w.lines += 1
+    for key in ("ref", "detail"):
+        if isinstance(e.get(key), str):
+            setattr(w, key, e[key])
+    for key in ("submitted_at", "updated_at"):
+        v = e.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            setattr(w, key, float(v))
+    failed = e.get("failed")
+    if isinstance(failed, dict):
+        w.failed.update({str(k): str(v) for k, v in failed.items()})
+    return None
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _ends_mid_line(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return False
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def iter_numbers(writes: Iterable[Write]) -> Iterator[tuple[str, Write]]:
+    for w in writes:
+        for n in w.numbers:
+            yield n, w

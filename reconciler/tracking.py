@@ -1,0 +1,309 @@
+"""Work in flight: the journal's open writes judged against live state. Pure, no I/O.
+
+Every write has a life cycle: submitted → accepted (Telnyx took it: its task or order was
+processed, or its numbers show PENDING_*) → done | failed (Telnyx said so, with its reasons),
+or unknown (the answer was lost). Per number, a write is:
+
+- pending: Telnyx has not finished with the number (PENDING_*, or a task not processed yet);
+- done: the number reached the write's target;
+- failed: Telnyx said so (FAILED_* on the target, or the task's per-number status, with reasons);
+- not_taken: the write ended without touching the number (a bulk task skipped it, an unknown
+  answer shows no sign of the write, or a killed run's intent shows none after `UNKNOWN_GRACE`):
+  a later plan may write it again;
+- unseen: the last read did not cover the number: nothing is concluded.
+
+A number that is pending in any open write is *in flight*: no plan proposes a write for it, on
+any runner that carries the state folder, and drift does not count it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable, Mapping
+
+from reconciler.journal import Op, State, Write
+from reconciler.model import (
+    ASSIGNED,
+    FAILED_ASSIGNMENT,
+    FAILED_UNASSIGNMENT,
+    PENDING_ASSIGNMENT,
+    PENDING_UNASSIGNMENT,
+    LiveAssignment,
+    LiveState,
+)
+
+# An intent with no outcome (a kill) that live state shows no sign of after this long is taken
+# not to have happened, by the read-only commands (an apply may be between sending a write and
+# journalling its answer). Telnyx processes a task in about a minute.
+UNKNOWN_GRACE = 30 * 60.0
+# Under the lock, an intent with no outcome younger than this may still become visible (Telnyx
+# processes a task in about a minute): apply waits this long for a sign of it before deciding.
+SETTLE_WINDOW = float(os.environ.get("RECONCILER_SETTLE_WINDOW", "") or 3 * 60.0)
+# Work in flight longer than this is *stuck* (drift exits 2; `--stuck-after`).
+DEFAULT_STUCK_AFTER = 72 * 3600.0
+# Said in plans: how long one phase takes at Telnyx, normally.
+PHASE_HOURS = 2
+
+ASSIGNING_OPS = frozenset({Op.BULK_ASSIGN, Op.ASSIGN, Op.REPLACE})
+UNSENT = frozenset({State.INTENT, State.UNKNOWN})
+BEFORE_ACCEPT = frozenset({State.INTENT, State.UNKNOWN, State.SUBMITTED})
+
+
+class NumberState(str, Enum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    NOT_TAKEN = "not_taken"
+    UNSEEN = "unseen"
+
+
+class PhaseState(str, Enum):
+    """A deferred phase: waiting for its condition, ready to be carried out, or no longer valid."""
+
+    WAITING = "waiting"
+    READY = "ready"
+    DONE = "done"
+    ABANDONED = "abandoned"
+
+
+@dataclass
+class Tracked:
+    """One open write, judged now."""
+
+    write: Write
+    numbers: dict[str, NumberState]
+    reasons: dict[str, str] = field(default_factory=dict)  # failed / not taken: why
+    age: float | None = None  # seconds since it was submitted (server time)
+    stuck: bool = False
+    phase: PhaseState | None = None  # deferred writes only
+    phase_reason: str | None = None
+
+    @property
+    def pending(self) -> list[str]:
+        return [n for n, s in self.numbers.items() if s in (NumberState.PENDING, NumberState.UNSEEN)]
+
+    def count(self, state: NumberState) -> int:
+        return sum(1 for s in self.numbers.values() if s is state)
+
+    @property
+    def closed_state(self) -> State | None:
+        """The state to journal if this write is over now, else None."""
+        if self.write.state is State.DEFERRED:
+            if self.phase is PhaseState.DONE:
+                return State.DONE
+            if self.phase is PhaseState.ABANDONED:
+                return State.ABANDONED
+            return None
+        if self.pending:
+            return None
+        if any(s is NumberState.FAILED for s in self.numbers.values()):
+            return State.FAILED
+        return State.DONE
+
+    @property
+    def accepted_now(self) -> bool:
+        """Live state shows Telnyx took a write not yet seen accepted (a number moved, or shows PENDING_*)."""
+        return self.write.state in BEFORE_ACCEPT and self.effect
+
+    effect: bool = False  # some number shows the write happened (done, failed, or PENDING_* on its target)
+
+
+@dataclass
+class InFlight:
+    """Every open write judged against one read of live state."""
+
+    tracked: list[Tracked]
+    now: float
+
+    def numbers(self) -> dict[str, str]:
+        """number -> why it is in flight (for the plan: no write is proposed for these)."""
+        out: dict[str, str] = {}
+        for t in self.tracked:
+            w = t.write
+            if w.state is State.DEFERRED:
+                if t.phase in (PhaseState.WAITING, PhaseState.READY):
+                    why = (f"freed by run {w.run}; the {_op_words(w)} follows once Telnyx finishes the "
+                           f"unassignment (`reconciler resume`)")
+                    for n, s in t.numbers.items():
+                        if s is not NumberState.DONE:
+                            out.setdefault(n, why)
+                continue
+            for n in t.pending:
+                out.setdefault(n, _why_pending(t))
+        return out
+
+    @property
+    def stuck(self) -> list[Tracked]:
+        return [t for t in self.tracked if t.stuck]
+
+    def failed(self) -> list[Tracked]:
+        return [t for t in self.tracked if t.count(NumberState.FAILED)]
+
+
+def _op_words(w: Write) -> str:
+    if w.op is Op.BULK_ASSIGN:
+        return f"bulk assignment of profile {w.profile} to {w.campaign}"
+    if w.op in (Op.ASSIGN, Op.REPLACE):
+        return f"assignment to {w.campaign}"
+    if w.op is Op.UNASSIGN:
+        return f"removal from {w.campaign}"
+    return f"move to profile {w.profile or 'none'}"
+
+
+def _why_pending(t: Tracked) -> str:
+    w = t.write
+    what = _op_words(w)
+    ref = f" {w.ref}" if w.ref else ""
+    kind = {Op.BULK_ASSIGN: "task", Op.BULK_MOVE: "order"}.get(w.op, "write")
+    if w.state in UNSENT:
+        return (f"{what}: {kind} of run {w.run} that was killed before Telnyx's answer was journalled; "
+                f"waiting up to {UNKNOWN_GRACE / 60:.0f} min to see whether Telnyx took it")
+    if w.state is State.SUBMITTED:
+        return f"{what}: {kind}{ref} of run {w.run} not yet processed by Telnyx"
+    return f"{what}: {kind}{ref} of run {w.run} accepted; Telnyx is still working on it"
+
+
+def judge(writes: Iterable[Write], live: LiveState, now: float, *,
+          stuck_after: float = DEFAULT_STUCK_AFTER, seen: frozenset[str] | None = None,
+          exclusive: bool = False) -> InFlight:
+    """Judge each open write against `live`. `seen`: numbers the read covered (default: those in
+    live.numbers or live.assignments). `exclusive`: the caller holds the state folder's lock, so
+    no other apply can be between sending a write and journalling its answer: an intent with no
+    outcome is a dead run's, and live state decides whether it happened once `SETTLE_WINDOW` has
+    passed (the caller waits that long for a sign of it, `operations.settle_intents`)."""
+    tracked = []
+    for w in writes:
+        if not w.open:
+            continue
+        t = judge_one(w, live, now, stuck_after=stuck_after, seen=seen, exclusive=exclusive)
+        tracked.append(t)
+    return InFlight(tracked, now)
+
+
+def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEFAULT_STUCK_AFTER,
+              seen: frozenset[str] | None = None, exclusive: bool = False) -> Tracked:
+    age = (now - w.submitted_at) if w.submitted_at is not None else None
+    states: dict[str, NumberState] = {}
+    reasons: dict[str, str] = {}
+    effect = False
+    for n in w.numbers:
+        if seen is None:
+            # The read covered the number if it found it, or if it read every assignment of the
+            # write's campaign (then no record means none on that campaign).
+            covered = n in live.numbers or n in live.assignments or (
+                w.campaign is not None and w.campaign in live.campaigns)
+        else:
+            covered = n in seen
+        if not covered:
+            states[n] = NumberState.UNSEEN
+            continue
+        a = live.assignments.get(n)
+        if w.state is State.DEFERRED:
+            states[n] = _deferred_number(w, a)
+            continue
+        s, why = _number(w, n, a, live.numbers[n].profile_id if n in live.numbers else None, age, exclusive)
+        if s in (NumberState.DONE, NumberState.FAILED) or (
+                s is NumberState.PENDING and a is not None and a.status in (PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT)
+                and (w.op is Op.UNASSIGN or a.tcr_campaign_id == w.campaign)):
+            effect = True
+        states[n] = s
+        if why:
+            reasons[n] = why
+    t = Tracked(w, states, reasons, age, effect=effect)
+    if w.state is State.DEFERRED:
+        t.phase, t.phase_reason = _phase(w, live, states)
+    in_flight = bool(t.pending) or t.phase in (PhaseState.WAITING, PhaseState.READY)
+    t.stuck = in_flight and age is not None and age > stuck_after
+    return t
+
+
+def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age: float | None,
+            exclusive: bool = False) -> tuple[NumberState, str | None]:
+    # An intent with no outcome (a kill) may have reached Telnyx: hold its numbers for the grace
+    # period. An unknown answer (5xx, a dropped connection) holds nothing: every write the
+    # reconciler makes is safe to repeat (PUT, DELETE, profile moves set a value; a POST is
+    # re-read before it is repeated; a bulk by profile sweeps in only numbers declared for that
+    # campaign), and holding them would stall the work until the next apply.
+    # Under the lock (apply, resume) an intent with no outcome is a dead run's: decided now.
+    lost = w.state is State.UNKNOWN or (w.state is State.INTENT and (
+        age is None or age > (SETTLE_WINDOW if exclusive else UNKNOWN_GRACE)))
+    told = w.failed.get(n)
+    if w.op.moves_profile:
+        if profile == (w.profile or None):
+            return NumberState.DONE, None
+        if told is not None:
+            return NumberState.FAILED, told or "Telnyx reported the move failed"
+        if w.state in BEFORE_ACCEPT and not lost:
+            return NumberState.PENDING, None
+        return NumberState.NOT_TAKEN, "not moved"
+    if w.op is Op.UNASSIGN:
+        if a is None or a.tcr_campaign_id != w.campaign:
+            return NumberState.DONE, None
+        if a.status == PENDING_UNASSIGNMENT:
+            return NumberState.PENDING, None
+        if a.status == FAILED_UNASSIGNMENT:
+            return NumberState.FAILED, a.failure_reasons or "FAILED_UNASSIGNMENT"
+        if w.state in BEFORE_ACCEPT and not lost:
+            return NumberState.PENDING, None
+        return NumberState.NOT_TAKEN, f"still {a.status} on {a.tcr_campaign_id}"
+    # assigning writes
+    if a is not None and a.tcr_campaign_id == w.campaign:
+        if a.status == ASSIGNED:
+            return NumberState.DONE, None
+        if a.status == PENDING_ASSIGNMENT:
+            return NumberState.PENDING, None
+        if a.status == FAILED_ASSIGNMENT:
+            return NumberState.FAILED, a.failure_reasons or told or "FAILED_ASSIGNMENT"
+        return NumberState.NOT_TAKEN, f"{a.status} on {a.tcr_campaign_id}"  # someone is removing it
+    if told is not None and (a is None or a.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT)):
+        return NumberState.FAILED, told or "Telnyx reported the assignment failed"
+    if w.state in BEFORE_ACCEPT and not lost:
+        return NumberState.PENDING, None
+    where = f"still on {a.tcr_campaign_id} ({a.status})" if a is not None else "no campaign"
+    return NumberState.NOT_TAKEN, (told + "; " if told else "") + where
+
+
+def _deferred_number(w: Write, a: LiveAssignment | None) -> NumberState:
+    if a is None or a.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
+        return NumberState.NOT_TAKEN  # free: ready for the phase
+    if a.tcr_campaign_id == w.campaign and a.status in (ASSIGNED, PENDING_ASSIGNMENT):
+        return NumberState.DONE  # already there (Telnyx moved it after all)
+    return NumberState.PENDING
+
+
+def _phase(w: Write, live: LiveState, states: Mapping[str, NumberState]) -> tuple[PhaseState, str | None]:
+    """Can the deferred phase run now? Never heals what nobody approved: anything unexpected abandons it."""
+    waiting = []
+    for n, s in states.items():
+        if s is NumberState.UNSEEN:
+            waiting.append(n)
+            continue
+        if s is NumberState.PENDING:
+            a = live.assignments.get(n)
+            if a is not None and a.status == PENDING_UNASSIGNMENT:
+                waiting.append(n)
+                continue
+            assert a is not None
+            return PhaseState.ABANDONED, (f"{n} is on {a.tcr_campaign_id} ({a.status}) now, not freed as the "
+                                          f"approved plan expected; re-plan")
+    if all(s is NumberState.DONE for s in states.values()):
+        return PhaseState.DONE, None
+    if w.profile is not None and w.op.moves_profile is False:
+        for n in w.numbers:
+            have = live.numbers.get(n)
+            if have is not None and have.profile_id != w.profile:
+                return PhaseState.ABANDONED, f"{n} left profile {w.profile} since the plan was approved; re-plan"
+    if waiting:
+        return PhaseState.WAITING, f"{len(waiting)} number(s) still being freed"
+    if w.op is Op.BULK_ASSIGN and w.members:
+        allowed = set(w.members)
+        intruders = sorted(n.number for n in live.numbers.values() if n.profile_id == w.profile
+                           and n.number not in allowed)
+        if intruders:
+            return PhaseState.ABANDONED, (
+                f"profile {w.profile} now holds {len(intruders)} number(s) the approved plan did not "
+                f"({', '.join(intruders[:3])}{', …' if len(intruders) > 3 else ''}); a bulk assignment would "
+                f"sweep them in; re-plan")
+    return PhaseState.READY, None

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Tell each merged pull request how its work in flight is doing: edits its apply comment.
+
+    python scripts/ci/follow_up.py --report resume.json
+
+`reconciler resume --format json` (the scheduled job) judges every write the state folder holds
+open and says which ended in this run. Each write carries the pull request it came from (`apply
+--note pr=N`). For each such pull request this script rewrites one section at the end of its
+apply comment (scripts/ci/sticky_comment.py --kind apply): "60/60 assigned after 2 h 10 min",
+what failed with Telnyx's reasons, what is stuck, what is still pending. The section is replaced
+in place on every run, so the comment always shows the latest state and nobody is notified twice.
+
+Outputs (GITHUB_OUTPUT): updated (the pull request numbers, comma-separated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _github import GitHub, GitHubError, fail, fit, marker, set_output  # noqa: E402
+
+SECTION = "<!-- telnyx-10dlc-reconciler:follow-up -->"
+VERB = {"bulk_assign": "assigned", "assign": "assigned", "replace": "assigned", "unassign": "removed",
+        "bulk_move": "moved", "patch_profile": "moved"}
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "an unknown time"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m:02d} min" if h < 48 else f"{h / 24:.1f} days"
+
+
+def _code(text: str) -> str:
+    """Data from Telnyx or the journal as an inline code span that cannot break out of it."""
+    clean = " ".join(str(text).replace("`", "'").split())[:300]
+    return f"`{clean}`"
+
+
+def lines_for(w: dict, stuck_after_hours: float) -> list[str]:
+    c = w.get("counts") or {}
+    total = int(w.get("numbers") or 0)
+    done = int(c.get("done", 0))
+    verb = VERB.get(w.get("operation", ""), "done")
+    target = _code(w.get("campaign") or w.get("profile") or "no profile")
+    what = f"{w.get('what', 'write')} {_code(w.get('telnyx_id') or w.get('write'))} → {target}"
+    age = duration(w.get("age_seconds"))
+    out = []
+    if w.get("closed_as") == "done":
+        out.append(f"- ✅ {what}: **{done}/{total} {verb} after {age}**")
+    elif w.get("closed_as") == "failed" or w.get("failed"):
+        out.append(f"- ⛔ {what}: {done}/{total} {verb}, **{len(w.get('failed') or {})} failed** after {age}")
+        for number, why in sorted((w.get("failed") or {}).items())[:20]:
+            out.append(f"  - {_code(number)}: {_code(why)}")
+    elif w.get("stuck"):
+        out.append(f"- ⚠️ {what}: **stuck**, {done}/{total} {verb} after {age} (over {stuck_after_hours:g} h); "
+                   "ask Telnyx support about it")
+    elif w.get("phase"):
+        out.append(f"- ⏳ {what}: next phase {w['phase']}, {age} so far")
+    else:
+        pending = int(c.get("pending", 0)) + int(c.get("unseen", 0))
+        out.append(f"- ⏳ {what}: {done}/{total} {verb}, {pending} pending at Telnyx, {age} so far")
+    return out
+
+
+def section(writes: list[dict], report: dict) -> str:
+    body = [SECTION, "", f"### Work in flight (checked {report.get('now') or 'now'})", ""]
+    for w in writes:
+        body += lines_for(w, float(report.get("stuck_after_hours") or 72))
+    for c in report.get("carried_out") or []:
+        if str((c.get("note") or {}).get("pr", "")) in {str((w.get("note") or {}).get("pr")) for w in writes}:
+            body.append(f"- ↪ next phase ({_code(c.get('operation'))} → {_code(c.get('campaign') or '')}): "
+                        f"{_code(c.get('result'))}")
+    return "\n".join(body) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--report", required=True, help="`reconciler resume --format json` output")
+    args = ap.parse_args(argv)
+    try:
+        report = json.loads(Path(args.report).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        print(f"notice: no resume report to follow up ({e})", file=sys.stderr)
+        set_output("updated", "")
+        return 0
+    by_pr: dict[int, list[dict]] = {}
+    for w in report.get("writes") or []:
+        pr = str((w.get("note") or {}).get("pr") or "")
+        if pr.isdigit():
+            by_pr.setdefault(int(pr), []).append(w)
+    updated = []
+    try:
+        gh = GitHub()
+        mark = marker("apply")
+        for pr, writes in sorted(by_pr.items()):
+            comments = [c for c in gh.paginate(f"/repos/{{repo}}/issues/{pr}/comments")
+                        if (c.get("body") or "").startswith(mark) and _ours(c)]
+            if not comments:
+                continue
+            c = comments[-1]
+            base = c["body"].split(SECTION, 1)[0].rstrip("\n")
+            gh.request("PATCH", f"/repos/{{repo}}/issues/comments/{c['id']}",
+                       {"body": fit(base + "\n\n" + section(writes, report))})
+            updated.append(str(pr))
+            print(f"followed up on #{pr}", file=sys.stderr)
+    except GitHubError as e:
+        fail(str(e))
+    set_output("updated", ",".join(updated))
+    return 0
+
+
+def _ours(comment: dict) -> bool:
+    """Only a comment the workflow's bot wrote: anyone can post a comment that starts with the marker."""
+    login = ((comment.get("user") or {}).get("login") or "")
+    return login.endswith("[bot]")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

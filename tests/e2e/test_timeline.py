@@ -1,0 +1,237 @@
+"""Telnyx's real timeline, in virtual time: tasks processed in about a minute, numbers PENDING for
+about two hours, some failing after hours, fresh CI runners carrying only the state folder.
+
+The sandbox runs the `realistic` timing preset. Its clock either runs fast (`time_scale`: a real
+second is two virtual minutes, so apply sees a task processed in half a second) or stands still
+(`time_scale=0`), and the tests move it forward through the admin surface: hours pass in
+milliseconds. The reconciler measures ages on the API's clock (its `Date` header).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+from typing import Any
+
+import httpx
+
+from .test_scenarios import PA, PX, SHARED
+
+HOUR = 3600.0
+BULK = "PostAssignMessagingProfileToCampaign"
+CREATE = "CreatePhoneNumberCampaign"
+
+NUMBERS = [f"+1312555070{i}" for i in range(6)]
+SEED: dict[str, Any] = {
+    "messaging_profiles": [{"id": PA, "name": "alpha"}, {"id": PX, "name": "x-ray"}],
+    "phone_numbers": [{"phone_number": n, "messaging_profile_id": PA} for n in NUMBERS],
+    "campaigns": [
+        {"tcr_campaign_id": SHARED, "kind": "shared", "sharing_status": "ACCEPTED",
+         "campaign_status": "MNO_PROVISIONED"},
+        {"tcr_campaign_id": "CTLX009", "kind": "telnyx", "campaign_status": "MNO_PROVISIONED"},
+    ],
+    "assignments": [],
+}
+DESIRED = {"version": 1, "profiles": [{"id": PA, "name": "alpha", "campaigns": [
+    {"tcr_campaign_id": SHARED, "numbers": NUMBERS}]}]}
+
+
+def realistic(make_env: Any, seed: dict[str, Any] = SEED, **options: Any) -> Any:
+    options = {"timing": "realistic", "time_scale": 120.0, "late_failure_rate": 0.0, **options}
+    env = make_env(seed=seed, desired=None, **options)
+    env.write_desired(DESIRED)
+    return env
+
+
+def advance(env: Any, seconds: float) -> None:
+    env.admin.post("/advance", json={"seconds": seconds}).raise_for_status()
+
+
+def posts(env: Any, op: str) -> int:
+    return env.counters()["by_operation"].get(op, 0)
+
+
+def _now(env: Any) -> float:
+    """The sandbox's virtual now, as epoch seconds."""
+    return datetime.datetime.fromisoformat(env.state()["now"].replace("Z", "+00:00")).timestamp()
+
+
+def killed_runs_intent(env: Any) -> None:
+    """What a run killed between journalling a bulk assignment's intent and its answer leaves."""
+    state = env.workdir / ".reconciler"
+    state.mkdir()
+    (state / "journal.jsonl").write_text(json.dumps({
+        "write": "killed0000000001", "op": "bulk_assign", "state": "intent", "run": "killed-run",
+        "numbers": NUMBERS, "profile": PA, "campaign": SHARED, "submitted_at": _now(env)}) + "\n", encoding="utf-8")
+
+
+def statuses(env: Any) -> dict[str, str]:
+    return {n: s for n, (_, s) in env.assignments().items()}
+
+
+def test_the_whole_life_of_a_change_on_the_realistic_preset(make_env):
+    env = realistic(make_env)
+    plan = env.run("plan", "--detailed-exitcode")
+    assert plan.code == 2, plan.out + plan.err
+    r = env.run("apply", "--auto-approve", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    d = json.loads(r.out)
+    assert d["totals"] == {"in_flight": 6}, d["totals"]  # accepted, not final: green, and says so
+    assert set(statuses(env).values()) == {"PENDING_ASSIGNMENT"}
+    text = env.run("apply", "--auto-approve")
+    assert text.code == 0 and "6 number(s) in flight" in text.out and "reconciler status" in text.out
+    for hour in range(1, 4):
+        advance(env, HOUR)
+        drift = env.run("drift", "--format", "json")
+        assert drift.code == 0, f"hour {hour}: {drift.out}"
+        st = env.run("status", "--format", "json")
+        assert st.code == 0, st.out + st.err
+    assert set(statuses(env).values()) == {"ASSIGNED"}
+    s = json.loads(env.run("status", "--format", "json").out)
+    assert s["writes"][0]["counts"] == {"done": 6} and s["writes"][0]["telnyx_status"] == "completed"
+    r = env.run("resume", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    assert json.loads(r.out)["writes"][0]["closed_as"] == "done"
+    assert "nothing in flight" in env.run("status").out
+    assert env.run("plan", "--detailed-exitcode").code == 0
+    assert posts(env, BULK) == 1
+
+
+def test_a_task_unprocessed_when_apply_stops_waiting_is_never_sent_again(make_env, tmp_path):
+    env = realistic(make_env, time_scale=0.0)  # the clock stands still: the task stays pending
+    r = env.run("apply", "--auto-approve", "--timeout", "2", "--format", "json")
+    assert r.code == 5, r.out + r.err
+    d = json.loads(r.out)
+    assert d["totals"] == {"not_accepted": 6} and "failed" not in json.dumps(d["totals"])
+    assert posts(env, BULK) == 1
+    env.reset_counters()
+    # The same runner: no write, nothing to apply, no drift.
+    plan = env.run("plan", "--format", "json")
+    assert json.loads(plan.out)["counts"]["in_flight"] == 6
+    again = env.run("apply", "--auto-approve")
+    assert again.code == 0 and "Nothing to apply" in again.out, again.out
+    assert env.run("drift").code == 0
+    # A fresh runner that carries the state folder: likewise.
+    fresh = tmp_path / "other-runner-state"
+    shutil.copytree(env.workdir / ".reconciler", fresh)
+    assert env.run("apply", "--auto-approve", "--state-dir", str(fresh)).code == 0
+    assert env.run("drift", "--state-dir", str(fresh)).code == 0
+    assert env.counters()["writes"] == 0
+    # A runner with no state folder: once Telnyx shows the numbers PENDING_*, likewise.
+    advance(env, 120)
+    assert set(statuses(env).values()) == {"PENDING_ASSIGNMENT"}
+    assert env.run("apply", "--auto-approve", "--state-dir", str(tmp_path / "none")).code == 0
+    assert env.run("drift", "--state-dir", str(tmp_path / "none")).code == 0
+    assert env.counters()["writes"] == 0
+
+
+def test_a_number_that_fails_hours_later_is_reported_and_retried_once(make_env):
+    env = realistic(make_env, late_failure_rate=1.0)
+    assert env.run("apply", "--auto-approve").code == 0
+    advance(env, 3 * HOUR)
+    assert set(statuses(env).values()) == {"FAILED_ASSIGNMENT"}
+    drift = env.run("drift", "--format", "json")
+    assert drift.code == 2
+    failed = json.loads(drift.out)["items"]["failed"]
+    assert len(failed) == 6 and all("rejected" in (f.get("reason") or "") or "timed out" in (f.get("reason") or "")
+                                    for f in failed), failed  # Telnyx's reason, passed through
+    st = env.run("status", "--format", "json")
+    assert st.code == 2
+    assert len(json.loads(st.out)["writes"][0]["failed"]) == 6
+    env.reset_counters()
+    r = env.run("apply", "--auto-approve", "--format", "json")
+    assert r.code == 0, r.out + r.err  # retried and accepted: in flight again
+    assert posts(env, BULK) == 1  # once, not in a loop
+    assert json.loads(r.out)["totals"] == {"in_flight": 6}
+
+
+def test_a_reassignment_to_a_shared_campaign_finishes_by_the_scheduled_resume(make_env):
+    seed = json.loads(json.dumps(SEED))
+    seed["assignments"] = [{"phone_number": n, "tcr_campaign_id": SHARED, "status": "ASSIGNED"} for n in NUMBERS[1:]]
+    seed["assignments"].append({"phone_number": NUMBERS[0], "tcr_campaign_id": "CTLX009", "status": "ASSIGNED"})
+    env = realistic(make_env, seed=seed)  # bulk_existing=skip: Telnyx leaves it on CTLX009
+    plan = env.run("plan")
+    assert "reassign from CTLX009" in plan.out
+    r = env.run("apply", "--auto-approve", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    d = json.loads(r.out)
+    assert d["totals"] == {"next_phase": 1}, d
+    assert d["next_phases"][0]["campaign"] == SHARED
+    assert env.assignments()[NUMBERS[0]] == ("CTLX009", "PENDING_UNASSIGNMENT")
+    env.reset_counters()
+    # The scheduled job, before Telnyx has freed it: nothing to do yet.
+    r = env.run("resume", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    assert env.counters()["writes"] == 0
+    assert env.run("drift").code == 0  # in flight: neither unapplied nor out of band
+    advance(env, 2 * HOUR)
+    assert NUMBERS[0] not in env.assignments()
+    r = env.run("resume", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    assert [c["result"].split(" ")[0] for c in json.loads(r.out)["carried_out"]] == ["submitted"]
+    assert posts(env, BULK) == 1 and env.counters()["writes"] == 1  # that phase and nothing else
+    advance(env, 3 * HOUR)
+    assert env.assignments()[NUMBERS[0]] == (SHARED, "ASSIGNED")
+    assert all(env.assignments()[n] == (SHARED, "ASSIGNED") for n in NUMBERS)
+    assert env.run("drift").code == 0
+    assert env.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_work_in_flight_past_72_hours_is_stuck(make_env):
+    env = realistic(make_env, task_delay=60, order_delay=60, unassignment_delay=HOUR, assignment_delay=10 * 24 * HOUR)
+    assert env.run("apply", "--auto-approve").code == 0
+    advance(env, 48 * HOUR)
+    assert env.run("drift").code == 0
+    advance(env, 25 * HOUR)
+    drift = env.run("drift", "--format", "json")
+    assert drift.code == 2
+    assert len(json.loads(drift.out)["items"]["stuck"]) == 6
+    st = env.run("status")
+    assert st.code == 2 and "STUCK" in st.out
+    # Without the state folder, the records' own age tells the same.
+    assert env.run("drift", "--state-dir", "nowhere").code == 2
+    assert env.run("drift", "--stuck-after", "100h").code == 0
+
+
+def test_a_write_sent_but_never_journalled_is_resolved_from_live_state(make_env):
+    """A kill between Telnyx taking a bulk task and the journal's outcome line: only the intent
+    line is there. The next run names the unknown write, waits, and repeats nothing."""
+    env = realistic(make_env, time_scale=0.0)
+    killed_runs_intent(env)
+    httpx.post(env.sb.base_url + "/10dlc/phoneNumberAssignmentByProfile",
+               json={"messagingProfileId": PA, "tcrCampaignId": SHARED},
+               headers={"Authorization": "Bearer sandbox-key"}, timeout=10).raise_for_status()
+    env.reset_counters()
+    plan = env.run("plan")
+    assert "killed before Telnyx's answer was journalled" in plan.out and "killed-run" in plan.out
+    st = env.run("status", "--format", "json")
+    assert json.loads(st.out)["writes"][0]["state"] == "intent"
+    advance(env, 120)  # Telnyx processes it: the numbers show PENDING_ASSIGNMENT
+    r = env.run("apply", "--auto-approve", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    assert env.counters()["writes"] == 0
+    advance(env, 3 * HOUR)
+    assert env.run("resume").code == 0
+    assert set(statuses(env).values()) == {"ASSIGNED"}
+    assert env.counters()["writes"] == 0
+
+
+def test_an_intent_a_killed_run_left_is_settled_by_the_next_apply(make_env):
+    """Killed after journalling an intent, before the request reached Telnyx. Read-only commands
+    (an apply might be sending it right now) hold the numbers for the grace period; the next
+    apply holds the state folder's lock, so the intent is a dead run's: live state shows nothing,
+    and once a task it had taken would show (a few minutes), the write is made."""
+    env = realistic(make_env, time_scale=0.0)
+    killed_runs_intent(env)
+    plan = env.run("plan", "--format", "json")
+    assert json.loads(plan.out)["counts"]["in_flight"] == 6
+    assert env.run("drift").code == 0
+    advance(env, 5 * 60)  # past the few minutes Telnyx needs to show a task it took
+    assert env.run("drift").code == 0  # read-only: still within the grace period
+    r = env.run("apply", "--auto-approve", "--timeout", "2")
+    assert posts(env, BULK) == 1, r.out + r.err
+    assert r.code == 5  # the frozen clock: Telnyx has not processed the new task; nothing failed
+    advance(env, HOUR)  # past the grace period, the read-only commands agree
+    assert env.run("resume").code == 0
+    assert posts(env, BULK) == 1

@@ -1,0 +1,164 @@
+"""apply's life cycle with a fake writer and a virtual clock: no sockets, hours in microseconds.
+
+Each test scripts what Telnyx does (a task processed or not, numbers pending, failing) and checks
+the outcome apply reports and its exit code against the contract: 0 accepted or done, 4 only when
+Telnyx said a number failed (or a change is blocked), 5 when the wait ended before Telnyx accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.apply import Applier, Result, Until
+from reconciler.journal import Journal, State
+from reconciler.model import (
+    DesiredNumber,
+    DesiredProfile,
+    DesiredState,
+    LiveAssignment,
+    LiveCampaign,
+    LiveNumber,
+    LiveState,
+)
+from reconciler.plan import make_plan
+
+P = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
+C = "CWZTFH1"
+N = [f"+1312555090{i}" for i in range(3)]
+
+
+@dataclass
+class FakeTelnyx:
+    """Just enough of Telnyx: one profile, one shared campaign, bulk tasks on a virtual clock."""
+
+    now: float = 0.0
+    task_after: float = 60.0  # seconds until a task is processed
+    pending_for: float = 7200.0  # seconds a number stays PENDING_ASSIGNMENT
+    fail: set[str] = field(default_factory=set)  # numbers that end FAILED_ASSIGNMENT
+    tasks: dict[str, float] = field(default_factory=dict)  # id -> created
+    records: dict[str, tuple[str, float]] = field(default_factory=dict)  # number -> (campaign, pending since)
+    writes: int = 0
+
+    # -- clock
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.now += s
+
+    # -- reads
+    def status(self, n: str) -> LiveAssignment | None:
+        self._process()
+        if n not in self.records:
+            return None
+        campaign, since = self.records[n]
+        if self.now - since < self.pending_for:
+            return LiveAssignment(n, campaign, "PENDING_ASSIGNMENT")
+        if n in self.fail:
+            return LiveAssignment(n, campaign, "FAILED_ASSIGNMENT", "T-Mobile rejected the assignment")
+        return LiveAssignment(n, campaign, "ASSIGNED")
+
+    def read(self, desired: DesiredState) -> LiveState:
+        live = LiveState()
+        live.profiles = {P: "alpha"}
+        live.campaigns = {C: LiveCampaign(C, "shared", "ACCEPTED", "MNO_PROVISIONED")}
+        for i, n in enumerate(N):
+            live.numbers[n] = LiveNumber(n, str(i), P, "longcode")
+            a = self.status(n)
+            if a is not None:
+                live.assignments[n] = a
+        return live
+
+    def _process(self) -> None:
+        for task, created in list(self.tasks.items()):
+            if created != float("inf") and self.now - created >= self.task_after:
+                for n in N:
+                    failed = n in self.records and n in self.fail and \
+                        self.now - self.records[n][1] >= self.pending_for
+                    if n not in self.records or failed:
+                        self.records[n] = (C, created + self.task_after)
+                        self.fail.discard(n) if failed else None  # a retry succeeds
+                self.tasks[task] = float("inf")
+
+    # -- the Writer protocol
+    def bulk_assign(self, profile_id: str, campaign: LiveCampaign) -> str:
+        self.writes += 1
+        tid = f"task-{len(self.tasks)}"
+        self.tasks[tid] = self.now
+        return tid
+
+    def get_task(self, task_id: str) -> str:
+        self._process()
+        return "completed" if self.tasks[task_id] == float("inf") else "pending"
+
+    def task_numbers(self, task_id: str) -> list[tuple[str, str]]:
+        return [(n, "completed") for n in N]
+
+    def get_assignment(self, number: str) -> LiveAssignment | None:
+        return self.status(number)
+
+    def profile_read_cost(self, count: int) -> int:
+        return 1
+
+
+def desired() -> DesiredState:
+    return DesiredState({P: DesiredProfile(P, "alpha", (C,))},
+                        {n: DesiredNumber(n, P, C, "d.yaml", i + 1, 1) for i, n in enumerate(N)})
+
+
+def run(tmp_path: Path, telnyx: FakeTelnyx, until: Until = Until.ACCEPTED, timeout: float = 900.0):
+    d = desired()
+    live = telnyx.read(d)
+    plan = make_plan(d, live)
+    journal = Journal(tmp_path)
+    applier = Applier(telnyx, telnyx.read, journal, until=until, timeout=timeout, sleep=telnyx.sleep,
+                      clock=telnyx.clock, server_now=telnyx.clock)
+    with journal:
+        report = applier.run(plan, saved=False, live=live)
+    return report, journal
+
+
+def results(report) -> set[Result]:
+    return {o.result for o in report.outcomes}
+
+
+def test_returns_once_telnyx_accepted_the_task_with_every_number_in_flight(tmp_path):
+    telnyx = FakeTelnyx()
+    report, journal = run(tmp_path, telnyx)
+    assert results(report) == {Result.IN_FLIGHT} and report.exit_code == 0
+    assert 60 <= telnyx.now < 120  # waited for the task (a minute), not for the numbers (hours)
+    (w,) = journal.read().writes.values()
+    assert w.state is State.ACCEPTED and w.ref == "task-0"
+
+
+def test_a_task_not_processed_by_the_timeout_is_exit_5_and_never_failed(tmp_path):
+    telnyx = FakeTelnyx(task_after=3600)
+    report, journal = run(tmp_path, telnyx, timeout=300)
+    assert results(report) == {Result.NOT_ACCEPTED} and report.exit_code == 5
+    (w,) = journal.read().writes.values()
+    assert w.state is State.SUBMITTED and w.open  # the next run follows it
+
+
+def test_until_final_waits_for_the_numbers_and_retries_a_telnyx_failure_once(tmp_path):
+    telnyx = FakeTelnyx(fail={N[0]})
+    report, journal = run(tmp_path, telnyx, until=Until.FINAL, timeout=6 * 3600)
+    assert results(report) == {Result.CONVERGED} and report.exit_code == 0
+    assert telnyx.now > 2 * 7200  # two phases of about two hours: the task, then the retry
+    assert telnyx.writes == 2  # the first task and one retry
+
+
+def test_until_final_reports_a_failure_telnyx_names_when_time_runs_out(tmp_path):
+    telnyx = FakeTelnyx(fail={N[0]})
+    report, _ = run(tmp_path, telnyx, until=Until.FINAL, timeout=3 * 3600)
+    by = {o.number: o.result for o in report.outcomes}
+    assert by[N[1]] is Result.CONVERGED
+    assert by[N[0]] in (Result.IN_FLIGHT, Result.NOT_ACCEPTED)  # retried, not yet final: never "failed"
+
+
+def test_work_already_in_flight_is_not_sent_again(tmp_path):
+    telnyx = FakeTelnyx()
+    run(tmp_path, telnyx)
+    assert telnyx.writes == 1
+    report, _ = run(tmp_path, telnyx)  # the next apply, same state folder: nothing to write
+    assert telnyx.writes == 1 and report.writes == 0

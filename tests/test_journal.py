@@ -1,0 +1,226 @@
+"""The state folder's write-ahead journal and the judging of work in flight: pure, no sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler.journal import COMPACT_AFTER_BYTES, Journal, Op, State, StateDirError
+from reconciler.model import LiveAssignment, LiveNumber, LiveState
+from reconciler.tracking import UNKNOWN_GRACE, NumberState, PhaseState, judge
+from reconciler.wait import Waiter
+
+P, Q = "4001767e-ce0f-4cae-9d5f-0d5e636e7809", "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
+N = [f"+1312555080{i}" for i in range(5)]
+T0 = 1_800_000_000.0
+
+
+def live(assign: dict[str, tuple[str, str]] | None = None, profile: str = P,
+         numbers: list[str] | None = None) -> LiveState:
+    s = LiveState()
+    for i, n in enumerate(numbers or N):
+        s.numbers[n] = LiveNumber(n, str(1000 + i), profile, "longcode")
+    for n, (c, st) in (assign or {}).items():
+        s.assignments[n] = LiveAssignment(n, c, st, "T-Mobile said no" if st.startswith("FAILED") else None)
+    return s
+
+
+# ---------------------------------------------------------------- journal file
+
+
+def test_intent_then_outcome_fold_into_one_write(tmp_path: Path) -> None:
+    j = Journal(tmp_path, run_id="run1", note={"pr": "7"})
+    wid = j.intent(Op.BULK_ASSIGN, N, at=T0, profile=P, campaign="CWZTFH1")
+    j.update(wid, State.SUBMITTED, at=T0 + 1, ref="task-1")
+    view = j.read()
+    (w,) = view.writes.values()
+    assert (w.op, w.state, w.ref, w.run, w.note, w.numbers) == (Op.BULK_ASSIGN, State.SUBMITTED, "task-1", "run1",
+                                                                {"pr": "7"}, tuple(sorted(N)))
+    assert w.submitted_at == T0 and w.updated_at == T0 + 1 and w.open
+    assert view.applied() == frozenset(N)
+
+
+def test_every_line_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd)))
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, N[:1], at=T0, campaign="CWZTFH1")
+    j.update(wid, State.ACCEPTED, at=T0)
+    assert len(calls) == 2  # one per line: a kill right after a write must find its line on disk
+
+
+def test_torn_and_corrupt_lines_are_reported_and_good_ones_kept(tmp_path: Path) -> None:
+    j = Journal(tmp_path)
+    good = j.intent(Op.BULK_ASSIGN, N, at=T0, profile=P, campaign="CWZTFH1")
+    with open(j.path, "a", encoding="utf-8") as fh:
+        fh.write("this is not json\n")
+        fh.write(json.dumps({"write": "x", "state": "exploded"}) + "\n")
+        fh.write(json.dumps({"write": good, "state": "submitted", "ref": "task-9"})[:30])  # killed mid-line
+    view = j.read()
+    assert [b.line for b in view.bad] == [2, 3, 4]
+    assert "cut short" in str(view.bad[-1]) and "journal.jsonl:4" in str(view.bad[-1])
+    assert view.writes[good].state is State.INTENT
+    # The next run starts a fresh line, so its own first entry is not lost with the torn one.
+    j2 = Journal(tmp_path)
+    j2.update(good, State.SUBMITTED, at=T0, ref="task-9")
+    view = j2.read()
+    assert view.writes[good].ref == "task-9" and len(view.bad) == 3
+
+
+def test_one_apply_or_resume_at_a_time_per_state_folder(tmp_path: Path) -> None:
+    with Journal(tmp_path):
+        with pytest.raises(StateDirError, match="another apply or resume"):
+            Journal(tmp_path).open_for_writing()
+    with Journal(tmp_path):  # released
+        pass
+
+
+def test_compaction_keeps_open_writes_and_the_ledger_and_stays_bounded(tmp_path: Path) -> None:
+    """A year of daily applies stays the size of the estate, not of the history."""
+    estate = [f"+1415{i:07d}" for i in range(2000)]
+    j = Journal(tmp_path)
+    sizes = []
+    for day in range(365):
+        at = T0 + day * 86400
+        wid = j.intent(Op.BULK_ASSIGN, estate, at=at, profile=P, campaign="CWZTFH1")
+        j.update(wid, State.SUBMITTED, at=at, ref=f"task-{day}")
+        j.update(wid, State.ACCEPTED, at=at + 60)
+        j.update(wid, State.DONE, at=at + 7200)
+        j.compact()
+        sizes.append(j.path.stat().st_size)
+    opened = j.intent(Op.UNASSIGN, estate[:2], at=T0, campaign="CWZTFH1")
+    j.compact(force=True)
+    view = j.read()
+    assert list(view.writes) == [opened]  # closed writes gone, the open one kept
+    assert view.applied() >= frozenset(estate[2:])  # drift still knows what we assigned
+    assert max(sizes) < COMPACT_AFTER_BYTES + 3 * 2000 * 20, max(sizes)
+    assert j.path.stat().st_size < 2000 * 20  # the ledger: about 16 bytes a number
+
+
+# ---------------------------------------------------------------- judging work in flight
+
+
+def _write(tmp_path: Path, op: Op = Op.BULK_ASSIGN, state: State = State.SUBMITTED, numbers: list[str] = N,
+           campaign: str | None = "CWZTFH1", at: float = T0, **kw) -> Journal:
+    j = Journal(tmp_path)
+    wid = j.intent(op, numbers, at=at, profile=P, campaign=campaign)
+    if state is not State.INTENT:
+        j.update(wid, state, at=at, **kw)
+    return j
+
+
+@pytest.mark.parametrize("status,expected", [
+    ("ASSIGNED", NumberState.DONE), ("PENDING_ASSIGNMENT", NumberState.PENDING),
+    ("FAILED_ASSIGNMENT", NumberState.FAILED)])
+def test_an_assignment_write_follows_the_record(tmp_path, status, expected) -> None:
+    j = _write(tmp_path, state=State.ACCEPTED)
+    t = judge(j.read().open_writes(), live({n: ("CWZTFH1", status) for n in N}), T0 + 10).tracked[0]
+    assert set(t.numbers.values()) == {expected}
+    if expected is NumberState.FAILED:
+        assert t.reasons[N[0]] == "T-Mobile said no" and t.closed_state is State.FAILED
+
+
+def test_a_submitted_task_not_yet_processed_is_in_flight_never_failed(tmp_path) -> None:
+    j = _write(tmp_path, state=State.SUBMITTED, ref="task-1")
+    inflight = judge(j.read().open_writes(), live(), T0 + 3 * 3600)
+    t = inflight.tracked[0]
+    assert set(t.numbers.values()) == {NumberState.PENDING} and t.closed_state is None
+    assert set(inflight.numbers()) == set(N) and "not yet processed" in inflight.numbers()[N[0]]
+
+
+def test_a_processed_task_that_skipped_a_number_lets_it_be_planned_again(tmp_path) -> None:
+    j = _write(tmp_path, state=State.ACCEPTED)
+    state = {n: ("CWZTFH1", "PENDING_ASSIGNMENT") for n in N[1:]} | {N[0]: ("COTHER1", "ASSIGNED")}
+    inflight = judge(j.read().open_writes(), live(state), T0 + 60)
+    assert inflight.tracked[0].numbers[N[0]] is NumberState.NOT_TAKEN
+    assert N[0] not in inflight.numbers() and set(inflight.numbers()) == set(N[1:])
+
+
+def test_a_killed_runs_intent_waits_out_the_grace_period_then_counts_as_not_sent(tmp_path) -> None:
+    j = _write(tmp_path, state=State.INTENT)  # killed between the request and the outcome line
+    writes = j.read().open_writes()
+    assert set(judge(writes, live(), T0 + 60).numbers()) == set(N)
+    assert "killed before Telnyx's answer" in judge(writes, live(), T0 + 60).numbers()[N[0]]
+    assert judge(writes, live(), T0 + UNKNOWN_GRACE + 1).numbers() == {}
+    # ...unless live state shows Telnyx took it: then it is accepted and followed.
+    t = judge(writes, live({n: ("CWZTFH1", "PENDING_ASSIGNMENT") for n in N}), T0 + UNKNOWN_GRACE + 1).tracked[0]
+    assert t.accepted_now and set(t.numbers.values()) == {NumberState.PENDING}
+
+
+def test_stuck_after_the_limit(tmp_path) -> None:
+    j = _write(tmp_path, state=State.ACCEPTED)
+    pending = live({n: ("CWZTFH1", "PENDING_ASSIGNMENT") for n in N})
+    assert not judge(j.read().open_writes(), pending, T0 + 71 * 3600).stuck
+    assert judge(j.read().open_writes(), pending, T0 + 73 * 3600).stuck
+
+
+def test_removal_and_move_writes(tmp_path) -> None:
+    j = _write(tmp_path, op=Op.UNASSIGN, state=State.ACCEPTED, numbers=N[:2])
+    t = judge(j.read().open_writes(), live({N[0]: ("CWZTFH1", "PENDING_UNASSIGNMENT")}), T0).tracked[0]
+    assert t.numbers == {N[0]: NumberState.PENDING, N[1]: NumberState.DONE}
+    j2 = Journal(tmp_path / "m")
+    wid = j2.intent(Op.BULK_MOVE, N[:2], at=T0, profile=Q)
+    j2.update(wid, State.SUBMITTED, at=T0, ref="order-1")
+    moved = live(numbers=N[:1], profile=Q)
+    moved.numbers[N[1]] = LiveNumber(N[1], "9", P, "longcode")
+    t = judge(j2.read().open_writes(), moved, T0).tracked[0]
+    assert t.numbers == {N[0]: NumberState.DONE, N[1]: NumberState.PENDING}
+
+
+def _deferred(tmp_path, members=N) -> Journal:
+    j = Journal(tmp_path)
+    j.defer(Op.BULK_ASSIGN, N[:1], at=T0, profile=P, campaign="CWZTFH1", after="free", members=members)
+    return j
+
+
+def test_a_deferred_phase_waits_for_the_numbers_to_be_free_then_is_ready(tmp_path) -> None:
+    j = _deferred(tmp_path)
+    writes = j.read().open_writes()
+    t = judge(writes, live({N[0]: ("COLD001", "PENDING_UNASSIGNMENT")}), T0).tracked[0]
+    assert t.phase is PhaseState.WAITING and N[0] in judge(writes, live(), T0).numbers()
+    assert judge(writes, live(), T0).tracked[0].phase is PhaseState.READY
+    assert judge(writes, live({N[0]: ("CWZTFH1", "PENDING_ASSIGNMENT")}), T0).tracked[0].phase is PhaseState.DONE
+
+
+def test_a_deferred_phase_never_heals_what_nobody_approved(tmp_path) -> None:
+    # Someone assigned the number elsewhere meanwhile: the approved phase no longer applies.
+    t = judge(_deferred(tmp_path).read().open_writes(), live({N[0]: ("COTHER1", "ASSIGNED")}), T0).tracked[0]
+    assert t.phase is PhaseState.ABANDONED and "re-plan" in (t.phase_reason or "")
+    # A number the approved plan did not know joined the profile: a bulk would sweep it in.
+    crowded = live(numbers=N + ["+13125550899"])
+    t = judge(_deferred(tmp_path / "b").read().open_writes(), crowded, T0).tracked[0]
+    assert t.phase is PhaseState.ABANDONED and "+13125550899" in (t.phase_reason or "")
+
+
+# ---------------------------------------------------------------- waiting
+
+
+def test_one_waiter_grows_its_naps_and_stops_at_the_deadline() -> None:
+    now = [0.0]
+    naps: list[float] = []
+
+    def sleep(s: float) -> None:
+        naps.append(s)
+        now[0] += s
+
+    w = Waiter(lambda: now[0], sleep, deadline=10.0, initial=1.0, maximum=4.0, grow=2.0)
+    looks = 0
+    while w.more():
+        looks += 1
+        w.nap()
+    assert naps == [1.0, 2.0, 4.0, 3.0] and looks == 4 and now[0] == 10.0
+    late = Waiter(lambda: 99.0, sleep, deadline=10.0)
+    assert late.more() and not late.more()  # one look even past the deadline, then no more
+
+
+def test_an_unknown_answer_holds_nothing_unless_live_state_shows_the_write(tmp_path) -> None:
+    """A 5xx or a dropped connection: repeating is safe, so nothing waits on it."""
+    j = _write(tmp_path, state=State.UNKNOWN, detail="HTTP 500")
+    writes = j.read().open_writes()
+    assert judge(writes, live(), T0 + 1).numbers() == {}
+    t = judge(writes, live({N[0]: ("CWZTFH1", "PENDING_ASSIGNMENT")}), T0 + 1).tracked[0]
+    assert t.accepted_now and t.numbers[N[0]] is NumberState.PENDING
