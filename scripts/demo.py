@@ -1,8 +1,11 @@
 """`make demo`: the whole loop against a local sandbox, no Telnyx account needed.
 
-Starts `reconciler sandbox` seeded like desired-state/, then runs validate,
-plan, apply --auto-approve and drift; then makes an out-of-band change through
-the sandbox's admin surface and shows drift catching it. Stops the sandbox.
+Starts `reconciler sandbox` seeded like desired-state/, on Telnyx's real timeline (the
+`realistic` preset: a bulk task takes about a minute, a number stays PENDING_ASSIGNMENT for
+about two hours) with a virtual clock running 120x. Runs validate, plan, apply --auto-approve
+(green once Telnyx has accepted the work), status; moves the virtual clock three hours on; then
+resume (what the hourly CI job runs), status and drift. Then makes an out-of-band change through
+the sandbox's admin surface and shows drift catching it and apply healing it. Stops the sandbox.
 """
 
 from __future__ import annotations
@@ -25,12 +28,20 @@ def run(env: dict[str, str], *args: str, ok: tuple[int, ...] = (0,)) -> int:
     return code
 
 
+def admin(base_url: str, method: str, path: str, body: bytes | None = None) -> None:
+    req = urllib.request.Request(base_url.rsplit("/v2", 1)[0] + "/_admin" + path, data=body, method=method,
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req).close()
+
+
 def main() -> None:
-    journal = os.path.join(ROOT, ".demo", "journal.jsonl")
+    state = os.path.join(ROOT, ".demo", "state")
+    journal = os.path.join(state, "journal.jsonl")
     if os.path.exists(journal):
         os.remove(journal)  # a previous demo's sandbox is gone; start a fresh journal
     sandbox = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", SEED],
+        [sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", SEED,
+         "--timing", "realistic", "--time-scale", "120", "--late-failure-rate", "0"],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )
     try:
@@ -38,20 +49,26 @@ def main() -> None:
         base_url = sandbox.stdout.readline().strip()
         if not base_url.startswith("http"):
             raise SystemExit(f"demo: the sandbox did not start (printed {base_url!r})")
-        print(f"sandbox running at {base_url}")
-        env = dict(os.environ, TELNYX_API_BASE_URL=base_url, TELNYX_API_KEY="sandbox-key")
+        print(f"sandbox running at {base_url} (realistic timing, virtual clock at 120x)")
+        env = dict(os.environ, TELNYX_API_BASE_URL=base_url, TELNYX_API_KEY="sandbox-key",
+                   RECONCILER_STATE_DIR=state)
         run(env, "validate")
         run(env, "plan", "--detailed-exitcode", ok=(2,))
-        run(env, "apply", "--auto-approve", "--journal", ".demo/journal.jsonl")
-        run(env, "drift", "--journal", ".demo/journal.jsonl")
-        admin = base_url.rsplit("/v2", 1)[0] + "/_admin/assignments/%2B13125550100"
-        req = urllib.request.Request(admin, method="DELETE")
-        urllib.request.urlopen(req).close()
+        run(env, "apply", "--auto-approve")
+        run(env, "status")
+        run(env, "drift")
+        print("\n# three hours later (the sandbox's virtual clock moves on)")
+        admin(base_url, "POST", "/advance", b'{"seconds": 10800}')
+        run(env, "resume")
+        run(env, "status")
+        run(env, "drift")
+        admin(base_url, "DELETE", "/assignments/%2B13125550100")
         print("\n# out of band: someone removes +13125550100 from its campaign")
-        run(env, "drift", "--journal", ".demo/journal.jsonl", ok=(2,))
-        run(env, "apply", "--auto-approve", "--journal", ".demo/journal.jsonl")
-        run(env, "drift", "--journal", ".demo/journal.jsonl")
-        print("\ndemo finished: adopted, verified, drift caught and healed")
+        run(env, "drift", ok=(2,))
+        run(env, "apply", "--auto-approve")
+        admin(base_url, "POST", "/advance", b'{"seconds": 10800}')
+        run(env, "drift")
+        print("\ndemo finished: adopted on Telnyx's timeline, followed to the end, drift caught and healed")
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)
