@@ -36,6 +36,7 @@ from reconciler.model import (
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
+    PENDING_UNASSIGNMENT,
     SHARED,
     TELNYX,
     DesiredState,
@@ -215,13 +216,17 @@ class Applier:
                 report.timed_out = bool(todo) or self._unaccepted()
                 self._stopped_waiting = report.timed_out
                 break
-        report.writes = self.writes
         final_inflight: InFlight | None = None
-        if self.until is not Until.SUBMITTED and live is not None and (report.rounds or waiting):
+        if self.until is not Until.SUBMITTED and live is not None:
             final_inflight = self._judge(live)
             if current is plan:
                 current = make_plan(desired, live, _round_options(plan), only=scope,
                                     in_flight=final_inflight.numbers())
+            if self._defer_freed(plan, current, live, final_inflight):
+                final_inflight = self._judge(live)
+                scope = scope | frozenset(n for t in final_inflight.tracked if t.write.state is State.DEFERRED
+                                          for n in t.numbers)
+        report.writes = self.writes
         report.deferred = [t.write for t in (final_inflight.tracked if final_inflight else [])
                            if t.write.state is State.DEFERRED and t.phase in (PhaseState.WAITING, PhaseState.READY)]
         report.outcomes.extend(self._outcomes(plan, scope, current if final_inflight else None, final_inflight))
@@ -384,6 +389,30 @@ class Applier:
                                detail=f"{len(freed)} number(s) freed from their old campaign first")
             self.progress(f"{len(freed)} number(s) freed; their assignment to {campaign.tcr_campaign_id} "
                           f"follows once Telnyx finishes the unassignment (`reconciler resume`)")
+
+    def _defer_freed(self, plan: Plan, current: Plan, live: LiveState, inflight: InFlight) -> bool:
+        """Declared numbers Telnyx is freeing (PENDING_UNASSIGNMENT: leaving a profile took their
+        campaign, or a killed run freed them) get their assignment journalled as a next phase, so
+        the scheduled `resume` finishes the approved change instead of leaving them without one."""
+        deferred = {n for t in inflight.tracked if t.write.state is State.DEFERRED for n in t.numbers}
+        freeing = [c for c in current.changes if c.action is Action.IN_FLIGHT and c.declared
+                   and c.live_status == PENDING_UNASSIGNMENT and c.tcr_campaign_id and c.number not in deferred]
+        if not freeing:
+            return False
+        campaigns = {t: campaign_of(t, cp.telnyx_campaign_id if cp.kind == TELNYX else None)
+                     for t, cp in current.campaigns.items() if cp.kind and not cp.problem}
+        groups: dict[tuple[str, str], list[str]] = {}
+        for c in freeing:
+            if c.tcr_campaign_id in campaigns:
+                groups.setdefault((c.profile_id or "", c.tcr_campaign_id or ""), []).append(c.number)
+        for (pid, tcr), numbers in sorted(groups.items()):
+            strategy = current.profiles.get(pid) or plan.profiles.get(pid)
+            bulk = strategy is not None and strategy.bulk_campaign == tcr or campaigns[tcr].kind == SHARED
+            self.journal.defer(Op.BULK_ASSIGN if bulk else Op.ASSIGN, numbers, at=self.server_now(),
+                               profile=pid, campaign=tcr, campaign_uuid=campaigns[tcr].telnyx_campaign_id,
+                               after="free", members=_profile_members(plan, live, pid) if bulk else (),
+                               detail=f"{len(numbers)} number(s) Telnyx is freeing; assign them once it has")
+        return bool(groups)
 
     # ------------------------------------------------------------------ phases (resume)
 

@@ -388,7 +388,9 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
             click.echo(render.plan_text(the_plan, color=_color()), nl=False)
         if not the_plan.safe:
             raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(the_plan.unsafe))
-        waiting = mode is Until.FINAL and not plan_file and bool(the_plan.in_flight)
+        waiting = (mode is Until.FINAL and bool(the_plan.in_flight)) or (
+            mode is not Until.SUBMITTED and bool(the_plan.being_freed))
+        waiting = waiting and not plan_file
         if not the_plan.has_changes and not waiting:
             from reconciler.apply import ApplyReport
 

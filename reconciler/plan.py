@@ -113,6 +113,12 @@ class Plan:
         return tuple(c for c in self.changes if c.action is Action.IN_FLIGHT)
 
     @property
+    def being_freed(self) -> tuple[Finding, ...]:
+        """Declared numbers Telnyx is unassigning: once it has, they need their campaign (a next phase)."""
+        return tuple(c for c in self.changes if c.action is Action.IN_FLIGHT and c.declared
+                     and c.live_status == "PENDING_UNASSIGNMENT")
+
+    @property
     def safe(self) -> bool:
         return not self.unsafe
 

@@ -257,8 +257,9 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
         if a.status == FAILED_ASSIGNMENT:
             return NumberState.FAILED, a.failure_reasons or told or "FAILED_ASSIGNMENT"
         return NumberState.NOT_TAKEN, f"{a.status} on {a.tcr_campaign_id}"  # someone is removing it
-    if told is not None and (a is None or a.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT)):
-        return NumberState.FAILED, told or "Telnyx reported the assignment failed"
+    # A task's per-number "failed" without a FAILED_* record is a number the task skipped (another
+    # campaign holds it, say): not taken, and the plan decides what comes next. Telnyx's failures
+    # of an assignment show as FAILED_ASSIGNMENT records, with their reasons (above).
     if w.state in BEFORE_ACCEPT and not lost:
         return NumberState.PENDING, None
     where = f"still on {a.tcr_campaign_id} ({a.status})" if a is not None else "no campaign"

@@ -15,8 +15,12 @@ import shutil
 from typing import Any
 
 import httpx
+import pytest
 
-from .test_scenarios import PA, PX, SHARED
+from .conftest import MODE_SETS
+from .test_scenarios import DESIRED as SCENARIO_DESIRED
+from .test_scenarios import ESTATE_SEED, PA, PX, SHARED
+from .test_scenarios import EXPECTED as SCENARIO_EXPECTED
 
 HOUR = 3600.0
 BULK = "PostAssignMessagingProfileToCampaign"
@@ -235,3 +239,32 @@ def test_an_intent_a_killed_run_left_is_settled_by_the_next_apply(make_env):
     advance(env, HOUR)  # past the grace period, the read-only commands agree
     assert env.run("resume").code == 0
     assert posts(env, BULK) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("modes", MODE_SETS)
+def test_every_mode_converges_on_the_realistic_preset_with_one_apply_and_the_hourly_resume(make_env, modes):
+    """The estate of test_scenarios (moves, reassignments, shared and Telnyx campaigns, an
+    undeclared profile) on Telnyx's timeline, under each mode: one approved apply, then only the
+    scheduled job (`resume`, hourly) until everything is final. No write Telnyx was already doing
+    is sent again, nothing undeclared is touched, and drift never reports work in flight."""
+    env = make_env(seed=ESTATE_SEED, desired=None, modes=modes, timing="realistic", time_scale=120.0,
+                   late_failure_rate=0.0)
+    env.write_desired(SCENARIO_DESIRED)
+    before = env.state()
+    r = env.run("apply", "--auto-approve", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    for hour in range(12):
+        advance(env, HOUR)
+        resume = env.run("resume")
+        assert resume.code == 0, f"hour {hour + 1}: {resume.out}{resume.err}"
+        assert env.run("drift").code == 0, f"hour {hour + 1}: drift for work in flight"
+        if env.assignments() == SCENARIO_EXPECTED:
+            break
+    assert env.assignments() == SCENARIO_EXPECTED
+    assert env.counters()["redundant_writes"] == 0
+    undeclared = {n["phone_number"]: n.get("messaging_profile_id") for n in before["phone_numbers"]
+                  if n["phone_number"] in ("+13125550203", "+13125550901")}
+    after = env.profiles_of_numbers()
+    assert after["+13125550901"] == undeclared["+13125550901"]
+    assert env.run("plan", "--detailed-exitcode").code == 0
