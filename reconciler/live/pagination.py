@@ -9,13 +9,19 @@ Rules:
   page size below what was asked. An empty page always ends a list.
 - Classic `meta` is unambiguous: stop when `page >= total_pages` or `seen >= total_results`.
 - 10DLC `totalRecords` may count records or pages (Telnyx does not say; its own SDK
-  treats it as pages). `page >= totalRecords` ends the list under both readings. The
-  records reading (`seen >= totalRecords`) is used only once it is *known*: learned when
-  a page holds more records than `totalRecords` (then it counts pages), when a page
-  holds `recordsPerPage` records (the server does not clamp, so a short page is the
-  last), or when the one extra request spent on an ambiguous list comes back empty
-  (then it counts records). What was learned is kept on the client (`client.hints`),
-  so the extra request is paid at most once per run.
+  treats it as pages), and nothing says every list counts the same way. `page >=
+  totalRecords` ends the list under both readings. The records reading (`seen >=
+  totalRecords`) is used only once it is *known for that list*: learned when a page holds
+  more records than `totalRecords` (then it counts pages), when a page holds
+  `recordsPerPage` records (the server does not clamp, so a short page is the last), or
+  when the one extra request spent on an ambiguous list comes back empty (then it counts
+  records). What was learned is kept per list (`client.hints`, keyed by path), so the
+  extra request is paid at most once per list and run, and never carried to another list.
+- A list ends only when its end is proven, and must agree with its totals: a list that
+  ends with fewer records (records reading) or pages (pages reading) than announced is a
+  loud error naming the list, never a short result.
+- A page size the server refuses (HTTP 400/422 on page 1) is retried smaller (500 → 250
+  → 100) and remembered for that list: the spec gives no maximum for some lists.
 - A server that never ends fails: a non-empty page with nothing new (by record key, or
   the same page fingerprint twice), more pages than the totals allow, or `max_pages`
   → `ApiError(..., "pagination does not end")`.
@@ -52,6 +58,11 @@ def not_ending(call: str, why: str) -> ApiError:
     return ApiError(call, None, code="pagination_loop", title="pagination does not end", detail=why)
 
 
+def short_read(call: str, why: str) -> ApiError:
+    """A list whose pages disagree with its totals: stop loudly rather than plan on a short read."""
+    return ApiError(call, None, code="pagination_short", title="list read does not add up", detail=why)
+
+
 class _Pager:
     """The stop rule, fed one page at a time, in page order."""
 
@@ -70,13 +81,30 @@ class _Pager:
         self.max_total = 0
         self.max_n = 0
 
-    # hints shared through the client
+    # what this list's totals mean, learned on this list only and kept on the client
     @property
     def mode(self) -> str | None:  # "records" | "pages" | None, for 10DLC totalRecords
-        return self.client.hints.get("10dlc.totalRecords")
+        return self.client.hints.get(f"totalRecords {self.template}")
 
     def _learn_mode(self, mode: str) -> None:
-        self.client.hints.setdefault("10dlc.totalRecords", mode)
+        known = self.client.hints.setdefault(f"totalRecords {self.template}", mode)
+        if known != mode:
+            raise short_read(self.call, f"totalRecords counted {known} earlier and {mode} now")
+
+    def check_end(self, pages_read: int) -> None:
+        """The list ended: it must agree with its totals, or the read may have lost records."""
+        if self.style != "10dlc" or self.first_total is None:
+            return
+        total = self.last_total if self.last_total is not None else self.first_total
+        mode = self.mode
+        if mode == "records" and self.seen != total:
+            raise short_read(self.call, f"the list ended after {self.seen} records, but totalRecords says {total}")
+        if mode == "pages" and pages_read < total:
+            raise short_read(self.call, f"the list ended after {pages_read} pages, but totalRecords says {total} "
+                                        "(counted as pages)")
+        if mode is None and self.seen < total and pages_read < total:
+            raise short_read(self.call, f"the list ended after {self.seen} records on {pages_read} pages, fewer "
+                                        f"than totalRecords={total} under either reading")
 
     @property
     def no_clamp(self) -> bool:
@@ -130,6 +158,8 @@ class _Pager:
                 raise not_ending(self.call, f"page {page} is far past the {self.first_total} pages first announced")
             return True
         # 10DLC
+        if total is not None:
+            self.last_total = total
         short_after_full = page > 1 and n < prev_max  # a server that clamps fills all pages but the last
         if total is None:
             # no totals (the task phone-number list): an empty page ends it, or a short page
@@ -159,6 +189,7 @@ class _Pager:
 
     _probing = False
     first_total: int | None = None
+    last_total: int | None = None
 
     def estimate_pages(self, first_n: int, total: int | None, total_pages: int | None) -> int:
         """Pages the totals announce, when that is unambiguous (else 1: read on sequentially)."""
@@ -247,19 +278,43 @@ def _items(params: Mapping[str, Any] | list | tuple | None) -> list[tuple[str, A
 # --------------------------------------------------------------------------- public API
 
 
+PAGE_SIZE_FALLBACK = (500, 250, 100)
+
+
+def _open_10dlc(client: TelnyxClient, template: str, path, params, page_size: int, totals_required: bool,
+                key: KeyFn | None, max_pages: int):
+    """Page 1 at the largest page size the list accepts: a 400/422 to the page size is retried
+    smaller and remembered for the list. -> (fetch, pager, first page)."""
+    size = min(page_size, client.hints.get(f"pagesize {template}", page_size))
+    while True:
+        fetch = _fetch_10dlc(client, template, path, params, size, totals_required)
+        try:
+            first = fetch(1)
+        except ApiError as e:
+            smaller = [x for x in PAGE_SIZE_FALLBACK if x < size]
+            if e.status not in (400, 422) or not smaller:
+                raise
+            size = smaller[0]
+            continue
+        if size != page_size:
+            client.hints[f"pagesize {template}"] = size
+        return fetch, _Pager(client, f"GET {template}", template, size, "10dlc", key, max_pages), first
+
+
 def iter_10dlc(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_10DLC_PAGE,
                key: KeyFn | None = None, totals_required: bool = False,
                max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[dict]:
     """Yield every record of a 10DLC list, page by page (sequential)."""
-    fetch = _fetch_10dlc(client, template, path, params, page_size, totals_required)
-    pager = _Pager(client, f"GET {template}", template, page_size, "10dlc", key, max_pages)
+    fetch, pager, first = _open_10dlc(client, template, path, params, page_size, totals_required, key, max_pages)
     page = 1
+    records, total, _ = first
     while True:
-        records, total, _ = fetch(page)
         yield from records
         if not pager.feed(page, records, total):
+            pager.check_end(page if records else page - 1)
             return
         page += 1
+        records, total, _ = fetch(page)
 
 
 def iter_classic(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_CLASSIC_PAGE,
@@ -276,11 +331,12 @@ def iter_classic(client: TelnyxClient, template: str, params=None, *, path=None,
         page += 1
 
 
-def _collect(client: TelnyxClient, fetch, pager: _Pager) -> list[dict]:
+def _collect(client: TelnyxClient, fetch, pager: _Pager, first=None) -> list[dict]:
     out: list[dict] = []
-    records, total, tp = fetch(1)
+    records, total, tp = first if first is not None else fetch(1)
     out.extend(records)
     if not pager.feed(1, records, total, tp):
+        pager.check_end(1 if records else 0)
         return out
     est = pager.estimate_pages(len(records), total, tp)
     page = 2
@@ -293,12 +349,14 @@ def _collect(client: TelnyxClient, fetch, pager: _Pager) -> list[dict]:
         for recs, t, tp2 in client.map_concurrent(fetch, range(page, last + 1)):
             out.extend(recs)
             if not pager.feed(page, recs, t, tp2):
+                pager.check_end(page if recs else page - 1)
                 return out
             page += 1
     while True:
         records, total, tp = fetch(page)
         out.extend(records)
         if not pager.feed(page, records, total, tp):
+            pager.check_end(page if records else page - 1)
             return out
         page += 1
 
@@ -307,9 +365,8 @@ def collect_10dlc(client: TelnyxClient, template: str, params=None, *, path=None
                   key: KeyFn | None = None, totals_required: bool = False,
                   max_pages: int = DEFAULT_MAX_PAGES) -> list[dict]:
     """Every record of a 10DLC list; pages the totals announce are fetched concurrently."""
-    fetch = _fetch_10dlc(client, template, path, params, page_size, totals_required)
-    pager = _Pager(client, f"GET {template}", template, page_size, "10dlc", key, max_pages)
-    return _collect(client, fetch, pager)
+    fetch, pager, first = _open_10dlc(client, template, path, params, page_size, totals_required, key, max_pages)
+    return _collect(client, fetch, pager, first)
 
 
 def collect_classic(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_CLASSIC_PAGE,

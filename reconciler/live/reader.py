@@ -255,8 +255,10 @@ def read_campaigns(client: TelnyxClient, declared: Iterable[str]) -> tuple[dict[
     rest = sorted(declared - set(found))
 
     def sharing(tcr: str) -> LiveCampaign | None:
-        status, body = client.get(SHARING, path={"campaignId": tcr}, allow_status=(404,))
-        if status == 404:
+        # Not shared with this account: 404, or the 422 the spec declares, or a 400. Either way the
+        # campaign is unknown here, and numbers declared for it are blocked (nothing is written).
+        status, body = client.get(SHARING, path={"campaignId": tcr}, allow_status=ABSENT + MAYBE_ABSENT)
+        if status in ABSENT + MAYBE_ABSENT:
             return None
         s = sharing_status(f"GET {SHARING}", body)
         return LiveCampaign(tcr_campaign_id=tcr, kind=SHARED, sharing_status=s, campaign_status=None)
@@ -277,10 +279,28 @@ def _assignments_list(client: TelnyxClient, params: list[tuple[str, Any]], t2t: 
     return [parse_assignment(f"GET {ASSIGNMENTS}", r, t2t) for r in recs]
 
 
-def assignment_of(client: TelnyxClient, number: str, t2t: dict[str, str] | None = None) -> LiveAssignment | None:
-    status, body = client.get(ASSIGNMENT, path={"phoneNumber": number}, allow_status=(404,))
-    if status == 404:
+# The spec promises only "4XX" when one number has no assignment: 404 says absent; 400 and 422
+# might say absent or something else, so they are confirmed by a read that cannot be ambiguous.
+ABSENT = (404,)
+MAYBE_ABSENT = (400, 422)
+
+
+class _Unclear(Exception):
+    """A 400/422 to one number's assignment: absent, or not; the caller confirms."""
+
+
+def assignment_of(client: TelnyxClient, number: str, t2t: dict[str, str] | None = None, *,
+                  confirm: bool = True) -> LiveAssignment | None:
+    """One number's assignment, None if it has none. A 400/422 answer is confirmed against the
+    account-wide list (`confirm`), else raised as `_Unclear` for a caller that confirms in bulk."""
+    status, body = client.get(ASSIGNMENT, path={"phoneNumber": number}, allow_status=ABSENT + MAYBE_ABSENT)
+    if status in ABSENT:
         return None
+    if status in MAYBE_ABSENT:
+        if not confirm:
+            raise _Unclear(number)
+        found = {a.number: a for a in _assignments_list(client, [], t2t or {})}
+        return found.get(number)
     if not isinstance(body, dict):
         raise bad_response(f"GET {ASSIGNMENT}", f"body is {type(body).__name__}, not an object")
     a = parse_assignment(f"GET {ASSIGNMENT}", body, t2t)
@@ -316,8 +336,20 @@ def read_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[str
         for a in _assignments_list(client, [], t2t):
             keep(a)
         return out
-    for a in client.map_concurrent(lambda n: assignment_of(client, n, t2t), missing):
+    unclear: list[str] = []
+
+    def one(n: str) -> LiveAssignment | None:
+        try:
+            return assignment_of(client, n, t2t, confirm=False)
+        except _Unclear:
+            unclear.append(n)
+            return None
+
+    for a in client.map_concurrent(one, missing):
         if a is not None:
+            keep(a)
+    if unclear:  # one account-wide read settles every ambiguous answer at once
+        for a in _assignments_list(client, [], t2t):
             keep(a)
     return out
 

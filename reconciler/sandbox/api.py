@@ -60,15 +60,25 @@ def op(method: str, template: str, op_id: str, *, query: Sequence[Param] = (), b
 # ---- paging ---------------------------------------------------------------------------------
 
 
-def _total_records(world: World, total: int, size: int) -> int:
-    # What totalRecords counts is unconfirmed (mode total_records; telnyx-api.md §6).
-    if world.modes["total_records"] == "pages":
+def _total_records(world: World, total: int, size: int, *, assignment_list: bool = False) -> int:
+    # What totalRecords counts is unconfirmed (mode total_records; telnyx-api.md §6), and maybe
+    # not the same for every list (mode value `mixed`).
+    mode = world.modes["total_records"]
+    if mode == "pages" or (mode == "mixed" and assignment_list):
         return math.ceil(total / size) if size else 0
     return total
 
 
+def _check_list_page_max(world: World, size: int) -> None:
+    """Mode list_page_max: the lists whose maximum the spec does not give may refuse over 250."""
+    if world.modes["list_page_max"] == "250" and size > 250:
+        raise E.bad_param("recordsPerPage", f"Query parameter 'recordsPerPage' must be at most 250, got {size}")
+
+
 def page_10dlc(world: World, items: list[str], page: int, total: int, size: int) -> str:
-    return '{"records":[%s],"page":%d,"totalRecords":%d}' % (",".join(items), page, _total_records(world, total, size))
+    """A page of the assignment list."""
+    return '{"records":[%s],"page":%d,"totalRecords":%d}' % (
+        ",".join(items), page, _total_records(world, total, size, assignment_list=True))
 
 
 def page_classic(items: list[str], page: int, size: int, total: int) -> str:
@@ -183,6 +193,7 @@ def list_pnc(world: World, req: Request) -> Result:
             lambda: sorted((x for c in chosen for x in s.campaigns[c].by_number.slots), key=keyf),
         )
     page, size = q["page"], q["recordsPerPage"]
+    _check_list_page_max(world, size)
     slots = _slice(source, (page - 1) * size, size, reverse)
     return 200, page_10dlc(world, [R.pnc_json(world, slot) for slot in slots], page, len(source), size)
 
@@ -203,9 +214,24 @@ def _record_slot(world: World, number: str) -> int:
     return slot
 
 
+def _absent(world: World, err: E.ApiError, *, fastapi_loc: list[str] | None = None) -> E.ApiError:
+    """Mode absent_status: how this Telnyx says "there is none" on the reads that may say it otherwise."""
+    status = world.modes["absent_status"]
+    if status == "404" or err.status != 404:
+        return err
+    if status == "422" and fastapi_loc is not None:
+        return E.validation_422(fastapi_loc, err.detail)
+    return E.ApiError(int(status), E.BAD_REQUEST if status == "400" else "10015", err.detail,
+                      parameter=err.parameter, pointer=err.pointer)
+
+
 @op("GET", "/10dlc/phone_number_campaigns/{phoneNumber}", "GetSinglePhoneNumberCampaign")
 def get_pnc(world: World, req: Request) -> Result:
-    return 200, R.pnc_json(world, _record_slot(world, req.path["phoneNumber"]))
+    try:
+        slot = _record_slot(world, req.path["phoneNumber"])
+    except E.ApiError as err:
+        raise _absent(world, err) from None
+    return 200, R.pnc_json(world, slot)
 
 
 @op("PUT", "/10dlc/phone_number_campaigns/{phoneNumber}", "PutPhoneNumberCampaign", body=_PNC_BODY)
@@ -262,6 +288,7 @@ def get_task_numbers(world: World, req: Request) -> Result:
 
     task = _task(world, req.path["taskId"])
     page, size = req.query["page"], req.query["recordsPerPage"]
+    _check_list_page_max(world, size)
     start = (page - 1) * size
     records = [
         {"taskId": task.task_id, "phoneNumber": task.e164[i], "status": NUM_STATUS_NAMES[task.statuses[i]]}
@@ -346,7 +373,10 @@ def shared_by_me(world: World, req: Request) -> Result:
 
 @op("GET", "/10dlc/partnerCampaign/{campaignId}/sharing", "GetPartnerCampaignSharingStatus")
 def partner_sharing(world: World, req: Request) -> Result:
-    campaign = _partner(world, req.path["campaignId"], any_sharing=True)
+    try:
+        campaign = _partner(world, req.path["campaignId"], any_sharing=True)
+    except E.ApiError as err:
+        raise _absent(world, err, fastapi_loc=["path", "campaignId"]) from None
     # The map's keys are undocumented (telnyx-api.md §8.6); TCR's vocabulary is used.
     return 200, {"sharedWithMe": R.sharing_status_dict(campaign)}
 

@@ -58,7 +58,11 @@ class ApiError(Exception):
         self.parameter = parameter
         self.title = title or TITLES.get(code, "Error")
 
+    raw_body: dict[str, Any] | None = None  # a body of another shape (the FastAPI-style 422 some operations declare)
+
     def body(self) -> dict[str, Any]:
+        if self.raw_body is not None:
+            return self.raw_body
         item: dict[str, Any] = {"code": self.code, "title": self.title, "detail": self.detail}
         source: dict[str, str] = {}
         if self.pointer is not None:
@@ -68,6 +72,13 @@ class ApiError(Exception):
         if source:
             item["source"] = source
         return {"errors": [item]}
+
+
+def validation_422(loc: list[str], msg: str) -> ApiError:
+    """The FastAPI-style 422 (`HTTPValidationError`) that the sharing operations declare in the spec."""
+    err = ApiError(422, "422", msg)
+    err.raw_body = {"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]}
+    return err
 
 
 def bad_param(name: str, detail: str, code: str = BAD_REQUEST) -> ApiError:

@@ -68,9 +68,29 @@ MODE_SPECS: dict[str, ModeSpec] = {
         # (telnyx-api.md §6; 10dlc-domain.md §6 item 3).
         ModeSpec(
             "total_records",
-            ("pages", "records"),
+            ("pages", "records", "mixed"),
             "telnyx-api.md §6 and §8 item 7; 10dlc-domain.md §6 item 3",
-            "pages: totalRecords is the number of pages; records: the number of records",
+            "pages: totalRecords is the number of pages; records: the number of records; mixed: the "
+            "assignment list counts pages and every other 10DLC list records (nothing says all lists agree)",
+        ),
+        # How "absent" is said: the spec promises only "4XX" for one number's assignment, and
+        # declares a FastAPI-style 422 for the sharing call (telnyx-api.md §3.3, §4.3).
+        ModeSpec(
+            "absent_status",
+            ("422", "400", "404"),
+            "telnyx-api.md §3.3 and §4.3 (the spec's 4XX and 422 responses)",
+            "the status of GET /10dlc/phone_number_campaigns/{phoneNumber} for a number with no assignment, "
+            "and of GET /10dlc/partnerCampaign/{id}/sharing for a campaign not shared with this account "
+            "(422 there in the spec's FastAPI shape)",
+        ),
+        # The spec gives no recordsPerPage maximum for the assignment list or a task's number list
+        # (telnyx-api.md §3.4, §8 item 7): its siblings say 500.
+        ModeSpec(
+            "list_page_max",
+            ("250", "500"),
+            "telnyx-api.md §3.4 and §8 item 7",
+            "250: recordsPerPage over 250 on GET /10dlc/phone_number_campaigns and a task's phoneNumbers "
+            "list is a 400; 500: like the sibling lists",
         ),
         # Whether /phone_numbers/{id}/messaging accepts +E.164 as {id} (telnyx-api.md §5.3, §8.10).
         ModeSpec(

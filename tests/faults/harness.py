@@ -529,6 +529,9 @@ def fast_combos(base_seed: int = 6000) -> list[Combo]:
         Combo("delay-kill2", base_seed + 3, assignment_delay=0.3, kills=2,
               modes=(("bulk_existing", "reassign"), ("put_existing", "replace"))),
         Combo("easy-modes-latency-kill", base_seed + 4, latency_ms=10, kills=1, modes=easy),
+        # Modes with a third reading (total_records=mixed): once, with a kill.
+        Combo("third-values-kill", base_seed + 5, kills=1,
+              modes=tuple((n, v[2]) for n, v in MODES.items() if len(v) > 2)),
     ]
 
 

@@ -65,7 +65,7 @@ def test_10dlc_probe_is_paid_once_per_client():
     c = make_client(h)
     assert len(collect_10dlc(c, LIST)) == 30
     assert len(pages) == 2  # page 1, then the probe (empty)
-    assert c.hints["10dlc.totalRecords"] == "records"
+    assert c.hints[f"totalRecords {LIST}"] == "records"
     pages.clear()
     assert len(collect_10dlc(c, LIST)) == 30
     assert pages == [1]
@@ -81,7 +81,7 @@ def test_10dlc_pages_mode_single_page_costs_one():
 def test_10dlc_big_list_in_pages_mode_fetched_concurrently_with_no_extra():
     h, pages = tendlc_server(1300, total="pages")
     c = make_client(h)
-    c.hints["10dlc.totalRecords"] = "pages"
+    c.hints[f"totalRecords {LIST}"] = "pages"
     assert len(collect_10dlc(c, LIST, key=lambda r: r["phoneNumber"])) == 1300
     assert sorted(pages) == [1, 2, 3]
 
@@ -94,12 +94,70 @@ def test_10dlc_no_totals_task_list():
     assert len(got) == 45 and pages == [1, 2, 3]  # page 3 (5 < 20 after full pages) ends it
 
 
-def test_10dlc_page_size_over_max_error_is_reported():
-    h, _ = tendlc_server(10, max_size=500)
+@pytest.mark.parametrize("max_size", [500, 250, 100])
+@pytest.mark.parametrize("collect", [False, True])
+def test_10dlc_a_refused_page_size_is_retried_smaller_and_remembered(max_size, collect):
+    h, pages = tendlc_server(1300, max_size=max_size)
     c = make_client(h)
+    read = (lambda: collect_10dlc(c, LIST, key=lambda r: r["phoneNumber"])) if collect else \
+        (lambda: list(iter_10dlc(c, LIST, page_size=1000 if max_size == 500 else 500)))
+    assert len(read()) == 1300
+    assert c.hints.get(f"pagesize {LIST}", 500) == max_size
+    pages.clear()
+    assert len(read()) == 1300
+    assert pages[0] == 1 and len(pages) == len(set(pages))  # no refused request the second time
+
+
+def test_10dlc_a_page_size_refused_even_at_100_is_an_error():
+    h, _ = tendlc_server(10, max_size=50)
     with pytest.raises(ApiError, match="recordsPerPage too large"):
-        list(iter_10dlc(c, LIST, page_size=1000))
-    assert len(list(iter_10dlc(c, LIST))) == 10  # 500 is accepted
+        list(iter_10dlc(make_client(h), LIST))
+
+
+def test_10dlc_each_list_learns_what_its_totals_count():
+    """The partner list counts records, the assignment list pages: learning on one must not
+    make the other stop after its first page (1,200 assignments read as 500)."""
+    records_list = "/10dlc/partner_campaigns"
+    data = recs(1200)
+
+    def h(req: httpx.Request):
+        q = req.url.params
+        page, per = int(q["page"]), int(q["recordsPerPage"])
+        if req.url.path.endswith(records_list):
+            chunk = data[(page - 1) * per: page * per][:30] if page == 1 else []
+            return jresp(200, {"records": chunk, "page": page, "totalRecords": 30})
+        chunk = data[(page - 1) * per: page * per]
+        return jresp(200, {"records": chunk, "page": page, "totalRecords": math.ceil(1200 / per)})
+
+    c = make_client(h)
+    assert len(collect_10dlc(c, records_list)) == 30
+    assert c.hints[f"totalRecords {records_list}"] == "records"
+    assert len(collect_10dlc(c, LIST, key=lambda r: r["phoneNumber"])) == 1200
+    assert c.hints[f"totalRecords {LIST}"] == "pages"
+
+
+@pytest.mark.parametrize("collect", [False, True])
+def test_10dlc_a_list_that_ends_short_of_its_totals_fails_loudly(collect):
+    data = recs(1200)
+
+    def h(req: httpx.Request):  # says 1,200 records, then runs dry after 500
+        page, per = int(req.url.params["page"]), int(req.url.params["recordsPerPage"])
+        chunk = data[(page - 1) * per: page * per] if page == 1 else []
+        return jresp(200, {"records": chunk, "page": page, "totalRecords": 1200})
+
+    c = make_client(h)
+    with pytest.raises(ApiError, match="does not add up") as e:
+        collect_10dlc(c, LIST) if collect else list(iter_10dlc(c, LIST))
+    assert LIST in str(e.value) and "1200" in str(e.value)
+
+
+def test_10dlc_totals_that_change_their_meaning_fail_loudly():
+    c = make_client(tendlc_server(30, total="records")[0])
+    collect_10dlc(c, LIST)
+    c2_handler, _ = tendlc_server(1300, total="pages")
+    c._http._transport = httpx.MockTransport(c2_handler)  # the same list now counts pages
+    with pytest.raises(ApiError, match="does not add up"):
+        collect_10dlc(c, LIST, key=lambda r: r["phoneNumber"])
 
 
 def test_10dlc_endless_identical_pages_fail():

@@ -9,8 +9,10 @@ from reconciler.sandbox import ModeError, start_sandbox
 from .helpers import PROFILE_A, PROFILE_B, SHARED, TELNYX, TELNYX_B, Api, error_of
 
 
-def test_defaults_are_the_hard_readings(api: Api) -> None:
-    assert api.admin("GET", "/modes") == {
+def test_defaults_are_the_hard_readings() -> None:
+    from reconciler.sandbox.modes import default_modes
+
+    assert default_modes() == {
         "bulk_existing": "skip",
         "shared_per_number": "reject",
         "put_existing": "reject",
@@ -19,6 +21,8 @@ def test_defaults_are_the_hard_readings(api: Api) -> None:
         "total_records": "pages",
         "phone_id": "numeric",
         "campaign_cap": "49",
+        "list_page_max": "250",
+        "absent_status": "422",
     }
 
 
@@ -97,13 +101,37 @@ def test_profile_leave_unassign_is_visible_with_delay(make_api) -> None:  # type
 
 @pytest.mark.parametrize("value", ["error", "clamp"])
 def test_page_size_over_max(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
-    api = make_api(modes={"page_size_over_max": value})
+    api = make_api(modes={"page_size_over_max": value, "list_page_max": "500"})
     r = api.get("/10dlc/phone_number_campaigns", params={"recordsPerPage": 1000})
     if value == "error":
         assert r.status_code == 400 and error_of(r)["source"]["parameter"] == "recordsPerPage"
     else:
         assert r.status_code == 200 and r.json()["totalRecords"] == 1  # one page of 500
     assert api.get("/10dlc/phone_number_campaigns", params={"recordsPerPage": 500}).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["250", "500"])
+def test_list_page_max(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"list_page_max": value})
+    for path in ("/10dlc/phone_number_campaigns", "/10dlc/partner_campaigns"):
+        r = api.get(path, params={"recordsPerPage": 500})
+        refused = value == "250" and path == "/10dlc/phone_number_campaigns"
+        assert r.status_code == (400 if refused else 200), (path, r.text)
+        if refused:
+            assert error_of(r)["source"]["parameter"] == "recordsPerPage"
+    assert api.get("/10dlc/phone_number_campaigns", params={"recordsPerPage": 250}).status_code == 200
+
+
+def test_total_records_mixed_counts_pages_only_on_the_assignment_list(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"total_records": "mixed"})
+    uuid = api.campaign_uuid(TELNYX)
+    for n in ("+13125550101", "+13125550102"):
+        api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": n, "campaignId": uuid})
+    assignments = api.get("/10dlc/phone_number_campaigns", params={"recordsPerPage": 2}).json()
+    partners = api.get("/10dlc/partner_campaigns", params={"recordsPerPage": 1}).json()
+    assert assignments["totalRecords"] == 2  # pages (3 records, 2 a page)
+    assert partners["totalRecords"] == len([c for c in api.admin("GET", "/state")["campaigns"]
+                                            if c["kind"] == "shared" and c.get("sharing_status") == "ACCEPTED"])
 
 
 @pytest.mark.parametrize(("value", "expected"), [("pages", 2), ("records", 3)])
@@ -141,3 +169,14 @@ def test_campaign_cap(make_api, value: str) -> None:  # type: ignore[no-untyped-
     ]
     assert codes[:49] == [200] * 49
     assert codes[49] == (422 if value == "49" else 200)
+
+
+@pytest.mark.parametrize("value", ["422", "400", "404"])
+def test_absent_status(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"absent_status": value})
+    r = api.get("/10dlc/phone_number_campaigns/+13125550300")  # owned, no assignment
+    assert r.status_code == int(value)
+    r = api.get("/10dlc/partnerCampaign/CNOPE42/sharing")  # not shared with this account
+    assert r.status_code == int(value)
+    if value == "422":  # the spec's FastAPI shape for this operation
+        assert r.json()["detail"][0]["loc"] == ["path", "campaignId"]
