@@ -284,7 +284,7 @@ class Applier:
         orders: dict[str, tuple[str, str, list[str]]] = {}  # order id -> (write id, profile, numbers)
         for pid, fs in sorted(by_target.items()):
             numbers = [c.number for c in fs]
-            ids = {n: live.numbers[n].id for n in numbers if live and n in live.numbers}
+            ids = {n: live.numbers[n].id for n in numbers if live and n in live.numbers and live.numbers[n].id}
             if len(fs) == 1 and numbers[0] in ids:
                 wid, ok = self._write(Op.PATCH_PROFILE, numbers,
                                       lambda: self.writer.patch_profile(ids[numbers[0]], pid), profile=pid)

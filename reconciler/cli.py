@@ -156,6 +156,11 @@ def _api_key() -> str:
 def _client(api_base_url: str, concurrency: int, request_timeout: float, deadline: float) -> Any:
     from reconciler.live import TelnyxClient
 
+    raw = os.environ.get("TELNYX_API_BASE_URL")
+    if raw is not None and not raw.strip() and api_base_url == DEFAULT_BASE_URL:
+        # Set but empty is a mistake (a CI variable that did not resolve), never "use production".
+        raise ConfigError("TELNYX_API_BASE_URL is set but empty: set it to the API's base URL, or unset it to "
+                          f"use {DEFAULT_BASE_URL}")
     return TelnyxClient(base_url=api_base_url, api_key=_api_key(), concurrency=concurrency,
                         timeout=request_timeout, deadline=deadline)
 

@@ -39,6 +39,9 @@ class Action(str, Enum):
     BLOCKED = "blocked"  # a change is needed but cannot be made; `reason` says why
 
 
+KNOWN_STATUSES = frozenset({ASSIGNED, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, "PENDING_ASSIGNMENT",
+                            "PENDING_UNASSIGNMENT"})
+
 # Actions that write to Telnyx.
 WRITES = frozenset({Action.ASSIGN, Action.REASSIGN, Action.RETRY, Action.MOVE, Action.UNASSIGN})
 # Actions that end with the number assigned to its declared campaign.
@@ -85,11 +88,16 @@ ASSIGNING_VALUES = frozenset(a.value for a in ASSIGNING)
 def campaign_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
     """Why numbers cannot be assigned to this campaign now, or None."""
     if campaign is None:
-        return f"campaign {tcr_id} is not known to this Telnyx account (not shared to Telnyx, or the share is not visible)"
+        return (f"campaign {tcr_id} is not known to this Telnyx account (not shared to Telnyx, or the share is not "
+                "visible): check the id for a typo, or share it to Telnyx at TCR")
     if campaign.kind == SHARED:
         sharing = (campaign.sharing_status or "UNKNOWN").upper()
         if sharing != "ACCEPTED":
-            return f"campaign {tcr_id} is shared to Telnyx but its sharing status is {sharing}, not ACCEPTED"
+            if sharing == "PENDING":
+                return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is PENDING, not ACCEPTED: "
+                        "waiting for Telnyx to accept the share; nothing to do here")
+            return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is {sharing}, not ACCEPTED: "
+                    "ask the campaign's provider to share it again")
     status = campaign.campaign_status
     if status not in ASSIGNABLE_STATUSES:
         return f"campaign {tcr_id} is not active (campaignStatus {status or 'unknown'})"
@@ -151,13 +159,19 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
         reason: str | None = None
         if have is None:
             append(new(number, BLOCKED, want_profile, want_campaign, None, live_campaign, live_status,
-                       False, "number is not owned by this Telnyx account"))
+                       False, "number is not owned by this Telnyx account: check it for a typo"))
             continue
         found_numbers += 1
         live_profile = have.profile_id
         move = live_profile != want_profile
-        if have.type != "longcode":
+        if have.type == "unknown":
+            action, reason = BLOCKED, ("Telnyx does not say what type of number this is (no known 'type'); only "
+                                       "US long codes can join a 10DLC campaign: check the number in the portal")
+        elif have.type != "longcode":
             action, reason = BLOCKED, f"number is a {have.type}, not a 10DLC long code"
+        elif a is not None and live_status not in KNOWN_STATUSES:
+            action, reason = BLOCKED, (f"Telnyx reports assignmentStatus {live_status}, which this reconciler does "
+                                       "not know: nothing is written to this number until it does")
         elif want_profile not in live_profiles:
             action, reason = BLOCKED, f"messaging profile {want_profile} does not exist"
         elif live_status in IN_FLIGHT_STATUSES:
@@ -213,7 +227,8 @@ def _unmanaged(desired: DesiredState, live: LiveState, prune: bool,
             continue
         seen.add(number)
         have = numbers.get(number)
-        in_flight = a.status in IN_FLIGHT_STATUSES or number in pending
+        # Not pruned while in flight, nor while its status is one this reconciler does not know.
+        in_flight = a.status in IN_FLIGHT_STATUSES or number in pending or a.status not in KNOWN_STATUSES
         action = Action.UNASSIGN if prune and not in_flight else Action.UNMANAGED
         yield Finding(number, action, have.profile_id if have else None, a.tcr_campaign_id,
                            have.profile_id if have else None, a.tcr_campaign_id, a.status, declared=False)

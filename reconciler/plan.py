@@ -367,9 +367,15 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
                 if count:  # moves alone need no bulk now; the next round bulks if a move drops a campaign
                     strategy = BULK
             elif shared and not options.shared_per_number:
+                strays = sorted(n for n in on_profile.get(pid, ()) if n not in away and (
+                    declared.get(n) is None or declared[n].profile_id != pid))
+                named = ", ".join(strays[:3]) + (f" and {len(strays) - 3} more" if len(strays) > 3 else "")
+                fix = (f"declare {named} in the files, or move {'it' if len(strays) == 1 else 'them'} off the "
+                       "profile" if strays else f"give {tcr} its own messaging profile")
                 why = (f"shared campaign {tcr} would need per-number assignment on profile {p.name or pid}, "
                        f"which also holds {_describe_others(targets, tcr, undeclared)}; Telnyx documents only bulk "
-                       f"assignment by profile for shared campaigns: give {tcr} its own messaging profile")
+                       f"assignment by profile for shared campaigns: {fix}"
+                       + (f" (or give {tcr} its own messaging profile)" if strays else ""))
                 notes.append(why)
                 blocked_pairs[(pid, tcr)] = why
         if strategy == PER_NUMBER and not notes and not any(work.values()):
@@ -409,6 +415,14 @@ def _warnings(desired: DesiredState, live: LiveState, findings: list[Finding],
     for pid, p in profiles.items():
         if p.declared and not p.exists:
             out.append(f"messaging profile {pid} does not exist at Telnyx")
+    left = Counter(f.live_profile_id for f in findings
+                   if f.action is Action.UNASSIGN and f.live_profile_id in desired.profiles)
+    if left:
+        where = sorted(str(p) for p in left)
+        named = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
+        out.append(f"after the prune, {sum(left.values())} number(s) stay on their profile ({named}) with no "
+                   f"campaign: while there, they keep that profile from bulk assignment; move them off it (no "
+                   f"messaging profile) or declare them")
     unmanaged_by_profile = Counter(f.live_profile_id for f in findings
                                    if not f.declared and f.live_profile_id in desired.profiles)
     for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):

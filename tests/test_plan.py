@@ -293,3 +293,25 @@ def test_a_move_that_could_drop_a_shared_campaign_is_blocked_where_it_cannot_be_
     # Where a bulk is possible the move goes ahead (the next round re-assigns if needed).
     desired, live = state({P1: [(SH, [1])]}, {1: PX}, {1: (SH, "ASSIGNED")})
     assert actions(make_plan(desired, live)) == {1: "move+move"}
+
+
+def test_a_declared_number_of_unknown_type_or_status_is_blocked_with_the_reason():
+    from reconciler.diff import Action, diff
+    from reconciler.model import (DesiredNumber, DesiredProfile, DesiredState, LiveAssignment, LiveCampaign,
+                                  LiveNumber, LiveState)
+
+    p = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
+    d = DesiredState({p: DesiredProfile(p, None, ("CAAAAA1",))},
+                     {n: DesiredNumber(n, p, "CAAAAA1", "f.yaml", 1, 1) for n in ("+13125550101", "+13125550102")})
+    live = LiveState(
+        numbers={"+13125550101": LiveNumber("+13125550101", "1", p, "unknown"),
+                 "+13125550102": LiveNumber("+13125550102", "2", p, "longcode"),
+                 "+13125550103": LiveNumber("+13125550103", "3", p, "longcode")},
+        assignments={"+13125550102": LiveAssignment("+13125550102", "CAAAAA1", "PENDING_REVIEW"),
+                     "+13125550103": LiveAssignment("+13125550103", "CAAAAA1", "PENDING_REVIEW")},
+        campaigns={"CAAAAA1": LiveCampaign("CAAAAA1", "shared", "ACCEPTED", "MNO_PROVISIONED")},
+        profiles={p: None})
+    by = {f.number: f for f in diff(d, live, prune=True)}
+    assert by["+13125550101"].action is Action.BLOCKED and "type" in by["+13125550101"].reason
+    assert by["+13125550102"].action is Action.BLOCKED and "PENDING_REVIEW" in by["+13125550102"].reason
+    assert by["+13125550103"].action is Action.UNMANAGED  # never pruned while its status is not understood

@@ -366,6 +366,28 @@ class _Ambiguous(Exception):
     """Internal: a write failed in a way that leaves its effect unknown."""
 
 
+class _ConnectFailed(Exception):
+    """Internal: no connection (refused, no such host, timed out connecting): retried briefly only."""
+
+
+# A server that refuses connections or cannot be found rarely comes back within seconds: two quick
+# retries cover a blip, and a wrong URL is reported in seconds, not minutes.
+CONNECT_RETRIES = 2
+
+
+def _connect_problem(exc: BaseException, base_url: str, timeout: float) -> str:
+    text = " ".join(str(e) for e in (exc, exc.__cause__, exc.__context__) if e).lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return (f"timed out connecting to {base_url} after {timeout:.0f}s (TLS handshake included: an https:// "
+                "URL to a plain-http server can hang like this)")
+    if "refused" in text:
+        return f"connection refused by {base_url}: nothing listens there (wrong port, or the server is down)"
+    if any(m in text for m in ("name or service not known", "nodename nor servname", "getaddrinfo",
+                               "temporary failure in name resolution", "no address associated")):
+        return f"cannot resolve the host of {base_url} (DNS): check TELNYX_API_BASE_URL / --api-base-url"
+    return f"cannot connect to {base_url} ({type(exc).__name__})"
+
+
 class TelnyxClient:
     """A thread-safe Telnyx API v2 client (see module docstring)."""
 
@@ -537,6 +559,7 @@ class TelnyxClient:
         allow = frozenset(allow_status)
         url = self.url_for(template, path)
         attempt = 0
+        connect_failures = 0
         while True:
             self._check_deadline(call)
             try:
@@ -554,6 +577,13 @@ class TelnyxClient:
                 continue
             except _SafeRetry as exc:  # the request never reached the server
                 attempt = self._next_attempt(call, attempt, str(exc), None)
+                continue
+            except _ConnectFailed as exc:  # likewise, but a wrong URL must be said in seconds
+                connect_failures += 1
+                if connect_failures > CONNECT_RETRIES:
+                    raise ApiUnavailable(call, None, code="connect", title="cannot connect",
+                                         detail=f"{exc} (tried {connect_failures} times)") from None
+                self._sleep(call, 0.5 * connect_failures)
                 continue
 
             if 200 <= status < 300:
@@ -640,11 +670,19 @@ class TelnyxClient:
                 try:
                     resp = self._http.send(req, stream=True)
                 except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                    if _tls_failure(exc):
-                        # A certificate that does not verify will not verify on retry either.
-                        raise ApiUnavailable(call, None, code="tls", title="TLS certificate verification failed",
-                                             detail=_tls_failure(exc)) from None
-                    raise _SafeRetry(f"cannot connect ({type(exc).__name__})") from None
+                    tls = _tls_failure(exc)
+                    if tls:
+                        # A certificate that does not verify, or a server that does not speak TLS,
+                        # will not change on retry: say which, at once.
+                        plain = any(m in tls for m in ("WRONG_VERSION_NUMBER", "record layer", "wrong version"))
+                        raise ApiUnavailable(
+                            call, None, code="tls",
+                            title="TLS handshake failed" if plain else "TLS certificate verification failed",
+                            detail=(f"{self.base_url} does not answer in TLS: is it a plain http:// server (the "
+                                    f"sandbox is)? ({tls})") if plain else f"{self.base_url}: {tls}") from None
+                    if isinstance(exc, httpx.PoolTimeout):
+                        raise _SafeRetry(f"cannot connect ({type(exc).__name__})") from None
+                    raise _ConnectFailed(_connect_problem(exc, self.base_url, attempt_timeout)) from None
                 try:
                     status = resp.status_code
                     headers = resp.headers

@@ -73,6 +73,16 @@ MODE_SPECS: dict[str, ModeSpec] = {
             "pages: totalRecords is the number of pages; records: the number of records; mixed: the "
             "assignment list counts pages and every other 10DLC list records (nothing says all lists agree)",
         ),
+        # PhoneNumberWithMessagingSettings has no required field: a record may omit what is null or
+        # empty, and the number type enum carries two spellings (telnyx-api.md §5.1).
+        ModeSpec(
+            "sparse",
+            ("sparse", "full"),
+            "telnyx-api.md §5.1 (no required fields; type enum with both spellings)",
+            "sparse: number records omit messaging_profile_id when null, tags when empty and mms when null, and "
+            "spell the type long-code / toll-free / short-code; full: every field, spelled longcode / tollfree / "
+            "shortcode",
+        ),
         # How "absent" is said: the spec promises only "4XX" for one number's assignment, and
         # declares a FastAPI-style 422 for the sharing call (telnyx-api.md §3.3, §4.3).
         ModeSpec(

@@ -46,11 +46,16 @@ _NUMBER_TMPL = (
 )
 
 
+_HYPHENATED = {"longcode": "long-code", "tollfree": "toll-free", "shortcode": "short-code"}
+
+
 def number_json(world: World, slot: int) -> str:
     s = world.store
     p = s.nprofile[slot]
     product = s.nproduct.get(slot)
     tags = s.ntags.get(slot)
+    if world.modes.get("sparse") == "sparse":
+        return _sparse_number(world, slot)
     return _NUMBER_TMPL % (
         s.id_base + slot,
         s.e164[slot],
@@ -61,6 +66,25 @@ def number_json(world: World, slot: int) -> str:
         iso_z(s.ncreated[slot]),
         iso_z(s.nupdated[slot]),
     )
+
+
+def _sparse_number(world: World, slot: int) -> str:
+    """Mode sparse: what a spec-valid Telnyx may send: nothing that is null or empty, the other spelling."""
+    s = world.store
+    saved = world.modes["sparse"]
+    world.modes["sparse"] = "full"
+    try:
+        rec = json.loads(number_json(world, slot))
+    finally:
+        world.modes["sparse"] = saved
+    if rec.get("messaging_profile_id") is None:
+        del rec["messaging_profile_id"]
+    if not rec.get("tags"):
+        rec.pop("tags", None)
+    if rec.get("features", {}).get("mms") is None:
+        rec["features"].pop("mms", None)
+    rec["type"] = _HYPHENATED[NUMBER_TYPES[s.ntype[slot]]]
+    return json.dumps(rec, separators=(",", ":"))
 
 
 # ---- PhoneNumberCampaign (10DLC) ------------------------------------------------------------

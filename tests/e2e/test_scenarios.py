@@ -307,3 +307,12 @@ def test_subset_of_an_undeclared_profile_is_an_error(make_env):
     env.write_desired(DESIRED)
     r = env.run("plan", "--profile", PX)
     assert r.code == 1 and f"profile {PX} not declared" in r.err
+
+
+def test_a_set_but_empty_base_url_is_an_error_never_production(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    for cmd in (["plan"], ["drift"], ["status"], ["apply", "--auto-approve"]):
+        r = env.run(*cmd, env={"TELNYX_API_BASE_URL": ""})
+        assert r.code == 1 and "TELNYX_API_BASE_URL is set but empty" in r.err, (cmd, r.err)
+    assert env.counters()["writes"] == 0

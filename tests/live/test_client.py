@@ -191,18 +191,57 @@ def test_5xx_and_transport_errors_retried_for_get(client_for):
 
     c = client_for(h)
     assert c.get_json("/messaging_profiles") == {"ok": 1}
-    assert c.count("GET /messaging_profiles") == 5 and c.retries == 4
+    assert c.count("GET /messaging_profiles") == 5 and c.retries == 3  # the connect error: its own quick retry
 
 
 def test_retries_exhausted_gives_api_unavailable(client_for):
     def h(req):
-        raise httpx.ConnectError("refused")
+        raise httpx.RemoteProtocolError("eof")
 
     c = client_for(h, max_retries=3)
     with pytest.raises(ApiUnavailable) as ei:
         c.get("/messaging_profiles")
     assert "gave up after 4 attempts" in str(ei.value)
     assert c.count("GET /messaging_profiles") == 4
+
+
+def test_a_connection_refused_is_said_in_seconds_with_the_url(client_for):
+    def h(req):
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    c = client_for(h, max_retries=6)
+    t0 = time.monotonic()
+    with pytest.raises(ApiUnavailable) as ei:
+        c.get("/messaging_profiles")
+    assert time.monotonic() - t0 < 3
+    assert "connection refused" in str(ei.value) and c.base_url in str(ei.value)
+    assert c.count("GET /messaging_profiles") == 3  # two quick retries, not six with backoff
+
+
+def test_a_real_closed_port_and_https_to_plain_http_are_reported_quickly(tmp_path):
+    """Against real sockets: nothing listening, and TLS spoken to the plain-http sandbox."""
+    import socket
+
+    from reconciler.live import TelnyxClient
+    from reconciler.sandbox import start_sandbox
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    closed = TelnyxClient(base_url=f"http://127.0.0.1:{port}/v2", api_key="k", timeout=5)
+    t0 = time.monotonic()
+    with pytest.raises(ApiUnavailable, match="connection refused"):
+        closed.get("/messaging_profiles")
+    assert time.monotonic() - t0 < 3
+    with start_sandbox() as sb:
+        tls = TelnyxClient(base_url=sb.base_url.replace("http://", "https://"), api_key="k", timeout=3)
+        t0 = time.monotonic()
+        with pytest.raises(ApiUnavailable) as ei:
+            tls.get("/messaging_profiles")
+        took = time.monotonic() - t0
+    assert took < 3 * 3 + 3, took  # never minutes: at most the request timeout per (quick) attempt
+    assert "https://" in str(ei.value) and ("plain http" in str(ei.value) or "TLS" in str(ei.value))
 
 
 def test_4xx_not_retried(client_for):

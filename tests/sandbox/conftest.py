@@ -152,7 +152,8 @@ def make_api(checker: SpecChecker | None) -> Iterator[Callable[..., Api]]:
         kwargs.setdefault("seed", base_seed())
         # These tests check the life cycles and rules by what a 404 says; how else Telnyx may say
         # "absent" (mode absent_status) has its own tests in test_modes.py.
-        kwargs["modes"] = {"absent_status": "404", **(kwargs.get("modes") or {})}
+        # Likewise every field of a number record (mode sparse has its own test).
+        kwargs["modes"] = {"absent_status": "404", "sparse": "full", **(kwargs.get("modes") or {})}
         sb = start_sandbox(**kwargs)
         api = Api(sb, checker)
         made.append(api)

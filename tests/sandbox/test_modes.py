@@ -23,6 +23,7 @@ def test_defaults_are_the_hard_readings() -> None:
         "campaign_cap": "49",
         "list_page_max": "250",
         "absent_status": "422",
+        "sparse": "sparse",
     }
 
 
@@ -180,3 +181,15 @@ def test_absent_status(make_api, value: str) -> None:  # type: ignore[no-untyped
     assert r.status_code == int(value)
     if value == "422":  # the spec's FastAPI shape for this operation
         assert r.json()["detail"][0]["loc"] == ["path", "campaignId"]
+
+
+@pytest.mark.parametrize("value", ["sparse", "full"])
+def test_sparse(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"sparse": value})
+    recs = {r["phone_number"]: r for r in api.get("/phone_numbers/messaging", params={"page[size]": 250}).json()["data"]}
+    unassigned, tollfree = recs["+13125550300"], recs["+18885550100"]
+    if value == "sparse":
+        assert "messaging_profile_id" not in unassigned and "tags" not in unassigned
+        assert tollfree["type"] == "toll-free" and recs["+13125550100"]["type"] == "long-code"
+    else:
+        assert unassigned["messaging_profile_id"] is None and tollfree["type"] == "tollfree"
