@@ -356,6 +356,8 @@ def pattern_message(what: str, sch: dict[str, Any], inst: Any) -> str:
             return f'{what} {text} must be in lower case: "{inst.lower()}"'
         if rx.fullmatch(inst.upper()):
             return f'{what} {text} must be in upper case: "{inst.upper()}"'
+    if title == "Profile label":
+        return f"{what} must be one line of printable text (no control or direction characters), at most 100 characters"
     if title == "Messaging profile id":
         return f"{what} {text} is not a messaging profile id (a UUID like 4001767e-ce0f-4cae-9d5f-0d5e636e7809)"
     if title == "TCR campaign id":

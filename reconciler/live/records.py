@@ -64,6 +64,17 @@ def _e164(call: str, v: str, where: str, name: str) -> str:
 
 
 UNKNOWN_TYPE = "unknown"
+# Ids from the API end up in file paths (import), YAML and reports: only this shape is used as is.
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+INVALID_ID = "invalid-id"
+
+
+def safe_id(v: Any) -> str | None:
+    """An id as the API gave it if it has a plain shape, else INVALID_ID (never used as a target:
+    no declared profile or campaign has that id), None if absent."""
+    if v is None or v == "":
+        return None
+    return v if isinstance(v, str) and SAFE_ID.match(v) else INVALID_ID
 
 
 def parse_number(call: str, rec: Mapping[str, Any]) -> LiveNumber:
@@ -76,7 +87,7 @@ def parse_number(call: str, rec: Mapping[str, Any]) -> LiveNumber:
     number = _e164(call, _field(call, rec, "phone_number", where=where), where, "phone_number")
     where = f"{number}: "
     nid = _field(call, rec, "id", kind="id", required=False, where=where) or ""
-    prof = _field(call, rec, "messaging_profile_id", required=False, nullable=True, where=where)
+    prof = safe_id(_field(call, rec, "messaging_profile_id", required=False, nullable=True, where=where))
     raw_type = rec.get("type")
     ntype = NUMBER_TYPES.get(raw_type.strip().lower(), UNKNOWN_TYPE) if isinstance(raw_type, str) else UNKNOWN_TYPE
     return LiveNumber(number=number, id=nid, profile_id=prof or None, type=ntype)
@@ -115,7 +126,7 @@ def parse_assignment(call: str, rec: Mapping[str, Any], telnyx_to_tcr: Mapping[s
     reasons = rec.get("failureReasons")
     if reasons is not None and not isinstance(reasons, str):
         reasons = str(reasons)  # the spec says string; a list is rendered, not rejected
-    tcr = assignment_tcr_id(rec, telnyx_to_tcr or {})
+    tcr = safe_id(assignment_tcr_id(rec, telnyx_to_tcr or {}))
     if not tcr:
         raise bad_response(call, f"{where}no campaign id in the record")
     return LiveAssignment(number=number, tcr_campaign_id=tcr, status=status, failure_reasons=reasons or None,

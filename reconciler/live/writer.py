@@ -22,6 +22,7 @@ from reconciler.model import PENDING_ASSIGNMENT, ASSIGNED, TELNYX, LiveAssignmen
 from .client import TelnyxClient, bad_response
 from .pagination import iter_10dlc
 from .reader import ASSIGNMENT, ASSIGNMENTS, NUMBER_BATCH, assignment_of, numbers_by_e164
+from .records import SAFE_ID
 
 BULK_UPDATES = "/messaging_numbers_bulk_updates"
 BULK_UPDATE = "/messaging_numbers_bulk_updates/{order_id}"
@@ -59,8 +60,8 @@ class TelnyxWriter:
                                                        "assign_only": True}, idempotent=True)
         data = body.get("data") if isinstance(body, dict) else None
         oid = data.get("order_id") if isinstance(data, dict) else None
-        if not isinstance(oid, str) or not oid:
-            raise bad_response(call, "field 'data.order_id' is missing or not a string")
+        if not isinstance(oid, str) or not SAFE_ID.match(oid):
+            raise bad_response(call, "field 'data.order_id' is missing or not an id")
         return oid
 
     def get_bulk_order(self, order_id: str) -> dict[str, list[str]]:
@@ -103,8 +104,8 @@ class TelnyxWriter:
         if status == 0 and isinstance(body, str):
             return body  # the caller's re-read found the task
         tid = body.get("taskId") if isinstance(body, dict) else None
-        if not isinstance(tid, str) or not tid:
-            raise bad_response(call, "field 'taskId' is missing or not a string", status)
+        if not isinstance(tid, str) or not SAFE_ID.match(tid):
+            raise bad_response(call, "field 'taskId' is missing or not an id", status)
         return tid
 
     def get_task(self, task_id: str) -> str:

@@ -17,6 +17,8 @@ from reconciler.drift import KINDS, DriftReport
 from reconciler.plan import SCHEMA_VERSION, Plan, change_dict
 from reconciler.tracking import PHASE_HOURS
 
+from .safe import free_text, md, plain
+
 # GitHub refuses comments over 65,536 characters; leave room for the marker and headers.
 MARKDOWN_LIMIT = 60_000
 DETAILS_OVER = 10  # numbers listed inline before folding into <details>
@@ -194,7 +196,7 @@ def _describe(f: dict[str, Any]) -> str:
 
 
 def plan_text(plan: Plan, *, color: bool = False) -> str:
-    d = plan_dict(plan)
+    d = free_text(plan_dict(plan), plain)
     lines = [_c("Plan: ", "1", color) + _summary_line(d["counts"]), f"Checksum: {d['checksum']}"]
     br = d["blast_radius"]
     if any(br.values()):
@@ -238,7 +240,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
 
 
 def drift_text(report: DriftReport, *, color: bool = False) -> str:
-    d = drift_dict(report)
+    d = free_text(drift_dict(report), plain)
     counts = d["counts"]
     head = "Drift: " + (", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]) or "none")
     lines = [_c(head, "1", color)]
@@ -297,7 +299,7 @@ def _md_fit(out: list[str], note: str) -> str:
 
 
 def plan_markdown(plan: Plan) -> str:
-    d = plan_dict(plan)
+    d = free_text(plan_dict(plan), md)
     br = d["blast_radius"]
     counts = d["counts"]
     artifact = "the full plan is in the JSON plan (`plan --out`, the workflow's artifact)"
@@ -401,7 +403,7 @@ def plan_markdown(plan: Plan) -> str:
 
 
 def drift_markdown(report: DriftReport) -> str:
-    d = drift_dict(report)
+    d = free_text(drift_dict(report), md)
     counts = d["counts"]
     out = ["## 10DLC drift", ""]
     if d["drifted"]:
@@ -508,7 +510,7 @@ def _apply_followup(d: dict[str, Any]) -> list[str]:
 
 
 def apply_text(report: Any, *, color: bool = False) -> str:
-    d = apply_dict(report)
+    d = free_text(apply_dict(report), plain)
     lines = [_c("Apply: ", "1", color) + (", ".join(f"{v} {k.replace('_', ' ')}" for k, v in d["totals"].items())
                                          or "nothing done")
              + f" ({d['writes']} write request(s), {d['rounds']} round(s))"]
@@ -525,7 +527,7 @@ def apply_text(report: Any, *, color: bool = False) -> str:
 
 
 def apply_markdown(report: Any) -> str:
-    d = apply_dict(report)
+    d = free_text(apply_dict(report), md)
     out = ["## 10DLC apply", ""]
     totals = d["totals"]
     if not totals:

@@ -8,7 +8,8 @@ from typing import Any
 
 from reconciler.plan import SCHEMA_VERSION
 
-from . import MARKDOWN_LIMIT, _c, _md_fit, to_json  # noqa: F401  (to_json re-exported for symmetry)
+from . import _c, _md_fit
+from .safe import free_text, md, plain
 
 KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profile": "profile update",
          "assign": "assignment", "replace": "reassignment", "unassign": "removal"}
@@ -81,7 +82,7 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 
 def status_text(report: Any, *, color: bool = False, kind: str = "status") -> str:
-    d = status_dict(report, kind)
+    d = free_text(status_dict(report, kind), plain)
     title = "Resume" if kind == "resume" else "Status"
     if not d["writes"] and not d["carried_out"]:
         return _c(f"{title}: ", "1", color) + "nothing in flight.\n"
@@ -111,7 +112,7 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
 
 
 def status_markdown(report: Any, kind: str = "status") -> str:
-    d = status_dict(report, kind)
+    d = free_text(status_dict(report, kind), md)
     out = [f"## 10DLC {kind}", ""]
     if not d["writes"] and not d["carried_out"]:
         out.append("**Nothing in flight.**")

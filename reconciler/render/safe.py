@@ -1,0 +1,67 @@
+"""Values from YAML or from the API, made safe for the place they are shown.
+
+Anything interpolated into a report may come from an attacker: a pull request's YAML (a profile
+`name`), or an odd or compromised API answer (`failureReasons`, a status). In markdown (a PR
+comment, an issue, the job summary) such a value must not open an HTML comment, a table cell, a
+heading, a link, an admonition or emphasis, nor break the line; in text (a terminal, a CI log)
+it must not carry escape sequences, bidi overrides or line breaks (a `::error::` workflow command
+needs a line of its own). The renderers pass every free-text value through `free_text`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+# Keys whose values are free text from outside (the others are ids, numbers, counts, or words of ours).
+FREE_TEXT = frozenset({"name", "note", "problem", "reason", "detail", "status", "phase_reason", "telnyx_status",
+                       "warnings", "unsafe", "failed", "run", "result", "what_happened"})
+MAX_LEN = 500
+
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+# Inline markdown that could emphasise, link, strike, quote code or end a table cell. A value never
+# starts a line (newlines are gone), so line-start syntax (#, -, +, >, 1.) cannot trigger.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def plain(text: str) -> str:
+    """One line of printable text: no control characters, no bidi overrides, no line breaks."""
+    out = []
+    for ch in text[:MAX_LEN * 2]:
+        if ch in _BIDI:
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Zl", "Zp") or ch in "\r\n\t\x0b\x0c\x85":
+            out.append(" ")
+        elif cat.startswith("C"):
+            continue
+        else:
+            out.append(ch)
+    s = " ".join("".join(out).split())
+    return s if len(s) <= MAX_LEN else s[: MAX_LEN - 1] + "…"
+
+
+def md(text: str) -> str:
+    """`plain`, then escaped for inline markdown (GitHub): HTML and markdown punctuation inert."""
+    s = plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def free_text(data: Any, clean=plain, _key: str | None = None) -> Any:
+    """A copy of a report's data with every free-text value passed through `clean`."""
+    if isinstance(data, dict):
+        return {k: (_clean_value(v, clean) if k in FREE_TEXT else free_text(v, clean, k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [free_text(v, clean, _key) for v in data]
+    return data
+
+
+def _clean_value(v: Any, clean) -> Any:
+    if isinstance(v, str):
+        return clean(v)
+    if isinstance(v, list):
+        return [clean(x) if isinstance(x, str) else free_text(x, clean) for x in v]
+    if isinstance(v, dict):
+        return {k: (clean(x) if isinstance(x, str) else x) for k, x in v.items()}
+    return v
