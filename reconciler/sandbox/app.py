@@ -59,6 +59,7 @@ def error_response(err: E.ApiError, headers: list[tuple[str, str]] | None = None
 @dataclass
 class Config:
     api_key: str = "sandbox-key"
+    allow_remote: bool = False  # served beyond loopback: the admin surface then needs the key too
     rate_limit: float | None = None
     latency_ms: float = 0.0
     fail_rate: float = 0.0
@@ -93,8 +94,11 @@ class App:
         self.counters = Counters()
         self.bucket = TokenBucket(config.rate_limit) if config.rate_limit else None
         self.fault_rng = random.Random(config.random_seed)
-        self.expected_auth = "bearer " + config.api_key
         self.admin = Admin(self)
+
+    def authorized(self, auth: str) -> bool:
+        """`Authorization: Bearer <key>` (the scheme case-insensitive, the key exact)."""
+        return auth.lower()[:7] == "bearer " and auth[7:].strip() == self.config.api_key
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
         response = self._handle(method, target, headers, body)
@@ -113,6 +117,9 @@ class App:
             if path.startswith("/v2/") or path == "/v2":
                 return self._api(method, path[3:], query, headers, body)
             if path.startswith("/_admin/"):
+                refused = self._admin_refusal(method, headers, body)
+                if refused is not None:
+                    return error_response(refused)
                 return self.admin.handle(method, path, body)
             return error_response(E.not_found(f"No such path {path}; the API lives under /v2"))
         except E.ApiError as err:
@@ -120,6 +127,23 @@ class App:
         except Exception:  # a sandbox bug: say so loudly, answer like a server would
             traceback.print_exc(file=sys.stderr)
             return error_response(E.ApiError(500, E.UNEXPECTED, "Unexpected error in the sandbox"))
+
+    def _admin_refusal(self, method: str, headers: dict[str, str], body: bytes) -> E.ApiError | None:
+        """The admin surface reseeds and rewrites the world: only for this machine's own tools.
+
+        A web page can make a browser POST a form to 127.0.0.1, or rebind a name to it: so the
+        `Host` must be a loopback name and a body must be JSON (a form cannot send that without a
+        CORS preflight the sandbox never grants). Served beyond loopback, the key is required too."""
+        h = {k.lower(): v for k, v in headers.items()}
+        host = h.get("host", "").rsplit(":", 1)[0].strip("[]").lower()
+        if not self.config.allow_remote and host not in ("127.0.0.1", "localhost", "::1"):
+            return E.ApiError(403, E.AUTH_FAILED, f"admin requests must be addressed to a loopback host, not {host[:60]!r}")
+        if body and method in ("POST", "PUT", "PATCH") and \
+                h.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return E.ApiError(415, E.BAD_REQUEST, "admin requests with a body must be application/json")
+        if self.config.allow_remote and not self.authorized(h.get("authorization", "")):
+            return E.ApiError(401, E.AUTH_FAILED, "the admin surface of a sandbox served beyond loopback needs the key")
+        return None
 
     def _api(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Response:
         operation, params, path_exists = ROUTER.match(method, path)
@@ -138,8 +162,7 @@ class App:
         return response
 
     def _api_inner(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, operation: Any, params: dict[str, str], path_exists: bool) -> Response:
-        auth = headers.get("authorization", "")
-        if auth.lower()[:7] != "bearer " or auth[7:].strip() != self.config.api_key:
+        if not self.authorized(headers.get("authorization", "")):
             return error_response(
                 E.ApiError(401, E.AUTH_FAILED, "Missing or invalid API key: send Authorization: Bearer <API key>")
             )

@@ -25,7 +25,9 @@ _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.val
 
 
 @click.command("sandbox", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (keep it loopback).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback unless --allow-remote).")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a non-loopback --host; the admin surface then needs the API key too.")
 @click.option("--port", default=0, show_default=True, type=int, help="TCP port; 0 picks a free one.")
 @click.option("--seed", "seed", type=click.Path(dir_okay=False), default=None, help="Seed file (YAML or JSON).")
 @click.option("--api-key", default="sandbox-key", show_default=True, help="The only bearer key accepted.")
@@ -44,6 +46,7 @@ _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.val
 @click.option("--mode", "mode_items", multiple=True, metavar="NAME=VALUE", help=f"Repeatable. Defaults first: {_MODES_HELP}.")
 def sandbox(
     host: str,
+    allow_remote: bool,
     port: int,
     seed: str | None,
     api_key: str,
@@ -62,6 +65,11 @@ def sandbox(
     mode_items: tuple[str, ...],
 ) -> None:
     """Run the local Telnyx API sandbox and print its base URL."""
+    if not allow_remote and not _is_loopback(host):
+        click.echo(f"sandbox: --host {host} is not a loopback address: the sandbox (and its admin surface, which "
+                   "rewrites the whole world) would be reachable from the network; pass --allow-remote to mean it",
+                   err=True)
+        sys.exit(1)
     try:
         modes = dict(parse_mode_option(item) for item in mode_items)
         app = build_app(
@@ -81,6 +89,7 @@ def sandbox(
             timing=timing,
             time_scale=time_scale,
         )
+        app.config.allow_remote = allow_remote
     except SeedError as exc:
         click.echo("sandbox: invalid seed:\n" + "\n".join("  " + p for p in exc.problems), err=True)
         sys.exit(1)
@@ -104,6 +113,17 @@ def sandbox(
             loop.add_signal_handler(sig, loop.stop)
 
     server.run_forever(install)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _release_seed_memory() -> None:

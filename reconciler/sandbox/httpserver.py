@@ -18,7 +18,8 @@ from reconciler.sandbox.app import REASONS, App, Response, json_response
 from reconciler.sandbox import errors as E
 
 MAX_HEAD = 64 * 1024
-MAX_BODY = 1024 * 1024 * 1024  # a million-number seed is a few hundred MB of JSON
+MAX_BODY = 1024 * 1024 * 1024  # a million-number seed is a few hundred MB of JSON (POST /_admin/seed only)
+MAX_REQUEST_BODY = 16 * 1024 * 1024  # every other request: far above any real one
 
 
 def _serialize(resp: Response, keep_alive: bool) -> bytes:
@@ -96,8 +97,14 @@ class HttpProtocol(asyncio.Protocol):
                 self._reject(411, "chunked request bodies are not supported; send Content-Length")
                 return
             raw_length = headers.get("content-length", "0") or "0"
-            if not raw_length.isdigit() or int(raw_length) > MAX_BODY:
+            limit = MAX_BODY if target.split("?", 1)[0] == "/_admin/seed" else MAX_REQUEST_BODY
+            if not raw_length.isdigit() or int(raw_length) > limit:
                 self._reject(400 if not raw_length.isdigit() else 413, "bad Content-Length")
+                return
+            if target.startswith("/v2") and int(raw_length) and \
+                    not self.app.authorized(headers.get("authorization", "")):
+                # The key is checked before a byte of the body is read or buffered.
+                self._reject(401, "Authentication failed: send Authorization: Bearer <key>")
                 return
             total = end + 4 + int(raw_length)
             if len(buf) < total:

@@ -76,10 +76,16 @@ class GitHub:
         req.add_header("User-Agent", "telnyx-10dlc-reconciler-ci")
         if data is not None:
             req.add_header("Content-Type", "application/json")
+        # Never follow a redirect with the token: it must not leave GitHub's API host.
+        opener = urllib.request.build_opener(_NoRedirect)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with opener.open(req, timeout=30) as resp:
                 return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
         except urllib.error.HTTPError as e:
+            if 300 <= e.code < 400:
+                e.close()
+                raise GitHubError(f"GitHub API {method} {urllib.parse.urlsplit(url).path} answered HTTP {e.code} "
+                                  "(a redirect): not followed with the token") from None
             detail = e.read().decode("utf-8", "replace")[:500]
             raise GitHubError(f"GitHub API {method} {urllib.parse.urlsplit(url).path} failed: "
                               f"HTTP {e.code} {detail}") from None
@@ -88,7 +94,13 @@ class GitHub:
 
     def url(self, path: str) -> str:
         path = path.replace("{repo}", self.repository)
-        return path if path.startswith("http") else f"{self.api_url}{path}"
+        if "://" not in path:
+            return f"{self.api_url}{path}"
+        # An absolute URL (a `Link` header) is followed only on the API's own scheme and host.
+        want, got = urllib.parse.urlsplit(self.api_url), urllib.parse.urlsplit(path)
+        if (got.scheme, got.netloc) != (want.scheme, want.netloc):
+            raise GitHubError(f"refusing to send the token to {got.scheme}://{got.netloc} (not {want.netloc})")
+        return path
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         _, _, raw = self._open(method, self.url(path), body)
@@ -102,7 +114,8 @@ class GitHub:
             _, headers, raw = self._open("GET", url)
             page = json.loads(raw)
             yield from (page[key] if key else page)
-            url = _next_link(headers.get("link", ""))
+            nxt = _next_link(headers.get("link", ""))
+            url = self.url(nxt) if nxt else None
 
     def download(self, path: str) -> bytes:
         """A binary download (artifact zips). GitHub answers with a redirect to short-lived storage; the
@@ -141,11 +154,17 @@ def _next_link(link: str) -> str | None:
 
 
 def set_output(name: str, value: str) -> None:
-    """Write a step output (GITHUB_OUTPUT), or print it when run by hand."""
+    """Write a step output (GITHUB_OUTPUT), or print it when run by hand. A random delimiter: a
+    value (from a comment, say) with a line break cannot set another output."""
     path = os.environ.get("GITHUB_OUTPUT")
     if path:
+        import secrets
+
+        delim = f"EOF_{secrets.token_hex(16)}"
+        while delim in value:
+            delim = f"EOF_{secrets.token_hex(16)}"
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{name}={value}\n")
+            fh.write(f"{name}<<{delim}\n{value}\n{delim}\n")
     else:
         print(f"{name}={value}")
 

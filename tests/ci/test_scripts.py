@@ -23,7 +23,9 @@ def run(github, tmp_path: Path, script: str, *args: str, token: str | None = Non
            "GITHUB_RUN_ID": "77", "GITHUB_SERVER_URL": "https://github.com"}
     p = subprocess.run([sys.executable, str(SCRIPTS / script), *args], env=env, cwd=tmp_path, capture_output=True,
                        text=True, timeout=60)
-    p.outputs = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)  # type: ignore[attr-defined]
+    from .actions_runner import _read_kv_file
+
+    p.outputs = _read_kv_file(out)  # type: ignore[attr-defined]
     return p
 
 
@@ -129,3 +131,72 @@ def test_plan_gate(tmp_path):
                          text=True, env={"PATH": os.environ["PATH"]})
     assert ok.returncode == 0 and "has_changes=false" in ok.stdout
     assert bad.returncode == 3 and "30 numbers would unassign" in bad.stderr
+
+
+def test_the_token_never_follows_a_redirect_or_a_link_to_another_host(tmp_path):
+    """A 302 to another host, and a `Link: rel=next` to another host: neither receives the token."""
+    import http.server
+    import threading
+
+    seen: list[str | None] = []
+
+    class Other(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *a):
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    there = f"http://127.0.0.1:{other.server_address[1]}"
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if "redirect" in self.path:
+                self.send_response(302)
+                self.send_header("Location", there + "/steal")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Link", f'<{there}/page2>; rel="next"')
+            self.end_headers()
+            self.wfile.write(b"[1]")
+
+        def log_message(self, *a):
+            pass
+
+    api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    for srv in (other, api):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        sys.path.insert(0, str(SCRIPTS))
+        from _github import GitHub, GitHubError
+
+        gh = GitHub(api_url=f"http://127.0.0.1:{api.server_address[1]}", token="ghs-SECRET", repository="a/b")
+        with pytest.raises(GitHubError, match="redirect"):
+            gh.request("GET", "/redirect")
+        with pytest.raises(GitHubError, match="refusing to send the token"):
+            list(gh.paginate("/list"))
+        assert seen == []
+    finally:
+        for srv in (other, api):
+            srv.shutdown()
+            srv.server_close()
+
+
+def test_a_step_output_with_a_line_break_cannot_set_another_output(tmp_path, monkeypatch):
+    sys.path.insert(0, str(SCRIPTS))
+    from _github import set_output
+
+    from .actions_runner import _read_kv_file
+
+    out = tmp_path / "out"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    set_output("checksum", "x\npr=1")
+    set_output("pr", "7")
+    assert _read_kv_file(out) == {"checksum": "x\npr=1", "pr": "7"}
