@@ -25,8 +25,16 @@ class ImportedProfile:
     numbers: tuple[LiveNumber, ...]
 
 
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+TCR_ID = re.compile(r"^C[A-Z0-9]{5,8}$")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A YAML double-quoted scalar (JSON's escaping is valid YAML), one printable line."""
+    import json
+
+    return json.dumps(" ".join(_UNPRINTABLE.sub(" ", s).split())[:100], ensure_ascii=False)
 
 
 def _declarable(n: LiveNumber, a: LiveAssignment | None) -> bool:
@@ -43,8 +51,10 @@ def profile_yaml(p: ImportedProfile, assignments: dict[str, LiveAssignment], *, 
     left_out: list[str] = []
     for n in sorted(p.numbers, key=lambda n: n.number):
         a = assignments.get(n.number)
-        if _declarable(n, a) and a is not None:
+        if _declarable(n, a) and a is not None and TCR_ID.match(a.tcr_campaign_id):
             by_campaign[a.tcr_campaign_id].append(n.number)
+        elif a is not None and not TCR_ID.match(a.tcr_campaign_id):
+            left_out.append(f"{n.number} (its campaign id from Telnyx is not a TCR id)")
         else:
             why = f"{a.status} on {a.tcr_campaign_id}" if a else ("no campaign" if n.type == "longcode" else n.type)
             left_out.append(f"{n.number} ({why})")
@@ -69,10 +79,15 @@ def file_name(p: ImportedProfile) -> str:
 
 
 def imported_profiles(live: LiveState) -> list[ImportedProfile]:
-    """Group what `read_profiles_for_import` read by profile, in id order."""
+    """Group what `read_profiles_for_import` read by profile, in id order. A profile whose id from
+    the API is not a UUID is left out (`unusable_profiles` names it): ids become file names and YAML."""
     by_profile: dict[str, list[LiveNumber]] = defaultdict(list)
     for n in live.numbers.values():
         if n.profile_id in live.profiles:
             by_profile[n.profile_id].append(n)
     return [ImportedProfile(pid, live.profiles[pid], tuple(by_profile.get(pid, ())))
-            for pid in sorted(live.profiles)]
+            for pid in sorted(live.profiles) if UUID.match(pid)]
+
+
+def unusable_profiles(live: LiveState) -> list[str]:
+    return sorted(pid for pid in live.profiles if not UUID.match(pid))

@@ -30,10 +30,15 @@ _NUMBER = re.compile(r"\+1\d{10}")
 _PLACEHOLDER = "\x7fRUN"  # a raw DEL cannot appear in YAML text: no clash with real values
 MIN_BYTES = 256 * 1024  # below this the normal path is fast enough; keep one code path
 MIN_RUN = 8
+_OTHER_BREAKS = re.compile(rb"\r|\xc2\x85|\xe2\x80[\xa8\xa9]")
 
 
 def compose_with_runs(data: bytes, compose: Callable[[bytes], Any], seq_type: type, map_type: type) -> Any:
     """`compose(skeleton)` plus splicing; returns None when the caller must take the normal path."""
+    if _OTHER_BREAKS.search(data):
+        # YAML also breaks lines at a lone CR, NEL, U+2028 and U+2029; this path counts only LF,
+        # so it would report wrong line numbers: the parser counts them right.
+        return None
     runs: list[tuple[list[str], list[int], list[int]]] = []
     pieces: list[bytes] = []
     at: list[int] = []  # skeleton line of each placeholder

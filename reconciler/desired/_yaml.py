@@ -206,6 +206,9 @@ def _syntax_problem(exc: yaml.YAMLError, data: bytes, path: str) -> Problem:
     return Problem(path, line, col, f"YAML syntax error: {problem}{where}{hint}")
 
 
+MAX_DEPTH = 64
+
+
 def compose(data: bytes, path: str, problems: list[Problem]) -> Any:
     """Parse one YAML stream into YMap/YSeq/scalars with marks.
 
@@ -280,6 +283,12 @@ def _compose(get_event: Callable[[], Any], path: str, problems: list[Problem]) -
             tagged = ev.tag is not None and ev.tag != "!" and not ev.implicit
             if tagged:
                 add_problem(Problem(path, line, col, f"YAML tags ({_short_tag(ev.tag)}) are not allowed"))
+            if len(stack) >= MAX_DEPTH:
+                # A desired-state file is 5 levels deep; a hostile one could be thousands, which the
+                # recursive checks after parsing (jsonschema) would not survive.
+                add_problem(Problem(path, line, col, f"nested more than {MAX_DEPTH} levels deep; a desired-state "
+                                                     "file needs 5"))
+                return FAILED
             if cls is MappingStartEvent:
                 stack.append([YMap(line, col), _NOKEY, tagged])
                 continue

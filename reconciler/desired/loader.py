@@ -101,7 +101,9 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
         return [(shown, root)]
 
     files: list[tuple[str, Path]] = []
-    seen_dirs: dict[str, str] = {os.path.realpath(root): shown}
+    root_real = os.path.realpath(root)
+    follow_outside = os.environ.get("RECONCILER_FOLLOW_LINKS") == "1"
+    seen_dirs: dict[str, str] = {root_real: shown}
     seen_files: dict[str, str] = {}
     stack = [root]
     while stack:
@@ -121,6 +123,13 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
                 entry_is_dir = entry_is_file = False
             if entry.is_symlink() and not (entry_is_dir or entry_is_file):
                 problems.append(Problem(display_path(p), 1, 1, _broken_link(p)))
+                continue
+            if entry.is_symlink() and not follow_outside and not _inside(os.path.realpath(p), root_real):
+                # A link out of the folder could make an error message quote a file nobody meant
+                # to publish (its keys, its lines): said without reading it.
+                problems.append(Problem(display_path(p), 1, 1,
+                                        f"a link to {_link_target(p)}, outside {shown}: not followed "
+                                        "(set RECONCILER_FOLLOW_LINKS=1 to allow links out of the folder)"))
                 continue
             if entry_is_dir:
                 real = os.path.realpath(p)
@@ -159,6 +168,17 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
     return files
 
 
+def _inside(real: str, root_real: str) -> bool:
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def _link_target(p: Path) -> str:
+    try:
+        return repr(os.readlink(p))[:200]
+    except OSError:  # pragma: no cover
+        return "?"
+
+
 def _broken_link(p: Path) -> str:
     try:
         target = os.readlink(p)
@@ -169,7 +189,8 @@ def _broken_link(p: Path) -> str:
     except OSError as exc:
         if exc.errno == 40:  # ELOOP
             return f"symlink loop: this link ({target}) points back to itself"
-    return f"broken symlink: points to {target}, which does not exist"
+        return f"broken symlink: points to {target}, which does not exist"
+    return f"a link to {target}, which is not a regular file or folder: not read"
 
 
 # ---------------------------------------------------------------- one file

@@ -185,12 +185,16 @@ def test_second_link_to_a_file(in_tmp: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
-def test_symlinked_folder_outside_is_followed(in_tmp: Path) -> None:
+def test_symlinked_folder_outside_is_followed_only_when_allowed(in_tmp: Path, monkeypatch) -> None:
     write(in_tmp, "shared/team.yaml", doc(profile=PROFILE_2, numbers='          - "+13125550101"\n'))
     write(in_tmp, "desired/a.yaml", doc())
     os.symlink("../shared", in_tmp / "desired" / "shared")
     from reconciler.desired import load_desired
+    from reconciler.errors import DesiredStateError
 
+    with pytest.raises(DesiredStateError, match="outside desired: not followed"):
+        load_desired("desired")
+    monkeypatch.setenv("RECONCILER_FOLLOW_LINKS", "1")
     state = load_desired("desired")
     assert state.numbers["+13125550101"].path == "desired/shared/team.yaml"
 

@@ -79,3 +79,42 @@ def test_big_file_errors_and_positions_match_the_small_file_path(tmp_path) -> No
     line = data[: data.index(b"+18002000050")].count(b"\n") + 1
     assert f"big.yaml:{line}:13: " in str(big.value)
     assert "toll-free" in str(big.value)
+
+
+@pytest.mark.parametrize("brk", ["\r", "\u0085", "\u2028", "\u2029"])
+def test_fast_path_declines_on_any_yaml_line_break_but_lf(brk: str) -> None:
+    """YAML breaks lines at these too; the fast path counts only LF, so it must hand over."""
+    data = _file(1)
+    assert compose_with_runs(data, lambda b: compose(b, "f.yaml", []), YSeq, YMap) is not None
+    odd = data.replace(b"version: 1", ("# a comment" + brk + "version: 1").encode("utf-8"), 1)
+    assert compose_with_runs(odd, lambda b: compose(b, "f.yaml", []), YSeq, YMap) is None
+
+
+def test_nesting_is_bounded_with_a_position(tmp_path) -> None:
+    from reconciler.errors import DesiredStateError
+
+    f = tmp_path / "deep.yaml"
+    f.write_text("version: 1\nprofiles: " + "[" * 980 + "]" * 980 + "\n")
+    with pytest.raises(DesiredStateError) as e:
+        load_desired(f)
+    assert "deep.yaml:2:" in str(e.value) and "nested more than 64 levels" in str(e.value)
+
+
+def test_links_out_of_the_folder_are_not_followed(tmp_path, monkeypatch) -> None:
+    from reconciler.errors import DesiredStateError
+
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("SECRET_TOKEN: hunter2\n")
+    d = tmp_path / "desired"
+    d.mkdir()
+    (d / "a.yaml").symlink_to(outside)
+    (d / "zero.yaml").symlink_to("/dev/zero")
+    with pytest.raises(DesiredStateError) as e:
+        load_desired(d)
+    text = str(e.value)
+    assert "outside" in text and "SECRET_TOKEN" not in text and "hunter2" not in text
+    assert "zero.yaml:1:1: a link to '/dev/zero'" in text or "not a regular file" in text
+    monkeypatch.setenv("RECONCILER_FOLLOW_LINKS", "1")
+    with pytest.raises(DesiredStateError) as e:  # followed now: its unknown key is reported
+        load_desired(d)
+    assert "SECRET_TOKEN" in str(e.value)

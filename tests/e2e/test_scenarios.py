@@ -316,3 +316,58 @@ def test_a_set_but_empty_base_url_is_an_error_never_production(make_env):
         r = env.run(*cmd, env={"TELNYX_API_BASE_URL": ""})
         assert r.code == 1 and "TELNYX_API_BASE_URL is set but empty" in r.err, (cmd, r.err)
     assert env.counters()["writes"] == 0
+
+
+def test_import_never_writes_through_a_planted_link_and_points_editors_at_the_schema(make_env, tmp_path):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    assert env.run("apply", "--auto-approve").code == 0
+    out = env.workdir / "imported"
+    out.mkdir()
+    victim = tmp_path / "victim.yaml"
+    victim.write_text("untouched\n")
+    (out / "alpha.yaml").symlink_to(victim)
+    r = env.run("import", "--all-profiles", "--out", "imported")
+    assert r.code == 1 and "symbolic link" in r.err and "Traceback" not in r.err
+    assert victim.read_text() == "untouched\n"
+    deep = env.run("import", "--all-profiles", "--out", "ops/estate/all.yaml")
+    assert deep.code == 0, deep.err
+    first = (env.workdir / "ops" / "estate" / "all.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../schemas/desired-state.schema.json"
+
+
+def test_imported_names_and_ids_from_the_api_cannot_shape_the_yaml():
+    from reconciler.importer import imported_profiles, profile_yaml
+    from reconciler.model import LiveAssignment, LiveNumber, LiveState
+
+    import yaml
+
+    live = LiveState(numbers={"+13125550101": LiveNumber("+13125550101", "1", PA, "longcode"),
+                              "+13125550102": LiveNumber("+13125550102", "2", PA, "longcode")},
+                     assignments={"+13125550101": LiveAssignment("+13125550101", "CHR0001", "ASSIGNED"),
+                                  "+13125550102": LiveAssignment("+13125550102",
+                                                                 "X\n    - \"+13125550999\"", "ASSIGNED")},
+                     profiles={PA: 'evil"\n  - id: x\u202e', "../../escaped-by-id": "x"})
+    profiles = imported_profiles(live)
+    assert [p.id for p in profiles] == [PA]  # a non-UUID id never becomes a file name or YAML
+    doc = yaml.safe_load(profile_yaml(profiles[0], live.assignments, schema="s.json"))
+    (prof,) = doc["profiles"]
+    assert prof["id"] == PA and "\n" not in prof["name"] and "\u202e" not in prof["name"]
+    numbers = [n for c in prof["campaigns"] for n in c["numbers"]]
+    assert numbers == ["+13125550101"]  # the crafted campaign id added nothing
+
+
+def test_validate_warns_when_the_state_folder_is_committed(make_env):
+    import subprocess
+
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    git = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e", "PATH": __import__("os").environ["PATH"]}
+    subprocess.run(["git", "init", "-q"], cwd=env.workdir, check=True, env=git)
+    assert "state folder" not in env.run("validate").err
+    (env.workdir / ".reconciler").mkdir()
+    (env.workdir / ".reconciler" / "journal.jsonl").write_text("")
+    subprocess.run(["git", "add", "-f", ".reconciler/journal.jsonl"], cwd=env.workdir, check=True, env=git)
+    r = env.run("validate")
+    assert r.code == 0 and "state folder .reconciler is tracked by git" in r.err
