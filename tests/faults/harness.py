@@ -81,6 +81,9 @@ class Combo:
     kills: int = 1
     size: int = 1  # estate scale
     concurrency: int = 8  # apply --concurrency: above the rate limit's burst, the first reads meet 429s
+    # Telnyx's timeline (the sandbox's realistic preset: task ~1 min, PENDING ~2 h, unassignment
+    # ~1 h) on a clock running 1200x (an hour in three real seconds; 72 h, stuck, stays out of reach) while kills land.
+    realistic: bool = False
 
     def describe(self) -> str:
         bits = [f"seed={self.seed}"]
@@ -92,6 +95,8 @@ class Combo:
             bits.append(f"concurrency={self.concurrency}")
         if self.latency_ms:
             bits.append(f"latency={self.latency_ms}ms")
+        if self.realistic:
+            bits.append("realistic-timing")
         if self.assignment_delay:
             bits.append(f"delay={self.assignment_delay}s")
         bits += [f"{k}={v}" for k, v in self.modes]
@@ -247,8 +252,11 @@ class Sandbox:
         seed_file.write_text(json.dumps(seed_doc), encoding="utf-8")
         args = [sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", str(seed_file),
                 "--random-seed", str(combo.seed), "--api-key", api_key,
-                "--fail-rate", str(combo.fail_rate), "--latency-ms", str(combo.latency_ms),
-                "--assignment-delay", str(combo.assignment_delay)]
+                "--fail-rate", str(combo.fail_rate), "--latency-ms", str(combo.latency_ms)]
+        if combo.realistic:
+            args += ["--timing", "realistic", "--time-scale", "1200", "--late-failure-rate", "0"]
+        else:
+            args += ["--assignment-delay", str(combo.assignment_delay)]
         if combo.rate_limit:
             args += ["--rate-limit", str(combo.rate_limit)]
         for name, value in combo.modes:
@@ -513,6 +521,7 @@ FAULT_PROFILES: dict[str, dict[str, Any]] = {
     "rate20": {"rate_limit": 20.0, "latency_ms": 20, "kills": 1, "concurrency": 32},
     "delay": {"assignment_delay": 0.5, "kills": 2},
     "kills": {"kills": 3},
+    "realistic": {"realistic": True, "kills": 2},
 }
 
 
@@ -529,6 +538,7 @@ def fast_combos(base_seed: int = 6000) -> list[Combo]:
         Combo("delay-kill2", base_seed + 3, assignment_delay=0.3, kills=2,
               modes=(("bulk_existing", "reassign"), ("put_existing", "replace"))),
         Combo("easy-modes-latency-kill", base_seed + 4, latency_ms=10, kills=1, modes=easy),
+        Combo("realistic-kill2", base_seed + 6, realistic=True, kills=2),
         # Modes with a third reading (total_records=mixed): once, with a kill.
         Combo("third-values-kill", base_seed + 5, kills=1,
               modes=tuple((n, v[2]) for n, v in MODES.items() if len(v) > 2)),
