@@ -170,9 +170,13 @@ class Applier:
 
     # ------------------------------------------------------------------ entry
 
+    def start_clock(self) -> None:
+        """Every wait from now on ends within `timeout`."""
+        self._deadline = self.clock() + self.timeout
+
     def run(self, plan: Plan, *, saved: bool, live: LiveState | None = None) -> ApplyReport:
         """Apply `plan`; `live` is the state a fresh plan was made from (saved plans re-read)."""
-        self._deadline = self.clock() + self.timeout
+        self.start_clock()
         report = ApplyReport(until=self.until)
         desired = plan.desired
         todo = [c for c in plan.changes if c.writes]

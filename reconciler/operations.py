@@ -186,7 +186,7 @@ def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AF
     report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
     open_writes = view.open_writes()
     if not open_writes:
-        report.now = client.server_now() if hasattr(client, "server_now") else 0.0
+        report.now = client.server_now()
         return report
     live = _tracked_live(client, open_writes)
     report.now = client.server_now()
@@ -240,7 +240,7 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
             writer = TelnyxWriter(client)
             applier = Applier(writer, lambda d: live, journal, progress=progress, until=Until.ACCEPTED,
                               timeout=timeout, server_now=client.server_now, stuck_after=stuck_after)
-            applier._deadline = applier.clock() + timeout
+            applier.start_clock()
             for w_t in inflight.tracked:
                 closed = None if w_t.write.state is State.DEFERRED else w_t.closed_state
                 if closed is not None:
