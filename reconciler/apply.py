@@ -270,6 +270,13 @@ class Applier:
                     fs = [c for c in fs if c.action is not Action.REASSIGN]
                     if not fs:
                         continue
+                if self._bulk_pending(pid, campaign.tcr_campaign_id):
+                    # A task for this profile and campaign is not processed yet: it will take every
+                    # number on the profile when it is; a second one would repeat it. The next
+                    # round (or run) sees what it left.
+                    self.progress(f"a bulk task for profile {pid} and {campaign.tcr_campaign_id} is still being "
+                                  "processed by Telnyx; not sending another")
+                    continue
                 self._write(Op.BULK_ASSIGN, [c.number for c in fs], lambda: self.writer.bulk_assign(pid, campaign),
                             profile=pid, campaign=campaign)
             else:
@@ -514,7 +521,7 @@ class Applier:
             if status in TASK_PROCESSED:
                 failed = self._task_failures(task) if status == "failed" else {}
                 self.journal.update(wid, State.ACCEPTED, at=self.server_now(), detail=f"task {status}",
-                                    failed=failed)
+                                    failed=failed, processed=True)
                 del self._tasks[wid]
             if self._expired():
                 break
@@ -565,10 +572,28 @@ class Applier:
 
     def _verify(self, desired: DesiredState) -> tuple[LiveState, InFlight]:
         """Read live state, judge the journal's open writes against it, journal what changed."""
+        self.note_processed_tasks()
         live = self.read(desired)
         inflight = self._judge(live)
         self._close(inflight)
         return live, inflight
+
+    def _bulk_pending(self, profile: str, campaign: str) -> bool:
+        return any(w.op is Op.BULK_ASSIGN and w.profile == profile and w.campaign == campaign and not w.processed
+                   and w.state in (State.SUBMITTED, State.ACCEPTED) for w in self.journal.read().open_writes())
+
+    def note_processed_tasks(self) -> None:
+        """Open bulk writes of any run whose task was not yet seen processed: ask Telnyx once (a
+        number the task skipped is known skipped only when the task is done with the profile)."""
+        for w in self.journal.read().open_writes():
+            if w.op is Op.BULK_ASSIGN and w.ref and not w.processed and w.id not in self._tasks:
+                try:
+                    status = self.writer.get_task(w.ref)
+                except ApiError:
+                    continue  # the journal keeps it open; the settle window decides later
+                if status in TASK_PROCESSED:
+                    self.journal.update(w.id, State.ACCEPTED, at=self.server_now(), detail=f"task {status}",
+                                        processed=True)
 
     def _judge(self, live: LiveState) -> InFlight:
         view = self.journal.read()
@@ -615,6 +640,11 @@ class Applier:
         out = []
         final = {f.number: f for f in final_plan.changes} if final_plan is not None else {}
         unaccepted = self._unaccepted_numbers(inflight)
+        # Numbers only a bulk task not yet seen processed covers, that show nothing at Telnyx yet:
+        # Telnyx has not (visibly) taken the write for them.
+        unprocessed = {n for t in (inflight.tracked if inflight else []) if t.write.op is Op.BULK_ASSIGN
+                       and not t.write.processed and t.write.state in (State.SUBMITTED, State.ACCEPTED)
+                       for n in t.pending}
         deferred = {n for t in (inflight.tracked if inflight else []) if t.write.state is State.DEFERRED
                     and t.phase in (PhaseState.WAITING, PhaseState.READY) for n in t.numbers}
         why = inflight.numbers() if inflight else {}
@@ -636,7 +666,8 @@ class Applier:
                 done = f is None or f.action is Action.OK
             if done:
                 out.append(o(Result.UNASSIGNED if c.action is Action.UNASSIGN else Result.CONVERGED))
-            elif c.number in unaccepted:
+            elif c.number in unaccepted or (c.number in unprocessed and (f is None or f.live_status not in
+                                                                           IN_FLIGHT_STATUSES)):
                 out.append(o(Result.NOT_ACCEPTED, "Telnyx had not processed the write when apply stopped waiting; "
                                                   "a later run follows it from the state folder"))
             elif c.number in deferred:

@@ -385,6 +385,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         else:
             desired = _load(desired_path, only_profiles, only_campaigns)
             operations.settle_intents(client, journal, timeout=min(timeout, 300.0), progress=progress)
+            operations.note_processed_tasks(client, journal)
             if operations.has_deferred_phases(state_dir):
                 # Finish what earlier approved applies left for later before planning anew.
                 operations.resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=_warn,

@@ -99,6 +99,7 @@ class Write:
     detail: str | None = None
     failed: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's reason
     after: str | None = None  # deferred only: "free" (numbers without a campaign)
+    processed: bool = False  # a bulk task Telnyx was seen to finish processing (its skips are final)
     members: tuple[str, ...] = ()  # deferred bulk: numbers the approved plan let sit on the profile
     note: dict[str, str] = field(default_factory=dict)  # who: run label, pull request, checksum
     lines: int = 0
@@ -113,7 +114,7 @@ class Write:
             "numbers": list(self.numbers), "profile": self.profile, "campaign": self.campaign, "campaign_uuid": self.campaign_uuid, "ref": self.ref,
             "submitted_at": self.submitted_at, "updated_at": self.updated_at, "detail": self.detail,
             "failed": dict(self.failed) or None, "after": self.after, "members": list(self.members) or None,
-            "note": dict(self.note) or None,
+            "note": dict(self.note) or None, "processed": self.processed or None,
         }
 
 
@@ -249,8 +250,10 @@ class Journal:
         return wid
 
     def update(self, wid: str, state: State, *, at: float, ref: str | None = None, detail: str | None = None,
-               failed: dict[str, str] | None = None) -> None:
+               failed: dict[str, str] | None = None, processed: bool = False) -> None:
         entry: dict[str, Any] = {"write": wid, "state": state.value, "updated_at": at}
+        if processed:
+            entry["processed"] = True
         if ref is not None:
             entry["ref"] = ref
         if detail is not None:
@@ -362,6 +365,8 @@ def _fold(view: JournalView, e: Any) -> str | None:
         v = e.get(key)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             setattr(w, key, float(v))
+    if e.get("processed") is True:
+        w.processed = True
     failed = e.get("failed")
     if isinstance(failed, dict):
         w.failed.update({str(k): str(v) for k, v in failed.items()})

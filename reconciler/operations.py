@@ -46,6 +46,13 @@ def has_deferred_phases(state_dir: str) -> bool:
     return any(w.state is State.DEFERRED for w in Journal(state_dir).read().open_writes())
 
 
+def note_processed_tasks(client: Any, journal: Journal) -> None:
+    """Ask Telnyx about bulk tasks the journal has not seen processed (apply holds the lock)."""
+    from reconciler.live import TelnyxWriter
+
+    Applier(TelnyxWriter(client), lambda d: LiveState(), journal).note_processed_tasks()
+
+
 def settle_intents(client: Any, journal: Journal, *, timeout: float, progress: Any,
                    sleep: Callable[[float], None] | None = None) -> None:
     """Before an apply plans: a run killed between sending a write and journalling its answer left
@@ -228,6 +235,7 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
     held = journal is not None
     journal = journal or Journal(state_dir)
     with nullcontext() if held else journal:
+        Applier(TelnyxWriter(client), lambda d: LiveState(), journal).note_processed_tasks()
         view = read_journal(state_dir, warn)
         report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
         open_writes = view.open_writes()

@@ -211,12 +211,24 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
         states[n] = s
         if why:
             reasons[n] = why
+    if w.op is Op.BULK_ASSIGN and w.profile and not w.processed and not _lost(w, age, exclusive) and \
+            w.state in (State.INTENT, State.UNKNOWN, State.SUBMITTED, State.ACCEPTED):
+        # A task snapshots its profile when Telnyx processes it: until then it covers every number
+        # that sits on the profile now, not only those it was sent for.
+        for n in live.numbers.values():
+            if n.profile_id == w.profile and n.number not in states:
+                states[n.number] = NumberState.PENDING
     t = Tracked(w, states, reasons, age, effect=effect)
     if w.state is State.DEFERRED:
         t.phase, t.phase_reason = _phase(w, live, states)
     in_flight = bool(t.pending) or t.phase in (PhaseState.WAITING, PhaseState.READY)
     t.stuck = in_flight and age is not None and age > stuck_after
     return t
+
+
+def _lost(w: Write, age: float | None, exclusive: bool) -> bool:
+    return w.state is State.UNKNOWN or (w.state is State.INTENT and (
+        age is None or age > (SETTLE_WINDOW if exclusive else UNKNOWN_GRACE)))
 
 
 def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age: float | None,
@@ -227,8 +239,7 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
     # re-read before it is repeated; a bulk by profile sweeps in only numbers declared for that
     # campaign), and holding them would stall the work until the next apply.
     # Under the lock (apply, resume) an intent with no outcome is a dead run's: decided now.
-    lost = w.state is State.UNKNOWN or (w.state is State.INTENT and (
-        age is None or age > (SETTLE_WINDOW if exclusive else UNKNOWN_GRACE)))
+    lost = _lost(w, age, exclusive)
     told = w.failed.get(n)
     if w.op.moves_profile:
         if profile == (w.profile or None):
@@ -261,6 +272,10 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
     # campaign holds it, say): not taken, and the plan decides what comes next. Telnyx's failures
     # of an assignment show as FAILED_ASSIGNMENT records, with their reasons (above).
     if w.state in BEFORE_ACCEPT and not lost:
+        return NumberState.PENDING, None
+    if w.op is Op.BULK_ASSIGN and not w.processed and not lost and (age is None or age < SETTLE_WINDOW):
+        # Seen accepted (some numbers show it) but not seen processed: the task may still be
+        # working through the profile; this number is not known to be skipped yet.
         return NumberState.PENDING, None
     where = f"still on {a.tcr_campaign_id} ({a.status})" if a is not None else "no campaign"
     return NumberState.NOT_TAKEN, (told + "; " if told else "") + where

@@ -133,11 +133,14 @@ def test_a_submitted_task_not_yet_processed_is_in_flight_never_failed(tmp_path) 
 
 
 def test_a_processed_task_that_skipped_a_number_lets_it_be_planned_again(tmp_path) -> None:
-    j = _write(tmp_path, state=State.ACCEPTED)
+    j = _write(tmp_path, state=State.ACCEPTED, processed=True)
     state = {n: ("CWZTFH1", "PENDING_ASSIGNMENT") for n in N[1:]} | {N[0]: ("COTHER1", "ASSIGNED")}
     inflight = judge(j.read().open_writes(), live(state), T0 + 60)
     assert inflight.tracked[0].numbers[N[0]] is NumberState.NOT_TAKEN
     assert N[0] not in inflight.numbers() and set(inflight.numbers()) == set(N[1:])
+    # Seen accepted but not processed: the task may still reach it (it snapshots the profile).
+    j2 = _write(tmp_path / "b", state=State.ACCEPTED)
+    assert N[0] in judge(j2.read().open_writes(), live(state), T0 + 60).numbers()
 
 
 def test_a_killed_runs_intent_waits_out_the_grace_period_then_counts_as_not_sent(tmp_path) -> None:

@@ -309,7 +309,7 @@ class World:
         campaign = self.campaign_for_per_number(campaign_id)
         if s.acamp[slot] >= 0 and s.astatus[slot] != FAILED_ASSIGNMENT:
             if s.acamp[slot] == campaign.idx and s.astatus[slot] == PENDING_ASSIGNMENT:
-                self.redundant_writes += 1
+                self._redundant()
             other = s.campaigns[s.acamp[slot]]
             raise E.ApiError(
                 422,
@@ -338,7 +338,7 @@ class World:
             raise E.unprocessable(f"Number {phone_number} is being unassigned; wait until it is gone", code=E.IN_USE)
         if s.acamp[slot] == campaign.idx:
             if status == PENDING_ASSIGNMENT:
-                self.redundant_writes += 1
+                self._redundant()
             if status == FAILED_UNASSIGNMENT:
                 self._start_assignment(slot, campaign, now, keep_created=True)
             return slot  # already there (or on its way): PUT is idempotent
@@ -376,7 +376,7 @@ class World:
         if status != PENDING_UNASSIGNMENT:
             self._begin_unassign(slot, now)
         else:
-            self.redundant_writes += 1
+            self._redundant()
         return pnc_dict(self, slot)
 
     def _begin_unassign(self, slot: int, now: float) -> None:
@@ -435,13 +435,22 @@ class World:
                     f"Campaign {tcr_campaign_id} was created with Telnyx; send its Telnyx id as campaignId",
                 )
         if self._task_is_redundant(profile_idx, idx):
-            self.redundant_writes += 1
+            self._redundant()
         task = Task(self.new_uuid(), profile_idx, idx, campaign_id, tcr_campaign_id, now, now)
         self.tasks[task.task_id] = task
         # One draw for the whole task: it turns `processing` halfway through its delay.
         half = self.jittered(self.timing.task_delay) / 2
         self._schedule(now + half, "task_start", task.task_id, half)
         return task
+
+    def _redundant(self) -> None:
+        """Count (and log on stderr, for whoever reads the sandbox's log) a write for work in flight."""
+        import sys
+        import traceback
+
+        self.redundant_writes += 1
+        caller = traceback.extract_stack(limit=2)[0]
+        print(f"sandbox: redundant write #{self.redundant_writes} ({caller.name})", file=sys.stderr)
 
     def _task_is_redundant(self, profile_idx: int, camp_idx: int) -> bool:
         for t in self.tasks.values():
@@ -528,7 +537,7 @@ class World:
                 raise E.bad_field(f"/numbers/{i}", f"{number!r} is not a +E.164 phone number", code=E.NOT_E164)
         if any(not o.done and o.profile_idx == profile_idx and set(numbers) <= set(o.numbers)
                for o in self.orders.values()):
-            self.redundant_writes += 1
+            self._redundant()
         order = Order(self.new_uuid(), profile_idx, list(numbers), now)
         self.orders[order.order_id] = order
         self._schedule(now + self.jittered(self.timing.order_delay), "order", order.order_id)
