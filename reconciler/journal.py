@@ -33,7 +33,7 @@ import uuid
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from reconciler.errors import ReconcilerError
 
@@ -78,7 +78,6 @@ class State(str, Enum):
 
 
 OPEN = frozenset({State.INTENT, State.SUBMITTED, State.UNKNOWN, State.ACCEPTED, State.DEFERRED})
-CLOSED = frozenset({State.DONE, State.FAILED, State.REFUSED, State.ABANDONED})
 
 
 @dataclass
@@ -400,9 +399,3 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def iter_numbers(writes: Iterable[Write]) -> Iterator[tuple[str, Write]]:
-    for w in writes:
-        for n in w.numbers:
-            yield n, w

@@ -138,9 +138,6 @@ class InFlight:
     def stuck(self) -> list[Tracked]:
         return [t for t in self.tracked if t.stuck]
 
-    def failed(self) -> list[Tracked]:
-        return [t for t in self.tracked if t.count(NumberState.FAILED)]
-
 
 def _op_words(w: Write) -> str:
     if w.op is Op.BULK_ASSIGN:
