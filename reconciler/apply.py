@@ -45,7 +45,7 @@ from reconciler.model import (
     LiveState,
 )
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan
-from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge
+from reconciler.tracking import SETTLE_WINDOW, InFlight, NumberState, PhaseState, Tracked, judge
 from reconciler.wait import Waiter
 
 MAX_ROUNDS = 3
@@ -54,7 +54,6 @@ MAX_ROUNDS = 3
 # by profile qualifies because of the scope rule: every number on the profile is declared for
 # that campaign, so a second task assigns nothing the first would not have (found by the fault
 # matrix: at --fail-rate 0.2 both later rounds' bulk POSTs could fail and apply exited 4).
-REPEATABLE_WRITES = {Op.BULK_ASSIGN: 3}
 TASK_PROCESSED = frozenset({"completed", "failed"})
 _TELNYX_FAILED = frozenset({FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT})
 TASK_NUMBER_OK = frozenset({"success", "completed", "assigned", "done", "pending_assignment"})
@@ -165,6 +164,8 @@ class Applier:
     stuck_after: float | None = None
     writes: int = 0
     _deadline: float = 0.0
+    _held: dict[str, str] = field(default_factory=dict)  # number -> why apply would not free it
+    _lost_bulks: set[tuple[str, str]] = field(default_factory=set)  # (profile, campaign): answer lost this run
     _tasks: dict[str, str] = field(default_factory=dict)  # write id -> task id, this run
     _orders: dict[str, str] = field(default_factory=dict)  # write id -> order id, this run
 
@@ -177,6 +178,7 @@ class Applier:
     def run(self, plan: Plan, *, saved: bool, live: LiveState | None = None) -> ApplyReport:
         """Apply `plan`; `live` is the state a fresh plan was made from (saved plans re-read)."""
         self.start_clock()
+        self.shared_per_number = plan.options.shared_per_number
         report = ApplyReport(until=self.until)
         desired = plan.desired
         todo = [c for c in plan.changes if c.writes]
@@ -195,6 +197,9 @@ class Applier:
         waiting = frozenset(c.number for c in plan.changes if c.action is Action.IN_FLIGHT) \
             if self.until is Until.FINAL else frozenset()
         scope = frozenset(c.number for c in todo) | waiting
+        # --until final also waits for the numbers a bulk task re-sends (Telnyx may provision
+        # them again, mode bulk_same): only waited for, never written unless the plan says so.
+        self._resent = _resent(plan) if self.until is Until.FINAL else frozenset()
         current = plan
         if waiting and not todo:
             self.progress(f"waiting for {len(waiting)} number(s) in flight")
@@ -276,6 +281,8 @@ class Applier:
                     # round (or run) sees what it left.
                     self.progress(f"a bulk task for profile {pid} and {campaign.tcr_campaign_id} is still being "
                                   "processed by Telnyx; not sending another")
+                    if self._answer_lost(pid, campaign):  # reported "not accepted", never failed
+                        self._lost_bulks.add((pid, campaign.tcr_campaign_id))
                     continue
                 self._write(Op.BULK_ASSIGN, [c.number for c in fs], lambda: self.writer.bulk_assign(pid, campaign),
                             profile=pid, campaign=campaign)
@@ -356,7 +363,9 @@ class Applier:
     def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
         """One number onto one campaign; where Telnyx refuses a PUT over another campaign, the
         number is freed and its assignment becomes this apply's next phase."""
-        op = Op.REPLACE if c.action is Action.REASSIGN else Op.ASSIGN
+        # Over a FAILED record, PUT: whether a POST retries it or is refused as "already
+        # assigned" is unconfirmed (mode failed_retry), and a PUT replaces it under both.
+        op = Op.REPLACE if c.action is Action.REASSIGN or c.live_status == FAILED_ASSIGNMENT else Op.ASSIGN
         call = self.writer.replace if op is Op.REPLACE else self.writer.assign
         wid, ok = self._write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
                               accepted_on_success=True)
@@ -389,6 +398,14 @@ class Applier:
                 continue  # already there, or on its way: nothing to free
             if have is None or have.status in _TELNYX_FAILED or have.status == "PENDING_UNASSIGNMENT":
                 freed.append(c.number)
+                continue
+            if have.shared is not False and not self.shared_per_number:
+                # Telnyx kept it on a shared campaign; a per-number DELETE there is undocumented
+                # (mode shared_delete): not sent without the opt-in, and said so.
+                self._held[c.number] = (
+                    f"Telnyx kept it on shared campaign {have.tcr_campaign_id}; taking it off needs a per-number "
+                    f"DELETE, which Telnyx does not document for shared campaigns: re-run with --shared-per-number "
+                    f"if your account accepts per-number writes to shared campaigns, or remove it in the Telnyx portal")
                 continue
             _, ok = self._write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
                                 campaign=have.tcr_campaign_id, accepted_on_success=True)
@@ -445,6 +462,11 @@ class Applier:
             elif t.phase is PhaseState.READY:
                 campaign = campaign_of(w.campaign or "", w.campaign_uuid)
                 ready = [n for n, s in t.numbers.items() if s is not NumberState.DONE]
+                if w.op is Op.BULK_ASSIGN and w.profile and self._bulk_pending(w.profile, campaign.tcr_campaign_id):
+                    # An earlier task for this profile and campaign may still be unprocessed (or
+                    # its answer was lost): it takes these numbers too when it is; never repeat it.
+                    done.append((t, "waiting: an earlier bulk task for the profile is not processed yet"))
+                    continue
                 if w.op is Op.BULK_ASSIGN and w.profile:
                     pid = w.profile
                     new, ok = self._write(Op.BULK_ASSIGN, ready, lambda: self.writer.bulk_assign(pid, campaign),
@@ -467,6 +489,8 @@ class Applier:
 
     _last_refused: ApiError | None = None
     _stopped_waiting: bool = False
+    shared_per_number: bool = False  # the run opted in to per-number writes (DELETE too) on shared campaigns
+    _resent: frozenset[str] = frozenset()
 
     def _write(self, op: Op, numbers: list[str], call: Callable[[], Any], *, profile: str | None = None,
                campaign: LiveCampaign | str | None = None, accepted_on_success: bool = False,
@@ -477,27 +501,24 @@ class Applier:
         if isinstance(campaign, str):
             campaign = campaign_of(campaign, None)
         self._last_refused = None
-        attempts = REPEATABLE_WRITES.get(op, 1)
-        wid = ""
-        result: Any = None
-        for attempt in range(attempts):
-            wid = self.journal.intent(op, numbers, at=self.server_now(), profile=profile,
-                                      campaign=campaign.tcr_campaign_id if campaign else None,
-                                      campaign_uuid=campaign.telnyx_campaign_id if campaign else None, note=note)
-            self.writes += 1
-            try:
-                result = call()
-                break
-            except ApiError as e:
-                ambiguous = isinstance(e, ApiUnavailable) or e.status is None or e.status >= 500
-                self.journal.update(wid, State.UNKNOWN if ambiguous else State.REFUSED, at=self.server_now(),
-                                    detail=str(e))
-                self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
-                if not ambiguous:
-                    self._last_refused = e
-                if not ambiguous or attempt + 1 >= attempts or self._expired():
-                    return wid, None
-                self._nap(self.poll_initial * 2 ** attempt)
+        wid = self.journal.intent(op, numbers, at=self.server_now(), profile=profile,
+                                  campaign=campaign.tcr_campaign_id if campaign else None,
+                                  campaign_uuid=campaign.telnyx_campaign_id if campaign else None, note=note)
+        self.writes += 1
+        try:
+            result = call()
+        except ApiError as e:
+            # Never repeated here: a lost answer is judged against live state first (a bulk
+            # task's holds its profile for the settle window, tracking._lost).
+            ambiguous = isinstance(e, ApiUnavailable) or e.status is None or e.status >= 500
+            self.journal.update(wid, State.UNKNOWN if ambiguous else State.REFUSED, at=self.server_now(),
+                                detail=str(e))
+            self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
+            if not ambiguous:
+                self._last_refused = e
+            elif op is Op.BULK_ASSIGN and profile and campaign:
+                self._lost_bulks.add((profile, campaign.tcr_campaign_id))
+            return wid, None
         ref = result if isinstance(result, str) else None
         state = State.ACCEPTED if accepted_on_success else State.SUBMITTED
         self.journal.update(wid, state, at=self.server_now(), ref=ref)
@@ -579,8 +600,32 @@ class Applier:
         return live, inflight
 
     def _bulk_pending(self, profile: str, campaign: str) -> bool:
-        return any(w.op is Op.BULK_ASSIGN and w.profile == profile and w.campaign == campaign and not w.processed
-                   and w.state in (State.SUBMITTED, State.ACCEPTED) for w in self.journal.read().open_writes())
+        """Is a task for this profile and campaign possibly still unprocessed? One with an id is
+        asked about (note_processed_tasks); one whose answer was lost has no id to ask with, so
+        it counts for the rest of the run that sent it, and for the settle window after (by then
+        Telnyx has started on it, if it exists)."""
+        if (profile, campaign) in self._lost_bulks:
+            return True  # its effect may still be on its way: the next run reads live state afresh
+        now = self.server_now()
+        view = self.journal.read()
+        for w in view.writes.values():
+            if w.op is not Op.BULK_ASSIGN or w.profile != profile or w.campaign != campaign:
+                continue
+            if w.run == self.journal.run_id and not w.ref and w.state not in (State.REFUSED, State.DEFERRED):
+                return True  # sent by this run (any Applier of it) and its answer was lost
+            if w.processed or not w.open:
+                continue
+            if w.ref and w.state in (State.SUBMITTED, State.ACCEPTED):
+                return True
+            if not w.ref and w.state in (State.UNKNOWN, State.ACCEPTED) and (
+                    w.submitted_at is None or now - w.submitted_at <= SETTLE_WINDOW):
+                return True
+        return False
+
+    def _answer_lost(self, profile: str, campaign: LiveCampaign) -> bool:
+        """Is the task holding this profile one whose answer was lost (no id to follow it by)?"""
+        return any(w.op is Op.BULK_ASSIGN and w.profile == profile and w.campaign == campaign.tcr_campaign_id
+                   and not w.ref and w.open for w in self.journal.read().open_writes())
 
     def note_processed_tasks(self) -> None:
         """Open bulk writes of any run whose task was not yet seen processed: ask Telnyx once (a
@@ -626,7 +671,8 @@ class Applier:
                 self.resume(live, inflight)
                 live, inflight = self._verify(desired)
             busy = set(inflight.numbers()) & scope
-            busy |= {n for n, a in live.assignments.items() if n in scope and a.status in IN_FLIGHT_STATUSES}
+            watch = scope | self._resent
+            busy |= {n for n, a in live.assignments.items() if n in watch and a.status in IN_FLIGHT_STATUSES}
             current = make_plan(desired, live, _round_options(plan), only=scope, in_flight=inflight.numbers())
             todo = [c for c in current.changes if c.writes and c.number in scope]
             if not busy or todo or not waiter.more():
@@ -643,7 +689,8 @@ class Applier:
         # Numbers only a bulk task not yet seen processed covers, that show nothing at Telnyx yet:
         # Telnyx has not (visibly) taken the write for them.
         unprocessed = {n for t in (inflight.tracked if inflight else []) if t.write.op is Op.BULK_ASSIGN
-                       and not t.write.processed and t.write.state in (State.SUBMITTED, State.ACCEPTED)
+                       and not t.write.processed and t.write.state in (State.SUBMITTED, State.ACCEPTED,
+                                                                       State.UNKNOWN, State.INTENT)
                        for n in t.pending}
         deferred = {n for t in (inflight.tracked if inflight else []) if t.write.state is State.DEFERRED
                     and t.phase in (PhaseState.WAITING, PhaseState.READY) for n in t.numbers}
@@ -678,6 +725,12 @@ class Applier:
                 out.append(o(Result.IN_FLIGHT, f.live_status))
             elif f is not None and f.action is Action.BLOCKED:
                 out.append(o(Result.BLOCKED, f.reason))
+            elif c.number in self._held:
+                out.append(o(Result.BLOCKED, self._held[c.number]))
+            elif (c.profile_id or "", c.tcr_campaign_id or "") in self._lost_bulks:
+                out.append(o(Result.NOT_ACCEPTED, "Telnyx's answer to the bulk task was lost (it may have taken "
+                                                  "effect); never repeated blind: the next apply judges it against "
+                                                  "live state"))
             elif f is not None and f.live_status not in _TELNYX_FAILED and self._stopped_waiting:
                 # Not done because apply stopped waiting (--timeout), not because Telnyx said no.
                 out.append(o(Result.NOT_ACCEPTED, "not finished when apply stopped waiting; the next run continues"))
@@ -703,6 +756,14 @@ class Applier:
 def _not_taken(t: Tracked) -> str | None:
     n = t.count(NumberState.NOT_TAKEN)
     return f"{n} number(s) not taken by Telnyx" if n else None
+
+
+def _resent(plan: Plan) -> frozenset[str]:
+    """Declared numbers of the plan's bulk campaigns on profiles whose task re-sends some."""
+    pairs = {(p.id, p.bulk_campaign) for p in plan.profiles.values() if p.resends}
+    if not pairs:
+        return frozenset()
+    return frozenset(n for n, d in plan.desired.numbers.items() if (d.profile_id, d.tcr_campaign_id) in pairs)
 
 
 def _profile_members(plan: Plan, live: LiveState | None, pid: str) -> list[str]:

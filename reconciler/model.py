@@ -77,6 +77,9 @@ class Policy:
     max_unassign_percent: float | None = None
     max_reassign: int | None = None
     max_reassign_percent: float | None = None
+    # Numbers already ASSIGNED that bulk tasks would send again (Telnyx may provision them again:
+    # sandbox mode bulk_same). None: no limit; the plan always says how many.
+    max_reprovision: int | None = None
     where: Location | None = None
 
 
@@ -129,6 +132,7 @@ class LiveAssignment:
     status: str  # assignmentStatus
     failure_reasons: str | None = None
     since: float | None = None  # updatedAt (epoch seconds): how long a PENDING_* has lasted
+    shared: bool | None = None  # on a shared campaign (the record's brandId is empty); None: cannot tell
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,9 @@ class ProfilePlan:
     strategy: str  # BULK | PER_NUMBER | NONE
     bulk_campaign: str | None = None
     note: str | None = None
+    # Numbers already ASSIGNED to bulk_campaign that its task sends again: whether Telnyx leaves
+    # them alone or provisions them again (PENDING_ASSIGNMENT for hours) is unconfirmed.
+    resends: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,7 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     campaigns = _campaigns(desired, live, relevant, now, delta)
     before = relevant
     relevant = _apply_caps(relevant, campaigns)
+    relevant = _shared_removals(relevant, live, options)
     profiles, relevant = _strategies(desired, live, relevant, campaigns, options)
     if relevant is not before:  # some findings were blocked: recount only those (same order, same length)
         old = [a for a, b in zip(before, relevant) if a is not b]
@@ -208,7 +212,7 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     counts_out["profile_moves"] = len(list(filter(None, map(_MOVE, relevant))))
     counts_out["numbers_declared"] = len(desired.numbers)
     warnings = _warnings(desired, live, relevant, campaigns, profiles)
-    unsafe = _safety(desired.policy, relevant, campaigns, options)
+    unsafe = _safety(desired.policy, relevant, campaigns, options) + _reprovision_limit(desired.policy, profiles)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
                 prune, options, _timeline(changes, profiles))
 
@@ -277,6 +281,37 @@ def _apply_caps(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> 
             f = replace(f, action=Action.BLOCKED, move=False, reason=(
                 f"campaign {c.tcr_campaign_id} would hold {c.final_count} numbers; T-Mobile allows "
                 f"{CAMPAIGN_CAP} per campaign without number pooling"))
+        out.append(f)
+    return out
+
+
+def _on_shared(live: LiveState, f: Finding) -> bool:
+    """Is the number's live assignment on a shared campaign? Unknown counts as shared."""
+    c = live.campaigns.get(f.live_campaign or "")
+    if c is not None:
+        return c.kind == SHARED
+    a = live.assignments.get(f.number)
+    return a is None or a.shared is not False
+
+
+def _shared_removals(findings: list[Finding], live: LiveState, options: PlanOptions) -> list[Finding]:
+    """Block removing a number from a shared campaign, unless the run opts in.
+
+    A removal (prune) is a per-number DELETE; Telnyx documents only bulk by profile for shared
+    campaigns, and may refuse it (sandbox mode shared_delete). A move to another campaign is not
+    blocked: leaving the profile, or the new campaign's bulk task, may take the number off (apply
+    never falls back to a DELETE on a shared campaign without the opt-in, and says so). A FAILED
+    record is replaced, never deleted one by one, so it is not blocked either."""
+    if options.shared_per_number:
+        return findings
+    out = []
+    for f in findings:
+        if f.action is Action.UNASSIGN and f.live_campaign and f.live_status in (ASSIGNED, None) and \
+                _on_shared(live, f):
+            f = replace(f, action=Action.BLOCKED, move=False, reason=(
+                f"on shared campaign {f.live_campaign}: removing it takes a per-number DELETE, which Telnyx does not "
+                f"document for shared campaigns; re-run with --shared-per-number if your account accepts per-number "
+                f"writes to shared campaigns, or remove it in the Telnyx portal"))
         out.append(f)
     return out
 
@@ -380,9 +415,15 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
                 blocked_pairs[(pid, tcr)] = why
         if strategy == PER_NUMBER and not notes and not any(work.values()):
             strategy = NONE  # only moves, all possible
+        resends = 0
+        if strategy == BULK:
+            for n in on_profile.get(pid, ()):
+                a = live.assignments.get(n)
+                if n not in away and a is not None and a.tcr_campaign_id == bulk_campaign and a.status == ASSIGNED:
+                    resends += 1
         profiles[pid] = ProfilePlan(pid, p.name, True, exists, strategy,
                                     bulk_campaign if strategy == BULK else None,
-                                    "; ".join(notes) or None)
+                                    "; ".join(notes) or None, resends)
     blocked = {id(f): blocked_pairs[key] for f in to_assign
                if (key := (f.profile_id or "", f.tcr_campaign_id or "")) in blocked_pairs}
     return profiles, blocked
@@ -462,7 +503,23 @@ def _timeline(changes: Iterable[Finding], profiles: dict[str, ProfilePlan]) -> t
                    f"them in place, they are freed first and assigned in a second phase (two phases: {PHASE} each)")
     if unassign:
         out.append(f"{unassign} number(s) lose their campaign: PENDING_UNASSIGNMENT for {PHASE}")
+    resends = sum(p.resends for p in profiles.values())
+    if resends:
+        out.append(f"bulk assignment re-sends {resends} number(s) already ASSIGNED to their campaign (a task takes "
+                   f"every number of its profile): if Telnyx provisions them again (unconfirmed), they are "
+                   f"PENDING_ASSIGNMENT for {PHASE}; the policy's max_reprovision caps how many")
     return tuple(out)
+
+
+def _reprovision_limit(policy: Policy, profiles: dict[str, ProfilePlan]) -> list[str]:
+    cap = policy.max_reprovision
+    resends = sum(p.resends for p in profiles.values())
+    if cap is None or resends <= cap:
+        return []
+    busiest = max((p for p in profiles.values() if p.resends), key=lambda p: p.resends)
+    return [f"bulk assignment would re-send {resends} number(s) already ASSIGNED, over max_reprovision {cap} by "
+            f"{resends - cap} (profile {busiest.name or busiest.id}: {busiest.resends}); raise max_reprovision, or "
+            f"give the new numbers their own messaging profile"]
 
 
 def _safety(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],

@@ -47,7 +47,7 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
         for c in data["preconditions"]
     )
     strategies = {pid: ProfilePlan(pid, s.get("name"), bool(s.get("declared", True)), bool(s.get("exists", True)),
-                                   s["strategy"], s.get("bulk_campaign"), s.get("note"))
+                                   s["strategy"], s.get("bulk_campaign"), s.get("note"), int(s.get("resends") or 0))
                   for pid, s in data["strategies"].items()}
     campaigns = {t: CampaignPlan(**c) for t, c in data["campaigns"].items()}
     o = data["options"]

@@ -208,12 +208,15 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
         states[n] = s
         if why:
             reasons[n] = why
-    if w.op is Op.BULK_ASSIGN and w.profile and not w.processed and not _lost(w, age, exclusive) and \
+    if w.op is Op.BULK_ASSIGN and w.profile and _may_be_unprocessed(w, age, exclusive) and \
             w.state in (State.INTENT, State.UNKNOWN, State.SUBMITTED, State.ACCEPTED):
         # A task snapshots its profile when Telnyx processes it: until then it covers every number
         # that sits on the profile now, not only those it was sent for.
         for n in live.numbers.values():
             if n.profile_id == w.profile and n.number not in states:
+                a = live.assignments.get(n.number)
+                if a is not None and a.tcr_campaign_id == w.campaign and a.status == ASSIGNED:
+                    continue  # already there: nothing to wait for (a re-provisioning would show as PENDING)
                 states[n.number] = NumberState.PENDING
     t = Tracked(w, states, reasons, age, effect=effect)
     if w.state is State.DEFERRED:
@@ -223,18 +226,31 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
     return t
 
 
+def _may_be_unprocessed(w: Write, age: float | None, exclusive: bool) -> bool:
+    """Could Telnyx still be about to process this bulk task? One with an id is until it is seen
+    processed (apply asks); one whose answer was lost has no id to ask with: only for the window
+    in which a task that exists starts showing (then live state says what it did)."""
+    if w.processed or _lost(w, age, exclusive):
+        return False
+    return bool(w.ref) or age is None or age <= (SETTLE_WINDOW if exclusive else UNKNOWN_GRACE)
+
+
 def _lost(w: Write, age: float | None, exclusive: bool) -> bool:
-    return w.state is State.UNKNOWN or (w.state is State.INTENT and (
-        age is None or age > (SETTLE_WINDOW if exclusive else UNKNOWN_GRACE)))
+    """Is a write whose answer never came (a kill, or a lost answer) taken not to have happened?
+
+    A bulk task's lost answer is like a kill: no read shows it took effect until Telnyx starts on
+    the task, so it holds its profile for the same window. Any other lost answer holds nothing:
+    its call re-read the number before giving up (live/writer.py)."""
+    if w.state is State.UNKNOWN and w.op is not Op.BULK_ASSIGN:
+        return True
+    return w.state in UNSENT and (age is None or age > (SETTLE_WINDOW if exclusive else UNKNOWN_GRACE))
 
 
 def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age: float | None,
             exclusive: bool = False) -> tuple[NumberState, str | None]:
-    # An intent with no outcome (a kill) may have reached Telnyx: hold its numbers for the grace
-    # period. An unknown answer (5xx, a dropped connection) holds nothing: every write the
-    # reconciler makes is safe to repeat (PUT, DELETE, profile moves set a value; a POST is
-    # re-read before it is repeated; a bulk by profile sweeps in only numbers declared for that
-    # campaign), and holding them would stall the work until the next apply.
+    # An intent with no outcome (a kill), or a bulk task whose answer was lost, may have reached
+    # Telnyx: hold its numbers for the grace period (`_lost`). Any other unknown answer (5xx, a
+    # dropped connection) holds nothing: its call re-read the number before giving up.
     # Under the lock (apply, resume) an intent with no outcome is a dead run's: decided now.
     lost = _lost(w, age, exclusive)
     told = w.failed.get(n)

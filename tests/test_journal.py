@@ -220,10 +220,26 @@ def test_one_waiter_grows_its_naps_and_stops_at_the_deadline() -> None:
     assert late.more() and not late.more()  # one look even past the deadline, then no more
 
 
-def test_an_unknown_answer_holds_nothing_unless_live_state_shows_the_write(tmp_path) -> None:
-    """A 5xx or a dropped connection: repeating is safe, so nothing waits on it."""
-    j = _write(tmp_path, state=State.UNKNOWN, detail="HTTP 500")
+def test_an_unknown_answer_to_one_number_holds_nothing_unless_live_state_shows_the_write(tmp_path) -> None:
+    """A 5xx or a dropped connection on a per-number write: the call re-read the number before
+    giving up (live/writer.py), so nothing waits on it."""
+    j = _write(tmp_path, op=Op.ASSIGN, numbers=[N[0]], state=State.UNKNOWN, detail="HTTP 500")
     writes = j.read().open_writes()
-    assert judge(writes, live(), T0 + 1).numbers() == {}
+    assert judge(writes, live(), T0 + 1, exclusive=True).numbers() == {}
     t = judge(writes, live({N[0]: ("CWZTFH1", "PENDING_ASSIGNMENT")}), T0 + 1).tracked[0]
     assert t.accepted_now and t.numbers[N[0]] is NumberState.PENDING
+
+
+def test_an_unknown_answer_to_a_bulk_task_holds_its_profile_for_the_settle_window(tmp_path) -> None:
+    """No read shows a bulk task until Telnyx starts on it, and it has no id to ask about: its
+    numbers are held (never re-sent) for the settle window under the lock, the grace period
+    without it; then they are free to plan again."""
+    from reconciler.tracking import SETTLE_WINDOW, UNKNOWN_GRACE
+
+    j = _write(tmp_path, state=State.UNKNOWN, detail="HTTP 500")
+    writes = j.read().open_writes()
+    held = judge(writes, live(), T0 + 1, exclusive=True).numbers()
+    assert set(held) == set(N)
+    assert judge(writes, live(), T0 + SETTLE_WINDOW + 1, exclusive=True).numbers() == {}
+    assert set(judge(writes, live(), T0 + SETTLE_WINDOW + 1).numbers()) == set(N)  # read-only commands: longer
+    assert judge(writes, live(), T0 + UNKNOWN_GRACE + 1).numbers() == {}

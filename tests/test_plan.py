@@ -134,10 +134,26 @@ def test_shared_per_number_opt_in():
 
 
 def test_prune_unassigns_only_unmanaged_numbers_of_declared_campaigns():
-    desired, live = state({P1: [(SH, [1])]}, {1: P1, 8: PX, 9: P1},
-                          {1: (SH, "ASSIGNED"), 8: (SH, "ASSIGNED"), 9: ("COTHER1", "ASSIGNED")}, prune=True)
+    desired, live = state({P1: [(TX, [1])]}, {1: P1, 8: PX, 9: P1},
+                          {1: (TX, "ASSIGNED"), 8: (TX, "ASSIGNED"), 9: ("COTHER1", "ASSIGNED")}, prune=True)
     assert actions(make_plan(desired, live)) == {8: "unassign", 9: "unmanaged"}
     assert actions(make_plan(desired, live, PlanOptions(prune=False))) == {8: "unmanaged", 9: "unmanaged"}
+
+
+def test_removing_a_number_from_a_shared_campaign_is_blocked_unless_the_run_opts_in():
+    # A prune needs a per-number DELETE, which Telnyx does not document for shared campaigns
+    # (sandbox mode shared_delete): blocked before anything is written. A move to another
+    # campaign is planned (leaving the profile or a bulk task may take the number off).
+    desired, live = state({P1: [(SH, [1])], P2: [(TX, [2])]}, {1: P1, 2: P2, 8: PX, 7: P1},
+                          {1: (SH, "ASSIGNED"), 2: (SH, "ASSIGNED"), 8: (SH, "ASSIGNED"), 7: (SH, "FAILED_ASSIGNMENT")},
+                          prune=True)
+    plan = make_plan(desired, live)
+    assert actions(plan) == {2: "reassign", 8: "blocked", 7: "unassign"}  # a FAILED record is not deleted one by one
+    (blocked,) = [f for f in plan.changes if f.action is Action.BLOCKED]
+    assert "--shared-per-number" in (blocked.reason or "") and SH in (blocked.reason or "")
+    assert not plan.blocked  # an undeclared number's removal does not make the plan "blocked"
+    opted = make_plan(desired, live, PlanOptions(shared_per_number=True))
+    assert actions(opted) == {2: "reassign", 8: "unassign", 7: "unassign"}
 
 
 @pytest.mark.parametrize("count,pooling,blocked", [(49, False, False), (50, False, True), (50, True, False)])
@@ -169,18 +185,18 @@ def test_reassign_percent_limit(moving, unsafe):
 
 def test_absolute_unassign_limit_and_empty_campaign_warning():
     ids = list(range(1, 4))
-    desired, live = state({P1: [(SH, [50])]}, {50: P1, **{i: PX for i in ids}},
-                          {i: (SH, "ASSIGNED") for i in ids}, policy=Policy(prune=True, max_unassign=2))
+    desired, live = state({P1: [(TX, [50])]}, {50: P1, **{i: PX for i in ids}},
+                          {i: (TX, "ASSIGNED") for i in ids}, policy=Policy(prune=True, max_unassign=2))
     plan = make_plan(desired, live)
     assert any("over max_unassign 2 by 1" in u for u in plan.unsafe)
     assert make_plan(desired, live, PlanOptions(allow_unassign=3)).safe
 
 
 def test_empty_campaign_warning():
-    desired, live = state({P1: [(TX, [1])]}, {1: P1}, {1: (SH, "ASSIGNED")})
-    desired2 = DesiredState({**desired.profiles, P2: DesiredProfile(P2, "p2", (SH,))}, desired.numbers, desired.policy)
+    desired, live = state({P1: [(SH, [1])]}, {1: P1}, {1: (TX, "ASSIGNED")})
+    desired2 = DesiredState({**desired.profiles, P2: DesiredProfile(P2, "p2", (TX,))}, desired.numbers, desired.policy)
     plan = make_plan(desired2, live)
-    assert any("CSHARE1 will be left without numbers" in w for w in plan.warnings)
+    assert any(f"{TX} will be left without numbers" in w for w in plan.warnings)
 
 
 def test_plan_is_deterministic_and_checksum_tracks_changes():

@@ -372,12 +372,15 @@ class _Merger:
         max_reassign = limit("max_reassign", (int, float))
         unassign_pct = limit("max_unassign_percent", (int, float))
         reassign_pct = limit("max_reassign_percent", (int, float))
+        max_reprovision = limit("max_reprovision", (int, float))
         self.policy = Policy(
             prune=block.get("prune") is True,
             max_unassign=int(max_unassign) if max_unassign is not None and float(max_unassign).is_integer() else None,
             max_unassign_percent=float(unassign_pct) if unassign_pct is not None else None,
             max_reassign=int(max_reassign) if max_reassign is not None and float(max_reassign).is_integer() else None,
             max_reassign_percent=float(reassign_pct) if reassign_pct is not None else None,
+            max_reprovision=int(max_reprovision) if max_reprovision is not None and float(max_reprovision).is_integer()
+            else None,
             where=where,
         )
 

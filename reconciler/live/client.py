@@ -601,7 +601,7 @@ class TelnyxClient:
                         self.limiter.block_for(wait_s)
                     attempt = self._next_attempt(call, attempt, "HTTP 429", err, min_wait=wait_s)
                     continue
-                if not idempotent and status != 408:
+                if not idempotent:  # a 408 too: nothing says the server had not begun
                     if took_effect is None:
                         raise err
                     verified = self._verify(call, took_effect)
@@ -741,16 +741,20 @@ class TelnyxClient:
         return self.request("POST", template, path=path, json_body=json, took_effect=took_effect,
                             idempotent=idempotent, allow_status=allow_status)
 
-    def put(self, template: str, *, json: Any, path=None, allow_status=()) -> tuple[int, Any]:
-        return self.request("PUT", template, path=path, json_body=json, allow_status=allow_status)
+    def put(self, template: str, *, json: Any, path=None, allow_status=(), took_effect=None) -> tuple[int, Any]:
+        """With `took_effect`, an ambiguous failure is re-read before the PUT is repeated."""
+        return self.request("PUT", template, path=path, json_body=json, allow_status=allow_status,
+                            idempotent=took_effect is None, took_effect=took_effect)
 
     def patch(self, template: str, *, json: Any, path=None, idempotent: bool = True, took_effect=None,
               allow_status=()) -> tuple[int, Any]:
         return self.request("PATCH", template, path=path, json_body=json, idempotent=idempotent,
                             took_effect=took_effect, allow_status=allow_status)
 
-    def delete(self, template: str, *, path=None, allow_status=()) -> tuple[int, Any]:
-        return self.request("DELETE", template, path=path, allow_status=allow_status)
+    def delete(self, template: str, *, path=None, allow_status=(), took_effect=None) -> tuple[int, Any]:
+        """With `took_effect`, an ambiguous failure is re-read before the DELETE is repeated."""
+        return self.request("DELETE", template, path=path, allow_status=allow_status,
+                            idempotent=took_effect is None, took_effect=took_effect)
 
     # ---- pagination (see pagination.py)
     def iter_10dlc(self, template: str, params=None, page_size: int = 500, **kw: Any):

@@ -130,7 +130,19 @@ def parse_assignment(call: str, rec: Mapping[str, Any], telnyx_to_tcr: Mapping[s
     if not tcr:
         raise bad_response(call, f"{where}no campaign id in the record")
     return LiveAssignment(number=number, tcr_campaign_id=tcr, status=status, failure_reasons=reasons or None,
-                          since=_timestamp(rec.get("updatedAt") or rec.get("createdAt")))
+                          since=_timestamp(rec.get("updatedAt") or rec.get("createdAt")),
+                          shared=_on_shared(rec, telnyx_to_tcr or {}))
+
+
+def _on_shared(rec: Mapping[str, Any], telnyx_to_tcr: Mapping[str, str]) -> bool | None:
+    """The spec: `brandId` is "Empty if the number is associated to a shared campaign"; a record
+    naming one of the account's Telnyx campaigns is not. None when the record cannot tell."""
+    if any(isinstance(rec.get(k), str) and rec[k] in telnyx_to_tcr for k in ("telnyxCampaignId", "campaignId")):
+        return False
+    brand = rec.get("brandId")
+    if brand == "":
+        return True
+    return False if isinstance(brand, str) else None
 
 
 def _timestamp(v: Any) -> float | None:

@@ -9,15 +9,18 @@ Retry policy per call:
 - `bulk_assign` (POST /10dlc/phoneNumberAssignmentByProfile) has no read-back that
   returns its task id: after an ambiguous failure it raises ApiUnavailable unless the
   caller passes `took_effect` (returning a task id, or None to retry).
-- `replace` (PUT) and `unassign` (DELETE) are idempotent; a 404 on DELETE means the
-  number has no assignment (already gone), which is what was wanted.
+- `replace` (PUT) and `unassign` (DELETE) set a state, but repeating one that took effect
+  is not free: a PUT over a PENDING_ASSIGNMENT, or a DELETE of a PENDING_UNASSIGNMENT, asks
+  Telnyx for work it is already doing (and a PUT of the same campaign may provision the number
+  again, mode put_same). So after an ambiguous failure each re-reads the number first, like
+  `assign`. A 404 on DELETE means the number has no assignment (already gone), as wanted.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from reconciler.model import PENDING_ASSIGNMENT, ASSIGNED, TELNYX, LiveAssignment, LiveCampaign
+from reconciler.model import ASSIGNED, PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT, TELNYX, LiveAssignment, LiveCampaign
 
 from .client import TelnyxClient, bad_response
 from .pagination import iter_10dlc
@@ -132,23 +135,29 @@ class TelnyxWriter:
         return assignment_of(self.client, number)
 
     def assign(self, number: str, campaign: LiveCampaign) -> None:
-        def took_effect() -> LiveAssignment | None:
-            a = self.get_assignment(number)
-            if a is not None and a.tcr_campaign_id == campaign.tcr_campaign_id and a.status in (
-                    ASSIGNED, PENDING_ASSIGNMENT):
-                return a
-            return None
-
         _, body = self.client.post(ASSIGNMENTS, json={"phoneNumber": number, "campaignId": _campaign_ref(campaign)},
-                                   took_effect=took_effect)
+                                   took_effect=lambda: self._on(number, campaign))
         if not isinstance(body, (dict, LiveAssignment)):
             raise bad_response(f"POST {ASSIGNMENTS}", "body is not an object")
 
+    def _on(self, number: str, campaign: LiveCampaign) -> LiveAssignment | None:
+        """The number's assignment if it is on (or on its way to) `campaign`."""
+        a = self.get_assignment(number)
+        if a is not None and a.tcr_campaign_id == campaign.tcr_campaign_id and a.status in (
+                ASSIGNED, PENDING_ASSIGNMENT):
+            return a
+        return None
+
     def replace(self, number: str, campaign: LiveCampaign) -> None:
         _, body = self.client.put(ASSIGNMENT, path={"phoneNumber": number},
-                                  json={"phoneNumber": number, "campaignId": _campaign_ref(campaign)})
-        if not isinstance(body, dict):
+                                  json={"phoneNumber": number, "campaignId": _campaign_ref(campaign)},
+                                  took_effect=lambda: self._on(number, campaign))
+        if not isinstance(body, (dict, LiveAssignment)):
             raise bad_response(f"PUT {ASSIGNMENT}", "body is not an object")
 
     def unassign(self, number: str) -> None:
-        self.client.delete(ASSIGNMENT, path={"phoneNumber": number}, allow_status=(404,))
+        def took_effect() -> bool:
+            a = self.get_assignment(number)
+            return a is None or a.status == PENDING_UNASSIGNMENT
+
+        self.client.delete(ASSIGNMENT, path={"phoneNumber": number}, allow_status=(404,), took_effect=took_effect)

@@ -101,6 +101,7 @@ def _grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
             "strategy": pp.strategy if pp else "none",
             "bulk_campaign": pp.bulk_campaign if pp else None,
             "note": pp.note if pp else None,
+            "resends": pp.resends if pp else 0,
             "campaigns": camps,
         })
     return out
@@ -132,7 +133,7 @@ def saved_plan_dict(plan: Plan) -> dict[str, Any]:
                     "shared_per_number": plan.options.shared_per_number}
     d["preconditions"] = [change_dict(c) for c in plan.changes if c.writes]
     d["strategies"] = {p.id: {"name": p.name, "declared": p.declared, "exists": p.exists, "strategy": p.strategy,
-                              "bulk_campaign": p.bulk_campaign, "note": p.note}
+                              "bulk_campaign": p.bulk_campaign, "note": p.note, "resends": p.resends}
                        for p in plan.profiles.values()}
     d["campaigns"] = {t: dataclasses.asdict(c) for t, c in plan.campaigns.items()}
     d["desired"] = {

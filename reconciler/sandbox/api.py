@@ -678,7 +678,23 @@ class Router:
 ROUTER = Router(OPERATIONS)
 
 
+# Operations whose spec declares only the FastAPI-style 422 (`HTTPValidationError`) for a bad
+# request: their validation errors are answered in that shape, so a client meets it on the
+# normal path and not only on the sharing read (telnyx-api.md §4).
+FASTAPI_422 = frozenset({
+    "GetPhoneNumberStatus", "GetSharedCampaigns", "GetSharedCampaign", "UpdateSharedCampaign",
+    "GetPartnerCampaignsSharedByUser", "GetPartnerCampaignSharingStatus", "GetCampaigns", "GetCampaign",
+    "GetCampaignSharingStatus", "GetCampaignOperationStatus", "AcceptCampaign",
+})
+
+
 def dispatch(world: World, operation: Operation, params: dict[str, str], pairs: list[tuple[str, str]], raw_body: bytes, content_type: str | None) -> Result:
-    query = parse_query(pairs, operation.query, world.modes)
-    body = parse_body(raw_body, content_type, operation.body)
+    try:
+        query = parse_query(pairs, operation.query, world.modes)
+        body = parse_body(raw_body, content_type, operation.body)
+    except E.ApiError as err:
+        if operation.op_id in FASTAPI_422 and err.status == 400:
+            where = ["query", err.parameter] if err.parameter else ["body", *(err.pointer or "/").strip("/").split("/")]
+            raise E.validation_422(where, err.detail) from None
+        raise
     return operation.handler(world, Request(params, query, body))

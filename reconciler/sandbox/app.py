@@ -33,7 +33,13 @@ REASONS = {
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    504: "Gateway Timeout",
 }
+
+
+# The writes whose answer mode write_fault=after loses once it has taken effect.
+FAULTY_WRITES = frozenset({"CreatePhoneNumberCampaign", "PutPhoneNumberCampaign", "DeletePhoneNumberCampaign",
+                           "PostAssignMessagingProfileToCampaign"})
 
 
 @dataclass
@@ -94,6 +100,7 @@ class App:
         self.counters = Counters()
         self.bucket = TokenBucket(config.rate_limit) if config.rate_limit else None
         self.fault_rng = random.Random(config.random_seed)
+        self.write_faults: dict[str, int] = {}  # mode write_fault: writes seen per operation
         self.admin = Admin(self)
 
     def authorized(self, auth: str) -> bool:
@@ -200,4 +207,19 @@ class App:
             status, payload = dispatch(self.world, operation, params, pairs, body, headers.get("content-type"))
         except E.ApiError as err:
             return error_response(err, rl_headers)
+        lost = self._lost_answer(operation.op_id)
+        if lost is not None:
+            return json_response(lost, {"errors": [{"code": E.UNEXPECTED, "title": "Unexpected error",
+                                                    "detail": "Injected failure after the write (mode write_fault)"}]},
+                                 rl_headers)
         return json_response(status, payload, rl_headers)
+
+    def _lost_answer(self, op_id: str) -> int | None:
+        """Mode write_fault=after: the 1st, 3rd, … write of each 10DLC assignment operation took
+        effect, and its answer is a 500 (then a 504 the next odd time)."""
+        if op_id not in FAULTY_WRITES or self.world.modes["write_fault"] != "after":
+            return None
+        seen = self.write_faults[op_id] = self.write_faults.get(op_id, 0) + 1
+        if seen % 2 == 0:
+            return None
+        return 500 if seen % 4 == 1 else 504

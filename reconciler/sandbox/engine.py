@@ -307,7 +307,9 @@ class World:
         now = self.clock.now()
         slot = self.number_slot(phone_number, pointer="/phoneNumber")
         campaign = self.campaign_for_per_number(campaign_id)
-        if s.acamp[slot] >= 0 and s.astatus[slot] != FAILED_ASSIGNMENT:
+        # Mode failed_retry: whether a FAILED_ASSIGNMENT record still counts as an assignment.
+        retry_failed = self.modes["failed_retry"] == "retry"
+        if s.acamp[slot] >= 0 and (s.astatus[slot] != FAILED_ASSIGNMENT or not retry_failed):
             if s.acamp[slot] == campaign.idx and s.astatus[slot] == PENDING_ASSIGNMENT:
                 self._redundant()
             other = s.campaigns[s.acamp[slot]]
@@ -339,9 +341,11 @@ class World:
         if s.acamp[slot] == campaign.idx:
             if status == PENDING_ASSIGNMENT:
                 self._redundant()
-            if status == FAILED_UNASSIGNMENT:
+            if status == ASSIGNED:
+                self._redundant()  # a PUT for what is already so: under put_same=reprovision it even disturbs it
+            if status == FAILED_UNASSIGNMENT or (status == ASSIGNED and self.modes["put_same"] == "reprovision"):
                 self._start_assignment(slot, campaign, now, keep_created=True)
-            return slot  # already there (or on its way): PUT is idempotent
+            return slot  # already there (or on its way): PUT is idempotent, unless mode put_same re-provisions
         if self.modes["put_existing"] == "reject":
             other = s.campaigns[s.acamp[slot]]
             raise E.ApiError(
@@ -364,12 +368,18 @@ class World:
         if s.acamp[slot] < 0:
             raise E.not_found(f"Number {phone_number} has no campaign assignment", parameter="phoneNumber")
         status = s.astatus[slot]
-        if status == PENDING_ASSIGNMENT:
+        campaign = s.campaigns[s.acamp[slot]]
+        if campaign.kind == "shared" and self.modes["shared_delete"] == "reject":
+            raise E.unprocessable(
+                f"Number {phone_number} is on shared campaign {campaign.tcr_id}; numbers of a shared campaign are "
+                "managed by messaging profile",
+            )
+        if status == PENDING_ASSIGNMENT and self.modes["delete_pending"] == "reject":
             raise E.unprocessable(
                 f"Number {phone_number} has an assignment in progress; wait until it is ASSIGNED or FAILED_ASSIGNMENT",
                 code=E.IN_USE,
             )
-        if status == FAILED_ASSIGNMENT:
+        if status == FAILED_ASSIGNMENT and self.modes["delete_failed"] == "gone":
             record = pnc_dict(self, slot)
             s.drop_record(slot)  # nothing is provisioned, so there is nothing to wait for
             return record
@@ -475,12 +485,22 @@ class World:
         task.statuses = bytearray(len(task.slots))
         submitted, gens = array("i"), array("I")
         task.e164 = [s.e164[slot] for slot in task.slots]  # type: ignore[misc]
+        if campaign.kind == "shared" and campaign.sharing_status != "ACCEPTED" and \
+                self.modes["share_not_accepted_bulk"] == "nothing":
+            task.statuses = bytearray([NUM_FAILED]) * len(task.slots)  # refused whole: no record written
+            self._schedule(due + rest, "task_finish", task_id)
+            return
         reassign = self.modes["bulk_existing"] == "reassign"
+        reprovision = self.modes["bulk_same"] == "reprovision"
         for i, slot in enumerate(task.slots):
             if s.acamp[slot] >= 0 and s.astatus[slot] != FAILED_ASSIGNMENT:
                 status = s.astatus[slot]
                 if s.acamp[slot] == campaign.idx and status in (ASSIGNED, PENDING_ASSIGNMENT):
-                    task.statuses[i] = NUM_COMPLETED  # already there: a no-op success
+                    task.statuses[i] = NUM_COMPLETED  # already there: a no-op success …
+                    if status == ASSIGNED and reprovision:  # … or provisioned again (mode bulk_same)
+                        s.move_record(slot, campaign.idx, PENDING_ASSIGNMENT, due)
+                        submitted.append(slot)
+                        gens.append(s.agen[slot])
                     continue
                 if not reassign:
                     task.statuses[i] = NUM_FAILED  # skipped: it keeps its other campaign
@@ -515,7 +535,10 @@ class World:
         task.statuses = task.statuses.replace(bytes([NUM_PENDING]), bytes([NUM_COMPLETED]))
         # `failed` when any number failed immediately: the per-number list says which (our
         # choice; the spec gives the enum only, telnyx-api.md §2.2).
-        task.status = "failed" if NUM_FAILED in task.statuses else "completed"
+        # Mode task_partial: or `completed` whatever its numbers did.
+        every = bool(task.statuses) and task.statuses.count(NUM_FAILED) == len(task.statuses)
+        task.status = "failed" if every or (NUM_FAILED in task.statuses and self.modes["task_partial"] == "failed") \
+            else "completed"
         task.updated = due
 
     # ---- messaging bulk updates ------------------------------------------------------------

@@ -102,6 +102,87 @@ MODE_SPECS: dict[str, ModeSpec] = {
             "250: recordsPerPage over 250 on GET /10dlc/phone_number_campaigns and a task's phoneNumbers "
             "list is a 400; 500: like the sibling lists",
         ),
+        # A bulk task over numbers already ASSIGNED to its campaign: nothing says whether Telnyx
+        # leaves them alone or provisions them again (telnyx-api.md §3.1, §8 item 12).
+        ModeSpec(
+            "bulk_same",
+            ("reprovision", "noop"),
+            "telnyx-api.md §3.1 and §8 item 12 (a task assigns every number of the profile)",
+            "reprovision: numbers already ASSIGNED to the task's campaign go PENDING_ASSIGNMENT again and "
+            "resolve like new ones; noop: they are left as they are",
+        ),
+        # Per-number DELETE of a shared campaign's number: the support article names bulk by profile
+        # as the only way to attach numbers to a shared campaign and says nothing of removal.
+        ModeSpec(
+            "shared_delete",
+            ("reject", "allow"),
+            "10dlc-domain.md §3.4 [CONFLICT]; telnyx-api.md §3.2",
+            "reject: DELETE /10dlc/phone_number_campaigns/{n} of a number on a shared campaign is a 422; "
+            "allow: it starts the unassignment like any other",
+        ),
+        # A write that took effect although its answer was lost: the spec cannot say, every real
+        # network can (telnyx-api.md §7).
+        ModeSpec(
+            "write_fault",
+            ("none", "after"),
+            "telnyx-api.md §7 (retries); no source can rule it out",
+            "none: every answer is delivered; after: the 1st, 3rd, 5th … 10DLC assignment write of each "
+            "operation (POST/PUT/DELETE of one number's assignment, POST of a bulk task) takes effect and is "
+            "then answered 500 (odd ones) or 504 (the others): the client cannot tell it happened. Its "
+            "default is `none` because it is a fault, not a reading of the spec",
+        ),
+        # POST of a number whose record is FAILED_ASSIGNMENT (differential run).
+        ModeSpec(
+            "failed_retry",
+            ("reject", "retry"),
+            "telnyx-api.md §3.2 (POST creates; nothing says what a FAILED record counts as)",
+            "reject: 422 \"already assigned\" (the FAILED record must be deleted, or PUT over); retry: the POST "
+            "starts a new attempt",
+        ),
+        # A bulk task where some numbers fail: the status enum is given, its meaning is not.
+        ModeSpec(
+            "task_partial",
+            ("completed", "failed"),
+            "telnyx-api.md §2.2 (task status enum only)",
+            "completed: the task says `completed` and only its per-number list shows the failures; failed: "
+            "the task says `failed` when any number failed",
+        ),
+        # A bulk task naming a shared campaign whose share is PENDING or DECLINED.
+        ModeSpec(
+            "share_not_accepted_bulk",
+            ("failed_records", "nothing"),
+            "10dlc-domain.md §3.2 (a share must be ACCEPTED); the spec says nothing of the task",
+            "failed_records: every unassigned number of the profile gets a FAILED_ASSIGNMENT record naming the "
+            "share; nothing: the task fails and writes no record",
+        ),
+        # DELETE of a PENDING_ASSIGNMENT record.
+        ModeSpec(
+            "delete_pending",
+            ("reject", "accept"),
+            "telnyx-api.md §3.2 (DELETE; pending records unspecified)",
+            "reject: 422 (wait until the record is final); accept: the record goes PENDING_UNASSIGNMENT",
+        ),
+        # DELETE of a FAILED_ASSIGNMENT record.
+        ModeSpec(
+            "delete_failed",
+            ("pending", "gone"),
+            "telnyx-api.md §3.2 (DELETE; failed records unspecified)",
+            "pending: the record goes PENDING_UNASSIGNMENT first, like an ASSIGNED one; gone: it is removed at once",
+        ),
+        # PUT naming the campaign the number is already ASSIGNED to.
+        ModeSpec(
+            "put_same",
+            ("reprovision", "noop"),
+            "telnyx-api.md §3.2 (PUT; same campaign unspecified)",
+            "reprovision: the number goes PENDING_ASSIGNMENT again; noop: nothing changes",
+        ),
+        # page=0 on the 10DLC lists: the spec gives a default of 1 and no minimum.
+        ModeSpec(
+            "page_zero",
+            ("error", "first"),
+            "telnyx-api.md §6 (page has a default of 1 and no minimum)",
+            "error: page=0 is a 400; first: it returns the first page",
+        ),
         # Whether /phone_numbers/{id}/messaging accepts +E.164 as {id} (telnyx-api.md §5.3, §8.10).
         ModeSpec(
             "phone_id",

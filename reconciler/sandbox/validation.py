@@ -59,6 +59,8 @@ def parse_query(pairs: list[tuple[str, str]], params: tuple[Param, ...], modes: 
             if not INT_RE.match(raw):
                 raise E.bad_param(p.name, f"Query parameter {p.name!r} must be an integer, got {raw!r}")
             value = int(raw)
+            if p.name == "page" and value == 0 and modes.get("page_zero") == "first":
+                value = 1  # mode page_zero: the spec gives a default of 1 and no minimum
             if p.minimum is not None and value < p.minimum:
                 raise E.bad_param(p.name, f"Query parameter {p.name!r} must be at least {p.minimum}, got {value}")
             if p.tenDLC_page_size and value > MAX_10DLC_PAGE:

@@ -151,7 +151,8 @@ def test_unsafe_plan_fails_the_check_and_is_flagged_in_the_comment(repo):
     doc = (repo.src / "desired-state" / "acme.yaml").read_text()
     doc = doc.replace("policy:\n  prune: false", "policy:\n  prune: true\n  max_unassign: 0")
     (repo.src / "desired-state" / "acme.yaml").write_text(doc)
-    repo.admin.put("/assignments/+13125550300", json={"tcr_campaign_id": "CWZTFH1"}).raise_for_status()
+    # (a Telnyx campaign: removing a number from a shared one is blocked without --shared-per-number)
+    repo.admin.put("/assignments/+13125550300", json={"tcr_campaign_id": "CNOTIF9"}).raise_for_status()
     repo.github.open_pr(10, H1)
     result = plan_pr(repo, 10, H1)
     assert result.status == "failure"

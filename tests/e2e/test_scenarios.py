@@ -64,6 +64,11 @@ EXPECTED = {**{f"+1312555010{i}": (SHARED, "ASSIGNED") for i in range(1, 6)},
 
 def _converge(env: Any) -> None:
     r = env.run("apply", "--auto-approve", "--timeout", "30")
+    if r.code == 5:
+        # Not accepted: only when Telnyx's answer to a bulk task was lost (mode write_fault=after),
+        # and said so; the next apply judges it against live state and finishes, without repeating it.
+        assert "not accepted" in r.out and env.counters()["status"].get("500"), r.out + r.err
+        r = env.run("apply", "--auto-approve", "--until", "final", "--timeout", "30")
     assert r.code == 0, r.out + r.err
     assert env.assignments() == EXPECTED
     profiles = env.profiles_of_numbers()

@@ -162,7 +162,7 @@ def test_import_reads_profiles_numbers_and_assignments(fresh):
 @pytest.mark.parametrize("phone_id", ["numeric", "numeric_or_e164"])
 def test_writes_round_trip(fresh, phone_id):
     admin(fresh, "PUT", "/_admin/modes", {"phone_id": phone_id, "shared_per_number": "allow",
-                                          "put_existing": "replace"})
+                                          "put_existing": "replace", "shared_delete": "allow"})
     with client_for(fresh) as c:
         w = TelnyxWriter(c)
         live = read_live(c, DESIRED)
@@ -225,6 +225,7 @@ def test_key_not_in_debug_logs(fresh, caplog):
     import logging
 
     caplog.set_level(logging.DEBUG)
+    admin(fresh, "PUT", "/_admin/modes", {"shared_delete": "allow"})
     with client_for(fresh) as c:
         read_live(c, DESIRED)
         TelnyxWriter(c).unassign(n(100))

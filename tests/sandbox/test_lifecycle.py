@@ -40,7 +40,7 @@ def test_assignment_and_unassignment_with_delay(make_api) -> None:  # type: igno
 
 
 def test_delete_rules(make_api) -> None:  # type: ignore[no-untyped-def]
-    api = make_api(assignment_delay=10)
+    api = make_api(assignment_delay=10, modes={"delete_pending": "reject", "delete_failed": "gone"})
     uuid = api.campaign_uuid(TELNYX)
     api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550101", "campaignId": uuid})
     r = api.delete("/10dlc/phone_number_campaigns/+13125550101")
@@ -80,8 +80,9 @@ def test_bulk_task_life_cycle(make_api) -> None:  # type: ignore[no-untyped-def]
         assert rec["assignmentStatus"] == "ASSIGNED" and rec["campaignId"] == SHARED
 
 
-def test_bulk_task_with_failures(api: Api) -> None:
+def test_bulk_task_with_failures(make_api) -> None:  # type: ignore[no-untyped-def]
     # PROFILE_B has a toll-free number: it fails, the others succeed, the task is `failed`
+    api = make_api(modes={"task_partial": "failed"})
     uuid = api.campaign_uuid(TELNYX)
     task = api.post("/10dlc/phoneNumberAssignmentByProfile", json={"messagingProfileId": PROFILE_B, "campaignId": uuid}).json()["taskId"]
     assert api.get(f"/10dlc/phoneNumberAssignmentByProfile/{task}").json()["status"] == "failed"

@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.sandbox import ModeError, start_sandbox
 
-from .helpers import PROFILE_A, PROFILE_B, SHARED, TELNYX, TELNYX_B, Api, error_of
+from .helpers import PROFILE_A, PROFILE_B, SHARED, SHARED_PENDING, TELNYX, TELNYX_B, Api, error_of
 
 
 def test_defaults_are_the_hard_readings() -> None:
@@ -24,6 +24,16 @@ def test_defaults_are_the_hard_readings() -> None:
         "list_page_max": "250",
         "absent_status": "422",
         "sparse": "sparse",
+        "bulk_same": "reprovision",
+        "shared_delete": "reject",
+        "write_fault": "none",  # a fault, not a reading: off unless asked for
+        "failed_retry": "reject",
+        "task_partial": "completed",
+        "share_not_accepted_bulk": "failed_records",
+        "delete_pending": "reject",
+        "delete_failed": "pending",
+        "put_same": "reprovision",
+        "page_zero": "error",
     }
 
 
@@ -193,3 +203,137 @@ def test_sparse(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
         assert tollfree["type"] == "toll-free" and recs["+13125550100"]["type"] == "long-code"
     else:
         assert unassigned["messaging_profile_id"] is None and tollfree["type"] == "tollfree"
+
+
+# ---- the differential run's questions (issue 10): each mode, both answers -----------------------
+
+
+def _task_on(api: Api, profile: str, **campaign: str) -> str:
+    r = api.post("/10dlc/phoneNumberAssignmentByProfile", json={"messagingProfileId": profile, **campaign})
+    assert r.status_code == 202, r.text
+    return r.json()["taskId"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("value", ["reprovision", "noop"])
+def test_bulk_same(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(assignment_delay=30, task_delay=0, modes={"bulk_same": value})
+    _task_on(api, PROFILE_A, tcrCampaignId=SHARED)
+    # +13125550100 was ASSIGNED to SHARED before the task
+    status = api.record("+13125550100").json()["assignmentStatus"]
+    assert status == ("PENDING_ASSIGNMENT" if value == "reprovision" else "ASSIGNED")
+    api.admin("POST", "/advance", {"seconds": 30})
+    assert api.record("+13125550100").json()["assignmentStatus"] == "ASSIGNED"
+
+
+@pytest.mark.parametrize("value", ["reject", "allow"])
+def test_shared_delete(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"shared_delete": value, "delete_failed": "gone"})
+    r = api.delete("/10dlc/phone_number_campaigns/+13125550100")
+    if value == "reject":
+        assert r.status_code == 422 and "shared campaign" in error_of(r)["detail"]
+        assert api.record("+13125550100").json()["assignmentStatus"] == "ASSIGNED"
+    else:
+        assert r.status_code == 200 and r.json()["assignmentStatus"] == "PENDING_UNASSIGNMENT"
+    # a Telnyx campaign's number is removed one by one under both
+    uuid = api.campaign_uuid(TELNYX)
+    api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550101", "campaignId": uuid})
+    assert api.delete("/10dlc/phone_number_campaigns/+13125550101").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["none", "after"])
+def test_write_fault(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"write_fault": value})
+    uuid = api.campaign_uuid(TELNYX)
+    codes = []
+    for n in ("+13125550101", "+13125550102", "+13125550201"):
+        codes.append(api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": n, "campaignId": uuid}).status_code)
+        # the write took effect whatever the answer said
+        assert api.record(n).json()["tcrCampaignId"] == TELNYX
+    assert codes == ([200, 200, 200] if value == "none" else [500, 200, 504])
+    r = api.delete("/10dlc/phone_number_campaigns/+13125550101")
+    assert r.status_code == (200 if value == "none" else 500)
+    assert api.record("+13125550101").status_code == 404  # removed all the same (no life-cycle delay here)
+
+
+@pytest.mark.parametrize("value", ["reject", "retry"])
+def test_failed_retry(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"failed_retry": value})
+    api.admin("PUT", "/assignments/+13125550101", {"tcr_campaign_id": TELNYX, "status": "FAILED_ASSIGNMENT",
+                                                   "failure_reasons": "x"})
+    uuid = api.campaign_uuid(TELNYX)
+    r = api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550101", "campaignId": uuid})
+    if value == "reject":
+        assert r.status_code == 422 and "already assigned" in error_of(r)["detail"]
+        assert api.record("+13125550101").json()["assignmentStatus"] == "FAILED_ASSIGNMENT"
+        # PUT over it works under both readings
+        r = api.put("/10dlc/phone_number_campaigns/+13125550101", json={"phoneNumber": "+13125550101", "campaignId": uuid})
+    assert r.status_code == 200 and api.record("+13125550101").json()["assignmentStatus"] == "ASSIGNED"
+
+
+@pytest.mark.parametrize("value", ["completed", "failed"])
+def test_task_partial(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"task_partial": value})
+    task = _task_on(api, PROFILE_B, campaignId=api.campaign_uuid(TELNYX))  # the toll-free number fails
+    assert api.get(f"/10dlc/phoneNumberAssignmentByProfile/{task}").json()["status"] == value
+    numbers = api.get(f"/10dlc/phoneNumberAssignmentByProfile/{task}/phoneNumbers").json()["records"]
+    assert {r["phoneNumber"]: r["status"] for r in numbers}["+18885550100"] == "failed"
+
+
+@pytest.mark.parametrize("value", ["failed_records", "nothing"])
+def test_share_not_accepted_bulk(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"share_not_accepted_bulk": value})
+    task = _task_on(api, PROFILE_B, tcrCampaignId=SHARED_PENDING)
+    assert api.get(f"/10dlc/phoneNumberAssignmentByProfile/{task}").json()["status"] == "failed"
+    r = api.record("+13125550200")
+    if value == "failed_records":
+        assert r.json()["assignmentStatus"] == "FAILED_ASSIGNMENT" and "PENDING" in r.json()["failureReasons"]
+    else:
+        assert r.status_code == 404
+
+
+@pytest.mark.parametrize("value", ["reject", "accept"])
+def test_delete_pending(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(assignment_delay=10, modes={"delete_pending": value})
+    api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550101", "campaignId": api.campaign_uuid(TELNYX)})
+    r = api.delete("/10dlc/phone_number_campaigns/+13125550101")
+    if value == "reject":
+        assert r.status_code == 422 and api.record("+13125550101").json()["assignmentStatus"] == "PENDING_ASSIGNMENT"
+    else:
+        assert r.status_code == 200 and r.json()["assignmentStatus"] == "PENDING_UNASSIGNMENT"
+
+
+@pytest.mark.parametrize("value", ["pending", "gone"])
+def test_delete_failed(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(assignment_delay=10, modes={"delete_failed": value})
+    api.admin("PUT", "/assignments/+13125550102", {"tcr_campaign_id": TELNYX, "status": "FAILED_ASSIGNMENT",
+                                                   "failure_reasons": "x"})
+    assert api.delete("/10dlc/phone_number_campaigns/+13125550102").status_code == 200
+    r = api.record("+13125550102")
+    if value == "gone":
+        assert r.status_code == 404
+    else:
+        assert r.json()["assignmentStatus"] == "PENDING_UNASSIGNMENT"
+        api.admin("POST", "/advance", {"seconds": 10})
+        assert api.record("+13125550102").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["reprovision", "noop"])
+def test_put_same(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(assignment_delay=10, modes={"put_same": value})
+    body = {"phoneNumber": "+13125550101", "campaignId": api.campaign_uuid(TELNYX)}
+    api.post("/10dlc/phone_number_campaigns", json=body)
+    api.admin("POST", "/advance", {"seconds": 10})
+    r = api.put("/10dlc/phone_number_campaigns/+13125550101", json=body)
+    assert r.status_code == 200
+    want = "PENDING_ASSIGNMENT" if value == "reprovision" else "ASSIGNED"
+    assert r.json()["assignmentStatus"] == want == api.record("+13125550101").json()["assignmentStatus"]
+
+
+@pytest.mark.parametrize("value", ["error", "first"])
+def test_page_zero(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"page_zero": value})
+    r = api.get("/10dlc/phone_number_campaigns", params={"page": 0})
+    if value == "error":
+        assert r.status_code == 400 and error_of(r)["source"]["parameter"] == "page"
+    else:
+        assert r.status_code == 200 and r.json()["records"] == api.get("/10dlc/phone_number_campaigns").json()["records"]

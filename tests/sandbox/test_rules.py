@@ -72,7 +72,7 @@ def test_cap_of_49(make_api) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_cap_in_bulk(make_api) -> None:  # type: ignore[no-untyped-def]
-    api = make_api(seed=_big_seed(50))
+    api = make_api(seed=_big_seed(50), modes={"task_partial": "failed"})
     uuid = api.campaign_uuid("CPOOL01")
     task = api.post("/10dlc/phoneNumberAssignmentByProfile", json={"messagingProfileId": PROFILE_A, "campaignId": uuid}).json()["taskId"]
     assert api.get(f"/10dlc/phoneNumberAssignmentByProfile/{task}").json()["status"] == "failed"
@@ -81,7 +81,8 @@ def test_cap_in_bulk(make_api) -> None:  # type: ignore[no-untyped-def]
     assert statuses.count("ASSIGNED") == 49 and statuses.count("FAILED_ASSIGNMENT") == 52 - 49 - 0  # 52 numbers, one already on SHARED
     
     
-def test_dormant_campaign_fails_first_then_wakes(api: Api) -> None:
+def test_dormant_campaign_fails_first_then_wakes(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"failed_retry": "retry"})
     uuid = api.campaign_uuid(DORMANT)
     assert post(api, "+13125550101", uuid).json()["assignmentStatus"] == "PENDING_ASSIGNMENT"
     rec = api.record("+13125550101").json()
@@ -92,7 +93,8 @@ def test_dormant_campaign_fails_first_then_wakes(api: Api) -> None:
     assert rec["assignmentStatus"] == "ASSIGNED" and "failureReasons" not in rec
 
 
-def test_put_same_campaign_is_idempotent(api: Api) -> None:
+def test_put_same_campaign_is_idempotent(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"put_same": "noop"})
     uuid = api.campaign_uuid(TELNYX_B)
     api.put("/10dlc/phone_number_campaigns/+13125550101", json={"phoneNumber": "+13125550101", "campaignId": uuid})
     first = api.record("+13125550101").json()

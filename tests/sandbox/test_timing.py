@@ -209,7 +209,8 @@ def test_order_delay(make_api) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_late_failure_rate_one(make_api) -> None:  # type: ignore[no-untyped-def]
-    api = make_api(late_failure_rate=1.0, assignment_delay=60, task_delay=0, time_scale=0)
+    api = make_api(late_failure_rate=1.0, assignment_delay=60, task_delay=0, time_scale=0,
+                   modes={"failed_retry": "retry", "bulk_same": "noop"})
     uuid = api.campaign_uuid(TELNYX)
     r = api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550201", "campaignId": uuid})
     assert r.status_code == 200 and r.json()["assignmentStatus"] == "PENDING_ASSIGNMENT"
