@@ -235,6 +235,9 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
     summary_path = runner_temp / "step_summary.md"
     summary_path.touch()
     repo = github.repo if github else "acme/estate"
+    if github is not None:  # GitHub records the run: what reviewed_plan.py checks a plan comment against
+        head_repo = (((event or {}).get("pull_request") or {}).get("head") or {}).get("repo") or {}
+        github.add_run(run_id, workflow, sha, event_name, head_repo.get("full_name"))
     gh_ctx = {"event_name": event_name, "event": event or {}, "sha": sha, "ref": ref, "repository": repo,
               "token": github.token if github else "ghs-none", "run_id": str(run_id),
               "server_url": "https://github.com", "workspace": str(workdir)}
