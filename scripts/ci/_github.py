@@ -162,6 +162,18 @@ class GitHub:
                   f"were not written by {login}", file=sys.stderr)
         return sorted(ours, key=lambda c: (str(c.get("created_at") or ""), int(c.get("id") or 0)))
 
+    def upsert_comment(self, issue: int, mark: str, text: str, login: str) -> tuple[dict[str, Any], bool]:
+        """Edit our one comment that starts with `mark` (deleting duplicates of ours), or create it.
+        Returns the comment and whether it was created."""
+        ours = self.marked_comments(issue, mark, login)
+        if not ours:
+            return self.request("POST", f"/repos/{{repo}}/issues/{int(issue)}/comments", {"body": text}), True
+        keep, extra = ours[0], ours[1:]
+        comment = self.request("PATCH", f"/repos/{{repo}}/issues/comments/{int(keep['id'])}", {"body": text})
+        for c in extra:  # a pile left by an older tool or a race: fold it back into one comment
+            self.request("DELETE", f"/repos/{{repo}}/issues/comments/{int(c['id'])}")
+        return comment, False
+
     def download(self, path: str) -> bytes:
         """A binary download (artifact zips). GitHub answers with a redirect to short-lived storage; the
         redirect is followed *without* the token, which must never leave GitHub's API host."""

@@ -91,16 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         gh = GitHub()
         text = compose(body, mark, meta)
-        ours = gh.marked_comments(args.pr, mark, gh.bot_login(args.bot_login))
-        if ours:
-            keep, extra = ours[0], ours[1:]
-            comment = gh.request("PATCH", f"/repos/{{repo}}/issues/comments/{keep['id']}", {"body": text})
-            for c in extra:  # a pile left by an older tool or a race: fold it back into one comment
-                gh.request("DELETE", f"/repos/{{repo}}/issues/comments/{c['id']}")
-            print(f"updated comment {comment['id']} on #{args.pr}", file=sys.stderr)
-        else:
-            comment = gh.request("POST", f"/repos/{{repo}}/issues/{args.pr}/comments", {"body": text})
-            print(f"created comment {comment['id']} on #{args.pr}", file=sys.stderr)
+        comment, created = gh.upsert_comment(args.pr, mark, text, gh.bot_login(args.bot_login))
+        print(f"{'created' if created else 'updated'} comment {comment['id']} on #{args.pr}", file=sys.stderr)
     except GitHubError as e:
         fail(str(e))
     set_output("comment_id", str(comment["id"]))

@@ -73,10 +73,12 @@ class FakeGitHub:
                               "html_url": f"https://github.com/{self.repo}/pull/{issue}#issuecomment-{cid}"}
         return self.comments[cid]
 
-    def add_run(self, run_id: int, workflow: str, head_sha: str, event: str, head_repo: str | None = None) -> None:
-        """A workflow run as GET /repos/{repo}/actions/runs/{id} shows it."""
+    def add_run(self, run_id: int, workflow: str, head_sha: str, event: str, head_repo: str | None = None,
+                head_branch: str = "main", conclusion: str | None = None) -> None:
+        """A workflow run as GET /repos/{repo}/actions/runs/{id} shows it (completed when given a conclusion)."""
         self.runs[run_id] = {"id": run_id, "path": f".github/workflows/{workflow}", "head_sha": head_sha,
-                             "event": event, "status": "in_progress", "conclusion": None,
+                             "event": event, "head_branch": head_branch,
+                             "status": "completed" if conclusion else "in_progress", "conclusion": conclusion,
                              "repository": {"full_name": self.repo},
                              "head_repository": {"full_name": head_repo or self.repo}, "created_at": self.now()}
 
@@ -213,6 +215,14 @@ class FakeGitHub:
         m = re.fullmatch(r"/commits/([0-9a-f]+)/pulls", path)
         if m and method == "GET":
             return 200, [self.pulls[n] for n in self.commit_pulls.get(m.group(1), [])], {}
+        m = re.fullmatch(r"/actions/workflows/([^/]+)/runs", path)
+        if m and method == "GET":
+            want = {k: q[k][0] for k in ("branch", "event") if k in q}
+            runs = [r for r in sorted(self.runs.values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+                    if r["path"] == f".github/workflows/{m.group(1)}"
+                    and want.get("branch", r["head_branch"]) == r["head_branch"]
+                    and want.get("event", r["event"]) == r["event"]]
+            return 200, {"total_count": len(runs), "workflow_runs": runs}, {}
         m = re.fullmatch(r"/actions/runs/(\d+)", path)
         if m and method == "GET":
             return 200, self.runs[int(m.group(1))], {}

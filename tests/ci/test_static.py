@@ -52,7 +52,9 @@ def test_actions_are_on_a_current_runtime():
 def test_apply_is_serialised_with_drift_and_behind_an_environment():
     doc = yaml.safe_load((ROOT / ".github" / "workflows" / "apply.yml").read_text())
     assert doc["concurrency"] == {"group": "reconciler-telnyx", "cancel-in-progress": False}
-    assert doc["jobs"]["apply"]["environment"] == "telnyx-production"
+    # The sandbox switch picks its own environment: the production one never runs the sandbox.
+    assert doc["jobs"]["apply"]["environment"] == (
+        "${{ vars.RECONCILER_SANDBOX_SEED != '' && 'telnyx-sandbox' || 'telnyx-production' }}")
     # Drift shares the group: it never reads Telnyx halfway through an apply.
     drift = yaml.safe_load((ROOT / ".github" / "workflows" / "drift.yml").read_text())
     assert drift["concurrency"] == doc["concurrency"]
@@ -86,3 +88,30 @@ def test_pre_commit_hook():
     r = subprocess.run([str(BIN / "reconciler"), *hook["entry"].split()[1:]], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def _steps(wf: Path) -> list[dict]:
+    return [step for job in yaml.safe_load(wf.read_text())["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_cancelled_runs_post_nothing_and_artifacts_survive_a_re_run():
+    """`always()` runs even when the run is cancelled (a cancelled plan would post "The plan failed");
+    upload-artifact v4+ refuses a name already used in the run, which a re-run attempt does."""
+    for wf in WORKFLOWS:
+        assert "always()" not in wf.read_text(), wf.name
+        for step in _steps(wf):
+            if str(step.get("uses", "")).startswith("actions/upload-artifact"):
+                assert step["with"].get("overwrite") is True, f"{wf.name}: {step.get('name')}"
+
+
+def test_validate_runs_once_per_push():
+    """A push to a pull request's branch triggers pull_request; `push` is only for the default branch."""
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "validate.yml").read_text())
+    on = doc[True]
+    assert on["push"]["branches"] == ["main"] and "branches" not in on["pull_request"]
+
+
+def test_the_sandbox_switch_is_refused_where_a_telnyx_key_is_in_reach():
+    for name in ("plan.yml", "apply.yml", "drift.yml"):
+        (step,) = [s for s in _steps(ROOT / ".github" / "workflows" / name) if s.get("id") == "sandbox"]
+        assert step["env"]["HAS_TELNYX_KEY"] == "${{ secrets.TELNYX_API_KEY != '' }}", name
