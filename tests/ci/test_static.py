@@ -26,6 +26,22 @@ def test_the_four_workflows_ship():
     assert {p.name for p in WORKFLOWS} >= {"validate.yml", "plan.yml", "apply.yml", "drift.yml"}
 
 
+def test_this_projects_own_ci_runs_the_tests_and_the_bench_smoke():
+    """test.yml is this repository's CI (what .ci/run does): on pull requests and pushes to main,
+    no secret, no write permission, nothing from the desired-state workflows."""
+    text = (ROOT / ".github" / "workflows" / "test.yml").read_text()
+    doc = yaml.safe_load(text)
+    on = doc[True]
+    assert "pull_request" in on and on["push"]["branches"] == ["main"]
+    assert doc["permissions"] == {"contents": "read"}
+    (job,) = doc["jobs"].values()
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    assert runs == ["make test", "make bench-smoke"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert all(r in ci for r in runs)
+    assert "secrets." not in text and "TELNYX" not in text
+
+
 def test_workflows_match_githubs_schema():
     r = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
                         *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=120)
