@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -55,14 +56,51 @@ def test_actionlint_is_clean():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+# `uses: owner/repo[/path]@<40-hex commit> # vX.Y.Z`: a tag or branch can be moved to other code;
+# a commit cannot. The comment is what a reader (and Dependabot) sees as the version.
+PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9a-f]{40})"
+                    r"\s+#\s*v(?P<major>\d+)\.\d+\.\d+\s*$")
+USES = re.compile(r"^\s*(?:-\s+)?uses:", re.M)
+
+
+def _uses_lines(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if USES.match(line)]
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment():
+    docs = ROOT / "docs" / "ci.md"
+    lines = [(p.name, line) for p in [*WORKFLOWS, docs] for line in _uses_lines(p)]
+    assert len(lines) >= 10
+    floating = [(name, line.strip()) for name, line in lines if not PINNED.match(line)]
+    assert not floating, f"floating action references (pin to a commit SHA, version in a comment): {floating}"
+
+
+def test_the_pin_check_catches_floating_references():
+    for line in ("- uses: actions/checkout@v5", "  uses: actions/checkout@main",
+                 "- uses: actions/checkout@fbc6f39 # v5.1.0", "- uses: actions/checkout@" + "a" * 40,
+                 "- uses: docker://alpine:3", "- uses: ./local-action"):
+        assert not PINNED.match(line), line
+    assert PINNED.match("      - uses: actions/checkout@" + "0" * 40 + " # v5.1.0")
+
+
 def test_actions_are_on_a_current_runtime():
-    pinned = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6}
+    current = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6}
     for wf in WORKFLOWS:
-        for job in yaml.safe_load(wf.read_text())["jobs"].values():
-            for step in job["steps"]:
-                if "uses" in step:
-                    action, _, ver = step["uses"].partition("@")
-                    assert int(ver.lstrip("v").split(".")[0]) >= pinned.get(action, 0), f"{wf.name}: {step['uses']}"
+        for line in _uses_lines(wf):
+            m = PINNED.match(line)
+            assert m and int(m["major"]) >= current.get(m["action"], 0), f"{wf.name}: {line.strip()}"
+    # Every workflow uses the same commit of an action: one version to review and update.
+    pins = {(m["action"], m["sha"]) for wf in WORKFLOWS for line in _uses_lines(wf) if (m := PINNED.match(line))}
+    assert len(pins) == len({a for a, _ in pins}), sorted(pins)
+
+
+def test_dependabot_keeps_the_pins_and_the_python_dependencies_current():
+    path = ROOT / ".github" / "dependabot.yml"
+    doc = yaml.safe_load(path.read_text())
+    assert {u["package-ecosystem"] for u in doc["updates"]} >= {"github-actions", "pip"}
+    r = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_apply_is_serialised_with_drift_and_behind_an_environment():
@@ -99,7 +137,6 @@ def test_pre_commit_hook():
     hook = {h["id"]: h for h in hooks}["reconciler-validate"]
     assert hook["language"] == "python" and hook["pass_filenames"] is False
     assert hook["entry"].split()[:2] == ["reconciler", "validate"]
-    import re
     assert re.search(hook["files"], "desired-state/acme.yaml") and not re.search(hook["files"], "README.md")
     r = subprocess.run([str(BIN / "reconciler"), *hook["entry"].split()[1:]], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
