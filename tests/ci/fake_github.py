@@ -192,6 +192,13 @@ class FakeGitHub:
             headers["Link"] = f'<{base}/repos/{self.repo}{path}?{rest}&page={page + 1}>; rel="next"'
         return 200, chunk, headers
 
+    def _artifact_run(self, run_id: int) -> dict[str, Any]:
+        """An artifact's `workflow_run`, as GitHub gives it (a run the fake does not know ran on main)."""
+        run = self.runs.get(run_id) or {"head_branch": "main", "head_repository": {"full_name": self.repo}}
+        same = run["head_repository"]["full_name"] == self.repo
+        return {"id": run_id, "repository_id": 1, "head_repository_id": 1 if same else 2,
+                "head_branch": run["head_branch"], "head_sha": run.get("head_sha", "")}
+
     def route(self, method: str, path: str, q: dict[str, list[str]], body: Any, base: str, login: str = BOT
               ) -> tuple[int, Any, dict[str, str]]:
         m = re.fullmatch(r"/issues/(\d+)/comments", path)
@@ -229,13 +236,13 @@ class FakeGitHub:
         m = re.fullmatch(r"/actions/runs/(\d+)/artifacts", path)
         if m and method == "GET":
             name = q.get("name", [None])[0]
-            arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": {"id": a["run_id"]}}
+            arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": self._artifact_run(a["run_id"])}
                     for a in self.artifacts.values()
                     if a["run_id"] == int(m.group(1)) and (name is None or a["name"] == name)]
             return 200, {"total_count": len(arts), "artifacts": arts}, {}
         if path == "/actions/artifacts" and method == "GET":
             name = q.get("name", [None])[0]
-            arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": {"id": a["run_id"]}}
+            arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": self._artifact_run(a["run_id"])}
                     for a in sorted(self.artifacts.values(), key=lambda a: -a["id"])
                     if name is None or a["name"] == name]
             return 200, {"total_count": len(arts), "artifacts": arts}, {}

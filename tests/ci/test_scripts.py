@@ -396,3 +396,22 @@ def test_follow_up_edits_only_the_bots_apply_comment(github, tmp_path):
     assert p.returncode == 0 and p.outputs["updated"] == "22", p.stderr
     assert "2/2 assigned after 2 h 10 min" in github.comments[ours["id"]]["body"]
     assert github.comments[theirs["id"]]["body"] == apply_mark + "\nforged"
+
+
+def test_the_state_folder_comes_only_from_runs_on_the_default_branch(github, tmp_path):
+    """A branch's workflow run, or a fork's pull request run, can upload an artifact named
+    reconciler-state too; a forged journal must not become the next job's memory of work in flight."""
+    github.add_run(301, "drift.yml", HEAD, "schedule")
+    github.add_artifact(301, "reconciler-state", {"journal.jsonl": b'{"genuine": true}\n'})
+    github.add_run(302, "drift.yml", HEAD, "workflow_dispatch", head_branch="feature")
+    github.add_artifact(302, "reconciler-state", {"journal.jsonl": b'{"forged": "branch"}\n'})
+    github.add_run(303, "plan.yml", HEAD, "pull_request", head_repo="mallory/estate", head_branch="main")
+    github.add_artifact(303, "reconciler-state", {"journal.jsonl": b'{"forged": "fork"}\n'})
+    p = run(github, tmp_path, "state_store.py", "restore", "--dir", "state")
+    assert p.returncode == 0, p.stderr
+    assert p.outputs["run_id"] == "301" and "ignored 2 reconciler-state artifact(s)" in p.stderr
+    assert (tmp_path / "state" / "journal.jsonl").read_bytes() == b'{"genuine": true}\n'
+    # Nothing trusted at all: the first run's empty start, never a forged journal.
+    github.artifacts = {k: a for k, a in github.artifacts.items() if a["run_id"] != 301}
+    p = run(github, tmp_path, "state_store.py", "restore", "--dir", "state2")
+    assert p.outputs["restored"] == "false" and not (tmp_path / "state2").exists()
