@@ -42,16 +42,17 @@ OUTCOME = {
 }
 
 
-def push_runs(gh: GitHub, workflow: str, branch: str) -> list[dict]:
-    """The workflow's runs for pushes to `branch`, newest first (GitHub lists the newest 100)."""
-    q = urllib.parse.urlencode({"branch": branch, "event": "push", "per_page": 100})
+def branch_runs(gh: GitHub, workflow: str, branch: str) -> list[dict]:
+    """The workflow's runs on `branch` (merges and by-hand applies), newest first (GitHub lists 100)."""
+    q = urllib.parse.urlencode({"branch": branch, "per_page": 100})
     data = gh.request("GET", f"/repos/{{repo}}/actions/workflows/{workflow}/runs?{q}") or {}
-    runs = [r for r in data.get("workflow_runs") or [] if r.get("event") == "push" and r.get("head_branch") == branch]
+    runs = [r for r in data.get("workflow_runs") or [] if r.get("head_branch") == branch]
     return sorted(runs, key=lambda r: (str(r.get("created_at") or ""), int(r.get("id") or 0)), reverse=True)
 
 
 def cancelled(run: dict) -> bool:
-    return run.get("status") == "completed" and run.get("conclusion") == "cancelled"
+    """A merge's apply that never ran (a by-hand apply that was cancelled left no merge behind)."""
+    return run.get("event") == "push" and run.get("status") == "completed" and run.get("conclusion") == "cancelled"
 
 
 def run_link(run_id: int) -> str:
@@ -67,12 +68,14 @@ def summary(text: str) -> None:
 
 
 def covered(gh: GitHub, workflow: str, branch: str, run_id: int, pr: int | None, outcome: str) -> list[str]:
-    runs = push_runs(gh, workflow, branch)
+    runs = branch_runs(gh, workflow, branch)
     ids = [int(r["id"]) for r in runs]
     older = runs[ids.index(run_id) + 1:] if run_id in ids else [r for r in runs if int(r["id"]) < run_id]
     skipped = []
-    for r in older:  # back to the last apply that ran: the runs in between were cancelled in the queue
+    for r in older:  # back to the last apply that ran (a merge's or one by hand): those between never ran
         if not cancelled(r):
+            if r.get("conclusion") == "cancelled":
+                continue  # a by-hand apply cancelled: it took nothing, and hides nothing older
             break
         skipped.append(r)
     done = []
@@ -100,7 +103,7 @@ def covered(gh: GitHub, workflow: str, branch: str, run_id: int, pr: int | None,
 
 
 def check(gh: GitHub, workflow: str, branch: str) -> str:
-    runs = push_runs(gh, workflow, branch)
+    runs = branch_runs(gh, workflow, branch)
     if not runs or not cancelled(runs[0]):
         return ""
     sha = str(runs[0].get("head_sha") or "")

@@ -415,3 +415,29 @@ def test_the_state_folder_comes_only_from_runs_on_the_default_branch(github, tmp
     github.artifacts = {k: a for k, a in github.artifacts.items() if a["run_id"] != 301}
     p = run(github, tmp_path, "state_store.py", "restore", "--dir", "state2")
     assert p.outputs["restored"] == "false" and not (tmp_path / "state2").exists()
+
+
+def test_apply_queue_names_only_merges_whose_apply_never_ran(github, tmp_path):
+    """Newest first: this run, two merges' applies cancelled in the queue, a by-hand apply cancelled,
+    then an apply that ran. Only the two merges are told; nothing older than the one that ran."""
+    for sha, pr in [("1" * 40, 31), ("2" * 40, 32), ("3" * 40, 33)]:
+        github.open_pr(pr, sha)
+        github.merge_pr(pr, sha)
+    github.add_run(401, "apply.yml", "0" * 40, "push", conclusion="cancelled")  # older than the one that ran
+    github.add_run(402, "apply.yml", "1" * 40, "push", conclusion="success")
+    github.add_run(403, "apply.yml", "1" * 40, "workflow_dispatch", conclusion="cancelled")
+    github.add_run(404, "apply.yml", "2" * 40, "push", conclusion="cancelled")
+    github.add_run(405, "apply.yml", "3" * 40, "push", conclusion="cancelled")
+    github.add_run(406, "apply.yml", "4" * 40, "push")  # this run
+    github.add_run(407, "apply.yml", "5" * 40, "push", head_branch="feature", conclusion="cancelled")
+    p = run(github, tmp_path, "apply_queue.py", "covered", "--pr", "34", "--outcome", "failure",
+            env={"GITHUB_RUN_ID": "406"})
+    assert p.returncode == 0 and p.outputs["covered"] == "33,32", p.stderr
+    for pr in (32, 33):
+        (note,) = github.comments_on(pr)
+        assert "did not finish" in note["body"] and "run 406" in note["body"] and "#34" in note["body"]
+    assert not github.comments_on(31)
+    # The drift job: the newest run on main is this one, in progress: nothing to warn about.
+    assert run(github, tmp_path, "apply_queue.py", "check").outputs["unapplied"] == ""
+    github.runs[406].update(status="completed", conclusion="cancelled")
+    assert run(github, tmp_path, "apply_queue.py", "check").outputs["unapplied"] == "4" * 40
