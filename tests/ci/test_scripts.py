@@ -441,3 +441,11 @@ def test_apply_queue_names_only_merges_whose_apply_never_ran(github, tmp_path):
     assert run(github, tmp_path, "apply_queue.py", "check").outputs["unapplied"] == ""
     github.runs[406].update(status="completed", conclusion="cancelled")
     assert run(github, tmp_path, "apply_queue.py", "check").outputs["unapplied"] == "4" * 40
+
+
+def test_every_script_writes_its_outputs_through_the_random_delimiter():
+    """Only _github.set_output opens GITHUB_OUTPUT (name<<random delimiter); start_sandbox.sh writes two
+    values it made itself (a loopback URL it checked, and the public sandbox key)."""
+    for path in SCRIPTS.glob("*.py"):
+        if path.name != "_github.py":
+            assert "GITHUB_OUTPUT" not in path.read_text().split('"""', 2)[-1], path.name
