@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -18,10 +19,18 @@ from typing import Any, Iterator
 
 MARKER_PREFIX = "telnyx-10dlc-reconciler"
 COMMENT_LIMIT = 65_536  # GitHub refuses comment and issue bodies longer than this
+# Who writes our comments when the workflow's own GITHUB_TOKEN is used. GET /user answers 403 for
+# that (installation) token, so this is the fallback; a GitHub App token is `<app-slug>[bot]`, set
+# it with RECONCILER_BOT_LOGIN. GitHub logins cannot contain `[`, so no person can take this name.
+DEFAULT_BOT_LOGIN = "github-actions[bot]"
+BOT_LOGIN_ENV = "RECONCILER_BOT_LOGIN"
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 
 
 class GitHubError(RuntimeError):
-    pass
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def marker(kind: str, key: str | None = None) -> str:
@@ -88,7 +97,7 @@ class GitHub:
                                   "(a redirect): not followed with the token") from None
             detail = e.read().decode("utf-8", "replace")[:500]
             raise GitHubError(f"GitHub API {method} {urllib.parse.urlsplit(url).path} failed: "
-                              f"HTTP {e.code} {detail}") from None
+                              f"HTTP {e.code} {detail}", e.code) from None
         except urllib.error.URLError as e:
             raise GitHubError(f"GitHub API {method} {urllib.parse.urlsplit(url).path} failed: {e.reason}") from None
 
@@ -117,6 +126,54 @@ class GitHub:
             nxt = _next_link(headers.get("link", ""))
             url = self.url(nxt) if nxt else None
 
+    def bot_login(self, explicit: str | None = None) -> str:
+        """The login our comments are written by: the token's own identity.
+
+        An explicit login (a flag, or RECONCILER_BOT_LOGIN) wins; otherwise GET /user names the owner of a
+        user token; the workflow's GITHUB_TOKEN (an installation token) gets 403 there, and its comments
+        are written by `github-actions[bot]`. Any other failure is an error, never a guess."""
+        login = (explicit or os.environ.get(BOT_LOGIN_ENV) or "").strip()
+        if not login:
+            try:
+                login = str((self.request("GET", "/user") or {}).get("login") or "")
+            except GitHubError as e:
+                if e.status != 403:
+                    raise
+                login = DEFAULT_BOT_LOGIN
+        if not _LOGIN.fullmatch(login):
+            raise GitHubError(f"not a GitHub login: {login[:60]!r} (set {BOT_LOGIN_ENV} to the login that writes "
+                              "the comments, e.g. github-actions[bot])")
+        return login
+
+    def marked_comments(self, issue: int, mark: str, login: str) -> list[dict[str, Any]]:
+        """The comments on an issue or pull request that start with `mark` and were written by `login`,
+        oldest first. Anyone can post a comment that starts with the marker: those are ignored (counted
+        on stderr, never echoed)."""
+        ours, forged = [], 0
+        for c in self.paginate(f"/repos/{{repo}}/issues/{int(issue)}/comments"):
+            if not (c.get("body") or "").startswith(mark):
+                continue
+            if authored_by(c, login):
+                ours.append(c)
+            else:
+                forged += 1
+        if forged:
+            print(f"warning: ignored {forged} comment(s) on #{int(issue)} that carry the reconciler's marker but "
+                  f"were not written by {login}", file=sys.stderr)
+        return sorted(ours, key=lambda c: (str(c.get("created_at") or ""), int(c.get("id") or 0)))
+
+    def upsert_comment(self, issue: int, mark: str, text: str, login: str) -> tuple[dict[str, Any], bool]:
+        """Edit our one comment that starts with `mark` (deleting duplicates of ours), or create it.
+        Returns the comment and whether it was created."""
+        ours = self.marked_comments(issue, mark, login)
+        if not ours:
+            return self.request("POST", f"/repos/{{repo}}/issues/{int(issue)}/comments", {"body": text}), True
+        keep, extra = ours[0], ours[1:]
+        comment = self.request("PATCH", f"/repos/{{repo}}/issues/comments/{int(keep['id'])}", {"body": text})
+        for c in extra:  # a pile left by an older tool or a race: fold it back into one comment
+            self.request("DELETE", f"/repos/{{repo}}/issues/comments/{int(c['id'])}")
+        return comment, False
+
     def download(self, path: str) -> bytes:
         """A binary download (artifact zips). GitHub answers with a redirect to short-lived storage; the
         redirect is followed *without* the token, which must never leave GitHub's API host."""
@@ -143,6 +200,17 @@ class GitHub:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: D401
         return None
+
+
+def authored_by(comment: dict[str, Any], login: str) -> bool:
+    user = comment.get("user") or {}
+    return isinstance(user, dict) and str(user.get("login") or "").casefold() == login.casefold()
+
+
+def newest(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest first: by the last edit (a sticky comment is edited in place), then creation, then id."""
+    return sorted(comments, key=lambda c: (str(c.get("updated_at") or c.get("created_at") or ""),
+                                           str(c.get("created_at") or ""), int(c.get("id") or 0)), reverse=True)
 
 
 def _next_link(link: str) -> str | None:

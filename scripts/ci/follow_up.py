@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         gh = GitHub()
         mark = marker("apply")
+        login = gh.bot_login()
         for pr, writes in sorted(by_pr.items()):
-            comments = [c for c in gh.paginate(f"/repos/{{repo}}/issues/{pr}/comments")
-                        if (c.get("body") or "").startswith(mark) and _ours(c)]
+            comments = gh.marked_comments(pr, mark, login)
             if not comments:
                 continue
             c = comments[-1]
@@ -116,12 +116,6 @@ def main(argv: list[str] | None = None) -> int:
         fail(str(e))
     set_output("updated", ",".join(updated))
     return 0
-
-
-def _ours(comment: dict) -> bool:
-    """Only a comment the workflow's bot wrote: anyone can post a comment that starts with the marker."""
-    login = ((comment.get("user") or {}).get("login") or "")
-    return login.endswith("[bot]")
 
 
 if __name__ == "__main__":

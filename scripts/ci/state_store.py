@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Carry the reconciler's state folder from one CI job to the next, as a workflow artifact.
 
-    python scripts/ci/state_store.py restore [--dir .reconciler] [--name reconciler-state]
+    python scripts/ci/state_store.py restore [--dir .reconciler] [--name reconciler-state] [--branch main]
 
 Telnyx lists no past tasks and every job runs on a new machine: the journal in the state folder
 is the only memory of work in flight. Every job that reads or writes Telnyx (apply, the
@@ -10,6 +10,10 @@ first and uploads the folder again at the end (actions/upload-artifact, name rec
 The jobs share one concurrency group, so they run one at a time and each starts from the last
 one's folder. Why an artifact, not a cache: a cache can be evicted silently (7 days unused, or
 over 10 GB); an artifact stays for its retention days, and the hourly job uploads a fresh one.
+
+Only an artifact saved by a run on the default branch of this repository is restored (`--branch`):
+anyone who can push a branch, or open a pull request from a fork, can run a workflow that uploads
+an artifact of the same name, and a forged journal could make the next job skip or resend work.
 
 A repository with no such artifact yet (the first apply) starts empty, and says so. An artifact
 that exists but cannot be read fails the step: running on without the journal could send work
@@ -32,17 +36,29 @@ MEMBER = "journal.jsonl"
 MAX_BYTES = 512 * 1024 * 1024
 
 
-def newest(gh: GitHub, name: str) -> dict | None:
+def trusted(art: dict, branch: str) -> bool:
+    """Saved by a run of this repository's own code on `branch` (not a pull request's, not a fork's)."""
+    run = art.get("workflow_run") or {}
+    return (run.get("head_branch") == branch and run.get("repository_id") is not None
+            and run.get("head_repository_id") == run.get("repository_id"))
+
+
+def newest(gh: GitHub, name: str, branch: str) -> dict | None:
     found = gh.request("GET", f"/repos/{{repo}}/actions/artifacts?name={name}&per_page=100") or {}
     arts = [a for a in found.get("artifacts", []) if a.get("name") == name and not a.get("expired")]
+    others = [a for a in arts if not trusted(a, branch)]
+    if others:
+        print(f"notice: ignored {len(others)} {name} artifact(s) not saved on {branch} by this repository's runs",
+              file=sys.stderr)
+    arts = [a for a in arts if trusted(a, branch)]
     # Newest first: by the run that made it, then by id (GitHub's ids grow).
     arts.sort(key=lambda a: (int((a.get("workflow_run") or {}).get("id") or a.get("run_id") or 0), int(a["id"])),
               reverse=True)
     return arts[0] if arts else None
 
 
-def restore(gh: GitHub, name: str, folder: Path) -> None:
-    art = newest(gh, name)
+def restore(gh: GitHub, name: str, folder: Path, branch: str) -> None:
+    art = newest(gh, name, branch)
     if art is None:
         print(f"notice: no {name} artifact yet: starting with an empty state folder (the first run)", file=sys.stderr)
         set_output("restored", "false")
@@ -72,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=["restore"])
     ap.add_argument("--dir", default=".reconciler")
     ap.add_argument("--name", default="reconciler-state")
+    ap.add_argument("--branch", default="main", help="the default branch: only its runs' artifacts are trusted")
     args = ap.parse_args(argv)
     try:
-        restore(GitHub(), args.name, Path(args.dir))
+        restore(GitHub(), args.name, Path(args.dir), args.branch)
     except (GitHubError, zipfile.BadZipFile, OSError) as e:
         fail(f"cannot restore the state folder from artifact {args.name}: {e}. Running on without it could send "
              "work in flight again; re-run the job, or see docs/ci.md (the state folder).")

@@ -9,7 +9,11 @@ leg of a matrix), so every push edits the same comment instead of adding one. Wi
 pull request's head commit and the run that saved the plan: the apply workflow reads them on
 merge to apply exactly what was reviewed (scripts/ci/reviewed_plan.py).
 
-Outputs (GITHUB_OUTPUT): comment_id, comment_url, checksum, safe, has_changes.
+Only comments written by the token's own identity count as ours (`--bot-login`, RECONCILER_BOT_LOGIN,
+GET /user, or `github-actions[bot]` for the workflow's GITHUB_TOKEN): a comment by anyone else that
+starts with the marker is never edited, deleted or read.
+
+Outputs (GITHUB_OUTPUT, each with a random delimiter): comment_id, comment_url, checksum, safe, has_changes.
 Environment: GITHUB_API_URL, GITHUB_TOKEN, GITHUB_REPOSITORY (GitHub Actions sets them),
 GITHUB_RUN_ID, GITHUB_SERVER_URL for the link back to the run.
 """
@@ -25,10 +29,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _github import GitHub, GitHubError, fail, fit, marker, meta_line, set_output  # noqa: E402
-
-
-def find_ours(gh: GitHub, pr: int, mark: str) -> list[dict]:
-    return [c for c in gh.paginate(f"/repos/{{repo}}/issues/{pr}/comments") if (c.get("body") or "").startswith(mark)]
 
 
 def run_url() -> str | None:
@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--key", default=None, help="marker key, one per matrix leg (e.g. a profile group)")
     ap.add_argument("--head-sha", default=None, help="the pull request's head commit the plan is for")
     ap.add_argument("--artifact", default=None, help="name of the artifact holding the saved plan")
+    ap.add_argument("--bot-login", default=None,
+                    help="the login this token writes comments as (default: $RECONCILER_BOT_LOGIN, else GET /user, "
+                         "else github-actions[bot])")
     ap.add_argument("--empty-note", default=None,
                     help="what to post when the body file is missing or empty (the step before it failed)")
     args = ap.parse_args(argv)
@@ -88,16 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         gh = GitHub()
         text = compose(body, mark, meta)
-        ours = find_ours(gh, args.pr, mark)
-        if ours:
-            keep, extra = ours[0], ours[1:]
-            comment = gh.request("PATCH", f"/repos/{{repo}}/issues/comments/{keep['id']}", {"body": text})
-            for c in extra:  # a pile left by an older tool or a race: fold it back into one comment
-                gh.request("DELETE", f"/repos/{{repo}}/issues/comments/{c['id']}")
-            print(f"updated comment {comment['id']} on #{args.pr}", file=sys.stderr)
-        else:
-            comment = gh.request("POST", f"/repos/{{repo}}/issues/{args.pr}/comments", {"body": text})
-            print(f"created comment {comment['id']} on #{args.pr}", file=sys.stderr)
+        comment, created = gh.upsert_comment(args.pr, mark, text, gh.bot_login(args.bot_login))
+        print(f"{'created' if created else 'updated'} comment {comment['id']} on #{args.pr}", file=sys.stderr)
     except GitHubError as e:
         fail(str(e))
     set_output("comment_id", str(comment["id"]))

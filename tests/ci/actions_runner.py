@@ -235,6 +235,9 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
     summary_path = runner_temp / "step_summary.md"
     summary_path.touch()
     repo = github.repo if github else "acme/estate"
+    if github is not None:  # GitHub records the run: what reviewed_plan.py checks a plan comment against
+        head_repo = (((event or {}).get("pull_request") or {}).get("head") or {}).get("repo") or {}
+        github.add_run(run_id, workflow, sha, event_name, head_repo.get("full_name"), ref.rsplit("/", 1)[-1])
     gh_ctx = {"event_name": event_name, "event": event or {}, "sha": sha, "ref": ref, "repository": repo,
               "token": github.token if github else "ghs-none", "run_id": str(run_id),
               "server_url": "https://github.com", "workspace": str(workdir)}
@@ -245,6 +248,7 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
         "PATH": f"{_shim_dir(runner_temp)}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "HOME": os.environ.get("HOME", str(workdir)), "LANG": "C.UTF-8", "NO_COLOR": "1",
         "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_REPOSITORY": repo, "GITHUB_SHA": sha, "GITHUB_REF": ref,
+        "GITHUB_REF_NAME": ref.removeprefix("refs/heads/").removeprefix("refs/tags/"),
         "GITHUB_EVENT_NAME": event_name, "GITHUB_RUN_ID": str(run_id), "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_API_URL": github.url if github else "http://127.0.0.1:9", "GITHUB_WORKSPACE": str(workdir),
         "RUNNER_TEMP": str(runner_temp), "GITHUB_STEP_SUMMARY": str(summary_path),
@@ -297,8 +301,16 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
                         files[Path(pattern).name] = p.read_bytes()
                 if files:
                     artifacts[with_["name"]] = files
-                    if github is not None:
-                        github.add_artifact(run_id, with_["name"], files)
+                    if github is not None:  # like upload-artifact v4+: a name is unique within a run
+                        same = [a for a in github.artifacts.values()
+                                if a["run_id"] == run_id and a["name"] == with_["name"]]
+                        if same and with_.get("overwrite") != "true":
+                            res.outcome = "failure"
+                            res.stderr = f"an artifact named {with_['name']} already exists in run {run_id}\n"
+                        else:
+                            for a in same:
+                                del github.artifacts[a["id"]]
+                            github.add_artifact(run_id, with_["name"], files)
                 elif with_.get("if-no-files-found", "warn") == "error":
                     res.outcome = "failure"
             else:
@@ -324,6 +336,8 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
         if step.get("id"):
             ctx["steps"][step["id"]] = {"outputs": res.outputs, "outcome": res.outcome, "conclusion": res.outcome}
         results.append(res)
+    if github is not None:
+        github.runs[run_id].update(status="completed", conclusion=status)
     return JobResult(status, results, summary_path.read_text(encoding="utf-8"), artifacts)
 
 

@@ -44,12 +44,13 @@ class Repo:
         return {p.name: p for p in self.src.iterdir()}
 
     def job(self, workflow: str, job: str, *, secrets: dict[str, str] | None = None,
-            variables: dict[str, str] | None = None, **kw: Any) -> JobResult:
+            variables: dict[str, str] | None = None, rerun: int | None = None, **kw: Any) -> JobResult:
+        """Run a job as a new workflow run, or as another attempt of run `rerun` (same run id)."""
         self.runs += 1
         variables = {"TELNYX_API_BASE_URL": self.sb.base_url} if variables is None else variables
         secrets = {"TELNYX_API_KEY": SECRET} if secrets is None else secrets
-        return run_job(workflow, job, workdir=self.tmp / f"run-{self.runs}", github=self.github, run_id=self.runs,
-                       secrets=secrets, variables=variables, checkout=self.checkout(), **kw)
+        return run_job(workflow, job, workdir=self.tmp / f"run-{self.runs}", github=self.github,
+                       run_id=rerun or self.runs, secrets=secrets, variables=variables, checkout=self.checkout(), **kw)
 
     def assignments(self) -> dict[str, str]:
         return {a["phone_number"]: a["tcr_campaign_id"] for a in self.admin.get("/state").json()["assignments"]}

@@ -2,6 +2,11 @@
 
 State is plain dicts; every request is recorded (method, path, whether it carried the token) so
 tests can assert on the traffic, e.g. that the token never reaches the artifact storage host.
+
+Every token belongs to someone: the default one is the workflow's GITHUB_TOKEN, written as
+`github-actions[bot]` (and, like GitHub's installation token, refused by GET /user with 403);
+`user_token(login)` makes a personal token for anyone else. A comment's author is whoever's token
+posted it, so a test can post as a stranger and check that the scripts ignore it.
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 REPO = "acme/estate"
+BOT = "github-actions[bot]"
 
 
 @dataclass
 class FakeGitHub:
     token: str = "ghs-fake-token"
     repo: str = REPO
-    comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {id, issue, body, user}
+    logins: dict[str, str] = field(default_factory=dict)  # token -> login (the default token: the bot)
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {id, issue, body, user, *_at}
+    runs: dict[int, dict[str, Any]] = field(default_factory=dict)  # workflow run id -> run
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)  # number -> issue
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     commit_pulls: dict[str, list[int]] = field(default_factory=dict)  # sha -> PR numbers
@@ -31,12 +39,48 @@ class FakeGitHub:
     artifacts: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {id, name, run_id, expired, zip}
     requests: list[tuple[str, str, bool]] = field(default_factory=list)
     _next: int = 100
+    _clock: int = 0
 
     # ---------------------------------------------------------------- setup helpers
 
     def next_id(self) -> int:
         self._next += 1
         return self._next
+
+    def now(self) -> str:
+        """A timestamp that grows by a second on every call, in GitHub's format."""
+        import datetime
+
+        self._clock += 1
+        t = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=self._clock)
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def login_of(self, token: str | None) -> str | None:
+        return BOT if token == self.token else self.logins.get(token or "")
+
+    def user_token(self, login: str) -> str:
+        token = f"ghp-{login}-token"
+        self.logins[token] = login
+        return token
+
+    def comment(self, issue: int, body: str, login: str = BOT) -> dict[str, Any]:
+        """Post a comment as `login` (what GitHub would record as its author)."""
+        cid = self.next_id()
+        at = self.now()
+        self.comments[cid] = {"id": cid, "issue": issue, "body": body, "user": {"login": login,
+                              "type": "Bot" if login.endswith("[bot]") else "User"},
+                              "created_at": at, "updated_at": at,
+                              "html_url": f"https://github.com/{self.repo}/pull/{issue}#issuecomment-{cid}"}
+        return self.comments[cid]
+
+    def add_run(self, run_id: int, workflow: str, head_sha: str, event: str, head_repo: str | None = None,
+                head_branch: str = "main", conclusion: str | None = None) -> None:
+        """A workflow run as GET /repos/{repo}/actions/runs/{id} shows it (completed when given a conclusion)."""
+        self.runs[run_id] = {"id": run_id, "path": f".github/workflows/{workflow}", "head_sha": head_sha,
+                             "event": event, "head_branch": head_branch,
+                             "status": "completed" if conclusion else "in_progress", "conclusion": conclusion,
+                             "repository": {"full_name": self.repo},
+                             "head_repository": {"full_name": head_repo or self.repo}, "created_at": self.now()}
 
     def open_pr(self, number: int, head_sha: str) -> None:
         self.pulls[number] = {"number": number, "head": {"sha": head_sha}, "merged_at": None,
@@ -90,21 +134,25 @@ class FakeGitHub:
 
             def _handle(self, method: str) -> None:
                 parts = urlsplit(self.path)
-                authed = self.headers.get("Authorization") == f"Bearer {fake.token}"
+                auth = self.headers.get("Authorization") or ""
+                login = fake.login_of(auth[len("Bearer "):]) if auth.startswith("Bearer ") else None
                 fake.requests.append((method, parts.path, bool(self.headers.get("Authorization"))))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
                 if parts.path.startswith("/blob/"):  # artifact storage: a signed URL, no token wanted
                     art = fake.artifacts.get(int(parts.path.rsplit("/", 1)[1]))
                     return self._send(200, raw=art["zip"]) if art else self._send(404, {"message": "Not Found"})
-                if not authed:
+                if login is None:
                     return self._send(401, {"message": "Bad credentials"})
+                if parts.path == "/user":  # an installation token (the bot) has no user
+                    return self._send(403, {"message": "Resource not accessible by integration"}) \
+                        if login.endswith("[bot]") else self._send(200, {"login": login, "type": "User"})
                 prefix = f"/repos/{fake.repo}"
                 if not parts.path.startswith(prefix):
                     return self._send(404, {"message": "Not Found"})
                 try:
                     code, out, headers = fake.route(method, parts.path[len(prefix):], parse_qs(parts.query), body,
-                                                     f"http://{self.headers.get('Host')}")
+                                                     f"http://{self.headers.get('Host')}", login=login)
                 except KeyError:
                     code, out, headers = 404, {"message": "Not Found"}, {}
                 self._send(code, out, headers)
@@ -144,22 +192,29 @@ class FakeGitHub:
             headers["Link"] = f'<{base}/repos/{self.repo}{path}?{rest}&page={page + 1}>; rel="next"'
         return 200, chunk, headers
 
-    def route(self, method: str, path: str, q: dict[str, list[str]], body: Any, base: str
+    def _artifact_run(self, run_id: int) -> dict[str, Any]:
+        """An artifact's `workflow_run`, as GitHub gives it (a run the fake does not know ran on main)."""
+        run = self.runs.get(run_id) or {"head_branch": "main", "head_repository": {"full_name": self.repo}}
+        same = run["head_repository"]["full_name"] == self.repo
+        return {"id": run_id, "repository_id": 1, "head_repository_id": 1 if same else 2,
+                "head_branch": run["head_branch"], "head_sha": run.get("head_sha", "")}
+
+    def route(self, method: str, path: str, q: dict[str, list[str]], body: Any, base: str, login: str = BOT
               ) -> tuple[int, Any, dict[str, str]]:
         m = re.fullmatch(r"/issues/(\d+)/comments", path)
         if m:
             n = int(m.group(1))
             if method == "GET":
                 return self._page(self.comments_on(n), q, base, path)
-            cid = self.next_id()
-            self.comments[cid] = {"id": cid, "issue": n, "body": body["body"], "user": {"login": "github-actions[bot]"},
-                                  "html_url": f"https://github.com/{self.repo}/pull/{n}#issuecomment-{cid}"}
-            return 201, self.comments[cid], {}
+            return 201, self.comment(n, body["body"], login), {}
         m = re.fullmatch(r"/issues/comments/(\d+)", path)
         if m:
             c = self.comments[int(m.group(1))]
             if method == "PATCH":
+                if c["user"]["login"] != login:  # GitHub: only the author edits a comment's body
+                    return 403, {"message": "Must have admin rights to Repository."}, {}
                 c["body"] = body["body"]
+                c["updated_at"] = self.now()
                 return 200, c, {}
             if method == "DELETE":
                 del self.comments[c["id"]]
@@ -167,15 +222,27 @@ class FakeGitHub:
         m = re.fullmatch(r"/commits/([0-9a-f]+)/pulls", path)
         if m and method == "GET":
             return 200, [self.pulls[n] for n in self.commit_pulls.get(m.group(1), [])], {}
+        m = re.fullmatch(r"/actions/workflows/([^/]+)/runs", path)
+        if m and method == "GET":
+            want = {k: q[k][0] for k in ("branch", "event") if k in q}
+            runs = [r for r in sorted(self.runs.values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+                    if r["path"] == f".github/workflows/{m.group(1)}"
+                    and want.get("branch", r["head_branch"]) == r["head_branch"]
+                    and want.get("event", r["event"]) == r["event"]]
+            return 200, {"total_count": len(runs), "workflow_runs": runs}, {}
+        m = re.fullmatch(r"/actions/runs/(\d+)", path)
+        if m and method == "GET":
+            return 200, self.runs[int(m.group(1))], {}
         m = re.fullmatch(r"/actions/runs/(\d+)/artifacts", path)
         if m and method == "GET":
             name = q.get("name", [None])[0]
-            arts = [{k: v for k, v in a.items() if k != "zip"} for a in self.artifacts.values()
+            arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": self._artifact_run(a["run_id"])}
+                    for a in self.artifacts.values()
                     if a["run_id"] == int(m.group(1)) and (name is None or a["name"] == name)]
             return 200, {"total_count": len(arts), "artifacts": arts}, {}
         if path == "/actions/artifacts" and method == "GET":
             name = q.get("name", [None])[0]
-            arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": {"id": a["run_id"]}}
+            arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": self._artifact_run(a["run_id"])}
                     for a in sorted(self.artifacts.values(), key=lambda a: -a["id"])
                     if name is None or a["name"] == name]
             return 200, {"total_count": len(arts), "artifacts": arts}, {}

@@ -15,12 +15,13 @@ SCRIPTS = ROOT / "scripts" / "ci"
 MARK = "<!-- telnyx-10dlc-reconciler:plan -->"
 
 
-def run(github, tmp_path: Path, script: str, *args: str, token: str | None = None) -> subprocess.CompletedProcess:
+def run(github, tmp_path: Path, script: str, *args: str, token: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     out = tmp_path / "out.txt"
     out.write_text("")
     env = {"PATH": os.environ["PATH"], "GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": github.repo,
            "GITHUB_TOKEN": github.token if token is None else token, "GITHUB_OUTPUT": str(out),
-           "GITHUB_RUN_ID": "77", "GITHUB_SERVER_URL": "https://github.com"}
+           "GITHUB_RUN_ID": "77", "GITHUB_SERVER_URL": "https://github.com", **(env or {})}
     p = subprocess.run([sys.executable, str(SCRIPTS / script), *args], env=env, cwd=tmp_path, capture_output=True,
                        text=True, timeout=60)
     from .actions_runner import _read_kv_file
@@ -111,6 +112,7 @@ def test_drift_issue_leaves_the_issue_when_the_check_failed(github, tmp_path, co
 
 def test_reviewed_plan_survives_an_expired_artifact(github, tmp_path):
     github.open_pr(9, "b" * 40)
+    github.add_run(77, "plan.yml", "b" * 40, "pull_request")
     plan = write(tmp_path, "plan.json", json.dumps({"checksum": "abc", "safe": True, "has_changes": True}))
     body = write(tmp_path, "plan.md", "plan\n")
     run(github, tmp_path, "sticky_comment.py", "--pr", "9", "--body-file", body, "--plan", plan,
@@ -200,3 +202,250 @@ def test_a_step_output_with_a_line_break_cannot_set_another_output(tmp_path, mon
     set_output("checksum", "x\npr=1")
     set_output("pr", "7")
     assert _read_kv_file(out) == {"checksum": "x\npr=1", "pr": "7"}
+
+
+# ---------------------------------------------------------------- trust: only what the bot wrote
+
+HEAD, MERGED = "d" * 40, "e" * 40
+
+
+def plan_comment(**meta) -> str:
+    sys.path.insert(0, str(SCRIPTS))
+    from _github import meta_line
+
+    return f"{MARK}\n{meta_line({'kind': 'plan', **meta})}\n## 10DLC plan\n"
+
+
+def genuine(**extra) -> str:
+    return plan_comment(checksum="good", safe=True, has_changes=True, head_sha=HEAD, **extra)
+
+
+def forged(**extra) -> str:
+    return plan_comment(checksum="evil", safe=True, has_changes=True, head_sha=HEAD, **extra)
+
+
+def merged(github, number: int = 20) -> None:
+    github.open_pr(number, HEAD)
+    github.merge_pr(number, MERGED)
+
+
+def reviewed(github, tmp_path, *args, **kw):
+    return run(github, tmp_path, "reviewed_plan.py", "--sha", MERGED, *args, **kw)
+
+
+def test_a_plan_comment_by_anyone_but_the_bot_is_ignored(github, tmp_path):
+    merged(github)
+    github.comment(20, forged(), login="mallory")
+    github.comment(20, forged(), login="dependabot[bot]")  # another bot is not ours either
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 3 and "no reconciler plan comment by github-actions[bot]" in p.stderr, p.stderr
+    assert "ignored 2 comment(s)" in p.stderr and "evil" not in p.stderr + p.stdout
+    assert p.outputs == {}
+
+
+@pytest.mark.parametrize("order", ["forged first", "genuine first"])
+def test_a_forged_comment_before_or_after_the_genuine_one_changes_nothing(github, tmp_path, order):
+    merged(github)
+    posts = [(forged(), "mallory"), (genuine(), "github-actions[bot]")]
+    for body, login in posts if order == "forged first" else posts[::-1]:
+        github.comment(20, body, login=login)
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.outputs["checksum"] == "good" and p.outputs["head_sha"] == HEAD and p.outputs["pr"] == "20"
+
+
+def test_the_newest_bot_comment_for_the_merged_head_wins(github, tmp_path):
+    merged(github)
+    older = github.comment(20, plan_comment(checksum="first", head_sha=HEAD))
+    github.comment(20, plan_comment(checksum="second", head_sha=HEAD))
+    github.comment(20, plan_comment(checksum="other-head", head_sha="f" * 40))
+    assert reviewed(github, tmp_path).outputs["checksum"] == "second"
+    # The older one edited last (a sticky comment is edited in place): it is the newest now.
+    github.route("PATCH", f"/issues/comments/{older['id']}", {}, {"body": plan_comment(checksum="third",
+                                                                                       head_sha=HEAD)}, github.url)
+    assert reviewed(github, tmp_path).outputs["checksum"] == "third"
+
+
+def test_the_newest_bot_comment_for_the_head_says_the_plan_failed(github, tmp_path):
+    merged(github)
+    github.comment(20, genuine())
+    github.comment(20, plan_comment(head_sha=HEAD))  # a later run failed: no checksum
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 3 and "failed or never finished" in p.stderr
+
+
+def test_a_comment_without_a_head_commit_is_refused(github, tmp_path):
+    merged(github)
+    github.comment(20, plan_comment(checksum="good"))
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 3 and "names no head commit" in p.stderr and p.outputs == {}
+
+
+def test_a_comment_for_another_head_is_refused_without_echoing_it(github, tmp_path):
+    merged(github)
+    github.comment(20, plan_comment(checksum="good", head_sha="x\n::error::pwned"))
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 3 and "an unreadable commit" in p.stderr and "pwned" not in p.stderr
+
+
+@pytest.mark.parametrize("meta", [
+    {"checksum": "good\npr=1"},
+    {"checksum": "good pr=1"},
+    {"checksum": ["good"]},
+    {"checksum": "good", "run_id": 77, "artifact": "reconciler-plan\nplan_file=/etc/passwd"},
+    {"checksum": "good", "run_id": "77\npr=1", "artifact": "reconciler-plan"},
+    {"checksum": "good", "run_id": True, "artifact": "reconciler-plan"},
+])
+def test_values_with_injected_line_breaks_or_odd_shapes_are_refused(github, tmp_path, meta):
+    merged(github)
+    github.add_run(77, "plan.yml", HEAD, "pull_request")
+    github.comment(20, plan_comment(head_sha=HEAD, **meta))
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 3 and "malformed" in p.stderr, p.stderr
+    assert p.outputs == {} and "pr=1" not in p.stderr and "passwd" not in p.stderr
+
+
+def _saved_plan(github, run_id: int) -> None:
+    github.add_artifact(run_id, "reconciler-plan", {"plan.json": b'{"checksum": "good"}'})
+
+
+@pytest.mark.parametrize("run, why", [
+    (dict(workflow="drift.yml", head_sha=HEAD, event="pull_request"), "not a run of .github/workflows/plan.yml"),
+    (dict(workflow="plan.yml", head_sha="f" * 40, event="pull_request"), "planned another commit"),
+    (dict(workflow="plan.yml", head_sha=HEAD, event="push"), "not started by a pull request"),
+    (dict(workflow="plan.yml", head_sha=HEAD, event="pull_request", head_repo="mallory/estate"),
+     "came from another repository"),
+])
+def test_the_artifact_comes_only_from_the_plan_run_for_that_head(github, tmp_path, run, why):
+    merged(github)
+    github.add_run(88, **run)
+    _saved_plan(github, 88)
+    github.comment(20, genuine(run_id=88, artifact="reconciler-plan"))
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 3 and why in p.stderr, p.stderr
+    assert not (tmp_path / "reviewed-plan.json").exists()
+    assert not [r for r in github.requests if r[1].startswith("/blob/")]
+
+
+def test_the_artifact_of_the_named_plan_run_is_used(github, tmp_path):
+    merged(github)
+    github.add_run(88, "plan.yml", HEAD, "pull_request")
+    _saved_plan(github, 88)
+    github.add_run(89, "plan.yml", HEAD, "pull_request")  # a later run's artifact of the same name is not it
+    github.add_artifact(89, "reconciler-plan", {"plan.json": b'{"checksum": "evil"}'})
+    github.comment(20, genuine(run_id=88, artifact="reconciler-plan"))
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 0 and p.outputs["plan_file"] == "reviewed-plan.json", p.stderr
+    assert (tmp_path / "reviewed-plan.json").read_bytes() == b'{"checksum": "good"}'
+
+
+def test_a_plan_run_github_no_longer_has_leaves_the_checksum(github, tmp_path):
+    merged(github)
+    github.comment(20, genuine(run_id=88, artifact="reconciler-plan"))
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 0 and p.outputs["checksum"] == "good" and p.outputs["plan_file"] == ""
+    assert "plan run 88 is gone" in p.stderr
+
+
+def test_a_personal_token_trusts_only_its_own_comments(github, tmp_path):
+    """A user token: GET /user names the author to trust; the workflow bot's comments are not it."""
+    merged(github)
+    token = github.user_token("release-bot-user")
+    github.comment(20, genuine())  # by github-actions[bot]
+    p = reviewed(github, tmp_path, token=token)
+    assert p.returncode == 3 and "by release-bot-user" in p.stderr
+    github.comment(20, plan_comment(checksum="mine", head_sha=HEAD), login="release-bot-user")
+    assert reviewed(github, tmp_path, token=token).outputs["checksum"] == "mine"
+
+
+def test_an_explicit_bot_login_is_the_only_author_trusted(github, tmp_path):
+    """A GitHub App's installation token cannot ask GET /user who it is: say it (RECONCILER_BOT_LOGIN)."""
+    merged(github)
+    github.comment(20, genuine())
+    github.comment(20, plan_comment(checksum="app", head_sha=HEAD), login="my-app[bot]")
+    p = reviewed(github, tmp_path, env={"RECONCILER_BOT_LOGIN": "my-app[bot]"})
+    assert p.returncode == 0 and p.outputs["checksum"] == "app"
+    p = reviewed(github, tmp_path, env={"RECONCILER_BOT_LOGIN": "x\npr=1"})
+    assert p.returncode == 1 and "not a GitHub login" in p.stderr and p.outputs == {}
+
+
+def test_the_sticky_comment_never_edits_or_deletes_a_strangers_copy(github, tmp_path):
+    github.open_pr(21, HEAD)
+    theirs = github.comment(21, forged(), login="mallory")
+    plan = write(tmp_path, "plan.json", json.dumps({"checksum": "c1", "safe": True, "has_changes": True}))
+    body = write(tmp_path, "plan.md", "## 10DLC plan\n\nours\n")
+    for _ in range(2):
+        p = run(github, tmp_path, "sticky_comment.py", "--pr", "21", "--body-file", body, "--plan", plan,
+                "--head-sha", HEAD)
+        assert p.returncode == 0, p.stderr
+    comments = github.comments_on(21)
+    assert [c["user"]["login"] for c in comments] == ["mallory", "github-actions[bot]"]
+    assert comments[0] == theirs and "ours" in comments[1]["body"]
+    assert not [r for r in github.requests if r[0] in ("PATCH", "DELETE") and str(theirs["id"]) in r[1]]
+
+
+def test_follow_up_edits_only_the_bots_apply_comment(github, tmp_path):
+    github.open_pr(22, HEAD)
+    apply_mark = "<!-- telnyx-10dlc-reconciler:apply -->"
+    ours = github.comment(22, apply_mark + "\n## 10DLC apply\n")
+    theirs = github.comment(22, apply_mark + "\nforged", login="mallory")
+    report = write(tmp_path, "resume.json", json.dumps({"writes": [
+        {"note": {"pr": "22"}, "operation": "bulk_assign", "numbers": 2, "counts": {"done": 2},
+         "closed_as": "done", "age_seconds": 7800, "telnyx_id": "task-1", "campaign": "CWZTFH1"}]}))
+    p = run(github, tmp_path, "follow_up.py", "--report", report)
+    assert p.returncode == 0 and p.outputs["updated"] == "22", p.stderr
+    assert "2/2 assigned after 2 h 10 min" in github.comments[ours["id"]]["body"]
+    assert github.comments[theirs["id"]]["body"] == apply_mark + "\nforged"
+
+
+def test_the_state_folder_comes_only_from_runs_on_the_default_branch(github, tmp_path):
+    """A branch's workflow run, or a fork's pull request run, can upload an artifact named
+    reconciler-state too; a forged journal must not become the next job's memory of work in flight."""
+    github.add_run(301, "drift.yml", HEAD, "schedule")
+    github.add_artifact(301, "reconciler-state", {"journal.jsonl": b'{"genuine": true}\n'})
+    github.add_run(302, "drift.yml", HEAD, "workflow_dispatch", head_branch="feature")
+    github.add_artifact(302, "reconciler-state", {"journal.jsonl": b'{"forged": "branch"}\n'})
+    github.add_run(303, "plan.yml", HEAD, "pull_request", head_repo="mallory/estate", head_branch="main")
+    github.add_artifact(303, "reconciler-state", {"journal.jsonl": b'{"forged": "fork"}\n'})
+    p = run(github, tmp_path, "state_store.py", "restore", "--dir", "state")
+    assert p.returncode == 0, p.stderr
+    assert p.outputs["run_id"] == "301" and "ignored 2 reconciler-state artifact(s)" in p.stderr
+    assert (tmp_path / "state" / "journal.jsonl").read_bytes() == b'{"genuine": true}\n'
+    # Nothing trusted at all: the first run's empty start, never a forged journal.
+    github.artifacts = {k: a for k, a in github.artifacts.items() if a["run_id"] != 301}
+    p = run(github, tmp_path, "state_store.py", "restore", "--dir", "state2")
+    assert p.outputs["restored"] == "false" and not (tmp_path / "state2").exists()
+
+
+def test_apply_queue_names_only_merges_whose_apply_never_ran(github, tmp_path):
+    """Newest first: this run, two merges' applies cancelled in the queue, a by-hand apply cancelled,
+    then an apply that ran. Only the two merges are told; nothing older than the one that ran."""
+    for sha, pr in [("1" * 40, 31), ("2" * 40, 32), ("3" * 40, 33)]:
+        github.open_pr(pr, sha)
+        github.merge_pr(pr, sha)
+    github.add_run(401, "apply.yml", "0" * 40, "push", conclusion="cancelled")  # older than the one that ran
+    github.add_run(402, "apply.yml", "1" * 40, "push", conclusion="success")
+    github.add_run(403, "apply.yml", "1" * 40, "workflow_dispatch", conclusion="cancelled")
+    github.add_run(404, "apply.yml", "2" * 40, "push", conclusion="cancelled")
+    github.add_run(405, "apply.yml", "3" * 40, "push", conclusion="cancelled")
+    github.add_run(406, "apply.yml", "4" * 40, "push")  # this run
+    github.add_run(407, "apply.yml", "5" * 40, "push", head_branch="feature", conclusion="cancelled")
+    p = run(github, tmp_path, "apply_queue.py", "covered", "--pr", "34", "--outcome", "failure",
+            env={"GITHUB_RUN_ID": "406"})
+    assert p.returncode == 0 and p.outputs["covered"] == "33,32", p.stderr
+    for pr in (32, 33):
+        (note,) = github.comments_on(pr)
+        assert "did not finish" in note["body"] and "run 406" in note["body"] and "#34" in note["body"]
+    assert not github.comments_on(31)
+    # The drift job: the newest run on main is this one, in progress: nothing to warn about.
+    assert run(github, tmp_path, "apply_queue.py", "check").outputs["unapplied"] == ""
+    github.runs[406].update(status="completed", conclusion="cancelled")
+    assert run(github, tmp_path, "apply_queue.py", "check").outputs["unapplied"] == "4" * 40
+
+
+def test_every_script_writes_its_outputs_through_the_random_delimiter():
+    """Only _github.set_output opens GITHUB_OUTPUT (name<<random delimiter); start_sandbox.sh writes two
+    values it made itself (a loopback URL it checked, and the public sandbox key)."""
+    for path in SCRIPTS.glob("*.py"):
+        if path.name != "_github.py":
+            assert "GITHUB_OUTPUT" not in path.read_text().split('"""', 2)[-1], path.name

@@ -233,10 +233,38 @@ def test_sandbox_stands_in_for_telnyx_when_the_seed_variable_is_set(repo):
     assert result.step("Start the sandbox").outputs["base_url"].startswith("http://127.0.0.1:")
     assert "will change campaign" in repo.github.comments_on(13)[0]["body"]
     assert repo.writes() == 0 and repo.assignments() == {"+13125550101": "CWZTFH1", "+13125550200": "CNOTIF9"}
+    assert "Sandbox, not Telnyx" in result.summary
     repo.github.merge_pr(13, MERGE)
     applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE,
                        variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"}, secrets={})
     assert applied.status == "success", applied.log()
+    assert "Sandbox, not Telnyx" in applied.summary
+
+
+@pytest.mark.parametrize("workflow, job, event", [("plan.yml", "plan", "workflow_dispatch"),
+                                                  ("apply.yml", "apply", "workflow_dispatch"),
+                                                  ("drift.yml", "drift", "schedule")])
+def test_the_sandbox_switch_is_refused_where_a_telnyx_key_is_in_reach(repo, workflow, job, event):
+    """One variable must not swap production for the sandbox and still report green."""
+    result = repo.job(workflow, job, event_name=event, inputs={"expect_checksum": "0" * 64},
+                      variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"})
+    assert result.status == "failure"
+    step = result.step("Start the sandbox")
+    assert step.returncode == 1 and "can reach a Telnyx key" in step.stderr
+    from .actions_runner import load
+
+    telnyx = [s["name"] for s in load(workflow)["jobs"][job]["steps"] if "TELNYX_API_KEY" in (s.get("env") or {})]
+    assert telnyx and all(result.step(n).outcome == "skipped" for n in telnyx)
+    assert repo.writes() == 0
+    assert_no_secret(*everything(repo, result))
+
+
+def test_a_re_run_attempt_replaces_its_artifacts(repo):
+    repo.github.open_pr(14, H1)
+    first = plan_pr(repo, 14, H1)
+    again = plan_pr(repo, 14, H1, rerun=repo.runs)
+    assert first.status == again.status == "success", again.log()
+    assert [a["name"] for a in repo.github.artifacts.values() if a["run_id"] == repo.runs - 1] == ["reconciler-plan"]
 
 
 @pytest.mark.parametrize("workflow", ["plan.yml", "apply.yml", "drift.yml"])
@@ -300,3 +328,32 @@ def test_one_change_on_the_real_timeline(tmp_path, github):
     finally:
         stop_background(tmp_path)
         sb.stop()
+
+
+def test_a_merge_whose_apply_github_cancelled_in_the_queue_is_applied_by_the_next_and_told(repo):
+    """GitHub keeps one pending run per concurrency group: a third quick merge replaces the second's
+    waiting apply (it ends "cancelled"). The next apply takes its changes and says so on its pull request."""
+    gh = repo.github
+    gh.open_pr(15, H1)
+    assert plan_pr(repo, 15, H1).status == "success"
+    gh.merge_pr(15, MERGE)
+    repo.runs += 1
+    gh.add_run(repo.runs, "apply.yml", MERGE, "push", conclusion="cancelled")  # replaced while it waited
+    # The drift job that replaced it warns: the newest merge's apply never ran.
+    drift = repo.job("drift.yml", "drift", event_name="schedule")
+    assert drift.step("Warn when").outputs["unapplied"] == MERGE, drift.log()
+    assert "was cancelled" in drift.summary and "Re-run that run" in drift.summary
+    # The next pull request, planned on top of the first (required up-to-date branches): one plan for both.
+    later = "d4" * 20
+    gh.open_pr(16, H2)
+    assert plan_pr(repo, 16, H2).status == "success"
+    gh.merge_pr(16, later)
+    applied = repo.job("apply.yml", "apply", event_name="push", sha=later)
+    assert applied.status == "success", applied.log()
+    assert applied.step("Tell the merges").outputs["covered"] == "15"
+    assert repo.assignments()["+13125550100"] == "CWZTFH1"
+    note = [c for c in gh.comments_on(15) if c["body"].startswith("<!-- telnyx-10dlc-reconciler:apply -->")]
+    assert len(note) == 1 and f"run {repo.runs}" in note[0]["body"] and "applied them" in note[0]["body"]
+    assert "#16" in note[0]["body"] and "GitHub cancelled the queued apply of #15" in applied.summary
+    # Once an apply ran, the drift job has nothing to warn about, and the next apply tells nobody again.
+    assert repo.job("drift.yml", "drift", event_name="schedule").step("Warn when").outputs["unapplied"] == ""

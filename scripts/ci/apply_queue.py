@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Name the merges whose apply GitHub's concurrency queue cancelled, so that none is dropped silently.
+
+    python scripts/ci/apply_queue.py covered --pr N --outcome OUTCOME   # apply job, after the apply
+    python scripts/ci/apply_queue.py check                              # drift job
+
+GitHub keeps at most one running and one *pending* run per concurrency group. A run that joins
+the group replaces the pending one, which ends as "cancelled": `cancel-in-progress: false`
+protects only the running one. So with three quick merges the second one's apply never runs, and
+the hourly drift run, which shares the group with apply, can replace a pending apply too.
+
+Nothing is lost by that: an apply applies the whole desired state at its merge commit, and that
+commit holds every earlier merge. `covered`, in the apply job of the next merge, finds the apply
+runs cancelled since the last one that ran and writes each one's pull request its apply comment:
+which run took its changes, with the plan reviewed on which pull request, and how it ended.
+`check`, in the drift job, warns (summary and log) when the newest merge's apply was cancelled and
+no later one has run: its changes wait for the next merge, or a re-run of that run.
+
+Outputs (GITHUB_OUTPUT): covered (pull request numbers, comma-separated) / unapplied (a commit or '').
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _github import GitHub, GitHubError, fail, marker, set_output  # noqa: E402
+from reviewed_plan import merged_pull  # noqa: E402
+
+SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+NAME = re.compile(r"[A-Za-z0-9._/-]{1,200}")
+OUTCOME = {
+    "success": "applied them",
+    "failure": "did not finish (see its log): they may not be applied yet",
+    "skipped": "applied nothing: it found no reviewed plan for its merge (see its log)",
+}
+
+
+def branch_runs(gh: GitHub, workflow: str, branch: str) -> list[dict]:
+    """The workflow's runs on `branch` (merges and by-hand applies), newest first (GitHub lists 100)."""
+    q = urllib.parse.urlencode({"branch": branch, "per_page": 100})
+    data = gh.request("GET", f"/repos/{{repo}}/actions/workflows/{workflow}/runs?{q}") or {}
+    runs = [r for r in data.get("workflow_runs") or [] if r.get("head_branch") == branch]
+    return sorted(runs, key=lambda r: (str(r.get("created_at") or ""), int(r.get("id") or 0)), reverse=True)
+
+
+def cancelled(run: dict) -> bool:
+    """A merge's apply that never ran (a by-hand apply that was cancelled left no merge behind)."""
+    return run.get("event") == "push" and run.get("status") == "completed" and run.get("conclusion") == "cancelled"
+
+
+def run_link(run_id: int) -> str:
+    server, repo = os.environ.get("GITHUB_SERVER_URL", "https://github.com"), os.environ.get("GITHUB_REPOSITORY", "")
+    return f"[run {run_id}]({server}/{repo}/actions/runs/{run_id})"
+
+
+def summary(text: str) -> None:
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text.rstrip("\n") + "\n\n")
+
+
+def covered(gh: GitHub, workflow: str, branch: str, run_id: int, pr: int | None, outcome: str) -> list[str]:
+    runs = branch_runs(gh, workflow, branch)
+    ids = [int(r["id"]) for r in runs]
+    older = runs[ids.index(run_id) + 1:] if run_id in ids else [r for r in runs if int(r["id"]) < run_id]
+    skipped = []
+    for r in older:  # back to the last apply that ran (a merge's or one by hand): those between never ran
+        if not cancelled(r):
+            if r.get("conclusion") == "cancelled":
+                continue  # a by-hand apply cancelled: it took nothing, and hides nothing older
+            break
+        skipped.append(r)
+    done = []
+    login = gh.bot_login()
+    what = OUTCOME.get(outcome, "ended as " + re.sub(r"[^a-z_]", "", outcome.lower())[:20])
+    by = f" with the plan reviewed on #{pr}" if pr else ""
+    for r in skipped:
+        sha = str(r.get("head_sha") or "")
+        merged = merged_pull(gh, sha) if SHA.fullmatch(sha) else None
+        if merged is None:
+            print(f"notice: cancelled apply run {int(r['id'])} was for no pull request", file=sys.stderr)
+            continue
+        number = int(merged["number"])
+        body = (f"{marker('apply')}\n## 10DLC apply\n\n> [!NOTE]\n> This merge's own apply ({run_link(int(r['id']))}) "
+                "was cancelled while it waited: GitHub keeps one pending run per concurrency group, and a newer one "
+                f"replaced it. Its changes are part of the next merge's desired state, and {run_link(run_id)} "
+                f"{what}{by}.\n")
+        gh.upsert_comment(number, marker("apply"), body, login)
+        done.append(str(number))
+    if done:
+        summary(f"> [!NOTE]\n> GitHub cancelled the queued apply of {', '.join('#' + n for n in done)}; this run took "
+                "their changes (every apply applies the whole desired state of its merge commit).")
+        print(f"told {', '.join('#' + n for n in done)} that this run took their changes", file=sys.stderr)
+    return done
+
+
+def check(gh: GitHub, workflow: str, branch: str) -> str:
+    runs = branch_runs(gh, workflow, branch)
+    if not runs or not cancelled(runs[0]):
+        return ""
+    sha = str(runs[0].get("head_sha") or "")
+    sha = sha if SHA.fullmatch(sha) else ""
+    text = (f"The newest merge's apply ({run_link(int(runs[0]['id']))}, commit {sha[:12] or 'unknown'}) was cancelled "
+            "and no later apply has run: its changes are not applied (drift lists them as unapplied). Re-run that "
+            "run, or merge the next change: its apply takes them.")
+    print(f"::warning::{text}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {text}", file=sys.stderr)
+    summary(f"> [!WARNING]\n> {text}")
+    return sha or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("command", choices=["covered", "check"])
+    ap.add_argument("--workflow", default="apply.yml", help="the apply workflow's file name (default: apply.yml)")
+    ap.add_argument("--branch", default=os.environ.get("GITHUB_REF_NAME") or "main")
+    ap.add_argument("--pr", default="", help="covered: the pull request whose reviewed plan this run applied")
+    ap.add_argument("--outcome", default="", help="covered: the apply step's outcome")
+    args = ap.parse_args(argv)
+    if not NAME.fullmatch(args.workflow) or not NAME.fullmatch(args.branch):
+        fail("--workflow and --branch take plain names")
+    try:
+        gh = GitHub()
+        if args.command == "covered":
+            run_id = int(os.environ.get("GITHUB_RUN_ID") or 0)
+            pr = int(args.pr) if args.pr.isdigit() else None
+            set_output("covered", ",".join(covered(gh, args.workflow, args.branch, run_id, pr, args.outcome)))
+        else:
+            set_output("unapplied", check(gh, args.workflow, args.branch))
+    except GitHubError as e:
+        fail(str(e))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
