@@ -363,6 +363,27 @@ def idle_keep_alive(ctx: Ctx) -> list[str | None]:
     return out
 
 
+@attack("sandbox requests", "responses never read")
+def never_reads(ctx: Ctx) -> list[str | None]:
+    """A client that pipelines requests for big answers and reads none: the server stops reading
+    its requests when its buffer is full and cuts it after the idle timeout without progress."""
+    profile = SMALL_SEED["messaging_profiles"][0]["id"]
+    seed = {"messaging_profiles": SMALL_SEED["messaging_profiles"],
+            "phone_numbers": [{"phone_number": f"+1312555{i:04d}", "messaging_profile_id": profile}
+                              for i in range(3000)]}
+    with start_sandbox(seed=seed, header_timeout=HEADER_TIMEOUT, idle_timeout=IDLE_TIMEOUT) as sb, \
+            socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect((LOOPBACK, sb.port))
+        s.settimeout(5)
+        s.sendall(b"GET /_admin/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 40)  # ~4 MB of answers
+        deadline = time.monotonic() + IDLE_TIMEOUT + 2 * SLACK
+        while time.monotonic() < deadline and sb.call(lambda: len(sb.server.conns)):
+            time.sleep(0.05)
+        held = sb.call(lambda: len(sb.server.conns))
+    return [None if not held else f"a client that reads nothing still held after {IDLE_TIMEOUT + 2 * SLACK:g} s"]
+
+
 FLOOD_CAP = 8
 
 

@@ -117,3 +117,33 @@ def test_the_cli_takes_the_limits_and_refuses_bad_ones() -> None:
     help_text = subprocess.run([sys.executable, "-m", "reconciler.sandbox", "--help"], capture_output=True,
                                text=True, timeout=60).stdout
     assert all(o in help_text for o in ("--header-timeout", "--idle-timeout", "--max-connections"))
+
+
+def test_a_client_that_reads_slowly_but_steadily_is_not_cut() -> None:
+    """The write timeout is about progress: while the unsent bytes keep shrinking the connection
+    stays, once they stop for the idle timeout it is cut (the sweep, driven by hand)."""
+    from reconciler.sandbox import build_app
+    from reconciler.sandbox.httpserver import HttpProtocol, Server
+
+    class Transport:
+        unsent, aborted = 1_000_000, False
+
+        def get_write_buffer_size(self) -> int:
+            return self.unsent
+
+        def abort(self) -> None:
+            self.aborted = True
+
+        def is_closing(self) -> bool:
+            return self.aborted
+
+    conn = HttpProtocol(Server(build_app(), limits=Limits(header_timeout=1, idle_timeout=2)))
+    t = Transport()
+    conn.transport = t  # type: ignore[assignment]
+    for now in range(0, 20):  # 20 s of a slow reader: 10 kB a second
+        conn.check(float(now))
+        t.unsent -= 10_000
+    assert not t.aborted
+    for now in range(20, 23):  # it stops reading
+        conn.check(float(now))
+    assert t.aborted
