@@ -12,6 +12,10 @@ requests, the clock, connections that never finish).
 
 from __future__ import annotations
 
+import copy
+import json
+import random
+import re
 import select
 import shutil
 import socket
@@ -26,8 +30,27 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
+from reconciler import render
+from reconciler.apply import ApplyReport, Outcome, Result
+from reconciler.desired import load_desired
+from reconciler.drift import drift_report
+from reconciler.errors import ConfigError, DesiredStateError
+from reconciler.importer import ImportedProfile, file_name, imported_profiles, profile_yaml, unusable_profiles
+from reconciler.model import (
+    DesiredNumber,
+    DesiredProfile,
+    DesiredState,
+    LiveAssignment,
+    LiveCampaign,
+    LiveNumber,
+    LiveState,
+)
+from reconciler.plan import make_plan
 from reconciler.sandbox import Sandbox, start_sandbox
+
+from .proxy import HostileProxy, Reply, Req
 
 # The sandbox of these attacks: timeouts of a fraction of a second, so cutting a connection is quick.
 HEADER_TIMEOUT = 0.3
@@ -58,7 +81,8 @@ class Attack:
 class Ctx:
     """What the attacks share: a scratch folder and one sandbox with small timeouts (started on demand)."""
 
-    def __init__(self, tmp: Path | None = None) -> None:
+    def __init__(self, tmp: Path | None = None, fast: bool = False) -> None:
+        self.fast = fast  # fewer tries where a try is slow (a CLI run): `make faults --fast`, `make test`
         self._own = tmp is None
         self.tmp = Path(tempfile.mkdtemp(prefix="hostile.")) if tmp is None else tmp
         self._sb: Sandbox | None = None
@@ -112,6 +136,438 @@ def attack(section: str, name: str) -> Callable[[Callable[[Ctx], list[str | None
 
 def section(name: str) -> list[Attack]:
     return [a for a in ATTACKS if a.section == name]
+
+
+# ---- hostile text: what a report must survive ----------------------------------------------
+
+P1, P2 = "4001767e-ce0f-4cae-9d5f-0d5e636e7809", "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
+NUMS = [f"+1312555010{i}" for i in range(4)]
+# Pieces of markdown, HTML, terminal and workflow syntax that could steer a report.
+PIECES = ["<!--", "-->", "|", "\n", "\r", "\u2028", "\u202e", "\x1b]8;;http://x\x1b\\", "\x1b[2J", "**No changes.**",
+          "> [!NOTE]", "# ", "### x", "[link](http://evil)", "`", "```", "::error::pwned", "\n::set-output", "<details>",
+          "</details>", "<sub>", "_", "*", "~~", "\\", "&lt;", "Approved by @security-team", "\t", "\x00"]
+# The security review's two reproductions: a name that faked "No changes" and hid the rest, and
+# a failureReasons that added an admonition and hid the rest of a drift issue.
+REVIEW_NAME = "acme | x | y\n\n**No changes.** Telnyx matches the desired state.\n\n<!-- hide everything after"
+REVIEW_REASON = "> [!NOTE]\n> Approved by @security-team <!--"
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028"
+
+
+def hostile_texts(combos: int = 24, seed: int = 14) -> list[str]:
+    """The reviewed strings, each piece inside a line and at the start of a new one, and seeded
+    mixes of pieces (the property tests in tests/test_render_safety.py draw many more)."""
+    rng = random.Random(seed)
+    mixes = ["".join(rng.choice(PIECES) + rng.choice(["", " ", "x y z"]) for _ in range(rng.randint(2, 8)))
+             for _ in range(combos)]
+    return [REVIEW_NAME, REVIEW_REASON] + [f"acme {p} x" for p in PIECES] + \
+        [f"acme\n{p} injected line" for p in PIECES] + mixes
+
+
+def estate(name: str, reason: str, live_name: str | None = None) -> tuple[DesiredState, LiveState]:
+    """Three declared numbers on two profiles (one failed with `reason`), and one undeclared."""
+    live_name = name if live_name is None else live_name
+    d = DesiredState({P1: DesiredProfile(P1, name, ("CWZTFH1",)), P2: DesiredProfile(P2, name, ("CALERT7",))},
+                     {NUMS[0]: DesiredNumber(NUMS[0], P1, "CWZTFH1", "f.yaml", 1, 1),
+                      NUMS[1]: DesiredNumber(NUMS[1], P2, "CALERT7", "f.yaml", 2, 1),
+                      NUMS[2]: DesiredNumber(NUMS[2], P2, "CALERT7", "f.yaml", 3, 1)})
+    live = LiveState(
+        numbers={n: LiveNumber(n, str(i), P1 if i == 0 else P2, "longcode") for i, n in enumerate(NUMS)},
+        assignments={NUMS[1]: LiveAssignment(NUMS[1], "CALERT7", "FAILED_ASSIGNMENT", reason),
+                     NUMS[3]: LiveAssignment(NUMS[3], "CALERT7", "ASSIGNED")},
+        campaigns={"CWZTFH1": LiveCampaign("CWZTFH1", "shared", "ACCEPTED", "MNO_PROVISIONED"),
+                   "CALERT7": LiveCampaign("CALERT7", "telnyx", None, "MNO_PROVISIONED",
+                                           telnyx_campaign_id="u-1")},
+        profiles={P1: live_name, P2: live_name})
+    return d, live
+
+
+def as_github_shows(md: str) -> str:
+    shown = re.sub(r"<!--.*?-->", "", md, flags=re.S)
+    return shown.split("<!--", 1)[0]  # an unclosed comment hides everything after it
+
+
+def line_starts_injected(md: str, value: str, baseline: str = "") -> bool:
+    """Some piece of `value` after a line break starts a line of `md` more often than in `baseline`
+    (the same report made from harmless data: our own lines may start like that, e.g. `<sub>`)."""
+    starts = [p.strip() for p in re.split(r"[\n\r\u2028\u2029]", value) if p.strip()]
+    lines = [line.strip() for line in md.splitlines()]
+    base = [line.strip() for line in baseline.splitlines()]
+    return any(sum(line.startswith(s) for line in lines) > sum(line.startswith(s) for line in base)
+               for s in starts[1:] if len(s) >= 3)
+
+
+def text_problems(text: str) -> list[str]:
+    """What a terminal or a CI log must never receive from data."""
+    out = []
+    if "\x1b" in text or "\x00" in text or "\r" in text:
+        out.append("an escape, NUL or CR in text output")
+    if any(ch in text for ch in BIDI):
+        out.append("a bidi override or line separator in text output")
+    if any(line.lstrip().startswith("::") for line in text.splitlines()):
+        out.append("a line that starts a GitHub workflow command")
+    return out
+
+
+def report_problems(name: str, reason: str, live_name: str | None = None) -> list[str]:
+    """Every way the plan, drift and apply reports (markdown and text) could be steered by `name`
+    (the YAML's profile name), `live_name` (Telnyx's) and `reason` (Telnyx's failureReasons)."""
+    d, live = estate(name, reason, live_name)
+    plan = make_plan(d, live, None)
+    harmless = make_plan(*estate("x", "x"), None)
+    values = [name, reason, live_name or ""]
+    out: list[str] = []
+    md = render.plan_markdown(plan)
+    shown = as_github_shows(md)
+    out += [f"plan markdown hides {c.number}" for c in plan.changes if c.number not in shown]
+    if plan.checksum() not in shown or "Totals:" not in shown:
+        out.append("plan markdown hides its totals or checksum")
+    if "<!--" in md.split("\n", 1)[1] and md.count("<!--") != md.count("-->"):
+        out.append("plan markdown opens a comment it never closes")
+    base = render.plan_markdown(harmless)
+    out += ["plan markdown: a line starts with injected text" for v in values if line_starts_injected(md, v, base)]
+    drift = render.drift_markdown(drift_report(plan))
+    if NUMS[1] not in as_github_shows(drift):
+        out.append("drift markdown hides the failed number")
+    if line_starts_injected(drift, reason, render.drift_markdown(drift_report(harmless))):
+        out.append("drift markdown: a line starts with injected text")
+    failed = ApplyReport([Outcome(NUMS[1], P2, "CALERT7", Result.FAILED, reason)], rounds=1, writes=1)
+    shown_apply = as_github_shows(render.apply_markdown(failed))
+    if NUMS[1] not in shown_apply or "1 failed" not in shown_apply:
+        out.append("apply markdown hides the failure")
+    for text in (render.plan_text(plan), render.drift_text(drift_report(plan)), render.apply_text(failed)):
+        out += text_problems(text)
+    return out
+
+
+def _verdict(what: str, value: str, problems: list[str]) -> str | None:
+    return f"{what} {value[:40]!r}: {'; '.join(sorted(set(problems)))}" if problems else None
+
+
+# ---- names: hostile YAML in the desired state -----------------------------------------------
+
+def _desired_doc(name: Any = "alpha", pid: Any = P1, tcr: Any = "CWZTFH1", number: Any = NUMS[0]) -> dict[str, Any]:
+    return {"version": 1, "profiles": [{"id": pid, "name": name, "campaigns": [
+        {"tcr_campaign_id": tcr, "numbers": [number]}]}]}
+
+
+def _load(ctx: Ctx, doc: dict[str, Any] | str) -> DesiredState | DesiredStateError:
+    folder = ctx.folder("desired")
+    text = doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    (folder / "main.yaml").write_text(text, encoding="utf-8")
+    try:
+        return load_desired(folder)
+    except DesiredStateError as exc:
+        return exc
+
+
+@attack("names", "hostile profile names through validate and every report")
+def hostile_names(ctx: Ctx) -> list[str | None]:
+    """A pull request's profile `name`: refused by the schema (not one printable line), or loaded
+    and then shown inert in every report."""
+    out: list[str | None] = []
+    for value in hostile_texts():
+        loaded = _load(ctx, _desired_doc(name=value))
+        if isinstance(loaded, DesiredStateError):
+            out.append(None)
+            continue
+        name = loaded.profiles[P1].name or ""
+        out.append(_verdict("name", value, report_problems(name, "x")))
+    return out
+
+
+# Each must be refused by validate: ids become API paths, file names and YAML.
+HOSTILE_IDS: list[tuple[str, Any]] = [
+    ("id", "../../escaped-by-id"), ("id", P1 + "\n- id: x"), ("id", P1 + "\n"), ("number", NUMS[0] + "\n"), ("id", P1 + "/../x"), ("id", P1.upper() + "\u202e"),
+    ("id", "4001767e-ce0f-4cae-9d5f-0d5e636e780\u0669"), ("id", 4001767),
+    ("tcr", "CWZTFH1\n"), ("tcr", "../C1234"), ("tcr", "C1234567890"), ("tcr", "cwztfh1"), ("tcr", "CWZ\u202eTFH"),
+    ("tcr", ["CWZTFH1"]), ("number", "+1312555010\u202e1"), ("number", "+13125550101 "), ("number", "13125550101"),
+    ("number", "+1312555010\u0661"), ("number", "+1312555010१"), ("number", "+13125550100\n+13125550101"),
+    ("number", 13125550100), ("name", "a" * 101), ("name", ""), ("name", ["x"]),
+]
+
+
+@attack("names", "hostile ids, numbers and names the schema refuses")
+def hostile_ids(ctx: Ctx) -> list[str | None]:
+    out: list[str | None] = []
+    for field, value in HOSTILE_IDS:
+        loaded = _load(ctx, _desired_doc(**{"pid" if field == "id" else field: value}))
+        out.append(None if isinstance(loaded, DesiredStateError) else f"{field} {value!r} was accepted")
+    return out
+
+
+@attack("names", "YAML nested too deep")
+def deep_nesting(ctx: Ctx) -> list[str | None]:
+    """Once an internal RecursionError: now a position and a limit."""
+    out: list[str | None] = []
+    for depth, (open_, close) in ((980, ("[", "]")), (20_000, ("[", "]")), (980, ("{a: ", "}"))):
+        loaded = _load(ctx, "version: 1\nprofiles: " + open_ * depth + close * depth + "\n")
+        said = str(loaded)
+        ok = isinstance(loaded, DesiredStateError) and "main.yaml:2:" in said and "Recursion" not in said \
+            and ("nested more than 64 levels" in said or depth > 10_000)  # deeper: the parser's own limit
+        out.append(None if ok else f"{depth} levels of {open_!r}: {said[:80]!r}")
+    return out
+
+
+# ---- API fields: hostile values served by the API --------------------------------------------
+
+@attack("API fields", "hostile failureReasons and profile names in every report")
+def hostile_api_text(ctx: Ctx) -> list[str | None]:
+    out: list[str | None] = []
+    for value in hostile_texts():
+        out.append(_verdict("failureReasons", value, report_problems("alpha", value)))
+        out.append(_verdict("profile name from Telnyx", value, report_problems("alpha", "x", live_name=value)))
+    return out
+
+
+# Served by a real sandbox through the CLI: names and reasons from its seed, odd statuses through a proxy.
+API_VALUES = [REVIEW_NAME, REVIEW_REASON, "x\n::error::pwned", "a\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",
+              "\u202eevil", "x | y |\n| --- |\n| fake | row |", "x\n\n# Heading\n> [!WARNING]\n> merge now"]
+API_SEED: dict[str, Any] = {
+    "messaging_profiles": [{"id": P1, "name": "alpha"}, {"id": P2, "name": "bravo"}],
+    "phone_numbers": [{"phone_number": NUMS[0], "messaging_profile_id": P1},
+                      {"phone_number": NUMS[1], "messaging_profile_id": P1},
+                      {"phone_number": NUMS[2], "messaging_profile_id": None},
+                      {"phone_number": NUMS[3], "messaging_profile_id": P2}],
+    "campaigns": [{"tcr_campaign_id": "CWZTFH1", "kind": "shared", "sharing_status": "ACCEPTED"},
+                  {"tcr_campaign_id": "CTLX001", "kind": "telnyx"}],
+    "assignments": [{"phone_number": NUMS[0], "tcr_campaign_id": "CWZTFH1", "status": "ASSIGNED"},
+                    {"phone_number": NUMS[1], "tcr_campaign_id": "CWZTFH1", "status": "FAILED_ASSIGNMENT",
+                     "failure_reasons": "x"},
+                    {"phone_number": NUMS[3], "tcr_campaign_id": "CTLX001", "status": "ASSIGNED"}],
+}
+API_DESIRED = {"version": 1, "profiles": [
+    {"id": P1, "name": "alpha", "campaigns": [{"tcr_campaign_id": "CWZTFH1", "numbers": NUMS[:3]}]},
+    {"id": P2, "name": "bravo", "campaigns": [{"tcr_campaign_id": "CTLX001", "numbers": [NUMS[3]]}]}]}
+CLI_REPORTS = [("plan", "--format", "markdown"), ("plan",), ("drift", "--format", "markdown")]
+
+
+def _served(value: str) -> dict[str, Any]:
+    seed = copy.deepcopy(API_SEED)
+    for p in seed["messaging_profiles"]:
+        p["name"] = value
+    seed["assignments"][1]["failure_reasons"] = value
+    return seed
+
+
+def _status_rule(value: str, upstream: str, http: httpx.Client) -> Callable[[Req], Reply | None]:
+    """The assignment list, with NUMS[3]'s status replaced by `value` (the sandbox would not)."""
+    def rule(req: Req) -> Reply | None:
+        if req.method != "GET" or req.path != "/v2/10dlc/phone_number_campaigns":
+            return None
+        answer = http.get(upstream + req.path[3:] + "?" + req.query,
+                          headers={"Authorization": req.headers.get("authorization", "")})
+        if answer.status_code != 200:  # e.g. a page size it refuses: the client retries smaller
+            return Reply(answer.status_code, answer.content)
+        body = answer.json()
+        for rec in body.get("records", []):
+            if rec.get("phoneNumber") == NUMS[3]:
+                rec["assignmentStatus"] = value
+        return Reply(200, json.dumps(body).encode())
+    return rule
+
+
+@attack("API fields", "hostile names, reasons and statuses served to the CLI")
+def hostile_api_cli(ctx: Ctx) -> list[str | None]:
+    """The real path: the sandbox serves the values, the CLI reads, plans and renders them."""
+    from tests.e2e.conftest import Env
+
+    out: list[str | None] = []
+    with start_sandbox(seed=API_SEED) as sb:
+        env = Env(sb, ctx.folder("api-cli"))
+        try:
+            env.write_desired(API_DESIRED)
+            baseline: dict[tuple[str, ...], str] = {}
+            changed: list[str] = []
+            for value in ["harmless"] + (API_VALUES[:3] if ctx.fast else API_VALUES):
+                env.admin.post("/seed", json=_served(value)).raise_for_status()
+                with HostileProxy(sb.base_url, rule=_status_rule(value, sb.base_url, ctx.http)) as proxy:
+                    served = {"TELNYX_API_BASE_URL": proxy.base_url}
+                    if not baseline:  # the same reports from harmless values: what our own lines look like
+                        baseline = {args: env.run(*args, env=served).out for args in CLI_REPORTS}
+                        plan = json.loads(env.run("plan", "--format", "json", env=served).out)
+                        changed = [f["number"] for p in plan["profiles"] for c in p["campaigns"] for f in c["changes"]]
+                        continue
+                    problems: list[str] = []
+                    for args in CLI_REPORTS:
+                        r = env.run(*args, env=served)
+                        if r.code not in (0, 2) or "Traceback" in r.err:
+                            problems.append(f"{' '.join(args)} exit {r.code}: {r.err[-200:]}")
+                        elif "markdown" in args:
+                            shown = as_github_shows(r.out)
+                            problems += [f"{args[0]} markdown hides {n}" for n in changed
+                                         if args[0] == "plan" and n not in shown]
+                            if line_starts_injected(r.out, value, baseline[args]):
+                                problems.append(f"{args[0]} markdown: a line starts with injected text")
+                        else:
+                            problems += [f"{args[0]}: {p}" for p in text_problems(r.out + r.err)]
+                out.append(_verdict("served", value, problems))
+        finally:
+            env.admin.close()
+    return out
+
+
+@attack("API fields", "hostile names and campaign ids from the API in import")
+def hostile_import_fields(ctx: Ctx) -> list[str | None]:
+    """`import` writes YAML from API data: a name stays one quoted line, a crafted campaign id adds nothing."""
+    out: list[str | None] = []
+    crafted = ["X\n    - \"+13125550999\"", "CWZTFH1\n          - \"+13125550999\"", "C1' x", "CWZTFH1 # x"]
+    for i, value in enumerate(hostile_texts(combos=8)):
+        tcr = crafted[i % len(crafted)]
+        live = LiveState(numbers={NUMS[0]: LiveNumber(NUMS[0], "1", P1, "longcode"),
+                                  NUMS[1]: LiveNumber(NUMS[1], "2", P1, "longcode")},
+                         assignments={NUMS[0]: LiveAssignment(NUMS[0], "CWZTFH1", "ASSIGNED"),
+                                      NUMS[1]: LiveAssignment(NUMS[1], tcr, "ASSIGNED")},
+                         profiles={P1: value})
+        (profile,) = imported_profiles(live)
+        try:
+            doc = yaml.safe_load(profile_yaml(profile, live.assignments, schema="s.json"))
+            (prof,) = doc["profiles"]
+            numbers = [n for c in prof["campaigns"] for n in c["numbers"]]
+            problems = [] if prof["id"] == P1 and numbers == [NUMS[0]] else [f"declared {numbers}"]
+            name = prof.get("name") or ""
+            if any(ch in name for ch in "\n\r\x1b\x00" + BIDI):
+                problems.append(f"the name kept {name!r}")
+        except (yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
+            problems = [f"the YAML does not parse: {exc}"]
+        out.append(_verdict("imported name", value, problems))
+    return out
+
+
+# Ids in odd shapes from the API: a number must be refused (the read fails, naming the call), a
+# profile or campaign id either keeps a plain shape or is never used as a target.
+ODD_API_IDS = ["abc\n", "CWZTFH1\n", P1 + "\n", "../../x", "a b", "\u202eCWZTFH1", "x" * 200, "C1\x1b[2J", "-rf", ".."]
+ODD_API_NUMBERS = [NUMS[0] + "\n", NUMS[0] + " ", "+1312555010\u0661", "+1 312 555 0100", "\u202e" + NUMS[0], "+"]
+
+
+@attack("API fields", "ids and numbers from the API in odd shapes")
+def odd_api_ids(ctx: Ctx) -> list[str | None]:
+    from reconciler.errors import ReconcilerError
+    from reconciler.live.records import INVALID_ID, SAFE_ID, parse_assignment, parse_number
+
+    def plain(v: str | None) -> bool:
+        return v is None or v == INVALID_ID or (SAFE_ID.fullmatch(v) is not None and v.isprintable())
+
+    out: list[str | None] = []
+    for v in ODD_API_IDS:
+        n = parse_number("GET /phone_numbers/messaging", {"phone_number": NUMS[0], "id": "1",
+                                                           "messaging_profile_id": v, "type": "long-code"})
+        a = parse_assignment("GET /10dlc/phone_number_campaigns", {"phoneNumber": NUMS[0], "campaignId": v,
+                                                                   "tcrCampaignId": v, "assignmentStatus": "ASSIGNED"})
+        out.append(None if plain(n.profile_id) else f"profile id {v!r} used as {n.profile_id!r}")
+        out.append(None if plain(a.tcr_campaign_id) else f"campaign id {v!r} used as {a.tcr_campaign_id!r}")
+    for v in ODD_API_NUMBERS:
+        try:
+            parse_number("GET /phone_numbers/messaging", {"phone_number": v, "id": "1"})
+            out.append(f"number {v!r} accepted")
+        except ReconcilerError:
+            out.append(None)
+    return out
+
+
+# ---- paths: ids that would become paths, planted links --------------------------------------
+
+HOSTILE_PROFILE_IDS = ["../../escaped-by-id", "/etc/cron.d/x", "..", "a/b", P1 + "\n", P1 + "/../x", "~root",
+                       "C:\\x", P1 + "\u202e"]
+
+
+@attack("paths", "profile ids from the API that are not UUIDs")
+def hostile_profile_ids(ctx: Ctx) -> list[str | None]:
+    """An id becomes a file name and YAML: one that is not a UUID is reported, never used."""
+    out: list[str | None] = []
+    for pid in HOSTILE_PROFILE_IDS:
+        live = LiveState(numbers={NUMS[0]: LiveNumber(NUMS[0], "1", pid, "longcode")},
+                         assignments={NUMS[0]: LiveAssignment(NUMS[0], "CWZTFH1", "ASSIGNED")},
+                         profiles={pid: "x"})
+        used = [p.id for p in imported_profiles(live)]
+        out.append(None if not used and unusable_profiles(live) == [pid] else f"id {pid!r} used: {used}")
+    return out
+
+
+HOSTILE_FILE_NAMES = ["../../evil", "..", ".", "/etc/passwd", "a\\..\\b", ".bashrc", "-rf", "a\x00b", "CON", "\u202eexe.yaml"]
+
+
+@attack("paths", "profile names from the API as file names")
+def hostile_file_names(ctx: Ctx) -> list[str | None]:
+    """`import --out DIR` names a file after the profile: it lands in DIR, whatever the name."""
+    from reconciler.cli import _write_safely
+
+    out: list[str | None] = []
+    for name in HOSTILE_FILE_NAMES:
+        folder = ctx.folder("import")
+        target = folder / "out"
+        target.mkdir()
+        try:
+            _write_safely(target, file_name(ImportedProfile(P1, name, ())), "version: 1\n")
+            written = [p for p in folder.rglob("*") if p.is_file()]
+            ok = len(written) == 1 and written[0].parent == target and not written[0].name.startswith(".")
+            out.append(None if ok else f"name {name!r} wrote {written}")
+        except ConfigError:
+            out.append(None)  # refused: also safe
+    return out
+
+
+def _import(ctx: Ctx, folder: Path, *args: str) -> Any:
+    from tests.e2e.conftest import Env
+
+    env = Env(ctx.sandbox(), folder)
+    try:
+        return env.run("import", "--all-profiles", *args)
+    finally:
+        env.admin.close()
+
+
+@attack("paths", "import through planted links")
+def planted_links(ctx: Ctx) -> list[str | None]:
+    """A link planted where `import` writes (a file, or the folder itself) is refused, not followed."""
+    out: list[str | None] = []
+    work = ctx.folder("links")
+    victim = work / "victim.yaml"
+    victim.write_text("untouched\n")
+    (work / "imported").mkdir()
+    (work / "imported" / "alpha.yaml").symlink_to(victim)
+    r = _import(ctx, work, "--out", "imported")
+    ok = r.code == 1 and "symbolic link" in r.err and "Traceback" not in r.err and victim.read_text() == "untouched\n"
+    out.append(None if ok else f"a link to a file: exit {r.code}, victim {victim.read_text()!r}")
+    outside = work / "outside"
+    outside.mkdir()
+    (work / "linked").symlink_to(outside, target_is_directory=True)
+    r = _import(ctx, work, "--out", "linked")
+    out.append(None if r.code == 1 and not list(outside.iterdir()) else
+               f"a link to a folder: exit {r.code}, wrote {list(outside.iterdir())}")
+    (work / "one.yaml").symlink_to(victim)
+    r = _import(ctx, work, "--out", "one.yaml")
+    out.append(None if r.code == 1 and victim.read_text() == "untouched\n" else
+               f"--out a link: exit {r.code}, victim {victim.read_text()!r}")
+    return out
+
+
+@attack("paths", "desired-state links out of the folder")
+def desired_links(ctx: Ctx) -> list[str | None]:
+    """`--desired` does not follow a link out of its folder, and names a link to a device without reading it."""
+    out: list[str | None] = []
+    work = ctx.folder("desired-links")
+    secret = work / "secret.yaml"
+    secret.write_text("SECRET_TOKEN: hunter2\n")
+    (work / "shared").mkdir()
+    (work / "shared" / "team.yaml").write_text("SECRET_TOKEN: hunter2\n")
+    for link, target, says in (("a.yaml", secret, "outside"), ("zero.yaml", Path("/dev/zero"), "a link to '/dev/zero'"),
+                               ("shared", work / "shared", "outside"),
+                               ("urandom.yaml", Path("/dev/urandom"), "a link to '/dev/urandom'")):
+        folder = work / f"desired-{link}"
+        folder.mkdir()
+        (folder / link).symlink_to(target)
+        t0 = time.monotonic()
+        try:
+            load_desired(folder)
+            out.append(f"a link to {target} was followed")
+            continue
+        except DesiredStateError as exc:
+            said = str(exc)
+        quick = time.monotonic() - t0 < 5
+        named = says in said or ("/dev/" in says and "not a regular file" in said)
+        out.append(None if quick and named and "SECRET_TOKEN" not in said and "hunter2" not in said else
+                   f"a link to {target}: {said[:80]!r}")
+    return out
 
 
 # ---- sandbox requests ------------------------------------------------------------------------
@@ -377,11 +833,17 @@ def never_reads(ctx: Ctx) -> list[str | None]:
         s.connect((LOOPBACK, sb.port))
         s.settimeout(5)
         s.sendall(b"GET /_admin/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 40)  # ~4 MB of answers
-        deadline = time.monotonic() + IDLE_TIMEOUT + 2 * SLACK
-        while time.monotonic() < deadline and sb.call(lambda: len(sb.server.conns)):
-            time.sleep(0.05)
-        held = sb.call(lambda: len(sb.server.conns))
-    return [None if not held else f"a client that reads nothing still held after {IDLE_TIMEOUT + 2 * SLACK:g} s"]
+        def held() -> int:
+            return int(sb.call(lambda: len(sb.server.conns)))
+
+        taken = time.monotonic() + 2
+        while not held() and time.monotonic() < taken:  # until the server has the connection
+            time.sleep(0.01)
+        bound = IDLE_TIMEOUT + 3 * SLACK  # the answers fill the buffers, then no progress for the idle timeout
+        deadline = time.monotonic() + bound
+        while held() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return [None if not held() else f"a client that reads nothing still held after {bound:g} s"]
 
 
 FLOOD_CAP = 8
