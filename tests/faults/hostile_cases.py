@@ -58,12 +58,16 @@ IDLE_TIMEOUT = 0.6
 SLACK = 0.5  # a timeout is enforced by a sweep: allow for it, and for a busy machine
 
 
-# One of everything whose timestamps a broken clock would break.
+P1, P2 = "4001767e-ce0f-4cae-9d5f-0d5e636e7809", "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
+NUMS = [f"+1312555010{i}" for i in range(4)]
+
+# The shared sandbox's estate: one of everything whose timestamps a broken clock would break, and
+# one profile with a number on a campaign for `import` to write.
 SMALL_SEED: dict[str, Any] = {
-    "messaging_profiles": [{"id": "4001767e-ce0f-4cae-9d5f-0d5e636e7809", "name": "alpha"}],
-    "phone_numbers": [{"phone_number": "+13125550100", "messaging_profile_id": "4001767e-ce0f-4cae-9d5f-0d5e636e7809"}],
+    "messaging_profiles": [{"id": P1, "name": "alpha"}],
+    "phone_numbers": [{"phone_number": NUMS[0], "messaging_profile_id": P1}],
     "campaigns": [{"tcr_campaign_id": "CWZTFH1", "kind": "shared", "sharing_status": "ACCEPTED"}],
-    "assignments": [{"phone_number": "+13125550100", "tcr_campaign_id": "CWZTFH1", "status": "ASSIGNED"}],
+    "assignments": [{"phone_number": NUMS[0], "tcr_campaign_id": "CWZTFH1", "status": "ASSIGNED"}],
 }
 
 
@@ -140,8 +144,6 @@ def section(name: str) -> list[Attack]:
 
 # ---- hostile text: what a report must survive ----------------------------------------------
 
-P1, P2 = "4001767e-ce0f-4cae-9d5f-0d5e636e7809", "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
-NUMS = [f"+1312555010{i}" for i in range(4)]
 # Pieces of markdown, HTML, terminal and workflow syntax that could steer a report.
 PIECES = ["<!--", "-->", "|", "\n", "\r", "\u2028", "\u202e", "\x1b]8;;http://x\x1b\\", "\x1b[2J", "**No changes.**",
           "> [!NOTE]", "# ", "### x", "[link](http://evil)", "`", "```", "::error::pwned", "\n::set-output", "<details>",
@@ -698,7 +700,7 @@ def advance_refused(sb: Sandbox, raw: bytes, http: httpx.Client) -> str | None:
     if _clock(sb, http)[:16] != before[:16]:
         return f"seconds={raw.decode()}: the clock moved"
     key = {"Authorization": f"Bearer {sb.api_key}"}
-    for path in ("/messaging_profiles", "/10dlc/phone_number_campaigns", "/10dlc/phone_number_campaigns/+13125550100"):
+    for path in ("/messaging_profiles", "/10dlc/phone_number_campaigns", "/10dlc/phone_number_campaigns/" + NUMS[0]):
         later = http.get(sb.base_url + path, headers=key)
         if later.status_code != 200:
             return f"seconds={raw.decode()}: GET {path} now answers {later.status_code}"
@@ -823,9 +825,8 @@ def idle_keep_alive(ctx: Ctx) -> list[str | None]:
 def never_reads(ctx: Ctx) -> list[str | None]:
     """A client that pipelines requests for big answers and reads none: the server stops reading
     its requests when its buffer is full and cuts it after the idle timeout without progress."""
-    profile = SMALL_SEED["messaging_profiles"][0]["id"]
     seed = {"messaging_profiles": SMALL_SEED["messaging_profiles"],
-            "phone_numbers": [{"phone_number": f"+1312555{i:04d}", "messaging_profile_id": profile}
+            "phone_numbers": [{"phone_number": f"+1312555{i:04d}", "messaging_profile_id": P1}
                               for i in range(3000)]}
     with start_sandbox(seed=seed, header_timeout=HEADER_TIMEOUT, idle_timeout=IDLE_TIMEOUT) as sb, \
             socket.socket() as s:
