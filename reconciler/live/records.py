@@ -14,8 +14,8 @@ from reconciler.model import ASSIGNED, SHARED, TELNYX, LiveAssignment, LiveCampa
 
 from .client import bad_response
 
-TCR_ID = re.compile(r"^C[A-Z0-9]{5,8}$")
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+TCR_ID = re.compile(r"^C[A-Z0-9]{5,8}\Z")
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
 
 NUMBER_TYPES = {
     "longcode": "longcode", "long-code": "longcode", "long_code": "longcode",
@@ -65,7 +65,7 @@ def _e164(call: str, v: str, where: str, name: str) -> str:
 
 UNKNOWN_TYPE = "unknown"
 # Ids from the API end up in file paths (import), YAML and reports: only this shape is used as is.
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}\Z")
 INVALID_ID = "invalid-id"
 
 

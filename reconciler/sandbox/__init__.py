@@ -19,12 +19,12 @@ from typing import Any
 
 from reconciler.sandbox.app import App, Config
 from reconciler.sandbox.engine import World
-from reconciler.sandbox.httpserver import Server
+from reconciler.sandbox.httpserver import Limits, Server
 from reconciler.sandbox.modes import MODE_SPECS, ModeError, check_modes
 from reconciler.sandbox.seed import SeedError, resolve_seed
 from reconciler.sandbox.timing import PRESETS, check_time_scale, resolve_timing
 
-__all__ = ["MODE_SPECS", "PRESETS", "ModeError", "Sandbox", "SeedError", "build_app", "start_sandbox"]
+__all__ = ["MODE_SPECS", "PRESETS", "Limits", "ModeError", "Sandbox", "SeedError", "build_app", "start_sandbox"]
 
 
 def build_app(
@@ -76,9 +76,9 @@ def build_app(
 class Sandbox:
     """A running sandbox on a loopback socket, served from a background thread."""
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None) -> None:
         self.app = app
-        self.server = Server(app, host, port)
+        self.server = Server(app, host, port, limits)
         self.server.start_background()
         self.host = host
         self.port = self.server.port
@@ -119,10 +119,16 @@ def start_sandbox(
     late_failure_rate: float | None = None,
     timing: str = "instant",
     time_scale: float = 1.0,
+    header_timeout: float = Limits.header_timeout,
+    idle_timeout: float = Limits.idle_timeout,
+    max_connections: int = Limits.max_connections,
 ) -> Sandbox:
     """Start a sandbox on a real loopback socket in a background thread; `.stop()` it (or use `with`).
 
-    The timing keywords are build_app's."""
+    The timing keywords are build_app's; the last three are the server's `Limits` (how long a
+    request head, a body's pause or an idle keep-alive connection may take, and how many
+    connections it holds)."""
+    limits = Limits(header_timeout, idle_timeout, max_connections)
     app = build_app(
         seed,
         modes,
@@ -140,4 +146,4 @@ def start_sandbox(
         timing=timing,
         time_scale=time_scale,
     )
-    return Sandbox(app, host, port)
+    return Sandbox(app, host, port, limits)

@@ -26,13 +26,17 @@ REASONS = {
     202: "Accepted",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     411: "Length Required",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
     504: "Gateway Timeout",
 }
 
@@ -70,6 +74,14 @@ class Config:
     latency_ms: float = 0.0
     fail_rate: float = 0.0
     random_seed: int = 0
+
+
+def _host_name(host: str) -> str:
+    """The name in a `Host` header, without its port: `[::1]:8080` → `::1`, `localhost:80` → `localhost`."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 class Counters:
@@ -142,7 +154,7 @@ class App:
         `Host` must be a loopback name and a body must be JSON (a form cannot send that without a
         CORS preflight the sandbox never grants). Served beyond loopback, the key is required too."""
         h = {k.lower(): v for k, v in headers.items()}
-        host = h.get("host", "").rsplit(":", 1)[0].strip("[]").lower()
+        host = _host_name(h.get("host", ""))
         if not self.config.allow_remote and host not in ("127.0.0.1", "localhost", "::1"):
             return E.ApiError(403, E.AUTH_FAILED, f"admin requests must be addressed to a loopback host, not {host[:60]!r}")
         if body and method in ("POST", "PUT", "PATCH") and \

@@ -16,7 +16,7 @@ import sys
 import click
 
 from reconciler.sandbox import build_app
-from reconciler.sandbox.httpserver import Server
+from reconciler.sandbox.httpserver import Limits, Server
 from reconciler.sandbox.modes import MODE_SPECS, ModeError, parse_mode_option
 from reconciler.sandbox.seed import SeedError
 from reconciler.sandbox.timing import PRESETS
@@ -43,6 +43,14 @@ _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.val
 @click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added to every /v2 response.")
 @click.option("--fail-rate", default=0.0, show_default=True, type=float, help="Probability of an injected 500 before any effect.")
 @click.option("--random-seed", default=0, show_default=True, type=int, help="Seeds ids, fault injection, timing jitter and late failures.")
+@click.option("--header-timeout", default=Limits.header_timeout, show_default=True, type=float,
+              help="Seconds a request head may take (a new connection's first from the connect), and the longest "
+                   "pause inside a body; late: 408 and closed.")
+@click.option("--idle-timeout", default=Limits.idle_timeout, show_default=True, type=float,
+              help="Seconds a keep-alive connection may wait between requests, or a client leave a response unread.")
+@click.option("--max-connections", default=Limits.max_connections, show_default=True, type=int,
+              help="Connections held open at once; beyond it the one waiting longest without a request is closed "
+                   "(503 when every one is mid-request).")
 @click.option("--mode", "mode_items", multiple=True, metavar="NAME=VALUE", help=f"Repeatable. Defaults first: {_MODES_HELP}.")
 def sandbox(
     host: str,
@@ -62,6 +70,9 @@ def sandbox(
     latency_ms: float,
     fail_rate: float,
     random_seed: int,
+    header_timeout: float,
+    idle_timeout: float,
+    max_connections: int,
     mode_items: tuple[str, ...],
 ) -> None:
     """Run the local Telnyx API sandbox and print its base URL."""
@@ -71,6 +82,7 @@ def sandbox(
                    err=True)
         sys.exit(1)
     try:
+        limits = Limits(header_timeout, idle_timeout, max_connections)
         modes = dict(parse_mode_option(item) for item in mode_items)
         app = build_app(
             seed,
@@ -97,7 +109,7 @@ def sandbox(
         click.echo(f"sandbox: {exc}", err=True)
         sys.exit(1)
     _release_seed_memory()
-    server = Server(app, host, port)
+    server = Server(app, host, port, limits)
     try:
         server.bind()
     except OSError as exc:

@@ -5,13 +5,26 @@ cost more than the handlers themselves; a Protocol on one event loop serves seve
 list requests a second on one core and keeps every handler single-threaded (no locks).
 Latency injection (`--latency-ms`) delays a response with `call_later`, never blocking the loop;
 responses on one connection still go out in order.
+
+No connection may hold the server forever (`Limits`): a request head must arrive within
+`header_timeout` (a new connection's first one counted from the connect, a later one from its
+first byte), a body may not stall longer than that between two reads, a keep-alive connection
+is closed after `idle_timeout` between requests, and a client that stops reading its responses
+is cut after `idle_timeout` without progress. A late head or body is answered 408; an idle
+connection is just closed. One sweep every fraction of the shortest timeout checks deadlines, so
+the hot path only stores a number. At `max_connections`, a new connection closes the connection
+that has waited longest without a complete request (a silent socket, an idle keep-alive one, a
+trickling head); when every connection is in the middle of a request, the newcomer's request is
+answered 503 with `Retry-After: 1`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.sandbox.app import REASONS, App, Response, json_response
@@ -20,6 +33,34 @@ from reconciler.sandbox import errors as E
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024 * 1024  # a million-number seed is a few hundred MB of JSON (POST /_admin/seed only)
 MAX_REQUEST_BODY = 16 * 1024 * 1024  # every other request: far above any real one
+
+# Where a connection is: waiting for a request's first byte, inside its head, inside its body,
+# or waiting for its own (delayed) response.
+IDLE, HEAD, BODY, BUSY = "idle", "head", "body", "busy"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a connection may keep the server waiting, and how many it may hold open."""
+
+    header_timeout: float = 10.0
+    idle_timeout: float = 60.0
+    max_connections: int = 512
+
+    def __post_init__(self) -> None:
+        for name in ("header_timeout", "idle_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or not 0 < value <= 86400:
+                raise ValueError(f"{name.replace('_', '-')} must be a number of seconds above 0 and at most 86400")
+        if isinstance(self.max_connections, bool) or not isinstance(self.max_connections, int) \
+                or self.max_connections < 1:
+            raise ValueError("max-connections must be a whole number of at least 1")
+
+    @property
+    def sweep_every(self) -> float:
+        """How often deadlines are checked: a timeout is kept to within a quarter of itself."""
+        return min(1.0, max(0.005, min(self.header_timeout, self.idle_timeout) / 4))
 
 
 def _serialize(resp: Response, keep_alive: bool) -> bytes:
@@ -34,21 +75,36 @@ def _serialize(resp: Response, keep_alive: bool) -> bytes:
 
 
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, app: App, conns: set[HttpProtocol]) -> None:
-        self.app = app
-        self.conns = conns
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.app = server.app
+        self.limits = server.limits
         self.buf = bytearray()
         self.transport: asyncio.Transport | None = None
-        self.busy = False
         self.sent_continue = False
         self.timer: asyncio.TimerHandle | None = None
+        self.state = IDLE
+        self.fresh = True  # no request answered yet: the first head counts from the connect
+        self.over_cap = False  # admitted beyond max_connections: its request is answered 503
+        self.write_paused = False
+        self.since = 0.0  # when it began waiting for a request (who goes first at the cap)
+        self.deadline = 0.0  # loop time by which the current wait must end (not while BUSY)
+        self.unsent = 0  # bytes still buffered for the client at the last sweep
+        self.write_deadline = 0.0
+
+    @property
+    def loop_time(self) -> float:
+        assert self.server.loop is not None
+        return self.server.loop.time()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self.conns.add(self)
+        self.since = self.loop_time
+        self.deadline = self.since + self.limits.header_timeout
+        self.server.admit(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.conns.discard(self)
+        self.server.conns.discard(self)
         self.transport = None
         if self.timer is not None:
             self.timer.cancel()
@@ -57,28 +113,90 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    @property
+    def evictable(self) -> bool:
+        """Holds no complete request and owes the client nothing."""
+        t = self.transport
+        return t is not None and not t.is_closing() and self.state in (IDLE, HEAD) \
+            and not t.get_write_buffer_size()
+
+    def evict(self) -> None:
+        """Make room for a new connection: a half-sent head is told why, a silent socket just closed."""
+        if self.state == HEAD:
+            self._reject(503, "too many open connections: this one sent no complete request in time",
+                         E.UNEXPECTED, [("Retry-After", "1")])
+        else:
+            self.close()
+
     def data_received(self, data: bytes) -> None:
         self.buf += data
-        if not self.busy:
+        if self.state != BUSY and not self.write_paused:
             self._process()
 
-    def _reject(self, status: int, detail: str) -> None:
+    def pause_writing(self) -> None:
+        # The client is not reading: stop reading its further requests until it catches up.
+        self.write_paused = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.transport is not None and self.state != BUSY:
+            self.transport.resume_reading()
+            self._process()
+
+    def check(self, now: float) -> None:
+        """One sweep: end this connection if it has kept the server waiting past its deadline."""
+        t = self.transport
+        if t is None:
+            return
+        pending = t.get_write_buffer_size()
+        if pending:  # a response is still going out: the client must keep reading it
+            if pending != self.unsent:
+                self.unsent, self.write_deadline = pending, now + self.limits.idle_timeout
+            elif now >= self.write_deadline:
+                t.abort()
+            return
+        if self.unsent:  # it just drained: the idle wait starts now
+            self.unsent = 0
+            if self.state == IDLE:
+                self.deadline = max(self.deadline, now + self.limits.idle_timeout)
+        if self.state == BUSY or t.is_closing() or now < self.deadline:
+            return
+        if self.state == IDLE:
+            self.close()
+        else:
+            self._reject(408, f"the request did not arrive within {self.limits.header_timeout:g} s")
+
+    def _reject(self, status: int, detail: str, code: str = E.BAD_REQUEST,
+                headers: list[tuple[str, str]] | None = None) -> None:
         assert self.transport is not None
-        resp = json_response(status, E.ApiError(status, E.BAD_REQUEST, detail).body())
+        resp = json_response(status, E.ApiError(status, code, detail).body(), headers)
         resp.headers.append(("Date", self.app.http_date()))
         self.transport.write(_serialize(resp, False))
         self.transport.close()
         self.buf.clear()
 
+    def _idle(self) -> None:
+        self.state = IDLE
+        self.since = self.loop_time
+        self.deadline = self.since + self.limits.idle_timeout
+
     def _process(self) -> None:
-        while self.transport is not None and not self.busy:
+        while self.transport is not None and self.state != BUSY and not self.write_paused \
+                and not self.transport.is_closing():
             buf = self.buf
             while buf[:2] == b"\r\n":  # stray CRLF between requests is allowed
                 del buf[:2]
             end = buf.find(b"\r\n\r\n")
+            if end > MAX_HEAD or (end < 0 and len(buf) > MAX_HEAD):
+                self._reject(400, "request head too large")
+                return
             if end < 0:
-                if len(buf) > MAX_HEAD:
-                    self._reject(400, "request head too large")
+                if buf and self.state == IDLE:
+                    self.state = HEAD
+                    if not self.fresh:  # a later request's head counts from its first byte
+                        self.deadline = self.loop_time + self.limits.header_timeout
                 return
             lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
             parts = lines[0].split(" ")
@@ -93,6 +211,10 @@ class HttpProtocol(asyncio.Protocol):
                     self._reject(400, "malformed header line")
                     return
                 headers[name.strip().lower()] = value.strip()
+            if self.over_cap:
+                self._reject(503, f"too many open connections (at most {self.limits.max_connections}); "
+                                  "retry in a moment", E.UNEXPECTED, [("Retry-After", "1")])
+                return
             if "transfer-encoding" in headers:
                 self._reject(411, "chunked request bodies are not supported; send Content-Length")
                 return
@@ -108,6 +230,9 @@ class HttpProtocol(asyncio.Protocol):
                 return
             total = end + 4 + int(raw_length)
             if len(buf) < total:
+                # A body may not stall longer than a head may take, counted from its last bytes.
+                self.state = BODY
+                self.deadline = self.loop_time + self.limits.header_timeout
                 if headers.get("expect", "").lower() == "100-continue" and not self.sent_continue:
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                     self.sent_continue = True
@@ -115,12 +240,14 @@ class HttpProtocol(asyncio.Protocol):
             body = bytes(buf[end + 4 : total])
             del buf[:total]
             self.sent_continue = False
+            self.fresh = False
             connection = headers.get("connection", "").lower()
             keep = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
             resp = self.app.handle(method, target, headers, body)
             data = _serialize(resp, keep)
             if resp.delay > 0:
-                self.busy = True
+                self.state = BUSY
+                self.transport.pause_reading()  # pipelined requests wait in the socket, not here
                 loop = asyncio.get_running_loop()
                 self.timer = loop.call_later(resp.delay, self._send_later, data, keep)
                 return
@@ -128,37 +255,62 @@ class HttpProtocol(asyncio.Protocol):
             if not keep:
                 self.transport.close()
                 return
+            self._idle()
 
     def _send_later(self, data: bytes, keep: bool) -> None:
         self.timer = None
-        self.busy = False
         if self.transport is None:
             return
         self.transport.write(data)
         if not keep:
             self.transport.close()
             return
-        self._process()
+        self._idle()
+        if not self.write_paused:
+            self.transport.resume_reading()
+            self._process()
 
 
 class Server:
     """Owns one event loop serving one App; run it in the foreground or a background thread."""
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, limits: Limits | None = None) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.limits = limits or Limits()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self.conns: set[HttpProtocol] = set()
         self._thread: threading.Thread | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
 
     def bind(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._server = self.loop.run_until_complete(
-            self.loop.create_server(lambda: HttpProtocol(self.app, self.conns), self.host, self.port, backlog=512)
+            self.loop.create_server(lambda: HttpProtocol(self), self.host, self.port, backlog=512)
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self._sweeper = self.loop.call_later(self.limits.sweep_every, self._sweep)
+
+    def admit(self, conn: HttpProtocol) -> None:
+        """Count a new connection in; at the cap, make room or mark it to be answered 503."""
+        if len(self.conns) >= self.limits.max_connections:
+            open_ = [c for c in self.conns if c.transport is not None and not c.transport.is_closing()]
+            if len(open_) >= self.limits.max_connections:
+                waiting = [c for c in open_ if c.evictable]
+                if waiting:
+                    min(waiting, key=lambda c: c.since).evict()
+                else:
+                    conn.over_cap = True
+        self.conns.add(conn)
+
+    def _sweep(self) -> None:
+        assert self.loop is not None
+        now = self.loop.time()
+        for conn in list(self.conns):
+            conn.check(now)
+        self._sweeper = self.loop.call_later(self.limits.sweep_every, self._sweep)
 
     def run_forever(self, install: Callable[[asyncio.AbstractEventLoop], Any] | None = None) -> None:
         assert self.loop is not None
@@ -173,9 +325,14 @@ class Server:
     def _shutdown(self) -> None:
         loop = self.loop
         assert loop is not None and self._server is not None
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         self._server.close()
         for conn in list(self.conns):
-            conn.close()
+            if conn.transport is not None and conn.transport.get_write_buffer_size():
+                conn.transport.abort()  # a client that is not reading would hold wait_closed()
+            else:
+                conn.close()
         loop.run_until_complete(self._server.wait_closed())
         for _ in range(3):  # let connection_lost callbacks run
             loop.run_until_complete(asyncio.sleep(0))

@@ -23,10 +23,10 @@ from reconciler.sandbox.state import (
     Store,
 )
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-E164_RE = re.compile(r"^\+[1-9][0-9]{4,14}$")
-US_E164_RE = re.compile(r"^\+1[0-9]{10}$")
-TCR_CAMPAIGN_RE = re.compile(r"^C[A-Z0-9]{5,8}$")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+E164_RE = re.compile(r"^\+[1-9][0-9]{4,14}\Z")
+US_E164_RE = re.compile(r"^\+1[0-9]{10}\Z")
+TCR_CAMPAIGN_RE = re.compile(r"^C[A-Z0-9]{5,8}\Z")
 
 TOP_KEYS = {"messaging_profiles", "phone_numbers", "campaigns", "assignments"}
 # key: (required, allowed types); the trailing *_DUMP sets are what /_admin/state adds.

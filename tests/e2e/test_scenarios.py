@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.faults.hostile_cases import Ctx, section
+
 from .conftest import MODE_SETS
 
 PA = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"  # shared campaign CHR0001, bulk by profile
@@ -323,43 +325,28 @@ def test_a_set_but_empty_base_url_is_an_error_never_production(make_env):
     assert env.counters()["writes"] == 0
 
 
-def test_import_never_writes_through_a_planted_link_and_points_editors_at_the_schema(make_env, tmp_path):
+def test_import_points_editors_at_the_schema_from_any_depth(make_env):
     env = make_env(seed=ESTATE_SEED, desired=None)
     env.write_desired(DESIRED)
     assert env.run("apply", "--auto-approve").code == 0
-    out = env.workdir / "imported"
-    out.mkdir()
-    victim = tmp_path / "victim.yaml"
-    victim.write_text("untouched\n")
-    (out / "alpha.yaml").symlink_to(victim)
-    r = env.run("import", "--all-profiles", "--out", "imported")
-    assert r.code == 1 and "symbolic link" in r.err and "Traceback" not in r.err
-    assert victim.read_text() == "untouched\n"
     deep = env.run("import", "--all-profiles", "--out", "ops/estate/all.yaml")
     assert deep.code == 0, deep.err
     first = (env.workdir / "ops" / "estate" / "all.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=../../schemas/desired-state.schema.json"
 
 
-def test_imported_names_and_ids_from_the_api_cannot_shape_the_yaml():
-    from reconciler.importer import imported_profiles, profile_yaml
-    from reconciler.model import LiveAssignment, LiveNumber, LiveState
+@pytest.fixture(scope="module")
+def hostile_ctx(tmp_path_factory):
+    with Ctx(tmp_path_factory.mktemp("hostile"), fast=True) as c:
+        yield c
 
-    import yaml
 
-    live = LiveState(numbers={"+13125550101": LiveNumber("+13125550101", "1", PA, "longcode"),
-                              "+13125550102": LiveNumber("+13125550102", "2", PA, "longcode")},
-                     assignments={"+13125550101": LiveAssignment("+13125550101", "CHR0001", "ASSIGNED"),
-                                  "+13125550102": LiveAssignment("+13125550102",
-                                                                 "X\n    - \"+13125550999\"", "ASSIGNED")},
-                     profiles={PA: 'evil"\n  - id: x\u202e', "../../escaped-by-id": "x"})
-    profiles = imported_profiles(live)
-    assert [p.id for p in profiles] == [PA]  # a non-UUID id never becomes a file name or YAML
-    doc = yaml.safe_load(profile_yaml(profiles[0], live.assignments, schema="s.json"))
-    (prof,) = doc["profiles"]
-    assert prof["id"] == PA and "\n" not in prof["name"] and "\u202e" not in prof["name"]
-    numbers = [n for c in prof["campaigns"] for n in c["numbers"]]
-    assert numbers == ["+13125550101"]  # the crafted campaign id added nothing
+@pytest.mark.parametrize("attack", section("paths"), ids=lambda a: a.name)
+def test_paths_from_hostile_data_stay_where_they_belong(attack, hostile_ctx):
+    """Ids that would become paths, names that would become file names, links planted where import
+    writes or in --desired: tests/faults/hostile_cases.py's "paths" section (also in `make faults`)."""
+    verdicts = attack.run(hostile_ctx)
+    assert verdicts and not [v for v in verdicts if v], [v for v in verdicts if v]
 
 
 def test_validate_warns_when_the_state_folder_is_committed(make_env):

@@ -5,8 +5,14 @@
     python -m tests.faults.report --fast          # the bounded part `make test` runs
     python -m tests.faults.report --seed 1003 --only 'put_existing=reject/fail20'   # replay one run
     python -m tests.faults.report --repeat 3      # the matrix 3 times, with fresh seeds
+    python -m tests.faults.report --hostile-only  # only the hostile-input section
 
-Exit status 1 if any run did not converge, touched a number it must not, or lost one.
+Every run ends with the hostile-input section: each attack of tests/faults/hostile_cases.py
+(hostile names in the desired state, hostile API fields, paths, sandbox requests), counted as
+inputs tried and inputs accepted, which must be 0.
+
+Exit status 1 if any run did not converge, touched a number it must not, or lost one, or if any
+hostile input was accepted.
 See tests/faults/harness.py for what one run does and checks. A replay repeats the estate, the
 sandbox's fault sequence (--random-seed) and the kill points drawn (a delay or a journal line);
 a kill "after N seconds" lands wherever the run is by then, so timing can still differ.
@@ -21,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from tests.faults import hostile_cases
 from tests.faults.harness import Combo, RunResult, fast_combos, matrix, run_combo
 
 
@@ -67,6 +74,30 @@ def table(results: list[RunResult], seconds: float) -> str:
     return "\n".join(out)
 
 
+def hostile_section(fast: bool) -> tuple[str, list[str]]:
+    """Run every attack of hostile_cases.ATTACKS: the table (tried / accepted per section) and a
+    line for each input that got through."""
+    t0 = time.monotonic()
+    tally: dict[str, list[int]] = {}
+    accepted: list[str] = []
+    with hostile_cases.Ctx(fast=fast) as ctx:
+        for attack, verdicts in hostile_cases.run_all(hostile_cases.ATTACKS, ctx):
+            bad = [v for v in verdicts if v]
+            row = tally.setdefault(attack.section, [0, 0])
+            row[0] += len(verdicts)
+            row[1] += len(bad)
+            accepted += [f"ACCEPTED {attack.id}: {v}" for v in bad]
+            print(f"{'FAIL' if bad else 'ok  '} {attack.id:80} {len(verdicts):4d} tried {len(bad):3d} accepted",
+                  file=sys.stderr, flush=True)
+    rows = [(name, tried, got) for name, (tried, got) in tally.items()]
+    rows.append(("total", sum(r[1] for r in rows), sum(r[2] for r in rows)))
+    w = max(len(r[0]) for r in rows)
+    out = [f"Hostile input ({time.monotonic() - t0:.0f} s):", "",
+           f"| {'section':{w}} | tried | accepted |", f"|{'-' * (w + 2)}|------:|---------:|"]
+    out += [f"| {name:{w}} | {tried:5d} | {got:8d} |" for name, tried, got in rows]
+    return "\n".join(out), accepted
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.faults.report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -77,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, help="replay the run with this seed")
     p.add_argument("--only", help="replay the run with this name")
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel (each has its own sandbox)")
+    p.add_argument("--hostile-only", action="store_true", help="only the hostile-input section")
     args = p.parse_args(argv)
+    if args.hostile_only:
+        return hostile_only(args.fast)
     combos = build(args)
     if not combos:
         print("no run matches", file=sys.stderr)
@@ -99,7 +133,18 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r for r in results if not r.ok]
     for r in failed:
         print("\n" + r.explain())
-    return 1 if failed else 0
+    if args.only or args.seed is not None:  # a replay: only that run
+        return 1 if failed else 0
+    print()
+    return 1 if hostile_only(args.fast) or failed else 0
+
+
+def hostile_only(fast: bool) -> int:
+    text, accepted = hostile_section(fast)
+    print(text)
+    for line in accepted:
+        print(line)
+    return 1 if accepted else 0
 
 
 if __name__ == "__main__":

@@ -1,54 +1,153 @@
-"""The sandbox is a local tool that cannot be turned against its host (raw sockets, real server)."""
+"""The sandbox is a local tool that cannot be turned against its host (raw sockets, real server).
+
+The attacks themselves (bodies, admin requests, the clock, connections that never finish) are
+listed once in tests/faults/hostile_cases.py, which `make faults` also runs; here each must be
+refused, and what a normal client does must keep working with the same small timeouts.
+"""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
+import time
+
+import httpx
+import pytest
 
 from reconciler.sandbox import start_sandbox
+from reconciler.sandbox.httpserver import Limits
+from tests.faults.hostile_cases import (
+    HEADER_TIMEOUT,
+    LOOPBACK,
+    Attack,
+    Ctx,
+    raw_exchange,
+    section,
+)
 
 
-def _raw(port: int, request: bytes, timeout: float = 5.0) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(request)
-        s.settimeout(timeout)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return data
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory):
+    with Ctx(tmp_path_factory.mktemp("hostile")) as c:
+        yield c
 
 
-def test_the_key_is_checked_before_any_body_is_read():
+@pytest.mark.parametrize("attack", section("sandbox requests"), ids=lambda a: a.name)
+def test_every_hostile_request_is_refused(attack: Attack, ctx: Ctx) -> None:
+    verdicts = attack.run(ctx)
+    assert verdicts and not [v for v in verdicts if v], verdicts
+
+
+def test_the_admin_surface_still_takes_json_from_a_loopback_host() -> None:
     with start_sandbox() as sb:
-        port = int(sb.base_url.split(":")[2].split("/")[0])
-        head = (b"POST /v2/10dlc/phoneNumberAssignmentByProfile HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/json\r\nContent-Length: 15000000\r\n\r\n")
-        answer = _raw(port, head)  # no body sent at all: the answer must not wait for it
-        assert answer.startswith(b"HTTP/1.1 401"), answer[:80]
-        big = (b"POST /v2/10dlc/phoneNumberAssignmentByProfile HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               b"Authorization: Bearer sandbox-key\r\nContent-Length: 150000000\r\n\r\n")
-        assert _raw(port, big).startswith(b"HTTP/1.1 413")  # over the cap even with the key
+        for host in (b"localhost", b"127.0.0.1:8080", b"[::1]"):
+            ok = (b"POST /_admin/advance HTTP/1.1\r\nHost: " + host + b"\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 15\r\n\r\n{\"seconds\": 60}")
+            assert raw_exchange(sb.port, ok).startswith(b"HTTP/1.1 200"), host
 
 
-def test_the_admin_surface_takes_only_json_from_a_loopback_host():
-    with start_sandbox() as sb:
-        port = int(sb.base_url.split(":")[2].split("/")[0])
-        form = (b"POST /_admin/advance HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
-                b"\r\nContent-Length: 10\r\n\r\nseconds=60")
-        assert _raw(port, form).startswith(b"HTTP/1.1 415")  # a web page's form post cannot reseed it
-        rebound = (b"POST /_admin/advance HTTP/1.1\r\nHost: evil.example:80\r\nContent-Type: application/json\r\n"
-                   b"Content-Length: 15\r\n\r\n{\"seconds\": 60}")
-        assert _raw(port, rebound).startswith(b"HTTP/1.1 403")  # DNS rebinding
-        ok = (b"POST /_admin/advance HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-              b"Content-Length: 15\r\n\r\n{\"seconds\": 60}")
-        assert _raw(port, ok).startswith(b"HTTP/1.1 200")
+def test_a_keep_alive_client_works_across_requests_and_idle_gaps() -> None:
+    """httpx on one pooled connection: requests spaced under the idle timeout reuse it; once idle
+    past it the server closes it (not before), and httpx opens a new one without an error."""
+    idle = 0.8
+    with start_sandbox(header_timeout=HEADER_TIMEOUT, idle_timeout=idle) as sb, \
+            httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+        held = set()
+        for _ in range(4):
+            r = c.get("/messaging_profiles")
+            assert r.status_code == 200 and r.headers["connection"] == "keep-alive"
+            held.add(sb.call(lambda: len(sb.server.conns)))
+            time.sleep(0.1)
+        last = time.monotonic()
+        assert held == {1}, "one connection, kept alive"
+        while sb.call(lambda: len(sb.server.conns)) and time.monotonic() - last < idle + 3:
+            time.sleep(0.02)
+        waited = time.monotonic() - last
+        assert sb.call(lambda: len(sb.server.conns)) == 0, "idle past the timeout: closed"
+        assert waited >= idle - 0.15, f"closed after {waited:.2f} s, before the idle timeout"
+        assert c.get("/messaging_profiles").status_code == 200
 
 
-def test_a_non_loopback_host_needs_allow_remote():
-    p = subprocess.run([sys.executable, "-m", "reconciler", "sandbox", "--host", "0.0.0.0", "--port", "0"],
-                       capture_output=True, text=True, timeout=30)
-    assert p.returncode == 1 and "--allow-remote" in p.stderr and not p.stdout
+def test_a_request_that_takes_longer_than_the_idle_timeout_to_answer_is_not_cut() -> None:
+    """--latency-ms past both timeouts: the connection waits on the server, not on the client."""
+    with start_sandbox(header_timeout=0.1, idle_timeout=0.1, latency_ms=400) as sb, \
+            httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+        assert c.get("/messaging_profiles").status_code == 200
+        assert c.get("/messaging_profiles").status_code == 200
+
+
+def test_a_big_upload_that_keeps_coming_is_not_cut() -> None:
+    """The body timeout is a pause between reads, not a total: a seed sent in pieces still lands."""
+    with start_sandbox(header_timeout=0.6, idle_timeout=0.6) as sb, \
+            socket.create_connection((LOOPBACK, sb.port), timeout=5) as s:
+        body = b'{"messaging_profiles": []}' + b" " * 20_000
+        s.sendall(b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        for i in range(0, len(body), 2000):  # 1.5 s in all, never a pause near 0.6 s
+            time.sleep(0.15)
+            s.sendall(body[i:i + 4000])
+        assert s.recv(100).startswith(b"HTTP/1.1 200")
+
+
+def test_at_the_cap_a_connection_mid_request_is_kept_and_the_newcomer_told_503() -> None:
+    with start_sandbox(max_connections=2, header_timeout=5, idle_timeout=5) as sb:
+        busy = []
+        for _ in range(2):  # two uploads in progress: neither may be dropped for a newcomer
+            s = socket.create_connection((LOOPBACK, sb.port), timeout=5)
+            s.sendall(b"POST /_admin/advance HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 15\r\n\r\n{\"sec")
+            busy.append(s)
+        time.sleep(0.1)
+        answer = raw_exchange(sb.port, b"GET /_admin/modes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in answer, answer
+        for s in busy:
+            s.sendall(b'onds": 60}')
+            assert s.recv(100).startswith(b"HTTP/1.1 200")
+            s.close()
+
+
+@pytest.mark.parametrize("kwargs", [{"header_timeout": 0}, {"idle_timeout": float("nan")},
+                                    {"idle_timeout": -1}, {"max_connections": 0}, {"header_timeout": 1e9}])
+def test_limits_are_checked(kwargs) -> None:
+    with pytest.raises(ValueError):
+        Limits(**kwargs)
+
+
+def test_the_cli_takes_the_limits_and_refuses_bad_ones() -> None:
+    p = subprocess.run([sys.executable, "-m", "reconciler.sandbox", "--header-timeout", "0"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "header-timeout must be" in p.stderr and not p.stdout
+    help_text = subprocess.run([sys.executable, "-m", "reconciler.sandbox", "--help"], capture_output=True,
+                               text=True, timeout=60).stdout
+    assert all(o in help_text for o in ("--header-timeout", "--idle-timeout", "--max-connections"))
+
+
+def test_a_client_that_reads_slowly_but_steadily_is_not_cut() -> None:
+    """The write timeout is about progress: while the unsent bytes keep shrinking the connection
+    stays, once they stop for the idle timeout it is cut (the sweep, driven by hand)."""
+    from reconciler.sandbox import build_app
+    from reconciler.sandbox.httpserver import HttpProtocol, Server
+
+    class Transport:
+        unsent, aborted = 1_000_000, False
+
+        def get_write_buffer_size(self) -> int:
+            return self.unsent
+
+        def abort(self) -> None:
+            self.aborted = True
+
+        def is_closing(self) -> bool:
+            return self.aborted
+
+    conn = HttpProtocol(Server(build_app(), limits=Limits(header_timeout=1, idle_timeout=2)))
+    t = Transport()
+    conn.transport = t  # type: ignore[assignment]
+    for now in range(0, 20):  # 20 s of a slow reader: 10 kB a second
+        conn.check(float(now))
+        t.unsent -= 10_000
+    assert not t.aborted
+    for now in range(20, 23):  # it stops reading
+        conn.check(float(now))
+    assert t.aborted

@@ -1,0 +1,892 @@
+"""Hostile input: the one list of attacks that the tests and `make faults` both run.
+
+Each `Attack` tries one or more hostile inputs and returns one verdict per try: None when the
+input was refused or made harmless, or a line saying what got through (the input was
+*accepted*). The tests assert every verdict is None; `python -m tests.faults.report` prints, per
+section, how many inputs were tried and how many were accepted, and fails if any was.
+
+Sections: names (hostile YAML in the desired state), API fields (hostile values served by the
+API), paths (ids that would become paths, planted links) and sandbox requests (bodies, admin
+requests, the clock, connections that never finish).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from reconciler import render
+from reconciler.apply import ApplyReport, Outcome, Result
+from reconciler.desired import load_desired
+from reconciler.drift import drift_report
+from reconciler.errors import ConfigError, DesiredStateError
+from reconciler.importer import ImportedProfile, file_name, imported_profiles, profile_yaml, unusable_profiles
+from reconciler.model import (
+    DesiredNumber,
+    DesiredProfile,
+    DesiredState,
+    LiveAssignment,
+    LiveCampaign,
+    LiveNumber,
+    LiveState,
+)
+from reconciler.plan import make_plan
+from reconciler.sandbox import Sandbox, start_sandbox
+
+from .proxy import HostileProxy, Reply, Req
+
+# The sandbox of these attacks: timeouts of a fraction of a second, so cutting a connection is quick.
+HEADER_TIMEOUT = 0.3
+IDLE_TIMEOUT = 0.6
+SLACK = 1.5  # a timeout is enforced by a sweep: allow for it, and for a busy machine (a bound, never a sleep)
+
+
+P1, P2 = "4001767e-ce0f-4cae-9d5f-0d5e636e7809", "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
+NUMS = [f"+1312555010{i}" for i in range(4)]
+
+# The shared sandbox's estate: one of everything whose timestamps a broken clock would break, and
+# one profile with a number on a campaign for `import` to write.
+SMALL_SEED: dict[str, Any] = {
+    "messaging_profiles": [{"id": P1, "name": "alpha"}],
+    "phone_numbers": [{"phone_number": NUMS[0], "messaging_profile_id": P1}],
+    "campaigns": [{"tcr_campaign_id": "CWZTFH1", "kind": "shared", "sharing_status": "ACCEPTED"}],
+    "assignments": [{"phone_number": NUMS[0], "tcr_campaign_id": "CWZTFH1", "status": "ASSIGNED"}],
+}
+
+
+@dataclass(frozen=True)
+class Attack:
+    section: str
+    name: str
+    run: Callable[[Ctx], list[str | None]]
+
+    @property
+    def id(self) -> str:
+        return f"{self.section}: {self.name}"
+
+
+class Ctx:
+    """What the attacks share: a scratch folder and one sandbox with small timeouts (started on demand)."""
+
+    def __init__(self, tmp: Path | None = None, fast: bool = False) -> None:
+        self.fast = fast  # fewer tries where a try is slow (a CLI run): `make faults --fast`, `make test`
+        self._own = tmp is None
+        self.tmp = Path(tempfile.mkdtemp(prefix="hostile.")) if tmp is None else tmp
+        self._sb: Sandbox | None = None
+        self._http: httpx.Client | None = None
+        self._n = 0
+
+    def sandbox(self) -> Sandbox:
+        if self._sb is None:
+            self._sb = start_sandbox(seed=SMALL_SEED, header_timeout=HEADER_TIMEOUT, idle_timeout=IDLE_TIMEOUT)
+        return self._sb
+
+    @property
+    def http(self) -> httpx.Client:
+        """One client for the plain requests (httpx.get() would build a TLS context each time)."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=10)
+        return self._http
+
+    def folder(self, name: str) -> Path:
+        self._n += 1
+        path = self.tmp / f"{self._n:03d}-{name}"
+        path.mkdir(parents=True)
+        return path
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self._sb is not None:
+            self._sb.stop()
+            self._sb = None
+        if self._own:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> Ctx:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+ATTACKS: list[Attack] = []
+
+
+def attack(section: str, name: str) -> Callable[[Callable[[Ctx], list[str | None]]], Callable[[Ctx], list[str | None]]]:
+    def register(fn: Callable[[Ctx], list[str | None]]) -> Callable[[Ctx], list[str | None]]:
+        ATTACKS.append(Attack(section, name, fn))
+        return fn
+    return register
+
+
+def section(name: str) -> list[Attack]:
+    return [a for a in ATTACKS if a.section == name]
+
+
+# ---- hostile text: what a report must survive ----------------------------------------------
+
+# Pieces of markdown, HTML, terminal and workflow syntax that could steer a report.
+PIECES = ["<!--", "-->", "|", "\n", "\r", "\u2028", "\u202e", "\x1b]8;;http://x\x1b\\", "\x1b[2J", "**No changes.**",
+          "> [!NOTE]", "# ", "### x", "[link](http://evil)", "`", "```", "::error::pwned", "\n::set-output", "<details>",
+          "</details>", "<sub>", "_", "*", "~~", "\\", "&lt;", "Approved by @security-team", "\t", "\x00"]
+# The security review's two reproductions: a name that faked "No changes" and hid the rest, and
+# a failureReasons that added an admonition and hid the rest of a drift issue.
+REVIEW_NAME = "acme | x | y\n\n**No changes.** Telnyx matches the desired state.\n\n<!-- hide everything after"
+REVIEW_REASON = "> [!NOTE]\n> Approved by @security-team <!--"
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028"
+
+
+def hostile_texts(combos: int = 24, seed: int = 14) -> list[str]:
+    """The reviewed strings, each piece inside a line and at the start of a new one, and seeded
+    mixes of pieces (the property tests in tests/test_render_safety.py draw many more)."""
+    rng = random.Random(seed)
+    mixes = ["".join(rng.choice(PIECES) + rng.choice(["", " ", "x y z"]) for _ in range(rng.randint(2, 8)))
+             for _ in range(combos)]
+    return [REVIEW_NAME, REVIEW_REASON] + [f"acme {p} x" for p in PIECES] + \
+        [f"acme\n{p} injected line" for p in PIECES] + mixes
+
+
+def estate(name: str, reason: str, live_name: str | None = None) -> tuple[DesiredState, LiveState]:
+    """Three declared numbers on two profiles (one failed with `reason`), and one undeclared."""
+    live_name = name if live_name is None else live_name
+    d = DesiredState({P1: DesiredProfile(P1, name, ("CWZTFH1",)), P2: DesiredProfile(P2, name, ("CALERT7",))},
+                     {NUMS[0]: DesiredNumber(NUMS[0], P1, "CWZTFH1", "f.yaml", 1, 1),
+                      NUMS[1]: DesiredNumber(NUMS[1], P2, "CALERT7", "f.yaml", 2, 1),
+                      NUMS[2]: DesiredNumber(NUMS[2], P2, "CALERT7", "f.yaml", 3, 1)})
+    live = LiveState(
+        numbers={n: LiveNumber(n, str(i), P1 if i == 0 else P2, "longcode") for i, n in enumerate(NUMS)},
+        assignments={NUMS[1]: LiveAssignment(NUMS[1], "CALERT7", "FAILED_ASSIGNMENT", reason),
+                     NUMS[3]: LiveAssignment(NUMS[3], "CALERT7", "ASSIGNED")},
+        campaigns={"CWZTFH1": LiveCampaign("CWZTFH1", "shared", "ACCEPTED", "MNO_PROVISIONED"),
+                   "CALERT7": LiveCampaign("CALERT7", "telnyx", None, "MNO_PROVISIONED",
+                                           telnyx_campaign_id="u-1")},
+        profiles={P1: live_name, P2: live_name})
+    return d, live
+
+
+def as_github_shows(md: str) -> str:
+    shown = re.sub(r"<!--.*?-->", "", md, flags=re.S)
+    return shown.split("<!--", 1)[0]  # an unclosed comment hides everything after it
+
+
+def line_starts_injected(md: str, value: str, baseline: str = "") -> bool:
+    """Some piece of `value` after a line break starts a line of `md` more often than in `baseline`
+    (the same report made from harmless data: our own lines may start like that, e.g. `<sub>`)."""
+    starts = [p.strip() for p in re.split(r"[\n\r\u2028\u2029]", value) if p.strip()]
+    lines = [line.strip() for line in md.splitlines()]
+    base = [line.strip() for line in baseline.splitlines()]
+    return any(sum(line.startswith(s) for line in lines) > sum(line.startswith(s) for line in base)
+               for s in starts[1:] if len(s) >= 3)
+
+
+def text_problems(text: str) -> list[str]:
+    """What a terminal or a CI log must never receive from data."""
+    out = []
+    if "\x1b" in text or "\x00" in text or "\r" in text:
+        out.append("an escape, NUL or CR in text output")
+    if any(ch in text for ch in BIDI):
+        out.append("a bidi override or line separator in text output")
+    if any(line.lstrip().startswith("::") for line in text.splitlines()):
+        out.append("a line that starts a GitHub workflow command")
+    return out
+
+
+def report_problems(name: str, reason: str, live_name: str | None = None) -> list[str]:
+    """Every way the plan, drift and apply reports (markdown and text) could be steered by `name`
+    (the YAML's profile name), `live_name` (Telnyx's) and `reason` (Telnyx's failureReasons)."""
+    d, live = estate(name, reason, live_name)
+    plan = make_plan(d, live, None)
+    harmless = make_plan(*estate("x", "x"), None)
+    values = [name, reason, live_name or ""]
+    out: list[str] = []
+    md = render.plan_markdown(plan)
+    shown = as_github_shows(md)
+    out += [f"plan markdown hides {c.number}" for c in plan.changes if c.number not in shown]
+    if plan.checksum() not in shown or "Totals:" not in shown:
+        out.append("plan markdown hides its totals or checksum")
+    if "<!--" in md.split("\n", 1)[1] and md.count("<!--") != md.count("-->"):
+        out.append("plan markdown opens a comment it never closes")
+    base = render.plan_markdown(harmless)
+    out += ["plan markdown: a line starts with injected text" for v in values if line_starts_injected(md, v, base)]
+    drift = render.drift_markdown(drift_report(plan))
+    if NUMS[1] not in as_github_shows(drift):
+        out.append("drift markdown hides the failed number")
+    if line_starts_injected(drift, reason, render.drift_markdown(drift_report(harmless))):
+        out.append("drift markdown: a line starts with injected text")
+    failed = ApplyReport([Outcome(NUMS[1], P2, "CALERT7", Result.FAILED, reason)], rounds=1, writes=1)
+    shown_apply = as_github_shows(render.apply_markdown(failed))
+    if NUMS[1] not in shown_apply or "1 failed" not in shown_apply:
+        out.append("apply markdown hides the failure")
+    for text in (render.plan_text(plan), render.drift_text(drift_report(plan)), render.apply_text(failed)):
+        out += text_problems(text)
+    return out
+
+
+def _verdict(what: str, value: str, problems: list[str]) -> str | None:
+    return f"{what} {value[:40]!r}: {'; '.join(sorted(set(problems)))}" if problems else None
+
+
+# ---- names: hostile YAML in the desired state -----------------------------------------------
+
+def _desired_doc(name: Any = "alpha", pid: Any = P1, tcr: Any = "CWZTFH1", number: Any = NUMS[0]) -> dict[str, Any]:
+    return {"version": 1, "profiles": [{"id": pid, "name": name, "campaigns": [
+        {"tcr_campaign_id": tcr, "numbers": [number]}]}]}
+
+
+def _load(ctx: Ctx, doc: dict[str, Any] | str) -> DesiredState | DesiredStateError:
+    folder = ctx.folder("desired")
+    text = doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    (folder / "main.yaml").write_text(text, encoding="utf-8")
+    try:
+        return load_desired(folder)
+    except DesiredStateError as exc:
+        return exc
+
+
+@attack("names", "hostile profile names through validate and every report")
+def hostile_names(ctx: Ctx) -> list[str | None]:
+    """A pull request's profile `name`: refused by the schema (not one printable line), or loaded
+    and then shown inert in every report."""
+    out: list[str | None] = []
+    for value in hostile_texts():
+        loaded = _load(ctx, _desired_doc(name=value))
+        if isinstance(loaded, DesiredStateError):
+            out.append(None)
+            continue
+        name = loaded.profiles[P1].name or ""
+        out.append(_verdict("name", value, report_problems(name, "x")))
+    return out
+
+
+# Each must be refused by validate: ids become API paths, file names and YAML.
+HOSTILE_IDS: list[tuple[str, Any]] = [
+    ("id", "../../escaped-by-id"), ("id", P1 + "\n- id: x"), ("id", P1 + "\n"), ("number", NUMS[0] + "\n"), ("id", P1 + "/../x"), ("id", P1.upper() + "\u202e"),
+    ("id", "4001767e-ce0f-4cae-9d5f-0d5e636e780\u0669"), ("id", 4001767),
+    ("tcr", "CWZTFH1\n"), ("tcr", "../C1234"), ("tcr", "C1234567890"), ("tcr", "cwztfh1"), ("tcr", "CWZ\u202eTFH"),
+    ("tcr", ["CWZTFH1"]), ("number", "+1312555010\u202e1"), ("number", "+13125550101 "), ("number", "13125550101"),
+    ("number", "+1312555010\u0661"), ("number", "+1312555010१"), ("number", "+13125550100\n+13125550101"),
+    ("number", 13125550100), ("name", "a" * 101), ("name", ""), ("name", ["x"]),
+]
+
+
+@attack("names", "hostile ids, numbers and names the schema refuses")
+def hostile_ids(ctx: Ctx) -> list[str | None]:
+    out: list[str | None] = []
+    for field, value in HOSTILE_IDS:
+        loaded = _load(ctx, _desired_doc(**{"pid" if field == "id" else field: value}))
+        out.append(None if isinstance(loaded, DesiredStateError) else f"{field} {value!r} was accepted")
+    return out
+
+
+@attack("names", "YAML nested too deep")
+def deep_nesting(ctx: Ctx) -> list[str | None]:
+    """Once an internal RecursionError: now a position and a limit."""
+    out: list[str | None] = []
+    for depth, (open_, close) in ((980, ("[", "]")), (20_000, ("[", "]")), (980, ("{a: ", "}"))):
+        loaded = _load(ctx, "version: 1\nprofiles: " + open_ * depth + close * depth + "\n")
+        said = str(loaded)
+        ok = isinstance(loaded, DesiredStateError) and "main.yaml:2:" in said and "Recursion" not in said \
+            and ("nested more than 64 levels" in said or depth > 10_000)  # deeper: the parser's own limit
+        out.append(None if ok else f"{depth} levels of {open_!r}: {said[:80]!r}")
+    return out
+
+
+# ---- API fields: hostile values served by the API --------------------------------------------
+
+@attack("API fields", "hostile failureReasons and profile names in every report")
+def hostile_api_text(ctx: Ctx) -> list[str | None]:
+    out: list[str | None] = []
+    for value in hostile_texts():
+        out.append(_verdict("failureReasons", value, report_problems("alpha", value)))
+        out.append(_verdict("profile name from Telnyx", value, report_problems("alpha", "x", live_name=value)))
+    return out
+
+
+# Served by a real sandbox through the CLI: names and reasons from its seed, odd statuses through a proxy.
+API_VALUES = [REVIEW_NAME, REVIEW_REASON, "x\n::error::pwned", "a\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",
+              "\u202eevil", "x | y |\n| --- |\n| fake | row |", "x\n\n# Heading\n> [!WARNING]\n> merge now"]
+API_SEED: dict[str, Any] = {
+    "messaging_profiles": [{"id": P1, "name": "alpha"}, {"id": P2, "name": "bravo"}],
+    "phone_numbers": [{"phone_number": NUMS[0], "messaging_profile_id": P1},
+                      {"phone_number": NUMS[1], "messaging_profile_id": P1},
+                      {"phone_number": NUMS[2], "messaging_profile_id": None},
+                      {"phone_number": NUMS[3], "messaging_profile_id": P2}],
+    "campaigns": [{"tcr_campaign_id": "CWZTFH1", "kind": "shared", "sharing_status": "ACCEPTED"},
+                  {"tcr_campaign_id": "CTLX001", "kind": "telnyx"}],
+    "assignments": [{"phone_number": NUMS[0], "tcr_campaign_id": "CWZTFH1", "status": "ASSIGNED"},
+                    {"phone_number": NUMS[1], "tcr_campaign_id": "CWZTFH1", "status": "FAILED_ASSIGNMENT",
+                     "failure_reasons": "x"},
+                    {"phone_number": NUMS[3], "tcr_campaign_id": "CTLX001", "status": "ASSIGNED"}],
+}
+API_DESIRED = {"version": 1, "profiles": [
+    {"id": P1, "name": "alpha", "campaigns": [{"tcr_campaign_id": "CWZTFH1", "numbers": NUMS[:3]}]},
+    {"id": P2, "name": "bravo", "campaigns": [{"tcr_campaign_id": "CTLX001", "numbers": [NUMS[3]]}]}]}
+CLI_REPORTS = [("plan", "--format", "markdown"), ("plan",), ("drift", "--format", "markdown")]
+
+
+def _served(value: str) -> dict[str, Any]:
+    seed = copy.deepcopy(API_SEED)
+    for p in seed["messaging_profiles"]:
+        p["name"] = value
+    seed["assignments"][1]["failure_reasons"] = value
+    return seed
+
+
+def _status_rule(value: str, upstream: str, http: httpx.Client) -> Callable[[Req], Reply | None]:
+    """The assignment list, with NUMS[3]'s status replaced by `value` (the sandbox would not)."""
+    def rule(req: Req) -> Reply | None:
+        if req.method != "GET" or req.path != "/v2/10dlc/phone_number_campaigns":
+            return None
+        answer = http.get(upstream + req.path[3:] + "?" + req.query,
+                          headers={"Authorization": req.headers.get("authorization", "")})
+        if answer.status_code != 200:  # e.g. a page size it refuses: the client retries smaller
+            return Reply(answer.status_code, answer.content)
+        body = answer.json()
+        for rec in body.get("records", []):
+            if rec.get("phoneNumber") == NUMS[3]:
+                rec["assignmentStatus"] = value
+        return Reply(200, json.dumps(body).encode())
+    return rule
+
+
+@attack("API fields", "hostile names, reasons and statuses served to the CLI")
+def hostile_api_cli(ctx: Ctx) -> list[str | None]:
+    """The real path: the sandbox serves the values, the CLI reads, plans and renders them."""
+    from tests.e2e.conftest import Env
+
+    out: list[str | None] = []
+    with start_sandbox(seed=API_SEED) as sb:
+        env = Env(sb, ctx.folder("api-cli"))
+        try:
+            env.write_desired(API_DESIRED)
+            baseline: dict[tuple[str, ...], str] = {}
+            changed: list[str] = []
+            for value in ["harmless"] + (API_VALUES[:3] if ctx.fast else API_VALUES):
+                env.admin.post("/seed", json=_served(value)).raise_for_status()
+                with HostileProxy(sb.base_url, rule=_status_rule(value, sb.base_url, ctx.http)) as proxy:
+                    served = {"TELNYX_API_BASE_URL": proxy.base_url}
+                    if not baseline:  # the same reports from harmless values: what our own lines look like
+                        baseline = {args: env.run(*args, env=served).out for args in CLI_REPORTS}
+                        plan = json.loads(env.run("plan", "--format", "json", env=served).out)
+                        changed = [f["number"] for p in plan["profiles"] for c in p["campaigns"] for f in c["changes"]]
+                        continue
+                    problems: list[str] = []
+                    for args in CLI_REPORTS:
+                        r = env.run(*args, env=served)
+                        if r.code not in (0, 2) or "Traceback" in r.err:
+                            problems.append(f"{' '.join(args)} exit {r.code}: {r.err[-200:]}")
+                        elif "markdown" in args:
+                            shown = as_github_shows(r.out)
+                            problems += [f"{args[0]} markdown hides {n}" for n in changed
+                                         if args[0] == "plan" and n not in shown]
+                            if line_starts_injected(r.out, value, baseline[args]):
+                                problems.append(f"{args[0]} markdown: a line starts with injected text")
+                        else:
+                            problems += [f"{args[0]}: {p}" for p in text_problems(r.out + r.err)]
+                out.append(_verdict("served", value, problems))
+        finally:
+            env.admin.close()
+    return out
+
+
+@attack("API fields", "hostile names and campaign ids from the API in import")
+def hostile_import_fields(ctx: Ctx) -> list[str | None]:
+    """`import` writes YAML from API data: a name stays one quoted line, a crafted campaign id adds nothing."""
+    out: list[str | None] = []
+    crafted = ["X\n    - \"+13125550999\"", "CWZTFH1\n          - \"+13125550999\"", "C1' x", "CWZTFH1 # x"]
+    for i, value in enumerate(hostile_texts(combos=8)):
+        tcr = crafted[i % len(crafted)]
+        live = LiveState(numbers={NUMS[0]: LiveNumber(NUMS[0], "1", P1, "longcode"),
+                                  NUMS[1]: LiveNumber(NUMS[1], "2", P1, "longcode")},
+                         assignments={NUMS[0]: LiveAssignment(NUMS[0], "CWZTFH1", "ASSIGNED"),
+                                      NUMS[1]: LiveAssignment(NUMS[1], tcr, "ASSIGNED")},
+                         profiles={P1: value})
+        (profile,) = imported_profiles(live)
+        try:
+            doc = yaml.safe_load(profile_yaml(profile, live.assignments, schema="s.json"))
+            (prof,) = doc["profiles"]
+            numbers = [n for c in prof["campaigns"] for n in c["numbers"]]
+            problems = [] if prof["id"] == P1 and numbers == [NUMS[0]] else [f"declared {numbers}"]
+            name = prof.get("name") or ""
+            if any(ch in name for ch in "\n\r\x1b\x00" + BIDI):
+                problems.append(f"the name kept {name!r}")
+        except (yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
+            problems = [f"the YAML does not parse: {exc}"]
+        out.append(_verdict("imported name", value, problems))
+    return out
+
+
+# Ids in odd shapes from the API: a number must be refused (the read fails, naming the call), a
+# profile or campaign id either keeps a plain shape or is never used as a target.
+ODD_API_IDS = ["abc\n", "CWZTFH1\n", P1 + "\n", "../../x", "a b", "\u202eCWZTFH1", "x" * 200, "C1\x1b[2J", "-rf", ".."]
+ODD_API_NUMBERS = [NUMS[0] + "\n", NUMS[0] + " ", "+1312555010\u0661", "+1 312 555 0100", "\u202e" + NUMS[0], "+"]
+
+
+@attack("API fields", "ids and numbers from the API in odd shapes")
+def odd_api_ids(ctx: Ctx) -> list[str | None]:
+    from reconciler.errors import ReconcilerError
+    from reconciler.live.records import INVALID_ID, SAFE_ID, parse_assignment, parse_number
+
+    def plain(v: str | None) -> bool:
+        return v is None or v == INVALID_ID or (SAFE_ID.fullmatch(v) is not None and v.isprintable())
+
+    out: list[str | None] = []
+    for v in ODD_API_IDS:
+        n = parse_number("GET /phone_numbers/messaging", {"phone_number": NUMS[0], "id": "1",
+                                                           "messaging_profile_id": v, "type": "long-code"})
+        a = parse_assignment("GET /10dlc/phone_number_campaigns", {"phoneNumber": NUMS[0], "campaignId": v,
+                                                                   "tcrCampaignId": v, "assignmentStatus": "ASSIGNED"})
+        out.append(None if plain(n.profile_id) else f"profile id {v!r} used as {n.profile_id!r}")
+        out.append(None if plain(a.tcr_campaign_id) else f"campaign id {v!r} used as {a.tcr_campaign_id!r}")
+    for v in ODD_API_NUMBERS:
+        try:
+            parse_number("GET /phone_numbers/messaging", {"phone_number": v, "id": "1"})
+            out.append(f"number {v!r} accepted")
+        except ReconcilerError:
+            out.append(None)
+    return out
+
+
+# ---- paths: ids that would become paths, planted links --------------------------------------
+
+HOSTILE_PROFILE_IDS = ["../../escaped-by-id", "/etc/cron.d/x", "..", "a/b", P1 + "\n", P1 + "/../x", "~root",
+                       "C:\\x", P1 + "\u202e"]
+
+
+@attack("paths", "profile ids from the API that are not UUIDs")
+def hostile_profile_ids(ctx: Ctx) -> list[str | None]:
+    """An id becomes a file name and YAML: one that is not a UUID is reported, never used."""
+    out: list[str | None] = []
+    for pid in HOSTILE_PROFILE_IDS:
+        live = LiveState(numbers={NUMS[0]: LiveNumber(NUMS[0], "1", pid, "longcode")},
+                         assignments={NUMS[0]: LiveAssignment(NUMS[0], "CWZTFH1", "ASSIGNED")},
+                         profiles={pid: "x"})
+        used = [p.id for p in imported_profiles(live)]
+        out.append(None if not used and unusable_profiles(live) == [pid] else f"id {pid!r} used: {used}")
+    return out
+
+
+HOSTILE_FILE_NAMES = ["../../evil", "..", ".", "/etc/passwd", "a\\..\\b", ".bashrc", "-rf", "a\x00b", "CON", "\u202eexe.yaml"]
+
+
+@attack("paths", "profile names from the API as file names")
+def hostile_file_names(ctx: Ctx) -> list[str | None]:
+    """`import --out DIR` names a file after the profile: it lands in DIR, whatever the name."""
+    from reconciler.cli import _write_safely
+
+    out: list[str | None] = []
+    for name in HOSTILE_FILE_NAMES:
+        folder = ctx.folder("import")
+        target = folder / "out"
+        target.mkdir()
+        try:
+            _write_safely(target, file_name(ImportedProfile(P1, name, ())), "version: 1\n")
+            written = [p for p in folder.rglob("*") if p.is_file()]
+            ok = len(written) == 1 and written[0].parent == target and not written[0].name.startswith(".")
+            out.append(None if ok else f"name {name!r} wrote {written}")
+        except ConfigError:
+            out.append(None)  # refused: also safe
+    return out
+
+
+def _import(ctx: Ctx, folder: Path, *args: str) -> Any:
+    from tests.e2e.conftest import Env
+
+    env = Env(ctx.sandbox(), folder)
+    try:
+        return env.run("import", "--all-profiles", *args)
+    finally:
+        env.admin.close()
+
+
+@attack("paths", "import through planted links")
+def planted_links(ctx: Ctx) -> list[str | None]:
+    """A link planted where `import` writes (a file, or the folder itself) is refused, not followed."""
+    out: list[str | None] = []
+    work = ctx.folder("links")
+    victim = work / "victim.yaml"
+    victim.write_text("untouched\n")
+    (work / "imported").mkdir()
+    (work / "imported" / "alpha.yaml").symlink_to(victim)
+    r = _import(ctx, work, "--out", "imported")
+    ok = r.code == 1 and "symbolic link" in r.err and "Traceback" not in r.err and victim.read_text() == "untouched\n"
+    out.append(None if ok else f"a link to a file: exit {r.code}, victim {victim.read_text()!r}")
+    outside = work / "outside"
+    outside.mkdir()
+    (work / "linked").symlink_to(outside, target_is_directory=True)
+    r = _import(ctx, work, "--out", "linked")
+    out.append(None if r.code == 1 and not list(outside.iterdir()) else
+               f"a link to a folder: exit {r.code}, wrote {list(outside.iterdir())}")
+    (work / "one.yaml").symlink_to(victim)
+    r = _import(ctx, work, "--out", "one.yaml")
+    out.append(None if r.code == 1 and victim.read_text() == "untouched\n" else
+               f"--out a link: exit {r.code}, victim {victim.read_text()!r}")
+    return out
+
+
+@attack("paths", "desired-state links out of the folder")
+def desired_links(ctx: Ctx) -> list[str | None]:
+    """`--desired` does not follow a link out of its folder, and names a link to a device without reading it."""
+    out: list[str | None] = []
+    work = ctx.folder("desired-links")
+    secret = work / "secret.yaml"
+    secret.write_text("SECRET_TOKEN: hunter2\n")
+    (work / "shared").mkdir()
+    (work / "shared" / "team.yaml").write_text("SECRET_TOKEN: hunter2\n")
+    for link, target, says in (("a.yaml", secret, "outside"), ("zero.yaml", Path("/dev/zero"), "a link to '/dev/zero'"),
+                               ("shared", work / "shared", "outside"),
+                               ("urandom.yaml", Path("/dev/urandom"), "a link to '/dev/urandom'")):
+        folder = work / f"desired-{link}"
+        folder.mkdir()
+        (folder / link).symlink_to(target)
+        t0 = time.monotonic()
+        try:
+            load_desired(folder)
+            out.append(f"a link to {target} was followed")
+            continue
+        except DesiredStateError as exc:
+            said = str(exc)
+        quick = time.monotonic() - t0 < 5
+        named = says in said or ("/dev/" in says and "not a regular file" in said)
+        out.append(None if quick and named and "SECRET_TOKEN" not in said and "hunter2" not in said else
+                   f"a link to {target}: {said[:80]!r}")
+    return out
+
+
+# ---- sandbox requests ------------------------------------------------------------------------
+
+LOOPBACK = "127.0.0.1"
+
+
+def raw_exchange(port: int, request: bytes, timeout: float = 5.0) -> bytes:
+    """Send raw bytes on a fresh connection; the answer's head (or b"" if closed without one)."""
+    with socket.create_connection((LOOPBACK, port), timeout=timeout) as s:
+        s.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            try:
+                chunk = s.recv(4096)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def _refused(answer: bytes, status: int, what: str) -> str | None:
+    if answer.startswith(f"HTTP/1.1 {status} ".encode()):
+        return None
+    return f"{what}: expected {status}, got {answer[:40]!r}"
+
+
+def _closed_by(s: socket.socket, deadline: float) -> tuple[bool, bytes]:
+    """Read until the server closes the socket or the deadline passes: (closed, what it said)."""
+    said = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False, said
+        s.settimeout(left)
+        try:
+            chunk = s.recv(4096)
+        except (ConnectionResetError, BrokenPipeError):
+            return True, said
+        except socket.timeout:
+            return False, said
+        if not chunk:
+            return True, said
+        said += chunk
+
+
+POST_TASK = b"POST /v2/10dlc/phoneNumberAssignmentByProfile HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+ADMIN_ADVANCE = b"POST /_admin/advance HTTP/1.1\r\n"
+
+
+@attack("sandbox requests", "oversized bodies")
+def oversized_bodies(ctx: Ctx) -> list[str | None]:
+    """The key is checked before a body is read; every body is capped (a seed upload higher)."""
+    port = ctx.sandbox().port
+    t0 = time.monotonic()
+    unauthenticated = raw_exchange(port, POST_TASK + b"Content-Type: application/json\r\n"
+                                               b"Content-Length: 15000000\r\n\r\n")  # and no body at all
+    quick = None if time.monotonic() - t0 < 2 else "a 401 waited for a body that never came"
+    return [
+        _refused(unauthenticated, 401, "15 MB without the key") or quick,
+        _refused(raw_exchange(port, POST_TASK + b"Authorization: Bearer sandbox-key\r\n"
+                                                b"Content-Length: 150000000\r\n\r\n"), 413, "150 MB with the key"),
+        _refused(raw_exchange(port, ADMIN_ADVANCE + b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                                    b"Content-Length: 17000000\r\n\r\n"), 413, "17 MB admin body"),
+        _refused(raw_exchange(port, b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                                    b"application/json\r\nContent-Length: 2000000000\r\n\r\n"), 413, "2 GB seed"),
+        _refused(raw_exchange(port, b"GET /v2/messaging_profiles HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: "
+                                    + b"a" * 70_000 + b"\r\n\r\n"), 400, "a 70 kB head"),
+        _refused(raw_exchange(port, POST_TASK + b"Authorization: Bearer sandbox-key\r\n"
+                                                b"Transfer-Encoding: chunked\r\n\r\n"), 411, "a chunked body"),
+        _refused(raw_exchange(port, POST_TASK + b"Authorization: Bearer sandbox-key\r\n"
+                                                b"Content-Length: -1\r\n\r\n"), 400, "a negative length"),
+    ]
+
+
+def _admin_post(host: bytes, content_type: bytes | None, body: bytes = b'{"seconds": 60}') -> bytes:
+    head = ADMIN_ADVANCE + (b"Host: " + host + b"\r\n" if host else b"")
+    if content_type is not None:
+        head += b"Content-Type: " + content_type + b"\r\n"
+    return head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+
+
+ADMIN_CONTENT_TYPES = [b"application/x-www-form-urlencoded", b"text/plain", b"multipart/form-data; boundary=x",
+                       b"application/jsonp", None]
+NON_LOOPBACK_HOSTS = [b"evil.example:80", b"10.0.0.1", b"127.0.0.1.nip.io", b"localhost.evil.example", b"0.0.0.0",
+                      b""]
+
+
+def _clock(sb: Sandbox, http: httpx.Client) -> str:
+    return str(http.get(sb.admin_url + "/state").json()["now"])
+
+
+@attack("sandbox requests", "admin bodies that are not JSON")
+def admin_content_types(ctx: Ctx) -> list[str | None]:
+    """A web page can make a browser post a form to loopback: the admin surface takes only JSON."""
+    sb = ctx.sandbox()
+    before = _clock(sb, ctx.http)
+    out = [_refused(raw_exchange(sb.port, _admin_post(b"127.0.0.1", ct, b"seconds=60" if ct else b"{}")), 415,
+                    f"Content-Type {ct!r}") for ct in ADMIN_CONTENT_TYPES]
+    return out if _clock(sb, ctx.http)[:16] == before[:16] else out + ["the clock moved"]
+
+
+@attack("sandbox requests", "admin requests to a non-loopback Host")
+def admin_hosts(ctx: Ctx) -> list[str | None]:
+    """DNS rebinding: a name that resolves to 127.0.0.1 still says its own name in Host."""
+    sb = ctx.sandbox()
+    return [_refused(raw_exchange(sb.port, _admin_post(h, b"application/json")), 403, f"Host {h!r}")
+            for h in NON_LOOPBACK_HOSTS]
+
+
+# Each must be refused with 400 and leave the clock where it was (1e300 once broke every response).
+ADVANCE_SECONDS = [b"NaN", b"Infinity", b"-Infinity", b"1e300", b"1e400", b"-1", b"315576001",
+                   b"100000000000000000000000000000000000000", b"true", b"null"]
+
+
+def advance_refused(sb: Sandbox, raw: bytes, http: httpx.Client) -> str | None:
+    """None if `{"seconds": raw}` is refused (400, naming the field and the range) and harmless."""
+    before = _clock(sb, http)
+    r = http.post(sb.admin_url + "/advance", content=b'{"seconds": ' + raw + b"}",
+                  headers={"content-type": "application/json"})
+    if r.status_code != 400:
+        return f"seconds={raw.decode()}: answered {r.status_code}"
+    error = r.json()["errors"][0]
+    if "finite number from 0 to 315576000" not in error["detail"] or error["source"]["pointer"] != "/seconds":
+        return f"seconds={raw.decode()}: refused without saying why: {error}"
+    if _clock(sb, http)[:16] != before[:16]:
+        return f"seconds={raw.decode()}: the clock moved"
+    key = {"Authorization": f"Bearer {sb.api_key}"}
+    for path in ("/messaging_profiles", "/10dlc/phone_number_campaigns", "/10dlc/phone_number_campaigns/" + NUMS[0]):
+        later = http.get(sb.base_url + path, headers=key)
+        if later.status_code != 200:
+            return f"seconds={raw.decode()}: GET {path} now answers {later.status_code}"
+    return None
+
+
+@attack("sandbox requests", "huge or odd advance seconds")
+def huge_advance(ctx: Ctx) -> list[str | None]:
+    sb = ctx.sandbox()
+    return [advance_refused(sb, raw, ctx.http) for raw in ADVANCE_SECONDS]
+
+
+HALF_OPEN = 200
+
+
+@attack("sandbox requests", "half-open connections")
+def half_open(ctx: Ctx) -> list[str | None]:
+    """200 sockets that connect and send nothing are closed within the header timeout, while
+    normal requests are served all along."""
+    sb = ctx.sandbox()
+    socks = [socket.create_connection((LOOPBACK, sb.port), timeout=5) for _ in range(HALF_OPEN)]
+    opened = time.monotonic()
+    deadline = opened + HEADER_TIMEOUT + SLACK
+    served = []
+    with httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+        while time.monotonic() < opened + HEADER_TIMEOUT:  # served all along, while they are held
+            t0 = time.monotonic()
+            served.append(c.get("/messaging_profiles").status_code == 200 and time.monotonic() - t0 < 1)
+            time.sleep(0.02)
+    out: list[str | None] = []
+    for s in socks:
+        closed, _ = _closed_by(s, deadline)
+        out.append(None if closed else f"a silent socket still open after {HEADER_TIMEOUT + SLACK:g} s")
+        s.close()
+    if not served or not all(served):
+        out.append(f"normal requests not served while {HALF_OPEN} sockets were half-open: {served}")
+    return out
+
+
+def _slow(port: int, first: bytes, trickle: bytes = b"", every: float = 0.0, keep_alive_first: bool = False
+          ) -> tuple[bool, bytes]:
+    """Open a connection, send `first`, then one byte of `trickle` every `every` s; was it cut in time?"""
+    with socket.create_connection((LOOPBACK, port), timeout=5) as s:
+        if keep_alive_first:  # one good request first: the next head counts from its first byte
+            s.sendall(b"GET /_admin/modes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            _, said = _wait_answer(s)
+        s.sendall(first)
+        bound = time.monotonic() + HEADER_TIMEOUT + SLACK
+        for byte in trickle:
+            if time.monotonic() + every >= bound or select.select([s], [], [], every)[0]:
+                break  # out of time, or the server said something: read it
+            s.sendall(bytes([byte]))
+        return _closed_by(s, bound)
+
+
+def _wait_answer(s: socket.socket) -> tuple[bool, bytes]:
+    s.settimeout(5)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            return False, data
+        data += chunk
+    return True, data
+
+
+SLOW_LORIS: dict[str, dict[str, Any]] = {
+    "a partial request line, then silence": {"first": b"GET /v2/messaging_pro"},
+    "a head trickled a byte at a time": {"first": b"GET /v2/messaging_profiles HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+                                         "trickle": b"X-Slow: " + b"a" * 200, "every": HEADER_TIMEOUT / 6},
+    "a body that stops halfway": {"first": POST_TASK + b"Authorization: Bearer sandbox-key\r\nContent-Type: "
+                                           b"application/json\r\nContent-Length: 100\r\n\r\n{\"messaging"},
+    "a second head that never ends": {"first": b"GET /_admin/modes HTTP/1.1\r\nHost: 1", "keep_alive_first": True},
+}
+
+
+@attack("sandbox requests", "slow-loris requests")
+def slow_loris(ctx: Ctx) -> list[str | None]:
+    """A request that never finishes is cut at the header timeout (408), however it trickles."""
+    sb = ctx.sandbox()
+    results: dict[str, tuple[bool, bytes]] = {}
+
+    def one(name: str) -> None:
+        results[name] = _slow(sb.port, **SLOW_LORIS[name])
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in SLOW_LORIS]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out: list[str | None] = []
+    for name, (closed, said) in results.items():
+        last = said.rsplit(b"HTTP/1.1 ", 1)[-1]
+        if not closed:
+            out.append(f"{name}: still open after {HEADER_TIMEOUT + SLACK:g} s")
+        elif not last.startswith(b"408 "):
+            out.append(f"{name}: closed without a 408 ({said[:60]!r})")
+        else:
+            out.append(None)
+    return out
+
+
+@attack("sandbox requests", "idle keep-alive connections")
+def idle_keep_alive(ctx: Ctx) -> list[str | None]:
+    """A connection left idle after a response is closed after the idle timeout."""
+    sb = ctx.sandbox()
+    out: list[str | None] = []
+    socks = []
+    for _ in range(10):
+        s = socket.create_connection((LOOPBACK, sb.port), timeout=5)
+        s.sendall(b"GET /_admin/modes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        _wait_answer(s)
+        socks.append(s)
+    deadline = time.monotonic() + IDLE_TIMEOUT + SLACK
+    for s in socks:
+        closed, _ = _closed_by(s, deadline)
+        out.append(None if closed else f"an idle keep-alive connection still open after {IDLE_TIMEOUT + SLACK:g} s")
+        s.close()
+    return out
+
+
+@attack("sandbox requests", "responses never read")
+def never_reads(ctx: Ctx) -> list[str | None]:
+    """A client that pipelines requests for big answers and reads none: the server stops reading
+    its requests when its buffer is full and cuts it after the idle timeout without progress."""
+    seed = {"messaging_profiles": SMALL_SEED["messaging_profiles"],
+            "phone_numbers": [{"phone_number": f"+1312555{i:04d}", "messaging_profile_id": P1}
+                              for i in range(3000)]}
+    with start_sandbox(seed=seed, header_timeout=HEADER_TIMEOUT, idle_timeout=IDLE_TIMEOUT) as sb, \
+            socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect((LOOPBACK, sb.port))
+        s.settimeout(5)
+        s.sendall(b"GET /_admin/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 40)  # ~4 MB of answers
+        def held() -> int:
+            return int(sb.call(lambda: len(sb.server.conns)))
+
+        taken = time.monotonic() + 2
+        while not held() and time.monotonic() < taken:  # until the server has the connection
+            time.sleep(0.01)
+        bound = IDLE_TIMEOUT + 3 * SLACK  # the answers fill the buffers, then no progress for the idle timeout
+        deadline = time.monotonic() + bound
+        while held() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return [None if not held() else f"a client that reads nothing still held after {bound:g} s"]
+
+
+FLOOD_CAP = 8
+
+
+@attack("sandbox requests", "more connections than the cap")
+def connection_flood(ctx: Ctx) -> list[str | None]:
+    """Past `max_connections`, silent sockets make room for real clients; the count stays at the cap."""
+    out: list[str | None] = []
+    with start_sandbox(max_connections=FLOOD_CAP, header_timeout=30, idle_timeout=30) as sb:
+        socks = [socket.create_connection((LOOPBACK, sb.port), timeout=5) for _ in range(FLOOD_CAP * 5)]
+        with httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+            for _ in range(3):
+                try:
+                    status = c.get("/messaging_profiles").status_code
+                except httpx.HTTPError as exc:
+                    status = repr(exc)
+                out.append(None if status == 200 else f"a real request beyond a flood answered {status}")
+        held = sb.call(lambda: len(sb.server.conns))
+        out.append(None if held <= FLOOD_CAP + 1 else f"{held} connections held with a cap of {FLOOD_CAP}")
+        for s in socks:
+            s.close()
+    return out
+
+
+@attack("sandbox requests", "a non-loopback --host")
+def non_loopback_host(ctx: Ctx) -> list[str | None]:
+    """Serving the admin surface to the network needs --allow-remote."""
+    out: list[str | None] = []
+    for host in ("0.0.0.0", "::"):
+        p = subprocess.run([sys.executable, "-m", "reconciler.sandbox", "--host", host, "--port", "0"],
+                           capture_output=True, text=True, timeout=60)
+        ok = p.returncode == 1 and "--allow-remote" in p.stderr and not p.stdout
+        out.append(None if ok else f"--host {host}: exit {p.returncode}, {p.stdout[:60]!r}")
+    return out
+
+
+def run_all(attacks: list[Attack], ctx: Ctx) -> Iterator[tuple[Attack, list[str | None]]]:
+    for a in attacks:
+        try:
+            verdicts = a.run(ctx)
+        except Exception as exc:  # an attack that breaks the tool is not "refused"
+            verdicts = [f"raised {type(exc).__name__}: {exc}"]
+        yield a, verdicts
