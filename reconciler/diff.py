@@ -96,6 +96,10 @@ def campaign_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
             if sharing == "PENDING":
                 return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is PENDING, not ACCEPTED: "
                         "waiting for Telnyx to accept the share; nothing to do here")
+            if sharing == "CONFLICTING":
+                return (f"campaign {tcr_id}: Telnyx's sharing answer lists several shares with different statuses and "
+                        "does not say which one is to Telnyx; nothing is written for it until the answer is clear "
+                        "(check the share at TCR)")
             return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is {sharing}, not ACCEPTED: "
                     "ask the campaign's provider to share it again")
     status = campaign.campaign_status

@@ -331,3 +331,11 @@ def test_a_declared_number_of_unknown_type_or_status_is_blocked_with_the_reason(
     assert by["+13125550101"].action is Action.BLOCKED and "type" in by["+13125550101"].reason
     assert by["+13125550102"].action is Action.BLOCKED and "PENDING_REVIEW" in by["+13125550102"].reason
     assert by["+13125550103"].action is Action.UNMANAGED  # never pruned while its status is not understood
+
+
+def test_a_sharing_answer_that_cannot_say_which_share_is_telnyxs_blocks_the_campaign():
+    campaigns = dict(CAMPAIGNS)
+    campaigns[SH] = LiveCampaign(SH, "shared", "CONFLICTING", "MNO_PROVISIONED")
+    desired, live = state({P1: [(SH, [1])]}, {1: P1}, campaigns=campaigns)
+    (change,) = make_plan(desired, live).changes
+    assert change.action is Action.BLOCKED and "several shares" in (change.reason or "")

@@ -186,6 +186,9 @@ def parse_telnyx_campaign(call: str, rec: Mapping[str, Any]) -> LiveCampaign | N
                         number_pooling=pool, telnyx_campaign_id=cid, assigned_count=count)
 
 
+CONFLICTING = "CONFLICTING"  # a sharing map whose entries disagree, none named as the share to us
+
+
 def sharing_status(call: str, body: Any) -> str | None:
     """The sharing status out of `GET /10dlc/partnerCampaign/{id}/sharing` (a map with undocumented keys)."""
     if not isinstance(body, dict):
@@ -202,8 +205,11 @@ def sharing_status(call: str, body: Any) -> str | None:
             found.append((k, v))
     if not found:
         return None
-    # prefer the share towards us ("sharedWithMe"-like keys), else the first one
+    # The share towards us ("sharedWithMe"-like keys) if the map names it; else every entry must
+    # agree: a map whose entries disagree cannot say which share is Telnyx's, so the campaign is
+    # blocked (CONFLICTING) rather than guessed from the first entry.
     for k, s in found:
         if "withme" in k.lower().replace("_", ""):
             return s.upper()
-    return found[0][1].upper()
+    statuses = {s.upper() for _, s in found}
+    return statuses.pop() if len(statuses) == 1 else CONFLICTING

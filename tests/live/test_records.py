@@ -96,6 +96,12 @@ def test_sharing_status_map():
     assert sharing_status(CALL, {"sharedWithMe": {"sharingStatus": "pending"}}) == "PENDING"
     assert sharing_status(CALL, {"x": {"sharingStatus": "DECLINED"}}) == "DECLINED"
     assert sharing_status(CALL, {}) is None
+    # Every entry is read: entries that agree give their status; entries that disagree, with none
+    # named as the share to us, are CONFLICTING (blocked), never the first one's status.
+    assert sharing_status(CALL, {"a": {"sharingStatus": "ACCEPTED"}, "b": {"sharingStatus": "accepted"}}) == "ACCEPTED"
+    assert sharing_status(CALL, {"a": {"sharingStatus": "ACCEPTED"}, "b": {"sharingStatus": "DECLINED"}}) == "CONFLICTING"
+    assert sharing_status(CALL, {"sharedByMe": {"sharingStatus": "PENDING"},
+                                 "sharedWithMe": {"sharingStatus": "ACCEPTED"}}) == "ACCEPTED"
     with pytest.raises(ApiError):
         sharing_status(CALL, {"x": {"sharingStatus": 3}})
     with pytest.raises(ApiError):
