@@ -602,18 +602,11 @@ class Applier:
     def _bulk_pending(self, profile: str, campaign: str) -> bool:
         """Is a task for this profile and campaign possibly still unprocessed? One with an id is
         asked about (note_processed_tasks); one whose answer was lost has no id to ask with, so
-        it counts for the rest of the run that sent it, and for the settle window after (by then
-        Telnyx has started on it, if it exists)."""
-        if (profile, campaign) in self._lost_bulks:
-            return True  # its effect may still be on its way: the next run reads live state afresh
+        it counts for the settle window (by then Telnyx has started on it, if it exists, and live
+        state shows what it did)."""
         now = self.server_now()
-        view = self.journal.read()
-        for w in view.writes.values():
-            if w.op is not Op.BULK_ASSIGN or w.profile != profile or w.campaign != campaign:
-                continue
-            if w.run == self.journal.run_id and not w.ref and w.state not in (State.REFUSED, State.DEFERRED):
-                return True  # sent by this run (any Applier of it) and its answer was lost
-            if w.processed or not w.open:
+        for w in self.journal.read().open_writes():
+            if w.op is not Op.BULK_ASSIGN or w.profile != profile or w.campaign != campaign or w.processed:
                 continue
             if w.ref and w.state in (State.SUBMITTED, State.ACCEPTED):
                 return True

@@ -136,9 +136,12 @@ def parse_assignment(call: str, rec: Mapping[str, Any], telnyx_to_tcr: Mapping[s
 
 def _on_shared(rec: Mapping[str, Any], telnyx_to_tcr: Mapping[str, str]) -> bool | None:
     """The spec: `brandId` is "Empty if the number is associated to a shared campaign"; a record
-    naming one of the account's Telnyx campaigns is not. None when the record cannot tell."""
+    naming a Telnyx campaign (one of the account's, or any `telnyxCampaignId`) is not. None when
+    the record cannot tell."""
     if any(isinstance(rec.get(k), str) and rec[k] in telnyx_to_tcr for k in ("telnyxCampaignId", "campaignId")):
         return False
+    if isinstance(rec.get("telnyxCampaignId"), str) and rec["telnyxCampaignId"]:
+        return False  # only a campaign registered with Telnyx has a Telnyx id
     brand = rec.get("brandId")
     if brand == "":
         return True

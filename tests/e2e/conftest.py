@@ -95,3 +95,18 @@ def make_env(tmp_path: Path) -> Iterator[Any]:
     for env in started:
         env.admin.close()
         env.sb.stop()
+
+
+def short_settle_window(monkeypatch: pytest.MonkeyPatch, seconds: float = 2.0) -> None:
+    """The CLI runs in this process, so the settle window (a module constant read once, from
+    RECONCILER_SETTLE_WINDOW) is set here: 2 s on the instant timeline instead of 3 min."""
+    import reconciler.apply
+    import reconciler.tracking
+
+    monkeypatch.setattr(reconciler.tracking, "SETTLE_WINDOW", seconds)
+    monkeypatch.setattr(reconciler.apply, "SETTLE_WINDOW", seconds)
+
+
+@pytest.fixture(autouse=True)
+def _settle_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    short_settle_window(monkeypatch)

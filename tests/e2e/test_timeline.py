@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import MODE_SETS
+from .conftest import MODE_SETS, short_settle_window
 from .test_scenarios import DESIRED as SCENARIO_DESIRED
 from .test_scenarios import ESTATE_SEED, PA, PX, SHARED
 from .test_scenarios import EXPECTED as SCENARIO_EXPECTED
@@ -243,11 +243,15 @@ def test_an_intent_a_killed_run_left_is_settled_by_the_next_apply(make_env):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("modes", MODE_SETS)
-def test_every_mode_converges_on_the_realistic_preset_with_one_apply_and_the_hourly_resume(make_env, modes):
+def test_every_mode_converges_on_the_realistic_preset_with_one_apply_and_the_hourly_resume(make_env, modes,
+                                                                                          monkeypatch):
     """The estate of test_scenarios (moves, reassignments, shared and Telnyx campaigns, an
     undeclared profile) on Telnyx's timeline, under each mode: one approved apply, then only the
     scheduled job (`resume`, hourly) until everything is final. No write Telnyx was already doing
     is sent again, nothing undeclared is touched, and drift never reports work in flight."""
+    # The settle window is Telnyx (virtual) time: on this timeline a task starts 30 s after it is
+    # sent, so the window must be the real one (3 min), not the 2 s the instant-timing tests use.
+    short_settle_window(monkeypatch, 180.0)
     env = make_env(seed=ESTATE_SEED, desired=None, modes=modes, timing="realistic", time_scale=120.0,
                    late_failure_rate=0.0)
     env.write_desired(SCENARIO_DESIRED)
