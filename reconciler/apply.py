@@ -166,6 +166,7 @@ class Applier:
     _deadline: float = 0.0
     _held: dict[str, str] = field(default_factory=dict)  # number -> why apply would not free it
     _lost_bulks: set[tuple[str, str]] = field(default_factory=set)  # (profile, campaign): answer lost this run
+    _refused: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's last refusal, this run
     _tasks: dict[str, str] = field(default_factory=dict)  # write id -> task id, this run
     _orders: dict[str, str] = field(default_factory=dict)  # write id -> order id, this run
 
@@ -516,6 +517,8 @@ class Applier:
             self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
             if not ambiguous:
                 self._last_refused = e
+                for n in numbers:  # Telnyx's own words, for the outcome if nothing else resolves it
+                    self._refused[n] = f"Telnyx refused the {op.value}: {e}"
             elif op is Op.BULK_ASSIGN and profile and campaign:
                 self._lost_bulks.add((profile, campaign.tcr_campaign_id))
             return wid, None
@@ -728,7 +731,8 @@ class Applier:
                 # Not done because apply stopped waiting (--timeout), not because Telnyx said no.
                 out.append(o(Result.NOT_ACCEPTED, "not finished when apply stopped waiting; the next run continues"))
             elif f is not None:
-                out.append(o(Result.FAILED, f.reason or f"still {f.action.value} ({f.live_status or 'no campaign'})"))
+                out.append(o(Result.FAILED, f.reason or self._refused.get(c.number)
+                             or f"still {f.action.value} ({f.live_status or 'no campaign'})"))
         return out
 
     def _unaccepted_numbers(self, inflight: InFlight | None) -> set[str]:

@@ -170,8 +170,10 @@ def _load(desired_path: str, only_profiles: tuple[str, ...] = (), only_campaigns
 
     desired = load_desired(desired_path)
     # A typo in a CI matrix must not pass as an empty, successful run.
-    unknown = [f"profile {p}" for p in only_profiles if p not in desired.profiles]
-    unknown += [f"campaign {c}" for c in only_campaigns if c not in desired.campaigns()]
+    unknown = [f"profile {p}" + (f" (ids are lower case: {p.lower()})" if p.lower() in desired.profiles else "")
+               for p in only_profiles if p not in desired.profiles]
+    unknown += [f"campaign {c}" + (f" (TCR ids are upper case: {c.upper()})" if c.upper() in desired.campaigns() else "")
+                for c in only_campaigns if c not in desired.campaigns()]
     if unknown:
         raise ConfigError(f"{', '.join(unknown)} not declared in {desired_path}")
     return desired.subset(frozenset(only_profiles), frozenset(only_campaigns))

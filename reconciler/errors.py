@@ -6,6 +6,7 @@
     │   └── ApiUnavailable          transport failure / retries exhausted / deadline
     ├── ConfigError                 bad flags or environment (missing key, http:// base URL)
     ├── PlanFileError               a saved plan cannot be read
+    │   └── TamperedPlanError       exit 3: its contents do not match its checksum
     └── RefusedError                exit 3: unsafe, stale, or not approved
 
 The CLI maps these to exit codes; nothing below the CLI calls sys.exit or
@@ -86,5 +87,11 @@ class PlanFileError(ReconcilerError):
 
 class RefusedError(ReconcilerError):
     """The run was refused: the plan is unsafe, stale, or not approved."""
+
+    exit_code = 3
+
+
+class TamperedPlanError(PlanFileError):
+    """A saved plan whose contents do not match its checksum: refused like a stale plan."""
 
     exit_code = 3

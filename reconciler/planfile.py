@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from reconciler.diff import Action, Finding
-from reconciler.errors import PlanFileError
+from reconciler.errors import PlanFileError, TamperedPlanError
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan
 
@@ -27,8 +27,16 @@ def load_plan(path: str) -> Plan:
         if not isinstance(data, dict):
             raise ValueError("the file holds no plan object")
         return plan_from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
-        raise PlanFileError(f"{path}: malformed saved plan ({type(e).__name__}: {e}); re-run `reconciler plan --out`") from None
+    except Tampered as e:
+        raise TamperedPlanError(f"{path}: refused: {e}; re-run `reconciler plan --out` and review it again") from None
+    except KeyError as e:
+        raise PlanFileError(f"{path}: malformed saved plan (no field {e}); re-run `reconciler plan --out`") from None
+    except (TypeError, ValueError, AttributeError, IndexError) as e:
+        raise PlanFileError(f"{path}: malformed saved plan ({e}); re-run `reconciler plan --out`") from None
+
+
+class Tampered(ValueError):
+    """The file's contents do not match its checksum: not the plan that was reviewed."""
 
 
 def plan_from_dict(data: dict[str, Any]) -> Plan:
@@ -56,5 +64,5 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     plan = Plan(desired, changes, dict(data["counts"]), strategies, campaigns, tuple(data["warnings"]),
                 tuple(data["unsafe"]), bool(data["prune"]), options, tuple(data.get("timeline") or ()))
     if plan.checksum() != data["checksum"]:
-        raise ValueError("checksum does not match its contents (was the file edited?)")
+        raise Tampered("its contents do not match its checksum (was the file edited after review?)")
     return plan

@@ -229,7 +229,7 @@ def test_json_and_text_carry_the_same_counts():
     assert d["schema_version"] == 1
     assert d["counts"]["assign"] == 2 and d["counts"]["unmanaged"] == 1
     text = plan_text(plan)
-    assert text.startswith("Plan: 2 to assign, 1 profile moves · 1 unmanaged")
+    assert text.startswith("Plan: 2 to assign, 1 to change profile · 1 unmanaged")
     assert "## 10DLC plan" in plan_markdown(plan)
 
 

@@ -119,6 +119,9 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "timeline": list(plan.timeline),
         "counts": plan.counts,
         "blast_radius": blast_radius(plan.changes),
+        # Every declared campaign whose count changes, both sides of each move: {tcr: [now, after]}.
+        "campaign_counts": {t: [c.live_count, c.final_count] for t, c in sorted(plan.campaigns.items())
+                            if c.live_count != c.final_count},
         "profiles": _grouped(plan, plan.changes),
     }
 
@@ -166,13 +169,22 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
 # --------------------------------------------------------------------------- text
 
 
+def _n(count: int, noun: str) -> str:
+    """`1 number`, `2 numbers`: plurals right (the nouns here all take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _summary_line(counts: dict[str, int]) -> str:
     parts = []
-    for key, label in (("assign", "to assign"), ("reassign", "to reassign"), ("retry", "to retry"),
-                       ("profile_moves", "profile moves"), ("move", "profile-only moves"),
-                       ("unassign", "to unassign (prune)")):
+    for key, label in (("assign", "to assign"), ("reassign", "to reassign"), ("retry", "to retry")):
         if counts.get(key):
             parts.append(f"{counts[key]} {label}")
+    moves, only = counts.get("profile_moves", 0), counts.get("move", 0)
+    if moves:
+        # One number counted once: every profile move, and how many of them change nothing else.
+        parts.append(f"{moves} to change profile" + (f" ({only} of them only that)" if only else ""))
+    if counts.get("unassign"):
+        parts.append(f"{counts['unassign']} to unassign (prune)")
     head = ", ".join(parts) or "no changes"
     tail = []
     for key, label in (("in_flight", "in flight"), ("blocked", "blocked"), ("unmanaged", "unmanaged"),
@@ -188,7 +200,11 @@ def _describe(f: dict[str, Any]) -> str:
     if "from_campaign" in f and action in ("reassign",):
         bits.append(f"from {f['from_campaign']}")
     if "move_from_profile" in f:
-        bits.append(f"(move from profile {f['move_from_profile'] or 'none'})")
+        where = f"profile {f['move_from_profile']}" if f["move_from_profile"] else "no profile"
+        if action == "move":
+            bits = [f"move from {where}"]
+        else:
+            bits.append(f"(moves from {where})")
     if action in ("in_flight", "unmanaged") and f.get("status"):
         bits.append(f"({f['status']})")
     if f.get("reason"):
@@ -201,9 +217,9 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
     lines = [_c("Plan: ", "1", color) + _summary_line(d["counts"]), f"Checksum: {d['checksum']}"]
     br = d["blast_radius"]
     if any(br.values()):
-        lines.append(f"Blast radius: {br['change_campaign']} numbers change campaign, {br['lose_campaign']} lose "
-                     f"their campaign, {br['gain_campaign']} gain one, {br['change_profile']} change profile, "
-                     f"{br['blocked']} blocked")
+        lines.append(f"Blast radius: {_n(br['change_campaign'], 'number')} to change campaign, "
+                     f"{br['lose_campaign']} to lose their campaign, {br['gain_campaign']} to gain one, "
+                     f"{br['change_profile']} to change profile, {br['blocked']} blocked")
     for p in d["profiles"]:
         if not p["campaigns"] and p["strategy"] == "none":
             continue
@@ -211,20 +227,24 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         how = {"bulk": f"bulk assignment by profile to {p['bulk_campaign']}",
                "per_number": "per-number assignment", "none": "no assignment calls"}[p["strategy"]]
         lines.append("")
-        lines.append(_c(f"Profile {label}", "1", color) + ("" if p["declared"] else " [undeclared profile]")
-                     + f": {how}")
+        title = "No messaging profile" if p["id"] == NONE_KEY else (
+            f"Profile {label}" + ("" if p["declared"] else " [undeclared profile]"))
+        lines.append(_c(title, "1", color) + f": {how}")
         if p["note"]:
             lines.append(f"  note: {p['note']}")
         for c in p["campaigns"]:
-            head = f"  Campaign {c['tcr_campaign_id']}"
+            head = "  No campaign" if c["tcr_campaign_id"] == NONE_KEY else f"  Campaign {c['tcr_campaign_id']}"
             if c["declared"]:
                 status = ", ".join(x for x in (c["kind"], c["campaign_status"],
                                                c["sharing_status"] and f"sharing {c['sharing_status']}") if x)
-                head += f" ({status or 'unknown to Telnyx'}): {c['numbers_now']} → {c['numbers_after']} numbers"
+                head += f" ({status or 'unknown to Telnyx'}): {c['numbers_now']} → {_n(c['numbers_after'], 'number')}"
             lines.append(head)
             for f in c["changes"]:
                 act = Action(f["action"])
                 lines.append("    " + _c(f"{SYMBOL[act]} {f['number']}", COLOR.get(act), color) + "  " + _describe(f))
+    if d["campaign_counts"]:
+        lines.append("")
+        lines.append("Campaign counts: " + ", ".join(f"{t} {a} → {b}" for t, (a, b) in d["campaign_counts"].items()))
     if d["timeline"]:
         lines.append("")
         lines.append(_c("Timeline:", "1", color))
@@ -253,7 +273,8 @@ def drift_text(report: DriftReport, *, color: bool = False) -> str:
             " (not drift: work in progress)" if k == "in_flight" else " (listed only: prune is off)")
         lines.append(_c(k.replace("_", " ").capitalize() + ":", "1", color) + note)
         for f in d["items"][k]:
-            where = f"profile {f['profile_id'] or 'none'}, campaign {f['tcr_campaign_id'] or 'none'}"
+            where = (f"profile {f['profile_id']}" if f["profile_id"] else "no profile") + ", " + (
+                f"campaign {f['tcr_campaign_id']}" if f["tcr_campaign_id"] else "no campaign")
             age = f" ({f['in_flight_hours']:g} h)" if "in_flight_hours" in f else ""
             lines.append(f"  {f['number']}  {where}: {_describe(f)}{age}")
     return "\n".join(lines) + "\n"
@@ -363,10 +384,14 @@ def plan_markdown(plan: Plan) -> str:
     total = {k: counts.get(k, 0) for k in ("assign", "reassign", "retry", "unassign", "blocked", "unmanaged", "ok")}
     out += ["", (f"Totals: {total['assign'] + total['retry']} to assign, {total['reassign']} to reassign, "
                  f"{total['unassign']} to unassign, {total['blocked']} blocked, {counts.get('profile_moves', 0)} "
-                 f"profile moves, {total['unmanaged']} unmanaged, {total['ok']} unchanged "
+                 f"to change profile, {total['unmanaged']} unmanaged, {total['ok']} unchanged "
                  f"(of {counts.get('numbers_declared', 0)} declared).")]
     if d["timeline"]:
         out += ["", "**Timeline**", ""] + [f"- {t}" for t in d["timeline"]]
+    if d["campaign_counts"]:
+        counted = list(d["campaign_counts"].items())
+        more = f" and {len(counted) - 50} more (in the JSON plan)" if len(counted) > 50 else ""
+        out += ["", "**Campaign counts**: " + ", ".join(f"`{t}` {a} → {b}" for t, (a, b) in counted[:50]) + more]
     if d["warnings"]:
         warn = [f"- {w}" for w in d["warnings"]]
         if len(warn) > DETAILS_OVER:

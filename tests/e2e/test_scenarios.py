@@ -151,6 +151,24 @@ def test_prune_off_leaves_unmanaged_alone_and_prune_on_removes_only_their_campai
     assert env.profiles_of_numbers()["+13125550901"] == PX  # only its campaign was removed
 
 
+def test_an_edited_saved_plan_is_refused_and_a_broken_one_is_an_error_without_class_names(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    assert env.run("plan", "--out", "plan.json").code == 0
+    path = env.workdir / "plan.json"
+    doc = json.loads(path.read_text())
+    doc["preconditions"][0]["tcr_campaign_id"] = "CTLX009"  # steer a reviewed change elsewhere
+    path.write_text(json.dumps(doc))
+    r = env.run("apply", "plan.json")
+    assert r.code == 3 and "refused" in r.err and "checksum" in r.err, r.out + r.err
+    assert "Error" not in r.err and env.counters()["writes"] == 0
+    del doc["strategies"]
+    path.write_text(json.dumps(doc))
+    r = env.run("apply", "plan.json")
+    assert r.code == 1 and "malformed saved plan (no field 'strategies')" in r.err, r.out + r.err
+    assert "KeyError" not in r.err
+
+
 def test_stale_saved_plan_is_refused_per_change(make_env, tmp_path):
     env = make_env(seed=ESTATE_SEED, desired=None)
     env.write_desired(DESIRED)
@@ -314,6 +332,10 @@ def test_subset_of_an_undeclared_profile_is_an_error(make_env):
     env.write_desired(DESIRED)
     r = env.run("plan", "--profile", PX)
     assert r.code == 1 and f"profile {PX} not declared" in r.err
+    r = env.run("plan", "--campaign", "chr0001")  # the case of a TCR id matters; say so
+    assert r.code == 1 and "TCR ids are upper case: CHR0001" in r.err, r.err
+    r = env.run("plan", "--profile", PA.upper())
+    assert r.code == 1 and f"ids are lower case: {PA}" in r.err, r.err
 
 
 def test_a_set_but_empty_base_url_is_an_error_never_production(make_env):
