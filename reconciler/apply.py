@@ -114,6 +114,7 @@ class Outcome:
     tcr_campaign_id: str | None
     result: Result
     detail: str | None = None
+    declared: bool = True  # an undeclared number's blocked prune is reported, not an exit 4 (contract)
 
 
 @dataclass
@@ -133,7 +134,7 @@ class ApplyReport:
     @property
     def exit_code(self) -> int:
         """Contract: 4 failed or blocked, 3 stale, 5 stopped waiting before Telnyx accepted, else 0."""
-        results = {o.result for o in self.outcomes}
+        results = {o.result for o in self.outcomes if o.declared or o.result is not Result.BLOCKED}
         if Result.FAILED in results or Result.BLOCKED in results:
             return 4
         if self.stale:
@@ -692,7 +693,8 @@ class Applier:
                     and t.phase in (PhaseState.WAITING, PhaseState.READY) for n in t.numbers}
         why = inflight.numbers() if inflight else {}
         for c in plan.changes:
-            o = lambda result, detail=None: Outcome(c.number, c.profile_id, c.tcr_campaign_id, result, detail)  # noqa: E731
+            o = lambda result, detail=None: Outcome(c.number, c.profile_id, c.tcr_campaign_id, result, detail,  # noqa: E731
+                                                    c.declared)
             if c.number not in scope:
                 if c.action is Action.BLOCKED:
                     out.append(o(Result.BLOCKED, c.reason))

@@ -8,6 +8,7 @@ stopped waiting before Telnyx accepted every write.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import sys
@@ -30,6 +31,17 @@ class Exit(Exception):
         self.code = code
 
 
+def _error_in_format(fmt: Any, e: ReconcilerError) -> None:
+    """With --format json|markdown, the refusal or error goes to stdout in that format too (a CI
+    step reads stdout); the plain line stays on stderr."""
+    if fmt not in ("json", "markdown"):
+        return
+    from reconciler.render.error import error_dict, error_markdown
+
+    click.echo(json.dumps(error_dict(e), indent=2, ensure_ascii=False) if fmt == "json" else error_markdown(e),
+               nl=fmt == "json")
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The one place errors become messages and exit codes. Tracebacks only with --debug."""
 
@@ -42,6 +54,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(e.code)
         except ReconcilerError as e:
             click.echo(f"error: {e}" if not isinstance(e, RefusedError) else f"refused: {e}", err=True)
+            _error_in_format(kwargs.get("fmt"), e)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted; the journal records every write made so far", err=True)

@@ -528,8 +528,11 @@ def _apply_followup(d: dict[str, Any]) -> list[str]:
         lines.append(f"{t['not_accepted']} number(s): Telnyx had not processed the write when apply stopped "
                      "waiting (exit 5). Nothing failed; the state folder remembers the task, so the next run "
                      "neither repeats nor loses it. Run `reconciler status` later.")
-    if t.get("failed") or t.get("blocked"):
+    if (t.get("failed") or t.get("blocked")) and d.get("exit_code") == 4:
         lines.append("Failed or blocked numbers need a fix (see each reason); apply exits 4.")
+    elif t.get("blocked"):
+        lines.append("Blocked removals of undeclared numbers (see each reason) did not happen; the declared "
+                     "numbers are not affected.")
     if d["until"] == "submitted":
         lines.append("Submitted without waiting (--no-wait): " + FOLLOW + ".")
     return lines

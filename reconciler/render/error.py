@@ -1,0 +1,52 @@
+"""An error as the chosen --format says it: a stable `error` object in JSON, a short block in
+markdown. Text keeps the plain `error: …` line on stderr (cli.handle_errors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.errors import (
+    ApiError,
+    ApiUnavailable,
+    ConfigError,
+    DesiredStateError,
+    PlanFileError,
+    ReconcilerError,
+    RefusedError,
+    TamperedPlanError,
+)
+from reconciler.plan import SCHEMA_VERSION
+
+from .safe import md, plain
+
+# Most specific first: the first class that matches names the type (a stable vocabulary).
+_TYPES: tuple[tuple[type[ReconcilerError], str], ...] = (
+    (TamperedPlanError, "refused"),
+    (RefusedError, "refused"),
+    (DesiredStateError, "desired_state"),
+    (ApiUnavailable, "api_unavailable"),
+    (ApiError, "api"),
+    (ConfigError, "config"),
+    (PlanFileError, "plan_file"),
+)
+MAX_PROBLEMS = 1000  # a huge invalid estate still gives a bounded error object
+
+
+def error_dict(e: ReconcilerError) -> dict[str, Any]:
+    kind = next((name for cls, name in _TYPES if isinstance(e, cls)), "error")
+    err: dict[str, Any] = {"type": kind, "exit_code": e.exit_code, "message": plain(str(e))[:20000]}
+    if isinstance(e, DesiredStateError):
+        err["problems"] = [{"path": plain(p.path), "line": p.line, "col": p.col, "message": plain(p.message)}
+                           for p in e.problems[:MAX_PROBLEMS]]
+        err["problems_total"] = len(e.problems)
+    if isinstance(e, ApiError):
+        err.update({"call": e.call, "status": e.status, "code": plain(e.code or "") or None})
+    return {"schema_version": SCHEMA_VERSION, "kind": "error", "error": err}
+
+
+def error_markdown(e: ReconcilerError) -> str:
+    d = error_dict(e)["error"]
+    head = "Refused" if d["type"] == "refused" else "Error"
+    lines = [f"**{head}** (`{d['type']}`, exit {d['exit_code']})", ""]
+    lines += [f"> {md(line)}" for line in str(d["message"]).splitlines()[:50] if line.strip()]
+    return "\n".join(lines) + "\n"

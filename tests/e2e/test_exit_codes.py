@@ -1,0 +1,103 @@
+"""Every (command, situation) pair ends with the contract's exit code, in every format, and a
+--format json run always prints one JSON document on stdout (the report, or an `error` object)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Callable
+
+import pytest
+
+from .test_scenarios import DESIRED, ESTATE_SEED, PC, _converge
+
+TYPO = "+13125550290"  # not on the account
+
+
+def _doc(**changes: Any) -> dict:
+    doc = copy.deepcopy(DESIRED)
+    doc.update(changes)
+    return doc
+
+
+def nothing(env: Any) -> None:
+    env.write_desired(DESIRED)
+    _converge(env)
+
+
+def changes(env: Any) -> None:
+    env.write_desired(DESIRED)
+
+
+def typo(env: Any) -> None:
+    doc = _doc()
+    doc["profiles"][1]["campaigns"][0]["numbers"].append(TYPO)
+    env.write_desired(doc)
+
+
+def pending_share(env: Any) -> None:
+    doc = _doc()
+    doc["profiles"].append({"id": PC, "campaigns": [{"tcr_campaign_id": "CPEND01", "numbers": ["+13125550301"]}]})
+    env.write_desired(doc)
+
+
+def unsafe(env: Any) -> None:
+    env.write_desired(_doc(policy={"max_reassign": 0}))
+
+
+def bad_yaml(env: Any) -> None:
+    env.desired.mkdir(exist_ok=True)
+    (env.desired / "main.yaml").write_text("version: 1\nprofiles: [\n", encoding="utf-8")
+
+
+def late_failure(env: Any) -> None:
+    env.write_desired(DESIRED)  # the sandbox was started with late_failure_rate=1 (SANDBOX_OPTIONS)
+
+
+SITUATIONS: dict[str, Callable[[Any], None]] = {
+    "nothing to do": nothing, "changes": changes, "a typo (number not owned)": typo,
+    "a pending share": pending_share, "unsafe": unsafe, "invalid files": bad_yaml,
+    "Telnyx fails the numbers": late_failure,
+}
+# (situation, command) -> exit code, per ../shared/design/contract.md "Exit codes".
+EXPECTED: dict[tuple[str, str], int] = {
+    ("nothing to do", "plan"): 0, ("nothing to do", "apply"): 0, ("nothing to do", "drift"): 0,
+    ("changes", "plan"): 2, ("changes", "apply"): 0, ("changes", "drift"): 2,
+    ("a typo (number not owned)", "plan"): 2, ("a typo (number not owned)", "apply"): 4,
+    ("a typo (number not owned)", "drift"): 2,
+    ("a pending share", "plan"): 2, ("a pending share", "apply"): 4, ("a pending share", "drift"): 2,
+    ("unsafe", "plan"): 2, ("unsafe", "apply"): 3,
+    ("invalid files", "plan"): 1, ("invalid files", "apply"): 1, ("invalid files", "drift"): 1,
+    ("Telnyx fails the numbers", "apply"): 4,
+}
+SANDBOX_OPTIONS = {"Telnyx fails the numbers": {"late_failure_rate": 1.0}}
+ARGS = {"plan": ["plan", "--detailed-exitcode"], "apply": ["apply", "--auto-approve", "--until", "final",
+                                                            "--timeout", "30"], "drift": ["drift"]}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("situation,command", sorted(EXPECTED))
+def test_exit_code(make_env, situation, command, fmt):
+    env = make_env(seed=ESTATE_SEED, desired=None, **SANDBOX_OPTIONS.get(situation, {}))
+    SITUATIONS[situation](env)
+    r = env.run(*ARGS[command], "--format", fmt)
+    want = EXPECTED[(situation, command)]
+    assert r.code == want, f"{command} / {situation} / {fmt}: exit {r.code}, want {want}\n{r.out}{r.err}"
+    assert "Traceback" not in r.err
+    if fmt == "json":
+        doc = json.loads(r.out)  # one JSON document, whatever happened
+        if want in (1, 3) and doc.get("kind") == "error":
+            assert doc["error"]["exit_code"] == want and doc["error"]["message"]
+        if situation == "a typo (number not owned)" and command != "drift":
+            assert "not owned" in r.out or "not on this account" in r.out or "typo" in r.out
+    if situation == "a pending share" and command == "plan":
+        assert "waiting for Telnyx to accept the share; nothing to do here" in r.out
+
+
+def test_invalid_files_give_a_json_error_object_with_every_problem(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    bad_yaml(env)
+    r = env.run("plan", "--format", "json")
+    err = json.loads(r.out)["error"]
+    assert r.code == 1 and err["type"] == "desired_state" and err["problems"][0]["line"] >= 2
+    assert err["problems"][0]["path"].endswith("main.yaml")
