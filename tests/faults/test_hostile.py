@@ -304,6 +304,6 @@ def test_server_errors_on_the_bulk_assignment_post_are_never_repeated_blindly(es
     assert [history[w.id][1] for w in pa][:2] == ["unknown", "unknown"]
     assert env.admin.get("/counters").json()["redundant_writes"] == 0
     gaps = [(b.submitted_at or 0) - (a.submitted_at or 0) for a, b in zip(pa, pa[1:])]
-    assert all(g >= 2 for g in gaps), gaps  # the test environment's settle window: 2 s
+    assert all(g >= 1.5 for g in gaps), gaps  # the settle window (2 s here, clocks read a little apart), never at once
     a, p = env.assignments(), env.profiles_of_numbers()
     assert all(p[n] == prof and a.get(n) == (c, "ASSIGNED") for n, (prof, c) in env.estate.declared.items())
