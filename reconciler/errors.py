@@ -34,6 +34,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.line <= 0:  # a folder, a link, an unreadable file: no position to point at
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}:{self.col}: {self.message}"
 
 

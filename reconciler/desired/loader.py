@@ -91,11 +91,11 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
         is_dir = root.is_dir()
         exists = root.exists()
     except OSError as exc:  # ELOOP on a self-referencing link
-        problems.append(Problem(shown, 1, 1, f"cannot read: {exc.strerror or exc}"))
+        problems.append(Problem(shown, 0, 0, f"cannot read: {exc.strerror or exc}"))
         return []
     if not exists:
         why = "broken symlink" if root.is_symlink() else "no such file or directory"
-        problems.append(Problem(shown, 1, 1, why))
+        problems.append(Problem(shown, 0, 0, why))
         return []
     if not is_dir:
         return [(shown, root)]
@@ -111,7 +111,7 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            problems.append(Problem(display_path(directory), 1, 1, f"cannot read folder: {exc.strerror or exc}"))
+            problems.append(Problem(display_path(directory), 0, 0, f"cannot read folder: {exc.strerror or exc}"))
             continue
         subdirs = []
         for entry in entries:
@@ -122,12 +122,12 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
             except OSError:  # ELOOP: a link to itself
                 entry_is_dir = entry_is_file = False
             if entry.is_symlink() and not (entry_is_dir or entry_is_file):
-                problems.append(Problem(display_path(p), 1, 1, _broken_link(p)))
+                problems.append(Problem(display_path(p), 0, 0, _broken_link(p)))
                 continue
             if entry.is_symlink() and not follow_outside and not _inside(os.path.realpath(p), root_real):
                 # A link out of the folder could make an error message quote a file nobody meant
                 # to publish (its keys, its lines): said without reading it.
-                problems.append(Problem(display_path(p), 1, 1,
+                problems.append(Problem(display_path(p), 0, 0,
                                         f"a link to {_link_target(p)}, outside {shown}: not followed "
                                         "(set RECONCILER_FOLLOW_LINKS=1 to allow links out of the folder)"))
                 continue
@@ -137,8 +137,8 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
                     problems.append(
                         Problem(
                             display_path(p),
-                            1,
-                            1,
+                            0,
+                            0,
                             f"symlink loop: this folder is {seen_dirs[real]}, which is already read;"
                             " remove the link",
                         )
@@ -163,7 +163,7 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
                 files.append((display_path(p), p))
         stack.extend(reversed(subdirs))
     if not files and not problems:
-        problems.append(Problem(shown, 1, 1, "no desired-state files (*.yaml, *.yml) in this folder"))
+        problems.append(Problem(shown, 0, 0, "no desired-state files (*.yaml, *.yml) in this folder"))
     files.sort(key=lambda f: f[1].parts)
     return files
 
@@ -202,7 +202,7 @@ def _load_file(display: str, fs_path: Path, merger: "_Merger") -> None:
     try:
         data = fs_path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(path, 1, 1, f"cannot read: {exc.strerror or exc}"))
+        problems.append(Problem(path, 0, 0, f"cannot read: {exc.strerror or exc}"))
         return
     checked = decode_check(data, path, problems)
     if checked is None:
