@@ -243,3 +243,17 @@ def test_an_unknown_answer_to_a_bulk_task_holds_its_profile_for_the_settle_windo
     assert judge(writes, live(), T0 + SETTLE_WINDOW + 1, exclusive=True).numbers() == {}
     assert set(judge(writes, live(), T0 + SETTLE_WINDOW + 1).numbers()) == set(N)  # read-only commands: longer
     assert judge(writes, live(), T0 + UNKNOWN_GRACE + 1).numbers() == {}
+
+
+def test_every_journal_line_is_fsynced_before_the_write_it_describes(tmp_path, monkeypatch) -> None:
+    """Write-ahead means on disk: one fsync per appended line (intent, then outcome)."""
+    import reconciler.journal as jmod
+
+    synced: list[int] = []
+    real = jmod.os.fsync
+    monkeypatch.setattr(jmod.os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, [N[0]], at=T0, profile=P, campaign="CWZTFH1")
+    assert len(synced) == 1
+    j.update(wid, State.ACCEPTED, at=T0)
+    assert len(synced) == 2

@@ -339,3 +339,42 @@ def test_a_sharing_answer_that_cannot_say_which_share_is_telnyxs_blocks_the_camp
     desired, live = state({P1: [(SH, [1])]}, {1: P1}, campaigns=campaigns)
     (change,) = make_plan(desired, live).changes
     assert change.action is Action.BLOCKED and "several shares" in (change.reason or "")
+
+
+@pytest.mark.parametrize("count,unsafe", [(2, False), (3, True)])
+def test_absolute_unassign_limit_boundary(count, unsafe):
+    # max_unassign 2: exactly 2 removals are allowed, a third is over (the percent limit does not
+    # apply under 10 numbers, so only the absolute one decides).
+    ids = list(range(1, count + 1))
+    desired, live = state({P1: [(TX, [50])]}, {50: P1, **{i: PX for i in ids}},
+                          {i: (TX, "ASSIGNED") for i in ids}, policy=Policy(prune=True, max_unassign=2))
+    plan = make_plan(desired, live)
+    assert bool(plan.unsafe) is unsafe, plan.unsafe
+
+
+@pytest.mark.parametrize("count,unsafe", [(100, False), (101, True)])
+def test_absolute_reassign_limit_boundary(count, unsafe):
+    ids = list(range(1, count + 1))
+    pooled = {**CAMPAIGNS, TX: LiveCampaign(TX, "telnyx", None, "MNO_PROVISIONED", number_pooling=True,
+                                            telnyx_campaign_id="u-1")}  # over 49: pooling
+    desired, live = state({P1: [(TX, ids)]}, {i: P1 for i in ids}, {i: (TX2, "ASSIGNED") for i in ids},
+                          policy=Policy(max_reassign_percent=100), campaigns=pooled)
+    plan = make_plan(desired, live)
+    assert any("over max_reassign 100" in u for u in plan.unsafe) is unsafe, plan.unsafe
+
+
+def test_a_saved_change_is_stale_when_only_its_precondition_changed():
+    """A number moved to a third campaign after review: the fresh plan still says `reassign`
+    (same action), so only the per-number precondition sees that it would be taken from a
+    campaign the reviewed plan never touched."""
+    from reconciler.apply import check_against_fresh, check_preconditions
+
+    desired, live = state({P1: [(TX, [1])]}, {1: P1}, {1: (TX2, "ASSIGNED")})
+    saved = make_plan(desired, live)
+    (change,) = saved.writes
+    assert change.action is Action.REASSIGN and change.live_campaign == TX2
+    live.assignments[num(1)] = LiveAssignment(num(1), SH, "ASSIGNED")  # moved elsewhere after review
+    ok, stale = check_against_fresh([change], saved, live)
+    assert ok == [change]  # the action alone cannot tell
+    ok, stale = check_preconditions([change], live)
+    assert stale == [change] and not ok
