@@ -82,3 +82,28 @@ def test_api_error_is_not_an_httpx_error() -> None:
     from reconciler.errors import ApiError
 
     assert not issubclass(ApiError, httpx.HTTPError)
+
+
+def test_import_contracts_hold_and_would_catch_an_upward_import(tmp_path: Path) -> None:
+    """The dependency graph as import-linter contracts (.importlinter): layers, the sandbox kept
+    apart, each third-party library in its one layer. And the check can fail: the same contracts
+    over a copy of the package where plan imports apply are broken."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = PKG.parent
+    lint = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as c; "
+                                  "sys.exit(c())", "--config", str(root / ".importlinter")]
+    ok = subprocess.run(lint, cwd=root, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    shutil.copytree(PKG, tmp_path / "reconciler", ignore=shutil.ignore_patterns("__pycache__", "sandbox"))
+    (tmp_path / "reconciler" / "sandbox").mkdir()
+    (tmp_path / "reconciler" / "sandbox" / "__init__.py").write_text("")
+    (tmp_path / "reconciler" / "sandbox" / "cli.py").write_text("")
+    plan = tmp_path / "reconciler" / "plan.py"
+    plan.write_text(plan.read_text(encoding="utf-8") + "\nfrom reconciler import apply  # noqa\n", encoding="utf-8")
+    bad = subprocess.run(lint, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+    assert bad.returncode != 0 and "reconciler.plan is not allowed to import reconciler.apply" in bad.stdout, \
+        bad.stdout + bad.stderr
