@@ -49,6 +49,9 @@ from reconciler.tracking import SETTLE_WINDOW, InFlight, NumberState, PhaseState
 from reconciler.wait import Waiter
 
 MAX_ROUNDS = 3
+# A round whose bulk answer was lost decided nothing (the task is judged after the settle window):
+# up to this many such rounds do not count against MAX_ROUNDS.
+MAX_LOST_ROUNDS = 3
 # Writes whose repetition has the same effect, tried again at once after a server error or an
 # unknown outcome (the client cannot retry them: a POST without a read-back). Bulk assignment
 # by profile qualifies because of the scope rule: every number on the profile is declared for
@@ -168,6 +171,8 @@ class Applier:
     _held: dict[str, str] = field(default_factory=dict)  # number -> why apply would not free it
     _lost_bulks: set[tuple[str, str]] = field(default_factory=set)  # (profile, campaign): answer lost this run
     _refused: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's last refusal, this run
+    _lost_answers: int = 0  # bulk answers lost this run (each buys one more round, MAX_LOST_ROUNDS)
+    _skipped: set[tuple[str, str]] = field(default_factory=set)  # bulks this round left to an earlier task
     _tasks: dict[str, str] = field(default_factory=dict)  # write id -> task id, this run
     _orders: dict[str, str] = field(default_factory=dict)  # write id -> order id, this run
 
@@ -206,13 +211,14 @@ class Applier:
         if waiting and not todo:
             self.progress(f"waiting for {len(waiting)} number(s) in flight")
             live, current, todo = self._settle(desired, plan, scope)
-        while todo and report.rounds < MAX_ROUNDS:
+        while todo and report.rounds < MAX_ROUNDS + min(MAX_LOST_ROUNDS, self._lost_answers):
             report.rounds += 1
             self.progress(f"round {report.rounds}: {len(todo)} change(s)")
             self._round(todo, current, live, first=report.rounds == 1)
             if self.until is Until.SUBMITTED:
                 break
             self._await_acceptance()
+            self._await_earlier_tasks()
             live, inflight = self._verify(desired)
             if any(t.phase is PhaseState.READY for t in inflight.tracked):
                 # A phase deferred this round may be ready at once (Telnyx freed the numbers quickly).
@@ -285,6 +291,7 @@ class Applier:
                                   "processed by Telnyx; not sending another")
                     if self._answer_lost(pid, campaign):  # reported "not accepted", never failed
                         self._lost_bulks.add((pid, campaign.tcr_campaign_id))
+                    self._skipped.add((pid, campaign.tcr_campaign_id))
                     continue
                 self._write(Op.BULK_ASSIGN, [c.number for c in fs], lambda: self.writer.bulk_assign(pid, campaign),
                             profile=pid, campaign=campaign)
@@ -522,6 +529,7 @@ class Applier:
                     self._refused[n] = f"Telnyx refused the {op.value}: {e}"
             elif op is Op.BULK_ASSIGN and profile and campaign:
                 self._lost_bulks.add((profile, campaign.tcr_campaign_id))
+                self._lost_answers += 1
             return wid, None
         ref = result if isinstance(result, str) else None
         state = State.ACCEPTED if accepted_on_success else State.SUBMITTED
@@ -550,6 +558,20 @@ class Applier:
                 del self._tasks[wid]
             if self._expired():
                 break
+
+    def _await_earlier_tasks(self) -> None:
+        """--until final: a bulk this round did not send because an earlier task for the profile
+        may be unprocessed is waited for (asking Telnyx about it, or until the settle window of a
+        lost answer passes) before the next round, so rounds are not spent while nothing moves."""
+        skipped, self._skipped = self._skipped, set()
+        if not skipped or self.until is not Until.FINAL:
+            return
+        waiter = self._waiter()
+        while waiter.more():
+            self.note_processed_tasks()
+            if not any(self._bulk_pending(p, c) for p, c in skipped):
+                return
+            waiter.nap()
 
     def _unaccepted(self) -> bool:
         return bool(self._tasks)

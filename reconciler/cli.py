@@ -387,6 +387,8 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
     from reconciler.journal import Journal
     from reconciler.planfile import load_plan
 
+    if plan_file:
+        _refuse_plan_options()
     progress = _Progress()
     mode = Until(until) if wait else Until.SUBMITTED
     # The state folder's lock is held from before the plan is made: no other apply can be between
@@ -457,6 +459,25 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
           markdown=lambda: render.apply_markdown(report))
     if report.exit_code:
         raise Exit(report.exit_code)
+
+
+# Options that shape a plan, by parameter name: a saved plan was made (and reviewed) without them.
+PLAN_SHAPING = {"desired_path": "--desired", "only_profiles": "--profile", "only_campaigns": "--campaign",
+                "prune": "--prune/--no-prune", "allow_unassign": "--allow-unassign",
+                "allow_reassign": "--allow-reassign", "shared_per_number": "--shared-per-number"}
+
+
+def _refuse_plan_options() -> None:
+    """A saved plan is applied exactly as reviewed: an option that would change it is an error,
+    never silently ignored (Terraform: "can't set variables when applying a saved plan")."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = [flag for name, flag in PLAN_SHAPING.items()
+             if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
+    if given:
+        raise ConfigError(f"{', '.join(given)} cannot change a saved plan, which is applied exactly as reviewed: "
+                          "pass them to `reconciler plan --out` instead")
 
 
 def _plan_only_outcomes(the_plan: Any) -> list[Any]:

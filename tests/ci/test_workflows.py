@@ -110,7 +110,8 @@ def test_apply_refuses_with_exit_3_when_telnyx_changed_since_review(repo):
     assert "not the reviewed" in step.stderr and "+13125550100" in step.stderr
     assert repo.writes() == before  # nothing written
     note = [c for c in gh.comments_on(8) if c["body"].startswith("<!-- telnyx-10dlc-reconciler:apply -->")]
-    assert len(note) == 1 and "did not finish" in note[0]["body"]
+    # The refusal reaches the pull request in the report's own format, with its reason.
+    assert len(note) == 1 and "Refused" in note[0]["body"] and "not the reviewed" in note[0]["body"], note
 
 
 def test_apply_refuses_when_the_last_push_was_never_planned(repo):

@@ -162,6 +162,8 @@ def test_an_edited_saved_plan_is_refused_and_a_broken_one_is_an_error_without_cl
     r = env.run("apply", "plan.json")
     assert r.code == 3 and "refused" in r.err and "checksum" in r.err, r.out + r.err
     assert "Error" not in r.err and env.counters()["writes"] == 0
+    r = env.run("apply", "plan.json", "--prune", "--profile", PA)  # would change what was reviewed
+    assert r.code == 1 and "--profile, --prune/--no-prune cannot change a saved plan" in r.err, r.err
     del doc["strategies"]
     path.write_text(json.dumps(doc))
     r = env.run("apply", "plan.json")

@@ -33,9 +33,14 @@ from tests.faults.harness import Combo, RunResult, fast_combos, matrix, run_comb
 
 def build(args: argparse.Namespace) -> list[Combo]:
     if args.only:  # a replay: the named run, from any of the sets, with the given seed
-        pool = matrix(full=True, base_seed=args.base_seed) + fast_combos(args.base_seed + 5000)
-        found = [c for c in pool if c.name == args.only][:1]
-        return [replace(c, seed=args.seed) if args.seed is not None else c for c in found]
+        # The same name can be in several sets with other modes: the seed picks the very run.
+        pool = (matrix(full=False, base_seed=args.base_seed) + matrix(full=True, base_seed=args.base_seed)
+                + fast_combos(args.base_seed + 5000))
+        named = [c for c in pool if c.name == args.only]
+        exact = [c for c in named if args.seed is None or c.seed == args.seed]
+        if exact:
+            return exact[:1]
+        return [replace(c, seed=args.seed) if args.seed is not None else c for c in named[:1]]
     combos: list[Combo] = []
     for r in range(args.repeat):
         base = args.base_seed + r * 10_000
