@@ -45,12 +45,14 @@ def test_two_applies_at_once_end_consistent(tmp_path, saved):
         runs = []
         for who in ("a", "b"):
             args = ["apply", "--auto-approve", "--until", "final", "--state-dir", str(tmp_path / f"state-{who}"),
-                    "--desired", str(desired), "--timeout", "60"]
-            if saved:
+                    "--timeout", "60"]
+            if saved:  # a saved plan carries its desired state (--desired with it is an error)
                 plan = tmp_path / f"plan-{who}.json"
                 r = reconciler("plan", "--out", str(plan), "--desired", str(desired), env=env, cwd=tmp_path)
                 assert r.returncode == 0, r.stderr
                 args.insert(1, str(plan))
+            else:
+                args += ["--desired", str(desired)]
             runs.append(args)
         procs = [_start(args, env, tmp_path) for args in runs]
         outs = [p.communicate(timeout=180) for p in procs]
