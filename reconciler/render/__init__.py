@@ -169,11 +169,6 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
 # --------------------------------------------------------------------------- text
 
 
-def _n(count: int, noun: str) -> str:
-    """`1 number`, `2 numbers`: plurals right (the nouns here all take an s)."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def _summary_line(counts: dict[str, int]) -> str:
     parts = []
     for key, label in (("assign", "to assign"), ("reassign", "to reassign"), ("retry", "to retry")):
@@ -217,7 +212,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
     lines = [_c("Plan: ", "1", color) + _summary_line(d["counts"]), f"Checksum: {d['checksum']}"]
     br = d["blast_radius"]
     if any(br.values()):
-        lines.append(f"Blast radius: {_n(br['change_campaign'], 'number')} to change campaign, "
+        lines.append(f"Blast radius: {_plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
                      f"{br['lose_campaign']} to lose their campaign, {br['gain_campaign']} to gain one, "
                      f"{br['change_profile']} to change profile, {br['blocked']} blocked")
     for p in d["profiles"]:
@@ -237,7 +232,8 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
             if c["declared"]:
                 status = ", ".join(x for x in (c["kind"], c["campaign_status"],
                                                c["sharing_status"] and f"sharing {c['sharing_status']}") if x)
-                head += f" ({status or 'unknown to Telnyx'}): {c['numbers_now']} → {_n(c['numbers_after'], 'number')}"
+                after = _plural(c["numbers_after"], "number", "numbers")
+                head += f" ({status or 'unknown to Telnyx'}): {c['numbers_now']} → {after}"
             lines.append(head)
             for f in c["changes"]:
                 act = Action(f["action"])
@@ -305,7 +301,8 @@ def _md_numbers(changes: list[dict[str, Any]], budget: list[int]) -> list[str]:
     return rows
 
 
-def _md_plural(n: int, one: str, many: str) -> str:
+def _plural(n: int, one: str, many: str) -> str:
+    """`1 number`, `2 numbers`: every format says counts the same way."""
     return f"{n} {one if n == 1 else many}"
 
 
@@ -330,7 +327,7 @@ def plan_markdown(plan: Plan) -> str:
     if not d["has_changes"] and not br["blocked"]:
         out.append("**No changes.** Telnyx matches the desired state.")
     else:
-        head = (f"**{_md_plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
+        head = (f"**{_plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
                 f"{br['lose_campaign']} will lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign**, "
                 f"{br['gain_campaign']} will gain one, {br['change_profile']} will change messaging profile")
         if br["blocked"]:
@@ -343,10 +340,10 @@ def plan_markdown(plan: Plan) -> str:
             out.append(f"> - …and {len(d['unsafe']) - 20} more in the JSON plan")
     if br["blocked"]:
         out += ["", "> [!WARNING]",
-                f"> **{_md_plural(br['blocked'], 'number is', 'numbers are')} blocked** and will not change; "
+                f"> **{_plural(br['blocked'], 'number is', 'numbers are')} blocked** and will not change; "
                 "the reasons are listed below (⛔)."]
     if counts.get("in_flight"):
-        out += ["", f"_{_md_plural(counts['in_flight'], 'number is', 'numbers are')} still in flight at Telnyx "
+        out += ["", f"_{_plural(counts['in_flight'], 'number is', 'numbers are')} still in flight at Telnyx "
                     "(pending); not changed._"]
     # Per profile and campaign: the counts reviewers scan.
     out += ["", "| profile | campaign | strategy | numbers now → after | + assign | ~ reassign | − unassign "
@@ -439,7 +436,7 @@ def drift_markdown(report: DriftReport) -> str:
     else:
         out.append("**No drift.** Telnyx matches the desired state.")
     if counts.get("in_flight"):
-        out += ["", f"_{_md_plural(counts['in_flight'], 'number is', 'numbers are')} in flight at Telnyx "
+        out += ["", f"_{_plural(counts['in_flight'], 'number is', 'numbers are')} in flight at Telnyx "
                     "(pending): work in progress, not drift._"]
     out += ["", "| kind | count | what it means |", "| --- | ---: | --- |"]
     meaning = {
