@@ -45,7 +45,7 @@ from reconciler.model import (
     LiveState,
 )
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan
-from reconciler.tracking import SETTLE_WINDOW, InFlight, NumberState, PhaseState, Tracked, judge
+from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge, may_be_unprocessed
 from reconciler.wait import Waiter
 
 MAX_ROUNDS = 3
@@ -626,20 +626,14 @@ class Applier:
         return live, inflight
 
     def _bulk_pending(self, profile: str, campaign: str) -> bool:
-        """Is a task for this profile and campaign possibly still unprocessed? One with an id is
-        asked about (note_processed_tasks); one whose answer was lost has no id to ask with, so
-        it counts for the settle window (by then Telnyx has started on it, if it exists, and live
-        state shows what it did)."""
+        """Is a task for this profile and campaign possibly still unprocessed? The rule is
+        tracking's (one with an id until it is seen processed, note_processed_tasks asks; one whose
+        answer was lost for the settle window), the same one that holds its numbers in flight."""
         now = self.server_now()
-        for w in self.journal.read().open_writes():
-            if w.op is not Op.BULK_ASSIGN or w.profile != profile or w.campaign != campaign or w.processed:
-                continue
-            if w.ref and w.state in (State.SUBMITTED, State.ACCEPTED):
-                return True
-            if not w.ref and w.state in (State.UNKNOWN, State.ACCEPTED) and (
-                    w.submitted_at is None or now - w.submitted_at <= SETTLE_WINDOW):
-                return True
-        return False
+        return any(w.op is Op.BULK_ASSIGN and w.profile == profile and w.campaign == campaign
+                   and w.state in (State.SUBMITTED, State.ACCEPTED, State.UNKNOWN)
+                   and may_be_unprocessed(w, now, exclusive=True)
+                   for w in self.journal.read().open_writes())
 
     def _answer_lost(self, profile: str, campaign: LiveCampaign) -> bool:
         """Is the task holding this profile one whose answer was lost (no id to follow it by)?"""

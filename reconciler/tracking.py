@@ -226,6 +226,11 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
     return t
 
 
+def may_be_unprocessed(w: Write, now: float, *, exclusive: bool) -> bool:
+    """`_may_be_unprocessed` for a caller that has the time (apply, before sending a bulk task)."""
+    return _may_be_unprocessed(w, (now - w.submitted_at) if w.submitted_at is not None else None, exclusive)
+
+
 def _may_be_unprocessed(w: Write, age: float | None, exclusive: bool) -> bool:
     """Could Telnyx still be about to process this bulk task? One with an id is until it is seen
     processed (apply asks); one whose answer was lost has no id to ask with: only for the window

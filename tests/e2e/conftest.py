@@ -99,12 +99,11 @@ def make_env(tmp_path: Path) -> Iterator[Any]:
 
 def short_settle_window(monkeypatch: pytest.MonkeyPatch, seconds: float = 2.0) -> None:
     """The CLI runs in this process, so the settle window (a module constant read once, from
-    RECONCILER_SETTLE_WINDOW) is set here: 2 s on the instant timeline instead of 3 min."""
-    import reconciler.apply
+    RECONCILER_SETTLE_WINDOW) is set here: 2 s on the instant timeline instead of 3 min. Only
+    tracking reads it; every other module asks tracking."""
     import reconciler.tracking
 
     monkeypatch.setattr(reconciler.tracking, "SETTLE_WINDOW", seconds)
-    monkeypatch.setattr(reconciler.apply, "SETTLE_WINDOW", seconds)
 
 
 @pytest.fixture(autouse=True)
