@@ -362,12 +362,14 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
     # really be written move: not blocked ones, nor work in flight.
     on_profile: dict[str, list[str]] = defaultdict(list)
     moved_in: dict[str, set[str]] = defaultdict(set)
+    movers_in: dict[str, list[str]] = defaultdict(list)
     away: set[str] = set()
     if assigning:
         movers = [f for f in findings if f.move and f.declared and f.writes]
         away = set(map(_NUMBER, movers))
-        for pid, tcr in set(map(_PROFILE_CAMPAIGN, movers)):
-            moved_in[pid].add(tcr)
+        for f in movers:
+            moved_in[f.profile_id or ""].add(f.tcr_campaign_id)
+            movers_in[f.profile_id or ""].append(f.number)
         for n in live.numbers.values():
             if n.profile_id in assigning:
                 on_profile[n.profile_id].append(n.number)
@@ -394,10 +396,18 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         bulk_ok = len(targets) == 1 and None not in targets
         bulk_campaign = next(iter(targets)) if bulk_ok else None
         notes: list[str] = []
+        if bulk_ok:
+            over = _bulk_over_cap(pid, campaigns.get(bulk_campaign or ""), on_profile.get(pid, ()), away,
+                                  movers_in.get(pid, ()), live)
+            if over is not None:
+                notes.append(over)
+                blocked_pairs[(pid, bulk_campaign or "")] = over
         strategy = PER_NUMBER
         for tcr, count in sorted(work.items()):
             c = campaigns.get(tcr)
             shared = c is not None and c.kind == SHARED
+            if (pid, tcr) in blocked_pairs:
+                continue  # over the cap: neither bulk nor per number
             if bulk_ok and tcr == bulk_campaign and (shared or count >= BULK_MIN_TELNYX):
                 if count:  # moves alone need no bulk now; the next round bulks if a move drops a campaign
                     strategy = BULK
@@ -427,6 +437,25 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
     blocked = {id(f): blocked_pairs[key] for f in to_assign
                if (key := (f.profile_id or "", f.tcr_campaign_id or "")) in blocked_pairs}
     return profiles, blocked
+
+
+def _bulk_over_cap(pid: str, campaign: CampaignPlan | None, on_profile: Iterable[str], away: set[str],
+                   moving_in: Iterable[str], live: LiveState) -> str | None:
+    """A bulk task assigns *every* number of the profile, not only the plan's: when that would take
+    a campaign without number pooling over T-Mobile's cap, the bulk must not be sent (and moves
+    that would need it must not be made). The per-finding cap check cannot see this when the plan
+    covers only some numbers (apply's later rounds), so it is counted here from the profile."""
+    if campaign is None or campaign.number_pooling:
+        return None
+    members = {n for n in on_profile if n not in away} | set(moving_in)
+    active = (ASSIGNED, PENDING_ASSIGNMENT)
+    already = sum(1 for n in members if (a := live.assignments.get(n)) is not None
+                  and a.tcr_campaign_id == campaign.tcr_campaign_id and a.status in active)
+    final = campaign.live_count - already + len(members)
+    if final <= CAMPAIGN_CAP or final <= campaign.live_count:
+        return None
+    return (f"campaign {campaign.tcr_campaign_id} would hold {final} numbers; T-Mobile allows {CAMPAIGN_CAP} per "
+            f"campaign without number pooling (a bulk assignment takes every number of the profile)")
 
 
 def _describe_others(targets: set[str | None], tcr: str, undeclared: int) -> str:

@@ -168,6 +168,24 @@ def test_campaign_cap(count, pooling, blocked):
         assert "49 per campaign without number pooling" in plan.changes[0].reason
 
 
+@pytest.mark.parametrize("scoped", [False, True])
+def test_a_bulk_counts_every_number_it_would_sweep_in_against_the_cap(scoped):
+    # 48 numbers on P1 for SH: 47 are blocked for now (say an earlier plan was over the cap) and
+    # unassigned; one is the plan's. A bulk takes the whole profile: 48 + 2 already on SH = 50.
+    ids = list(range(1, 49))
+    desired, live = state({P1: [(SH, ids)]}, {i: P1 for i in ids} | {60: PX, 61: PX},
+                          {60: (SH, "ASSIGNED"), 61: (SH, "ASSIGNED")})
+    plan = make_plan(desired, live, only=frozenset({num(1)}) if scoped else None)
+    assert plan.profiles[P1].strategy != BULK
+    writes = [f for f in plan.changes if f.writes]
+    assert not writes, writes
+    assert "would hold 50 numbers" in plan.changes[0].reason
+    # One fewer and the bulk is fine.
+    desired, live = state({P1: [(SH, ids[:-1])]}, {i: P1 for i in ids[:-1]} | {60: PX, 61: PX},
+                          {60: (SH, "ASSIGNED"), 61: (SH, "ASSIGNED")})
+    assert make_plan(desired, live, only=frozenset({num(1)}) if scoped else None).profiles[P1].strategy == BULK
+
+
 @pytest.mark.parametrize("moving,unsafe", [(6, False), (7, True)])
 def test_reassign_percent_limit(moving, unsafe):
     # TX holds 20 numbers; `moving` of them are redeclared for SH. 30 % of 20 is 6.
