@@ -17,10 +17,13 @@ from typing import Iterable, Mapping
 
 from reconciler.model import (
     ASSIGNED,
+    CONFLICTING,
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
+    OTHER_PARTNER,
     SHARED,
+    TELNYX_CNP_ID,
     DesiredState,
     LiveCampaign,
     LiveState,
@@ -96,10 +99,13 @@ def campaign_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
             if sharing == "PENDING":
                 return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is PENDING, not ACCEPTED: "
                         "waiting for Telnyx to accept the share; nothing to do here")
-            if sharing == "CONFLICTING":
+            if sharing == CONFLICTING:
                 return (f"campaign {tcr_id}: Telnyx's sharing answer lists several shares with different statuses and "
                         "does not say which one is to Telnyx; nothing is written for it until the answer is clear "
                         "(check the share at TCR)")
+            if sharing == OTHER_PARTNER:
+                return (f"campaign {tcr_id} is shared, but every share Telnyx lists names another connectivity "
+                        f"partner, not Telnyx (CNP {TELNYX_CNP_ID}): share it to Telnyx at TCR")
             return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is {sharing}, not ACCEPTED: "
                     "ask the campaign's provider to share it again")
     status = campaign.campaign_status

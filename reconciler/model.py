@@ -27,6 +27,13 @@ IN_FLIGHT_STATUSES = frozenset({PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT})
 SHARED = "shared"
 TELNYX = "telnyx"
 
+# Sharing statuses beyond TCR's PENDING/ACCEPTED/DECLINED, for answers that do not give one:
+CONFLICTING = "CONFLICTING"  # a sharing map whose entries disagree, none named as the share to Telnyx
+OTHER_PARTNER = "OTHER_PARTNER"  # every entry names its partner, and none of them is Telnyx
+# Telnyx's TCR CNP id: what a CSP names as upstream when it shares a campaign to Telnyx
+# (10dlc-domain.md §0, confirmed by Telnyx's shared-campaign FAQ).
+TELNYX_CNP_ID = "SS4XJ6D"
+
 # T-Mobile's per-campaign cap without number pooling (support article 6325734).
 CAMPAIGN_CAP = 49
 

@@ -10,7 +10,17 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from reconciler.model import ASSIGNED, SHARED, TELNYX, LiveAssignment, LiveCampaign, LiveNumber
+from reconciler.model import (
+    ASSIGNED,
+    CONFLICTING,
+    OTHER_PARTNER,
+    SHARED,
+    TELNYX,
+    TELNYX_CNP_ID,
+    LiveAssignment,
+    LiveCampaign,
+    LiveNumber,
+)
 
 from .client import bad_response
 
@@ -189,30 +199,44 @@ def parse_telnyx_campaign(call: str, rec: Mapping[str, Any]) -> LiveCampaign | N
                         number_pooling=pool, telnyx_campaign_id=cid, assigned_count=count)
 
 
-CONFLICTING = "CONFLICTING"  # a sharing map whose entries disagree, none named as the share to us
-
-
 def sharing_status(call: str, body: Any) -> str | None:
-    """The sharing status out of `GET /10dlc/partnerCampaign/{id}/sharing` (a map with undocumented keys)."""
+    """The status of the share *to Telnyx* out of `GET /10dlc/partnerCampaign/{id}/sharing`.
+
+    The map's keys are undocumented and it may hold other legs of the chain (Telnyx's own share on
+    upstream, with its own status), so an entry counts only if it is the share to Telnyx: it names
+    Telnyx as upstream partner (or is keyed by Telnyx's CNP id). Entries that name another partner
+    are someone else's share. Entries that name nobody are used only when no entry names Telnyx:
+    a "...WithMe" key, else they must all agree. Never the first entry's status by luck."""
     if not isinstance(body, dict):
         raise bad_response(call, f"body is {type(body).__name__}, not an object")
-    found: list[tuple[str, str]] = []
+    ours: list[str] = []
+    unnamed: list[tuple[str, str]] = []
+    others = 0
     for k, v in body.items():
         if isinstance(v, dict):
             s = v.get("sharingStatus")
             if s is not None and not isinstance(s, str):
                 raise bad_response(call, f"field '{k}.sharingStatus' is {type(s).__name__}, not a string")
-            if s:
-                found.append((k, s))
+            up = v.get("upstreamCnpId")
+            if up is not None and not isinstance(up, str):
+                raise bad_response(call, f"field '{k}.upstreamCnpId' is {type(up).__name__}, not a string")
+            if not s:
+                continue
+            partner = (up or (k if k.upper() == TELNYX_CNP_ID else "")).strip().upper()
+            if partner == TELNYX_CNP_ID:
+                ours.append(s.upper())
+            elif partner:
+                others += 1
+            else:
+                unnamed.append((k, s.upper()))
         elif k == "sharingStatus" and isinstance(v, str):
-            found.append((k, v))
-    if not found:
-        return None
-    # The share towards us ("sharedWithMe"-like keys) if the map names it; else every entry must
-    # agree: a map whose entries disagree cannot say which share is Telnyx's, so the campaign is
-    # blocked (CONFLICTING) rather than guessed from the first entry.
-    for k, s in found:
+            unnamed.append((k, v.upper()))
+    if ours:
+        return ours[0] if len(set(ours)) == 1 else CONFLICTING
+    for k, s in unnamed:
         if "withme" in k.lower().replace("_", ""):
-            return s.upper()
-    statuses = {s.upper() for _, s in found}
-    return statuses.pop() if len(statuses) == 1 else CONFLICTING
+            return s
+    statuses = {s for _, s in unnamed}
+    if statuses:
+        return statuses.pop() if len(statuses) == 1 else CONFLICTING
+    return OTHER_PARTNER if others else None

@@ -377,8 +377,8 @@ def partner_sharing(world: World, req: Request) -> Result:
         campaign = _partner(world, req.path["campaignId"], any_sharing=True)
     except E.ApiError as err:
         raise _absent(world, err, fastapi_loc=["path", "campaignId"]) from None
-    # The map's keys are undocumented (telnyx-api.md §8.6); TCR's vocabulary is used.
-    return 200, {"sharedWithMe": R.sharing_status_dict(campaign)}
+    # The map's keys are undocumented (telnyx-api.md §8.6): their shape is mode sharing_map.
+    return 200, R.sharing_map(world, campaign)
 
 
 # ---- 10DLC: the account's own brands and campaigns ------------------------------------------

@@ -183,6 +183,17 @@ MODE_SPECS: dict[str, ModeSpec] = {
             "telnyx-api.md §6 (page has a default of 1 and no minimum)",
             "error: page=0 is a 400; first: it returns the first page",
         ),
+        # The keys of GET /10dlc/partnerCampaign/{id}/sharing are undocumented (telnyx-api.md §4.4,
+        # §8 item 6): an additionalProperties map of CampaignSharingStatus. Once Telnyx accepts a
+        # share it shares the campaign on upstream, so the map may hold that leg too.
+        ModeSpec(
+            "sharing_map",
+            ("by_partner", "chain", "with_me"),
+            "telnyx-api.md §4.4 and §8 item 6; 10dlc-domain.md §2",
+            "by_partner: keyed by CNP id, and an accepted share also lists Telnyx's own share upstream "
+            "(another partner, PENDING) first; chain: {sharedByMe: the upstream leg, sharedWithMe: the "
+            "share to Telnyx}; with_me: only {sharedWithMe}",
+        ),
         # Whether /phone_numbers/{id}/messaging accepts +E.164 as {id} (telnyx-api.md §5.3, §8.10).
         ModeSpec(
             "phone_id",

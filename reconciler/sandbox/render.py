@@ -240,6 +240,28 @@ def sharing_status_dict(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+UPSTREAM_CNP_ID = "SUPDCA1"  # the partner Telnyx shares accepted campaigns on to (made up)
+
+
+def sharing_map(world: World, campaign: Campaign) -> dict[str, Any]:
+    """GET /10dlc/partnerCampaign/{id}/sharing under mode sharing_map (keys undocumented)."""
+    ours = sharing_status_dict(campaign)
+    # Telnyx's own share on upstream exists once it accepted ours, and is still under review.
+    onward = None
+    if campaign.sharing_status == "ACCEPTED":
+        onward = {**ours, "sharingStatus": "PENDING", "upstreamCnpId": UPSTREAM_CNP_ID, "downstreamCnpId": CSP_ID}
+    if world.modes.get("sparse") == "sparse":  # optional fields: the partner ids may be left out
+        for entry in (ours, onward):
+            if entry is not None:
+                del entry["upstreamCnpId"], entry["downstreamCnpId"]
+    shape = world.modes.get("sharing_map", "by_partner")
+    if shape == "with_me":
+        return {"sharedWithMe": ours}
+    if shape == "chain":
+        return {**({"sharedByMe": onward} if onward else {}), "sharedWithMe": ours}
+    return {**({UPSTREAM_CNP_ID: onward} if onward else {}), CSP_ID: ours}
+
+
 # ---- tasks and orders -----------------------------------------------------------------------
 
 

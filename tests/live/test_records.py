@@ -106,3 +106,32 @@ def test_sharing_status_map():
         sharing_status(CALL, {"x": {"sharingStatus": 3}})
     with pytest.raises(ApiError):
         sharing_status(CALL, ["x"])
+
+
+TELNYX_LEG = {"sharingStatus": "ACCEPTED", "upstreamCnpId": "SS4XJ6D", "downstreamCnpId": "SCSP001"}
+ONWARD_LEG = {"sharingStatus": "PENDING", "upstreamCnpId": "SUPDCA1", "downstreamCnpId": "SS4XJ6D"}
+
+
+@pytest.mark.parametrize("body", [
+    {"SUPDCA1": ONWARD_LEG, "SS4XJ6D": TELNYX_LEG},  # keyed by partner, Telnyx's own share on listed first
+    {"sharedByMe": ONWARD_LEG, "sharedWithMe": TELNYX_LEG},
+    {"a": ONWARD_LEG, "b": TELNYX_LEG},  # keys that say nothing: the partner named inside decides
+    {"SUPDCA1": {"sharingStatus": "PENDING"}, "SS4XJ6D": {"sharingStatus": "ACCEPTED"}},  # ids left out
+    {"a": {**TELNYX_LEG, "upstreamCnpId": " ss4xj6d "}},
+])
+def test_sharing_status_is_the_share_that_names_telnyx(body):
+    # The first entry (or "all must agree") would read PENDING or CONFLICTING here and block an
+    # accepted campaign: only the share to Telnyx's CNP id counts.
+    assert sharing_status(CALL, body) == "ACCEPTED"
+
+
+def test_sharing_status_names_another_partner_or_disagrees():
+    # Every share names a partner, none is Telnyx: not ours, whatever its status.
+    assert sharing_status(CALL, {"x": ONWARD_LEG}) == "OTHER_PARTNER"
+    assert sharing_status(CALL, {"x": {**ONWARD_LEG, "sharingStatus": "ACCEPTED"}}) == "OTHER_PARTNER"
+    # Two shares naming Telnyx that disagree cannot be told apart.
+    assert sharing_status(CALL, {"a": TELNYX_LEG, "b": {**TELNYX_LEG, "sharingStatus": "DECLINED"}}) == "CONFLICTING"
+    # A named share to Telnyx wins over entries that name nobody.
+    assert sharing_status(CALL, {"sharedWithMe": {"sharingStatus": "PENDING"}, "b": TELNYX_LEG}) == "ACCEPTED"
+    with pytest.raises(ApiError, match="upstreamCnpId"):
+        sharing_status(CALL, {"x": {"sharingStatus": "ACCEPTED", "upstreamCnpId": 7}})

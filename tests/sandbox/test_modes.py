@@ -34,6 +34,7 @@ def test_defaults_are_the_hard_readings() -> None:
         "delete_failed": "pending",
         "put_same": "reprovision",
         "page_zero": "error",
+        "sharing_map": "by_partner",
     }
 
 
@@ -337,3 +338,25 @@ def test_page_zero(make_api, value: str) -> None:  # type: ignore[no-untyped-def
         assert r.status_code == 400 and error_of(r)["source"]["parameter"] == "page"
     else:
         assert r.status_code == 200 and r.json()["records"] == api.get("/10dlc/phone_number_campaigns").json()["records"]
+
+
+@pytest.mark.parametrize("value", ["by_partner", "chain", "with_me"])
+@pytest.mark.parametrize("sparse", ["full", "sparse"])
+def test_sharing_map(make_api, value: str, sparse: str) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"sharing_map": value, "sparse": sparse})
+    accepted = api.get(f"/10dlc/partnerCampaign/{SHARED}/sharing").json()
+    pending = api.get(f"/10dlc/partnerCampaign/{SHARED_PENDING}/sharing").json()
+    keys = {"by_partner": ["SUPDCA1", "SS4XJ6D"], "chain": ["sharedByMe", "sharedWithMe"], "with_me": ["sharedWithMe"]}
+    assert list(accepted) == keys[value]
+    # Telnyx shares a campaign on only once it accepted it: a pending share has one leg.
+    assert list(pending) == keys[value][-1:]
+    ours = accepted[keys[value][-1]]
+    assert ours["sharingStatus"] == "ACCEPTED" and pending[keys[value][-1]]["sharingStatus"] == "PENDING"
+    if value != "with_me":
+        assert accepted[keys[value][0]]["sharingStatus"] == "PENDING"  # the onward leg, under review
+    if sparse == "full":
+        assert ours["upstreamCnpId"] == "SS4XJ6D"
+        if value != "with_me":
+            assert accepted[keys[value][0]]["upstreamCnpId"] == "SUPDCA1"
+    else:
+        assert "upstreamCnpId" not in ours
