@@ -163,13 +163,29 @@ class Journal:
         self.note = {k: str(v) for k, v in (note or {}).items() if v}
         self._tail_checked = False
         self._lock_fd: int | None = None
+        self._cached: tuple[tuple[int, int, int], JournalView] | None = None
 
     # ---- reading --------------------------------------------------------------------------
 
     def read(self) -> JournalView:
+        """The journal folded into a view (read-only for callers: it is shared until the file changes).
+
+        Apply asks the journal several times per wait (is an earlier task unprocessed? was its answer
+        lost?); parsing the file once per change of it, not per question, keeps that cheap. Every
+        append changes the size and a compaction the inode, so the file's signature is the key."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return JournalView()
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._cached is not None and self._cached[0] == key:
+            return self._cached[1]
+        view = self._parse()
+        self._cached = (key, view)
+        return view
+
+    def _parse(self) -> JournalView:
         view = JournalView()
-        if not self.path.exists():
-            return view
         with open(self.path, "rb") as fh:
             for lineno, raw in enumerate(fh, 1):
                 view.lines = lineno

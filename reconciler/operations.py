@@ -222,6 +222,10 @@ def _telnyx_status(writer: Any, w: Write) -> str | None:
         return f"unreadable ({e.status or 'no answer'})"
 
 
+def _no_full_read(desired: DesiredState) -> LiveState:
+    raise RuntimeError("resume never reads the whole live state")
+
+
 def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0,
            stuck_after: float = DEFAULT_STUCK_AFTER, warn: Warn = _silent, journal: Journal | None = None
            ) -> StatusReport:
@@ -235,7 +239,12 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
     held = journal is not None
     journal = journal or Journal(state_dir)
     with nullcontext() if held else journal:
-        Applier(TelnyxWriter(client), lambda d: LiveState(), journal).note_processed_tasks()
+        writer = TelnyxWriter(client)
+        # resume reads only what the journal tracks (below), never the whole desired state.
+        applier = Applier(writer, _no_full_read, journal, progress=progress, until=Until.ACCEPTED,
+                          timeout=timeout, server_now=client.server_now, stuck_after=stuck_after)
+        applier.start_clock()
+        applier.note_processed_tasks()
         view = read_journal(state_dir, warn)
         report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
         open_writes = view.open_writes()
@@ -245,10 +254,6 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
             report.now = client.server_now()
             inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=_seen(live, open_writes),
                              exclusive=True)
-            writer = TelnyxWriter(client)
-            applier = Applier(writer, lambda d: live, journal, progress=progress, until=Until.ACCEPTED,
-                              timeout=timeout, server_now=client.server_now, stuck_after=stuck_after)
-            applier.start_clock()
             for w_t in inflight.tracked:
                 closed = None if w_t.write.state is State.DEFERRED else w_t.closed_state
                 if closed is not None:
@@ -259,6 +264,6 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
                 report.writes.append(WriteStatus(w_t.write, w_t, _telnyx_status(writer, w_t.write), closed))
             for t, what in applier.resume(live, inflight):
                 report.carried_out.append((t.write, what))
-            applier._await_acceptance()
+            applier.await_acceptance()
         journal.compact()
     return report

@@ -43,6 +43,23 @@ def test_intent_then_outcome_fold_into_one_write(tmp_path: Path) -> None:
     assert view.applied() == frozenset(N)
 
 
+def test_the_file_is_parsed_once_per_change_of_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, N, at=T0, profile=P, campaign="CWZTFH1")
+    parses = []
+    real = Journal._parse
+    monkeypatch.setattr(Journal, "_parse", lambda self: parses.append(1) or real(self))
+    first = j.read()
+    assert j.read() is first and len(parses) == 1  # asked again, nothing changed: not parsed again
+    j.update(wid, State.SUBMITTED, at=T0 + 1, ref="task-1")
+    assert j.read().writes[wid].state is State.SUBMITTED and len(parses) == 2
+    # Another writer's append (a second Journal on the folder) is seen too.
+    Journal(tmp_path).update(wid, State.ACCEPTED, at=T0 + 2)
+    assert j.read().writes[wid].state is State.ACCEPTED
+    j.compact(force=True)
+    assert j.read().writes[wid].state is State.ACCEPTED and len(parses) == 4
+
+
 def test_every_line_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     real = os.fsync

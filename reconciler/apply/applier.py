@@ -1,0 +1,345 @@
+"""The applier: rounds of writes, each verified against live state and re-planned (see the package
+docstring for the order inside a round and why later rounds re-plan)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from reconciler.diff import ASSIGNING, Action, Finding
+from reconciler.errors import ApiError
+from reconciler.journal import Journal, Op, State
+from reconciler.model import (
+    FAILED_ASSIGNMENT,
+    FAILED_UNASSIGNMENT,
+    IN_FLIGHT_STATUSES,
+    TELNYX,
+    DesiredState,
+    LiveCampaign,
+    LiveState,
+)
+from reconciler.plan import BULK, Plan, make_plan
+from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge
+from reconciler.wait import Waiter
+
+from .checks import check_against_fresh, check_preconditions, profile_members, resent_numbers, round_options
+from .moves import move_numbers
+from .outcomes import RunFacts, judge_outcomes
+from .phases import carry_out, defer_freed
+from .ports import Progress, Reader, Writer, campaign_of, quiet
+from .report import ApplyReport, Outcome, Result, Until
+from .submit import Submitter
+
+MAX_ROUNDS = 3
+# A round whose bulk answer was lost decided nothing (the task is judged after the settle window):
+# up to this many such rounds do not count against MAX_ROUNDS.
+MAX_LOST_ROUNDS = 3
+_TELNYX_FAILED = frozenset({FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT})
+
+
+@dataclass
+class Applier:
+    writer: Writer
+    read: Reader
+    journal: Journal
+    progress: Progress = quiet
+    until: Until = Until.ACCEPTED
+    timeout: float = 900.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    server_now: Callable[[], float] = time.time  # Telnyx's clock, for ages in the journal
+    poll_initial: float = 0.2
+    poll_max: float = 15.0
+    stuck_after: float | None = None
+    _deadline: float = 0.0
+    _held: dict[str, str] = field(default_factory=dict)  # number -> why apply would not free it
+    _skipped: set[tuple[str, str]] = field(default_factory=set)  # bulks this round left to an earlier task
+    _stopped_waiting: bool = False
+    shared_per_number: bool = False  # the run opted in to per-number writes (DELETE too) on shared campaigns
+    _resent: frozenset[str] = frozenset()
+    sub: Submitter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sub = Submitter(self.writer, self.journal, self.progress, self.server_now, self._waiter, self._expired)
+
+    @property
+    def writes(self) -> int:
+        return self.sub.count
+
+    # ------------------------------------------------------------------ entry
+
+    def start_clock(self) -> None:
+        """Every wait from now on ends within `timeout`."""
+        self._deadline = self.clock() + self.timeout
+
+    def run(self, plan: Plan, *, saved: bool, live: LiveState | None = None) -> ApplyReport:
+        """Apply `plan`; `live` is the state a fresh plan was made from (saved plans re-read)."""
+        self.start_clock()
+        self.shared_per_number = plan.options.shared_per_number
+        report = ApplyReport(until=self.until)
+        desired = plan.desired
+        todo = [c for c in plan.changes if c.writes]
+        if saved:
+            live = self.read(desired)
+            inflight = self._judge(live)
+            todo, stale = check_preconditions(todo, live)
+            todo, stale_now = check_against_fresh(todo, plan, live, inflight.numbers())
+            stale += stale_now
+            report.stale = [c.number for c in stale]
+            for c in stale:
+                report.outcomes.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.STALE,
+                                               "live state changed since the plan was made; re-plan"))
+        # Work in flight (ours or a killed run's) is never re-issued; waiting for it to be final
+        # is for --until final only.
+        waiting = frozenset(c.number for c in plan.changes if c.action is Action.IN_FLIGHT) \
+            if self.until is Until.FINAL else frozenset()
+        scope = frozenset(c.number for c in todo) | waiting
+        # --until final also waits for the numbers a bulk task re-sends (Telnyx may provision
+        # them again, mode bulk_same): only waited for, never written unless the plan says so.
+        self._resent = resent_numbers(plan) if self.until is Until.FINAL else frozenset()
+        current = plan
+        if waiting and not todo:
+            self.progress(f"waiting for {len(waiting)} number(s) in flight")
+            live, current, todo = self._settle(desired, plan, scope)
+        while todo and report.rounds < MAX_ROUNDS + min(MAX_LOST_ROUNDS, self.sub.lost_answers):
+            report.rounds += 1
+            self.progress(f"round {report.rounds}: {len(todo)} change(s)")
+            self._round(todo, current, live, first=report.rounds == 1)
+            if self.until is Until.SUBMITTED:
+                break
+            self.sub.await_acceptance()
+            self._await_earlier_tasks()
+            live, inflight = self._verify(desired)
+            if any(t.phase is PhaseState.READY for t in inflight.tracked):
+                # A phase deferred this round may be ready at once (Telnyx freed the numbers quickly).
+                self.resume(live, inflight)
+                self.sub.await_acceptance()
+                live, inflight = self._verify(desired)
+            current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
+            todo = [c for c in current.changes if c.writes and c.number in scope]
+            if self.until is Until.FINAL and not todo:
+                live, current, todo = self._settle(desired, plan, scope)
+            if self._expired():
+                report.timed_out = bool(todo) or self.sub.unaccepted()
+                self._stopped_waiting = report.timed_out
+                break
+        final_inflight: InFlight | None = None
+        if self.until is not Until.SUBMITTED and live is not None:
+            final_inflight = self._judge(live)
+            if current is plan:
+                current = make_plan(desired, live, round_options(plan), only=scope,
+                                    in_flight=final_inflight.numbers())
+            if defer_freed(self.sub, plan, current, live, final_inflight):
+                final_inflight = self._judge(live)
+                scope = scope | frozenset(n for t in final_inflight.tracked if t.write.state is State.DEFERRED
+                                          for n in t.numbers)
+        report.writes = self.sub.count
+        report.deferred = [t.write for t in (final_inflight.tracked if final_inflight else [])
+                           if t.write.state is State.DEFERRED and t.phase in (PhaseState.WAITING, PhaseState.READY)]
+        report.outcomes.extend(judge_outcomes(plan, scope, current if final_inflight else None, final_inflight,
+                                               self._facts()))
+        return report
+
+    # ------------------------------------------------------------------ rounds
+
+    def _round(self, changes: list[Finding], plan: Plan, live: LiveState | None, *, first: bool) -> None:
+        campaigns = {t: campaign_of(t, cp.telnyx_campaign_id if cp.kind == TELNYX else None)
+                     for t, cp in plan.campaigns.items() if cp.kind}
+        moves = [c for c in changes if c.move]
+        failed_moves = move_numbers(self.sub, moves, live) if moves else set()
+        # A number that failed to leave a profile still sits there: no bulk on that profile
+        # this round (it would sweep the number in); the next round re-plans.
+        stuck_on = {c.live_profile_id for c in moves if c.number in failed_moves}
+        for c in changes:
+            if c.action is Action.UNASSIGN:
+                self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
+                            campaign=c.live_campaign)
+        by_profile: dict[str, list[Finding]] = {}
+        for c in changes:
+            if c.action in ASSIGNING and c.number not in failed_moves:
+                by_profile.setdefault(c.profile_id or "", []).append(c)
+        # Every task is submitted before any is waited for: Telnyx works on them meanwhile.
+        for pid, fs in sorted(by_profile.items()):
+            strategy = plan.profiles.get(pid)
+            if pid in stuck_on:
+                continue
+            if strategy and strategy.strategy == BULK and strategy.bulk_campaign in campaigns:
+                campaign = campaigns[strategy.bulk_campaign or ""]
+                held = [c for c in fs if c.action is Action.REASSIGN] if not first else []
+                if held:
+                    # Bulk left these on their old campaign (Telnyx may skip numbers that hold
+                    # another campaign): free them; the bulk for them is this apply's next phase.
+                    members = profile_members(plan, live, pid)
+                    self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members)
+                    fs = [c for c in fs if c.action is not Action.REASSIGN]
+                    if not fs:
+                        continue
+                if self.sub.bulk_pending(pid, campaign.tcr_campaign_id):
+                    # A task for this profile and campaign is not processed yet: it will take every
+                    # number on the profile when it is; a second one would repeat it. The next
+                    # round (or run) sees what it left.
+                    self.progress(f"a bulk task for profile {pid} and {campaign.tcr_campaign_id} is still being "
+                                  "processed by Telnyx; not sending another")
+                    if self.sub.answer_lost(pid, campaign):  # reported "not accepted", never failed
+                        self.sub.lost_bulks.add((pid, campaign.tcr_campaign_id))
+                    self._skipped.add((pid, campaign.tcr_campaign_id))
+                    continue
+                self.sub.write(Op.BULK_ASSIGN, [c.number for c in fs], lambda: self.writer.bulk_assign(pid, campaign),
+                            profile=pid, campaign=campaign)
+            else:
+                for i, c in enumerate(fs, 1):
+                    target = campaigns.get(c.tcr_campaign_id or "")
+                    if target is not None:
+                        self._assign_one(c, target)
+                    self.progress(f"per-number assignment on profile {pid}", i, len(fs))
+
+    def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
+        """One number onto one campaign; where Telnyx refuses a PUT over another campaign, the
+        number is freed and its assignment becomes this apply's next phase."""
+        # Over a FAILED record, PUT: whether a POST retries it or is refused as "already
+        # assigned" is unconfirmed (mode failed_retry), and a PUT replaces it under both.
+        op = Op.REPLACE if c.action is Action.REASSIGN or c.live_status == FAILED_ASSIGNMENT else Op.ASSIGN
+        call = self.writer.replace if op is Op.REPLACE else self.writer.assign
+        wid, ok = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
+                              accepted_on_success=True)
+        if ok is not None or self.sub.last_refused is None:
+            return
+        if c.live_campaign is None or c.live_status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
+            return  # refused with nothing in the way: the next round re-plans and reports it
+        if op is Op.ASSIGN:
+            wid, ok = self.sub.write(Op.REPLACE, [c.number], lambda: self.writer.replace(c.number, campaign),
+                                  campaign=campaign, accepted_on_success=True)
+            if ok is not None or self.sub.last_refused is None:
+                return
+        self._free_then([c], Op.ASSIGN, campaign, profile=c.profile_id)
+
+    def _free_then(self, changes: list[Finding], op: Op, campaign: LiveCampaign, *, profile: str | None,
+                   members: list[str] | None = None) -> None:
+        """Unassign `changes` from the campaign that holds them and journal `op` as the next phase.
+
+        Each number is read first: the plan's view may be old by now (leaving a profile can start
+        an unassignment by itself), and a DELETE of what Telnyx is already removing is a repeat."""
+        freed = []
+        for c in changes:
+            try:
+                have = self.writer.get_assignment(c.number)
+            except ApiError as e:
+                self.progress(f"could not read {c.number}'s assignment ({e}); the next round re-plans it")
+                continue
+            if have is not None and have.tcr_campaign_id == campaign.tcr_campaign_id and have.status not in \
+                    _TELNYX_FAILED:
+                continue  # already there, or on its way: nothing to free
+            if have is None or have.status in _TELNYX_FAILED or have.status == "PENDING_UNASSIGNMENT":
+                freed.append(c.number)
+                continue
+            if have.shared is not False and not self.shared_per_number:
+                # Telnyx kept it on a shared campaign; a per-number DELETE there is undocumented
+                # (mode shared_delete): not sent without the opt-in, and said so.
+                self._held[c.number] = (
+                    f"Telnyx kept it on shared campaign {have.tcr_campaign_id}; taking it off needs a per-number "
+                    f"DELETE, which Telnyx does not document for shared campaigns: re-run with --shared-per-number "
+                    f"if your account accepts per-number writes to shared campaigns, or remove it in the Telnyx portal")
+                continue
+            _, ok = self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
+                                campaign=have.tcr_campaign_id, accepted_on_success=True)
+            if ok is not None:
+                freed.append(c.number)
+        if freed:
+            self.journal.defer(op, freed, at=self.server_now(), profile=profile, campaign=campaign.tcr_campaign_id,
+                               campaign_uuid=campaign.telnyx_campaign_id, after="free", members=members or (),
+                               detail=f"{len(freed)} number(s) freed from their old campaign first")
+            self.progress(f"{len(freed)} number(s) freed; their assignment to {campaign.tcr_campaign_id} "
+                          f"follows once Telnyx finishes the unassignment (`reconciler resume`)")
+
+    # ------------------------------------------------------------------ phases (resume)
+
+    def resume(self, live: LiveState, inflight: InFlight) -> list[tuple[Tracked, str]]:
+        """Carry out every deferred phase whose condition holds (phases.py)."""
+        return carry_out(self.sub, inflight)
+
+    def await_acceptance(self) -> None:
+        self.sub.await_acceptance()
+
+    def note_processed_tasks(self) -> None:
+        self.sub.note_processed_tasks()
+
+    def _facts(self) -> RunFacts:
+        return RunFacts(tasks=set(self.sub.tasks), held=self._held, lost_bulks=self.sub.lost_bulks,
+                        refused=self.sub.refused, stopped_waiting=self._stopped_waiting)
+
+    # ------------------------------------------------------------------ waits
+
+    def _await_earlier_tasks(self) -> None:
+        """--until final: a bulk this round did not send because an earlier task for the profile
+        may be unprocessed is waited for (asking Telnyx about it, or until the settle window of a
+        lost answer passes) before the next round, so rounds are not spent while nothing moves."""
+        skipped, self._skipped = self._skipped, set()
+        if not skipped or self.until is not Until.FINAL:
+            return
+        waiter = self._waiter()
+        while waiter.more():
+            self.sub.note_processed_tasks()
+            if not any(self.sub.bulk_pending(p, c) for p, c in skipped):
+                return
+            waiter.nap()
+
+    def _verify(self, desired: DesiredState) -> tuple[LiveState, InFlight]:
+        """Read live state, judge the journal's open writes against it, journal what changed."""
+        self.sub.note_processed_tasks()
+        live = self.read(desired)
+        inflight = self._judge(live)
+        self._close(inflight)
+        return live, inflight
+
+    def _judge(self, live: LiveState) -> InFlight:
+        view = self.journal.read()
+        kw = {} if self.stuck_after is None else {"stuck_after": self.stuck_after}
+        # Applier runs under the state folder's lock (Journal.open_for_writing).
+        return judge(view.open_writes(), live, self.server_now(), exclusive=True, **kw)
+
+    def _close(self, inflight: InFlight) -> None:
+        now = self.server_now()
+        for t in inflight.tracked:
+            if t.write.state is State.DEFERRED:
+                continue
+            state = t.closed_state
+            failed = {n: t.reasons.get(n, "") for n, s in t.numbers.items() if s is NumberState.FAILED}
+            if state is not None:
+                self.journal.update(t.write.id, state, at=now, failed=failed,
+                                    detail=_not_taken(t))
+            elif t.accepted_now:
+                self.journal.update(t.write.id, State.ACCEPTED, at=now, detail="live state shows Telnyx took it")
+                self.sub.tasks.pop(t.write.id, None)
+
+    def _settle(self, desired: DesiredState, plan: Plan, scope: frozenset[str]
+                ) -> tuple[LiveState, Plan, list[Finding]]:
+        """--until final: re-read until no number of ours is in flight (carrying out deferred
+        phases as they become ready), or the deadline. -> (live, re-plan, what still needs a write)."""
+        waiter = self._waiter(grow=2.0)
+        while True:
+            live, inflight = self._verify(desired)
+            if any(t.phase is PhaseState.READY for t in inflight.tracked):
+                self.resume(live, inflight)
+                live, inflight = self._verify(desired)
+            busy = set(inflight.numbers()) & scope
+            watch = scope | self._resent
+            busy |= {n for n, a in live.assignments.items() if n in watch and a.status in IN_FLIGHT_STATUSES}
+            current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
+            todo = [c for c in current.changes if c.writes and c.number in scope]
+            if not busy or todo or not waiter.more():
+                return live, current, todo
+            self.progress(f"waiting for Telnyx to finish {len(busy)} assignment(s) in flight")
+            waiter.nap()
+
+    def _waiter(self, grow: float = 1.5) -> Waiter:
+        return Waiter(self.clock, self.sleep, self._deadline, self.poll_initial, self.poll_max, grow)
+
+    def _expired(self) -> bool:
+        return self.clock() >= self._deadline
+
+
+def _not_taken(t: Tracked) -> str | None:
+    n = t.count(NumberState.NOT_TAKEN)
+    return f"{n} number(s) not taken by Telnyx" if n else None
+

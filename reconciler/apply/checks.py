@@ -1,0 +1,56 @@
+"""Pure checks and selections over a plan: what a saved plan may still do, what later rounds plan with."""
+
+from __future__ import annotations
+
+from reconciler.diff import Finding
+from reconciler.model import LiveState
+from reconciler.plan import Plan, PlanOptions, make_plan
+
+
+def resent_numbers(plan: Plan) -> frozenset[str]:
+    """Declared numbers of the plan's bulk campaigns on profiles whose task re-sends some."""
+    pairs = {(p.id, p.bulk_campaign) for p in plan.profiles.values() if p.resends}
+    if not pairs:
+        return frozenset()
+    return frozenset(n for n, d in plan.desired.numbers.items() if (d.profile_id, d.tcr_campaign_id) in pairs)
+
+
+def profile_members(plan: Plan, live: LiveState | None, pid: str) -> list[str]:
+    """Numbers the approved plan lets sit on `pid` when its bulk runs: what is there now and declared there."""
+    declared = plan.desired.numbers
+    here = [n for n, d in declared.items() if d.profile_id == pid]
+    if live is not None:
+        here += [n.number for n in live.numbers.values() if n.profile_id == pid and n.number in declared
+                 and declared[n.number].profile_id == pid]
+    return sorted(set(here))
+
+
+def round_options(plan: Plan) -> PlanOptions:
+    # Later rounds finish the reviewed plan; its allowances were already granted.
+    return PlanOptions(prune=plan.prune, allow_unassign=None, allow_reassign=None,
+                       shared_per_number=plan.options.shared_per_number)
+
+
+def check_against_fresh(changes: list[Finding], plan: Plan, live: LiveState,
+                        in_flight: dict[str, str] | None = None) -> tuple[list[Finding], list[Finding]]:
+    """A saved change whose precondition holds may still be wrong now: the plan made from the
+    same files and fresh state must agree on it. This catches what a per-number precondition
+    cannot see, e.g. an undeclared number that joined a profile planned for a bulk assignment
+    (the bulk would sweep it in), or a move to a profile that can no longer take the number."""
+    fresh = {f.number: f for f in make_plan(plan.desired, live, plan.options, in_flight=in_flight).changes}
+    ok, stale = [], []
+    for c in changes:
+        f = fresh.get(c.number)
+        (ok if f is not None and (f.action, f.move) == (c.action, c.move) else stale).append(c)
+    return ok, stale
+
+
+def check_preconditions(changes: list[Finding], live: LiveState) -> tuple[list[Finding], list[Finding]]:
+    """Split saved changes into those whose expected live state still holds and the stale rest."""
+    ok, stale = [], []
+    for c in changes:
+        n = live.numbers.get(c.number)
+        a = live.assignments.get(c.number)
+        now = (n.profile_id if n else None, a.tcr_campaign_id if a else None, a.status if a else None)
+        (ok if now == (c.live_profile_id, c.live_campaign, c.live_status) else stale).append(c)
+    return ok, stale

@@ -1,0 +1,94 @@
+"""One outcome per change of the plan, judged on the plan made from the last read of live state
+and on what this run saw (refusals, lost answers, numbers it would not free)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Collection
+
+from reconciler.diff import Action
+from reconciler.journal import Op, State
+from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, IN_FLIGHT_STATUSES
+from reconciler.plan import Plan
+from reconciler.tracking import InFlight, PhaseState
+
+from .report import Outcome, Result
+
+_TELNYX_FAILED = frozenset({FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT})
+
+
+@dataclass
+class RunFacts:
+    """What this run saw that live state cannot show."""
+
+    tasks: Collection[str] = ()  # write ids of bulk tasks not seen processed
+    held: dict[str, str] = field(default_factory=dict)  # number -> why apply would not free it
+    lost_bulks: set[tuple[str, str]] = field(default_factory=set)  # (profile, campaign): answer lost
+    refused: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's last refusal
+    stopped_waiting: bool = False  # --timeout ended the run before Telnyx accepted every write
+
+
+def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
+                   inflight: InFlight | None, run: RunFacts) -> list[Outcome]:
+    """One outcome per change of the plan, judged on the plan made from the last read."""
+    out = []
+    final = {f.number: f for f in final_plan.changes} if final_plan is not None else {}
+    unaccepted = _unaccepted_numbers(inflight, run.tasks)
+    # Numbers only a bulk task not yet seen processed covers, that show nothing at Telnyx yet:
+    # Telnyx has not (visibly) taken the write for them.
+    unprocessed = {n for t in (inflight.tracked if inflight else []) if t.write.op is Op.BULK_ASSIGN
+                   and not t.write.processed and t.write.state in (State.SUBMITTED, State.ACCEPTED,
+                                                                   State.UNKNOWN, State.INTENT)
+                   for n in t.pending}
+    deferred = {n for t in (inflight.tracked if inflight else []) if t.write.state is State.DEFERRED
+                and t.phase in (PhaseState.WAITING, PhaseState.READY) for n in t.numbers}
+    why = inflight.numbers() if inflight else {}
+    for c in plan.changes:
+        o = lambda result, detail=None: Outcome(c.number, c.profile_id, c.tcr_campaign_id, result, detail,  # noqa: E731
+                                                c.declared)
+        if c.number not in scope:
+            if c.action is Action.BLOCKED:
+                out.append(o(Result.BLOCKED, c.reason))
+            elif c.action is Action.IN_FLIGHT:
+                out.append(o(Result.IN_FLIGHT, c.reason or c.live_status))
+            continue
+        if final_plan is None:
+            out.append(o(Result.SUBMITTED))
+            continue
+        f = final.get(c.number)
+        if c.action is Action.UNASSIGN:  # done when no declared campaign holds it any more
+            done = f is None or f.live_campaign is None
+        else:
+            done = f is None or f.action is Action.OK
+        if done:
+            out.append(o(Result.UNASSIGNED if c.action is Action.UNASSIGN else Result.CONVERGED))
+        elif c.number in unaccepted or (c.number in unprocessed and (f is None or f.live_status not in
+                                                                       IN_FLIGHT_STATUSES)):
+            out.append(o(Result.NOT_ACCEPTED, "Telnyx had not processed the write when apply stopped waiting; "
+                                              "a later run follows it from the state folder"))
+        elif c.number in deferred:
+            out.append(o(Result.NEXT_PHASE, why.get(c.number)))
+        elif f is not None and f.action is Action.IN_FLIGHT:
+            out.append(o(Result.IN_FLIGHT, f.live_status or why.get(c.number)))
+        elif f is not None and f.live_status in IN_FLIGHT_STATUSES:
+            out.append(o(Result.IN_FLIGHT, f.live_status))
+        elif f is not None and f.action is Action.BLOCKED:
+            out.append(o(Result.BLOCKED, f.reason))
+        elif c.number in run.held:
+            out.append(o(Result.BLOCKED, run.held[c.number]))
+        elif (c.profile_id or "", c.tcr_campaign_id or "") in run.lost_bulks:
+            out.append(o(Result.NOT_ACCEPTED, "Telnyx's answer to the bulk task was lost (it may have taken "
+                                              "effect); never repeated blind: the next apply judges it against "
+                                              "live state"))
+        elif f is not None and f.live_status not in _TELNYX_FAILED and run.stopped_waiting:
+            # Not done because apply stopped waiting (--timeout), not because Telnyx said no.
+            out.append(o(Result.NOT_ACCEPTED, "not finished when apply stopped waiting; the next run continues"))
+        elif f is not None:
+            out.append(o(Result.FAILED, f.reason or run.refused.get(c.number)
+                         or f"still {f.action.value} ({f.live_status or 'no campaign'})"))
+    return out
+
+def _unaccepted_numbers(inflight: InFlight | None, tasks: Collection[str]) -> set[str]:
+    if inflight is None:
+        return set()
+    return {n for t in inflight.tracked if t.write.id in tasks for n in t.pending}

@@ -1,0 +1,68 @@
+"""What apply says it did: one outcome per number, and the run's exit code (the contract's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from reconciler.journal import Write
+
+
+class Until(str, Enum):
+    """How long apply waits."""
+
+    SUBMITTED = "submitted"  # --no-wait: return once every write is sent
+    ACCEPTED = "accepted"  # default: once Telnyx has taken every write
+    FINAL = "final"  # once every number is ASSIGNED / removed / failed
+
+
+class Result(str, Enum):
+    """One number's outcome. Values appear in JSON output."""
+
+    CONVERGED = "converged"  # on its declared profile and campaign
+    UNASSIGNED = "unassigned"  # pruned: no declared campaign holds it any more
+    IN_FLIGHT = "in_flight"  # accepted by Telnyx, not final yet (PENDING_*)
+    NEXT_PHASE = "next_phase"  # freed; its assignment is a deferred phase (`reconciler resume`)
+    SUBMITTED = "submitted"  # --no-wait: sent, not yet seen accepted
+    NOT_ACCEPTED = "not_accepted"  # the wait ended before Telnyx confirmed it took the write (exit 5)
+    FAILED = "failed"  # Telnyx said so, or a change it confirmed did not hold (exit 4)
+    BLOCKED = "blocked"  # the plan could not make this change (exit 4)
+    STALE = "stale"  # a saved plan's precondition no longer holds (exit 3)
+
+
+
+@dataclass
+class Outcome:
+    number: str
+    profile_id: str | None
+    tcr_campaign_id: str | None
+    result: Result
+    detail: str | None = None
+    declared: bool = True  # an undeclared number's blocked prune is reported, not an exit 4 (contract)
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    rounds: int = 0
+    writes: int = 0
+    stale: list[str] = field(default_factory=list)
+    timed_out: bool = False
+    until: Until = Until.ACCEPTED
+    deferred: list[Write] = field(default_factory=list)  # phases left for `resume`
+    journal_problems: list[str] = field(default_factory=list)
+
+    def count(self, result: Result) -> int:
+        return sum(1 for o in self.outcomes if o.result is result)
+
+    @property
+    def exit_code(self) -> int:
+        """Contract: 4 failed or blocked, 3 stale, 5 stopped waiting before Telnyx accepted, else 0."""
+        results = {o.result for o in self.outcomes if o.declared or o.result is not Result.BLOCKED}
+        if Result.FAILED in results or Result.BLOCKED in results:
+            return 4
+        if self.stale:
+            return 3
+        if Result.NOT_ACCEPTED in results:
+            return 5
+        return 0

@@ -1,0 +1,169 @@
+"""Every write apply makes, journalled before it is sent and after its answer, and the tasks and
+orders it started, followed until Telnyx has processed them.
+
+A write is never repeated here: an ambiguous answer (5xx, a dropped connection) is journalled
+UNKNOWN and judged against live state first (tracking.py); a bulk task whose answer was lost
+holds its profile for the settle window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from reconciler.errors import ApiError, ApiUnavailable
+from reconciler.journal import Journal, Op, State
+from reconciler.model import LiveCampaign
+from reconciler.tracking import may_be_unprocessed
+from reconciler.wait import Waiter
+
+from .ports import Progress, Writer, campaign_of
+
+TASK_PROCESSED = frozenset({"completed", "failed"})
+TASK_NUMBER_OK = frozenset({"success", "completed", "assigned", "done", "pending_assignment"})
+
+
+@dataclass
+class Submitter:
+    writer: Writer
+    journal: Journal
+    progress: Progress
+    server_now: Callable[[], float]  # Telnyx's clock, for ages in the journal
+    waiter: Callable[[], Waiter]  # a fresh wait, bounded by the run's deadline
+    expired: Callable[[], bool]
+    count: int = 0  # write requests sent
+    last_refused: ApiError | None = None  # the last write's 4xx, if it was refused
+    refused: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's last refusal, this run
+    lost_bulks: set[tuple[str, str]] = field(default_factory=set)  # (profile, campaign): answer lost this run
+    lost_answers: int = 0  # bulk answers lost this run
+    tasks: dict[str, str] = field(default_factory=dict)  # write id -> task id, not yet seen processed
+    orders: dict[str, str] = field(default_factory=dict)  # write id -> order id, this run
+
+    def write(self, op: Op, numbers: list[str], call: Callable[[], Any], *, profile: str | None = None,
+               campaign: LiveCampaign | str | None = None, accepted_on_success: bool = False,
+               note: dict[str, str] | None = None) -> tuple[str, Any]:
+        """Journal the intent, send, journal the outcome. -> (write id, result or None if it failed).
+
+        `campaign`: the target (a TCR id string for a removal: the campaign left)."""
+        if isinstance(campaign, str):
+            campaign = campaign_of(campaign, None)
+        self.last_refused = None
+        wid = self.journal.intent(op, numbers, at=self.server_now(), profile=profile,
+                                  campaign=campaign.tcr_campaign_id if campaign else None,
+                                  campaign_uuid=campaign.telnyx_campaign_id if campaign else None, note=note)
+        self.count += 1
+        try:
+            result = call()
+        except ApiError as e:
+            # Never repeated here: a lost answer is judged against live state first (a bulk
+            # task's holds its profile for the settle window, tracking._lost).
+            ambiguous = isinstance(e, ApiUnavailable) or e.status is None or e.status >= 500
+            self.journal.update(wid, State.UNKNOWN if ambiguous else State.REFUSED, at=self.server_now(),
+                                detail=str(e))
+            self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
+            if not ambiguous:
+                self.last_refused = e
+                for n in numbers:  # Telnyx's own words, for the outcome if nothing else resolves it
+                    self.refused[n] = f"Telnyx refused the {op.value}: {e}"
+            elif op is Op.BULK_ASSIGN and profile and campaign:
+                self.lost_bulks.add((profile, campaign.tcr_campaign_id))
+                self.lost_answers += 1
+            return wid, None
+        ref = result if isinstance(result, str) else None
+        state = State.ACCEPTED if accepted_on_success else State.SUBMITTED
+        self.journal.update(wid, state, at=self.server_now(), ref=ref)
+        if op is Op.BULK_ASSIGN and ref:
+            self.tasks[wid] = ref
+            self.progress(f"bulk assignment: {len(numbers)} number(s), task {ref}")
+        elif op is Op.BULK_MOVE and ref:
+            self.orders[wid] = ref
+        return wid, True if result is None else result
+
+    def await_acceptance(self) -> None:
+        """Wait until Telnyx has processed every task of this run (not for the numbers to be final).
+
+        Polls the last task first: it was submitted last, so once it is processed the others
+        most likely are, and each of them then costs one request."""
+        if not self.tasks:
+            return
+        self.progress(f"waiting for Telnyx to process {len(self.tasks)} bulk assignment task(s)")
+        for wid, task in reversed(list(self.tasks.items())):
+            status = self.wait_task(task)
+            if status in TASK_PROCESSED:
+                failed = self.task_failures(task) if status == "failed" else {}
+                self.journal.update(wid, State.ACCEPTED, at=self.server_now(), detail=f"task {status}",
+                                    failed=failed, processed=True)
+                del self.tasks[wid]
+            if self.expired():
+                break
+
+    def unaccepted(self) -> bool:
+        return bool(self.tasks)
+
+    def task_failures(self, task: str) -> dict[str, str]:
+        """The numbers a processed task says failed. Read only for the journal: a failed read
+        must not abort an apply whose writes succeeded (live state shows the outcome anyway)."""
+        try:
+            per_number = self.writer.task_numbers(task)
+        except ApiError as e:
+            self.progress(f"could not read task {task}'s numbers ({e}); live state will show their outcome")
+            return {}
+        return {n: f"task {task} reports {s}" for n, s in per_number if s.lower() not in TASK_NUMBER_OK
+                and s.lower() != "pending"}
+
+    def wait_task(self, task_id: str) -> str:
+        waiter = self.waiter()
+        status = "pending"
+        while waiter.more():
+            try:
+                status = self.writer.get_task(task_id)
+            except ApiError as e:
+                self.progress(f"could not read task {task_id} ({e}); the next run follows it from the journal")
+                return "unknown"
+            if status in TASK_PROCESSED:
+                break
+            waiter.nap()
+        return status
+
+    def wait_order(self, order_id: str, wid: str) -> dict[str, list[str]]:
+        waiter = self.waiter()
+        result: dict[str, list[str]] = {"pending": ["?"]}
+        while waiter.more():
+            result = self.writer.get_bulk_order(order_id)
+            if not result.get("pending"):
+                break
+            waiter.nap()
+        failed = {n: "Telnyx reported the profile move failed" for n in result.get("failed", [])}
+        if result.get("pending"):
+            self.journal.update(wid, State.ACCEPTED, at=self.server_now(), failed=failed,
+                                detail="order still processing when apply stopped waiting")
+        else:
+            self.journal.update(wid, State.FAILED if failed else State.DONE, at=self.server_now(), failed=failed)
+        return result
+
+    def bulk_pending(self, profile: str, campaign: str) -> bool:
+        """Is a task for this profile and campaign possibly still unprocessed? The rule is
+        tracking's (one with an id until it is seen processed, note_processed_tasks asks; one whose
+        answer was lost for the settle window), the same one that holds its numbers in flight."""
+        now = self.server_now()
+        return any(w.op is Op.BULK_ASSIGN and w.profile == profile and w.campaign == campaign
+                   and w.state in (State.SUBMITTED, State.ACCEPTED, State.UNKNOWN)
+                   and may_be_unprocessed(w, now, exclusive=True)
+                   for w in self.journal.read().open_writes())
+
+    def answer_lost(self, profile: str, campaign: LiveCampaign) -> bool:
+        """Is the task holding this profile one whose answer was lost (no id to follow it by)?"""
+        return any(w.op is Op.BULK_ASSIGN and w.profile == profile and w.campaign == campaign.tcr_campaign_id
+                   and not w.ref and w.open for w in self.journal.read().open_writes())
+
+    def note_processed_tasks(self) -> None:
+        """Open bulk writes of any run whose task was not yet seen processed: ask Telnyx once (a
+        number the task skipped is known skipped only when the task is done with the profile)."""
+        for w in self.journal.read().open_writes():
+            if w.op is Op.BULK_ASSIGN and w.ref and not w.processed and w.id not in self.tasks:
+                try:
+                    status = self.writer.get_task(w.ref)
+                except ApiError:
+                    continue  # the journal keeps it open; the settle window decides later
+                if status in TASK_PROCESSED:
+                    self.journal.update(w.id, State.ACCEPTED, at=self.server_now(), detail=f"task {status}",
+                                        processed=True)
