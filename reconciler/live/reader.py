@@ -40,7 +40,8 @@ from typing import Any, Iterable
 from reconciler.errors import ApiError
 from reconciler.model import DesiredState, LiveAssignment, LiveCampaign, LiveNumber, LiveState, SHARED
 
-from .client import TelnyxClient, bad_response
+from .client import TelnyxClient
+from .errors import bad_response
 from .pagination import (MAX_10DLC_PAGE, MAX_CLASSIC_PAGE, collect_10dlc, collect_classic,
                          first_page_classic)
 from .records import (parse_assignment, parse_number, parse_partner_campaign, parse_telnyx_campaign,
@@ -114,7 +115,7 @@ def read_profile_names(client: TelnyxClient, ids: Iterable[str]) -> dict[str, st
         return out
     if total_pages - 1 < len(missing):
         # The rest of the list, from page 2: page 1 is already read.
-        for r in _continue_classic(client, PROFILES, [], first, key=lambda r: r.get("id")):
+        for r in collect_classic(client, PROFILES, [], key=lambda r: r.get("id"), first=first):
             take(r, f"GET {PROFILES}")
     else:
         for pid, rec in client.map_concurrent(one, missing):
@@ -169,22 +170,8 @@ def all_numbers(client: TelnyxClient, first: tuple[list[dict], int, int] | None 
     if first is None:
         recs = collect_classic(client, NUMBERS, [("sort[phone_number]", "asc")], key=_num_key)
     else:
-        recs = _continue_classic(client, NUMBERS, [("sort[phone_number]", "asc")], first)
+        recs = collect_classic(client, NUMBERS, [("sort[phone_number]", "asc")], key=_num_key, first=first)
     return _parse_numbers(recs, f"GET {NUMBERS}")
-
-
-def _continue_classic(client, template, params, first, key=_num_key) -> list[dict]:
-    """Finish a classic list whose page 1 is already read (pages 2.. concurrently)."""
-    from .pagination import _fetch_classic, _Pager, _collect
-
-    fetch = _fetch_classic(client, template, None, params, MAX_CLASSIC_PAGE)
-    cached = {1: first}
-
-    def fetch_cached(page: int):
-        return cached.pop(page) if page in cached else fetch(page)
-
-    pager = _Pager(client, f"GET {template}", template, MAX_CLASSIC_PAGE, "classic", key, 20_000)
-    return _collect(client, fetch_cached, pager)
 
 
 def read_numbers(client: TelnyxClient, desired: DesiredState, profiles_exist: set[str]) -> dict[str, LiveNumber]:
