@@ -88,8 +88,6 @@ class Admin:
     def state(self) -> dict[str, Any]:
         w = self.world
         s = w.store
-        from reconciler.sandbox.engine import NUM_STATUS_NAMES
-
         profiles = [{"id": p.id, "name": p.name, "phone_number_count": len(p.numbers)} for p in s.profiles]
         numbers = [
             {
@@ -136,7 +134,7 @@ class Admin:
                 "created_at": R.iso_z(t.created),
                 "updated_at": R.iso_z(t.updated),
                 "phone_numbers": [
-                    {"phone_number": t.e164[i], "status": NUM_STATUS_NAMES[t.statuses[i]]} for i in range(len(t.e164))
+                    {"phone_number": number, "status": status} for number, status in t.numbers()
                 ],
             }
             for t in w.tasks.values()

@@ -236,20 +236,21 @@ class Store:
     status_version: int = 0
 
     def __post_init__(self) -> None:
-        self.all_numbers = SlotIndex(self._e164_key)
-        self.asg_by_number = SlotIndex(self._e164_key)
-        self.asg_by_created = SlotIndex(self._seq_key)
+        self.all_numbers = SlotIndex(self.e164_key)
+        self.asg_by_number = SlotIndex(self.e164_key)
+        self.asg_by_created = SlotIndex(self.seq_key)
 
-    def _e164_key(self, slot: int) -> str:
+    # sort keys of a slot: its phone number, and its record's creation order
+    def e164_key(self, slot: int) -> str:
         return self.e164[slot]  # type: ignore[return-value]
 
-    def _seq_key(self, slot: int) -> int:
+    def seq_key(self, slot: int) -> int:
         return self.aseq[slot]  # type: ignore[no-any-return]
 
     # ---- profiles, brands, campaigns ------------------------------------------------------
 
     def add_profile(self, pid: str, name: str, now: float) -> Profile:
-        profile = Profile(len(self.profiles), pid, name, now, SlotIndex(self._e164_key))
+        profile = Profile(len(self.profiles), pid, name, now, SlotIndex(self.e164_key))
         self.profiles.append(profile)
         self.profile_by_id[pid] = profile.idx
         return profile
@@ -282,8 +283,8 @@ class Store:
             tcr_brand_id=tcr_brand_id(tcr_id),
             created=now,
             updated=now,
-            by_number=SlotIndex(self._e164_key),
-            by_created=SlotIndex(self._seq_key),
+            by_number=SlotIndex(self.e164_key),
+            by_created=SlotIndex(self.seq_key),
         )
         self.campaigns.append(campaign)
         self.campaign_by_tcr[tcr_id] = campaign.idx
