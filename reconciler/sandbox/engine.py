@@ -22,8 +22,8 @@ answers with a 4xx); inside a bulk task the number's status is `failed` and, unl
 another campaign, its record becomes FAILED_ASSIGNMENT with `failureReasons`.
 
 `World` is the state, the clock and this life cycle; what each write asks of it is in
-commands.py and every read in queries.py (both mixed in), so that handlers never touch the
-store. Events dispatch through one explicit table (`Event` → handler).
+commands.py, every read in queries.py and the admin's changes behind the API's back in
+outofband.py (all mixed in), so that handlers never touch the store. Events dispatch through one explicit table (`Event` → handler).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from typing import Any
 from reconciler.sandbox.commands import Commands
 from reconciler.sandbox.jobs import MANY, NUM_COMPLETED, NUM_FAILED, NUM_PENDING, Event, Order, Task
 from reconciler.sandbox.modes import default_modes
+from reconciler.sandbox.outofband import OutOfBand
 from reconciler.sandbox.queries import Queries
 from reconciler.sandbox.seed import TCR_CAMPAIGN_RE, UUID_RE, build_store
 from reconciler.sandbox.state import (
@@ -58,7 +59,7 @@ __all__ = ["CAP", "Order", "Task", "World", "valid_tcr_id", "valid_uuid"]  # Ord
 CAP = 49
 
 
-class World(Commands, Queries):
+class World(Commands, Queries, OutOfBand):
     """State + rules + clock. Only ever touched from the server's event-loop thread."""
 
     def __init__(
