@@ -24,7 +24,8 @@ from reconciler.sandbox import errors as E
 from reconciler.sandbox import render as R
 from reconciler.sandbox.engine import World, valid_tcr_id, valid_uuid
 from reconciler.sandbox.queries import Slots
-from reconciler.sandbox.state import NUMBER_TYPES, SlotIndex
+from reconciler.sandbox.slots import SlotIndex
+from reconciler.sandbox.state import NUMBER_TYPES
 from reconciler.sandbox.validation import CLASSIC_PAGE, Field, Param, page_params_10dlc, parse_body, parse_query
 
 Payload = Any

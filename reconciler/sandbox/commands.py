@@ -13,6 +13,7 @@ import random
 from typing import Any
 
 from reconciler.sandbox import domain as D
+from reconciler.sandbox.clock import Clock
 from reconciler.sandbox.jobs import Event, Order, Task
 from reconciler.sandbox.seed import E164_RE
 from reconciler.sandbox.state import (
@@ -22,7 +23,6 @@ from reconciler.sandbox.state import (
     PENDING_ASSIGNMENT,
     PENDING_UNASSIGNMENT,
     Campaign,
-    Clock,
     Store,
 )
 from reconciler.sandbox.timing import Timing

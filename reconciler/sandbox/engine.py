@@ -35,6 +35,7 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
+from reconciler.sandbox.clock import Clock
 from reconciler.sandbox.commands import Commands
 from reconciler.sandbox.jobs import MANY, NUM_COMPLETED, NUM_FAILED, NUM_PENDING, Event, Order, Task
 from reconciler.sandbox.modes import default_modes
@@ -49,7 +50,6 @@ from reconciler.sandbox.state import (
     PENDING_ASSIGNMENT,
     PENDING_UNASSIGNMENT,
     Campaign,
-    Clock,
     Store,
 )
 from reconciler.sandbox.timing import LATE_FAILURE_REASONS, Timing, resolve_timing

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.sandbox import domain as D
+from reconciler.sandbox.clock import Clock
 from reconciler.sandbox.seed import E164_RE
-from reconciler.sandbox.state import CAMPAIGN_STATUSES, NUMBER_TYPES, SHARING_STATUSES, STATUS_CODES, Campaign, Clock, Store
+from reconciler.sandbox.state import CAMPAIGN_STATUSES, NUMBER_TYPES, SHARING_STATUSES, STATUS_CODES, Campaign, Store
 
 
 class OutOfBand:

@@ -13,7 +13,8 @@ from typing import Any
 from reconciler.sandbox import domain as D
 from reconciler.sandbox.jobs import Order, Task
 from reconciler.sandbox.seed import E164_RE
-from reconciler.sandbox.state import NUMBER_TYPES, STATUS_NAMES, Brand, Campaign, Profile, SlotIndex, Store
+from reconciler.sandbox.slots import SlotIndex
+from reconciler.sandbox.state import NUMBER_TYPES, STATUS_NAMES, Brand, Campaign, Profile, Store
 
 Slots = SlotIndex | Sequence[int]
 
