@@ -108,6 +108,11 @@ class PagedClient(JsonGetter, Protocol):
     def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
 
 
+def pages_needed(n: int, size: int) -> int:
+    """Requests a list of `n` records costs at page size `size` (an empty list costs one)."""
+    return max(1, math.ceil(n / size))
+
+
 def not_ending(call: str, why: str) -> ApiError:
     return ApiError(call, None, code="pagination_loop", title="pagination does not end", detail=why)
 
