@@ -86,7 +86,7 @@ class World(Commands, Queries, OutOfBand):
             self.modes.update(modes)
         self.store = Store(id_base=self.id_base)
         # The one table from an event's kind to what carries it out.
-        self._handlers: dict[Event, Callable[..., None]] = {
+        self.event_handlers: dict[Event, Callable[..., None]] = {
             Event.ASSIGN: self._on_assign,
             Event.UNASSIGN: self._on_unassign,
             Event.ASSIGN_MANY: self._on_assign_many,
@@ -173,7 +173,7 @@ class World(Commands, Queries, OutOfBand):
         events = self.events
         while events and events[0][0] <= now:
             due, _, kind, args = heapq.heappop(events)
-            self._handlers[kind](due, *args)
+            self.event_handlers[kind](due, *args)
 
     def _on_assign(self, due: float, slot: int, gen: int) -> None:
         s = self.store

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from reconciler.errors import ApiError
-from reconciler.live.pagination import TotalsCount, collect_10dlc, collect_classic, iter_10dlc, iter_classic
+from reconciler.live.pagination import (PagingFacts, TotalsCount, collect_10dlc, collect_classic, iter_10dlc,
+                                        iter_classic)
 
 from .conftest import jresp, make_client
 
@@ -69,6 +70,15 @@ def test_10dlc_probe_is_paid_once_per_client():
     pages.clear()
     assert len(collect_10dlc(c, LIST)) == 30
     assert pages == [1]
+
+
+def test_paging_facts_are_kept_per_list_and_the_first_proof_wins():
+    facts = PagingFacts()
+    assert facts.of(LIST) is facts.of(LIST) and facts.of(LIST) is not facts.of(NUMS)
+    assert facts.of(LIST).totals_count is None and facts.of(LIST).page_size is None
+    assert facts.of(LIST).learn_totals(TotalsCount.RECORDS) == TotalsCount.RECORDS
+    assert facts.of(LIST).learn_totals(TotalsCount.PAGES) == TotalsCount.RECORDS  # the caller sees the clash
+    assert facts.of(NUMS).totals_count is None
 
 
 def test_10dlc_pages_mode_single_page_costs_one():
