@@ -3,9 +3,11 @@
 httpx is confined to this package; nothing here imports click, yaml or the sandbox.
 """
 
-from .client import RateLimiter, TelnyxClient, validate_base_url
+from .client import TelnyxClient
 from .pagination import collect_10dlc, collect_classic, iter_10dlc, iter_classic
+from .ratelimit import RateLimiter
 from .reader import read_live, read_profiles_for_import
+from .urls import validate_base_url
 from .writer import TelnyxWriter
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Both Telnyx pagination styles, with stop rules that survive a hostile or quirky server.
 
-10DLC lists: `?page=N&recordsPerPage=R` → `{records, page, totalRecords}`.
-Classic v2 lists: `?page[number]=N&page[size]=R` → `{data, meta:{page_number, page_size, total_pages, total_results}}`.
+The two page shapes are fetched and shape-checked in `pages.py`; this module decides when a
+list has ended, and keeps what each list has shown about its paging (`ListFacts`).
 
 Rules:
 
@@ -15,8 +15,9 @@ Rules:
   more records than `totalRecords` (then it counts pages), when a page holds
   `recordsPerPage` records (the server does not clamp, so a short page is the last), or
   when the one extra request spent on an ambiguous list comes back empty (then it counts
-  records). What was learned is kept per list (`client.hints`, keyed by path), so the
-  extra request is paid at most once per list and run, and never carried to another list.
+  records). What was learned is kept per list (a `ListFacts` in `client.paging`, keyed by
+  path), so the extra request is paid at most once per list and run, and never carried to
+  another list.
 - A list ends only when its end is proven, and must agree with its totals: a list that
   ends with fewer records (records reading) or pages (pages reading) than announced is a
   loud error naming the list, never a short result.
@@ -25,8 +26,7 @@ Rules:
 - A server that never ends fails: a non-empty page with nothing new (by record key, or
   the same page fingerprint twice), more pages than the totals allow, or `max_pages`
   → `ApiError(..., "pagination does not end")`.
-- Every page is shape-checked; a missing or wrongly typed field raises ApiError naming
-  the call and the field, so nothing is ever built on bad data.
+- Every page is shape-checked (pages.py), so nothing is ever built on bad data.
 
 `collect_*` fetch the pages the totals announce concurrently (bounded by the client's
 concurrency) and then run the same stop rules over them in order.
@@ -37,21 +37,80 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any, Callable, Hashable, Iterator, Mapping
+import threading
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Callable, Hashable, Iterable, Iterator, Protocol, TypeVar
 
 from reconciler.errors import ApiError
 
-from .client import TelnyxClient, bad_response
+from .errors import bad_response
+from .pages import JsonGetter, fetch_10dlc, fetch_classic
 
 MAX_10DLC_PAGE = 500
 MAX_CLASSIC_PAGE = 250
 DEFAULT_MAX_PAGES = 20_000
 
 KeyFn = Callable[[dict], Hashable]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+class TotalsCount(StrEnum):
+    """What a 10DLC list's `totalRecords` counts (Telnyx does not say; it may differ per list)."""
+
+    RECORDS = "records"
+    PAGES = "pages"
+
+
+@dataclass
+class ListFacts:
+    """What one list (one path template) has shown about its paging, kept for the client's life.
+
+    Learned on that list only: nothing says two lists of the same API page alike.
+    """
+
+    page_size: int | None = None  # the page size it accepted after refusing a larger one
+    totals_count: TotalsCount | None = None  # what its totalRecords counts, once proven
+    full_pages: bool = False  # it filled a page as asked: it does not clamp, so a short page is its last
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def learn_totals(self, counts: TotalsCount) -> TotalsCount:
+        """Record what totalRecords counts; return what was known first (`counts` if nothing was)."""
+        with self._lock:
+            if self.totals_count is None:
+                self.totals_count = counts
+            return self.totals_count
+
+
+class PagingFacts:
+    """`ListFacts` per path template, shared by every thread of one client (`client.paging`)."""
+
+    def __init__(self) -> None:
+        self._lists: dict[str, ListFacts] = {}
+        self._lock = threading.Lock()
+
+    def of(self, template: str) -> ListFacts:
+        with self._lock:
+            facts = self._lists.get(template)
+            if facts is None:
+                facts = self._lists[template] = ListFacts()
+            return facts
+
+
+class PagedClient(JsonGetter, Protocol):
+    """What paging needs of a client (a `TelnyxClient` is one). The client owns its PagingFacts,
+    so this module names what it uses instead of importing the client."""
+
+    paging: PagingFacts
+    concurrency: int
+
+    def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
+
+
+def pages_needed(n: int, size: int) -> int:
+    """Requests a list of `n` records costs at page size `size` (an empty list costs one)."""
+    return max(1, math.ceil(n / size))
 
 
 def not_ending(call: str, why: str) -> ApiError:
@@ -66,7 +125,7 @@ def short_read(call: str, why: str) -> ApiError:
 class _Pager:
     """The stop rule, fed one page at a time, in page order."""
 
-    def __init__(self, client: TelnyxClient, call: str, template: str, page_size: int, style: str,
+    def __init__(self, client: PagedClient, call: str, template: str, page_size: int, style: str,
                  key: KeyFn | None, max_pages: int) -> None:
         self.client = client
         self.call = call
@@ -80,14 +139,14 @@ class _Pager:
         self.last_fp: str | None = None
         self.max_total = 0
         self.max_n = 0
+        self.facts = client.paging.of(template)  # what this list has shown, kept on the client
 
-    # what this list's totals mean, learned on this list only and kept on the client
     @property
-    def mode(self) -> str | None:  # "records" | "pages" | None, for 10DLC totalRecords
-        return self.client.hints.get(f"totalRecords {self.template}")
+    def mode(self) -> TotalsCount | None:  # what 10DLC totalRecords counts, None while unknown
+        return self.facts.totals_count
 
-    def _learn_mode(self, mode: str) -> None:
-        known = self.client.hints.setdefault(f"totalRecords {self.template}", mode)
+    def _learn_mode(self, mode: TotalsCount) -> None:
+        known = self.facts.learn_totals(mode)
         if known != mode:
             raise short_read(self.call, f"totalRecords counted {known} earlier and {mode} now")
 
@@ -97,9 +156,9 @@ class _Pager:
             return
         total = self.last_total if self.last_total is not None else self.first_total
         mode = self.mode
-        if mode == "records" and self.seen != total:
+        if mode == TotalsCount.RECORDS and self.seen != total:
             raise short_read(self.call, f"the list ended after {self.seen} records, but totalRecords says {total}")
-        if mode == "pages" and pages_read < total:
+        if mode == TotalsCount.PAGES and pages_read < total:
             raise short_read(self.call, f"the list ended after {pages_read} pages, but totalRecords says {total} "
                                         "(counted as pages)")
         if mode is None and self.seen < total and pages_read < total:
@@ -108,7 +167,7 @@ class _Pager:
 
     @property
     def no_clamp(self) -> bool:
-        return bool(self.client.hints.get(f"noclamp {self.template}"))
+        return self.facts.full_pages
 
     def _progress(self, page: int, records: list[dict]) -> None:
         if self.key is not None:
@@ -136,16 +195,16 @@ class _Pager:
         probing, self._probing = self._probing, False
         if n == 0:
             if probing:
-                self._learn_mode("records")  # the extra page was empty: totalRecords counted records
+                self._learn_mode(TotalsCount.RECORDS)  # the extra page was empty: totalRecords counted records
             return False
         if probing:
-            self._learn_mode("pages")  # there was more after seen >= totalRecords: it counts pages
+            self._learn_mode(TotalsCount.PAGES)  # there was more after seen >= totalRecords: it counts pages
         prev_max = self.max_n
         self.seen += n
         self.max_n = max(self.max_n, n)
         self._progress(page, records)
         if n >= self.R:
-            self.client.hints[f"noclamp {self.template}"] = True
+            self.facts.full_pages = True
         if page >= self.max_pages:
             raise not_ending(self.call, f"more than {self.max_pages} pages")
         if self.style == "classic":
@@ -168,16 +227,16 @@ class _Pager:
         if self.first_total is None:
             self.first_total = total
         if self.seen > total:
-            self._learn_mode("pages")  # more records than "totalRecords": it counts pages
+            self._learn_mode(TotalsCount.PAGES)  # more records than "totalRecords": it counts pages
         if page >= total:
             return False  # ends the list under both readings
         if page > 2 * self.first_total + 10:
             raise not_ending(self.call, f"page {page} is far past totalRecords={self.first_total}")
         mode = self.mode
-        if mode == "pages":
+        if mode == TotalsCount.PAGES:
             return True
         if self.seen >= total:
-            if mode == "records":
+            if mode == TotalsCount.RECORDS:
                 return False
             if n < self.R and (self.no_clamp or short_after_full):
                 return False  # a short page is the last one under both readings
@@ -200,79 +259,12 @@ class _Pager:
         if total is None:
             return 1
         mode = self.mode
-        if mode == "pages":
+        if mode == TotalsCount.PAGES:
             return max(1, min(total, self.max_pages))
-        if mode == "records":
+        if mode == TotalsCount.RECORDS:
             per = max(first_n, 1)
             return max(1, min(math.ceil(total / per), self.max_pages))
         return 1
-
-
-# --------------------------------------------------------------------------- page fetchers
-
-
-def _fetch_10dlc(client: TelnyxClient, template: str, path, params, page_size: int, totals_required: bool):
-    call = f"GET {template}"
-
-    def fetch(page: int) -> tuple[list[dict], int | None, None]:
-        q = list(_items(params)) + [("page", page), ("recordsPerPage", page_size)]
-        body = client.get_json(template, path=path, params=q)
-        if not isinstance(body, dict):
-            raise bad_response(call, f"page {page}: body is {type(body).__name__}, not an object")
-        records = body.get("records")
-        if records is None and not totals_required and "records" not in body:
-            raise bad_response(call, f"page {page}: field 'records' is missing")
-        if not isinstance(records, list):
-            raise bad_response(call, f"page {page}: field 'records' is "
-                               f"{'missing' if 'records' not in body else type(records).__name__}, not a list")
-        for i, r in enumerate(records):
-            if not isinstance(r, dict):
-                raise bad_response(call, f"page {page}: records[{i}] is {type(r).__name__}, not an object")
-        total = body.get("totalRecords")
-        if total is None:
-            if totals_required and "totalRecords" not in body:
-                raise bad_response(call, f"page {page}: field 'totalRecords' is missing")
-        elif not _is_int(total) or total < 0:
-            raise bad_response(call, f"page {page}: field 'totalRecords' is {total!r}, not a count")
-        return records, total, None
-
-    return fetch
-
-
-def _fetch_classic(client: TelnyxClient, template: str, path, params, page_size: int):
-    call = f"GET {template}"
-
-    def fetch(page: int) -> tuple[list[dict], int, int]:
-        q = list(_items(params)) + [("page[number]", page), ("page[size]", page_size)]
-        body = client.get_json(template, path=path, params=q)
-        if not isinstance(body, dict):
-            raise bad_response(call, f"page {page}: body is {type(body).__name__}, not an object")
-        data = body.get("data")
-        if not isinstance(data, list):
-            raise bad_response(call, f"page {page}: field 'data' is "
-                               f"{'missing' if 'data' not in body else type(data).__name__}, not a list")
-        for i, r in enumerate(data):
-            if not isinstance(r, dict):
-                raise bad_response(call, f"page {page}: data[{i}] is {type(r).__name__}, not an object")
-        meta = body.get("meta")
-        if not isinstance(meta, dict):
-            raise bad_response(call, f"page {page}: field 'meta' is missing or not an object")
-        for f in ("total_pages", "total_results"):
-            v = meta.get(f)
-            if not _is_int(v) or v < 0:
-                raise bad_response(call, f"page {page}: field 'meta.{f}' is "
-                                   f"{'missing' if f not in meta else repr(v)}, not a count")
-        return data, meta["total_results"], meta["total_pages"]
-
-    return fetch
-
-
-def _items(params: Mapping[str, Any] | list | tuple | None) -> list[tuple[str, Any]]:
-    if not params:
-        return []
-    if isinstance(params, Mapping):
-        return [(k, v) for k, v in params.items() if v is not None]
-    return list(params)
 
 
 # --------------------------------------------------------------------------- public API
@@ -281,13 +273,14 @@ def _items(params: Mapping[str, Any] | list | tuple | None) -> list[tuple[str, A
 PAGE_SIZE_FALLBACK = (500, 250, 100)
 
 
-def _open_10dlc(client: TelnyxClient, template: str, path, params, page_size: int, totals_required: bool,
+def _open_10dlc(client: PagedClient, template: str, path, params, page_size: int, totals_required: bool,
                 key: KeyFn | None, max_pages: int):
     """Page 1 at the largest page size the list accepts: a 400/422 to the page size is retried
     smaller and remembered for the list. -> (fetch, pager, first page)."""
-    size = min(page_size, client.hints.get(f"pagesize {template}", page_size))
+    facts = client.paging.of(template)
+    size = min(page_size, facts.page_size or page_size)
     while True:
-        fetch = _fetch_10dlc(client, template, path, params, size, totals_required)
+        fetch = fetch_10dlc(client, template, path, params, size, totals_required)
         try:
             first = fetch(1)
         except ApiError as e:
@@ -297,11 +290,11 @@ def _open_10dlc(client: TelnyxClient, template: str, path, params, page_size: in
             size = smaller[0]
             continue
         if size != page_size:
-            client.hints[f"pagesize {template}"] = size
+            facts.page_size = size
         return fetch, _Pager(client, f"GET {template}", template, size, "10dlc", key, max_pages), first
 
 
-def iter_10dlc(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_10DLC_PAGE,
+def iter_10dlc(client: PagedClient, template: str, params=None, *, path=None, page_size: int = MAX_10DLC_PAGE,
                key: KeyFn | None = None, totals_required: bool = False,
                max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[dict]:
     """Yield every record of a 10DLC list, page by page (sequential)."""
@@ -317,10 +310,10 @@ def iter_10dlc(client: TelnyxClient, template: str, params=None, *, path=None, p
         records, total, _ = fetch(page)
 
 
-def iter_classic(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_CLASSIC_PAGE,
+def iter_classic(client: PagedClient, template: str, params=None, *, path=None, page_size: int = MAX_CLASSIC_PAGE,
                  key: KeyFn | None = None, max_pages: int = DEFAULT_MAX_PAGES) -> Iterator[dict]:
     """Yield every record of a classic v2 list, page by page (sequential)."""
-    fetch = _fetch_classic(client, template, path, params, page_size)
+    fetch = fetch_classic(client, template, path, params, page_size)
     pager = _Pager(client, f"GET {template}", template, page_size, "classic", key, max_pages)
     page = 1
     while True:
@@ -331,7 +324,7 @@ def iter_classic(client: TelnyxClient, template: str, params=None, *, path=None,
         page += 1
 
 
-def _collect(client: TelnyxClient, fetch, pager: _Pager, first=None) -> list[dict]:
+def _collect(client: PagedClient, fetch, pager: _Pager, first=None) -> list[dict]:
     out: list[dict] = []
     records, total, tp = first if first is not None else fetch(1)
     out.extend(records)
@@ -361,7 +354,7 @@ def _collect(client: TelnyxClient, fetch, pager: _Pager, first=None) -> list[dic
         page += 1
 
 
-def collect_10dlc(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_10DLC_PAGE,
+def collect_10dlc(client: PagedClient, template: str, params=None, *, path=None, page_size: int = MAX_10DLC_PAGE,
                   key: KeyFn | None = None, totals_required: bool = False,
                   max_pages: int = DEFAULT_MAX_PAGES) -> list[dict]:
     """Every record of a 10DLC list; pages the totals announce are fetched concurrently."""
@@ -369,15 +362,18 @@ def collect_10dlc(client: TelnyxClient, template: str, params=None, *, path=None
     return _collect(client, fetch, pager, first)
 
 
-def collect_classic(client: TelnyxClient, template: str, params=None, *, path=None, page_size: int = MAX_CLASSIC_PAGE,
-                    key: KeyFn | None = None, max_pages: int = DEFAULT_MAX_PAGES) -> list[dict]:
-    """Every record of a classic list; pages 2..total_pages are fetched concurrently."""
-    fetch = _fetch_classic(client, template, path, params, page_size)
+def collect_classic(client: PagedClient, template: str, params=None, *, path=None, page_size: int = MAX_CLASSIC_PAGE,
+                    key: KeyFn | None = None, max_pages: int = DEFAULT_MAX_PAGES,
+                    first: tuple[list[dict], int, int] | None = None) -> list[dict]:
+    """Every record of a classic list; pages 2..total_pages are fetched concurrently.
+
+    `first`: page 1, already read (by `first_page_classic`, with the same params and page size)."""
+    fetch = fetch_classic(client, template, path, params, page_size)
     pager = _Pager(client, f"GET {template}", template, page_size, "classic", key, max_pages)
-    return _collect(client, fetch, pager)
+    return _collect(client, fetch, pager, first)
 
 
-def first_page_classic(client: TelnyxClient, template: str, params=None, *, path=None,
+def first_page_classic(client: PagedClient, template: str, params=None, *, path=None,
                        page_size: int = MAX_CLASSIC_PAGE) -> tuple[list[dict], int, int]:
     """Page 1 only: (records, total_results, total_pages) — for cost decisions."""
-    return _fetch_classic(client, template, path, params, page_size)(1)
+    return fetch_classic(client, template, path, params, page_size)(1)

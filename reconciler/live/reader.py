@@ -34,23 +34,21 @@ concurrently, and independent reads share the client's bounded concurrency.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 from reconciler.errors import ApiError
-from reconciler.model import DesiredState, LiveAssignment, LiveCampaign, LiveNumber, LiveState, SHARED
+from reconciler.model import DesiredState, LiveCampaign, LiveNumber, LiveState, SHARED
 
-from .client import TelnyxClient, bad_response
-from .pagination import (MAX_10DLC_PAGE, MAX_CLASSIC_PAGE, collect_10dlc, collect_classic,
-                         first_page_classic)
-from .records import (parse_assignment, parse_number, parse_partner_campaign, parse_telnyx_campaign,
+from .client import TelnyxClient
+from .errors import bad_response
+from .assignments import ABSENT, MAYBE_ABSENT, assignment_of, read_assignments
+from .pagination import MAX_CLASSIC_PAGE, collect_10dlc, collect_classic, first_page_classic, pages_needed
+from .records import (parse_number, parse_partner_campaign, parse_telnyx_campaign,
                       sharing_status)
 
 NUMBERS = "/phone_numbers/messaging"
 PROFILES = "/messaging_profiles"
 PROFILE = "/messaging_profiles/{id}"
-ASSIGNMENTS = "/10dlc/phone_number_campaigns"
-ASSIGNMENT = "/10dlc/phone_number_campaigns/{phoneNumber}"
 PARTNER = "/10dlc/partner_campaigns"
 BRANDS = "/10dlc/brand"
 CAMPAIGNS = "/10dlc/campaign"
@@ -59,16 +57,8 @@ SHARING = "/10dlc/partnerCampaign/{campaignId}/sharing"
 NUMBER_BATCH = 250  # numbers per filter[phone_number] list: one full page, a ~4.3 KB URL
 
 
-def _ceil(n: int, size: int) -> int:
-    return max(1, math.ceil(n / size))
-
-
 def _num_key(r: dict) -> Any:
     return r.get("phone_number"), r.get("id")
-
-
-def _asg_key(r: dict) -> Any:
-    return r.get("phoneNumber")
 
 
 # --------------------------------------------------------------------------- profiles
@@ -114,7 +104,7 @@ def read_profile_names(client: TelnyxClient, ids: Iterable[str]) -> dict[str, st
         return out
     if total_pages - 1 < len(missing):
         # The rest of the list, from page 2: page 1 is already read.
-        for r in _continue_classic(client, PROFILES, [], first, key=lambda r: r.get("id")):
+        for r in collect_classic(client, PROFILES, [], key=lambda r: r.get("id"), first=first):
             take(r, f"GET {PROFILES}")
     else:
         for pid, rec in client.map_concurrent(one, missing):
@@ -169,22 +159,8 @@ def all_numbers(client: TelnyxClient, first: tuple[list[dict], int, int] | None 
     if first is None:
         recs = collect_classic(client, NUMBERS, [("sort[phone_number]", "asc")], key=_num_key)
     else:
-        recs = _continue_classic(client, NUMBERS, [("sort[phone_number]", "asc")], first)
+        recs = collect_classic(client, NUMBERS, [("sort[phone_number]", "asc")], key=_num_key, first=first)
     return _parse_numbers(recs, f"GET {NUMBERS}")
-
-
-def _continue_classic(client, template, params, first, key=_num_key) -> list[dict]:
-    """Finish a classic list whose page 1 is already read (pages 2.. concurrently)."""
-    from .pagination import _fetch_classic, _Pager, _collect
-
-    fetch = _fetch_classic(client, template, None, params, MAX_CLASSIC_PAGE)
-    cached = {1: first}
-
-    def fetch_cached(page: int):
-        return cached.pop(page) if page in cached else fetch(page)
-
-    pager = _Pager(client, f"GET {template}", template, MAX_CLASSIC_PAGE, "classic", key, 20_000)
-    return _collect(client, fetch_cached, pager)
 
 
 def read_numbers(client: TelnyxClient, desired: DesiredState, profiles_exist: set[str]) -> dict[str, LiveNumber]:
@@ -194,7 +170,7 @@ def read_numbers(client: TelnyxClient, desired: DesiredState, profiles_exist: se
     for dn in declared.values():
         if dn.profile_id in d_per_profile:
             d_per_profile[dn.profile_id] += 1
-    est_pp = sum(_ceil(d, MAX_CLASSIC_PAGE) for d in d_per_profile.values())
+    est_pp = sum(pages_needed(d, MAX_CLASSIC_PAGE) for d in d_per_profile.values())
     if est_pp >= 2 or (not profiles_exist and declared):
         first = first_page_classic(client, NUMBERS, [("sort[phone_number]", "asc")])
         _recs, _total, total_pages = first
@@ -267,91 +243,6 @@ def read_campaigns(client: TelnyxClient, declared: Iterable[str]) -> tuple[dict[
         if c is not None:
             found[c.tcr_campaign_id] = c
     return found, acct
-
-
-# --------------------------------------------------------------------------- assignments
-
-
-def _assignments_list(client: TelnyxClient, params: list[tuple[str, Any]], t2t: dict[str, str]
-                      ) -> list[LiveAssignment]:
-    recs = collect_10dlc(client, ASSIGNMENTS, params + [("sort", "phoneNumber")], key=_asg_key,
-                         totals_required=True)
-    return [parse_assignment(f"GET {ASSIGNMENTS}", r, t2t) for r in recs]
-
-
-# The spec promises only "4XX" when one number has no assignment: 404 says absent; 400 and 422
-# might say absent or something else, so they are confirmed by a read that cannot be ambiguous.
-ABSENT = (404,)
-MAYBE_ABSENT = (400, 422)
-
-
-class _Unclear(Exception):
-    """A 400/422 to one number's assignment: absent, or not; the caller confirms."""
-
-
-def assignment_of(client: TelnyxClient, number: str, t2t: dict[str, str] | None = None, *,
-                  confirm: bool = True) -> LiveAssignment | None:
-    """One number's assignment, None if it has none. A 400/422 answer is confirmed against the
-    account-wide list (`confirm`), else raised as `_Unclear` for a caller that confirms in bulk."""
-    status, body = client.get(ASSIGNMENT, path={"phoneNumber": number}, allow_status=ABSENT + MAYBE_ABSENT)
-    if status in ABSENT:
-        return None
-    if status in MAYBE_ABSENT:
-        if not confirm:
-            raise _Unclear(number)
-        found = {a.number: a for a in _assignments_list(client, [], t2t or {})}
-        return found.get(number)
-    if not isinstance(body, dict):
-        raise bad_response(f"GET {ASSIGNMENT}", f"body is {type(body).__name__}, not an object")
-    a = parse_assignment(f"GET {ASSIGNMENT}", body, t2t)
-    if a.number != number:
-        raise bad_response(f"GET {ASSIGNMENT}", f"asked for {number}, got {a.number}")
-    return a
-
-
-def read_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[str], *,
-                     counts: dict[str, int | None], acct_estimate: int | None,
-                     t2t: dict[str, str]) -> dict[str, LiveAssignment]:
-    """Assignments of the given campaigns and of the given (owned) numbers."""
-    out: dict[str, LiveAssignment] = {}
-
-    def keep(a: LiveAssignment) -> None:
-        if a.tcr_campaign_id in campaigns or a.number in numbers:
-            out[a.number] = a
-
-    known = sum(c or 0 for c in counts.values())
-    cost_pc = sum(_ceil(counts.get(c) or 0, MAX_10DLC_PAGE) for c in campaigns) + max(0, len(numbers) - known)
-    acct = max(acct_estimate or 0, known)
-    cost_aw = _ceil(acct, MAX_10DLC_PAGE)
-    if cost_aw <= cost_pc:
-        for a in _assignments_list(client, [], t2t):
-            keep(a)
-        return out
-    for part in client.map_concurrent(lambda c: _assignments_list(client, [("filter[tcr_campaign_id]", c)], t2t),
-                                      sorted(campaigns)):
-        for a in part:
-            keep(a)
-    missing = sorted(n for n in numbers if n not in out)
-    if len(missing) > cost_aw:
-        for a in _assignments_list(client, [], t2t):
-            keep(a)
-        return out
-    unclear: list[str] = []
-
-    def one(n: str) -> LiveAssignment | None:
-        try:
-            return assignment_of(client, n, t2t, confirm=False)
-        except _Unclear:
-            unclear.append(n)
-            return None
-
-    for a in client.map_concurrent(one, missing):
-        if a is not None:
-            keep(a)
-    if unclear:  # one account-wide read settles every ambiguous answer at once
-        for a in _assignments_list(client, [], t2t):
-            keep(a)
-    return out
 
 
 # --------------------------------------------------------------------------- entry points

@@ -22,7 +22,7 @@ from reconciler.model import (
     LiveNumber,
 )
 
-from .client import bad_response
+from .errors import bad_response
 
 TCR_ID = re.compile(r"^C[A-Z0-9]{5,8}\Z")
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}\Z")

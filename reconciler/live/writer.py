@@ -22,9 +22,11 @@ from typing import Any, Callable
 
 from reconciler.model import ASSIGNED, PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT, TELNYX, LiveAssignment, LiveCampaign
 
-from .client import TelnyxClient, bad_response
+from .client import TelnyxClient
+from .errors import bad_response
 from .pagination import iter_10dlc
-from .reader import ASSIGNMENT, ASSIGNMENTS, NUMBER_BATCH, assignment_of, numbers_by_e164
+from .assignments import ASSIGNMENT, ASSIGNMENTS, assignment_of
+from .reader import NUMBER_BATCH, numbers_by_e164
 from .records import SAFE_ID
 
 BULK_UPDATES = "/messaging_numbers_bulk_updates"

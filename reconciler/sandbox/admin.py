@@ -1,8 +1,9 @@
 """The `/_admin` surface (docs/architecture.md, "Sandbox interface"): out-of-band changes,
 the whole state, modes, the virtual clock and the request counters. No auth: loopback only.
 
-Out-of-band changes deliberately skip the domain rules (they model what happens behind the
-reconciler's back), except that moving a number off its profile follows `profile_leave`.
+The out-of-band changes themselves are the world's (outofband.py): they deliberately skip the
+domain rules, except that moving a number off its profile follows `profile_leave`. This module
+is HTTP only: routes, body checks, and the answers.
 """
 
 from __future__ import annotations
@@ -15,14 +16,8 @@ from urllib.parse import unquote
 from reconciler.sandbox import errors as E
 from reconciler.sandbox import render as R
 from reconciler.sandbox.modes import ModeError, check_modes
-from reconciler.sandbox.seed import E164_RE, SeedError
-from reconciler.sandbox.state import (
-    NUMBER_TYPES,
-    SHARING_STATUSES,
-    STATUS_CODES,
-    STATUS_NAMES,
-    CAMPAIGN_STATUSES,
-)
+from reconciler.sandbox.seed import SeedError
+from reconciler.sandbox.snapshot import snapshot
 
 if TYPE_CHECKING:
     from reconciler.sandbox.app import App, Response
@@ -86,80 +81,7 @@ class Admin:
     # ---- whole state -------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        w = self.world
-        s = w.store
-        from reconciler.sandbox.engine import NUM_STATUS_NAMES
-
-        profiles = [{"id": p.id, "name": p.name, "phone_number_count": len(p.numbers)} for p in s.profiles]
-        numbers = [
-            {
-                "phone_number": s.e164[slot],
-                "messaging_profile_id": s.profiles[s.nprofile[slot]].id if s.nprofile[slot] >= 0 else None,
-                "type": NUMBER_TYPES[s.ntype[slot]],
-                "id": str(s.number_id(slot)),
-            }
-            for slot in s.all_numbers.slots
-        ]
-        campaigns = []
-        for c in s.campaigns:
-            item: dict[str, Any] = {"tcr_campaign_id": c.tcr_id, "kind": c.kind}
-            if c.kind == "shared":
-                item["sharing_status"] = c.sharing_status
-            item.update(
-                campaign_status=c.campaign_status,
-                number_pooling=c.number_pooling,
-                telnyx_campaign_id=c.telnyx_id or None,
-                brand_id=s.brands[c.brand_idx].brand_id if c.brand_idx >= 0 else None,
-                tcr_brand_id=c.tcr_brand_id,
-                assigned_count=c.active_count,
-            )
-            campaigns.append(item)
-        assignments = [
-            {
-                "phone_number": s.e164[slot],
-                "tcr_campaign_id": s.campaigns[s.acamp[slot]].tcr_id,
-                "status": STATUS_NAMES[s.astatus[slot]],
-                "failure_reasons": s.areason.get(slot),
-                "campaign_id": s.campaigns[s.acamp[slot]].campaign_id,
-                "created_at": R.iso_naive(s.acreated[slot]),
-                "updated_at": R.iso_naive(s.aupdated[slot]),
-            }
-            for slot in s.asg_by_number.slots
-        ]
-        tasks = [
-            {
-                "task_id": t.task_id,
-                "status": t.status,
-                "messaging_profile_id": s.profiles[t.profile_idx].id,
-                "tcr_campaign_id": s.campaigns[t.camp_idx].tcr_id,
-                "campaign_id": t.campaign_id,
-                "created_at": R.iso_z(t.created),
-                "updated_at": R.iso_z(t.updated),
-                "phone_numbers": [
-                    {"phone_number": t.e164[i], "status": NUM_STATUS_NAMES[t.statuses[i]]} for i in range(len(t.e164))
-                ],
-            }
-            for t in w.tasks.values()
-        ]
-        orders = [
-            {
-                **R.order_dict(o),
-                "status": "done" if o.done else "pending",
-                "messaging_profile_id": s.profiles[o.profile_idx].id if o.profile_idx >= 0 else "",
-            }
-            for o in w.orders.values()
-        ]
-        return {
-            "messaging_profiles": profiles,
-            "phone_numbers": numbers,
-            "campaigns": campaigns,
-            "assignments": assignments,
-            "tasks": tasks,
-            "orders": orders,
-            "modes": dict(w.modes),
-            "timing": {**w.timing.as_dict(), "time_scale": w.clock.scale},
-            "now": R.iso_z(w.clock.now()),
-        }
+        return snapshot(self.world)
 
     def seed(self, doc: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -168,104 +90,33 @@ class Admin:
             raise E.ApiError(400, E.BAD_REQUEST, str(exc)) from None
         return {"ok": True}
 
-    # ---- numbers -----------------------------------------------------------------------
-
-    def _slot(self, e164: str) -> int:
-        slot = self.world.store.by_e164.get(e164)
-        if slot is None:
-            raise E.not_found(f"number {e164} is not in the sandbox")
-        return slot  # type: ignore[no-any-return]
+    # ---- out of band (outofband.py) ------------------------------------------------------
 
     def put_number(self, e164: str, body: dict[str, Any]) -> dict[str, Any]:
         _only(body, {"messaging_profile_id", "type"})
-        w = self.world
-        s = w.store
-        now = w.clock.now()
-        if not E164_RE.match(e164):
-            raise E.ApiError(400, E.NOT_E164, f"{e164!r} is not a +E.164 number")
-        profile_idx = -1
-        pid = body.get("messaging_profile_id")
-        if pid is not None:
-            found = s.profile_by_id.get(str(pid).lower())
-            if found is None:
-                raise E.not_found(f"messaging profile {pid} is not in the sandbox", pointer="/messaging_profile_id")
-            profile_idx = found
-        ntype = body.get("type")
-        if ntype is not None and ntype not in NUMBER_TYPES:
-            raise E.bad_field("/type", f"type must be one of {'|'.join(NUMBER_TYPES)}")
-        slot = s.by_e164.get(e164)
-        if slot is None:
-            slot = s.add_number(e164, NUMBER_TYPES.index(ntype or "longcode"), profile_idx, now)
-        else:
-            if "messaging_profile_id" in body:
-                w.move_number(slot, profile_idx, now)
-            if ntype is not None:
-                s.ntype[slot] = NUMBER_TYPES.index(ntype)
-                s.version += 1
-        return {"phone_number": e164, "id": str(s.number_id(slot))}
+        slot = self.world.set_number(e164, profile_id=body.get("messaging_profile_id"),
+                                     move="messaging_profile_id" in body, number_type=body.get("type"))
+        return {"phone_number": e164, "id": str(self.world.store.number_id(slot))}
 
     def delete_number(self, e164: str) -> dict[str, Any]:
-        self.world.store.delete_number(self._slot(e164))
+        self.world.remove_number(e164)
         return {"deleted": e164}
-
-    # ---- assignments -------------------------------------------------------------------
 
     def put_assignment(self, e164: str, body: dict[str, Any]) -> dict[str, Any]:
         _only(body, {"tcr_campaign_id", "status", "failure_reasons"})
-        w = self.world
-        s = w.store
-        now = w.clock.now()
-        slot = self._slot(e164)
-        camp_idx = s.campaign_by_tcr.get(body.get("tcr_campaign_id"))
-        if camp_idx is None:
-            raise E.not_found(f"campaign {body.get('tcr_campaign_id')!r} is not in the sandbox", pointer="/tcr_campaign_id")
-        status_name = body.get("status") or "ASSIGNED"
-        if status_name not in STATUS_CODES:
-            raise E.bad_field("/status", f"status must be one of {'|'.join(STATUS_CODES)}")
-        reason = body.get("failure_reasons")
-        if reason is not None and not isinstance(reason, str):
-            raise E.bad_field("/failure_reasons", "failure_reasons must be a string or null")
-        status = STATUS_CODES[status_name]
-        if s.acamp[slot] == camp_idx:
-            s.set_status(slot, status, reason, now)
-        else:
-            s.create_record(slot, camp_idx, status, reason, now)
-        # Out-of-band pending states still progress, like any other.
-        w.expect_resolution(slot, now)
-        return R.pnc_dict(w, slot)
+        slot = self.world.set_record(e164, body.get("tcr_campaign_id"), body.get("status") or "ASSIGNED",
+                                     body.get("failure_reasons"))
+        return R.pnc_dict(self.world, slot)
 
     def delete_assignment(self, e164: str) -> dict[str, Any]:
-        s = self.world.store
-        slot = self._slot(e164)
-        if s.acamp[slot] < 0:
-            raise E.not_found(f"number {e164} has no assignment")
-        s.drop_record(slot)
+        self.world.remove_record(e164)
         return {"deleted": e164}
 
     # ---- campaigns, modes, clock, counters ---------------------------------------------
 
     def patch_campaign(self, tcr_id: str, body: dict[str, Any]) -> dict[str, Any]:
         _only(body, {"sharing_status", "campaign_status", "number_pooling"})
-        w = self.world
-        s = w.store
-        idx = s.campaign_by_tcr.get(tcr_id)
-        if idx is None:
-            raise E.not_found(f"campaign {tcr_id} is not in the sandbox")
-        campaign = s.campaigns[idx]
-        if "sharing_status" in body:
-            if campaign.kind != "shared" or body["sharing_status"] not in SHARING_STATUSES:
-                raise E.bad_field("/sharing_status", f"only a shared campaign has one, and it is one of {'|'.join(SHARING_STATUSES)}")
-            campaign.sharing_status = body["sharing_status"]
-            s.version += 1
-        if "campaign_status" in body:
-            if body["campaign_status"] not in CAMPAIGN_STATUSES:
-                raise E.bad_field("/campaign_status", f"campaign_status must be one of {', '.join(CAMPAIGN_STATUSES)}")
-            campaign.campaign_status = body["campaign_status"]
-        if "number_pooling" in body:
-            if not isinstance(body["number_pooling"], bool):
-                raise E.bad_field("/number_pooling", "number_pooling must be a boolean")
-            campaign.number_pooling = body["number_pooling"]
-        campaign.updated = w.clock.now()
+        campaign = self.world.set_campaign(tcr_id, body)
         return {
             "tcr_campaign_id": campaign.tcr_id,
             "sharing_status": campaign.sharing_status or None,

@@ -4,20 +4,28 @@ Each operation is declared once with its operationId (the counters key on it), i
 parameters and its body fields; `app.py` does auth, rate limiting, faults and counting, then
 calls `dispatch`. Handlers return `(status, payload)` where payload is either ready JSON text
 (hot list pages) or a JSON-able object.
+
+Handlers are HTTP only: they validate what the spec says about the request, ask the world
+(its queries and commands, never the store's arrays), and render. The world's refusals are
+domain exceptions; `dispatch` answers each with its Telnyx error body (`errors.from_domain`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from reconciler.sandbox import domain as D
 from reconciler.sandbox import errors as E
 from reconciler.sandbox import render as R
 from reconciler.sandbox.engine import World, valid_tcr_id, valid_uuid
-from reconciler.sandbox.state import NUMBER_TYPES, STATUS_NAMES, SlotIndex
+from reconciler.sandbox.queries import Slots
+from reconciler.sandbox.slots import SlotIndex
+from reconciler.sandbox.state import NUMBER_TYPES
 from reconciler.sandbox.validation import CLASSIC_PAGE, Field, Param, page_params_10dlc, parse_body, parse_query
 
 Payload = Any
@@ -91,7 +99,7 @@ def page_classic(items: list[str], page: int, size: int, total: int) -> str:
     )
 
 
-def _slice(source: SlotIndex | Sequence[int], start: int, count: int, reverse: bool) -> list[int]:
+def _slice(source: Slots, start: int, count: int, reverse: bool) -> list[int]:
     if isinstance(source, SlotIndex):
         return source.page(start, count, reverse)
     n = len(source)
@@ -116,20 +124,6 @@ def _page_objects(world: World, records: list[dict[str, Any]], q: dict[str, Any]
     return {"records": chunk, "page": page, "totalRecords": _total_records(world, len(records), size)}
 
 
-def _cached(world: World, key: tuple[Any, ...], build: Callable[[], list[int]], *, status: bool = False) -> list[int]:
-    """Query results that no index covers, cached until the state they depend on changes."""
-    s = world.store
-    stamp = (s.version, s.status_version if status else 0)
-    hit = world.cache.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]  # type: ignore[no-any-return]
-    if len(world.cache) > 64:
-        world.cache.clear()
-    value = build()
-    world.cache[key] = (stamp, value)
-    return value
-
-
 # ---- 10DLC: phone number campaigns ----------------------------------------------------------
 
 _PNC_SORTS = ("assignmentStatus", "-assignmentStatus", "createdAt", "-createdAt", "phoneNumber", "-phoneNumber")
@@ -149,49 +143,16 @@ _PNC_SORTS = ("assignmentStatus", "-assignmentStatus", "createdAt", "-createdAt"
     ),
 )
 def list_pnc(world: World, req: Request) -> Result:
-    s = world.store
     q = req.query
-    camps: set[int] | None = None
-
-    def narrow(found: set[int]) -> None:
-        nonlocal camps
-        camps = found if camps is None else camps & found
-
-    if q["filter[tcr_campaign_id]"] is not None:
-        idx = s.campaign_by_tcr.get(q["filter[tcr_campaign_id]"])
-        narrow(set() if idx is None else {idx})
-    if q["filter[telnyx_campaign_id]"] is not None:
-        idx = s.campaign_by_uuid.get(q["filter[telnyx_campaign_id]"].lower())
-        narrow(set() if idx is None else {idx})
-    if q["filter[telnyx_brand_id]"] is not None:
-        want = q["filter[telnyx_brand_id]"].lower()
-        narrow({c.idx for c in s.campaigns if c.brand_idx >= 0 and s.brands[c.brand_idx].brand_id == want})
-    if q["filter[tcr_brand_id]"] is not None:
-        narrow({c.idx for c in s.campaigns if c.tcr_brand_id == q["filter[tcr_brand_id]"]})
-
     sort: str = q["sort"]
-    field = sort.lstrip("-")
     reverse = sort.startswith("-")
-    source: SlotIndex | Sequence[int]
-    if field == "assignmentStatus":
-        key = ("pnc-status", None if camps is None else frozenset(camps))
-        base = s.asg_by_number.slots if camps is None else [x for c in sorted(camps) for x in s.campaigns[c].by_number.slots]
-        source = _cached(
-            world, key, lambda: sorted(base, key=lambda slot: (STATUS_NAMES[s.astatus[slot]], s.e164[slot])), status=True
-        )
-    elif camps is None:
-        source = s.asg_by_number if field == "phoneNumber" else s.asg_by_created
-    elif len(camps) == 1:
-        campaign = s.campaigns[next(iter(camps))]
-        source = campaign.by_number if field == "phoneNumber" else campaign.by_created
-    else:
-        chosen = sorted(camps)
-        keyf = s._e164_key if field == "phoneNumber" else s._seq_key
-        source = _cached(
-            world,
-            ("pnc", field, frozenset(chosen)),
-            lambda: sorted((x for c in chosen for x in s.campaigns[c].by_number.slots), key=keyf),
-        )
+    source = world.assignment_slots(
+        sort.lstrip("-"),
+        tcr_campaign_id=q["filter[tcr_campaign_id]"],
+        telnyx_campaign_id=q["filter[telnyx_campaign_id]"],
+        telnyx_brand_id=q["filter[telnyx_brand_id]"],
+        tcr_brand_id=q["filter[tcr_brand_id]"],
+    )
     page, size = q["page"], q["recordsPerPage"]
     _check_list_page_max(world, size)
     slots = _slice(source, (page - 1) * size, size, reverse)
@@ -205,13 +166,6 @@ _PNC_BODY = {"phoneNumber": Field("str", required=True), "campaignId": Field("st
 def create_pnc(world: World, req: Request) -> Result:
     slot = world.create_assignment(req.body["phoneNumber"], req.body["campaignId"])
     return 200, R.pnc_json(world, slot)
-
-
-def _record_slot(world: World, number: str) -> int:
-    slot = world.number_slot(number, parameter="phoneNumber")
-    if world.store.acamp[slot] < 0:
-        raise E.not_found(f"Number {number} has no campaign assignment", parameter="phoneNumber")
-    return slot
 
 
 def _absent(world: World, err: E.ApiError, *, fastapi_loc: list[str] | None = None) -> E.ApiError:
@@ -228,9 +182,9 @@ def _absent(world: World, err: E.ApiError, *, fastapi_loc: list[str] | None = No
 @op("GET", "/10dlc/phone_number_campaigns/{phoneNumber}", "GetSinglePhoneNumberCampaign")
 def get_pnc(world: World, req: Request) -> Result:
     try:
-        slot = _record_slot(world, req.path["phoneNumber"])
-    except E.ApiError as err:
-        raise _absent(world, err) from None
+        slot = world.record_slot(req.path["phoneNumber"])
+    except D.NotFound as err:
+        raise _absent(world, E.from_domain(err)) from None
     return 200, R.pnc_json(world, slot)
 
 
@@ -265,16 +219,9 @@ def create_task(world: World, req: Request) -> Result:
     return 202, out
 
 
-def _task(world: World, task_id: str) -> Any:
-    task = world.tasks.get(task_id)
-    if task is None:
-        raise E.not_found(f"Task {task_id} not found", parameter="taskId")
-    return task
-
-
 @op("GET", "/10dlc/phoneNumberAssignmentByProfile/{taskId}", "GetAssignmentTaskStatus")
 def get_task(world: World, req: Request) -> Result:
-    return 200, R.task_dict(_task(world, req.path["taskId"]))
+    return 200, R.task_dict(world.task(req.path["taskId"]))
 
 
 @op(
@@ -284,15 +231,13 @@ def get_task(world: World, req: Request) -> Result:
     query=page_params_10dlc(20),
 )
 def get_task_numbers(world: World, req: Request) -> Result:
-    from reconciler.sandbox.engine import NUM_STATUS_NAMES
-
-    task = _task(world, req.path["taskId"])
+    task = world.task(req.path["taskId"])
     page, size = req.query["page"], req.query["recordsPerPage"]
     _check_list_page_max(world, size)
     start = (page - 1) * size
     records = [
-        {"taskId": task.task_id, "phoneNumber": task.e164[i], "status": NUM_STATUS_NAMES[task.statuses[i]]}
-        for i in range(start, min(start + size, len(task.e164)))
+        {"taskId": task.task_id, "phoneNumber": number, "status": status}
+        for number, status in task.numbers(start, start + size)
     ]
     # The schema declares `records` only (telnyx-api.md §2.3): clients must page until short.
     return 200, {"records": records}
@@ -307,11 +252,6 @@ _PARTNER_SORTS = tuple(
 )
 
 
-def _accepted_partner_campaigns(world: World) -> list[Any]:
-    # "limited to only returning shared campaigns that Telnyx has accepted" (telnyx-api.md §4.1)
-    return [c for c in world.store.campaigns if c.kind == "shared" and c.sharing_status == "ACCEPTED"]
-
-
 @op(
     "GET",
     "/10dlc/partner_campaigns",
@@ -319,25 +259,13 @@ def _accepted_partner_campaigns(world: World) -> list[Any]:
     query=(*page_params_10dlc(10), Param("sort", enum=_PARTNER_SORTS, default="-createdAt")),
 )
 def list_partner(world: World, req: Request) -> Result:
-    records = [R.downstream_campaign_dict(c) for c in _accepted_partner_campaigns(world)]
+    records = [R.downstream_campaign_dict(c) for c in world.accepted_partner_campaigns()]
     return 200, _page_objects(world, _sort_small(records, req.query["sort"]), req.query)
-
-
-def _partner(world: World, campaign_id: str, *, any_sharing: bool = False) -> Any:
-    s = world.store
-    idx = s.campaign_by_tcr.get(campaign_id)
-    if idx is None or s.campaigns[idx].kind != "shared":
-        raise E.not_found(f"Partner campaign {campaign_id} not found", parameter="campaignId")
-    campaign = s.campaigns[idx]
-    if not any_sharing and campaign.sharing_status != "ACCEPTED":
-        # Shares Telnyx has not accepted are visible only through the sharing endpoint.
-        raise E.not_found(f"Partner campaign {campaign_id} not found (sharing {campaign.sharing_status})", parameter="campaignId")
-    return campaign
 
 
 @op("GET", "/10dlc/partner_campaigns/{campaignId}", "GetSharedCampaign")
 def get_partner(world: World, req: Request) -> Result:
-    return 200, R.downstream_campaign_dict(_partner(world, req.path["campaignId"]))
+    return 200, R.downstream_campaign_dict(world.partner_campaign(req.path["campaignId"]))
 
 
 @op(
@@ -347,13 +275,7 @@ def get_partner(world: World, req: Request) -> Result:
     body={"webhookURL": Field("str"), "webhookFailoverURL": Field("str")},
 )
 def patch_partner(world: World, req: Request) -> Result:
-    campaign = _partner(world, req.path["campaignId"])
-    if "webhookURL" in req.body:
-        campaign.webhook_url = req.body["webhookURL"]
-    if "webhookFailoverURL" in req.body:
-        campaign.webhook_failover_url = req.body["webhookFailoverURL"]
-    campaign.updated = world.clock.now()
-    return 200, R.downstream_campaign_dict(campaign)
+    return 200, R.downstream_campaign_dict(world.update_partner_campaign(req.path["campaignId"], req.body))
 
 
 @op("GET", "/10dlc/partnerCampaign/sharedByMe", "GetPartnerCampaignsSharedByUser", query=page_params_10dlc(10))
@@ -366,7 +288,7 @@ def shared_by_me(world: World, req: Request) -> Result:
             "createDate": str(int(c.created)),
             "status": "EXPIRED" if c.campaign_status == "TCR_EXPIRED" else "ACTIVE",
         }
-        for c in _accepted_partner_campaigns(world)
+        for c in world.accepted_partner_campaigns()
     ]
     return 200, _page_objects(world, records, req.query)
 
@@ -374,9 +296,9 @@ def shared_by_me(world: World, req: Request) -> Result:
 @op("GET", "/10dlc/partnerCampaign/{campaignId}/sharing", "GetPartnerCampaignSharingStatus")
 def partner_sharing(world: World, req: Request) -> Result:
     try:
-        campaign = _partner(world, req.path["campaignId"], any_sharing=True)
-    except E.ApiError as err:
-        raise _absent(world, err, fastapi_loc=["path", "campaignId"]) from None
+        campaign = world.partner_campaign(req.path["campaignId"], any_sharing=True)
+    except D.NotFound as err:
+        raise _absent(world, E.from_domain(err), fastapi_loc=["path", "campaignId"]) from None
     # The map's keys are undocumented (telnyx-api.md §8.6): their shape is mode sharing_map.
     return 200, R.sharing_map(world, campaign)
 
@@ -407,7 +329,7 @@ _BRAND_SORTS = tuple(
 )
 def list_brands(world: World, req: Request) -> Result:
     q = req.query
-    records = [R.brand_dict(world, b) for b in world.store.brands]
+    records = [R.brand_dict(world, b) for b in world.brands()]
     for name in ("displayName", "entityType", "brandId", "tcrBrandId"):
         if q[name] is not None:
             records = [r for r in records if r[name] == q[name]]
@@ -433,39 +355,19 @@ _CAMPAIGN_SORTS = tuple(
     ),
 )
 def list_campaigns(world: World, req: Request) -> Result:
-    s = world.store
-    want = req.query["brandId"].lower()
-    records = [
-        R.telnyx_campaign_dict(world, c, with_count=True)
-        for c in s.campaigns
-        if c.brand_idx >= 0 and s.brands[c.brand_idx].brand_id == want
-    ]
+    records = [R.telnyx_campaign_dict(world, c, with_count=True) for c in world.campaigns_of_brand(req.query["brandId"])]
     sort = req.query["sort"].replace("createdAt", "createDate")
     return 200, _page_objects(world, _sort_small(records, sort), req.query)
 
 
-def _own_or_partner(world: World, campaign_id: str) -> Any:
-    s = world.store
-    idx = s.campaign_by_uuid.get(campaign_id.lower())
-    if idx is None:
-        idx = s.campaign_by_tcr.get(campaign_id)
-    if idx is None:
-        raise E.not_found(f"Campaign {campaign_id} not found", parameter="campaignId")
-    return s.campaigns[idx]
-
-
 @op("GET", "/10dlc/campaign/{campaignId}", "GetCampaign")
 def get_campaign(world: World, req: Request) -> Result:
-    s = world.store
-    idx = s.campaign_by_uuid.get(req.path["campaignId"].lower())
-    if idx is None:
-        raise E.not_found(f"Campaign {req.path['campaignId']} not found", parameter="campaignId")
-    return 200, R.telnyx_campaign_dict(world, s.campaigns[idx], with_count=False)
+    return 200, R.telnyx_campaign_dict(world, world.telnyx_campaign(req.path["campaignId"]), with_count=False)
 
 
 @op("GET", "/10dlc/campaign/{campaignId}/sharing", "GetCampaignSharingStatus")
 def campaign_sharing(world: World, req: Request) -> Result:
-    campaign = _own_or_partner(world, req.path["campaignId"])
+    campaign = world.any_campaign(req.path["campaignId"])
     if campaign.kind == "telnyx":
         return 200, {}  # registered in this account, shared with nobody
     return 200, {"sharedWithMe": R.sharing_status_dict(campaign)}
@@ -476,7 +378,7 @@ _MNO_IDS = ("10017", "10035", "10037", "10038")  # AT&T, T-Mobile, Verizon, US C
 
 @op("GET", "/10dlc/campaign/{campaignId}/operationStatus", "GetCampaignOperationStatus")
 def campaign_operation_status(world: World, req: Request) -> Result:
-    campaign = _own_or_partner(world, req.path["campaignId"])
+    campaign = world.any_campaign(req.path["campaignId"])
     status = {
         "MNO_PROVISIONED": "APPROVED",
         "MNO_ACCEPTED": "APPROVED",
@@ -508,26 +410,18 @@ def accept_sharing(world: World, req: Request) -> Result:
 )
 def list_profiles(world: World, req: Request) -> Result:
     q = req.query
-    profiles = list(world.store.profiles)
-    if q["filter[name]"] is not None:
-        profiles = [p for p in profiles if p.name == q["filter[name]"]]
-    if q["filter[name][eq]"] is not None:
-        profiles = [p for p in profiles if p.name == q["filter[name][eq]"]]
-    if q["filter[name][contains]"] is not None:
-        profiles = [p for p in profiles if q["filter[name][contains]"] in p.name]
+    equal = [name for name in (q["filter[name]"], q["filter[name][eq]"]) if name is not None]
+    profiles = world.profiles_named(equal=equal, contains=q["filter[name][contains]"])
     page, size = q["page[number]"], q["page[size]"]
     chunk = profiles[(page - 1) * size : page * size]
-    items = [R._dumps(R.profile_dict(p)) for p in chunk]
+    items = [json.dumps(R.profile_dict(p)) for p in chunk]
     return 200, page_classic(items, page, size, len(profiles))
 
 
 def _profile(world: World, pid: str) -> Any:
     if not valid_uuid(pid):
         raise E.bad_param("id", f"Messaging profile id {pid!r} must be a UUID", code=E.INVALID_ID)
-    idx = world.store.profile_by_id.get(pid.lower())
-    if idx is None:
-        raise E.not_found(f"Messaging profile {pid} not found", parameter="id")
-    return world.store.profiles[idx]
+    return world.profile(pid)
 
 
 @op("GET", "/messaging_profiles/{id}", "RetrieveMessagingProfile", family="classic")
@@ -558,35 +452,14 @@ def list_profile_numbers(world: World, req: Request) -> Result:
     family="classic",
 )
 def list_numbers(world: World, req: Request) -> Result:
-    s = world.store
     q = req.query
-    pid = q["filter[messaging_profile_id]"]
-    contains = q["filter[phone_number][contains]"]
-    ntype = q["filter[type]"]
-    source: SlotIndex | Sequence[int]
-    if q["filter[phone_number]"] is not None:
-        wanted = {n.strip() for n in q["filter[phone_number]"].split(",") if n.strip()}
-        source = sorted((s.by_e164[n] for n in wanted if n in s.by_e164), key=s._e164_key)
-        if pid is not None:
-            target = s.profile_by_id.get(pid.lower(), -2)
-            source = [x for x in source if s.nprofile[x] == target]
-    elif pid is not None:
-        idx = s.profile_by_id.get(pid.lower())
-        source = s.profiles[idx].numbers if idx is not None else []
-    else:
-        source = s.all_numbers
-    if contains is not None or ntype is not None:
-        base = source.slots if isinstance(source, SlotIndex) else source
-        code = NUMBER_TYPES.index(ntype) if ntype is not None else -1
-        source = _cached(
-            world,
-            ("numbers", q["filter[phone_number]"], pid, contains, ntype),
-            lambda: [
-                x
-                for x in base
-                if (code < 0 or s.ntype[x] == code) and (contains is None or contains in s.e164[x])  # type: ignore[operator]
-            ],
-        )
+    wanted = q["filter[phone_number]"]
+    source = world.number_slots(
+        phone_numbers=None if wanted is None else frozenset(n.strip() for n in wanted.split(",") if n.strip()),
+        profile_id=q["filter[messaging_profile_id]"],
+        contains=q["filter[phone_number][contains]"],
+        number_type=q["filter[type]"],
+    )
     page, size = q["page[number]"], q["page[size]"]
     slots = _slice(source, (page - 1) * size, size, q["sort[phone_number]"] == "desc")
     return 200, page_classic([R.number_json(world, slot) for slot in slots], page, size, len(source))
@@ -633,10 +506,7 @@ def create_order(world: World, req: Request) -> Result:
 
 @op("GET", "/messaging_numbers_bulk_updates/{order_id}", "GetBulkUpdateMessagingSettingsOnPhoneNumbersStatus", family="classic")
 def get_order(world: World, req: Request) -> Result:
-    order = world.orders.get(req.path["order_id"])
-    if order is None:
-        raise E.not_found(f"Order {req.path['order_id']} not found", parameter="order_id")
-    return 200, {"data": R.order_dict(order)}
+    return 200, {"data": R.order_dict(world.order(req.path["order_id"]))}
 
 
 # ---- routing --------------------------------------------------------------------------------
@@ -697,4 +567,7 @@ def dispatch(world: World, operation: Operation, params: dict[str, str], pairs: 
             where = ["query", err.parameter] if err.parameter else ["body", *(err.pointer or "/").strip("/").split("/")]
             raise E.validation_422(where, err.detail) from None
         raise
-    return operation.handler(world, Request(params, query, body))
+    try:
+        return operation.handler(world, Request(params, query, body))
+    except D.DomainError as err:
+        raise E.from_domain(err) from None

@@ -15,6 +15,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl
 
+from reconciler.sandbox import domain as D
 from reconciler.sandbox import errors as E
 from reconciler.sandbox.api import ROUTER, dispatch
 from reconciler.sandbox.engine import World
@@ -143,6 +144,8 @@ class App:
             return error_response(E.not_found(f"No such path {path}; the API lives under /v2"))
         except E.ApiError as err:
             return error_response(err)
+        except D.DomainError as err:  # a refusal from the world outside `api.dispatch` (the admin surface)
+            return error_response(E.from_domain(err))
         except Exception:  # a sandbox bug: say so loudly, answer like a server would
             traceback.print_exc(file=sys.stderr)
             return error_response(E.ApiError(500, E.UNEXPECTED, "Unexpected error in the sandbox"))

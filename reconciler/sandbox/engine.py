@@ -17,9 +17,13 @@ Rules (10dlc-domain.md §1.1, §1.4, §3.1; telnyx-api.md §3.5):
   record but FAILED_ASSIGNMENT;
 - a TCR_SUSPENDED (dormant) campaign accepts an assignment, fails it ("first assignment fails")
   and wakes up as MNO_PROVISIONED, so the retry succeeds (10dlc-domain.md §1.4, KB-PROCESS).
-A per-number POST/PUT that breaks a rule gets a 4xx; inside a bulk task the number's status is
-`failed` and, unless it sits on another campaign, its record becomes FAILED_ASSIGNMENT with
-`failureReasons`.
+A per-number POST/PUT that breaks a rule is refused (a `domain` exception, which the HTTP layer
+answers with a 4xx); inside a bulk task the number's status is `failed` and, unless it sits on
+another campaign, its record becomes FAILED_ASSIGNMENT with `failureReasons`.
+
+`World` is the state, the clock and this life cycle; what each write asks of it is in
+commands.py, every read in queries.py and the admin's changes behind the API's back in
+outofband.py (all mixed in), so that handlers never touch the store. Events dispatch through one explicit table (`Event` → handler).
 """
 
 from __future__ import annotations
@@ -28,62 +32,34 @@ import heapq
 import random
 import uuid
 from array import array
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-from reconciler.sandbox import errors as E
+from reconciler.sandbox.clock import Clock
+from reconciler.sandbox.commands import Commands
+from reconciler.sandbox.jobs import MANY, NUM_COMPLETED, NUM_FAILED, NUM_PENDING, Event, Order, Task
 from reconciler.sandbox.modes import default_modes
-from reconciler.sandbox.seed import E164_RE, TCR_CAMPAIGN_RE, UUID_RE, build_store
+from reconciler.sandbox.outofband import OutOfBand
+from reconciler.sandbox.queries import Queries
+from reconciler.sandbox.seed import TCR_CAMPAIGN_RE, UUID_RE, build_store
 from reconciler.sandbox.state import (
     ASSIGNED,
     FAILED_ASSIGNMENT,
-    FAILED_UNASSIGNMENT,
     LONGCODE,
     NUMBER_TYPES,
     PENDING_ASSIGNMENT,
     PENDING_UNASSIGNMENT,
     Campaign,
-    Clock,
     Store,
 )
 from reconciler.sandbox.timing import LATE_FAILURE_REASONS, Timing, resolve_timing
 
+__all__ = ["CAP", "Order", "Task", "World", "valid_tcr_id", "valid_uuid"]  # Order, Task: render.py's types
+
 CAP = 49
-# Per-number statuses in a bulk task's phone-number list. The spec gives only the example
-# `pending` (telnyx-api.md §2.3); we mirror the task enum: pending → completed | failed.
-# `completed` means the task submitted the number (its record went PENDING_ASSIGNMENT); the
-# record's own outcome comes later and shows only on the record.
-NUM_PENDING, NUM_COMPLETED, NUM_FAILED = 0, 1, 2
-NUM_STATUS_NAMES = ("pending", "completed", "failed")
 
 
-@dataclass
-class Task:
-    task_id: str
-    profile_idx: int
-    camp_idx: int
-    campaign_id: str | None  # echoed as the client sent it
-    tcr_campaign_id: str | None
-    created: float
-    updated: float
-    status: str = "pending"
-    slots: array = field(default_factory=lambda: array("i"))
-    statuses: bytearray = field(default_factory=bytearray)
-    e164: list[str] = field(default_factory=list)  # snapshot, for listing after deletions
-
-
-@dataclass
-class Order:
-    order_id: str
-    profile_idx: int  # -1: unassign ("" in the request)
-    numbers: list[str]
-    created: float
-    done: bool = False
-    success: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-
-class World:
+class World(Commands, Queries, OutOfBand):
     """State + rules + clock. Only ever touched from the server's event-loop thread."""
 
     def __init__(
@@ -109,6 +85,16 @@ class World:
         if modes:
             self.modes.update(modes)
         self.store = Store(id_base=self.id_base)
+        # The one table from an event's kind to what carries it out.
+        self.event_handlers: dict[Event, Callable[..., None]] = {
+            Event.ASSIGN: self._on_assign,
+            Event.UNASSIGN: self._on_unassign,
+            Event.ASSIGN_MANY: self._on_assign_many,
+            Event.UNASSIGN_MANY: self._on_unassign_many,
+            Event.TASK_START: self._on_task_start,
+            Event.TASK_FINISH: self._on_task_finish,
+            Event.ORDER: self._on_order,
+        }
         self._reset_runtime()
 
     def _reset_runtime(self) -> None:
@@ -135,8 +121,8 @@ class World:
         """Seeded PENDING_* records follow the life cycle like any other, counted from the load."""
         s = self.store
         for status, kind, delay in (
-            (PENDING_ASSIGNMENT, "assign", self.timing.assignment_delay),
-            (PENDING_UNASSIGNMENT, "unassign", self.timing.unassignment_delay),
+            (PENDING_ASSIGNMENT, Event.ASSIGN, self.timing.assignment_delay),
+            (PENDING_UNASSIGNMENT, Event.UNASSIGN, self.timing.unassignment_delay),
         ):
             slots = array("i", _positions(s.astatus, status))
             self._schedule_many(kind, slots, array("I", (s.agen[slot] for slot in slots)), now, delay)
@@ -146,7 +132,7 @@ class World:
 
     # ---- events ----------------------------------------------------------------------------
 
-    def _schedule(self, due: float, kind: str, *args: Any) -> None:
+    def _schedule(self, due: float, kind: Event, *args: Any) -> None:
         self.event_seq += 1
         heapq.heappush(self.events, (due, self.event_seq, kind, args))
 
@@ -157,15 +143,15 @@ class World:
             return delay * self.jitter_rng.uniform(1.0 - jitter, 1.0 + jitter)
         return delay
 
-    def _schedule_many(self, kind: str, slots: array, gens: array, now: float, delay: float) -> None:
-        """`kind` ("assign" | "unassign") for each record, `delay` (jittered) from `now`.
+    def _schedule_many(self, kind: Event, slots: array, gens: array, now: float, delay: float) -> None:
+        """`kind` (ASSIGN | UNASSIGN) for each record, `delay` (jittered) from `now`.
 
         Without jitter they are all due together: one event holds them all, so a bulk task
         over a huge profile never puts a million events on the heap."""
         if not slots:
             return
         if not self.timing.jitter or not delay:
-            self._schedule(now + delay, kind + "_many", slots, gens)
+            self._schedule(now + delay, MANY[kind], slots, gens)
             return
         for slot, gen in zip(slots, gens):
             self._schedule(now + self.jittered(delay), kind, slot, gen)
@@ -175,9 +161,9 @@ class World:
         s = self.store
         status = s.astatus[slot]
         if status == PENDING_ASSIGNMENT:
-            self._schedule(now + self.jittered(self.timing.assignment_delay), "assign", slot, s.agen[slot])
+            self._schedule(now + self.jittered(self.timing.assignment_delay), Event.ASSIGN, slot, s.agen[slot])
         elif status == PENDING_UNASSIGNMENT:
-            self._schedule(now + self.jittered(self.timing.unassignment_delay), "unassign", slot, s.agen[slot])
+            self._schedule(now + self.jittered(self.timing.unassignment_delay), Event.UNASSIGN, slot, s.agen[slot])
 
     def tick(self) -> None:
         """Apply every transition that is due on the virtual clock."""
@@ -187,7 +173,7 @@ class World:
         events = self.events
         while events and events[0][0] <= now:
             due, _, kind, args = heapq.heappop(events)
-            getattr(self, "_on_" + kind)(due, *args)
+            self.event_handlers[kind](due, *args)
 
     def _on_assign(self, due: float, slot: int, gen: int) -> None:
         s = self.store
@@ -258,146 +244,11 @@ class World:
             return f"{s.e164[slot]} is not assigned to a messaging profile; put it on one first"
         return None
 
-    # ---- lookups ---------------------------------------------------------------------------
-
-    def number_slot(self, e164: str, pointer: str | None = None, parameter: str | None = None) -> int:
-        if not E164_RE.match(e164):
-            raise E.ApiError(400, E.NOT_E164, f"{e164!r} is not a +E.164 phone number", pointer=pointer, parameter=parameter)
-        slot = self.store.by_e164.get(e164)
-        if slot is None:
-            raise E.not_found(f"Number {e164} not found on this account", pointer=pointer, parameter=parameter)
-        return slot
-
-    def campaign_for_per_number(self, campaign_id: str) -> Campaign:
-        """`campaignId` of a per-number request: a Telnyx UUID, or the TCR id of a shared campaign."""
-        s = self.store
-        idx = s.campaign_by_uuid.get(campaign_id.lower())
-        if idx is None:
-            idx = s.campaign_by_tcr.get(campaign_id)
-            if idx is not None and s.campaigns[idx].kind != "shared":
-                idx = None  # a Telnyx campaign is known by its UUID here, not its TCR id
-        if idx is None:
-            raise E.not_found(f"Campaign {campaign_id} not found", pointer="/campaignId")
-        campaign = s.campaigns[idx]
-        if campaign.kind == "shared" and self.modes["shared_per_number"] == "reject":
-            raise E.unprocessable(
-                f"Campaign {campaign.tcr_id} is a shared campaign; shared campaigns are assigned by messaging "
-                "profile (POST /10dlc/phoneNumberAssignmentByProfile with tcrCampaignId)",
-                pointer="/campaignId",
-            )
-        return campaign
-
-    # ---- per-number assignment -------------------------------------------------------------
-
-    def _start_assignment(self, slot: int, campaign: Campaign, now: float, *, keep_created: bool = False) -> None:
-        s = self.store
-        if keep_created and s.acamp[slot] >= 0:
-            s.move_record(slot, campaign.idx, PENDING_ASSIGNMENT, now)
-        else:
-            s.create_record(slot, campaign.idx, PENDING_ASSIGNMENT, None, now)
-        self.expect_resolution(slot, now)
-
-    def _check_new(self, slot: int, campaign: Campaign) -> None:
-        for problem in (self.number_problem(slot), self.campaign_problem(campaign), self.cap_problem(campaign)):
-            if problem is not None:
-                raise E.unprocessable(problem)
-
-    def create_assignment(self, phone_number: str, campaign_id: str) -> int:
-        s = self.store
-        now = self.clock.now()
-        slot = self.number_slot(phone_number, pointer="/phoneNumber")
-        campaign = self.campaign_for_per_number(campaign_id)
-        # Mode failed_retry: whether a FAILED_ASSIGNMENT record still counts as an assignment.
-        retry_failed = self.modes["failed_retry"] == "retry"
-        if s.acamp[slot] >= 0 and (s.astatus[slot] != FAILED_ASSIGNMENT or not retry_failed):
-            if s.acamp[slot] == campaign.idx and s.astatus[slot] == PENDING_ASSIGNMENT:
-                self._redundant()
-            other = s.campaigns[s.acamp[slot]]
-            raise E.ApiError(
-                422,
-                E.DUPLICATE,
-                f"Number {phone_number} is already assigned to campaign {other.campaign_id} "
-                f"({self.status_name(slot)}); a number can be on one campaign only",
-                pointer="/phoneNumber",
-            )
-        self._check_new(slot, campaign)
-        self._start_assignment(slot, campaign, now)
-        return slot
-
-    def put_assignment(self, path_number: str, phone_number: str, campaign_id: str) -> int:
-        s = self.store
-        now = self.clock.now()
-        if phone_number != path_number:
-            raise E.bad_field("/phoneNumber", f"phoneNumber {phone_number!r} does not match the path's {path_number!r}")
-        slot = self.number_slot(phone_number, pointer="/phoneNumber")
-        campaign = self.campaign_for_per_number(campaign_id)
-        status = s.astatus[slot]
-        if s.acamp[slot] < 0 or status == FAILED_ASSIGNMENT:
-            self._check_new(slot, campaign)
-            self._start_assignment(slot, campaign, now)
-            return slot
-        if status == PENDING_UNASSIGNMENT:
-            raise E.unprocessable(f"Number {phone_number} is being unassigned; wait until it is gone", code=E.IN_USE)
-        if s.acamp[slot] == campaign.idx:
-            if status == PENDING_ASSIGNMENT:
-                self._redundant()
-            if status == ASSIGNED:
-                self._redundant()  # a PUT for what is already so: under put_same=reprovision it even disturbs it
-            if status == FAILED_UNASSIGNMENT or (status == ASSIGNED and self.modes["put_same"] == "reprovision"):
-                self._start_assignment(slot, campaign, now, keep_created=True)
-            return slot  # already there (or on its way): PUT is idempotent, unless mode put_same re-provisions
-        if self.modes["put_existing"] == "reject":
-            other = s.campaigns[s.acamp[slot]]
-            raise E.ApiError(
-                422,
-                E.DUPLICATE,
-                f"Number {phone_number} is already assigned to campaign {other.campaign_id}; remove that assignment first",
-                pointer="/phoneNumber",
-            )
-        self._check_new(slot, campaign)
-        self._start_assignment(slot, campaign, now, keep_created=True)
-        return slot
-
-    def delete_assignment(self, phone_number: str) -> dict[str, Any]:
-        """Returns the record as it is after the request (rendered before a FAILED one is dropped)."""
-        from reconciler.sandbox.render import pnc_dict
-
-        s = self.store
-        now = self.clock.now()
-        slot = self.number_slot(phone_number, parameter="phoneNumber")
-        if s.acamp[slot] < 0:
-            raise E.not_found(f"Number {phone_number} has no campaign assignment", parameter="phoneNumber")
-        status = s.astatus[slot]
-        campaign = s.campaigns[s.acamp[slot]]
-        if campaign.kind == "shared" and self.modes["shared_delete"] == "reject":
-            raise E.unprocessable(
-                f"Number {phone_number} is on shared campaign {campaign.tcr_id}; numbers of a shared campaign are "
-                "managed by messaging profile",
-            )
-        if status == PENDING_ASSIGNMENT and self.modes["delete_pending"] == "reject":
-            raise E.unprocessable(
-                f"Number {phone_number} has an assignment in progress; wait until it is ASSIGNED or FAILED_ASSIGNMENT",
-                code=E.IN_USE,
-            )
-        if status == FAILED_ASSIGNMENT and self.modes["delete_failed"] == "gone":
-            record = pnc_dict(self, slot)
-            s.drop_record(slot)  # nothing is provisioned, so there is nothing to wait for
-            return record
-        if status != PENDING_UNASSIGNMENT:
-            self._begin_unassign(slot, now)
-        else:
-            self._redundant()
-        return pnc_dict(self, slot)
-
     def _begin_unassign(self, slot: int, now: float) -> None:
         s = self.store
         s.set_status(slot, PENDING_UNASSIGNMENT, None, now)
         self.expect_resolution(slot, now)
 
-    def status_name(self, slot: int) -> str:
-        from reconciler.sandbox.state import STATUS_NAMES
-
-        return STATUS_NAMES[self.store.astatus[slot]]
 
     # ---- profile membership ----------------------------------------------------------------
 
@@ -415,62 +266,7 @@ class World:
             elif status != PENDING_UNASSIGNMENT:
                 self._begin_unassign(slot, now)
 
-    # ---- bulk assignment by profile --------------------------------------------------------
-
-    def create_task(self, profile_id: str, campaign_id: str | None, tcr_campaign_id: str | None) -> Task:
-        s = self.store
-        now = self.clock.now()
-        profile_idx = s.profile_by_id.get(profile_id.lower())
-        if profile_idx is None:
-            raise E.not_found(f"Messaging profile {profile_id} not found", pointer="/messagingProfileId")
-        if campaign_id is not None and tcr_campaign_id is not None:
-            raise E.bad_field("/tcrCampaignId", "Send either campaignId (Telnyx campaigns) or tcrCampaignId (shared campaigns), not both")
-        if campaign_id is None and tcr_campaign_id is None:
-            raise E.ApiError(400, E.MISSING_PARAMETER, "One of campaignId or tcrCampaignId is required", pointer="/campaignId")
-        if campaign_id is not None:
-            idx = s.campaign_by_uuid.get(campaign_id.lower())
-            if idx is None:
-                shared = s.campaign_by_tcr.get(campaign_id)
-                if shared is not None and s.campaigns[shared].kind == "shared":
-                    raise E.bad_field("/campaignId", f"Campaign {campaign_id} is a shared campaign; send its id as tcrCampaignId")
-                raise E.not_found(f"Campaign {campaign_id} not found", pointer="/campaignId")
-        else:
-            assert tcr_campaign_id is not None
-            idx = s.campaign_by_tcr.get(tcr_campaign_id)
-            if idx is None:
-                raise E.not_found(f"Campaign {tcr_campaign_id} not found", pointer="/tcrCampaignId")
-            if s.campaigns[idx].kind != "shared":
-                raise E.bad_field(
-                    "/tcrCampaignId",
-                    f"Campaign {tcr_campaign_id} was created with Telnyx; send its Telnyx id as campaignId",
-                )
-        if self._task_is_redundant(profile_idx, idx):
-            self._redundant()
-        task = Task(self.new_uuid(), profile_idx, idx, campaign_id, tcr_campaign_id, now, now)
-        self.tasks[task.task_id] = task
-        # One draw for the whole task: it turns `processing` halfway through its delay.
-        half = self.jittered(self.timing.task_delay) / 2
-        self._schedule(now + half, "task_start", task.task_id, half)
-        return task
-
-    def _redundant(self) -> None:
-        """Count (and log on stderr, for whoever reads the sandbox's log) a write for work in flight."""
-        import sys
-        import traceback
-
-        self.redundant_writes += 1
-        caller = traceback.extract_stack(limit=2)[0]
-        print(f"sandbox: redundant write #{self.redundant_writes} ({caller.name})", file=sys.stderr)
-
-    def _task_is_redundant(self, profile_idx: int, camp_idx: int) -> bool:
-        for t in self.tasks.values():
-            if t.profile_idx == profile_idx and t.camp_idx == camp_idx and t.status in ("pending", "processing"):
-                return True
-        s = self.store
-        slots = s.profiles[profile_idx].numbers.slots
-        on_way = [s.astatus[slot] for slot in slots if s.acamp[slot] == camp_idx]
-        return bool(slots) and len(on_way) == len(slots) and PENDING_ASSIGNMENT in on_way and all(
-            st in (ASSIGNED, PENDING_ASSIGNMENT) for st in on_way)
+    # ---- background work: tasks and orders ------------------------------------------------
 
     def _on_task_start(self, due: float, task_id: str, rest: float) -> None:
         """Snapshot the profile and submit each number; the task completes `rest` later."""
@@ -488,7 +284,7 @@ class World:
         if campaign.kind == "shared" and campaign.sharing_status != "ACCEPTED" and \
                 self.modes["share_not_accepted_bulk"] == "nothing":
             task.statuses = bytearray([NUM_FAILED]) * len(task.slots)  # refused whole: no record written
-            self._schedule(due + rest, "task_finish", task_id)
+            self._schedule(due + rest, Event.TASK_FINISH, task_id)
             return
         reassign = self.modes["bulk_existing"] == "reassign"
         reprovision = self.modes["bulk_same"] == "reprovision"
@@ -523,8 +319,8 @@ class World:
             gens.append(s.agen[slot])
         # Each record resolves on its own clock, `assignment_delay` after it went pending: on
         # Telnyx the task is done in about a minute while its records stay pending for hours.
-        self._schedule_many("assign", submitted, gens, due, self.timing.assignment_delay)
-        self._schedule(due + rest, "task_finish", task_id)
+        self._schedule_many(Event.ASSIGN, submitted, gens, due, self.timing.assignment_delay)
+        self._schedule(due + rest, Event.TASK_FINISH, task_id)
 
     def _on_task_finish(self, due: float, task_id: str) -> None:
         task = self.tasks.get(task_id)
@@ -541,31 +337,6 @@ class World:
             else "completed"
         task.updated = due
 
-    # ---- messaging bulk updates ------------------------------------------------------------
-
-    def create_order(self, profile_id: str, numbers: list[str]) -> Order:
-        s = self.store
-        now = self.clock.now()
-        if profile_id == "":
-            profile_idx = -1
-        else:
-            found = s.profile_by_id.get(profile_id.lower())
-            if found is None:
-                raise E.not_found(f"Messaging profile {profile_id} not found", pointer="/messaging_profile_id")
-            profile_idx = found
-        if not numbers:
-            raise E.bad_field("/numbers", "numbers must not be empty")
-        for i, number in enumerate(numbers):
-            if not E164_RE.match(number):
-                raise E.bad_field(f"/numbers/{i}", f"{number!r} is not a +E.164 phone number", code=E.NOT_E164)
-        if any(not o.done and o.profile_idx == profile_idx and set(numbers) <= set(o.numbers)
-               for o in self.orders.values()):
-            self._redundant()
-        order = Order(self.new_uuid(), profile_idx, list(numbers), now)
-        self.orders[order.order_id] = order
-        self._schedule(now + self.jittered(self.timing.order_delay), "order", order.order_id)
-        return order
-
     def _on_order(self, due: float, order_id: str) -> None:
         order = self.orders.get(order_id)
         if order is None:
@@ -579,55 +350,6 @@ class World:
             self.move_number(slot, order.profile_idx, due)
             order.success.append(number)
         order.done = True
-
-    # ---- number messaging settings ---------------------------------------------------------
-
-    def find_number_by_id(self, raw_id: str) -> int:
-        s = self.store
-        if raw_id.isdigit():
-            slot = s.slot_for_id(int(raw_id))
-            if slot is not None:
-                return slot
-        elif self.modes["phone_id"] == "numeric_or_e164" and E164_RE.match(raw_id):
-            slot = s.by_e164.get(raw_id)
-            if slot is not None:
-                return slot
-        raise E.not_found(f"Phone number {raw_id} not found", parameter="id")
-
-    def patch_messaging(self, slot: int, body: dict[str, Any]) -> None:
-        s = self.store
-        now = self.clock.now()
-        pid = body.get("messaging_profile_id")
-        if pid is not None:
-            if pid == "":
-                target = -1
-            else:
-                found = s.profile_by_id.get(pid.lower())
-                if found is None:
-                    raise E.not_found(f"Messaging profile {pid} not found", pointer="/messaging_profile_id")
-                target = found
-            self.move_number(slot, target, now)
-        if body.get("messaging_product") is not None:
-            s.nproduct[slot] = body["messaging_product"]
-        if body.get("tags") is not None:
-            s.ntags[slot] = list(body["tags"])
-        s.nupdated[slot] = now
-
-    # ---- shared campaigns ------------------------------------------------------------------
-
-    def accept_sharing(self, tcr_id: str) -> None:
-        s = self.store
-        idx = s.campaign_by_tcr.get(tcr_id)
-        if idx is None or s.campaigns[idx].kind != "shared":
-            raise E.not_found(f"No campaign {tcr_id} has been shared with this account", parameter="campaignId")
-        campaign = s.campaigns[idx]
-        if campaign.sharing_status == "DECLINED":
-            raise E.unprocessable(f"Sharing of campaign {tcr_id} was declined; the partner must share it again")
-        if campaign.sharing_status != "ACCEPTED":
-            campaign.sharing_status = "ACCEPTED"
-            campaign.updated = self.clock.now()
-            self.store.version += 1  # partner lists only show accepted campaigns
-
 
 def _positions(codes: bytearray, code: int) -> list[int]:
     """Indexes of `code` in `codes`, found with bytearray.find (fast over a million slots)."""

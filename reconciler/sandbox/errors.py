@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.sandbox import domain as D
+
 MISSING_PARAMETER = "10004"
 NOT_FOUND = "10005"
 INVALID_ID = "10006"
@@ -96,3 +98,23 @@ def not_found(detail: str, *, parameter: str | None = None, pointer: str | None 
 def unprocessable(detail: str, *, pointer: str | None = None, code: str = BAD_REQUEST) -> ApiError:
     """A request that is well-formed but breaks a domain rule."""
     return ApiError(422, code, detail, pointer=pointer)
+
+
+# Domain refusals (domain.py) → Telnyx status and code; the most specific class wins.
+_DOMAIN = (
+    (D.NotE164, 400, NOT_E164),
+    (D.Missing, 400, MISSING_PARAMETER),
+    (D.Invalid, 400, BAD_REQUEST),
+    (D.NotFound, 404, NOT_FOUND),
+    (D.Conflict, 422, DUPLICATE),
+    (D.InUse, 422, IN_USE),
+    (D.Refused, 422, BAD_REQUEST),
+)
+
+
+def from_domain(err: D.DomainError) -> ApiError:
+    """The Telnyx error a real Telnyx answers a refusal of this kind with."""
+    for cls, status, code in _DOMAIN:
+        if isinstance(err, cls):
+            return ApiError(status, code, err.detail, pointer=err.pointer, parameter=err.parameter)
+    return ApiError(500, UNEXPECTED, err.detail)  # pragma: no cover - a DomainError subclass with no mapping

@@ -1,4 +1,4 @@
-"""Compact storage for the sandbox's world, and the indexes that keep list pages O(page).
+"""Compact storage for the sandbox's world; its indexes (slots.py) keep list pages O(page).
 
 A million numbers must fit in well under 1 GiB, so numbers and their campaign assignments
 live in parallel arrays indexed by a *slot* (an int), not in per-number objects. Slots are
@@ -10,13 +10,11 @@ Everything here runs on the server's single event-loop thread; there are no lock
 
 from __future__ import annotations
 
-import time
 import uuid
 from array import array
-from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from reconciler.sandbox.slots import SlotIndex
 
 NUMBER_TYPES = ("longcode", "tollfree", "shortcode")
 LONGCODE, TOLLFREE, SHORTCODE = 0, 1, 2
@@ -75,81 +73,6 @@ def tcr_brand_id(tcr_id: str) -> str:
         digest, rem = divmod(digest, 36)
         chars.append(alphabet[rem])
     return "B" + "".join(chars)
-
-
-# The latest virtual time (9000-01-01T00:00:00Z). Timestamps are rendered with `datetime`, which
-# stops at year 9999: capping the clock well below keeps a fast clock or many advances harmless.
-MAX_VIRTUAL_TIME = 221_845_392_000.0
-
-
-class Clock:
-    """Virtual clock: real elapsed time × `scale`, plus whatever `/_admin/advance` added.
-
-    `scale` is virtual seconds per real second: 1 follows real time, 60 runs an hour a minute,
-    0 freezes the clock so that only `advance` moves it (deterministic tests)."""
-
-    def __init__(self, scale: float = 1.0) -> None:
-        self._wall0 = time.time()
-        self._mono0 = time.monotonic()
-        self.scale = scale
-        self.offset = 0.0
-
-    def now(self) -> float:
-        return min(self._wall0 + (time.monotonic() - self._mono0) * self.scale + self.offset, MAX_VIRTUAL_TIME)
-
-    def advance(self, seconds: float) -> None:
-        """Move forward; ValueError (clock untouched) past MAX_VIRTUAL_TIME."""
-        if self.now() + seconds > MAX_VIRTUAL_TIME:
-            raise ValueError("that would move the virtual clock past 9000-01-01")
-        self.offset += seconds
-
-
-class SlotIndex:
-    """Slots kept sorted by a unique key, in a compact int array.
-
-    Insert/remove are a bisect plus a memmove (fast even at a million entries); a page is a
-    slice. The key of a slot must not change while the slot is in the index.
-    """
-
-    __slots__ = ("slots", "key")
-
-    def __init__(self, key: Callable[[int], Any]) -> None:
-        self.slots = array("i")
-        self.key = key
-
-    def __len__(self) -> int:
-        return len(self.slots)
-
-    def add(self, slot: int) -> None:
-        slots = self.slots
-        k = self.key(slot)
-        if not slots or self.key(slots[-1]) < k:
-            slots.append(slot)  # the common case: ascending keys (seeding, creation order)
-            return
-        slots.insert(bisect_left(slots, k, key=self.key), slot)
-
-    def remove(self, slot: int) -> None:
-        slots = self.slots
-        i = bisect_left(slots, self.key(slot), key=self.key)
-        if i < len(slots) and slots[i] == slot:
-            del slots[i]
-        else:  # pragma: no cover - would mean a key changed under us
-            raise KeyError(slot)
-
-    def rebuild(self, items: Iterable[int]) -> None:
-        self.slots = array("i", sorted(items, key=self.key))
-
-    def page(self, start: int, count: int, reverse: bool = False) -> list[int]:
-        n = len(self.slots)
-        if start >= n or count <= 0:
-            return []
-        if not reverse:
-            return list(self.slots[start : start + count])
-        hi = n - start
-        lo = max(0, hi - count)
-        out = list(self.slots[lo:hi])
-        out.reverse()
-        return out
 
 
 @dataclass
@@ -236,20 +159,21 @@ class Store:
     status_version: int = 0
 
     def __post_init__(self) -> None:
-        self.all_numbers = SlotIndex(self._e164_key)
-        self.asg_by_number = SlotIndex(self._e164_key)
-        self.asg_by_created = SlotIndex(self._seq_key)
+        self.all_numbers = SlotIndex(self.e164_key)
+        self.asg_by_number = SlotIndex(self.e164_key)
+        self.asg_by_created = SlotIndex(self.seq_key)
 
-    def _e164_key(self, slot: int) -> str:
+    # sort keys of a slot: its phone number, and its record's creation order
+    def e164_key(self, slot: int) -> str:
         return self.e164[slot]  # type: ignore[return-value]
 
-    def _seq_key(self, slot: int) -> int:
+    def seq_key(self, slot: int) -> int:
         return self.aseq[slot]  # type: ignore[no-any-return]
 
     # ---- profiles, brands, campaigns ------------------------------------------------------
 
     def add_profile(self, pid: str, name: str, now: float) -> Profile:
-        profile = Profile(len(self.profiles), pid, name, now, SlotIndex(self._e164_key))
+        profile = Profile(len(self.profiles), pid, name, now, SlotIndex(self.e164_key))
         self.profiles.append(profile)
         self.profile_by_id[pid] = profile.idx
         return profile
@@ -282,8 +206,8 @@ class Store:
             tcr_brand_id=tcr_brand_id(tcr_id),
             created=now,
             updated=now,
-            by_number=SlotIndex(self._e164_key),
-            by_created=SlotIndex(self._seq_key),
+            by_number=SlotIndex(self.e164_key),
+            by_created=SlotIndex(self.seq_key),
         )
         self.campaigns.append(campaign)
         self.campaign_by_tcr[tcr_id] = campaign.idx

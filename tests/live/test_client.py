@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from reconciler.errors import ApiError, ApiUnavailable, ConfigError
-from reconciler.live.client import TelnyxClient, excerpt, validate_base_url
+from reconciler.live.client import TelnyxClient
+from reconciler.live.errors import excerpt
+from reconciler.live.urls import validate_base_url
 
 from .conftest import BASE, SECRET, jresp, make_client
 
@@ -163,7 +165,7 @@ def test_429_honours_ratelimit_reset(client_for):
     c = client_for(h)
     c.get("/messaging_profiles")
     assert len(times) == 2 and times[1] - times[0] >= 0.4
-    assert c.status_counts[429] == 1 and c.retries == 1
+    assert c.requests.by_status[429] == 1 and c.requests.retries == 1
 
 
 def test_429_honours_retry_after_when_longer(client_for):
@@ -191,7 +193,7 @@ def test_5xx_and_transport_errors_retried_for_get(client_for):
 
     c = client_for(h)
     assert c.get_json("/messaging_profiles") == {"ok": 1}
-    assert c.count("GET /messaging_profiles") == 5 and c.retries == 3  # the connect error: its own quick retry
+    assert c.count("GET /messaging_profiles") == 5 and c.requests.retries == 3  # the connect error: its own quick retry
 
 
 def test_retries_exhausted_gives_api_unavailable(client_for):

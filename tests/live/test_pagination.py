@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from reconciler.errors import ApiError
-from reconciler.live.pagination import collect_10dlc, collect_classic, iter_10dlc, iter_classic
+from reconciler.live.pagination import (PagingFacts, TotalsCount, collect_10dlc, collect_classic, iter_10dlc,
+                                        iter_classic)
 
 from .conftest import jresp, make_client
 
@@ -65,10 +66,19 @@ def test_10dlc_probe_is_paid_once_per_client():
     c = make_client(h)
     assert len(collect_10dlc(c, LIST)) == 30
     assert len(pages) == 2  # page 1, then the probe (empty)
-    assert c.hints[f"totalRecords {LIST}"] == "records"
+    assert c.paging.of(LIST).totals_count == TotalsCount.RECORDS
     pages.clear()
     assert len(collect_10dlc(c, LIST)) == 30
     assert pages == [1]
+
+
+def test_paging_facts_are_kept_per_list_and_the_first_proof_wins():
+    facts = PagingFacts()
+    assert facts.of(LIST) is facts.of(LIST) and facts.of(LIST) is not facts.of(NUMS)
+    assert facts.of(LIST).totals_count is None and facts.of(LIST).page_size is None
+    assert facts.of(LIST).learn_totals(TotalsCount.RECORDS) == TotalsCount.RECORDS
+    assert facts.of(LIST).learn_totals(TotalsCount.PAGES) == TotalsCount.RECORDS  # the caller sees the clash
+    assert facts.of(NUMS).totals_count is None
 
 
 def test_10dlc_pages_mode_single_page_costs_one():
@@ -81,7 +91,7 @@ def test_10dlc_pages_mode_single_page_costs_one():
 def test_10dlc_big_list_in_pages_mode_fetched_concurrently_with_no_extra():
     h, pages = tendlc_server(1300, total="pages")
     c = make_client(h)
-    c.hints[f"totalRecords {LIST}"] = "pages"
+    c.paging.of(LIST).totals_count = TotalsCount.PAGES
     assert len(collect_10dlc(c, LIST, key=lambda r: r["phoneNumber"])) == 1300
     assert sorted(pages) == [1, 2, 3]
 
@@ -102,7 +112,7 @@ def test_10dlc_a_refused_page_size_is_retried_smaller_and_remembered(max_size, c
     read = (lambda: collect_10dlc(c, LIST, key=lambda r: r["phoneNumber"])) if collect else \
         (lambda: list(iter_10dlc(c, LIST, page_size=1000 if max_size == 500 else 500)))
     assert len(read()) == 1300
-    assert c.hints.get(f"pagesize {LIST}", 500) == max_size
+    assert (c.paging.of(LIST).page_size or 500) == max_size
     pages.clear()
     assert len(read()) == 1300
     assert pages[0] == 1 and len(pages) == len(set(pages))  # no refused request the second time
@@ -131,9 +141,9 @@ def test_10dlc_each_list_learns_what_its_totals_count():
 
     c = make_client(h)
     assert len(collect_10dlc(c, records_list)) == 30
-    assert c.hints[f"totalRecords {records_list}"] == "records"
+    assert c.paging.of(records_list).totals_count == TotalsCount.RECORDS
     assert len(collect_10dlc(c, LIST, key=lambda r: r["phoneNumber"])) == 1200
-    assert c.hints[f"totalRecords {LIST}"] == "pages"
+    assert c.paging.of(LIST).totals_count == TotalsCount.PAGES
 
 
 @pytest.mark.parametrize("collect", [False, True])
@@ -152,10 +162,10 @@ def test_10dlc_a_list_that_ends_short_of_its_totals_fails_loudly(collect):
 
 
 def test_10dlc_totals_that_change_their_meaning_fail_loudly():
-    c = make_client(tendlc_server(30, total="records")[0])
+    server = {"now": tendlc_server(30, total="records")[0]}
+    c = make_client(lambda req: server["now"](req))
     collect_10dlc(c, LIST)
-    c2_handler, _ = tendlc_server(1300, total="pages")
-    c._http._transport = httpx.MockTransport(c2_handler)  # the same list now counts pages
+    server["now"] = tendlc_server(1300, total="pages")[0]  # the same list now counts pages
     with pytest.raises(ApiError, match="does not add up"):
         collect_10dlc(c, LIST, key=lambda r: r["phoneNumber"])
 

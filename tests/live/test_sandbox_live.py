@@ -92,7 +92,7 @@ def test_read_live_request_count_is_small(fresh):
     with client_for(fresh) as c:
         read_live(c, DESIRED)
         total = c.total_requests()
-        counters = dict(c.counters)
+        counters = dict(c.requests.by_call)
     # profiles 2, numbers ≤ 3+1, partner 1(+1 probe), brands+campaigns ≤ 3, sharing 2, assignments ≤ 4
     assert total <= 16, counters
 
@@ -119,7 +119,7 @@ def test_pagination_across_1300_assignments(sb, modes):
                                  "CBIG001": [f"+1415555{i:04d}" for i in range(1, 1300, 2)]}})
     with client_for(sb) as c:
         live = read_live(c, desired)
-        counters = dict(c.counters)
+        counters = dict(c.requests.by_call)
     assert len([x for x in live.numbers.values() if x.profile_id == PBIG]) == 1300
     assert len(live.assignments) == 1300
     assert all(a.tcr_campaign_id == desired.numbers[num].tcr_campaign_id for num, a in live.assignments.items())
@@ -216,7 +216,7 @@ def test_rate_limited_sandbox_reads_without_429_storm():
                 read_live(c, desired)
             elapsed = time.monotonic() - t0
             total = c.total_requests()
-            n429 = c.status_counts.get(429, 0)
+            n429 = c.requests.by_status.get(429, 0)
     assert n429 <= max(2, total // 20), (n429, total)
     assert elapsed < total / 40 * 1.6 + 2, (elapsed, total)
 

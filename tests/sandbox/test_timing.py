@@ -340,7 +340,7 @@ def test_advance_accepts_up_to_ten_years(make_api) -> None:  # type: ignore[no-u
 
 
 def test_the_clock_never_passes_what_timestamps_can_render() -> None:
-    from reconciler.sandbox.state import MAX_VIRTUAL_TIME, Clock
+    from reconciler.sandbox.clock import MAX_VIRTUAL_TIME, Clock
 
     clock = Clock(scale=0)
     clock.offset = MAX_VIRTUAL_TIME - clock.now() - 5

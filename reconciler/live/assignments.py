@@ -1,0 +1,106 @@
+"""Assignments: one number's, a campaign's, or the account's, at the cheaper cost.
+
+The cost model is reader.py's (step 3): per campaign `?filter[tcr_campaign_id]=C` plus one
+`GET /10dlc/phone_number_campaigns/{n}` per number not found there, or the account-wide list,
+whichever the counts say is cheaper.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model import LiveAssignment
+
+from .client import TelnyxClient
+from .errors import bad_response
+from .pagination import MAX_10DLC_PAGE, collect_10dlc, pages_needed
+from .records import parse_assignment
+
+ASSIGNMENTS = "/10dlc/phone_number_campaigns"
+ASSIGNMENT = "/10dlc/phone_number_campaigns/{phoneNumber}"
+
+
+def _asg_key(r: dict) -> Any:
+    return r.get("phoneNumber")
+
+
+def _assignments_list(client: TelnyxClient, params: list[tuple[str, Any]], t2t: dict[str, str]
+                      ) -> list[LiveAssignment]:
+    recs = collect_10dlc(client, ASSIGNMENTS, params + [("sort", "phoneNumber")], key=_asg_key,
+                         totals_required=True)
+    return [parse_assignment(f"GET {ASSIGNMENTS}", r, t2t) for r in recs]
+
+
+# The spec promises only "4XX" when one number has no assignment: 404 says absent; 400 and 422
+# might say absent or something else, so they are confirmed by a read that cannot be ambiguous.
+ABSENT = (404,)
+MAYBE_ABSENT = (400, 422)
+
+
+class _Unclear(Exception):
+    """A 400/422 to one number's assignment: absent, or not; the caller confirms."""
+
+
+def assignment_of(client: TelnyxClient, number: str, t2t: dict[str, str] | None = None, *,
+                  confirm: bool = True) -> LiveAssignment | None:
+    """One number's assignment, None if it has none. A 400/422 answer is confirmed against the
+    account-wide list (`confirm`), else raised as `_Unclear` for a caller that confirms in bulk."""
+    status, body = client.get(ASSIGNMENT, path={"phoneNumber": number}, allow_status=ABSENT + MAYBE_ABSENT)
+    if status in ABSENT:
+        return None
+    if status in MAYBE_ABSENT:
+        if not confirm:
+            raise _Unclear(number)
+        found = {a.number: a for a in _assignments_list(client, [], t2t or {})}
+        return found.get(number)
+    if not isinstance(body, dict):
+        raise bad_response(f"GET {ASSIGNMENT}", f"body is {type(body).__name__}, not an object")
+    a = parse_assignment(f"GET {ASSIGNMENT}", body, t2t)
+    if a.number != number:
+        raise bad_response(f"GET {ASSIGNMENT}", f"asked for {number}, got {a.number}")
+    return a
+
+
+def read_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[str], *,
+                     counts: dict[str, int | None], acct_estimate: int | None,
+                     t2t: dict[str, str]) -> dict[str, LiveAssignment]:
+    """Assignments of the given campaigns and of the given (owned) numbers."""
+    out: dict[str, LiveAssignment] = {}
+
+    def keep(a: LiveAssignment) -> None:
+        if a.tcr_campaign_id in campaigns or a.number in numbers:
+            out[a.number] = a
+
+    known = sum(c or 0 for c in counts.values())
+    cost_pc = sum(pages_needed(counts.get(c) or 0, MAX_10DLC_PAGE) for c in campaigns) + max(0, len(numbers) - known)
+    acct = max(acct_estimate or 0, known)
+    cost_aw = pages_needed(acct, MAX_10DLC_PAGE)
+    if cost_aw <= cost_pc:
+        for a in _assignments_list(client, [], t2t):
+            keep(a)
+        return out
+    for part in client.map_concurrent(lambda c: _assignments_list(client, [("filter[tcr_campaign_id]", c)], t2t),
+                                      sorted(campaigns)):
+        for a in part:
+            keep(a)
+    missing = sorted(n for n in numbers if n not in out)
+    if len(missing) > cost_aw:
+        for a in _assignments_list(client, [], t2t):
+            keep(a)
+        return out
+    unclear: list[str] = []
+
+    def one(n: str) -> LiveAssignment | None:
+        try:
+            return assignment_of(client, n, t2t, confirm=False)
+        except _Unclear:
+            unclear.append(n)
+            return None
+
+    for a in client.map_concurrent(one, missing):
+        if a is not None:
+            keep(a)
+    if unclear:  # one account-wide read settles every ambiguous answer at once
+        for a in _assignments_list(client, [], t2t):
+            keep(a)
+    return out
