@@ -84,6 +84,14 @@ class Finding:
 # string value (`action._value_`) against these instead.
 WRITE_VALUES = frozenset(a.value for a in WRITES)
 ASSIGNING_VALUES = frozenset(a.value for a in ASSIGNING)
+# The fast path for other modules, so that the enum's internals stay here.
+ACTION_VALUE = attrgetter("action._value_")  # a finding's action as its plain string
+COUNT_KEY = attrgetter("action._value_", "tcr_campaign_id", "live_campaign", "live_status")
+
+
+def is_assigning(f: Finding) -> bool:
+    """Does the finding give its number a campaign (assign, reassign, retry)?"""
+    return f.action._value_ in ASSIGNING_VALUES
 
 
 

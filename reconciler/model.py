@@ -12,6 +12,7 @@ shares (profile id, campaign id, file path) are interned by the loader.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Mapping
 
 # assignmentStatus values of the 10DLC PhoneNumberCampaign record.
@@ -22,10 +23,14 @@ FAILED_ASSIGNMENT = "FAILED_ASSIGNMENT"
 FAILED_UNASSIGNMENT = "FAILED_UNASSIGNMENT"
 IN_FLIGHT_STATUSES = frozenset({PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT})
 
-# Campaign kinds: a partner campaign registered at TCR and shared to Telnyx,
-# or a campaign registered inside the Telnyx account.
-SHARED = "shared"
-TELNYX = "telnyx"
+class CampaignKind(StrEnum):
+    """Where a campaign is registered. Values appear in JSON output and saved plans."""
+
+    SHARED = "shared"  # registered at TCR by a CSP and shared to Telnyx (a partner campaign)
+    TELNYX = "telnyx"  # registered inside the Telnyx account
+
+
+SHARED, TELNYX = CampaignKind.SHARED, CampaignKind.TELNYX
 
 # Sharing statuses beyond TCR's PENDING/ACCEPTED/DECLINED, for answers that do not give one:
 CONFLICTING = "CONFLICTING"  # a sharing map whose entries disagree, none named as the share to Telnyx
@@ -145,7 +150,7 @@ class LiveAssignment:
 @dataclass(frozen=True, slots=True)
 class LiveCampaign:
     tcr_campaign_id: str
-    kind: str  # SHARED | TELNYX
+    kind: CampaignKind
     sharing_status: str | None  # shared only; None when unknown
     campaign_status: str | None  # Telnyx campaignStatus enum
     number_pooling: bool = False

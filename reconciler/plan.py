@@ -15,15 +15,27 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from operator import attrgetter
 from typing import Any, Iterable, Mapping
 
-from reconciler.diff import ASSIGNING_VALUES, DORMANT, Action, Finding, campaign_problem, diff_changes
+from reconciler.diff import (
+    ACTION_VALUE,
+    ASSIGNING_VALUES,
+    COUNT_KEY,
+    DORMANT,
+    Action,
+    Finding,
+    campaign_problem,
+    diff_changes,
+    is_assigning,
+)
 from reconciler.model import (
     ASSIGNED,
     CAMPAIGN_CAP,
     PENDING_ASSIGNMENT,
     SHARED,
+    CampaignKind,
     DesiredState,
     LiveState,
     Policy,
@@ -44,9 +56,15 @@ PERCENT_MIN_EXISTING = 10
 # are cheaper than a bulk task (1 POST + polls + the task's number list).
 BULK_MIN_TELNYX = 3
 
-BULK = "bulk"
-PER_NUMBER = "per_number"
-NONE = "none"
+class Strategy(StrEnum):
+    """How a profile's assignments are made. Values appear in JSON output and saved plans."""
+
+    BULK = "bulk"  # one bulk task by profile: every number on it gets the campaign
+    PER_NUMBER = "per_number"  # one POST/PUT per number
+    NONE = "none"  # nothing to assign on this profile (only moves, or nothing)
+
+
+BULK, PER_NUMBER, NONE = Strategy.BULK, Strategy.PER_NUMBER, Strategy.NONE
 
 
 @dataclass(frozen=True)
@@ -63,7 +81,7 @@ class ProfilePlan:
     name: str | None
     declared: bool
     exists: bool
-    strategy: str  # BULK | PER_NUMBER | NONE
+    strategy: Strategy
     bulk_campaign: str | None = None
     note: str | None = None
     # Numbers already ASSIGNED to bulk_campaign that its task sends again: whether Telnyx leaves
@@ -74,7 +92,7 @@ class ProfilePlan:
 @dataclass(frozen=True, slots=True)
 class CampaignPlan:
     tcr_campaign_id: str
-    kind: str | None
+    kind: CampaignKind | None
     campaign_status: str | None
     sharing_status: str | None
     number_pooling: bool
@@ -206,7 +224,7 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     campaigns = _campaigns(desired, live, relevant, now, delta)  # final counts after blocks
     # caps and strategies only ever block a change, never make it OK
     changes = tuple(relevant) if all_changes else tuple(f for f in relevant if f.action is not OK)
-    counts = Counter(map(_ACTION_VALUE, changes))
+    counts = Counter(map(ACTION_VALUE, changes))
     counts[OK.value] = total - len(changes)
     counts_out = {a.value: counts.get(a.value, 0) for a in Action}
     counts_out["profile_moves"] = len(list(filter(None, map(_MOVE, relevant))))
@@ -224,7 +242,7 @@ def _live_count(live: LiveState) -> Counter[str]:
 
 def _count_changes(findings: Iterable[Finding]) -> Counter[tuple[str, str | None, str | None, str | None]]:
     """Findings grouped by what moves campaign counts (attrgetter + Counter run in C)."""
-    return Counter(map(_COUNT_KEY, findings))
+    return Counter(map(COUNT_KEY, findings))
 
 
 def _campaigns(desired: DesiredState, live: LiveState, findings: Iterable[Finding],
@@ -261,8 +279,6 @@ def _campaigns(desired: DesiredState, live: LiveState, findings: Iterable[Findin
     return out
 
 
-_COUNT_KEY = attrgetter("action._value_", "tcr_campaign_id", "live_campaign", "live_status")
-_ACTION_VALUE = attrgetter("action._value_")
 _MOVE = attrgetter("move")
 _PROFILE_CAMPAIGN = attrgetter("profile_id", "tcr_campaign_id")
 _NUMBER = attrgetter("number")
@@ -276,7 +292,7 @@ def _apply_caps(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> 
         return findings
     out = []
     for f in findings:
-        if f.action._value_ in ASSIGNING_VALUES and f.tcr_campaign_id in over:
+        if is_assigning(f) and f.tcr_campaign_id in over:
             c = campaigns[f.tcr_campaign_id or ""]
             f = replace(f, action=Action.BLOCKED, move=False, reason=(
                 f"campaign {c.tcr_campaign_id} would hold {c.final_count} numbers; T-Mobile allows "
@@ -349,7 +365,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
     # there (Telnyx does not say whether leaving a profile keeps the campaign, so a move may
     # need an assignment on the new profile: it must be possible there too).
     to_assign = [f for f in findings if f.profile_id and f.declared and (
-        f.action._value_ in ASSIGNING_VALUES or f.action is Action.MOVE)]
+        is_assigning(f) or f.action is Action.MOVE)]
     assigning: dict[str, dict[str, int]] = defaultdict(dict)  # real assignments: they set the strategy
     for (pid, tcr), k in Counter(map(_PROFILE_CAMPAIGN, (f for f in to_assign if f.action is not Action.MOVE))).items():
         assigning[pid][tcr or ""] = assigning[pid].get(tcr or "", 0) + k
@@ -478,7 +494,7 @@ def _warnings(desired: DesiredState, live: LiveState, findings: list[Finding],
         if c.final_count > CAMPAIGN_CAP and not c.number_pooling:
             out.append(f"campaign {tcr} holds {c.final_count} numbers, over the {CAMPAIGN_CAP} T-Mobile allows "
                        f"without number pooling")
-        if c.campaign_status == DORMANT and any(f.action._value_ in ASSIGNING_VALUES and f.tcr_campaign_id == tcr
+        if c.campaign_status == DORMANT and any(is_assigning(f) and f.tcr_campaign_id == tcr
                                                 for f in findings):
             out.append(f"campaign {tcr} is dormant (TCR_SUSPENDED): its first assignment fails and wakes it; "
                        f"apply retries")
@@ -508,7 +524,7 @@ def _timeline(changes: Iterable[Finding], profiles: dict[str, ProfilePlan]) -> t
     """What the plan will take on Telnyx's timeline, said before anyone approves it."""
     assigning = reassign_bulk = reassign_single = unassign = 0
     for f in changes:
-        v = f.action._value_
+        v = ACTION_VALUE(f)
         if v in ASSIGNING_VALUES:
             assigning += 1
             if v == Action.REASSIGN.value:

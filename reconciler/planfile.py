@@ -11,8 +11,8 @@ from typing import Any
 
 from reconciler.diff import Action, Finding
 from reconciler.errors import PlanFileError, TamperedPlanError
-from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
-from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan
+from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
+from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy
 
 
 def load_plan(path: str) -> Plan:
@@ -55,9 +55,10 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
         for c in data["preconditions"]
     )
     strategies = {pid: ProfilePlan(pid, s.get("name"), bool(s.get("declared", True)), bool(s.get("exists", True)),
-                                   s["strategy"], s.get("bulk_campaign"), s.get("note"), int(s.get("resends") or 0))
+                                   Strategy(s["strategy"]), s.get("bulk_campaign"), s.get("note"), int(s.get("resends") or 0))
                   for pid, s in data["strategies"].items()}
-    campaigns = {t: CampaignPlan(**c) for t, c in data["campaigns"].items()}
+    campaigns = {t: CampaignPlan(**{**c, "kind": CampaignKind(c["kind"]) if c.get("kind") else None})
+                 for t, c in data["campaigns"].items()}
     o = data["options"]
     options = PlanOptions(prune=bool(data["prune"]), allow_unassign=o.get("allow_unassign"),
                           allow_reassign=o.get("allow_reassign"), shared_per_number=bool(o.get("shared_per_number")))

@@ -9,6 +9,7 @@ import pytest
 from reconciler.diff import Action, diff
 from reconciler.drift import drift_report
 from reconciler.model import (
+    CampaignKind,
     DesiredNumber,
     DesiredProfile,
     DesiredState,
@@ -18,7 +19,7 @@ from reconciler.model import (
     LiveState,
     Policy,
 )
-from reconciler.plan import BULK, NONE, PER_NUMBER, PlanOptions, make_plan
+from reconciler.plan import BULK, NONE, PER_NUMBER, PlanOptions, Strategy, make_plan
 from reconciler.planfile import plan_from_dict
 from reconciler.render import plan_dict, plan_markdown, plan_text, saved_plan_dict
 
@@ -235,6 +236,9 @@ def test_saved_plan_round_trip_keeps_preconditions():
     assert back.checksum() == plan.checksum()
     assert [(c.number, c.action, c.live_campaign, c.live_profile_id) for c in back.changes] == \
         [(c.number, c.action, c.live_campaign, c.live_profile_id) for c in plan.changes]
+    # The file's strings come back as the types that say what they are.
+    assert back.profiles[P1].strategy is Strategy.BULK and back.campaigns[SH].kind is CampaignKind.SHARED
+    assert back.profiles == plan.profiles and back.campaigns == plan.campaigns
     saved["preconditions"][0]["expect"]["tcr_campaign_id"] = "CHACKED"
     with pytest.raises(ValueError, match="checksum"):
         plan_from_dict(saved)
