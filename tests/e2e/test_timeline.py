@@ -279,3 +279,21 @@ def test_every_mode_converges_on_the_realistic_preset_with_one_apply_and_the_hou
     after = env.profiles_of_numbers()
     assert after["+13125550901"] == undeclared["+13125550901"]
     assert env.run("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("value", ["reprovision", "noop"])
+def test_until_final_waits_for_the_numbers_a_bulk_task_re_sends(make_env, value):
+    # Five numbers already ASSIGNED, one new: the task re-sends the five (mode bulk_same). With
+    # jitter, Telnyx finishes them in any order over hours (a fast clock: 1 s is 30 min).
+    seed = {**SEED, "assignments": [{"phone_number": n, "tcr_campaign_id": SHARED, "status": "ASSIGNED"}
+                                    for n in NUMBERS[1:]]}
+    env = realistic(make_env, seed=seed, time_scale=1800.0, timing_jitter=0.5, random_seed=7,
+                    modes={"bulk_same": value})
+    r = env.run("apply", "--auto-approve", "--until", "final", "--timeout", "120", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    assert set(statuses(env).values()) == {"ASSIGNED"}  # the re-sent ones too: nothing left PENDING
+    assert posts(env, BULK) == 1
+    if value == "reprovision":
+        # Waiting for the new number alone would not have been enough: a re-sent one finished later.
+        done = {a["phone_number"]: a["updated_at"] for a in env.state()["assignments"]}
+        assert max(done[n] for n in NUMBERS[1:]) > done[NUMBERS[0]], done
