@@ -508,7 +508,7 @@ def _upload(run: Run, with_: dict[str, str], res: StepResult) -> None:
 
 
 def stop_background(result_dir: Path) -> None:
-    """Kill what start_sandbox.sh left running (it records its pid under RUNNER_TEMP)."""
+    """Kill what `reconciler ci start-sandbox` left running (it records its pid under RUNNER_TEMP)."""
     for pid_file in result_dir.glob("runner-temp-*/reconciler-sandbox.pid"):
         try:
             os.kill(int(pid_file.read_text().strip()), 15)
