@@ -466,3 +466,108 @@ def test_every_helper_writes_its_outputs_through_the_random_delimiter():
     for path in CI.glob("*.py"):
         if path.name != "actions.py":
             assert not opens.search(path.read_text()), path.name
+
+
+# ---------------------------------------------------------------- the gate: what the plan is for, and when apply runs
+
+
+def _event(tmp_path: Path, event: object) -> dict[str, str]:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event) if not isinstance(event, str) else event)
+    return {"GITHUB_EVENT_PATH": str(path), "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_SHA": "e" * 40}
+
+
+def _run_event(**over) -> dict:
+    run = {"event": "pull_request", "conclusion": "success", "head_sha": HEAD,
+           "head_repository": {"full_name": "acme/estate"}, "pull_requests": [{"number": 5, "head": {"sha": HEAD}}]}
+    return {"workflow_run": {**run, **over}}
+
+
+def test_plan_target_names_the_pull_request_and_its_head(github, tmp_path):
+    p = run(github, tmp_path, "plan-target", env=_event(tmp_path, _run_event()))
+    assert p.returncode == 0 and p.outputs == {"pr": "5", "head_sha": HEAD, "plan": "true"}, p.stderr
+    by_hand = run(github, tmp_path, "plan-target", env={**_event(tmp_path, {}), "GITHUB_EVENT_NAME": "workflow_dispatch"})
+    assert by_hand.outputs == {"pr": "", "head_sha": "e" * 40, "plan": "true"}
+
+
+@pytest.mark.parametrize("over, why", [
+    ({"event": "push"}, "not for a pull request"),
+    ({"conclusion": "failure"}, "validate did not pass"),
+    ({"head_repository": {"full_name": "mallory/estate"}}, "a fork's pull request"),
+    ({"pull_requests": []}, "0 pull requests"),
+    ({"pull_requests": [{"number": 5, "head": {"sha": "f" * 40}}]}, "0 pull requests"),
+    ({"pull_requests": [{"number": "5\npr=9", "head": {"sha": HEAD}}]}, "0 pull requests"),
+    ({"pull_requests": [{"number": 5, "head": {"sha": HEAD}}, {"number": 6, "head": {"sha": HEAD}}]},
+     "2 pull requests"),
+])
+def test_plan_target_plans_nothing_it_cannot_vouch_for(github, tmp_path, over, why):
+    p = run(github, tmp_path, "plan-target", env=_event(tmp_path, _run_event(**over)))
+    assert p.returncode == 0 and p.outputs["plan"] == "false" and p.outputs["pr"] == "", p.stderr
+    assert why in p.stderr and "pr=9" not in p.stderr
+
+
+@pytest.mark.parametrize("event, name, why", [
+    (_run_event(head_sha="x\nhead_sha=evil"), "workflow_run", "names no head commit"),
+    ("not json", "workflow_run", "cannot read the event"),
+    ([1, 2], "workflow_run", "not a JSON object"),
+    (_run_event(), "pull_request", "must never hold the key"),
+    (_run_event(), "pull_request_target", "must never hold the key"),
+])
+def test_plan_target_refuses_malformed_events_and_the_wrong_trigger(github, tmp_path, event, name, why):
+    p = run(github, tmp_path, "plan-target", env={**_event(tmp_path, event), "GITHUB_EVENT_NAME": name})
+    assert p.returncode == 1 and why in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert p.outputs == {} and "evil" not in p.stderr
+
+
+def test_status_sets_the_required_check_on_the_head(github, tmp_path):
+    p = run(github, tmp_path, "status", "--sha", HEAD, "--state", "success", "--description", "plan\nposted")
+    assert p.returncode == 0, p.stderr
+    (st,) = github.statuses[HEAD]
+    assert st["context"] == "10dlc plan" and st["description"] == "plan posted"
+    assert st["target_url"] == "https://github.com/acme/estate/actions/runs/77"
+    for args, why in ((["--sha", "abc", "--state", "success"], "full commit id"),
+                      (["--sha", HEAD, "--state", "done"], "Invalid value"),
+                      (["--sha", HEAD, "--state", "success", "--context", "x\ny"], "--context")):
+        bad = run(github, tmp_path, "status", *args)
+        assert bad.returncode in (1, 2) and why in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ready_skips_green_with_a_notice_without_key_or_seed(tmp_path):
+    summary = tmp_path / "summary.md"
+    p = run(None, tmp_path, "ready", env={"HAS_TELNYX_KEY": "false", "SEED": "", "GITHUB_STEP_SUMMARY": str(summary),
+                                          "GITHUB_ACTIONS": "true"})
+    assert p.returncode == 0 and p.outputs == {"ready": "false"} and "::notice::" in p.stderr
+    assert "Skipped: no TELNYX_API_KEY" in summary.read_text()
+    for env in ({"HAS_TELNYX_KEY": "true", "SEED": ""}, {"HAS_TELNYX_KEY": "false", "SEED": "seed.yaml"}):
+        assert run(None, tmp_path, "ready", env=env).outputs == {"ready": "true"}
+
+
+@pytest.mark.parametrize("env, code, out", [
+    ({"EVENT": "push", "CREATED": "false"}, 0, "true"),
+    ({"EVENT": "push", "CREATED": "true"}, 0, "false"),
+    ({"EVENT": "workflow_dispatch", "GITHUB_REF_NAME": "main", "EXPECT_CHECKSUM": "abc123"}, 0, "true"),
+    ({"EVENT": "workflow_dispatch", "GITHUB_REF_NAME": "feature", "EXPECT_CHECKSUM": "abc123"}, 3, None),
+    ({"EVENT": "workflow_dispatch", "GITHUB_REF_NAME": "main", "EXPECT_CHECKSUM": "abc\npr=1"}, 3, None),
+    ({"EVENT": "workflow_dispatch", "GITHUB_REF_NAME": "main", "EXPECT_CHECKSUM": ""}, 3, None),
+    ({"EVENT": "pull_request"}, 3, None),
+])
+def test_apply_decision(tmp_path, env, code, out):
+    p = run(None, tmp_path, "apply-decision", env={"DEFAULT_BRANCH": "main", **env})
+    assert p.returncode == code, p.stderr
+    assert p.outputs.get("apply") == out and "Traceback" not in p.stderr
+
+
+def test_start_sandbox_refuses_where_a_key_is_in_reach_and_a_missing_seed(tmp_path):
+    p = run(None, tmp_path, "start-sandbox", "seed.yaml", env={"HAS_TELNYX_KEY": "true"})
+    assert p.returncode == 1 and "can reach a Telnyx key" in p.stderr and p.outputs == {}
+    p = run(None, tmp_path, "start-sandbox", "missing.yaml", env={"HAS_TELNYX_KEY": "false"})
+    assert p.returncode == 1 and "not found" in p.stderr
+
+
+def test_bad_arguments_are_a_clear_error_not_a_traceback(github, tmp_path):
+    for args in (["comment", "--pr", "0", "--body-file", "x"], ["drift-issue", "--exit-code", "x", "--body-file", "x"],
+                 ["reviewed-plan", "--sha", "not-hex"], ["reviewed-plan", "--sha", MERGED, "--branch", "a b"],
+                 ["apply-queue", "covered", "--workflow", "../x y"], ["state-store", "restore", "--name", "../x"],
+                 ["drift-issue", "--exit-code", "2", "--body-file", "x", "--label", "a\nb"]):
+        p = run(github, tmp_path, *args)
+        assert p.returncode in (1, 2) and "Traceback" not in p.stderr and p.stderr.strip(), (args, p.stderr)
