@@ -47,7 +47,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 BOT_LOGIN = click.option("--bot-login", default=None,
                          help="The login the token writes comments as (default: $RECONCILER_BOT_LOGIN, else "
                               "GET /user, else github-actions[bot]).")
-KEY = click.option("--key", default=None, help="Marker key of one matrix leg (e.g. a profile group).")
+GROUP = click.option("--group", default=None, metavar="NAME",
+                   help="One leg of a matrix (e.g. a profile group): its own comment, plan and issue.")
 
 
 @click.group()
@@ -61,36 +62,36 @@ def ci() -> None:
 @click.option("--body-file", required=True, help="Markdown to post (e.g. `reconciler plan --format markdown`).")
 @click.option("--plan", "plan_file", default=None, help="The saved plan (`plan --out`): its checksum goes in the comment.")
 @click.option("--kind", default="plan", type=click.Choice(["plan", "apply"]), show_default=True)
-@KEY
+@GROUP
 @click.option("--head-sha", default=None, help="The pull request's head commit the plan is for.")
 @click.option("--artifact", default=None, help="Name of the artifact holding the saved plan.")
 @BOT_LOGIN
 @click.option("--empty-note", default=None, help="What to post when the body file is missing or empty.")
 @_guard
-def comment(pr: int, body_file: str, plan_file: str | None, kind: str, key: str | None, head_sha: str | None,
+def comment(pr: int, body_file: str, plan_file: str | None, kind: str, group: str | None, head_sha: str | None,
             artifact: str | None, bot_login: str | None, empty_note: str | None) -> None:
     """Create or update the one reconciler comment on a pull request."""
     from reconciler.ci.comment import post
 
-    post(pr, body_file, plan_file, kind, key, head_sha, artifact, bot_login, empty_note)
+    post(pr, body_file, plan_file, kind, group, head_sha, artifact, bot_login, empty_note)
 
 
 @ci.command("reviewed-plan")
 @click.option("--sha", default=lambda: os.environ.get("GITHUB_SHA", ""), help="The merge commit (default: $GITHUB_SHA).")
 @click.option("--out", default="reviewed-plan.json", show_default=True, help="Where to write the saved plan.")
-@KEY
+@GROUP
 @BOT_LOGIN
 @click.option("--plan-workflow", default=".github/workflows/plan.yml", show_default=True,
               help="The workflow file whose runs may hold the saved plan.")
 @click.option("--branch", default="main", show_default=True, help="The default branch (the plan runs on it).")
 @click.option("--summary/--no-summary", "show", default=True, help="Write the plan and its links to the job summary.")
 @_guard
-def reviewed_plan(sha: str, out: str, key: str | None, bot_login: str | None, plan_workflow: str, branch: str,
+def reviewed_plan(sha: str, out: str, group: str | None, bot_login: str | None, plan_workflow: str, branch: str,
                   show: bool) -> None:
     """Find the plan reviewed on the pull request merged as SHA (exit 3 when nothing was reviewed)."""
     from reconciler.ci.reviewed import find
 
-    find(sha, out, "plan", key, bot_login, plan_workflow, branch, show)
+    find(sha, out, "plan", group, bot_login, plan_workflow, branch, show)
 
 
 @ci.command("apply-decision")
@@ -123,14 +124,14 @@ def apply_queue(command: str, workflow: str, branch: str, pr: str, outcome: str)
 @click.option("--exit-code", type=int, required=True, help="The exit code of `reconciler drift`.")
 @click.option("--body-file", required=True, help="`reconciler drift --format markdown` output.")
 @click.option("--label", default="10dlc-drift", show_default=True)
-@KEY
+@GROUP
 @click.option("--title", default=None)
 @_guard
-def drift_issue(exit_code: int, body_file: str, label: str, key: str | None, title: str | None) -> None:
+def drift_issue(exit_code: int, body_file: str, label: str, group: str | None, title: str | None) -> None:
     """Keep one labelled issue open while drift lasts; close it when Telnyx matches the files."""
     from reconciler.ci.drift_issue import run
 
-    run(exit_code, body_file, label, key, title)
+    run(exit_code, body_file, label, group, title)
 
 
 @ci.command("follow-up")

@@ -1,9 +1,9 @@
 """Create or update the one reconciler comment on a pull request (found by a hidden marker).
 
-    reconciler ci comment --pr 12 --body-file plan.md [--plan plan.json] [--key GROUP]
+    reconciler ci comment --pr 12 --body-file plan.md [--plan plan.json] [--group GROUP]
 
 The comment starts with `<!-- telnyx-10dlc-reconciler:plan -->` (or `...:plan:GROUP` for one
-leg of a matrix), so every push edits the same comment instead of adding one. With `--plan`
+leg of a matrix, `--group GROUP`), so every push edits the same comment instead of adding one. With `--plan`
 (the `reconciler plan --out` file) the comment also carries, hidden, the plan's checksum, the
 pull request's head commit and the run that saved the plan: the apply workflow reads them on
 merge to apply exactly what was reviewed (`reconciler ci reviewed-plan`).

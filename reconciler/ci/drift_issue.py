@@ -1,7 +1,7 @@
 """Keep exactly one labelled issue open while drift lasts; close it when Telnyx matches the files.
 
     reconciler drift --format markdown > drift.md; rc=$?
-    reconciler ci drift-issue --exit-code "$rc" --body-file drift.md [--label 10dlc-drift] [--key GROUP]
+    reconciler ci drift-issue --exit-code "$rc" --body-file drift.md [--label 10dlc-drift] [--group GROUP]
 
 `--exit-code` is the exit code of `reconciler drift`: 2 (drift) opens the issue, or updates the
 open one in place; 0 (no drift) closes it with a comment; anything else (the drift check itself

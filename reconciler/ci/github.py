@@ -39,6 +39,8 @@ class GitHubError(CIError):
 
 def marker(kind: str, key: str | None = None) -> str:
     """The hidden HTML comment that identifies our comment or issue: `<!-- telnyx-10dlc-reconciler:plan -->`."""
+    if key is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}", key):
+        raise CIError(f"--group {key[:60]!r}: letters, digits and ._- only (it names a hidden marker)")
     return f"<!-- {MARKER_PREFIX}:{kind}{':' + key if key else ''} -->"
 
 

@@ -1,6 +1,6 @@
 """On merge, find what reviewers saw: the plan checksum (and saved plan) of the merged pull request.
 
-    reconciler ci reviewed-plan --sha "$GITHUB_SHA" [--out reviewed-plan.json] [--key GROUP]
+    reconciler ci reviewed-plan --sha "$GITHUB_SHA" [--out reviewed-plan.json] [--group GROUP]
 
 Steps: the pull request merged as commit SHA → its sticky plan comment (`reconciler ci comment`)
 → the hidden checksum, the head commit it was planned for, and the run that saved the plan. The

@@ -69,7 +69,7 @@ def test_matrix_keys_get_their_own_comment(github, tmp_path):
     github.open_pr(6, "a" * 40)
     body = write(tmp_path, "plan.md", "plan\n")
     for key in ("east", "west", "east"):
-        assert run(github, tmp_path, "comment", "--pr", "6", "--body-file", body, "--key", key).returncode == 0
+        assert run(github, tmp_path, "comment", "--pr", "6", "--body-file", body, "--group", key).returncode == 0
     bodies = [c["body"].splitlines()[0] for c in github.comments_on(6)]
     assert bodies == ["<!-- telnyx-10dlc-reconciler:plan:east -->", "<!-- telnyx-10dlc-reconciler:plan:west -->"]
 
@@ -568,6 +568,7 @@ def test_bad_arguments_are_a_clear_error_not_a_traceback(github, tmp_path):
     for args in (["comment", "--pr", "0", "--body-file", "x"], ["drift-issue", "--exit-code", "x", "--body-file", "x"],
                  ["reviewed-plan", "--sha", "not-hex"], ["reviewed-plan", "--sha", MERGED, "--branch", "a b"],
                  ["apply-queue", "covered", "--workflow", "../x y"], ["state-store", "restore", "--name", "../x"],
-                 ["drift-issue", "--exit-code", "2", "--body-file", "x", "--label", "a\nb"]):
+                 ["drift-issue", "--exit-code", "2", "--body-file", "x", "--label", "a\nb"],
+                 ["comment", "--pr", "1", "--body-file", "x", "--group", "a --> <script>"]):
         p = run(github, tmp_path, *args)
         assert p.returncode in (1, 2) and "Traceback" not in p.stderr and p.stderr.strip(), (args, p.stderr)
