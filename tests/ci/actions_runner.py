@@ -219,12 +219,23 @@ def _read_kv_file(path: Path) -> dict[str, str]:
 
 
 def _shim_dir(tmp: Path) -> Path:
-    """`python -m pip ...` is a no-op; every other python call goes to the test's interpreter."""
+    """`python -m pip ...` installs nothing (the reconciler is installed already), but fails, as pip
+    would, when a requirements file (`-r`) or the path to install is not there; every other python
+    call goes to the test's interpreter."""
     d = tmp / "shim-bin"
     d.mkdir(exist_ok=True)
     shim = d / "python"
     shim.write_text(f"""#!/usr/bin/env bash
-if [ "${{1:-}}" = "-m" ] && [ "${{2:-}}" = "pip" ]; then echo "(pip skipped in tests: $*)"; exit 0; fi
+if [ "${{1:-}}" = "-m" ] && [ "${{2:-}}" = "pip" ]; then
+  shift 2; prev=""
+  for a in "$@"; do
+    if [ "$prev" = "-r" ] && [ ! -f "$a" ]; then echo "pip stand-in: no requirements file $a" >&2; exit 1; fi
+    prev="$a"
+  done
+  last="${{!#}}"
+  case "$last" in -*|install) ;; *) [ -e "$last" ] || {{ echo "pip stand-in: $last not found" >&2; exit 1; }};; esac
+  echo "(pip skipped in tests: $*)"; exit 0
+fi
 exec {sys.executable} "$@"
 """, encoding="utf-8")
     shim.chmod(0o755)
