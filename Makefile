@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-smoke faults record lint clean
+.PHONY: demo test test-fast bench bench-smoke faults record lint clean lock
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,13 @@ faults: $(STAMP)
 record: $(STAMP)
 	@test -n "$$TELNYX_API_KEY" || (echo "make record needs TELNYX_API_KEY (a real account)"; exit 1)
 	RECORD_CASSETTES=1 $(BIN)/python -m pytest -q -m recorded
+
+# ci/requirements.lock: what the CI workflows install, every file hashed (--require-hashes).
+# Re-run after changing pyproject.toml's dependencies (needs pip-tools; Dependabot proposes updates).
+lock: $(STAMP)
+	$(BIN)/pip install --quiet pip-tools
+	cd ci && ../$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements.lock ../pyproject.toml build.in
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

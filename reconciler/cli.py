@@ -18,6 +18,7 @@ from typing import Any, Callable
 import click
 
 from reconciler import __version__
+from reconciler.ci.cli import ci, init
 from reconciler.errors import ConfigError, ReconcilerError, RefusedError
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
@@ -646,6 +647,10 @@ def _write_safely(folder: Path, name: str, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+cli.add_command(ci)
+cli.add_command(init)
 
 
 def main() -> None:

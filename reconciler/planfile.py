@@ -7,6 +7,7 @@ strategies and the desired state it was built from. Only this module reads it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diff import Action, Finding
@@ -15,14 +16,18 @@ from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, Desire
 from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy
 
 
-def load_plan(path: str) -> Plan:
+def _read_json(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            return json.load(fh)
     except OSError as e:
         raise PlanFileError(f"{path}: cannot read plan file: {e.strerror}") from None
     except ValueError as e:
         raise PlanFileError(f"{path}: not a JSON plan file: {e}") from None
+
+
+def load_plan(path: str) -> Plan:
+    data = _read_json(path)
     try:
         if not isinstance(data, dict):
             raise ValueError("the file holds no plan object")
@@ -33,6 +38,28 @@ def load_plan(path: str) -> Plan:
         raise PlanFileError(f"{path}: malformed saved plan (no field {e}); re-run `reconciler plan --out`") from None
     except (TypeError, ValueError, AttributeError, IndexError) as e:
         raise PlanFileError(f"{path}: malformed saved plan ({e}); re-run `reconciler plan --out`") from None
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What a CI step needs from a saved plan without rebuilding it: its checksum and verdicts."""
+
+    checksum: str
+    safe: bool
+    has_changes: bool
+    unsafe: tuple[str, ...]
+
+
+def read_summary(path: str) -> PlanSummary:
+    """The summary fields of a saved plan (`plan --out`). Its checksum is checked by `apply`, which
+    rebuilds the plan (`load_plan`); this only reads, and refuses anything that is not a saved plan."""
+    data = _read_json(path)
+    if not isinstance(data, dict) or data.get("kind") != "saved_plan":
+        raise PlanFileError(f"{path}: not a saved plan (use `reconciler plan --out FILE`)")
+    checksum, unsafe = data.get("checksum"), data.get("unsafe")
+    if not isinstance(checksum, str) or not isinstance(unsafe, list) or not all(isinstance(u, str) for u in unsafe):
+        raise PlanFileError(f"{path}: malformed saved plan (checksum, unsafe); re-run `reconciler plan --out`")
+    return PlanSummary(checksum, data.get("safe") is True, data.get("has_changes") is True, tuple(unsafe))
 
 
 class Tampered(ValueError):

@@ -1,10 +1,20 @@
 """Run a job of one of .github/workflows/*.yml locally, the way GitHub Actions would, for tests.
 
 Every `run:` step runs for real (bash -eo pipefail, like `shell: bash` on GitHub) with the
-workflow/job/step `env`, `${{ }}` expressions evaluated, and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY
-files. `uses:` steps are stood in for: checkout copies the repository's files, setup-python does
-nothing (the test's venv is on PATH), upload-artifact zips the named files into the fake GitHub
-under this run's id. `python -m pip install` is a no-op (the reconciler is installed already).
+workflow/job/step `env`, `${{ }}` expressions evaluated, and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY /
+GITHUB_EVENT_PATH files. A job that calls a reusable workflow (`uses:` at job level) runs that
+workflow's jobs in order, with its inputs (defaults, then `with:`), the secrets passed (`inherit`),
+`needs` and job outputs: `./.github/workflows/X` is read from the workflows folder, and
+`owner/name/.github/workflows/X@ref` (what `reconciler init` writes) from this repository's copy,
+which stands in for the published one. A step that uses a local composite action (`./path`) runs
+its steps. Environments hold their own secrets and may be restricted to branches, as on GitHub:
+a job whose ref is not allowed fails before its first step.
+
+The other `uses:` steps are stood in for: checkout copies the repository's files (one with a
+`repository:` is the reconciler's own source: its composite action and lock file are copied),
+setup-python does nothing (the test's venv is on PATH), upload-artifact zips the named files into
+the fake GitHub under this run's id. `python -m pip install` is a no-op (the reconciler is
+installed already).
 
 The expression evaluator supports only what the workflows use (contexts, literals, `||`, `&&`,
 `!`, `==`, `!=`, parentheses, always()/success()/failure()/cancelled()); anything else raises,
@@ -13,6 +23,7 @@ so a workflow cannot quietly drift beyond what the tests exercise.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -32,10 +43,7 @@ TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+)|(?P<op>\|\||&&|=
 
 
 def load(name: str) -> dict[str, Any]:
-    doc = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
-    if True in doc:  # YAML 1.1 reads the key `on` as a boolean
-        doc["on"] = doc.pop(True)
-    return doc
+    return _load_path(WORKFLOWS / name)
 
 
 class ExprError(ValueError):
@@ -174,6 +182,8 @@ class JobResult:
     steps: list[StepResult]
     summary: str
     artifacts: dict[str, dict[str, bytes]]
+    jobs: dict[str, str] = field(default_factory=dict)
+    called: list[str] = field(default_factory=list)
 
     def step(self, name_part: str) -> StepResult:
         for s in self.steps:
@@ -209,140 +219,307 @@ def _read_kv_file(path: Path) -> dict[str, str]:
 
 
 def _shim_dir(tmp: Path) -> Path:
-    """`python -m pip ...` is a no-op; every other python call goes to the test's interpreter."""
+    """`python -m pip ...` installs nothing (the reconciler is installed already), but fails, as pip
+    would, when a requirements file (`-r`) or the path to install is not there; every other python
+    call goes to the test's interpreter."""
     d = tmp / "shim-bin"
     d.mkdir(exist_ok=True)
     shim = d / "python"
     shim.write_text(f"""#!/usr/bin/env bash
-if [ "${{1:-}}" = "-m" ] && [ "${{2:-}}" = "pip" ]; then echo "(pip skipped in tests: $*)"; exit 0; fi
+if [ "${{1:-}}" = "-m" ] && [ "${{2:-}}" = "pip" ]; then
+  shift 2; prev=""
+  for a in "$@"; do
+    if [ "$prev" = "-r" ] && [ ! -f "$a" ]; then echo "pip stand-in: no requirements file $a" >&2; exit 1; fi
+    prev="$a"
+  done
+  last="${{!#}}"
+  case "$last" in -*|install) ;; *) [ -e "$last" ] || {{ echo "pip stand-in: $last not found" >&2; exit 1; }};; esac
+  echo "(pip skipped in tests: $*)"; exit 0
+fi
 exec {sys.executable} "$@"
 """, encoding="utf-8")
     shim.chmod(0o755)
     return d
 
 
+@dataclass
+class Run:
+    """What stays the same across the jobs of one workflow run."""
+
+    workdir: Path
+    runner_temp: Path
+    summary_path: Path
+    base_env: dict[str, str]
+    github: Any
+    run_id: int
+    checkout: dict[str, Path]
+    environments: dict[str, dict[str, Any]]
+    timeout: float
+    results: list[StepResult] = field(default_factory=list)
+    artifacts: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    jobs: dict[str, str] = field(default_factory=dict)  # job id -> success | failure | skipped
+    called: list[str] = field(default_factory=list)  # the reusable workflows followed, as named in `uses:`
+    seq: int = 0
+    last_steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> its steps context
+
+
+def resolve_workflow(uses: str) -> Path:
+    """A reusable workflow reference: local (`./.github/workflows/X`) or published (`o/n/.github/workflows/X@ref`);
+    both are read from this repository's workflows folder."""
+    path = uses.split("@", 1)[0]
+    m = re.fullmatch(r"(?:\./|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/)\.github/workflows/([A-Za-z0-9_.-]+\.ya?ml)", path)
+    if not m:
+        raise ExprError(f"no stand-in for reusable workflow {uses}")
+    if not uses.startswith("./") and "@" not in uses:
+        raise ExprError(f"a published reusable workflow needs @ref: {uses}")
+    return WORKFLOWS / m.group(1)
+
+
+def _load_path(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in doc:  # YAML 1.1 reads the key `on` as a boolean
+        doc["on"] = doc.pop(True)
+    return doc
+
+
 def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: dict[str, Any] | None = None,
             secrets: dict[str, str] | None = None, variables: dict[str, str] | None = None,
             inputs: dict[str, str] | None = None, github: Any = None, run_id: int = 1,
             sha: str = "0" * 40, ref: str = "refs/heads/main", checkout: dict[str, Path] | None = None,
+            environments: dict[str, dict[str, Any]] | None = None, workflows_dir: Path | None = None,
             timeout: float = 120) -> JobResult:
-    """Run one job. `github` is the FakeGitHub; `checkout` maps repo-relative paths to copy into workdir."""
-    doc = load(workflow)
-    job_doc = doc["jobs"][job]
+    """Run one job of `workflow` (a file in `workflows_dir`, default this repository's workflows).
+    `github` is the FakeGitHub; `checkout` maps repo-relative paths to copy into a checkout;
+    `environments` maps an environment's name to {"secrets": {...}, "branches": [...]} (absent: no
+    secrets, no restriction, as GitHub creates an environment on first use)."""
+    doc = _load_path((workflows_dir or WORKFLOWS) / workflow)
     workdir.mkdir(parents=True, exist_ok=True)
     runner_temp = workdir.parent / f"runner-temp-{run_id}"
     runner_temp.mkdir(exist_ok=True)
     summary_path = runner_temp / "step_summary.md"
     summary_path.touch()
+    event = dict(event or {})
+    event.setdefault("repository", {"default_branch": "main"})
+    event_path = runner_temp / "event.json"
+    event_path.write_text(json.dumps(event), encoding="utf-8")
     repo = github.repo if github else "acme/estate"
-    if github is not None:  # GitHub records the run: what reviewed_plan.py checks a plan comment against
+    if github is not None:  # GitHub records the run: what `reconciler ci reviewed-plan` checks a comment against
         head_repo = (((event or {}).get("pull_request") or {}).get("head") or {}).get("repo") or {}
         github.add_run(run_id, workflow, sha, event_name, head_repo.get("full_name"), ref.rsplit("/", 1)[-1])
-    gh_ctx = {"event_name": event_name, "event": event or {}, "sha": sha, "ref": ref, "repository": repo,
+    gh_ctx = {"event_name": event_name, "event": event, "sha": sha, "ref": ref, "repository": repo,
+              "ref_name": ref.removeprefix("refs/heads/").removeprefix("refs/tags/"),
               "token": github.token if github else "ghs-none", "run_id": str(run_id),
               "server_url": "https://github.com", "workspace": str(workdir)}
-    ctx: dict[str, Any] = {"github": gh_ctx, "secrets": secrets or {}, "vars": variables or {},
-                           "inputs": inputs or {}, "steps": {}, "matrix": {}, "runner": {"temp": str(runner_temp)},
-                           "env": {}}
     base_env = {
         "PATH": f"{_shim_dir(runner_temp)}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "HOME": os.environ.get("HOME", str(workdir)), "LANG": "C.UTF-8", "NO_COLOR": "1",
         "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_REPOSITORY": repo, "GITHUB_SHA": sha, "GITHUB_REF": ref,
-        "GITHUB_REF_NAME": ref.removeprefix("refs/heads/").removeprefix("refs/tags/"),
+        "GITHUB_REF_NAME": gh_ctx["ref_name"], "GITHUB_EVENT_PATH": str(event_path),
         "GITHUB_EVENT_NAME": event_name, "GITHUB_RUN_ID": str(run_id), "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_API_URL": github.url if github else "http://127.0.0.1:9", "GITHUB_WORKSPACE": str(workdir),
         "RUNNER_TEMP": str(runner_temp), "GITHUB_STEP_SUMMARY": str(summary_path),
     }
+    if os.environ.get("PYTHONPATH"):  # a worktree's code, as the test process runs it
+        base_env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    run = Run(workdir, runner_temp, summary_path, base_env, github, run_id, checkout or {}, environments or {},
+              timeout)
+    ctx: dict[str, Any] = {"github": gh_ctx, "secrets": secrets or {}, "vars": variables or {},
+                           "inputs": inputs or {}, "needs": {}, "matrix": {}, "runner": {"temp": str(runner_temp)}}
+    status = _run_any_job(run, doc, job, ctx)
+    if github is not None:
+        github.runs[run_id].update(status="completed", conclusion=status)
+    return JobResult(status, run.results, summary_path.read_text(encoding="utf-8"), run.artifacts, run.jobs,
+                     run.called)
+
+
+def _run_any_job(run: Run, doc: dict[str, Any], job: str, ctx: dict[str, Any]) -> str:
+    """One job: its steps, or, when it calls a reusable workflow, every job of that workflow in order."""
+    job_doc = doc["jobs"][job]
+    needs = [job_doc["needs"]] if isinstance(job_doc.get("needs"), str) else list(job_doc.get("needs") or [])
+    failed = any(ctx["needs"].get(n, {}).get("result") != "success" for n in needs)
+    if not Evaluator(ctx, "failure" if failed else "success").condition(job_doc.get("if")):
+        run.jobs[job] = "skipped"
+        return "skipped"
+    if "uses" not in job_doc:
+        return _run_steps_job(run, doc, job, ctx)
+    ev = Evaluator({**ctx, "env": {}}, "success")
+    run.called.append(job_doc["uses"])
+    called = _load_path(resolve_workflow(job_doc["uses"]))
+    spec = called["on"]["workflow_call"]
+    given = {k: ev.interpolate(v) for k, v in (job_doc.get("with") or {}).items()}
+    unknown = set(given) - set(spec.get("inputs") or {})
+    if unknown:
+        raise ExprError(f"{job_doc['uses']}: no such inputs {sorted(unknown)}")
+    inputs = {k: given.get(k, str(v.get("default", "")) if not isinstance(v.get("default"), bool)
+                         else str(v["default"]).lower()) for k, v in (spec.get("inputs") or {}).items()}
+    missing = [k for k, v in (spec.get("inputs") or {}).items() if v.get("required") and k not in given]
+    if missing:
+        raise ExprError(f"{job_doc['uses']}: required inputs missing {missing}")
+    passed = job_doc.get("secrets")
+    secrets = dict(ctx["secrets"]) if passed == "inherit" else {k: ev.interpolate(v) for k, v in (passed or {}).items()}
+    inner = {**ctx, "inputs": inputs, "secrets": secrets, "needs": {}}
     status = "success"
-    ev = Evaluator(ctx, status)
-    if not ev.condition(job_doc.get("if")):
-        return JobResult("skipped", [], "", {})
+    for name in called["jobs"]:
+        result = _run_any_job(run, called, name, inner)
+        outputs = {k: Evaluator({**inner, "steps": run.last_steps.get(name, {}), "env": {}}, "success")
+                   .interpolate(v) for k, v in (called["jobs"][name].get("outputs") or {}).items()} \
+            if result != "skipped" else {}
+        inner["needs"] = {**inner["needs"], name: {"result": result, "outputs": outputs}}
+        if result == "failure":
+            status = "failure"
+    return status  # run.jobs holds the called workflow's jobs, by their own ids
+
+
+def _environment(run: Run, ctx: dict[str, Any], job_doc: dict[str, Any]) -> tuple[str | None, dict[str, str], str]:
+    """The job's environment, its secrets, and '' or why GitHub refuses the job (a branch not allowed)."""
+    raw = job_doc.get("environment")
+    if raw is None:
+        return None, {}, ""
+    name = Evaluator({**ctx, "env": {}}, "success").interpolate(raw["name"] if isinstance(raw, dict) else raw)
+    env = run.environments.get(name) or {}
+    branches = env.get("branches")
+    ref = ctx["github"]["ref"]
+    if branches is not None and not (ref.startswith("refs/heads/") and ref.removeprefix("refs/heads/") in branches):
+        return name, {}, f'Branch "{ref}" is not allowed to deploy to {name} due to environment protection rules.'
+    return name, dict(env.get("secrets") or {}), ""
+
+
+def _run_steps_job(run: Run, doc: dict[str, Any], job: str, ctx: dict[str, Any]) -> str:
+    job_doc = doc["jobs"][job]
+    env_name, env_secrets, refused = _environment(run, ctx, job_doc)
+    ctx = {**ctx, "secrets": {**ctx["secrets"], **env_secrets}, "steps": {}, "env": {}}
+    if refused:
+        run.results.append(StepResult(f"{job}: environment {env_name}", "failure", stderr=refused + "\n"))
+        run.jobs[job] = "failure"
+        return "failure"
+    if env_name:
+        run.results.append(StepResult(f"{job}: environment {env_name}", "success"))
+    ev = Evaluator(ctx, "success")
     env_layers: dict[str, str] = {}
     for layer in (doc.get("env") or {}, job_doc.get("env") or {}):
         for k, v in layer.items():
             ctx["env"] = dict(env_layers)
             env_layers[k] = ev.interpolate(v)
     defaults = (job_doc.get("defaults") or doc.get("defaults") or {}).get("run", {})
-    results: list[StepResult] = []
-    artifacts: dict[str, dict[str, bytes]] = {}
-    for i, step in enumerate(job_doc["steps"]):
+    status = _run_steps(run, job_doc["steps"], ctx, env_layers, defaults, "success")
+    run.last_steps[job] = ctx["steps"]
+    run.jobs[job] = status
+    return status
+
+
+def _run_steps(run: Run, steps: list[dict[str, Any]], ctx: dict[str, Any], env_layers: dict[str, str],
+               defaults: dict[str, Any], status: str) -> str:
+    for step in steps:
         name = step.get("name") or step.get("uses") or step.get("run", "").splitlines()[0]
         ev = Evaluator(ctx, status)
         ctx["env"] = dict(env_layers)
         if not ev.condition(step.get("if")):
-            results.append(StepResult(name, "skipped"))
+            run.results.append(StepResult(name, "skipped"))
             if step.get("id"):
                 ctx["steps"][step["id"]] = {"outputs": {}, "outcome": "skipped", "conclusion": "skipped"}
             continue
         step_env = {k: ev.interpolate(v) for k, v in (step.get("env") or {}).items()}
         res = StepResult(name, "success")
         if "uses" in step:
-            action = step["uses"].split("@")[0]
-            with_ = {k: ev.interpolate(v) for k, v in (step.get("with") or {}).items()}
-            if action == "actions/checkout":
-                for rel, src in (checkout or {}).items():
-                    dst = workdir / rel
-                    if src.is_dir():
-                        shutil.copytree(src, dst, dirs_exist_ok=True)
-                    else:
-                        dst.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copy2(src, dst)
-            elif action == "actions/setup-python":
-                pass
-            elif action == "actions/upload-artifact":
-                files: dict[str, bytes] = {}
-                for pattern in with_.get("path", "").split("\n"):
-                    pattern = pattern.strip()
-                    if not pattern:
-                        continue
-                    p = workdir / pattern
-                    if p.is_file() and (with_.get("include-hidden-files") == "true"
-                                        or not any(part.startswith(".") for part in Path(pattern).parts)):
-                        files[Path(pattern).name] = p.read_bytes()
-                if files:
-                    artifacts[with_["name"]] = files
-                    if github is not None:  # like upload-artifact v4+: a name is unique within a run
-                        same = [a for a in github.artifacts.values()
-                                if a["run_id"] == run_id and a["name"] == with_["name"]]
-                        if same and with_.get("overwrite") != "true":
-                            res.outcome = "failure"
-                            res.stderr = f"an artifact named {with_['name']} already exists in run {run_id}\n"
-                        else:
-                            for a in same:
-                                del github.artifacts[a["id"]]
-                            github.add_artifact(run_id, with_["name"], files)
-                elif with_.get("if-no-files-found", "warn") == "error":
-                    res.outcome = "failure"
-            else:
-                raise ExprError(f"no stand-in for action {action}")
+            _run_action(run, step, ev, ctx, {**env_layers, **step_env}, res)
         else:
-            out_file = runner_temp / f"output-{i}"
-            out_file.touch()
-            script = runner_temp / f"step-{i}.sh"
-            script.write_text(step["run"], encoding="utf-8")
-            shell = step.get("shell") or defaults.get("shell") or "bash"
-            assert shell == "bash", shell
-            env = {**base_env, **env_layers, **step_env, "GITHUB_OUTPUT": str(out_file)}
-            cwd = workdir / step.get("working-directory", defaults.get("working-directory", "."))
-            proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=cwd,
-                                  env=env, capture_output=True, text=True, timeout=timeout)
-            res.returncode = proc.returncode
-            res.stdout, res.stderr = proc.stdout, proc.stderr
-            res.outputs = _read_kv_file(out_file)
-            if proc.returncode != 0:
-                res.outcome = "failure"
+            _run_shell(run, step, ev, {**env_layers, **step_env}, defaults, res)
         if res.outcome == "failure" and not step.get("continue-on-error"):
             status = "failure"
         if step.get("id"):
             ctx["steps"][step["id"]] = {"outputs": res.outputs, "outcome": res.outcome, "conclusion": res.outcome}
-        results.append(res)
-    if github is not None:
-        github.runs[run_id].update(status="completed", conclusion=status)
-    return JobResult(status, results, summary_path.read_text(encoding="utf-8"), artifacts)
+        if not any(r is res for r in run.results):
+            run.results.append(res)
+    return status
+
+
+def _run_shell(run: Run, step: dict[str, Any], ev: Evaluator, env: dict[str, str], defaults: dict[str, Any],
+               res: StepResult) -> None:
+    run.seq += 1
+    out_file = run.runner_temp / f"output-{run.seq}"
+    out_file.touch()
+    script = run.runner_temp / f"step-{run.seq}.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    shell = step.get("shell") or defaults.get("shell") or "bash"
+    assert shell == "bash", shell
+    cwd = run.workdir / ev.interpolate(step.get("working-directory", defaults.get("working-directory", ".")))
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=cwd,
+                          env={**run.base_env, **env, "GITHUB_OUTPUT": str(out_file)}, capture_output=True,
+                          text=True, timeout=run.timeout)
+    res.returncode = proc.returncode
+    res.stdout, res.stderr = proc.stdout, proc.stderr
+    res.outputs = _read_kv_file(out_file)
+    if proc.returncode != 0:
+        res.outcome = "failure"
+
+
+def _run_action(run: Run, step: dict[str, Any], ev: Evaluator, ctx: dict[str, Any], env: dict[str, str],
+                res: StepResult) -> None:
+    uses = step["uses"]
+    action = uses.split("@")[0]
+    with_ = {k: ev.interpolate(v) for k, v in (step.get("with") or {}).items()}
+    if uses.startswith("./"):  # a local composite action: run its steps
+        folder = run.workdir / uses[2:]
+        meta = yaml.safe_load((folder / "action.yml").read_text(encoding="utf-8"))
+        assert meta["runs"]["using"] == "composite", uses
+        inputs = {k: with_.get(k, str(v.get("default", ""))) for k, v in (meta.get("inputs") or {}).items()}
+        inner = {**ctx, "inputs": inputs, "steps": {},
+                 "github": {**ctx["github"], "action_path": str(folder)}}
+        for s in meta["runs"]["steps"]:
+            assert "uses" in s or s.get("shell") == "bash", "a composite action's run step names its shell"
+        status = _run_steps(run, meta["runs"]["steps"], inner, env, {}, "success")
+        res.outcome = status
+        run.results.append(res)
+        return
+    if action == "actions/checkout":
+        dest = run.workdir / with_.get("path", ".")
+        if with_.get("repository"):  # the reconciler's own source: what the reusable workflows use from it
+            for part in (".github/actions", "ci"):
+                shutil.copytree(ROOT / part, dest / part, dirs_exist_ok=True)
+        else:
+            for rel, src in run.checkout.items():
+                dst = dest / rel
+                if src.is_dir():
+                    shutil.copytree(src, dst, dirs_exist_ok=True)
+                else:
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src, dst)
+    elif action == "actions/setup-python":
+        pass
+    elif action == "actions/upload-artifact":
+        _upload(run, with_, res)
+    else:
+        raise ExprError(f"no stand-in for action {action}")
+
+
+def _upload(run: Run, with_: dict[str, str], res: StepResult) -> None:
+    files: dict[str, bytes] = {}
+    for pattern in with_.get("path", "").split("\n"):
+        pattern = pattern.strip()
+        if not pattern:
+            continue
+        p = run.workdir / pattern
+        if p.is_file() and (with_.get("include-hidden-files") == "true"
+                            or not any(part.startswith(".") for part in Path(pattern).parts)):
+            files[Path(pattern).name] = p.read_bytes()
+    if files:
+        run.artifacts[with_["name"]] = files
+        github = run.github
+        if github is not None:  # like upload-artifact v4+: a name is unique within a run
+            same = [a for a in github.artifacts.values() if a["run_id"] == run.run_id and a["name"] == with_["name"]]
+            if same and with_.get("overwrite") != "true":
+                res.outcome = "failure"
+                res.stderr = f"an artifact named {with_['name']} already exists in run {run.run_id}\n"
+            else:
+                for a in same:
+                    del github.artifacts[a["id"]]
+                github.add_artifact(run.run_id, with_["name"], files)
+    elif with_.get("if-no-files-found", "warn") == "error":
+        res.outcome = "failure"
 
 
 def stop_background(result_dir: Path) -> None:
-    """Kill what start_sandbox.sh left running (it records its pid under RUNNER_TEMP)."""
+    """Kill what `reconciler ci start-sandbox` left running (it records its pid under RUNNER_TEMP)."""
     for pid_file in result_dir.glob("runner-temp-*/reconciler-sandbox.pid"):
         try:
             os.kill(int(pid_file.read_text().strip()), 15)

@@ -19,6 +19,7 @@ SEED = ROOT / "examples" / "sandbox-seed.yaml"
 DESIRED = ROOT / "desired-state"
 # A distinctive key: tests grep every output, artifact, comment and summary for it.
 SECRET = "tk-SECRET-do-not-leak-5f1e9a"
+ENVIRONMENTS = ("telnyx-read", "telnyx-production")
 
 
 @pytest.fixture
@@ -35,7 +36,6 @@ class Repo:
         self.tmp, self.github, self.sb = tmp, github, sb
         self.src = tmp / "src"
         shutil.copytree(DESIRED, self.src / "desired-state")
-        shutil.copytree(ROOT / "scripts" / "ci", self.src / "scripts" / "ci")
         shutil.copy2(SEED, self.src / "sandbox-seed.yaml")
         self.admin = httpx.Client(base_url=sb.admin_url, timeout=10)
         self.runs = 1000
@@ -43,14 +43,20 @@ class Repo:
     def checkout(self) -> dict[str, Path]:
         return {p.name: p for p in self.src.iterdir()}
 
-    def job(self, workflow: str, job: str, *, secrets: dict[str, str] | None = None,
+    def job(self, workflow: str, job: str, *, key: str | None = SECRET, secrets: dict[str, str] | None = None,
             variables: dict[str, str] | None = None, rerun: int | None = None, **kw: Any) -> JobResult:
-        """Run a job as a new workflow run, or as another attempt of run `rerun` (same run id)."""
+        """Run a job as a new workflow run, or as another attempt of run `rerun` (same run id).
+
+        As docs/ci.md sets it up: `key` is TELNYX_API_KEY in the environments `telnyx-read` (plan, drift)
+        and `telnyx-production` (apply), both restricted to main; no repository secret (`secrets`)."""
         self.runs += 1
         variables = {"TELNYX_API_BASE_URL": self.sb.base_url} if variables is None else variables
-        secrets = {"TELNYX_API_KEY": SECRET} if secrets is None else secrets
+        held = {"TELNYX_API_KEY": key} if key is not None else {}
+        environments = {name: {"secrets": held, "branches": ["main"]} for name in ENVIRONMENTS}
+        kw.setdefault("environments", environments)
         return run_job(workflow, job, workdir=self.tmp / f"run-{self.runs}", github=self.github,
-                       run_id=rerun or self.runs, secrets=secrets, variables=variables, checkout=self.checkout(), **kw)
+                       run_id=rerun or self.runs, secrets=secrets or {}, variables=variables,
+                       checkout=self.checkout(), **kw)
 
     def assignments(self) -> dict[str, str]:
         return {a["phone_number"]: a["tcr_campaign_id"] for a in self.admin.get("/state").json()["assignments"]}

@@ -1,4 +1,4 @@
-"""A tiny fake of the GitHub REST API on loopback: just what scripts/ci/ calls.
+"""A tiny fake of the GitHub REST API on loopback: just what `reconciler ci` calls.
 
 State is plain dicts; every request is recorded (method, path, whether it carried the token) so
 tests can assert on the traffic, e.g. that the token never reaches the artifact storage host.
@@ -38,6 +38,7 @@ class FakeGitHub:
     labels: set[str] = field(default_factory=set)
     artifacts: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {id, name, run_id, expired, zip}
     requests: list[tuple[str, str, bool]] = field(default_factory=list)
+    statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> statuses set, oldest first
     _next: int = 100
     _clock: int = 0
 
@@ -104,6 +105,11 @@ class FakeGitHub:
         aid = self.next_id()
         self.artifacts[aid] = {"id": aid, "name": name, "run_id": run_id, "expired": False, "zip": buf.getvalue()}
         return aid
+
+    def status_of(self, sha: str, context: str = "10dlc plan") -> str | None:
+        """The latest state of a commit status, as branch protection reads it."""
+        states = [s["state"] for s in self.statuses.get(sha, []) if s.get("context") == context]
+        return states[-1] if states else None
 
     def comments_on(self, issue: int) -> list[dict[str, Any]]:
         return [c for c in sorted(self.comments.values(), key=lambda c: c["id"]) if c["issue"] == issue]
@@ -219,6 +225,12 @@ class FakeGitHub:
             if method == "DELETE":
                 del self.comments[c["id"]]
                 return 204, None, {}
+        m = re.fullmatch(r"/statuses/([0-9a-f]{40}|[0-9a-f]{64})", path)
+        if m and method == "POST":
+            if body.get("state") not in ("pending", "success", "failure", "error"):
+                return 422, {"message": "Validation Failed"}, {}
+            self.statuses.setdefault(m.group(1), []).append({**body, "creator": {"login": login}})
+            return 201, self.statuses[m.group(1)][-1], {}
         m = re.fullmatch(r"/commits/([0-9a-f]+)/pulls", path)
         if m and method == "GET":
             return 200, [self.pulls[n] for n in self.commit_pulls.get(m.group(1), [])], {}

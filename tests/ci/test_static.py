@@ -13,6 +13,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.y*ml"))
+CALLERS = ("validate.yml", "plan.yml", "apply.yml", "drift.yml")
+REUSABLE = {name: ROOT / ".github" / "workflows" / f"reconciler-{name}" for name in CALLERS}
 BIN = Path(sys.executable).parent
 
 
@@ -23,8 +26,18 @@ def _tool(name: str) -> str:
     return found
 
 
-def test_the_four_workflows_ship():
-    assert {p.name for p in WORKFLOWS} >= {"validate.yml", "plan.yml", "apply.yml", "drift.yml"}
+def test_the_four_workflows_ship_as_callers_of_the_reusable_ones():
+    """validate, plan, apply, drift: each calls its reusable workflow (workflow_call), the same caller
+    `reconciler init` writes for another repository, here with local references."""
+    from reconciler.ci.init import LOCAL, render
+
+    assert {p.name for p in WORKFLOWS} >= set(CALLERS) | {p.name for p in REUSABLE.values()}
+    for name, reusable in REUSABLE.items():
+        assert "workflow_call" in yaml.safe_load(reusable.read_text())[True], reusable.name
+        ours = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+        assert ours == yaml.safe_load(render(name, LOCAL)), f"{name} differs from what `reconciler init` writes"
+        (job,) = ours["jobs"].values()
+        assert job["uses"] == f"./.github/workflows/{reusable.name}" and "steps" not in job
 
 
 def test_this_projects_own_ci_runs_the_tests_and_the_bench_smoke():
@@ -43,14 +56,17 @@ def test_this_projects_own_ci_runs_the_tests_and_the_bench_smoke():
     assert "secrets." not in text and "TELNYX" not in text
 
 
-def test_workflows_match_githubs_schema():
-    r = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                        *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
+def test_workflows_and_actions_match_githubs_schema():
+    assert ACTIONS, "the composite action ships"
+    for schema, files in (("vendor.github-workflows", WORKFLOWS), ("vendor.github-actions", ACTIONS)):
+        r = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_actionlint_is_clean():
-    # actionlint runs shellcheck on run: blocks too when shellcheck is on PATH.
+    # actionlint runs shellcheck on run: blocks too when shellcheck is on PATH; it follows the local
+    # reusable workflows (inputs, secrets, outputs) from their callers.
     r = subprocess.run([_tool("actionlint"), "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True,
                        timeout=120, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -61,15 +77,17 @@ def test_actionlint_is_clean():
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9a-f]{40})"
                     r"\s+#\s*v(?P<major>\d+)\.\d+\.\d+\s*$")
 USES = re.compile(r"^\s*(?:-\s+)?uses:", re.M)
+# This repository's own reusable workflows and composite action, at the same commit as the caller.
+LOCAL_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*\./\S+\s*$")
 
 
 def _uses_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines() if USES.match(line)]
+    return [line for line in path.read_text().splitlines() if USES.match(line) and not LOCAL_USES.match(line)]
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment():
     docs = ROOT / "docs" / "ci.md"
-    lines = [(p.name, line) for p in [*WORKFLOWS, docs] for line in _uses_lines(p)]
+    lines = [(p.name, line) for p in [*WORKFLOWS, *ACTIONS, docs] for line in _uses_lines(p)]
     assert len(lines) >= 10
     floating = [(name, line.strip()) for name, line in lines if not PINNED.match(line)]
     assert not floating, f"floating action references (pin to a commit SHA, version in a comment): {floating}"
@@ -85,12 +103,13 @@ def test_the_pin_check_catches_floating_references():
 
 def test_actions_are_on_a_current_runtime():
     current = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6}
-    for wf in WORKFLOWS:
+    for wf in [*WORKFLOWS, *ACTIONS]:
         for line in _uses_lines(wf):
             m = PINNED.match(line)
             assert m and int(m["major"]) >= current.get(m["action"], 0), f"{wf.name}: {line.strip()}"
     # Every workflow uses the same commit of an action: one version to review and update.
-    pins = {(m["action"], m["sha"]) for wf in WORKFLOWS for line in _uses_lines(wf) if (m := PINNED.match(line))}
+    pins = {(m["action"], m["sha"]) for wf in [*WORKFLOWS, *ACTIONS] for line in _uses_lines(wf)
+            if (m := PINNED.match(line))}
     assert len(pins) == len({a for a, _ in pins}), sorted(pins)
 
 
@@ -106,22 +125,88 @@ def test_dependabot_keeps_the_pins_and_the_python_dependencies_current():
 def test_apply_is_serialised_with_drift_and_behind_an_environment():
     doc = yaml.safe_load((ROOT / ".github" / "workflows" / "apply.yml").read_text())
     assert doc["concurrency"] == {"group": "reconciler-telnyx", "cancel-in-progress": False}
-    # The sandbox switch picks its own environment: the production one never runs the sandbox.
-    assert doc["jobs"]["apply"]["environment"] == (
-        "${{ vars.RECONCILER_SANDBOX_SEED != '' && 'telnyx-sandbox' || 'telnyx-production' }}")
     # Drift shares the group: it never reads Telnyx halfway through an apply.
     drift = yaml.safe_load((ROOT / ".github" / "workflows" / "drift.yml").read_text())
     assert drift["concurrency"] == doc["concurrency"]
+    # The sandbox switch picks its own environment: the protected ones never run the sandbox.
+    for name, default in (("apply.yml", "telnyx-production"), ("plan.yml", "telnyx-read"), ("drift.yml", "telnyx-read")):
+        reusable = yaml.safe_load(REUSABLE[name].read_text())
+        assert reusable[True]["workflow_call"]["inputs"]["environment"]["default"] == default
+        envs = {j.get("environment") for j in reusable["jobs"].values()} - {None}
+        assert envs == {"${{ inputs.sandbox-seed != '' && 'telnyx-sandbox' || inputs.environment }}"}, name
+
+
+def test_the_key_is_only_in_jobs_with_an_environment_that_run_the_default_branchs_code():
+    """The gate (docs/ci.md): TELNYX_API_KEY is read only in jobs with an environment (restricted to the
+    default branch); the plan runs on workflow_run (the default branch's workflow and code), never on a
+    pull request's own event; nothing runs on pull_request_target."""
+    for wf in WORKFLOWS:
+        text = wf.read_text()
+        assert "pull_request_target" not in text, wf.name
+        for job in yaml.safe_load(text)["jobs"].values():
+            if "secrets.TELNYX_API_KEY" in yaml.safe_dump(job.get("steps", [])):
+                assert job.get("environment"), f"{wf.name}: the key outside an environment"
+    plan = yaml.safe_load((ROOT / ".github" / "workflows" / "plan.yml").read_text())
+    assert set(plan[True]) == {"workflow_run", "workflow_dispatch"}
+    assert plan[True]["workflow_run"] == {"workflows": ["validate"], "types": ["completed"]}
+    # The pull request's files are checked out as data, into estate/, never where a step runs from.
+    steps = yaml.safe_load(REUSABLE["plan.yml"].read_text())["jobs"]["plan"]["steps"]
+    (pr_checkout,) = [s for s in steps if "head_sha" in str(s.get("with", {}).get("ref", ""))]
+    assert pr_checkout["with"]["path"] == "estate"
+    assert not any(s.get("working-directory", "").startswith("estate") for s in steps)
+    # A manual apply runs only on the default branch (the review job refuses, the environment too).
+    assert "apply-decision" in REUSABLE["apply.yml"].read_text()
 
 
 def test_jobs_that_touch_telnyx_carry_the_state_folder():
     for name in ("apply.yml", "drift.yml"):
-        steps = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())["jobs"]
-        (job,) = steps.values()
+        jobs = yaml.safe_load(REUSABLE[name].read_text())["jobs"]
+        job = jobs.get("apply") or jobs["drift"]
         runs = [s.get("run", "") for s in job["steps"]]
         uploads = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
-        assert any("state_store.py restore" in r for r in runs), name
-        assert any(u["with"]["name"] == "reconciler-state" and u["if"] == "${{ !cancelled() }}" for u in uploads), name
+        assert any("reconciler ci state-store restore" in r for r in runs), name
+        assert any(u["with"]["name"] == "reconciler-state" and u["if"].startswith("${{ !cancelled()")
+                   for u in uploads), name
+
+
+PIP_INSTALL = re.compile(r"\bpip\s+install\b[^\n]*")
+
+
+def _pip_installs(text: str) -> list[str]:
+    return PIP_INSTALL.findall(text)
+
+
+def test_ci_installs_only_hash_locked_dependencies():
+    """What the jobs that hold the key install: ci/requirements.lock with every file's hash
+    (--require-hashes), then the reconciler's own checkout with --no-deps --no-build-isolation, so pip
+    resolves and downloads nothing unhashed. (test.yml runs `make test`, which holds no key.)"""
+    installs = [(p.name, line) for p in [*WORKFLOWS, *ACTIONS] for line in _pip_installs(p.read_text())]
+    assert len(installs) >= 2
+    for name, line in installs:
+        assert "--require-hashes" in line or ("--no-deps" in line and "--no-build-isolation" in line), (name, line)
+    assert any("--require-hashes" in line and "ci/requirements.lock" in line for _, line in installs)
+
+
+def test_the_check_for_unhashed_installs_catches_them():
+    for line in ("python -m pip install .", 'pip install "$RECONCILER_PACKAGE"', "pip install -r ci/requirements.lock",
+                 "pip install --no-deps ."):
+        (found,) = _pip_installs(line)
+        assert not ("--require-hashes" in found or ("--no-deps" in found and "--no-build-isolation" in found))
+
+
+def test_the_lock_file_pins_every_dependency_with_hashes():
+    lock = (ROOT / "ci" / "requirements.lock").read_text()
+    entries = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)((?:\s*\\\n\s*--hash=sha256:[0-9a-f]{64})+)", lock, re.M)
+    names = {n.lower().replace("_", "-") for n, _, _ in entries}
+    requirement_lines = [line for line in lock.splitlines() if line and not line.startswith((" ", "#"))]
+    assert len(requirement_lines) == len(entries), "every requirement is pinned with == and its hashes"
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dep in deps:
+        name = re.match(r"[A-Za-z0-9_.-]+", dep).group(0).lower().replace("_", "-")
+        assert name in names, f"{name} (pyproject.toml) is not in ci/requirements.lock: re-run `make lock`"
+    assert "setuptools" in names  # the build backend, for --no-build-isolation
 
 
 def test_every_workflow_has_least_privilege_permissions():
@@ -161,10 +246,12 @@ def test_validate_runs_once_per_push():
     """A push to a pull request's branch triggers pull_request; `push` is only for the default branch."""
     doc = yaml.safe_load((ROOT / ".github" / "workflows" / "validate.yml").read_text())
     on = doc[True]
-    assert on["push"]["branches"] == ["main"] and "branches" not in on["pull_request"]
+    assert on["push"]["branches"] == ["main"] and "branches" not in (on["pull_request"] or {})
+    # Every pull request: its success starts the gated plan, whose status branch protection requires.
+    assert on["pull_request"] is None
 
 
 def test_the_sandbox_switch_is_refused_where_a_telnyx_key_is_in_reach():
     for name in ("plan.yml", "apply.yml", "drift.yml"):
-        (step,) = [s for s in _steps(ROOT / ".github" / "workflows" / name) if s.get("id") == "sandbox"]
+        (step,) = [s for s in _steps(REUSABLE[name]) if s.get("id") == "sandbox"]
         assert step["env"]["HAS_TELNYX_KEY"] == "${{ secrets.TELNYX_API_KEY != '' }}", name

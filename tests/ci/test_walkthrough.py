@@ -28,6 +28,7 @@ def test_the_walkthrough_runs_verbatim(tmp_path: Path):
     env = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(tmp_path), "RECONCILER_SRC": str(ROOT), "NO_COLOR": "1", "LANG": "C.UTF-8",
+        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
         "GIT_AUTHOR_NAME": "Walk Through", "GIT_AUTHOR_EMAIL": "walk@example.com",
         "GIT_COMMITTER_NAME": "Walk Through", "GIT_COMMITTER_EMAIL": "walk@example.com",
         "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
@@ -56,3 +57,7 @@ def test_the_walkthrough_runs_verbatim(tmp_path: Path):
     assert "Declare the unmanaged numbers" in log and "Adopt the 10DLC estate" in log
     assert sorted(p.name for p in (repo / ".github" / "workflows").iterdir()) == [
         "apply.yml", "drift.yml", "plan.yml", "validate.yml"]
+    # `reconciler init` wrote them: callers of the pinned reusable workflows, not copies of them.
+    plan = (repo / ".github" / "workflows" / "plan.yml").read_text()
+    assert "uses: OWNER/telnyx-10dlc-reconciler/.github/workflows/reconciler-plan.yml@v0.1.0" in plan
+    assert (repo / ".pre-commit-config.yaml").exists() and not (repo / "desired-state" / "main.yaml").exists()

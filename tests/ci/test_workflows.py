@@ -1,8 +1,11 @@
 """The shipped workflows, run step by step against the sandbox (Telnyx) and a fake GitHub.
 
 Each test plays one part of the GitOps loop the way GitHub would run it: a pull request is planned
-(sticky comment, summary, artifact), merged (apply checks the reviewed plan, then writes), and the
-scheduled drift job opens, updates and closes one issue.
+(the gated plan: `workflow_run` after validate, on the default branch's code, in `telnyx-read`;
+sticky comment, commit status, summary, artifact), merged (apply shows approvers the reviewed plan,
+then checks it in `telnyx-production` and writes), and the scheduled drift job opens, updates and
+closes one issue. The callers here call the reusable workflows (reconciler-*.yml), which the runner
+follows; the key lives only in environments restricted to main.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ from .conftest import SECRET, assert_no_secret
 
 MARK = "<!-- telnyx-10dlc-reconciler:plan -->"
 H1, H2, MERGE = "a1" * 20, "b2" * 20, "c3" * 20
+MAIN = "e5" * 20  # the default branch's head while a pull request is planned
 
 
-def pr_event(number: int, head: str) -> dict:
-    return {"pull_request": {"number": number, "head": {"sha": head, "repo": {"full_name": "acme/estate"}}}}
+def validated(number: int, head: str, *, repo: str = "acme/estate", conclusion: str = "success") -> dict:
+    """The workflow_run event GitHub sends when validate has finished on a pull request."""
+    return {"workflow_run": {"event": "pull_request", "conclusion": conclusion, "head_sha": head,
+                             "head_branch": f"change-{number}", "head_repository": {"full_name": repo},
+                             "pull_requests": [{"number": number, "head": {"sha": head}}] if repo == "acme/estate"
+                             else []}}
 
 
 def meta_of(body: str) -> dict:
@@ -30,8 +38,9 @@ def meta_of(body: str) -> dict:
 
 
 def plan_pr(repo, number: int, head: str, **kw):
-    return repo.job("plan.yml", "plan", event_name="pull_request", event=pr_event(number, head), sha=head,
-                    ref=f"refs/pull/{number}/merge", **kw)
+    """The gated plan of pull request `number` at `head`: runs on main's code, reads the head as data."""
+    return repo.job("plan.yml", "plan", event_name="workflow_run", event=validated(number, head), sha=MAIN,
+                    ref="refs/heads/main", **kw)
 
 
 def everything(repo, *results) -> list[str | bytes]:
@@ -66,6 +75,8 @@ def test_plan_comment_is_sticky_then_merge_applies_exactly_what_was_reviewed(rep
     assert "will change campaign" in ours[0]["body"]
     assert "## 10DLC plan" in first.summary  # the CLI appends its markdown to the job summary
     assert repo.writes() == 0  # plan is read-only
+    assert first.called == ["./.github/workflows/reconciler-plan.yml"]
+    assert gh.status_of(H1) == "success"  # the required check, on the pull request's head
 
     # Someone else comments, then a second push re-plans: still one plan comment, edited in place.
     gh.route("POST", "/issues/7/comments", {}, {"body": "looks good"}, gh.url)
@@ -82,6 +93,9 @@ def test_plan_comment_is_sticky_then_merge_applies_exactly_what_was_reviewed(rep
     assert applied.status == "success", applied.log()
     reviewed = applied.step("Find the plan reviewed")
     assert reviewed.outputs["pr"] == "7" and reviewed.outputs["plan_file"] == "reviewed-plan.json"
+    # Approvers see the reviewed plan, with links, in the summary of the job before the protected one.
+    assert "Reviewed plan: pull request #7" in applied.summary and "will change campaign" in applied.summary
+    assert applied.jobs == {"review": "success", "apply": "success"}
     assert repo.assignments() == {
         "+13125550100": "CWZTFH1", "+13125550101": "CWZTFH1", "+13125550102": "CWZTFH1",
         "+13125550103": "CWZTFH1", "+13125550104": "CWZTFH1", "+13125550200": "CALERT7",
@@ -91,7 +105,8 @@ def test_plan_comment_is_sticky_then_merge_applies_exactly_what_was_reviewed(rep
     apply_comments = [c for c in gh.comments_on(7) if c["body"].startswith("<!-- telnyx-10dlc-reconciler:apply -->")]
     assert len(apply_comments) == 1 and "converged" in apply_comments[0]["body"]
     # The artifact download followed GitHub's redirect without the token.
-    assert [a for m, p, a in gh.requests if p.startswith("/blob/")] == [False]
+    blobs = [a for m, p, a in gh.requests if p.startswith("/blob/")]
+    assert blobs and not any(blobs)
     assert_no_secret(*everything(repo, first, second, applied))
 
 
@@ -121,22 +136,49 @@ def test_apply_refuses_when_the_last_push_was_never_planned(repo):
     gh.push_pr(9, H2)  # pushed, merged before the plan for H2 finished
     gh.merge_pr(9, MERGE)
     applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
-    step = applied.step("Find the plan reviewed")
+    step = applied.step("Show approvers the plan reviewed")
     assert applied.status == "failure" and step.returncode == 3
     assert "never finished" in step.stderr
-    assert applied.step("Apply exactly").outcome == "skipped"
+    assert applied.jobs["apply"] == "skipped"  # the protected job never starts
     assert repo.writes() == 0
 
 
 def test_apply_refuses_a_push_that_no_pull_request_reviewed(repo):
     applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
-    step = applied.step("Find the plan reviewed")
+    step = applied.step("Show approvers the plan reviewed")
     assert step.returncode == 3 and "not merged from a pull request" in step.stderr
     assert repo.writes() == 0
 
 
+def test_the_first_push_of_a_new_repository_applies_nothing_and_stays_green(repo):
+    event = {"created": True, "repository": {"default_branch": "main"}}
+    applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE, event=event)
+    assert applied.status == "success", applied.log()
+    assert applied.jobs["apply"] == "skipped" and "first push of this branch" in applied.summary
+    assert repo.writes() == 0
+
+
+def test_a_manual_apply_runs_only_on_the_default_branch(repo):
+    applied = repo.job("apply.yml", "apply", event_name="workflow_dispatch", ref="refs/heads/feature",
+                       inputs={"expect_checksum": "0" * 64})
+    step = applied.step("Decide whether to apply")
+    assert applied.status == "failure" and step.returncode == 3 and "only on the default branch" in step.stderr
+    assert applied.jobs["apply"] == "skipped" and repo.writes() == 0
+
+
+def test_a_pull_requests_own_run_cannot_reach_the_key(repo):
+    """Anyone who can push a branch can start a workflow on pull_request that asks for the read
+    environment: GitHub refuses it (restricted to main) before any step, so the key never reaches it."""
+    event = {"pull_request": {"number": 7, "head": {"sha": H1, "repo": {"full_name": "acme/estate"}}}}
+    result = repo.job("plan.yml", "plan", event_name="pull_request", event=event, sha=H1, ref="refs/pull/7/merge")
+    assert result.status == "failure"
+    assert "not allowed to deploy to telnyx-read" in result.step("environment telnyx-read").stderr
+    assert repo.writes() == 0 and not repo.github.comments_on(7)
+    assert_no_secret(*everything(repo, result))
+
+
 def test_manual_apply_with_a_checksum_from_a_dispatched_plan(repo):
-    plan = repo.job("plan.yml", "plan", event_name="workflow_dispatch")
+    plan = repo.job("plan.yml", "plan", event_name="workflow_dispatch", sha=MAIN)
     assert plan.status == "success", plan.log()
     assert plan.step("Post the plan").outcome == "skipped"
     checksum = plan.step("Fail when").outputs["checksum"]
@@ -160,6 +202,7 @@ def test_unsafe_plan_fails_the_check_and_is_flagged_in_the_comment(repo):
     assert result.step("Fail when").returncode == 3, result.log()
     body = repo.github.comments_on(10)[0]["body"]
     assert "Unsafe plan" in body and meta_of(body)["safe"] is False
+    assert repo.github.status_of(H1) == "failure"  # branch protection blocks the merge
 
 
 def test_failed_plan_replaces_the_checksum_so_merge_cannot_apply(repo):
@@ -174,14 +217,31 @@ def test_failed_plan_replaces_the_checksum_so_merge_cannot_apply(repo):
     assert "The plan failed" in body and "checksum" not in meta_of(body)
     gh.merge_pr(11, MERGE)
     applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE)
-    assert applied.step("Find the plan reviewed").returncode == 3 and repo.writes() == 0
+    assert applied.step("Show approvers the plan reviewed").returncode == 3 and repo.writes() == 0
+    assert gh.status_of(H2) == "failure"
 
 
-def test_fork_pull_requests_are_not_planned(repo):
-    event = pr_event(12, H1)
-    event["pull_request"]["head"]["repo"]["full_name"] = "mallory/estate"
-    result = repo.job("plan.yml", "plan", event_name="pull_request", event=event)
-    assert result.status == "skipped"
+@pytest.mark.parametrize("event, why", [
+    (validated(12, H1, repo="mallory/estate"), "a fork's pull request gets no key"),
+    (validated(12, H1, conclusion="failure"), "validate did not pass"),
+])
+def test_forks_and_failed_validation_are_not_planned(repo, event, why):
+    result = repo.job("plan.yml", "plan", event_name="workflow_run", event=event, sha=MAIN)
+    assert result.status == "success", result.log()
+    assert why in result.step("Which pull request").stderr
+    assert result.step("Plan (read-only)").outcome == "skipped" and not repo.github.comments
+    assert repo.writes() == 0
+
+
+def test_without_a_key_or_a_sandbox_every_job_skips_green_with_a_notice(repo):
+    repo.github.open_pr(17, H1)
+    for result in (plan_pr(repo, 17, H1, key=None),
+                   repo.job("drift.yml", "drift", event_name="schedule", key=None),
+                   repo.job("apply.yml", "apply", event_name="workflow_dispatch", key=None,
+                            inputs={"expect_checksum": "0" * 64})):
+        assert result.status == "success", result.log()
+        assert "Skipped: no TELNYX_API_KEY" in result.summary
+    assert not repo.github.comments and not repo.github.issues.get(1) and repo.writes() == 0
 
 
 def test_drift_issue_opens_updates_and_closes_without_duplicates(repo):
@@ -214,7 +274,7 @@ def test_drift_issue_opens_updates_and_closes_without_duplicates(repo):
     assert len(issues) == 1 and "+13125550200" in issues[0]["body"]
 
     # The drift check itself fails (a revoked key): the issue is left alone and the run goes red.
-    broken = repo.job("drift.yml", "drift", event_name="schedule", secrets={"TELNYX_API_KEY": "revoked"})
+    broken = repo.job("drift.yml", "drift", event_name="schedule", key="revoked")
     assert broken.status == "failure" and broken.step("Check for drift").outputs["exit_code"] == "1"
     assert len(gh.open_issues("10dlc-drift")) == 1
 
@@ -229,7 +289,7 @@ def test_drift_issue_opens_updates_and_closes_without_duplicates(repo):
 def test_sandbox_stands_in_for_telnyx_when_the_seed_variable_is_set(repo):
     """A new repository's first runs: vars.RECONCILER_SANDBOX_SEED set, no Telnyx secret at all."""
     repo.github.open_pr(13, H1)
-    result = plan_pr(repo, 13, H1, variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"}, secrets={})
+    result = plan_pr(repo, 13, H1, variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"}, key=None)
     assert result.status == "success", result.log()
     assert result.step("Start the sandbox").outputs["base_url"].startswith("http://127.0.0.1:")
     assert "will change campaign" in repo.github.comments_on(13)[0]["body"]
@@ -237,7 +297,7 @@ def test_sandbox_stands_in_for_telnyx_when_the_seed_variable_is_set(repo):
     assert "Sandbox, not Telnyx" in result.summary
     repo.github.merge_pr(13, MERGE)
     applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE,
-                       variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"}, secrets={})
+                       variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"}, key=None)
     assert applied.status == "success", applied.log()
     assert "Sandbox, not Telnyx" in applied.summary
 
@@ -246,15 +306,17 @@ def test_sandbox_stands_in_for_telnyx_when_the_seed_variable_is_set(repo):
                                                   ("apply.yml", "apply", "workflow_dispatch"),
                                                   ("drift.yml", "drift", "schedule")])
 def test_the_sandbox_switch_is_refused_where_a_telnyx_key_is_in_reach(repo, workflow, job, event):
-    """One variable must not swap production for the sandbox and still report green."""
+    """One variable must not swap production for the sandbox and still report green: a key within
+    reach (here a repository secret, which docs/ci.md says not to have) refuses the sandbox."""
     result = repo.job(workflow, job, event_name=event, inputs={"expect_checksum": "0" * 64},
-                      variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"})
+                      variables={"RECONCILER_SANDBOX_SEED": "sandbox-seed.yaml"}, secrets={"TELNYX_API_KEY": SECRET})
     assert result.status == "failure"
     step = result.step("Start the sandbox")
     assert step.returncode == 1 and "can reach a Telnyx key" in step.stderr
     from .actions_runner import load
 
-    telnyx = [s["name"] for s in load(workflow)["jobs"][job]["steps"] if "TELNYX_API_KEY" in (s.get("env") or {})]
+    telnyx = [s["name"] for j in load(f"reconciler-{workflow}")["jobs"].values() for s in j["steps"]
+              if "TELNYX_API_KEY" in (s.get("env") or {})]
     assert telnyx and all(result.step(n).outcome == "skipped" for n in telnyx)
     assert repo.writes() == 0
     assert_no_secret(*everything(repo, result))
@@ -268,7 +330,7 @@ def test_a_re_run_attempt_replaces_its_artifacts(repo):
     assert [a["name"] for a in repo.github.artifacts.values() if a["run_id"] == repo.runs - 1] == ["reconciler-plan"]
 
 
-@pytest.mark.parametrize("workflow", ["plan.yml", "apply.yml", "drift.yml"])
+@pytest.mark.parametrize("workflow", ["reconciler-plan.yml", "reconciler-apply.yml", "reconciler-drift.yml"])
 def test_the_api_key_reaches_only_the_steps_that_call_telnyx(workflow):
     from .actions_runner import load
 

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Name the merges whose apply GitHub's concurrency queue cancelled, so that none is dropped silently.
 
-    python scripts/ci/apply_queue.py covered --pr N --outcome OUTCOME   # apply job, after the apply
-    python scripts/ci/apply_queue.py check                              # drift job
+    reconciler ci apply-queue covered --pr N --outcome OUTCOME   # apply job, after the apply
+    reconciler ci apply-queue check                              # drift job
 
 GitHub keeps at most one running and one *pending* run per concurrency group. A run that joins
 the group replaces the pending one, which ends as "cancelled": `cancel-in-progress: false`
@@ -21,17 +20,13 @@ Outputs (GITHUB_OUTPUT): covered (pull request numbers, comma-separated) / unapp
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
 import sys
 import urllib.parse
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _github import GitHub, GitHubError, fail, marker, set_output  # noqa: E402
-from reviewed_plan import merged_pull  # noqa: E402
+from reconciler.ci.actions import annotate, fail, run_url, set_output, summary
+from reconciler.ci.github import GitHub, marker
+from reconciler.ci.reviewed import merged_pull
 
 SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 NAME = re.compile(r"[A-Za-z0-9._/-]{1,200}")
@@ -56,15 +51,7 @@ def cancelled(run: dict) -> bool:
 
 
 def run_link(run_id: int) -> str:
-    server, repo = os.environ.get("GITHUB_SERVER_URL", "https://github.com"), os.environ.get("GITHUB_REPOSITORY", "")
-    return f"[run {run_id}]({server}/{repo}/actions/runs/{run_id})"
-
-
-def summary(text: str) -> None:
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(text.rstrip("\n") + "\n\n")
+    return f"[run {run_id}]({run_url(run_id)})"
 
 
 def covered(gh: GitHub, workflow: str, branch: str, run_id: int, pr: int | None, outcome: str) -> list[str]:
@@ -111,33 +98,17 @@ def check(gh: GitHub, workflow: str, branch: str) -> str:
     text = (f"The newest merge's apply ({run_link(int(runs[0]['id']))}, commit {sha[:12] or 'unknown'}) was cancelled "
             "and no later apply has run: its changes are not applied (drift lists them as unapplied). Re-run that "
             "run, or merge the next change: its apply takes them.")
-    print(f"::warning::{text}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {text}", file=sys.stderr)
+    print(annotate("warning", text), file=sys.stderr)
     summary(f"> [!WARNING]\n> {text}")
     return sha or "unknown"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("command", choices=["covered", "check"])
-    ap.add_argument("--workflow", default="apply.yml", help="the apply workflow's file name (default: apply.yml)")
-    ap.add_argument("--branch", default=os.environ.get("GITHUB_REF_NAME") or "main")
-    ap.add_argument("--pr", default="", help="covered: the pull request whose reviewed plan this run applied")
-    ap.add_argument("--outcome", default="", help="covered: the apply step's outcome")
-    args = ap.parse_args(argv)
-    if not NAME.fullmatch(args.workflow) or not NAME.fullmatch(args.branch):
+def run(command: str, workflow: str, branch: str, pr: str = "", outcome: str = "", run_id: int = 0) -> None:
+    if not NAME.fullmatch(workflow) or not NAME.fullmatch(branch):
         fail("--workflow and --branch take plain names")
-    try:
-        gh = GitHub()
-        if args.command == "covered":
-            run_id = int(os.environ.get("GITHUB_RUN_ID") or 0)
-            pr = int(args.pr) if args.pr.isdigit() else None
-            set_output("covered", ",".join(covered(gh, args.workflow, args.branch, run_id, pr, args.outcome)))
-        else:
-            set_output("unapplied", check(gh, args.workflow, args.branch))
-    except GitHubError as e:
-        fail(str(e))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    gh = GitHub()
+    if command == "covered":
+        number = int(pr) if pr.isdigit() else None
+        set_output("covered", ",".join(covered(gh, workflow, branch, run_id, number, outcome)))
+    else:
+        set_output("unapplied", check(gh, workflow, branch))

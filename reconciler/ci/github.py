@@ -1,4 +1,4 @@
-"""A tiny GitHub REST client on the standard library, for the workflow scripts in this folder.
+"""A tiny GitHub REST client on the standard library, for the `reconciler ci` helpers.
 
 It reads GITHUB_API_URL (default https://api.github.com), GITHUB_TOKEN and
 GITHUB_REPOSITORY from the environment, as GitHub Actions sets them, so the
@@ -17,6 +17,8 @@ import urllib.parse
 import urllib.request
 from typing import Any, Iterator
 
+from reconciler.ci.actions import CIError
+
 MARKER_PREFIX = "telnyx-10dlc-reconciler"
 COMMENT_LIMIT = 65_536  # GitHub refuses comment and issue bodies longer than this
 # Who writes our comments when the workflow's own GITHUB_TOKEN is used. GET /user answers 403 for
@@ -27,7 +29,9 @@ BOT_LOGIN_ENV = "RECONCILER_BOT_LOGIN"
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 
 
-class GitHubError(RuntimeError):
+class GitHubError(CIError):
+    """GitHub refused or could not be reached (exit 1); `status` is the HTTP status when there was one."""
+
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
@@ -35,6 +39,8 @@ class GitHubError(RuntimeError):
 
 def marker(kind: str, key: str | None = None) -> str:
     """The hidden HTML comment that identifies our comment or issue: `<!-- telnyx-10dlc-reconciler:plan -->`."""
+    if key is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}", key):
+        raise CIError(f"--group {key[:60]!r}: letters, digits and ._- only (it names a hidden marker)")
     return f"<!-- {MARKER_PREFIX}:{kind}{':' + key if key else ''} -->"
 
 
@@ -219,25 +225,3 @@ def _next_link(link: str) -> str | None:
         if len(bits) >= 2 and 'rel="next"' in bits[1]:
             return bits[0].strip().strip("<>")
     return None
-
-
-def set_output(name: str, value: str) -> None:
-    """Write a step output (GITHUB_OUTPUT), or print it when run by hand. A random delimiter: a
-    value (from a comment, say) with a line break cannot set another output."""
-    path = os.environ.get("GITHUB_OUTPUT")
-    if path:
-        import secrets
-
-        delim = f"EOF_{secrets.token_hex(16)}"
-        while delim in value:
-            delim = f"EOF_{secrets.token_hex(16)}"
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{name}<<{delim}\n{value}\n{delim}\n")
-    else:
-        print(f"{name}={value}")
-
-
-def fail(message: str, code: int = 1) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
-    # `::error::` makes GitHub show the message on the run's summary page.
-    print(f"::error::{message}" if os.environ.get("GITHUB_ACTIONS") else f"error: {message}", file=sys.stderr)
-    raise SystemExit(code)

@@ -1,4 +1,4 @@
-"""scripts/ci/ against the fake GitHub: the edge cases the workflow runs do not reach."""
+"""`reconciler ci …` against the fake GitHub: the edge cases the workflow runs do not reach."""
 
 from __future__ import annotations
 
@@ -11,23 +11,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ROOT / "scripts" / "ci"
+CI = ROOT / "reconciler" / "ci"
 MARK = "<!-- telnyx-10dlc-reconciler:plan -->"
 
 
-def run(github, tmp_path: Path, script: str, *args: str, token: str | None = None,
+def run(github, tmp_path: Path, command: str, *args: str, token: str | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`reconciler ci COMMAND ARGS` as a workflow step runs it (GitHub's variables, a GITHUB_OUTPUT file)."""
     out = tmp_path / "out.txt"
     out.write_text("")
-    env = {"PATH": os.environ["PATH"], "GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": github.repo,
-           "GITHUB_TOKEN": github.token if token is None else token, "GITHUB_OUTPUT": str(out),
+    env = {"PATH": os.environ["PATH"], "GITHUB_API_URL": github.url if github else "http://127.0.0.1:9",
+           "GITHUB_REPOSITORY": github.repo if github else "acme/estate",
+           "GITHUB_TOKEN": (github.token if github else "t") if token is None else token, "GITHUB_OUTPUT": str(out),
            "GITHUB_RUN_ID": "77", "GITHUB_SERVER_URL": "https://github.com", **(env or {})}
-    p = subprocess.run([sys.executable, str(SCRIPTS / script), *args], env=env, cwd=tmp_path, capture_output=True,
-                       text=True, timeout=60)
+    if os.environ.get("PYTHONPATH"):
+        env.setdefault("PYTHONPATH", os.environ["PYTHONPATH"])
+    p = subprocess.run([sys.executable, "-m", "reconciler", "ci", command, *args], env=env, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
     from .actions_runner import _read_kv_file
 
     p.outputs = _read_kv_file(out)  # type: ignore[attr-defined]
     return p
+
+
+def saved(checksum: str, safe: bool = True, has_changes: bool = True, unsafe: tuple[str, ...] = ()) -> str:
+    """The summary fields of a saved plan (`plan --out`), as `reconciler.planfile.read_summary` reads them."""
+    return json.dumps({"kind": "saved_plan", "checksum": checksum, "safe": safe, "has_changes": has_changes,
+                       "unsafe": list(unsafe)})
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
@@ -39,15 +49,15 @@ def test_sticky_comment_found_past_the_first_page_and_duplicates_folded(github, 
     github.open_pr(5, "a" * 40)
     for i in range(150):
         github.route("POST", "/issues/5/comments", {}, {"body": f"chatter {i}"}, github.url)
-    plan = write(tmp_path, "plan.json", json.dumps({"checksum": "c1", "safe": True, "has_changes": True}))
+    plan = write(tmp_path, "plan.json", saved(checksum="c1"))
     body = write(tmp_path, "plan.md", "## 10DLC plan\n\nfirst\n")
-    assert run(github, tmp_path, "sticky_comment.py", "--pr", "5", "--body-file", body, "--plan", plan).returncode == 0
+    assert run(github, tmp_path, "comment", "--pr", "5", "--body-file", body, "--plan", plan).returncode == 0
     ours = [c for c in github.comments_on(5) if c["body"].startswith(MARK)]
     assert len(ours) == 1
     # A duplicate left by an older tool: the next run keeps the first and deletes the other.
     github.route("POST", "/issues/5/comments", {}, {"body": MARK + "\nold copy"}, github.url)
     write(tmp_path, "plan.md", "## 10DLC plan\n\nsecond\n")
-    p = run(github, tmp_path, "sticky_comment.py", "--pr", "5", "--body-file", body, "--plan", plan)
+    p = run(github, tmp_path, "comment", "--pr", "5", "--body-file", body, "--plan", plan)
     assert p.returncode == 0, p.stderr
     ours2 = [c for c in github.comments_on(5) if c["body"].startswith(MARK)]
     assert [c["id"] for c in ours2] == [ours[0]["id"]] and "second" in ours2[0]["body"]
@@ -59,7 +69,7 @@ def test_matrix_keys_get_their_own_comment(github, tmp_path):
     github.open_pr(6, "a" * 40)
     body = write(tmp_path, "plan.md", "plan\n")
     for key in ("east", "west", "east"):
-        assert run(github, tmp_path, "sticky_comment.py", "--pr", "6", "--body-file", body, "--key", key).returncode == 0
+        assert run(github, tmp_path, "comment", "--pr", "6", "--body-file", body, "--group", key).returncode == 0
     bodies = [c["body"].splitlines()[0] for c in github.comments_on(6)]
     assert bodies == ["<!-- telnyx-10dlc-reconciler:plan:east -->", "<!-- telnyx-10dlc-reconciler:plan:west -->"]
 
@@ -67,38 +77,38 @@ def test_matrix_keys_get_their_own_comment(github, tmp_path):
 def test_a_huge_body_is_cut_to_githubs_limit(github, tmp_path):
     github.open_pr(7, "a" * 40)
     body = write(tmp_path, "plan.md", "x" * 70_000)
-    assert run(github, tmp_path, "sticky_comment.py", "--pr", "7", "--body-file", body).returncode == 0
+    assert run(github, tmp_path, "comment", "--pr", "7", "--body-file", body).returncode == 0
     text = github.comments_on(7)[0]["body"]
     assert len(text) <= 65_536 and "cut to fit" in text
 
 
 def test_missing_token_is_a_clear_error(github, tmp_path):
     body = write(tmp_path, "plan.md", "plan\n")
-    p = run(github, tmp_path, "sticky_comment.py", "--pr", "1", "--body-file", body, token="")
+    p = run(github, tmp_path, "comment", "--pr", "1", "--body-file", body, token="")
     assert p.returncode == 1 and "GITHUB_TOKEN is not set" in p.stderr
 
 
 def test_bad_token_names_the_call_but_not_the_token(github, tmp_path):
     body = write(tmp_path, "plan.md", "plan\n")
-    p = run(github, tmp_path, "sticky_comment.py", "--pr", "1", "--body-file", body, token="ghs-wrong-123")
+    p = run(github, tmp_path, "comment", "--pr", "1", "--body-file", body, token="ghs-wrong-123")
     assert p.returncode == 1 and "HTTP 401" in p.stderr and "ghs-wrong-123" not in p.stderr + p.stdout
 
 
 def test_drift_issue_closes_duplicates_and_creates_its_label(github, tmp_path):
     body = write(tmp_path, "drift.md", "## 10DLC drift\n\n**Drift found: 1 out of band.**\n")
-    p = run(github, tmp_path, "drift_issue.py", "--exit-code", "2", "--body-file", body)
+    p = run(github, tmp_path, "drift-issue", "--exit-code", "2", "--body-file", body)
     assert p.returncode == 0 and p.outputs["action"] == "opened"
     assert "10dlc-drift" in github.labels
     # Someone opened a second one by hand (same marker, same label).
     github.route("POST", "/issues", {}, {"title": "dup", "body": github.open_issues()[0]["body"],
                                          "labels": ["10dlc-drift"]}, github.url)
-    p = run(github, tmp_path, "drift_issue.py", "--exit-code", "2", "--body-file", body)
+    p = run(github, tmp_path, "drift-issue", "--exit-code", "2", "--body-file", body)
     assert p.outputs["action"] == "updated"
     assert len(github.open_issues("10dlc-drift")) == 1
     # An unrelated issue with the label but not our marker is left alone.
     github.route("POST", "/issues", {}, {"title": "other", "body": "hand-written", "labels": ["10dlc-drift"]},
                  github.url)
-    p = run(github, tmp_path, "drift_issue.py", "--exit-code", "0", "--body-file", body)
+    p = run(github, tmp_path, "drift-issue", "--exit-code", "0", "--body-file", body)
     assert p.outputs["action"] == "closed"
     assert [i["title"] for i in github.open_issues()] == ["other"]
 
@@ -106,33 +116,36 @@ def test_drift_issue_closes_duplicates_and_creates_its_label(github, tmp_path):
 @pytest.mark.parametrize("code", ["1", "3", "4"])
 def test_drift_issue_leaves_the_issue_when_the_check_failed(github, tmp_path, code):
     body = write(tmp_path, "drift.md", "x")
-    p = run(github, tmp_path, "drift_issue.py", "--exit-code", code, "--body-file", body)
+    p = run(github, tmp_path, "drift-issue", "--exit-code", code, "--body-file", body)
     assert p.returncode == 1 and "left as it is" in p.stderr and not github.issues
 
 
 def test_reviewed_plan_survives_an_expired_artifact(github, tmp_path):
     github.open_pr(9, "b" * 40)
-    github.add_run(77, "plan.yml", "b" * 40, "pull_request")
-    plan = write(tmp_path, "plan.json", json.dumps({"checksum": "abc", "safe": True, "has_changes": True}))
+    github.add_run(77, "plan.yml", "e" * 40, "workflow_run")
+    plan = write(tmp_path, "plan.json", saved(checksum="abc"))
     body = write(tmp_path, "plan.md", "plan\n")
-    run(github, tmp_path, "sticky_comment.py", "--pr", "9", "--body-file", body, "--plan", plan,
+    run(github, tmp_path, "comment", "--pr", "9", "--body-file", body, "--plan", plan,
         "--head-sha", "b" * 40, "--artifact", "reconciler-plan")
     github.merge_pr(9, "c" * 40)
-    p = run(github, tmp_path, "reviewed_plan.py", "--sha", "c" * 40)
+    p = run(github, tmp_path, "reviewed-plan", "--sha", "c" * 40)
     assert p.returncode == 0 and p.outputs == {"pr": "9", "checksum": "abc", "plan_file": "", "head_sha": "b" * 40}
     assert "checking the checksum only" in p.stderr
 
 
 def test_plan_gate(tmp_path):
-    safe = write(tmp_path, "safe.json", json.dumps({"checksum": "a", "safe": True, "has_changes": False}))
-    unsafe = write(tmp_path, "unsafe.json", json.dumps({"checksum": "b", "safe": False, "has_changes": True,
-                                                        "unsafe": ["30 numbers would unassign"]}))
-    ok = subprocess.run([sys.executable, str(SCRIPTS / "plan_gate.py"), safe], cwd=tmp_path, capture_output=True,
-                        text=True, env={"PATH": os.environ["PATH"]})
-    bad = subprocess.run([sys.executable, str(SCRIPTS / "plan_gate.py"), unsafe], cwd=tmp_path, capture_output=True,
-                         text=True, env={"PATH": os.environ["PATH"]})
-    assert ok.returncode == 0 and "has_changes=false" in ok.stdout
+    safe = write(tmp_path, "safe.json", saved("a", has_changes=False))
+    unsafe = write(tmp_path, "unsafe.json", saved("b", safe=False, unsafe=("30 numbers would unassign",)))
+    ok = run(None, tmp_path, "plan-gate", safe)
+    bad = run(None, tmp_path, "plan-gate", unsafe)
+    assert ok.returncode == 0 and ok.outputs["has_changes"] == "false" and ok.outputs["checksum"] == "a"
     assert bad.returncode == 3 and "30 numbers would unassign" in bad.stderr
+    for text in ('{"checksum": "x"}', "[1]", "not json", '{"kind": "saved_plan", "checksum": 5, "unsafe": []}'):
+        junk = write(tmp_path, "junk.json", text)
+        p = run(None, tmp_path, "plan-gate", junk)
+        assert p.returncode == 1 and "junk.json" in p.stderr and "Traceback" not in p.stderr, p.stderr
+    missing = run(None, tmp_path, "plan-gate", "nope.json")
+    assert missing.returncode == 1 and "cannot read plan file" in missing.stderr
 
 
 def test_the_token_never_follows_a_redirect_or_a_link_to_another_host(tmp_path):
@@ -176,8 +189,7 @@ def test_the_token_never_follows_a_redirect_or_a_link_to_another_host(tmp_path):
     for srv in (other, api):
         threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
-        sys.path.insert(0, str(SCRIPTS))
-        from _github import GitHub, GitHubError
+        from reconciler.ci.github import GitHub, GitHubError
 
         gh = GitHub(api_url=f"http://127.0.0.1:{api.server_address[1]}", token="ghs-SECRET", repository="a/b")
         with pytest.raises(GitHubError, match="redirect"):
@@ -192,8 +204,7 @@ def test_the_token_never_follows_a_redirect_or_a_link_to_another_host(tmp_path):
 
 
 def test_a_step_output_with_a_line_break_cannot_set_another_output(tmp_path, monkeypatch):
-    sys.path.insert(0, str(SCRIPTS))
-    from _github import set_output
+    from reconciler.ci.actions import set_output
 
     from .actions_runner import _read_kv_file
 
@@ -210,8 +221,7 @@ HEAD, MERGED = "d" * 40, "e" * 40
 
 
 def plan_comment(**meta) -> str:
-    sys.path.insert(0, str(SCRIPTS))
-    from _github import meta_line
+    from reconciler.ci.github import meta_line
 
     return f"{MARK}\n{meta_line({'kind': 'plan', **meta})}\n## 10DLC plan\n"
 
@@ -230,7 +240,7 @@ def merged(github, number: int = 20) -> None:
 
 
 def reviewed(github, tmp_path, *args, **kw):
-    return run(github, tmp_path, "reviewed_plan.py", "--sha", MERGED, *args, **kw)
+    return run(github, tmp_path, "reviewed-plan", "--sha", MERGED, *args, **kw)
 
 
 def test_a_plan_comment_by_anyone_but_the_bot_is_ignored(github, tmp_path):
@@ -298,7 +308,7 @@ def test_a_comment_for_another_head_is_refused_without_echoing_it(github, tmp_pa
 ])
 def test_values_with_injected_line_breaks_or_odd_shapes_are_refused(github, tmp_path, meta):
     merged(github)
-    github.add_run(77, "plan.yml", HEAD, "pull_request")
+    github.add_run(77, "plan.yml", "e" * 40, "workflow_run")
     github.comment(20, plan_comment(head_sha=HEAD, **meta))
     p = reviewed(github, tmp_path)
     assert p.returncode == 3 and "malformed" in p.stderr, p.stderr
@@ -310,13 +320,17 @@ def _saved_plan(github, run_id: int) -> None:
 
 
 @pytest.mark.parametrize("run, why", [
-    (dict(workflow="drift.yml", head_sha=HEAD, event="pull_request"), "not a run of .github/workflows/plan.yml"),
-    (dict(workflow="plan.yml", head_sha="f" * 40, event="pull_request"), "planned another commit"),
-    (dict(workflow="plan.yml", head_sha=HEAD, event="push"), "not started by a pull request"),
-    (dict(workflow="plan.yml", head_sha=HEAD, event="pull_request", head_repo="mallory/estate"),
+    (dict(workflow="drift.yml", head_sha=HEAD, event="workflow_run"), "not a run of .github/workflows/plan.yml"),
+    (dict(workflow="plan.yml", head_sha=HEAD, event="pull_request"), "not the gated plan"),
+    (dict(workflow="plan.yml", head_sha=HEAD, event="push"), "not the gated plan"),
+    (dict(workflow="plan.yml", head_sha=HEAD, event="workflow_run", head_branch="feature"),
+     "did not run the code of main"),
+    (dict(workflow="plan.yml", head_sha=HEAD, event="workflow_run", head_repo="mallory/estate"),
      "came from another repository"),
 ])
-def test_the_artifact_comes_only_from_the_plan_run_for_that_head(github, tmp_path, run, why):
+def test_the_artifact_comes_only_from_the_gated_plan_run(github, tmp_path, run, why):
+    """The saved plan is read only from a run of this repository's plan workflow that ran the default
+    branch's code (workflow_run): a pull request's own run, or a branch's, could upload anything."""
     merged(github)
     github.add_run(88, **run)
     _saved_plan(github, 88)
@@ -329,9 +343,9 @@ def test_the_artifact_comes_only_from_the_plan_run_for_that_head(github, tmp_pat
 
 def test_the_artifact_of_the_named_plan_run_is_used(github, tmp_path):
     merged(github)
-    github.add_run(88, "plan.yml", HEAD, "pull_request")
+    github.add_run(88, "plan.yml", "e" * 40, "workflow_run")
     _saved_plan(github, 88)
-    github.add_run(89, "plan.yml", HEAD, "pull_request")  # a later run's artifact of the same name is not it
+    github.add_run(89, "plan.yml", "e" * 40, "workflow_run")  # a later run's artifact of the same name is not it
     github.add_artifact(89, "reconciler-plan", {"plan.json": b'{"checksum": "evil"}'})
     github.comment(20, genuine(run_id=88, artifact="reconciler-plan"))
     p = reviewed(github, tmp_path)
@@ -372,10 +386,10 @@ def test_an_explicit_bot_login_is_the_only_author_trusted(github, tmp_path):
 def test_the_sticky_comment_never_edits_or_deletes_a_strangers_copy(github, tmp_path):
     github.open_pr(21, HEAD)
     theirs = github.comment(21, forged(), login="mallory")
-    plan = write(tmp_path, "plan.json", json.dumps({"checksum": "c1", "safe": True, "has_changes": True}))
+    plan = write(tmp_path, "plan.json", saved(checksum="c1"))
     body = write(tmp_path, "plan.md", "## 10DLC plan\n\nours\n")
     for _ in range(2):
-        p = run(github, tmp_path, "sticky_comment.py", "--pr", "21", "--body-file", body, "--plan", plan,
+        p = run(github, tmp_path, "comment", "--pr", "21", "--body-file", body, "--plan", plan,
                 "--head-sha", HEAD)
         assert p.returncode == 0, p.stderr
     comments = github.comments_on(21)
@@ -392,7 +406,7 @@ def test_follow_up_edits_only_the_bots_apply_comment(github, tmp_path):
     report = write(tmp_path, "resume.json", json.dumps({"writes": [
         {"note": {"pr": "22"}, "operation": "bulk_assign", "numbers": 2, "counts": {"done": 2},
          "closed_as": "done", "age_seconds": 7800, "telnyx_id": "task-1", "campaign": "CWZTFH1"}]}))
-    p = run(github, tmp_path, "follow_up.py", "--report", report)
+    p = run(github, tmp_path, "follow-up", "--report", report)
     assert p.returncode == 0 and p.outputs["updated"] == "22", p.stderr
     assert "2/2 assigned after 2 h 10 min" in github.comments[ours["id"]]["body"]
     assert github.comments[theirs["id"]]["body"] == apply_mark + "\nforged"
@@ -407,13 +421,13 @@ def test_the_state_folder_comes_only_from_runs_on_the_default_branch(github, tmp
     github.add_artifact(302, "reconciler-state", {"journal.jsonl": b'{"forged": "branch"}\n'})
     github.add_run(303, "plan.yml", HEAD, "pull_request", head_repo="mallory/estate", head_branch="main")
     github.add_artifact(303, "reconciler-state", {"journal.jsonl": b'{"forged": "fork"}\n'})
-    p = run(github, tmp_path, "state_store.py", "restore", "--dir", "state")
+    p = run(github, tmp_path, "state-store", "restore", "--dir", "state")
     assert p.returncode == 0, p.stderr
     assert p.outputs["run_id"] == "301" and "ignored 2 reconciler-state artifact(s)" in p.stderr
     assert (tmp_path / "state" / "journal.jsonl").read_bytes() == b'{"genuine": true}\n'
     # Nothing trusted at all: the first run's empty start, never a forged journal.
     github.artifacts = {k: a for k, a in github.artifacts.items() if a["run_id"] != 301}
-    p = run(github, tmp_path, "state_store.py", "restore", "--dir", "state2")
+    p = run(github, tmp_path, "state-store", "restore", "--dir", "state2")
     assert p.outputs["restored"] == "false" and not (tmp_path / "state2").exists()
 
 
@@ -430,7 +444,7 @@ def test_apply_queue_names_only_merges_whose_apply_never_ran(github, tmp_path):
     github.add_run(405, "apply.yml", "3" * 40, "push", conclusion="cancelled")
     github.add_run(406, "apply.yml", "4" * 40, "push")  # this run
     github.add_run(407, "apply.yml", "5" * 40, "push", head_branch="feature", conclusion="cancelled")
-    p = run(github, tmp_path, "apply_queue.py", "covered", "--pr", "34", "--outcome", "failure",
+    p = run(github, tmp_path, "apply-queue", "covered", "--pr", "34", "--outcome", "failure",
             env={"GITHUB_RUN_ID": "406"})
     assert p.returncode == 0 and p.outputs["covered"] == "33,32", p.stderr
     for pr in (32, 33):
@@ -438,14 +452,123 @@ def test_apply_queue_names_only_merges_whose_apply_never_ran(github, tmp_path):
         assert "did not finish" in note["body"] and "run 406" in note["body"] and "#34" in note["body"]
     assert not github.comments_on(31)
     # The drift job: the newest run on main is this one, in progress: nothing to warn about.
-    assert run(github, tmp_path, "apply_queue.py", "check").outputs["unapplied"] == ""
+    assert run(github, tmp_path, "apply-queue", "check").outputs["unapplied"] == ""
     github.runs[406].update(status="completed", conclusion="cancelled")
-    assert run(github, tmp_path, "apply_queue.py", "check").outputs["unapplied"] == "4" * 40
+    assert run(github, tmp_path, "apply-queue", "check").outputs["unapplied"] == "4" * 40
 
 
-def test_every_script_writes_its_outputs_through_the_random_delimiter():
-    """Only _github.set_output opens GITHUB_OUTPUT (name<<random delimiter); start_sandbox.sh writes two
-    values it made itself (a loopback URL it checked, and the public sandbox key)."""
-    for path in SCRIPTS.glob("*.py"):
-        if path.name != "_github.py":
-            assert "GITHUB_OUTPUT" not in path.read_text().split('"""', 2)[-1], path.name
+def test_every_helper_writes_its_outputs_through_the_random_delimiter():
+    """Only reconciler/ci/actions.py opens GITHUB_OUTPUT (name<<random delimiter)."""
+    import re
+
+    opens = re.compile(r"""environ(?:\.get\(|\[)\s*["']GITHUB_OUTPUT""")
+    assert opens.search((CI / "actions.py").read_text())
+    for path in CI.glob("*.py"):
+        if path.name != "actions.py":
+            assert not opens.search(path.read_text()), path.name
+
+
+# ---------------------------------------------------------------- the gate: what the plan is for, and when apply runs
+
+
+def _event(tmp_path: Path, event: object) -> dict[str, str]:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event) if not isinstance(event, str) else event)
+    return {"GITHUB_EVENT_PATH": str(path), "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_SHA": "e" * 40}
+
+
+def _run_event(**over) -> dict:
+    run = {"event": "pull_request", "conclusion": "success", "head_sha": HEAD,
+           "head_repository": {"full_name": "acme/estate"}, "pull_requests": [{"number": 5, "head": {"sha": HEAD}}]}
+    return {"workflow_run": {**run, **over}}
+
+
+def test_plan_target_names_the_pull_request_and_its_head(github, tmp_path):
+    p = run(github, tmp_path, "plan-target", env=_event(tmp_path, _run_event()))
+    assert p.returncode == 0 and p.outputs == {"pr": "5", "head_sha": HEAD, "plan": "true"}, p.stderr
+    by_hand = run(github, tmp_path, "plan-target", env={**_event(tmp_path, {}), "GITHUB_EVENT_NAME": "workflow_dispatch"})
+    assert by_hand.outputs == {"pr": "", "head_sha": "e" * 40, "plan": "true"}
+
+
+@pytest.mark.parametrize("over, why", [
+    ({"event": "push"}, "not for a pull request"),
+    ({"conclusion": "failure"}, "validate did not pass"),
+    ({"head_repository": {"full_name": "mallory/estate"}}, "a fork's pull request"),
+    ({"pull_requests": []}, "0 pull requests"),
+    ({"pull_requests": [{"number": 5, "head": {"sha": "f" * 40}}]}, "0 pull requests"),
+    ({"pull_requests": [{"number": "5\npr=9", "head": {"sha": HEAD}}]}, "0 pull requests"),
+    ({"pull_requests": [{"number": 5, "head": {"sha": HEAD}}, {"number": 6, "head": {"sha": HEAD}}]},
+     "2 pull requests"),
+])
+def test_plan_target_plans_nothing_it_cannot_vouch_for(github, tmp_path, over, why):
+    p = run(github, tmp_path, "plan-target", env=_event(tmp_path, _run_event(**over)))
+    assert p.returncode == 0 and p.outputs["plan"] == "false" and p.outputs["pr"] == "", p.stderr
+    assert why in p.stderr and "pr=9" not in p.stderr
+
+
+@pytest.mark.parametrize("event, name, why", [
+    (_run_event(head_sha="x\nhead_sha=evil"), "workflow_run", "names no head commit"),
+    ("not json", "workflow_run", "cannot read the event"),
+    ([1, 2], "workflow_run", "not a JSON object"),
+    (_run_event(), "pull_request", "must never hold the key"),
+    (_run_event(), "pull_request_target", "must never hold the key"),
+])
+def test_plan_target_refuses_malformed_events_and_the_wrong_trigger(github, tmp_path, event, name, why):
+    p = run(github, tmp_path, "plan-target", env={**_event(tmp_path, event), "GITHUB_EVENT_NAME": name})
+    assert p.returncode == 1 and why in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert p.outputs == {} and "evil" not in p.stderr
+
+
+def test_status_sets_the_required_check_on_the_head(github, tmp_path):
+    p = run(github, tmp_path, "status", "--sha", HEAD, "--state", "success", "--description", "plan\nposted")
+    assert p.returncode == 0, p.stderr
+    (st,) = github.statuses[HEAD]
+    assert st["context"] == "10dlc plan" and st["description"] == "plan posted"
+    assert st["target_url"] == "https://github.com/acme/estate/actions/runs/77"
+    for args, why in ((["--sha", "abc", "--state", "success"], "full commit id"),
+                      (["--sha", HEAD, "--state", "done"], "Invalid value"),
+                      (["--sha", HEAD, "--state", "success", "--context", "x\ny"], "--context")):
+        bad = run(github, tmp_path, "status", *args)
+        assert bad.returncode in (1, 2) and why in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ready_skips_green_with_a_notice_without_key_or_seed(tmp_path):
+    summary = tmp_path / "summary.md"
+    p = run(None, tmp_path, "ready", env={"HAS_TELNYX_KEY": "false", "SEED": "", "GITHUB_STEP_SUMMARY": str(summary),
+                                          "GITHUB_ACTIONS": "true"})
+    assert p.returncode == 0 and p.outputs == {"ready": "false"} and "::notice::" in p.stderr
+    assert "Skipped: no TELNYX_API_KEY" in summary.read_text()
+    for env in ({"HAS_TELNYX_KEY": "true", "SEED": ""}, {"HAS_TELNYX_KEY": "false", "SEED": "seed.yaml"}):
+        assert run(None, tmp_path, "ready", env=env).outputs == {"ready": "true"}
+
+
+@pytest.mark.parametrize("env, code, out", [
+    ({"EVENT": "push", "CREATED": "false"}, 0, "true"),
+    ({"EVENT": "push", "CREATED": "true"}, 0, "false"),
+    ({"EVENT": "workflow_dispatch", "GITHUB_REF_NAME": "main", "EXPECT_CHECKSUM": "abc123"}, 0, "true"),
+    ({"EVENT": "workflow_dispatch", "GITHUB_REF_NAME": "feature", "EXPECT_CHECKSUM": "abc123"}, 3, None),
+    ({"EVENT": "workflow_dispatch", "GITHUB_REF_NAME": "main", "EXPECT_CHECKSUM": "abc\npr=1"}, 3, None),
+    ({"EVENT": "workflow_dispatch", "GITHUB_REF_NAME": "main", "EXPECT_CHECKSUM": ""}, 3, None),
+    ({"EVENT": "pull_request"}, 3, None),
+])
+def test_apply_decision(tmp_path, env, code, out):
+    p = run(None, tmp_path, "apply-decision", env={"DEFAULT_BRANCH": "main", **env})
+    assert p.returncode == code, p.stderr
+    assert p.outputs.get("apply") == out and "Traceback" not in p.stderr
+
+
+def test_start_sandbox_refuses_where_a_key_is_in_reach_and_a_missing_seed(tmp_path):
+    p = run(None, tmp_path, "start-sandbox", "seed.yaml", env={"HAS_TELNYX_KEY": "true"})
+    assert p.returncode == 1 and "can reach a Telnyx key" in p.stderr and p.outputs == {}
+    p = run(None, tmp_path, "start-sandbox", "missing.yaml", env={"HAS_TELNYX_KEY": "false"})
+    assert p.returncode == 1 and "not found" in p.stderr
+
+
+def test_bad_arguments_are_a_clear_error_not_a_traceback(github, tmp_path):
+    for args in (["comment", "--pr", "0", "--body-file", "x"], ["drift-issue", "--exit-code", "x", "--body-file", "x"],
+                 ["reviewed-plan", "--sha", "not-hex"], ["reviewed-plan", "--sha", MERGED, "--branch", "a b"],
+                 ["apply-queue", "covered", "--workflow", "../x y"], ["state-store", "restore", "--name", "../x"],
+                 ["drift-issue", "--exit-code", "2", "--body-file", "x", "--label", "a\nb"],
+                 ["comment", "--pr", "1", "--body-file", "x", "--group", "a --> <script>"]):
+        p = run(github, tmp_path, *args)
+        assert p.returncode in (1, 2) and "Traceback" not in p.stderr and p.stderr.strip(), (args, p.stderr)

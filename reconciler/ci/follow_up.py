@@ -1,12 +1,11 @@
-#!/usr/bin/env python3
 """Tell each merged pull request how its work in flight is doing: edits its apply comment.
 
-    python scripts/ci/follow_up.py --report resume.json
+    reconciler ci follow-up --report resume.json
 
 `reconciler resume --format json` (the scheduled job) judges every write the state folder holds
 open and says which ended in this run. Each write carries the pull request it came from (`apply
 --note pr=N`). For each such pull request this script rewrites one section at the end of its
-apply comment (scripts/ci/sticky_comment.py --kind apply): "60/60 assigned after 2 h 10 min",
+apply comment (`reconciler ci comment --kind apply`): "60/60 assigned after 2 h 10 min",
 what failed with Telnyx's reasons, what is stuck, what is still pending. The section is replaced
 in place on every run, so the comment always shows the latest state and nobody is notified twice.
 
@@ -15,14 +14,12 @@ Outputs (GITHUB_OUTPUT): updated (the pull request numbers, comma-separated).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _github import GitHub, GitHubError, fail, fit, marker, set_output  # noqa: E402
+from reconciler.ci.actions import set_output
+from reconciler.ci.github import GitHub, fit, marker
 
 SECTION = "<!-- telnyx-10dlc-reconciler:follow-up -->"
 VERB = {"bulk_assign": "assigned", "assign": "assigned", "replace": "assigned", "unassign": "removed",
@@ -82,41 +79,32 @@ def section(writes: list[dict], report: dict) -> str:
     return "\n".join(body) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--report", required=True, help="`reconciler resume --format json` output")
-    args = ap.parse_args(argv)
+def run(report_file: str) -> None:
     try:
-        report = json.loads(Path(args.report).read_text(encoding="utf-8"))
+        report = json.loads(Path(report_file).read_text(encoding="utf-8"))
+        if not isinstance(report, dict):
+            raise ValueError("not a JSON object")
     except (OSError, ValueError) as e:
         print(f"notice: no resume report to follow up ({e})", file=sys.stderr)
         set_output("updated", "")
-        return 0
+        return
     by_pr: dict[int, list[dict]] = {}
     for w in report.get("writes") or []:
         pr = str((w.get("note") or {}).get("pr") or "")
-        if pr.isdigit():
+        if pr.isdigit() and len(pr) < 10:
             by_pr.setdefault(int(pr), []).append(w)
     updated = []
-    try:
-        gh = GitHub()
-        mark = marker("apply")
-        login = gh.bot_login()
-        for pr, writes in sorted(by_pr.items()):
-            comments = gh.marked_comments(pr, mark, login)
-            if not comments:
-                continue
-            c = comments[-1]
-            base = c["body"].split(SECTION, 1)[0].rstrip("\n")
-            gh.request("PATCH", f"/repos/{{repo}}/issues/comments/{c['id']}",
-                       {"body": fit(base + "\n\n" + section(writes, report))})
-            updated.append(str(pr))
-            print(f"followed up on #{pr}", file=sys.stderr)
-    except GitHubError as e:
-        fail(str(e))
+    gh = GitHub()
+    mark = marker("apply")
+    login = gh.bot_login()
+    for pr, writes in sorted(by_pr.items()):
+        comments = gh.marked_comments(pr, mark, login)
+        if not comments:
+            continue
+        c = comments[-1]
+        base = c["body"].split(SECTION, 1)[0].rstrip("\n")
+        gh.request("PATCH", f"/repos/{{repo}}/issues/comments/{c['id']}",
+                   {"body": fit(base + "\n\n" + section(writes, report))})
+        updated.append(str(pr))
+        print(f"followed up on #{pr}", file=sys.stderr)
     set_output("updated", ",".join(updated))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Carry the reconciler's state folder from one CI job to the next, as a workflow artifact.
 
-    python scripts/ci/state_store.py restore [--dir .reconciler] [--name reconciler-state] [--branch main]
+    reconciler ci state-store restore [--dir .reconciler] [--name reconciler-state] [--branch main]
 
 Telnyx lists no past tasks and every job runs on a new machine: the journal in the state folder
 is the only memory of work in flight. Every job that reads or writes Telnyx (apply, the
@@ -22,18 +21,18 @@ in flight again. Outputs (GITHUB_OUTPUT): restored (true/false), artifact_id, ru
 
 from __future__ import annotations
 
-import argparse
 import io
+import re
 import sys
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _github import GitHub, GitHubError, fail, set_output  # noqa: E402
+from reconciler.ci.actions import fail, set_output
+from reconciler.ci.github import GitHub, GitHubError
 
 MEMBER = "journal.jsonl"
 MAX_BYTES = 512 * 1024 * 1024
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def trusted(art: dict, branch: str) -> bool:
@@ -83,20 +82,11 @@ def restore(gh: GitHub, name: str, folder: Path, branch: str) -> None:
     set_output("run_id", str(run))
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("command", choices=["restore"])
-    ap.add_argument("--dir", default=".reconciler")
-    ap.add_argument("--name", default="reconciler-state")
-    ap.add_argument("--branch", default="main", help="the default branch: only its runs' artifacts are trusted")
-    args = ap.parse_args(argv)
+def run(name: str, folder: str, branch: str) -> None:
+    if not NAME.fullmatch(name) or not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", branch):
+        fail("--name and --branch take plain names")
     try:
-        restore(GitHub(), args.name, Path(args.dir), args.branch)
+        restore(GitHub(), name, Path(folder), branch)
     except (GitHubError, zipfile.BadZipFile, OSError) as e:
-        fail(f"cannot restore the state folder from artifact {args.name}: {e}. Running on without it could send "
+        fail(f"cannot restore the state folder from artifact {name}: {e}. Running on without it could send "
              "work in flight again; re-run the job, or see docs/ci.md (the state folder).")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,92 @@
+"""`reconciler init [DIR]`: a new desired-state repository that calls the versioned reusable workflows.
+
+Writes the four caller workflows (validate, plan, apply, drift: each a few lines that call this
+project's reusable workflows at one pinned ref), a `desired-state/` skeleton that validates, with
+the schema modeline and the schema beside it, a `.pre-commit-config.yaml` with the validate hook,
+and a `.gitignore` for the state folder. Refuses to overwrite any existing file unless `force`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.ci.actions import CIError
+
+# Where this project is published: the owner/name that `uses:` and pre-commit name. `--source` overrides it.
+UPSTREAM = "telnyx-10dlc-reconciler/telnyx-10dlc-reconciler"
+CALLERS = ("validate.yml", "plan.yml", "apply.yml", "drift.yml")
+REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}")
+REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+
+
+@dataclass(frozen=True)
+class Pins:
+    """How the callers name the reusable workflows and the reconciler they install."""
+
+    workflows: str   # `owner/name/.github/workflows`, or `./.github/workflows` in this repository
+    at: str          # `@ref` after each reusable workflow's path ('' for a local one)
+    repository: str  # the reconciler-repository input
+    ref: str         # the reconciler-ref input
+
+
+def upstream(source: str = UPSTREAM, ref: str | None = None) -> Pins:
+    ref = ref or f"v{__version__}"
+    if not REPOSITORY.fullmatch(source) or source.endswith((".", ".git")):
+        raise CIError(f"--source {source[:80]!r}: expected owner/name of a GitHub repository")
+    if not REF.fullmatch(ref) or ".." in ref:
+        raise CIError(f"--ref {ref[:80]!r}: expected a tag, branch or commit")
+    return Pins(f"{source}/.github/workflows", f"@{ref}", source, ref)
+
+
+LOCAL = Pins("./.github/workflows", "", "${{ github.repository }}", "${{ github.sha }}")
+
+
+def template(name: str) -> str:
+    return resources.files("reconciler.ci").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def render(name: str, pins: Pins) -> str:
+    text = template(name)
+    for key, value in (("@@WORKFLOWS@@", pins.workflows), ("@@AT@@", pins.at), ("@@REPOSITORY@@", pins.repository),
+                       ("@@REF@@", pins.ref)):
+        text = text.replace(key, value)
+    return text
+
+
+def files(pins: Pins) -> dict[str, str]:
+    """Every file `init` writes, by path relative to the new repository."""
+    out = {f".github/workflows/{name}": render(name, pins) for name in CALLERS}
+    out[".pre-commit-config.yaml"] = render("pre-commit-config.yaml", pins)
+    out["desired-state/main.yaml"] = template("desired-state.yaml")
+    out["schemas/desired-state.schema.json"] = resources.files("reconciler").joinpath(
+        "data", "desired-state.schema.json").read_text(encoding="utf-8")
+    out[".gitignore"] = template("gitignore")
+    return out
+
+
+def init(directory: str, pins: Pins, force: bool = False) -> list[str]:
+    """Write the files into `directory` (created when missing); returns the paths written."""
+    root = Path(directory)
+    if root.is_symlink() or (root.exists() and not root.is_dir()):
+        raise CIError(f"{directory} is not a folder")
+    planned = files(pins)
+    existing = sorted(p for p in planned if (root / p).exists() or (root / p).is_symlink())
+    if existing and not force:
+        raise CIError(f"{directory}: would overwrite {', '.join(existing)}; nothing written (--force overwrites)")
+    for rel, text in planned.items():
+        path = root / rel
+        for parent in [*reversed(path.relative_to(root).parents)][1:]:
+            if (root / parent).is_symlink():
+                raise CIError(f"{root / parent} is a symbolic link: refusing to write through it")
+        if path.is_symlink():
+            raise CIError(f"{path} is a symbolic link: refusing to write through it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.init-tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return list(planned)
