@@ -86,7 +86,7 @@ def test_a_big_upload_that_keeps_coming_is_not_cut() -> None:
                   b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
         for i in range(0, len(body), 2000):  # 1.5 s in all, never a pause near 0.6 s
             time.sleep(0.15)
-            s.sendall(body[i:i + 4000])
+            s.sendall(body[i:i + 2000])
         assert s.recv(100).startswith(b"HTTP/1.1 200")
 
 
