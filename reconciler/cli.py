@@ -397,44 +397,19 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
     journal = Journal(state_dir, note=_notes(notes))
     # Waiting for Telnyx is bounded by --timeout; the deadline must leave it room.
     with journal, _client(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
-        live = None
-        if plan_file:
-            the_plan = load_plan(plan_file)
-        else:
-            desired = _load(desired_path, only_profiles, only_campaigns)
-            operations.settle_intents(client, journal, timeout=min(timeout, 300.0), progress=progress)
-            operations.note_processed_tasks(client, journal)
-            if operations.has_deferred_phases(state_dir):
-                # Finish what earlier approved applies left for later before planning anew.
-                operations.resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=_warn,
-                                  journal=journal)
-            planned = operations.plan_live(client, desired, _options(prune, allow_unassign, allow_reassign,
-                                                                     shared_per_number), state_dir, warn=_warn,
-                                           exclusive=True)
-            the_plan, live = planned.plan, planned.live
-        if reviewed_plan:
-            reviewed = load_plan(reviewed_plan)
-            expect_checksum = expect_checksum or reviewed.checksum()
-        if expect_checksum and the_plan.checksum() != expect_checksum:
-            why = ""
-            if reviewed_plan:
-                from reconciler.compare import explain
-
-                why = "\n  " + "\n  ".join(explain(render.saved_plan_dict(reviewed), render.saved_plan_dict(the_plan)))
-            raise RefusedError(f"the plan's checksum is {the_plan.checksum()}, not the reviewed {expect_checksum}: "
-                               f"live state or the files changed since review; re-plan and review again{why}")
+        prep = operations.prepare_apply(
+            client, journal, state_dir, until=mode, timeout=timeout, progress=progress, warn=_warn,
+            saved_plan=load_plan(plan_file) if plan_file else None,
+            desired=None if plan_file else _load(desired_path, only_profiles, only_campaigns),
+            options=_options(prune, allow_unassign, allow_reassign, shared_per_number),
+            expect_checksum=expect_checksum, reviewed=load_plan(reviewed_plan) if reviewed_plan else None)
+        the_plan = prep.plan
         if fmt == "text":
             click.echo(render.plan_text(the_plan, color=_color()), nl=False)
         if not the_plan.safe:
             raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(the_plan.unsafe))
-        waiting = (mode is Until.FINAL and bool(the_plan.in_flight)) or (
-            mode is not Until.SUBMITTED and bool(the_plan.being_freed))
-        waiting = waiting and not plan_file
-        if not the_plan.has_changes and not waiting:
-            from reconciler.apply import ApplyReport
-
-            report = ApplyReport(until=mode)
-            report.outcomes = _plan_only_outcomes(the_plan)
+        if prep.nothing is not None:
+            report = prep.nothing
             if fmt == "text":
                 click.echo("Nothing to apply." + (f" {len(the_plan.in_flight)} number(s) in flight at Telnyx."
                                                   if the_plan.in_flight else ""))
@@ -453,7 +428,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
                 raise RefusedError("not approved: pass --auto-approve (no terminal to ask on)")
             if not click.confirm(f"Apply {len(the_plan.writes)} change(s)?", default=False):
                 raise RefusedError("not approved")
-        report = operations.apply_plan(client, the_plan, saved=bool(plan_file), live=live, journal=journal,
+        report = operations.apply_plan(client, the_plan, saved=prep.saved, live=prep.live, journal=journal,
                                        until=mode, timeout=timeout, progress=progress)
         progress.done()
     _emit(fmt, data=lambda: render.apply_dict(report), text=lambda color: render.apply_text(report, color=color),
@@ -479,21 +454,6 @@ def _refuse_plan_options() -> None:
     if given:
         raise ConfigError(f"{', '.join(given)} cannot change a saved plan, which is applied exactly as reviewed: "
                           "pass them to `reconciler plan --out` instead")
-
-
-def _plan_only_outcomes(the_plan: Any) -> list[Any]:
-    """Nothing to write: what apply still reports (blocked numbers, work in flight)."""
-    from reconciler.apply import Outcome, Result
-    from reconciler.diff import Action
-
-    out = []
-    for c in the_plan.changes:
-        if c.action is Action.BLOCKED and c.declared:
-            out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.BLOCKED, c.reason))
-        elif c.action is Action.IN_FLIGHT:
-            out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.IN_FLIGHT,
-                               c.reason or c.live_status))
-    return out
 
 
 @cli.command()

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from reconciler.apply import Applier, ApplyReport, Until
+from reconciler.apply import Applier, ApplyReport, Until, plan_only_outcomes
+from reconciler.compare import explain
 from reconciler.drift import DriftReport, drift_report
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, RefusedError
 from reconciler.journal import Journal, JournalView, Op, State, Write
 from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
@@ -120,6 +121,53 @@ def drift(client: Any, desired: DesiredState, state_dir: str, *, stuck_after: fl
     planned = plan_live(client, desired, None, state_dir, stuck_after=stuck_after, warn=warn)
     return drift_report(planned.plan, planned.view.applied(), ages=in_flight_ages(planned, client.server_now()),
                         stuck_after=stuck_after)
+
+
+@dataclass
+class ApplyPrep:
+    """What `apply` will run, decided before anyone approves it."""
+
+    plan: Plan
+    live: LiveState | None  # the state a fresh plan was made from; None for a saved plan (apply re-reads)
+    saved: bool
+    nothing: ApplyReport | None = None  # nothing to write or wait for: the report to show instead
+
+
+def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until, timeout: float, progress: Any,
+                  desired: DesiredState | None = None, options: PlanOptions | None = None,
+                  saved_plan: Plan | None = None, expect_checksum: str | None = None,
+                  reviewed: Plan | None = None, warn: Warn = _silent) -> ApplyPrep:
+    """The plan `apply` runs: the saved one, or a fresh one made after finishing what earlier runs
+    left (a killed run's intents, tasks not seen processed, deferred phases of approved applies).
+    A plan that is not the reviewed one (`expect_checksum`, `reviewed`) is refused, saying what
+    moved. The caller holds `journal`'s lock from before the plan is made."""
+    if saved_plan is not None:
+        plan, live = saved_plan, None
+    else:
+        if desired is None:
+            raise TypeError("prepare_apply: a fresh plan needs the desired state")
+        settle_intents(client, journal, timeout=min(timeout, 300.0), progress=progress)
+        note_processed_tasks(client, journal)
+        if has_deferred_phases(state_dir):
+            # Finish what earlier approved applies left for later before planning anew.
+            resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=warn, journal=journal)
+        planned = plan_live(client, desired, options, state_dir, warn=warn, exclusive=True)
+        plan, live = planned.plan, planned.live
+    if reviewed is not None:
+        expect_checksum = expect_checksum or reviewed.checksum()
+    if expect_checksum and plan.checksum() != expect_checksum:
+        why = "".join("\n  " + line for line in explain(reviewed, plan)) if reviewed is not None else ""
+        raise RefusedError(f"the plan's checksum is {plan.checksum()}, not the reviewed {expect_checksum}: "
+                           f"live state or the files changed since review; re-plan and review again{why}")
+    # Nothing to write may still mean something to wait for: numbers in flight (--until final), or
+    # numbers Telnyx is freeing whose assignment is this apply's next phase.
+    waiting = saved_plan is None and ((until is Until.FINAL and bool(plan.in_flight))
+                                      or (until is not Until.SUBMITTED and bool(plan.being_freed)))
+    if not plan.has_changes and not waiting:
+        report = ApplyReport(until=until)
+        report.outcomes = plan_only_outcomes(plan)
+        return ApplyPrep(plan, live, saved_plan is not None, nothing=report)
+    return ApplyPrep(plan, live, saved_plan is not None)
 
 
 def apply_plan(client: Any, plan: Plan, *, saved: bool, live: LiveState | None, journal: Journal,

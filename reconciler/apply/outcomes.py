@@ -92,3 +92,15 @@ def _unaccepted_numbers(inflight: InFlight | None, tasks: Collection[str]) -> se
     if inflight is None:
         return set()
     return {n for t in inflight.tracked if t.write.id in tasks for n in t.pending}
+
+
+def plan_only_outcomes(plan: Plan) -> list[Outcome]:
+    """Nothing to write: what apply still reports (blocked declared numbers, work in flight)."""
+    out = []
+    for c in plan.changes:
+        if c.action is Action.BLOCKED and c.declared:
+            out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.BLOCKED, c.reason))
+        elif c.action is Action.IN_FLIGHT:
+            out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.IN_FLIGHT,
+                               c.reason or c.live_status))
+    return out

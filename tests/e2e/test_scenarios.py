@@ -387,3 +387,21 @@ def test_validate_warns_when_the_state_folder_is_committed(make_env):
     subprocess.run(["git", "add", "-f", ".reconciler/journal.jsonl"], cwd=env.workdir, check=True, env=git)
     r = env.run("validate")
     assert r.code == 0 and "state folder .reconciler is tracked by git" in r.err
+
+
+def test_apply_refuses_a_plan_that_is_not_the_reviewed_one_and_says_what_moved(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    env.write_desired(DESIRED)
+    assert env.run("plan", "--out", "reviewed.json").code == 0
+    # After review, someone assigns +13125550102 in the portal.
+    env.admin.put("/assignments/%2B13125550102", json={"tcr_campaign_id": "CTLX009", "status": "ASSIGNED"}
+                  ).raise_for_status()
+    env.reset_counters()
+    r = env.run("apply", "--auto-approve", "--reviewed-plan", "reviewed.json")
+    assert r.code == 3 and env.counters()["writes"] == 0, r.out + r.err
+    assert "not the reviewed" in r.err
+    assert "+13125550102: action was 'assign', now 'reassign'" in r.err, r.err
+    assert "+13125550102: expect.tcr_campaign_id was None, now 'CTLX009'" in r.err, r.err
+    # The same plan (nothing moved) is applied.
+    env.admin.delete("/assignments/%2B13125550102").raise_for_status()
+    assert env.run("apply", "--auto-approve", "--reviewed-plan", "reviewed.json").code == 0
