@@ -491,7 +491,7 @@ HOSTILE_FILE_NAMES = ["../../evil", "..", ".", "/etc/passwd", "a\\..\\b", ".bash
 @attack("paths", "profile names from the API as file names")
 def hostile_file_names(ctx: Ctx) -> list[str | None]:
     """`import --out DIR` names a file after the profile: it lands in DIR, whatever the name."""
-    from reconciler.cli import _write_safely
+    from reconciler.cli.importing import write_safely as _write_safely
 
     out: list[str | None] = []
     for name in HOSTILE_FILE_NAMES:

@@ -1,0 +1,25 @@
+"""The command line: options, settings, one error handler, exit codes. No domain logic.
+
+Exit codes (contract): 0 ok, 1 error, 2 changes pending or blocked / drift, 3 refused
+(unsafe, stale, not approved), 4 apply finished but numbers failed or are blocked, 5 apply
+stopped waiting before Telnyx accepted every write.
+
+`base` holds the group, the shared options and the one error handler; each command module
+registers its commands on the group when imported here.
+"""
+
+from __future__ import annotations
+
+from reconciler.ci.cli import ci, init
+
+from . import applying, commands, importing  # noqa: F401  (each registers its commands)
+from .base import Exit, cli
+
+cli.add_command(ci)
+cli.add_command(init)
+
+__all__ = ["Exit", "cli", "main"]
+
+
+def main() -> None:
+    cli(prog_name="reconciler")

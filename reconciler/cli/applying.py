@@ -1,0 +1,124 @@
+"""`reconciler apply`: prepare (operations.prepare_apply), show, approve, apply, report."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler.errors import ConfigError, RefusedError
+
+from .base import (
+    Exit,
+    Progress,
+    client_for,
+    color_on,
+    emit,
+    handle_errors,
+    load_desired,
+    options_from,
+    parse_notes,
+    planning_options,
+    step_summary,
+    warn,
+    cli,
+)
+
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
+@planning_options
+@click.option("--auto-approve", is_flag=True, help="Apply a fresh plan without asking (a saved plan never asks).")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait for Telnyx to accept the work (--no-wait returns right after submitting).")
+@click.option("--until", "until", type=click.Choice(["accepted", "final"]), default="accepted", show_default=True,
+              help="accepted: return once Telnyx has taken every write (numbers may stay PENDING for hours); "
+                   "final: wait until every number is assigned, removed or failed.")
+@click.option("--timeout", default=900.0, show_default=True, type=click.FloatRange(1),
+              help="Seconds to wait; past it, apply exits 5 if Telnyx had not yet accepted every write.")
+@click.option("--note", "notes", multiple=True, metavar="KEY=VALUE",
+              help="Recorded with every write in the state folder (e.g. pr=123): status and CI comments show it.")
+@click.option("--expect-checksum", metavar="SHA256",
+              help="Refuse (exit 3) unless a fresh plan has exactly this checksum (what reviewers saw).")
+@click.option("--reviewed-plan", type=click.Path(dir_okay=False, exists=True),
+              help="A plan saved at review time: refuse (exit 3) unless a fresh plan matches it, and say what moved.")
+@handle_errors
+def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurrency: int, request_timeout: float,
+          deadline: float,
+          only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], prune: bool | None,
+          allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str,
+          auto_approve: bool, wait: bool, until: str, timeout: float, notes: tuple[str, ...],
+          expect_checksum: str | None, reviewed_plan: str | None) -> None:
+    """Apply a saved plan exactly, or plan and apply. Returns once Telnyx has accepted the work."""
+    from reconciler import operations, render
+    from reconciler.apply import Until
+    from reconciler.journal import Journal
+    from reconciler.planfile import load_plan
+
+    if plan_file:
+        _refuse_plan_options()
+    progress = Progress()
+    mode = Until(until) if wait else Until.SUBMITTED
+    # The state folder's lock is held from before the plan is made: no other apply can be between
+    # sending a write and journalling it, so work in flight is judged exactly (tracking.judge).
+    journal = Journal(state_dir, note=parse_notes(notes))
+    # Waiting for Telnyx is bounded by --timeout; the deadline must leave it room.
+    with journal, client_for(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
+        prep = operations.prepare_apply(
+            client, journal, state_dir, until=mode, timeout=timeout, progress=progress, warn=warn,
+            saved_plan=load_plan(plan_file) if plan_file else None,
+            desired=None if plan_file else load_desired(desired_path, only_profiles, only_campaigns),
+            options=options_from(prune, allow_unassign, allow_reassign, shared_per_number),
+            expect_checksum=expect_checksum, reviewed=load_plan(reviewed_plan) if reviewed_plan else None)
+        the_plan = prep.plan
+        if fmt == "text":
+            click.echo(render.plan_text(the_plan, color=color_on()), nl=False)
+        if not the_plan.safe:
+            raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(the_plan.unsafe))
+        if prep.nothing is not None:
+            report = prep.nothing
+            if fmt == "text":
+                click.echo("Nothing to apply." + (f" {len(the_plan.in_flight)} number(s) in flight at Telnyx."
+                                                  if the_plan.in_flight else ""))
+                if report.outcomes:
+                    click.echo(render.apply_text(report, color=color_on()), nl=False)
+                step_summary(lambda: render.apply_markdown(report))
+            else:
+                emit(fmt, data=lambda: render.apply_dict(report),
+                      text=lambda color: render.apply_text(report, color=color),
+                      markdown=lambda: render.apply_markdown(report))
+            if report.exit_code:
+                raise Exit(report.exit_code)
+            return
+        if not auto_approve and not plan_file and the_plan.has_changes:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise RefusedError("not approved: pass --auto-approve (no terminal to ask on)")
+            if not click.confirm(f"Apply {len(the_plan.writes)} change(s)?", default=False):
+                raise RefusedError("not approved")
+        report = operations.apply_plan(client, the_plan, saved=prep.saved, live=prep.live, journal=journal,
+                                       until=mode, timeout=timeout, progress=progress)
+        progress.done()
+    emit(fmt, data=lambda: render.apply_dict(report), text=lambda color: render.apply_text(report, color=color),
+          markdown=lambda: render.apply_markdown(report))
+    if report.exit_code:
+        raise Exit(report.exit_code)
+
+
+# Options that shape a plan, by parameter name: a saved plan was made (and reviewed) without them.
+PLAN_SHAPING = {"desired_path": "--desired", "only_profiles": "--profile", "only_campaigns": "--campaign",
+                "prune": "--prune/--no-prune", "allow_unassign": "--allow-unassign",
+                "allow_reassign": "--allow-reassign", "shared_per_number": "--shared-per-number"}
+
+
+def _refuse_plan_options() -> None:
+    """A saved plan is applied exactly as reviewed: an option that would change it is an error,
+    never silently ignored (Terraform: "can't set variables when applying a saved plan")."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = [flag for name, flag in PLAN_SHAPING.items()
+             if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
+    if given:
+        raise ConfigError(f"{', '.join(given)} cannot change a saved plan, which is applied exactly as reviewed: "
+                          "pass them to `reconciler plan --out` instead")
+

@@ -1,0 +1,303 @@
+"""The command line's shared parts: the group, options, settings, the one error handler, output.
+
+Exit codes (contract): 0 ok, 1 error, 2 changes pending or blocked / drift, 3 refused
+(unsafe, stale, not approved), 4 apply finished but numbers failed or are blocked, 5 apply
+stopped waiting before Telnyx accepted every write.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from typing import Any, Callable
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ConfigError, ReconcilerError, RefusedError
+
+DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
+log = logging.getLogger("reconciler")
+
+
+class Exit(Exception):
+    """Raised by a command to end with a specific exit code after printing its report."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _error_in_format(fmt: Any, e: ReconcilerError) -> None:
+    """With --format json|markdown, the refusal or error goes to stdout in that format too (a CI
+    step reads stdout); the plain line stays on stderr."""
+    if fmt not in ("json", "markdown"):
+        return
+    from reconciler.render.error import error_dict, error_markdown
+
+    click.echo(json.dumps(error_dict(e), indent=2, ensure_ascii=False) if fmt == "json" else error_markdown(e),
+               nl=fmt == "json")
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The one place errors become messages and exit codes. Tracebacks only with --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(os.environ.get("RECONCILER_DEBUG"))
+        try:
+            fn(*args, **kwargs)
+        except Exit as e:
+            sys.exit(e.code)
+        except ReconcilerError as e:
+            click.echo(f"error: {e}" if not isinstance(e, RefusedError) else f"refused: {e}", err=True)
+            _error_in_format(kwargs.get("fmt"), e)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; the journal records every write made so far", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as e:  # a bug: say so plainly, exit 1 per the contract
+            if debug:
+                raise
+            click.echo(f"error: internal error ({type(e).__name__}: {e}); re-run with --debug for details",
+                       err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- shared options
+
+
+def desired_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--desired", "desired_path", default="desired-state", show_default=True,
+                        type=click.Path(), help="Desired-state folder (every *.yaml/*.yml below it) or one file.")(fn)
+
+
+def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--api-base-url", envvar="TELNYX_API_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
+                      help="Telnyx API base URL (env TELNYX_API_BASE_URL). http:// only for loopback.")(fn)
+    fn = click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
+                      help="Parallel read requests.")(fn)
+    fn = click.option("--request-timeout", default=30.0, show_default=True, type=click.FloatRange(0.1),
+                      help="Seconds one HTTP request may take (connect, and between bytes).")(fn)
+    fn = click.option("--deadline", envvar="RECONCILER_DEADLINE", default=1800.0, show_default=True,
+                      type=click.FloatRange(1),
+                      help="Seconds every API call of this run must finish within (env RECONCILER_DEADLINE); "
+                           "a hanging or endless API ends in one clear error.")(fn)
+    return fn
+
+
+def scope_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--profile", "only_profiles", multiple=True, metavar="ID",
+                      help="Only this messaging profile (repeatable): fan out large estates in CI.")(fn)
+    fn = click.option("--campaign", "only_campaigns", multiple=True, metavar="TCR_ID",
+                      help="Only this TCR campaign (repeatable).")(fn)
+    return fn
+
+
+def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--prune/--no-prune", default=None,
+                      help="Override policy.prune: remove the campaign of unmanaged numbers.")(fn)
+    fn = click.option("--allow-unassign", type=click.IntRange(0), metavar="N",
+                      help="Allow exactly N unassignments over the safety limits.")(fn)
+    fn = click.option("--allow-reassign", type=click.IntRange(0), metavar="N",
+                      help="Allow exactly N campaign changes over the safety limits.")(fn)
+    fn = click.option("--shared-per-number", is_flag=True,
+                      help="This account accepts per-number assignment to shared campaigns (Telnyx documents "
+                           "only bulk by profile).")(fn)
+    return fn
+
+
+class Duration(click.ParamType):
+    """Seconds, or a number with a unit: 90s, 45m, 72h, 3d."""
+
+    name = "duration"
+    UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        text = str(value).strip().lower()
+        unit = self.UNITS.get(text[-1:], None)
+        number = text[:-1] if unit else text
+        try:
+            seconds = float(number) * (unit or 1)
+        except ValueError:
+            self.fail(f"{value!r} is not a duration (e.g. 72h, 3d, 90m, 3600)", param, ctx)
+        if not (0 < seconds < 10 * 365 * 86400):
+            self.fail(f"{value!r} is not a duration between a second and ten years", param, ctx)
+        return seconds
+
+
+def state_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--state-dir", envvar="RECONCILER_STATE_DIR", default=".reconciler", show_default=True,
+                        type=click.Path(file_okay=False),
+                        help="Where the reconciler remembers work in flight between runs (env RECONCILER_STATE_DIR); "
+                             "CI must carry it from job to job.")(fn)
+
+
+def stuck_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--stuck-after", type=Duration(), default="72h", show_default=True,
+                        help="Work in flight longer than this is stuck (exit 2).")(fn)
+
+
+def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+                        show_default=True)(fn)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def planning_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What every command that makes a plan takes: files, connection, scope, plan options, state, format."""
+    for option in (format_option, state_option, plan_options, scope_options, connection_options, desired_option):
+        fn = option(fn)
+    return fn
+
+
+def color_on() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _api_key() -> str:
+    key = os.environ.get("TELNYX_API_KEY", "").strip()
+    if not key:
+        raise ConfigError("TELNYX_API_KEY is not set (the API key is read only from the environment)")
+    return key
+
+
+def client_for(api_base_url: str, concurrency: int, request_timeout: float, deadline: float) -> Any:
+    from reconciler.live import TelnyxClient
+
+    raw = os.environ.get("TELNYX_API_BASE_URL")
+    if raw is not None and not raw.strip() and api_base_url == DEFAULT_BASE_URL:
+        # Set but empty is a mistake (a CI variable that did not resolve), never "use production".
+        raise ConfigError("TELNYX_API_BASE_URL is set but empty: set it to the API's base URL, or unset it to "
+                          f"use {DEFAULT_BASE_URL}")
+    return TelnyxClient(base_url=api_base_url, api_key=_api_key(), concurrency=concurrency,
+                        timeout=request_timeout, deadline=deadline)
+
+
+def load_desired(desired_path: str, only_profiles: tuple[str, ...] = (), only_campaigns: tuple[str, ...] = ()) -> Any:
+    from reconciler.desired import load_desired
+
+    desired = load_desired(desired_path)
+    # A typo in a CI matrix must not pass as an empty, successful run.
+    unknown = [f"profile {p}" + (f" (ids are lower case: {p.lower()})" if p.lower() in desired.profiles else "")
+               for p in only_profiles if p not in desired.profiles]
+    unknown += [f"campaign {c}" + (f" (TCR ids are upper case: {c.upper()})" if c.upper() in desired.campaigns() else "")
+                for c in only_campaigns if c not in desired.campaigns()]
+    if unknown:
+        raise ConfigError(f"{', '.join(unknown)} not declared in {desired_path}")
+    return desired.subset(frozenset(only_profiles), frozenset(only_campaigns))
+
+
+def options_from(prune: bool | None, allow_unassign: int | None, allow_reassign: int | None,
+             shared_per_number: bool) -> Any:
+    from reconciler.plan import PlanOptions
+
+    return PlanOptions(prune=prune, allow_unassign=allow_unassign, allow_reassign=allow_reassign,
+                       shared_per_number=shared_per_number)
+
+
+def step_summary(markdown: Callable[[], str]) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when GitHub Actions provides it (rendered only then)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(markdown() + "\n")
+
+
+def emit(fmt: str, *, data: Callable[[], dict[str, Any]], text: Callable[[bool], str],
+          markdown: Callable[[], str]) -> None:
+    """The report on stdout in the chosen format; its markdown also to $GITHUB_STEP_SUMMARY."""
+    from reconciler import render
+
+    if fmt == "json":
+        click.echo(render.to_json(data()), nl=False)
+    elif fmt == "markdown":
+        click.echo(markdown())
+    else:
+        click.echo(text(color_on()), nl=False)
+    step_summary(markdown)
+
+
+def emit_plan(plan: Any, fmt: str) -> None:
+    from reconciler import render
+
+    emit(fmt, data=lambda: render.plan_dict(plan), text=lambda color: render.plan_text(plan, color=color),
+          markdown=lambda: render.plan_markdown(plan))
+
+
+class Progress:
+    """Progress on stderr: a bar on a terminal, plain lines in CI (about one per 10 %)."""
+
+    WIDTH = 24
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, msg: str, done: int | None = None, total: int | None = None) -> None:
+        if self.tty:
+            bar = ""
+            if total:
+                filled = self.WIDTH * (done or 0) // total
+                bar = f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} "
+            click.echo(f"\r\x1b[2K{bar}{msg}", err=True, nl=False)
+        elif total is None or done == total or (done or 0) % max(1, total // 10) == 0:
+            click.echo(f"{msg} ({done}/{total})" if total else msg, err=True)
+
+    def done(self) -> None:
+        if self.tty:
+            click.echo("", err=True)
+
+
+# ---------------------------------------------------------------- commands
+
+
+class _Group(click.Group):
+    """Mounts `sandbox` lazily: the simulator is its own product and costs ~70 ms to import."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "sandbox"])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "sandbox":
+            from reconciler.sandbox.cli import sandbox
+
+            return sandbox
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reconciler")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for HTTP requests).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def cli(verbose: int, debug: bool) -> None:
+    """Declarative reconciler for Telnyx US 10DLC number-to-campaign assignments."""
+    if debug:
+        os.environ["RECONCILER_DEBUG"] = "1"
+    level = logging.WARNING - 10 * min(verbose, 2) if not debug else logging.DEBUG
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+
+def warn(msg: str) -> None:
+    click.echo(f"warning: {msg}", err=True)
+
+
+def parse_notes(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--note")
+        out[key.strip()[:40]] = value.strip()[:200]
+    return out
+

@@ -1,0 +1,156 @@
+"""validate, plan, drift, status and resume: each parses its options, calls one operation and renders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+
+from .base import (
+    Exit,
+    Progress,
+    client_for,
+    connection_options,
+    desired_option,
+    emit,
+    emit_plan,
+    format_option,
+    handle_errors,
+    load_desired,
+    options_from,
+    planning_options,
+    scope_options,
+    state_option,
+    stuck_option,
+    warn,
+    cli,
+)
+
+
+@cli.command()
+@desired_option
+@handle_errors
+def validate(desired_path: str) -> None:
+    """Check the desired-state files offline (schema and rules)."""
+    desired = load_desired(desired_path)
+    click.echo(f"ok: {len(desired.numbers)} numbers, {len(desired.profiles)} profiles, "
+               f"{len(desired.campaigns())} campaigns in {desired_path}")
+    _warn_if_state_tracked(os.environ.get("RECONCILER_STATE_DIR") or ".reconciler")
+
+
+def _warn_if_state_tracked(state_dir: str) -> None:
+    """The state folder belongs to CI's artifact chain, not to git: a committed one is read by every
+    later checkout and would make the journal say what an old commit remembered."""
+    import subprocess
+
+    try:
+        tracked = subprocess.run(["git", "ls-files", "--", state_dir], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return  # no git here: nothing to check
+    if tracked.returncode == 0 and tracked.stdout.strip():
+        warn(f"the state folder {state_dir} is tracked by git: remove it (git rm -r --cached {state_dir}) and "
+              "add it to .gitignore; CI carries it as an artifact")
+
+
+@cli.command()
+@planning_options
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (with preconditions) for apply.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes or declared numbers are blocked.")
+@handle_errors
+def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
+         only_profiles: tuple[str, ...],
+         only_campaigns: tuple[str, ...], prune: bool | None, allow_unassign: int | None,
+         allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str, out: str | None,
+         detailed_exitcode: bool) -> None:
+    """Read live state and show the changes. Writes nothing to Telnyx."""
+    from reconciler import operations, render
+
+    desired = load_desired(desired_path, only_profiles, only_campaigns)
+    with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
+        planned = operations.plan_live(client, desired, options_from(prune, allow_unassign, allow_reassign,
+                                                                 shared_per_number), state_dir, warn=warn)
+    result = planned.plan
+    emit_plan(result, fmt)
+    if out:
+        Path(out).write_text(render.to_json(render.saved_plan_dict(result)), encoding="utf-8")
+        click.echo(f"saved plan to {out} (checksum {result.checksum()})", err=True)
+    if detailed_exitcode and (result.has_changes or result.blocked):
+        raise Exit(2)
+
+
+
+@cli.command()
+@desired_option
+@connection_options
+@scope_options
+@state_option
+@stuck_option
+@format_option
+@handle_errors
+def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
+          only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], state_dir: str, stuck_after: float,
+          fmt: str) -> None:
+    """Classify every difference between the files and Telnyx. Exit 2 on drift."""
+    from reconciler import operations, render
+
+    desired = load_desired(desired_path, only_profiles, only_campaigns)
+    with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
+        report = operations.drift(client, desired, state_dir, stuck_after=stuck_after, warn=warn)
+    emit(fmt, data=lambda: render.drift_dict(report), text=lambda color: render.drift_text(report, color=color),
+          markdown=lambda: render.drift_markdown(report))
+    if report.drifted:
+        raise Exit(2)
+
+
+@cli.command()
+@connection_options
+@state_option
+@stuck_option
+@format_option
+@handle_errors
+def status(api_base_url: str, concurrency: int, request_timeout: float, deadline: float, state_dir: str,
+           stuck_after: float, fmt: str) -> None:
+    """Work in flight: each task, order and deferred phase the state folder holds, judged now. Exit 2
+    when some number failed or work is stuck."""
+    from reconciler import operations
+    from reconciler.render import status as render_status
+
+    with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
+        report = operations.status(client, state_dir, stuck_after=stuck_after, warn=warn)
+    emit(fmt, data=lambda: render_status.status_dict(report),
+          text=lambda color: render_status.status_text(report, color=color),
+          markdown=lambda: render_status.status_markdown(report))
+    if report.exit_code:
+        raise Exit(report.exit_code)
+
+
+@cli.command()
+@connection_options
+@state_option
+@stuck_option
+@format_option
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(1),
+              help="Seconds to wait for Telnyx to accept the phases carried out.")
+@handle_errors
+def resume(api_base_url: str, concurrency: int, request_timeout: float, deadline: float, state_dir: str,
+           stuck_after: float, fmt: str, timeout: float) -> None:
+    """Carry out the next phase of applies already approved (e.g. a bulk assignment waiting for
+    Telnyx to free numbers), and record work that ended. Never plans anything new: run it on a
+    schedule. Exit 2 when some number failed, work is stuck, or a phase no longer applies."""
+    from reconciler import operations
+    from reconciler.render import status as render_status
+
+    progress = Progress()
+    with client_for(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
+        report = operations.resume(client, state_dir, progress=progress, timeout=timeout,
+                                   stuck_after=stuck_after, warn=warn)
+    progress.done()
+    emit(fmt, data=lambda: render_status.status_dict(report, kind="resume"),
+          text=lambda color: render_status.status_text(report, color=color, kind="resume"),
+          markdown=lambda: render_status.status_markdown(report, kind="resume"))
+    if report.exit_code:
+        raise Exit(report.exit_code)
+
