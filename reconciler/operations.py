@@ -17,6 +17,7 @@ from reconciler.errors import ApiError, RefusedError
 from reconciler.journal import Journal, JournalView, Op, State, Write
 from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
+from reconciler.wait import Waiter
 from reconciler.tracking import DEFAULT_STUCK_AFTER, InFlight, NumberState, Tracked, judge
 
 Warn = Callable[[str], None]
@@ -63,10 +64,9 @@ def settle_intents(client: Any, journal: Journal, *, timeout: float, progress: A
 
     from reconciler.tracking import SETTLE_WINDOW
 
-    sleep = sleep or time.sleep
-    give_up = time.monotonic() + timeout
+    waiter = Waiter(time.monotonic, sleep or time.sleep, time.monotonic() + timeout, initial=1.0, maximum=5.0)
     announced = False
-    while True:
+    while waiter.more():
         young = [w for w in journal.read().open_writes() if w.state is State.INTENT
                  and w.submitted_at is not None and client.server_now() - w.submitted_at < SETTLE_WINDOW]
         if not young:
@@ -79,13 +79,13 @@ def settle_intents(client: Any, journal: Journal, *, timeout: float, progress: A
                 journal.update(t.write.id, State.ACCEPTED, at=now, detail="a killed run's write: live state shows "
                                                                            "Telnyx took it")
         left = [t.write for t in inflight.tracked if not t.effect]
-        if not left or time.monotonic() >= give_up:
+        if not left:
             return
         if not announced:
             progress(f"{len(left)} write(s) of a killed run have no journalled answer; waiting up to "
                      f"{SETTLE_WINDOW / 60:.0f} min for Telnyx to show whether it took them")
             announced = True
-        sleep(min(5.0, max(0.2, give_up - time.monotonic())))
+        waiter.nap()
 
 
 def plan_live(client: Any, desired: DesiredState, options: PlanOptions | None, state_dir: str, *,
