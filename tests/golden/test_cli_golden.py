@@ -61,6 +61,12 @@ def _prune_one(doc: dict[str, Any]) -> None:
     doc["policy"]["prune"] = True
 
 
+def _move_between_profiles(doc: dict[str, Any]) -> None:
+    # +13125550101 leaves acme-marketing (shared CWZTFH1) for acme-alerts (CALERT7).
+    _campaign(doc, "CWZTFH1")["numbers"].remove("+13125550101")
+    _campaign(doc, "CALERT7")["numbers"].append("+13125550101")
+
+
 def _unsafe(doc: dict[str, Any]) -> None:
     doc["policy"]["max_reassign"] = 0
 
@@ -99,6 +105,8 @@ SITUATIONS: dict[str, Situation] = {
     "blocked-typo": Situation(_doc(_add_typo), {"plan": 2, "apply": 4, "drift": 2}),
     "blocked-pending-share": Situation(_doc(_add_pending_share), {"plan": 2, "apply": 4, "drift": 2}),
     "blocked-undeclared-on-profile": Situation(_doc(_undeclare_one), {"plan": 2, "apply": 4, "drift": 2}),
+    "move-between-profiles": Situation(_doc(_move_between_profiles), {"plan": 2, "apply": 0, "drift": 2},
+                                       converged_first=True),
     "unsafe": Situation(_doc(_unsafe), {"plan": 2, "apply": 3}),
     "stale-saved-plan": Situation(_doc(), {"apply": 3}, before=_stale_plan),
     # Telnyx takes the writes; the numbers stay PENDING_ASSIGNMENT (the clock stands still).
@@ -120,6 +128,17 @@ CASES = [(s, c, f) for s, sit in SITUATIONS.items() for c in sit.codes for f in 
 _PORT = re.compile(r"127\.0\.0\.1:\d+")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?")
 _KEEP = re.compile(r"^(error|warning|note|refused)\b", re.I)
+
+
+def _readable_stderr(err: str) -> list[str]:
+    """The error, warning and note lines (with their indented continuation lines), not progress."""
+    kept: list[str] = []
+    keeping = False
+    for line in err.splitlines():
+        keeping = bool(_KEEP.match(line)) or (keeping and line.startswith(" "))
+        if keeping:
+            kept.append(line)
+    return kept
 
 
 def normalise(text: str) -> str:
@@ -178,7 +197,7 @@ def test_cli_golden(env_for, situation: str, command: str, fmt: str) -> None:
         assert r.code == sit.codes.get("apply", 0), r.out + r.err
     r = env.run(*_args(sit, command, fmt, extra), "--request-timeout", "1", "--concurrency", "1",
                env=run_env)
-    kept = [line for line in r.err.splitlines() if _KEEP.match(line)]
+    kept = _readable_stderr(r.err)
     text = normalise(r.out + ("--- stderr ---\n" + "\n".join(kept) + "\n" if kept else ""))
     check(f"cli/{situation}/{command}.{FORMATS[fmt]}", text)
     assert r.code == sit.codes[command], f"exit {r.code}, want {sit.codes[command]}\n{r.out}{r.err}"
