@@ -27,6 +27,7 @@ from reconciler.model import (
     DesiredState,
     LiveState,
     Policy,
+    plural,
 )
 
 SCHEMA_VERSION = 1
@@ -219,11 +220,6 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     names = _profile_names(desired, live, changes)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
                 prune, options, _timeline(changes, profiles), names)
-
-
-def plural(n: int, one: str, many: str) -> str:
-    """`1 number`, `2 numbers`: every report says counts the same way."""
-    return f"{n} {one if n == 1 else many}"
 
 
 def profile_label(pid: str, names: Mapping[str, str]) -> str:

@@ -250,7 +250,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         how = {"bulk": f"bulk assignment by profile to {p['bulk_campaign']}",
                "per_number": "per-number assignment", "none": "no assignment calls"}[p["strategy"]]
         lines.append("")
-        title = "No messaging profile" if p["id"] == NONE_KEY else (
+        title = "No profile" if p["id"] == NONE_KEY else (
             f"Profile {label}" + ("" if p["declared"] else " [undeclared profile]"))
         lines.append(_c(title, "1", color) + f": {how}")
         if p["note"]:
@@ -295,7 +295,7 @@ def drift_text(report: DriftReport, *, color: bool = False) -> str:
         lines.append("")
         note = "" if k in d["counted_as_drift"] else (
             " (not drift: work in progress)" if k == "in_flight" else " (listed only: prune is off)")
-        lines.append(_c(k.replace("_", " ").capitalize() + ":", "1", color) + note)
+        lines.append(_c(k.replace("_", " ").capitalize() + note + ":", "1", color))
         for f in d["items"][k]:
             where = _profile(f["profile_id"], f.get("profile_name")) + ", " + (
                 f"campaign {f['tcr_campaign_id']}" if f["tcr_campaign_id"] else "no campaign")
@@ -352,7 +352,7 @@ def plan_markdown(plan: Plan) -> str:
     else:
         head = (f"**{plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
                 f"{br['lose_campaign']} will lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign**, "
-                f"{br['gain_campaign']} will gain one, {br['change_profile']} will change messaging profile")
+                f"{br['gain_campaign']} will gain one, {br['change_profile']} will change profile")
         if br["blocked"]:
             head += f"; **{br['blocked']} blocked**"
         out.append(head + ".")

@@ -80,7 +80,7 @@ class Situation:
     before: Callable[[Env], list[str]] | None = None  # runs after setup; returns extra args for apply
     apply_args: tuple[str, ...] = ()
     base_url: Callable[[Env], str] | None = None
-    after_apply: bool = False  # plan and drift are read after an apply (what a user sees next)
+    after_apply: bool = False  # plan, drift and status are read after an apply (what a user sees next)
 
 
 def _stale_plan(env: Env) -> list[str]:
@@ -110,7 +110,7 @@ SITUATIONS: dict[str, Situation] = {
     "unsafe": Situation(_doc(_unsafe), {"plan": 2, "apply": 3}),
     "stale-saved-plan": Situation(_doc(), {"apply": 3}, before=_stale_plan),
     # Telnyx takes the writes; the numbers stay PENDING_ASSIGNMENT (the clock stands still).
-    "in-flight": Situation(_doc(), {"apply": 0, "plan": 0, "drift": 0}, after_apply=True, apply_args=("--timeout", "20"),
+    "in-flight": Situation(_doc(), {"apply": 0, "plan": 0, "drift": 0, "status": 0}, after_apply=True, apply_args=("--timeout", "20"),
                            sandbox={"assignment_delay": 7200, "task_delay": 0, "order_delay": 0}),
     "failed": Situation(_doc(), {"apply": 4, "drift": 2, "plan": 2}, sandbox={"late_failure_rate": 1.0}, after_apply=True,
                         apply_args=("--until", "final", "--timeout", "30")),
@@ -177,8 +177,8 @@ def env_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deterministic_ids: 
 def _args(sit: Situation, command: str, fmt: str, extra: list[str]) -> list[str]:
     if command == "plan":
         return ["plan", "--detailed-exitcode", "--format", fmt]
-    if command == "drift":
-        return ["drift", "--format", fmt]
+    if command in ("drift", "status"):
+        return [command, "--format", fmt]
     return ["apply", *extra, "--auto-approve", *sit.apply_args, "--format", fmt]
 
 
