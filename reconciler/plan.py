@@ -496,7 +496,8 @@ def _warnings(desired: DesiredState, live: LiveState, findings: list[Finding],
                                    if not f.declared and f.live_profile_id in desired.profiles)
     for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):
         out.append(f"profile {pid} holds {plural(n, 'undeclared number', 'undeclared numbers')}; bulk assignment "
-                   f"by profile is not used there")
+                   f"by profile is not used there until {'it is' if n == 1 else 'they are'} declared or moved off "
+                   f"the profile")
     return out
 
 

@@ -32,7 +32,12 @@ COLOR = {
     Action.ASSIGN: "32", Action.REASSIGN: "33", Action.RETRY: "33", Action.MOVE: "36",
     Action.UNASSIGN: "31", Action.BLOCKED: "31;1", Action.UNMANAGED: "2", Action.IN_FLIGHT: "2",
 }
-NONE_KEY = "(none)"
+NONE_KEY = "(none)"  # the group of numbers on no profile / with no campaign (a key in JSON)
+
+
+def _shown(key: str, what: str) -> str:
+    """A profile or campaign key as a reader sees it: `no profile` / `no campaign` for NONE_KEY."""
+    return f"no {what}" if key == NONE_KEY else key
 
 
 def _c(text: str, code: str | None, color: bool) -> str:
@@ -81,6 +86,10 @@ def _entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
         d["status"] = f.live_status
     if f.reason:
         d["reason"] = f.reason
+    elif f.action is Action.UNMANAGED and not f.live_campaign and f.live_profile_id:
+        # Left on a declared profile with no campaign (e.g. after a prune): nothing removes it, and it keeps
+        # the profile from bulk assignment; say how to clear it.
+        d["reason"] = "declare it, or move it off the profile (there it keeps the profile from bulk assignment)"
     return d
 
 
@@ -381,11 +390,12 @@ def plan_markdown(plan: Plan) -> str:
             gain = acts.pop("assign", 0) + acts.pop("retry", 0)
             change, lose, blocked = acts.pop("reassign", 0), acts.pop("unassign", 0), acts.pop("blocked", 0)
             other = sum(acts.values())
-            name = (p["name"] or p["id"]) + ("" if p["declared"] else " _(undeclared)_")
+            name = (p["name"] or _shown(p["id"], "profile")) + ("" if p["declared"] else " _(undeclared)_")
             now = "" if c["numbers_now"] is None else f"{c['numbers_now']} → {c['numbers_after']}"
             flag = " ⛔" if blocked or c["problem"] else ""
             rows.append((len(c["changes"]),
-                         f"| {name} | {c['tcr_campaign_id']}{flag} | {p['strategy'].replace('_', '-')} | {now} | "
+                         f"| {name} | {_shown(c['tcr_campaign_id'], 'campaign')}{flag} | "
+                         f"{p['strategy'].replace('_', '-')} | {now} | "
                          f"{gain or ''} | {change or ''} | {lose or ''} | {blocked or ''} | {other or ''} |"))
     table_budget = MARKDOWN_LIMIT // 3
     shown = [r for _, r in rows]
@@ -430,7 +440,7 @@ def plan_markdown(plan: Plan) -> str:
                 skipped_sections += 1
                 skipped_changes += len(c["changes"])
                 continue
-            section = ["", f"### {p['name'] or p['id']} / {c['tcr_campaign_id']}"]
+            section = ["", f"### {p['name'] or _shown(p['id'], 'profile')} / {_shown(c['tcr_campaign_id'], 'campaign')}"]
             if p["note"]:
                 section.append(f"_{p['note']}_")
             if c["problem"]:
@@ -581,7 +591,7 @@ def apply_text(report: Any, *, color: bool = False, names: Mapping[str, str] | N
              + f" ({_requests(d)})"]
     for tcr, results in d["campaigns"].items():
         summary = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in results.items())
-        lines.append(f"  Campaign {tcr}: {summary}")
+        lines.append(f"  {'No campaign' if tcr == NONE_KEY else 'Campaign ' + tcr}: {summary}")
         for k, v in results.items():
             if k not in _LISTED:
                 continue
@@ -610,7 +620,7 @@ def apply_markdown(report: Any, names: Mapping[str, str] | None = None) -> str:
         out += ["", "| campaign | " + " | ".join(k.replace("_", " ") for k in keys) + " |",
                 "| --- |" + " ---: |" * len(keys)]
         for tcr, results in d["campaigns"].items():
-            out.append(f"| {tcr} | " + " | ".join(str(len(results.get(k, []))) for k in keys) + " |")
+            out.append(f"| {_shown(tcr, 'campaign')} | " + " | ".join(str(len(results.get(k, []))) for k in keys) + " |")
     budget = [MARKDOWN_LIMIT - sum(len(x) + 1 for x in out) - 4_000]
     summarised = False
     for tcr, results in d["campaigns"].items():
@@ -619,7 +629,7 @@ def apply_markdown(report: Any, names: Mapping[str, str] | None = None) -> str:
                 rows = _md_numbers([{"number": o["number"], "action": k, "reason": o.get("detail")} for o in v],
                                    budget)
                 summarised |= len(rows) == 1 and "list omitted" in rows[0]
-                out += ["", f"### {tcr}: {k.replace('_', ' ')}"] + rows
+                out += ["", f"### {_shown(tcr, 'campaign')}: {k.replace('_', ' ')}"] + rows
     note = "_Summarised to stay under GitHub's 65,536-character limit; `apply --format json` and the journal have every number._"
     if summarised:
         out += ["", note]
