@@ -378,9 +378,9 @@ def plan_markdown(plan: Plan) -> str:
         out += ["", f"_{plural(counts['in_flight'], 'number is', 'numbers are')} still in flight at Telnyx "
                     "(pending); not changed._"]
     # Per profile and campaign: the counts reviewers scan.
-    out += ["", "| profile | campaign | strategy | numbers now → after | + assign | ~ reassign | − unassign "
-                "| ⛔ blocked | other |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    table = ["", "| profile | campaign | strategy | numbers now → after | + assign | ~ reassign | − unassign "
+                 "| ⛔ blocked | other |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     rows = []
     for p in d["profiles"]:
         for c in p["campaigns"]:
@@ -410,7 +410,8 @@ def plan_markdown(plan: Plan) -> str:
         rest = ranked[len(shown):]
         shown.append(f"| _…{len(rest)} more rows with {sum(n for n, _ in rest)} changes, in the JSON plan_ "
                      "| | | | | | | | |")
-    out += shown
+    if shown:  # no header over an empty table when nothing differs
+        out += table + shown
     total = {k: counts.get(k, 0) for k in ("assign", "reassign", "retry", "unassign", "blocked", "unmanaged", "ok")}
     out += ["", (f"Totals: {total['assign'] + total['retry']} to assign, {total['reassign']} to reassign, "
                  f"{total['unassign']} to unassign, {total['blocked']} blocked, {counts.get('profile_moves', 0)} "
@@ -587,7 +588,7 @@ def _apply_names(report: Any, names: Mapping[str, str] | None) -> Mapping[str, s
 def apply_text(report: Any, *, color: bool = False, names: Mapping[str, str] | None = None) -> str:
     d = free_text(apply_dict(report), _cleaner(plain, _apply_names(report, names)))
     lines = [_c("Apply: ", "1", color) + (", ".join(f"{v} {k.replace('_', ' ')}" for k, v in d["totals"].items())
-                                         or "nothing done")
+                                         or "nothing to apply")
              + f" ({_requests(d)})"]
     for tcr, results in d["campaigns"].items():
         summary = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in results.items())
@@ -606,7 +607,7 @@ def apply_markdown(report: Any, names: Mapping[str, str] | None = None) -> str:
     out = ["## 10DLC apply", ""]
     totals = d["totals"]
     if not totals:
-        out.append("**Nothing done.**")
+        out.append("**Nothing to apply.**")
     else:
         bad = sum(v for k, v in totals.items() if k in ("failed", "stale", "blocked"))
         lead = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items())
