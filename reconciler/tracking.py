@@ -147,7 +147,7 @@ def _op_words(w: Write) -> str:
         return f"assignment to {w.campaign}"
     if w.op is Op.UNASSIGN:
         return f"removal from {w.campaign}"
-    return f"move to profile {w.profile or 'none'}"
+    return f"move to profile {w.profile}" if w.profile else "move to no profile"
 
 
 def _why_pending(t: Tracked) -> str:
