@@ -250,7 +250,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
     br = d["blast_radius"]
     if any(br.values()):
         lines.append(f"Blast radius: {plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
-                     f"{br['lose_campaign']} to lose their campaign, {br['gain_campaign']} to gain one, "
+                     f"{br['lose_campaign']} to lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign, {br['gain_campaign']} to gain one, "
                      f"{br['change_profile']} to change profile, {br['blocked']} blocked")
     for p in d["profiles"]:
         if not p["campaigns"] and p["strategy"] == "none":
