@@ -27,6 +27,8 @@ from tests.e2e.conftest import EXAMPLE_DESIRED, EXAMPLE_SEED, Env, short_settle_
 
 from .test_golden import check
 
+# One request at a time: the sandbox hands out ids and late failures in request order.
+SERIAL = ("--concurrency", "1")
 FORMATS = {"text": "txt", "json": "json", "markdown": "md"}
 DESIRED: dict[str, Any] = yaml.safe_load((EXAMPLE_DESIRED / "acme.yaml").read_text(encoding="utf-8"))
 TYPO = "+13125550290"  # not on the account
@@ -115,7 +117,7 @@ SITUATIONS: dict[str, Situation] = {
     "failed": Situation(_doc(), {"apply": 4, "drift": 2, "plan": 2}, sandbox={"late_failure_rate": 1.0}, after_apply=True,
                         apply_args=("--until", "final", "--timeout", "30")),
     "stopped-waiting": Situation(_doc(), {"apply": 5}, sandbox={"task_delay": 600},
-                                 apply_args=("--timeout", "1")),
+                                 apply_args=("--timeout", "3")),
     "prune": Situation(_doc(_prune_one), {"plan": 2, "apply": 0}, converged_first=True),
     "after-prune": Situation(_doc(_prune_one), {"plan": 0, "drift": 2}, converged_first=True, after_apply=True),
     "connection-refused": Situation(_doc(), {"plan": 1, "apply": 1, "drift": 1}, base_url=_closed_port),
@@ -193,16 +195,15 @@ def test_cli_golden(env_for, situation: str, command: str, fmt: str) -> None:
     sit = SITUATIONS[situation]
     env = env_for(sit)
     if sit.converged_first:
-        r = env.run("apply", "--auto-approve")
+        r = env.run("apply", "--auto-approve", *SERIAL)
         assert r.code == 0, r.out + r.err
     env.write_desired(sit.doc, "acme.yaml")
     extra = sit.before(env) if sit.before else []
     run_env = {"TELNYX_API_BASE_URL": sit.base_url(env)} if sit.base_url else {}
     if sit.after_apply and command != "apply":
-        r = env.run("apply", "--auto-approve", *sit.apply_args, env=run_env)
+        r = env.run("apply", "--auto-approve", *sit.apply_args, *SERIAL, env=run_env)
         assert r.code == sit.codes.get("apply", 0), r.out + r.err
-    r = env.run(*_args(sit, command, fmt, extra), "--request-timeout", "1", "--concurrency", "1",
-               env=run_env)
+    r = env.run(*_args(sit, command, fmt, extra), "--request-timeout", "1", *SERIAL, env=run_env)
     kept = _readable_stderr(r.err)
     text = normalise(r.out + ("--- stderr ---\n" + "\n".join(kept) + "\n" if kept else ""))
     check(f"cli/{situation}/{command}.{FORMATS[fmt]}", text)
