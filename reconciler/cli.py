@@ -436,8 +436,9 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
             report = ApplyReport(until=mode)
             report.outcomes = _plan_only_outcomes(the_plan)
             if fmt == "text":
-                click.echo("Nothing to apply." + (f" {len(the_plan.in_flight)} number(s) in flight at Telnyx."
-                                                  if the_plan.in_flight else ""))
+                n = len(the_plan.in_flight)
+                click.echo("Nothing to apply." + (f" {n} number{' is' if n == 1 else 's are'} in flight at Telnyx."
+                                                  if n else ""))
                 if report.outcomes:
                     click.echo(render.apply_text(report, color=_color()), nl=False)
                 _step_summary(lambda: render.apply_markdown(report))
