@@ -1,8 +1,8 @@
 """Golden outputs of the real CLI against the loopback sandbox, one per (situation, command, format),
 each with its exit code: the situations of issue 12 as a user meets them. The sandbox's clock stands
 still (time scale 0) and its ids are seeded; the state folder's ids are made deterministic here, so
-only the sandbox's port, wall-clock times and OpenSSL's version-dependent error text are normalised. Regenerate with UPDATE_GOLDEN=1 and
-review the diff as a whole (one vocabulary: the README glossary).
+only the sandbox's port, wall-clock times and OpenSSL's version-dependent error text are normalised.
+Regenerate with UPDATE_GOLDEN=1 and review the diff as a whole (one vocabulary: the README glossary).
 
 Each golden file is what the command printed on stdout, then, after a `--- stderr ---` line, the
 lines of stderr a reader acts on (errors, warnings and notes; progress lines are left out).
@@ -14,6 +14,7 @@ import copy
 import itertools
 import re
 import shutil
+import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,7 @@ def _stale_plan(env: Env) -> list[str]:
 
 
 def _closed_port(env: Env) -> str:
-    with __import__("socket").socket() as s:
+    with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/v2"  # nothing listens there once the socket is closed
@@ -112,10 +113,12 @@ SITUATIONS: dict[str, Situation] = {
     "unsafe": Situation(_doc(_unsafe), {"plan": 2, "apply": 3}),
     "stale-saved-plan": Situation(_doc(), {"apply": 3}, before=_stale_plan),
     # Telnyx takes the writes; the numbers stay PENDING_ASSIGNMENT (the clock stands still).
-    "in-flight": Situation(_doc(), {"apply": 0, "plan": 0, "drift": 0, "status": 0}, after_apply=True, apply_args=("--timeout", "20"),
+    "in-flight": Situation(_doc(), {"apply": 0, "plan": 0, "drift": 0, "status": 0}, after_apply=True,
+                           apply_args=("--timeout", "20"),
                            sandbox={"assignment_delay": 7200, "task_delay": 0, "order_delay": 0}),
-    "failed": Situation(_doc(), {"apply": 4, "drift": 2, "plan": 2}, sandbox={"late_failure_rate": 1.0}, after_apply=True,
-                        apply_args=("--until", "final", "--timeout", "30")),
+    # Every assignment fails late (a carrier's reason); apply waits for final states.
+    "failed": Situation(_doc(), {"apply": 4, "drift": 2, "plan": 2}, sandbox={"late_failure_rate": 1.0},
+                        after_apply=True, apply_args=("--until", "final", "--timeout", "30")),
     "stopped-waiting": Situation(_doc(), {"apply": 5}, sandbox={"task_delay": 600},
                                  apply_args=("--timeout", "3")),
     "prune": Situation(_doc(_prune_one), {"plan": 2, "apply": 0}, converged_first=True),
