@@ -173,3 +173,8 @@ class LiveState:
     assignments: dict[str, LiveAssignment] = field(default_factory=dict)
     campaigns: dict[str, LiveCampaign] = field(default_factory=dict)
     profiles: dict[str, str | None] = field(default_factory=dict)
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """`1 number`, `2 numbers`: every report and message says counts the same way."""
+    return f"{n} {one if n == 1 else many}"

@@ -39,6 +39,7 @@ from reconciler.model import (
     DesiredState,
     LiveState,
     Policy,
+    plural,
 )
 
 SCHEMA_VERSION = 1
@@ -114,6 +115,9 @@ class Plan:
     prune: bool = False
     options: PlanOptions = field(default_factory=PlanOptions)
     timeline: tuple[str, ...] = ()  # how long the changes take at Telnyx, and which need two phases
+    # Names of the profiles the plan mentions, where known (the files' name first, else Telnyx's): reports
+    # show "name (id…)" instead of a bare id. Not part of the checksum: labels, not what apply does.
+    profile_names: dict[str, str] = field(default_factory=dict, compare=False)
     _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -231,8 +235,29 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     counts_out["numbers_declared"] = len(desired.numbers)
     warnings = _warnings(desired, live, relevant, campaigns, profiles)
     unsafe = _safety(desired.policy, relevant, campaigns, options) + _reprovision_limit(desired.policy, profiles)
+    names = _profile_names(desired, live, changes)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
-                prune, options, _timeline(changes, profiles))
+                prune, options, _timeline(changes, profiles), names)
+
+
+def profile_label(pid: str, names: Mapping[str, str]) -> str:
+    """`acme-marketing (4001767e…)` where the name is known, else the whole id (to look it up)."""
+    name = names.get(pid)
+    return f"{name} ({pid[:8]}…)" if name else pid
+
+
+def _profile_names(desired: DesiredState, live: LiveState, changes: Iterable[Finding]) -> dict[str, str]:
+    """The known names of every profile a change mentions or the files declare."""
+    mentioned = set(desired.profiles)
+    for f in changes:
+        mentioned.update(p for p in (f.profile_id, f.live_profile_id) if p)
+    out = {}
+    for pid in sorted(mentioned):
+        d = desired.profiles.get(pid)
+        name = (d.name if d else None) or live.profiles.get(pid)
+        if name:
+            out[pid] = name
+    return out
 
 
 def _live_count(live: LiveState) -> Counter[str]:
@@ -433,7 +458,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
                 named = ", ".join(strays[:3]) + (f" and {len(strays) - 3} more" if len(strays) > 3 else "")
                 fix = (f"declare {named} in the files, or move {'it' if len(strays) == 1 else 'them'} off the "
                        "profile" if strays else f"give {tcr} its own messaging profile")
-                why = (f"shared campaign {tcr} would need per-number assignment on profile {p.name or pid}, "
+                why = (f"shared campaign {tcr} would need per-number assignment on profile {pid}, "
                        f"which also holds {_describe_others(targets, tcr, undeclared)}; Telnyx documents only bulk "
                        f"assignment by profile for shared campaigns: {fix}"
                        + (f" (or give {tcr} its own messaging profile)" if strays else ""))
@@ -480,7 +505,7 @@ def _describe_others(targets: set[str | None], tcr: str, undeclared: int) -> str
     if others:
         bits.append("numbers of " + ", ".join(others))
     if undeclared:
-        bits.append(f"{undeclared} undeclared number(s)")
+        bits.append(plural(undeclared, "undeclared number", "undeclared numbers"))
     return " and ".join(bits) or "other numbers"
 
 
@@ -489,8 +514,8 @@ def _warnings(desired: DesiredState, live: LiveState, findings: list[Finding],
     out = []
     for tcr, c in campaigns.items():
         if c.live_count > 0 and c.final_count <= 0:
-            out.append(f"campaign {tcr} will be left without numbers; Telnyx suspends a campaign with no "
-                       f"numbers for 15 days (dormancy)")
+            out.append(f"campaign {tcr} will be left without numbers; Telnyx suspends a campaign after 15 days "
+                       f"with no numbers (dormancy)")
         if c.final_count > CAMPAIGN_CAP and not c.number_pooling:
             out.append(f"campaign {tcr} holds {c.final_count} numbers, over the {CAMPAIGN_CAP} T-Mobile allows "
                        f"without number pooling")
@@ -501,18 +526,23 @@ def _warnings(desired: DesiredState, live: LiveState, findings: list[Finding],
     for pid, p in profiles.items():
         if p.declared and not p.exists:
             out.append(f"messaging profile {pid} does not exist at Telnyx")
-    left = Counter(f.live_profile_id for f in findings
-                   if f.action is Action.UNASSIGN and f.live_profile_id in desired.profiles)
-    if left:
-        where = sorted(str(p) for p in left)
-        named = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
-        out.append(f"after the prune, {sum(left.values())} number(s) stay on their profile ({named}) with no "
-                   f"campaign: while there, they keep that profile from bulk assignment; move them off it (no "
-                   f"messaging profile) or declare them")
+    left: dict[str, list[str]] = defaultdict(list)
+    for f in findings:
+        if f.action is Action.UNASSIGN and f.live_profile_id in desired.profiles:
+            left[f.live_profile_id].append(f.number)
+    for pid, numbers in sorted(left.items()):
+        one = len(numbers) == 1
+        named = ", ".join(numbers[:3]) + (f" and {len(numbers) - 3} more" if len(numbers) > 3 else "")
+        out.append(f"after the prune, {plural(len(numbers), 'number stays', 'numbers stay')} on profile {pid} "
+                   f"with no campaign ({named}): while there, {'it keeps' if one else 'they keep'} that profile from "
+                   f"bulk assignment; move {'it' if one else 'them'} off the profile (to no profile) or declare "
+                   f"{'it' if one else 'them'}")
     unmanaged_by_profile = Counter(f.live_profile_id for f in findings
                                    if not f.declared and f.live_profile_id in desired.profiles)
     for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):
-        out.append(f"profile {pid} holds {n} undeclared number(s); bulk assignment by profile is not used there")
+        out.append(f"profile {pid} holds {plural(n, 'undeclared number', 'undeclared numbers')}; bulk assignment "
+                   f"by profile is not used there until {'it is' if n == 1 else 'they are'} declared or moved off "
+                   f"the profile")
     return out
 
 
@@ -537,21 +567,28 @@ def _timeline(changes: Iterable[Finding], profiles: dict[str, ProfilePlan]) -> t
             unassign += 1
     out = []
     if assigning:
-        out.append(f"{assigning} number(s) will be assigned: apply returns once Telnyx accepts the work; each "
+        out.append(f"{plural(assigning, 'number', 'numbers')} will be assigned: apply returns once Telnyx accepts "
+                   f"the work; each "
                    f"number stays PENDING_ASSIGNMENT for {PHASE}")
     if reassign_bulk:
-        out.append(f"{reassign_bulk} number(s) move from another campaign by bulk assignment: Telnyx may skip numbers "
+        out.append(f"{plural(reassign_bulk, 'number moves', 'numbers move')} from another campaign by bulk "
+                   f"assignment: Telnyx may skip numbers "
                    f"another campaign holds; those are freed first and assigned in a second phase by "
                    f"`reconciler resume` (two phases: {PHASE} each)")
     if reassign_single:
-        out.append(f"{reassign_single} number(s) move from another campaign one by one: if Telnyx refuses to move "
-                   f"them in place, they are freed first and assigned in a second phase (two phases: {PHASE} each)")
+        out.append(f"{plural(reassign_single, 'number moves', 'numbers move')} from another campaign one by one: if "
+                   f"Telnyx refuses to move {'it' if reassign_single == 1 else 'them'} in place, "
+                   f"{'it is' if reassign_single == 1 else 'they are'} freed first and assigned in a second phase "
+                   f"(two phases: {PHASE} each)")
     if unassign:
-        out.append(f"{unassign} number(s) lose their campaign: PENDING_UNASSIGNMENT for {PHASE}")
+        out.append(f"{plural(unassign, 'number loses its', 'numbers lose their')} campaign: PENDING_UNASSIGNMENT "
+                   f"for {PHASE}")
     resends = sum(p.resends for p in profiles.values())
     if resends:
-        out.append(f"bulk assignment re-sends {resends} number(s) already ASSIGNED to their campaign (a task takes "
-                   f"every number of its profile): if Telnyx provisions them again (unconfirmed), they are "
+        one = resends == 1
+        out.append(f"bulk assignment re-sends {plural(resends, 'number', 'numbers')} already ASSIGNED to "
+                   f"{'its' if one else 'their'} campaign (a task takes every number of its profile): if Telnyx "
+                   f"provisions {'it' if one else 'them'} again (unconfirmed), {'it is' if one else 'they are'} "
                    f"PENDING_ASSIGNMENT for {PHASE}; the policy's max_reprovision caps how many")
     return tuple(out)
 
@@ -562,8 +599,9 @@ def _reprovision_limit(policy: Policy, profiles: dict[str, ProfilePlan]) -> list
     if cap is None or resends <= cap:
         return []
     busiest = max((p for p in profiles.values() if p.resends), key=lambda p: p.resends)
-    return [f"bulk assignment would re-send {resends} number(s) already ASSIGNED, over max_reprovision {cap} by "
-            f"{resends - cap} (profile {busiest.name or busiest.id}: {busiest.resends}); raise max_reprovision, or "
+    return [f"bulk assignment would re-send {plural(resends, 'number', 'numbers')} already ASSIGNED, over "
+            f"max_reprovision {cap} by "
+            f"{resends - cap} (profile {busiest.id}: {busiest.resends}); raise max_reprovision, or "
             f"give the new numbers their own messaging profile"]
 
 
@@ -583,7 +621,8 @@ def _safety(policy: Policy, findings: list[Finding], campaigns: dict[str, Campai
         pct = pct_default if pct is None else pct
         over: list[str] = []
         if len(fs) > cap:
-            over.append(f"{len(fs)} numbers would {verb}, over max_{verb} {cap} by {len(fs) - cap}")
+            over.append(f"{plural(len(fs), 'number', 'numbers')} would {verb}, over max_{verb} {cap} by "
+                        f"{len(fs) - cap}")
         per_campaign = Counter(f.live_campaign for f in fs if f.live_campaign)
         for tcr, n in sorted(per_campaign.items()):
             c = campaigns.get(tcr)
@@ -594,6 +633,7 @@ def _safety(policy: Policy, findings: list[Finding], campaigns: dict[str, Campai
                 over.append(f"{n} of {c.live_count} numbers of campaign {tcr} would {verb} "
                             f"({share:.0f}%), over max_{verb}_percent {pct:g}%")
         if over and allowed != len(fs):
-            hint = f"re-run with --allow-{verb} {len(fs)} to allow exactly these {len(fs)}"
+            these = "this one" if len(fs) == 1 else f"these {len(fs)}"
+            hint = f"re-run with --allow-{verb} {len(fs)} to allow exactly {these}"
             problems.extend(f"{o}; {hint}" for o in over)
     return problems

@@ -90,7 +90,8 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     options = PlanOptions(prune=bool(data["prune"]), allow_unassign=o.get("allow_unassign"),
                           allow_reassign=o.get("allow_reassign"), shared_per_number=bool(o.get("shared_per_number")))
     plan = Plan(desired, changes, dict(data["counts"]), strategies, campaigns, tuple(data["warnings"]),
-                tuple(data["unsafe"]), bool(data["prune"]), options, tuple(data.get("timeline") or ()))
+                tuple(data["unsafe"]), bool(data["prune"]), options, tuple(data.get("timeline") or ()),
+                {str(k): str(v) for k, v in (data.get("profile_names") or {}).items()})
     if plan.checksum() != data["checksum"]:
         raise Tampered("its contents do not match its checksum (was the file edited after review?)")
     return plan

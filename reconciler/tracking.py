@@ -32,6 +32,7 @@ from reconciler.model import (
     PENDING_UNASSIGNMENT,
     LiveAssignment,
     LiveState,
+    plural,
 )
 
 # An intent with no outcome (a kill) that live state shows no sign of after this long is taken
@@ -146,7 +147,7 @@ def _op_words(w: Write) -> str:
         return f"assignment to {w.campaign}"
     if w.op is Op.UNASSIGN:
         return f"removal from {w.campaign}"
-    return f"move to profile {w.profile or 'none'}"
+    return f"move to profile {w.profile}" if w.profile else "move to no profile"
 
 
 def _why_pending(t: Tracked) -> str:
@@ -330,14 +331,14 @@ def _phase(w: Write, live: LiveState, states: Mapping[str, NumberState]) -> tupl
             if have is not None and have.profile_id != w.profile:
                 return PhaseState.ABANDONED, f"{n} left profile {w.profile} since the plan was approved; re-plan"
     if waiting:
-        return PhaseState.WAITING, f"{len(waiting)} number(s) still being freed"
+        return PhaseState.WAITING, f"{plural(len(waiting), 'number', 'numbers')} still being freed"
     if w.op is Op.BULK_ASSIGN and w.members:
         allowed = set(w.members)
         intruders = sorted(n.number for n in live.numbers.values() if n.profile_id == w.profile
                            and n.number not in allowed)
         if intruders:
             return PhaseState.ABANDONED, (
-                f"profile {w.profile} now holds {len(intruders)} number(s) the approved plan did not "
+                f"profile {w.profile} now holds {plural(len(intruders), 'number', 'numbers')} the approved plan did not "
                 f"({', '.join(intruders[:3])}{', …' if len(intruders) > 3 else ''}); a bulk assignment would "
                 f"sweep them in; re-plan")
     return PhaseState.READY, None

@@ -71,6 +71,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
             options=options_from(prune, allow_unassign, allow_reassign, shared_per_number),
             expect_checksum=expect_checksum, reviewed=load_plan(reviewed_plan) if reviewed_plan else None)
         the_plan = prep.plan
+        names = the_plan.profile_names  # apply's report names profiles like the plan does
         if fmt == "text":
             click.echo(render.plan_text(the_plan, color=color_on()), nl=False)
         if not the_plan.safe:
@@ -78,15 +79,16 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         if prep.nothing is not None:
             report = prep.nothing
             if fmt == "text":
-                click.echo("Nothing to apply." + (f" {len(the_plan.in_flight)} number(s) in flight at Telnyx."
-                                                  if the_plan.in_flight else ""))
+                n = len(the_plan.in_flight)
+                click.echo("Nothing to apply." + (f" {n} number{' is' if n == 1 else 's are'} in flight at Telnyx."
+                                                  if n else ""))
                 if report.outcomes:
-                    click.echo(render.apply_text(report, color=color_on()), nl=False)
-                step_summary(lambda: render.apply_markdown(report))
+                    click.echo(render.apply_text(report, color=color_on(), names=names), nl=False)
+                step_summary(lambda: render.apply_markdown(report, names=names))
             else:
                 emit(fmt, data=lambda: render.apply_dict(report),
-                      text=lambda color: render.apply_text(report, color=color),
-                      markdown=lambda: render.apply_markdown(report))
+                      text=lambda color: render.apply_text(report, color=color, names=names),
+                      markdown=lambda: render.apply_markdown(report, names=names))
             if report.exit_code:
                 raise Exit(report.exit_code)
             return
@@ -98,8 +100,9 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         report = operations.apply_plan(client, the_plan, saved=prep.saved, live=prep.live, journal=journal,
                                        until=mode, timeout=timeout, progress=progress)
         progress.done()
-    emit(fmt, data=lambda: render.apply_dict(report), text=lambda color: render.apply_text(report, color=color),
-          markdown=lambda: render.apply_markdown(report))
+    emit(fmt, data=lambda: render.apply_dict(report),
+         text=lambda color: render.apply_text(report, color=color, names=names),
+         markdown=lambda: render.apply_markdown(report, names=names))
     if report.exit_code:
         raise Exit(report.exit_code)
 

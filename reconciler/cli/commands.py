@@ -35,8 +35,9 @@ from .base import (
 def validate(desired_path: str) -> None:
     """Check the desired-state files offline (schema and rules)."""
     desired = load_desired(desired_path)
-    click.echo(f"ok: {len(desired.numbers)} numbers, {len(desired.profiles)} profiles, "
-               f"{len(desired.campaigns())} campaigns in {desired_path}")
+    n, p, c = len(desired.numbers), len(desired.profiles), len(desired.campaigns())
+    click.echo(f"ok: {n} number{'s' * (n != 1)}, {p} profile{'s' * (p != 1)}, {c} campaign{'s' * (c != 1)} "
+               f"in {desired_path}")
     _warn_if_state_tracked(os.environ.get("RECONCILER_STATE_DIR") or ".reconciler")
 
 

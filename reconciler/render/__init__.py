@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from reconciler.diff import Action, Finding
 from reconciler.drift import KINDS, DriftReport
-from reconciler.plan import SCHEMA_VERSION, Plan, change_dict
+from reconciler.plan import SCHEMA_VERSION, Plan, change_dict, plural, profile_label
 from reconciler.tracking import PHASE_HOURS
 
 from .safe import free_text, md, plain
@@ -31,11 +32,27 @@ COLOR = {
     Action.ASSIGN: "32", Action.REASSIGN: "33", Action.RETRY: "33", Action.MOVE: "36",
     Action.UNASSIGN: "31", Action.BLOCKED: "31;1", Action.UNMANAGED: "2", Action.IN_FLIGHT: "2",
 }
-NONE_KEY = "(none)"
+NONE_KEY = "(none)"  # the group of numbers on no profile / with no campaign (a key in JSON)
+
+
+def _shown(key: str, what: str) -> str:
+    """A profile or campaign key as a reader sees it: `no profile` / `no campaign` for NONE_KEY."""
+    return f"no {what}" if key == NONE_KEY else key
 
 
 def _c(text: str, code: str | None, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color and code else text
+
+
+_PROFILE_ID = re.compile(r"\bprofile ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
+
+
+def _cleaner(clean: Callable[[str], str], names: Mapping[str, str]) -> Callable[[str], str]:
+    """`clean`, after naming the profiles that prose mentions by id ("profile <uuid>" →
+    "profile acme-marketing (4001767e…)"), for text and markdown; JSON keeps the prose as it is."""
+    if not names:
+        return clean
+    return lambda s: clean(_PROFILE_ID.sub(lambda m: "profile " + profile_label(m[1], names), s))
 
 
 # --------------------------------------------------------------------------- data
@@ -57,16 +74,22 @@ def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
     return out
 
 
-def _entry(f: Finding) -> dict[str, Any]:
+def _entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
     d: dict[str, Any] = {"number": f.number, "action": f.action.value}
     if f.move:
         d["move_from_profile"] = f.live_profile_id
+        if f.live_profile_id in names:
+            d["move_from_profile_name"] = names[f.live_profile_id]
     if f.live_campaign and f.live_campaign != f.tcr_campaign_id:
         d["from_campaign"] = f.live_campaign
     if f.live_status:
         d["status"] = f.live_status
     if f.reason:
         d["reason"] = f.reason
+    elif f.action is Action.UNMANAGED and not f.live_campaign and f.live_profile_id:
+        # Left on a declared profile with no campaign (e.g. after a prune): nothing removes it, and it keeps
+        # the profile from bulk assignment; say how to clear it.
+        d["reason"] = "declare it, or move it off the profile (there it keeps the profile from bulk assignment)"
     return d
 
 
@@ -92,7 +115,7 @@ def _grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
                 "numbers_now": cp.live_count if cp else None,
                 "numbers_after": cp.final_count if cp else None,
                 "problem": cp.problem if cp else None,
-                "changes": [_entry(f) for f in groups[pid][tcr]],
+                "changes": [_entry(f, plan.profile_names) for f in groups[pid][tcr]],
             })
         out.append({
             "id": pid,
@@ -139,6 +162,7 @@ def saved_plan_dict(plan: Plan) -> dict[str, Any]:
                               "bulk_campaign": p.bulk_campaign, "note": p.note, "resends": p.resends}
                        for p in plan.profiles.values()}
     d["campaigns"] = {t: dataclasses.asdict(c) for t, c in plan.campaigns.items()}
+    d["profile_names"] = dict(plan.profile_names)
     d["desired"] = {
         "profiles": [{"id": p.id, "name": p.name, "campaigns": list(p.campaigns)}
                      for p in sorted(plan.desired.profiles.values(), key=lambda p: p.id)],
@@ -150,6 +174,13 @@ def saved_plan_dict(plan: Plan) -> dict[str, Any]:
 
 
 def drift_dict(report: DriftReport) -> dict[str, Any]:
+    names = report.plan.profile_names
+
+    def where(f: Finding) -> dict[str, Any]:
+        pid = f.profile_id if f.declared else f.live_profile_id
+        return {"profile_id": pid, **({"profile_name": names[pid]} if pid in names else {}),
+                "tcr_campaign_id": f.tcr_campaign_id}
+
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "drift",
@@ -158,8 +189,7 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
         "stuck_after_hours": round(report.stuck_after / 3600, 2),
         "counts": report.counts,
         "counted_as_drift": [k for k in KINDS if report.counts_as_drift(k)],
-        "items": {k: [_entry(f) | {"profile_id": f.profile_id if f.declared else f.live_profile_id,
-                                   "tcr_campaign_id": f.tcr_campaign_id}
+        "items": {k: [_entry(f, names) | where(f)
                       | ({"in_flight_hours": round(report.ages[f.number] / 3600, 1)}
                          if report.ages and f.number in report.ages else {})
                       for f in report.items[k]] for k in KINDS},
@@ -189,13 +219,20 @@ def _summary_line(counts: dict[str, int]) -> str:
     return head + (" · " + ", ".join(tail) if tail else "")
 
 
+def _profile(pid: str | None, name: str | None) -> str:
+    """How a profile is named in a sentence: `profile acme-marketing (4001767e…)`, `profile <id>`, `no profile`."""
+    if not pid:
+        return "no profile"
+    return "profile " + profile_label(pid, {pid: name} if name else {})
+
+
 def _describe(f: dict[str, Any]) -> str:
     action = f["action"]
     bits = [action.replace("_", " ")]
     if "from_campaign" in f and action in ("reassign",):
         bits.append(f"from {f['from_campaign']}")
     if "move_from_profile" in f:
-        where = f"profile {f['move_from_profile']}" if f["move_from_profile"] else "no profile"
+        where = _profile(f["move_from_profile"], f.get("move_from_profile_name"))
         if action == "move":
             bits = [f"move from {where}"]
         else:
@@ -208,12 +245,12 @@ def _describe(f: dict[str, Any]) -> str:
 
 
 def plan_text(plan: Plan, *, color: bool = False) -> str:
-    d = free_text(plan_dict(plan), plain)
+    d = free_text(plan_dict(plan), _cleaner(plain, plan.profile_names))
     lines = [_c("Plan: ", "1", color) + _summary_line(d["counts"]), f"Checksum: {d['checksum']}"]
     br = d["blast_radius"]
     if any(br.values()):
-        lines.append(f"Blast radius: {_plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
-                     f"{br['lose_campaign']} to lose their campaign, {br['gain_campaign']} to gain one, "
+        lines.append(f"Blast radius: {plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
+                     f"{br['lose_campaign']} to lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign, {br['gain_campaign']} to gain one, "
                      f"{br['change_profile']} to change profile, {br['blocked']} blocked")
     for p in d["profiles"]:
         if not p["campaigns"] and p["strategy"] == "none":
@@ -222,7 +259,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         how = {"bulk": f"bulk assignment by profile to {p['bulk_campaign']}",
                "per_number": "per-number assignment", "none": "no assignment calls"}[p["strategy"]]
         lines.append("")
-        title = "No messaging profile" if p["id"] == NONE_KEY else (
+        title = "No profile" if p["id"] == NONE_KEY else (
             f"Profile {label}" + ("" if p["declared"] else " [undeclared profile]"))
         lines.append(_c(title, "1", color) + f": {how}")
         if p["note"]:
@@ -232,7 +269,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
             if c["declared"]:
                 status = ", ".join(x for x in (c["kind"], c["campaign_status"],
                                                c["sharing_status"] and f"sharing {c['sharing_status']}") if x)
-                after = _plural(c["numbers_after"], "number", "numbers")
+                after = plural(c["numbers_after"], "number", "numbers")
                 head += f" ({status or 'unknown to Telnyx'}): {c['numbers_now']} → {after}"
             lines.append(head)
             for f in c["changes"]:
@@ -257,7 +294,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
 
 
 def drift_text(report: DriftReport, *, color: bool = False) -> str:
-    d = free_text(drift_dict(report), plain)
+    d = free_text(drift_dict(report), _cleaner(plain, report.plan.profile_names))
     counts = d["counts"]
     head = "Drift: " + (", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]) or "none")
     lines = [_c(head, "1", color)]
@@ -267,9 +304,9 @@ def drift_text(report: DriftReport, *, color: bool = False) -> str:
         lines.append("")
         note = "" if k in d["counted_as_drift"] else (
             " (not drift: work in progress)" if k == "in_flight" else " (listed only: prune is off)")
-        lines.append(_c(k.replace("_", " ").capitalize() + ":", "1", color) + note)
+        lines.append(_c(k.replace("_", " ").capitalize() + note + ":", "1", color))
         for f in d["items"][k]:
-            where = (f"profile {f['profile_id']}" if f["profile_id"] else "no profile") + ", " + (
+            where = _profile(f["profile_id"], f.get("profile_name")) + ", " + (
                 f"campaign {f['tcr_campaign_id']}" if f["tcr_campaign_id"] else "no campaign")
             age = f" ({f['in_flight_hours']:g} h)" if "in_flight_hours" in f else ""
             lines.append(f"  {f['number']}  {where}: {_describe(f)}{age}")
@@ -301,11 +338,6 @@ def _md_numbers(changes: list[dict[str, Any]], budget: list[int]) -> list[str]:
     return rows
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    """`1 number`, `2 numbers`: every format says counts the same way."""
-    return f"{n} {one if n == 1 else many}"
-
-
 def _md_fit(out: list[str], note: str) -> str:
     """Join, and as a last resort cut to MARKDOWN_LIMIT, saying so (the budgets above normally prevent it)."""
     text = "\n".join(out)
@@ -318,7 +350,7 @@ def _md_fit(out: list[str], note: str) -> str:
 
 
 def plan_markdown(plan: Plan) -> str:
-    d = free_text(plan_dict(plan), md)
+    d = free_text(plan_dict(plan), _cleaner(md, plan.profile_names))
     br = d["blast_radius"]
     counts = d["counts"]
     artifact = "the full plan is in the JSON plan (`plan --out`, the workflow's artifact)"
@@ -327,9 +359,9 @@ def plan_markdown(plan: Plan) -> str:
     if not d["has_changes"] and not br["blocked"]:
         out.append("**No changes.** Telnyx matches the desired state.")
     else:
-        head = (f"**{_plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
+        head = (f"**{plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
                 f"{br['lose_campaign']} will lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign**, "
-                f"{br['gain_campaign']} will gain one, {br['change_profile']} will change messaging profile")
+                f"{br['gain_campaign']} will gain one, {br['change_profile']} will change profile")
         if br["blocked"]:
             head += f"; **{br['blocked']} blocked**"
         out.append(head + ".")
@@ -340,15 +372,15 @@ def plan_markdown(plan: Plan) -> str:
             out.append(f"> - …and {len(d['unsafe']) - 20} more in the JSON plan")
     if br["blocked"]:
         out += ["", "> [!WARNING]",
-                f"> **{_plural(br['blocked'], 'number is', 'numbers are')} blocked** and will not change; "
+                f"> **{plural(br['blocked'], 'number is', 'numbers are')} blocked** and will not change; "
                 "the reasons are listed below (⛔)."]
     if counts.get("in_flight"):
-        out += ["", f"_{_plural(counts['in_flight'], 'number is', 'numbers are')} still in flight at Telnyx "
+        out += ["", f"_{plural(counts['in_flight'], 'number is', 'numbers are')} still in flight at Telnyx "
                     "(pending); not changed._"]
     # Per profile and campaign: the counts reviewers scan.
-    out += ["", "| profile | campaign | strategy | numbers now → after | + assign | ~ reassign | − unassign "
-                "| ⛔ blocked | other |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    table = ["", "| profile | campaign | strategy | numbers now → after | + assign | ~ reassign | − unassign "
+                 "| ⛔ blocked | other |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     rows = []
     for p in d["profiles"]:
         for c in p["campaigns"]:
@@ -358,11 +390,12 @@ def plan_markdown(plan: Plan) -> str:
             gain = acts.pop("assign", 0) + acts.pop("retry", 0)
             change, lose, blocked = acts.pop("reassign", 0), acts.pop("unassign", 0), acts.pop("blocked", 0)
             other = sum(acts.values())
-            name = (p["name"] or p["id"]) + ("" if p["declared"] else " _(undeclared)_")
+            name = (p["name"] or _shown(p["id"], "profile")) + ("" if p["declared"] else " _(undeclared)_")
             now = "" if c["numbers_now"] is None else f"{c['numbers_now']} → {c['numbers_after']}"
             flag = " ⛔" if blocked or c["problem"] else ""
             rows.append((len(c["changes"]),
-                         f"| {name} | {c['tcr_campaign_id']}{flag} | {p['strategy'].replace('_', '-')} | {now} | "
+                         f"| {name} | {_shown(c['tcr_campaign_id'], 'campaign')}{flag} | "
+                         f"{p['strategy'].replace('_', '-')} | {now} | "
                          f"{gain or ''} | {change or ''} | {lose or ''} | {blocked or ''} | {other or ''} |"))
     table_budget = MARKDOWN_LIMIT // 3
     shown = [r for _, r in rows]
@@ -377,7 +410,8 @@ def plan_markdown(plan: Plan) -> str:
         rest = ranked[len(shown):]
         shown.append(f"| _…{len(rest)} more rows with {sum(n for n, _ in rest)} changes, in the JSON plan_ "
                      "| | | | | | | | |")
-    out += shown
+    if shown:  # no header over an empty table when nothing differs
+        out += table + shown
     total = {k: counts.get(k, 0) for k in ("assign", "reassign", "retry", "unassign", "blocked", "unmanaged", "ok")}
     out += ["", (f"Totals: {total['assign'] + total['retry']} to assign, {total['reassign']} to reassign, "
                  f"{total['unassign']} to unassign, {total['blocked']} blocked, {counts.get('profile_moves', 0)} "
@@ -407,7 +441,7 @@ def plan_markdown(plan: Plan) -> str:
                 skipped_sections += 1
                 skipped_changes += len(c["changes"])
                 continue
-            section = ["", f"### {p['name'] or p['id']} / {c['tcr_campaign_id']}"]
+            section = ["", f"### {p['name'] or _shown(p['id'], 'profile')} / {_shown(c['tcr_campaign_id'], 'campaign')}"]
             if p["note"]:
                 section.append(f"_{p['note']}_")
             if c["problem"]:
@@ -426,7 +460,7 @@ def plan_markdown(plan: Plan) -> str:
 
 
 def drift_markdown(report: DriftReport) -> str:
-    d = free_text(drift_dict(report), md)
+    d = free_text(drift_dict(report), _cleaner(md, report.plan.profile_names))
     counts = d["counts"]
     out = ["## 10DLC drift", ""]
     if d["drifted"]:
@@ -436,7 +470,7 @@ def drift_markdown(report: DriftReport) -> str:
     else:
         out.append("**No drift.** Telnyx matches the desired state.")
     if counts.get("in_flight"):
-        out += ["", f"_{_plural(counts['in_flight'], 'number is', 'numbers are')} in flight at Telnyx "
+        out += ["", f"_{plural(counts['in_flight'], 'number is', 'numbers are')} in flight at Telnyx "
                     "(pending): work in progress, not drift._"]
     out += ["", "| kind | count | what it means |", "| --- | ---: | --- |"]
     meaning = {
@@ -456,11 +490,13 @@ def drift_markdown(report: DriftReport) -> str:
         if d["items"][k]:
             out += ["", f"### {k.replace('_', ' ')}"]
             # Grouped by where the numbers belong, so a row need not repeat two ids.
-            groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+            groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
             for item in d["items"][k]:
-                groups[(item.get("profile_id") or "no profile", item.get("tcr_campaign_id") or "no campaign")].append(item)
-            for (profile, campaign), items in sorted(groups.items()):
-                out += ["", f"Profile `{profile}`, campaign `{campaign}`:", ""]
+                groups[(item.get("profile_id") or "", item.get("profile_name") or "",
+                        item.get("tcr_campaign_id") or "")].append(item)
+            for (pid, name, tcr), items in sorted(groups.items()):
+                where = _profile(pid, name) + ", " + (f"campaign `{tcr}`" if tcr else "no campaign")
+                out += ["", f"{where[0].upper()}{where[1:]}:", ""]
                 rows = _md_numbers(items, budget)
                 summarised |= len(rows) == 1 and "list omitted" in rows[0]
                 out += rows
@@ -516,15 +552,20 @@ def _apply_followup(d: dict[str, Any]) -> list[str]:
     lines = []
     waiting = t.get("in_flight", 0) + t.get("next_phase", 0)
     if waiting:
-        lines.append(f"{waiting} number(s) in flight at Telnyx (about {PHASE_HOURS} h per phase, sometimes days): "
-                     + FOLLOW + ".")
+        lines.append(f"{plural(waiting, 'number is', 'numbers are')} in flight at Telnyx (about {PHASE_HOURS} h "
+                     "per phase, sometimes days): " + FOLLOW + ".")
     if t.get("next_phase"):
-        lines.append(f"{t['next_phase']} number(s) were freed from their old campaign first; their assignment is "
-                     "this apply's next phase, carried out by `reconciler resume` once Telnyx finishes.")
+        one = t["next_phase"] == 1
+        lines.append(f"{plural(t['next_phase'], 'number was', 'numbers were')} freed from {'its' if one else 'their'} "
+                     f"old campaign first; {'its' if one else 'their'} assignment is this apply's next phase, carried "
+                     "out by `reconciler resume` once Telnyx finishes.")
     if t.get("not_accepted"):
-        lines.append(f"{t['not_accepted']} number(s): Telnyx had not processed the write when apply stopped "
-                     "waiting (exit 5). Nothing failed; the state folder remembers the task, so the next run "
-                     "neither repeats nor loses it. Run `reconciler status` later.")
+        lines.append(f"{plural(t['not_accepted'], 'number', 'numbers')} not accepted: Telnyx had not processed the "
+                     "write when apply stopped waiting (exit 5). Nothing failed; the state folder remembers the task, "
+                     "so the next run neither repeats nor loses it. Run `reconciler status` later.")
+    if t.get("stale"):
+        lines.append(f"{plural(t['stale'], 'change was', 'changes were')} skipped as stale: live state changed "
+                     "since the plan was made (exit 3). Run `reconciler plan` again and review it.")
     if (t.get("failed") or t.get("blocked")) and d.get("exit_code") == 4:
         lines.append("Failed or blocked numbers need a fix (see each reason); apply exits 4.")
     elif t.get("blocked"):
@@ -535,14 +576,23 @@ def _apply_followup(d: dict[str, Any]) -> list[str]:
     return lines
 
 
-def apply_text(report: Any, *, color: bool = False) -> str:
-    d = free_text(apply_dict(report), plain)
+def _requests(d: dict[str, Any]) -> str:
+    return f"{plural(d['writes'], 'write request', 'write requests')}, {plural(d['rounds'], 'round', 'rounds')}"
+
+
+def _apply_names(report: Any, names: Mapping[str, str] | None) -> Mapping[str, str]:
+    """Profile names for an apply report's prose: given, or carried by the report (the CLI's plan has them)."""
+    return names if names is not None else getattr(report, "profile_names", None) or {}
+
+
+def apply_text(report: Any, *, color: bool = False, names: Mapping[str, str] | None = None) -> str:
+    d = free_text(apply_dict(report), _cleaner(plain, _apply_names(report, names)))
     lines = [_c("Apply: ", "1", color) + (", ".join(f"{v} {k.replace('_', ' ')}" for k, v in d["totals"].items())
-                                         or "nothing done")
-             + f" ({d['writes']} write request(s), {d['rounds']} round(s))"]
+                                         or "nothing to apply")
+             + f" ({_requests(d)})"]
     for tcr, results in d["campaigns"].items():
         summary = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in results.items())
-        lines.append(f"  Campaign {tcr}: {summary}")
+        lines.append(f"  {'No campaign' if tcr == NONE_KEY else 'Campaign ' + tcr}: {summary}")
         for k, v in results.items():
             if k not in _LISTED:
                 continue
@@ -552,17 +602,17 @@ def apply_text(report: Any, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def apply_markdown(report: Any) -> str:
-    d = free_text(apply_dict(report), md)
+def apply_markdown(report: Any, names: Mapping[str, str] | None = None) -> str:
+    d = free_text(apply_dict(report), _cleaner(md, _apply_names(report, names)))
     out = ["## 10DLC apply", ""]
     totals = d["totals"]
     if not totals:
-        out.append("**Nothing done.**")
+        out.append("**Nothing to apply.**")
     else:
         bad = sum(v for k, v in totals.items() if k in ("failed", "stale", "blocked"))
         lead = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items())
-        out.append(f"**{lead}** ({d['writes']} write request(s), {d['rounds']} round(s))."
-                   + (f" ⛔ {bad} need attention." if bad else ""))
+        out.append(f"**{lead}** ({_requests(d)})."
+                   + (f" ⛔ {plural(bad, 'needs', 'need')} attention." if bad else ""))
     follow = _apply_followup(d)
     if follow:
         out += ["", "> [!NOTE]"] + [f"> {line}" for line in follow]
@@ -571,7 +621,7 @@ def apply_markdown(report: Any) -> str:
         out += ["", "| campaign | " + " | ".join(k.replace("_", " ") for k in keys) + " |",
                 "| --- |" + " ---: |" * len(keys)]
         for tcr, results in d["campaigns"].items():
-            out.append(f"| {tcr} | " + " | ".join(str(len(results.get(k, []))) for k in keys) + " |")
+            out.append(f"| {_shown(tcr, 'campaign')} | " + " | ".join(str(len(results.get(k, []))) for k in keys) + " |")
     budget = [MARKDOWN_LIMIT - sum(len(x) + 1 for x in out) - 4_000]
     summarised = False
     for tcr, results in d["campaigns"].items():
@@ -580,7 +630,7 @@ def apply_markdown(report: Any) -> str:
                 rows = _md_numbers([{"number": o["number"], "action": k, "reason": o.get("detail")} for o in v],
                                    budget)
                 summarised |= len(rows) == 1 and "list omitted" in rows[0]
-                out += ["", f"### {tcr}: {k.replace('_', ' ')}"] + rows
+                out += ["", f"### {_shown(tcr, 'campaign')}: {k.replace('_', ' ')}"] + rows
     note = "_Summarised to stay under GitHub's 65,536-character limit; `apply --format json` and the journal have every number._"
     if summarised:
         out += ["", note]

@@ -6,7 +6,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from reconciler.plan import SCHEMA_VERSION
+from reconciler.plan import SCHEMA_VERSION, plural
 
 from . import _c, _md_fit
 from .safe import free_text, md, plain
@@ -26,6 +26,11 @@ def _hours(seconds: float | None) -> str:
         return f"{int(seconds // 60)} min"
     h, m = divmod(int(seconds // 60), 60)
     return f"{h} h {m:02d} min" if h < 48 else f"{h / 24:.1f} d"
+
+
+def _headline(d: dict[str, Any]) -> str:
+    return (f"{plural(d['open_writes'], 'write', 'writes')} open, {d['stuck']} stuck, "
+            f"{plural(d['failed_numbers'], 'number', 'numbers')} failed")
 
 
 def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
@@ -86,8 +91,7 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
     title = "Resume" if kind == "resume" else "Status"
     if not d["writes"] and not d["carried_out"]:
         return _c(f"{title}: ", "1", color) + "nothing in flight.\n"
-    lines = [_c(f"{title}: ", "1", color) + f"{d['open_writes']} write(s) open, {d['stuck']} stuck, "
-             f"{d['failed_numbers']} number(s) failed"]
+    lines = [_c(f"{title}: ", "1", color) + _headline(d)]
     for c, counts in d["campaigns"].items():
         lines.append(f"  {c}: {_counts_text(counts)}")
     for w in d["writes"]:
@@ -117,7 +121,7 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     if not d["writes"] and not d["carried_out"]:
         out.append("**Nothing in flight.**")
         return "\n".join(out) + "\n"
-    out.append(f"**{d['open_writes']} write(s) open, {d['stuck']} stuck, {d['failed_numbers']} number(s) failed.**")
+    out.append(f"**{_headline(d)}.**")
     out += ["", "| what | Telnyx id | target | submitted | age | pending | done | failed | stuck |",
             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
     for w in d["writes"]:

@@ -84,7 +84,7 @@ def test_the_whole_life_of_a_change_on_the_realistic_preset(make_env):
     assert d["totals"] == {"in_flight": 6}, d["totals"]  # accepted, not final: green, and says so
     assert set(statuses(env).values()) == {"PENDING_ASSIGNMENT"}
     text = env.run("apply", "--auto-approve")
-    assert text.code == 0 and "6 number(s) in flight" in text.out and "reconciler status" in text.out
+    assert text.code == 0 and "6 numbers are in flight" in text.out and "reconciler status" in text.out
     for hour in range(1, 4):
         advance(env, HOUR)
         drift = env.run("drift", "--format", "json")

@@ -130,3 +130,24 @@ def test_json_plan_is_the_same_data_as_the_text(big):
         for c in p["campaigns"]:
             for f in c["changes"]:
                 assert f["number"] in text
+
+
+def test_profiles_are_named_where_known():
+    """Text and markdown say `profile legacy (0c9a7f3e…)` where the name is known; JSON keeps the id and adds
+    the name; a profile whose name nobody read stays a whole id (something to look up)."""
+    text, markdown = render.plan_text(SMALL), render.plan_markdown(SMALL)
+    for out in (text, markdown, render.drift_text(drift_report(SMALL)), render.drift_markdown(drift_report(SMALL))):
+        assert "profile legacy (0c9a7f3e…)" in out
+        assert f"profile {estates.PX}" not in out
+    moved = [f for p in render.plan_dict(SMALL)["profiles"] for c in p["campaigns"] for f in c["changes"]
+             if f.get("move_from_profile") == estates.PX]
+    assert moved and all(f["move_from_profile_name"] == "legacy" for f in moved)
+    # Prose from elsewhere (a reason, an apply detail) is named the same way, in text and markdown only.
+    report = ApplyReport([Outcome("+13125550100", estates.P1, "CWZTFH1", Result.BLOCKED,
+                                  f"shared campaign CWZTFH1 would need per-number assignment on profile {estates.P1}")])
+    names = {estates.P1: "acme-marketing"}
+    assert "on profile acme-marketing (4001767e…)" in render.apply_text(report, names=names)
+    assert "on profile acme-marketing (4001767e…)" in render.apply_markdown(report, names=names)
+    assert f"on profile {estates.P1}" in render.to_json(render.apply_dict(report))
+    assert "profile 0c9a7f3e-2b1d-4e5f-8a6b-3c2d1e0f9a8c" in render.apply_text(ApplyReport([Outcome(
+        "+13125550100", None, None, Result.BLOCKED, "profile 0c9a7f3e-2b1d-4e5f-8a6b-3c2d1e0f9a8c")]), names=names)
