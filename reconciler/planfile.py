@@ -1,19 +1,23 @@
-"""Saved plans (`plan --out`) back into a `Plan` that apply can run exactly.
+"""The plan as JSON: its public shape (`plan --format json`) and the saved plan file (`plan --out`).
 
-The file is the JSON plan plus the preconditions of every change, the chosen
-strategies and the desired state it was built from. Only this module reads it.
+The one owner of the file: `dump`/`save` write it, `load` rebuilds a `Plan` that apply can run
+exactly (checksum checked), `read_summary` gives CI what it needs without rebuilding. The file is
+the JSON plan plus the preconditions of every change, the chosen strategies and the desired state
+it was built from; `schema_version` versions it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from reconciler.diff import Action, Finding
 from reconciler.errors import PlanFileError, TamperedPlanError
 from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
-from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy
+from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy, change_dict
 
 
 def _read_json(path: str) -> Any:
@@ -26,12 +30,142 @@ def _read_json(path: str) -> Any:
         raise PlanFileError(f"{path}: not a JSON plan file: {e}") from None
 
 
-def load_plan(path: str) -> Plan:
+# --------------------------------------------------------------------------- the plan as JSON
+
+
+NONE_KEY = "(none)"  # the group of numbers on no profile / with no campaign (a key in JSON)
+
+
+def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
+    out = {"change_campaign": 0, "gain_campaign": 0, "lose_campaign": 0, "change_profile": 0, "blocked": 0}
+    for f in changes:
+        if f.action is Action.REASSIGN:
+            out["change_campaign"] += 1
+        elif f.action in (Action.ASSIGN, Action.RETRY):
+            out["gain_campaign"] += 1
+        elif f.action is Action.UNASSIGN:
+            out["lose_campaign"] += 1
+        elif f.action is Action.BLOCKED:
+            out["blocked"] += 1
+        if f.move:
+            out["change_profile"] += 1
+    return out
+
+
+def change_entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
+    d: dict[str, Any] = {"number": f.number, "action": f.action.value}
+    if f.move:
+        d["move_from_profile"] = f.live_profile_id
+        if f.live_profile_id in names:
+            d["move_from_profile_name"] = names[f.live_profile_id]
+    if f.live_campaign and f.live_campaign != f.tcr_campaign_id:
+        d["from_campaign"] = f.live_campaign
+    if f.live_status:
+        d["status"] = f.live_status
+    if f.reason:
+        d["reason"] = f.reason
+    elif f.action is Action.UNMANAGED and not f.live_campaign and f.live_profile_id:
+        # Left on a declared profile with no campaign (e.g. after a prune): nothing removes it, and it keeps
+        # the profile from bulk assignment; say how to clear it.
+        d["reason"] = "declare it, or move it off the profile (there it keeps the profile from bulk assignment)"
+    return d
+
+
+def grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    groups: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    for f in findings:
+        pid = (f.profile_id if f.declared else f.live_profile_id) or NONE_KEY
+        groups[pid][f.tcr_campaign_id or NONE_KEY].append(f)
+    out = []
+    pids = sorted(set(groups) | {p for p, pp in plan.profiles.items() if pp.declared},
+                  key=lambda p: (p == NONE_KEY, p))
+    for pid in pids:
+        pp = plan.profiles.get(pid)
+        camps = []
+        for tcr in sorted(groups.get(pid, {})):
+            cp = plan.campaigns.get(tcr)
+            camps.append({
+                "tcr_campaign_id": tcr,
+                "declared": cp is not None,
+                "kind": cp.kind if cp else None,
+                "campaign_status": cp.campaign_status if cp else None,
+                "sharing_status": cp.sharing_status if cp else None,
+                "numbers_now": cp.live_count if cp else None,
+                "numbers_after": cp.final_count if cp else None,
+                "problem": cp.problem if cp else None,
+                "changes": [change_entry(f, plan.profile_names) for f in groups[pid][tcr]],
+            })
+        out.append({
+            "id": pid,
+            "name": pp.name if pp else None,
+            "declared": bool(pp and pp.declared),
+            "strategy": pp.strategy if pp else "none",
+            "bulk_campaign": pp.bulk_campaign if pp else None,
+            "note": pp.note if pp else None,
+            "resends": pp.resends if pp else 0,
+            "campaigns": camps,
+        })
+    return out
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "plan",
+        "checksum": plan.checksum(),
+        "has_changes": plan.has_changes,
+        "safe": plan.safe,
+        "unsafe": list(plan.unsafe),
+        "warnings": list(plan.warnings),
+        "timeline": list(plan.timeline),
+        "counts": plan.counts,
+        "blast_radius": blast_radius(plan.changes),
+        # Every declared campaign whose count changes, both sides of each move: {tcr: [now, after]}.
+        "campaign_counts": {t: [c.live_count, c.final_count] for t, c in sorted(plan.campaigns.items())
+                            if c.live_count != c.final_count},
+        "profiles": grouped(plan, plan.changes),
+    }
+
+
+def dump(plan: Plan) -> dict[str, Any]:
+    """`plan --out`: the JSON plan plus what apply needs to run it exactly."""
+    d = plan_dict(plan)
+    d["kind"] = "saved_plan"
+    d["prune"] = plan.prune
+    d["options"] = {"allow_unassign": plan.options.allow_unassign,
+                    "allow_reassign": plan.options.allow_reassign,
+                    "shared_per_number": plan.options.shared_per_number}
+    d["preconditions"] = [change_dict(c) for c in plan.changes if c.writes]
+    d["strategies"] = {p.id: {"name": p.name, "declared": p.declared, "exists": p.exists, "strategy": p.strategy,
+                              "bulk_campaign": p.bulk_campaign, "note": p.note, "resends": p.resends}
+                       for p in plan.profiles.values()}
+    d["campaigns"] = {t: dataclasses.asdict(c) for t, c in plan.campaigns.items()}
+    d["profile_names"] = dict(plan.profile_names)
+    d["desired"] = {
+        "profiles": [{"id": p.id, "name": p.name, "campaigns": list(p.campaigns)}
+                     for p in sorted(plan.desired.profiles.values(), key=lambda p: p.id)],
+        "numbers": {n.number: [n.profile_id, n.tcr_campaign_id]
+                    for n in sorted(plan.desired.numbers.values(), key=lambda n: n.number)},
+        "policy": {"prune": plan.desired.policy.prune},
+    }
+    return d
+
+
+def save(plan: Plan, path: str) -> None:
+    """Write the saved plan (`plan --out`): what apply needs to run it exactly, and what CI reads."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(dump(plan), indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load(path: str) -> Plan:
     data = _read_json(path)
     try:
         if not isinstance(data, dict):
             raise ValueError("the file holds no plan object")
-        return plan_from_dict(data)
+        return from_dict(data)
     except Tampered as e:
         raise TamperedPlanError(f"{path}: refused: {e}; re-run `reconciler plan --out` and review it again") from None
     except KeyError as e:
@@ -52,7 +186,7 @@ class PlanSummary:
 
 def read_summary(path: str) -> PlanSummary:
     """The summary fields of a saved plan (`plan --out`). Its checksum is checked by `apply`, which
-    rebuilds the plan (`load_plan`); this only reads, and refuses anything that is not a saved plan."""
+    rebuilds the plan (`load`); this only reads, and refuses anything that is not a saved plan."""
     data = _read_json(path)
     if not isinstance(data, dict) or data.get("kind") != "saved_plan":
         raise PlanFileError(f"{path}: not a saved plan (use `reconciler plan --out FILE`)")
@@ -66,7 +200,7 @@ class Tampered(ValueError):
     """The file's contents do not match its checksum: not the plan that was reviewed."""
 
 
-def plan_from_dict(data: dict[str, Any]) -> Plan:
+def from_dict(data: dict[str, Any]) -> Plan:
     if data.get("kind") != "saved_plan":
         raise ValueError("not a saved plan (use `reconciler plan --out FILE`)")
     if data.get("schema_version") != SCHEMA_VERSION:

@@ -20,8 +20,8 @@ from reconciler.model import (
     Policy,
 )
 from reconciler.plan import BULK, NONE, PER_NUMBER, PlanOptions, Strategy, make_plan
-from reconciler.planfile import plan_from_dict
-from reconciler.render import plan_dict, plan_markdown, plan_text, saved_plan_dict
+from reconciler.planfile import dump, from_dict, plan_dict
+from reconciler.render import plan_markdown, plan_text
 
 P1 = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
 P2 = "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
@@ -231,8 +231,8 @@ def test_plan_is_deterministic_and_checksum_tracks_changes():
 def test_saved_plan_round_trip_keeps_preconditions():
     desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: None}, {1: (TX, "ASSIGNED")})
     plan = make_plan(desired, live)
-    saved = json.loads(json.dumps(saved_plan_dict(plan)))
-    back = plan_from_dict(saved)
+    saved = json.loads(json.dumps(dump(plan)))
+    back = from_dict(saved)
     assert back.checksum() == plan.checksum()
     assert [(c.number, c.action, c.live_campaign, c.live_profile_id) for c in back.changes] == \
         [(c.number, c.action, c.live_campaign, c.live_profile_id) for c in plan.changes]
@@ -241,7 +241,7 @@ def test_saved_plan_round_trip_keeps_preconditions():
     assert back.profiles == plan.profiles and back.campaigns == plan.campaigns
     saved["preconditions"][0]["expect"]["tcr_campaign_id"] = "CHACKED"
     with pytest.raises(ValueError, match="checksum"):
-        plan_from_dict(saved)
+        from_dict(saved)
 
 
 def test_json_and_text_carry_the_same_counts():

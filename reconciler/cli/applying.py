@@ -53,7 +53,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
     from reconciler import operations, render
     from reconciler.apply import Until
     from reconciler.journal import Journal
-    from reconciler.planfile import load_plan
+    from reconciler import planfile
 
     if plan_file:
         _refuse_plan_options()
@@ -66,10 +66,10 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
     with journal, client_for(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
         prep = operations.prepare_apply(
             client, journal, state_dir, until=mode, timeout=timeout, progress=progress, warn=warn,
-            saved_plan=load_plan(plan_file) if plan_file else None,
+            saved_plan=planfile.load(plan_file) if plan_file else None,
             desired=None if plan_file else load_desired(desired_path, only_profiles, only_campaigns),
             options=options_from(prune, allow_unassign, allow_reassign, shared_per_number),
-            expect_checksum=expect_checksum, reviewed=load_plan(reviewed_plan) if reviewed_plan else None)
+            expect_checksum=expect_checksum, reviewed=planfile.load(reviewed_plan) if reviewed_plan else None)
         the_plan = prep.plan
         names = the_plan.profile_names  # apply's report names profiles like the plan does
         if fmt == "text":

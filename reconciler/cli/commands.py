@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import click
 
@@ -67,7 +66,7 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout
          allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str, out: str | None,
          detailed_exitcode: bool) -> None:
     """Read live state and show the changes. Writes nothing to Telnyx."""
-    from reconciler import operations, render
+    from reconciler import operations, planfile
 
     desired = load_desired(desired_path, only_profiles, only_campaigns)
     with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
@@ -76,7 +75,7 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout
     result = planned.plan
     emit_plan(result, fmt)
     if out:
-        Path(out).write_text(render.to_json(render.saved_plan_dict(result)), encoding="utf-8")
+        planfile.save(result, out)
         click.echo(f"saved plan to {out} (checksum {result.checksum()})", err=True)
     if detailed_exitcode and (result.has_changes or result.blocked):
         raise Exit(2)

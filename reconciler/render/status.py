@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.plan import SCHEMA_VERSION, plural
 
-from . import _c, _md_fit
+from .common import md_fit, paint
 from .safe import free_text, md, plain
 
 KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profile": "profile update",
@@ -90,15 +90,15 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
     d = free_text(status_dict(report, kind), plain)
     title = "Resume" if kind == "resume" else "Status"
     if not d["writes"] and not d["carried_out"]:
-        return _c(f"{title}: ", "1", color) + "nothing in flight.\n"
-    lines = [_c(f"{title}: ", "1", color) + _headline(d)]
+        return paint(f"{title}: ", "1", color) + "nothing in flight.\n"
+    lines = [paint(f"{title}: ", "1", color) + _headline(d)]
     for c, counts in d["campaigns"].items():
         lines.append(f"  {c}: {_counts_text(counts)}")
     for w in d["writes"]:
         head = f"{w['what']} {w['telnyx_id'] or w['write']}"
         bits = [f"run {w['run']}"] + [f"{k} {v}" for k, v in w["note"].items()]
         lines.append("")
-        lines.append(_c(head, "1", color) + f" → {w['campaign'] or w['profile'] or 'no profile'} ({', '.join(bits)})")
+        lines.append(paint(head, "1", color) + f" → {w['campaign'] or w['profile'] or 'no profile'} ({', '.join(bits)})")
         lines.append(f"  submitted {w['submitted_at']}, {_hours(w['age_seconds'])} ago; state {w['state']}"
                      + (f", Telnyx says {w['telnyx_status']}" if w["telnyx_status"] else "")
                      + (f"; closed now as {w['closed_as']}" if w["closed_as"] else ""))
@@ -106,7 +106,7 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
         if w["phase"]:
             lines.append(f"  next phase: {w['phase']}" + (f" ({w['phase_reason']})" if w["phase_reason"] else ""))
         if w["stuck"]:
-            lines.append(_c(f"  STUCK: in flight longer than {d['stuck_after_hours']:g} h; ask Telnyx support "
+            lines.append(paint(f"  STUCK: in flight longer than {d['stuck_after_hours']:g} h; ask Telnyx support "
                             f"about {w['telnyx_id'] or 'these numbers'}", "31;1", color))
         for n, why in sorted(w["failed"].items())[:50]:
             lines.append(f"    {n}  failed: {why}")
@@ -132,4 +132,4 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     failed = [(n, why) for w in d["writes"] for n, why in sorted(w["failed"].items())]
     if failed:
         out += ["", "### failed", ""] + [f"- `{n}`: {why}" for n, why in failed[:200]]
-    return _md_fit(out, "_Cut to stay under GitHub's comment limit; `status --format json` has every write._") + "\n"
+    return md_fit(out, "_Cut to stay under GitHub's comment limit; `status --format json` has every write._") + "\n"

@@ -1,0 +1,114 @@
+"""What every report's renderings share: symbols, colours, how profiles and changes are said,
+markdown lists that keep to a size budget, JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from typing import Any, Callable, Mapping
+
+from reconciler.diff import Action
+from reconciler.plan import profile_label
+from reconciler.planfile import NONE_KEY
+
+from .budget import MARKDOWN_LIMIT, Budget
+
+
+
+
+DETAILS_OVER = 10  # numbers listed inline before folding into <details>
+
+
+SYMBOL = {
+    Action.ASSIGN: "+", Action.REASSIGN: "~", Action.RETRY: "↻", Action.MOVE: ">",
+    Action.UNASSIGN: "-", Action.IN_FLIGHT: "…", Action.UNMANAGED: "?", Action.BLOCKED: "!", Action.OK: "=",
+}
+
+
+COLOR = {
+    Action.ASSIGN: "32", Action.REASSIGN: "33", Action.RETRY: "33", Action.MOVE: "36",
+    Action.UNASSIGN: "31", Action.BLOCKED: "31;1", Action.UNMANAGED: "2", Action.IN_FLIGHT: "2",
+}
+
+
+def shown(key: str, what: str) -> str:
+    """A profile or campaign key as a reader sees it: `no profile` / `no campaign` for NONE_KEY."""
+    return f"no {what}" if key == NONE_KEY else key
+
+
+def paint(text: str, code: str | None, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color and code else text
+
+
+PROFILE_ID = re.compile(r"\bprofile ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
+
+
+def naming(clean: Callable[[str], str], names: Mapping[str, str]) -> Callable[[str], str]:
+    """`clean`, after naming the profiles that prose mentions by id ("profile <uuid>" →
+    "profile acme-marketing (4001767e…)"), for text and markdown; JSON keeps the prose as it is."""
+    if not names:
+        return clean
+    return lambda s: clean(PROFILE_ID.sub(lambda m: "profile " + profile_label(m[1], names), s))
+
+
+def profile_phrase(pid: str | None, name: str | None) -> str:
+    """How a profile is named in a sentence: `profile acme-marketing (4001767e…)`, `profile <id>`, `no profile`."""
+    if not pid:
+        return "no profile"
+    return "profile " + profile_label(pid, {pid: name} if name else {})
+
+
+def describe(f: dict[str, Any]) -> str:
+    action = f["action"]
+    bits = [action.replace("_", " ")]
+    if "from_campaign" in f and action in ("reassign",):
+        bits.append(f"from {f['from_campaign']}")
+    if "move_from_profile" in f:
+        where = profile_phrase(f["move_from_profile"], f.get("move_from_profile_name"))
+        if action == "move":
+            bits = [f"move from {where}"]
+        else:
+            bits.append(f"(moves from {where})")
+    if action in ("in_flight", "unmanaged") and f.get("status"):
+        bits.append(f"({f['status']})")
+    if f.get("reason"):
+        bits.append(f"— {f['reason']}")
+    return " ".join(bits)
+
+
+def md_numbers(changes: list[dict[str, Any]], budget: Budget) -> list[str]:
+    """One bullet per number; over DETAILS_OVER folded into <details>. When the rows do not fit what is
+    left of the budget, a one-line count replaces them (and the budget says the report was summarised)."""
+    def row(f: dict[str, Any]) -> str:
+        flag = "⛔ " if f["action"] in ("blocked", "failed", "stale") else ""
+        return f"- {flag}`{f['number']}` {describe(f)}"
+
+    rows = [row(f) for f in sorted(changes, key=lambda f: (f["action"] not in ("blocked", "failed"), f["number"]))]
+    if len(rows) > DETAILS_OVER:
+        acts: dict[str, int] = defaultdict(int)
+        for f in changes:
+            acts[f["action"]] += 1
+        what = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in sorted(acts.items()))
+        rows = [f"<details><summary>{len(rows)} numbers: {what}</summary>", "", *rows, "", "</details>"]
+    return budget.fit(rows, f"- {len(changes)} numbers (list omitted: the plan is too large for one comment; "
+                            "see the JSON artifact)")
+
+
+def md_fit(out: list[str], note: str) -> str:
+    """Join, and as a last resort cut to MARKDOWN_LIMIT, saying so (the budgets above normally prevent it)."""
+    text = "\n".join(out)
+    if len(text) <= MARKDOWN_LIMIT:
+        return text
+    cut = text[: MARKDOWN_LIMIT - len(note) - 200].rsplit("\n", 1)[0]
+    if cut.count("<details>") > cut.count("</details>"):
+        cut += "\n\n</details>"
+    return cut + "\n\n" + note + "\n"
+
+
+def to_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def value_of(x: Any) -> str:
+    return x.value if hasattr(x, "value") else str(x)

@@ -1,0 +1,103 @@
+"""The drift report: every difference classified (`drift.Kind`), in JSON, text and markdown."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from reconciler.diff import Finding
+from reconciler.drift import KINDS, DriftReport
+from reconciler.plan import SCHEMA_VERSION, plural
+from reconciler.planfile import change_entry
+
+from .budget import Budget
+from .common import md_fit, md_numbers, naming, paint, profile_phrase, describe
+from .safe import free_text, md, plain
+
+
+def drift_dict(report: DriftReport) -> dict[str, Any]:
+    names = report.plan.profile_names
+
+    def where(f: Finding) -> dict[str, Any]:
+        pid = f.profile_id if f.declared else f.live_profile_id
+        return {"profile_id": pid, **({"profile_name": names[pid]} if pid in names else {}),
+                "tcr_campaign_id": f.tcr_campaign_id}
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "drift",
+        "drifted": report.drifted,
+        "prune": report.prune,
+        "stuck_after_hours": round(report.stuck_after / 3600, 2),
+        "counts": report.counts,
+        "counted_as_drift": [k for k in KINDS if report.counts_as_drift(k)],
+        "items": {k: [change_entry(f, names) | where(f)
+                      | ({"in_flight_hours": round(report.ages[f.number] / 3600, 1)}
+                         if report.ages and f.number in report.ages else {})
+                      for f in report.items[k]] for k in KINDS},
+    }
+
+
+def drift_text(report: DriftReport, *, color: bool = False) -> str:
+    d = free_text(drift_dict(report), naming(plain, report.plan.profile_names))
+    counts = d["counts"]
+    head = "Drift: " + (", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]) or "none")
+    lines = [paint(head, "1", color)]
+    for k in KINDS:
+        if not d["items"][k]:
+            continue
+        lines.append("")
+        note = "" if k in d["counted_as_drift"] else (
+            " (not drift: work in progress)" if k == "in_flight" else " (listed only: prune is off)")
+        lines.append(paint(k.replace("_", " ").capitalize() + note + ":", "1", color))
+        for f in d["items"][k]:
+            where = profile_phrase(f["profile_id"], f.get("profile_name")) + ", " + (
+                f"campaign {f['tcr_campaign_id']}" if f["tcr_campaign_id"] else "no campaign")
+            age = f" ({f['in_flight_hours']:g} h)" if "in_flight_hours" in f else ""
+            lines.append(f"  {f['number']}  {where}: {describe(f)}{age}")
+    return "\n".join(lines) + "\n"
+
+
+def drift_markdown(report: DriftReport) -> str:
+    d = free_text(drift_dict(report), naming(md, report.plan.profile_names))
+    counts = d["counts"]
+    out = ["## 10DLC drift", ""]
+    if d["drifted"]:
+        found = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]
+                          and k in d["counted_as_drift"])
+        out.append(f"**Drift found: {found}.**")
+    else:
+        out.append("**No drift.** Telnyx matches the desired state.")
+    if counts.get("in_flight"):
+        out += ["", f"_{plural(counts['in_flight'], 'number is', 'numbers are')} in flight at Telnyx "
+                    "(pending): work in progress, not drift._"]
+    out += ["", "| kind | count | what it means |", "| --- | ---: | --- |"]
+    meaning = {
+        "unapplied": "declared, not yet applied: merge or run apply",
+        "out_of_band": "changed at Telnyx outside this repository",
+        "unmanaged": "on a declared profile or campaign, but in no file" + (
+            "; prune is on, so it counts" if d["prune"] else "; listed only (prune is off)"),
+        "in_flight": "pending at Telnyx, or under work the state folder holds open: not drift",
+        "stuck": f"in flight longer than {d['stuck_after_hours']:g} h: ask Telnyx support",
+        "failed": "Telnyx reports a failed assignment",
+        "blocked": "declared but impossible now (see reasons)",
+    }
+    out += [f"| {k.replace('_', ' ')} | {counts[k]} | {meaning.get(k, '')} |" for k in KINDS]
+    budget = Budget.after(out, reserve=2_000)
+    for k in KINDS:
+        if d["items"][k]:
+            out += ["", f"### {k.replace('_', ' ')}"]
+            # Grouped by where the numbers belong, so a row need not repeat two ids.
+            groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+            for item in d["items"][k]:
+                groups[(item.get("profile_id") or "", item.get("profile_name") or "",
+                        item.get("tcr_campaign_id") or "")].append(item)
+            for (pid, name, tcr), items in sorted(groups.items()):
+                where = profile_phrase(pid, name) + ", " + (f"campaign `{tcr}`" if tcr else "no campaign")
+                out += ["", f"{where[0].upper()}{where[1:]}:", ""]
+                rows = md_numbers(items, budget)
+                out += rows
+    note = "_This report was summarised to stay under GitHub's 65,536-character limit; `drift --format json` has every number._"
+    if budget.summarised:
+        out += ["", note]
+    return md_fit(out, note) + "\n"

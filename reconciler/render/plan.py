@@ -1,0 +1,191 @@
+"""The plan report: text (grouped by profile, then campaign, counts first) and markdown (for a pull
+request comment, within GitHub's size limit). Its JSON is the plan's own shape (`planfile.plan_dict`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from reconciler.diff import Action
+from reconciler.plan import Plan, plural
+from reconciler.planfile import NONE_KEY, plan_dict
+
+from .budget import MARKDOWN_LIMIT, Budget, size
+from .common import COLOR, DETAILS_OVER, SYMBOL, describe, md_fit, md_numbers, naming, paint, shown
+from .safe import free_text, md, plain
+
+
+def _summary_line(counts: dict[str, int]) -> str:
+    parts = []
+    for key, label in (("assign", "to assign"), ("reassign", "to reassign"), ("retry", "to retry")):
+        if counts.get(key):
+            parts.append(f"{counts[key]} {label}")
+    moves, only = counts.get("profile_moves", 0), counts.get("move", 0)
+    if moves:
+        # One number counted once: every profile move, and how many of them change nothing else.
+        parts.append(f"{moves} to change profile" + (f" ({only} of them only that)" if only else ""))
+    if counts.get("unassign"):
+        parts.append(f"{counts['unassign']} to unassign (prune)")
+    head = ", ".join(parts) or "no changes"
+    tail = []
+    for key, label in (("in_flight", "in flight"), ("blocked", "blocked"), ("unmanaged", "unmanaged"),
+                       ("ok", "unchanged")):
+        if counts.get(key):
+            tail.append(f"{counts[key]} {label}")
+    return head + (" · " + ", ".join(tail) if tail else "")
+
+
+def plan_text(plan: Plan, *, color: bool = False) -> str:
+    d = free_text(plan_dict(plan), naming(plain, plan.profile_names))
+    lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"]), f"Checksum: {d['checksum']}"]
+    br = d["blast_radius"]
+    if any(br.values()):
+        lines.append(f"Blast radius: {plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
+                     f"{br['lose_campaign']} to lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign, {br['gain_campaign']} to gain one, "
+                     f"{br['change_profile']} to change profile, {br['blocked']} blocked")
+    for p in d["profiles"]:
+        if not p["campaigns"] and p["strategy"] == "none":
+            continue
+        label = f"{p['name']} ({p['id']})" if p["name"] else p["id"]
+        how = {"bulk": f"bulk assignment by profile to {p['bulk_campaign']}",
+               "per_number": "per-number assignment", "none": "no assignment calls"}[p["strategy"]]
+        lines.append("")
+        title = "No profile" if p["id"] == NONE_KEY else (
+            f"Profile {label}" + ("" if p["declared"] else " [undeclared profile]"))
+        lines.append(paint(title, "1", color) + f": {how}")
+        if p["note"]:
+            lines.append(f"  note: {p['note']}")
+        for c in p["campaigns"]:
+            head = "  No campaign" if c["tcr_campaign_id"] == NONE_KEY else f"  Campaign {c['tcr_campaign_id']}"
+            if c["declared"]:
+                status = ", ".join(x for x in (c["kind"], c["campaign_status"],
+                                               c["sharing_status"] and f"sharing {c['sharing_status']}") if x)
+                after = plural(c["numbers_after"], "number", "numbers")
+                head += f" ({status or 'unknown to Telnyx'}): {c['numbers_now']} → {after}"
+            lines.append(head)
+            for f in c["changes"]:
+                act = Action(f["action"])
+                lines.append("    " + paint(f"{SYMBOL[act]} {f['number']}", COLOR.get(act), color) + "  " + describe(f))
+    if d["campaign_counts"]:
+        lines.append("")
+        lines.append("Campaign counts: " + ", ".join(f"{t} {a} → {b}" for t, (a, b) in d["campaign_counts"].items()))
+    if d["timeline"]:
+        lines.append("")
+        lines.append(paint("Timeline:", "1", color))
+        lines.extend(f"  - {t}" for t in d["timeline"])
+    if d["warnings"]:
+        lines.append("")
+        lines.append(paint("Warnings:", "33;1", color))
+        lines.extend(f"  - {w}" for w in d["warnings"])
+    if d["unsafe"]:
+        lines.append("")
+        lines.append(paint("UNSAFE — apply will refuse (exit 3):", "31;1", color))
+        lines.extend(f"  - {u}" for u in d["unsafe"])
+    return "\n".join(lines) + "\n"
+
+
+def plan_markdown(plan: Plan) -> str:
+    d = free_text(plan_dict(plan), naming(md, plan.profile_names))
+    br = d["blast_radius"]
+    counts = d["counts"]
+    artifact = "the full plan is in the JSON plan (`plan --out`, the workflow's artifact)"
+    out = ["## 10DLC plan", ""]
+    # Blast radius first: what stops or changes sending, before anything else.
+    if not d["has_changes"] and not br["blocked"]:
+        out.append("**No changes.** Telnyx matches the desired state.")
+    else:
+        head = (f"**{plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
+                f"{br['lose_campaign']} will lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign**, "
+                f"{br['gain_campaign']} will gain one, {br['change_profile']} will change profile")
+        if br["blocked"]:
+            head += f"; **{br['blocked']} blocked**"
+        out.append(head + ".")
+    if d["unsafe"]:
+        out += ["", "> [!CAUTION]", "> **Unsafe plan: apply will refuse it (exit 3).**"]
+        out += [f"> - {u}" for u in d["unsafe"][:20]]
+        if len(d["unsafe"]) > 20:
+            out.append(f"> - …and {len(d['unsafe']) - 20} more in the JSON plan")
+    if br["blocked"]:
+        out += ["", "> [!WARNING]",
+                f"> **{plural(br['blocked'], 'number is', 'numbers are')} blocked** and will not change; "
+                "the reasons are listed below (⛔)."]
+    if counts.get("in_flight"):
+        out += ["", f"_{plural(counts['in_flight'], 'number is', 'numbers are')} still in flight at Telnyx "
+                    "(pending); not changed._"]
+    # Per profile and campaign: the counts reviewers scan.
+    table = ["", "| profile | campaign | strategy | numbers now → after | + assign | ~ reassign | − unassign "
+                 "| ⛔ blocked | other |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = []
+    for p in d["profiles"]:
+        for c in p["campaigns"]:
+            acts: dict[str, int] = defaultdict(int)
+            for f in c["changes"]:
+                acts[f["action"]] += 1
+            gain = acts.pop("assign", 0) + acts.pop("retry", 0)
+            change, lose, blocked = acts.pop("reassign", 0), acts.pop("unassign", 0), acts.pop("blocked", 0)
+            other = sum(acts.values())
+            name = (p["name"] or shown(p["id"], "profile")) + ("" if p["declared"] else " _(undeclared)_")
+            now = "" if c["numbers_now"] is None else f"{c['numbers_now']} → {c['numbers_after']}"
+            flag = " ⛔" if blocked or c["problem"] else ""
+            rows.append((len(c["changes"]),
+                         f"| {name} | {shown(c['tcr_campaign_id'], 'campaign')}{flag} | "
+                         f"{p['strategy'].replace('_', '-')} | {now} | "
+                         f"{gain or ''} | {change or ''} | {lose or ''} | {blocked or ''} | {other or ''} |"))
+    table_budget = Budget(MARKDOWN_LIMIT // 3)  # the table may take a third; the busiest rows first
+    visible = [r for _, r in rows]
+    if size(visible) > table_budget.left:
+        ranked = sorted(rows, key=lambda r: -r[0])
+        visible = []
+        for n, r in ranked:
+            if size([r]) > table_budget.left:
+                break
+            visible.append(r)
+            table_budget.spend([r])
+        rest = ranked[len(visible):]
+        visible.append(f"| _…{len(rest)} more rows with {sum(n for n, _ in rest)} changes, in the JSON plan_ "
+                     "| | | | | | | | |")
+    if visible:  # no header over an empty table when nothing differs
+        out += table + visible
+    total = {k: counts.get(k, 0) for k in ("assign", "reassign", "retry", "unassign", "blocked", "unmanaged", "ok")}
+    out += ["", (f"Totals: {total['assign'] + total['retry']} to assign, {total['reassign']} to reassign, "
+                 f"{total['unassign']} to unassign, {total['blocked']} blocked, {counts.get('profile_moves', 0)} "
+                 f"to change profile, {total['unmanaged']} unmanaged, {total['ok']} unchanged "
+                 f"(of {counts.get('numbers_declared', 0)} declared).")]
+    if d["timeline"]:
+        out += ["", "**Timeline**", ""] + [f"- {t}" for t in d["timeline"]]
+    if d["campaign_counts"]:
+        counted = list(d["campaign_counts"].items())
+        more = f" and {len(counted) - 50} more (in the JSON plan)" if len(counted) > 50 else ""
+        out += ["", "**Campaign counts**: " + ", ".join(f"`{t}` {a} → {b}" for t, (a, b) in counted[:50]) + more]
+    if d["warnings"]:
+        warn = [f"- {w}" for w in d["warnings"]]
+        if len(warn) > DETAILS_OVER:
+            warn = [f"<details><summary>{len(warn)} warnings</summary>", "", *warn[:200], "", "</details>"]
+            if len(d["warnings"]) > 200:
+                warn.insert(-2, f"- …and {len(d['warnings']) - 200} more in the JSON plan")
+        out += ["", "**Warnings**", ""] + warn
+    budget = Budget.after(out, reserve=2_000)
+    skipped_sections = skipped_changes = 0
+    for p in d["profiles"]:
+        for c in p["campaigns"]:
+            if not c["changes"]:
+                continue
+            if budget.left < 400:  # not even room for headings: count what is left
+                skipped_sections += 1
+                skipped_changes += len(c["changes"])
+                continue
+            section = ["", f"### {p['name'] or shown(p['id'], 'profile')} / {shown(c['tcr_campaign_id'], 'campaign')}"]
+            if p["note"]:
+                section.append(f"_{p['note']}_")
+            if c["problem"]:
+                section.append(f"⛔ _{c['problem']}_")
+            budget.spend(section)
+            rows_md = md_numbers(c["changes"], budget)
+            out += section + rows_md
+    if skipped_sections:
+        budget.summarised = True
+        out += ["", f"_…{skipped_sections} more campaign sections with {skipped_changes} changes are not listed._"]
+    if budget.summarised:
+        out += ["", f"_This plan was summarised to stay under GitHub's 65,536-character comment limit; {artifact}._"]
+    out += ["", f"<sub>checksum `{d['checksum']}`</sub>", ""]
+    return md_fit(out, f"_Cut to stay under GitHub's comment limit; {artifact}._")

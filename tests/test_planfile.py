@@ -1,0 +1,84 @@
+"""planfile: the one owner of the saved plan. Whatever the plan, dump → JSON → load gives it back
+exactly (a property test over random estates), and an edited file is refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler import planfile
+from reconciler.errors import PlanFileError, TamperedPlanError
+from reconciler.plan import PlanOptions, make_plan
+from tests.test_plan import P1, P2, PX, SH, TX, TX2, state
+
+PROFILES = [P1, P2, PX, None]
+CAMPAIGNS = [SH, TX, TX2, "CPEND01", "CDEAD01", "CDORM01"]
+STATUSES = ["ASSIGNED", "PENDING_ASSIGNMENT", "PENDING_UNASSIGNMENT", "FAILED_ASSIGNMENT"]
+
+
+@st.composite
+def estates(draw):
+    ids = range(1, draw(st.integers(1, 12)) + 1)
+    declared: dict[str, dict[str, list[int]]] = {}
+    live_profiles, assigned = {}, {}
+    for i in ids:
+        if draw(st.booleans()):
+            pid = draw(st.sampled_from([P1, P2]))
+            declared.setdefault(pid, {}).setdefault(draw(st.sampled_from(CAMPAIGNS)), []).append(i)
+        live_profiles[i] = draw(st.sampled_from(PROFILES))
+        if draw(st.booleans()):
+            assigned[i] = (draw(st.sampled_from(CAMPAIGNS)), draw(st.sampled_from(STATUSES)))
+    desired, live = state({p: list(c.items()) for p, c in declared.items()}, live_profiles, assigned,
+                          prune=draw(st.booleans()))
+    options = PlanOptions(shared_per_number=draw(st.booleans()), allow_unassign=draw(st.none() | st.integers(0, 3)))
+    return make_plan(desired, live, options)
+
+
+@settings(max_examples=150, deadline=None)
+@given(estates())
+def test_dump_then_load_gives_the_plan_back(plan):
+    back = planfile.from_dict(json.loads(json.dumps(planfile.dump(plan))))
+    assert back.checksum() == plan.checksum()
+    # A saved plan keeps the changes apply makes (with their preconditions); what it only reports
+    # (blocked, in flight, unmanaged) is re-judged against fresh state when it runs.
+    assert back.changes == tuple(c for c in plan.changes if c.writes)
+    assert back.profiles == plan.profiles and back.campaigns == plan.campaigns
+    assert (back.counts, back.warnings, back.unsafe, back.timeline, back.prune) == \
+        (plan.counts, plan.warnings, plan.unsafe, plan.timeline, plan.prune)
+    o, p = back.options, plan.options  # prune is saved resolved (the policy's, or the option's)
+    assert (o.allow_unassign, o.allow_reassign, o.shared_per_number, o.prune) == \
+        (p.allow_unassign, p.allow_reassign, p.shared_per_number, plan.prune)
+    assert back.desired.numbers.keys() == plan.desired.numbers.keys()
+    assert {n: (d.profile_id, d.tcr_campaign_id) for n, d in back.desired.numbers.items()} == \
+        {n: (d.profile_id, d.tcr_campaign_id) for n, d in plan.desired.numbers.items()}
+    # What CI reads without rebuilding agrees with the plan.
+    assert planfile.dump(back)["checksum"] == plan.checksum()
+
+
+def test_save_load_and_the_summary_ci_reads(tmp_path):
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: None}, {1: (TX, "ASSIGNED")})
+    plan = make_plan(desired, live)
+    path = str(tmp_path / "plan.json")
+    planfile.save(plan, path)
+    assert planfile.load(path).checksum() == plan.checksum()
+    summary = planfile.read_summary(path)
+    assert (summary.checksum, summary.safe, summary.has_changes) == (plan.checksum(), plan.safe, plan.has_changes)
+
+
+@pytest.mark.parametrize("edit,error", [
+    (lambda d: d["preconditions"][0]["expect"].update(status="FAILED_ASSIGNMENT"), TamperedPlanError),
+    (lambda d: d["strategies"][P1].update(strategy="bulk-ish"), PlanFileError),
+    (lambda d: d.pop("desired"), PlanFileError),
+    (lambda d: d.update(schema_version=99), PlanFileError),
+])
+def test_an_edited_or_broken_file_is_refused(tmp_path, edit, error):
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: None}, {1: (TX, "ASSIGNED")})
+    data = planfile.dump(make_plan(desired, live))
+    edit(data)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(error):
+        planfile.load(str(path))
