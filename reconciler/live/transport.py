@@ -99,6 +99,10 @@ def _tls_failure(exc: BaseException) -> str | None:
 class _Ambiguous(Exception):
     """Internal: a write failed in a way that leaves its effect unknown."""
 
+    def __init__(self, what: str, *, timed_out: bool = False) -> None:
+        super().__init__(what)
+        self.timed_out = timed_out
+
 
 class _ConnectFailed(Exception):
     """Internal: no connection (refused, no such host, timed out connecting): retried briefly only."""
@@ -107,8 +111,9 @@ class _ConnectFailed(Exception):
 def _connect_problem(exc: BaseException, base_url: str, timeout: float) -> str:
     text = " ".join(str(e) for e in (exc, exc.__cause__, exc.__context__) if e).lower()
     if isinstance(exc, httpx.ConnectTimeout):
-        return (f"timed out connecting to {base_url} after {timeout:.0f}s (TLS handshake included: an https:// "
-                "URL to a plain-http server can hang like this)")
+        hint = (" (TLS handshake included: an https:// URL to a plain-http server can hang like this)"
+                if base_url.startswith("https://") else "")
+        return f"timed out connecting to {base_url} after {timeout:.0f}s{hint}"
     if "refused" in text:
         return f"connection refused by {base_url}: nothing listens there (wrong port, or the server is down)"
     if any(m in text for m in ("name or service not known", "nodename nor servname", "getaddrinfo",
@@ -152,6 +157,9 @@ class Transport:
         self.deadline = deadline
         self.server_clock = server_clock
         self._slots = threading.BoundedSemaphore(concurrency)
+        # Whether anything at base_url has answered in this run: a timeout before the first answer is
+        # a wrong URL far more often than a slow Telnyx, so it is said at once instead of retried.
+        self._heard = False
         host = urlsplit(self.base_url).hostname
         self._http = httpx.Client(
             headers={
@@ -215,6 +223,13 @@ class Transport:
                 status, headers, body = self._attempt(call, method, url, params, json_body)
             except _Ambiguous as exc:
                 reason = str(exc)
+                if exc.timed_out and not self._heard and idempotent:
+                    raise ApiUnavailable(
+                        call, None, code="no_answer", title="no answer",
+                        detail=(f"{self.base_url} took the connection but did not answer within {self.timeout:g}s "
+                                "(--request-timeout), and nothing there has answered in this run: is it the Telnyx "
+                                "API (or the sandbox)? A port that speaks another protocol looks like this. Not "
+                                "retried")) from None
                 if not idempotent:
                     if took_effect is None:
                         raise ApiUnavailable(call, None, code="ambiguous", title="write outcome unknown",
@@ -332,6 +347,7 @@ class Transport:
                     raise _ConnectFailed(_connect_problem(exc, self.base_url, attempt_timeout)) from None
                 try:
                     status = resp.status_code
+                    self._heard = True
                     headers = resp.headers
                     self.server_clock.learn(headers)
                     chunks = []
@@ -350,11 +366,12 @@ class Transport:
                     resp.close()
             except httpx.TransportError as exc:
                 what = type(exc).__name__
-                if isinstance(exc, httpx.TimeoutException):
+                timed_out = isinstance(exc, httpx.TimeoutException)
+                if timed_out:
                     what = f"timed out after {attempt_timeout:.1f}s ({what})"
                 else:
                     what = f"connection failed ({what})"
-                raise _Ambiguous(what) from None
+                raise _Ambiguous(what, timed_out=timed_out) from None
             self.counters.answered(status)
             log.debug("%s -> %s", call, status)
             return status, headers, body

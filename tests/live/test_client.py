@@ -182,8 +182,9 @@ def test_429_honours_retry_after_when_longer(client_for):
 
 
 def test_5xx_and_transport_errors_retried_for_get(client_for):
-    seq = [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("eof"),
-           jresp(503, {"errors": [{"code": "10007", "title": "Unexpected error"}]}), jresp(200, {"ok": 1})]
+    # (A timeout is retried once the server has answered at all: before that it means a wrong URL.)
+    seq = [httpx.ConnectError("refused"), jresp(503, {"errors": [{"code": "10007", "title": "Unexpected error"}]}),
+           httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("eof"), jresp(200, {"ok": 1})]
 
     def h(req):
         item = seq.pop(0)
@@ -376,10 +377,40 @@ def test_hanging_connection_fails_within_timeout(hanging_server, trickle):
     c = TelnyxClient(base_url=f"http://127.0.0.1:{port}/v2", api_key=SECRET, timeout=0.3, max_retries=1,
                      backoff_base=0.001)
     t0 = time.monotonic()
-    with pytest.raises(ApiUnavailable, match="timed out"):
+    # Silent: nothing has answered, so at once; trickling: headers came, the attempt timed out.
+    with pytest.raises(ApiUnavailable, match="timed out" if trickle else "did not answer within 0.3s"):
         c.get("/messaging_profiles")
     assert time.monotonic() - t0 < 2.0
     c.close()
+
+
+def test_a_server_that_never_answers_is_said_within_the_request_timeout(hanging_server):
+    """A port that takes the connection and says nothing (another protocol, a wrong URL): with the
+    default retries, the run still ends one request timeout later, naming the URL."""
+    port, mode = hanging_server
+    mode["trickle"] = False
+    c = TelnyxClient(base_url=f"http://127.0.0.1:{port}/v2", api_key=SECRET, timeout=0.5)
+    t0 = time.monotonic()
+    with pytest.raises(ApiUnavailable, match="did not answer within 0.5s") as ei:
+        c.get("/messaging_profiles")
+    assert time.monotonic() - t0 < 0.5 + 1.5
+    assert f"http://127.0.0.1:{port}/v2" in str(ei.value) and c.count("GET /messaging_profiles") == 1
+    c.close()
+
+
+def test_once_the_server_has_answered_a_timeout_is_retried(client_for):
+    calls = []
+
+    def h(req):
+        calls.append(req)
+        if len(calls) == 1 or len(calls) == 4:
+            return jresp(200, {"data": []})
+        raise httpx.ReadTimeout("slow")
+
+    c = client_for(h, max_retries=3)
+    assert c.get("/messaging_profiles")[0] == 200
+    assert c.get("/messaging_profiles")[0] == 200  # two timeouts, then an answer
+    assert len(calls) == 4
 
 
 # ---------------------------------------------------------------- secrets

@@ -105,7 +105,7 @@ def test_bulk_move_retried_as_idempotent():
     def h(req):
         n.append(1)
         if len(n) == 1:
-            raise httpx.ReadTimeout("lost")
+            raise httpx.RemoteProtocolError("lost")  # the answer lost on the way back
         return jresp(200, {"data": {"order_id": "o-2"}})
 
     assert TelnyxWriter(make_client(h)).bulk_move("p1", [N]) == "o-2"
