@@ -85,16 +85,20 @@ def classify(f: Finding) -> str | None:
     return None
 
 
-def drift_report(plan: Plan, applied: frozenset[str] = frozenset(), *, ages: Mapping[str, float] | None = None,
-                 stuck_after: float = DEFAULT_STUCK_AFTER) -> DriftReport:
-    """`applied`: numbers the journal shows this repository assigned before; `ages`: how long
-    each number has been in flight (journal or PENDING_* since), to tell stuck work."""
+def drift_report(plan: Plan, applied: Mapping[str, str] | None = None, *,
+                 ages: Mapping[str, float] | None = None, stuck_after: float = DEFAULT_STUCK_AFTER) -> DriftReport:
+    """`applied`: number -> the campaign this repository last put it on (the journal); `ages`: how
+    long each number has been in flight (journal or PENDING_* since), to tell stuck work."""
     ages = ages or {}
+    applied = applied or {}
     buckets: dict[str, list[Finding]] = {k: [] for k in KINDS}
     for f in plan.changes:
         kind = classify(f)
-        if kind == Kind.UNAPPLIED and f.number in applied:
-            kind = Kind.OUT_OF_BAND.value
+        ours = applied.get(f.number)
+        if ours is not None and kind in (Kind.UNAPPLIED, Kind.OUT_OF_BAND):
+            # The journal knows what this repository last set: if Telnyx still has it, the files
+            # moved on (unapplied); if Telnyx has something else, it changed outside (out of band).
+            kind = Kind.UNAPPLIED.value if f.live_campaign == ours else Kind.OUT_OF_BAND.value
         if kind == Kind.IN_FLIGHT and ages.get(f.number, 0.0) > stuck_after:
             kind = Kind.STUCK.value
         if kind:

@@ -138,14 +138,19 @@ class JournalView:
     def open_writes(self) -> list[Write]:
         return [w for w in self.writes.values() if w.open]
 
-    def applied(self) -> frozenset[str]:
-        """Numbers some apply of this repository put on a campaign (for drift's out-of-band test)."""
-        out = set(self.ledger)
-        for w in self.writes.values():
-            if w.op is not Op.UNASSIGN and w.campaign and w.state in (
-                    State.SUBMITTED, State.ACCEPTED, State.DONE, State.FAILED):
-                out.update(n for n in w.numbers if n not in w.failed)
-        return frozenset(out)
+    def applied(self) -> dict[str, str]:
+        """number -> the campaign this repository last put it on (for drift: out of band, or unapplied)."""
+        out = dict(self.ledger)
+        for w in sorted(self.writes.values(), key=lambda w: w.submitted_at or 0.0):
+            if w.state not in (State.SUBMITTED, State.ACCEPTED, State.DONE, State.FAILED):
+                continue
+            if w.op is Op.UNASSIGN:
+                if w.state is State.DONE:
+                    for n in w.numbers:
+                        out.pop(n, None)
+            elif w.campaign:
+                out.update((n, w.campaign) for n in w.numbers if n not in w.failed)
+        return out
 
 
 class StateDirError(ReconcilerError):

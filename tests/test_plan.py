@@ -268,6 +268,19 @@ def test_drift_classification():
     assert report.drifted
 
 
+@pytest.mark.parametrize("declared,live_now,ours,kind", [
+    (TX, (SH, "ASSIGNED"), SH, "unapplied"),  # we set SH, Telnyx still has it: the files moved on
+    (SH, (TX, "ASSIGNED"), SH, "out_of_band"),  # we set SH, Telnyx has TX: changed outside
+    (SH, None, SH, "out_of_band"),  # we set SH, Telnyx has nothing: removed outside
+    (TX, (SH, "ASSIGNED"), None, "out_of_band"),  # no journal: a reassignment is taken for out of band
+    (SH, None, None, "unapplied"),  # no journal, a new number: not applied yet
+])
+def test_drift_tells_unapplied_from_out_of_band_by_what_the_journal_says_we_set(declared, live_now, ours, kind):
+    desired, live = state({P1: [(declared, [1])]}, {1: P1}, {1: live_now} if live_now else {})
+    report = drift_report(make_plan(desired, live), {num(1): ours} if ours else {})
+    assert [k for k, v in report.items.items() if v] == [kind]
+
+
 def test_drift_in_flight_only_is_not_drift():
     desired, live = state({P1: [(SH, [1])]}, {1: P1}, {1: (SH, "PENDING_ASSIGNMENT")})
     report = drift_report(make_plan(desired, live))
