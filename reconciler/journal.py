@@ -99,7 +99,7 @@ class Write:
     failed: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's reason
     after: str | None = None  # deferred only: "free" (numbers without a campaign)
     processed: bool = False  # a bulk task Telnyx was seen to finish processing (its skips are final)
-    members: tuple[str, ...] = ()  # deferred bulk: numbers the approved plan let sit on the profile
+    members: tuple[str, ...] = ()  # bulk: the profile's other numbers it may touch (deferred: the ones the plan let sit there)
     note: dict[str, str] = field(default_factory=dict)  # who: run label, pull request, checksum
     lines: int = 0
 
@@ -248,13 +248,16 @@ class Journal:
 
     def intent(self, op: Op, numbers: Iterable[str], *, at: float, profile: str | None = None,
                campaign: str | None = None, campaign_uuid: str | None = None,
-               note: dict[str, str] | None = None) -> str:
+               note: dict[str, str] | None = None, members: Iterable[str] = ()) -> str:
         """Record a write about to be sent; returns its id. `note`: whose work it is (default: this
-        run's), e.g. the pull request of the apply whose next phase this write carries out."""
+        run's), e.g. the pull request of the apply whose next phase this write carries out.
+        `members`: for a bulk task, every number of the profile it may touch (Telnyx may provision
+        numbers already on the campaign again), so the journal names all a write can change."""
         wid = uuid.uuid4().hex[:16]
         self._append({"write": wid, "op": op.value, "state": State.INTENT.value, "run": self.run_id,
                       "numbers": sorted(numbers), "profile": profile, "campaign": campaign,
-                      "campaign_uuid": campaign_uuid, "submitted_at": at, "note": (note or self.note) or None})
+                      "campaign_uuid": campaign_uuid, "submitted_at": at, "note": (note or self.note) or None,
+                      "members": sorted(set(members) - set(numbers)) or None})
         return wid
 
     def defer(self, op: Op, numbers: Iterable[str], *, at: float, profile: str | None, campaign: str | None,

@@ -132,6 +132,14 @@ def test_returns_once_telnyx_accepted_the_task_with_every_number_in_flight(tmp_p
     assert w.state is State.ACCEPTED and w.ref == "task-0"
 
 
+def test_a_bulk_task_journals_the_profile_numbers_it_may_touch_besides_its_own(tmp_path):
+    telnyx = FakeTelnyx()
+    telnyx.records[N[0]] = (C, -10_000.0)  # already ASSIGNED: the task re-sends it (Telnyx may re-provision)
+    report, journal = run(tmp_path, telnyx)
+    (w,) = journal.read().writes.values()
+    assert w.numbers == tuple(N[1:]) and w.members == (N[0],)
+
+
 def test_a_task_not_processed_by_the_timeout_is_exit_5_and_never_failed(tmp_path):
     telnyx = FakeTelnyx(task_after=3600)
     report, journal = run(tmp_path, telnyx, timeout=300)

@@ -23,7 +23,14 @@ from reconciler.plan import BULK, Plan, make_plan
 from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge
 from reconciler.wait import Waiter
 
-from .checks import check_against_fresh, check_preconditions, profile_members, resent_numbers, round_options
+from .checks import (
+    check_against_fresh,
+    check_preconditions,
+    members_by_profile,
+    profile_members,
+    resent_numbers,
+    round_options,
+)
 from .moves import move_numbers
 from .outcomes import RunFacts, judge_outcomes
 from .phases import carry_out, defer_freed
@@ -95,6 +102,11 @@ class Applier:
         waiting = frozenset(c.number for c in plan.changes if c.action is Action.IN_FLIGHT) \
             if self.until is Until.FINAL else frozenset()
         scope = frozenset(c.number for c in todo) | waiting
+        if waiting and live is not None:
+            # Declared numbers Telnyx is freeing now get their assignment journalled as a next phase
+            # at once: the waits below carry it out when Telnyx is done, instead of spending the
+            # rounds (which are for writes that did not hold) on numbers that were only waiting.
+            defer_freed(self.sub, plan, plan, live, self._judge(live))
         # --until final also waits for the numbers a bulk task re-sends (Telnyx may provision
         # them again, mode bulk_same): only waited for, never written unless the plan says so.
         self._resent = resent_numbers(plan) if self.until is Until.FINAL else frozenset()
@@ -160,6 +172,13 @@ class Applier:
             if c.action in ASSIGNING and c.number not in failed_moves:
                 by_profile.setdefault(c.profile_id or "", []).append(c)
         # Every task is submitted before any is waited for: Telnyx works on them meanwhile.
+        index: dict[str, list[str]] = {}
+
+        def members_of() -> dict[str, list[str]]:  # built once, and only if a bulk is sent
+            if not index:
+                index.update(members_by_profile(plan, live))
+            return index
+
         for pid, fs in sorted(by_profile.items()):
             strategy = plan.profiles.get(pid)
             if pid in stuck_on:
@@ -186,7 +205,7 @@ class Applier:
                     self._skipped.add((pid, campaign.tcr_campaign_id))
                     continue
                 self.sub.write(Op.BULK_ASSIGN, [c.number for c in fs], lambda: self.writer.bulk_assign(pid, campaign),
-                            profile=pid, campaign=campaign)
+                               profile=pid, campaign=campaign, members=members_of().get(pid, ()))
             else:
                 for i, c in enumerate(fs, 1):
                     target = campaigns.get(c.tcr_campaign_id or "")

@@ -15,14 +15,19 @@ def resent_numbers(plan: Plan) -> frozenset[str]:
     return frozenset(n for n, d in plan.desired.numbers.items() if (d.profile_id, d.tcr_campaign_id) in pairs)
 
 
+def members_by_profile(plan: Plan, live: LiveState | None) -> dict[str, list[str]]:
+    """Numbers the approved plan lets sit on each profile when its bulk runs: those declared there
+    (live state adds nothing the files do not declare there), in one pass over the declared numbers."""
+    out: dict[str, set[str]] = {}
+    for n, d in plan.desired.numbers.items():
+        if d.profile_id is not None:
+            out.setdefault(d.profile_id, set()).add(n)
+    return {pid: sorted(ns) for pid, ns in out.items()}
+
+
 def profile_members(plan: Plan, live: LiveState | None, pid: str) -> list[str]:
-    """Numbers the approved plan lets sit on `pid` when its bulk runs: what is there now and declared there."""
-    declared = plan.desired.numbers
-    here = [n for n, d in declared.items() if d.profile_id == pid]
-    if live is not None:
-        here += [n.number for n in live.numbers.values() if n.profile_id == pid and n.number in declared
-                 and declared[n.number].profile_id == pid]
-    return sorted(set(here))
+    """`members_by_profile` for one profile."""
+    return sorted(n for n, d in plan.desired.numbers.items() if d.profile_id == pid)
 
 
 def round_options(plan: Plan) -> PlanOptions:

@@ -41,7 +41,7 @@ def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
             if w.op is Op.BULK_ASSIGN and w.profile:
                 pid = w.profile
                 new, ok = sub.write(Op.BULK_ASSIGN, ready, lambda: sub.writer.bulk_assign(pid, campaign),
-                                      profile=pid, campaign=campaign, note=w.note)
+                                      profile=pid, campaign=campaign, note=w.note, members=w.members)
             else:
                 new, ok = None, None
                 for n in ready:

@@ -40,7 +40,7 @@ class Submitter:
 
     def write(self, op: Op, numbers: list[str], call: Callable[[], Any], *, profile: str | None = None,
                campaign: LiveCampaign | str | None = None, accepted_on_success: bool = False,
-               note: dict[str, str] | None = None) -> tuple[str, Any]:
+               note: dict[str, str] | None = None, members: list[str] | tuple[str, ...] = ()) -> tuple[str, Any]:
         """Journal the intent, send, journal the outcome. -> (write id, result or None if it failed).
 
         `campaign`: the target (a TCR id string for a removal: the campaign left)."""
@@ -49,7 +49,8 @@ class Submitter:
         self.last_refused = None
         wid = self.journal.intent(op, numbers, at=self.server_now(), profile=profile,
                                   campaign=campaign.tcr_campaign_id if campaign else None,
-                                  campaign_uuid=campaign.telnyx_campaign_id if campaign else None, note=note)
+                                  campaign_uuid=campaign.telnyx_campaign_id if campaign else None, note=note,
+                                  members=members)
         self.count += 1
         try:
             result = call()

@@ -297,3 +297,19 @@ def test_until_final_waits_for_the_numbers_a_bulk_task_re_sends(make_env, value)
         # Waiting for the new number alone would not have been enough: a re-sent one finished later.
         done = {a["phone_number"]: a["updated_at"] for a in env.state()["assignments"]}
         assert max(done[n] for n in NUMBERS[1:]) > done[NUMBERS[0]], done
+
+
+def test_until_final_assigns_a_number_telnyx_was_freeing_without_spending_rounds(make_env):
+    # One declared number is on its way off another campaign (PENDING_UNASSIGNMENT: an earlier run
+    # freed it, or leaving a profile did); the rest are right. --until final waits for Telnyx to
+    # free it and then assigns it as this apply's next phase: no round is spent on waiting.
+    seed = {**SEED, "assignments": [{"phone_number": n, "tcr_campaign_id": SHARED, "status": "ASSIGNED"}
+                                    for n in NUMBERS[1:]]
+            + [{"phone_number": NUMBERS[0], "tcr_campaign_id": "CTLX009", "status": "PENDING_UNASSIGNMENT"}]}
+    env = realistic(make_env, seed=seed, time_scale=1800.0, timing_jitter=0.0, modes={"bulk_same": "noop"})
+    r = env.run("apply", "--auto-approve", "--until", "final", "--timeout", "120", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    d = json.loads(r.out)
+    assert d["rounds"] == 0 and d["totals"] == {"converged": 1}, d
+    assert statuses(env)[NUMBERS[0]] == "ASSIGNED" and env.assignments()[NUMBERS[0]][0] == SHARED
+    assert posts(env, BULK) == 1

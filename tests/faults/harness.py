@@ -517,7 +517,8 @@ def _check_journal(res: RunResult, journal: Path, before: dict, after: dict, bef
     if len(unjournalled) > res.kills_done + lost_answers:
         res.problems.append(f"journal: {len(unjournalled)} bulk task(s)/order(s) the sandbox received have no id in "
                             f"it ({sorted(unjournalled)[:3]}), with {res.kills_done} kill(s)")
-    named = {n for e in entries for n in e.get("numbers", []) if isinstance(e.get("numbers"), list)}
+    # A bulk task names the numbers it was sent for and the profile's other numbers it may touch.
+    named = {n for e in entries for key in ("numbers", "members") if isinstance(e.get(key), list) for n in e[key]}
     changed = {n for n in estate.declared if before.get(n) != after.get(n)
                and before.get(n, (None,) * 3)[2] != "PENDING_ASSIGNMENT"}
     silent = changed - named
