@@ -4,11 +4,14 @@ estates; here each case changes one fact."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from reconciler.diff import Action, Finding, campaign_problem, diff, diff_changes
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.model import LiveAssignment, LiveCampaign, LiveNumber, LiveState
+from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, change_dict, make_plan
 
 PA, PB, PU = "prof-a", "prof-b", "prof-undeclared"
 SH, TX, XX = "CSHARED", "CTELNYX", "COTHER"  # XX: a campaign the files do not declare
@@ -207,3 +210,265 @@ def test_numbers_declared_outside_a_subset_run_are_never_unmanaged():
     e = Estate(prune=True).declare(PA, SH, 1).on(PA, 1, 8, 9).held(SH, "ASSIGNED", 1, 8)
     e.out_of_scope = frozenset({n(8), n(9)})
     assert set(e.diff()) == {1}
+
+
+# ------------------------------------------------------------------------- plan: what is saved
+
+
+def plan(e: Estate, **options) -> Plan:
+    return make_plan(e.desired, e.live, PlanOptions(**options))
+
+
+def actions(p: Plan) -> dict[int, str]:
+    return {int(f.number[-4:]): f.action.value for f in p.changes}
+
+
+def test_the_checksum_is_stable_across_versions():
+    """Saved plans carry it and are applied later, maybe by the next release: its bytes are a format."""
+    e = (Estate().declare(PA, SH, 1, 2).declare(PB, TX, 3).on(PA, 1).on(None, 2).on(PB, 3)
+         .held(XX, "ASSIGNED", 3))
+    p = plan(e)
+    assert actions(p) == {1: "assign", 2: "assign", 3: "reassign"}
+    assert p.checksum() == "dd7c375b7cd61d36b774cb0fc7133e1e80c582f82d098fbe640729c3dd8fe67b"
+
+
+def test_the_checksum_covers_each_profile_strategy():
+    e = Estate().declare(PA, TX, 1, 2, 3).on(PA, 1, 2, 3)
+    bulk = plan(e)
+    assert bulk.profiles[PA].strategy == BULK
+    per_number = Plan(bulk.desired, bulk.changes, bulk.counts,
+                      {PA: replace(bulk.profiles[PA], strategy=PER_NUMBER, bulk_campaign=None)}, bulk.campaigns)
+    other_campaign = Plan(bulk.desired, bulk.changes, bulk.counts,
+                          {PA: replace(bulk.profiles[PA], bulk_campaign=SH)}, bulk.campaigns)
+    assert len({bulk.checksum(), per_number.checksum(), other_campaign.checksum()}) == 3
+
+
+def test_a_saved_change_names_its_target_and_the_live_state_it_expects():
+    f = F(7, Action.REASSIGN, PA, SH, PB, TX, "ASSIGNED", move=True, reason="why")
+    assert change_dict(f) == {
+        "number": n(7), "action": "reassign", "profile_id": PA, "tcr_campaign_id": SH, "move": True,
+        "declared": True, "reason": "why", "expect": {"profile_id": PB, "tcr_campaign_id": TX, "status": "ASSIGNED"}}
+
+
+# ------------------------------------------------------------------------- plan: shared campaigns
+
+
+@pytest.mark.parametrize("shared_flag, known, action", [
+    (None, False, "blocked"),  # cannot tell: counts as shared
+    (True, False, "blocked"),
+    (False, False, "unassign"),  # the record says it is not on a shared campaign
+    (None, True, "blocked"),  # the campaign is known to be shared: the record's flag does not matter
+    (False, True, "blocked"),
+])
+def test_a_prune_from_a_campaign_that_may_be_shared_is_blocked(shared_flag, known, action):
+    e = Estate(prune=True).declare(PA, SH, 1).declare(PA, "CGONE", 2).on(PA, 1, 2).on(PU, 9)
+    e.live.assignments[n(9)] = LiveAssignment(n(9), SH if known else "CGONE", "ASSIGNED", shared=shared_flag)
+    assert actions(plan(e))[9] == action
+
+
+def test_a_prune_of_a_number_telnyx_lists_on_no_number_record_is_judged_by_its_campaign():
+    e = Estate(prune=True).declare(PA, TX, 1).on(PA, 1).held(TX, "ASSIGNED", 1, 9)
+    assert actions(plan(e))[9] == "unassign"
+
+
+def shared_block(p: Plan, i: int) -> str:
+    (f,) = [f for f in p.changes if f.number == n(i)]
+    assert f.action is Action.BLOCKED
+    return f.reason
+
+
+@pytest.mark.parametrize("others, strays, holds, fix", [
+    ({TX: [2]}, [], f"numbers of {TX}", f"give {SH} its own messaging profile"),
+    ({TX: [2], XX: [3]}, [], f"numbers of {XX}, {TX}", f"give {SH} its own messaging profile"),
+    ({}, [8], "1 undeclared number(s)", f"declare {n(8)} in the files, or move it off the profile (or give {SH} "
+                                        f"its own messaging profile)"),
+    ({TX: [2]}, [8, 6, 7, 5], f"numbers of {TX} and 4 undeclared number(s)",
+     f"declare {n(5)}, {n(6)}, {n(7)} and 1 more in the files, or move them off the profile (or give {SH} its own "
+     f"messaging profile)"),
+])
+def test_a_shared_campaign_that_would_need_per_number_writes_is_blocked_with_what_else_is_there(
+        others, strays, holds, fix):
+    e = Estate().declare(PA, SH, 1).on(PA, 1, *strays)
+    for campaign, ids in others.items():
+        e.declare(PA, campaign, *ids).on(PA, *ids).held(campaign, "ASSIGNED", *ids)
+    p = plan(e)
+    assert shared_block(p, 1) == (
+        f"shared campaign {SH} would need per-number assignment on profile PROF-A, which also holds {holds}; "
+        f"Telnyx documents only bulk assignment by profile for shared campaigns: {fix}")
+    assert p.profiles[PA].note == shared_block(p, 1)
+    assert (p.profiles[PA].strategy, p.profiles[PA].bulk_campaign) == (PER_NUMBER, None)
+    assert actions(plan(e, shared_per_number=True))[1] == "assign"
+
+
+# ------------------------------------------------------------------------- plan: counts and properties
+
+
+def test_counts_name_every_action_and_the_moves():
+    e = (Estate(prune=True).declare(PA, TX, 1, 2, 3, 4).declare(PB, TX, 5).declare(PB, "CNOWHERE", 6)
+         .on(PA, 1, 2).on(None, 3).on(PA, 4, 9).on(PB, 6).held(TX, "ASSIGNED", 1, 9).held(XX, "ASSIGNED", 2)
+         .held(TX, "PENDING_ASSIGNMENT", 4))
+    p = plan(e)
+    assert actions(p) == {2: "reassign", 3: "assign", 4: "in_flight", 5: "blocked", 6: "blocked", 9: "unassign"}
+    assert p.counts == {"ok": 1, "assign": 1, "reassign": 1, "retry": 0, "move": 0, "in_flight": 1, "unmanaged": 0,
+                        "unassign": 1, "blocked": 2, "profile_moves": 1, "numbers_declared": 6}
+    assert [f.number for f in p.writes] == [n(2), n(3), n(9)] and p.has_changes
+    assert [f.number for f in p.blocked] == [n(5), n(6)]
+    assert [f.number for f in p.in_flight] == [n(4)] and p.being_freed == ()
+    assert p.prune is True
+
+
+def test_a_plan_with_only_blocked_or_in_flight_work_has_no_changes():
+    e = Estate().declare(PA, TX, 1, 2).on(PA, 2).held(TX, "PENDING_UNASSIGNMENT", 2)
+    p = plan(e)
+    assert not p.has_changes and p.writes == ()
+    assert [f.number for f in p.being_freed] == [n(2)]
+
+
+def test_an_undeclared_blocked_prune_is_not_a_blocked_plan():
+    e = Estate(prune=True).declare(PA, SH, 1).on(PA, 1).held(SH, "ASSIGNED", 1).on(PU, 9).held(SH, "ASSIGNED", 9)
+    p = plan(e)
+    assert actions(p) == {9: "blocked"} and p.blocked == () and p.counts["blocked"] == 1
+
+
+@pytest.mark.parametrize("status", ["PENDING_ASSIGNMENT", "ASSIGNED"])
+def test_only_pending_unassignment_of_a_declared_number_is_being_freed(status):
+    e = Estate().declare(PA, TX, 1).on(PA, 1, 9).held(XX, status, 1).held(TX, "PENDING_UNASSIGNMENT", 9)
+    p = plan(e)
+    assert p.being_freed == ()  # 9 is undeclared; 1 is not being unassigned
+
+
+def test_a_later_round_writes_only_its_numbers():
+    e = (Estate(prune=True).declare(PA, TX, 1, 2, 3).on(PA, 1, 2, 3, 9).held(TX, "ASSIGNED", 9)
+         .held(XX, "ASSIGNED", 3))
+    p = make_plan(e.desired, e.live, only=frozenset({n(1)}))
+    assert actions(p) == {1: "assign", 9: "unmanaged"}  # 2, 3 are OK for this round, 9 is left alone
+    assert p.counts["ok"] == 2 and p.counts["assign"] == 1 and p.counts["unassign"] == 0
+    assert p.counts["reassign"] == 0 and p.counts["unmanaged"] == 1
+
+
+# ------------------------------------------------------------------------- plan: limits
+
+
+def unassigning(k: int, on_campaign: int = 0, policy: Policy | None = None) -> Estate:
+    """k undeclared numbers of TX to prune; TX also keeps `on_campaign` declared numbers."""
+    e = Estate(policy=policy or Policy(prune=True)).declare(PA, TX, *range(1, on_campaign + 1)).declare(PB, TX, 999)
+    e.on(PA, *range(1, on_campaign + 1)).held(TX, "ASSIGNED", *range(1, on_campaign + 1)).on(PB, 999)
+    return e.on(PU, *range(1000, 1000 + k)).held(TX, "ASSIGNED", *range(1000, 1000 + k))
+
+
+@pytest.mark.parametrize("k, unsafe", [(25, []), (26, [
+    "26 numbers would unassign, over max_unassign 25 by 1; re-run with --allow-unassign 26 to allow exactly these 26"
+])])
+def test_the_default_unassign_limit_is_25(k, unsafe):
+    assert list(plan(unassigning(k, on_campaign=200)).unsafe) == unsafe
+
+
+@pytest.mark.parametrize("keep, k, unsafe", [
+    (7, 3, ["3 of 10 numbers of campaign CTELNYX would unassign (30%), over max_unassign_percent 25%"]),
+    (8, 2, []),  # 20 %
+    (6, 3, []),  # 9 numbers on the campaign: under 10, no percent limit
+])
+def test_the_percent_limit_counts_campaigns_of_at_least_ten(keep, k, unsafe):
+    policy = Policy(prune=True, max_unassign_percent=25)
+    got = list(plan(unassigning(k, on_campaign=keep, policy=policy)).unsafe)
+    assert got == [f"{u}; re-run with --allow-unassign {k} to allow exactly these {k}" for u in unsafe]
+
+
+def test_the_default_percent_limit_is_30():
+    assert plan(unassigning(3, on_campaign=7)).safe  # 3 of 10: 30 %, not over
+    assert plan(unassigning(4, on_campaign=7)).unsafe == (
+        "4 of 11 numbers of campaign CTELNYX would unassign (36%), over max_unassign_percent 30%; re-run with "
+        "--allow-unassign 4 to allow exactly these 4",)
+
+
+def test_both_limits_are_named_and_allowing_the_exact_count_lifts_them():
+    e = unassigning(5, on_campaign=5, policy=Policy(prune=True, max_unassign=4))
+    assert len(plan(e).unsafe) == 2
+    assert plan(e, allow_unassign=5).safe
+    assert not plan(e, allow_unassign=4).safe
+
+
+def test_the_default_reassign_limit_is_100():
+    def reassigning(k):
+        e = Estate().declare(PA, TX, *range(1, k + 1)).on(PA, *range(1, k + 1)).held(XX, "ASSIGNED", *range(1, k + 1))
+        e.live.campaigns[TX] = replace(e.live.campaigns[TX], number_pooling=True)  # no cap of 49
+        return e.on(PU, *range(500, 800)).held(XX, "ASSIGNED", *range(500, 800))  # XX keeps 300: under 30 %
+    assert plan(reassigning(100)).safe
+    assert plan(reassigning(101)).unsafe[0].startswith("101 numbers would reassign, over max_reassign 100 by 1")
+
+
+# ------------------------------------------------------------------------- plan: warnings and timeline
+
+
+def test_warnings_name_each_risk():
+    e = (Estate(prune=True).declare(PA, TX, 1).declare(PB, "CDORMANT", 2).declare("prof-gone", TX)
+         .on(PA, 1).on(PB, 2).held(SH, "ASSIGNED", 1).on(PU, 9).held(TX, "ASSIGNED", 9)
+         .on(PA, 7).held(XX, "ASSIGNED", 7))
+    e.declare(PA, SH)
+    e.live.campaigns["CDORMANT"] = LiveCampaign("CDORMANT", "shared", "ACCEPTED", "TCR_SUSPENDED")
+    p = plan(e, shared_per_number=True)
+    assert list(p.warnings) == [  # campaigns by id, then profiles
+        "campaign CDORMANT is dormant (TCR_SUSPENDED): its first assignment fails and wakes it; apply retries",
+        f"campaign {SH} will be left without numbers; Telnyx suspends a campaign with no numbers for 15 days "
+        f"(dormancy)",
+        "messaging profile prof-gone does not exist at Telnyx",
+        f"profile {PA} holds 1 undeclared number(s); bulk assignment by profile is not used there",
+    ]
+
+
+def test_a_prune_that_leaves_numbers_on_declared_profiles_says_where():
+    e = Estate(prune=True).declare(PA, TX, 1).declare(PB, TX, 2).on(PA, 1).on(PB, 2)
+    for i, p in ((5, PA), (6, PA), (7, PB), (8, PU)):
+        e.on(p, i).held(TX, "ASSIGNED", i)
+    assert f"after the prune, 3 number(s) stay on their profile ({PA}, {PB}) with no campaign: while there, they " \
+           "keep that profile from bulk assignment; move them off it (no messaging profile) or declare them" \
+           in plan(e).warnings
+
+
+def test_a_campaign_over_the_cap_with_pooling_is_not_warned_without_it_is():
+    ids = list(range(1, 51))
+    e = Estate().declare(PA, TX, *ids).on(PA, *ids).held(TX, "ASSIGNED", *ids)
+    assert f"campaign {TX} holds 50 numbers, over the 49 T-Mobile allows without number pooling" in plan(e).warnings
+    e.live.campaigns[TX] = replace(e.live.campaigns[TX], number_pooling=True)
+    assert plan(e).warnings == ()
+
+
+PHASE = "about 2 h at Telnyx, sometimes days"
+
+
+def test_the_timeline_says_how_long_each_kind_of_change_takes():
+    e = (Estate(prune=True).declare(PA, SH, 1, 2, 3).declare(PB, TX, 4, 5)
+         .on(PA, 1, 2, 3).on(PB, 4, 5).held(XX, "ASSIGNED", 1, 4).on(PU, 9).held(TX, "ASSIGNED", 9))
+    p = plan(e)
+    assert (p.profiles[PA].strategy, p.profiles[PB].strategy) == (BULK, PER_NUMBER)
+    assert list(p.timeline) == [
+        f"5 number(s) will be assigned: apply returns once Telnyx accepts the work; each number stays "
+        f"PENDING_ASSIGNMENT for {PHASE}",
+        f"1 number(s) move from another campaign by bulk assignment: Telnyx may skip numbers another campaign "
+        f"holds; those are freed first and assigned in a second phase by `reconciler resume` (two phases: {PHASE} "
+        f"each)",
+        f"1 number(s) move from another campaign one by one: if Telnyx refuses to move them in place, they are freed "
+        f"first and assigned in a second phase (two phases: {PHASE} each)",
+        f"1 number(s) lose their campaign: PENDING_UNASSIGNMENT for {PHASE}",
+    ]
+
+
+def test_a_bulk_that_resends_assigned_numbers_says_so_and_max_reprovision_caps_it():
+    e = Estate().declare(PA, SH, 1, 2, 3, 4).on(PA, 1, 2, 3, 4).held(SH, "ASSIGNED", 1, 2, 3)
+    p = plan(e)
+    assert p.profiles[PA].strategy == BULK and p.profiles[PA].resends == 3
+    assert p.timeline[-1] == (
+        f"bulk assignment re-sends 3 number(s) already ASSIGNED to their campaign (a task takes every number of its "
+        f"profile): if Telnyx provisions them again (unconfirmed), they are PENDING_ASSIGNMENT for {PHASE}; the "
+        f"policy's max_reprovision caps how many")
+    assert p.safe
+    e.policy = Policy(max_reprovision=3)
+    assert plan(e).safe
+    e.policy = Policy(max_reprovision=2)
+    assert plan(e).unsafe == (
+        "bulk assignment would re-send 3 number(s) already ASSIGNED, over max_reprovision 2 by 1 (profile PROF-A: "
+        "3); raise max_reprovision, or give the new numbers their own messaging profile",)
+
+
+def test_nothing_to_do_has_no_timeline():
+    assert plan(Estate().declare(PA, TX, 1).on(PA, 1).held(TX, "ASSIGNED", 1)).timeline == ()
