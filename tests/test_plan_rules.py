@@ -11,7 +11,7 @@ import pytest
 from reconciler.diff import Action, Finding, campaign_problem, diff, diff_changes
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.model import LiveAssignment, LiveCampaign, LiveNumber, LiveState
-from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, change_dict, make_plan
+from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, _describe_others, change_dict, make_plan
 
 PA, PB, PU = "prof-a", "prof-b", "prof-undeclared"
 SH, TX, XX = "CSHARED", "CTELNYX", "COTHER"  # XX: a campaign the files do not declare
@@ -241,6 +241,19 @@ def test_the_checksum_covers_each_profile_strategy():
     other_campaign = Plan(bulk.desired, bulk.changes, bulk.counts,
                           {PA: replace(bulk.profiles[PA], bulk_campaign=SH)}, bulk.campaigns)
     assert len({bulk.checksum(), per_number.checksum(), other_campaign.checksum()}) == 3
+
+
+def test_the_checksum_does_not_depend_on_the_order_profiles_are_listed_in():
+    """A saved plan lists its profiles in its own order; loaded back, it must verify."""
+    e = Estate().declare(PA, TX, 1, 2, 3).declare(PB, SH, 4).on(PA, 1, 2, 3).on(PB, 4)
+    p = plan(e)
+    backwards = Plan(p.desired, p.changes, p.counts, dict(reversed(p.profiles.items())), p.campaigns)
+    assert list(backwards.profiles) == [PB, PA] and backwards.checksum() == p.checksum()
+
+
+def test_a_shared_block_with_nothing_else_named_still_says_what_is_in_the_way():
+    assert _describe_others({SH}, SH, 0) == "other numbers"
+    assert _describe_others({SH, None, TX, XX}, SH, 2) == f"numbers of {XX}, {TX} and 2 undeclared number(s)"
 
 
 def test_a_saved_change_names_its_target_and_the_live_state_it_expects():

@@ -406,3 +406,73 @@ def test_collect_10dlc_in_pages_mode_asks_for_every_announced_page_together():
     before = c.counters[f"GET {LIST}"]
     assert collect_10dlc(c, LIST, page_size=5, **KEY) == recs(0, 20)
     assert c.counters[f"GET {LIST}"] - before == 4
+
+
+# ------------------------------------------------------------------------- the same rules through every reader
+
+
+@pytest.mark.parametrize("read", [
+    lambda c, **k: list(iter_10dlc(c, LIST, page_size=5, **k)), lambda c, **k: collect_10dlc(c, LIST, page_size=5, **k)])
+def test_10dlc_readers_check_progress_by_key(read):
+    c, _, _ = serve(tendlc([recs(0, 5), recs(0, 5)], 10 ** 6))
+    e = raised(lambda: read(c, **KEY))
+    assert (e.call, e.detail) == (f"GET {LIST}", "page 2 repeats only records already seen")
+
+
+@pytest.mark.parametrize("read", [lambda c, **k: list(iter_classic(c, NUMS, **k)),
+                                  lambda c, **k: collect_classic(c, NUMS, **k)])
+def test_classic_readers_check_progress_by_key_and_name_the_call(read):
+    c, _, _ = serve(classic([recs(0, 5), recs(0, 5)], 2, 10))
+    e = raised(lambda: read(c, **KEY))
+    assert (e.call, e.code, e.detail) == (f"GET {NUMS}", "pagination_loop", "page 2 repeats only records already seen")
+
+
+def test_collect_10dlc_reads_a_list_without_totals():
+    c, asked, _ = serve(tendlc([recs(0, 5), recs(5, 2)], None))
+    assert collect_10dlc(c, TEMPLATE_10DLC, path={"taskId": "t"}, page_size=5) == recs(0, 7)
+    assert asked == [1, 2]
+
+
+@pytest.mark.parametrize("status, retried", [(400, True), (422, True), (404, False), (429, False)])
+def test_only_a_400_or_422_to_page_one_is_taken_as_a_page_size_refusal(status, retried):
+    def body(page):
+        per = int(queries[-1].url.params["recordsPerPage"])
+        if per > 250:
+            return jresp(status, {"errors": [{"code": "10015", "title": "refused"}]})
+        return {"records": [rec(1)], "totalRecords": 1}
+
+    c, _, queries = serve(body, max_retries=0)
+    if retried:
+        assert list(iter_10dlc(c, LIST)) == [rec(1)]
+        assert [int(q.url.params["recordsPerPage"]) for q in queries] == [500, 250]
+    else:
+        assert raised(lambda: list(iter_10dlc(c, LIST))).status == status
+        assert len(queries) == 1
+
+
+def learned(mode: str):
+    """A client that has read LIST once and learned what its totals count ("pages" or "records")."""
+    c, _, _ = serve(tendlc([recs(0, 3)], 1) if mode == "pages" else tendlc([recs(0, 5)], 5))
+    list(iter_10dlc(c, LIST, page_size=5))
+    return c
+
+
+@pytest.mark.parametrize("mode, first, total, asked_for", [
+    ("pages", recs(0, 5), 6, [1, 2, 3, 4, 5, 6]),  # six pages announced: asked for together
+    ("records", [rec(0)], 3, [1, 2, 3]),  # one record a page, three records: three pages
+    ("records", recs(0, 2), 6, [1, 2, 3]),  # two a page, six records: three pages
+    ("records", recs(0, 2), 4, [1, 2]),  # two pages: in turn
+])
+def test_collect_10dlc_asks_for_the_pages_its_known_totals_announce_together(mode, first, total, asked_for):
+    c = learned(mode)
+    server, asked, _ = serve(tendlc([first], total))  # the server has only page 1: the list comes up short
+    c._http._transport = server._http._transport
+    e = raised(lambda: collect_10dlc(c, LIST, page_size=5, **KEY))
+    assert e.code == "pagination_short"
+    assert sorted(asked) == asked_for
+
+
+def test_collect_10dlc_without_known_totals_reads_in_turn():
+    c, asked, _ = serve(tendlc([[rec(0)]], 3))
+    e = raised(lambda: collect_10dlc(c, LIST, page_size=5, **KEY))
+    assert e.code == "pagination_short" and asked == [1, 2]
