@@ -78,7 +78,6 @@ class _Pager:
         self.seen = 0
         self.keys: set[Hashable] = set()
         self.last_fp: str | None = None
-        self.max_total = 0
         self.max_n = 0
 
     # what this list's totals mean, learned on this list only and kept on the client
