@@ -199,11 +199,6 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
             gc.enable()
 
 
-def plan_findings(desired: DesiredState, live: LiveState, findings: list[Finding],
-                  options: PlanOptions, prune: bool) -> Plan:
-    return _plan(desired, live, findings, len(findings), options, prune)
-
-
 def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total: int,
           options: PlanOptions, prune: bool, *, all_changes: bool = False) -> Plan:
     """`findings` may leave OK findings out (`total` counts them): every step below looks

@@ -137,7 +137,6 @@ class _Pager:
         self.seen = 0
         self.keys: set[Hashable] = set()
         self.last_fp: str | None = None
-        self.max_total = 0
         self.max_n = 0
         self.facts = client.paging.of(template)  # what this list has shown, kept on the client
 

@@ -1,0 +1,129 @@
+"""Drift classes, one finding at a time: what each kind of difference is called, and when it counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.diff import Action, Finding
+from reconciler.drift import KINDS, DriftReport, classify, drift_report
+from reconciler.model import DesiredState
+from reconciler.plan import Plan
+
+A, B = "profile-a", "profile-b"
+C, D = "CAMPAIGN1", "CAMPAIGN2"
+
+
+def finding(action: Action, *, live_profile: str | None = A, live_campaign: str | None = None,
+            status: str | None = None, move: bool = False, declared: bool = True, number: str = "+13125550001"
+            ) -> Finding:
+    """A declared number for profile A and campaign C, with what Telnyx holds now."""
+    return Finding(number, action, A, C, live_profile, live_campaign, status, move, None, declared)
+
+
+CLASSES = [
+    # what Telnyx holds and the plan's action → drift kind
+    ("undeclared, any action", finding(Action.UNASSIGN, live_campaign=C, status="ASSIGNED", declared=False),
+     "unmanaged"),
+    ("undeclared and only listed", finding(Action.UNMANAGED, declared=False), "unmanaged"),
+    ("pending at Telnyx", finding(Action.IN_FLIGHT, live_campaign=C, status="PENDING_ASSIGNMENT"), "in_flight"),
+    ("blocked wins over a failure", finding(Action.BLOCKED, live_campaign=C, status="FAILED_ASSIGNMENT"), "blocked"),
+    ("failed assignment", finding(Action.RETRY, live_campaign=C, status="FAILED_ASSIGNMENT"), "failed"),
+    ("failed unassignment", finding(Action.MOVE, live_profile=B, live_campaign=C, status="FAILED_UNASSIGNMENT",
+                                    move=True), "failed"),
+    ("never assigned, on its profile", finding(Action.ASSIGN), "unapplied"),
+    ("never assigned, on no profile yet", finding(Action.ASSIGN, live_profile=None, move=True), "unapplied"),
+    ("no campaign and moved to another profile", finding(Action.ASSIGN, live_profile=B, move=True), "out_of_band"),
+    ("no campaign, on another profile, no move recorded", finding(Action.ASSIGN, live_profile=B), "out_of_band"),
+    ("on another campaign, on no profile", finding(Action.REASSIGN, live_profile=None, live_campaign=D,
+                                                   status="ASSIGNED", move=True), "out_of_band"),
+    ("on another campaign", finding(Action.REASSIGN, live_campaign=D, status="ASSIGNED"), "out_of_band"),
+    ("right campaign, profile changed", finding(Action.MOVE, live_profile=B, live_campaign=C, status="ASSIGNED",
+                                                move=True), "out_of_band"),
+    ("retry with no failure recorded", finding(Action.RETRY, live_campaign=C, status="ASSIGNED"), "out_of_band"),
+    ("converged", finding(Action.OK, live_campaign=C, status="ASSIGNED"), None),
+]
+
+
+@pytest.mark.parametrize("f, kind", [c[1:] for c in CLASSES], ids=[c[0] for c in CLASSES])
+def test_classify(f, kind):
+    assert classify(f) == kind
+
+
+def plan_of(*findings: Finding, prune: bool = False) -> Plan:
+    return Plan(DesiredState({}, {}), tuple(findings), {}, {}, {}, prune=prune)
+
+
+def numbered(f: Finding, i: int) -> Finding:
+    return Finding(f"+1312555{i:04d}", f.action, f.profile_id, f.tcr_campaign_id, f.live_profile_id,
+                   f.live_campaign, f.live_status, f.move, f.reason, f.declared)
+
+
+def kinds(report: DriftReport) -> dict[str, list[int]]:
+    return {k: [int(f.number[-4:]) for f in v] for k, v in report.items.items() if v}
+
+
+UNAPPLIED = finding(Action.ASSIGN)
+IN_FLIGHT = finding(Action.IN_FLIGHT, live_campaign=C, status="PENDING_ASSIGNMENT")
+BLOCKED = finding(Action.BLOCKED)
+ELSEWHERE = finding(Action.REASSIGN, live_campaign=D, status="ASSIGNED")
+
+
+def test_an_unapplied_number_this_repository_assigned_before_was_removed_out_of_band():
+    plan = plan_of(numbered(UNAPPLIED, 1), numbered(UNAPPLIED, 2), numbered(BLOCKED, 3), numbered(IN_FLIGHT, 4),
+                   numbered(ELSEWHERE, 5))
+    applied = frozenset(f"+1312555{i:04d}" for i in (1, 3, 4, 5))
+    assert kinds(drift_report(plan, applied)) == {"out_of_band": [1, 5], "unapplied": [2], "blocked": [3],
+                                                  "in_flight": [4]}
+
+
+@pytest.mark.parametrize("age, stuck_after, kind", [
+    (None, 0.0, "in_flight"),  # no age known: not stuck, however short the limit
+    (3600.0, 3600.0, "in_flight"),  # exactly at the limit: not yet
+    (3600.5, 3600.0, "stuck"),
+    (72 * 3600.0 + 1, None, "stuck"),  # the default limit: 72 h
+    (72 * 3600.0, None, "in_flight"),
+])
+def test_work_in_flight_longer_than_the_limit_is_stuck(age, stuck_after, kind):
+    ages = {} if age is None else {IN_FLIGHT.number: age}
+    extra = {} if stuck_after is None else {"stuck_after": stuck_after}
+    assert kinds(drift_report(plan_of(IN_FLIGHT), ages=ages, **extra)) == {kind: [1]}
+
+
+def test_only_work_in_flight_can_be_stuck():
+    plan = plan_of(numbered(BLOCKED, 1), numbered(UNAPPLIED, 2), numbered(IN_FLIGHT, 3))
+    ages = {f"+1312555{i:04d}": 1e9 for i in (1, 2, 3)}
+    assert kinds(drift_report(plan, ages=ages, stuck_after=10.0)) == {"blocked": [1], "unapplied": [2], "stuck": [3]}
+
+
+def test_the_report_keeps_what_it_was_made_from():
+    plan = plan_of(IN_FLIGHT, prune=True)
+    ages = {IN_FLIGHT.number: 5.0}
+    report = drift_report(plan, ages=ages, stuck_after=60.0)
+    assert report.plan is plan and report.prune is True and report.stuck_after == 60.0 and report.ages == ages
+    assert report.counts == dict.fromkeys(KINDS, 0) | {"in_flight": 1}
+    assert drift_report(plan_of(IN_FLIGHT)).prune is False
+
+
+UNMANAGED = finding(Action.UNMANAGED, declared=False)
+
+
+@pytest.mark.parametrize("findings, prune, drifted", [
+    ((), True, False),
+    ((IN_FLIGHT,), True, False),  # work in progress is never drift
+    ((UNMANAGED,), False, False),  # the files say to leave undeclared numbers alone
+    ((UNMANAGED,), True, True),  # under prune they should go: drift
+    ((BLOCKED,), False, True),
+    ((UNAPPLIED,), False, True),
+    ((ELSEWHERE,), False, True),
+])
+def test_what_counts_as_drift(findings, prune, drifted):
+    report = drift_report(plan_of(*findings, prune=prune))
+    assert report.drifted is drifted
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_every_kind_but_in_flight_and_unpruned_unmanaged_counts(prune):
+    report = drift_report(plan_of(prune=prune))
+    counted = {k for k in KINDS if report.counts_as_drift(k)}
+    expected = {"unapplied", "out_of_band", "stuck", "failed", "blocked"} | ({"unmanaged"} if prune else set())
+    assert counted == expected
