@@ -11,7 +11,8 @@ import pytest
 from reconciler.diff import Action, Finding, campaign_problem, diff, diff_changes
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.model import LiveAssignment, LiveCampaign, LiveNumber, LiveState
-from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, _describe_others, change_dict, make_plan
+from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, change_dict, make_plan
+from reconciler.plan.strategy import describe_others
 
 PA, PB, PU = "prof-a", "prof-b", "prof-undeclared"
 SH, TX, XX = "CSHARED", "CTELNYX", "COTHER"  # XX: a campaign the files do not declare
@@ -252,8 +253,8 @@ def test_the_checksum_does_not_depend_on_the_order_profiles_are_listed_in():
 
 
 def test_a_shared_block_with_nothing_else_named_still_says_what_is_in_the_way():
-    assert _describe_others({SH}, SH, 0) == "other numbers"
-    assert _describe_others({SH, None, TX, XX}, SH, 2) == f"numbers of {XX}, {TX} and 2 undeclared number(s)"
+    assert describe_others({SH}, SH, 0) == "other numbers"
+    assert describe_others({SH, None, TX, XX}, SH, 2) == f"numbers of {XX}, {TX} and 2 undeclared numbers"
 
 
 def test_a_saved_change_names_its_target_and_the_live_state_it_expects():
@@ -293,9 +294,9 @@ def shared_block(p: Plan, i: int) -> str:
 @pytest.mark.parametrize("others, strays, holds, fix", [
     ({TX: [2]}, [], f"numbers of {TX}", f"give {SH} its own messaging profile"),
     ({TX: [2], XX: [3]}, [], f"numbers of {XX}, {TX}", f"give {SH} its own messaging profile"),
-    ({}, [8], "1 undeclared number(s)", f"declare {n(8)} in the files, or move it off the profile (or give {SH} "
+    ({}, [8], "1 undeclared number", f"declare {n(8)} in the files, or move it off the profile (or give {SH} "
                                         f"its own messaging profile)"),
-    ({TX: [2]}, [8, 6, 7, 5], f"numbers of {TX} and 4 undeclared number(s)",
+    ({TX: [2]}, [8, 6, 7, 5], f"numbers of {TX} and 4 undeclared numbers",
      f"declare {n(5)}, {n(6)}, {n(7)} and 1 more in the files, or move them off the profile (or give {SH} its own "
      f"messaging profile)"),
 ])
@@ -306,7 +307,7 @@ def test_a_shared_campaign_that_would_need_per_number_writes_is_blocked_with_wha
         e.declare(PA, campaign, *ids).on(PA, *ids).held(campaign, "ASSIGNED", *ids)
     p = plan(e)
     assert shared_block(p, 1) == (
-        f"shared campaign {SH} would need per-number assignment on profile PROF-A, which also holds {holds}; "
+        f"shared campaign {SH} would need per-number assignment on profile prof-a, which also holds {holds}; "
         f"Telnyx documents only bulk assignment by profile for shared campaigns: {fix}")
     assert p.profiles[PA].note == shared_block(p, 1)
     assert (p.profiles[PA].strategy, p.profiles[PA].bulk_campaign) == (PER_NUMBER, None)
@@ -422,10 +423,11 @@ def test_warnings_name_each_risk():
     p = plan(e, shared_per_number=True)
     assert list(p.warnings) == [  # campaigns by id, then profiles
         "campaign CDORMANT is dormant (TCR_SUSPENDED): its first assignment fails and wakes it; apply retries",
-        f"campaign {SH} will be left without numbers; Telnyx suspends a campaign with no numbers for 15 days "
+        f"campaign {SH} will be left without numbers; Telnyx suspends a campaign after 15 days with no numbers "
         f"(dormancy)",
         "messaging profile prof-gone does not exist at Telnyx",
-        f"profile {PA} holds 1 undeclared number(s); bulk assignment by profile is not used there",
+        f"profile {PA} holds 1 undeclared number; bulk assignment by profile is not used there until it is declared "
+        "or moved off the profile",
     ]
 
 
@@ -433,9 +435,12 @@ def test_a_prune_that_leaves_numbers_on_declared_profiles_says_where():
     e = Estate(prune=True).declare(PA, TX, 1).declare(PB, TX, 2).on(PA, 1).on(PB, 2)
     for i, p in ((5, PA), (6, PA), (7, PB), (8, PU)):
         e.on(p, i).held(TX, "ASSIGNED", i)
-    assert f"after the prune, 3 number(s) stay on their profile ({PA}, {PB}) with no campaign: while there, they " \
-           "keep that profile from bulk assignment; move them off it (no messaging profile) or declare them" \
-           in plan(e).warnings
+    warnings = plan(e).warnings
+    assert f"after the prune, 2 numbers stay on profile {PA} with no campaign (+14155550005, +14155550006): while " \
+           "there, they keep that profile from bulk assignment; move them off the profile (to no profile) or " \
+           "declare them" in warnings
+    assert f"after the prune, 1 number stays on profile {PB} with no campaign (+14155550007): while there, it keeps " \
+           "that profile from bulk assignment; move it off the profile (to no profile) or declare it" in warnings
 
 
 def test_a_campaign_over_the_cap_with_pooling_is_not_warned_without_it_is():
@@ -455,14 +460,14 @@ def test_the_timeline_says_how_long_each_kind_of_change_takes():
     p = plan(e)
     assert (p.profiles[PA].strategy, p.profiles[PB].strategy) == (BULK, PER_NUMBER)
     assert list(p.timeline) == [
-        f"5 number(s) will be assigned: apply returns once Telnyx accepts the work; each number stays "
+        f"5 numbers will be assigned: apply returns once Telnyx accepts the work; each number stays "
         f"PENDING_ASSIGNMENT for {PHASE}",
-        f"1 number(s) move from another campaign by bulk assignment: Telnyx may skip numbers another campaign "
+        f"1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another campaign "
         f"holds; those are freed first and assigned in a second phase by `reconciler resume` (two phases: {PHASE} "
         f"each)",
-        f"1 number(s) move from another campaign one by one: if Telnyx refuses to move them in place, they are freed "
+        f"1 number moves from another campaign one by one: if Telnyx refuses to move it in place, it is freed "
         f"first and assigned in a second phase (two phases: {PHASE} each)",
-        f"1 number(s) lose their campaign: PENDING_UNASSIGNMENT for {PHASE}",
+        f"1 number loses its campaign: PENDING_UNASSIGNMENT for {PHASE}",
     ]
 
 
@@ -471,7 +476,7 @@ def test_a_bulk_that_resends_assigned_numbers_says_so_and_max_reprovision_caps_i
     p = plan(e)
     assert p.profiles[PA].strategy == BULK and p.profiles[PA].resends == 3
     assert p.timeline[-1] == (
-        f"bulk assignment re-sends 3 number(s) already ASSIGNED to their campaign (a task takes every number of its "
+        f"bulk assignment re-sends 3 numbers already ASSIGNED to their campaign (a task takes every number of its "
         f"profile): if Telnyx provisions them again (unconfirmed), they are PENDING_ASSIGNMENT for {PHASE}; the "
         f"policy's max_reprovision caps how many")
     assert p.safe
@@ -479,7 +484,7 @@ def test_a_bulk_that_resends_assigned_numbers_says_so_and_max_reprovision_caps_i
     assert plan(e).safe
     e.policy = Policy(max_reprovision=2)
     assert plan(e).unsafe == (
-        "bulk assignment would re-send 3 number(s) already ASSIGNED, over max_reprovision 2 by 1 (profile PROF-A: "
+        "bulk assignment would re-send 3 numbers already ASSIGNED, over max_reprovision 2 by 1 (profile prof-a: "
         "3); raise max_reprovision, or give the new numbers their own messaging profile",)
 
 

@@ -1,0 +1,169 @@
+"""A plan's types: the plan, its per-profile strategies and per-campaign counts, the options it was
+made with, and the limits' defaults. A saved plan is these, as JSON (planfile)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Mapping
+
+from reconciler.diff import (
+    Action,
+    Finding,
+)
+from reconciler.model import (
+    CampaignKind,
+    DesiredState,
+)
+
+
+SCHEMA_VERSION = 1
+
+
+# Safety defaults, after octoDNS (30 % of a zone with at least 10 records),
+# plus absolute caps because a campaign never holds more than a few dozen
+# numbers but an estate holds tens of thousands.
+DEFAULT_MAX_UNASSIGN = 25
+
+
+DEFAULT_MAX_UNASSIGN_PERCENT = 30.0
+
+
+DEFAULT_MAX_REASSIGN = 100
+
+
+DEFAULT_MAX_REASSIGN_PERCENT = 30.0
+
+
+PERCENT_MIN_EXISTING = 10
+
+
+# Below this many assignments on a Telnyx-registered campaign, per-number calls
+# are cheaper than a bulk task (1 POST + polls + the task's number list).
+BULK_MIN_TELNYX = 3
+
+
+class Strategy(StrEnum):
+    """How a profile's assignments are made. Values appear in JSON output and saved plans."""
+
+    BULK = "bulk"  # one bulk task by profile: every number on it gets the campaign
+    PER_NUMBER = "per_number"  # one POST/PUT per number
+    NONE = "none"  # nothing to assign on this profile (only moves, or nothing)
+
+
+BULK, PER_NUMBER, NONE = Strategy.BULK, Strategy.PER_NUMBER, Strategy.NONE
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool | None = None  # None: policy.prune
+    allow_unassign: int | None = None  # exactly this many unassigns may exceed the limits
+    allow_reassign: int | None = None
+    shared_per_number: bool = False  # the account accepts per-number writes to shared campaigns
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePlan:
+    id: str
+    name: str | None
+    declared: bool
+    exists: bool
+    strategy: Strategy
+    bulk_campaign: str | None = None
+    note: str | None = None
+    # Numbers already ASSIGNED to bulk_campaign that its task sends again: whether Telnyx leaves
+    # them alone or provisions them again (PENDING_ASSIGNMENT for hours) is unconfirmed.
+    resends: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignPlan:
+    tcr_campaign_id: str
+    kind: CampaignKind | None
+    campaign_status: str | None
+    sharing_status: str | None
+    number_pooling: bool
+    telnyx_campaign_id: str | None
+    live_count: int  # ASSIGNED + PENDING_ASSIGNMENT now
+    final_count: int  # after the plan
+    problem: str | None = None
+
+
+@dataclass
+class Plan:
+    desired: DesiredState
+    changes: tuple[Finding, ...]  # every finding that is not OK, sorted by number
+    counts: dict[str, int]
+    profiles: dict[str, ProfilePlan]
+    campaigns: dict[str, CampaignPlan]
+    warnings: tuple[str, ...] = ()
+    unsafe: tuple[str, ...] = ()
+    prune: bool = False
+    options: PlanOptions = field(default_factory=PlanOptions)
+    timeline: tuple[str, ...] = ()  # how long the changes take at Telnyx, and which need two phases
+    # Names of the profiles the plan mentions, where known (the files' name first, else Telnyx's): reports
+    # show "name (id…)" instead of a bare id. Not part of the checksum: labels, not what apply does.
+    profile_names: dict[str, str] = field(default_factory=dict, compare=False)
+    _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def writes(self) -> tuple[Finding, ...]:
+        return tuple(c for c in self.changes if c.writes)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.writes for c in self.changes)
+
+    @property
+    def blocked(self) -> tuple[Finding, ...]:
+        """Declared numbers the plan cannot bring to their declared state (each with its reason)."""
+        return tuple(c for c in self.changes if c.action is Action.BLOCKED and c.declared)
+
+    @property
+    def in_flight(self) -> tuple[Finding, ...]:
+        return tuple(c for c in self.changes if c.action is Action.IN_FLIGHT)
+
+    @property
+    def being_freed(self) -> tuple[Finding, ...]:
+        """Declared numbers Telnyx is unassigning: once it has, they need their campaign (a next phase)."""
+        return tuple(c for c in self.changes if c.action is Action.IN_FLIGHT and c.declared
+                     and c.live_status == "PENDING_UNASSIGNMENT")
+
+    @property
+    def safe(self) -> bool:
+        return not self.unsafe
+
+    def checksum(self) -> str:
+        """sha256 over what apply would do and the state it expects; stable across runs.
+
+        One positional JSON array per change, encoded in one call (a dict per change, or a
+        `dumps` per change, costs 3x over 100k changes); computed once per plan."""
+        if self._checksum is None:
+            rows = [[c.number, c.action.value, c.profile_id, c.tcr_campaign_id, c.move, c.declared, c.reason,
+                     c.live_profile_id, c.live_campaign, c.live_status] for c in self.changes if c.writes]
+            strategies = {p.id: [p.strategy, p.bulk_campaign] for p in self.profiles.values()}
+            raw = json.dumps([rows, strategies], sort_keys=True, separators=(",", ":")).encode()
+            self._checksum = hashlib.sha256(raw).hexdigest()
+        return self._checksum
+
+
+def change_dict(c: Finding) -> dict[str, Any]:
+    """One change as saved: target, action, and the live state it expects (precondition)."""
+    return {
+        "number": c.number,
+        "action": c.action.value,
+        "profile_id": c.profile_id,
+        "tcr_campaign_id": c.tcr_campaign_id,
+        "move": c.move,
+        "declared": c.declared,
+        "reason": c.reason,
+        "expect": {"profile_id": c.live_profile_id, "tcr_campaign_id": c.live_campaign, "status": c.live_status},
+    }
+
+
+def profile_label(pid: str, names: Mapping[str, str]) -> str:
+    """`acme-marketing (4001767e…)` where the name is known, else the whole id (to look it up)."""
+    name = names.get(pid)
+    return f"{name} ({pid[:8]}…)" if name else pid

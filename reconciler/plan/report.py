@@ -1,0 +1,165 @@
+"""What a plan tells its reviewers before anything is written: warnings, the timeline on Telnyx's
+clock, and the safety limits it is over."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Iterable
+
+from reconciler.diff import (
+    ACTION_VALUE,
+    ASSIGNING_VALUES,
+    DORMANT,
+    Action,
+    Finding,
+    is_assigning,
+)
+from reconciler.model import (
+    CAMPAIGN_CAP,
+    DesiredState,
+    LiveState,
+    Policy,
+    plural,
+)
+
+from .model import (
+    BULK,
+    DEFAULT_MAX_REASSIGN,
+    DEFAULT_MAX_REASSIGN_PERCENT,
+    DEFAULT_MAX_UNASSIGN,
+    DEFAULT_MAX_UNASSIGN_PERCENT,
+    PERCENT_MIN_EXISTING,
+    CampaignPlan,
+    PlanOptions,
+    ProfilePlan,
+)
+
+
+def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding],
+              campaigns: dict[str, CampaignPlan], profiles: dict[str, ProfilePlan]) -> list[str]:
+    out = []
+    for tcr, c in campaigns.items():
+        if c.live_count > 0 and c.final_count <= 0:
+            out.append(f"campaign {tcr} will be left without numbers; Telnyx suspends a campaign after 15 days "
+                       f"with no numbers (dormancy)")
+        if c.final_count > CAMPAIGN_CAP and not c.number_pooling:
+            out.append(f"campaign {tcr} holds {c.final_count} numbers, over the {CAMPAIGN_CAP} T-Mobile allows "
+                       f"without number pooling")
+        if c.campaign_status == DORMANT and any(is_assigning(f) and f.tcr_campaign_id == tcr
+                                                for f in findings):
+            out.append(f"campaign {tcr} is dormant (TCR_SUSPENDED): its first assignment fails and wakes it; "
+                       f"apply retries")
+    for pid, p in profiles.items():
+        if p.declared and not p.exists:
+            out.append(f"messaging profile {pid} does not exist at Telnyx")
+    left: dict[str, list[str]] = defaultdict(list)
+    for f in findings:
+        if f.action is Action.UNASSIGN and f.live_profile_id in desired.profiles:
+            left[f.live_profile_id].append(f.number)
+    for pid, numbers in sorted(left.items()):
+        one = len(numbers) == 1
+        named = ", ".join(numbers[:3]) + (f" and {len(numbers) - 3} more" if len(numbers) > 3 else "")
+        out.append(f"after the prune, {plural(len(numbers), 'number stays', 'numbers stay')} on profile {pid} "
+                   f"with no campaign ({named}): while there, {'it keeps' if one else 'they keep'} that profile from "
+                   f"bulk assignment; move {'it' if one else 'them'} off the profile (to no profile) or declare "
+                   f"{'it' if one else 'them'}")
+    unmanaged_by_profile = Counter(f.live_profile_id for f in findings
+                                   if not f.declared and f.live_profile_id in desired.profiles)
+    for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):
+        out.append(f"profile {pid} holds {plural(n, 'undeclared number', 'undeclared numbers')}; bulk assignment "
+                   f"by profile is not used there until {'it is' if n == 1 else 'they are'} declared or moved off "
+                   f"the profile")
+    return out
+
+
+# Telnyx support: a number stays PENDING_ASSIGNMENT for about two hours, sometimes days.
+PHASE = "about 2 h at Telnyx, sometimes days"
+
+
+def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan]) -> tuple[str, ...]:
+    """What the plan will take on Telnyx's timeline, said before anyone approves it."""
+    assigning = reassign_bulk = reassign_single = unassign = 0
+    for f in changes:
+        v = ACTION_VALUE(f)
+        if v in ASSIGNING_VALUES:
+            assigning += 1
+            if v == Action.REASSIGN.value:
+                p = profiles.get(f.profile_id or "")
+                if p is not None and p.strategy == BULK:
+                    reassign_bulk += 1
+                else:
+                    reassign_single += 1
+        elif v == Action.UNASSIGN.value:
+            unassign += 1
+    out = []
+    if assigning:
+        out.append(f"{plural(assigning, 'number', 'numbers')} will be assigned: apply returns once Telnyx accepts "
+                   f"the work; each "
+                   f"number stays PENDING_ASSIGNMENT for {PHASE}")
+    if reassign_bulk:
+        out.append(f"{plural(reassign_bulk, 'number moves', 'numbers move')} from another campaign by bulk "
+                   f"assignment: Telnyx may skip numbers "
+                   f"another campaign holds; those are freed first and assigned in a second phase by "
+                   f"`reconciler resume` (two phases: {PHASE} each)")
+    if reassign_single:
+        out.append(f"{plural(reassign_single, 'number moves', 'numbers move')} from another campaign one by one: if "
+                   f"Telnyx refuses to move {'it' if reassign_single == 1 else 'them'} in place, "
+                   f"{'it is' if reassign_single == 1 else 'they are'} freed first and assigned in a second phase "
+                   f"(two phases: {PHASE} each)")
+    if unassign:
+        out.append(f"{plural(unassign, 'number loses its', 'numbers lose their')} campaign: PENDING_UNASSIGNMENT "
+                   f"for {PHASE}")
+    resends = sum(p.resends for p in profiles.values())
+    if resends:
+        one = resends == 1
+        out.append(f"bulk assignment re-sends {plural(resends, 'number', 'numbers')} already ASSIGNED to "
+                   f"{'its' if one else 'their'} campaign (a task takes every number of its profile): if Telnyx "
+                   f"provisions {'it' if one else 'them'} again (unconfirmed), {'it is' if one else 'they are'} "
+                   f"PENDING_ASSIGNMENT for {PHASE}; the policy's max_reprovision caps how many")
+    return tuple(out)
+
+
+def reprovision_limit(policy: Policy, profiles: dict[str, ProfilePlan]) -> list[str]:
+    cap = policy.max_reprovision
+    resends = sum(p.resends for p in profiles.values())
+    if cap is None or resends <= cap:
+        return []
+    busiest = max((p for p in profiles.values() if p.resends), key=lambda p: p.resends)
+    return [f"bulk assignment would re-send {plural(resends, 'number', 'numbers')} already ASSIGNED, over "
+            f"max_reprovision {cap} by "
+            f"{resends - cap} (profile {busiest.id}: {busiest.resends}); raise max_reprovision, or "
+            f"give the new numbers their own messaging profile"]
+
+
+def safety(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],
+            options: PlanOptions) -> list[str]:
+    problems: list[str] = []
+    checks = (
+        ("unassign", [f for f in findings if f.action is Action.UNASSIGN], policy.max_unassign,
+         DEFAULT_MAX_UNASSIGN, policy.max_unassign_percent, DEFAULT_MAX_UNASSIGN_PERCENT, options.allow_unassign),
+        ("reassign", [f for f in findings if f.action is Action.REASSIGN], policy.max_reassign,
+         DEFAULT_MAX_REASSIGN, policy.max_reassign_percent, DEFAULT_MAX_REASSIGN_PERCENT, options.allow_reassign),
+    )
+    for verb, fs, cap, cap_default, pct, pct_default, allowed in checks:
+        if not fs:
+            continue
+        cap = cap_default if cap is None else cap
+        pct = pct_default if pct is None else pct
+        over: list[str] = []
+        if len(fs) > cap:
+            over.append(f"{plural(len(fs), 'number', 'numbers')} would {verb}, over max_{verb} {cap} by "
+                        f"{len(fs) - cap}")
+        per_campaign = Counter(f.live_campaign for f in fs if f.live_campaign)
+        for tcr, n in sorted(per_campaign.items()):
+            c = campaigns.get(tcr)
+            if c is None or c.live_count < PERCENT_MIN_EXISTING:
+                continue
+            share = 100.0 * n / c.live_count
+            if share > pct:
+                over.append(f"{n} of {c.live_count} numbers of campaign {tcr} would {verb} "
+                            f"({share:.0f}%), over max_{verb}_percent {pct:g}%")
+        if over and allowed != len(fs):
+            these = "this one" if len(fs) == 1 else f"these {len(fs)}"
+            hint = f"re-run with --allow-{verb} {len(fs)} to allow exactly {these}"
+            problems.extend(f"{o}; {hint}" for o in over)
+    return problems

@@ -1,0 +1,213 @@
+"""Bulk or per number, per profile: the scope rule (a bulk takes every number of the profile), the
+49 cap over what a bulk would sweep in, and the shared campaigns Telnyx documents only bulk for."""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from collections import Counter, defaultdict
+from dataclasses import replace
+from typing import Iterable
+
+from reconciler.diff import (
+    Action,
+    Finding,
+    is_assigning,
+)
+from reconciler.model import (
+    ASSIGNED,
+    CAMPAIGN_CAP,
+    PENDING_ASSIGNMENT,
+    SHARED,
+    DesiredState,
+    LiveState,
+    plural,
+)
+
+from .model import BULK, BULK_MIN_TELNYX, NONE, PER_NUMBER, CampaignPlan, PlanOptions, ProfilePlan
+
+
+PROFILE_CAMPAIGN = attrgetter("profile_id", "tcr_campaign_id")
+NUMBER = attrgetter("number")
+
+
+def _on_shared(live: LiveState, f: Finding) -> bool:
+    """Is the number's live assignment on a shared campaign? Unknown counts as shared."""
+    c = live.campaigns.get(f.live_campaign or "")
+    if c is not None:
+        return c.kind == SHARED
+    a = live.assignments.get(f.number)
+    return a is None or a.shared is not False
+
+
+def shared_removals(findings: list[Finding], live: LiveState, options: PlanOptions) -> list[Finding]:
+    """Block removing a number from a shared campaign, unless the run opts in.
+
+    A removal (prune) is a per-number DELETE; Telnyx documents only bulk by profile for shared
+    campaigns, and may refuse it (sandbox mode shared_delete). A move to another campaign is not
+    blocked: leaving the profile, or the new campaign's bulk task, may take the number off (apply
+    never falls back to a DELETE on a shared campaign without the opt-in, and says so). A FAILED
+    record is replaced, never deleted one by one, so it is not blocked either."""
+    if options.shared_per_number:
+        return findings
+    out = []
+    for f in findings:
+        if f.action is Action.UNASSIGN and f.live_campaign and f.live_status in (ASSIGNED, None) and \
+                _on_shared(live, f):
+            f = replace(f, action=Action.BLOCKED, move=False, reason=(
+                f"on shared campaign {f.live_campaign}: removing it takes a per-number DELETE, which Telnyx does not "
+                f"document for shared campaigns; re-run with --shared-per-number if your account accepts per-number "
+                f"writes to shared campaigns, or remove it in the Telnyx portal"))
+        out.append(f)
+    return out
+
+
+def strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
+                campaigns: dict[str, CampaignPlan], options: PlanOptions
+                ) -> tuple[dict[str, ProfilePlan], list[Finding]]:
+    """Strategy per profile; blocks what cannot be done. Repeated until nothing new is blocked:
+    a blocked number no longer moves, which can take bulk eligibility from the profile it stays on."""
+    earlier: dict[str, ProfilePlan] = {}
+    while True:
+        profiles, blocked = _strategies_once(desired, live, findings, campaigns, options)
+        # A profile whose only work was blocked keeps the strategy and note that explain why.
+        for pid, pp in earlier.items():
+            if profiles[pid].strategy == NONE and pp.strategy != NONE:
+                profiles[pid] = pp
+        earlier = profiles
+        if not blocked:
+            break
+        findings = [replace(f, action=Action.BLOCKED, move=False, reason=blocked[id(f)]) if id(f) in blocked else f
+                    for f in findings]
+    # Profiles that only appear because an unmanaged number of a declared campaign sits there.
+    for f in findings:
+        if not f.declared and f.live_profile_id and f.live_profile_id not in profiles:
+            profiles[f.live_profile_id] = ProfilePlan(f.live_profile_id, live.profiles.get(f.live_profile_id),
+                                                      False, True, NONE)
+    return profiles, findings
+
+
+def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Finding],
+                     campaigns: dict[str, CampaignPlan], options: PlanOptions
+                     ) -> tuple[dict[str, ProfilePlan], dict[int, str]]:
+    declared = desired.numbers
+    # Work per declared profile and campaign: numbers to assign, and numbers that only move
+    # there (Telnyx does not say whether leaving a profile keeps the campaign, so a move may
+    # need an assignment on the new profile: it must be possible there too).
+    to_assign = [f for f in findings if f.profile_id and f.declared and (
+        is_assigning(f) or f.action is Action.MOVE)]
+    assigning: dict[str, dict[str, int]] = defaultdict(dict)  # real assignments: they set the strategy
+    for (pid, tcr), k in Counter(map(PROFILE_CAMPAIGN, (f for f in to_assign if f.action is not Action.MOVE))).items():
+        assigning[pid][tcr or ""] = assigning[pid].get(tcr or "", 0) + k
+    for f in to_assign:
+        if f.action is Action.MOVE:
+            assigning[f.profile_id or ""].setdefault(f.tcr_campaign_id or "", 0)
+    # Who sits on each profile with work once the planned moves are done: the numbers
+    # live there that do not move away, and the declared numbers that move in (each
+    # declared for that profile, so its target is its campaign). Only numbers that will
+    # really be written move: not blocked ones, nor work in flight.
+    on_profile: dict[str, list[str]] = defaultdict(list)
+    moved_in: dict[str, set[str]] = defaultdict(set)
+    movers_in: dict[str, list[str]] = defaultdict(list)
+    away: set[str] = set()
+    if assigning:
+        movers = [f for f in findings if f.move and f.declared and f.writes]
+        away = set(map(NUMBER, movers))
+        for f in movers:
+            moved_in[f.profile_id or ""].add(f.tcr_campaign_id)
+            movers_in[f.profile_id or ""].append(f.number)
+        for n in live.numbers.values():
+            if n.profile_id in assigning:
+                on_profile[n.profile_id].append(n.number)
+    profiles: dict[str, ProfilePlan] = {}
+    blocked_pairs: dict[tuple[str, str], str] = {}
+    for pid in sorted(desired.profiles):
+        p = desired.profiles[pid]
+        exists = pid in live.profiles
+        work = assigning.get(pid, {})
+        if not work:
+            profiles[pid] = ProfilePlan(pid, p.name, True, exists, NONE)
+            continue
+        targets: set[str | None] = set(moved_in.get(pid, ()))
+        undeclared = 0
+        for n in on_profile.get(pid, ()):
+            if n in away:
+                continue
+            d = declared.get(n)
+            if d is not None and d.profile_id == pid:
+                targets.add(d.tcr_campaign_id)
+            else:
+                targets.add(None)
+                undeclared += 1
+        bulk_ok = len(targets) == 1 and None not in targets
+        bulk_campaign = next(iter(targets)) if bulk_ok else None
+        notes: list[str] = []
+        if bulk_ok:
+            over = _bulk_over_cap(pid, campaigns.get(bulk_campaign or ""), on_profile.get(pid, ()), away,
+                                  movers_in.get(pid, ()), live)
+            if over is not None:
+                notes.append(over)
+                blocked_pairs[(pid, bulk_campaign or "")] = over
+        strategy = PER_NUMBER
+        for tcr, count in sorted(work.items()):
+            c = campaigns.get(tcr)
+            shared = c is not None and c.kind == SHARED
+            if (pid, tcr) in blocked_pairs:
+                continue  # over the cap: neither bulk nor per number
+            if bulk_ok and tcr == bulk_campaign and (shared or count >= BULK_MIN_TELNYX):
+                if count:  # moves alone need no bulk now; the next round bulks if a move drops a campaign
+                    strategy = BULK
+            elif shared and not options.shared_per_number:
+                strays = sorted(n for n in on_profile.get(pid, ()) if n not in away and (
+                    declared.get(n) is None or declared[n].profile_id != pid))
+                named = ", ".join(strays[:3]) + (f" and {len(strays) - 3} more" if len(strays) > 3 else "")
+                fix = (f"declare {named} in the files, or move {'it' if len(strays) == 1 else 'them'} off the "
+                       "profile" if strays else f"give {tcr} its own messaging profile")
+                why = (f"shared campaign {tcr} would need per-number assignment on profile {pid}, "
+                       f"which also holds {describe_others(targets, tcr, undeclared)}; Telnyx documents only bulk "
+                       f"assignment by profile for shared campaigns: {fix}"
+                       + (f" (or give {tcr} its own messaging profile)" if strays else ""))
+                notes.append(why)
+                blocked_pairs[(pid, tcr)] = why
+        if strategy == PER_NUMBER and not notes and not any(work.values()):
+            strategy = NONE  # only moves, all possible
+        resends = 0
+        if strategy == BULK:
+            for n in on_profile.get(pid, ()):
+                a = live.assignments.get(n)
+                if n not in away and a is not None and a.tcr_campaign_id == bulk_campaign and a.status == ASSIGNED:
+                    resends += 1
+        profiles[pid] = ProfilePlan(pid, p.name, True, exists, strategy,
+                                    bulk_campaign if strategy == BULK else None,
+                                    "; ".join(notes) or None, resends)
+    blocked = {id(f): blocked_pairs[key] for f in to_assign
+               if (key := (f.profile_id or "", f.tcr_campaign_id or "")) in blocked_pairs}
+    return profiles, blocked
+
+
+def _bulk_over_cap(pid: str, campaign: CampaignPlan | None, on_profile: Iterable[str], away: set[str],
+                   moving_in: Iterable[str], live: LiveState) -> str | None:
+    """A bulk task assigns *every* number of the profile, not only the plan's: when that would take
+    a campaign without number pooling over T-Mobile's cap, the bulk must not be sent (and moves
+    that would need it must not be made). The per-finding cap check cannot see this when the plan
+    covers only some numbers (apply's later rounds), so it is counted here from the profile."""
+    if campaign is None or campaign.number_pooling:
+        return None
+    members = {n for n in on_profile if n not in away} | set(moving_in)
+    active = (ASSIGNED, PENDING_ASSIGNMENT)
+    already = sum(1 for n in members if (a := live.assignments.get(n)) is not None
+                  and a.tcr_campaign_id == campaign.tcr_campaign_id and a.status in active)
+    final = campaign.live_count - already + len(members)
+    if final <= CAMPAIGN_CAP or final <= campaign.live_count:
+        return None
+    return (f"campaign {campaign.tcr_campaign_id} would hold {final} numbers; T-Mobile allows {CAMPAIGN_CAP} per "
+            f"campaign without number pooling (a bulk assignment takes every number of the profile)")
+
+
+def describe_others(targets: set[str | None], tcr: str, undeclared: int) -> str:
+    others = sorted(t for t in targets if t and t != tcr)
+    bits = []
+    if others:
+        bits.append("numbers of " + ", ".join(others))
+    if undeclared:
+        bits.append(plural(undeclared, "undeclared number", "undeclared numbers"))
+    return " and ".join(bits) or "other numbers"
