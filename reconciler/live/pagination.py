@@ -195,6 +195,10 @@ class _Pager:
         if n == 0:
             if probing:
                 self._learn_mode(TotalsCount.RECORDS)  # the extra page was empty: totalRecords counted records
+            if self.style == "10dlc" and total is not None and self.first_total is None:
+                # An empty first page that announces records must agree with them (check_end), never
+                # pass for an empty list: it would make every assigned number look unassigned.
+                self.first_total = self.last_total = total
             return False
         if probing:
             self._learn_mode(TotalsCount.PAGES)  # there was more after seen >= totalRecords: it counts pages

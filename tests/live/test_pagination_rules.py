@@ -482,3 +482,18 @@ def test_collect_10dlc_without_known_totals_reads_in_turn():
     c, asked, _ = serve(tendlc([[rec(0)]], 3))
     e = raised(lambda: collect_10dlc(c, LIST, page_size=5, **KEY))
     assert e.code == "pagination_short" and asked == [1, 2]
+
+
+@pytest.mark.parametrize("total", [2, 5])
+def test_an_empty_first_page_that_announces_records_is_a_loud_error(total):
+    """An empty page 1 with totalRecords >= 2 is short under either reading of the totals: never an empty list."""
+    c, asked, _ = serve(tendlc([[]], total))
+    e = raised(lambda: list(iter_10dlc(c, LIST, page_size=5, **KEY)))
+    assert e.code == "pagination_short" and asked == [1]
+    e = raised(lambda: collect_10dlc(c, LIST, page_size=5, **KEY))
+    assert e.code == "pagination_short"
+
+
+def test_an_empty_first_page_with_no_records_announced_is_an_empty_list():
+    c, asked, _ = serve(tendlc([[]], 0))
+    assert list(iter_10dlc(c, LIST, page_size=5, **KEY)) == [] and asked == [1]
