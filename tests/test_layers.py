@@ -102,7 +102,7 @@ def test_import_contracts_hold_and_would_catch_an_upward_import(tmp_path: Path) 
     assert ok.returncode == 0, ok.stdout + ok.stderr
     # the sandbox too: the contracts name its modules
     shutil.copytree(PKG, tmp_path / "reconciler", ignore=shutil.ignore_patterns("__pycache__"))
-    plan = tmp_path / "reconciler" / "plan.py"
+    plan = tmp_path / "reconciler" / "plan" / "strategy.py"
     plan.write_text(plan.read_text(encoding="utf-8") + "\nfrom reconciler import apply  # noqa\n", encoding="utf-8")
     bad = subprocess.run(lint, cwd=tmp_path, capture_output=True, text=True, timeout=120,
                          env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
