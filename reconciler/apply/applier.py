@@ -172,6 +172,9 @@ class Applier:
             if c.action in ASSIGNING and c.number not in failed_moves:
                 by_profile.setdefault(c.profile_id or "", []).append(c)
         # Every task is submitted before any is waited for: Telnyx works on them meanwhile.
+        # Tasks an earlier run or round left unprocessed, read once: each profile is sent at most
+        # one task per round, so this round's own sends never need to be in it.
+        pending = self.sub.pending_bulks()
         index: dict[str, list[str]] = {}
 
         def members_of() -> dict[str, list[str]]:  # built once, and only if a bulk is sent
@@ -194,7 +197,7 @@ class Applier:
                     fs = [c for c in fs if c.action is not Action.REASSIGN]
                     if not fs:
                         continue
-                if self.sub.bulk_pending(pid, campaign.tcr_campaign_id):
+                if (pid, campaign.tcr_campaign_id) in pending:
                     # A task for this profile and campaign is not processed yet: it will take every
                     # number on the profile when it is; a second one would repeat it. The next
                     # round (or run) sees what it left.

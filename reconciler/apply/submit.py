@@ -141,15 +141,20 @@ class Submitter:
             self.journal.update(wid, State.FAILED if failed else State.DONE, at=self.server_now(), failed=failed)
         return result
 
-    def bulk_pending(self, profile: str, campaign: str) -> bool:
-        """Is a task for this profile and campaign possibly still unprocessed? The rule is
-        tracking's (one with an id until it is seen processed, note_processed_tasks asks; one whose
-        answer was lost for the settle window), the same one that holds its numbers in flight."""
+    def pending_bulks(self) -> set[tuple[str | None, str | None]]:
+        """(profile, campaign) of every task possibly still unprocessed. The rule is tracking's (one
+        with an id until it is seen processed, note_processed_tasks asks; one whose answer was lost
+        for the settle window), the same one that holds its numbers in flight. One journal read for
+        all of them: a round asks before each of its (maybe thousands of) bulk sends, and each send
+        changes the journal, so asking per profile re-read it once per send."""
         now = self.server_now()
-        return any(w.op is Op.BULK_ASSIGN and w.profile == profile and w.campaign == campaign
-                   and w.state in (State.SUBMITTED, State.ACCEPTED, State.UNKNOWN)
-                   and may_be_unprocessed(w, now, exclusive=True)
-                   for w in self.journal.read().open_writes())
+        return {(w.profile, w.campaign) for w in self.journal.read().open_writes()
+                if w.op is Op.BULK_ASSIGN and w.state in (State.SUBMITTED, State.ACCEPTED, State.UNKNOWN)
+                and may_be_unprocessed(w, now, exclusive=True)}
+
+    def bulk_pending(self, profile: str, campaign: str) -> bool:
+        """Is a task for this profile and campaign possibly still unprocessed? (`pending_bulks`)"""
+        return (profile, campaign) in self.pending_bulks()
 
     def answer_lost(self, profile: str, campaign: LiveCampaign) -> bool:
         """Is the task holding this profile one whose answer was lost (no id to follow it by)?"""
