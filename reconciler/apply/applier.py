@@ -302,7 +302,7 @@ class Applier:
         waiter = self._waiter()
         while waiter.more():
             self.sub.note_processed_tasks()
-            if not any(self.sub.bulk_pending(p, c) for p, c in skipped):
+            if not skipped & self.sub.pending_bulks():
                 return
             waiter.nap()
 
