@@ -227,6 +227,20 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
     return t
 
 
+def shows_taken(w: Write, live: LiveState) -> bool:
+    """Does live state show every number of this bulk task on its campaign (ASSIGNED or
+    PENDING_ASSIGNMENT)? Then Telnyx has been through them all: whatever the task says of itself,
+    none of its numbers is left to skip, so it need not be asked about."""
+    if w.op is not Op.BULK_ASSIGN or not w.numbers:
+        return False
+    get = live.assignments.get
+    for n in w.numbers:
+        a = get(n)
+        if a is None or a.tcr_campaign_id != w.campaign or a.status not in (ASSIGNED, PENDING_ASSIGNMENT):
+            return False
+    return True
+
+
 def may_be_unprocessed(w: Write, now: float, *, exclusive: bool) -> bool:
     """`_may_be_unprocessed` for a caller that has the time (apply, before sending a bulk task)."""
     return _may_be_unprocessed(w, (now - w.submitted_at) if w.submitted_at is not None else None, exclusive)

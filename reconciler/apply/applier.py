@@ -20,7 +20,7 @@ from reconciler.model import (
     LiveState,
 )
 from reconciler.plan import BULK, Plan, make_plan
-from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge
+from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge, shows_taken
 from reconciler.wait import Waiter
 
 from .checks import (
@@ -120,18 +120,22 @@ class Applier:
             self._round(todo, current, live, first=report.rounds == 1)
             if self.until is Until.SUBMITTED:
                 break
-            self.sub.await_acceptance()
+            self.sub.await_newest()
             self._await_earlier_tasks()
             live, inflight = self._verify(desired)
+            if self.sub.tasks:
+                # Tasks the read did not confirm and Telnyx has not processed yet: wait for them.
+                self.sub.await_acceptance()
+                live, inflight = self._verify(desired)
             if any(t.phase is PhaseState.READY for t in inflight.tracked):
                 # A phase deferred this round may be ready at once (Telnyx freed the numbers quickly).
                 self.resume(live, inflight)
-                self.sub.await_acceptance()
+                self.sub.await_newest()
                 live, inflight = self._verify(desired)
             current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
             todo = [c for c in current.changes if c.writes and c.number in scope]
             if self.until is Until.FINAL and not todo:
-                live, current, todo = self._settle(desired, plan, scope)
+                live, current, todo = self._settle(desired, plan, scope, first=(live, inflight, current, todo))
             if self._expired():
                 report.timed_out = bool(todo) or self.sub.unaccepted()
                 self._stopped_waiting = report.timed_out
@@ -307,9 +311,26 @@ class Applier:
             waiter.nap()
 
     def _verify(self, desired: DesiredState) -> tuple[LiveState, InFlight]:
-        """Read live state, judge the journal's open writes against it, journal what changed."""
-        self.sub.note_processed_tasks()
-        live = self.read(desired)
+        """Read live state, judge the journal's open writes against it, journal what changed.
+
+        A bulk task not yet seen processed (this run's or an earlier run's) whose numbers all show
+        its campaign is confirmed by the read; each other one is asked about once, and if any turns
+        out processed, live state is read again: the first read may predate its work, and a number
+        it skipped is only known skipped from a read made after the task was processed."""
+        asked: set[str] = set()
+        while True:
+            live = self.read(desired)
+            unsure = []
+            for w in self.journal.read().open_writes():
+                if w.op is not Op.BULK_ASSIGN or not w.ref or w.processed:
+                    continue
+                if shows_taken(w, live):
+                    self.sub.confirm(w.id)
+                elif w.id not in asked:
+                    unsure.append(w)
+            asked.update(w.id for w in unsure)
+            if not unsure or not self.sub.ask(unsure):
+                break
         inflight = self._judge(live)
         self._close(inflight)
         return live, inflight
@@ -334,21 +355,27 @@ class Applier:
                 self.journal.update(t.write.id, State.ACCEPTED, at=now, detail="live state shows Telnyx took it")
                 self.sub.tasks.pop(t.write.id, None)
 
-    def _settle(self, desired: DesiredState, plan: Plan, scope: frozenset[str]
+    def _settle(self, desired: DesiredState, plan: Plan, scope: frozenset[str],
+                first: tuple[LiveState, InFlight, Plan, list[Finding]] | None = None
                 ) -> tuple[LiveState, Plan, list[Finding]]:
         """--until final: re-read until no number of ours is in flight (carrying out deferred
-        phases as they become ready), or the deadline. -> (live, re-plan, what still needs a write)."""
+        phases as they become ready), or the deadline. -> (live, re-plan, what still needs a write).
+        `first`: a verifying read just made (and its re-plan), judged before any wait."""
         waiter = self._waiter(grow=2.0)
         while True:
-            live, inflight = self._verify(desired)
-            if any(t.phase is PhaseState.READY for t in inflight.tracked):
-                self.resume(live, inflight)
+            if first is not None:
+                live, inflight, current, todo = first
+                first = None
+            else:
                 live, inflight = self._verify(desired)
+                if any(t.phase is PhaseState.READY for t in inflight.tracked):
+                    self.resume(live, inflight)
+                    live, inflight = self._verify(desired)
+                current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
+                todo = [c for c in current.changes if c.writes and c.number in scope]
             busy = set(inflight.numbers()) & scope
             watch = scope | self._resent
             busy |= {n for n, a in live.assignments.items() if n in watch and a.status in IN_FLIGHT_STATUSES}
-            current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
-            todo = [c for c in current.changes if c.writes and c.number in scope]
             if not busy or todo or not waiter.more():
                 return live, current, todo
             self.progress(f"waiting for Telnyx to finish {len(busy)} assignment(s) in flight")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from reconciler.errors import ApiError, ApiUnavailable
-from reconciler.journal import Journal, Op, State
+from reconciler.journal import Journal, Op, State, Write
 from reconciler.model import LiveCampaign
 from reconciler.tracking import may_be_unprocessed
 from reconciler.wait import Waiter
@@ -79,23 +79,58 @@ class Submitter:
             self.orders[wid] = ref
         return wid, True if result is None else result
 
-    def await_acceptance(self) -> None:
-        """Wait until Telnyx has processed every task of this run (not for the numbers to be final).
+    def await_newest(self) -> None:
+        """Wait until Telnyx has processed the newest task of this run. It was submitted last, so
+        once it is processed the others most likely are: the verifying read then confirms them by
+        their numbers (`confirm`), and only a task whose numbers do not all show it is asked about
+        (`ask`). One request per task would be a thousand at 100,000 numbers."""
+        if not self.tasks:
+            return
+        self.progress(f"waiting for Telnyx to process {len(self.tasks)} bulk assignment task(s)")
+        wid, task = next(reversed(self.tasks.items()))
+        status = self.wait_task(task)
+        if status in TASK_PROCESSED:
+            self._processed(wid, task, status)
 
-        Polls the last task first: it was submitted last, so once it is processed the others
-        most likely are, and each of them then costs one request."""
+    def await_acceptance(self) -> None:
+        """Wait until Telnyx has processed every task of this run still not seen processed (not
+        for the numbers to be final), newest first."""
         if not self.tasks:
             return
         self.progress(f"waiting for Telnyx to process {len(self.tasks)} bulk assignment task(s)")
         for wid, task in reversed(list(self.tasks.items())):
             status = self.wait_task(task)
             if status in TASK_PROCESSED:
-                failed = self.task_failures(task) if status == "failed" else {}
-                self.journal.update(wid, State.ACCEPTED, at=self.server_now(), detail=f"task {status}",
-                                    failed=failed, processed=True)
-                del self.tasks[wid]
+                self._processed(wid, task, status)
             if self.expired():
                 break
+
+    def _processed(self, wid: str, task: str, status: str) -> None:
+        failed = self.task_failures(task) if status == "failed" else {}
+        self.journal.update(wid, State.ACCEPTED, at=self.server_now(), detail=f"task {status}",
+                            failed=failed, processed=True)
+        self.tasks.pop(wid, None)
+
+    def confirm(self, wid: str) -> None:
+        """Live state shows every number of this task on its campaign (tracking.shows_taken): it is
+        processed as far as its numbers go, and nothing is left for it to skip. Not asked about."""
+        self.journal.update(wid, State.ACCEPTED, at=self.server_now(), processed=True,
+                            detail="live state shows every number on its campaign")
+        self.tasks.pop(wid, None)
+
+    def ask(self, writes: list[Write]) -> bool:
+        """Ask Telnyx once about each of these tasks. -> did any turn out processed? (Then the
+        caller reads live state again: what it read before may predate the task's work.)"""
+        changed = False
+        for w in writes:
+            try:
+                status = self.writer.get_task(w.ref or "")
+            except ApiError:
+                continue  # the journal keeps it open; the settle window decides later
+            if status in TASK_PROCESSED:
+                self._processed(w.id, w.ref or "", status)
+                changed = True
+        return changed
 
     def unaccepted(self) -> bool:
         return bool(self.tasks)
