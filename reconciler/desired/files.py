@@ -84,30 +84,16 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
             if entry_is_dir:
                 real = os.path.realpath(p)
                 if real in seen_dirs:
-                    problems.append(
-                        Problem(
-                            display_path(p),
-                            0,
-                            0,
-                            f"symlink loop: this folder is {seen_dirs[real]}, which is already read;"
-                            " remove the link",
-                        )
-                    )
+                    problems.append(Problem(display_path(p), 0, 0, f"symlink loop: this folder is "
+                                            f"{seen_dirs[real]}, which is already read; remove the link"))
                     continue
                 seen_dirs[real] = display_path(p)
                 subdirs.append(p)
             elif entry_is_file and entry.name.endswith(SUFFIXES):
                 real = os.path.realpath(p)
                 if real in seen_files:
-                    problems.append(
-                        Problem(
-                            display_path(p),
-                            1,
-                            1,
-                            f"this file is {seen_files[real]} again (through a symlink);"
-                            " each file is read once: remove the link",
-                        )
-                    )
+                    problems.append(Problem(display_path(p), 1, 1, f"this file is {seen_files[real]} again "
+                                            "(through a symlink); each file is read once: remove the link"))
                     continue
                 seen_files[real] = display_path(p)
                 files.append((display_path(p), p))
