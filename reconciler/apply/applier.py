@@ -332,7 +332,7 @@ class Applier:
             if not unsure or not self.sub.ask(unsure):
                 break
         inflight = self._judge(live)
-        self._close(inflight)
+        self.close(inflight)
         return live, inflight
 
     def _judge(self, live: LiveState) -> InFlight:
@@ -341,19 +341,23 @@ class Applier:
         # Applier runs under the state folder's lock (Journal.open_for_writing).
         return judge(view.open_writes(), live, self.server_now(), exclusive=True, **kw)
 
-    def _close(self, inflight: InFlight) -> None:
+    def close(self, inflight: InFlight) -> dict[str, State]:
+        """Journal what live state shows of the open writes: those that ended (done, failed,
+        abandoned), and those Telnyx was seen to take. -> write id: the state it was closed in."""
         now = self.server_now()
+        closed: dict[str, State] = {}
         for t in inflight.tracked:
             if t.write.state is State.DEFERRED:
-                continue
+                continue  # a phase is closed by carry_out, which knows whether it was sent
             state = t.closed_state
             failed = {n: t.reasons.get(n, "") for n, s in t.numbers.items() if s is NumberState.FAILED}
             if state is not None:
-                self.journal.update(t.write.id, state, at=now, failed=failed,
-                                    detail=_not_taken(t))
+                self.journal.update(t.write.id, state, at=now, failed=failed, detail=_not_taken(t))
+                closed[t.write.id] = state
             elif t.accepted_now:
                 self.journal.update(t.write.id, State.ACCEPTED, at=now, detail="live state shows Telnyx took it")
                 self.sub.tasks.pop(t.write.id, None)
+        return closed
 
     def _settle(self, desired: DesiredState, plan: Plan, scope: frozenset[str],
                 first: tuple[LiveState, InFlight, Plan, list[Finding]] | None = None
