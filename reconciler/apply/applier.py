@@ -19,7 +19,7 @@ from reconciler.model import (
     LiveCampaign,
     LiveState,
 )
-from reconciler.plan import BULK, Plan, make_plan
+from reconciler.plan import BULK, Plan, make_plan, profile_label
 from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge, shows_taken
 from reconciler.wait import Waiter
 
@@ -205,8 +205,8 @@ class Applier:
                     # A task for this profile and campaign is not processed yet: it will take every
                     # number on the profile when it is; a second one would repeat it. The next
                     # round (or run) sees what it left.
-                    self.progress(f"a bulk task for profile {pid} and {campaign.tcr_campaign_id} is still being "
-                                  "processed by Telnyx; not sending another")
+                    self.progress(f"a bulk task for profile {profile_label(pid, plan.profile_names)} and "
+                                  f"{campaign.tcr_campaign_id} is still being processed by Telnyx; not sending another")
                     if self.sub.answer_lost(pid, campaign):  # reported "not accepted", never failed
                         self.sub.lost_bulks.add((pid, campaign.tcr_campaign_id))
                     self._skipped.add((pid, campaign.tcr_campaign_id))
@@ -218,7 +218,8 @@ class Applier:
                     target = campaigns.get(c.tcr_campaign_id or "")
                     if target is not None:
                         self._assign_one(c, target)
-                    self.progress(f"per-number assignment on profile {pid}", i, len(fs))
+                    self.progress(f"per-number assignment on profile {profile_label(pid, plan.profile_names)}",
+                                  i, len(fs))
 
     def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
         """One number onto one campaign; where Telnyx refuses a PUT over another campaign, the
