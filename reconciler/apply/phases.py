@@ -19,6 +19,7 @@ def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
     """Carry out every deferred phase whose condition holds; close the ones that no longer
     apply. Returns (phase, what happened) for each deferred write looked at."""
     done: list[tuple[Tracked, str]] = []
+    pending: set[tuple[str | None, str | None]] | None = None  # read once, then kept up to date here
     for t in inflight.tracked:
         w = t.write
         if w.state is not State.DEFERRED:
@@ -33,7 +34,9 @@ def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
         elif t.phase is PhaseState.READY:
             campaign = campaign_of(w.campaign or "", w.campaign_uuid)
             ready = [n for n, s in t.numbers.items() if s is not NumberState.DONE]
-            if w.op is Op.BULK_ASSIGN and w.profile and sub.bulk_pending(w.profile, campaign.tcr_campaign_id):
+            if pending is None and w.op is Op.BULK_ASSIGN:
+                pending = sub.pending_bulks()
+            if w.op is Op.BULK_ASSIGN and w.profile and (w.profile, campaign.tcr_campaign_id) in (pending or ()):
                 # An earlier task for this profile and campaign may still be unprocessed (or
                 # its answer was lost): it takes these numbers too when it is; never repeat it.
                 done.append((t, "waiting: an earlier bulk task for the profile is not processed yet"))
@@ -42,6 +45,9 @@ def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
                 pid = w.profile
                 new, ok = sub.write(Op.BULK_ASSIGN, ready, lambda: sub.writer.bulk_assign(pid, campaign),
                                       profile=pid, campaign=campaign, note=w.note, members=w.members)
+                # Sent, or its answer lost (not refused): a second phase for the profile waits for it.
+                if pending is not None and sub.last_refused is None:
+                    pending.add((pid, campaign.tcr_campaign_id))
             else:
                 new, ok = None, None
                 for n in ready:

@@ -187,10 +187,6 @@ class Submitter:
                 if w.op is Op.BULK_ASSIGN and w.state in (State.SUBMITTED, State.ACCEPTED, State.UNKNOWN)
                 and may_be_unprocessed(w, now, exclusive=True)}
 
-    def bulk_pending(self, profile: str, campaign: str) -> bool:
-        """Is a task for this profile and campaign possibly still unprocessed? (`pending_bulks`)"""
-        return (profile, campaign) in self.pending_bulks()
-
     def answer_lost(self, profile: str, campaign: LiveCampaign) -> bool:
         """Is the task holding this profile one whose answer was lost (no id to follow it by)?"""
         return any(w.op is Op.BULK_ASSIGN and w.profile == profile and w.campaign == campaign.tcr_campaign_id
