@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.diff import Action, Finding, campaign_problem, diff, diff_changes
+from reconciler.diff import Action, Finding, LiveHalf, campaign_problem, diff, diff_changes, reported_under
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.model import LiveAssignment, LiveCampaign, LiveNumber, LiveState
 from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, change_dict, make_plan
@@ -64,8 +64,16 @@ class Estate:
 
 
 def F(i: int, action: Action, profile, campaign, live_profile, live_campaign, live_status, move=False, reason=None,
-      declared=True) -> Finding:
-    return Finding(n(i), action, profile, campaign, live_profile, live_campaign, live_status, move, reason, declared)
+      declared=True, owned=True) -> Finding:
+    """The finding of number i: declared for (profile, campaign) as `Estate.declare` does, or declared nowhere
+    (then reported under profile and campaign, which must be the live ones); Telnyx shows the live fields, or
+    nothing at all (not `owned` and no assignment). `move` is what the finding derives (checked)."""
+    desired = DesiredNumber(n(i), profile, campaign, "x.yaml", i, 1) if declared else None
+    seen = (live_profile, live_campaign, live_status)
+    live = LiveHalf(*seen) if owned or seen != (None, None, None) else None
+    f = Finding(n(i), action, desired, live, reason)
+    assert (f.move, reported_under(f)) == (move, (profile, campaign))
+    return f
 
 
 # ------------------------------------------------------------------------- diff: declared numbers
@@ -99,7 +107,7 @@ def test_every_declared_number_gets_its_exact_finding():
             "this number until it does")),
         12: F(12, Action.IN_FLIGHT, PA, SH, PA, SH, "PENDING_UNASSIGNMENT"),
         13: F(13, Action.IN_FLIGHT, PA, SH, PA, None, None, reason="bulk task t-1 (journal)"),
-        20: F(20, Action.BLOCKED, PB, TX, None, None, None, reason=NOT_OWNED),
+        20: F(20, Action.BLOCKED, PB, TX, None, None, None, reason=NOT_OWNED, owned=False),
     }
 
 
@@ -129,7 +137,7 @@ def test_a_number_on_another_profile_and_campaign_moves_and_is_assigned(status, 
     if status:
         e.held(TX, status, 1)
     f = e.diff()[1]
-    assert (f.action, f.move, f.live_profile_id) == (action, move, PB)
+    assert (f.action, f.move, f.live.profile_id) == (action, move, PB)
 
 
 def test_a_blocked_number_never_carries_a_move():
