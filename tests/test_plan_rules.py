@@ -215,6 +215,43 @@ def test_undeclared_numbers_in_scope_are_listed_with_what_telnyx_holds():
     }
 
 
+# ------------------------------------------------------------------------- diff: a finding's two halves
+
+
+def test_an_unmanaged_number_has_no_desired_half_and_is_reported_under_its_live_profile():
+    e = Estate().declare(PA, SH, 1).on(PA, 1, 9).held(SH, "ASSIGNED", 1).held(XX, "ASSIGNED", 9)
+    f = e.diff()[9]
+    assert (f.action, f.desired, f.declared, f.move) == (Action.UNMANAGED, None, False, False)
+    assert f.live == LiveHalf(PA, XX, "ASSIGNED")
+    assert reported_under(f) == (PA, XX)
+    # a declared number is reported under its declared profile and campaign, wherever Telnyx has it
+    assert reported_under(e.declare(PB, TX, 2).on(PA, 2).diff()[2]) == (PB, TX)
+
+
+def test_a_declared_number_not_owned_has_no_live_half():
+    e = Estate().declare(PA, SH, 1)
+    f = e.diff()[1]
+    assert (f.action, f.live, f.move, f.reason) == (Action.BLOCKED, None, False, NOT_OWNED)
+    assert f.desired is e.numbers[n(1)]  # the desired state's own object, not a copy
+    assert reported_under(f) == (PA, SH)
+
+
+def test_a_move_and_reassign_derives_its_move_and_a_block_takes_it_away():
+    e = Estate().declare(PA, SH, 1).on(PB, 1).held(TX, "ASSIGNED", 1)
+    f = e.diff()[1]
+    assert (f.action, f.move, f.live, f.desired.profile_id) == (Action.REASSIGN, True, LiveHalf(PB, TX, "ASSIGNED"), PA)
+    assert replace(f, action=Action.BLOCKED).move is False
+    assert replace(f, live=LiveHalf(PA, TX, "ASSIGNED")).move is False  # already on its declared profile
+
+
+def test_findings_share_one_live_half_per_kind_of_live_state():
+    e = Estate().declare(PA, SH, *range(1, 7)).on(PB, *range(1, 7)).held(TX, "ASSIGNED", *range(1, 7))
+    e.on(PA, 9).declare(PA, SH, 10).held(TX, "ASSIGNED", 10)  # unmanaged; not owned but assigned
+    got = e.diff()
+    assert len({id(f.live) for i, f in got.items() if i < 7}) == 1
+    assert got[9].live == LiveHalf(PA, None, None) and got[10].live == LiveHalf(None, TX, "ASSIGNED")
+
+
 def test_numbers_declared_outside_a_subset_run_are_never_unmanaged():
     e = Estate(prune=True).declare(PA, SH, 1).on(PA, 1, 8, 9).held(SH, "ASSIGNED", 1, 8)
     e.out_of_scope = frozenset({n(8), n(9)})

@@ -81,6 +81,10 @@ def test_save_load_and_the_summary_ci_reads(tmp_path):
 
 @pytest.mark.parametrize("edit,error", [
     (lambda d: d["preconditions"][0]["expect"].update(status="FAILED_ASSIGNMENT"), TamperedPlanError),
+    # move and declared are derived from the change's two halves: a file that says otherwise was edited
+    (lambda d: d["preconditions"][0].update(move=not d["preconditions"][0]["move"]), TamperedPlanError),
+    (lambda d: d["preconditions"][0].update(declared=False), TamperedPlanError),
+    (lambda d: d["preconditions"][0].update(profile_id=P2), TamperedPlanError),
     (lambda d: d["strategies"][P1].update(strategy="bulk-ish"), PlanFileError),
     (lambda d: d.pop("desired"), PlanFileError),
     (lambda d: d.update(schema_version=99), PlanFileError),
