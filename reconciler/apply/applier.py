@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from reconciler.diff import ASSIGNING, Action, Finding
+from reconciler.diff import ASSIGNING, UNSEEN, Action, Finding, reported_under
 from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State
 from reconciler.model import (
@@ -95,7 +95,7 @@ class Applier:
             stale += stale_now
             report.stale = [c.number for c in stale]
             for c in stale:
-                report.outcomes.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.STALE,
+                report.outcomes.append(Outcome(c.number, *reported_under(c), Result.STALE,
                                                "live state changed since the plan was made; re-plan"))
         # Work in flight (ours or a killed run's) is never re-issued; waiting for it to be final
         # is for --until final only.
@@ -166,15 +166,15 @@ class Applier:
         failed_moves = move_numbers(self.sub, moves, live) if moves else set()
         # A number that failed to leave a profile still sits there: no bulk on that profile
         # this round (it would sweep the number in); the next round re-plans.
-        stuck_on = {c.live_profile_id for c in moves if c.number in failed_moves}
+        stuck_on = {(c.live or UNSEEN).profile_id for c in moves if c.number in failed_moves}
         for c in changes:
             if c.action is Action.UNASSIGN:
                 self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
-                            campaign=c.live_campaign)
+                            campaign=(c.live or UNSEEN).tcr_campaign_id)
         by_profile: dict[str, list[Finding]] = {}
         for c in changes:
             if c.action in ASSIGNING and c.number not in failed_moves:
-                by_profile.setdefault(c.profile_id or "", []).append(c)
+                by_profile.setdefault(reported_under(c)[0] or "", []).append(c)
         # Every task is submitted before any is waited for: Telnyx works on them meanwhile.
         # Tasks an earlier run or round left unprocessed, read once: each profile is sent at most
         # one task per round, so this round's own sends never need to be in it.
@@ -215,7 +215,7 @@ class Applier:
                                profile=pid, campaign=campaign, members=members_of().get(pid, ()))
             else:
                 for i, c in enumerate(fs, 1):
-                    target = campaigns.get(c.tcr_campaign_id or "")
+                    target = campaigns.get(reported_under(c)[1] or "")
                     if target is not None:
                         self._assign_one(c, target)
                     self.progress(f"per-number assignment on profile {profile_label(pid, plan.profile_names)}",
@@ -226,20 +226,21 @@ class Applier:
         number is freed and its assignment becomes this apply's next phase."""
         # Over a FAILED record, PUT: whether a POST retries it or is refused as "already
         # assigned" is unconfirmed (mode failed_retry), and a PUT replaces it under both.
-        op = Op.REPLACE if c.action is Action.REASSIGN or c.live_status == FAILED_ASSIGNMENT else Op.ASSIGN
+        held = c.live or UNSEEN
+        op = Op.REPLACE if c.action is Action.REASSIGN or held.status == FAILED_ASSIGNMENT else Op.ASSIGN
         call = self.writer.replace if op is Op.REPLACE else self.writer.assign
         wid, ok = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
                               accepted_on_success=True)
         if ok is not None or self.sub.last_refused is None:
             return
-        if c.live_campaign is None or c.live_status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
+        if held.tcr_campaign_id is None or held.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
             return  # refused with nothing in the way: the next round re-plans and reports it
         if op is Op.ASSIGN:
             wid, ok = self.sub.write(Op.REPLACE, [c.number], lambda: self.writer.replace(c.number, campaign),
                                   campaign=campaign, accepted_on_success=True)
             if ok is not None or self.sub.last_refused is None:
                 return
-        self._free_then([c], Op.ASSIGN, campaign, profile=c.profile_id)
+        self._free_then([c], Op.ASSIGN, campaign, profile=reported_under(c)[0])
 
     def _free_then(self, changes: list[Finding], op: Op, campaign: LiveCampaign, *, profile: str | None,
                    members: list[str] | None = None) -> None:

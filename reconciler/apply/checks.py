@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.diff import Finding
+from reconciler.diff import UNSEEN, Finding
 from reconciler.model import LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
 
@@ -57,5 +57,6 @@ def check_preconditions(changes: list[Finding], live: LiveState) -> tuple[list[F
         n = live.numbers.get(c.number)
         a = live.assignments.get(c.number)
         now = (n.profile_id if n else None, a.tcr_campaign_id if a else None, a.status if a else None)
-        (ok if now == (c.live_profile_id, c.live_campaign, c.live_status) else stale).append(c)
+        then = c.live or UNSEEN
+        (ok if now == (then.profile_id, then.tcr_campaign_id, then.status) else stale).append(c)
     return ok, stale

@@ -3,7 +3,7 @@ a round and are waited for even with --no-wait."""
 
 from __future__ import annotations
 
-from reconciler.diff import Finding
+from reconciler.diff import Finding, reported_under
 from reconciler.journal import Op, State
 from reconciler.model import LiveState
 
@@ -14,8 +14,8 @@ def move_numbers(sub: Submitter, moves: list[Finding], live: LiveState | None) -
     """Profile moves, waited for even with --no-wait: a campaign needs the profile first."""
     failed: set[str] = set()
     by_target: dict[str, list[Finding]] = {}
-    for c in moves:
-        by_target.setdefault(c.profile_id or "", []).append(c)
+    for c in moves:  # a move is always of a declared number: to its declared profile
+        by_target.setdefault(reported_under(c)[0] or "", []).append(c)
     orders: dict[str, tuple[str, str, list[str]]] = {}  # order id -> (write id, profile, numbers)
     for pid, fs in sorted(by_target.items()):
         numbers = [c.number for c in fs]

@@ -4,7 +4,7 @@ round) carries it out once its condition holds."""
 
 from __future__ import annotations
 
-from reconciler.diff import Action
+from reconciler.diff import Action, reported_under
 from reconciler.journal import Op, State
 from reconciler.model import PENDING_UNASSIGNMENT, SHARED, TELNYX, LiveState
 from reconciler.plan import Plan
@@ -68,16 +68,18 @@ def defer_freed(sub: Submitter, plan: Plan, current: Plan, live: LiveState, infl
     campaign, or a killed run freed them) get their assignment journalled as a next phase, so
     the scheduled `resume` finishes the approved change instead of leaving them without one."""
     deferred = {n for t in inflight.tracked if t.write.state is State.DEFERRED for n in t.numbers}
-    freeing = [c for c in current.changes if c.action is Action.IN_FLIGHT and c.declared
-               and c.live_status == PENDING_UNASSIGNMENT and c.tcr_campaign_id and c.number not in deferred]
+    freeing = [c for c in current.changes if c.action is Action.IN_FLIGHT and c.desired is not None
+               and c.live is not None and c.live.status == PENDING_UNASSIGNMENT and c.desired.tcr_campaign_id
+               and c.number not in deferred]
     if not freeing:
         return False
     campaigns = {t: campaign_of(t, cp.telnyx_campaign_id if cp.kind == TELNYX else None)
                  for t, cp in current.campaigns.items() if cp.kind and not cp.problem}
     groups: dict[tuple[str, str], list[str]] = {}
     for c in freeing:
-        if c.tcr_campaign_id in campaigns:
-            groups.setdefault((c.profile_id or "", c.tcr_campaign_id or ""), []).append(c.number)
+        pid, tcr = reported_under(c)  # the declared ones
+        if tcr in campaigns:
+            groups.setdefault((pid or "", tcr or ""), []).append(c.number)
     for (pid, tcr), numbers in sorted(groups.items()):
         strategy = current.profiles.get(pid) or plan.profiles.get(pid)
         bulk = strategy is not None and strategy.bulk_campaign == tcr or campaigns[tcr].kind == SHARED
