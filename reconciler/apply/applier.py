@@ -36,7 +36,7 @@ from .outcomes import RunFacts, judge_outcomes
 from .phases import carry_out, defer_freed
 from .ports import Progress, Reader, Writer, campaign_of, quiet
 from .report import ApplyReport, Outcome, Result, Until
-from .submit import Submitter
+from .submit import Answer, Submitter
 
 MAX_ROUNDS = 3
 # A round whose bulk answer was lost decided nothing (the task is judged after the settle window):
@@ -229,16 +229,16 @@ class Applier:
         held = c.live or UNSEEN
         op = Op.REPLACE if c.action is Action.REASSIGN or held.status == FAILED_ASSIGNMENT else Op.ASSIGN
         call = self.writer.replace if op is Op.REPLACE else self.writer.assign
-        wid, ok = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
+        sent = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
                               accepted_on_success=True)
-        if ok is not None or self.sub.last_refused is None:
+        if sent.answer is not Answer.REFUSED:
             return
         if held.tcr_campaign_id is None or held.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
             return  # refused with nothing in the way: the next round re-plans and reports it
         if op is Op.ASSIGN:
-            wid, ok = self.sub.write(Op.REPLACE, [c.number], lambda: self.writer.replace(c.number, campaign),
+            sent = self.sub.write(Op.REPLACE, [c.number], lambda: self.writer.replace(c.number, campaign),
                                   campaign=campaign, accepted_on_success=True)
-            if ok is not None or self.sub.last_refused is None:
+            if sent.answer is not Answer.REFUSED:
                 return
         self._free_then([c], Op.ASSIGN, campaign, profile=reported_under(c)[0])
 
@@ -269,9 +269,9 @@ class Applier:
                     f"DELETE, which Telnyx does not document for shared campaigns: re-run with --shared-per-number "
                     f"if your account accepts per-number writes to shared campaigns, or remove it in the Telnyx portal")
                 continue
-            _, ok = self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
-                                campaign=have.tcr_campaign_id, accepted_on_success=True)
-            if ok is not None:
+            sent = self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
+                                  campaign=have.tcr_campaign_id, accepted_on_success=True)
+            if sent.ok:
                 freed.append(c.number)
         if freed:
             self.journal.defer(op, freed, at=self.server_now(), profile=profile, campaign=campaign.tcr_campaign_id,

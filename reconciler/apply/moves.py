@@ -21,18 +21,18 @@ def move_numbers(sub: Submitter, moves: list[Finding], live: LiveState | None) -
         numbers = [c.number for c in fs]
         ids = {n: live.numbers[n].id for n in numbers if live and n in live.numbers and live.numbers[n].id}
         if len(fs) == 1 and numbers[0] in ids:
-            wid, ok = sub.write(Op.PATCH_PROFILE, numbers,
-                                  lambda: sub.writer.patch_profile(ids[numbers[0]], pid), profile=pid)
-            if ok is None:
-                failed.update(numbers)
+            sent = sub.write(Op.PATCH_PROFILE, numbers, lambda: sub.writer.patch_profile(ids[numbers[0]], pid),
+                             profile=pid)
+            if sent.ok:
+                sub.journal.update(sent.wid, State.DONE, at=sub.server_now())
             else:
-                sub.journal.update(wid, State.DONE, at=sub.server_now())
+                failed.update(numbers)
             continue
-        wid, order = sub.write(Op.BULK_MOVE, numbers, lambda: sub.writer.bulk_move(pid, numbers), profile=pid)
-        if order is None:
+        sent = sub.write(Op.BULK_MOVE, numbers, lambda: sub.writer.bulk_move(pid, numbers), profile=pid)
+        if not sent.ok or not sent.ref:
             failed.update(numbers)
             continue
-        orders[order] = (wid, pid, numbers)
+        orders[sent.ref] = (sent.wid, pid, numbers)
     if orders:
         failed |= _confirm(sub, orders)
     return failed

@@ -12,7 +12,7 @@ from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked
 
 from .checks import profile_members
 from .ports import campaign_of
-from .submit import Submitter
+from .submit import Answer, Submitter
 
 
 def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
@@ -43,18 +43,18 @@ def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
                 continue
             if w.op is Op.BULK_ASSIGN and w.profile:
                 pid = w.profile
-                new, ok = sub.write(Op.BULK_ASSIGN, ready, lambda: sub.writer.bulk_assign(pid, campaign),
-                                      profile=pid, campaign=campaign, note=w.note, members=w.members)
+                sent = [sub.write(Op.BULK_ASSIGN, ready, lambda: sub.writer.bulk_assign(pid, campaign),
+                                  profile=pid, campaign=campaign, note=w.note, members=w.members)]
                 # Sent, or its answer lost (not refused): a second phase for the profile waits for it.
-                if pending is not None and sub.last_refused is None:
+                if pending is not None and sent[0].answer is not Answer.REFUSED:
                     pending.add((pid, campaign.tcr_campaign_id))
             else:
-                new, ok = None, None
-                for n in ready:
-                    new, ok = sub.write(Op.ASSIGN, [n], lambda n=n: sub.writer.assign(n, campaign),
-                                          campaign=campaign, accepted_on_success=True, note=w.note)
-            if ok is not None:
-                sub.journal.update(w.id, State.DONE, at=sub.server_now(), detail=f"carried out as write {new}")
+                sent = [sub.write(Op.ASSIGN, [n], lambda n=n: sub.writer.assign(n, campaign), campaign=campaign,
+                                  accepted_on_success=True, note=w.note) for n in ready]
+            # Closed once its last write was taken; a number refused before it is unassigned and
+            # declared, so the next plan assigns it again.
+            if sent and sent[-1].ok:
+                sub.journal.update(w.id, State.DONE, at=sub.server_now(), detail=f"carried out as write {sent[-1].wid}")
                 done.append((t, f"submitted ({len(ready)} number(s))"))
             else:
                 done.append((t, "refused by Telnyx; will be tried again"))
