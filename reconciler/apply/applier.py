@@ -183,7 +183,7 @@ class Applier:
 
         def members_of() -> dict[str, list[str]]:  # built once, and only if a bulk is sent
             if not index:
-                index.update(members_by_profile(plan, live))
+                index.update(members_by_profile(plan))
             return index
 
         for pid, fs in sorted(by_profile.items()):
@@ -196,7 +196,7 @@ class Applier:
                 if held:
                     # Bulk left these on their old campaign (Telnyx may skip numbers that hold
                     # another campaign): free them; the bulk for them is this apply's next phase.
-                    members = profile_members(plan, live, pid)
+                    members = profile_members(plan, pid)
                     self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members)
                     fs = [c for c in fs if c.action is not Action.REASSIGN]
                     if not fs:

@@ -15,7 +15,7 @@ def resent_numbers(plan: Plan) -> frozenset[str]:
     return frozenset(n for n, d in plan.desired.numbers.items() if (d.profile_id, d.tcr_campaign_id) in pairs)
 
 
-def members_by_profile(plan: Plan, live: LiveState | None) -> dict[str, list[str]]:
+def members_by_profile(plan: Plan) -> dict[str, list[str]]:
     """Numbers the approved plan lets sit on each profile when its bulk runs: those declared there
     (live state adds nothing the files do not declare there), in one pass over the declared numbers."""
     out: dict[str, set[str]] = {}
@@ -25,7 +25,7 @@ def members_by_profile(plan: Plan, live: LiveState | None) -> dict[str, list[str
     return {pid: sorted(ns) for pid, ns in out.items()}
 
 
-def profile_members(plan: Plan, live: LiveState | None, pid: str) -> list[str]:
+def profile_members(plan: Plan, pid: str) -> list[str]:
     """`members_by_profile` for one profile."""
     return sorted(n for n, d in plan.desired.numbers.items() if d.profile_id == pid)
 

@@ -85,6 +85,6 @@ def defer_freed(sub: Submitter, plan: Plan, current: Plan, live: LiveState, infl
         bulk = strategy is not None and strategy.bulk_campaign == tcr or campaigns[tcr].kind == SHARED
         sub.journal.defer(Op.BULK_ASSIGN if bulk else Op.ASSIGN, numbers, at=sub.server_now(),
                            profile=pid, campaign=tcr, campaign_uuid=campaigns[tcr].telnyx_campaign_id,
-                           after="free", members=profile_members(plan, live, pid) if bulk else (),
+                           after="free", members=profile_members(plan, pid) if bulk else (),
                            detail=f"{len(numbers)} number(s) Telnyx is freeing; assign them once it has")
     return bool(groups)
