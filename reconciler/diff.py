@@ -123,6 +123,20 @@ def moving(findings: Iterable[Finding]) -> list[Finding]:
             and seen.profile_id != d.profile_id and f.action is not _BLOCKED]
 
 
+def moving_writes(findings: Iterable[Finding]) -> list[Finding]:
+    """`moving` restricted to findings that write (not in flight): the numbers a plan really moves."""
+    writes = WRITE_VALUES
+    return [f for f in findings if (d := f.desired) is not None and (seen := f.live) is not None
+            and seen.profile_id != d.profile_id and f.action._value_ in writes]
+
+
+def assigning_or_moving(findings: Iterable[Finding]) -> list[Finding]:
+    """Declared findings that give their number a campaign or only move it to its profile: the
+    work that sets a profile's strategy. One pass over a million findings, in order."""
+    values = _ASSIGN_OR_MOVE
+    return [f for f in findings if (d := f.desired) is not None and d.profile_id and f.action._value_ in values]
+
+
 def reported_under(f: Finding) -> tuple[str | None, str | None]:
     """(profile id, TCR campaign id) a finding is reported and grouped under: the declared ones,
     or, for a number declared nowhere, the ones Telnyx shows it on (None where it has none).
@@ -142,6 +156,7 @@ def reported_under(f: Finding) -> tuple[str | None, str | None]:
 # string value (`action._value_`) against these instead.
 WRITE_VALUES = frozenset(a.value for a in WRITES)
 ASSIGNING_VALUES = frozenset(a.value for a in ASSIGNING)
+_ASSIGN_OR_MOVE = ASSIGNING_VALUES | {Action.MOVE.value}
 # The fast path for other modules, so that the enum's internals stay here.
 ACTION_VALUE = attrgetter("action._value_")  # a finding's action as its plain string
 

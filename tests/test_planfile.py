@@ -97,3 +97,21 @@ def test_an_edited_or_broken_file_is_refused(tmp_path, edit, error):
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(error):
         planfile.load(str(path))
+
+
+@settings(max_examples=150, deadline=None)
+@given(estates())
+def test_the_counted_shortcuts_say_what_a_pass_over_every_finding_says(plan):
+    """make_plan gives the reports the changes per action (so a million findings are not walked
+    for an action that has none): each report must say exactly what it says without them."""
+    from reconciler.model import LiveState
+    from reconciler.plan.report import safety, timeline_for, warnings_for
+
+    counts = plan.counts  # per action value, as make_plan counted them
+    changes = list(plan.changes)
+    assert timeline_for(changes, plan.profiles, counts) == timeline_for(changes, plan.profiles)
+    assert safety(plan.desired.policy, changes, plan.campaigns, plan.options, counts) == \
+        safety(plan.desired.policy, changes, plan.campaigns, plan.options)
+    live = LiveState()  # warnings_for reads nothing of it that the shortcuts change
+    assert warnings_for(plan.desired, live, changes, plan.campaigns, plan.profiles, counts) == \
+        warnings_for(plan.desired, live, changes, plan.campaigns, plan.profiles)

@@ -65,9 +65,12 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     now = live_count(live)
     delta = count_changes(relevant)
     campaigns = campaign_plans(desired, live, relevant, now, delta)
+    kinds = Counter[str]()  # findings per action value, from the grouped counts (no pass over them)
+    for key, k in delta.items():
+        kinds[key[0]] += k
     before = relevant
     relevant = apply_caps(relevant, campaigns)
-    relevant = shared_removals(relevant, live, options)
+    relevant = shared_removals(relevant, live, options, removals=kinds[Action.UNASSIGN.value])
     profiles, relevant = strategies(desired, live, relevant, campaigns, options)
     if relevant is not before:  # some findings were blocked: recount only those (same order, same length)
         old = [a for a, b in zip(before, relevant) if a is not b]
@@ -84,11 +87,11 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     counts_out = {a.value: counts.get(a.value, 0) for a in Action}
     counts_out["profile_moves"] = len(moving(relevant))
     counts_out["numbers_declared"] = len(desired.numbers)
-    warnings = warnings_for(desired, live, relevant, campaigns, profiles)
-    unsafe = safety(desired.policy, relevant, campaigns, options) + reprovision_limit(desired.policy, profiles)
+    warnings = warnings_for(desired, live, relevant, campaigns, profiles, counts)
+    unsafe = safety(desired.policy, relevant, campaigns, options, counts) + reprovision_limit(desired.policy, profiles)
     names = _profile_names(desired, live, changes)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
-                prune, options, timeline_for(changes, profiles), names)
+                prune, options, timeline_for(changes, profiles, counts), names)
 
 
 def _profile_names(desired: DesiredState, live: LiveState, changes: Iterable[Finding]) -> dict[str, str]:

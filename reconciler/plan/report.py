@@ -4,7 +4,7 @@ clock, and the safety limits it is over."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from reconciler.diff import (
     ACTION_VALUE,
@@ -37,7 +37,10 @@ from .model import (
 
 
 def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding],
-              campaigns: dict[str, CampaignPlan], profiles: dict[str, ProfilePlan]) -> list[str]:
+                 campaigns: dict[str, CampaignPlan], profiles: dict[str, ProfilePlan],
+                 counts: Mapping[str, int] | None = None) -> list[str]:
+    """`counts`: findings per action value, if known (undeclared numbers are looked for only
+    when there are some)."""
     out = []
     for tcr, c in campaigns.items():
         if c.live_count > 0 and c.final_count <= 0:
@@ -53,8 +56,10 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
     for pid, p in profiles.items():
         if p.declared and not p.exists:
             out.append(f"messaging profile {pid} does not exist at Telnyx")
+    undeclared = [f for f in findings if f.desired is None] if counts is None or counts.get(
+        Action.UNASSIGN.value, 0) or counts.get(Action.UNMANAGED.value, 0) else []
     left: dict[str, list[str]] = defaultdict(list)
-    for f in findings:
+    for f in undeclared:
         if f.action is Action.UNASSIGN and f.live is not None and f.live.profile_id in desired.profiles:
             left[f.live.profile_id].append(f.number)
     for pid, numbers in sorted(left.items()):
@@ -64,8 +69,8 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
                    f"with no campaign ({named}): while there, {'it keeps' if one else 'they keep'} that profile from "
                    f"bulk assignment; move {'it' if one else 'them'} off the profile (to no profile) or declare "
                    f"{'it' if one else 'them'}")
-    unmanaged_by_profile = Counter(f.live.profile_id for f in findings
-                                   if f.desired is None and f.live is not None and f.live.profile_id in desired.profiles)
+    unmanaged_by_profile = Counter(f.live.profile_id for f in undeclared
+                                   if f.live is not None and f.live.profile_id in desired.profiles)
     for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):
         out.append(f"profile {pid} holds {plural(n, 'undeclared number', 'undeclared numbers')}; bulk assignment "
                    f"by profile is not used there until {'it is' if n == 1 else 'they are'} declared or moved off "
@@ -77,21 +82,24 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
 PHASE = "about 2 h at Telnyx, sometimes days"
 
 
-def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan]) -> tuple[str, ...]:
-    """What the plan will take on Telnyx's timeline, said before anyone approves it."""
-    assigning = reassign_bulk = reassign_single = unassign = 0
-    for f in changes:
-        v = ACTION_VALUE(f)
-        if v in ASSIGNING_VALUES:
-            assigning += 1
-            if v == Action.REASSIGN.value:
+def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
+                 counts: Mapping[str, int] | None = None) -> tuple[str, ...]:
+    """What the plan will take on Telnyx's timeline, said before anyone approves it. `counts`:
+    the changes per action value, if known (then only reassignments are looked at one by one)."""
+    if counts is None:
+        counts = Counter(map(ACTION_VALUE, changes))
+    assigning = sum(counts.get(v, 0) for v in ASSIGNING_VALUES)
+    unassign = counts.get(Action.UNASSIGN.value, 0)
+    reassign_bulk = reassign_single = 0
+    if counts.get(Action.REASSIGN.value, 0):
+        REASSIGN = Action.REASSIGN
+        for f in changes:
+            if f.action is REASSIGN:
                 p = profiles.get(reported_under(f)[0] or "")
                 if p is not None and p.strategy == BULK:
                     reassign_bulk += 1
                 else:
                     reassign_single += 1
-        elif v == Action.UNASSIGN.value:
-            unassign += 1
     out = []
     if assigning:
         out.append(f"{plural(assigning, 'number', 'numbers')} will be assigned: apply returns once Telnyx accepts "
@@ -133,12 +141,20 @@ def reprovision_limit(policy: Policy, profiles: dict[str, ProfilePlan]) -> list[
 
 
 def safety(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],
-            options: PlanOptions) -> list[str]:
+            options: PlanOptions, counts: Mapping[str, int] | None = None) -> list[str]:
+    """The safety limits the plan is over, each with its fix. `counts`: findings per action
+    value, if known (an action with none is not looked for)."""
     problems: list[str] = []
+
+    def of(action: Action) -> list[Finding]:
+        if counts is not None and not counts.get(action.value, 0):
+            return []
+        return [f for f in findings if f.action is action]
+
     checks = (
-        ("unassign", [f for f in findings if f.action is Action.UNASSIGN], policy.max_unassign,
+        ("unassign", of(Action.UNASSIGN), policy.max_unassign,
          DEFAULT_MAX_UNASSIGN, policy.max_unassign_percent, DEFAULT_MAX_UNASSIGN_PERCENT, options.allow_unassign),
-        ("reassign", [f for f in findings if f.action is Action.REASSIGN], policy.max_reassign,
+        ("reassign", of(Action.REASSIGN), policy.max_reassign,
          DEFAULT_MAX_REASSIGN, policy.max_reassign_percent, DEFAULT_MAX_REASSIGN_PERCENT, options.allow_reassign),
     )
     for verb, fs, cap, cap_default, pct, pct_default, allowed in checks:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from operator import attrgetter
 from collections import Counter, defaultdict
 from dataclasses import replace
-from typing import Iterable
+from typing import Callable, Iterable
 
 from reconciler.diff import (
     UNSEEN,
     Action,
     Finding,
-    is_assigning,
-    moving,
+    assigning_or_moving,
+    moving_writes,
 )
 from reconciler.model import (
     ASSIGNED,
@@ -41,7 +41,8 @@ def _on_shared(live: LiveState, f: Finding) -> bool:
     return a is None or a.shared is not False
 
 
-def shared_removals(findings: list[Finding], live: LiveState, options: PlanOptions) -> list[Finding]:
+def shared_removals(findings: list[Finding], live: LiveState, options: PlanOptions, *,
+                    removals: int | None = None) -> list[Finding]:
     """Block removing a number from a shared campaign, unless the run opts in.
 
     A removal (prune) is a per-number DELETE; Telnyx documents only bulk by profile for shared
@@ -49,7 +50,7 @@ def shared_removals(findings: list[Finding], live: LiveState, options: PlanOptio
     blocked: leaving the profile, or the new campaign's bulk task, may take the number off (apply
     never falls back to a DELETE on a shared campaign without the opt-in, and says so). A FAILED
     record is replaced, never deleted one by one, so it is not blocked either."""
-    if options.shared_per_number:
+    if options.shared_per_number or removals == 0:  # `removals`: how many UNASSIGN findings, if known
         return findings
     out = []
     for f in findings:
@@ -99,30 +100,40 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
     # Work per declared profile and campaign: numbers to assign, and numbers that only move
     # there (Telnyx does not say whether leaving a profile keeps the campaign, so a move may
     # need an assignment on the new profile: it must be possible there too).
-    to_assign = [f for f in findings if (d := f.desired) is not None and d.profile_id and (
-        is_assigning(f) or f.action is Action.MOVE)]
+    to_assign = assigning_or_moving(findings)
+    MOVE = Action.MOVE
+    only_moves = [f for f in to_assign if f.action is MOVE]
     assigning: dict[str, dict[str, int]] = defaultdict(dict)  # real assignments: they set the strategy
-    for (pid, tcr), k in Counter(map(PROFILE_CAMPAIGN, (f for f in to_assign if f.action is not Action.MOVE))).items():
+    real = (f for f in to_assign if f.action is not MOVE) if only_moves else to_assign
+    for (pid, tcr), k in Counter(map(PROFILE_CAMPAIGN, real)).items():
         assigning[pid][tcr or ""] = assigning[pid].get(tcr or "", 0) + k
-    for f in to_assign:
-        if f.action is Action.MOVE:
-            d = f.desired
-            assigning[d.profile_id].setdefault(d.tcr_campaign_id or "", 0)
+    for f in only_moves:
+        d = f.desired
+        assigning[d.profile_id].setdefault(d.tcr_campaign_id or "", 0)
     # Who sits on each profile with work once the planned moves are done: the numbers
     # live there that do not move away, and the declared numbers that move in (each
     # declared for that profile, so its target is its campaign). Only numbers that will
     # really be written move: not blocked ones, nor work in flight.
     on_profile: dict[str, list[str]] = defaultdict(list)
     moved_in: dict[str, set[str]] = defaultdict(set)
-    movers_in: dict[str, list[str]] = defaultdict(list)
+    movers: list[Finding] = []
+    movers_in: dict[str, list[str]] | None = None  # who moves into each profile: built only if a cap needs it
+
+    def moving_into(pid: str) -> list[str]:
+        nonlocal movers_in
+        if movers_in is None:
+            movers_in = defaultdict(list)
+            for f in movers:
+                movers_in[f.desired.profile_id or ""].append(f.number)
+        return movers_in.get(pid, [])
     away: set[str] = set()
     if assigning:
-        movers = [f for f in moving(findings) if f.writes]  # a move is always of a declared number
+        # A move is always of a declared number whose work is assignment or the move itself.
+        movers = moving_writes(to_assign)
         away = set(map(NUMBER, movers))
-        for f in movers:
-            d = f.desired
-            moved_in[d.profile_id or ""].add(d.tcr_campaign_id)
-            movers_in[d.profile_id or ""].append(f.number)
+        # Distinct (profile, campaign) pairs in C: a million movers are a few thousand pairs.
+        for pid, tcr in set(map(PROFILE_CAMPAIGN, movers)):
+            moved_in[pid or ""].add(tcr)
         for n in live.numbers.values():
             if n.profile_id in assigning:
                 on_profile[n.profile_id].append(n.number)
@@ -151,7 +162,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         notes: list[str] = []
         if bulk_ok:
             over = _bulk_over_cap(pid, campaigns.get(bulk_campaign or ""), on_profile.get(pid, ()), away,
-                                  movers_in.get(pid, ()), live)
+                                  moving_into, live)
             if over is not None:
                 notes.append(over)
                 blocked_pairs[(pid, bulk_campaign or "")] = over
@@ -180,27 +191,31 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
             strategy = NONE  # only moves, all possible
         resends = 0
         if strategy == BULK:
+            # Numbers the task would provision again (mode bulk_same): only bulk profiles pay this.
+            get = live.assignments.get
             for n in on_profile.get(pid, ()):
-                a = live.assignments.get(n)
-                if n not in away and a is not None and a.tcr_campaign_id == bulk_campaign and a.status == ASSIGNED:
+                a = get(n)
+                if a is not None and a.tcr_campaign_id == bulk_campaign and a.status == ASSIGNED and n not in away:
                     resends += 1
         profiles[pid] = ProfilePlan(pid, p.name, True, exists, strategy,
                                     bulk_campaign if strategy == BULK else None,
                                     "; ".join(notes) or None, resends)
+    if not blocked_pairs:
+        return profiles, {}
     blocked = {id(f): blocked_pairs[key] for f in to_assign
                if (key := (f.desired.profile_id, f.desired.tcr_campaign_id or "")) in blocked_pairs}
     return profiles, blocked
 
 
 def _bulk_over_cap(pid: str, campaign: CampaignPlan | None, on_profile: Iterable[str], away: set[str],
-                   moving_in: Iterable[str], live: LiveState) -> str | None:
+                   moving_into: Callable[[str], list[str]], live: LiveState) -> str | None:
     """A bulk task assigns *every* number of the profile, not only the plan's: when that would take
     a campaign without number pooling over T-Mobile's cap, the bulk must not be sent (and moves
     that would need it must not be made). The per-finding cap check cannot see this when the plan
     covers only some numbers (apply's later rounds), so it is counted here from the profile."""
     if campaign is None or campaign.number_pooling:
         return None
-    members = {n for n in on_profile if n not in away} | set(moving_in)
+    members = {n for n in on_profile if n not in away} | set(moving_into(pid))
     active = (ASSIGNED, PENDING_ASSIGNMENT)
     already = sum(1 for n in members if (a := live.assignments.get(n)) is not None
                   and a.tcr_campaign_id == campaign.tcr_campaign_id and a.status in active)
