@@ -48,11 +48,11 @@ def has_deferred_phases(state_dir: str) -> bool:
     return any(w.state is State.DEFERRED for w in Journal(state_dir).read().open_writes())
 
 
-def note_processed_tasks(client: Any, journal: Journal) -> None:
-    """Ask Telnyx about bulk tasks the journal has not seen processed (apply holds the lock)."""
+def note_finished_work(client: Any, journal: Journal) -> None:
+    """Ask Telnyx about bulk tasks and orders the journal has not seen finish (apply holds the lock)."""
     from reconciler.live import TelnyxWriter
 
-    Applier(TelnyxWriter(client), lambda d: LiveState(), journal).note_processed_tasks()
+    Applier(TelnyxWriter(client), lambda d: LiveState(), journal).note_finished_work()
 
 
 def settle_intents(client: Any, journal: Journal, *, timeout: float, progress: Any,
@@ -147,7 +147,7 @@ def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until
         if desired is None:
             raise TypeError("prepare_apply: a fresh plan needs the desired state")
         settle_intents(client, journal, timeout=min(timeout, 300.0), progress=progress)
-        note_processed_tasks(client, journal)
+        note_finished_work(client, journal)
         if has_deferred_phases(state_dir):
             # Finish what earlier approved applies left for later before planning anew.
             resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=warn, journal=journal)
@@ -292,7 +292,7 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
         applier = Applier(writer, _no_full_read, journal, progress=progress, until=Until.ACCEPTED,
                           timeout=timeout, server_now=client.server_now, stuck_after=stuck_after)
         applier.start_clock()
-        applier.note_processed_tasks()
+        applier.note_finished_work()
         view = read_journal(state_dir, warn)
         report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
         open_writes = view.open_writes()

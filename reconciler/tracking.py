@@ -281,6 +281,10 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
             return NumberState.FAILED, told or "Telnyx reported the move failed"
         if w.state in BEFORE_ACCEPT and not lost:
             return NumberState.PENDING, None
+        if w.op is Op.BULK_MOVE and w.ref and w.state is State.ACCEPTED:
+            # An order Telnyx took and has not finished (apply stopped waiting for it): a finished
+            # one is journalled done or failed (Submitter.note_finished_orders asks), never left open.
+            return NumberState.PENDING, None
         return NumberState.NOT_TAKEN, "not moved"
     if w.op is Op.UNASSIGN:
         if a is None or a.tcr_campaign_id != w.campaign:

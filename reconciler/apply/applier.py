@@ -289,8 +289,10 @@ class Applier:
     def await_acceptance(self) -> None:
         self.sub.await_acceptance()
 
-    def note_processed_tasks(self) -> None:
+    def note_finished_work(self) -> None:
+        """Ask Telnyx about the tasks and orders earlier runs left open (before a plan is made)."""
         self.sub.note_processed_tasks()
+        self.sub.note_finished_orders()
 
     def _facts(self) -> RunFacts:
         return RunFacts(tasks=set(self.sub.tasks), held=self._held, lost_bulks=self.sub.lost_bulks,
@@ -319,6 +321,7 @@ class Applier:
         its campaign is confirmed by the read; each other one is asked about once, and if any turns
         out processed, live state is read again: the first read may predate its work, and a number
         it skipped is only known skipped from a read made after the task was processed."""
+        self.sub.note_finished_orders()
         asked: set[str] = set()
         while True:
             live = self.read(desired)

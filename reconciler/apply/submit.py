@@ -188,13 +188,32 @@ class Submitter:
             if not result.get("pending"):
                 break
             waiter.nap()
+        self._order_answer(wid, result)
+        return result
+
+    def _order_answer(self, wid: str, result: dict[str, list[str]]) -> None:
+        """Journal what Telnyx says of an order: still processing (open: its numbers are in flight
+        until it finishes), or finished, done or failed per number."""
         failed = {n: "Telnyx reported the profile move failed" for n in result.get("failed", [])}
         if result.get("pending"):
             self.journal.update(wid, State.ACCEPTED, at=self.server_now(), failed=failed,
                                 detail="order still processing when apply stopped waiting")
         else:
             self.journal.update(wid, State.FAILED if failed else State.DONE, at=self.server_now(), failed=failed)
-        return result
+
+    def note_finished_orders(self) -> None:
+        """Orders an earlier run (or this one) stopped waiting for: ask Telnyx once each; a finished
+        one is journalled done or failed, so what it did not move is planned again. Never re-sent
+        while Telnyx is still processing it (tracking holds its numbers in flight)."""
+        for w in self.journal.read().open_writes():
+            if w.op is Op.BULK_MOVE and w.ref and w.state is State.ACCEPTED:
+                try:
+                    result = self.writer.get_bulk_order(w.ref)
+                except ApiError as e:
+                    self.progress(f"could not read order {w.ref} ({e}); its numbers stay in flight")
+                    continue
+                if not result.get("pending"):
+                    self._order_answer(w.id, result)
 
     def pending_bulks(self) -> set[tuple[str | None, str | None]]:
         """(profile, campaign) of every task possibly still unprocessed. The rule is tracking's (one
