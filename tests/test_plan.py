@@ -413,3 +413,11 @@ def test_a_saved_change_is_stale_when_only_its_precondition_changed():
     assert ok == [change]  # the action alone cannot tell
     ok, stale = check_preconditions([change], live)
     assert stale == [change] and not ok
+
+
+def test_a_profile_is_labelled_by_its_name_and_the_start_of_its_id_else_by_its_whole_id():
+    from reconciler.plan import profile_label
+
+    pid = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
+    assert profile_label(pid, {pid: "acme-marketing"}) == "acme-marketing (4001767e…)"
+    assert profile_label(pid, {}) == pid and profile_label(pid, {pid: ""}) == pid

@@ -503,3 +503,9 @@ def test_an_empty_first_page_that_announces_records_is_a_loud_error(total):
 def test_an_empty_first_page_with_no_records_announced_is_an_empty_list():
     c, asked, _ = serve(tendlc([[]], 0))
     assert list(iter_10dlc(c, LIST, page_size=5, **KEY)) == [] and asked == [1]
+
+
+def test_pages_needed_is_what_a_list_costs_an_empty_one_included():
+    from reconciler.live.pagination import pages_needed
+
+    assert [pages_needed(n, 500) for n in (0, 1, 500, 501, 1000)] == [1, 1, 1, 2, 2]
