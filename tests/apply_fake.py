@@ -265,10 +265,22 @@ def desired(spec: dict[str, tuple[str, str]], prune: bool = False) -> DesiredSta
                                    for i, (n, (p, c)) in enumerate(spec.items())}, Policy(prune=prune))
 
 
+class RecordingJournal(Journal):
+    """The real journal, also keeping every outcome line written in order (the file may be compacted)."""
+
+    def __init__(self, *a, **kw) -> None:
+        super().__init__(*a, **kw)
+        self.updates: list[tuple[str, str, str | None]] = []  # (write id, state, detail)
+
+    def update(self, wid, state, **kw) -> None:
+        self.updates.append((wid, state.value, kw.get("detail")))
+        super().update(wid, state, **kw)
+
+
 @dataclass
 class Run:
     report: object
-    journal: Journal
+    journal: RecordingJournal
     applier: Applier
     plan: object
     progress: list[str]
@@ -279,6 +291,10 @@ class Run:
     def writes(self):
         return list(self.journal.read().writes.values())
 
+    def details(self) -> list[tuple[str, str | None]]:
+        """(state, detail) of every outcome line journalled, in order."""
+        return [(state, detail) for _, state, detail in self.journal.updates]
+
 
 def apply(tmp_path: Path, telnyx: FakeTelnyx, want: DesiredState, *, until: Until = Until.ACCEPTED,
           timeout: float = 900.0, options: PlanOptions | None = None, saved: bool = False, plan=None,
@@ -286,7 +302,7 @@ def apply(tmp_path: Path, telnyx: FakeTelnyx, want: DesiredState, *, until: Unti
     live = telnyx.read(want)
     if plan is None:
         plan = make_plan(want, live, options)
-    journal = Journal(tmp_path)
+    journal = RecordingJournal(tmp_path)
     said: list[str] = []
     applier = Applier(telnyx, telnyx.read, journal, progress=lambda msg, done=None, total=None: said.append(msg),
                       until=until, timeout=timeout, sleep=telnyx.sleep, clock=telnyx.clock,

@@ -7,14 +7,15 @@ Telnyx (which request, how many). No sockets; hours of Telnyx time pass on a vir
 
 from __future__ import annotations
 
-from reconciler.apply import ApplyReport, Outcome, Result, Until, campaign_of, plan_only_outcomes
+from reconciler.apply import Applier, ApplyReport, Outcome, Result, Until, campaign_of, plan_only_outcomes
 from reconciler.apply.checks import check_preconditions, members_by_profile, resent_numbers, round_options
 from reconciler.errors import ApiError
-from reconciler.journal import Op, State
+from reconciler.journal import Journal, Op, State
 from reconciler.model import SHARED, TELNYX
 from reconciler.plan import PlanOptions, make_plan
+from reconciler.tracking import judge
 
-from tests.apply_fake import P1, P2, SH, TX, TX2, UUID, FakeTelnyx, Rec, apply, desired, num
+from tests.apply_fake import P1, P2, SH, TX, TX2, UUID, FakeTelnyx, Rec, RecordingJournal, apply, desired, num
 
 N = [num(i) for i in range(6)]
 OLD = -1e5  # long ago: the record is final
@@ -296,12 +297,14 @@ def test_a_move_not_seen_done_by_reading_when_time_runs_out_is_exit_5(tmp_path):
                    order_after=10_000)
     r = apply(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P1, TX)}), timeout=100)
     assert r.report.exit_code == 5 and set(r.by().values()) == {Result.NOT_ACCEPTED}
+    assert ("accepted", "2 number(s) not yet moved when apply stopped waiting") in r.details()
 
 
 def test_an_order_not_done_when_polling_stops_is_exit_5(tmp_path):
     t = FakeTelnyx({N[0]: P2, N[1]: P2}, {n: Rec(TX, "ASSIGNED", OLD) for n in N[:2]}, order_after=10_000)
     r = apply(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P1, TX)}), timeout=100)
     assert r.report.exit_code == 5
+    assert ("accepted", "order still processing when apply stopped waiting") in r.details()
 
 
 def test_a_number_an_order_fails_to_move_is_patched_in_the_next_round(tmp_path):
@@ -448,3 +451,90 @@ def test_resent_numbers_are_the_declared_ones_of_a_bulk_that_resends():
     assert resent_numbers(plan) == frozenset({N[0], N[1]})
     t2 = FakeTelnyx({N[0]: P1, N[1]: P1})
     assert resent_numbers(make_plan(desired({N[0]: (P1, SH), N[1]: (P1, SH)}), t2.read(want))) == frozenset()
+
+
+# ---------------------------------------------------------------- deferred phases (`reconciler resume`)
+
+
+def freed(tmp_path, record_after=None, until=Until.ACCEPTED):
+    """A first apply freed N[0] (its PUT refused) and journalled its assignment as the next phase;
+    then Telnyx does `record_after` (None: finishes the unassignment). -> (telnyx, a fresh applier)."""
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)}, put_refused=True)
+    first = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert len(first.report.deferred) == 1
+    t.now += 2 * 3600
+    if record_after is not None:
+        t.records[N[0]] = record_after
+    return t
+
+
+def resume(tmp_path, t):
+    journal = RecordingJournal(tmp_path)
+    applier = Applier(t, t.read, journal, sleep=t.sleep, clock=t.clock, server_now=t.clock)
+    with journal:
+        live = t.read(desired({N[0]: (P1, TX)}))
+        done = applier.resume(live, judge(journal.read().open_writes(), live, t.now, exclusive=True))
+    return [what for _, what in done], journal
+
+
+def test_resume_assigns_a_freed_number_and_closes_the_phase(tmp_path):
+    t = freed(tmp_path)
+    said, journal = resume(tmp_path, t)
+    assert said == ["submitted (1 number(s))"]
+    assert t.writes()[-1] == ("assign", N[0], TX, UUID[TX])
+    phase = [w for w in journal.read().writes.values() if w.after == "free"][0]
+    assert phase.state is State.DONE and phase.detail.startswith("carried out as write ")
+
+
+def test_resume_closes_a_phase_telnyx_already_did(tmp_path):
+    t = freed(tmp_path, Rec(TX, "ASSIGNED", 0.0))
+    writes = len(t.writes())
+    said, journal = resume(tmp_path, t)
+    assert said == ["done"] and len(t.writes()) == writes
+    phase = [w for w in journal.read().writes.values() if w.after == "free"][0]
+    assert phase.state is State.DONE and phase.detail == "Telnyx put every number there itself"
+
+
+def test_resume_abandons_a_phase_whose_number_went_elsewhere(tmp_path):
+    t = freed(tmp_path, Rec(TX2, "ASSIGNED", 0.0))
+    writes = len(t.writes())
+    said, journal = resume(tmp_path, t)
+    assert len(t.writes()) == writes
+    assert said == [f"abandoned: {N[0]} is on CTELNYX2 (ASSIGNED) now, not freed as the approved plan expected; "
+                    "re-plan"]
+    phase = [w for w in journal.read().writes.values() if w.after == "free"][0]
+    assert phase.state is State.ABANDONED and phase.detail == said[0][len("abandoned: "):]
+
+
+def test_resume_waits_while_telnyx_is_still_freeing(tmp_path):
+    t = freed(tmp_path, Rec(TX2, "PENDING_UNASSIGNMENT", 7000.0))
+    writes = len(t.writes())
+    said, journal = resume(tmp_path, t)
+    assert said == ["1 number still being freed"] and len(t.writes()) == writes
+    assert [w for w in journal.read().writes.values() if w.after == "free"][0].state is State.DEFERRED
+
+
+def test_resume_keeps_a_phase_telnyx_refuses_for_the_next_try(tmp_path):
+    t = freed(tmp_path)
+    t.refuse("assign")
+    said, journal = resume(tmp_path, t)
+    assert said == ["refused by Telnyx; will be tried again"]
+    assert [w for w in journal.read().writes.values() if w.after == "free"][0].state is State.DEFERRED
+
+
+def test_resume_does_not_repeat_a_bulk_while_an_earlier_task_for_the_profile_is_pending(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1, N[2]: P1}, {N[2]: Rec(TX2, "ASSIGNED", OLD)}, task_status_failed=True)
+    want = desired({n: (P1, SH) for n in N[:3]})
+    first = apply(tmp_path, t, want)
+    assert len(first.report.deferred) == 1 and first.report.deferred[0].op is Op.BULK_ASSIGN
+    t.now += 2 * 3600
+    t.task_after = 10_000  # Telnyx is slow with the next task
+    t.bulk_assign(P1, campaign_of(SH, None))  # another run's task for the profile, not processed yet
+    j = Journal(tmp_path)
+    with j:
+        j.update(j.intent(Op.BULK_ASSIGN, [N[0]], at=t.now, profile=P1, campaign=SH), State.SUBMITTED, at=t.now,
+                 ref=f"task-{len(t.tasks) - 1}")
+    writes = len(t.writes())
+    said, _ = resume(tmp_path, t)
+    assert "waiting: an earlier bulk task for the profile is not processed yet" in said
+    assert len(t.writes()) == writes
