@@ -24,6 +24,7 @@ from reconciler.model import (
     OTHER_PARTNER,
     SHARED,
     TELNYX_CNP_ID,
+    DesiredNumber,
     DesiredState,
     LiveCampaign,
     LiveState,
@@ -57,27 +58,84 @@ ASSIGNABLE_STATUSES = frozenset({"MNO_PROVISIONED", "MNO_ACCEPTED", "TCR_SUSPEND
 DORMANT = "TCR_SUSPENDED"
 
 
+@dataclass(frozen=True, slots=True)
+class LiveHalf:
+    """What Telnyx shows of one number: its messaging profile, campaign and assignmentStatus.
+
+    Interned by value within a diff (`diff_changes`): an estate has few distinct combinations,
+    so a million findings share a handful of these. Frozen for that reason: never change one."""
+
+    profile_id: str | None  # None: on no profile, or not owned (then only an assignment record exists)
+    tcr_campaign_id: str | None  # None: no assignment record
+    status: str | None  # assignmentStatus; None: no assignment record
+
+
+# How a finding without a live half reads: nothing at Telnyx (for code that wants the fields either way).
+UNSEEN = LiveHalf(None, None, None)
+
+
 @dataclass(slots=True)
 class Finding:
-    """What is true of one number and what would make it right.
+    """What is true of one number and what would make it right: the declared half and the live half.
+
+    `desired` is the number's `DesiredNumber` (shared with the desired state, never copied); None when
+    the number is declared nowhere (unmanaged, or pruned). `live` is what Telnyx shows of it (an
+    interned `LiveHalf`); None when Telnyx shows nothing (not owned, no assignment record).
+    `reported_under` says which profile and campaign a finding is listed under.
 
     Not `frozen` (a frozen dataclass pays an `object.__setattr__` per field, 4x the cost
     over a million numbers); nothing mutates a Finding after it is built: use `replace`."""
 
     number: str
     action: Action
-    profile_id: str | None  # declared profile; for unmanaged numbers the live one
-    tcr_campaign_id: str | None  # declared campaign; for unmanaged numbers the live one
-    live_profile_id: str | None
-    live_campaign: str | None
-    live_status: str | None
-    move: bool = False  # the number also changes messaging profile first
+    desired: DesiredNumber | None
+    live: LiveHalf | None
     reason: str | None = None  # why blocked, or Telnyx's failureReasons
-    declared: bool = True
 
     @property
     def writes(self) -> bool:
         return self.action._value_ in WRITE_VALUES
+
+    @property
+    def declared(self) -> bool:
+        """Is the number declared in the files (in this run's scope)?"""
+        return self.desired is not None
+
+    @property
+    def move(self) -> bool:
+        """Does the number also change messaging profile first (before any campaign write)?
+
+        A declared number Telnyx shows on another profile than its declared one, unless the
+        finding is blocked (a blocked number is never written, so never moved)."""
+        d = self.desired
+        live = self.live
+        return (d is not None and live is not None and live.profile_id != d.profile_id
+                and self.action is not _BLOCKED)
+
+
+_BLOCKED = Action.BLOCKED
+
+
+def moving(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings whose number changes profile (`Finding.move`), in order. The property's test
+    inlined: a plan asks it of every finding, a million of them."""
+    return [f for f in findings if (d := f.desired) is not None and (seen := f.live) is not None
+            and seen.profile_id != d.profile_id and f.action is not _BLOCKED]
+
+
+def reported_under(f: Finding) -> tuple[str | None, str | None]:
+    """(profile id, TCR campaign id) a finding is reported and grouped under: the declared ones,
+    or, for a number declared nowhere, the ones Telnyx shows it on (None where it has none).
+
+    The one place that answers "which profile/campaign is this number's": plans, saved plans,
+    apply outcomes and drift reports all list a finding under these."""
+    d = f.desired
+    if d is not None:
+        return d.profile_id, d.tcr_campaign_id
+    live = f.live
+    if live is not None:
+        return live.profile_id, live.tcr_campaign_id
+    return None, None
 
 
 # Enum members hash through a Python-level `Enum.__hash__`; hot loops test the plain
@@ -86,14 +144,21 @@ WRITE_VALUES = frozenset(a.value for a in WRITES)
 ASSIGNING_VALUES = frozenset(a.value for a in ASSIGNING)
 # The fast path for other modules, so that the enum's internals stay here.
 ACTION_VALUE = attrgetter("action._value_")  # a finding's action as its plain string
-COUNT_KEY = attrgetter("action._value_", "tcr_campaign_id", "live_campaign", "live_status")
+
+
+def count_key(f: Finding) -> tuple[str, str | None, str | None, str | None]:
+    """What of a finding moves campaign counts: (action value, declared campaign, live campaign,
+    live assignmentStatus). A million findings group into a few kinds of change."""
+    d = f.desired
+    live = f.live
+    if live is None:
+        return f.action._value_, (d.tcr_campaign_id if d is not None else None), None, None
+    return f.action._value_, (d.tcr_campaign_id if d is not None else None), live.tcr_campaign_id, live.status
 
 
 def is_assigning(f: Finding) -> bool:
     """Does the finding give its number a campaign (assign, reassign, retry)?"""
     return f.action._value_ in ASSIGNING_VALUES
-
-
 
 
 def campaign_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
@@ -143,6 +208,9 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
     findings: list[Finding] = []
     append = findings.append
     new = Finding
+    # Live halves, interned by value: a few distinct (profile, campaign, status) in any estate.
+    halves: dict[tuple[str | None, str | None, str | None], LiveHalf] = {}
+    half_of = halves.get
     campaign_block: dict[str, str | None] = {
         c: campaign_problem(live.campaigns.get(c), c) for c in desired.campaigns()
     }
@@ -168,7 +236,9 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
                     and want_profile in live_profiles):
                 found_numbers += 1
                 if keep_ok:
-                    append(new(number, OK, want_profile, want_campaign, want_profile, live_campaign, ASSIGNED))
+                    key = (want_profile, live_campaign, ASSIGNED)
+                    seen = half_of(key) or halves.setdefault(key, LiveHalf(*key))
+                    append(new(number, OK, want, seen))
                 else:
                     left_out += 1
                 continue
@@ -176,12 +246,16 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
             live_campaign = live_status = None
         reason: str | None = None
         if have is None:
-            append(new(number, BLOCKED, want_profile, want_campaign, None, live_campaign, live_status,
-                       False, "number is not owned by this Telnyx account: check it for a typo"))
+            # Not owned: Telnyx shows nothing of it, or only an assignment record.
+            if a is None:
+                seen = None
+            else:
+                key = (None, live_campaign, live_status)
+                seen = half_of(key) or halves.setdefault(key, LiveHalf(*key))
+            append(new(number, BLOCKED, want, seen, "number is not owned by this Telnyx account: check it for a typo"))
             continue
         found_numbers += 1
         live_profile = have.profile_id
-        move = live_profile != want_profile
         if have.type == "unknown":
             action, reason = BLOCKED, ("Telnyx does not say what type of number this is (no known 'type'); only "
                                        "US long codes can join a 10DLC campaign: check the number in the portal")
@@ -197,7 +271,7 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
         elif number in pending:
             action, reason = IN_FLIGHT, pending[number]
         elif live_campaign == want_campaign and live_status != FAILED_ASSIGNMENT:
-            action = MOVE if move else OK
+            action = MOVE if live_profile != want_profile else OK
             if live_status == FAILED_UNASSIGNMENT:
                 reason = a.failure_reasons if a else None
         else:
@@ -216,11 +290,11 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
         if action is OK and not keep_ok:
             left_out += 1
             continue
-        append(new(number, action, want_profile, want_campaign, live_profile, live_campaign, live_status,
-                   move and action is not BLOCKED, reason))
+        key = (live_profile, live_campaign, live_status)
+        append(new(number, action, want, half_of(key) or halves.setdefault(key, LiveHalf(*key)), reason))
     # Undeclared numbers exist only if live state holds more than the declared ones found.
     if found_numbers != len(live.numbers) or found_assignments != len(live.assignments):
-        findings.extend(_unmanaged(desired, live, prune, pending))
+        findings.extend(_unmanaged(desired, live, prune, pending, halves))
     findings.sort(key=_by_number)
     return findings, left_out
 
@@ -228,9 +302,10 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
 _by_number = attrgetter("number")
 
 
-def _unmanaged(desired: DesiredState, live: LiveState, prune: bool,
-               pending: Mapping[str, str]) -> Iterable[Finding]:
-    """Undeclared numbers on a declared profile or assigned to a declared campaign."""
+def _unmanaged(desired: DesiredState, live: LiveState, prune: bool, pending: Mapping[str, str],
+               halves: dict[tuple[str | None, str | None, str | None], LiveHalf]) -> Iterable[Finding]:
+    """Undeclared numbers on a declared profile or assigned to a declared campaign (no desired
+    half; `halves` interns their live halves, as in `diff_changes`)."""
     declared = desired.numbers
     campaigns = desired.campaigns()
     profiles = desired.profiles
@@ -248,13 +323,12 @@ def _unmanaged(desired: DesiredState, live: LiveState, prune: bool,
         # Not pruned while in flight, nor while its status is one this reconciler does not know.
         in_flight = a.status in IN_FLIGHT_STATUSES or number in pending or a.status not in KNOWN_STATUSES
         action = Action.UNASSIGN if prune and not in_flight else Action.UNMANAGED
-        yield Finding(number, action, have.profile_id if have else None, a.tcr_campaign_id,
-                           have.profile_id if have else None, a.tcr_campaign_id, a.status, declared=False)
+        key = (have.profile_id if have else None, a.tcr_campaign_id, a.status)
+        yield Finding(number, action, None, halves.get(key) or halves.setdefault(key, LiveHalf(*key)))
     for number in numbers.keys() - declared.keys() - elsewhere - seen:
         have = numbers[number]
         if have.profile_id not in profiles:
             continue
         a = assignments.get(number)
-        yield Finding(number, Action.UNMANAGED, have.profile_id, a.tcr_campaign_id if a else None,
-                           have.profile_id, a.tcr_campaign_id if a else None, a.status if a else None,
-                           declared=False)
+        key = (have.profile_id, a.tcr_campaign_id if a else None, a.status if a else None)
+        yield Finding(number, Action.UNMANAGED, None, halves.get(key) or halves.setdefault(key, LiveHalf(*key)))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping
 
-from reconciler.diff import Action, Finding
+from reconciler.diff import UNSEEN, Action, Finding
 from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT
 from reconciler.plan import Plan
 from reconciler.tracking import DEFAULT_STUCK_AFTER
@@ -68,17 +68,18 @@ class DriftReport:
 
 
 def classify(f: Finding) -> str | None:
-    if not f.declared:
+    if f.desired is None:
         return Kind.UNMANAGED.value
+    live = f.live or UNSEEN
     if f.action is Action.IN_FLIGHT:
         return Kind.IN_FLIGHT.value
     if f.action is Action.BLOCKED:
         return Kind.BLOCKED.value
-    if f.live_status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
+    if live.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
         return Kind.FAILED.value
-    if f.action is Action.ASSIGN and not f.move and f.live_profile_id == f.profile_id:
+    if f.action is Action.ASSIGN and not f.move and live.profile_id == f.desired.profile_id:
         return Kind.UNAPPLIED.value
-    if f.action is Action.ASSIGN and f.live_profile_id is None:
+    if f.action is Action.ASSIGN and live.profile_id is None:
         return Kind.UNAPPLIED.value
     if f.action in (Action.ASSIGN, Action.REASSIGN, Action.MOVE, Action.RETRY):
         return Kind.OUT_OF_BAND.value
@@ -98,7 +99,7 @@ def drift_report(plan: Plan, applied: Mapping[str, str] | None = None, *,
         if ours is not None and kind in (Kind.UNAPPLIED, Kind.OUT_OF_BAND):
             # The journal knows what this repository last set: if Telnyx still has it, the files
             # moved on (unapplied); if Telnyx has something else, it changed outside (out of band).
-            kind = Kind.UNAPPLIED.value if f.live_campaign == ours else Kind.OUT_OF_BAND.value
+            kind = Kind.UNAPPLIED.value if (f.live or UNSEEN).tcr_campaign_id == ours else Kind.OUT_OF_BAND.value
         if kind == Kind.IN_FLIGHT and ages.get(f.number, 0.0) > stuck_after:
             kind = Kind.STUCK.value
         if kind:

@@ -302,14 +302,10 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
             report.now = client.server_now()
             inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=_seen(live, open_writes),
                              exclusive=True)
+            closed = applier.close(inflight)
             for w_t in inflight.tracked:
-                closed = None if w_t.write.state is State.DEFERRED else w_t.closed_state
-                if closed is not None:
-                    failed = {n: w_t.reasons.get(n, "") for n, s in w_t.numbers.items() if s is NumberState.FAILED}
-                    journal.update(w_t.write.id, closed, at=report.now, failed=failed)
-                elif w_t.accepted_now:
-                    journal.update(w_t.write.id, State.ACCEPTED, at=report.now, detail="live state shows Telnyx took it")
-                report.writes.append(WriteStatus(w_t.write, w_t, _telnyx_status(writer, w_t.write), closed))
+                report.writes.append(WriteStatus(w_t.write, w_t, _telnyx_status(writer, w_t.write),
+                                                 closed.get(w_t.write.id)))
             for t, what in applier.resume(live, inflight):
                 report.carried_out.append((t.write, what))
             applier.await_acceptance()

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from reconciler.diff import Action, Finding
+from reconciler.diff import UNSEEN, Action, Finding, LiveHalf, reported_under
 from reconciler.errors import PlanFileError, TamperedPlanError
 from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy, change_dict
@@ -54,17 +54,18 @@ def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
 
 def change_entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
     d: dict[str, Any] = {"number": f.number, "action": f.action.value}
+    live = f.live or UNSEEN
     if f.move:
-        d["move_from_profile"] = f.live_profile_id
-        if f.live_profile_id in names:
-            d["move_from_profile_name"] = names[f.live_profile_id]
-    if f.live_campaign and f.live_campaign != f.tcr_campaign_id:
-        d["from_campaign"] = f.live_campaign
-    if f.live_status:
-        d["status"] = f.live_status
+        d["move_from_profile"] = live.profile_id
+        if live.profile_id in names:
+            d["move_from_profile_name"] = names[live.profile_id]
+    if live.tcr_campaign_id and live.tcr_campaign_id != reported_under(f)[1]:
+        d["from_campaign"] = live.tcr_campaign_id
+    if live.status:
+        d["status"] = live.status
     if f.reason:
         d["reason"] = f.reason
-    elif f.action is Action.UNMANAGED and not f.live_campaign and f.live_profile_id:
+    elif f.action is Action.UNMANAGED and not live.tcr_campaign_id and live.profile_id:
         # Left on a declared profile with no campaign (e.g. after a prune): nothing removes it, and it keeps
         # the profile from bulk assignment; say how to clear it.
         d["reason"] = "declare it, or move it off the profile (there it keeps the profile from bulk assignment)"
@@ -74,8 +75,8 @@ def change_entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
 def grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
     groups: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in findings:
-        pid = (f.profile_id if f.declared else f.live_profile_id) or NONE_KEY
-        groups[pid][f.tcr_campaign_id or NONE_KEY].append(f)
+        pid, tcr = reported_under(f)
+        groups[pid or NONE_KEY][tcr or NONE_KEY].append(f)
     out = []
     pids = sorted(set(groups) | {p for p, pp in plan.profiles.items() if pp.declared},
                   key=lambda p: (p == NONE_KEY, p))
@@ -200,6 +201,32 @@ class Tampered(ValueError):
     """The file's contents do not match its checksum: not the plan that was reviewed."""
 
 
+def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
+            halves: dict[tuple[str | None, str | None, str | None], LiveHalf]) -> Finding:
+    """One saved change (`change_dict`) as the Finding it was made from.
+
+    The desired half is the saved desired state's number (rebuilt only if the change names another
+    target); the live half is its `expect` (a write always has one: only a blocked number not owned
+    has none, and blocked changes are not saved). `move` and `declared` are derived from the two halves,
+    and an undeclared change is reported under its live profile and campaign: a file that says
+    otherwise was not written by `dump` (or was edited), so it is refused like a wrong checksum."""
+    number, pid, tcr = c["number"], c["profile_id"], c["tcr_campaign_id"]
+    expect = c["expect"]
+    key = (expect["profile_id"], expect["tcr_campaign_id"], expect["status"])
+    live = halves.get(key)
+    if live is None:
+        live = halves[key] = LiveHalf(*key)
+    desired: DesiredNumber | None = None
+    if bool(c["declared"]):
+        desired = numbers.get(number)
+        if desired is None or (desired.profile_id, desired.tcr_campaign_id) != (pid, tcr):
+            desired = DesiredNumber(number, pid, tcr, "<saved plan>", 0, 0)
+    f = Finding(number, Action(c["action"]), desired, live, c.get("reason"))
+    if (f.move, reported_under(f)) != (bool(c["move"]), (pid, tcr)):
+        raise Tampered(f"change {number}: its move/profile/campaign do not follow from its target and expected state")
+    return f
+
+
 def from_dict(data: dict[str, Any]) -> Plan:
     if data.get("kind") != "saved_plan":
         raise ValueError("not a saved plan (use `reconciler plan --out FILE`)")
@@ -209,12 +236,8 @@ def from_dict(data: dict[str, Any]) -> Plan:
     profiles = {p["id"]: DesiredProfile(p["id"], p.get("name"), tuple(p["campaigns"])) for p in d["profiles"]}
     numbers = {n: DesiredNumber(n, v[0], v[1], "<saved plan>", 0, 0) for n, v in d["numbers"].items()}
     desired = DesiredState(profiles, numbers, Policy(prune=bool(d["policy"]["prune"])))
-    changes = tuple(
-        Finding(c["number"], Action(c["action"]), c["profile_id"], c["tcr_campaign_id"],
-                c["expect"]["profile_id"], c["expect"]["tcr_campaign_id"], c["expect"]["status"],
-                bool(c["move"]), c.get("reason"), bool(c["declared"]))
-        for c in data["preconditions"]
-    )
+    halves: dict[tuple[str | None, str | None, str | None], LiveHalf] = {}
+    changes = tuple(_change(c, numbers, halves) for c in data["preconditions"])
     strategies = {pid: ProfilePlan(pid, s.get("name"), bool(s.get("declared", True)), bool(s.get("exists", True)),
                                    Strategy(s["strategy"]), s.get("bulk_campaign"), s.get("note"), int(s.get("resends") or 0))
                   for pid, s in data["strategies"].items()}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.apply import Applier, Result, Until
-from reconciler.journal import Journal, State
+from reconciler.journal import Journal, Op, State
 from reconciler.model import (
     DesiredNumber,
     DesiredProfile,
@@ -170,3 +170,38 @@ def test_work_already_in_flight_is_not_sent_again(tmp_path):
     assert telnyx.writes == 1
     report, _ = run(tmp_path, telnyx)  # the next apply, same state folder: nothing to write
     assert telnyx.writes == 1 and report.writes == 0
+
+
+def _submitter(tmp_path: Path):
+    from reconciler.apply.submit import Submitter
+    from reconciler.wait import Waiter
+
+    telnyx = FakeTelnyx()
+    journal = Journal(tmp_path)
+    return Submitter(telnyx, journal, lambda *a: None, telnyx.clock,
+                     lambda: Waiter(telnyx.clock, telnyx.sleep, 60.0, 1.0, 10.0, 1.5), lambda: False), journal
+
+
+def test_a_write_answers_sent_refused_or_lost_and_the_journal_says_the_same(tmp_path):
+    from reconciler.apply.submit import Answer
+    from reconciler.errors import ApiError
+
+    sub, journal = _submitter(tmp_path)
+
+    def refuse() -> None:
+        raise ApiError("POST /10dlc/phone_number_campaigns", 422, detail="already assigned")
+
+    def drop() -> None:
+        raise ApiError("POST /10dlc/phone_number_campaigns", 502)
+
+    with journal:
+        sent = sub.write(Op.BULK_ASSIGN, N, lambda: "task-9", profile=P, campaign=C)
+        refused = sub.write(Op.ASSIGN, N[:1], refuse, campaign=C)
+        lost = sub.write(Op.ASSIGN, N[1:2], drop, campaign=C)
+    assert (sent.answer, sent.ref, sent.ok) == (Answer.SENT, "task-9", True)
+    assert (refused.answer, refused.ref, refused.ok) == (Answer.REFUSED, None, False)
+    assert (lost.answer, lost.ok) == (Answer.LOST, False)
+    writes = journal.read().writes
+    assert [writes[s.wid].state for s in (sent, refused, lost)] == [State.SUBMITTED, State.REFUSED, State.UNKNOWN]
+    assert sub.tasks == {sent.wid: "task-9"}  # followed until processed
+    assert N[0] in sub.refused and N[1] not in sub.refused  # Telnyx's words kept only for a refusal

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from reconciler.diff import Action, Finding
+from reconciler.diff import Action, Finding, LiveHalf
 from reconciler.drift import KINDS, DriftReport, classify, drift_report
-from reconciler.model import DesiredState
+from reconciler.model import DesiredNumber, DesiredState
 from reconciler.plan import Plan
 
 A, B = "profile-a", "profile-b"
@@ -16,8 +18,12 @@ C, D = "CAMPAIGN1", "CAMPAIGN2"
 def finding(action: Action, *, live_profile: str | None = A, live_campaign: str | None = None,
             status: str | None = None, move: bool = False, declared: bool = True, number: str = "+13125550001"
             ) -> Finding:
-    """A declared number for profile A and campaign C, with what Telnyx holds now."""
-    return Finding(number, action, A, C, live_profile, live_campaign, status, move, None, declared)
+    """A number declared for profile A and campaign C (or declared nowhere), with what Telnyx holds now;
+    `move` is what the finding derives (checked)."""
+    f = Finding(number, action, DesiredNumber(number, A, C, "x.yaml", 1, 1) if declared else None,
+                LiveHalf(live_profile, live_campaign, status))
+    assert f.move is move
+    return f
 
 
 CLASSES = [
@@ -33,7 +39,6 @@ CLASSES = [
     ("never assigned, on its profile", finding(Action.ASSIGN), "unapplied"),
     ("never assigned, on no profile yet", finding(Action.ASSIGN, live_profile=None, move=True), "unapplied"),
     ("no campaign and moved to another profile", finding(Action.ASSIGN, live_profile=B, move=True), "out_of_band"),
-    ("no campaign, on another profile, no move recorded", finding(Action.ASSIGN, live_profile=B), "out_of_band"),
     ("on another campaign, on no profile", finding(Action.REASSIGN, live_profile=None, live_campaign=D,
                                                    status="ASSIGNED", move=True), "out_of_band"),
     ("on another campaign", finding(Action.REASSIGN, live_campaign=D, status="ASSIGNED"), "out_of_band"),
@@ -54,8 +59,8 @@ def plan_of(*findings: Finding, prune: bool = False) -> Plan:
 
 
 def numbered(f: Finding, i: int) -> Finding:
-    return Finding(f"+1312555{i:04d}", f.action, f.profile_id, f.tcr_campaign_id, f.live_profile_id,
-                   f.live_campaign, f.live_status, f.move, f.reason, f.declared)
+    number = f"+1312555{i:04d}"
+    return replace(f, number=number, desired=replace(f.desired, number=number) if f.desired else None)
 
 
 def kinds(report: DriftReport) -> dict[str, list[int]]:

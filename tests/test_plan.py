@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reconciler.diff import Action, diff
+from reconciler.diff import Action, diff, reported_under
 from reconciler.drift import drift_report
 from reconciler.model import (
     CampaignKind,
@@ -234,8 +234,8 @@ def test_saved_plan_round_trip_keeps_preconditions():
     saved = json.loads(json.dumps(dump(plan)))
     back = from_dict(saved)
     assert back.checksum() == plan.checksum()
-    assert [(c.number, c.action, c.live_campaign, c.live_profile_id) for c in back.changes] == \
-        [(c.number, c.action, c.live_campaign, c.live_profile_id) for c in plan.changes]
+    assert [(c.number, c.action, c.live, c.move, reported_under(c)) for c in back.changes] == \
+        [(c.number, c.action, c.live, c.move, reported_under(c)) for c in plan.changes]
     # The file's strings come back as the types that say what they are.
     assert back.profiles[P1].strategy is Strategy.BULK and back.campaigns[SH].kind is CampaignKind.SHARED
     assert back.profiles == plan.profiles and back.campaigns == plan.campaigns
@@ -407,7 +407,7 @@ def test_a_saved_change_is_stale_when_only_its_precondition_changed():
     desired, live = state({P1: [(TX, [1])]}, {1: P1}, {1: (TX2, "ASSIGNED")})
     saved = make_plan(desired, live)
     (change,) = saved.writes
-    assert change.action is Action.REASSIGN and change.live_campaign == TX2
+    assert change.action is Action.REASSIGN and change.live is not None and change.live.tcr_campaign_id == TX2
     live.assignments[num(1)] = LiveAssignment(num(1), SH, "ASSIGNED")  # moved elsewhere after review
     ok, stale = check_against_fresh([change], saved, live)
     assert ok == [change]  # the action alone cannot tell

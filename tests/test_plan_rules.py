@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.diff import Action, Finding, campaign_problem, diff, diff_changes
+from reconciler.diff import Action, Finding, LiveHalf, campaign_problem, diff, diff_changes, reported_under
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.model import LiveAssignment, LiveCampaign, LiveNumber, LiveState
 from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, change_dict, make_plan
@@ -64,8 +64,16 @@ class Estate:
 
 
 def F(i: int, action: Action, profile, campaign, live_profile, live_campaign, live_status, move=False, reason=None,
-      declared=True) -> Finding:
-    return Finding(n(i), action, profile, campaign, live_profile, live_campaign, live_status, move, reason, declared)
+      declared=True, owned=True) -> Finding:
+    """The finding of number i: declared for (profile, campaign) as `Estate.declare` does, or declared nowhere
+    (then reported under profile and campaign, which must be the live ones); Telnyx shows the live fields, or
+    nothing at all (not `owned` and no assignment). `move` is what the finding derives (checked)."""
+    desired = DesiredNumber(n(i), profile, campaign, "x.yaml", i, 1) if declared else None
+    seen = (live_profile, live_campaign, live_status)
+    live = LiveHalf(*seen) if owned or seen != (None, None, None) else None
+    f = Finding(n(i), action, desired, live, reason)
+    assert (f.move, reported_under(f)) == (move, (profile, campaign))
+    return f
 
 
 # ------------------------------------------------------------------------- diff: declared numbers
@@ -99,7 +107,7 @@ def test_every_declared_number_gets_its_exact_finding():
             "this number until it does")),
         12: F(12, Action.IN_FLIGHT, PA, SH, PA, SH, "PENDING_UNASSIGNMENT"),
         13: F(13, Action.IN_FLIGHT, PA, SH, PA, None, None, reason="bulk task t-1 (journal)"),
-        20: F(20, Action.BLOCKED, PB, TX, None, None, None, reason=NOT_OWNED),
+        20: F(20, Action.BLOCKED, PB, TX, None, None, None, reason=NOT_OWNED, owned=False),
     }
 
 
@@ -129,7 +137,7 @@ def test_a_number_on_another_profile_and_campaign_moves_and_is_assigned(status, 
     if status:
         e.held(TX, status, 1)
     f = e.diff()[1]
-    assert (f.action, f.move, f.live_profile_id) == (action, move, PB)
+    assert (f.action, f.move, f.live.profile_id) == (action, move, PB)
 
 
 def test_a_blocked_number_never_carries_a_move():
@@ -205,6 +213,43 @@ def test_undeclared_numbers_in_scope_are_listed_with_what_telnyx_holds():
         8: F(8, Action.UNMANAGED, PA, XX, PA, XX, "ASSIGNED", declared=False),
         9: F(9, Action.UNMANAGED, None, SH, None, SH, "ASSIGNED", declared=False),
     }
+
+
+# ------------------------------------------------------------------------- diff: a finding's two halves
+
+
+def test_an_unmanaged_number_has_no_desired_half_and_is_reported_under_its_live_profile():
+    e = Estate().declare(PA, SH, 1).on(PA, 1, 9).held(SH, "ASSIGNED", 1).held(XX, "ASSIGNED", 9)
+    f = e.diff()[9]
+    assert (f.action, f.desired, f.declared, f.move) == (Action.UNMANAGED, None, False, False)
+    assert f.live == LiveHalf(PA, XX, "ASSIGNED")
+    assert reported_under(f) == (PA, XX)
+    # a declared number is reported under its declared profile and campaign, wherever Telnyx has it
+    assert reported_under(e.declare(PB, TX, 2).on(PA, 2).diff()[2]) == (PB, TX)
+
+
+def test_a_declared_number_not_owned_has_no_live_half():
+    e = Estate().declare(PA, SH, 1)
+    f = e.diff()[1]
+    assert (f.action, f.live, f.move, f.reason) == (Action.BLOCKED, None, False, NOT_OWNED)
+    assert f.desired is e.numbers[n(1)]  # the desired state's own object, not a copy
+    assert reported_under(f) == (PA, SH)
+
+
+def test_a_move_and_reassign_derives_its_move_and_a_block_takes_it_away():
+    e = Estate().declare(PA, SH, 1).on(PB, 1).held(TX, "ASSIGNED", 1)
+    f = e.diff()[1]
+    assert (f.action, f.move, f.live, f.desired.profile_id) == (Action.REASSIGN, True, LiveHalf(PB, TX, "ASSIGNED"), PA)
+    assert replace(f, action=Action.BLOCKED).move is False
+    assert replace(f, live=LiveHalf(PA, TX, "ASSIGNED")).move is False  # already on its declared profile
+
+
+def test_findings_share_one_live_half_per_kind_of_live_state():
+    e = Estate().declare(PA, SH, *range(1, 7)).on(PB, *range(1, 7)).held(TX, "ASSIGNED", *range(1, 7))
+    e.on(PA, 9).declare(PA, SH, 10).held(TX, "ASSIGNED", 10)  # unmanaged; not owned but assigned
+    got = e.diff()
+    assert len({id(f.live) for i, f in got.items() if i < 7}) == 1
+    assert got[9].live == LiveHalf(PA, None, None) and got[10].live == LiveHalf(None, TX, "ASSIGNED")
 
 
 def test_numbers_declared_outside_a_subset_run_are_never_unmanaged():

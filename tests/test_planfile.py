@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import planfile
+from reconciler.diff import Finding
 from reconciler.errors import PlanFileError, TamperedPlanError
 from reconciler.plan import PlanOptions, make_plan
 from tests.test_plan import P1, P2, PX, SH, TX, TX2, state
@@ -37,14 +38,24 @@ def estates(draw):
     return make_plan(desired, live, options)
 
 
+def target(c: Finding) -> tuple:
+    """A change as apply sees it: number, action, declared target, live half, reason."""
+    want = None if c.desired is None else (c.desired.profile_id, c.desired.tcr_campaign_id)
+    return c.number, c.action, want, c.live, c.reason
+
+
 @settings(max_examples=150, deadline=None)
 @given(estates())
 def test_dump_then_load_gives_the_plan_back(plan):
     back = planfile.from_dict(json.loads(json.dumps(planfile.dump(plan))))
     assert back.checksum() == plan.checksum()
     # A saved plan keeps the changes apply makes (with their preconditions); what it only reports
-    # (blocked, in flight, unmanaged) is re-judged against fresh state when it runs.
-    assert back.changes == tuple(c for c in plan.changes if c.writes)
+    # (blocked, in flight, unmanaged) is re-judged against fresh state when it runs. The file keeps
+    # each declared number's target, not where the files declared it.
+    assert [target(c) for c in back.changes] == [target(c) for c in plan.changes if c.writes]
+    assert [(c.move, c.declared) for c in back.changes] == [(c.move, c.declared) for c in plan.changes if c.writes]
+    # The desired halves are the saved desired state's numbers, not copies.
+    assert all(c.desired is back.desired.numbers[c.number] for c in back.changes if c.desired is not None)
     assert back.profiles == plan.profiles and back.campaigns == plan.campaigns
     assert (back.counts, back.warnings, back.unsafe, back.timeline, back.prune) == \
         (plan.counts, plan.warnings, plan.unsafe, plan.timeline, plan.prune)
@@ -70,6 +81,10 @@ def test_save_load_and_the_summary_ci_reads(tmp_path):
 
 @pytest.mark.parametrize("edit,error", [
     (lambda d: d["preconditions"][0]["expect"].update(status="FAILED_ASSIGNMENT"), TamperedPlanError),
+    # move and declared are derived from the change's two halves: a file that says otherwise was edited
+    (lambda d: d["preconditions"][0].update(move=not d["preconditions"][0]["move"]), TamperedPlanError),
+    (lambda d: d["preconditions"][0].update(declared=False), TamperedPlanError),
+    (lambda d: d["preconditions"][0].update(profile_id=P2), TamperedPlanError),
     (lambda d: d["strategies"][P1].update(strategy="bulk-ish"), PlanFileError),
     (lambda d: d.pop("desired"), PlanFileError),
     (lambda d: d.update(schema_version=99), PlanFileError),

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from reconciler.diff import ASSIGNING, Action, Finding
+from reconciler.diff import ASSIGNING, UNSEEN, Action, Finding, reported_under
 from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State
 from reconciler.model import (
@@ -19,7 +19,7 @@ from reconciler.model import (
     LiveCampaign,
     LiveState,
 )
-from reconciler.plan import BULK, Plan, make_plan
+from reconciler.plan import BULK, Plan, make_plan, profile_label
 from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge, shows_taken
 from reconciler.wait import Waiter
 
@@ -36,7 +36,7 @@ from .outcomes import RunFacts, judge_outcomes
 from .phases import carry_out, defer_freed
 from .ports import Progress, Reader, Writer, campaign_of, quiet
 from .report import ApplyReport, Outcome, Result, Until
-from .submit import Submitter
+from .submit import Answer, Submitter
 
 MAX_ROUNDS = 3
 # A round whose bulk answer was lost decided nothing (the task is judged after the settle window):
@@ -95,7 +95,7 @@ class Applier:
             stale += stale_now
             report.stale = [c.number for c in stale]
             for c in stale:
-                report.outcomes.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.STALE,
+                report.outcomes.append(Outcome(c.number, *reported_under(c), Result.STALE,
                                                "live state changed since the plan was made; re-plan"))
         # Work in flight (ours or a killed run's) is never re-issued; waiting for it to be final
         # is for --until final only.
@@ -166,15 +166,15 @@ class Applier:
         failed_moves = move_numbers(self.sub, moves, live) if moves else set()
         # A number that failed to leave a profile still sits there: no bulk on that profile
         # this round (it would sweep the number in); the next round re-plans.
-        stuck_on = {c.live_profile_id for c in moves if c.number in failed_moves}
+        stuck_on = {(c.live or UNSEEN).profile_id for c in moves if c.number in failed_moves}
         for c in changes:
             if c.action is Action.UNASSIGN:
                 self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
-                            campaign=c.live_campaign)
+                            campaign=(c.live or UNSEEN).tcr_campaign_id)
         by_profile: dict[str, list[Finding]] = {}
         for c in changes:
             if c.action in ASSIGNING and c.number not in failed_moves:
-                by_profile.setdefault(c.profile_id or "", []).append(c)
+                by_profile.setdefault(reported_under(c)[0] or "", []).append(c)
         # Every task is submitted before any is waited for: Telnyx works on them meanwhile.
         # Tasks an earlier run or round left unprocessed, read once: each profile is sent at most
         # one task per round, so this round's own sends never need to be in it.
@@ -183,7 +183,7 @@ class Applier:
 
         def members_of() -> dict[str, list[str]]:  # built once, and only if a bulk is sent
             if not index:
-                index.update(members_by_profile(plan, live))
+                index.update(members_by_profile(plan))
             return index
 
         for pid, fs in sorted(by_profile.items()):
@@ -196,7 +196,7 @@ class Applier:
                 if held:
                     # Bulk left these on their old campaign (Telnyx may skip numbers that hold
                     # another campaign): free them; the bulk for them is this apply's next phase.
-                    members = profile_members(plan, live, pid)
+                    members = profile_members(plan, pid)
                     self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members)
                     fs = [c for c in fs if c.action is not Action.REASSIGN]
                     if not fs:
@@ -205,8 +205,8 @@ class Applier:
                     # A task for this profile and campaign is not processed yet: it will take every
                     # number on the profile when it is; a second one would repeat it. The next
                     # round (or run) sees what it left.
-                    self.progress(f"a bulk task for profile {pid} and {campaign.tcr_campaign_id} is still being "
-                                  "processed by Telnyx; not sending another")
+                    self.progress(f"a bulk task for profile {profile_label(pid, plan.profile_names)} and "
+                                  f"{campaign.tcr_campaign_id} is still being processed by Telnyx; not sending another")
                     if self.sub.answer_lost(pid, campaign):  # reported "not accepted", never failed
                         self.sub.lost_bulks.add((pid, campaign.tcr_campaign_id))
                     self._skipped.add((pid, campaign.tcr_campaign_id))
@@ -215,30 +215,32 @@ class Applier:
                                profile=pid, campaign=campaign, members=members_of().get(pid, ()))
             else:
                 for i, c in enumerate(fs, 1):
-                    target = campaigns.get(c.tcr_campaign_id or "")
+                    target = campaigns.get(reported_under(c)[1] or "")
                     if target is not None:
                         self._assign_one(c, target)
-                    self.progress(f"per-number assignment on profile {pid}", i, len(fs))
+                    self.progress(f"per-number assignment on profile {profile_label(pid, plan.profile_names)}",
+                                  i, len(fs))
 
     def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
         """One number onto one campaign; where Telnyx refuses a PUT over another campaign, the
         number is freed and its assignment becomes this apply's next phase."""
         # Over a FAILED record, PUT: whether a POST retries it or is refused as "already
         # assigned" is unconfirmed (mode failed_retry), and a PUT replaces it under both.
-        op = Op.REPLACE if c.action is Action.REASSIGN or c.live_status == FAILED_ASSIGNMENT else Op.ASSIGN
+        held = c.live or UNSEEN
+        op = Op.REPLACE if c.action is Action.REASSIGN or held.status == FAILED_ASSIGNMENT else Op.ASSIGN
         call = self.writer.replace if op is Op.REPLACE else self.writer.assign
-        wid, ok = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
+        sent = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
                               accepted_on_success=True)
-        if ok is not None or self.sub.last_refused is None:
+        if sent.answer is not Answer.REFUSED:
             return
-        if c.live_campaign is None or c.live_status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
+        if held.tcr_campaign_id is None or held.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
             return  # refused with nothing in the way: the next round re-plans and reports it
         if op is Op.ASSIGN:
-            wid, ok = self.sub.write(Op.REPLACE, [c.number], lambda: self.writer.replace(c.number, campaign),
+            sent = self.sub.write(Op.REPLACE, [c.number], lambda: self.writer.replace(c.number, campaign),
                                   campaign=campaign, accepted_on_success=True)
-            if ok is not None or self.sub.last_refused is None:
+            if sent.answer is not Answer.REFUSED:
                 return
-        self._free_then([c], Op.ASSIGN, campaign, profile=c.profile_id)
+        self._free_then([c], Op.ASSIGN, campaign, profile=reported_under(c)[0])
 
     def _free_then(self, changes: list[Finding], op: Op, campaign: LiveCampaign, *, profile: str | None,
                    members: list[str] | None = None) -> None:
@@ -267,9 +269,9 @@ class Applier:
                     f"DELETE, which Telnyx does not document for shared campaigns: re-run with --shared-per-number "
                     f"if your account accepts per-number writes to shared campaigns, or remove it in the Telnyx portal")
                 continue
-            _, ok = self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
-                                campaign=have.tcr_campaign_id, accepted_on_success=True)
-            if ok is not None:
+            sent = self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
+                                  campaign=have.tcr_campaign_id, accepted_on_success=True)
+            if sent.ok:
                 freed.append(c.number)
         if freed:
             self.journal.defer(op, freed, at=self.server_now(), profile=profile, campaign=campaign.tcr_campaign_id,
@@ -332,7 +334,7 @@ class Applier:
             if not unsure or not self.sub.ask(unsure):
                 break
         inflight = self._judge(live)
-        self._close(inflight)
+        self.close(inflight)
         return live, inflight
 
     def _judge(self, live: LiveState) -> InFlight:
@@ -341,19 +343,23 @@ class Applier:
         # Applier runs under the state folder's lock (Journal.open_for_writing).
         return judge(view.open_writes(), live, self.server_now(), exclusive=True, **kw)
 
-    def _close(self, inflight: InFlight) -> None:
+    def close(self, inflight: InFlight) -> dict[str, State]:
+        """Journal what live state shows of the open writes: those that ended (done, failed,
+        abandoned), and those Telnyx was seen to take. -> write id: the state it was closed in."""
         now = self.server_now()
+        closed: dict[str, State] = {}
         for t in inflight.tracked:
             if t.write.state is State.DEFERRED:
-                continue
+                continue  # a phase is closed by carry_out, which knows whether it was sent
             state = t.closed_state
             failed = {n: t.reasons.get(n, "") for n, s in t.numbers.items() if s is NumberState.FAILED}
             if state is not None:
-                self.journal.update(t.write.id, state, at=now, failed=failed,
-                                    detail=_not_taken(t))
+                self.journal.update(t.write.id, state, at=now, failed=failed, detail=_not_taken(t))
+                closed[t.write.id] = state
             elif t.accepted_now:
                 self.journal.update(t.write.id, State.ACCEPTED, at=now, detail="live state shows Telnyx took it")
                 self.sub.tasks.pop(t.write.id, None)
+        return closed
 
     def _settle(self, desired: DesiredState, plan: Plan, scope: frozenset[str],
                 first: tuple[LiveState, InFlight, Plan, list[Finding]] | None = None

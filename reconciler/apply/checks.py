@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.diff import Finding
+from reconciler.diff import UNSEEN, Finding
 from reconciler.model import LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
 
@@ -15,7 +15,7 @@ def resent_numbers(plan: Plan) -> frozenset[str]:
     return frozenset(n for n, d in plan.desired.numbers.items() if (d.profile_id, d.tcr_campaign_id) in pairs)
 
 
-def members_by_profile(plan: Plan, live: LiveState | None) -> dict[str, list[str]]:
+def members_by_profile(plan: Plan) -> dict[str, list[str]]:
     """Numbers the approved plan lets sit on each profile when its bulk runs: those declared there
     (live state adds nothing the files do not declare there), in one pass over the declared numbers."""
     out: dict[str, set[str]] = {}
@@ -25,7 +25,7 @@ def members_by_profile(plan: Plan, live: LiveState | None) -> dict[str, list[str
     return {pid: sorted(ns) for pid, ns in out.items()}
 
 
-def profile_members(plan: Plan, live: LiveState | None, pid: str) -> list[str]:
+def profile_members(plan: Plan, pid: str) -> list[str]:
     """`members_by_profile` for one profile."""
     return sorted(n for n, d in plan.desired.numbers.items() if d.profile_id == pid)
 
@@ -57,5 +57,6 @@ def check_preconditions(changes: list[Finding], live: LiveState) -> tuple[list[F
         n = live.numbers.get(c.number)
         a = live.assignments.get(c.number)
         now = (n.profile_id if n else None, a.tcr_campaign_id if a else None, a.status if a else None)
-        (ok if now == (c.live_profile_id, c.live_campaign, c.live_status) else stale).append(c)
+        then = c.live or UNSEEN
+        (ok if now == (then.profile_id, then.tcr_campaign_id, then.status) else stale).append(c)
     return ok, stale

@@ -3,7 +3,7 @@ a round and are waited for even with --no-wait."""
 
 from __future__ import annotations
 
-from reconciler.diff import Finding
+from reconciler.diff import Finding, reported_under
 from reconciler.journal import Op, State
 from reconciler.model import LiveState
 
@@ -14,25 +14,25 @@ def move_numbers(sub: Submitter, moves: list[Finding], live: LiveState | None) -
     """Profile moves, waited for even with --no-wait: a campaign needs the profile first."""
     failed: set[str] = set()
     by_target: dict[str, list[Finding]] = {}
-    for c in moves:
-        by_target.setdefault(c.profile_id or "", []).append(c)
+    for c in moves:  # a move is always of a declared number: to its declared profile
+        by_target.setdefault(reported_under(c)[0] or "", []).append(c)
     orders: dict[str, tuple[str, str, list[str]]] = {}  # order id -> (write id, profile, numbers)
     for pid, fs in sorted(by_target.items()):
         numbers = [c.number for c in fs]
         ids = {n: live.numbers[n].id for n in numbers if live and n in live.numbers and live.numbers[n].id}
         if len(fs) == 1 and numbers[0] in ids:
-            wid, ok = sub.write(Op.PATCH_PROFILE, numbers,
-                                  lambda: sub.writer.patch_profile(ids[numbers[0]], pid), profile=pid)
-            if ok is None:
-                failed.update(numbers)
+            sent = sub.write(Op.PATCH_PROFILE, numbers, lambda: sub.writer.patch_profile(ids[numbers[0]], pid),
+                             profile=pid)
+            if sent.ok:
+                sub.journal.update(sent.wid, State.DONE, at=sub.server_now())
             else:
-                sub.journal.update(wid, State.DONE, at=sub.server_now())
+                failed.update(numbers)
             continue
-        wid, order = sub.write(Op.BULK_MOVE, numbers, lambda: sub.writer.bulk_move(pid, numbers), profile=pid)
-        if order is None:
+        sent = sub.write(Op.BULK_MOVE, numbers, lambda: sub.writer.bulk_move(pid, numbers), profile=pid)
+        if not sent.ok or not sent.ref:
             failed.update(numbers)
             continue
-        orders[order] = (wid, pid, numbers)
+        orders[sent.ref] = (sent.wid, pid, numbers)
     if orders:
         failed |= _confirm(sub, orders)
     return failed

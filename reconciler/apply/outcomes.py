@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Collection
 
-from reconciler.diff import Action
+from reconciler.diff import UNSEEN, Action, reported_under
 from reconciler.journal import Op, State
 from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, IN_FLIGHT_STATUSES
 from reconciler.plan import Plan
@@ -44,48 +44,49 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
                 and t.phase in (PhaseState.WAITING, PhaseState.READY) for n in t.numbers}
     why = inflight.numbers() if inflight else {}
     for c in plan.changes:
-        o = lambda result, detail=None: Outcome(c.number, c.profile_id, c.tcr_campaign_id, result, detail,  # noqa: E731
-                                                c.declared)
+        target = reported_under(c)
+        o = lambda result, detail=None: Outcome(c.number, *target, result, detail, c.declared)  # noqa: E731
         if c.number not in scope:
             if c.action is Action.BLOCKED:
                 out.append(o(Result.BLOCKED, c.reason))
             elif c.action is Action.IN_FLIGHT:
-                out.append(o(Result.IN_FLIGHT, c.reason or c.live_status))
+                out.append(o(Result.IN_FLIGHT, c.reason or (c.live or UNSEEN).status))
             continue
         if final_plan is None:
             out.append(o(Result.SUBMITTED))
             continue
         f = final.get(c.number)
+        now = (f.live if f is not None else None) or UNSEEN  # what the last read showed of it
         if c.action is Action.UNASSIGN:  # done when no declared campaign holds it any more
-            done = f is None or f.live_campaign is None
+            done = f is None or now.tcr_campaign_id is None
         else:
             done = f is None or f.action is Action.OK
         if done:
             out.append(o(Result.UNASSIGNED if c.action is Action.UNASSIGN else Result.CONVERGED))
-        elif c.number in unaccepted or (c.number in unprocessed and (f is None or f.live_status not in
+        elif c.number in unaccepted or (c.number in unprocessed and (f is None or now.status not in
                                                                        IN_FLIGHT_STATUSES)):
             out.append(o(Result.NOT_ACCEPTED, "Telnyx had not processed the write when apply stopped waiting; "
                                               "a later run follows it from the state folder"))
         elif c.number in deferred:
             out.append(o(Result.NEXT_PHASE, why.get(c.number)))
         elif f is not None and f.action is Action.IN_FLIGHT:
-            out.append(o(Result.IN_FLIGHT, f.live_status or why.get(c.number)))
-        elif f is not None and f.live_status in IN_FLIGHT_STATUSES:
-            out.append(o(Result.IN_FLIGHT, f.live_status))
+            out.append(o(Result.IN_FLIGHT, now.status or why.get(c.number)))
+        elif f is not None and now.status in IN_FLIGHT_STATUSES:
+            out.append(o(Result.IN_FLIGHT, now.status))
         elif f is not None and f.action is Action.BLOCKED:
             out.append(o(Result.BLOCKED, f.reason))
         elif c.number in run.held:
             out.append(o(Result.BLOCKED, run.held[c.number]))
-        elif (c.profile_id or "", c.tcr_campaign_id or "") in run.lost_bulks:
+        elif (target[0] or "", target[1] or "") in run.lost_bulks:
             out.append(o(Result.NOT_ACCEPTED, "Telnyx's answer to the bulk task was lost (it may have taken "
                                               "effect); never repeated blind: the next apply judges it against "
                                               "live state"))
-        elif f is not None and f.live_status not in _TELNYX_FAILED and run.stopped_waiting:
+        elif f is not None and now.status not in _TELNYX_FAILED and run.stopped_waiting:
             # Not done because apply stopped waiting (--timeout), not because Telnyx said no.
             out.append(o(Result.NOT_ACCEPTED, "not finished when apply stopped waiting; the next run continues"))
         elif f is not None:
             out.append(o(Result.FAILED, f.reason or run.refused.get(c.number)
-                         or f"still {f.action.value} ({f.live_status or 'no campaign'})"))
+                         or f"still {f.action.value} ({now.status or 'no campaign'})"))
     return out
 
 def _unaccepted_numbers(inflight: InFlight | None, tasks: Collection[str]) -> set[str]:
@@ -99,8 +100,7 @@ def plan_only_outcomes(plan: Plan) -> list[Outcome]:
     out = []
     for c in plan.changes:
         if c.action is Action.BLOCKED and c.declared:
-            out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.BLOCKED, c.reason))
+            out.append(Outcome(c.number, *reported_under(c), Result.BLOCKED, c.reason))
         elif c.action is Action.IN_FLIGHT:
-            out.append(Outcome(c.number, c.profile_id, c.tcr_campaign_id, Result.IN_FLIGHT,
-                               c.reason or c.live_status))
+            out.append(Outcome(c.number, *reported_under(c), Result.IN_FLIGHT, c.reason or (c.live or UNSEEN).status))
     return out

@@ -8,6 +8,7 @@ holds its profile for the settle window."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Callable
 
 from reconciler.errors import ApiError, ApiUnavailable
@@ -19,6 +20,27 @@ from reconciler.wait import Waiter
 from .ports import Progress, Writer, campaign_of
 
 TASK_PROCESSED = frozenset({"completed", "failed"})
+
+
+class Answer(StrEnum):
+    """What came back for one write."""
+
+    SENT = "sent"  # 2xx: Telnyx took the request (a task or order id, if it gave one)
+    REFUSED = "refused"  # 4xx: nothing happened
+    LOST = "lost"  # no answer, or a 5xx: it may have happened; judged against live state, never re-sent blind
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One write as journalled and sent: its journal id, the answer, and Telnyx's id for a task or order."""
+
+    wid: str
+    answer: Answer
+    ref: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.answer is Answer.SENT
 TASK_NUMBER_OK = frozenset({"success", "completed", "assigned", "done", "pending_assignment"})
 
 
@@ -31,7 +53,6 @@ class Submitter:
     waiter: Callable[[], Waiter]  # a fresh wait, bounded by the run's deadline
     expired: Callable[[], bool]
     count: int = 0  # write requests sent
-    last_refused: ApiError | None = None  # the last write's 4xx, if it was refused
     refused: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's last refusal, this run
     lost_bulks: set[tuple[str, str]] = field(default_factory=set)  # (profile, campaign): answer lost this run
     lost_answers: int = 0  # bulk answers lost this run
@@ -40,13 +61,13 @@ class Submitter:
 
     def write(self, op: Op, numbers: list[str], call: Callable[[], Any], *, profile: str | None = None,
                campaign: LiveCampaign | str | None = None, accepted_on_success: bool = False,
-               note: dict[str, str] | None = None, members: list[str] | tuple[str, ...] = ()) -> tuple[str, Any]:
-        """Journal the intent, send, journal the outcome. -> (write id, result or None if it failed).
+               note: dict[str, str] | None = None, members: list[str] | tuple[str, ...] = ()) -> Sent:
+        """Journal the intent, send, journal the outcome.
 
-        `campaign`: the target (a TCR id string for a removal: the campaign left)."""
+        `call` returns Telnyx's task or order id, or None. `campaign`: the target (a TCR id
+        string for a removal: the campaign left)."""
         if isinstance(campaign, str):
             campaign = campaign_of(campaign, None)
-        self.last_refused = None
         wid = self.journal.intent(op, numbers, at=self.server_now(), profile=profile,
                                   campaign=campaign.tcr_campaign_id if campaign else None,
                                   campaign_uuid=campaign.telnyx_campaign_id if campaign else None, note=note,
@@ -62,13 +83,12 @@ class Submitter:
                                 detail=str(e))
             self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
             if not ambiguous:
-                self.last_refused = e
                 for n in numbers:  # Telnyx's own words, for the outcome if nothing else resolves it
                     self.refused[n] = f"Telnyx refused the {op.value}: {e}"
             elif op is Op.BULK_ASSIGN and profile and campaign:
                 self.lost_bulks.add((profile, campaign.tcr_campaign_id))
                 self.lost_answers += 1
-            return wid, None
+            return Sent(wid, Answer.LOST if ambiguous else Answer.REFUSED)
         ref = result if isinstance(result, str) else None
         state = State.ACCEPTED if accepted_on_success else State.SUBMITTED
         self.journal.update(wid, state, at=self.server_now(), ref=ref)
@@ -77,7 +97,7 @@ class Submitter:
             self.progress(f"bulk assignment: {len(numbers)} number(s), task {ref}")
         elif op is Op.BULK_MOVE and ref:
             self.orders[wid] = ref
-        return wid, True if result is None else result
+        return Sent(wid, Answer.SENT, ref)
 
     def await_newest(self) -> None:
         """Wait until Telnyx has processed the newest task of this run. It was submitted last, so
@@ -186,10 +206,6 @@ class Submitter:
         return {(w.profile, w.campaign) for w in self.journal.read().open_writes()
                 if w.op is Op.BULK_ASSIGN and w.state in (State.SUBMITTED, State.ACCEPTED, State.UNKNOWN)
                 and may_be_unprocessed(w, now, exclusive=True)}
-
-    def bulk_pending(self, profile: str, campaign: str) -> bool:
-        """Is a task for this profile and campaign possibly still unprocessed? (`pending_bulks`)"""
-        return (profile, campaign) in self.pending_bulks()
 
     def answer_lost(self, profile: str, campaign: LiveCampaign) -> bool:
         """Is the task holding this profile one whose answer was lost (no id to follow it by)?"""

@@ -18,6 +18,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ConfigError, ReconcilerError, RefusedError
+from reconciler.render.safe import plain
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
 log = logging.getLogger("reconciler")
@@ -244,6 +245,7 @@ class Progress:
         self.tty = sys.stderr.isatty()
 
     def __call__(self, msg: str, done: int | None = None, total: int | None = None) -> None:
+        msg = plain(msg)  # names from YAML, Telnyx's words in an error: one line, no escapes
         if self.tty:
             bar = ""
             if total:

@@ -189,7 +189,14 @@ class _Pager:
             self.last_fp = fp
 
     def feed(self, page: int, records: list[dict], total: int | None, total_pages: int | None = None) -> bool:
-        """Account for one page; return True if the next page must be read."""
+        """Account for one page; return True if the next page must be read. `max_pages` pages are
+        read in full; only a list that needs one more fails."""
+        more = self._feed(page, records, total, total_pages)
+        if more and page >= self.max_pages:
+            raise not_ending(self.call, f"more than {self.max_pages} pages")
+        return more
+
+    def _feed(self, page: int, records: list[dict], total: int | None, total_pages: int | None) -> bool:
         n = len(records)
         probing, self._probing = self._probing, False
         if n == 0:
@@ -208,8 +215,6 @@ class _Pager:
         self._progress(page, records)
         if n >= self.R:
             self.facts.full_pages = True
-        if page >= self.max_pages:
-            raise not_ending(self.call, f"more than {self.max_pages} pages")
         if self.style == "classic":
             assert total is not None and total_pages is not None
             if self.first_total is None:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from dataclasses import replace
-from operator import attrgetter
 from typing import Iterable, Mapping
 
 from reconciler.diff import (
     ACTION_VALUE,
     ASSIGNING_VALUES,
-    COUNT_KEY,
     Action,
     Finding,
     campaign_problem,
+    count_key,
     diff_changes,
     is_assigning,
+    moving,
 )
 from reconciler.model import (
     ASSIGNED,
@@ -45,7 +45,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         findings, ok = diff_changes(desired, live, prune, in_flight=in_flight)
         if only is not None:
             findings = [f if f.number in only or not f.writes else
-                        replace(f, action=Action.UNMANAGED if not f.declared else Action.OK)
+                        replace(f, action=Action.UNMANAGED if f.desired is None else Action.OK)
                         for f in findings]
             return _plan(desired, live, findings, len(findings) + ok, options, prune)
         # diff_changes left every OK finding out: all that is left changes something
@@ -82,7 +82,7 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     counts = Counter(map(ACTION_VALUE, changes))
     counts[OK.value] = total - len(changes)
     counts_out = {a.value: counts.get(a.value, 0) for a in Action}
-    counts_out["profile_moves"] = len(list(filter(None, map(MOVE, relevant))))
+    counts_out["profile_moves"] = len(moving(relevant))
     counts_out["numbers_declared"] = len(desired.numbers)
     warnings = warnings_for(desired, live, relevant, campaigns, profiles)
     unsafe = safety(desired.policy, relevant, campaigns, options) + reprovision_limit(desired.policy, profiles)
@@ -95,7 +95,11 @@ def _profile_names(desired: DesiredState, live: LiveState, changes: Iterable[Fin
     """The known names of every profile a change mentions or the files declare."""
     mentioned = set(desired.profiles)
     for f in changes:
-        mentioned.update(p for p in (f.profile_id, f.live_profile_id) if p)
+        d, seen = f.desired, f.live
+        if d is not None and d.profile_id:
+            mentioned.add(d.profile_id)
+        if seen is not None and seen.profile_id:
+            mentioned.add(seen.profile_id)
     out = {}
     for pid in sorted(mentioned):
         d = desired.profiles.get(pid)
@@ -111,8 +115,8 @@ def live_count(live: LiveState) -> Counter[str]:
 
 
 def count_changes(findings: Iterable[Finding]) -> Counter[tuple[str, str | None, str | None, str | None]]:
-    """Findings grouped by what moves campaign counts (attrgetter + Counter run in C)."""
-    return Counter(map(COUNT_KEY, findings))
+    """Findings grouped by what moves campaign counts (`count_key`; Counter counts in C)."""
+    return Counter(map(count_key, findings))
 
 
 def campaign_plans(desired: DesiredState, live: LiveState, findings: Iterable[Finding],
@@ -149,13 +153,6 @@ def campaign_plans(desired: DesiredState, live: LiveState, findings: Iterable[Fi
     return out
 
 
-MOVE = attrgetter("move")
-
-
-
-
-
-
 def apply_caps(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> list[Finding]:
     """Block every addition to a campaign that would end over 49 numbers without pooling."""
     over = {t for t, c in campaigns.items()
@@ -164,9 +161,9 @@ def apply_caps(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> l
         return findings
     out = []
     for f in findings:
-        if is_assigning(f) and f.tcr_campaign_id in over:
-            c = campaigns[f.tcr_campaign_id or ""]
-            f = replace(f, action=Action.BLOCKED, move=False, reason=(
+        if is_assigning(f) and f.desired is not None and f.desired.tcr_campaign_id in over:
+            c = campaigns[f.desired.tcr_campaign_id]
+            f = replace(f, action=Action.BLOCKED, reason=(
                 f"campaign {c.tcr_campaign_id} would hold {c.final_count} numbers; T-Mobile allows "
                 f"{CAMPAIGN_CAP} per campaign without number pooling"))
         out.append(f)

@@ -10,8 +10,10 @@ from enum import StrEnum
 from typing import Any, Mapping
 
 from reconciler.diff import (
+    UNSEEN,
     Action,
     Finding,
+    reported_under,
 )
 from reconciler.model import (
     CampaignKind,
@@ -128,8 +130,8 @@ class Plan:
     @property
     def being_freed(self) -> tuple[Finding, ...]:
         """Declared numbers Telnyx is unassigning: once it has, they need their campaign (a next phase)."""
-        return tuple(c for c in self.changes if c.action is Action.IN_FLIGHT and c.declared
-                     and c.live_status == "PENDING_UNASSIGNMENT")
+        return tuple(c for c in self.changes if c.action is Action.IN_FLIGHT and c.desired is not None
+                     and c.live is not None and c.live.status == "PENDING_UNASSIGNMENT")
 
     @property
     def safe(self) -> bool:
@@ -141,25 +143,35 @@ class Plan:
         One positional JSON array per change, encoded in one call (a dict per change, or a
         `dumps` per change, costs 3x over 100k changes); computed once per plan."""
         if self._checksum is None:
-            rows = [[c.number, c.action.value, c.profile_id, c.tcr_campaign_id, c.move, c.declared, c.reason,
-                     c.live_profile_id, c.live_campaign, c.live_status] for c in self.changes if c.writes]
+            rows = [[c.number, c.action.value, *reported_under(c), c.move, c.declared, c.reason,
+                     *_live_fields(c)] for c in self.changes if c.writes]
             strategies = {p.id: [p.strategy, p.bulk_campaign] for p in self.profiles.values()}
             raw = json.dumps([rows, strategies], sort_keys=True, separators=(",", ":")).encode()
             self._checksum = hashlib.sha256(raw).hexdigest()
         return self._checksum
 
 
+def _live_fields(c: Finding) -> tuple[str | None, str | None, str | None]:
+    live = c.live or UNSEEN
+    return live.profile_id, live.tcr_campaign_id, live.status
+
+
 def change_dict(c: Finding) -> dict[str, Any]:
-    """One change as saved: target, action, and the live state it expects (precondition)."""
+    """One change as saved: target, action, and the live state it expects (precondition).
+
+    `profile_id`/`tcr_campaign_id` are where the change is reported (`reported_under`: the declared
+    ones, else the live ones); `move` and `declared` are derived, and saved for readers of the file."""
+    profile_id, tcr_campaign_id = reported_under(c)
+    live = c.live or UNSEEN
     return {
         "number": c.number,
         "action": c.action.value,
-        "profile_id": c.profile_id,
-        "tcr_campaign_id": c.tcr_campaign_id,
+        "profile_id": profile_id,
+        "tcr_campaign_id": tcr_campaign_id,
         "move": c.move,
         "declared": c.declared,
         "reason": c.reason,
-        "expect": {"profile_id": c.live_profile_id, "tcr_campaign_id": c.live_campaign, "status": c.live_status},
+        "expect": {"profile_id": live.profile_id, "tcr_campaign_id": live.tcr_campaign_id, "status": live.status},
     }
 
 

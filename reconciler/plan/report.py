@@ -13,6 +13,7 @@ from reconciler.diff import (
     Action,
     Finding,
     is_assigning,
+    reported_under,
 )
 from reconciler.model import (
     CAMPAIGN_CAP,
@@ -45,8 +46,8 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
         if c.final_count > CAMPAIGN_CAP and not c.number_pooling:
             out.append(f"campaign {tcr} holds {c.final_count} numbers, over the {CAMPAIGN_CAP} T-Mobile allows "
                        f"without number pooling")
-        if c.campaign_status == DORMANT and any(is_assigning(f) and f.tcr_campaign_id == tcr
-                                                for f in findings):
+        if c.campaign_status == DORMANT and any(is_assigning(f) and f.desired is not None
+                                                and f.desired.tcr_campaign_id == tcr for f in findings):
             out.append(f"campaign {tcr} is dormant (TCR_SUSPENDED): its first assignment fails and wakes it; "
                        f"apply retries")
     for pid, p in profiles.items():
@@ -54,8 +55,8 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
             out.append(f"messaging profile {pid} does not exist at Telnyx")
     left: dict[str, list[str]] = defaultdict(list)
     for f in findings:
-        if f.action is Action.UNASSIGN and f.live_profile_id in desired.profiles:
-            left[f.live_profile_id].append(f.number)
+        if f.action is Action.UNASSIGN and f.live is not None and f.live.profile_id in desired.profiles:
+            left[f.live.profile_id].append(f.number)
     for pid, numbers in sorted(left.items()):
         one = len(numbers) == 1
         named = ", ".join(numbers[:3]) + (f" and {len(numbers) - 3} more" if len(numbers) > 3 else "")
@@ -63,8 +64,8 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
                    f"with no campaign ({named}): while there, {'it keeps' if one else 'they keep'} that profile from "
                    f"bulk assignment; move {'it' if one else 'them'} off the profile (to no profile) or declare "
                    f"{'it' if one else 'them'}")
-    unmanaged_by_profile = Counter(f.live_profile_id for f in findings
-                                   if not f.declared and f.live_profile_id in desired.profiles)
+    unmanaged_by_profile = Counter(f.live.profile_id for f in findings
+                                   if f.desired is None and f.live is not None and f.live.profile_id in desired.profiles)
     for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):
         out.append(f"profile {pid} holds {plural(n, 'undeclared number', 'undeclared numbers')}; bulk assignment "
                    f"by profile is not used there until {'it is' if n == 1 else 'they are'} declared or moved off "
@@ -84,7 +85,7 @@ def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan]) -
         if v in ASSIGNING_VALUES:
             assigning += 1
             if v == Action.REASSIGN.value:
-                p = profiles.get(f.profile_id or "")
+                p = profiles.get(reported_under(f)[0] or "")
                 if p is not None and p.strategy == BULK:
                     reassign_bulk += 1
                 else:
@@ -149,7 +150,7 @@ def safety(policy: Policy, findings: list[Finding], campaigns: dict[str, Campaig
         if len(fs) > cap:
             over.append(f"{plural(len(fs), 'number', 'numbers')} would {verb}, over max_{verb} {cap} by "
                         f"{len(fs) - cap}")
-        per_campaign = Counter(f.live_campaign for f in fs if f.live_campaign)
+        per_campaign = Counter(f.live.tcr_campaign_id for f in fs if f.live is not None and f.live.tcr_campaign_id)
         for tcr, n in sorted(per_campaign.items()):
             c = campaigns.get(tcr)
             if c is None or c.live_count < PERCENT_MIN_EXISTING:

@@ -9,9 +9,11 @@ from dataclasses import replace
 from typing import Iterable
 
 from reconciler.diff import (
+    UNSEEN,
     Action,
     Finding,
     is_assigning,
+    moving,
 )
 from reconciler.model import (
     ASSIGNED,
@@ -26,13 +28,13 @@ from reconciler.model import (
 from .model import BULK, BULK_MIN_TELNYX, NONE, PER_NUMBER, CampaignPlan, PlanOptions, ProfilePlan
 
 
-PROFILE_CAMPAIGN = attrgetter("profile_id", "tcr_campaign_id")
+PROFILE_CAMPAIGN = attrgetter("desired.profile_id", "desired.tcr_campaign_id")  # declared findings only
 NUMBER = attrgetter("number")
 
 
 def _on_shared(live: LiveState, f: Finding) -> bool:
     """Is the number's live assignment on a shared campaign? Unknown counts as shared."""
-    c = live.campaigns.get(f.live_campaign or "")
+    c = live.campaigns.get((f.live or UNSEEN).tcr_campaign_id or "")
     if c is not None:
         return c.kind == SHARED
     a = live.assignments.get(f.number)
@@ -51,10 +53,13 @@ def shared_removals(findings: list[Finding], live: LiveState, options: PlanOptio
         return findings
     out = []
     for f in findings:
-        if f.action is Action.UNASSIGN and f.live_campaign and f.live_status in (ASSIGNED, None) and \
-                _on_shared(live, f):
-            f = replace(f, action=Action.BLOCKED, move=False, reason=(
-                f"on shared campaign {f.live_campaign}: removing it takes a per-number DELETE, which Telnyx does not "
+        if f.action is not Action.UNASSIGN:
+            out.append(f)
+            continue
+        held = f.live or UNSEEN
+        if held.tcr_campaign_id and held.status in (ASSIGNED, None) and _on_shared(live, f):
+            f = replace(f, action=Action.BLOCKED, reason=(
+                f"on shared campaign {held.tcr_campaign_id}: removing it takes a per-number DELETE, which Telnyx does not "
                 f"document for shared campaigns; re-run with --shared-per-number if your account accepts per-number "
                 f"writes to shared campaigns, or remove it in the Telnyx portal"))
         out.append(f)
@@ -76,13 +81,14 @@ def strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
         earlier = profiles
         if not blocked:
             break
-        findings = [replace(f, action=Action.BLOCKED, move=False, reason=blocked[id(f)]) if id(f) in blocked else f
+        findings = [replace(f, action=Action.BLOCKED, reason=blocked[id(f)]) if id(f) in blocked else f
                     for f in findings]
     # Profiles that only appear because an unmanaged number of a declared campaign sits there.
     for f in findings:
-        if not f.declared and f.live_profile_id and f.live_profile_id not in profiles:
-            profiles[f.live_profile_id] = ProfilePlan(f.live_profile_id, live.profiles.get(f.live_profile_id),
-                                                      False, True, NONE)
+        if f.desired is None and f.live is not None:
+            pid = f.live.profile_id
+            if pid and pid not in profiles:
+                profiles[pid] = ProfilePlan(pid, live.profiles.get(pid), False, True, NONE)
     return profiles, findings
 
 
@@ -93,14 +99,15 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
     # Work per declared profile and campaign: numbers to assign, and numbers that only move
     # there (Telnyx does not say whether leaving a profile keeps the campaign, so a move may
     # need an assignment on the new profile: it must be possible there too).
-    to_assign = [f for f in findings if f.profile_id and f.declared and (
+    to_assign = [f for f in findings if (d := f.desired) is not None and d.profile_id and (
         is_assigning(f) or f.action is Action.MOVE)]
     assigning: dict[str, dict[str, int]] = defaultdict(dict)  # real assignments: they set the strategy
     for (pid, tcr), k in Counter(map(PROFILE_CAMPAIGN, (f for f in to_assign if f.action is not Action.MOVE))).items():
         assigning[pid][tcr or ""] = assigning[pid].get(tcr or "", 0) + k
     for f in to_assign:
         if f.action is Action.MOVE:
-            assigning[f.profile_id or ""].setdefault(f.tcr_campaign_id or "", 0)
+            d = f.desired
+            assigning[d.profile_id].setdefault(d.tcr_campaign_id or "", 0)
     # Who sits on each profile with work once the planned moves are done: the numbers
     # live there that do not move away, and the declared numbers that move in (each
     # declared for that profile, so its target is its campaign). Only numbers that will
@@ -110,11 +117,12 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
     movers_in: dict[str, list[str]] = defaultdict(list)
     away: set[str] = set()
     if assigning:
-        movers = [f for f in findings if f.move and f.declared and f.writes]
+        movers = [f for f in moving(findings) if f.writes]  # a move is always of a declared number
         away = set(map(NUMBER, movers))
         for f in movers:
-            moved_in[f.profile_id or ""].add(f.tcr_campaign_id)
-            movers_in[f.profile_id or ""].append(f.number)
+            d = f.desired
+            moved_in[d.profile_id or ""].add(d.tcr_campaign_id)
+            movers_in[d.profile_id or ""].append(f.number)
         for n in live.numbers.values():
             if n.profile_id in assigning:
                 on_profile[n.profile_id].append(n.number)
@@ -180,7 +188,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
                                     bulk_campaign if strategy == BULK else None,
                                     "; ".join(notes) or None, resends)
     blocked = {id(f): blocked_pairs[key] for f in to_assign
-               if (key := (f.profile_id or "", f.tcr_campaign_id or "")) in blocked_pairs}
+               if (key := (f.desired.profile_id, f.desired.tcr_campaign_id or "")) in blocked_pairs}
     return profiles, blocked
 
 

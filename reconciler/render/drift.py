@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from reconciler.diff import Finding
+from reconciler.diff import Finding, reported_under
 from reconciler.drift import KINDS, DriftReport
 from reconciler.plan import SCHEMA_VERSION, plural
 from reconciler.planfile import change_entry
@@ -19,9 +19,9 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
     names = report.plan.profile_names
 
     def where(f: Finding) -> dict[str, Any]:
-        pid = f.profile_id if f.declared else f.live_profile_id
+        pid, tcr = reported_under(f)
         return {"profile_id": pid, **({"profile_name": names[pid]} if pid in names else {}),
-                "tcr_campaign_id": f.tcr_campaign_id}
+                "tcr_campaign_id": tcr}
 
     return {
         "schema_version": SCHEMA_VERSION,

@@ -223,9 +223,9 @@ def test_a_real_process_reports_a_proxy_page_without_a_traceback(estate_env):
 def test_an_ambiguous_bulk_write_is_journalled_and_apply_converges(estate_env, fast_client):
     """The bulk POST reaches Telnyx, then the connection drops: the task exists, its id is lost.
 
-    The journal records the unknown outcome; apply sends it again (a second bulk task by
-    profile has the same effect under the scope rule, see REPEATABLE_WRITES in apply.py),
-    then verifies from live state and converges. Nothing outside the profile is touched.
+    The journal records the unknown outcome; the lost task holds its profile for the settle
+    window (tracking._lost: never re-sent blind while Telnyx may be working on it), after which
+    apply verifies from live state and converges. Nothing outside the profile is touched.
     """
     env = estate_env(seed=44)
     dropped = []

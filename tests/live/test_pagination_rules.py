@@ -404,6 +404,12 @@ def test_max_pages_is_the_most_pages_ever_asked_for():
     assert asked == list(range(1, 8))
 
 
+def test_a_list_of_exactly_max_pages_pages_is_read_in_full():
+    c, asked, _ = serve(tendlc([recs(i * 5, 5) for i in range(6)] + [recs(30, 3)], 33))  # ends short on page 7
+    assert len(list(iter_10dlc(c, LIST, page_size=5, max_pages=7, **KEY))) == 33
+    assert asked == list(range(1, 8))
+
+
 def test_collect_10dlc_in_pages_mode_asks_for_every_announced_page_together():
     c, _, _ = serve(tendlc([recs(0, 3)], 1))
     list(iter_10dlc(c, LIST, page_size=5))  # learns: pages

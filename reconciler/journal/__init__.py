@@ -30,127 +30,32 @@ import json
 import os
 import tempfile
 import uuid
-from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any, Iterable
 
 from reconciler.errors import ReconcilerError
 
-FORMAT = 2
-JOURNAL = "journal.jsonl"
+from .entries import (
+    FORMAT,
+    JOURNAL,
+    MAX_LINE_BYTES,
+    OPEN,
+    BadLine,
+    JournalView,
+    Op,
+    State,
+    Write,
+    fold,
+)
+
+__all__ = ["DEFAULT_STATE_DIR", "FORMAT", "JOURNAL", "OPEN", "BadLine", "Journal", "JournalView", "Op", "State",
+           "StateDirError", "Write"]
+
 LOCK = "lock"
 DEFAULT_STATE_DIR = ".reconciler"
 # Rewrite the journal once closed writes hold this many lines, or the file this many bytes.
 COMPACT_AFTER_LINES = 2000
 COMPACT_AFTER_BYTES = 256 * 1024
-# A line longer than this is not ours (a bulk write of 100k numbers is ~1.7 MB).
-MAX_LINE_BYTES = 64 * 1024 * 1024
-
-
-class Op(str, Enum):
-    """Kinds of write. The values are part of the file format."""
-
-    BULK_ASSIGN = "bulk_assign"  # POST /10dlc/phoneNumberAssignmentByProfile
-    BULK_MOVE = "bulk_move"  # POST /messaging_numbers_bulk_updates
-    PATCH_PROFILE = "patch_profile"  # PATCH /phone_numbers/{id}/messaging
-    ASSIGN = "assign"  # POST /10dlc/phone_number_campaigns
-    REPLACE = "replace"  # PUT /10dlc/phone_number_campaigns/{phoneNumber}
-    UNASSIGN = "unassign"  # DELETE /10dlc/phone_number_campaigns/{phoneNumber}
-
-    @property
-    def moves_profile(self) -> bool:
-        return self in (Op.BULK_MOVE, Op.PATCH_PROFILE)
-
-
-class State(str, Enum):
-    """Where a write is in its life cycle. The values are part of the file format."""
-
-    INTENT = "intent"  # about to be sent (a kill here leaves it unknown)
-    SUBMITTED = "submitted"  # Telnyx answered 2xx; not yet seen processed
-    UNKNOWN = "unknown"  # the answer was lost (timeout, 5xx after sending)
-    ACCEPTED = "accepted"  # Telnyx took it: processed, or the numbers show PENDING_*
-    DEFERRED = "deferred"  # a later phase of an approved apply, waiting for its condition
-    DONE = "done"  # every number reached its target
-    FAILED = "failed"  # Telnyx said so for some number (reasons kept)
-    REFUSED = "refused"  # 4xx: nothing happened
-    ABANDONED = "abandoned"  # a deferred phase that no longer applies (live state moved on)
-
-
-OPEN = frozenset({State.INTENT, State.SUBMITTED, State.UNKNOWN, State.ACCEPTED, State.DEFERRED})
-
-
-@dataclass
-class Write:
-    """One write, folded from its journal lines (intent first, then outcomes)."""
-
-    id: str
-    op: Op
-    state: State
-    run: str
-    numbers: tuple[str, ...] = ()
-    profile: str | None = None  # target messaging profile
-    campaign: str | None = None  # target TCR campaign id (a removal: the campaign left; a move: None)
-    campaign_uuid: str | None = None  # Telnyx-registered campaigns: the id writes name them by
-    ref: str | None = None  # Telnyx's task or order id
-    submitted_at: float | None = None  # server time (epoch seconds) the write was sent
-    updated_at: float | None = None
-    detail: str | None = None
-    failed: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's reason
-    after: str | None = None  # deferred only: "free" (numbers without a campaign)
-    processed: bool = False  # a bulk task Telnyx was seen to finish processing (its skips are final)
-    members: tuple[str, ...] = ()  # bulk: the profile's other numbers it may touch (deferred: the ones the plan let sit there)
-    note: dict[str, str] = field(default_factory=dict)  # who: run label, pull request, checksum
-    lines: int = 0
-
-    @property
-    def open(self) -> bool:
-        return self.state in OPEN
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "write": self.id, "op": self.op.value, "state": self.state.value, "run": self.run,
-            "numbers": list(self.numbers), "profile": self.profile, "campaign": self.campaign, "campaign_uuid": self.campaign_uuid, "ref": self.ref,
-            "submitted_at": self.submitted_at, "updated_at": self.updated_at, "detail": self.detail,
-            "failed": dict(self.failed) or None, "after": self.after, "members": list(self.members) or None,
-            "note": dict(self.note) or None, "processed": self.processed or None,
-        }
-
-
-@dataclass(frozen=True)
-class BadLine:
-    line: int
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{JOURNAL}:{self.line}: {self.problem}"
-
-
-@dataclass
-class JournalView:
-    """Everything a journal file says, folded: writes by id, the ledger, and the lines skipped."""
-
-    writes: dict[str, Write] = field(default_factory=dict)
-    ledger: dict[str, str] = field(default_factory=dict)  # number -> campaign this repository assigned
-    bad: list[BadLine] = field(default_factory=list)
-    lines: int = 0
-
-    def open_writes(self) -> list[Write]:
-        return [w for w in self.writes.values() if w.open]
-
-    def applied(self) -> dict[str, str]:
-        """number -> the campaign this repository last put it on (for drift: out of band, or unapplied)."""
-        out = dict(self.ledger)
-        for w in sorted(self.writes.values(), key=lambda w: w.submitted_at or 0.0):
-            if w.state not in (State.SUBMITTED, State.ACCEPTED, State.DONE, State.FAILED):
-                continue
-            if w.op is Op.UNASSIGN:
-                if w.state is State.DONE:
-                    for n in w.numbers:
-                        out.pop(n, None)
-            elif w.campaign:
-                out.update((n, w.campaign) for n in w.numbers if n not in w.failed)
-        return out
 
 
 class StateDirError(ReconcilerError):
@@ -206,7 +111,7 @@ class Journal:
                     view.bad.append(BadLine(lineno, "cut short (a run killed mid-write); skipped" if cut
                                             else "not JSON; skipped"))
                     continue
-                problem = _fold(view, entry)
+                problem = fold(view, entry)
                 if problem:
                     view.bad.append(BadLine(lineno, problem))
         return view
@@ -343,61 +248,6 @@ class Journal:
         _fsync_dir(self.dir)
         self._tail_checked = True
         return True
-
-
-def _fold(view: JournalView, e: Any) -> str | None:
-    """Merge one parsed line into the view; a problem string if the line is not usable."""
-    if not isinstance(e, dict):
-        return "not an object; skipped"
-    if "ledger" in e:
-        ledger = e["ledger"]
-        if not isinstance(ledger, dict):
-            return "ledger is not an object; skipped"
-        for campaign, numbers in ledger.items():
-            if isinstance(campaign, str) and isinstance(numbers, list):
-                view.ledger.update((n, campaign) for n in numbers if isinstance(n, str))
-        return None
-    wid = e.get("write")
-    if not isinstance(wid, str) or not wid:
-        return "no write id; skipped"
-    try:
-        state = State(e.get("state"))
-    except ValueError:
-        return f"unknown state {str(e.get('state'))[:40]!r}; skipped"
-    w = view.writes.get(wid)
-    if w is None:
-        try:
-            op = Op(e.get("op"))
-        except ValueError:
-            return f"unknown operation {str(e.get('op'))[:40]!r}; skipped"
-        numbers = e.get("numbers") or []
-        if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
-            return "numbers is not a list of strings; skipped"
-        w = Write(wid, op, state, str(e.get("run") or ""), tuple(numbers), _str(e.get("profile")),
-                  _str(e.get("campaign")), _str(e.get("campaign_uuid")), after=_str(e.get("after")),
-                  members=tuple(m for m in (e.get("members") or []) if isinstance(m, str)),
-                  note={str(k): str(v) for k, v in (e.get("note") or {}).items()}
-                  if isinstance(e.get("note"), dict) else {})
-        view.writes[wid] = w
-    w.state = state
-    w.lines += 1
-    for key in ("ref", "detail"):
-        if isinstance(e.get(key), str):
-            setattr(w, key, e[key])
-    for key in ("submitted_at", "updated_at"):
-        v = e.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            setattr(w, key, float(v))
-    if e.get("processed") is True:
-        w.processed = True
-    failed = e.get("failed")
-    if isinstance(failed, dict):
-        w.failed.update({str(k): str(v) for k, v in failed.items()})
-    return None
-
-
-def _str(v: Any) -> str | None:
-    return v if isinstance(v, str) and v else None
 
 
 def _ends_mid_line(path: Path) -> bool:
