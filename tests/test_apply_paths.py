@@ -441,7 +441,7 @@ def test_checks_split_saved_changes_by_their_precondition_and_keep_round_options
     assert [c.number for c in ok] == [N[0]] and [c.number for c in stale] == [N[1]]
     o = round_options(plan)
     assert (o.prune, o.allow_unassign, o.allow_reassign, o.shared_per_number) == (True, None, None, True)
-    assert members_by_profile(plan, None) == {P1: [N[0], N[1]]}
+    assert members_by_profile(plan) == {P1: [N[0], N[1]]}
 
 
 def test_resent_numbers_are_the_declared_ones_of_a_bulk_that_resends():
