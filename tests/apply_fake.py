@@ -57,6 +57,7 @@ class FakeTelnyx:
     records: dict[str, Rec] = field(default_factory=dict)
     now: float = 0.0
     task_after: float = 60.0  # a bulk task is processed this long after it is sent
+    slow_tasks: dict[str, float] = field(default_factory=dict)  # task id -> its own task_after
     pending_for: float = 7200.0  # PENDING_ASSIGNMENT lasts this long
     unassign_for: float = 3600.0  # PENDING_UNASSIGNMENT lasts this long
     order_after: float = 30.0  # a bulk profile update is done this long after it is sent
@@ -65,6 +66,7 @@ class FakeTelnyx:
     put_refused: bool = False  # PUT over another campaign is refused (4xx)
     task_status_failed: bool = False  # a processed task calls itself "failed" when it skipped numbers
     read_cost: int = 1000  # profile_read_cost: high = poll orders, 0 = read the moved numbers
+    read_batch: int | None = None  # if set, profile_read_cost is the reads of this many numbers each
     errors: dict[str, list[ApiError]] = field(default_factory=dict)  # method -> errors for its next calls
     lost_after_effect: set[str] = field(default_factory=set)  # methods whose lost answer follows the effect
     calls: list[tuple] = field(default_factory=list)
@@ -104,8 +106,9 @@ class FakeTelnyx:
     # -- Telnyx's own progress
     def _tick(self) -> None:
         for tid, t in self.tasks.items():
-            if t["done"] is None and self.now - t["at"] >= self.task_after:
-                t["done"] = t["at"] + self.task_after
+            after = self.slow_tasks.get(tid, self.task_after)
+            if t["done"] is None and self.now - t["at"] >= after:
+                t["done"] = t["at"] + after
                 for n, p in sorted(self.profile_of.items()):
                     if p != t["profile"]:
                         continue
@@ -149,6 +152,7 @@ class FakeTelnyx:
         return LiveAssignment(n, r.campaign, r.status, r.reason, shared=KIND[r.campaign] is SHARED)
 
     def read(self, desired: DesiredState) -> LiveState:
+        assert isinstance(desired, DesiredState), "live state is read for the files' numbers"
         self.calls.append(("read",))
         self._tick()
         live = LiveState()
@@ -251,7 +255,7 @@ class FakeTelnyx:
         return {n: self.profile_of.get(n) for n in numbers}
 
     def profile_read_cost(self, count: int) -> int:
-        return self.read_cost
+        return self.read_cost if self.read_batch is None else -(-count // self.read_batch)
 
 
 def desired(spec: dict[str, tuple[str, str]], prune: bool = False) -> DesiredState:
@@ -266,13 +270,26 @@ def desired(spec: dict[str, tuple[str, str]], prune: bool = False) -> DesiredSta
 
 
 class RecordingJournal(Journal):
-    """The real journal, also keeping every outcome line written in order (the file may be compacted)."""
+    """The real journal, also keeping every outcome line written in order (the file may be compacted).
+
+    It holds apply to the journal's contract: every line is timed (Telnyx's clock, for ages), and an
+    outcome names a write journalled before it (else the write stays open and is judged again)."""
 
     def __init__(self, *a, **kw) -> None:
         super().__init__(*a, **kw)
         self.updates: list[tuple[str, str, str | None]] = []  # (write id, state, detail)
 
+    def intent(self, op, numbers, **kw) -> str:
+        assert isinstance(kw.get("at"), (int, float)), f"an untimed intent: {op} {kw}"
+        return super().intent(op, numbers, **kw)
+
+    def defer(self, op, numbers, **kw) -> str:
+        assert isinstance(kw.get("at"), (int, float)), f"an untimed next phase: {op} {kw}"
+        return super().defer(op, numbers, **kw)
+
     def update(self, wid, state, **kw) -> None:
+        assert wid in self.read().writes, f"an outcome for a write never journalled: {wid!r}"
+        assert isinstance(kw.get("at"), (int, float)), f"an untimed outcome for {wid}: {state} {kw}"
         self.updates.append((wid, state.value, kw.get("detail")))
         super().update(wid, state, **kw)
 
@@ -284,6 +301,7 @@ class Run:
     applier: Applier
     plan: object
     progress: list[str]
+    ticks: list[tuple[str, int, int | None]]  # progress lines that count: (line, done, total)
 
     def by(self):
         return {o.number: o.result for o in self.report.outcomes}
@@ -298,15 +316,21 @@ class Run:
 
 def apply(tmp_path: Path, telnyx: FakeTelnyx, want: DesiredState, *, until: Until = Until.ACCEPTED,
           timeout: float = 900.0, options: PlanOptions | None = None, saved: bool = False, plan=None,
-          stuck_after: float | None = None, poll_max: float = 300.0) -> Run:
+          stuck_after: float | None = None, poll_max: float = 300.0, note: dict[str, str] | None = None) -> Run:
     live = telnyx.read(want)
     if plan is None:
         plan = make_plan(want, live, options)
-    journal = RecordingJournal(tmp_path)
+    journal = RecordingJournal(tmp_path, note=note)
     said: list[str] = []
-    applier = Applier(telnyx, telnyx.read, journal, progress=lambda msg, done=None, total=None: said.append(msg),
+    ticks: list[tuple[str, int, int | None]] = []
+
+    def progress(msg, done=None, total=None):
+        said.append(msg)
+        if done is not None:
+            ticks.append((msg, done, total))
+    applier = Applier(telnyx, telnyx.read, journal, progress=progress,
                       until=until, timeout=timeout, sleep=telnyx.sleep, clock=telnyx.clock,
                       server_now=telnyx.clock, stuck_after=stuck_after, poll_max=poll_max)
     with journal:
         report = applier.run(plan, saved=saved, live=None if saved else live)
-    return Run(report, journal, applier, plan, said)
+    return Run(report, journal, applier, plan, said, ticks)
