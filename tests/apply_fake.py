@@ -63,6 +63,7 @@ class FakeTelnyx:
     order_after: float = 30.0  # a bulk profile update is done this long after it is sent
     fail: set[str] = field(default_factory=set)  # numbers whose next assignment ends FAILED_ASSIGNMENT
     move_fails: set[str] = field(default_factory=set)  # numbers a bulk profile update fails to move
+    fail_early: bool = False  # an order still processing already lists the numbers it failed to move
     put_refused: bool = False  # PUT over another campaign is refused (4xx)
     task_status_failed: bool = False  # a processed task calls itself "failed" when it skipped numbers
     read_cost: int = 1000  # profile_read_cost: high = poll orders, 0 = read the moved numbers
@@ -204,7 +205,8 @@ class FakeTelnyx:
         self._tick()
         o = self.orders[order_id]
         if not o["done"]:
-            return {"pending": list(o["numbers"])}
+            failed = [n for n in o["numbers"] if n in self.move_fails] if self.fail_early else []
+            return {"pending": [n for n in o["numbers"] if n not in failed], "failed": failed}
         return {"success": [n for n in o["numbers"] if n not in self.move_fails],
                 "failed": [n for n in o["numbers"] if n in self.move_fails]}
 

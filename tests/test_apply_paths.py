@@ -610,10 +610,10 @@ def test_a_number_freed_toward_a_campaign_with_a_problem_is_not_deferred(tmp_pat
     assert not r.report.deferred and not r.writes() and not t.writes()
 
 
-def two_profiles(tmp_path, *, held=False, slow=None, timeout=900.0):
+def two_profiles(tmp_path, *, held=False, slow=None, timeout=900.0, says_failed=False):
     """Two bulk tasks in one round: P1's (N[0], N[1]) and P2's (N[2], N[3]), both onto SH."""
     t = FakeTelnyx({N[0]: P1, N[1]: P1, N[2]: P2, N[3]: P2}, {N[1]: Rec(TX2, "ASSIGNED", OLD)} if held else {},
-                   slow_tasks=slow or {})
+                   slow_tasks=slow or {}, task_status_failed=says_failed)
     r = apply(tmp_path, t, desired({n: (p, SH) for n, p in zip(N[:4], (P1, P1, P2, P2))}), timeout=timeout)
     return t, r
 
@@ -782,13 +782,14 @@ def resume_with(tmp_path, t, phases, note=None):
 
 def test_two_bulk_phases_for_one_profile_send_one_task_the_other_waits_for_it(tmp_path):
     t = FakeTelnyx({n: P1 for n in N[:4]})
-    said, journal = resume_with(tmp_path, t, [(Op.BULK_ASSIGN, [N[0]], SH), (Op.BULK_ASSIGN, [N[1]], SH)],
-                                note={"pr": "9"})
-    assert said == ["submitted (1 number(s))", "waiting: an earlier bulk task for the profile is not processed yet"]
-    assert t.writes() == [("bulk_assign", P1, SH, None)]
+    said, journal = resume_with(tmp_path, t, [(Op.BULK_ASSIGN, [N[0]], SH), (Op.BULK_ASSIGN, [N[1]], SH),
+                                              (Op.ASSIGN, [N[2]], TX)], note={"pr": "9"})
+    assert said == ["submitted (1 number(s))", "waiting: an earlier bulk task for the profile is not processed yet",
+                    "submitted (1 number(s))"]  # a phase waiting holds up no other
+    assert t.writes() == [("bulk_assign", P1, SH, None), ("assign", N[2], TX, UUID[TX])]
     sent = [w for w in journal.read().writes.values() if w.after is None]
-    assert [(w.op, w.profile, w.campaign, w.numbers, w.members, w.note, w.ref) for w in sent] == [
-        (Op.BULK_ASSIGN, P1, SH, (N[0],), tuple(N[1:4]), {"pr": "7"}, "task-0")]  # the approving run's note
+    assert [(w.op, w.profile, w.campaign, w.numbers, w.members, w.note, w.ref) for w in sent][0] == \
+        (Op.BULK_ASSIGN, P1, SH, (N[0],), tuple(N[1:4]), {"pr": "7"}, "task-0")  # the approving run's note
 
 
 def test_a_refused_bulk_phase_lets_the_next_phase_for_the_profile_go(tmp_path):
@@ -862,6 +863,7 @@ def test_only_work_in_flight_is_not_waited_for_by_default_and_is_with_until_fina
     assert r.by() == {N[1]: Result.IN_FLIGHT} and r.progress == [] and t.asked("read") == 1 and t.now == 0
     t, r = run(Until.FINAL, "f")
     assert r.by() == {N[1]: Result.CONVERGED} and not t.writes() and 7200 <= t.now < 7200 * 1.1
+    assert t.asked("read") == 36  # the plan's, then reads spaced 0.2 s doubling up to --poll-max (300 s)
     assert r.progress[0] == "waiting for 1 number(s) in flight"
     assert set(r.progress[1:]) == {"waiting for Telnyx to finish 1 assignment(s) in flight"}
 
@@ -911,9 +913,9 @@ def test_a_number_released_from_the_account_mid_apply_is_blocked_with_the_plans_
 
 @pytest.mark.parametrize("n1, deferred, n1_result", [
     ("unreadable", (N[2],), Result.FAILED),
-    ("there already", (N[2],), Result.IN_FLIGHT),
-    ("being freed", (N[1], N[2]), Result.NEXT_PHASE),
-    ("kept on a shared campaign", (N[2],), Result.BLOCKED),
+    ("there_already", (N[2],), Result.IN_FLIGHT),
+    ("being_freed", (N[1], N[2]), Result.NEXT_PHASE),
+    ("kept_on_a_shared_campaign", (N[2],), Result.BLOCKED),
     ("free", (N[1], N[2]), Result.NEXT_PHASE),
 ])
 def test_each_number_a_bulk_left_behind_is_read_and_freed_on_its_own(tmp_path, n1, deferred, n1_result):
@@ -927,8 +929,8 @@ def test_each_number_a_bulk_left_behind_is_read_and_freed_on_its_own(tmp_path, n
             if n1 == "unreadable":
                 t.calls.append(("get_assignment", number))
                 raise ApiError("get_assignment", 500, None, "x")
-            now = {"there already": Rec(SH, "PENDING_ASSIGNMENT", t.now), "being freed": Rec(TX2, "PENDING_UNASSIGNMENT",
-                   t.now), "kept on a shared campaign": Rec(SH2, "ASSIGNED", OLD)}.get(n1)
+            now = {"there_already": Rec(SH, "PENDING_ASSIGNMENT", t.now), "being_freed": Rec(TX2, "PENDING_UNASSIGNMENT",
+                   t.now), "kept_on_a_shared_campaign": Rec(SH2, "ASSIGNED", OLD)}.get(n1)
             if now is None:
                 t.records.pop(number, None)
             else:
@@ -951,3 +953,63 @@ def test_a_bulk_task_journals_the_profiles_other_declared_numbers_it_may_touch(t
     r = apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH), N[3]: (P1, SH)}))
     (w,) = r.writes()
     assert (w.numbers, w.members, w.profile, w.campaign) == ((N[0], N[1]), (N[3],), P1, SH)
+
+
+def test_a_task_that_completed_skipping_a_number_is_not_read_for_failures(tmp_path):
+    t, r = two_profiles(tmp_path, held=True)
+    assert t.asked("task_numbers") == 0 and r.writes()[0].failed == {}
+
+
+@pytest.mark.parametrize("slow", [None, {"task-0": 600}])
+def test_a_task_that_says_failed_is_read_for_its_failures_whether_asked_or_waited_for(tmp_path, slow):
+    t, r = two_profiles(tmp_path, held=True, slow=slow, says_failed=True)
+    first = r.writes()[0]
+    assert first.ref == "task-0" and first.detail == "task failed" and first.processed
+    assert first.failed == {N[1]: "task task-0 reports failed"}
+    assert [c[1] for c in t.calls if c[0] == "task_numbers"] == ["task-0"]
+
+
+def test_numbers_a_task_lists_as_pending_or_done_are_not_its_failures(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[1]: Rec(TX2, "ASSIGNED", OLD)}, task_status_failed=True)
+    real = t.task_numbers
+    t.task_numbers = lambda task: real(task) + [(N[2], "Pending"), (N[3], "DONE"), (N[4], "Pending_Assignment")]
+    r = apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}))
+    assert r.writes()[0].failed == {N[1]: "task task-0 reports failed"}
+
+
+def test_orders_polled_one_after_another_each_keep_the_numbers_they_failed(tmp_path):
+    # P1's order fails N[1], P2's moves both: N[1] still sits on P2, so nothing is assigned on P2
+    # (nor to P2's numbers) this round; N[0] reached P1 and is assigned.
+    t = FakeTelnyx({N[0]: P2, N[1]: P2, N[2]: P1, N[3]: P1}, move_fails={N[1]})
+    r = apply(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P1, TX), N[2]: (P2, TX), N[3]: (P2, TX)}))
+    assert [c[:2] for c in t.writes()] == [("bulk_move", P1), ("bulk_move", P2), ("assign", N[0]),
+                                           ("patch_profile", "id1"), ("assign", N[1]), ("assign", N[2]),
+                                           ("assign", N[3])]
+    assert r.report.rounds == 2 and set(r.by().values()) == {Result.IN_FLIGHT}
+
+
+def test_an_order_still_processing_journals_the_numbers_it_already_failed(tmp_path):
+    t = FakeTelnyx({N[0]: P2, N[1]: P2}, {n: Rec(TX, "ASSIGNED", OLD) for n in N[:2]}, order_after=10_000,
+                   move_fails={N[1]}, fail_early=True)
+    r = apply(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P1, TX)}), timeout=100)
+    assert ("accepted", "order still processing when apply stopped waiting") in r.details()
+    assert r.writes()[0].failed == {N[1]: "Telnyx reported the profile move failed"}
+
+
+def test_an_earlier_runs_task_processed_since_is_asked_about_once_and_closed(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[1]: Rec(TX2, "ASSIGNED", OLD)})
+    want = desired({N[0]: (P1, SH), N[1]: (P1, SH)})
+    apply(tmp_path, t, want, timeout=30)
+    t.now = 100
+    r = apply(tmp_path, t, want, until=Until.FINAL, timeout=3 * 3600)
+    assert r.details()[0] == ("accepted", "task completed") and r.writes()[0].processed
+    assert r.by()[N[0]] is Result.CONVERGED
+
+
+def test_while_waiting_for_an_earlier_task_only_bulk_tasks_are_asked_about(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1, N[2]: P2}, task_after=600)
+    apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}), timeout=30)
+    r = apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH), N[2]: (P2, TX)}), until=Until.FINAL,
+              timeout=3 * 3600)
+    assert t.writes() == [("bulk_assign", P1, SH, None), ("assign", N[2], TX, UUID[TX])]
+    assert set(asked_tasks(t)) == {"task-0"} and set(r.by().values()) == {Result.CONVERGED}
