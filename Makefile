@@ -30,7 +30,7 @@ bench-smoke: $(STAMP)
 faults: $(STAMP)
 	$(BIN)/python -m tests.faults.report
 
-# Mutation testing of the pure core (diff, plan, drift, live/pagination) with the fast unit tests
+# Mutation testing of the pure core (diff, plan, drift, live/pagination) and apply with the fast unit tests
 # only ([tool.mutmut] in pyproject.toml); one worker. Prints the table; fails under 90 % killed.
 mutate: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,mutate]'

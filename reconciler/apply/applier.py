@@ -64,7 +64,6 @@ class Applier:
     _skipped: set[tuple[str, str]] = field(default_factory=set)  # bulks this round left to an earlier task
     _stopped_waiting: bool = False
     shared_per_number: bool = False  # the run opted in to per-number writes (DELETE too) on shared campaigns
-    _resent: frozenset[str] = frozenset()
     sub: Submitter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -106,10 +105,7 @@ class Applier:
             # Declared numbers Telnyx is freeing now get their assignment journalled as a next phase
             # at once: the waits below carry it out when Telnyx is done, instead of spending the
             # rounds (which are for writes that did not hold) on numbers that were only waiting.
-            defer_freed(self.sub, plan, plan, live, self._judge(live))
-        # --until final also waits for the numbers a bulk task re-sends (Telnyx may provision
-        # them again, mode bulk_same): only waited for, never written unless the plan says so.
-        self._resent = resent_numbers(plan) if self.until is Until.FINAL else frozenset()
+            defer_freed(self.sub, plan, plan, self._judge(live))
         current = plan
         if waiting and not todo:
             self.progress(f"waiting for {len(waiting)} number(s) in flight")
@@ -129,7 +125,7 @@ class Applier:
                 live, inflight = self._verify(desired)
             if any(t.phase is PhaseState.READY for t in inflight.tracked):
                 # A phase deferred this round may be ready at once (Telnyx freed the numbers quickly).
-                self.resume(live, inflight)
+                carry_out(self.sub, inflight)
                 self.sub.await_newest()
                 live, inflight = self._verify(desired)
             current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
@@ -146,7 +142,7 @@ class Applier:
             if current is plan:
                 current = make_plan(desired, live, round_options(plan), only=scope,
                                     in_flight=final_inflight.numbers())
-            if defer_freed(self.sub, plan, current, live, final_inflight):
+            if defer_freed(self.sub, plan, current, final_inflight):
                 final_inflight = self._judge(live)
                 scope = scope | frozenset(n for t in final_inflight.tracked if t.write.state is State.DEFERRED
                                           for n in t.numbers)
@@ -235,11 +231,8 @@ class Applier:
             return
         if held.tcr_campaign_id is None or held.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
             return  # refused with nothing in the way: the next round re-plans and reports it
-        if op is Op.ASSIGN:
-            sent = self.sub.write(Op.REPLACE, [c.number], lambda: self.writer.replace(c.number, campaign),
-                                  campaign=campaign, accepted_on_success=True)
-            if sent.answer is not Answer.REFUSED:
-                return
+        # Only a refused PUT gets here: a POST goes only to a number with no campaign (diff's
+        # ASSIGN; over a FAILED_ASSIGNMENT record it is a PUT), which returned above.
         self._free_then([c], Op.ASSIGN, campaign, profile=reported_under(c)[0])
 
     def _free_then(self, changes: list[Finding], op: Op, campaign: LiveCampaign, *, profile: str | None,
@@ -371,6 +364,9 @@ class Applier:
         phases as they become ready), or the deadline. -> (live, re-plan, what still needs a write).
         `first`: a verifying read just made (and its re-plan), judged before any wait."""
         waiter = self._waiter(grow=2.0)
+        # Also waited for: the numbers a bulk task re-sends (Telnyx may provision them again, mode
+        # bulk_same), never written unless the plan says so.
+        watch = scope | resent_numbers(plan)
         while True:
             if first is not None:
                 live, inflight, current, todo = first
@@ -378,12 +374,11 @@ class Applier:
             else:
                 live, inflight = self._verify(desired)
                 if any(t.phase is PhaseState.READY for t in inflight.tracked):
-                    self.resume(live, inflight)
+                    carry_out(self.sub, inflight)
                     live, inflight = self._verify(desired)
                 current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
                 todo = [c for c in current.changes if c.writes and c.number in scope]
             busy = set(inflight.numbers()) & scope
-            watch = scope | self._resent
             busy |= {n for n, a in live.assignments.items() if n in watch and a.status in IN_FLIGHT_STATUSES}
             if not busy or todo or not waiter.more():
                 return live, current, todo

@@ -29,7 +29,7 @@ def move_numbers(sub: Submitter, moves: list[Finding], live: LiveState | None) -
                 failed.update(numbers)
             continue
         sent = sub.write(Op.BULK_MOVE, numbers, lambda: sub.writer.bulk_move(pid, numbers), profile=pid)
-        if not sent.ok or not sent.ref:
+        if not sent.ref:  # refused, lost, or no order to follow
             failed.update(numbers)
             continue
         orders[sent.ref] = (sent.wid, pid, numbers)

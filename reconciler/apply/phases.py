@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reconciler.diff import Action, reported_under
 from reconciler.journal import Op, State
-from reconciler.model import PENDING_UNASSIGNMENT, SHARED, TELNYX, LiveState
+from reconciler.model import PENDING_UNASSIGNMENT, SHARED, TELNYX
 from reconciler.plan import Plan
 from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked
 
@@ -63,7 +63,7 @@ def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
     return done
 
 
-def defer_freed(sub: Submitter, plan: Plan, current: Plan, live: LiveState, inflight: InFlight) -> bool:
+def defer_freed(sub: Submitter, plan: Plan, current: Plan, inflight: InFlight) -> bool:
     """Declared numbers Telnyx is freeing (PENDING_UNASSIGNMENT: leaving a profile took their
     campaign, or a killed run freed them) get their assignment journalled as a next phase, so
     the scheduled `resume` finishes the approved change instead of leaving them without one."""

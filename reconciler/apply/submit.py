@@ -57,7 +57,6 @@ class Submitter:
     lost_bulks: set[tuple[str, str]] = field(default_factory=set)  # (profile, campaign): answer lost this run
     lost_answers: int = 0  # bulk answers lost this run
     tasks: dict[str, str] = field(default_factory=dict)  # write id -> task id, not yet seen processed
-    orders: dict[str, str] = field(default_factory=dict)  # write id -> order id, this run
 
     def write(self, op: Op, numbers: list[str], call: Callable[[], Any], *, profile: str | None = None,
                campaign: LiveCampaign | str | None = None, accepted_on_success: bool = False,
@@ -95,8 +94,6 @@ class Submitter:
         if op is Op.BULK_ASSIGN and ref:
             self.tasks[wid] = ref
             self.progress(f"bulk assignment: {len(numbers)} number(s), task {ref}")
-        elif op is Op.BULK_MOVE and ref:
-            self.orders[wid] = ref
         return Sent(wid, Answer.SENT, ref)
 
     def await_newest(self) -> None:
