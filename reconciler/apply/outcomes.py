@@ -36,9 +36,10 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
     unaccepted = _unaccepted_numbers(inflight, run.tasks)
     # Numbers only a bulk task not yet seen processed covers, that show nothing at Telnyx yet:
     # Telnyx has not (visibly) taken the write for them.
-    unprocessed = {n for t in (inflight.tracked if inflight else []) if t.write.op is Op.BULK_ASSIGN
-                   and not t.write.processed and t.write.state in (State.SUBMITTED, State.ACCEPTED,
-                                                                   State.UNKNOWN, State.INTENT)
+    # A profile-move order still processing is the same: its numbers have not moved yet.
+    unprocessed = {n for t in (inflight.tracked if inflight else [])
+                   if t.write.state in (State.SUBMITTED, State.ACCEPTED, State.UNKNOWN, State.INTENT)
+                   and (t.write.op is Op.BULK_MOVE or (t.write.op is Op.BULK_ASSIGN and not t.write.processed))
                    for n in t.pending}
     deferred = {n for t in (inflight.tracked if inflight else []) if t.write.state is State.DEFERRED
                 and t.phase in (PhaseState.WAITING, PhaseState.READY) for n in t.numbers}

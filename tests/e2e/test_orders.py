@@ -31,15 +31,15 @@ def _moves(env) -> int:
 def test_an_order_still_processing_is_followed_and_never_sent_again(make_env):
     env = _env(make_env)
     first = env.run("apply", "--auto-approve", "--state-dir", "state", "--timeout", "3")
-    # Telnyx took the order (it has an id) and has not finished it: in flight, not failed.
-    assert first.code == 0 and "4 in flight" in first.out, first.out + first.err
+    # Telnyx has not finished the order when apply stops waiting: not accepted (exit 5), not failed.
+    assert first.code == 5 and "4 not accepted" in first.out, first.out + first.err
     assert _moves(env) == 1
     (order,) = [w for w in Journal(env.workdir / "state").read().writes.values() if w.op is Op.BULK_MOVE]
     assert order.open and order.ref
     env.reset_counters()
     again = env.run("apply", "--auto-approve", "--state-dir", "state", "--timeout", "3")
     assert _moves(env) == 0, again.out + again.err  # the order is still Telnyx's: not sent again
-    assert again.code == 0 and "4 in flight" in again.out, again.out + again.err
+    assert again.code == 0 and "4 in flight" in again.out, again.out + again.err  # followed, not repeated
     env.admin.post("/advance", json={"seconds": 3600}).raise_for_status()
     # The scheduled job closes the finished order (nothing else to carry out).
     resumed = env.run("resume", "--state-dir", "state")
@@ -57,7 +57,7 @@ def test_an_order_that_finished_with_a_failure_is_closed_by_asking_telnyx(make_e
     # no read could ever show it moving. Asked, Telnyx says the order is over: closed, failed, with
     # the number named (not held in flight until it counts as stuck).
     env = _env(make_env)
-    assert env.run("apply", "--auto-approve", "--state-dir", "state", "--timeout", "3").code == 0
+    assert env.run("apply", "--auto-approve", "--state-dir", "state", "--timeout", "3").code == 5
     (order,) = [w for w in Journal(env.workdir / "state").read().writes.values() if w.op is Op.BULK_MOVE]
     env.admin.delete("/numbers/" + NUMBERS[0].replace("+", "%2B")).raise_for_status()
     env.admin.post("/advance", json={"seconds": 3600}).raise_for_status()
