@@ -1013,3 +1013,40 @@ def test_while_waiting_for_an_earlier_task_only_bulk_tasks_are_asked_about(tmp_p
               timeout=3 * 3600)
     assert t.writes() == [("bulk_assign", P1, SH, None), ("assign", N[2], TX, UUID[TX])]
     assert set(asked_tasks(t)) == {"task-0"} and set(r.by().values()) == {Result.CONVERGED}
+
+
+def _plan_with_journal(tmp_path, t, want):
+    """The plan a later apply makes (operations.prepare_apply): first ask Telnyx about the tasks and
+    orders earlier runs left open, then live state, with the journal's work in flight left out."""
+    journal = Journal(tmp_path)
+    with journal:
+        Applier(t, t.read, journal, sleep=t.sleep, clock=t.clock, server_now=t.clock).note_finished_work()
+    live = t.read(want)
+    inflight = judge(Journal(tmp_path).read().open_writes(), live, t.now, exclusive=True)
+    return make_plan(want, live, in_flight=inflight.numbers())
+
+
+def test_an_earlier_runs_order_still_processing_is_followed_not_sent_again(tmp_path):
+    t = FakeTelnyx({N[0]: P2, N[1]: P2}, {n: Rec(TX, "ASSIGNED", OLD) for n in N[:2]}, order_after=10_000)
+    want = desired({N[0]: (P1, TX), N[1]: (P1, TX)})
+    assert apply(tmp_path, t, want, timeout=100).report.exit_code == 5
+    asked = t.asked("get_bulk_order")
+    again = apply(tmp_path, t, want, timeout=100, plan=_plan_with_journal(tmp_path, t, want))
+    assert len(t.writes("bulk_move")) == 1 and not t.writes("patch_profile")  # never moved twice
+    assert t.asked("get_bulk_order") > asked  # the later run asked Telnyx about it
+    assert set(again.by().values()) <= {Result.IN_FLIGHT} and again.report.exit_code == 0
+    (order,) = [w for w in again.writes() if w.op is Op.BULK_MOVE]
+    assert order.open
+
+
+def test_an_earlier_runs_order_that_finished_is_closed_with_the_numbers_it_failed(tmp_path):
+    t = FakeTelnyx({N[0]: P2, N[1]: P2}, {n: Rec(TX, "ASSIGNED", OLD) for n in N[:2]}, order_after=10_000,
+                   move_fails={N[1]})
+    want = desired({N[0]: (P1, TX), N[1]: (P1, TX)})
+    assert apply(tmp_path, t, want, timeout=100).report.exit_code == 5
+    t.now += 20_000  # Telnyx finishes the order: N[0] moved, N[1] failed
+    again = apply(tmp_path, t, want, timeout=100, plan=_plan_with_journal(tmp_path, t, want))
+    (order,) = [w for w in again.writes() if w.op is Op.BULK_MOVE and w.ref == "order-0"]
+    assert order.state is State.FAILED and order.failed == {N[1]: "Telnyx reported the profile move failed"}
+    # What the order did not move is planned again: one PATCH for the number it failed.
+    assert t.writes("patch_profile") == [("patch_profile", "id1", P1)]
