@@ -20,6 +20,7 @@ from reconciler.wait import Waiter
 from .ports import Progress, Writer, campaign_of
 
 TASK_PROCESSED = frozenset({"completed", "failed"})
+TASK_NUMBER_OK = frozenset({"success", "completed", "assigned", "done", "pending_assignment"})
 
 
 class Answer(StrEnum):
@@ -41,7 +42,6 @@ class Sent:
     @property
     def ok(self) -> bool:
         return self.answer is Answer.SENT
-TASK_NUMBER_OK = frozenset({"success", "completed", "assigned", "done", "pending_assignment"})
 
 
 @dataclass
@@ -101,21 +101,18 @@ class Submitter:
         once it is processed the others most likely are: the verifying read then confirms them by
         their numbers (`confirm`), and only a task whose numbers do not all show it is asked about
         (`ask`). One request per task would be a thousand at 100,000 numbers."""
-        if not self.tasks:
-            return
-        self.progress(f"waiting for Telnyx to process {len(self.tasks)} bulk assignment task(s)")
-        wid, task = next(reversed(self.tasks.items()))
-        status = self.wait_task(task)
-        if status in TASK_PROCESSED:
-            self._processed(wid, task, status)
+        self._await(list(self.tasks.items())[-1:])
 
     def await_acceptance(self) -> None:
         """Wait until Telnyx has processed every task of this run still not seen processed (not
         for the numbers to be final), newest first."""
-        if not self.tasks:
+        self._await(list(reversed(self.tasks.items())))
+
+    def _await(self, tasks: list[tuple[str, str]]) -> None:
+        if not tasks:
             return
         self.progress(f"waiting for Telnyx to process {len(self.tasks)} bulk assignment task(s)")
-        for wid, task in reversed(list(self.tasks.items())):
+        for wid, task in tasks:
             status = self.wait_task(task)
             if status in TASK_PROCESSED:
                 self._processed(wid, task, status)
