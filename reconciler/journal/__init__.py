@@ -210,16 +210,19 @@ class Journal:
     def compact(self, view: JournalView | None = None, *, force: bool = False) -> bool:
         """Rewrite the journal keeping open writes and the ledger; True if it was rewritten.
 
-        Atomic: a temporary file in the folder, fsync'd, renamed over the journal."""
+        Invisible to every reader: the open writes (deferred phases included) are kept whole, and
+        `applied()` says the same before and after (see `_fold_plan`). Atomic: a temporary file in
+        the folder, fsync'd, renamed over the journal."""
         view = view or self.read()
-        closed_lines = sum(w.lines for w in view.writes.values() if not w.open)
+        kept, folded = _fold_plan(view)
+        dropped_lines = sum(w.lines for w in view.writes.values() if w.id not in kept)
         size = self.path.stat().st_size if self.path.exists() else 0
-        if not force and (not closed_lines or (closed_lines < COMPACT_AFTER_LINES and size < COMPACT_AFTER_BYTES)):
+        if not force and (not dropped_lines or (dropped_lines < COMPACT_AFTER_LINES and size < COMPACT_AFTER_BYTES)):
             return False
         if not self.path.exists():
             return False
         ledger = dict(view.ledger)
-        for w in sorted((w for w in view.writes.values() if not w.open), key=lambda w: w.submitted_at or 0):
+        for w in folded:
             if w.op is not Op.UNASSIGN and w.campaign and w.state in (State.DONE, State.FAILED):
                 ledger.update((n, w.campaign) for n in w.numbers if n not in w.failed)
             elif w.op is Op.UNASSIGN and w.state is State.DONE:
@@ -230,8 +233,8 @@ class Journal:
             by_campaign.setdefault(c, []).append(n)
         lines = [json.dumps({"ledger": {c: sorted(ns) for c, ns in sorted(by_campaign.items())}, "format": FORMAT},
                             sort_keys=True, separators=(",", ":"))]
-        for w in view.writes.values():
-            if w.open:
+        for w in view.writes.values():  # file order: `applied()` breaks ties in submission time by it
+            if w.id in kept:
                 lines.append(json.dumps({k: v for k, v in w.to_dict().items() if v is not None}, sort_keys=True,
                                         separators=(",", ":")))
         fd, tmp = tempfile.mkstemp(prefix=".journal.", dir=self.dir)
@@ -248,6 +251,27 @@ class Journal:
         _fsync_dir(self.dir)
         self._tail_checked = True
         return True
+
+
+def _fold_plan(view: JournalView) -> tuple[set[str], list[Write]]:
+    """Which writes compaction keeps as they are, and which closed ones it folds into the ledger (in
+    the order `applied()` replays them).
+
+    Every open write is kept. The ledger is replayed before every kept write, so a closed write may
+    be folded into it only if no kept write that comes before it in `applied()`'s order (submission
+    time, then file order) names one of its numbers: otherwise an older open write (a task still
+    being processed) would overrule a newer finished one once compacted. Such a closed write is
+    kept too, and so, in turn, is a later one that overlaps it."""
+    kept: set[str] = set()
+    held: set[str] = set()  # numbers some kept write names
+    folded: list[Write] = []
+    for w in sorted(view.writes.values(), key=lambda w: w.submitted_at or 0.0):
+        if w.open or (w.state in (State.DONE, State.FAILED) and not held.isdisjoint(w.numbers)):
+            kept.add(w.id)
+            held.update(w.numbers)
+        else:
+            folded.append(w)
+    return kept, folded
 
 
 def _ends_mid_line(path: Path) -> bool:
