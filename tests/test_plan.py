@@ -421,3 +421,57 @@ def test_a_profile_is_labelled_by_its_name_and_the_start_of_its_id_else_by_its_w
     pid = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
     assert profile_label(pid, {pid: "acme-marketing"}) == "acme-marketing (4001767e…)"
     assert profile_label(pid, {}) == pid and profile_label(pid, {pid: ""}) == pid
+
+
+# Every write action, from the live state it was planned against (profile, campaign, status of
+# number 1; number 8 is unmanaged), and each precondition changed alone after review.
+PRECONDITION_CASES = [
+    # action, declared, live profiles, assignments, prune
+    (Action.ASSIGN, {P1: [(SH, [1])]}, {1: P1}, {}, False),
+    (Action.REASSIGN, {P1: [(SH, [1])]}, {1: P1}, {1: (TX2, "ASSIGNED")}, False),
+    (Action.RETRY, {P1: [(SH, [1])]}, {1: P1}, {1: (SH, "FAILED_ASSIGNMENT")}, False),
+    (Action.MOVE, {P1: [(SH, [1])]}, {1: PX}, {1: (SH, "ASSIGNED")}, False),
+    (Action.UNASSIGN, {P1: [(TX, [2]), (TX2, [3])]}, {1: P1, 2: P1, 3: P1},
+     {1: (TX, "ASSIGNED"), 2: (TX, "ASSIGNED"), 3: (TX2, "ASSIGNED")}, True),
+]
+
+
+def _changed_alone(profile, campaign, status):
+    """Each field of a number's live state changed, the others kept."""
+    yield "profile", (P2 if profile != P2 else P1, campaign, status)
+    if campaign is None:
+        yield "campaign", (profile, TX2, "ASSIGNED")  # it got a campaign
+    else:
+        yield "campaign", (profile, TX2 if campaign != TX2 else SH, status)
+        yield "status", (profile, campaign, "PENDING_ASSIGNMENT" if status != "PENDING_ASSIGNMENT" else "ASSIGNED")
+
+
+@pytest.mark.parametrize("action, declared, profiles, assigned, prune", PRECONDITION_CASES,
+                         ids=[c[0].value for c in PRECONDITION_CASES])
+def test_every_precondition_of_every_saved_change_changed_alone_makes_it_stale(action, declared, profiles, assigned,
+                                                                               prune):
+    """A saved change is applied only while the number is exactly where the reviewed plan saw it.
+    Issue 26 #2: with the precondition skipped for `unassign`, a number moved after review to
+    another declared campaign loses that campaign, a removal nobody approved; the fresh re-plan
+    still says `unassign`, so only the precondition can tell."""
+    from reconciler.apply import check_against_fresh, check_preconditions
+
+    desired, live = state(declared, profiles, assigned, prune=prune)
+    saved = make_plan(desired, live)
+    change = next(c for c in saved.writes if c.number == num(1))
+    assert change.action is action
+    then = change.live
+    assert check_preconditions([change], live) == ([change], [])  # unchanged: it holds
+    for field_name, (p, c, s) in _changed_alone(then.profile_id, then.tcr_campaign_id, then.status):
+        now = LiveState(numbers=dict(live.numbers), assignments=dict(live.assignments), campaigns=live.campaigns,
+                        profiles=live.profiles)
+        now.numbers[num(1)] = LiveNumber(num(1), "1001", p, "longcode")
+        now.assignments[num(1)] = LiveAssignment(num(1), c, s, None)
+        ok, stale = check_preconditions([change], now)
+        assert (ok, stale) == ([], [change]), f"{action.value}: {field_name} changed to {(p, c, s)}"
+    if action is Action.UNASSIGN:  # moved to another declared campaign: the fresh plan agrees, only this catches it
+        now = LiveState(numbers=dict(live.numbers), assignments=dict(live.assignments), campaigns=live.campaigns,
+                        profiles=live.profiles)
+        now.assignments[num(1)] = LiveAssignment(num(1), TX2, "ASSIGNED", None)
+        assert check_against_fresh([change], saved, now) == ([change], [])
+        assert check_preconditions([change], now) == ([], [change])

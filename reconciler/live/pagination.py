@@ -158,8 +158,8 @@ class _Pager:
         if mode == TotalsCount.RECORDS and self.seen != total:
             raise short_read(self.call, f"the list ended after {self.seen} records, but totalRecords says {total}")
         if mode == TotalsCount.PAGES and pages_read < total:
-            raise short_read(self.call, f"the list ended after {pages_read} pages, but totalRecords says {total} "
-                                        "(counted as pages)")
+            raise short_read(self.call, f"the list ended after {pages_read} page{'' if pages_read == 1 else 's'}, "
+                                        f"but totalRecords says {total} (counted as pages)")
         if mode is None and self.seen < total and pages_read < total:
             raise short_read(self.call, f"the list ended after {self.seen} records on {pages_read} pages, fewer "
                                         f"than totalRecords={total} under either reading")

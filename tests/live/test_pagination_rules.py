@@ -509,3 +509,52 @@ def test_pages_needed_is_what_a_list_costs_an_empty_one_included():
     from reconciler.live.pagination import pages_needed
 
     assert [pages_needed(n, 500) for n in (0, 1, 500, 501, 1000)] == [1, 1, 1, 2, 2]
+
+
+# ------------------------------------------------------- a list that ends one short, under each reading
+
+
+def _learned(mode: str):
+    """A client that has learned what this list's totalRecords counts ("records", "pages"), or nothing."""
+    if mode == "records":
+        c, _, _ = serve(tendlc([recs(0, 5)], 5))
+        list(iter_10dlc(c, LIST, page_size=5))
+    elif mode == "pages":
+        c, _, _ = serve(tendlc([recs(0, 3)], 1))  # 3 records, "totalRecords": 1: it counts pages
+        list(iter_10dlc(c, LIST, page_size=5))
+    else:
+        c = None
+    return c
+
+
+SHORT_BY_ONE = [
+    # reading, pages served, totalRecords, error detail (None: the list is whole)
+    ("records", [recs(0, 5), recs(5, 2)], 7, None),
+    ("records", [recs(0, 5), recs(5, 2)], 8, "the list ended after 7 records, but totalRecords says 8"),  # a record
+    ("records", [recs(0, 5), recs(5, 5)], 15, "the list ended after 10 records, but totalRecords says 15"),  # a page
+    ("pages", [recs(0, 5), recs(5, 5), recs(10, 2)], 3, None),
+    ("pages", [recs(0, 5), recs(5, 5), recs(10, 2)], 4,
+     "the list ended after 3 pages, but totalRecords says 4 (counted as pages)"),  # a page
+    ("pages", [recs(0, 5)], 2, "the list ended after 1 page, but totalRecords says 2 (counted as pages)"),
+    (None, [[rec(1)], [rec(2)]], 2, None),
+    (None, [[rec(1)], [rec(2)]], 3,  # a record and a page: short under either reading
+     "the list ended after 2 records on 2 pages, fewer than totalRecords=3 under either reading"),
+]
+
+
+@pytest.mark.parametrize("collect", [False, True], ids=["iter", "collect"])
+@pytest.mark.parametrize("reading, pages, total, detail", SHORT_BY_ONE)
+def test_a_list_one_record_or_one_page_short_of_its_totals_fails_under_each_reading(reading, pages, total, detail,
+                                                                                    collect):
+    """Issue 26 #3: `pages_read < total - 1` would accept a pages-counting list that ends exactly
+    one page short, a silent short read (every assignment on that page would look missing)."""
+    learned = _learned(reading)
+    c, _, _ = serve(tendlc(pages, total))
+    if learned is not None:
+        c = knowing(c, learned)
+    read = collect_10dlc if collect else (lambda *a, **k: list(iter_10dlc(*a, **k)))
+    if detail is None:
+        assert [r["n"] for r in read(c, LIST, page_size=5, **KEY)] == [r["n"] for p in pages for r in p]
+    else:
+        e = raised(lambda: read(c, LIST, page_size=5, **KEY))
+        assert (e.code, e.detail) == ("pagination_short", detail)
