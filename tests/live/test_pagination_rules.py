@@ -239,7 +239,7 @@ def test_a_full_first_page_equal_to_totalrecords_is_not_trusted_the_totals_may_c
     c = knowing(serve(tendlc([recs(0, 5)], 5))[0], c)
     e = raised(lambda: list(iter_10dlc(c, LIST, page_size=5, **KEY)))
     assert (e.code, e.title) == ("pagination_short", "list read does not add up")
-    assert e.detail == "the list ended after 1 pages, but totalRecords says 5 (counted as pages)"
+    assert e.detail == "the list ended after 1 page, but totalRecords says 5 (counted as pages)"
 
 
 @pytest.mark.parametrize("collect", [False, True])
