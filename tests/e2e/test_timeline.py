@@ -313,3 +313,27 @@ def test_until_final_assigns_a_number_telnyx_was_freeing_without_spending_rounds
     assert d["rounds"] == 0 and d["totals"] == {"converged": 1}, d
     assert statuses(env)[NUMBERS[0]] == "ASSIGNED" and env.assignments()[NUMBERS[0]][0] == SHARED
     assert posts(env, BULK) == 1
+
+
+def test_resume_refuses_while_another_apply_or_resume_holds_the_state_folder(make_env):
+    """Issue 26 #4: a `resume` without the folder's lock would interleave its journal lines (and
+    its writes) with a running apply's or another resume's. Held: it refuses, writes nothing;
+    released: it carries out the next phase once."""
+    from reconciler.journal import Journal
+
+    seed = json.loads(json.dumps(SEED))
+    seed["assignments"] = [{"phone_number": n, "tcr_campaign_id": SHARED, "status": "ASSIGNED"} for n in NUMBERS[1:]]
+    seed["assignments"].append({"phone_number": NUMBERS[0], "tcr_campaign_id": "CTLX009", "status": "ASSIGNED"})
+    env = realistic(make_env, seed=seed)
+    r = env.run("apply", "--auto-approve", "--format", "json")
+    assert r.code == 0 and json.loads(r.out)["totals"] == {"next_phase": 1}, r.out + r.err
+    advance(env, 2 * HOUR)  # Telnyx has freed the number: the next phase is ready
+    env.reset_counters()
+    with Journal(env.workdir / ".reconciler"):  # another apply or resume is running
+        held = env.run("resume", "--format", "json")
+        assert held.code == 1, held.out + held.err
+        assert "another apply or resume" in held.out + held.err
+        assert env.counters()["writes"] == 0
+    r = env.run("resume", "--format", "json")
+    assert r.code == 0, r.out + r.err
+    assert posts(env, BULK) == 1 and env.counters()["writes"] == 1
