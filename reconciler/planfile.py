@@ -20,14 +20,46 @@ from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, Desire
 from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy, change_dict
 
 
+# A saved plan of a million numbers is a few hundred MB; anything past this is not one of ours (`apply
+# /dev/zero` must not read forever). JSON nests at most five deep in a saved plan.
+MAX_PLAN_BYTES = 1024 ** 3
+MAX_PLAN_DEPTH = 32
+
+
 def _read_json(path: str) -> Any:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_PLAN_BYTES + 1)
     except OSError as e:
         raise PlanFileError(f"{path}: cannot read plan file: {e.strerror}") from None
-    except ValueError as e:
+    if len(raw) > MAX_PLAN_BYTES:
+        raise PlanFileError(f"{path}: not a saved plan: larger than {MAX_PLAN_BYTES // 1024 ** 2} MB")
+    if _depth_over(raw, MAX_PLAN_DEPTH):
+        raise PlanFileError(f"{path}: not a saved plan: JSON nested deeper than {MAX_PLAN_DEPTH} levels")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except ValueError as e:  # UnicodeDecodeError is a ValueError
         raise PlanFileError(f"{path}: not a JSON plan file: {e}") from None
+
+
+def _depth_over(raw: bytes, limit: int) -> bool:
+    """Does this JSON nest deeper than `limit`? Counted before parsing, so a file of 10^5 `[` is
+    refused in one pass instead of overflowing the parser's stack (brackets inside strings count
+    too: a saved plan has none that deep, so erring that way refuses nothing of ours)."""
+    depth = 0
+    opens, closes = b"[{", b"]}"
+    for i in range(0, len(raw), 1 << 20):  # bytes.translate keeps only brackets: a fast scan
+        for ch in raw[i:i + (1 << 20)].translate(None, _NOT_BRACKETS):
+            if ch in opens:
+                depth += 1
+                if depth > limit:
+                    return True
+            elif ch in closes:
+                depth -= 1
+    return False
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 # --------------------------------------------------------------------------- the plan as JSON
@@ -205,8 +237,8 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
             halves: dict[tuple[str | None, str | None, str | None], LiveHalf]) -> Finding:
     """One saved change (`change_dict`) as the Finding it was made from.
 
-    The desired half is the saved desired state's number (rebuilt only if the change names another
-    target); the live half is its `expect` (a write always has one: only a blocked number not owned
+    The desired half is the saved desired state's number (a change naming another target was
+    edited, and is refused); the live half is its `expect` (a write always has one: only a blocked number not owned
     has none, and blocked changes are not saved). `move` and `declared` are derived from the two halves,
     and an undeclared change is reported under its live profile and campaign: a file that says
     otherwise was not written by `dump` (or was edited), so it is refused like a wrong checksum."""
@@ -220,7 +252,8 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
     if bool(c["declared"]):
         desired = numbers.get(number)
         if desired is None or (desired.profile_id, desired.tcr_campaign_id) != (pid, tcr):
-            desired = DesiredNumber(number, pid, tcr, "<saved plan>", 0, 0)
+            # `dump` takes both from the same desired number: only an edited file disagrees.
+            raise Tampered(f"change {number}: its target is not what the saved desired state declares")
     f = Finding(number, Action(c["action"]), desired, live, c.get("reason"))
     if (f.move, reported_under(f)) != (bool(c["move"]), (pid, tcr)):
         raise Tampered(f"change {number}: its move/profile/campaign do not follow from its target and expected state")
@@ -230,8 +263,9 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
 def from_dict(data: dict[str, Any]) -> Plan:
     if data.get("kind") != "saved_plan":
         raise ValueError("not a saved plan (use `reconciler plan --out FILE`)")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"schema_version {data.get('schema_version')!r}, this reconciler reads {SCHEMA_VERSION}")
+    version = data.get("schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:  # `true` == 1 in Python: not a version
+        raise ValueError(f"schema_version {str(version)[:40]!r}, this reconciler reads {SCHEMA_VERSION}")
     d = data["desired"]
     profiles = {p["id"]: DesiredProfile(p["id"], p.get("name"), tuple(p["campaigns"])) for p in d["profiles"]}
     numbers = {n: DesiredNumber(n, v[0], v[1], "<saved plan>", 0, 0) for n, v in d["numbers"].items()}

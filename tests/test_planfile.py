@@ -115,3 +115,110 @@ def test_the_counted_shortcuts_say_what_a_pass_over_every_finding_says(plan):
     live = LiveState()  # warnings_for reads nothing of it that the shortcuts change
     assert warnings_for(plan.desired, live, changes, plan.campaigns, plan.profiles, counts) == \
         warnings_for(plan.desired, live, changes, plan.campaigns, plan.profiles)
+
+
+def _saved(tmp_path, data) -> str:
+    path = tmp_path / "plan.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def _small_plan():
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: None}, {1: (TX, "ASSIGNED")})
+    live.profiles[P1] = "marketing-café"
+    return make_plan(desired, live, PlanOptions(allow_unassign=2, allow_reassign=7))
+
+
+def test_the_saved_file_is_indented_json_with_every_field_apply_and_ci_read(tmp_path):
+    """The saved plan is a public format (CI reads it, people review it): its fields by name."""
+    plan = _small_plan()
+    path = str(tmp_path / "plan.json")
+    planfile.save(plan, path)
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    assert text.startswith('{\n  "schema_version": 1,\n') and text.endswith("\n}\n")
+    d = json.loads(text)
+    assert d["options"] == {"allow_unassign": 2, "allow_reassign": 7, "shared_per_number": False}
+    assert d["profile_names"] == {P1: P1[:4]}  # the declared name wins over Telnyx's
+    assert set(d["strategies"][P1]) == {"name", "declared", "exists", "strategy", "bulk_campaign", "note", "resends"}
+    assert (d["strategies"][P1]["exists"], d["strategies"][P1]["resends"]) == (True, 0)
+    assert d["desired"]["profiles"] == [{"id": P1, "name": P1[:4], "campaigns": [SH]}]
+    assert d["desired"]["numbers"] == {"+13125550001": [P1, SH], "+13125550002": [P1, SH]}
+    back = planfile.load(path)
+    assert (back.options.allow_unassign, back.options.allow_reassign) == (2, 7)
+    assert back.profile_names == {P1: P1[:4]}
+    assert {p.id: (p.exists, p.resends) for p in back.profiles.values()} == \
+        {p.id: (p.exists, p.resends) for p in plan.profiles.values()}
+
+
+def test_a_change_whose_target_its_saved_desired_state_does_not_declare_is_refused(tmp_path):
+    """`dump` takes a change's target and the desired state from the same number: a file where they
+    differ was edited (its checksum recomputed), and apply must not write that target."""
+    data = planfile.dump(_small_plan())
+    data["preconditions"][0]["tcr_campaign_id"] = TX2
+    with pytest.raises(planfile.Tampered, match=r"change \+13125550001: its target is not what the saved desired "
+                                                r"state declares"):
+        planfile.from_dict(data)
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "cannot read plan file: No such file or directory"),
+    ("{", "not a JSON plan file: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ("[1]", "malformed saved plan (the file holds no plan object); re-run `reconciler plan --out`"),
+    ('{"kind": "plan"}', "malformed saved plan (not a saved plan (use `reconciler plan --out FILE`)); re-run "
+                         "`reconciler plan --out`"),
+    ('{"kind": "saved_plan", "schema_version": true}', "malformed saved plan (schema_version 'True', this "
+                                                       "reconciler reads 1); re-run `reconciler plan --out`"),
+    ('{"kind": "saved_plan", "schema_version": 1}', "malformed saved plan (no field 'desired'); re-run "
+                                                    "`reconciler plan --out`"),
+    ("[" * 100_000 + "]" * 100_000, "not a saved plan: JSON nested deeper than 32 levels"),
+    ('"' + "[" * 40 + '"', "not a saved plan: JSON nested deeper than 32 levels"),  # counted in strings too
+])
+def test_a_file_that_is_not_a_saved_plan_is_named_with_what_is_wrong(tmp_path, content, message):
+    path = str(tmp_path / "plan.json") if content is None else _saved(tmp_path, content)
+    with pytest.raises(PlanFileError) as e:
+        planfile.load(path)
+    assert str(e.value) == f"{path}: {message}"
+    assert not isinstance(e.value, TamperedPlanError)
+
+
+def test_an_edited_change_is_refused_with_the_number_named(tmp_path):
+    data = planfile.dump(_small_plan())
+    data["preconditions"][0].update(move=not data["preconditions"][0]["move"])
+    path = _saved(tmp_path, data)
+    with pytest.raises(TamperedPlanError) as e:
+        planfile.load(path)
+    assert str(e.value) == (f"{path}: refused: change +13125550001: its move/profile/campaign do not follow from its "
+                            "target and expected state; re-run `reconciler plan --out` and review it again")
+
+
+def test_a_file_larger_than_any_saved_plan_is_refused_without_reading_it_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(planfile, "MAX_PLAN_BYTES", 1000)
+    path = _saved(tmp_path, json.dumps(planfile.dump(_small_plan())))
+    with pytest.raises(PlanFileError, match=r"plan.json: not a saved plan: larger than 0 MB$"):
+        planfile.load(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"kind": "plan", "checksum": "x", "unsafe": []}', "not a saved plan (use `reconciler plan --out FILE`)"),
+    ("[]", "not a saved plan (use `reconciler plan --out FILE`)"),
+    ('{"kind": "saved_plan", "checksum": 1, "unsafe": []}', "malformed saved plan (checksum, unsafe); re-run "
+                                                            "`reconciler plan --out`"),
+    ('{"kind": "saved_plan", "checksum": "x", "unsafe": "no"}', "malformed saved plan (checksum, unsafe); re-run "
+                                                                "`reconciler plan --out`"),
+    ('{"kind": "saved_plan", "checksum": "x", "unsafe": [1]}', "malformed saved plan (checksum, unsafe); re-run "
+                                                               "`reconciler plan --out`"),
+])
+def test_the_summary_ci_reads_refuses_what_is_not_a_saved_plan(tmp_path, content, message):
+    path = _saved(tmp_path, content)
+    with pytest.raises(PlanFileError) as e:
+        planfile.read_summary(path)
+    assert str(e.value) == f"{path}: {message}"
+
+
+def test_the_summary_ci_reads_carries_the_unsafe_reasons(tmp_path):
+    path = _saved(tmp_path, {"kind": "saved_plan", "checksum": "abc", "unsafe": ["over max_unassign 0"],
+                             "safe": False, "has_changes": True})
+    assert planfile.read_summary(path) == planfile.PlanSummary("abc", False, True, ("over max_unassign 0",))
+    path = _saved(tmp_path, {"kind": "saved_plan", "checksum": "abc", "unsafe": [], "safe": "yes", "has_changes": 1})
+    assert planfile.read_summary(path) == planfile.PlanSummary("abc", False, False, ())  # only `true` is true

@@ -93,3 +93,70 @@ def test_a_lost_answer_to_one_number_holds_nothing_at_any_age(tmp_path) -> None:
     writes = journal(tmp_path, State.UNKNOWN, op=Op.ASSIGN, detail="HTTP 500")
     for at in (T0, T0 + 1, T0 + UNKNOWN_GRACE):
         assert judge(writes, live(), at).numbers() == {}
+
+
+# ---------------------------------------------------------------- a deferred phase, judged
+
+
+X = [f"+1312555090{i}" for i in range(5)]  # numbers that are not the phase's
+MEMBER = "+13125550999"  # on the profile, not in the phase, and the approved plan knew it
+
+
+def phase_live(assign: dict[str, tuple[str, str]], *, on_profile: list[str] = (), moved: dict[str, str] = {},
+               unseen: list[str] = ()) -> LiveState:
+    s = LiveState()
+    for i, n in enumerate(list(N) + list(on_profile)):
+        if n in unseen:
+            continue
+        s.numbers[n] = LiveNumber(n, str(2000 + i), moved.get(n, P), "longcode")
+    for n, (c, status) in assign.items():
+        s.assignments[n] = LiveAssignment(n, c, status, None)
+    return s
+
+
+OTHER_P = "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
+PHASES = [
+    # name, op, live, phase, reason
+    ("every number freed: ready", Op.BULK_ASSIGN, phase_live({}), "ready", None),
+    ("a failed record is free too", Op.BULK_ASSIGN, phase_live({N[0]: ("COLD001", "FAILED_UNASSIGNMENT")}),
+     "ready", None),
+    ("one still being freed", Op.BULK_ASSIGN, phase_live({N[1]: ("COLD001", "PENDING_UNASSIGNMENT")}),
+     "waiting", "1 number still being freed"),
+    ("two still being freed", Op.BULK_ASSIGN, phase_live({n: ("COLD001", "PENDING_UNASSIGNMENT") for n in N[:2]}),
+     "waiting", "2 numbers still being freed"),
+    ("one the read did not cover waits", Op.BULK_ASSIGN, phase_live({}, unseen=[N[2]]),
+     "waiting", "1 number still being freed"),
+    ("already on the target: done", Op.BULK_ASSIGN,
+     phase_live({n: ("CWZTFH1", "ASSIGNED" if i else "PENDING_ASSIGNMENT") for i, n in enumerate(N)}), "done", None),
+    ("assigned elsewhere meanwhile: abandoned", Op.BULK_ASSIGN, phase_live({N[1]: ("COTHER1", "ASSIGNED")}),
+     "abandoned", f"{N[1]} is on COTHER1 (ASSIGNED) now, not freed as the approved plan expected; re-plan"),
+    ("pending on another campaign: abandoned", Op.ASSIGN, phase_live({N[0]: ("COTHER1", "PENDING_ASSIGNMENT")}),
+     "abandoned", f"{N[0]} is on COTHER1 (PENDING_ASSIGNMENT) now, not freed as the approved plan expected; re-plan"),
+    ("left its profile: abandoned", Op.BULK_ASSIGN, phase_live({}, moved={N[2]: OTHER_P}),
+     "abandoned", f"{N[2]} left profile {P} since the plan was approved; re-plan"),
+    ("left its profile while another is still freed: abandoned", Op.ASSIGN,
+     phase_live({N[0]: ("COLD001", "PENDING_UNASSIGNMENT")}, moved={N[2]: OTHER_P}),
+     "abandoned", f"{N[2]} left profile {P} since the plan was approved; re-plan"),
+    ("one number joined the profile: a bulk would sweep it in", Op.BULK_ASSIGN, phase_live({}, on_profile=X[:1]),
+     "abandoned", f"profile {P} now holds 1 number the approved plan did not ({X[0]}); a bulk assignment would "
+                  "sweep them in; re-plan"),
+    ("four joined: three named", Op.BULK_ASSIGN, phase_live({}, on_profile=X[:4]),
+     "abandoned", f"profile {P} now holds 4 numbers the approved plan did not ({X[0]}, {X[1]}, {X[2]}, …); a bulk "
+                  "assignment would sweep them in; re-plan"),
+    ("three joined: no ellipsis", Op.BULK_ASSIGN, phase_live({}, on_profile=X[:3]),
+     "abandoned", f"profile {P} now holds 3 numbers the approved plan did not ({X[0]}, {X[1]}, {X[2]}); a bulk "
+                  "assignment would sweep them in; re-plan"),
+    ("a per-number phase does not mind its profile's other numbers", Op.ASSIGN, phase_live({}, on_profile=X[:2]),
+     "ready", None),
+    ("members the plan let sit there are no intruders", Op.BULK_ASSIGN, phase_live({}, on_profile=[MEMBER]),
+     "ready", None),
+]
+
+
+@pytest.mark.parametrize("name, op, state, phase, reason", PHASES, ids=[p[0] for p in PHASES])
+def test_a_deferred_phase_is_ready_waiting_done_or_abandoned_for_exactly_one_reason(tmp_path, name, op, state, phase,
+                                                                                   reason) -> None:
+    j = Journal(tmp_path)
+    j.defer(op, N, at=T0, profile=P, campaign="CWZTFH1", after="free", members=N + [MEMBER])
+    (t,) = judge(j.read().open_writes(), state, T0 + 60).tracked
+    assert (t.phase.value, t.phase_reason) == (phase, reason)

@@ -56,8 +56,10 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
     for pid, p in profiles.items():
         if p.declared and not p.exists:
             out.append(f"messaging profile {pid} does not exist at Telnyx")
+    # An undeclared number is unmanaged, to unassign, or blocked (a prune Telnyx cannot do per number).
     undeclared = [f for f in findings if f.desired is None] if counts is None or counts.get(
-        Action.UNASSIGN.value, 0) or counts.get(Action.UNMANAGED.value, 0) else []
+        Action.UNASSIGN.value, 0) or counts.get(Action.UNMANAGED.value, 0) or counts.get(
+        Action.BLOCKED.value, 0) else []
     left: dict[str, list[str]] = defaultdict(list)
     for f in undeclared:
         if f.action is Action.UNASSIGN and f.live is not None and f.live.profile_id in desired.profiles:
