@@ -47,7 +47,7 @@ def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
             out["lose_campaign"] += 1
         elif f.action is Action.BLOCKED:
             out["blocked"] += 1
-        if f.move:
+        if f.move and f.writes:  # a move in flight is not one this plan makes
             out["change_profile"] += 1
     return out
 
