@@ -17,7 +17,7 @@ from typing import Any, Callable
 import click
 
 from reconciler import __version__
-from reconciler.errors import ConfigError, ReconcilerError, RefusedError
+from reconciler.errors import ConfigError, ReconcilerError, RefusedError, UsageError
 from reconciler.render.safe import plain
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
@@ -263,8 +263,60 @@ class Progress:
 # ---------------------------------------------------------------- commands
 
 
+def _format_asked(argv: list[str]) -> str | None:
+    """The --format a command line asks for, read from its words (a usage error comes before or
+    instead of parsing them): `--format json` or `--format=json`, the last one given."""
+    fmt = None
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--format" and i + 1 < len(argv):
+            fmt = argv[i + 1]
+        elif word.startswith("--format="):
+            fmt = word.partition("=")[2]
+    return fmt
+
+
+class _Usage(click.UsageError):
+    """click's usage error, exiting 1 (contract: never 2, the code of "changes" and "drift"), and
+    with --format json|markdown also said on stdout in that format, like every other error."""
+
+    exit_code = 1
+
+    def __init__(self, original: click.UsageError, fmt: str | None) -> None:
+        super().__init__(original.message, original.ctx)
+        self.original, self.fmt = original, fmt
+
+    def show(self, file: Any = None) -> None:
+        self.original.show(file)  # usage, the hint to -h and the error, on stderr
+        _error_in_format(self.fmt, UsageError(plain(self.original.format_message())))
+
+
 class _Group(click.Group):
-    """Mounts `sandbox` lazily: the simulator is its own product and costs ~70 ms to import."""
+    """Mounts `sandbox` lazily: the simulator is its own product and costs ~70 ms to import.
+    Usage errors of every command (this group's, its commands', nested groups') exit 1."""
+
+    _argv: list[str] = []
+
+    def main(self, args: Any = None, *a: Any, **kw: Any) -> Any:
+        self._argv = [str(x) for x in (sys.argv[1:] if args is None else args)]
+        return super().main(args, *a, **kw)
+
+    def make_context(self, *a: Any, **kw: Any) -> click.Context:
+        try:
+            return super().make_context(*a, **kw)
+        except _Usage:
+            raise
+        except click.UsageError as e:
+            raise _Usage(e, _format_asked(self._argv)) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _Usage:
+            raise
+        except click.UsageError as e:
+            raise _Usage(e, _format_asked(self._argv)) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), "sandbox"])
