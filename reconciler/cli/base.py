@@ -94,8 +94,9 @@ def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def scope_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--profile", "only_profiles", multiple=True, metavar="ID",
-                      help="Only this messaging profile (repeatable): fan out large estates in CI.")(fn)
+    fn = click.option("--profile", "only_profiles", multiple=True, metavar="ID|NAME",
+                      help="Only this messaging profile, by id or declared name (repeatable): fan out large "
+                           "estates in CI.")(fn)
     fn = click.option("--campaign", "only_campaigns", multiple=True, metavar="TCR_ID",
                       help="Only this TCR campaign (repeatable).")(fn)
     return fn
@@ -189,6 +190,7 @@ def load_desired(desired_path: str, only_profiles: tuple[str, ...] = (), only_ca
     from reconciler.desired import load_desired
 
     desired = load_desired(desired_path)
+    only_profiles = _profile_ids(desired, only_profiles)
     # A typo in a CI matrix must not pass as an empty, successful run.
     unknown = [f"profile {p}" + (f" (ids are lower case: {p.lower()})" if p.lower() in desired.profiles else "")
                for p in only_profiles if p not in desired.profiles]
@@ -197,6 +199,23 @@ def load_desired(desired_path: str, only_profiles: tuple[str, ...] = (), only_ca
     if unknown:
         raise ConfigError(f"{', '.join(unknown)} not declared in {desired_path}")
     return desired.subset(frozenset(only_profiles), frozenset(only_campaigns))
+
+
+def _profile_ids(desired: Any, given: tuple[str, ...]) -> tuple[str, ...]:
+    """`--profile` takes a declared id or a declared name (the files' `name:`); a name two profiles
+    share is an error naming their ids, never a guess."""
+    by_name: dict[str, list[str]] = {}
+    for p in desired.profiles.values():
+        if p.name:
+            by_name.setdefault(p.name, []).append(p.id)
+    out = []
+    for g in given:
+        ids = by_name.get(g, []) if g not in desired.profiles else [g]
+        if len(ids) > 1:
+            raise ConfigError(f"profile name {g!r} is declared for {len(ids)} profiles ({', '.join(sorted(ids))}): "
+                              "give --profile the id")
+        out.append(ids[0] if ids else g)
+    return tuple(out)
 
 
 def options_from(prune: bool | None, allow_unassign: int | None, allow_reassign: int | None,
