@@ -116,15 +116,10 @@ class Finding:
 _BLOCKED = Action.BLOCKED
 
 
-def moving(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings whose number changes profile (`Finding.move`), in order. The property's test
-    inlined: a plan asks it of every finding, a million of them."""
-    return [f for f in findings if (d := f.desired) is not None and (seen := f.live) is not None
-            and seen.profile_id != d.profile_id and f.action is not _BLOCKED]
-
-
 def moving_writes(findings: Iterable[Finding]) -> list[Finding]:
-    """`moving` restricted to findings that write (not in flight): the numbers a plan really moves."""
+    """The findings whose number this plan moves to another profile (`Finding.move`, and the finding
+    writes: a move in flight is not made again), in order. The property's test inlined: a plan asks
+    it of every finding, a million of them."""
     writes = WRITE_VALUES
     return [f for f in findings if (d := f.desired) is not None and (seen := f.live) is not None
             and seen.profile_id != d.profile_id and f.action._value_ in writes]

@@ -5,6 +5,7 @@
     ├── ApiError                    Telnyx answered with an error (code, title, detail)
     │   └── ApiUnavailable          transport failure / retries exhausted / deadline
     ├── ConfigError                 bad flags or environment (missing key, http:// base URL)
+    ├── UsageError                  a command line the command cannot run (unknown option, bad value)
     ├── PlanFileError               a saved plan cannot be read
     │   └── TamperedPlanError       exit 3: its contents do not match its checksum
     └── RefusedError                exit 3: unsafe, stale, or not approved
@@ -81,6 +82,11 @@ class ApiUnavailable(ApiError):
 
 class ConfigError(ReconcilerError):
     """Settings are missing or unsafe (no API key, plain http to a remote host)."""
+
+
+class UsageError(ReconcilerError):
+    """The command line cannot run: an unknown option, a bad option value, a missing argument.
+    Exit 1 like every error, never click's 2 (the code of "changes" and "drift")."""
 
 
 class PlanFileError(ReconcilerError):

@@ -79,7 +79,7 @@ def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
             out["lose_campaign"] += 1
         elif f.action is Action.BLOCKED:
             out["blocked"] += 1
-        if f.move:
+        if f.move and f.writes:  # a move in flight is not one this plan makes
             out["change_profile"] += 1
     return out
 
@@ -169,6 +169,9 @@ def dump(plan: Plan) -> dict[str, Any]:
                     "allow_reassign": plan.options.allow_reassign,
                     "shared_per_number": plan.options.shared_per_number}
     d["preconditions"] = [change_dict(c) for c in plan.changes if c.writes]
+    # What the plan reports but does not write (blocked, in flight, unmanaged): apply of the saved
+    # plan reports them as a fresh apply does (a blocked declared number exits 4).
+    d["not_written"] = [change_dict(c) for c in plan.changes if not c.writes]
     d["strategies"] = {p.id: {"name": p.name, "declared": p.declared, "exists": p.exists, "strategy": p.strategy,
                               "bulk_campaign": p.bulk_campaign, "note": p.note, "resends": p.resends}
                        for p in plan.profiles.values()}
@@ -237,9 +240,15 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
             halves: dict[tuple[str | None, str | None, str | None], LiveHalf]) -> Finding:
     """One saved change (`change_dict`) as the Finding it was made from.
 
+<<<<<<< HEAD
     The desired half is the saved desired state's number (a change naming another target was
     edited, and is refused); the live half is its `expect` (a write always has one: only a blocked number not owned
     has none, and blocked changes are not saved). `move` and `declared` are derived from the two halves,
+=======
+    The desired half is the saved desired state's number (rebuilt only if the change names another
+    target); the live half is its `expect` (all None for a blocked number the account does not
+    own). `move` and `declared` are derived from the two halves,
+>>>>>>> exits
     and an undeclared change is reported under its live profile and campaign: a file that says
     otherwise was not written by `dump` (or was edited), so it is refused like a wrong checksum."""
     number, pid, tcr = c["number"], c["profile_id"], c["tcr_campaign_id"]
@@ -271,7 +280,14 @@ def from_dict(data: dict[str, Any]) -> Plan:
     numbers = {n: DesiredNumber(n, v[0], v[1], "<saved plan>", 0, 0) for n, v in d["numbers"].items()}
     desired = DesiredState(profiles, numbers, Policy(prune=bool(d["policy"]["prune"])))
     halves: dict[tuple[str | None, str | None, str | None], LiveHalf] = {}
-    changes = tuple(_change(c, numbers, halves) for c in data["preconditions"])
+    not_written = data.get("not_written") or []  # absent from files saved before it was kept
+    if not isinstance(not_written, list):
+        raise ValueError("not_written is not a list")
+    writes = [_change(c, numbers, halves) for c in data["preconditions"]]
+    others = [_change(c, numbers, halves) for c in not_written]
+    if not all(f.writes for f in writes) or any(f.writes for f in others):
+        raise Tampered("a change listed as not written would write, or a precondition would not")
+    changes = tuple(sorted([*writes, *others], key=lambda f: f.number))
     strategies = {pid: ProfilePlan(pid, s.get("name"), bool(s.get("declared", True)), bool(s.get("exists", True)),
                                    Strategy(s["strategy"]), s.get("bulk_campaign"), s.get("note"), int(s.get("resends") or 0))
                   for pid, s in data["strategies"].items()}

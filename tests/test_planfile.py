@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import planfile
-from reconciler.diff import Finding
+from reconciler.diff import UNSEEN, Finding
 from reconciler.errors import PlanFileError, TamperedPlanError
 from reconciler.plan import PlanOptions, make_plan
 from tests.test_plan import P1, P2, PX, SH, TX, TX2, state
@@ -41,7 +41,7 @@ def estates(draw):
 def target(c: Finding) -> tuple:
     """A change as apply sees it: number, action, declared target, live half, reason."""
     want = None if c.desired is None else (c.desired.profile_id, c.desired.tcr_campaign_id)
-    return c.number, c.action, want, c.live, c.reason
+    return c.number, c.action, want, c.live or UNSEEN, c.reason
 
 
 @settings(max_examples=150, deadline=None)
@@ -49,11 +49,13 @@ def target(c: Finding) -> tuple:
 def test_dump_then_load_gives_the_plan_back(plan):
     back = planfile.from_dict(json.loads(json.dumps(planfile.dump(plan))))
     assert back.checksum() == plan.checksum()
-    # A saved plan keeps the changes apply makes (with their preconditions); what it only reports
-    # (blocked, in flight, unmanaged) is re-judged against fresh state when it runs. The file keeps
-    # each declared number's target, not where the files declared it.
-    assert [target(c) for c in back.changes] == [target(c) for c in plan.changes if c.writes]
-    assert [(c.move, c.declared) for c in back.changes] == [(c.move, c.declared) for c in plan.changes if c.writes]
+    # A saved plan keeps every change: those apply makes (with their preconditions) and those it only
+    # reports (blocked, in flight, unmanaged), so apply of the file reports them as a fresh apply does
+    # (a blocked declared number exits 4). The file keeps each declared number's target, not where the
+    # files declared it; a number seen nowhere comes back as the live half UNSEEN.
+    assert [target(c) for c in back.changes] == [target(c) for c in plan.changes]
+    assert [(c.move, c.declared) for c in back.changes] == [(c.move, c.declared) for c in plan.changes]
+    assert back.has_changes == plan.has_changes and [c.number for c in back.blocked] == [c.number for c in plan.blocked]
     # The desired halves are the saved desired state's numbers, not copies.
     assert all(c.desired is back.desired.numbers[c.number] for c in back.changes if c.desired is not None)
     assert back.profiles == plan.profiles and back.campaigns == plan.campaigns
@@ -222,3 +224,22 @@ def test_the_summary_ci_reads_carries_the_unsafe_reasons(tmp_path):
     assert planfile.read_summary(path) == planfile.PlanSummary("abc", False, True, ("over max_unassign 0",))
     path = _saved(tmp_path, {"kind": "saved_plan", "checksum": "abc", "unsafe": [], "safe": "yes", "has_changes": 1})
     assert planfile.read_summary(path) == planfile.PlanSummary("abc", False, False, ())  # only `true` is true
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d.update(not_written=[]),  # the blocked number dropped: the merge's apply would be green
+    lambda d: d["not_written"][0].update(action="assign"),  # a blocked number turned into a write
+    lambda d: d["preconditions"].append(d["not_written"].pop(0)),  # moved among the writes
+], ids=["dropped", "made-a-write", "moved-to-writes"])
+def test_the_blocked_numbers_of_a_saved_plan_cannot_be_edited_away(tmp_path, edit):
+    desired, live = state({P1: [(TX, [1]), ("CPEND01", [2])]}, {1: P1, 2: P1}, {})
+    plan = make_plan(desired, live)
+    assert [c.number for c in plan.blocked] == ["+13125550002"] and plan.has_changes
+    path = tmp_path / "plan.json"
+    planfile.save(plan, str(path))
+    assert [c.number for c in planfile.load(str(path)).blocked] == ["+13125550002"]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(TamperedPlanError):
+        planfile.load(str(path))

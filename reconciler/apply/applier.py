@@ -225,8 +225,13 @@ class Applier:
         held = c.live or UNSEEN
         op = Op.REPLACE if c.action is Action.REASSIGN or held.status == FAILED_ASSIGNMENT else Op.ASSIGN
         call = self.writer.replace if op is Op.REPLACE else self.writer.assign
+        # Telnyx may refuse to move a number between campaigns in place (mode put_existing): by design,
+        # the number is then freed first, so that refusal is progress, not an error.
+        frees = op is Op.REPLACE and held.tcr_campaign_id is not None and held.status not in _TELNYX_FAILED
         sent = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
-                              accepted_on_success=True)
+                              accepted_on_success=True,
+                              expected_refusal="it is freed from its campaign first, and assigned in a next phase"
+                              if frees else None)
         if sent.answer is not Answer.REFUSED:
             return
         if held.tcr_campaign_id is None or held.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):

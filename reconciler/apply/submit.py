@@ -60,11 +60,13 @@ class Submitter:
 
     def write(self, op: Op, numbers: list[str], call: Callable[[], Any], *, profile: str | None = None,
                campaign: LiveCampaign | str | None = None, accepted_on_success: bool = False,
-               note: dict[str, str] | None = None, members: list[str] | tuple[str, ...] = ()) -> Sent:
+               note: dict[str, str] | None = None, members: list[str] | tuple[str, ...] = (),
+               expected_refusal: str | None = None) -> Sent:
         """Journal the intent, send, journal the outcome.
 
         `call` returns Telnyx's task or order id, or None. `campaign`: the target (a TCR id
-        string for a removal: the campaign left)."""
+        string for a removal: the campaign left). `expected_refusal`: what the caller does next
+        when Telnyx refuses (a 4xx) as it may by design; the progress line says that, not "failed"."""
         if isinstance(campaign, str):
             campaign = campaign_of(campaign, None)
         wid = self.journal.intent(op, numbers, at=self.server_now(), profile=profile,
@@ -80,7 +82,11 @@ class Submitter:
             ambiguous = isinstance(e, ApiUnavailable) or e.status is None or e.status >= 500
             self.journal.update(wid, State.UNKNOWN if ambiguous else State.REFUSED, at=self.server_now(),
                                 detail=str(e))
-            self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
+            if expected_refusal and not ambiguous:
+                said = " ".join(x for x in (f"HTTP {e.status}", f"[{e.code}]" if e.code else "", e.title or "") if x)
+                self.progress(f"{op.value} of {len(numbers)} number(s) not taken by Telnyx ({said}): {expected_refusal}")
+            else:
+                self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
             if not ambiguous:
                 for n in numbers:  # Telnyx's own words, for the outcome if nothing else resolves it
                     self.refused[n] = f"Telnyx refused the {op.value}: {e}"

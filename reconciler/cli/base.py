@@ -17,7 +17,7 @@ from typing import Any, Callable
 import click
 
 from reconciler import __version__
-from reconciler.errors import ConfigError, ReconcilerError, RefusedError
+from reconciler.errors import ConfigError, ReconcilerError, RefusedError, UsageError
 from reconciler.render.safe import plain
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
@@ -94,8 +94,9 @@ def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def scope_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--profile", "only_profiles", multiple=True, metavar="ID",
-                      help="Only this messaging profile (repeatable): fan out large estates in CI.")(fn)
+    fn = click.option("--profile", "only_profiles", multiple=True, metavar="ID|NAME",
+                      help="Only this messaging profile, by id or declared name (repeatable): fan out large "
+                           "estates in CI.")(fn)
     fn = click.option("--campaign", "only_campaigns", multiple=True, metavar="TCR_ID",
                       help="Only this TCR campaign (repeatable).")(fn)
     return fn
@@ -189,6 +190,7 @@ def load_desired(desired_path: str, only_profiles: tuple[str, ...] = (), only_ca
     from reconciler.desired import load_desired
 
     desired = load_desired(desired_path)
+    only_profiles = _profile_ids(desired, only_profiles)
     # A typo in a CI matrix must not pass as an empty, successful run.
     unknown = [f"profile {p}" + (f" (ids are lower case: {p.lower()})" if p.lower() in desired.profiles else "")
                for p in only_profiles if p not in desired.profiles]
@@ -197,6 +199,23 @@ def load_desired(desired_path: str, only_profiles: tuple[str, ...] = (), only_ca
     if unknown:
         raise ConfigError(f"{', '.join(unknown)} not declared in {desired_path}")
     return desired.subset(frozenset(only_profiles), frozenset(only_campaigns))
+
+
+def _profile_ids(desired: Any, given: tuple[str, ...]) -> tuple[str, ...]:
+    """`--profile` takes a declared id or a declared name (the files' `name:`); a name two profiles
+    share is an error naming their ids, never a guess."""
+    by_name: dict[str, list[str]] = {}
+    for p in desired.profiles.values():
+        if p.name:
+            by_name.setdefault(p.name, []).append(p.id)
+    out = []
+    for g in given:
+        ids = by_name.get(g, []) if g not in desired.profiles else [g]
+        if len(ids) > 1:
+            raise ConfigError(f"profile name {g!r} is declared for {len(ids)} profiles ({', '.join(sorted(ids))}): "
+                              "give --profile the id")
+        out.append(ids[0] if ids else g)
+    return tuple(out)
 
 
 def options_from(prune: bool | None, allow_unassign: int | None, allow_reassign: int | None,
@@ -263,8 +282,60 @@ class Progress:
 # ---------------------------------------------------------------- commands
 
 
+def _format_asked(argv: list[str]) -> str | None:
+    """The --format a command line asks for, read from its words (a usage error comes before or
+    instead of parsing them): `--format json` or `--format=json`, the last one given."""
+    fmt = None
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--format" and i + 1 < len(argv):
+            fmt = argv[i + 1]
+        elif word.startswith("--format="):
+            fmt = word.partition("=")[2]
+    return fmt
+
+
+class _Usage(click.UsageError):
+    """click's usage error, exiting 1 (contract: never 2, the code of "changes" and "drift"), and
+    with --format json|markdown also said on stdout in that format, like every other error."""
+
+    exit_code = 1
+
+    def __init__(self, original: click.UsageError, fmt: str | None) -> None:
+        super().__init__(original.message, original.ctx)
+        self.original, self.fmt = original, fmt
+
+    def show(self, file: Any = None) -> None:
+        self.original.show(file)  # usage, the hint to -h and the error, on stderr
+        _error_in_format(self.fmt, UsageError(plain(self.original.format_message())))
+
+
 class _Group(click.Group):
-    """Mounts `sandbox` lazily: the simulator is its own product and costs ~70 ms to import."""
+    """Mounts `sandbox` lazily: the simulator is its own product and costs ~70 ms to import.
+    Usage errors of every command (this group's, its commands', nested groups') exit 1."""
+
+    _argv: list[str] = []
+
+    def main(self, args: Any = None, *a: Any, **kw: Any) -> Any:
+        self._argv = [str(x) for x in (sys.argv[1:] if args is None else args)]
+        return super().main(args, *a, **kw)
+
+    def make_context(self, *a: Any, **kw: Any) -> click.Context:
+        try:
+            return super().make_context(*a, **kw)
+        except _Usage:
+            raise
+        except click.UsageError as e:
+            raise _Usage(e, _format_asked(self._argv)) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _Usage:
+            raise
+        except click.UsageError as e:
+            raise _Usage(e, _format_asked(self._argv)) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), "sandbox"])

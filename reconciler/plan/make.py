@@ -16,7 +16,7 @@ from reconciler.diff import (
     count_key,
     diff_changes,
     is_assigning,
-    moving,
+    moving_writes,
 )
 from reconciler.model import (
     ASSIGNED,
@@ -85,7 +85,9 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     counts = Counter(map(ACTION_VALUE, changes))
     counts[OK.value] = total - len(changes)
     counts_out = {a.value: counts.get(a.value, 0) for a in Action}
-    counts_out["profile_moves"] = len(moving(relevant))
+    # Moves the plan makes: a move already in flight (an order Telnyx is still processing) is counted
+    # in flight, never "to change profile" (has_changes, the blast radius and the header agree).
+    counts_out["profile_moves"] = len(moving_writes(relevant))
     counts_out["numbers_declared"] = len(desired.numbers)
     warnings = warnings_for(desired, live, relevant, campaigns, profiles, counts)
     unsafe = safety(desired.policy, relevant, campaigns, options, counts) + reprovision_limit(desired.policy, profiles)

@@ -141,10 +141,12 @@ class Plan:
         """sha256 over what apply would do and the state it expects; stable across runs.
 
         One positional JSON array per change, encoded in one call (a dict per change, or a
-        `dumps` per change, costs 3x over 100k changes); computed once per plan."""
+        `dumps` per change, costs 3x over 100k changes); computed once per plan. Blocked changes
+        are covered too (apply reports them, exit 4): a saved plan cannot lose one unnoticed. A plan
+        with none keeps the checksum it always had."""
         if self._checksum is None:
             rows = [[c.number, c.action.value, *reported_under(c), c.move, c.declared, c.reason,
-                     *_live_fields(c)] for c in self.changes if c.writes]
+                     *_live_fields(c)] for c in self.changes if c.writes or c.action is Action.BLOCKED]
             strategies = {p.id: [p.strategy, p.bulk_campaign] for p in self.profiles.values()}
             raw = json.dumps([rows, strategies], sort_keys=True, separators=(",", ":")).encode()
             self._checksum = hashlib.sha256(raw).hexdigest()

@@ -14,6 +14,7 @@ from reconciler.errors import (
     ReconcilerError,
     RefusedError,
     TamperedPlanError,
+    UsageError,
 )
 from reconciler.plan import SCHEMA_VERSION
 
@@ -27,6 +28,7 @@ _TYPES: tuple[tuple[type[ReconcilerError], str], ...] = (
     (ApiUnavailable, "api_unavailable"),
     (ApiError, "api"),
     (ConfigError, "config"),
+    (UsageError, "usage"),
     (PlanFileError, "plan_file"),
 )
 MAX_PROBLEMS = 1000  # a huge invalid estate still gives a bounded error object

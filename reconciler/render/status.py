@@ -33,15 +33,45 @@ def _headline(d: dict[str, Any]) -> str:
             f"{plural(d['failed_numbers'], 'number', 'numbers')} failed")
 
 
+def _target(w: Any) -> str:
+    return w.campaign or (f"profile {w.profile}" if w.profile else "no profile")
+
+
+def _number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, dict[str, int]]]]:
+    """Numbers per state, per campaign (across runs) and per run and campaign, each number counted
+    once in each: a number several writes hold (a bulk task that skipped it, the removal that frees
+    it, the next phase that assigns it) is counted as pending if any of them holds it pending (it is
+    in flight), else in the state of the latest of them."""
+    latest: dict[tuple[str, str], tuple[str, str]] = {}  # (target, number) -> (run, state)
+    by_run: dict[tuple[str, str, str], str] = {}  # (run, target, number) -> state
+    order = sorted(range(len(report.writes)), key=lambda i: (report.writes[i].write.submitted_at or 0.0, i))
+    for i in order:
+        w, t = report.writes[i].write, report.writes[i].tracked
+        if t is None:
+            continue
+        for n, state in t.numbers.items():
+            # Pending in any write is in flight (tracking's rule), whichever write came last.
+            key = (_target(w), n)
+            if latest.get(key, ("", ""))[1] != "pending":
+                latest[key] = (w.run, state.value)
+            if by_run.get((w.run, *key)) != "pending":
+                by_run[(w.run, *key)] = state.value
+    per_campaign: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (target, _), (_, state) in latest.items():
+        per_campaign[target][state] += 1
+    runs: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for (run, target, _), state in by_run.items():
+        runs[run][target][state] += 1
+    return ({c: dict(sorted(v.items())) for c, v in sorted(per_campaign.items())},
+            {r: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for r, cs in sorted(runs.items())})
+
+
 def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
     writes = []
-    per_campaign: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    per_campaign, per_run = _number_counts(report)
     for ws in report.writes:
         w, t = ws.write, ws.tracked
         counts = ws.counts
-        target = w.campaign or (f"profile {w.profile}" if w.profile else "no profile")
-        for k, v in counts.items():
-            per_campaign[target][k] += v
         writes.append({
             "write": w.id,
             "operation": w.op.value,
@@ -72,9 +102,11 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
         "stuck_after_hours": round(report.stuck_after / 3600, 2),
         "open_writes": sum(1 for w in writes if not w["closed_as"]),
         "stuck": sum(1 for w in writes if w["stuck"]),
-        "failed_numbers": sum(len(w["failed"]) for w in writes),
+        # Distinct numbers: one a task failed and its retry failed again is one number failed.
+        "failed_numbers": len({n for w in writes for n in w["failed"]}),
         "writes": writes,
-        "campaigns": {c: dict(sorted(v.items())) for c, v in sorted(per_campaign.items())},
+        "campaigns": per_campaign,
+        "runs": per_run,
         "carried_out": [{"write": w.id, "operation": w.op.value, "campaign": w.campaign, "profile": w.profile,
                          "numbers": len(w.numbers), "result": what, "note": w.note}
                         for w, what in report.carried_out],

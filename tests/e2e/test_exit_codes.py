@@ -101,3 +101,45 @@ def test_invalid_files_give_a_json_error_object_with_every_problem(make_env):
     err = json.loads(r.out)["error"]
     assert r.code == 1 and err["type"] == "desired_state" and err["problems"][0]["line"] >= 2
     assert err["problems"][0]["path"].endswith("main.yaml")
+
+
+SAVED = {"nothing to do": 0, "changes": 0, "a typo (number not owned)": 4, "a pending share": 4}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+@pytest.mark.parametrize("situation", sorted(SAVED))
+def test_a_saved_plan_exits_as_a_fresh_apply_does(make_env, situation, fmt):
+    # Contract: a saved plan is held to the same codes as a fresh one; `apply PLAN_FILE` whose plan has
+    # blocked declared numbers exits 4 and names them (CI's merge job always applies the saved plan).
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    SITUATIONS[situation](env)
+    planned = env.run("plan", "--out", "p.json", "--detailed-exitcode")
+    assert planned.code == EXPECTED[(situation, "plan")], planned.out + planned.err
+    r = env.run("apply", "p.json", "--until", "final", "--timeout", "30", "--format", fmt)
+    want = SAVED[situation]
+    assert r.code == want, f"{situation} / {fmt}: exit {r.code}, want {want}\n{r.out}{r.err}"
+    assert "Traceback" not in r.err
+    blocked = {"a typo (number not owned)": TYPO, "a pending share": "+13125550301"}.get(situation)
+    if fmt == "json":
+        doc = json.loads(r.out)
+        assert doc["exit_code"] == want
+        named = [o["number"] for c in doc["campaigns"].values() for o in c.get("blocked", [])]
+        assert named == ([blocked] if blocked else [])
+    elif blocked:
+        assert blocked in r.out and "blocked" in r.out
+        assert "exits 4" in r.out, r.out
+
+
+def test_a_saved_plan_cannot_lose_its_blocked_numbers(make_env, tmp_path):
+    # The blocked changes are saved with the plan and covered by its checksum: deleting one from
+    # the file (to make the merge's apply green) is refused like any other edit.
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    typo(env)
+    assert env.run("plan", "--out", "p.json").code == 0
+    path = env.workdir / "p.json"
+    doc = json.loads(path.read_text())
+    assert [c["number"] for c in doc["not_written"] if c["action"] == "blocked"] == [TYPO]
+    doc["not_written"] = [c for c in doc["not_written"] if c["action"] != "blocked"]
+    path.write_text(json.dumps(doc))
+    r = env.run("apply", "p.json", "--format", "json")
+    assert r.code == 3 and "do not match its checksum" in json.loads(r.out)["error"]["message"], r.out + r.err

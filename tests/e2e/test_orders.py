@@ -65,3 +65,21 @@ def test_an_order_that_finished_with_a_failure_is_closed_by_asking_telnyx(make_e
     assert resumed.code == 0, resumed.out + resumed.err
     closed = Journal(env.workdir / "state").read().writes[order.id]
     assert closed.state is State.FAILED and list(closed.failed) == [NUMBERS[0]], closed
+
+
+def test_a_move_in_flight_is_counted_in_flight_everywhere_and_is_no_change(make_env):
+    # The order apply stopped waiting for is Telnyx's work now: the plan neither makes the moves again
+    # nor counts them "to change profile"; header, blast radius, JSON and --detailed-exitcode agree.
+    import json
+
+    env = _env(make_env)
+    assert env.run("apply", "--auto-approve", "--state-dir", "state", "--timeout", "3").code == 5
+    text = env.run("plan", "--state-dir", "state", "--detailed-exitcode")
+    assert text.code == 0, text.out + text.err
+    assert text.out.startswith("Plan: no changes · 4 in flight"), text.out
+    assert "to change profile" not in text.out, text.out
+    js = env.run("plan", "--state-dir", "state", "--detailed-exitcode", "--format", "json")
+    doc = json.loads(js.out)
+    assert js.code == 0 and doc["has_changes"] is False
+    assert doc["counts"]["profile_moves"] == 0 and doc["counts"]["in_flight"] == 4
+    assert doc["blast_radius"]["change_profile"] == 0

@@ -3,6 +3,8 @@ nothing from outside (a name served by Telnyx, an error's words) can carry escap
 
 from __future__ import annotations
 
+import json
+
 PROFILE = "6a1e8400-e29b-41d4-a716-446655440abc"
 NUMBERS = ["+13125557001", "+13125557002"]
 
@@ -22,3 +24,42 @@ def test_progress_names_the_profile_and_carries_no_escape_sequences(make_env):
     line = next(ln for ln in r.err.splitlines() if ln.startswith("per-number assignment on profile"))
     assert "ops" in line and f"({PROFILE[:8]}…)" in line, line  # the name Telnyx gives, with the id's start
     assert not any(ch in r.err for ch in ("\x1b", "\x07", "\u202e")), repr(r.err)
+
+
+def test_a_refusal_apply_expects_is_a_progress_line_not_an_error(make_env):
+    # The example estate: +13125550200 moves from CNOTIF9 to CALERT7. Telnyx refuses a PUT over another
+    # campaign (mode put_existing=reject, the default) and apply frees the number first, by design:
+    # stderr says so as progress, with no error or "failed" line for it.
+    from .conftest import EXAMPLE_SEED
+
+    env = make_env(seed=EXAMPLE_SEED)
+    r = env.run("apply", "--auto-approve")
+    assert r.code == 0, r.out + r.err
+    assert ("replace of 1 number(s) not taken by Telnyx (HTTP 422 [10012] Duplicate resource): it is freed from its "
+            "campaign first, and assigned in a next phase") in r.err, r.err
+    assert "failed" not in r.err and "error" not in r.err.lower() and "Number +1" not in r.err, r.err
+
+
+def test_profile_takes_a_declared_name_or_id(make_env):
+    from .conftest import EXAMPLE_SEED
+
+    env = make_env(seed=EXAMPLE_SEED)
+    marketing = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
+    by_id = env.run("plan", "--profile", marketing, "--format", "json")
+    by_name = env.run("plan", "--profile", "acme-marketing", "--format", "json")
+    assert by_id.code == by_name.code == 0, by_name.out + by_name.err
+    assert by_name.out == by_id.out
+    assert env.run("drift", "--profile", "acme-marketing").code == 2
+    unknown = env.run("plan", "--profile", "acme-marketin")
+    assert unknown.code == 1 and "profile acme-marketin not declared" in unknown.err, unknown.err
+    # A name two profiles share names neither: the error asks for the id.
+    doc = {"version": 1, "profiles": [
+        {"id": marketing, "name": "twin", "campaigns": [{"tcr_campaign_id": "CWZTFH1", "numbers": ["+13125550100"]}]},
+        {"id": "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65", "name": "twin",
+         "campaigns": [{"tcr_campaign_id": "CALERT7", "numbers": ["+13125550201"]}]}]}
+    (env.workdir / "twins.yaml").write_text(json.dumps(doc), encoding="utf-8")  # JSON is YAML
+    twin = env.run("plan", "--desired", "twins.yaml", "--profile", "twin", "--format", "json")
+    assert twin.code == 1 and "give --profile the id" in twin.err
+    assert json.loads(twin.out)["error"]["type"] == "config"
+    applied = env.run("apply", "--auto-approve", "--profile", "acme-marketing")
+    assert applied.code == 0 and "Campaign CWZTFH1: 4 converged" in applied.out, applied.out + applied.err

@@ -337,3 +337,32 @@ def test_resume_refuses_while_another_apply_or_resume_holds_the_state_folder(mak
     r = env.run("resume", "--format", "json")
     assert r.code == 0, r.out + r.err
     assert posts(env, BULK) == 1 and env.counters()["writes"] == 1
+
+
+def test_status_counts_each_number_once_per_campaign_and_run(make_env):
+    # 10 numbers to a new campaign, 5 of them held by another: the bulk task skips those 5, apply frees
+    # them (5 removals) and defers their assignment (a next phase). Three writes hold those 5 numbers;
+    # status counts each number once, in the state of the latest write that holds it.
+    profile = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
+    numbers = [f"+1312555{i:04d}" for i in range(8200, 8210)]
+    seed = {"messaging_profiles": [{"id": profile, "name": "mkt"}],
+            "phone_numbers": [{"phone_number": n, "messaging_profile_id": profile} for n in numbers],
+            "campaigns": [{"tcr_campaign_id": c, "kind": "telnyx", "campaign_status": "MNO_PROVISIONED"}
+                          for c in ("COLD001", "CMKTNEW")],
+            "assignments": [{"phone_number": n, "tcr_campaign_id": "COLD001", "status": "ASSIGNED"}
+                            for n in numbers[:5]]}
+    env = make_env(seed=seed, desired=None, assignment_delay=2 * HOUR, unassignment_delay=2 * HOUR,
+                   task_delay=0, order_delay=0)
+    env.write_desired({"version": 1, "profiles": [
+        {"id": profile, "campaigns": [{"tcr_campaign_id": "CMKTNEW", "numbers": numbers}]}]})
+    applied = env.run("apply", "--auto-approve", "--state-dir", "s", "--timeout", "20", "--allow-reassign", "5")
+    assert applied.code == 0, applied.out + applied.err
+    text = env.run("status", "--state-dir", "s")
+    assert text.code == 0, text.out + text.err
+    assert "  CMKTNEW: 10 pending\n" in text.out and "  COLD001: 5 pending\n" in text.out, text.out
+    doc = json.loads(env.run("status", "--state-dir", "s", "--format", "json").out)
+    assert doc["campaigns"] == {"CMKTNEW": {"pending": 10}, "COLD001": {"pending": 5}}
+    (run,) = doc["runs"]
+    assert doc["runs"][run] == doc["campaigns"]
+    # Every write still lists its own numbers (the bulk task's 5 skipped ones among them).
+    assert sum(w["numbers"] for w in doc["writes"] if w["campaign"] == "CMKTNEW") == 15
