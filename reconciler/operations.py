@@ -18,7 +18,7 @@ from reconciler.journal import Journal, JournalView, Op, State, Write
 from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
 from reconciler.wait import Waiter
-from reconciler.tracking import DEFAULT_STUCK_AFTER, InFlight, NumberState, Tracked, judge
+from reconciler.tracking import DEFAULT_STUCK_AFTER, InFlight, NumberState, Tracked, judge, not_declared
 
 Warn = Callable[[str], None]
 
@@ -150,7 +150,8 @@ def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until
         note_finished_work(client, journal)
         if has_deferred_phases(state_dir):
             # Finish what earlier approved applies left for later before planning anew.
-            resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=warn, journal=journal)
+            resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=warn, journal=journal,
+                   desired=desired, options=options)
         planned = plan_live(client, desired, options, state_dir, warn=warn, exclusive=True)
         plan, live = planned.plan, planned.live
     if reviewed is not None:
@@ -209,6 +210,9 @@ class StatusReport:
     stuck_after: float = DEFAULT_STUCK_AFTER
     problems: list[str] = field(default_factory=list)  # unreadable journal lines
     carried_out: list[tuple[Write, str]] = field(default_factory=list)  # resume: phases looked at
+    # Open writes naming what the files do not declare (with why): they hold their numbers back, and
+    # nothing is ever written for them. Empty when no desired state was given.
+    ignored: list[tuple[Write, str]] = field(default_factory=list)
 
     @property
     def stuck(self) -> list[WriteStatus]:
@@ -232,14 +236,31 @@ def _tracked_live(client: Any, writes: list[Write]) -> LiveState:
     return read_tracked(client, numbers, campaigns, profiles)
 
 
+def ignored_writes(writes: list[Write], desired: DesiredState | None) -> list[tuple[Write, str]]:
+    """The open writes whose campaign, profile or numbers the files do not declare (see
+    `tracking.not_declared`): the state folder may hold numbers back, never steer a write."""
+    if desired is None:
+        return []
+    out = []
+    for w in writes:
+        if any(n in desired.out_of_scope for n in w.numbers):
+            continue  # declared, outside this run's --profile/--campaign subset
+        why = not_declared(w, desired)
+        if why:
+            out.append((w, why))
+    return out
+
+
 def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AFTER,
-           warn: Warn = _silent) -> StatusReport:
-    """Work in flight per write, judged against live state now. Writes nothing anywhere."""
+           warn: Warn = _silent, desired: DesiredState | None = None) -> StatusReport:
+    """Work in flight per write, judged against live state now. Writes nothing anywhere.
+    `desired`: the files, to say which writes and phases name what they do not declare."""
     from reconciler.live import TelnyxWriter
 
     view = read_journal(state_dir, warn)
     report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
     open_writes = view.open_writes()
+    report.ignored = ignored_writes(open_writes, desired)
     if not open_writes:
         report.now = client.server_now()
         return report
@@ -275,11 +296,13 @@ def _no_full_read(desired: DesiredState) -> LiveState:
 
 
 def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0,
-           stuck_after: float = DEFAULT_STUCK_AFTER, warn: Warn = _silent, journal: Journal | None = None
-           ) -> StatusReport:
+           stuck_after: float = DEFAULT_STUCK_AFTER, warn: Warn = _silent, journal: Journal | None = None,
+           desired: DesiredState | None = None, options: PlanOptions | None = None) -> StatusReport:
     """The scheduled job's one write: carry out the deferred phases of approved applies whose
-    condition holds (and nothing else), journal writes that ended, compact the journal.
-    `journal`: already open (an apply holding the lock), else it is opened here."""
+    condition holds and that `desired` (the files at hand) still declares, each planned again
+    against live state first (and nothing else; without `desired`, no phase is carried out);
+    journal writes that ended, compact the journal. A phase the files no longer declare is closed
+    as abandoned (exit 2). `journal`: already open (an apply holding the lock), else it is opened here."""
     from contextlib import nullcontext
 
     from reconciler.live import TelnyxWriter
@@ -288,7 +311,8 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
     journal = journal or Journal(state_dir)
     with nullcontext() if held else journal:
         writer = TelnyxWriter(client)
-        # resume reads only what the journal tracks (below), never the whole desired state.
+        # resume reads only what the journal tracks (below), never the whole live state of the files:
+        # each ready phase is planned again from `desired` against that read.
         applier = Applier(writer, _no_full_read, journal, progress=progress, until=Until.ACCEPTED,
                           timeout=timeout, server_now=client.server_now, stuck_after=stuck_after)
         applier.start_clock()
@@ -296,6 +320,7 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
         view = read_journal(state_dir, warn)
         report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
         open_writes = view.open_writes()
+        report.ignored = ignored_writes(open_writes, desired)
         report.now = client.server_now()
         if open_writes:
             live = _tracked_live(client, open_writes)
@@ -306,7 +331,7 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
             for w_t in inflight.tracked:
                 report.writes.append(WriteStatus(w_t.write, w_t, _telnyx_status(writer, w_t.write),
                                                  closed.get(w_t.write.id)))
-            for t, what in applier.resume(live, inflight):
+            for t, what in applier.resume(live, inflight, desired, options):
                 report.carried_out.append((t.write, what))
             applier.await_acceptance()
         journal.compact()

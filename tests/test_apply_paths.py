@@ -482,12 +482,13 @@ def freed(tmp_path, record_after=None, until=Until.ACCEPTED):
     return t
 
 
-def resume(tmp_path, t):
+def resume(tmp_path, t, files=None):
     journal = RecordingJournal(tmp_path)
     applier = Applier(t, t.read, journal, sleep=t.sleep, clock=t.clock, server_now=t.clock)
     with journal:
-        live = t.read(desired({N[0]: (P1, TX)}))
-        done = applier.resume(live, judge(journal.read().open_writes(), live, t.now, exclusive=True))
+        want = files or desired({N[0]: (P1, TX)})
+        live = t.read(want)
+        done = applier.resume(live, judge(journal.read().open_writes(), live, t.now, exclusive=True), want)
     return [what for _, what in done], journal
 
 
@@ -549,8 +550,9 @@ def test_resume_does_not_repeat_a_bulk_while_an_earlier_task_for_the_profile_is_
         j.update(j.intent(Op.BULK_ASSIGN, [N[0]], at=t.now, profile=P1, campaign=SH), State.SUBMITTED, at=t.now,
                  ref=f"task-{len(t.tasks) - 1}")
     writes = len(t.writes())
-    said, _ = resume(tmp_path, t)
-    assert "waiting: an earlier bulk task for the profile is not processed yet" in said
+    said, _ = resume(tmp_path, t, want)
+    # The earlier task holds every number of the profile in flight: the phase waits for it.
+    assert said == ["waiting: 1 number is under another write in flight"]
     assert len(t.writes()) == writes
 
 
@@ -765,28 +767,31 @@ def test_an_earlier_runs_task_is_asked_about_until_processed_then_the_round_goes
     assert r.writes()[0].processed and 7200 < t.now < 9000 and set(r.by().values()) == {Result.CONVERGED}
 
 
-def resume_with(tmp_path, t, phases, note=None):
-    """Journal `phases` ((op, numbers, campaign) on P1, each after "free"), then resume."""
+def resume_with(tmp_path, t, phases, note=None, files=None):
+    """Journal `phases` ((op, numbers, campaign[, profile]) on P1 by default, each after "free"), then
+    resume with `files` (default: N[:4] declared for P1 and SH)."""
     j = Journal(tmp_path, note={"pr": "7"})
     with j:
-        for op, numbers, campaign in phases:
-            j.defer(op, numbers, at=t.now, profile=P1, campaign=campaign, after="free",
+        for op, numbers, campaign, *on in phases:
+            j.defer(op, numbers, at=t.now, profile=on[0] if on else P1, campaign=campaign, after="free",
                     campaign_uuid=UUID.get(campaign), members=N[:4] if op is Op.BULK_ASSIGN else ())
     journal = RecordingJournal(tmp_path, note=note)
     applier = Applier(t, t.read, journal, sleep=t.sleep, clock=t.clock, server_now=t.clock)
     with journal:
-        live = t.read(desired({n: (P1, SH) for n in N[:4]}))
-        done = applier.resume(live, judge(journal.read().open_writes(), live, t.now, exclusive=True))
+        want = files or desired({n: (P1, SH) for n in N[:4]})
+        live = t.read(want)
+        done = applier.resume(live, judge(journal.read().open_writes(), live, t.now, exclusive=True), want)
     return [what for _, what in done], journal
 
 
 def test_two_bulk_phases_for_one_profile_send_one_task_the_other_waits_for_it(tmp_path):
-    t = FakeTelnyx({n: P1 for n in N[:4]})
+    t = FakeTelnyx({**{n: P1 for n in N[:4]}, N[4]: P2})
+    files = desired({**{n: (P1, SH) for n in N[:4]}, N[4]: (P2, TX)})
     said, journal = resume_with(tmp_path, t, [(Op.BULK_ASSIGN, [N[0]], SH), (Op.BULK_ASSIGN, [N[1]], SH),
-                                              (Op.ASSIGN, [N[2]], TX)], note={"pr": "9"})
+                                              (Op.ASSIGN, [N[4]], TX, P2)], note={"pr": "9"}, files=files)
     assert said == ["submitted (1 number(s))", "waiting: an earlier bulk task for the profile is not processed yet",
                     "submitted (1 number(s))"]  # a phase waiting holds up no other
-    assert t.writes() == [("bulk_assign", P1, SH, None), ("assign", N[2], TX, UUID[TX])]
+    assert t.writes() == [("bulk_assign", P1, SH, None), ("assign", N[4], TX, UUID[TX])]
     sent = [w for w in journal.read().writes.values() if w.after is None]
     assert [(w.op, w.profile, w.campaign, w.numbers, w.members, w.note, w.ref) for w in sent][0] == \
         (Op.BULK_ASSIGN, P1, SH, (N[0],), tuple(N[1:4]), {"pr": "7"}, "task-0")  # the approving run's note
@@ -805,7 +810,8 @@ def test_a_refused_bulk_phase_lets_the_next_phase_for_the_profile_go(tmp_path):
 def test_a_waiting_phase_does_not_hold_up_the_phases_after_it(tmp_path):
     t = FakeTelnyx({n: P1 for n in N[:4]}, {N[0]: Rec(TX2, "PENDING_UNASSIGNMENT", 0.0)})
     t.now = 10.0
-    said, journal = resume_with(tmp_path, t, [(Op.ASSIGN, [N[0]], TX), (Op.ASSIGN, [N[1], N[2]], TX)])
+    said, journal = resume_with(tmp_path, t, [(Op.ASSIGN, [N[0]], TX), (Op.ASSIGN, [N[1], N[2]], TX)],
+                                files=desired({n: (P1, TX) for n in N[:4]}))
     assert said == ["1 number still being freed", "submitted (2 number(s))"]
     assert t.writes() == [("assign", N[1], TX, UUID[TX]), ("assign", N[2], TX, UUID[TX])]
     sent = [w for w in journal.read().writes.values() if w.after is None]

@@ -19,7 +19,7 @@ from reconciler.model import (
     LiveCampaign,
     LiveState,
 )
-from reconciler.plan import BULK, Plan, make_plan, profile_label
+from reconciler.plan import BULK, Plan, PlanOptions, make_plan, profile_label
 from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge, shows_taken
 from reconciler.wait import Waiter
 
@@ -125,7 +125,7 @@ class Applier:
                 live, inflight = self._verify(desired)
             if any(t.phase is PhaseState.READY for t in inflight.tracked):
                 # A phase deferred this round may be ready at once (Telnyx freed the numbers quickly).
-                carry_out(self.sub, inflight)
+                carry_out(self.sub, inflight, live, desired, round_options(plan))
                 self.sub.await_newest()
                 live, inflight = self._verify(desired)
             current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
@@ -280,9 +280,11 @@ class Applier:
 
     # ------------------------------------------------------------------ phases (resume)
 
-    def resume(self, live: LiveState, inflight: InFlight) -> list[tuple[Tracked, str]]:
-        """Carry out every deferred phase whose condition holds (phases.py)."""
-        return carry_out(self.sub, inflight)
+    def resume(self, live: LiveState, inflight: InFlight, desired: DesiredState | None = None,
+               options: PlanOptions | None = None) -> list[tuple[Tracked, str]]:
+        """Carry out every deferred phase whose condition holds and that `desired` (the files at
+        hand) still declares, planned again against `live` (phases.py). Without `desired`, none is."""
+        return carry_out(self.sub, inflight, live, desired, options)
 
     def await_acceptance(self) -> None:
         self.sub.await_acceptance()
@@ -379,7 +381,7 @@ class Applier:
             else:
                 live, inflight = self._verify(desired)
                 if any(t.phase is PhaseState.READY for t in inflight.tracked):
-                    carry_out(self.sub, inflight)
+                    carry_out(self.sub, inflight, live, desired, round_options(plan))
                     live, inflight = self._verify(desired)
                 current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
                 todo = [c for c in current.changes if c.writes and c.number in scope]

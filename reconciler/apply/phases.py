@@ -1,25 +1,169 @@
 """Deferred phases: an assignment that must wait until Telnyx has freed its numbers (hours) is
 journalled as the next phase of the approved apply; `resume` (the scheduled CI job, or a later
-round) carries it out once its condition holds."""
+round) carries it out once its condition holds.
+
+The journal is a memory, not an authority: before a phase is carried out, its numbers are planned
+again from the desired-state files at hand against live state (`replan`), within the same
+safety limits, and only what that plan would do is sent. A phase whose campaign, profile or
+numbers the files no longer declare that way is closed as abandoned and reported, never written;
+the campaign's Telnyx id is taken from live state, never from the journal."""
 
 from __future__ import annotations
 
-from reconciler.diff import Action, reported_under
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from reconciler.diff import ASSIGNING, Action, reported_under
 from reconciler.journal import Op, State
-from reconciler.model import PENDING_UNASSIGNMENT, SHARED, TELNYX
-from reconciler.plan import Plan
-from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked
+from reconciler.model import PENDING_UNASSIGNMENT, SHARED, TELNYX, DesiredProfile, DesiredState, LiveState, plural
+from reconciler.plan import BULK, Plan, PlanOptions, make_plan
+from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, not_declared
 
 from .checks import profile_members
 from .ports import campaign_of
 from .submit import Answer, Submitter
 
 
-def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
-    """Carry out every deferred phase whose condition holds; close the ones that no longer
-    apply. Returns (phase, what happened) for each deferred write looked at."""
+@dataclass
+class Replan:
+    """What the files and live state let a ready phase do now."""
+
+    numbers: list[str] = field(default_factory=list)  # to write now
+    bulk: bool = False  # by a bulk task of the phase's profile (else one by one)
+    members: tuple[str, ...] = ()  # bulk: the declared numbers on the profile it may touch
+    uuid: str | None = None  # the campaign's Telnyx id (Telnyx-registered), from live state
+    dropped: dict[str, str] = field(default_factory=dict)  # number -> why it is not written
+    hold: str | None = None  # not carried out now; the phase stays open (why)
+
+    @property
+    def why(self) -> str:
+        """The dropped numbers, said once per reason."""
+        by: dict[str, list[str]] = {}
+        for n, r in sorted(self.dropped.items()):
+            by.setdefault(r, []).append(n)
+        return "; ".join(f"{', '.join(ns[:3])}{' and %d more' % (len(ns) - 3) if len(ns) > 3 else ''}: {r}"
+                         for r, ns in by.items())
+
+
+def replan_phases(phases: list[Tracked], desired: DesiredState | None, live: LiveState,
+                  options: PlanOptions | None, held: Mapping[str, str]) -> dict[str, Replan]:
+    """Each ready phase's numbers planned again from `desired` against `live` (one plan for all of
+    them): write id -> what may be sent. `held`: numbers in flight under writes that are not
+    phases (never written again). Pure: reads nothing, writes nothing."""
+    out: dict[str, Replan] = {}
+    if desired is None:
+        return {t.write.id: Replan(hold="not carried out: no desired state to check it against") for t in phases}
+    kept: dict[str, list[str]] = {}
+    for t in phases:
+        w = t.write
+        r = out[w.id] = Replan()
+        if any(n in desired.out_of_scope for n in w.numbers):
+            r.hold = "outside this run's --profile/--campaign scope: left for a run that covers it"
+            continue
+        whole = not_declared(w, desired, numbers=False)
+        ready = [n for n, s in t.numbers.items() if s is not NumberState.DONE]
+        if whole:
+            r.dropped = {n: whole for n in ready}
+            continue
+        for n in ready:
+            d = desired.numbers.get(n)
+            if d is None:
+                r.dropped[n] = "declared in no file"
+            elif d.tcr_campaign_id != w.campaign or (w.profile is not None and d.profile_id != w.profile):
+                r.dropped[n] = f"declared for campaign {d.tcr_campaign_id} on profile {d.profile_id} now"
+            else:
+                kept.setdefault(w.id, []).append(n)
+    if not kept:
+        return out
+    by_id = {t.write.id: t for t in phases}
+    wanted = {n for ns in kept.values() for n in ns}
+    pairs = {(desired.numbers[n].profile_id, by_id[wid].write.campaign or "") for wid, ns in kept.items() for n in ns}
+    sub = _files_for(desired, pairs, wanted, live)
+    seen = {ln.profile_id: None for ln in live.numbers.values() if ln.profile_id}  # a number sits there: it exists
+    view = LiveState(live.numbers, live.assignments, live.campaigns, {**seen, **live.profiles})
+    opts = options or PlanOptions()
+    plan = make_plan(sub, view, PlanOptions(prune=False, shared_per_number=opts.shared_per_number),
+                     only=frozenset(wanted), in_flight=held)
+    if not plan.safe:
+        for wid, ns in kept.items():
+            out[wid].dropped.update({n: "over a safety limit: " + "; ".join(plan.unsafe) for n in ns})
+        return out
+    findings = {f.number: f for f in plan.changes}
+    claimed: set[str] = set()
+    for wid, ns in kept.items():
+        w, r = by_id[wid].write, out[wid]
+        campaign = plan.campaigns.get(w.campaign or "")
+        r.uuid = campaign.telnyx_campaign_id if campaign is not None and campaign.kind == TELNYX else None
+        busy = []
+        for n in ns:
+            f = findings.get(n)
+            if n in claimed:
+                busy.append(n)  # another phase of this run writes it
+            elif f is None:
+                continue  # already where the files want it: nothing to write
+            elif f.action is Action.IN_FLIGHT:
+                busy.append(n)
+            elif f.action in ASSIGNING and not f.move and reported_under(f)[1] == w.campaign:
+                r.numbers.append(n)
+            elif f.action is Action.BLOCKED:
+                r.dropped[n] = f.reason or "blocked"
+            else:
+                r.dropped[n] = f"the plan now {f.action.value}s it (the next apply plans it)"
+        if busy:
+            r.hold = f"waiting: {plural(len(busy), 'number is', 'numbers are')} under another write in flight"
+            r.numbers = []
+            continue
+        pids = {desired.numbers[n].profile_id for n in r.numbers}
+        strategy = plan.profiles.get(next(iter(pids))) if len(pids) == 1 else None
+        r.bulk = (w.op is Op.BULK_ASSIGN and strategy is not None and strategy.strategy == BULK
+                  and strategy.bulk_campaign == w.campaign)
+        if r.numbers and not r.bulk and (campaign is None or campaign.kind == SHARED) and not opts.shared_per_number:
+            # Not by the profile's bulk, and Telnyx documents no per-number writes to shared campaigns.
+            why = (strategy.note if strategy is not None and strategy.note else
+                   f"shared campaign {w.campaign} takes numbers by a bulk assignment of their profile: the next apply "
+                   f"plans it (or --shared-per-number)")
+            r.dropped.update({n: why for n in r.numbers})
+            r.numbers = []
+        if r.bulk and r.numbers:
+            pid = next(iter(pids))
+            r.members = tuple(sorted(n for n, d in sub.numbers.items() if d.profile_id == pid and n not in r.numbers))
+        claimed.update(r.numbers)
+    return out
+
+
+def _files_for(desired: DesiredState, pairs: set[tuple[str, str]], wanted: set[str], live: LiveState) -> DesiredState:
+    """The files cut down to what the phases touch: their numbers, and the numbers declared for the
+    same profile and campaign that sit on that profile now (a bulk takes them too, so the scope rule
+    needs them). Every other declared number is out of scope: never unmanaged, never swept in."""
+    numbers = {n: desired.numbers[n] for n in wanted}
+    pids = {p for p, _ in pairs}
+    for ln in live.numbers.values():
+        if ln.profile_id in pids and ln.number not in numbers:
+            d = desired.numbers.get(ln.number)
+            if d is not None and (d.profile_id, d.tcr_campaign_id) in pairs and d.profile_id == ln.profile_id:
+                numbers[ln.number] = d
+    profiles = {}
+    for pid in sorted(pids):
+        p = desired.profiles[pid]
+        profiles[pid] = DesiredProfile(pid, p.name, tuple(c for c in p.campaigns if (pid, c) in pairs), p.where)
+    rest = frozenset(desired.numbers.keys() - numbers.keys()) | desired.out_of_scope
+    return DesiredState(profiles, numbers, desired.policy, rest)
+
+
+def held_by_writes(inflight: InFlight) -> dict[str, str]:
+    """Numbers in flight under open writes that are not phases: a phase never writes them again."""
+    return InFlight([t for t in inflight.tracked if t.write.state is not State.DEFERRED], inflight.now).numbers()
+
+
+def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: DesiredState | None,
+              options: PlanOptions | None = None) -> list[tuple[Tracked, str]]:
+    """Carry out every deferred phase whose condition holds and that the files still declare
+    (`replan_phases`); close the ones that no longer apply. Returns (phase, what happened) for
+    each deferred write looked at (a phase partly abandoned is said twice)."""
     done: list[tuple[Tracked, str]] = []
     pending: set[tuple[str | None, str | None]] | None = None  # read once, then kept up to date here
+    ready = [t for t in inflight.tracked if t.write.state is State.DEFERRED and t.phase is PhaseState.READY]
+    plans = replan_phases(ready, desired, live, options, held_by_writes(inflight)) if ready else {}
     for t in inflight.tracked:
         w = t.write
         if w.state is not State.DEFERRED:
@@ -32,30 +176,50 @@ def carry_out(sub: Submitter, inflight: InFlight) -> list[tuple[Tracked, str]]:
             sub.journal.update(w.id, State.ABANDONED, at=now, detail=t.phase_reason)
             done.append((t, f"abandoned: {t.phase_reason}"))
         elif t.phase is PhaseState.READY:
-            campaign = campaign_of(w.campaign or "", w.campaign_uuid)
-            ready = [n for n, s in t.numbers.items() if s is not NumberState.DONE]
-            if pending is None and w.op is Op.BULK_ASSIGN:
+            r = plans[w.id]
+            if r.hold:
+                done.append((t, r.hold))
+                continue
+            if not r.numbers and not r.dropped:
+                sub.journal.update(w.id, State.DONE, at=now, detail="every number is where the files want it")
+                done.append((t, "done"))
+                continue
+            if not r.numbers:
+                why = "the files no longer declare it so: " + r.why
+                sub.journal.update(w.id, State.ABANDONED, at=now, detail=why)
+                done.append((t, f"abandoned: {why}"))
+                continue
+            campaign = campaign_of(w.campaign or "", r.uuid)
+            ready_numbers = r.numbers
+            if pending is None and r.bulk:
                 pending = sub.pending_bulks()
-            if w.op is Op.BULK_ASSIGN and w.profile and (w.profile, campaign.tcr_campaign_id) in (pending or ()):
+            if r.bulk and w.profile and (w.profile, campaign.tcr_campaign_id) in (pending or ()):
                 # An earlier task for this profile and campaign may still be unprocessed (or
                 # its answer was lost): it takes these numbers too when it is; never repeat it.
                 done.append((t, "waiting: an earlier bulk task for the profile is not processed yet"))
                 continue
-            if w.op is Op.BULK_ASSIGN and w.profile:
+            if r.bulk and w.profile:
                 pid = w.profile
-                sent = [sub.write(Op.BULK_ASSIGN, ready, lambda: sub.writer.bulk_assign(pid, campaign),
-                                  profile=pid, campaign=campaign, note=w.note, members=w.members)]
+                sent = [sub.write(Op.BULK_ASSIGN, ready_numbers, lambda: sub.writer.bulk_assign(pid, campaign),
+                                  profile=pid, campaign=campaign, note=w.note, members=r.members)]
                 # Sent, or its answer lost (not refused): a second phase for the profile waits for it.
                 if pending is not None and sent[0].answer is not Answer.REFUSED:
                     pending.add((pid, campaign.tcr_campaign_id))
             else:
                 sent = [sub.write(Op.ASSIGN, [n], lambda n=n: sub.writer.assign(n, campaign), campaign=campaign,
-                                  accepted_on_success=True, note=w.note) for n in ready]
+                                  accepted_on_success=True, note=w.note) for n in ready_numbers]
             # Closed once its last write was taken; a number refused before it is unassigned and
             # declared, so the next plan assigns it again.
             if sent and sent[-1].ok:
-                sub.journal.update(w.id, State.DONE, at=sub.server_now(), detail=f"carried out as write {sent[-1].wid}")
-                done.append((t, f"submitted ({len(ready)} number(s))"))
+                detail = f"carried out as write {sent[-1].wid}"
+                if r.dropped:
+                    detail += f"; not for {plural(len(r.dropped), 'number', 'numbers')} the files no longer " \
+                              f"declare so: {r.why}"
+                sub.journal.update(w.id, State.DONE, at=sub.server_now(), detail=detail)
+                done.append((t, f"submitted ({len(ready_numbers)} number(s))"))
+                if r.dropped:
+                    done.append((t, f"abandoned for {plural(len(r.dropped), 'number', 'numbers')}: the files no "
+                                    f"longer declare {'it' if len(r.dropped) == 1 else 'them'} so: {r.why}"))
             else:
                 done.append((t, "refused by Telnyx; will be tried again"))
         else:

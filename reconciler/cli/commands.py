@@ -106,20 +106,27 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeou
 
 
 @cli.command()
+@desired_option
 @connection_options
 @state_option
 @stuck_option
 @format_option
 @handle_errors
-def status(api_base_url: str, concurrency: int, request_timeout: float, deadline: float, state_dir: str,
-           stuck_after: float, fmt: str) -> None:
-    """Work in flight: each task, order and deferred phase the state folder holds, judged now. Exit 2
-    when some number failed or work is stuck."""
+def status(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
+           state_dir: str, stuck_after: float, fmt: str) -> None:
+    """Work in flight: each task, order and deferred phase the state folder holds, judged now, and
+    what of it the files do not declare (ignored: held back, never written). Exit 2 when some number
+    failed or work is stuck."""
+    from click.core import ParameterSource
+
     from reconciler import operations
     from reconciler.render import status as render_status
 
+    # The files are optional here (status writes nothing): the default folder is read where it exists.
+    given = click.get_current_context().get_parameter_source("desired_path") is not ParameterSource.DEFAULT
+    desired = load_desired(desired_path) if given or os.path.exists(desired_path) else None
     with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
-        report = operations.status(client, state_dir, stuck_after=stuck_after, warn=warn)
+        report = operations.status(client, state_dir, stuck_after=stuck_after, warn=warn, desired=desired)
     emit(fmt, data=lambda: render_status.status_dict(report),
           text=lambda color: render_status.status_text(report, color=color),
           markdown=lambda: render_status.status_markdown(report))
@@ -128,25 +135,31 @@ def status(api_base_url: str, concurrency: int, request_timeout: float, deadline
 
 
 @cli.command()
+@desired_option
 @connection_options
 @state_option
 @stuck_option
 @format_option
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(1),
               help="Seconds to wait for Telnyx to accept the phases carried out.")
+@click.option("--shared-per-number", is_flag=True,
+              help="The account accepts per-number writes to shared campaigns (as for plan and apply).")
 @handle_errors
-def resume(api_base_url: str, concurrency: int, request_timeout: float, deadline: float, state_dir: str,
-           stuck_after: float, fmt: str, timeout: float) -> None:
+def resume(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
+           state_dir: str, stuck_after: float, fmt: str, timeout: float, shared_per_number: bool) -> None:
     """Carry out the next phase of applies already approved (e.g. a bulk assignment waiting for
-    Telnyx to free numbers), and record work that ended. Never plans anything new: run it on a
+    Telnyx to free numbers) where the files still declare it, and record work that ended. Each
+    phase's numbers are planned again from the files first; nothing else is planned: run it on a
     schedule. Exit 2 when some number failed, work is stuck, or a phase no longer applies."""
     from reconciler import operations
     from reconciler.render import status as render_status
 
+    desired = load_desired(desired_path)  # the files decide every write: invalid files write nothing
     progress = Progress()
     with client_for(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
         report = operations.resume(client, state_dir, progress=progress, timeout=timeout,
-                                   stuck_after=stuck_after, warn=warn)
+                                   stuck_after=stuck_after, warn=warn, desired=desired,
+                                   options=options_from(None, None, None, shared_per_number))
     progress.done()
     emit(fmt, data=lambda: render_status.status_dict(report, kind="resume"),
           text=lambda color: render_status.status_text(report, color=color, kind="resume"),

@@ -28,6 +28,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import tempfile
 import uuid
 from pathlib import Path
@@ -46,6 +47,7 @@ from .entries import (
     State,
     Write,
     fold,
+    parse_line,
 )
 
 __all__ = ["DEFAULT_STATE_DIR", "FORMAT", "JOURNAL", "OPEN", "BadLine", "Journal", "JournalView", "Op", "State",
@@ -82,11 +84,22 @@ class Journal:
 
         Apply asks the journal several times per wait (is an earlier task unprocessed? was its answer
         lost?); parsing the file once per change of it, not per question, keeps that cheap. Every
-        append changes the size and a compaction the inode, so the file's signature is the key."""
+        append changes the size and a compaction the inode, so the file's signature is the key.
+
+        Never fails on the file's content: a line too long, nested too deep, not JSON, or holding
+        values the reconciler never writes (times out of range, ids and numbers of another shape) is
+        reported with its number and skipped. A journal that is a symbolic link is not followed:
+        reported and read as empty (the next write replaces the link with a file)."""
+        check_state_dir(self.dir)
         try:
-            st = self.path.stat()
+            st = os.lstat(self.path)
         except FileNotFoundError:
             return JournalView()
+        if stat.S_ISLNK(st.st_mode):
+            return JournalView(bad=[BadLine(0, f"a symbolic link (to {_link_target(self.path)}); not followed, "
+                                               "ignored: the next write replaces it with a file")])
+        if not stat.S_ISREG(st.st_mode):
+            return JournalView(bad=[BadLine(0, "not a regular file; ignored")])
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if self._cached is not None and self._cached[0] == key:
             return self._cached[1]
@@ -96,22 +109,33 @@ class Journal:
 
     def _parse(self) -> JournalView:
         view = JournalView()
-        with open(self.path, "rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return view
+        except OSError as e:  # ELOOP: replaced by a link since the lstat
+            return JournalView(bad=[BadLine(0, f"cannot be opened without following a link ({e.strerror}); ignored")])
+        with os.fdopen(fd, "rb") as fh:
+            lineno = 0
+            while True:
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    break
+                lineno += 1
                 view.lines = lineno
-                if not raw.strip():
-                    continue
                 if len(raw) > MAX_LINE_BYTES:
+                    while raw and not raw.endswith(b"\n"):  # the rest of the line, a piece at a time
+                        raw = fh.readline(MAX_LINE_BYTES)
                     view.bad.append(BadLine(lineno, "line too long; skipped"))
                     continue
-                try:
-                    entry = json.loads(raw)
-                except ValueError:
-                    cut = not raw.endswith(b"\n")
-                    view.bad.append(BadLine(lineno, "cut short (a run killed mid-write); skipped" if cut
-                                            else "not JSON; skipped"))
+                if not raw.strip():
                     continue
-                problem = fold(view, entry)
+                entry, problem = parse_line(raw)
+                if problem is None:
+                    try:
+                        problem = fold(view, entry)
+                    except (RecursionError, ValueError, TypeError, OverflowError) as e:  # never on content
+                        problem = f"unreadable ({type(e).__name__}); skipped"
                 if problem:
                     view.bad.append(BadLine(lineno, problem))
         return view
@@ -120,6 +144,7 @@ class Journal:
 
     def open_for_writing(self) -> None:
         """Create the folder and take its lock: one apply or resume at a time per state folder."""
+        check_state_dir(self.dir)
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -128,7 +153,7 @@ class Journal:
             raise StateDirError(f"the state folder {self.dir} is not a folder")
         import fcntl
 
-        fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _open_own(self.dir / LOCK, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
@@ -192,6 +217,8 @@ class Journal:
 
     def _append(self, entry: dict[str, Any]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
+        if os.path.islink(self.path):
+            os.unlink(self.path)  # a planted link is never written through (read() reported it)
         line = json.dumps({k: v for k, v in entry.items() if v is not None}, sort_keys=True,
                           separators=(",", ":")) + "\n"
         if not self._tail_checked:
@@ -200,7 +227,7 @@ class Journal:
             self._tail_checked = True
             if _ends_mid_line(self.path):
                 line = "\n" + line
-        with open(self.path, "a", encoding="utf-8") as fh:
+        with os.fdopen(_open_own(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a", encoding="utf-8") as fh:
             fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())
@@ -216,10 +243,11 @@ class Journal:
         view = view or self.read()
         kept, folded = _fold_plan(view)
         dropped_lines = sum(w.lines for w in view.writes.values() if w.id not in kept)
-        size = self.path.stat().st_size if self.path.exists() else 0
+        exists = os.path.isfile(self.path) and not os.path.islink(self.path)
+        size = os.lstat(self.path).st_size if exists else 0
         if not force and (not dropped_lines or (dropped_lines < COMPACT_AFTER_LINES and size < COMPACT_AFTER_BYTES)):
             return False
-        if not self.path.exists():
+        if not exists:
             return False
         ledger = dict(view.ledger)
         for w in folded:
@@ -276,7 +304,11 @@ def _fold_plan(view: JournalView) -> tuple[set[str], list[Write]]:
 
 def _ends_mid_line(path: Path) -> bool:
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False  # absent, or a link (never followed: replaced before the write)
+    try:
+        with os.fdopen(fd, "rb") as fh:
             fh.seek(0, os.SEEK_END)
             if fh.tell() == 0:
                 return False
@@ -284,6 +316,42 @@ def _ends_mid_line(path: Path) -> bool:
             return fh.read(1) != b"\n"
     except FileNotFoundError:
         return False
+
+
+def check_state_dir(path: Path) -> None:
+    """Refuse a state folder that is a symbolic link to a place others can write to (another user
+    owns it, or its group or everyone may write to it): a journal there could be planted, and the
+    lock would lock nothing. A folder of your own reached through a link is fine."""
+    if not os.path.islink(path):
+        return
+    target = os.path.realpath(path)
+    try:
+        st = os.stat(target)
+    except OSError:
+        return  # dangling: creating it fails with its own clear error
+    others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or st.st_uid not in (os.getuid(), 0)
+    if others:
+        raise StateDirError(f"the state folder {path} is a symbolic link to {target}, which others can write to: "
+                            "refused (use a folder only you can write to, or --state-dir)")
+
+
+def _open_own(path: Path, flags: int) -> int:
+    """Open a file of the state folder without following a link (O_NOFOLLOW). A link planted there
+    is removed and a file of ours made in its place; the place it pointed to is never touched."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o600)
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            raise
+    os.unlink(path)
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)[:200]
+    except OSError:
+        return "?"
 
 
 def _fsync_dir(path: Path) -> None:

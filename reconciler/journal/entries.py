@@ -7,6 +7,9 @@ reader (`Journal.read`) reports and skips it, keeping every good line.
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -15,6 +18,46 @@ FORMAT = 2
 JOURNAL = "journal.jsonl"
 # A line longer than this is not ours (a bulk write of 100k numbers is ~1.7 MB).
 MAX_LINE_BYTES = 64 * 1024 * 1024
+# Our lines nest three deep at most ({"ledger": {campaign: [numbers]}}); a deeper one is not ours,
+# and JSON nested thousands deep would exhaust the parser's recursion.
+MAX_DEPTH = 8
+# Epoch seconds a journal may name: from 1970 to the end of 9999 (what a date can be written as).
+EARLIEST, LATEST = 0.0, 253402300799.0
+# What the journal's ids and numbers look like; anything else is not ours (and would reach URLs).
+NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nesting(raw: bytes) -> int:
+    """How deep the JSON text `raw` nests (brackets inside strings do not count). Cheap for our
+    lines, which hold a handful of brackets: only a line with many gets the full count."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return raw.count(b"[") + raw.count(b"{")
+    brackets = _STRINGS.sub(b"", raw).translate(None, delete=_NOT_BRACKETS)
+    depth = deepest = 0
+    for b in brackets:
+        depth += 1 if b in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a journal holds")
+
+
+def parse_line(raw: bytes) -> tuple[Any, str | None]:
+    """(the parsed line, None), or (None, what is wrong with it). Never raises on content."""
+    if nesting(raw) > MAX_DEPTH:
+        return None, f"nested more than {MAX_DEPTH} deep; skipped"
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant), None
+    except RecursionError:
+        return None, "nested too deep; skipped"
+    except ValueError:
+        cut = not raw.endswith(b"\n")
+        return None, "cut short (a run killed mid-write); skipped" if cut else "not JSON; skipped"
 
 
 class Op(str, Enum):
@@ -88,11 +131,11 @@ class Write:
 
 @dataclass(frozen=True)
 class BadLine:
-    line: int
+    line: int  # 0: the file as a whole
     problem: str
 
     def __str__(self) -> str:
-        return f"{JOURNAL}:{self.line}: {self.problem}"
+        return f"{JOURNAL}:{self.line}: {self.problem}" if self.line else f"{JOURNAL}: {self.problem}"
 
 
 @dataclass
@@ -131,12 +174,17 @@ def fold(view: JournalView, e: Any) -> str | None:
         if not isinstance(ledger, dict):
             return "ledger is not an object; skipped"
         for campaign, numbers in ledger.items():
-            if isinstance(campaign, str) and isinstance(numbers, list):
-                view.ledger.update((n, campaign) for n in numbers if isinstance(n, str))
+            if not _id(campaign) or not isinstance(numbers, list) or not all(_number(n) for n in numbers):
+                return "ledger holds something other than campaign ids and phone numbers; skipped"
+        for campaign, numbers in ledger.items():
+            view.ledger.update((n, campaign) for n in numbers)
         return None
     wid = e.get("write")
     if not isinstance(wid, str) or not wid:
         return "no write id; skipped"
+    problem = _check(e)
+    if problem:
+        return problem + "; skipped"
     try:
         state = State(e.get("state"))
     except ValueError:
@@ -175,5 +223,46 @@ def fold(view: JournalView, e: Any) -> str | None:
 
 def _str(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
+
+
+def _id(v: Any) -> bool:
+    return isinstance(v, str) and ID.fullmatch(v) is not None
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, str) and NUMBER.fullmatch(v) is not None
+
+
+def _check(e: dict[str, Any]) -> str | None:
+    """What in a write's line is not something the reconciler writes (ranges, shapes), or None."""
+    if not _id(e["write"]):
+        return "the write id is not an id"
+    for key in ("submitted_at", "updated_at"):
+        v = e.get(key)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                or not EARLIEST <= v <= LATEST:
+            return f"{key} is not a time between 1970 and 9999"
+    for key in ("profile", "campaign", "campaign_uuid", "ref", "run"):
+        v = e.get(key)
+        if v is not None and v != "" and not _id(v):
+            return f"{key} is not an id"
+    for key in ("numbers", "members"):
+        v = e.get(key)
+        if v is not None and (not isinstance(v, list) or not all(_number(n) for n in v)):
+            return f"{key} is not a list of phone numbers"
+    failed = e.get("failed")
+    if failed is not None and (not isinstance(failed, dict) or not all(
+            _number(k) and isinstance(v, str) for k, v in failed.items())):
+        return "failed is not phone numbers with reasons"
+    note = e.get("note")
+    if note is not None and (not isinstance(note, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in note.items())):
+        return "note is not text"
+    for key in ("detail", "after"):
+        if e.get(key) is not None and not isinstance(e.get(key), str):
+            return f"{key} is not text"
+    return None
 
 

@@ -111,6 +111,9 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
                          "numbers": len(w.numbers), "result": what, "note": w.note}
                         for w, what in report.carried_out],
         "journal_problems": list(report.problems),
+        "ignored": [{"write": w.id, "operation": w.op.value, "state": w.state.value, "campaign": w.campaign,
+                     "profile": w.profile, "numbers": len(w.numbers), "reason": why}
+                    for w, why in getattr(report, "ignored", ())],
     }
 
 
@@ -122,7 +125,7 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
     d = free_text(status_dict(report, kind), plain)
     title = "Resume" if kind == "resume" else "Status"
     if not d["writes"] and not d["carried_out"]:
-        return paint(f"{title}: ", "1", color) + "nothing in flight.\n"
+        return paint(f"{title}: ", "1", color) + "nothing in flight.\n" + "".join(_problems_text(d))
     lines = [paint(f"{title}: ", "1", color) + _headline(d)]
     for c, counts in d["campaigns"].items():
         lines.append(f"  {c}: {_counts_text(counts)}")
@@ -144,7 +147,24 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
             lines.append(f"    {n}  failed: {why}")
     for c in d["carried_out"]:
         lines.append(f"phase {c['write']} ({c['operation']} → {c['campaign']}): {c['result']}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + "".join(_problems_text(d))
+
+
+def _problems_text(d: dict[str, Any]) -> list[str]:
+    """What the state folder holds that the files do not declare, and the lines it could not read."""
+    out = []
+    if d["ignored"]:
+        out.append(f"\nIgnored ({plural(len(d['ignored']), 'write', 'writes')} the files do not declare; their numbers "
+                   f"are held back while Telnyx may be working on them, never written):\n")
+        for i in d["ignored"]:
+            out.append(f"  {KINDS.get(i['operation'], i['operation'])} {i['write']} → "
+                       f"{i['campaign'] or i['profile'] or 'no profile'} ({i['state']}): {i['reason']}\n")
+    if d["journal_problems"]:
+        out.append(f"\nState folder: {plural(len(d['journal_problems']), 'line', 'lines')} skipped:\n")
+        out.extend(f"  {p}\n" for p in d["journal_problems"][:20])
+        if len(d["journal_problems"]) > 20:
+            out.append(f"  … and {len(d['journal_problems']) - 20} more (`--format json` lists every one)\n")
+    return out
 
 
 def status_markdown(report: Any, kind: str = "status") -> str:
@@ -152,6 +172,7 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     out = [f"## 10DLC {kind}", ""]
     if not d["writes"] and not d["carried_out"]:
         out.append("**Nothing in flight.**")
+        out += _problems_markdown(d)
         return "\n".join(out) + "\n"
     out.append(f"**{_headline(d)}.**")
     out += ["", "| what | Telnyx id | target | submitted | age | pending | done | failed | stuck |",
@@ -164,4 +185,17 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     failed = [(n, why) for w in d["writes"] for n, why in sorted(w["failed"].items())]
     if failed:
         out += ["", "### failed", ""] + [f"- `{n}`: {why}" for n, why in failed[:200]]
+    out += _problems_markdown(d)
     return md_fit(out, "_Cut to stay under GitHub's comment limit; `status --format json` has every write._") + "\n"
+
+
+def _problems_markdown(d: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    if d["ignored"]:
+        out += ["", "### ignored (the files do not declare it: held back, never written)", ""]
+        out += [f"- {KINDS.get(i['operation'], i['operation'])} `{i['write']}` → "
+                f"`{i['campaign'] or i['profile'] or '-'}`: {i['reason']}" for i in d["ignored"][:100]]
+    if d["journal_problems"]:
+        out += ["", f"### state folder: {plural(len(d['journal_problems']), 'line', 'lines')} skipped", ""]
+        out += [f"- {p}" for p in d["journal_problems"][:20]]
+    return out

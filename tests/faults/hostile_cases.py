@@ -572,6 +572,92 @@ def desired_links(ctx: Ctx) -> list[str | None]:
     return out
 
 
+# ---- the state folder: a memory, never an authority --------------------------------------------
+
+_GOOD_WRITE = {"write": "0123456789abcdef", "op": "assign", "state": "accepted", "run": "r1",
+               "numbers": [NUMS[0]], "campaign": "CWZTFH1", "submitted_at": 1.0e9}
+# Journal lines a planted or corrupt state folder may hold: each is reported by its number and skipped.
+JOURNAL_LINES = [
+    "[" * 100_000,
+    "{" * 50_000 + "}" * 50_000,
+    json.dumps({**_GOOD_WRITE, "write": "a1", "submitted_at": 1e300}),
+    json.dumps({**_GOOD_WRITE, "write": "a2", "updated_at": -1e300}),
+    json.dumps({**_GOOD_WRITE, "write": "a3"}).replace("1000000000.0", "NaN"),
+    json.dumps({**_GOOD_WRITE, "write": "a4", "submitted_at": int("9" * 400)}),
+    json.dumps({**_GOOD_WRITE, "write": "a5", "numbers": ["../../etc/passwd"]}),
+    json.dumps({**_GOOD_WRITE, "write": "a6", "ref": "x/../../y"}),
+    json.dumps({**_GOOD_WRITE, "write": "a7", "note": {"pr": [[[[[[[[[[1]]]]]]]]]]}}),
+    json.dumps({"ledger": {"CWZTFH1": [NUMS[0], {"x": 1}]}}),
+]
+
+
+def _state_env(ctx: Ctx, name: str) -> Any:
+    from tests.e2e.conftest import Env
+
+    env = Env(ctx.sandbox(), ctx.folder(name))
+    env.write_desired(_desired_doc())
+    return env
+
+
+@attack("paths", "state folder: hostile journal lines")
+def hostile_journal_lines(ctx: Ctx) -> list[str | None]:
+    """Each line alone in the journal: `plan` (and, in the full run, `status` and `resume`) go on,
+    exit 0 or 2, and name the line; nothing fails on the folder's content."""
+    out: list[str | None] = []
+    commands = [("plan",)] if ctx.fast else [("plan",), ("status",), ("resume",)]
+    for line in JOURNAL_LINES[:4] if ctx.fast else JOURNAL_LINES:
+        env = _state_env(ctx, "journal-line")
+        try:
+            (env.workdir / ".reconciler").mkdir()
+            (env.workdir / ".reconciler" / "journal.jsonl").write_text(line + "\n", encoding="utf-8")
+            problems = []
+            for args in commands:
+                r = env.run(*args)
+                said = r.out + r.err
+                if r.code not in (0, 2) or "Traceback" in said or "journal.jsonl:1:" not in said:
+                    problems.append(f"{args[0]}: exit {r.code}, {r.err[-120:]!r}")
+            out.append(f"{line[:40]!r}: " + "; ".join(problems) if problems else None)
+        finally:
+            env.admin.close()
+    return out
+
+
+@attack("paths", "state folder: planted links")
+def planted_state_links(ctx: Ctx) -> list[str | None]:
+    """A journal and a lock planted as links are never followed (what they point to is untouched); a
+    state folder that links to a place others can write to is refused (exit 1, nothing written)."""
+    out: list[str | None] = []
+    env = _state_env(ctx, "state-links")
+    try:
+        state = env.workdir / ".reconciler"
+        state.mkdir()
+        victim, lock_victim = env.workdir / "victim.jsonl", env.workdir / "lock-victim"
+        victim.write_text(json.dumps({**_GOOD_WRITE, "state": "deferred", "op": "bulk_assign"}) + "\n")
+        lock_victim.write_text("untouched\n")
+        (state / "journal.jsonl").symlink_to(victim)
+        (state / "lock").symlink_to(lock_victim)
+        before = victim.read_text()
+        for args in [("plan",), ("status",), ("resume",), ("apply", "--auto-approve")]:
+            r = env.run(*args)
+            if r.code not in (0, 2) or "Traceback" in r.err:
+                out.append(f"{args[0]} with a linked journal and lock: exit {r.code}")
+        out.append(None if victim.read_text() == before else "the linked journal was written through")
+        out.append(None if lock_victim.read_text() == "untouched\n" else "the linked lock was written through")
+        shared = env.workdir / "shared"
+        shared.mkdir()
+        shared.chmod(0o1777)
+        for name in ("journal.jsonl", "lock"):
+            (state / name).unlink()
+        state.rmdir()
+        state.symlink_to(shared, target_is_directory=True)
+        r = env.run("apply", "--auto-approve")
+        out.append(None if r.code == 1 and "others can write to" in r.err and not list(shared.iterdir()) else
+                   f"a state folder linked to a world-writable folder: exit {r.code}, {list(shared.iterdir())}")
+    finally:
+        env.admin.close()
+    return out
+
+
 # ---- sandbox requests ------------------------------------------------------------------------
 
 LOOPBACK = "127.0.0.1"
