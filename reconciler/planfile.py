@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from reconciler.diff import UNSEEN, Action, Finding, LiveHalf, reported_under
 from reconciler.errors import PlanFileError, TamperedPlanError
+from reconciler.jsonbounds import nesting
 from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy, change_dict
 
@@ -34,32 +35,12 @@ def _read_json(path: str) -> Any:
         raise PlanFileError(f"{path}: cannot read plan file: {e.strerror}") from None
     if len(raw) > MAX_PLAN_BYTES:
         raise PlanFileError(f"{path}: not a saved plan: larger than {MAX_PLAN_BYTES // 1024 ** 2} MB")
-    if _depth_over(raw, MAX_PLAN_DEPTH):
+    if nesting(raw, cheap_below=MAX_PLAN_DEPTH) > MAX_PLAN_DEPTH:
         raise PlanFileError(f"{path}: not a saved plan: JSON nested deeper than {MAX_PLAN_DEPTH} levels")
     try:
         return json.loads(raw.decode("utf-8"))
     except ValueError as e:  # UnicodeDecodeError is a ValueError
         raise PlanFileError(f"{path}: not a JSON plan file: {e}") from None
-
-
-def _depth_over(raw: bytes, limit: int) -> bool:
-    """Does this JSON nest deeper than `limit`? Counted before parsing, so a file of 10^5 `[` is
-    refused in one pass instead of overflowing the parser's stack (brackets inside strings count
-    too: a saved plan has none that deep, so erring that way refuses nothing of ours)."""
-    depth = 0
-    opens, closes = b"[{", b"]}"
-    for i in range(0, len(raw), 1 << 20):  # bytes.translate keeps only brackets: a fast scan
-        for ch in raw[i:i + (1 << 20)].translate(None, _NOT_BRACKETS):
-            if ch in opens:
-                depth += 1
-                if depth > limit:
-                    return True
-            elif ch in closes:
-                depth -= 1
-    return False
-
-
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 # --------------------------------------------------------------------------- the plan as JSON

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from reconciler.jsonbounds import nesting
+
 FORMAT = 2
 JOURNAL = "journal.jsonl"
 # A line longer than this is not ours (a bulk write of 100k numbers is ~1.7 MB).
@@ -26,21 +28,6 @@ EARLIEST, LATEST = 0.0, 253402300799.0
 # What the journal's ids and numbers look like; anything else is not ours (and would reach URLs).
 NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def nesting(raw: bytes) -> int:
-    """How deep the JSON text `raw` nests (brackets inside strings do not count). Cheap for our
-    lines, which hold a handful of brackets: only a line with many gets the full count."""
-    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
-        return raw.count(b"[") + raw.count(b"{")
-    brackets = _STRINGS.sub(b"", raw).translate(None, delete=_NOT_BRACKETS)
-    depth = deepest = 0
-    for b in brackets:
-        depth += 1 if b in b"[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
 
 
 def _refuse_constant(name: str) -> Any:
@@ -49,7 +36,7 @@ def _refuse_constant(name: str) -> Any:
 
 def parse_line(raw: bytes) -> tuple[Any, str | None]:
     """(the parsed line, None), or (None, what is wrong with it). Never raises on content."""
-    if nesting(raw) > MAX_DEPTH:
+    if nesting(raw, cheap_below=MAX_DEPTH) > MAX_DEPTH:
         return None, f"nested more than {MAX_DEPTH} deep; skipped"
     try:
         return json.loads(raw, parse_constant=_refuse_constant), None
