@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.journal import COMPACT_AFTER_BYTES, Journal, Op, State, StateDirError
+from reconciler.journal import COMPACT_AFTER_BYTES, COMPACT_AFTER_LINES, Journal, Op, State, StateDirError
 from reconciler.model import LiveAssignment, LiveNumber, LiveState
 from reconciler.tracking import UNKNOWN_GRACE, NumberState, PhaseState, judge
 from reconciler.wait import Waiter
@@ -363,6 +363,14 @@ _step = hs.one_of(
     ("intent", Op.BULK_ASSIGN, {_NUMS[0]}, "CAAAAA1", P, 0), ("update", 0, State.SUBMITTED, 0, False, False),
     ("intent", Op.ASSIGN, {_NUMS[0]}, "CBBBBB2", P, 5), ("update", 1, State.DONE, 0, False, False),
     ("compact", True)])
+@example(steps=[  # assigned, compacted into the ledger, then removed and compacted again: gone from it
+    ("intent", Op.ASSIGN, {_NUMS[0]}, "CAAAAA1", P, 0), ("update", 0, State.DONE, 0, False, False),
+    ("compact", True), ("intent", Op.UNASSIGN, {_NUMS[0]}, "CAAAAA1", P, 1),
+    ("update", 1, State.DONE, 1, False, False), ("compact", True)])
+@example(steps=[  # a failed number of a finished write is not in the ledger; a refused write adds nothing
+    ("intent", Op.BULK_ASSIGN, {_NUMS[0], _NUMS[1]}, "CAAAAA1", P, 0), ("update", 0, State.FAILED, 0, True, False),
+    ("intent", Op.ASSIGN, {_NUMS[2]}, "CBBBBB2", P, 1), ("update", 1, State.REFUSED, 1, False, False),
+    ("compact", True)])
 def test_compacting_any_journal_changes_nothing_status_plan_or_resume_see(tmp_path_factory, steps) -> None:
     """Two journals get the same history; one is compacted along the way (forced or when due), the
     other never. After every step both show the same open writes (every field) and the same
@@ -398,3 +406,35 @@ def test_compacting_any_journal_changes_nothing_status_plan_or_resume_see(tmp_pa
         # Write ids differ between the two journals (random): compare by position.
         strip = lambda ws: [{k: v for k, v in w.items() if k != "write"} for w in ws]  # noqa: E731
         assert strip(got[0]) == strip(before[0]) and got[1] == before[1], steps
+
+
+LIMIT = 5  # COMPACT_AFTER_LINES, made small here (a real one is 2,000 fsync'd lines)
+
+
+@pytest.mark.parametrize("lines, size, due", [
+    (1, 0, False), (LIMIT - 1, 0, False), (LIMIT, 0, True),
+    (1, COMPACT_AFTER_BYTES - 1, False), (1, COMPACT_AFTER_BYTES, True), (0, COMPACT_AFTER_BYTES, False),
+])
+def test_compaction_is_due_at_its_thresholds_of_lines_or_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               lines: int, size: int, due: bool) -> None:
+    """Not forced, compaction runs once the closed writes' lines reach COMPACT_AFTER_LINES or the
+    file reaches COMPACT_AFTER_BYTES, and never when nothing closed would go."""
+    import reconciler.journal as jmod
+
+    assert COMPACT_AFTER_LINES > LIMIT
+    monkeypatch.setattr(jmod, "COMPACT_AFTER_LINES", LIMIT)
+    j = Journal(tmp_path)
+    for i in range(lines):
+        wid = j.intent(Op.ASSIGN, N[:1], at=T0 + i, profile=P, campaign="CWZTFH1")
+        j.update(wid, State.DONE, at=T0 + i)
+    opened = j.intent(Op.ASSIGN, N[1:2], at=T0 + lines, profile=P, campaign="CWZTFH1")
+    view = j.read()
+    for w in view.writes.values():
+        w.lines = 1  # each closed write counts one line here, so `lines` of them are `lines` lines
+    real_lstat = os.lstat
+    monkeypatch.setattr(os, "lstat", lambda p, *a, **k: os.stat_result((*real_lstat(p)[:6], size, *real_lstat(p)[7:]))
+                        if str(p) == str(j.path) else real_lstat(p, *a, **k))
+    assert j.compact(view) is due
+    monkeypatch.setattr(os, "lstat", real_lstat)
+    assert list(j.read().writes) == ([opened] if due else list(view.writes))
+    assert not Journal(tmp_path / "none").compact(force=True)  # no journal: nothing to rewrite

@@ -102,8 +102,9 @@ X = [f"+1312555090{i}" for i in range(5)]  # numbers that are not the phase's
 MEMBER = "+13125550999"  # on the profile, not in the phase, and the approved plan knew it
 
 
-def phase_live(assign: dict[str, tuple[str, str]], *, on_profile: list[str] = (), moved: dict[str, str] = {},
-               unseen: list[str] = ()) -> LiveState:
+def phase_live(assign: dict[str, tuple[str, str]], *, on_profile: tuple[str, ...] | list[str] = (),
+               moved: dict[str, str] | None = None, unseen: tuple[str, ...] | list[str] = ()) -> LiveState:
+    moved = moved or {}
     s = LiveState()
     for i, n in enumerate(list(N) + list(on_profile)):
         if n in unseen:
@@ -160,3 +161,187 @@ def test_a_deferred_phase_is_ready_waiting_done_or_abandoned_for_exactly_one_rea
     j.defer(op, N, at=T0, profile=P, campaign="CWZTFH1", after="free", members=N + [MEMBER])
     (t,) = judge(j.read().open_writes(), state, T0 + 60).tracked
     assert (t.phase.value, t.phase_reason) == (phase, reason)
+
+
+# ---------------------------------------------------------------- one number of one write, every verdict
+
+
+def one(op: Op, state: State, status: tuple[str, str] | None = None, *, profile: str | None = P,
+        target_profile: str | None = P, campaign: str | None = "CWZTFH1", failed: dict | None = None,
+        processed: bool = False, ref: str | None = None, age: float = 60.0, exclusive: bool = False,
+        reasons: str | None = None):
+    """Judge one write of one number (N[0]) `age` seconds after it was sent: (state, reason, effect)."""
+    import tempfile
+
+    j = Journal(tempfile.mkdtemp())
+    wid = j.intent(op, [N[0]], at=T0, profile=target_profile, campaign=campaign)
+    if state is not State.INTENT:
+        j.update(wid, state, at=T0, ref=ref, failed=failed, processed=processed)
+    s = LiveState()
+    s.numbers[N[0]] = LiveNumber(N[0], "1000", profile, "longcode")
+    if status:
+        s.assignments[N[0]] = LiveAssignment(N[0], status[0], status[1], reasons)
+    (t,) = judge(j.read().open_writes(), s, T0 + age, exclusive=exclusive).tracked
+    return t.numbers[N[0]].value, t.reasons.get(N[0]), t.effect
+
+
+Q2 = "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
+VERDICTS = [
+    # moves: the number's profile decides
+    ("move done", dict(op=Op.BULK_MOVE, state=State.ACCEPTED, profile=Q2, target_profile=Q2, campaign=None),
+     ("done", None, True)),
+    ("move to no profile done", dict(op=Op.BULK_MOVE, state=State.ACCEPTED, profile=None, target_profile=None,
+                                     campaign=None), ("done", None, True)),
+    # an order still processing journals the numbers it already failed
+    ("move Telnyx said failed", dict(op=Op.BULK_MOVE, state=State.ACCEPTED, target_profile=Q2, campaign=None,
+                                     ref="order-1", failed={N[0]: "owned elsewhere"}),
+     ("failed", "owned elsewhere", True)),
+    ("move failed without words", dict(op=Op.BULK_MOVE, state=State.ACCEPTED, target_profile=Q2, campaign=None,
+                                       ref="order-1", failed={N[0]: ""}),
+     ("failed", "Telnyx reported the move failed", True)),
+    ("move sent, not yet seen", dict(op=Op.BULK_MOVE, state=State.SUBMITTED, target_profile=Q2, campaign=None),
+     ("pending", None, False)),
+    ("order taken, not finished", dict(op=Op.BULK_MOVE, state=State.ACCEPTED, target_profile=Q2, campaign=None,
+                                       ref="order-1"), ("pending", None, False)),
+    ("order without an id: not moved", dict(op=Op.BULK_MOVE, state=State.ACCEPTED, target_profile=Q2, campaign=None),
+     ("not_taken", "not moved", False)),
+    # removals
+    ("removal done", dict(op=Op.UNASSIGN, state=State.ACCEPTED), ("done", None, True)),
+    ("removal done, now on another campaign", dict(op=Op.UNASSIGN, state=State.ACCEPTED,
+                                                    status=("COTHER1", "ASSIGNED")), ("done", None, True)),
+    ("removal under way", dict(op=Op.UNASSIGN, state=State.ACCEPTED, status=("CWZTFH1", "PENDING_UNASSIGNMENT")),
+     ("pending", None, True)),
+    ("removal failed", dict(op=Op.UNASSIGN, state=State.ACCEPTED, status=("CWZTFH1", "FAILED_UNASSIGNMENT"),
+                            reasons="carrier said no"), ("failed", "carrier said no", True)),
+    ("removal failed without words", dict(op=Op.UNASSIGN, state=State.ACCEPTED,
+                                          status=("CWZTFH1", "FAILED_UNASSIGNMENT")),
+     ("failed", "FAILED_UNASSIGNMENT", True)),
+    ("removal sent, not yet seen", dict(op=Op.UNASSIGN, state=State.SUBMITTED, status=("CWZTFH1", "ASSIGNED")),
+     ("pending", None, False)),
+    ("removal that did not take", dict(op=Op.UNASSIGN, state=State.ACCEPTED, status=("CWZTFH1", "ASSIGNED")),
+     ("not_taken", "still ASSIGNED on CWZTFH1", False)),
+    # assignments
+    ("assigned", dict(op=Op.ASSIGN, state=State.ACCEPTED, status=("CWZTFH1", "ASSIGNED")), ("done", None, True)),
+    ("assigning", dict(op=Op.ASSIGN, state=State.ACCEPTED, status=("CWZTFH1", "PENDING_ASSIGNMENT")),
+     ("pending", None, True)),
+    ("assignment failed, the record's words", dict(op=Op.ASSIGN, state=State.ACCEPTED,
+                                                   status=("CWZTFH1", "FAILED_ASSIGNMENT"), reasons="T-Mobile: no",
+                                                   failed={N[0]: "task: no"}), ("failed", "T-Mobile: no", True)),
+    ("assignment failed, the task's words", dict(op=Op.ASSIGN, state=State.ACCEPTED,
+                                                 status=("CWZTFH1", "FAILED_ASSIGNMENT"), failed={N[0]: "task: no"}),
+     ("failed", "task: no", True)),
+    ("assignment failed without words", dict(op=Op.ASSIGN, state=State.ACCEPTED,
+                                             status=("CWZTFH1", "FAILED_ASSIGNMENT")),
+     ("failed", "FAILED_ASSIGNMENT", True)),
+    ("someone is removing it", dict(op=Op.ASSIGN, state=State.ACCEPTED, status=("CWZTFH1", "PENDING_UNASSIGNMENT")),
+     ("not_taken", "PENDING_UNASSIGNMENT on CWZTFH1", False)),
+    ("sent, not yet seen", dict(op=Op.ASSIGN, state=State.SUBMITTED), ("pending", None, False)),
+    ("a bulk seen accepted, not processed, young", dict(op=Op.BULK_ASSIGN, state=State.ACCEPTED, age=60),
+     ("pending", None, False)),
+    ("a bulk seen accepted, not processed, older than the settle window",
+     dict(op=Op.BULK_ASSIGN, state=State.ACCEPTED, age=SETTLE_WINDOW + 1), ("not_taken", "no campaign", False)),
+    ("a bulk accepted exactly the settle window ago", dict(op=Op.BULK_ASSIGN, state=State.ACCEPTED,
+                                                           age=SETTLE_WINDOW), ("not_taken", "no campaign", False)),
+    ("a processed bulk skipped it", dict(op=Op.BULK_ASSIGN, state=State.ACCEPTED, processed=True,
+                                         status=("COTHER1", "ASSIGNED"), failed={N[0]: "held by another campaign"}),
+     ("not_taken", "held by another campaign; still on COTHER1 (ASSIGNED)", False)),
+    ("a processed bulk left it free", dict(op=Op.BULK_ASSIGN, state=State.ACCEPTED, processed=True),
+     ("not_taken", "no campaign", False)),
+    ("a lost per-number answer holds nothing", dict(op=Op.ASSIGN, state=State.UNKNOWN),
+     ("not_taken", "no campaign", False)),
+]
+
+
+@pytest.mark.parametrize("name, kw, verdict", VERDICTS, ids=[v[0] for v in VERDICTS])
+def test_each_number_of_a_write_is_done_pending_failed_or_not_taken_for_one_reason(name, kw, verdict) -> None:
+    assert one(**kw) == verdict
+
+
+def test_a_number_the_read_did_not_cover_is_unseen_and_held(tmp_path) -> None:
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, [N[0]], at=T0, profile=P, campaign="CWZTFH1")
+    (t,) = judge(j.read().open_writes(), LiveState(), T0 + 60).tracked
+    assert t.numbers == {N[0]: NumberState.UNSEEN} and t.pending == [N[0]]
+    covered = LiveState(campaigns={"CWZTFH1": None})  # every assignment of its campaign was read: none
+    (t,) = judge(j.read().open_writes(), covered, T0 + UNKNOWN_GRACE + 1).tracked
+    assert t.numbers == {N[0]: NumberState.NOT_TAKEN}
+    (t,) = judge(j.read().open_writes(), LiveState(), T0 + 60, seen=frozenset({N[0]})).tracked
+    assert t.numbers == {N[0]: NumberState.PENDING}  # `seen` says the read covered it
+
+
+def test_an_unprocessed_bulk_holds_every_number_on_its_profile_but_those_already_there(tmp_path) -> None:
+    """A task snapshots its profile when Telnyx processes it: until then a number that joined the
+    profile is swept in too, unless it already sits ASSIGNED on the task's campaign."""
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, N[:1], at=T0, profile=P, campaign="CWZTFH1")
+    j.update(wid, State.SUBMITTED, at=T0, ref="task-1")
+    s = live()
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "ASSIGNED", None)
+    s.assignments[N[2]] = LiveAssignment(N[2], "CWZTFH1", "FAILED_ASSIGNMENT", None)
+    s.numbers["+13125559999"] = LiveNumber("+13125559999", "9", "another-profile", "longcode")
+    (t,) = judge(j.read().open_writes(), s, T0 + 60).tracked
+    assert t.numbers == {N[0]: NumberState.PENDING, N[2]: NumberState.PENDING}
+    j.update(wid, State.ACCEPTED, at=T0 + 70, processed=True)
+    (t,) = judge(j.read().open_writes(), s, T0 + 80).tracked
+    assert list(t.numbers) == [N[0]]  # processed: only what it was sent for
+
+
+WHY = [
+    (Op.BULK_ASSIGN, State.SUBMITTED, "task-9",
+     f"bulk assignment of profile {P} to CWZTFH1: task task-9 of run r1 not yet processed by Telnyx"),
+    (Op.BULK_ASSIGN, State.ACCEPTED, None,
+     f"bulk assignment of profile {P} to CWZTFH1: task of run r1 accepted; Telnyx is still working on it"),
+    (Op.ASSIGN, State.INTENT, None, "assignment to CWZTFH1: write of run r1 that was killed before Telnyx's answer "
+                                    "was journalled; waiting up to 30 min to see whether Telnyx took it"),
+    (Op.REPLACE, State.SUBMITTED, None, "assignment to CWZTFH1: write of run r1 not yet processed by Telnyx"),
+    (Op.UNASSIGN, State.SUBMITTED, None, "removal from CWZTFH1: write of run r1 not yet processed by Telnyx"),
+    (Op.BULK_MOVE, State.SUBMITTED, "order-2", f"move to profile {P}: order order-2 of run r1 not yet processed by "
+                                               "Telnyx"),
+]
+
+
+@pytest.mark.parametrize("op, state, ref, why", WHY)
+def test_a_plan_says_why_each_number_is_in_flight(tmp_path, op, state, ref, why) -> None:
+    j = Journal(tmp_path, run_id="r1")
+    campaign = None if op is Op.BULK_MOVE else "CWZTFH1"
+    wid = j.intent(op, [N[0]], at=T0, profile=P, campaign=campaign)
+    if state is not State.INTENT:
+        j.update(wid, state, at=T0, ref=ref)
+    s = live("PENDING_UNASSIGNMENT" if op is Op.UNASSIGN else None)
+    if op is Op.BULK_MOVE:
+        s.numbers[N[0]] = LiveNumber(N[0], "1", "elsewhere", "longcode")
+    assert judge(j.read().open_writes(), s, T0 + 60).numbers()[N[0]] == why
+
+
+def test_a_deferred_phase_says_what_follows_and_holds_only_what_is_not_there_yet(tmp_path) -> None:
+    j = Journal(tmp_path, run_id="r2")
+    j.defer(Op.BULK_ASSIGN, N[:2], at=T0, profile=P, campaign="CWZTFH1", after="free", members=N)
+    s = live()
+    s.assignments[N[0]] = LiveAssignment(N[0], "COLD001", "PENDING_UNASSIGNMENT", None)
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "ASSIGNED", None)
+    assert judge(j.read().open_writes(), s, T0).numbers() == {
+        N[0]: f"freed by run r2; the bulk assignment of profile {P} to CWZTFH1 follows once Telnyx finishes the "
+              "unassignment (`reconciler resume`)"}
+    j2 = Journal(tmp_path / "b", run_id="r3")
+    j2.defer(Op.ASSIGN, N[:1], at=T0, profile=None, campaign="CWZTFH1", after="free")
+    assert "the assignment to CWZTFH1 follows" in judge(j2.read().open_writes(), s, T0).numbers()[N[0]]
+    s.assignments[N[0]] = LiveAssignment(N[0], "COTHER1", "ASSIGNED", None)  # abandoned: holds nothing
+    assert judge(j2.read().open_writes(), s, T0).numbers() == {}
+
+
+def test_shows_taken_only_when_every_number_of_a_bulk_sits_on_its_campaign(tmp_path) -> None:
+    from reconciler.tracking import shows_taken
+
+    j = Journal(tmp_path)
+    j.intent(Op.BULK_ASSIGN, N[:2], at=T0, profile=P, campaign="CWZTFH1")
+    j.intent(Op.ASSIGN, N[:1], at=T0, profile=P, campaign="CWZTFH1")
+    bulk, single = j.read().open_writes()
+    s = live()
+    s.assignments[N[0]] = LiveAssignment(N[0], "CWZTFH1", "ASSIGNED", None)
+    assert not shows_taken(bulk, s)
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "FAILED_ASSIGNMENT", None)
+    assert not shows_taken(bulk, s)
+    s.assignments[N[1]] = LiveAssignment(N[1], "COTHER1", "ASSIGNED", None)
+    assert not shows_taken(bulk, s)
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "PENDING_ASSIGNMENT", None)
+    assert shows_taken(bulk, s) and not shows_taken(single, s)
