@@ -7,18 +7,18 @@ journal, so work in flight is known on every runner that carries the folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from reconciler.apply import Applier, ApplyReport, Until, plan_only_outcomes
+from reconciler.apply import Applier, ApplyReport, Until, plan_only_outcomes, recovery
+from reconciler.apply.recovery import StatusReport, TrackedReader, WriteStatus
 from reconciler.compare import explain
 from reconciler.drift import DriftReport, drift_report
-from reconciler.errors import ApiError, RefusedError
+from reconciler.errors import RefusedError
 from reconciler.journal import Journal, JournalView, Op, State, Write
 from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
-from reconciler.wait import Waiter
-from reconciler.tracking import DEFAULT_STUCK_AFTER, InFlight, NumberState, Tracked, judge, not_declared
+from reconciler.tracking import DEFAULT_STUCK_AFTER, InFlight, judge
 
 Warn = Callable[[str], None]
 
@@ -48,44 +48,11 @@ def has_deferred_phases(state_dir: str) -> bool:
     return any(w.state is State.DEFERRED for w in Journal(state_dir).read().open_writes())
 
 
-def note_finished_work(client: Any, journal: Journal) -> None:
-    """Ask Telnyx about bulk tasks and orders the journal has not seen finish (apply holds the lock)."""
+def _ports(client: Any) -> tuple[Any, TrackedReader]:
+    """The production ports of the recovery: Telnyx's writer and a reader of what open writes track."""
     from reconciler.live import TelnyxWriter
 
-    Applier(TelnyxWriter(client), lambda d: LiveState(), journal).note_finished_work()
-
-
-def settle_intents(client: Any, journal: Journal, *, timeout: float, progress: Any,
-                   sleep: Callable[[float], None] | None = None) -> None:
-    """Before an apply plans: a run killed between sending a write and journalling its answer left
-    an intent with no outcome. Wait (up to `SETTLE_WINDOW` of its age, and `timeout`) until live
-    state shows whether Telnyx took it, so the plan neither repeats it nor waits on it forever."""
-    import time
-
-    from reconciler.tracking import SETTLE_WINDOW
-
-    waiter = Waiter(time.monotonic, sleep or time.sleep, time.monotonic() + timeout, initial=1.0, maximum=5.0)
-    announced = False
-    while waiter.more():
-        young = [w for w in journal.read().open_writes() if w.state is State.INTENT
-                 and w.submitted_at is not None and client.server_now() - w.submitted_at < SETTLE_WINDOW]
-        if not young:
-            return
-        live = _tracked_live(client, young)
-        now = client.server_now()
-        inflight = judge(young, live, now, seen=_seen(live, young))
-        for t in inflight.tracked:
-            if t.effect:
-                journal.update(t.write.id, State.ACCEPTED, at=now, detail="a killed run's write: live state shows "
-                                                                           "Telnyx took it")
-        left = [t.write for t in inflight.tracked if not t.effect]
-        if not left:
-            return
-        if not announced:
-            progress(f"{len(left)} write(s) of a killed run have no journalled answer; waiting up to "
-                     f"{SETTLE_WINDOW / 60:.0f} min for Telnyx to show whether it took them")
-            announced = True
-        waiter.nap()
+    return TelnyxWriter(client), lambda writes: _tracked_live(client, writes)
 
 
 def plan_live(client: Any, desired: DesiredState, options: PlanOptions | None, state_dir: str, *,
@@ -146,8 +113,10 @@ def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until
     else:
         if desired is None:
             raise TypeError("prepare_apply: a fresh plan needs the desired state")
-        settle_intents(client, journal, timeout=min(timeout, 300.0), progress=progress)
-        note_finished_work(client, journal)
+        writer, read_tracked = _ports(client)
+        recovery.settle_intents(journal, read_tracked, client.server_now, timeout=min(timeout, 300.0),
+                                progress=progress)
+        recovery.note_finished_work(writer, journal)
         if has_deferred_phases(state_dir):
             # Finish what earlier approved applies left for later before planning anew.
             resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=warn, journal=journal,
@@ -186,47 +155,6 @@ def apply_plan(client: Any, plan: Plan, *, saved: bool, live: LiveState | None, 
 # --------------------------------------------------------------------------- status and resume
 
 
-@dataclass
-class WriteStatus:
-    """One open (or just closed) write, as `status` and `resume` report it."""
-
-    write: Write
-    tracked: Tracked | None
-    telnyx_status: str | None = None  # a task's or order's status as Telnyx gives it now
-    closed_as: State | None = None  # set when this run saw it end
-
-    @property
-    def counts(self) -> dict[str, int]:
-        t = self.tracked
-        if t is None:
-            return {}
-        return {s.value: t.count(s) for s in NumberState if t.count(s)}
-
-
-@dataclass
-class StatusReport:
-    writes: list[WriteStatus] = field(default_factory=list)
-    now: float = 0.0
-    stuck_after: float = DEFAULT_STUCK_AFTER
-    problems: list[str] = field(default_factory=list)  # unreadable journal lines
-    carried_out: list[tuple[Write, str]] = field(default_factory=list)  # resume: phases looked at
-    # Open writes naming what the files do not declare (with why): they hold their numbers back, and
-    # nothing is ever written for them. Empty when no desired state was given.
-    ignored: list[tuple[Write, str]] = field(default_factory=list)
-
-    @property
-    def stuck(self) -> list[WriteStatus]:
-        return [w for w in self.writes if w.tracked is not None and w.tracked.stuck]
-
-    @property
-    def failed(self) -> list[WriteStatus]:
-        return [w for w in self.writes if w.tracked is not None and w.tracked.count(NumberState.FAILED)]
-
-    @property
-    def exit_code(self) -> int:
-        return 2 if self.stuck or self.failed or any(what.startswith("abandoned") for _, what in self.carried_out) else 0
-
-
 def _tracked_live(client: Any, writes: list[Write]) -> LiveState:
     from reconciler.live.reader import read_tracked
 
@@ -236,63 +164,24 @@ def _tracked_live(client: Any, writes: list[Write]) -> LiveState:
     return read_tracked(client, numbers, campaigns, profiles)
 
 
-def ignored_writes(writes: list[Write], desired: DesiredState | None) -> list[tuple[Write, str]]:
-    """The open writes whose campaign, profile or numbers the files do not declare (see
-    `tracking.not_declared`): the state folder may hold numbers back, never steer a write."""
-    if desired is None:
-        return []
-    out = []
-    for w in writes:
-        if any(n in desired.out_of_scope for n in w.numbers):
-            continue  # declared, outside this run's --profile/--campaign subset
-        why = not_declared(w, desired)
-        if why:
-            out.append((w, why))
-    return out
-
-
 def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AFTER,
            warn: Warn = _silent, desired: DesiredState | None = None) -> StatusReport:
     """Work in flight per write, judged against live state now. Writes nothing anywhere.
     `desired`: the files, to say which writes and phases name what they do not declare."""
-    from reconciler.live import TelnyxWriter
-
     view = read_journal(state_dir, warn)
     report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
     open_writes = view.open_writes()
-    report.ignored = ignored_writes(open_writes, desired)
+    report.ignored = recovery.ignored_writes(open_writes, desired)
     if not open_writes:
         report.now = client.server_now()
         return report
-    live = _tracked_live(client, open_writes)
+    writer, read_tracked = _ports(client)
+    live = read_tracked(open_writes)
     report.now = client.server_now()
-    inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=_seen(live, open_writes))
-    writer = TelnyxWriter(client)
+    inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=recovery.seen(open_writes))
     for t in inflight.tracked:
-        report.writes.append(WriteStatus(t.write, t, _telnyx_status(writer, t.write)))
+        report.writes.append(WriteStatus(t.write, t, recovery.telnyx_status(writer, t.write)))
     return report
-
-
-def _seen(live: LiveState, writes: list[Write]) -> frozenset[str]:
-    """`read_tracked` looked up every number of the writes: one absent from live.numbers is not owned."""
-    return frozenset(n for w in writes for n in w.numbers)
-
-
-def _telnyx_status(writer: Any, w: Write) -> str | None:
-    """What Telnyx says of a task or order now (None where there is nothing to ask)."""
-    if not w.ref or w.op not in (Op.BULK_ASSIGN, Op.BULK_MOVE):
-        return None
-    try:
-        if w.op is Op.BULK_ASSIGN:
-            return writer.get_task(w.ref)
-        order = writer.get_bulk_order(w.ref)
-        return "processing" if order.get("pending") else "done"
-    except ApiError as e:
-        return f"unreadable ({e.status or 'no answer'})"
-
-
-def _no_full_read(desired: DesiredState) -> LiveState:
-    raise RuntimeError("resume never reads the whole live state")
 
 
 def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0,
@@ -305,34 +194,10 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
     as abandoned (exit 2). `journal`: already open (an apply holding the lock), else it is opened here."""
     from contextlib import nullcontext
 
-    from reconciler.live import TelnyxWriter
-
     held = journal is not None
     journal = journal or Journal(state_dir)
     with nullcontext() if held else journal:
-        writer = TelnyxWriter(client)
-        # resume reads only what the journal tracks (below), never the whole live state of the files:
-        # each ready phase is planned again from `desired` against that read.
-        applier = Applier(writer, _no_full_read, journal, progress=progress, until=Until.ACCEPTED,
-                          timeout=timeout, server_now=client.server_now, stuck_after=stuck_after)
-        applier.start_clock()
-        applier.note_finished_work()
-        view = read_journal(state_dir, warn)
-        report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
-        open_writes = view.open_writes()
-        report.ignored = ignored_writes(open_writes, desired)
-        report.now = client.server_now()
-        if open_writes:
-            live = _tracked_live(client, open_writes)
-            report.now = client.server_now()
-            inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=_seen(live, open_writes),
-                             exclusive=True)
-            closed = applier.close(inflight)
-            for w_t in inflight.tracked:
-                report.writes.append(WriteStatus(w_t.write, w_t, _telnyx_status(writer, w_t.write),
-                                                 closed.get(w_t.write.id)))
-            for t, what in applier.resume(live, inflight, desired, options):
-                report.carried_out.append((t.write, what))
-            applier.await_acceptance()
-        journal.compact()
-    return report
+        writer, read_tracked = _ports(client)
+        problems = [str(b) for b in read_journal(state_dir, warn).bad]
+        return recovery.resume(writer, journal, read_tracked, client.server_now, progress=progress, timeout=timeout,
+                               stuck_after=stuck_after, desired=desired, options=options, problems=problems)

@@ -171,7 +171,7 @@ def judge(writes: Iterable[Write], live: LiveState, now: float, *,
     live.numbers or live.assignments). `exclusive`: the caller holds the state folder's lock, so
     no other apply can be between sending a write and journalling its answer: an intent with no
     outcome is a dead run's, and live state decides whether it happened once `SETTLE_WINDOW` has
-    passed (the caller waits that long for a sign of it, `operations.settle_intents`)."""
+    passed (the caller waits that long for a sign of it, `apply.recovery.settle_intents`)."""
     tracked = []
     for w in writes:
         if not w.open:

@@ -1,0 +1,180 @@
+"""What apply finishes before it plans, and the scheduled job's one write (`resume`): earlier runs'
+work, judged against live state and carried to its end.
+
+- `settle_intents`: a run killed between sending a write and journalling its answer left an intent
+  with no outcome; wait (up to `SETTLE_WINDOW` of its age) until live state shows whether Telnyx
+  took it, so the next plan neither repeats it nor waits on it forever.
+- `note_finished_work`: ask Telnyx about the bulk tasks and orders the journal has not seen finish.
+- `resume`: journal what ended, and carry out the next phases of approved applies that the files
+  still declare (each planned again from them first: the journal may hold numbers back, never
+  steer a write).
+
+Everything Telnyx-facing comes in as ports (a `Writer`, a reader of what open writes track, the
+server's clock, a sleep), so the fake Telnyx of the tests drives the same code as the CLI.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from reconciler.errors import ApiError
+from reconciler.journal import Journal, Op, State, Write
+from reconciler.model import DesiredState, LiveState
+from reconciler.plan import PlanOptions
+from reconciler.tracking import DEFAULT_STUCK_AFTER, SETTLE_WINDOW, NumberState, Tracked, judge, not_declared
+from reconciler.wait import Waiter
+
+from .applier import Applier
+from .ports import Progress, Writer
+from .report import Until
+
+# Reads what the given open writes track (their numbers, campaigns, deferred bulks' profiles).
+TrackedReader = Callable[[list[Write]], LiveState]
+
+
+@dataclass
+class WriteStatus:
+    """One open (or just closed) write, as `status` and `resume` report it."""
+
+    write: Write
+    tracked: Tracked | None
+    telnyx_status: str | None = None  # a task's or order's status as Telnyx gives it now
+    closed_as: State | None = None  # set when this run saw it end
+
+    @property
+    def counts(self) -> dict[str, int]:
+        t = self.tracked
+        if t is None:
+            return {}
+        return {s.value: t.count(s) for s in NumberState if t.count(s)}
+
+
+@dataclass
+class StatusReport:
+    writes: list[WriteStatus] = field(default_factory=list)
+    now: float = 0.0
+    stuck_after: float = DEFAULT_STUCK_AFTER
+    problems: list[str] = field(default_factory=list)  # unreadable journal lines
+    carried_out: list[tuple[Write, str]] = field(default_factory=list)  # resume: phases looked at
+    # Open writes naming what the files do not declare (with why): they hold their numbers back, and
+    # nothing is ever written for them. Empty when no desired state was given.
+    ignored: list[tuple[Write, str]] = field(default_factory=list)
+
+    @property
+    def stuck(self) -> list[WriteStatus]:
+        return [w for w in self.writes if w.tracked is not None and w.tracked.stuck]
+
+    @property
+    def failed(self) -> list[WriteStatus]:
+        return [w for w in self.writes if w.tracked is not None and w.tracked.count(NumberState.FAILED)]
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.stuck or self.failed or any(what.startswith("abandoned") for _, what in self.carried_out) else 0
+
+
+def seen(writes: list[Write]) -> frozenset[str]:
+    """A tracked read looks up every number of the writes: one absent from it is not owned."""
+    return frozenset(n for w in writes for n in w.numbers)
+
+
+def telnyx_status(writer: Writer, w: Write) -> str | None:
+    """What Telnyx says of a task or order now (None where there is nothing to ask)."""
+    if not w.ref or w.op not in (Op.BULK_ASSIGN, Op.BULK_MOVE):
+        return None
+    try:
+        if w.op is Op.BULK_ASSIGN:
+            return writer.get_task(w.ref)
+        order = writer.get_bulk_order(w.ref)
+        return "processing" if order.get("pending") else "done"
+    except ApiError as e:
+        return f"unreadable ({e.status or 'no answer'})"
+
+
+def ignored_writes(writes: list[Write], desired: DesiredState | None) -> list[tuple[Write, str]]:
+    """The open writes whose campaign, profile or numbers the files do not declare (see
+    `tracking.not_declared`): the state folder may hold numbers back, never steer a write."""
+    if desired is None:
+        return []
+    out = []
+    for w in writes:
+        if any(n in desired.out_of_scope for n in w.numbers):
+            continue  # declared, outside this run's --profile/--campaign subset
+        why = not_declared(w, desired)
+        if why:
+            out.append((w, why))
+    return out
+
+
+def settle_intents(journal: Journal, read_tracked: TrackedReader, server_now: Callable[[], float], *,
+                   timeout: float, progress: Progress, clock: Callable[[], float] = time.monotonic,
+                   sleep: Callable[[float], None] = time.sleep) -> None:
+    """Before an apply plans: wait (up to `SETTLE_WINDOW` of their age, and `timeout`) until live
+    state shows whether Telnyx took the intents a killed run left with no outcome; journal those it
+    took as accepted. The caller holds the journal's lock."""
+    waiter = Waiter(clock, sleep, clock() + timeout, initial=1.0, maximum=5.0)
+    announced = False
+    while waiter.more():
+        young = [w for w in journal.read().open_writes() if w.state is State.INTENT
+                 and w.submitted_at is not None and server_now() - w.submitted_at < SETTLE_WINDOW]
+        if not young:
+            return
+        live = read_tracked(young)
+        now = server_now()
+        inflight = judge(young, live, now, seen=seen(young))
+        for t in inflight.tracked:
+            if t.effect:
+                journal.update(t.write.id, State.ACCEPTED, at=now, detail="a killed run's write: live state shows "
+                                                                           "Telnyx took it")
+        left = [t.write for t in inflight.tracked if not t.effect]
+        if not left:
+            return
+        if not announced:
+            progress(f"{len(left)} write(s) of a killed run have no journalled answer; waiting up to "
+                     f"{SETTLE_WINDOW / 60:.0f} min for Telnyx to show whether it took them")
+            announced = True
+        waiter.nap()
+
+
+def _no_full_read(desired: DesiredState) -> LiveState:
+    raise RuntimeError("recovery never reads the whole live state")
+
+
+def note_finished_work(writer: Writer, journal: Journal) -> None:
+    """Ask Telnyx about bulk tasks and orders the journal has not seen finish (the caller holds the lock)."""
+    Applier(writer, _no_full_read, journal).note_finished_work()
+
+
+def resume(writer: Writer, journal: Journal, read_tracked: TrackedReader, server_now: Callable[[], float], *,
+           progress: Progress, timeout: float, stuck_after: float = DEFAULT_STUCK_AFTER,
+           desired: DesiredState | None = None, options: PlanOptions | None = None,
+           problems: list[str] | None = None, clock: Callable[[], float] = time.monotonic,
+           sleep: Callable[[float], None] = time.sleep) -> StatusReport:
+    """Journal what ended, and carry out the deferred phases of approved applies whose condition
+    holds and that `desired` (the files at hand) still declares, each planned again against live
+    state first (without `desired`, no phase is carried out); a phase the files no longer declare
+    is closed as abandoned (exit 2). Reads only what the journal tracks, never the whole live state
+    of the files. The caller holds the journal's lock."""
+    applier = Applier(writer, _no_full_read, journal, progress=progress, until=Until.ACCEPTED, timeout=timeout,
+                      server_now=server_now, stuck_after=stuck_after, clock=clock, sleep=sleep)
+    applier.start_clock()
+    applier.note_finished_work()
+    report = StatusReport(stuck_after=stuck_after, problems=list(problems or ()))
+    open_writes = journal.read().open_writes()
+    report.ignored = ignored_writes(open_writes, desired)
+    report.now = server_now()
+    if open_writes:
+        live = read_tracked(open_writes)
+        report.now = server_now()
+        inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=seen(open_writes),
+                         exclusive=True)
+        closed = applier.close(inflight)
+        for t in inflight.tracked:
+            report.writes.append(WriteStatus(t.write, t, telnyx_status(writer, t.write), closed.get(t.write.id)))
+        for t, what in applier.resume(live, inflight, desired, options):
+            report.carried_out.append((t.write, what))
+        applier.await_acceptance()
+    journal.compact()
+    return report
