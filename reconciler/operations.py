@@ -15,10 +15,11 @@ from reconciler.compare import explain
 from reconciler.drift import DriftReport, drift_report
 from reconciler.errors import ApiError, RefusedError
 from reconciler.journal import Journal, JournalView, Op, State, Write
-from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveState
-from reconciler.plan import Plan, PlanOptions, make_plan
+from reconciler.diff import traffic_problem
+from reconciler.model import ASSIGNED, IN_FLIGHT_STATUSES, DesiredState, LiveState
+from reconciler.plan import CampaignHealth, Plan, PlanOptions, make_plan
 from reconciler.wait import Waiter
-from reconciler.tracking import DEFAULT_STUCK_AFTER, InFlight, NumberState, Tracked, judge
+from reconciler.tracking import ASSIGNING_OPS, DEFAULT_STUCK_AFTER, InFlight, NumberState, Tracked, judge
 
 Warn = Callable[[str], None]
 
@@ -208,6 +209,9 @@ class StatusReport:
     now: float = 0.0
     stuck_after: float = DEFAULT_STUCK_AFTER
     problems: list[str] = field(default_factory=list)  # unreadable journal lines
+    # Campaigns open work assigns numbers to that cannot carry traffic: `numbers_declared` counts the
+    # work's numbers for it, `numbers_stopped` those Telnyx shows ASSIGNED to it (assigned, not sending).
+    unhealthy: list[CampaignHealth] = field(default_factory=list)
     carried_out: list[tuple[Write, str]] = field(default_factory=list)  # resume: phases looked at
 
     @property
@@ -249,7 +253,30 @@ def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AF
     writer = TelnyxWriter(client)
     for t in inflight.tracked:
         report.writes.append(WriteStatus(t.write, t, _telnyx_status(writer, t.write)))
+    report.unhealthy = unhealthy_targets(open_writes, live)
     return report
+
+
+def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHealth]:
+    """The campaigns open writes assign numbers to that cannot carry traffic (`diff.traffic_problem`):
+    the work may finish, and its numbers still not send. `status` has no desired state, so it judges
+    only these; `drift` judges every declared campaign."""
+    numbers: dict[str, set[str]] = {}
+    for w in writes:
+        if w.op in ASSIGNING_OPS and w.campaign:
+            numbers.setdefault(w.campaign, set()).update(w.numbers)
+    out = []
+    for tcr in sorted(numbers):
+        c = live.campaigns.get(tcr)
+        why = traffic_problem(c, tcr)
+        if why is None:
+            continue
+        assigned = sum(1 for n in numbers[tcr] if (a := live.assignments.get(n)) is not None
+                       and a.tcr_campaign_id == tcr and a.status == ASSIGNED)
+        out.append(CampaignHealth(tcr, c.kind if c else None, c.campaign_status if c else None,
+                                  c.sharing_status if c else None, why, c.failure_reasons if c else None,
+                                  len(numbers[tcr]), assigned))
+    return out
 
 
 def _seen(live: LiveState, writes: list[Write]) -> frozenset[str]:
@@ -302,6 +329,7 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
             report.now = client.server_now()
             inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=_seen(live, open_writes),
                              exclusive=True)
+            report.unhealthy = unhealthy_targets(open_writes, live)
             closed = applier.close(inflight)
             for w_t in inflight.tracked:
                 report.writes.append(WriteStatus(w_t.write, w_t, _telnyx_status(writer, w_t.write),
