@@ -15,6 +15,11 @@ repository's applies did (documented in the README):
 - stuck: in flight longer than `stuck_after` (default 72 h): drift, someone should look;
 - failed: FAILED_* at Telnyx, with Telnyx's reasons;
 - blocked: declared but impossible now (not owned, campaign not shared, ...).
+
+Beside the numbers' classes, one class of campaigns: *unhealthy*, a declared campaign that cannot
+carry traffic (`diff.traffic_problem`: its campaignStatus is not active, its share to Telnyx is not
+ACCEPTED, or Telnyx does not know it). Its numbers may be exactly as declared and still not send, so
+it is drift (exit 2), reported first, with how many declared numbers it stops.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Mapping
 
 from reconciler.diff import UNSEEN, Action, Finding
 from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT
-from reconciler.plan import Plan
+from reconciler.plan import CampaignHealth, Plan
 from reconciler.tracking import DEFAULT_STUCK_AFTER
 
 
@@ -51,6 +56,11 @@ class DriftReport:
     ages: Mapping[str, float] | None = None  # number -> seconds in flight, where known
 
     @property
+    def unhealthy(self) -> tuple[CampaignHealth, ...]:
+        """Declared campaigns that cannot carry traffic: drift, whatever their numbers show."""
+        return self.plan.unhealthy
+
+    @property
     def counts(self) -> dict[str, int]:
         return {k: len(self.items[k]) for k in KINDS}
 
@@ -63,8 +73,9 @@ class DriftReport:
 
     @property
     def drifted(self) -> bool:
-        """Exit 2 when anything but work in flight differs (unmanaged numbers only under prune)."""
-        return any(self.items[k] for k in KINDS if self.counts_as_drift(k))
+        """Exit 2 when a declared campaign cannot carry traffic, or anything but work in flight differs
+        (unmanaged numbers only under prune)."""
+        return bool(self.unhealthy) or any(self.items[k] for k in KINDS if self.counts_as_drift(k))
 
 
 def classify(f: Finding) -> str | None:

@@ -156,6 +156,10 @@ class LiveCampaign:
     number_pooling: bool = False
     telnyx_campaign_id: str | None = None  # TELNYX kind only: the UUID bulk/per-number writes need
     assigned_count: int | None = None
+    failure_reasons: str | None = None  # Telnyx's `failureReasons` of the campaign, as it gives them
+    # TELNYX kind only: `nextRenewalOrExpirationDate` (epoch seconds) and `autoRenewal`, where Telnyx gives them
+    renewal_at: float | None = None
+    auto_renewal: bool | None = None
 
 
 @dataclass
@@ -173,6 +177,10 @@ class LiveState:
     assignments: dict[str, LiveAssignment] = field(default_factory=dict)
     campaigns: dict[str, LiveCampaign] = field(default_factory=dict)
     profiles: dict[str, str | None] = field(default_factory=dict)
+    # `assignedPhoneNumbersCount` of every campaign the campaign lists showed, declared or not: tells
+    # whether a plan empties a campaign the files no longer declare (Telnyx suspends an empty one).
+    campaign_counts: dict[str, int] = field(default_factory=dict)
+    read_at: float | None = None  # Telnyx's clock when the state was read (epoch seconds), where known
 
 
 def plural(n: int, one: str, many: str) -> str:

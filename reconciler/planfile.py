@@ -18,7 +18,8 @@ from reconciler.diff import UNSEEN, Action, Finding, LiveHalf, reported_under
 from reconciler.errors import PlanFileError, TamperedPlanError
 from reconciler.jsonbounds import nesting
 from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
-from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy, change_dict
+from reconciler.plan import (SCHEMA_VERSION, CampaignHealth, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy,
+                             change_dict)
 
 
 # A saved plan of a million numbers is a few hundred MB; anything past this is not one of ours (`apply
@@ -122,6 +123,14 @@ def grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
     return out
 
 
+def health_entry(h: CampaignHealth) -> dict[str, Any]:
+    """A declared campaign that cannot carry traffic, as plans, drift and the saved plan say it."""
+    return {"tcr_campaign_id": h.tcr_campaign_id, "kind": str(h.kind) if h.kind else None,
+            "campaign_status": h.campaign_status, "sharing_status": h.sharing_status, "problem": h.problem,
+            "telnyx_reason": h.telnyx_reason, "numbers_declared": h.numbers_declared,
+            "numbers_stopped": h.numbers_stopped}
+
+
 def plan_dict(plan: Plan) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -132,6 +141,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "unsafe": list(plan.unsafe),
         "warnings": list(plan.warnings),
         "timeline": list(plan.timeline),
+        # Declared campaigns that cannot carry traffic: not a change (drift exits 2 on them).
+        "unhealthy_campaigns": [health_entry(h) for h in plan.unhealthy],
         "counts": plan.counts,
         "blast_radius": blast_radius(plan.changes),
         # Every declared campaign whose count changes, both sides of each move: {tcr: [now, after]}.
@@ -250,6 +261,12 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
     return f
 
 
+def _health(h: dict[str, Any]) -> CampaignHealth:
+    return CampaignHealth(str(h["tcr_campaign_id"]), CampaignKind(h["kind"]) if h.get("kind") else None,
+                          h.get("campaign_status"), h.get("sharing_status"), str(h["problem"]), h.get("telnyx_reason"),
+                          int(h["numbers_declared"]), int(h["numbers_stopped"]))
+
+
 def from_dict(data: dict[str, Any]) -> Plan:
     if data.get("kind") != "saved_plan":
         raise ValueError("not a saved plan (use `reconciler plan --out FILE`)")
@@ -279,7 +296,8 @@ def from_dict(data: dict[str, Any]) -> Plan:
                           allow_reassign=o.get("allow_reassign"), shared_per_number=bool(o.get("shared_per_number")))
     plan = Plan(desired, changes, dict(data["counts"]), strategies, campaigns, tuple(data["warnings"]),
                 tuple(data["unsafe"]), bool(data["prune"]), options, tuple(data.get("timeline") or ()),
-                {str(k): str(v) for k, v in (data.get("profile_names") or {}).items()})
+                {str(k): str(v) for k, v in (data.get("profile_names") or {}).items()},
+                unhealthy=tuple(_health(h) for h in data.get("unhealthy_campaigns") or ()))
     if plan.checksum() != data["checksum"]:
         raise Tampered("its contents do not match its checksum (was the file edited after review?)")
     return plan

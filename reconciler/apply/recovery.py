@@ -19,11 +19,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from reconciler.diff import traffic_problem
 from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State, Write
-from reconciler.model import DesiredState, LiveState
-from reconciler.plan import PlanOptions
-from reconciler.tracking import DEFAULT_STUCK_AFTER, SETTLE_WINDOW, NumberState, Tracked, judge, not_declared
+from reconciler.model import ASSIGNED, DesiredState, LiveState
+from reconciler.plan import CampaignHealth, PlanOptions
+from reconciler.tracking import ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, NumberState, Tracked, judge, not_declared
 from reconciler.wait import Waiter
 
 from .applier import Applier
@@ -57,6 +58,9 @@ class StatusReport:
     now: float = 0.0
     stuck_after: float = DEFAULT_STUCK_AFTER
     problems: list[str] = field(default_factory=list)  # unreadable journal lines
+    # Campaigns open work assigns numbers to that cannot carry traffic: `numbers_declared` counts the
+    # work's numbers for it, `numbers_stopped` those Telnyx shows ASSIGNED to it (assigned, not sending).
+    unhealthy: list[CampaignHealth] = field(default_factory=list)
     carried_out: list[tuple[Write, str]] = field(default_factory=list)  # resume: phases looked at
     # Open writes naming what the files do not declare (with why): they hold their numbers back, and
     # nothing is ever written for them. Empty when no desired state was given.
@@ -105,6 +109,28 @@ def ignored_writes(writes: list[Write], desired: DesiredState | None) -> list[tu
         why = not_declared(w, desired)
         if why:
             out.append((w, why))
+    return out
+
+
+def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHealth]:
+    """The campaigns open writes assign numbers to that cannot carry traffic (`diff.traffic_problem`):
+    the work may finish, and its numbers still not send. `status` has no desired state, so it judges
+    only these; `drift` judges every declared campaign."""
+    numbers: dict[str, set[str]] = {}
+    for w in writes:
+        if w.op in ASSIGNING_OPS and w.campaign:
+            numbers.setdefault(w.campaign, set()).update(w.numbers)
+    out = []
+    for tcr in sorted(numbers):
+        c = live.campaigns.get(tcr)
+        why = traffic_problem(c, tcr)
+        if why is None:
+            continue
+        assigned = sum(1 for n in numbers[tcr] if (a := live.assignments.get(n)) is not None
+                       and a.tcr_campaign_id == tcr and a.status == ASSIGNED)
+        out.append(CampaignHealth(tcr, c.kind if c else None, c.campaign_status if c else None,
+                                  c.sharing_status if c else None, why, c.failure_reasons if c else None,
+                                  len(numbers[tcr]), assigned))
     return out
 
 
@@ -170,6 +196,7 @@ def resume(writer: Writer, journal: Journal, read_tracked: TrackedReader, server
         report.now = server_now()
         inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=seen(open_writes),
                          exclusive=True)
+        report.unhealthy = unhealthy_targets(open_writes, live)
         closed = applier.close(inflight)
         for t in inflight.tracked:
             report.writes.append(WriteStatus(t.write, t, telnyx_status(writer, t.write), closed.get(t.write.id)))

@@ -195,14 +195,19 @@ def read_numbers(client: TelnyxClient, desired: DesiredState, profiles_exist: se
 # --------------------------------------------------------------------------- campaigns
 
 
-def read_campaigns(client: TelnyxClient, declared: Iterable[str]) -> tuple[dict[str, LiveCampaign], int]:
-    """(declared campaigns Telnyx knows, estimated assignments in the account)."""
+def read_campaigns(client: TelnyxClient, declared: Iterable[str], counts: dict[str, int] | None = None
+                   ) -> tuple[dict[str, LiveCampaign], int]:
+    """(declared campaigns Telnyx knows, estimated assignments in the account). `counts`, if given,
+    gets the `assignedPhoneNumbersCount` of every campaign the lists show, declared or not."""
     declared = set(declared)
     found: dict[str, LiveCampaign] = {}
     acct = 0
+    seen = counts if counts is not None else {}
     for r in collect_10dlc(client, PARTNER, [("sort", "tcrCampaignId")], key=lambda r: r.get("tcrCampaignId")):
         c = parse_partner_campaign(f"GET {PARTNER}", r)
         acct += c.assigned_count or 0
+        if c.assigned_count is not None:
+            seen[c.tcr_campaign_id] = c.assigned_count
         if c.tcr_campaign_id in declared:
             found[c.tcr_campaign_id] = c
     missing = declared - set(found)
@@ -226,6 +231,8 @@ def read_campaigns(client: TelnyxClient, declared: Iterable[str]) -> tuple[dict[
             if c is None:
                 continue
             acct += c.assigned_count or 0
+            if c.assigned_count is not None:
+                seen[c.tcr_campaign_id] = c.assigned_count
             if c.tcr_campaign_id in missing:
                 found[c.tcr_campaign_id] = c
     rest = sorted(declared - set(found))
@@ -254,7 +261,7 @@ def read_live(client: TelnyxClient, desired: DesiredState) -> LiveState:
     declared_campaigns = set(desired.campaigns())
 
     def campaigns_part():
-        return read_campaigns(client, declared_campaigns)
+        return read_campaigns(client, declared_campaigns, live.campaign_counts)
 
     def numbers_part():
         names = read_profile_names(client, desired.profiles)
@@ -272,6 +279,7 @@ def read_live(client: TelnyxClient, desired: DesiredState) -> LiveState:
             counts[c] = sum(1 for dn in desired.numbers.values() if dn.tcr_campaign_id == c)
     live.assignments = read_assignments(client, declared_campaigns, owned_declared, counts=counts,
                                         acct_estimate=acct, t2t=t2t)
+    live.read_at = client.server_now()
     return live
 
 

@@ -172,16 +172,30 @@ def _timestamp(v: Any) -> float | None:
     return when.timestamp()
 
 
+def _word(v: str) -> str:
+    """An enum-like value from Telnyx, upper case, kept to letters, digits and `_` (at most 40)."""
+    return "".join(ch for ch in v[:40].upper() if ch.isascii() and (ch.isalnum() or ch == "_")) or "UNKNOWN"
+
+
+def _campaign_status(call: str, rec: Mapping[str, Any], where: str) -> str | None:
+    """`campaignStatus` as Telnyx says it, kept to the shape of its enum (letters, digits, `_`; at most 40):
+    a value this reconciler does not know is shown, never fatal, and cannot carry markup into a report."""
+    v = _field(call, rec, "campaignStatus", required=False, where=where)
+    if v is None:
+        return None
+    return _word(v)
+
+
 def parse_partner_campaign(call: str, rec: Mapping[str, Any]) -> LiveCampaign:
     """A `TelnyxDownstreamCampaign` (the partner list holds accepted shares only)."""
     tcr = _field(call, rec, "tcrCampaignId")
     where = f"{tcr}: "
-    status = _field(call, rec, "campaignStatus", required=False, where=where)
+    status = _campaign_status(call, rec, where)
     pool = bool(_field(call, rec, "isNumberPoolingEnabled", kind="bool", required=False, where=where)
                 or _field(call, rec, "numberPool", kind="bool", required=False, where=where))
     count = _field(call, rec, "assignedPhoneNumbersCount", kind="count", required=False, where=where)
     return LiveCampaign(tcr_campaign_id=tcr, kind=SHARED, sharing_status="ACCEPTED", campaign_status=status,
-                        number_pooling=pool, assigned_count=count)
+                        number_pooling=pool, assigned_count=count, failure_reasons=_reasons(rec))
 
 
 def parse_telnyx_campaign(call: str, rec: Mapping[str, Any]) -> LiveCampaign | None:
@@ -191,12 +205,24 @@ def parse_telnyx_campaign(call: str, rec: Mapping[str, Any]) -> LiveCampaign | N
         return None
     where = f"{tcr}: "
     cid = _field(call, rec, "campaignId", kind="id", where=where)
-    status = _field(call, rec, "campaignStatus", required=False, where=where)
+    status = _campaign_status(call, rec, where)
     pool = bool(_field(call, rec, "isTMobileNumberPoolingEnabled", kind="bool", required=False, where=where)
                 or _field(call, rec, "numberPool", kind="bool", required=False, where=where))
     count = _field(call, rec, "assignedPhoneNumbersCount", kind="count", required=False, where=where)
+    renews = rec.get("autoRenewal")
     return LiveCampaign(tcr_campaign_id=tcr, kind=TELNYX, sharing_status=None, campaign_status=status,
-                        number_pooling=pool, telnyx_campaign_id=cid, assigned_count=count)
+                        number_pooling=pool, telnyx_campaign_id=cid, assigned_count=count,
+                        failure_reasons=_reasons(rec), renewal_at=_timestamp(rec.get("nextRenewalOrExpirationDate")),
+                        auto_renewal=renews if isinstance(renews, bool) else None)
+
+
+def _reasons(rec: Mapping[str, Any]) -> str | None:
+    """A campaign's `failureReasons` (a string in the spec; anything else is shown, not rejected), bounded:
+    only reports show it, and they escape it."""
+    v = rec.get("failureReasons")
+    if v is None or v == "" or v == []:
+        return None
+    return (v if isinstance(v, str) else str(v))[:500] or None
 
 
 def sharing_status(call: str, body: Any) -> str | None:
@@ -224,13 +250,13 @@ def sharing_status(call: str, body: Any) -> str | None:
                 continue
             partner = (up or (k if k.upper() == TELNYX_CNP_ID else "")).strip().upper()
             if partner == TELNYX_CNP_ID:
-                ours.append(s.upper())
+                ours.append(_word(s))
             elif partner:
                 others += 1
             else:
-                unnamed.append((k, s.upper()))
+                unnamed.append((k, _word(s)))
         elif k == "sharingStatus" and isinstance(v, str):
-            unnamed.append((k, v.upper()))
+            unnamed.append((k, _word(v)))
     if ours:
         return ours[0] if len(set(ours)) == 1 else CONFLICTING
     for k, s in unnamed:

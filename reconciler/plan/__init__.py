@@ -25,6 +25,7 @@ from .model import (
     PER_NUMBER,
     PERCENT_MIN_EXISTING,
     SCHEMA_VERSION,
+    CampaignHealth,
     CampaignPlan,
     Plan,
     PlanOptions,
@@ -37,5 +38,5 @@ from .report import PHASE
 
 __all__ = ["BULK", "BULK_MIN_TELNYX", "DEFAULT_MAX_REASSIGN", "DEFAULT_MAX_REASSIGN_PERCENT", "DEFAULT_MAX_UNASSIGN",
            "DEFAULT_MAX_UNASSIGN_PERCENT", "NONE", "PER_NUMBER", "PERCENT_MIN_EXISTING", "PHASE", "SCHEMA_VERSION",
-           "CampaignPlan", "Plan", "PlanOptions", "ProfilePlan", "Strategy", "change_dict", "make_plan", "plural",
+           "CampaignHealth", "CampaignPlan", "Plan", "PlanOptions", "ProfilePlan", "Strategy", "change_dict", "make_plan", "plural",
            "profile_label"]

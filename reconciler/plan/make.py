@@ -14,6 +14,7 @@ from reconciler.diff import (
     Finding,
     campaign_problem,
     count_key,
+    traffic_problem,
     diff_changes,
     is_assigning,
     moving_writes,
@@ -26,8 +27,8 @@ from reconciler.model import (
     LiveState,
 )
 
-from .model import CampaignPlan, Plan, PlanOptions
-from .report import reprovision_limit, safety, timeline_for, warnings_for
+from .model import CampaignHealth, CampaignPlan, Plan, PlanOptions
+from .report import emptied_elsewhere, lapsing, reprovision_limit, safety, timeline_for, warnings_for
 from .strategy import shared_removals, strategies
 
 
@@ -89,11 +90,39 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     # in flight, never "to change profile" (has_changes, the blast radius and the header agree).
     counts_out["profile_moves"] = len(moving_writes(relevant))
     counts_out["numbers_declared"] = len(desired.numbers)
-    warnings = warnings_for(desired, live, relevant, campaigns, profiles, counts)
+    warnings = (warnings_for(desired, live, relevant, campaigns, profiles, counts)
+                + emptied_elsewhere(desired, live, delta) + lapsing(desired, live))
     unsafe = safety(desired.policy, relevant, campaigns, options, counts) + reprovision_limit(desired.policy, profiles)
     names = _profile_names(desired, live, changes)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
-                prune, options, timeline_for(changes, profiles, counts), names)
+                prune, options, timeline_for(changes, profiles, counts), names,
+                unhealthy=campaign_health(desired, live))
+
+
+def campaign_health(desired: DesiredState, live: LiveState) -> tuple[CampaignHealth, ...]:
+    """Every declared campaign that cannot carry traffic (`traffic_problem`), with how many declared
+    numbers it holds and stops. The numbers are counted only when some campaign is unhealthy."""
+    problems = {tcr: why for tcr in sorted(desired.campaigns())
+                if (why := traffic_problem(live.campaigns.get(tcr), tcr)) is not None}
+    if not problems:
+        return ()
+    declared: Counter[str] = Counter()
+    stopped: Counter[str] = Counter()
+    assignment_of = live.assignments.get
+    for number, d in desired.numbers.items():
+        tcr = d.tcr_campaign_id
+        if tcr in problems:
+            declared[tcr] += 1
+            a = assignment_of(number)
+            if a is not None and a.tcr_campaign_id == tcr and a.status == ASSIGNED:
+                stopped[tcr] += 1
+    out = []
+    for tcr, why in problems.items():
+        c = live.campaigns.get(tcr)
+        out.append(CampaignHealth(tcr, c.kind if c else None, c.campaign_status if c else None,
+                                  c.sharing_status if c else None, why, c.failure_reasons if c else None,
+                                  declared[tcr], stopped[tcr]))
+    return tuple(out)
 
 
 def _profile_names(desired: DesiredState, live: LiveState, changes: Iterable[Finding]) -> dict[str, str]:

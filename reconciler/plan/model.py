@@ -93,6 +93,21 @@ class CampaignPlan:
     problem: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignHealth:
+    """A declared campaign that cannot carry traffic now (`diff.traffic_problem`): its numbers cannot
+    send, whatever the plan does. Not a change: drift counts it (exit 2), plans and status say it."""
+
+    tcr_campaign_id: str
+    kind: CampaignKind | None  # None: unknown to this Telnyx account
+    campaign_status: str | None
+    sharing_status: str | None
+    problem: str  # why, and what fixes it
+    telnyx_reason: str | None  # Telnyx's own `failureReasons` of the campaign, where it gives them
+    numbers_declared: int  # numbers the files declare for it (in this run's scope)
+    numbers_stopped: int  # of those, the ones Telnyx shows ASSIGNED to it: assigned, yet they cannot send
+
+
 @dataclass
 class Plan:
     desired: DesiredState
@@ -108,6 +123,8 @@ class Plan:
     # Names of the profiles the plan mentions, where known (the files' name first, else Telnyx's): reports
     # show "name (id…)" instead of a bare id. Not part of the checksum: labels, not what apply does.
     profile_names: dict[str, str] = field(default_factory=dict, compare=False)
+    # Declared campaigns that cannot carry traffic (by campaign id). Not a change, so not in the checksum.
+    unhealthy: tuple[CampaignHealth, ...] = field(default=(), compare=False)
     _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property

@@ -3,6 +3,7 @@ clock, and the safety limits it is over."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from typing import Iterable, Mapping
 
@@ -16,7 +17,9 @@ from reconciler.diff import (
     reported_under,
 )
 from reconciler.model import (
+    ASSIGNED,
     CAMPAIGN_CAP,
+    PENDING_ASSIGNMENT,
     DesiredState,
     LiveState,
     Policy,
@@ -77,6 +80,67 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
         out.append(f"profile {pid} holds {plural(n, 'undeclared number', 'undeclared numbers')}; bulk assignment "
                    f"by profile is not used there until {'it is' if n == 1 else 'they are'} declared or moved off "
                    f"the profile")
+    return out
+
+
+EMPTY = "Telnyx suspends a campaign after 15 days with no numbers (dormancy)"
+
+
+def emptied_elsewhere(desired: DesiredState, live: LiveState,
+                      delta: Mapping[tuple[str, str | None, str | None, str | None], int]) -> list[str]:
+    """Campaigns the files do not declare (any more) that the plan takes numbers off, and leaves empty.
+
+    A declared campaign's count is known (`warnings_for`); one the files dropped is counted by
+    Telnyx's `assignedPhoneNumbersCount` where a campaign list showed it, else only the numbers this
+    run read on it are known, and the warning says so. `delta`: the plan's changes grouped by
+    `diff.count_key`, so this looks at a few kinds of change, never at every number."""
+    declared = desired.campaigns()
+    active = (ASSIGNED, PENDING_ASSIGNMENT)
+    leaving: Counter[str] = Counter()
+    for (value, _tcr, live_campaign, live_status), k in delta.items():
+        if (k > 0 and live_campaign and live_campaign not in declared and live_status in active
+                and (value in ASSIGNING_VALUES or value == Action.UNASSIGN.value)):
+            leaving[live_campaign] += k
+    out = []
+    for tcr, k in sorted(leaving.items()):
+        total = live.campaign_counts.get(tcr)
+        if total is not None:
+            if total - k <= 0:
+                out.append(f"campaign {tcr} (not in the files) will be left without numbers: the plan moves its last "
+                           f"{plural(k, 'number', 'numbers')} off it; {EMPTY}")
+            continue
+        seen = sum(1 for a in live.assignments.values() if a.tcr_campaign_id == tcr and a.status in active)
+        if k >= seen:
+            out.append(f"campaign {tcr} (not in the files) may be left without numbers: the plan moves every number "
+                       f"this run saw on it ({k}) off it, and Telnyx did not say how many it holds; if none are left, "
+                       f"{EMPTY}")
+    return out
+
+
+# Warn this long before Telnyx's nextRenewalOrExpirationDate of a campaign that does not renew itself.
+LAPSE_WARNING = 30 * 86400.0
+
+
+def lapsing(desired: DesiredState, live: LiveState) -> list[str]:
+    """Declared campaigns Telnyx says are due to expire (or renew, if it does not say whether it
+    renews automatically) within LAPSE_WARNING of the read. Said ahead, before traffic stops."""
+    now = live.read_at
+    if now is None:
+        return []
+    out = []
+    for tcr in sorted(desired.campaigns()):
+        c = live.campaigns.get(tcr)
+        if c is None or c.renewal_at is None or c.auto_renewal is True or c.renewal_at - now > LAPSE_WARNING:
+            continue
+        days = int((c.renewal_at - now) // 86400)
+        when = time.strftime("%Y-%m-%d", time.gmtime(c.renewal_at))
+        due = "already past" if c.renewal_at < now else "today" if days == 0 else f"in {plural(days, 'day', 'days')}"
+        if c.auto_renewal is False:
+            out.append(f"campaign {tcr} expires on {when} ({due}) and does not renew automatically: renew it in the "
+                       f"Telnyx portal, or its numbers stop sending (an expired campaign cannot be restored)")
+        else:
+            out.append(f"campaign {tcr} is due for renewal or expiry on {when} ({due}), and Telnyx does not say "
+                       f"whether it renews automatically: check it in the Telnyx portal")
     return out
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any, Callable, Mapping
 
 from reconciler.diff import Action
-from reconciler.plan import profile_label
+from reconciler.plan import plural, profile_label
 from reconciler.planfile import NONE_KEY
 
 from .budget import MARKDOWN_LIMIT, Budget
@@ -75,6 +75,31 @@ def describe(f: dict[str, Any]) -> str:
     if f.get("reason"):
         bits.append(f"— {f['reason']}")
     return " ".join(bits)
+
+
+def health_sentence(h: dict[str, Any], code: Callable[[str], str] = str) -> str:
+    """One unhealthy campaign (`planfile.health_entry`, already cleaned), said the same way everywhere:
+    Telnyx's status, why it cannot carry traffic, how many declared numbers it stops. `code` wraps ids
+    (markdown: backticks)."""
+    stopped, declared = h["numbers_stopped"], h["numbers_declared"]
+    what = ", ".join(x for x in (h["kind"], h["campaign_status"], h["sharing_status"] and
+                                 f"sharing {h['sharing_status']}") if x) or "unknown to Telnyx"
+    if stopped:
+        stops = f"stops {stopped} of {plural(declared, 'declared number', 'declared numbers')} (assigned to it, " \
+                f"{'it cannot' if stopped == 1 else 'they cannot'} send)"
+    else:
+        stops = f"none of its {plural(declared, 'declared number is', 'declared numbers are')} assigned to it yet"
+    line = f"{code(h['tcr_campaign_id'])} ({what}): {stops} — {h['problem']}"
+    if h.get("telnyx_reason"):
+        line += f"; Telnyx says: {h['telnyx_reason']}"
+    return line
+
+
+def health_headline(entries: list[dict[str, Any]]) -> str:
+    """`2 unhealthy campaigns (7 numbers cannot send)`."""
+    stopped = sum(h["numbers_stopped"] for h in entries)
+    return (plural(len(entries), "unhealthy campaign", "unhealthy campaigns")
+            + (f" ({plural(stopped, 'number', 'numbers')} cannot send)" if stopped else ""))
 
 
 def md_numbers(changes: list[dict[str, Any]], budget: Budget) -> list[str]:

@@ -8,10 +8,10 @@ from typing import Any
 from reconciler.diff import Finding, reported_under
 from reconciler.drift import KINDS, DriftReport
 from reconciler.plan import SCHEMA_VERSION, plural
-from reconciler.planfile import change_entry
+from reconciler.planfile import change_entry, health_entry
 
 from .budget import Budget
-from .common import md_fit, md_numbers, naming, paint, profile_phrase, describe
+from .common import describe, health_headline, health_sentence, md_fit, md_numbers, naming, paint, profile_phrase
 from .safe import free_text, md, plain
 
 
@@ -29,6 +29,8 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
         "drifted": report.drifted,
         "prune": report.prune,
         "stuck_after_hours": round(report.stuck_after / 3600, 2),
+        # Declared campaigns that cannot carry traffic: drift of their own, before the numbers' classes.
+        "unhealthy_campaigns": [health_entry(h) for h in report.unhealthy],
         "counts": report.counts,
         "counted_as_drift": [k for k in KINDS if report.counts_as_drift(k)],
         "items": {k: [change_entry(f, names) | where(f)
@@ -41,8 +43,15 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
 def drift_text(report: DriftReport, *, color: bool = False) -> str:
     d = free_text(drift_dict(report), naming(plain, report.plan.profile_names))
     counts = d["counts"]
-    head = "Drift: " + (", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]) or "none")
+    unhealthy = d["unhealthy_campaigns"]
+    found = ([health_headline(unhealthy)] if unhealthy else []) + [
+        f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]]
+    head = "Drift: " + (", ".join(found) or "none")
     lines = [paint(head, "1", color)]
+    if unhealthy:
+        lines.append("")
+        lines.append(paint("Unhealthy campaigns (cannot carry traffic):", "31;1", color))
+        lines.extend(f"  {health_sentence(h)}" for h in unhealthy)
     for k in KINDS:
         if not d["items"][k]:
             continue
@@ -62,9 +71,18 @@ def drift_markdown(report: DriftReport) -> str:
     d = free_text(drift_dict(report), naming(md, report.plan.profile_names))
     counts = d["counts"]
     out = ["## 10DLC drift", ""]
+    unhealthy = d["unhealthy_campaigns"]
+    if unhealthy:
+        # First: numbers that cannot send, whatever their records show (the CI drift issue leads with it).
+        out += ["> [!CAUTION]", f"> **{health_headline(unhealthy)}:** "
+                "declared campaigns that cannot carry traffic."]
+        out += [f"> - {health_sentence(h, lambda t: f'`{t}`')}" for h in unhealthy[:20]]
+        if len(unhealthy) > 20:
+            out.append(f"> - …and {len(unhealthy) - 20} more in `drift --format json`")
+        out.append("")
     if d["drifted"]:
-        found = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]
-                          and k in d["counted_as_drift"])
+        found = ", ".join(([health_headline(unhealthy)] if unhealthy else []) + [
+            f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k] and k in d["counted_as_drift"]])
         out.append(f"**Drift found: {found}.**")
     else:
         out.append("**No drift.** Telnyx matches the desired state.")

@@ -10,7 +10,10 @@ from reconciler.plan import Plan, plural
 from reconciler.planfile import NONE_KEY, plan_dict
 
 from .budget import MARKDOWN_LIMIT, Budget, size
-from .common import COLOR, DETAILS_OVER, SYMBOL, describe, md_fit, md_numbers, naming, paint, shown
+from .common import (COLOR, DETAILS_OVER, SYMBOL, describe, health_headline, health_sentence, md_fit, md_numbers,
+                     naming, paint, shown)
+
+UNHEALTHY_NOTE = "not a change a plan can make; `reconciler drift` reports it (exit 2)"
 from .safe import free_text, md, plain
 
 
@@ -42,6 +45,10 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         lines.append(f"Blast radius: {plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
                      f"{br['lose_campaign']} to lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign, {br['gain_campaign']} to gain one, "
                      f"{br['change_profile']} to change profile, {br['blocked']} blocked")
+    if d["unhealthy_campaigns"]:
+        lines.append(paint("Cannot send: ", "31;1", color) + health_headline(d["unhealthy_campaigns"]) + "; "
+                     + UNHEALTHY_NOTE)
+        lines.extend(f"  - {health_sentence(h)}" for h in d["unhealthy_campaigns"])
     for p in d["profiles"]:
         if not p["campaigns"] and p["strategy"] == "none":
             continue
@@ -91,7 +98,8 @@ def plan_markdown(plan: Plan) -> str:
     out = ["## 10DLC plan", ""]
     # Blast radius first: what stops or changes sending, before anything else.
     if not d["has_changes"] and not br["blocked"]:
-        out.append("**No changes.** Telnyx matches the desired state.")
+        out.append("**No changes.** Telnyx's records match the desired state." if d["unhealthy_campaigns"] else
+                   "**No changes.** Telnyx matches the desired state.")
     else:
         head = (f"**{plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
                 f"{br['lose_campaign']} will lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign**, "
@@ -99,6 +107,12 @@ def plan_markdown(plan: Plan) -> str:
         if br["blocked"]:
             head += f"; **{br['blocked']} blocked**"
         out.append(head + ".")
+    if d["unhealthy_campaigns"]:
+        unhealthy = d["unhealthy_campaigns"]
+        out += ["", "> [!CAUTION]", f"> **Cannot send: {health_headline(unhealthy)}**; {UNHEALTHY_NOTE}."]
+        out += [f"> - {health_sentence(h, lambda t: f'`{t}`')}" for h in unhealthy[:20]]
+        if len(unhealthy) > 20:
+            out.append(f"> - …and {len(unhealthy) - 20} more in the JSON plan")
     if d["unsafe"]:
         out += ["", "> [!CAUTION]", "> **Unsafe plan: apply will refuse it (exit 3).**"]
         out += [f"> - {u}" for u in d["unsafe"][:20]]

@@ -17,7 +17,8 @@ from typing import Any
 # Keys whose values are free text from outside (the others are ids, numbers, counts, or words of ours).
 FREE_TEXT = frozenset({"name", "note", "problem", "reason", "detail", "status", "phase_reason", "telnyx_status",
                        "warnings", "unsafe", "failed", "run", "result", "what_happened",
-                       "profile_name", "move_from_profile_name"})
+                       "profile_name", "move_from_profile_name", "telnyx_reason", "campaign_status",
+                   "sharing_status"})
 MAX_LEN = 500
 
 _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}

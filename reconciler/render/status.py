@@ -107,6 +107,12 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
         "writes": writes,
         "campaigns": per_campaign,
         "runs": per_run,
+        # Campaigns this work assigns numbers to that cannot carry traffic (drift judges every declared one).
+        "unhealthy_campaigns": [{"tcr_campaign_id": h.tcr_campaign_id, "kind": str(h.kind) if h.kind else None,
+                                 "campaign_status": h.campaign_status, "sharing_status": h.sharing_status,
+                                 "problem": h.problem, "telnyx_reason": h.telnyx_reason,
+                                 "numbers": h.numbers_declared, "numbers_assigned": h.numbers_stopped}
+                                for h in report.unhealthy],
         "carried_out": [{"write": w.id, "operation": w.op.value, "campaign": w.campaign, "profile": w.profile,
                          "numbers": len(w.numbers), "result": what, "note": w.note}
                         for w, what in report.carried_out],
@@ -115,6 +121,20 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
                      "profile": w.profile, "numbers": len(w.numbers), "reason": why}
                     for w, why in getattr(report, "ignored", ())],
     }
+
+
+def _unhealthy_lines(d: dict[str, Any], code=str) -> list[str]:
+    """What the open work cannot fix: its target campaigns that cannot carry traffic."""
+    out = []
+    for h in d["unhealthy_campaigns"]:
+        what = ", ".join(x for x in (h["kind"], h["campaign_status"], h["sharing_status"] and
+                                     f"sharing {h['sharing_status']}") if x) or "unknown to Telnyx"
+        line = (f"{code(h['tcr_campaign_id'])} ({what}) cannot carry traffic: the {plural(h['numbers'], 'number', 'numbers')}"
+                f" this work assigns to it will not send ({h['numbers_assigned']} already assigned) — {h['problem']}")
+        if h.get("telnyx_reason"):
+            line += f"; Telnyx says: {h['telnyx_reason']}"
+        out.append(line)
+    return out
 
 
 def _counts_text(counts: dict[str, int]) -> str:
@@ -127,6 +147,7 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
     if not d["writes"] and not d["carried_out"]:
         return paint(f"{title}: ", "1", color) + "nothing in flight.\n" + "".join(_problems_text(d))
     lines = [paint(f"{title}: ", "1", color) + _headline(d)]
+    lines.extend(paint("  Cannot send: ", "31;1", color) + u for u in _unhealthy_lines(d))
     for c, counts in d["campaigns"].items():
         lines.append(f"  {c}: {_counts_text(counts)}")
     for w in d["writes"]:
@@ -175,6 +196,10 @@ def status_markdown(report: Any, kind: str = "status") -> str:
         out += _problems_markdown(d)
         return "\n".join(out) + "\n"
     out.append(f"**{_headline(d)}.**")
+    unhealthy = _unhealthy_lines(d, lambda t: f"`{t}`")
+    if unhealthy:
+        out += ["", "> [!CAUTION]", "> **Cannot send:** campaigns this work assigns numbers to cannot carry traffic."]
+        out += [f"> - {u}" for u in unhealthy[:20]]
     out += ["", "| what | Telnyx id | target | submitted | age | pending | done | failed | stuck |",
             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
     for w in d["writes"]:

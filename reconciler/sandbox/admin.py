@@ -115,13 +115,17 @@ class Admin:
     # ---- campaigns, modes, clock, counters ---------------------------------------------
 
     def patch_campaign(self, tcr_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        _only(body, {"sharing_status", "campaign_status", "number_pooling"})
+        _only(body, {"sharing_status", "campaign_status", "number_pooling", "failure_reasons",
+                     "next_renewal_or_expiration_date", "auto_renewal"})
         campaign = self.world.set_campaign(tcr_id, body)
         return {
             "tcr_campaign_id": campaign.tcr_id,
             "sharing_status": campaign.sharing_status or None,
             "campaign_status": campaign.campaign_status,
             "number_pooling": campaign.number_pooling,
+            "failure_reasons": campaign.failure_reasons,
+            "next_renewal_or_expiration_date": campaign.renewal,
+            "auto_renewal": campaign.auto_renewal,
         }
 
     def put_modes(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from reconciler.sandbox import domain as D
 from reconciler.sandbox.clock import Clock
-from reconciler.sandbox.seed import E164_RE
+from reconciler.sandbox.seed import E164_RE, is_timestamp
 from reconciler.sandbox.state import CAMPAIGN_STATUSES, NUMBER_TYPES, SHARING_STATUSES, STATUS_CODES, Campaign, Store
 
 
@@ -85,7 +85,8 @@ class OutOfBand:
         s.drop_record(slot)
 
     def set_campaign(self, tcr_id: str, changes: dict[str, Any]) -> Campaign:
-        """`sharing_status`, `campaign_status`, `number_pooling`, each checked and applied in turn."""
+        """`sharing_status`, `campaign_status`, `number_pooling`, `failure_reasons`, and for a telnyx campaign
+        `next_renewal_or_expiration_date` and `auto_renewal` (null clears them), each checked and applied in turn."""
         s = self.store
         idx = s.campaign_by_tcr.get(tcr_id)
         if idx is None:
@@ -102,9 +103,25 @@ class OutOfBand:
                 raise D.Invalid(f"campaign_status must be one of {', '.join(CAMPAIGN_STATUSES)}",
                                 pointer="/campaign_status")
             campaign.campaign_status = changes["campaign_status"]
+            s.version += 1
         if "number_pooling" in changes:
             if not isinstance(changes["number_pooling"], bool):
                 raise D.Invalid("number_pooling must be a boolean", pointer="/number_pooling")
             campaign.number_pooling = changes["number_pooling"]
+        if "failure_reasons" in changes:
+            if changes["failure_reasons"] is not None and not isinstance(changes["failure_reasons"], str):
+                raise D.Invalid("failure_reasons must be a string or null", pointer="/failure_reasons")
+            campaign.failure_reasons = changes["failure_reasons"]
+        if "next_renewal_or_expiration_date" in changes:
+            when = changes["next_renewal_or_expiration_date"]
+            if campaign.kind != "telnyx" or not (when is None or (isinstance(when, str) and is_timestamp(when))):
+                raise D.Invalid("only a telnyx campaign has one: an ISO 8601 date or time, or null",
+                                pointer="/next_renewal_or_expiration_date")
+            campaign.renewal = when
+        if "auto_renewal" in changes:
+            renews = changes["auto_renewal"]
+            if campaign.kind != "telnyx" or not (renews is None or isinstance(renews, bool)):
+                raise D.Invalid("only a telnyx campaign has one: a boolean or null", pointer="/auto_renewal")
+            campaign.auto_renewal = renews
         campaign.updated = self.clock.now()
         return campaign

@@ -175,10 +175,13 @@ def downstream_campaign_dict(campaign: Campaign) -> dict[str, Any]:
         "createdAt": iso_naive(campaign.created),
         "updatedAt": iso_naive(campaign.updated),
     }
-    if campaign.webhook_url is not None:
-        out["webhookURL"] = campaign.webhook_url
-    if campaign.webhook_failover_url is not None:
-        out["webhookFailoverURL"] = campaign.webhook_failover_url
+    return _where_set(out, failureReasons=campaign.failure_reasons, webhookURL=campaign.webhook_url,
+                      webhookFailoverURL=campaign.webhook_failover_url)
+
+
+def _where_set(out: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    """`out` plus the optional fields that are set (an unset one is omitted, as Telnyx omits it)."""
+    out.update((k, v) for k, v in optional.items() if v is not None)
     return out
 
 
@@ -208,7 +211,8 @@ def telnyx_campaign_dict(world: World, campaign: Campaign, *, with_count: bool) 
     }
     if with_count:
         out["assignedPhoneNumbersCount"] = campaign.active_count
-    return out
+    return _where_set(out, failureReasons=campaign.failure_reasons, nextRenewalOrExpirationDate=campaign.renewal,
+                      autoRenewal=campaign.auto_renewal)
 
 
 def brand_dict(world: World, brand: Brand) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -34,7 +35,8 @@ PROFILE_KEYS = {"id", "name"}
 PROFILE_DUMP = {"phone_number_count"}
 NUMBER_KEYS = {"phone_number", "messaging_profile_id", "type"}
 NUMBER_DUMP = {"id"}
-CAMPAIGN_KEYS = {"tcr_campaign_id", "kind", "sharing_status", "campaign_status", "number_pooling"}
+CAMPAIGN_KEYS = {"tcr_campaign_id", "kind", "sharing_status", "campaign_status", "number_pooling",
+                 "failure_reasons", "next_renewal_or_expiration_date", "auto_renewal"}
 CAMPAIGN_DUMP = {"telnyx_campaign_id", "brand_id", "tcr_brand_id", "assigned_count"}
 ASSIGNMENT_KEYS = {"phone_number", "tcr_campaign_id", "status", "failure_reasons"}
 ASSIGNMENT_DUMP = {"campaign_id", "created_at", "updated_at"}
@@ -63,6 +65,15 @@ def load_seed_file(path: str | Path) -> dict[str, Any]:
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise SeedError([f"{p}: not valid YAML/JSON: {exc}"]) from None
     return {"__source__": str(p), "doc": doc}
+
+
+def is_timestamp(v: str) -> bool:
+    """An ISO 8601 date or date-time (`Z` allowed), as Telnyx serves its campaign dates."""
+    try:
+        datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return len(v) <= 40
 
 
 def _type_name(value: object) -> str:
@@ -204,9 +215,20 @@ def build_store(doc: Any, *, source: str, id_base: int, now: float, consume: boo
         if not isinstance(pooling, bool):
             err(f"{where}.number_pooling", f"must be a boolean, got {_type_name(pooling)}")
             ok = False
+        reasons = string(where, item, "failure_reasons", required=False)
+        renewal = string(where, item, "next_renewal_or_expiration_date", required=False)
+        if renewal is not None and (kind != "telnyx" or not is_timestamp(renewal)):
+            err(f"{where}.next_renewal_or_expiration_date",
+                f"only a telnyx campaign has one, an ISO 8601 date or time, got {renewal!r}")
+            ok = False
+        renews = item.get("auto_renewal")
+        if renews is not None and (kind != "telnyx" or not isinstance(renews, bool)):
+            err(f"{where}.auto_renewal", f"only a telnyx campaign has one, a boolean, got {_type_name(renews)}")
+            ok = False
         if ok and tcr is not None:
             default_sharing = "ACCEPTED" if kind == "shared" else ""
-            store.add_campaign(tcr, kind, sharing or default_sharing, status, pooling, now)
+            campaign = store.add_campaign(tcr, kind, sharing or default_sharing, status, pooling, now)
+            campaign.failure_reasons, campaign.renewal, campaign.auto_renewal = reasons, renewal, renews
 
     # assignments
     for where, item in items("assignments"):

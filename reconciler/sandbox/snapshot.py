@@ -41,6 +41,10 @@ def snapshot(w: World) -> dict[str, Any]:
             tcr_brand_id=c.tcr_brand_id,
             assigned_count=c.active_count,
         )
+        for key, value in (("failure_reasons", c.failure_reasons), ("next_renewal_or_expiration_date", c.renewal),
+                           ("auto_renewal", c.auto_renewal)):
+            if value is not None:
+                item[key] = value
         campaigns.append(item)
     assignments = [
         {

@@ -112,6 +112,9 @@ class Campaign:
     webhook_url: str | None = None
     webhook_failover_url: str | None = None
     usecase: str = "MIXED"
+    failure_reasons: str | None = None  # failureReasons, where set (seed or admin)
+    renewal: str | None = None  # TELNYX kind: nextRenewalOrExpirationDate as served (ISO 8601), where set
+    auto_renewal: bool | None = None  # TELNYX kind: autoRenewal, where set
 
     @property
     def active_count(self) -> int:

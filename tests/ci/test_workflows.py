@@ -286,6 +286,31 @@ def test_drift_issue_opens_updates_and_closes_without_duplicates(repo):
     assert_no_secret(*everything(repo, clean, opened, updated, broken, closed))
 
 
+def test_drift_issue_leads_with_a_campaign_that_cannot_carry_traffic(repo):
+    """After a clean apply Telnyx suspends the shared campaign: every record is still as declared, and the
+    scheduled drift job opens the issue, whose body starts with the campaign and the numbers it stops."""
+    gh = repo.github
+    from click.testing import CliRunner
+
+    from reconciler.cli import cli
+    r = CliRunner().invoke(cli, ["apply", "--auto-approve", "--desired", str(repo.src / "desired-state"),
+                                 "--state-dir", str(repo.tmp / "state")],
+                           env={"TELNYX_API_KEY": SECRET, "TELNYX_API_BASE_URL": repo.sb.base_url})
+    assert r.exit_code == 0, r.output
+    repo.admin.patch("/campaigns/CWZTFH1", json={"campaign_status": "TCR_SUSPENDED"}).raise_for_status()
+    opened = repo.job("drift.yml", "drift", event_name="schedule")
+    assert opened.status == "success", opened.log()
+    assert opened.step("Check for drift").outputs["exit_code"] == "2"
+    (issue,) = gh.open_issues("10dlc-drift")
+    body = issue["body"].split("\n")
+    assert body[1:4] == ["## 10DLC drift", "", "> [!CAUTION]"], body[:6]
+    assert body[4].startswith("> **1 unhealthy campaign (") and "numbers cannot send" in body[4]
+    assert body[5].startswith("> - `CWZTFH1` (shared, TCR\\_SUSPENDED, sharing ACCEPTED): stops ")
+    repo.admin.patch("/campaigns/CWZTFH1", json={"campaign_status": "MNO_PROVISIONED"}).raise_for_status()
+    closed = repo.job("drift.yml", "drift", event_name="schedule")
+    assert closed.step("Open, update").outputs["action"] == "closed", closed.log()
+
+
 def test_sandbox_stands_in_for_telnyx_when_the_seed_variable_is_set(repo):
     """A new repository's first runs: vars.RECONCILER_SANDBOX_SEED set, no Telnyx secret at all."""
     repo.github.open_pr(13, H1)

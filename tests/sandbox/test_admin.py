@@ -56,6 +56,54 @@ def test_patch_campaign(api: Api) -> None:
     assert api.admin_http.patch(f"/campaigns/{SHARED}", json={"color": "red"}).status_code == 400
 
 
+def test_campaign_health_set_at_run_time_shows_in_the_lists(api: Api) -> None:
+    """A suspension or a declined share happens behind the API's back: the lists show it at once."""
+    def listed() -> dict[str, dict]:
+        recs = api.get("/10dlc/partner_campaigns", params={"recordsPerPage": 500}).json()["records"]
+        return {r["tcrCampaignId"]: r for r in recs}
+
+    assert listed()[SHARED]["campaignStatus"] == "MNO_PROVISIONED"  # the list is read (and cached) first
+    api.admin("PATCH", f"/campaigns/{SHARED}", {"campaign_status": "TCR_SUSPENDED"})
+    assert listed()[SHARED]["campaignStatus"] == "TCR_SUSPENDED"
+    api.admin("PATCH", f"/campaigns/{SHARED}", {"campaign_status": "MNO_PROVISIONED", "sharing_status": "DECLINED"})
+    assert SHARED not in listed()  # the partner list holds accepted shares only
+    sharing = api.get(f"/10dlc/partnerCampaign/{SHARED}/sharing").json()
+    assert {v["sharingStatus"] for v in sharing.values()} == {"DECLINED"}
+
+
+def test_campaign_reasons_and_renewal(api: Api) -> None:
+    uuid = api.campaign_uuid(TELNYX)
+    body = api.admin("PATCH", f"/campaigns/{TELNYX}", {"campaign_status": "MNO_REJECTED", "failure_reasons": "no opt-in",
+                                                      "next_renewal_or_expiration_date": "2027-01-15T00:00:00Z",
+                                                      "auto_renewal": False})
+    assert body["auto_renewal"] is False and body["failure_reasons"] == "no opt-in"
+    rec = api.get(f"/10dlc/campaign/{uuid}").json()  # checked against the spec like every answer
+    assert (rec["campaignStatus"], rec["failureReasons"], rec["nextRenewalOrExpirationDate"], rec["autoRenewal"]) == (
+        "MNO_REJECTED", "no opt-in", "2027-01-15T00:00:00Z", False)
+    dumped = next(c for c in api.state()["campaigns"] if c["tcr_campaign_id"] == TELNYX)
+    assert dumped["next_renewal_or_expiration_date"] == "2027-01-15T00:00:00Z" and dumped["auto_renewal"] is False
+    api.admin("PATCH", f"/campaigns/{SHARED}", {"failure_reasons": "carrier review"})
+    assert api.get(f"/10dlc/partner_campaigns/{SHARED}").json()["failureReasons"] == "carrier review"
+    api.admin("PATCH", f"/campaigns/{TELNYX}", {"next_renewal_or_expiration_date": None, "auto_renewal": None,
+                                                "failure_reasons": None})
+    rec = api.get(f"/10dlc/campaign/{uuid}").json()
+    assert not {"failureReasons", "nextRenewalOrExpirationDate", "autoRenewal"} & set(rec)
+    for bad in ({"next_renewal_or_expiration_date": "soon"}, {"auto_renewal": "yes"}, {"failure_reasons": 3}):
+        assert api.admin_http.patch(f"/campaigns/{TELNYX}", json=bad).status_code == 400, bad
+    assert api.admin_http.patch(f"/campaigns/{SHARED}", json={"auto_renewal": True}).status_code == 400
+
+
+def test_seed_takes_campaign_reasons_and_renewal(api: Api) -> None:
+    camp = {"tcr_campaign_id": "CRENEW1", "kind": "telnyx", "failure_reasons": "late fee",
+            "next_renewal_or_expiration_date": "2027-02-01", "auto_renewal": True}
+    api.admin("POST", "/seed", {"campaigns": [camp]})
+    dumped = api.state()["campaigns"][0]
+    assert {k: dumped[k] for k in camp} == camp
+    r = api.admin_http.post("/seed", json={"campaigns": [{"tcr_campaign_id": "CRENEW2", "kind": "shared",
+                                                          "next_renewal_or_expiration_date": "2027-02-01"}]})
+    assert r.status_code == 400 and "next_renewal_or_expiration_date" in r.json()["errors"][0]["detail"]
+
+
 def test_counters(api: Api) -> None:
     api.admin("POST", "/counters/reset")
     api.get("/messaging_profiles")

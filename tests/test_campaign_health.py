@@ -1,0 +1,143 @@
+"""Campaign health, one fact at a time: which campaigns cannot carry traffic (the one rule,
+`diff.traffic_problem`), how many declared numbers each stops, that drift counts it and plans say it,
+and the warnings ahead of a lapse: a campaign left empty (declared or not) and one about to expire."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.diff import ACTIVE_STATUSES, ASSIGNABLE_STATUSES, STATUS_MEANING, campaign_problem, carries_traffic, \
+    traffic_problem
+from reconciler.drift import drift_report
+from reconciler.model import LiveCampaign
+from reconciler.planfile import plan_dict
+from reconciler.render import drift_markdown, drift_text, plan_markdown, plan_text
+
+from tests.test_plan_rules import PA, SH, TX, XX, Estate, plan
+
+# Telnyx's campaignStatus enum (TelnyxCampaign_CSP / TelnyxDownstreamCampaign in the spec).
+ENUM = ("TCR_PENDING", "TCR_SUSPENDED", "TCR_EXPIRED", "TCR_ACCEPTED", "TCR_FAILED", "TELNYX_ACCEPTED", "TELNYX_FAILED",
+        "MNO_PENDING", "MNO_ACCEPTED", "MNO_REJECTED", "MNO_PROVISIONED", "MNO_PROVISIONING_FAILED")
+DAY = 86400.0
+
+
+def test_only_carrier_approved_statuses_carry_traffic_and_every_other_value_says_why():
+    assert ACTIVE_STATUSES == {"MNO_PROVISIONED", "MNO_ACCEPTED"}
+    assert ASSIGNABLE_STATUSES == ACTIVE_STATUSES | {"TCR_SUSPENDED"}  # dormant: assignable, not sending
+    assert set(STATUS_MEANING) == set(ENUM) - ACTIVE_STATUSES  # every other value of the enum, in words
+    for status in ENUM:
+        c = LiveCampaign(TX, "telnyx", None, status)
+        assert carries_traffic(c) is (status in ACTIVE_STATUSES), status
+        if status not in ACTIVE_STATUSES:
+            assert traffic_problem(c, TX) == (f"campaign {TX} is not active (campaignStatus {status}): "
+                                              f"{STATUS_MEANING[status]}")
+    odd = traffic_problem(LiveCampaign(TX, "telnyx", None, "NEW_VALUE"), TX)
+    assert odd is not None and "NEW_VALUE" in odd and "does not know" in odd
+    assert "does not say" in (traffic_problem(LiveCampaign(TX, "telnyx", None, None), TX) or "")
+    assert traffic_problem(None, TX) == campaign_problem(None, TX)
+
+
+@pytest.mark.parametrize("sharing", ["DECLINED", "PENDING", "CONFLICTING", "OTHER_PARTNER", None])
+def test_a_share_that_is_not_accepted_carries_no_traffic_and_blocks_the_same_way(sharing):
+    c = LiveCampaign(SH, "shared", sharing, "MNO_PROVISIONED")
+    assert not carries_traffic(c)
+    assert traffic_problem(c, SH) == campaign_problem(c, SH)  # one rule for assigning and for sending
+    assert carries_traffic(LiveCampaign(SH, "shared", "ACCEPTED", "MNO_PROVISIONED"))
+
+
+def suspended_after_a_clean_apply(status: str = "TCR_SUSPENDED", sharing: str = "ACCEPTED") -> Estate:
+    """Four declared numbers on SH, three of them ASSIGNED there, one still on another campaign."""
+    e = (Estate().declare(PA, SH, 1, 2, 3, 4).on(PA, 1, 2, 3, 4).held(SH, "ASSIGNED", 1, 2, 3)
+         .held(XX, "ASSIGNED", 4).declare(PA, TX))
+    e.live.campaigns[SH] = LiveCampaign(SH, "shared", sharing, status, failure_reasons="carrier <b>audit</b>")
+    return e
+
+
+def test_the_plan_names_each_unhealthy_campaign_with_the_numbers_it_stops():
+    p = plan(suspended_after_a_clean_apply())
+    (h,) = p.unhealthy  # TX is healthy and holds nothing: not listed
+    assert (h.tcr_campaign_id, h.campaign_status, h.sharing_status, h.numbers_declared, h.numbers_stopped) == (
+        SH, "TCR_SUSPENDED", "ACCEPTED", 4, 3)
+    assert h.telnyx_reason == "carrier <b>audit</b>" and h.problem.startswith(f"campaign {SH} is not active")
+    assert plan_dict(p)["unhealthy_campaigns"][0]["numbers_stopped"] == 3
+    # Not a change: the checksum (what apply would do) is the same as with a healthy campaign.
+    healthy = suspended_after_a_clean_apply("MNO_PROVISIONED")
+    assert plan(healthy).unhealthy == () and plan(healthy).checksum() == p.checksum()
+
+
+def test_drift_counts_an_unhealthy_campaign_even_when_every_number_is_as_declared():
+    e = Estate().declare(PA, SH, 1, 2).on(PA, 1, 2).held(SH, "ASSIGNED", 1, 2)
+    assert not drift_report(plan(e)).drifted
+    e.live.campaigns[SH] = LiveCampaign(SH, "shared", "DECLINED", None)
+    report = drift_report(plan(e))
+    assert report.drifted and report.counts == {k: 0 for k in report.counts}  # no number differs
+    text = drift_text(report)
+    assert text.startswith("Drift: 1 unhealthy campaign (2 numbers cannot send)\n")
+    assert f"{SH} (shared, sharing DECLINED): stops 2 of 2 declared numbers" in text
+    md = drift_markdown(report)
+    assert md.index("> [!CAUTION]") < md.index("**Drift found: 1 unhealthy campaign (2 numbers cannot send).**")
+
+
+def test_what_telnyx_says_of_a_campaign_is_escaped_like_every_free_text_value():
+    p = plan(suspended_after_a_clean_apply())
+    assert "Telnyx says: carrier &lt;b&gt;audit&lt;/b&gt;" in plan_markdown(p)
+    assert "TCR\\_SUSPENDED" in plan_markdown(p)
+    text = plan_text(p)
+    assert text.splitlines()[3].startswith("Cannot send: 1 unhealthy campaign (3 numbers cannot send); not a change")
+    assert "Telnyx says: carrier <b>audit</b>" in text  # text is plain: no markup to escape, but one line
+
+
+def test_a_campaign_none_of_whose_numbers_are_on_it_yet_says_so():
+    e = Estate().declare(PA, SH, 1).on(PA, 1)
+    e.live.campaigns[SH] = LiveCampaign(SH, "shared", "PENDING", None)
+    p = plan(e)
+    assert [(h.numbers_declared, h.numbers_stopped) for h in p.unhealthy] == [(1, 0)]
+    assert f"{SH} (shared, sharing PENDING): none of its 1 declared number is assigned to it yet" in plan_text(p)
+    assert "Cannot send: 1 unhealthy campaign; not a change" in plan_text(p)
+
+
+def test_a_plan_that_empties_a_campaign_the_files_dropped_warns():
+    """The 225 → 0 move: the numbers' old campaign is no longer in the files, so it had no campaign plan and
+    no warning. Telnyx's assignedPhoneNumbersCount (the campaign lists) tells whether the plan empties it."""
+    e = Estate().declare(PA, TX, 1, 2).on(PA, 1, 2).held(XX, "ASSIGNED", 1, 2)
+    empty = (f"campaign {XX} (not in the files) will be left without numbers: the plan moves its last 2 numbers off "
+             f"it; Telnyx suspends a campaign after 15 days with no numbers (dormancy)")
+    e.live.campaign_counts[XX] = 2
+    assert empty in plan(e).warnings
+    e.live.campaign_counts[XX] = 3  # it keeps one number the files never declared
+    assert not [w for w in plan(e).warnings if XX in w]
+    del e.live.campaign_counts[XX]  # not listed with a count: only what this run read is known
+    (w,) = [w for w in plan(e).warnings if XX in w]
+    assert w.startswith(f"campaign {XX} (not in the files) may be left without numbers: the plan moves every number "
+                        "this run saw on it (2) off it, and Telnyx did not say how many it holds")
+
+
+def test_a_declared_campaign_left_empty_still_warns_once():
+    e = Estate().declare(PA, TX, 1).declare(PA, XX).on(PA, 1).held(XX, "ASSIGNED", 1)
+    e.live.campaign_counts[XX] = 1
+    assert [w for w in plan(e).warnings if XX in w] == [
+        f"campaign {XX} will be left without numbers; Telnyx suspends a campaign after 15 days with no numbers "
+        f"(dormancy)"]
+
+
+def expiring(days: float, auto: bool | None) -> Estate:
+    e = Estate().declare(PA, TX, 1).on(PA, 1).held(TX, "ASSIGNED", 1)
+    e.live.read_at = 1_800_000_000.0
+    e.live.campaigns[TX] = LiveCampaign(TX, "telnyx", None, "MNO_PROVISIONED", telnyx_campaign_id="uuid-tx",
+                                        renewal_at=e.live.read_at + days * DAY, auto_renewal=auto)
+    return e
+
+
+def test_a_campaign_that_lapses_soon_is_warned_ahead():
+    (w,) = plan(expiring(12.5, False)).warnings
+    assert w == (f"campaign {TX} expires on 2027-01-27 (in 12 days) and does not renew automatically: renew it in the "
+                 "Telnyx portal, or its numbers stop sending (an expired campaign cannot be restored)")
+    (w,) = plan(expiring(3, None)).warnings
+    assert w.startswith(f"campaign {TX} is due for renewal or expiry on 2027-01-18 (in 3 days), and Telnyx does not "
+                        "say whether it renews automatically")
+    assert "already past" in plan(expiring(-1, False)).warnings[0]
+    assert plan(expiring(3, True)).warnings == ()  # renews itself
+    assert plan(expiring(31, False)).warnings == ()  # not soon
+    unknown_now = expiring(3, False)
+    unknown_now.live.read_at = None
+    assert plan(unknown_now).warnings == ()
