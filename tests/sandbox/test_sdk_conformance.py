@@ -131,7 +131,8 @@ def drive() -> Iterator[Callable[[dict[str, str]], Driver]]:
             {"phone_number": "+13125550201", "tcr_campaign_id": TELNYX, "status": "FAILED_ASSIGNMENT",
              "failure_reasons": "Campaign CTELNX1 rejected the number (MNO error 4102)"},
         ]
-        sb = start_sandbox(seed=seed, modes=modes, timing="realistic", late_failure_rate=0.0, time_scale=0)
+        sb = start_sandbox(seed=seed, modes=modes, timing="realistic", late_failure_rate=0.0,
+                          carrier_failure_rate=0.5, time_scale=0)
         d = Driver(sb, [])
         made.append(d)
         return d
@@ -214,6 +215,8 @@ def exercise(d: Driver) -> None:
     read_all("one record PENDING_UNASSIGNMENT, one FAILED_UNASSIGNMENT")
     d.advance(4 * 3600)
     read_all("unassignment done")
+    d.advance(2 * 86400)
+    read_all("carrier mappings ADDED or FAILED (mode carrier_mapping=present)")
 
 
 @pytest.mark.parametrize(("mode", "value"), MATRIX, ids=[f"{n}={v}" if v else n for n, v in MATRIX])
