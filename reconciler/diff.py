@@ -17,6 +17,7 @@ from typing import Iterable, Mapping
 
 from reconciler.model import (
     ASSIGNED,
+    CARRIER_PENDING,
     CONFLICTING,
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
@@ -145,6 +146,7 @@ class LiveHalf:
     profile_id: str | None  # None: on no profile, or not owned (then only an assignment record exists)
     tcr_campaign_id: str | None  # None: no assignment record
     status: str | None  # assignmentStatus; None: no assignment record
+    carrier: str | None = None  # ASSIGNED only: CARRIER_PENDING | CARRIER_FAILED (model.py); None: ready
 
 
 # How a finding without a live half reads: nothing at Telnyx (for code that wants the fields either way).
@@ -270,7 +272,7 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
     append = findings.append
     new = Finding
     # Live halves, interned by value: a few distinct (profile, campaign, status) in any estate.
-    halves: dict[tuple[str | None, str | None, str | None], LiveHalf] = {}
+    halves: dict[tuple[str | None, ...], LiveHalf] = {}
     half_of = halves.get
     campaign_block: dict[str, str | None] = {
         c: campaign_problem(live.campaigns.get(c), c) for c in desired.campaigns()
@@ -294,7 +296,7 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
             # The common case first: on its profile, assigned to its campaign.
             if (have is not None and live_status == ASSIGNED and live_campaign == want_campaign
                     and have.profile_id == want_profile and have.type == "longcode"
-                    and want_profile in live_profiles):
+                    and want_profile in live_profiles and a.carrier is None):
                 found_numbers += 1
                 if keep_ok:
                     key = (want_profile, live_campaign, ASSIGNED)
@@ -329,6 +331,9 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
             action, reason = BLOCKED, f"messaging profile {want_profile} does not exist"
         elif live_status in IN_FLIGHT_STATUSES:
             action, reason = IN_FLIGHT, pending.get(number)
+        elif a is not None and a.carrier is not None and live_campaign == want_campaign and live_profile == want_profile:
+            # ASSIGNED at Telnyx, not (yet) at the carriers: in flight there, or failed there.
+            action, reason = (IN_FLIGHT if a.carrier == CARRIER_PENDING else BLOCKED), a.carrier_detail
         elif number in pending:
             action, reason = IN_FLIGHT, pending[number]
         elif live_campaign == want_campaign and live_status != FAILED_ASSIGNMENT:
@@ -351,7 +356,7 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
         if action is OK and not keep_ok:
             left_out += 1
             continue
-        key = (live_profile, live_campaign, live_status)
+        key = (live_profile, live_campaign, live_status, a.carrier if a is not None else None)
         append(new(number, action, want, half_of(key) or halves.setdefault(key, LiveHalf(*key)), reason))
     # Undeclared numbers exist only if live state holds more than the declared ones found.
     if found_numbers != len(live.numbers) or found_assignments != len(live.assignments):
@@ -364,7 +369,7 @@ _by_number = attrgetter("number")
 
 
 def _unmanaged(desired: DesiredState, live: LiveState, prune: bool, pending: Mapping[str, str],
-               halves: dict[tuple[str | None, str | None, str | None], LiveHalf]) -> Iterable[Finding]:
+               halves: dict[tuple[str | None, ...], LiveHalf]) -> Iterable[Finding]:
     """Undeclared numbers on a declared profile or assigned to a declared campaign (no desired
     half; `halves` interns their live halves, as in `diff_changes`)."""
     declared = desired.numbers

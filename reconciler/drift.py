@@ -10,10 +10,11 @@ repository's applies did (documented in the README):
   journal shows we assigned (someone removed it);
 - unmanaged: undeclared numbers on declared profiles or campaigns; listed always, counted as
   drift only when prune is on (otherwise the files say to leave them alone);
-- in_flight: PENDING_* at Telnyx, or under a write or deferred phase the journal holds open
-  (not drift: work in progress);
+- in_flight: PENDING_* at Telnyx, ASSIGNED but still pending at carriers, or under a write or
+  deferred phase the journal holds open (not drift: work in progress);
 - stuck: in flight longer than `stuck_after` (default 72 h): drift, someone should look;
-- failed: FAILED_* at Telnyx, with Telnyx's reasons;
+- failed: FAILED_* at Telnyx, with Telnyx's reasons, or ASSIGNED with a carrier mapping that
+  failed (`tmobileNumberMappingStatus` / `nonTmobileNumberMappingStatus`), with its value;
 - blocked: declared but impossible now (not owned, campaign not shared, ...).
 
 Beside the numbers' classes, one class of campaigns: *unhealthy*, a declared campaign that cannot
@@ -29,7 +30,7 @@ from enum import Enum
 from typing import Mapping
 
 from reconciler.diff import UNSEEN, Action, Finding
-from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT
+from reconciler.model import CARRIER_FAILED, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT
 from reconciler.plan import CampaignHealth, Plan
 from reconciler.tracking import DEFAULT_STUCK_AFTER
 
@@ -85,7 +86,7 @@ def classify(f: Finding) -> str | None:
     if f.action is Action.IN_FLIGHT:
         return Kind.IN_FLIGHT.value
     if f.action is Action.BLOCKED:
-        return Kind.BLOCKED.value
+        return Kind.FAILED.value if live.carrier == CARRIER_FAILED else Kind.BLOCKED.value
     if live.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
         return Kind.FAILED.value
     if f.action is Action.ASSIGN and not f.move and live.profile_id == f.desired.profile_id:

@@ -22,6 +22,10 @@ PENDING_UNASSIGNMENT = "PENDING_UNASSIGNMENT"
 FAILED_ASSIGNMENT = "FAILED_ASSIGNMENT"
 FAILED_UNASSIGNMENT = "FAILED_UNASSIGNMENT"
 IN_FLIGHT_STATUSES = frozenset({PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT})
+# Carrier readiness of an ASSIGNED record (`tmobileNumberMappingStatus` / `nonTmobileNumberMappingStatus`,
+# where Telnyx sends them): None = ready, or the fields are absent (the record says nothing more).
+CARRIER_PENDING = "pending"  # a carrier has not mapped the number yet: in flight at carriers
+CARRIER_FAILED = "failed"  # a carrier refused it
 
 class CampaignKind(StrEnum):
     """Where a campaign is registered. Values appear in JSON output and saved plans."""
@@ -145,6 +149,8 @@ class LiveAssignment:
     failure_reasons: str | None = None
     since: float | None = None  # updatedAt (epoch seconds): how long a PENDING_* has lasted
     shared: bool | None = None  # on a shared campaign (the record's brandId is empty); None: cannot tell
+    carrier: str | None = None  # ASSIGNED only: CARRIER_PENDING | CARRIER_FAILED; None: ready or not said
+    carrier_detail: str | None = None  # what the carriers' fields say, for people (bounded, verbatim)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ from typing import Iterable, Mapping
 from reconciler.journal import Op, State, Write
 from reconciler.model import (
     ASSIGNED,
+    CARRIER_FAILED,
+    CARRIER_PENDING,
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     PENDING_ASSIGNMENT,
@@ -204,7 +206,8 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
             continue
         s, why = _number(w, n, a, live.numbers[n].profile_id if n in live.numbers else None, age, exclusive)
         if s in (NumberState.DONE, NumberState.FAILED) or (
-                s is NumberState.PENDING and a is not None and a.status in (PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT)
+                s is NumberState.PENDING and a is not None
+                and (a.status in (PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT) or a.carrier == CARRIER_PENDING)
                 and (w.op is Op.UNASSIGN or a.tcr_campaign_id == w.campaign)):
             effect = True
         states[n] = s
@@ -300,6 +303,10 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
     # assigning writes
     if a is not None and a.tcr_campaign_id == w.campaign:
         if a.status == ASSIGNED:
+            if a.carrier == CARRIER_PENDING:  # Telnyx is done; a carrier has not mapped it yet
+                return NumberState.PENDING, a.carrier_detail
+            if a.carrier == CARRIER_FAILED:
+                return NumberState.FAILED, a.carrier_detail
             return NumberState.DONE, None
         if a.status == PENDING_ASSIGNMENT:
             return NumberState.PENDING, None

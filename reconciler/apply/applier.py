@@ -11,6 +11,7 @@ from reconciler.diff import ASSIGNING, UNSEEN, Action, Finding, reported_under
 from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State
 from reconciler.model import (
+    CARRIER_PENDING,
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
@@ -386,7 +387,8 @@ class Applier:
                 current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
                 todo = [c for c in current.changes if c.writes and c.number in scope]
             busy = set(inflight.numbers()) & scope
-            busy |= {n for n, a in live.assignments.items() if n in watch and a.status in IN_FLIGHT_STATUSES}
+            busy |= {n for n, a in live.assignments.items()
+                     if n in watch and (a.status in IN_FLIGHT_STATUSES or a.carrier == CARRIER_PENDING)}
             if not busy or todo or not waiter.more():
                 return live, current, todo
             self.progress(f"waiting for Telnyx to finish {len(busy)} assignment(s) in flight")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Collection
 
-from reconciler.diff import UNSEEN, Action, reported_under
+from reconciler.diff import UNSEEN, Action, Finding, reported_under
 from reconciler.journal import Op, State
-from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, IN_FLIGHT_STATUSES
+from reconciler.model import CARRIER_FAILED, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, IN_FLIGHT_STATUSES
 from reconciler.plan import Plan
 from reconciler.tracking import InFlight, PhaseState
 
@@ -49,7 +49,7 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
         o = lambda result, detail=None: Outcome(c.number, *target, result, detail, c.declared)  # noqa: E731
         if c.number not in scope:
             if c.action is Action.BLOCKED:
-                out.append(o(Result.BLOCKED, c.reason))
+                out.append(o(_blocked_result(c), c.reason))
             elif c.action is Action.IN_FLIGHT:
                 out.append(o(Result.IN_FLIGHT, c.reason or (c.live or UNSEEN).status))
             continue
@@ -71,11 +71,11 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
         elif c.number in deferred:
             out.append(o(Result.NEXT_PHASE, why.get(c.number)))
         elif f is not None and f.action is Action.IN_FLIGHT:
-            out.append(o(Result.IN_FLIGHT, now.status or why.get(c.number)))
+            out.append(o(Result.IN_FLIGHT, (f.reason if now.carrier else None) or now.status or why.get(c.number)))
         elif f is not None and now.status in IN_FLIGHT_STATUSES:
             out.append(o(Result.IN_FLIGHT, now.status))
         elif f is not None and f.action is Action.BLOCKED:
-            out.append(o(Result.BLOCKED, f.reason))
+            out.append(o(_blocked_result(f), f.reason))
         elif c.number in run.held:
             out.append(o(Result.BLOCKED, run.held[c.number]))
         elif (target[0] or "", target[1] or "") in run.lost_bulks:
@@ -90,6 +90,11 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
                          or f"still {f.action.value} ({now.status or 'no campaign'})"))
     return out
 
+def _blocked_result(f: Finding) -> Result:
+    """A blocked finding's result: failed where a carrier refused an ASSIGNED number (Telnyx said no)."""
+    return Result.FAILED if (f.live or UNSEEN).carrier == CARRIER_FAILED else Result.BLOCKED
+
+
 def _unaccepted_numbers(inflight: InFlight | None, tasks: Collection[str]) -> set[str]:
     if inflight is None:
         return set()
@@ -101,7 +106,7 @@ def plan_only_outcomes(plan: Plan) -> list[Outcome]:
     out = []
     for c in plan.changes:
         if c.action is Action.BLOCKED and c.declared:
-            out.append(Outcome(c.number, *reported_under(c), Result.BLOCKED, c.reason))
+            out.append(Outcome(c.number, *reported_under(c), _blocked_result(c), c.reason))
         elif c.action is Action.IN_FLIGHT:
             out.append(Outcome(c.number, *reported_under(c), Result.IN_FLIGHT, c.reason or (c.live or UNSEEN).status))
     return out

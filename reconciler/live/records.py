@@ -12,6 +12,8 @@ from typing import Any, Mapping
 
 from reconciler.model import (
     ASSIGNED,
+    CARRIER_FAILED,
+    CARRIER_PENDING,
     CONFLICTING,
     OTHER_PARTNER,
     SHARED,
@@ -139,9 +141,49 @@ def parse_assignment(call: str, rec: Mapping[str, Any], telnyx_to_tcr: Mapping[s
     tcr = safe_id(assignment_tcr_id(rec, telnyx_to_tcr or {}))
     if not tcr:
         raise bad_response(call, f"{where}no campaign id in the record")
+    carrier, detail = carrier_readiness(rec) if status == ASSIGNED else (None, None)
     return LiveAssignment(number=number, tcr_campaign_id=tcr, status=status, failure_reasons=reasons or None,
                           since=_timestamp(rec.get("updatedAt") or rec.get("createdAt")),
-                          shared=_on_shared(rec, telnyx_to_tcr or {}))
+                          shared=_on_shared(rec, telnyx_to_tcr or {}), carrier=carrier, carrier_detail=detail)
+
+
+# The carriers' view of a number, newer than the published spec (official SDK 4.189.0 reads both as
+# free strings; no Telnyx text lists their values). ADDED is the only value read as "mapped".
+CARRIER_FIELDS = (("tmobileNumberMappingStatus", "T-Mobile"), ("nonTmobileNumberMappingStatus", "other carriers"))
+CARRIER_MAPPED = "ADDED"
+CARRIER_KNOWN_PENDING = "PENDING"
+MAX_CARRIER_VALUE = 40
+
+
+def carrier_readiness(rec: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(CARRIER_PENDING | CARRIER_FAILED | None, what the fields say) of an ASSIGNED record.
+
+    Absent, null or empty fields say nothing (the old behaviour); ADDED is mapped; a value naming a
+    failure (FAILED, REJECTED, ...) is failed; PENDING and every value this reconciler does not know
+    are in flight at carriers, shown as Telnyx sent them (bounded; reports escape them). Never fatal."""
+    pending: list[str] = []
+    failed: list[str] = []
+    for key, label in CARRIER_FIELDS:
+        v = rec.get(key)
+        if v is None or v == "":
+            continue
+        text = v if isinstance(v, str) else repr(v)
+        word = text.strip().upper()
+        if word == CARRIER_MAPPED:
+            continue
+        shown = text if len(text) <= MAX_CARRIER_VALUE else text[:MAX_CARRIER_VALUE] + "…"
+        if "FAIL" in word or "REJECT" in word:
+            failed.append(f"{label} {shown}")
+        elif word == CARRIER_KNOWN_PENDING:
+            pending.append(f"{label} {shown}")
+        else:
+            pending.append(f"{label} {shown!r} (a value this reconciler does not know)")
+    if failed:
+        return CARRIER_FAILED, ("ASSIGNED at Telnyx, but the carrier mapping failed: " + ", ".join(failed + pending)
+                                + "; a re-send is not known to fix it: ask Telnyx support")
+    if pending:
+        return CARRIER_PENDING, "ASSIGNED at Telnyx, in flight at carriers: " + ", ".join(pending)
+    return None, None
 
 
 def _on_shared(rec: Mapping[str, Any], telnyx_to_tcr: Mapping[str, str]) -> bool | None:

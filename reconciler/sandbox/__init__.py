@@ -42,6 +42,8 @@ def build_app(
     unassignment_delay: float | None = None,
     timing_jitter: float | None = None,
     late_failure_rate: float | None = None,
+    carrier_mapping_delay: float | None = None,
+    carrier_failure_rate: float | None = None,
     timing: str = "instant",
     time_scale: float = 1.0,
 ) -> App:
@@ -58,6 +60,8 @@ def build_app(
         unassignment_delay=unassignment_delay,
         timing_jitter=timing_jitter,
         late_failure_rate=late_failure_rate,
+        carrier_mapping_delay=carrier_mapping_delay,
+        carrier_failure_rate=carrier_failure_rate,
     )
     scale = check_time_scale(time_scale)
     if latency_ms < 0:
@@ -117,6 +121,8 @@ def start_sandbox(
     unassignment_delay: float | None = None,
     timing_jitter: float | None = None,
     late_failure_rate: float | None = None,
+    carrier_mapping_delay: float | None = None,
+    carrier_failure_rate: float | None = None,
     timing: str = "instant",
     time_scale: float = 1.0,
     header_timeout: float = Limits.header_timeout,
@@ -143,6 +149,8 @@ def start_sandbox(
         unassignment_delay=unassignment_delay,
         timing_jitter=timing_jitter,
         late_failure_rate=late_failure_rate,
+        carrier_mapping_delay=carrier_mapping_delay,
+        carrier_failure_rate=carrier_failure_rate,
         timing=timing,
         time_scale=time_scale,
     )

@@ -103,9 +103,11 @@ class Admin:
         return {"deleted": e164}
 
     def put_assignment(self, e164: str, body: dict[str, Any]) -> dict[str, Any]:
-        _only(body, {"tcr_campaign_id", "status", "failure_reasons"})
+        _only(body, {"tcr_campaign_id", "status", "failure_reasons", "tmobile_mapping_status",
+                     "non_tmobile_mapping_status"})
         slot = self.world.set_record(e164, body.get("tcr_campaign_id"), body.get("status") or "ASSIGNED",
-                                     body.get("failure_reasons"))
+                                     body.get("failure_reasons"), tmobile_mapping=body.get("tmobile_mapping_status"),
+                                     others_mapping=body.get("non_tmobile_mapping_status"))
         return R.pnc_dict(self.world, slot)
 
     def delete_assignment(self, e164: str) -> dict[str, Any]:

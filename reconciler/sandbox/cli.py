@@ -31,13 +31,15 @@ _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.val
 @click.option("--port", default=0, show_default=True, type=int, help="TCP port; 0 picks a free one.")
 @click.option("--seed", "seed", type=click.Path(dir_okay=False), default=None, help="Seed file (YAML or JSON).")
 @click.option("--api-key", default="sandbox-key", show_default=True, help="The only bearer key accepted.")
-@click.option("--timing", "timing", type=click.Choice(list(PRESETS)), default="instant", show_default=True, help="Delay preset: instant (every step visible on the next request) or realistic (Telnyx's hours: task 60 s, order 60 s, assignment 2 h, unassignment 1 h, jitter 0.2, late failures 2%). The options below override it.")
+@click.option("--timing", "timing", type=click.Choice(list(PRESETS)), default="instant", show_default=True, help="Delay preset: instant (every step visible on the next request) or realistic (Telnyx's hours: task 60 s, order 60 s, assignment 2 h, unassignment 1 h, jitter 0.2, late failures 2%; with --mode carrier_mapping=present, carrier mappings 24 h, 2% failing). The options below override it.")
 @click.option("--assignment-delay", default=None, type=float, help="Virtual seconds a record stays PENDING_ASSIGNMENT; given alone, also every other step (a task: twice). Default: from --timing.")
 @click.option("--task-delay", default=None, type=float, help="Virtual seconds a bulk assignment task takes (processing halfway). Default: from --timing.")
 @click.option("--order-delay", default=None, type=float, help="Virtual seconds a messaging bulk-update order takes. Default: from --timing.")
 @click.option("--unassignment-delay", default=None, type=float, help="Virtual seconds a record stays PENDING_UNASSIGNMENT. Default: from --timing.")
 @click.option("--timing-jitter", default=None, type=float, help="0..1: each delay × a seeded random factor in [1-J, 1+J]. Default: from --timing.")
 @click.option("--late-failure-rate", default=None, type=float, help="0..1: share of PENDING_ASSIGNMENT records that resolve to FAILED_ASSIGNMENT. Default: from --timing.")
+@click.option("--carrier-mapping-delay", default=None, type=float, help="Mode carrier_mapping=present: virtual seconds from ASSIGNED until the carriers' mapping is ADDED (or FAILED). Default: from --timing.")
+@click.option("--carrier-failure-rate", default=None, type=float, help="Mode carrier_mapping=present: 0..1, share of carrier mappings that end FAILED. Default: from --timing.")
 @click.option("--time-scale", default=1.0, show_default=True, type=float, help="Virtual seconds per real second; 0 freezes the clock (only POST /_admin/advance moves it).")
 @click.option("--rate-limit", default=None, type=float, help="Token bucket, requests per second (default: unlimited).")
 @click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added to every /v2 response.")
@@ -65,6 +67,8 @@ def sandbox(
     unassignment_delay: float | None,
     timing_jitter: float | None,
     late_failure_rate: float | None,
+    carrier_mapping_delay: float | None,
+    carrier_failure_rate: float | None,
     time_scale: float,
     rate_limit: float | None,
     latency_ms: float,
@@ -98,6 +102,8 @@ def sandbox(
             unassignment_delay=unassignment_delay,
             timing_jitter=timing_jitter,
             late_failure_rate=late_failure_rate,
+            carrier_mapping_delay=carrier_mapping_delay,
+            carrier_failure_rate=carrier_failure_rate,
             timing=timing,
             time_scale=time_scale,
         )

@@ -52,7 +52,14 @@ from reconciler.sandbox.state import (
     Campaign,
     Store,
 )
-from reconciler.sandbox.timing import LATE_FAILURE_REASONS, Timing, resolve_timing
+from reconciler.sandbox.timing import (
+    LATE_FAILURE_REASONS,
+    MAPPING_ADDED,
+    MAPPING_FAILED,
+    MAPPING_PENDING,
+    Timing,
+    resolve_timing,
+)
 
 __all__ = ["CAP", "Order", "Task", "World", "valid_tcr_id", "valid_uuid"]  # Order, Task: render.py's types
 
@@ -78,6 +85,7 @@ class World(Commands, Queries, OutOfBand):
         # the main stream hands out, and each is reproducible from --random-seed.
         self.jitter_rng = random.Random(f"jitter:{random_seed}")
         self.late_rng = random.Random(f"late-failure:{random_seed}")
+        self.carrier_rng = random.Random(f"carrier-mapping:{random_seed}")
         self.timing = timing if timing is not None else resolve_timing(assignment_delay=assignment_delay)
         # Numeric number ids look like Telnyx's ("1293384261075731499"): a 19-digit base + slot.
         self.id_base = 1_200_000_000_000_000_000 + self.rng.randrange(10**17)
@@ -94,6 +102,7 @@ class World(Commands, Queries, OutOfBand):
             Event.TASK_START: self._on_task_start,
             Event.TASK_FINISH: self._on_task_finish,
             Event.ORDER: self._on_order,
+            Event.CARRIER_MAP: self._on_carrier_map,
         }
         self._reset_runtime()
 
@@ -219,7 +228,31 @@ class World(Commands, Queries, OutOfBand):
             s.set_status(slot, FAILED_ASSIGNMENT, self.late_rng.choice(LATE_FAILURE_REASONS), now)
             return False
         s.set_status(slot, ASSIGNED, None, now)
+        self._begin_carrier_mapping(slot, now)
         return True
+
+    def _begin_carrier_mapping(self, slot: int, now: float) -> None:
+        """Mode carrier_mapping=present: the carriers map an ASSIGNED number `carrier_mapping_delay`
+        later, and a `carrier_failure_rate` share fail. Without either, it shows ADDED at once."""
+        timing = self.timing
+        if self.modes["carrier_mapping"] != "present" or not (timing.carrier_mapping_delay or timing.carrier_failure_rate):
+            return
+        self.store.set_mapping(slot, MAPPING_PENDING, MAPPING_PENDING)
+        self._schedule(now + self.jittered(timing.carrier_mapping_delay), Event.CARRIER_MAP, slot, self.store.agen[slot])
+
+    def _on_carrier_map(self, due: float, slot: int, gen: int) -> None:
+        s = self.store
+        if s.agen[slot] != gen or s.astatus[slot] != ASSIGNED or s.amap.get(slot) != (MAPPING_PENDING, MAPPING_PENDING):
+            return  # the record changed since (or the admin set its mapping)
+        rate = self.timing.carrier_failure_rate
+        if rate and self.carrier_rng.random() < rate:
+            # One carrier refuses: T-Mobile's own registry, or the others' (Verizon, AT&T, ...).
+            if self.carrier_rng.random() < 0.5:
+                s.set_mapping(slot, MAPPING_FAILED, MAPPING_ADDED)
+            else:
+                s.set_mapping(slot, MAPPING_ADDED, MAPPING_FAILED)
+            return
+        s.set_mapping(slot, None, None)  # ADDED at both: what ASSIGNED implies
 
     # ---- rules -----------------------------------------------------------------------------
 

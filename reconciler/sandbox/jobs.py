@@ -60,6 +60,7 @@ class Event(StrEnum):
     TASK_START = "task_start"  # a bulk task snapshots its profile and submits its numbers
     TASK_FINISH = "task_finish"
     ORDER = "order"  # a messaging-profile order moves its numbers
+    CARRIER_MAP = "carrier_map"  # an ASSIGNED record's carrier mapping ends ADDED or FAILED (mode carrier_mapping)
 
 
 # One event for many records due at the same moment (no jitter).

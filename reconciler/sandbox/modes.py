@@ -209,6 +209,18 @@ MODE_SPECS: dict[str, ModeSpec] = {
             "49: a campaign without number pooling takes at most 49 numbers (assigned or pending); "
             "off: no cap",
         ),
+        # Telnyx's newest SDK (4.189.0) reads two fields its published spec lacks, each a free string
+        # (10dlc-domain.md §0, §8; telnyx-api.md §2): a number ASSIGNED at Telnyx may not be mapped
+        # at the carriers yet. Default `absent`: the spec file's record, and the reconciler's old world.
+        ModeSpec(
+            "carrier_mapping",
+            ("absent", "present"),
+            "10dlc-domain.md §0 and §8 (carrier readiness); official SDK 4.189.0 PhoneNumberCampaign",
+            "absent: phone-number campaign records carry neither field; present: they carry "
+            "tmobileNumberMappingStatus and nonTmobileNumberMappingStatus (PENDING while the record is "
+            "PENDING_ASSIGNMENT; once ASSIGNED, PENDING for the timing's carrier_mapping_delay, then ADDED, or FAILED "
+            "at one carrier for a carrier_failure_rate share; ADDED while it is unassigned)",
+        ),
     )
 }
 

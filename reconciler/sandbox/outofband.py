@@ -16,6 +16,9 @@ from reconciler.sandbox.seed import E164_RE, is_timestamp
 from reconciler.sandbox.state import CAMPAIGN_STATUSES, NUMBER_TYPES, SHARING_STATUSES, STATUS_CODES, Campaign, Store
 
 
+MAX_MAPPING = 1000  # an admin-set carrier mapping status (tests send odd ones on purpose)
+
+
 class OutOfBand:
     """Mixed into `World` (engine.py); `move_number` and `expect_resolution` are the world's."""
 
@@ -56,8 +59,11 @@ class OutOfBand:
     def remove_number(self, e164: str) -> None:
         self.store.delete_number(self._known_number(e164))
 
-    def set_record(self, e164: str, tcr_campaign_id: Any, status_name: Any, reason: Any) -> int:
-        """Give a number's assignment record this campaign, status and failure reason."""
+    def set_record(self, e164: str, tcr_campaign_id: Any, status_name: Any, reason: Any, *,
+                   tmobile_mapping: Any = None, others_mapping: Any = None) -> int:
+        """Give a number's assignment record this campaign, status and failure reason, and the
+        carriers' mapping statuses (any string, shown as given under mode carrier_mapping=present;
+        None: what the status implies, and the record's carrier lag does not run)."""
         s = self.store
         now = self.clock.now()
         slot = self._known_number(e164)
@@ -68,11 +74,17 @@ class OutOfBand:
             raise D.Invalid(f"status must be one of {'|'.join(STATUS_CODES)}", pointer="/status")
         if reason is not None and not isinstance(reason, str):
             raise D.Invalid("failure_reasons must be a string or null", pointer="/failure_reasons")
+        for name, value in (("tmobile_mapping_status", tmobile_mapping), ("non_tmobile_mapping_status", others_mapping)):
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_MAPPING):
+                raise D.Invalid(f"{name} must be a string of at most {MAX_MAPPING} characters, or null",
+                                pointer="/" + name)
         status = STATUS_CODES[status_name]
         if s.acamp[slot] == camp_idx:
             s.set_status(slot, status, reason, now)
         else:
             s.create_record(slot, camp_idx, status, reason, now)
+        if tmobile_mapping is not None or others_mapping is not None:
+            s.set_mapping(slot, tmobile_mapping, others_mapping)
         # Out-of-band pending states still progress, like any other.
         self.expect_resolution(slot, now)  # type: ignore[attr-defined]
         return slot

@@ -13,7 +13,18 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from reconciler.sandbox.state import NUMBER_TYPES, STATUS_NAMES, Brand, Campaign, Profile
+from reconciler.sandbox.state import (
+    ASSIGNED,
+    FAILED_UNASSIGNMENT,
+    NUMBER_TYPES,
+    PENDING_ASSIGNMENT,
+    PENDING_UNASSIGNMENT,
+    STATUS_NAMES,
+    Brand,
+    Campaign,
+    Profile,
+)
+from reconciler.sandbox.timing import MAPPING_ADDED, MAPPING_PENDING
 
 if TYPE_CHECKING:
     from reconciler.sandbox.engine import Order, Task, World
@@ -91,8 +102,38 @@ def _sparse_number(world: World, slot: int) -> str:
 
 _PNC_TMPL = (
     '{"phoneNumber":"%s","campaignId":"%s","brandId":"%s","tcrBrandId":"%s","tcrCampaignId":"%s",'
-    '"telnyxCampaignId":"%s","assignmentStatus":"%s",%s"createdAt":"%s","updatedAt":"%s"}'
+    '"telnyxCampaignId":"%s","assignmentStatus":"%s",%s%s"createdAt":"%s","updatedAt":"%s"}'
 )
+
+# What a record's status implies for its carrier mapping (mode carrier_mapping=present) where the
+# world holds nothing else for it: pending with the record, added once assigned (and until the
+# record is gone), nothing for a failed assignment (the carriers were never asked).
+_IMPLIED_MAPPING = {
+    PENDING_ASSIGNMENT: MAPPING_PENDING,
+    ASSIGNED: MAPPING_ADDED,
+    PENDING_UNASSIGNMENT: MAPPING_ADDED,
+    FAILED_UNASSIGNMENT: MAPPING_ADDED,
+}
+
+
+def mapping_of(world: World, slot: int) -> tuple[str | None, str | None]:
+    """(tmobileNumberMappingStatus, nonTmobileNumberMappingStatus) of the slot's record."""
+    s = world.store
+    implied = _IMPLIED_MAPPING.get(s.astatus[slot])
+    tmobile, others = s.amap.get(slot, (None, None))
+    return (implied if tmobile is None else tmobile), (implied if others is None else others)
+
+
+def _mapping_json(world: World, slot: int) -> str:
+    if world.modes.get("carrier_mapping") != "present":
+        return ""
+    tmobile, others = mapping_of(world, slot)
+    out = ""
+    if tmobile is not None:
+        out += '"tmobileNumberMappingStatus":' + _dumps(tmobile) + ","
+    if others is not None:
+        out += '"nonTmobileNumberMappingStatus":' + _dumps(others) + ","
+    return out
 
 
 def pnc_json(world: World, slot: int) -> str:
@@ -109,6 +150,7 @@ def pnc_json(world: World, slot: int) -> str:
         campaign.telnyx_id,
         STATUS_NAMES[s.astatus[slot]],
         "" if reason is None else '"failureReasons":' + _dumps(reason) + ",",
+        _mapping_json(world, slot),
         iso_naive(s.acreated[slot]),
         iso_naive(s.aupdated[slot]),
     )

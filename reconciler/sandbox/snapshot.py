@@ -58,6 +58,9 @@ def snapshot(w: World) -> dict[str, Any]:
         }
         for slot in s.asg_by_number.slots
     ]
+    if w.modes.get("carrier_mapping") == "present":
+        for item, slot in zip(assignments, s.asg_by_number.slots):
+            item["tmobile_mapping_status"], item["non_tmobile_mapping_status"] = R.mapping_of(w, slot)
     tasks = [
         {
             "task_id": t.task_id,

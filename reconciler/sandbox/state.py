@@ -155,6 +155,10 @@ class Store:
     aseq: array = field(default_factory=lambda: array("q"))
     agen: array = field(default_factory=lambda: array("I"))
     areason: dict[int, str] = field(default_factory=dict)  # sparse
+    # The carriers' mapping of a record (T-Mobile, the others), where it is not what the record's
+    # status implies (render.mapping_of): lagging, failed, or set by the admin. Sparse; a change of
+    # the record's status drops it.
+    amap: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
     next_seq: int = 0
     # Structural version: bumps whenever index membership changes (cached query results
     # key on it). Status version: bumps whenever any assignment status changes.
@@ -292,6 +296,7 @@ class Store:
         self.agen[slot] = (self.agen[slot] + 1) & 0xFFFFFFFF
         if reason is not None:
             self.areason[slot] = reason
+        self.amap.pop(slot, None)
         campaign = self.campaigns[camp_idx]
         campaign.by_number.add(slot)
         campaign.by_created.add(slot)
@@ -331,6 +336,7 @@ class Store:
             self.areason.pop(slot, None)
         else:
             self.areason[slot] = reason
+        self.amap.pop(slot, None)
         self.status_version += 1
 
     def drop_record(self, slot: int) -> None:
@@ -348,7 +354,16 @@ class Store:
         self.astatus[slot] = NO_RECORD
         self.agen[slot] = (self.agen[slot] + 1) & 0xFFFFFFFF
         self.areason.pop(slot, None)
+        self.amap.pop(slot, None)
         self.version += 1
+        self.status_version += 1
+
+    def set_mapping(self, slot: int, tmobile: str | None, others: str | None) -> None:
+        """The carriers' mapping of the slot's record; (None, None): what its status implies."""
+        if tmobile is None and others is None:
+            self.amap.pop(slot, None)
+        else:
+            self.amap[slot] = (tmobile, others)
         self.status_version += 1
 
     def put_record_raw(self, slot: int, camp_idx: int, status: int, reason: str | None, now: float) -> None:

@@ -26,6 +26,9 @@ class Timing:
     unassignment_delay: float  # PENDING_UNASSIGNMENT → record gone
     jitter: float  # each scheduled delay × a random factor in [1 - jitter, 1 + jitter]
     late_failure_rate: float  # share of resolving PENDING_ASSIGNMENT records that fail
+    # Mode carrier_mapping=present only: ASSIGNED → the carriers' mapping ADDED | FAILED.
+    carrier_mapping_delay: float = 0.0
+    carrier_failure_rate: float = 0.0  # share of carrier mappings that fail (one carrier's)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -40,8 +43,17 @@ PRESETS: dict[str, Timing] = {
         unassignment_delay=3600.0,
         jitter=0.2,
         late_failure_rate=0.02,
+        # "Carrier provisioning takes time … wait 24-72 hours for all carriers to propagate"
+        # (10dlc-domain.md §1, DOC-ASSIGN): the lower bound, and a small share failing.
+        carrier_mapping_delay=86400.0,
+        carrier_failure_rate=0.02,
     ),
 }
+
+# What a phone-number campaign's `tmobileNumberMappingStatus` / `nonTmobileNumberMappingStatus`
+# say (mode carrier_mapping). The SDK types both as free strings and no Telnyx text lists the
+# values; these three are the ones seen in public code that reads them (UNCONFIRMED).
+MAPPING_PENDING, MAPPING_ADDED, MAPPING_FAILED = "PENDING", "ADDED", "FAILED"
 
 # What a record that fails late says. Telnyx passes the carrier's words through
 # `failureReasons`; these are modelled on the kinds of reasons seen there.
@@ -89,6 +101,8 @@ def resolve_timing(
     unassignment_delay: float | None = None,
     timing_jitter: float | None = None,
     late_failure_rate: float | None = None,
+    carrier_mapping_delay: float | None = None,
+    carrier_failure_rate: float | None = None,
 ) -> Timing:
     """The effective timing: preset, overridden by whatever was given (raises ValueError)."""
     name = timing or "instant"
@@ -101,10 +115,13 @@ def resolve_timing(
     unassign = _delay("unassignment_delay", unassignment_delay)
     jitter = _share("timing_jitter", timing_jitter)
     rate = _share("late_failure_rate", late_failure_rate)
+    carrier = _delay("carrier_mapping_delay", carrier_mapping_delay)
+    carrier_rate = _share("carrier_failure_rate", carrier_failure_rate)
     if legacy is not None:
         # The single legacy delay timed every step, and a task has two (pending → processing
         # → completed), so a task alone takes twice as long: exactly the old timeline.
-        fallback = Timing(2 * legacy, legacy, legacy, legacy, preset.jitter, preset.late_failure_rate)
+        fallback = Timing(2 * legacy, legacy, legacy, legacy, preset.jitter, preset.late_failure_rate,
+                          preset.carrier_mapping_delay, preset.carrier_failure_rate)
     else:
         fallback = preset
     return Timing(
@@ -114,6 +131,8 @@ def resolve_timing(
         unassignment_delay=fallback.unassignment_delay if unassign is None else unassign,
         jitter=fallback.jitter if jitter is None else jitter,
         late_failure_rate=fallback.late_failure_rate if rate is None else rate,
+        carrier_mapping_delay=fallback.carrier_mapping_delay if carrier is None else carrier,
+        carrier_failure_rate=fallback.carrier_failure_rate if carrier_rate is None else carrier_rate,
     )
 
 

@@ -135,3 +135,36 @@ def test_sharing_status_names_another_partner_or_disagrees():
     assert sharing_status(CALL, {"sharedWithMe": {"sharingStatus": "PENDING"}, "b": TELNYX_LEG}) == "ACCEPTED"
     with pytest.raises(ApiError, match="upstreamCnpId"):
         sharing_status(CALL, {"x": {"sharingStatus": "ACCEPTED", "upstreamCnpId": 7}})
+
+
+# ---- carrier readiness (tmobileNumberMappingStatus / nonTmobileNumberMappingStatus) ------------------
+
+
+@pytest.mark.parametrize(("fields", "carrier", "words"), [
+    ({}, None, None),  # absent: today's behaviour
+    ({"tmobileNumberMappingStatus": None, "nonTmobileNumberMappingStatus": ""}, None, None),
+    ({"tmobileNumberMappingStatus": "ADDED", "nonTmobileNumberMappingStatus": "added"}, None, None),
+    ({"tmobileNumberMappingStatus": "PENDING", "nonTmobileNumberMappingStatus": "ADDED"}, "pending", "T-Mobile PENDING"),
+    ({"nonTmobileNumberMappingStatus": "PENDING"}, "pending", "other carriers PENDING"),
+    ({"tmobileNumberMappingStatus": "FAILED", "nonTmobileNumberMappingStatus": "PENDING"}, "failed",
+     "T-Mobile FAILED, other carriers PENDING"),
+    ({"tmobileNumberMappingStatus": "REJECTED"}, "failed", "T-Mobile REJECTED"),
+    ({"tmobileNumberMappingStatus": "MAPPED"}, "pending", "T-Mobile 'MAPPED' (a value this reconciler does not know)"),
+    ({"tmobileNumberMappingStatus": 7}, "pending", "T-Mobile '7'"),
+    ({"tmobileNumberMappingStatus": "X" * 500}, "pending", "X" * 40 + "…"),
+])
+def test_carrier_readiness(fields: dict, carrier: str | None, words: str | None) -> None:
+    rec = {"phoneNumber": "+13125550100", "campaignId": "CWZTFH1", "assignmentStatus": "ASSIGNED", **fields}
+    a = parse_assignment("GET x", rec)
+    assert a.status == "ASSIGNED" and a.carrier == carrier
+    if words is None:
+        assert a.carrier_detail is None
+    else:
+        assert words in a.carrier_detail and len(a.carrier_detail) < 300
+
+
+def test_carrier_fields_matter_only_once_assigned() -> None:
+    for status in ("PENDING_ASSIGNMENT", "FAILED_ASSIGNMENT", "PENDING_UNASSIGNMENT"):
+        rec = {"phoneNumber": "+13125550100", "campaignId": "CWZTFH1", "assignmentStatus": status,
+               "tmobileNumberMappingStatus": "FAILED"}
+        assert parse_assignment("GET x", rec).carrier is None

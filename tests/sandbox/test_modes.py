@@ -35,6 +35,7 @@ def test_defaults_are_the_hard_readings() -> None:
         "put_same": "reprovision",
         "page_zero": "error",
         "sharing_map": "by_partner",
+        "carrier_mapping": "absent",  # the published spec's record; present is the newest SDK's
     }
 
 
@@ -360,3 +361,50 @@ def test_sharing_map(make_api, value: str, sparse: str) -> None:  # type: ignore
             assert accepted[keys[value][0]]["upstreamCnpId"] == "SUPDCA1"
     else:
         assert "upstreamCnpId" not in ours
+
+
+# ---- carrier_mapping ----------------------------------------------------------------------------
+
+MAPPING = ("tmobileNumberMappingStatus", "nonTmobileNumberMappingStatus")
+
+
+def _mapping(api: Api, number: str) -> tuple[str | None, ...]:
+    rec = api.record(number).json()
+    return tuple(rec.get(k) for k in MAPPING)
+
+
+def test_carrier_mapping_absent(api: Api) -> None:
+    """The default: the published spec's record, with neither field, whatever the record does."""
+    api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550101", "campaignId": api.campaign_uuid(TELNYX)})
+    for r in api.get("/10dlc/phone_number_campaigns").json()["records"]:
+        assert not set(MAPPING) & set(r), r
+    assert "tmobile_mapping_status" not in api.state()["assignments"][0]
+
+
+def test_carrier_mapping_present_follows_the_record(make_api) -> None:  # type: ignore[no-untyped-def]
+    """Instant timing: pending with the record, ADDED once assigned and while it is unassigned,
+    nothing for a failed assignment; the admin can set any value, shown as given."""
+    api = make_api(modes={"carrier_mapping": "present", "delete_pending": "accept"}, assignment_delay=3600,
+                   time_scale=0)
+    api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550101", "campaignId": api.campaign_uuid(TELNYX)})
+    assert _mapping(api, "+13125550101") == ("PENDING", "PENDING")
+    assert _mapping(api, "+13125550100") == ("ADDED", "ADDED")  # seeded ASSIGNED: mapped long ago
+    api.admin("POST", "/advance", {"seconds": 3600})
+    assert api.record("+13125550101").json()["assignmentStatus"] == "ASSIGNED"
+    assert _mapping(api, "+13125550101") == ("ADDED", "ADDED")  # no carrier lag unless the timing asks
+    api.delete("/10dlc/phone_number_campaigns/+13125550101")
+    assert api.record("+13125550101").json()["assignmentStatus"] == "PENDING_UNASSIGNMENT"
+    assert _mapping(api, "+13125550101") == ("ADDED", "ADDED")
+    api.admin("PUT", "/assignments/+13125550102", {"tcr_campaign_id": TELNYX, "status": "FAILED_ASSIGNMENT"})
+    assert _mapping(api, "+13125550102") == (None, None)
+    odd = "MAPPED\u202e<b>" + "x" * 300
+    api.admin("PUT", "/assignments/+13125550102",
+              {"tcr_campaign_id": TELNYX, "tmobile_mapping_status": "FAILED", "non_tmobile_mapping_status": odd})
+    assert _mapping(api, "+13125550102") == ("FAILED", odd)
+    by_number = {a["phone_number"]: a for a in api.state()["assignments"]}
+    assert by_number["+13125550102"]["non_tmobile_mapping_status"] == odd
+    r = api.admin_http.put("/assignments/+13125550102", json={"tcr_campaign_id": TELNYX, "tmobile_mapping_status": 3})
+    assert r.status_code == 400 and error_of(r)["source"]["pointer"] == "/tmobile_mapping_status"
+    # switched at run time: the fields come and go with the mode
+    api.admin("PUT", "/modes", {"carrier_mapping": "absent"})
+    assert _mapping(api, "+13125550102") == (None, None)

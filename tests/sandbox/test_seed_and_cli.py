@@ -114,7 +114,8 @@ def test_cli_help_lists_every_option() -> None:
 
     out = CliRunner().invoke(sandbox, ["--help"]).output
     for option in ("--host", "--port", "--seed", "--api-key", "--assignment-delay", "--rate-limit", "--latency-ms", "--fail-rate", "--random-seed", "--mode",
-                   "--timing", "--task-delay", "--order-delay", "--unassignment-delay", "--timing-jitter", "--late-failure-rate", "--time-scale"):
+                   "--timing", "--task-delay", "--order-delay", "--unassignment-delay", "--timing-jitter", "--late-failure-rate", "--time-scale",
+                   "--carrier-mapping-delay", "--carrier-failure-rate"):
         assert option in out
 
 
@@ -122,7 +123,7 @@ def test_cli_timing_options() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "reconciler.sandbox", "--seed", str(EXAMPLE), "--timing", "realistic", "--time-scale", "0",
          "--task-delay", "10", "--order-delay", "20", "--unassignment-delay", "30", "--timing-jitter", "0",
-         "--late-failure-rate", "0.5"],
+         "--late-failure-rate", "0.5", "--carrier-mapping-delay", "40", "--carrier-failure-rate", "0.1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -134,7 +135,8 @@ def test_cli_timing_options() -> None:
         admin = base.rsplit("/v2", 1)[0] + "/_admin"
         timing = httpx.get(admin + "/state").json()["timing"]
         assert timing == {"task_delay": 10, "order_delay": 20, "assignment_delay": 7200, "unassignment_delay": 30,
-                          "jitter": 0, "late_failure_rate": 0.5, "time_scale": 0}
+                          "jitter": 0, "late_failure_rate": 0.5, "carrier_mapping_delay": 40,
+                          "carrier_failure_rate": 0.1, "time_scale": 0}
         with httpx.Client(headers={"Authorization": "Bearer sandbox-key"}) as client:
             before = client.get(base + "/messaging_profiles").headers["date"]
             assert httpx.post(admin + "/advance", json={"seconds": 3600}).status_code == 200

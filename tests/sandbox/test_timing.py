@@ -121,6 +121,8 @@ def test_realistic_preset_values_in_state(make_api) -> None:  # type: ignore[no-
         "unassignment_delay": 3600.0,
         "jitter": 0.2,
         "late_failure_rate": 0.02,
+        "carrier_mapping_delay": 86400.0,
+        "carrier_failure_rate": 0.02,
         "time_scale": 0.0,
     }
     # explicit values win over the preset, one by one
@@ -149,6 +151,8 @@ def test_preset_precedence() -> None:
         ({"assignment_delay": -5}, "assignment_delay must be >= 0"),
         ({"timing_jitter": 1.5}, "timing_jitter must be between 0 and 1"),
         ({"late_failure_rate": -0.1}, "late_failure_rate must be between 0 and 1"),
+        ({"carrier_mapping_delay": -1}, "carrier_mapping_delay must be >= 0"),
+        ({"carrier_failure_rate": 2}, "carrier_failure_rate must be between 0 and 1"),
         ({"time_scale": -1}, "time_scale must be >= 0"),
     ],
 )
@@ -350,3 +354,64 @@ def test_the_clock_never_passes_what_timestamps_can_render() -> None:
     fast = Clock(scale=1e15)  # would pass year 9999 within a millisecond; it stops at the cap
     time.sleep(0.01)
     assert fast.now() == MAX_VIRTUAL_TIME
+
+
+# ---- carrier mapping (mode carrier_mapping=present) ----------------------------------------------
+
+MAPPING = ("tmobileNumberMappingStatus", "nonTmobileNumberMappingStatus")
+
+
+def mapping(api: Api, number: str) -> tuple[str | None, ...]:
+    rec = api.record(number).json()
+    return tuple(rec.get(k) for k in MAPPING)
+
+
+def test_carrier_mapping_lags_the_assignment(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(timing="realistic", time_scale=0, timing_jitter=0, late_failure_rate=0, carrier_failure_rate=0,
+                   modes={"carrier_mapping": "present"})
+    bulk(api)
+    advance(api, 30)
+    assert mapping(api, "+13125550101") == ("PENDING", "PENDING")
+    advance(api, 7200)  # ASSIGNED at Telnyx; the carriers have not mapped it yet
+    assert status(api, "+13125550101") == "ASSIGNED"
+    assert mapping(api, "+13125550101") == ("PENDING", "PENDING")
+    advance(api, 86399)
+    assert mapping(api, "+13125550101") == ("PENDING", "PENDING")
+    advance(api, 1)  # 24 h after the assignment
+    assert mapping(api, "+13125550101") == mapping(api, "+13125550102") == ("ADDED", "ADDED")
+
+
+def test_carrier_mapping_failures_are_a_reproducible_share(make_api) -> None:  # type: ignore[no-untyped-def]
+    seed = base_seed()
+    seed["phone_numbers"] += [{"phone_number": f"+1312555{i:04d}", "messaging_profile_id": PROFILE_B}
+                              for i in range(1000, 1200)]
+
+    def run() -> dict[str, tuple[str | None, ...]]:
+        api = make_api(seed=seed, timing="realistic", time_scale=0, late_failure_rate=0, carrier_failure_rate=0.25,
+                       modes={"carrier_mapping": "present", "campaign_cap": "off"}, random_seed=7)
+        bulk(api, PROFILE_B)
+        advance(api, 3 * 86400)
+        records = api.get("/10dlc/phone_number_campaigns", params={"recordsPerPage": 250}).json()["records"]
+        return {r["phoneNumber"]: tuple(r.get(k) for k in MAPPING) for r in records}
+
+    first = run()
+    assert first == run()
+    failed = [m for m in first.values() if "FAILED" in m]
+    assert 25 <= len(failed) <= 80  # about a quarter of 202
+    assert all(m in (("FAILED", "ADDED"), ("ADDED", "FAILED")) for m in failed)  # one carrier at a time
+    # the rest mapped; the toll-free number's assignment failed, so the carriers were never asked
+    assert {m for m in first.values() if "FAILED" not in m} == {("ADDED", "ADDED"), (None, None)}
+
+
+def test_carrier_mapping_can_be_forced_and_stays(make_api) -> None:  # type: ignore[no-untyped-def]
+    """The admin sets the outcome (any value); the lag of a record so set does not overwrite it."""
+    api = make_api(timing="realistic", time_scale=0, late_failure_rate=0, carrier_failure_rate=0,
+                   modes={"carrier_mapping": "present"})
+    bulk(api)
+    advance(api, 3 * 3600)
+    assert mapping(api, "+13125550101") == ("PENDING", "PENDING")
+    api.admin("PUT", "/assignments/+13125550101", {"tcr_campaign_id": SHARED, "tmobile_mapping_status": "FAILED",
+                                                    "non_tmobile_mapping_status": "PENDING"})
+    advance(api, 3 * 86400)
+    assert mapping(api, "+13125550101") == ("FAILED", "PENDING")
+    assert mapping(api, "+13125550102") == ("ADDED", "ADDED")
