@@ -376,7 +376,8 @@ def not_declared(w: Write, desired: DesiredState, *, numbers: bool = True) -> st
     The journal is a memory, not an authority: a write (or next phase) it names for a campaign,
     profile or numbers the files do not declare that way is never carried out; its numbers are
     only held back while Telnyx may still be working on them. A removal's campaign is the one
-    left (prune removes numbers declared nowhere from declared campaigns). `numbers`: also check
+    left (prune removes numbers declared nowhere from declared campaigns; a reassignment frees
+    declared numbers from a campaign the files may no longer name). `numbers`: also check
     each number (else only the campaign and profile)."""
     campaigns = desired.campaigns()
     if w.op.moves_profile:
@@ -385,6 +386,8 @@ def not_declared(w: Write, desired: DesiredState, *, numbers: bool = True) -> st
     elif not w.campaign:
         return "it names no campaign"
     elif w.campaign not in campaigns:
+        if w.op is Op.UNASSIGN and w.numbers and all(n in desired.numbers for n in w.numbers):
+            return None  # freed from a campaign the files dropped, for the one they declare it on now
         return f"campaign {w.campaign} is not declared in the files"
     elif w.profile is not None and w.op is not Op.UNASSIGN:
         p = desired.profiles.get(w.profile)

@@ -155,6 +155,9 @@ class FakeTelnyx:
     def read(self, desired: DesiredState) -> LiveState:
         assert isinstance(desired, DesiredState), "live state is read for the files' numbers"
         self.calls.append(("read",))
+        return self._live()
+
+    def _live(self) -> LiveState:
         self._tick()
         live = LiveState()
         live.profiles = {P1: "alpha", P2: "beta"}
@@ -166,6 +169,11 @@ class FakeTelnyx:
             if a is not None:
                 live.assignments[n] = a
         return live
+
+    def read_tracked(self, writes: list) -> LiveState:
+        """What `apply.recovery` reads: the records of the open writes' numbers (here, everything)."""
+        self.calls.append(("read_tracked", tuple(sorted({n for w in writes for n in w.numbers}))))
+        return self._live()
 
     # -- the Writer protocol
     def bulk_assign(self, profile_id: str, campaign: LiveCampaign) -> str:

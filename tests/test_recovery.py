@@ -1,0 +1,290 @@
+"""apply's recovery (`apply/recovery.py`) through the fake Telnyx: what an apply finishes before it
+plans (a killed run's intents, earlier runs' tasks) and the scheduled `resume` as a whole (what it
+journals, reports and carries out, and its exit code). No sockets; a virtual clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.apply import Until, recovery
+from reconciler.apply.recovery import StatusReport, WriteStatus
+from reconciler.errors import ApiError, ApiUnavailable
+from reconciler.journal import Journal, Op, State
+from reconciler.model import LiveAssignment, LiveCampaign, LiveState
+from reconciler.tracking import SETTLE_WINDOW, NumberState, judge
+
+from tests.apply_fake import P1, P2, SH, TX, TX2, FakeTelnyx, Rec, apply, desired, num
+
+N = [num(i) for i in range(4)]
+OLD = -1e5
+
+
+def said() -> tuple[list[str], object]:
+    lines: list[str] = []
+
+    def progress(msg, done=None, total=None):
+        lines.append(msg)
+    return lines, progress
+
+
+# ---------------------------------------------------------------- a killed run's intents
+
+
+def killed(tmp_path, t: FakeTelnyx, op: Op = Op.ASSIGN, campaign: str = TX, at: float | None = None) -> Journal:
+    j = Journal(tmp_path)
+    j.intent(op, [N[0]], at=t.now if at is None else at, profile=P1, campaign=campaign)
+    return j
+
+
+def test_an_intent_live_state_shows_taken_is_journalled_accepted_at_once(tmp_path):
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX, "PENDING_ASSIGNMENT", 0.0)})
+    j = killed(tmp_path, t)
+    lines, progress = said()
+    with j:
+        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=300, progress=progress, clock=t.clock,
+                                sleep=t.sleep)
+    (w,) = j.read().writes.values()
+    assert (w.state, w.detail) == (State.ACCEPTED, "a killed run's write: live state shows Telnyx took it")
+    assert w.updated_at == t.now == 0 and lines == []  # no wait, nothing announced
+    assert [c[0] for c in t.calls] == ["read_tracked"]
+
+
+def test_an_intent_with_no_sign_is_waited_for_until_the_settle_window_has_passed(tmp_path):
+    t = FakeTelnyx({N[0]: P1})
+    j = killed(tmp_path, t)
+    lines, progress = said()
+    with j:
+        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=3600, progress=progress, clock=t.clock,
+                                sleep=t.sleep)
+    assert lines == ["1 write(s) of a killed run have no journalled answer; waiting up to 3 min for Telnyx "
+                     "to show whether it took it"[:-len("it took it")] + "it took them"]  # said once
+    assert SETTLE_WINDOW <= t.now < SETTLE_WINDOW + 6  # naps of at most 5 s: stops once it is old enough
+    (w,) = j.read().writes.values()
+    assert w.state is State.INTENT  # nothing concluded here: the plan's judging decides (not taken)
+    reads = t.asked("read_tracked")
+    assert 1 < reads <= 2 + SETTLE_WINDOW  # looked again after each nap
+
+
+def test_waiting_for_intents_stops_at_the_timeout(tmp_path):
+    t = FakeTelnyx({N[0]: P1})
+    j = killed(tmp_path, t)
+    lines, progress = said()
+    with j:
+        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=10, progress=progress, clock=t.clock,
+                                sleep=t.sleep)
+    assert 10 <= t.now < 16 and len(lines) == 1
+
+
+def test_an_intent_older_than_the_settle_window_or_none_at_all_costs_no_read(tmp_path):
+    t = FakeTelnyx({N[0]: P1})
+    t.now = 10 * SETTLE_WINDOW
+    j = killed(tmp_path, t, at=t.now - SETTLE_WINDOW)
+    lines, progress = said()
+    with j:
+        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=300, progress=progress, clock=t.clock,
+                                sleep=t.sleep)
+        recovery.settle_intents(Journal(tmp_path / "empty"), t.read_tracked, t.clock, timeout=300,
+                                progress=progress, clock=t.clock, sleep=t.sleep)
+    assert t.calls == [] and lines == [] and t.now == 10 * SETTLE_WINDOW
+
+
+def test_of_two_intents_the_one_taken_is_accepted_and_only_the_other_is_waited_for(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[1]: Rec(TX, "PENDING_ASSIGNMENT", 0.0)})
+    j = Journal(tmp_path)
+    first = j.intent(Op.ASSIGN, [N[0]], at=0.0, profile=P1, campaign=TX)
+    second = j.intent(Op.ASSIGN, [N[1]], at=0.0, profile=P1, campaign=TX)
+    lines, progress = said()
+    with j:
+        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=20, progress=progress, clock=t.clock,
+                                sleep=t.sleep)
+    writes = j.read().writes
+    assert (writes[first].state, writes[second].state) == (State.INTENT, State.ACCEPTED)
+    assert lines[0].startswith("1 write(s) of a killed run")
+
+
+# ---------------------------------------------------------------- earlier runs' tasks
+
+
+def test_an_earlier_runs_task_is_asked_about_and_journalled_once_processed(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1})
+    apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}), until=Until.SUBMITTED)
+    (w,) = Journal(tmp_path).read().open_writes()
+    assert w.op is Op.BULK_ASSIGN and not w.processed
+    t.now += 3600
+    with Journal(tmp_path) as j:
+        recovery.note_finished_work(t, j)
+    (w,) = Journal(tmp_path).read().writes.values()
+    assert w.processed and t.asked("get_task") >= 1
+
+
+# ---------------------------------------------------------------- what status and resume say of a write
+
+
+@pytest.mark.parametrize("op, ref, answer, said_", [
+    (Op.BULK_ASSIGN, "task-0", None, "pending"),
+    (Op.BULK_ASSIGN, "task-0", ApiError("get_task", 404, "10005", "gone", "no such task"), "unreadable (404)"),
+    (Op.BULK_ASSIGN, "task-0", ApiUnavailable("get_task", None), "unreadable (no answer)"),
+    (Op.BULK_ASSIGN, None, None, None),
+    (Op.ASSIGN, "x", None, None),
+    (Op.BULK_MOVE, "order-0", None, "processing"),
+])
+def test_telnyx_status_is_what_telnyx_says_of_a_task_or_order_now(tmp_path, op, ref, answer, said_):
+    t = FakeTelnyx({N[0]: P1})
+    t.tasks["task-0"] = {"profile": P1, "campaign": SH, "at": 0.0, "done": None, "numbers": [], "skipped": False}
+    t.orders["order-0"] = {"profile": P2, "numbers": [N[0]], "at": 0.0, "done": False}
+    if answer is not None:
+        t.errors["get_task"] = [answer]
+    j = Journal(tmp_path)
+    wid = j.intent(op, [N[0]], at=0.0, profile=P1, campaign=SH)
+    if ref:
+        j.update(wid, State.SUBMITTED, at=0.0, ref=ref)
+    assert recovery.telnyx_status(t, j.read().writes[wid]) == said_
+    t.now = 100
+    if op is Op.BULK_MOVE:
+        assert recovery.telnyx_status(t, j.read().writes[wid]) == "done"
+
+
+def test_status_report_exit_code_is_2_for_stuck_failed_or_abandoned_work_only(tmp_path):
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, [N[0]], at=0.0, profile=P1, campaign=TX)
+    (w,) = j.read().open_writes()
+    fine = judge([w], LiveState(), 60.0, seen=frozenset(N[:1]))
+    assert StatusReport().exit_code == 0
+    assert StatusReport(writes=[WriteStatus(w, fine.tracked[0])]).exit_code == 0
+    stuck = judge([w], _live(N[0], TX, "PENDING_ASSIGNMENT"), 100 * 3600.0).tracked[0]
+    assert stuck.stuck and StatusReport(writes=[WriteStatus(w, stuck)]).exit_code == 2
+    failed = judge([w], _live(N[0], TX, "FAILED_ASSIGNMENT"), 60.0).tracked[0]
+    report = StatusReport(writes=[WriteStatus(w, failed)])
+    assert report.exit_code == 2 and report.failed == report.writes and report.stuck == []
+    assert WriteStatus(w, failed).counts == {"failed": 1} and WriteStatus(w, None).counts == {}
+    assert StatusReport(carried_out=[(w, "abandoned: the files no longer declare it")]).exit_code == 2
+    assert StatusReport(carried_out=[(w, "submitted (1 number(s))")]).exit_code == 0
+    assert StatusReport(writes=[WriteStatus(w, None)]).exit_code == 0
+    del wid
+
+
+def _live(n: str, campaign: str, status: str) -> LiveState:
+    s = LiveState()
+    s.assignments[n] = LiveAssignment(n, campaign, status, "rejected" if status.startswith("FAILED") else None)
+    return s
+
+
+def test_unhealthy_targets_name_the_campaigns_open_work_assigns_to_that_cannot_send(tmp_path):
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, N[:2], at=0.0, profile=P1, campaign="CSUSP01")
+    j.intent(Op.UNASSIGN, N[2:3], at=0.0, profile=P1, campaign="CGONE01")  # a removal: not an assignment
+    j.intent(Op.BULK_ASSIGN, N[3:], at=0.0, profile=P1, campaign=SH)
+    live = LiveState(campaigns={
+        "CSUSP01": LiveCampaign("CSUSP01", TX and "telnyx", None, "TCR_SUSPENDED", telnyx_campaign_id="u",
+                                failure_reasons="dormant"),
+        SH: LiveCampaign(SH, "shared", "ACCEPTED", "MNO_PROVISIONED")})
+    live.assignments[N[0]] = LiveAssignment(N[0], "CSUSP01", "ASSIGNED", None)
+    live.assignments[N[1]] = LiveAssignment(N[1], "CSUSP01", "PENDING_ASSIGNMENT", None)
+    (h,) = recovery.unhealthy_targets(j.read().open_writes(), live)
+    assert (h.tcr_campaign_id, h.campaign_status, h.numbers_declared, h.numbers_stopped, h.telnyx_reason) == \
+        ("CSUSP01", "TCR_SUSPENDED", 2, 1, "dormant")
+    gone = recovery.unhealthy_targets(j.read().open_writes()[:1], LiveState())
+    assert [(g.tcr_campaign_id, g.kind, g.campaign_status) for g in gone] == [("CSUSP01", None, None)]
+
+
+def test_ignored_writes_are_those_naming_what_the_files_do_not_declare(tmp_path):
+    want = desired({N[0]: (P1, TX), N[1]: (P1, TX)})
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, N[:1], at=0.0, profile=P1, campaign=TX)  # declared
+    j.intent(Op.ASSIGN, N[1:2], at=0.0, profile=P1, campaign=TX2)  # another campaign than declared
+    writes = j.read().open_writes()
+    ignored = recovery.ignored_writes(writes, want)
+    assert [w.campaign for w, _ in ignored] == [TX2] and ignored[0][1]
+    assert recovery.ignored_writes(writes, None) == []
+    assert recovery.seen(writes) == frozenset(N[:2])
+    # A removal from a campaign the files dropped frees a declared number for the one they name now;
+    # of a number declared nowhere, it is not this repository's to make.
+    j.intent(Op.UNASSIGN, N[:1], at=0.0, profile=P1, campaign="CDROPPED")
+    j.intent(Op.UNASSIGN, N[2:3], at=0.0, profile=P1, campaign="CDROPPED")
+    ignored = recovery.ignored_writes(j.read().open_writes(), want)
+    assert [(w.campaign, w.numbers) for w, _ in ignored] == [(TX2, (N[1],)), ("CDROPPED", (N[2],))]
+    assert ignored[1][1] == "campaign CDROPPED is not declared in the files"
+
+
+# ---------------------------------------------------------------- resume as a whole
+
+
+def freed(tmp_path) -> FakeTelnyx:
+    """A first apply freed N[0] (its PUT refused) and journalled its assignment as the next phase;
+    two hours later Telnyx has finished the unassignment."""
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)}, put_refused=True)
+    assert len(apply(tmp_path, t, desired({N[0]: (P1, TX)})).report.deferred) == 1
+    t.now += 2 * 3600
+    return t
+
+
+def run_resume(tmp_path, t, files, **kw) -> StatusReport:
+    lines, progress = said()
+    with Journal(tmp_path) as j:
+        return recovery.resume(t, j, t.read_tracked, t.clock, progress=progress, timeout=600, desired=files,
+                               clock=t.clock, sleep=t.sleep, **kw)
+
+
+def test_resume_carries_out_a_ready_phase_the_files_declare_and_reports_every_write(tmp_path):
+    t = freed(tmp_path)
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}), problems=["journal.jsonl:9: not JSON; skipped"])
+    assert [what for _, what in report.carried_out] == ["submitted (1 number(s))"]
+    assert t.writes()[-1][:3] == ("assign", N[0], TX)
+    assert report.problems == ["journal.jsonl:9: not JSON; skipped"] and report.ignored == []
+    assert report.now == t.now and report.exit_code == 0
+    states = {ws.write.op: ws.closed_as for ws in report.writes}
+    assert states[Op.UNASSIGN] is State.DONE  # the removal ended: journalled done by this run
+    phase = [ws for ws in report.writes if ws.write.state is State.DEFERRED]
+    assert len(phase) == 1 and phase[0].tracked is not None
+
+
+def test_resume_without_the_files_writes_nothing(tmp_path):
+    t = freed(tmp_path)
+    before = len(t.writes())
+    report = run_resume(tmp_path, t, None)
+    assert len(t.writes()) == before and report.exit_code == 0
+
+
+def test_resume_abandons_a_phase_the_files_no_longer_declare_exit_2(tmp_path):
+    t = freed(tmp_path)
+    before = len(t.writes())
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX2)}))
+    assert len(t.writes()) == before
+    assert report.exit_code == 2 and any(what.startswith("abandoned") for _, what in report.carried_out)
+
+
+def test_resume_with_nothing_open_reads_nothing_and_compacts(tmp_path, monkeypatch):
+    t = FakeTelnyx({N[0]: P1})
+    compacted = []
+    monkeypatch.setattr(Journal, "compact", lambda self, *a, **k: compacted.append(1) or False)
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert report.writes == [] and report.carried_out == [] and t.calls == [] and compacted == [1]
+    assert report.now == t.now
+
+
+def test_resume_names_the_unhealthy_campaign_its_open_work_assigns_to(tmp_path):
+    t = freed(tmp_path)
+    real = t._live
+
+    def suspended():
+        live = real()
+        c = live.campaigns[TX]
+        live.campaigns[TX] = LiveCampaign(c.tcr_campaign_id, c.kind, None, "TCR_EXPIRED",
+                                          telnyx_campaign_id=c.telnyx_campaign_id)
+        return live
+    t._live = suspended
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert [h.tcr_campaign_id for h in report.unhealthy] == [TX]
+
+
+def test_a_stuck_write_makes_resume_exit_2(tmp_path):
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX, "PENDING_ASSIGNMENT", 0.0)}, pending_for=1e9)
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, N[:1], at=0.0, profile=P1, campaign=TX)
+    j.update(wid, State.ACCEPTED, at=0.0)
+    t.now = 73 * 3600
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert report.exit_code == 2 and [ws.write.id for ws in report.stuck] == [wid]
+    assert report.writes[0].counts == {NumberState.PENDING.value: 1}
+    t.now = 71 * 3600
+    assert run_resume(tmp_path, t, desired({N[0]: (P1, TX)}), stuck_after=80 * 3600).exit_code == 0
