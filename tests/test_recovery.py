@@ -30,6 +30,15 @@ def said() -> tuple[list[str], object]:
 # ---------------------------------------------------------------- a killed run's intents
 
 
+def settle(j: Journal, t: FakeTelnyx, timeout: float) -> list[str]:
+    """settle_intents under the journal's lock on the fake's clock; what it said."""
+    lines, progress = said()
+    with j:
+        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=timeout, progress=progress, clock=t.clock,
+                                sleep=t.sleep)
+    return lines
+
+
 def killed(tmp_path, t: FakeTelnyx, op: Op = Op.ASSIGN, campaign: str = TX, at: float | None = None) -> Journal:
     j = Journal(tmp_path)
     j.intent(op, [N[0]], at=t.now if at is None else at, profile=P1, campaign=campaign)
@@ -39,10 +48,7 @@ def killed(tmp_path, t: FakeTelnyx, op: Op = Op.ASSIGN, campaign: str = TX, at: 
 def test_an_intent_live_state_shows_taken_is_journalled_accepted_at_once(tmp_path):
     t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX, "PENDING_ASSIGNMENT", 0.0)})
     j = killed(tmp_path, t)
-    lines, progress = said()
-    with j:
-        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=300, progress=progress, clock=t.clock,
-                                sleep=t.sleep)
+    lines = settle(j, t, 300)
     (w,) = j.read().writes.values()
     assert (w.state, w.detail) == (State.ACCEPTED, "a killed run's write: live state shows Telnyx took it")
     assert w.updated_at == t.now == 0 and lines == []  # no wait, nothing announced
@@ -52,12 +58,9 @@ def test_an_intent_live_state_shows_taken_is_journalled_accepted_at_once(tmp_pat
 def test_an_intent_with_no_sign_is_waited_for_until_the_settle_window_has_passed(tmp_path):
     t = FakeTelnyx({N[0]: P1})
     j = killed(tmp_path, t)
-    lines, progress = said()
-    with j:
-        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=3600, progress=progress, clock=t.clock,
-                                sleep=t.sleep)
+    lines = settle(j, t, 3600)
     assert lines == ["1 write(s) of a killed run have no journalled answer; waiting up to 3 min for Telnyx "
-                     "to show whether it took it"[:-len("it took it")] + "it took them"]  # said once
+                     "to show whether it took them"]  # said once
     assert SETTLE_WINDOW <= t.now < SETTLE_WINDOW + 6  # naps of at most 5 s: stops once it is old enough
     (w,) = j.read().writes.values()
     assert w.state is State.INTENT  # nothing concluded here: the plan's judging decides (not taken)
@@ -68,10 +71,7 @@ def test_an_intent_with_no_sign_is_waited_for_until_the_settle_window_has_passed
 def test_waiting_for_intents_stops_at_the_timeout(tmp_path):
     t = FakeTelnyx({N[0]: P1})
     j = killed(tmp_path, t)
-    lines, progress = said()
-    with j:
-        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=10, progress=progress, clock=t.clock,
-                                sleep=t.sleep)
+    lines = settle(j, t, 10)
     assert 10 <= t.now < 16 and len(lines) == 1
 
 
@@ -79,12 +79,7 @@ def test_an_intent_older_than_the_settle_window_or_none_at_all_costs_no_read(tmp
     t = FakeTelnyx({N[0]: P1})
     t.now = 10 * SETTLE_WINDOW
     j = killed(tmp_path, t, at=t.now - SETTLE_WINDOW)
-    lines, progress = said()
-    with j:
-        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=300, progress=progress, clock=t.clock,
-                                sleep=t.sleep)
-        recovery.settle_intents(Journal(tmp_path / "empty"), t.read_tracked, t.clock, timeout=300,
-                                progress=progress, clock=t.clock, sleep=t.sleep)
+    lines = settle(j, t, 300) + settle(Journal(tmp_path / "empty"), t, 300)
     assert t.calls == [] and lines == [] and t.now == 10 * SETTLE_WINDOW
 
 
@@ -93,10 +88,7 @@ def test_of_two_intents_the_one_taken_is_accepted_and_only_the_other_is_waited_f
     j = Journal(tmp_path)
     first = j.intent(Op.ASSIGN, [N[0]], at=0.0, profile=P1, campaign=TX)
     second = j.intent(Op.ASSIGN, [N[1]], at=0.0, profile=P1, campaign=TX)
-    lines, progress = said()
-    with j:
-        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=20, progress=progress, clock=t.clock,
-                                sleep=t.sleep)
+    lines = settle(j, t, 20)
     writes = j.read().writes
     assert (writes[first].state, writes[second].state) == (State.INTENT, State.ACCEPTED)
     assert lines[0].startswith("1 write(s) of a killed run")
