@@ -100,6 +100,24 @@ def share_problem(campaign: LiveCampaign, tcr_id: str) -> str | None:
             "ask the campaign's provider to share it again")
 
 
+# Words in a failure reason that say the number itself cannot be assigned, whatever the campaign:
+# it left the account or the network (ported out, disconnected, released) or was never this
+# account's. A retry sends the same write to the same dead end, so such a number is blocked.
+GONE_WORDS = ("ported out", "port out", "port-out", "ported away", "disconnected", "not owned",
+              "no longer owned", "different account", "another account", "number released", "was released")
+
+
+def number_gone(failure_reason: str | None) -> str | None:
+    """If Telnyx's failure reason says the number is gone, why a retry cannot fix it; else None."""
+    if not failure_reason:
+        return None
+    said = " ".join(failure_reason.lower().split())
+    if not any(w in said for w in GONE_WORDS):
+        return None
+    return (f"Telnyx says the number cannot be assigned ({failure_reason}); a retry cannot fix that: check "
+            "whether it was ported out or disconnected, then declare it elsewhere or remove it from the files")
+
+
 def campaign_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
     """Why numbers cannot be assigned to this campaign now, or None."""
     if campaign is None:
@@ -353,6 +371,8 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
             blocked = campaign_block.get(want_campaign)
             if blocked:
                 action, reason = BLOCKED, blocked
+            elif live_status == FAILED_ASSIGNMENT and (gone := number_gone(reason)):
+                action, reason = BLOCKED, gone
         if action is OK and not keep_ok:
             left_out += 1
             continue

@@ -475,3 +475,26 @@ def test_every_precondition_of_every_saved_change_changed_alone_makes_it_stale(a
         now.assignments[num(1)] = LiveAssignment(num(1), TX2, "ASSIGNED", None)
         assert check_against_fresh([change], saved, now) == ([change], [])
         assert check_preconditions([change], now) == ([], [change])
+
+
+@pytest.mark.parametrize("status_campaign, reason, action", [
+    (SH, "Verizon rejected the assignment: number ported out (MNO error 2201)", "blocked"),
+    (SH, "number DISCONNECTED by the carrier", "blocked"),
+    (SH, "number is not owned by this account", "blocked"),
+    (TX, "Number was ported  out to another carrier", "blocked"),  # failed on another campaign: same
+    (SH, "T-Mobile rejected the assignment: number already registered to another brand", "retry"),
+    (SH, "Assignment timed out at the Campaign Registry (TCR); retry the assignment", "retry"),
+    (SH, None, "retry"),
+    (TX, "timed out", "assign"),
+])
+def test_a_failure_that_says_the_number_is_gone_is_blocked_not_retried(status_campaign, reason, action):
+    """Issue 23 item 7: retry only what a retry can fix. A number ported out or disconnected fails
+    the same way every time; the plan says why instead of re-sending it."""
+    desired, live = state({P1: [(SH, [1])]}, {1: P1}, {1: (status_campaign, "FAILED_ASSIGNMENT")})
+    live.assignments[num(1)] = LiveAssignment(num(1), status_campaign, "FAILED_ASSIGNMENT", reason)
+    (f,) = make_plan(desired, live).changes
+    assert f.action.value == action
+    if action == "blocked":
+        assert f.reason.startswith(f"Telnyx says the number cannot be assigned ({reason}); a retry cannot fix that")
+    else:
+        assert f.reason == reason

@@ -56,11 +56,14 @@ PRESETS: dict[str, Timing] = {
 MAPPING_PENDING, MAPPING_ADDED, MAPPING_FAILED = "PENDING", "ADDED", "FAILED"
 
 # What a record that fails late says. Telnyx passes the carrier's words through
-# `failureReasons`; these are modelled on the kinds of reasons seen there.
+# `failureReasons`; these are modelled on the kinds of reasons seen there. A late failure here is
+# one a retry can fix (the next assignment may succeed); a number that is gone (ported out,
+# disconnected) is seeded or set through the admin surface with such a reason (the reconciler
+# blocks it instead of retrying).
 LATE_FAILURE_REASONS = (
     "T-Mobile rejected the assignment: number already registered to another brand (MNO error 4102)",
     "AT&T rejected the assignment: number is not provisioned for A2P messaging on the carrier side (MNO error 4503)",
-    "Verizon rejected the assignment: number ported out or disconnected during provisioning (MNO error 2201)",
+    "Verizon rejected the assignment: number not yet provisioned in the carrier's A2P registry (MNO error 2201)",
     "Assignment timed out at the Campaign Registry (TCR); retry the assignment",
 )
 
