@@ -18,6 +18,7 @@ from reconciler.diff import UNSEEN, Action, Finding, LiveHalf, reported_under
 from reconciler.errors import PlanFileError, TamperedPlanError
 from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy, change_dict
+from reconciler.plan.messaging import FREED, WHY_FREED, route_of
 
 
 def _read_json(path: str) -> Any:
@@ -36,8 +37,12 @@ def _read_json(path: str) -> Any:
 NONE_KEY = "(none)"  # the group of numbers on no profile / with no campaign (a key in JSON)
 
 
-def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
+def blast_radius(changes: Iterable[Finding], plan: Plan | None = None) -> dict[str, int]:
+    """What the plan changes, number by number; with `plan`, also what it does to sending numbers
+    (`stop_sending`, `start_sending`: the counts of its `messaging`)."""
     out = {"change_campaign": 0, "gain_campaign": 0, "lose_campaign": 0, "change_profile": 0, "blocked": 0}
+    if plan is not None:
+        out = {"stop_sending": plan.messaging.interrupted, "start_sending": plan.messaging.started, **out}
     for f in changes:
         if f.action is Action.REASSIGN:
             out["change_campaign"] += 1
@@ -52,8 +57,15 @@ def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
     return out
 
 
-def change_entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
+def change_entry(f: Finding, names: Mapping[str, str], plan: Plan | None = None) -> dict[str, Any]:
     d: dict[str, Any] = {"number": f.number, "action": f.action.value}
+    if plan is not None and f.action in _MAY_INTERRUPT:
+        route = route_of(f, plan.profiles, plan.campaigns, plan.options.shared_per_number)
+        if route is not None:
+            # A sending number this change stops: certainly (freed first: why) or possibly.
+            d["interrupts"] = "certainly" if route == FREED else "possibly"
+            if route == FREED:
+                d["freed_first"] = WHY_FREED
     live = f.live or UNSEEN
     if f.move:
         d["move_from_profile"] = live.profile_id
@@ -70,6 +82,9 @@ def change_entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
         # the profile from bulk assignment; say how to clear it.
         d["reason"] = "declare it, or move it off the profile (there it keeps the profile from bulk assignment)"
     return d
+
+
+_MAY_INTERRUPT = (Action.REASSIGN, Action.MOVE)
 
 
 def grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
@@ -94,7 +109,7 @@ def grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
                 "numbers_now": cp.live_count if cp else None,
                 "numbers_after": cp.final_count if cp else None,
                 "problem": cp.problem if cp else None,
-                "changes": [change_entry(f, plan.profile_names) for f in groups[pid][tcr]],
+                "changes": [change_entry(f, plan.profile_names, plan) for f in groups[pid][tcr]],
             })
         out.append({
             "id": pid,
@@ -120,7 +135,9 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "timeline": list(plan.timeline),
         "counts": plan.counts,
-        "blast_radius": blast_radius(plan.changes),
+        # What the plan does to the declared numbers that can send now (contract, "Messaging continuity").
+        "messaging": plan.messaging.as_dict(),
+        "blast_radius": blast_radius(plan.changes, plan),
         # Every declared campaign whose count changes, both sides of each move: {tcr: [now, after]}.
         "campaign_counts": {t: [c.live_count, c.final_count] for t, c in sorted(plan.campaigns.items())
                             if c.live_count != c.final_count},

@@ -20,6 +20,8 @@ from reconciler.model import (
     DesiredState,
 )
 
+from .messaging import Messaging, impact
+
 
 SCHEMA_VERSION = 1
 
@@ -109,6 +111,16 @@ class Plan:
     # show "name (id…)" instead of a bare id. Not part of the checksum: labels, not what apply does.
     profile_names: dict[str, str] = field(default_factory=dict, compare=False)
     _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
+    _messaging: Messaging | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def messaging(self) -> Messaging:
+        """What the plan does to the declared numbers that can send (plan/messaging.py): computed
+        once, from what a saved plan keeps too, so a loaded plan says the same."""
+        if self._messaging is None:
+            self._messaging = impact(self.changes, self.profiles, self.campaigns, self.options.shared_per_number,
+                                     self.counts)
+        return self._messaging
 
     @property
     def writes(self) -> tuple[Finding, ...]:

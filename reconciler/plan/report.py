@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Iterable, Mapping
 
+from reconciler import durations
 from reconciler.diff import (
     ACTION_VALUE,
     ASSIGNING_VALUES,
@@ -79,7 +80,7 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
 
 
 # Telnyx support: a number stays PENDING_ASSIGNMENT for about two hours, sometimes days.
-PHASE = "about 2 h at Telnyx, sometimes days"
+PHASE = f"{durations.hours(durations.ASSIGNMENT)} at Telnyx, sometimes days"
 
 
 def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from reconciler.diff import Action
 from reconciler.plan import Plan, plural
+from reconciler.plan.messaging import headline, route_lines
 from reconciler.planfile import NONE_KEY, plan_dict
 
 from .budget import MARKDOWN_LIMIT, Budget, size
@@ -34,12 +35,28 @@ def _summary_line(counts: dict[str, int]) -> str:
     return head + (" · " + ", ".join(tail) if tail else "")
 
 
+def _sending(br: dict[str, int], markdown: bool = False) -> str:
+    """The blast radius counted as sending: numbers that stop (or may), numbers that start."""
+    if not br.get("stop_sending") and not br.get("start_sending"):
+        return ""
+    if markdown:
+        return (f"**{plural(br['stop_sending'], 'sending number', 'sending numbers')} will or may stop**, "
+                f"{br['start_sending']} will start sending; ")
+    return (f"{plural(br['stop_sending'], 'sending number', 'sending numbers')} to stop (or may), "
+            f"{br['start_sending']} to start sending; ")
+
+
 def plan_text(plan: Plan, *, color: bool = False) -> str:
     d = free_text(plan_dict(plan), naming(plain, plan.profile_names))
-    lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"]), f"Checksum: {d['checksum']}"]
+    lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"])]
+    if plan.messaging:
+        # What stops and what starts sending, first, in words.
+        lines.append(paint("Messaging: ", "1", color) + plain(headline(plan.messaging)))
+        lines.extend(f"  - {plain(r)}" for r in route_lines(plan.messaging))
+    lines.append(f"Checksum: {d['checksum']}")
     br = d["blast_radius"]
     if any(br.values()):
-        lines.append(f"Blast radius: {plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
+        lines.append(f"Blast radius: {_sending(br)}{plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
                      f"{br['lose_campaign']} to lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign, {br['gain_campaign']} to gain one, "
                      f"{br['change_profile']} to change profile, {br['blocked']} blocked")
     for p in d["profiles"]:
@@ -89,11 +106,15 @@ def plan_markdown(plan: Plan) -> str:
     counts = d["counts"]
     artifact = "the full plan is in the JSON plan (`plan --out`, the workflow's artifact)"
     out = ["## 10DLC plan", ""]
-    # Blast radius first: what stops or changes sending, before anything else.
+    # What stops or starts sending first, then the blast radius, before anything else.
+    if plan.messaging:
+        out.append(f"**Messaging:** {md(headline(plan.messaging))}.")
+        out += [f"- {md(r)}" for r in route_lines(plan.messaging)]
+        out.append("")
     if not d["has_changes"] and not br["blocked"]:
         out.append("**No changes.** Telnyx matches the desired state.")
     else:
-        head = (f"**{plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
+        head = (_sending(br, markdown=True) + f"**{plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
                 f"{br['lose_campaign']} will lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign**, "
                 f"{br['gain_campaign']} will gain one, {br['change_profile']} will change profile")
         if br["blocked"]:
