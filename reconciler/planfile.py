@@ -16,9 +16,10 @@ from typing import Any, Iterable, Mapping
 
 from reconciler.diff import UNSEEN, Action, Finding, LiveHalf, reported_under
 from reconciler.errors import PlanFileError, TamperedPlanError
-from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
+from reconciler.model import ChangeWindow, CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import SCHEMA_VERSION, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy, change_dict
 from reconciler.plan.messaging import FREED, WHY_FREED, route_of
+from reconciler.windows import problems as window_problems
 
 
 def _read_json(path: str) -> Any:
@@ -142,6 +143,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "campaign_counts": {t: [c.live_count, c.final_count] for t, c in sorted(plan.campaigns.items())
                             if c.live_count != c.final_count},
         "profiles": grouped(plan, plan.changes),
+        # Only where the files declare change windows: whether apply would be held now, and until when.
+        **({"change_windows": plan.window_state()} if plan.desired.policy.change_windows else {}),
     }
 
 
@@ -164,7 +167,9 @@ def dump(plan: Plan) -> dict[str, Any]:
                      for p in sorted(plan.desired.profiles.values(), key=lambda p: p.id)],
         "numbers": {n.number: [n.profile_id, n.tcr_campaign_id]
                     for n in sorted(plan.desired.numbers.values(), key=lambda n: n.number)},
-        "policy": {"prune": plan.desired.policy.prune},
+        "policy": {"prune": plan.desired.policy.prune,
+                   **({"change_windows": [w.as_dict() for w in plan.desired.policy.change_windows]}
+                      if plan.desired.policy.change_windows else {})},
     }
     return d
 
@@ -252,7 +257,12 @@ def from_dict(data: dict[str, Any]) -> Plan:
     d = data["desired"]
     profiles = {p["id"]: DesiredProfile(p["id"], p.get("name"), tuple(p["campaigns"])) for p in d["profiles"]}
     numbers = {n: DesiredNumber(n, v[0], v[1], "<saved plan>", 0, 0) for n, v in d["numbers"].items()}
-    desired = DesiredState(profiles, numbers, Policy(prune=bool(d["policy"]["prune"])))
+    windows = tuple(ChangeWindow(tuple(w.get("days") or ()), w["start"], w["end"], w.get("timezone") or "UTC")
+                    for w in d["policy"].get("change_windows") or ())
+    for w in windows:
+        for problem in window_problems(w):
+            raise ValueError(f"change window: {problem}")
+    desired = DesiredState(profiles, numbers, Policy(prune=bool(d["policy"]["prune"]), change_windows=windows))
     halves: dict[tuple[str | None, str | None, str | None], LiveHalf] = {}
     changes = tuple(_change(c, numbers, halves) for c in data["preconditions"])
     strategies = {pid: ProfilePlan(pid, s.get("name"), bool(s.get("declared", True)), bool(s.get("exists", True)),

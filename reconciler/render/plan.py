@@ -8,6 +8,7 @@ from collections import defaultdict
 from reconciler.diff import Action
 from reconciler.plan import Plan, plural
 from reconciler.plan.messaging import headline, route_lines
+from reconciler.windows import describe as describe_windows
 from reconciler.planfile import NONE_KEY, plan_dict
 
 from .budget import MARKDOWN_LIMIT, Budget, size
@@ -35,6 +36,21 @@ def _summary_line(counts: dict[str, int]) -> str:
     return head + (" · " + ", ".join(tail) if tail else "")
 
 
+def window_words(plan: Plan) -> str:
+    """Would apply be held now (outside every change window, with a plan that stops sending), and until when."""
+    windows = plan.desired.policy.change_windows
+    v = plan.window
+    declared = describe_windows(windows)
+    if v is None:
+        return f"{declared} (not judged: no clock)"
+    if v.open:
+        return f"open now ({declared}), until {v.when()}: apply runs now"
+    if not plan.messaging.interrupted:
+        return (f"outside every window now ({declared}), but this plan stops no sending number: "
+                f"apply runs at any time")
+    return f"outside every window now ({declared}): apply would be held (exit 3) until {v.when()}"
+
+
 def _sending(br: dict[str, int], markdown: bool = False) -> str:
     """The blast radius counted as sending: numbers that stop (or may), numbers that start."""
     if not br.get("stop_sending") and not br.get("start_sending"):
@@ -53,6 +69,8 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         # What stops and what starts sending, first, in words.
         lines.append(paint("Messaging: ", "1", color) + plain(headline(plan.messaging)))
         lines.extend(f"  - {plain(r)}" for r in route_lines(plan.messaging))
+    if plan.desired.policy.change_windows:
+        lines.append(paint("Change windows: ", "1", color) + plain(window_words(plan)))
     lines.append(f"Checksum: {d['checksum']}")
     br = d["blast_radius"]
     if any(br.values()):
@@ -111,6 +129,8 @@ def plan_markdown(plan: Plan) -> str:
         out.append(f"**Messaging:** {md(headline(plan.messaging))}.")
         out += [f"- {md(r)}" for r in route_lines(plan.messaging)]
         out.append("")
+    if plan.desired.policy.change_windows:
+        out += [f"**Change windows:** {md(window_words(plan))}.", ""]
     if not d["has_changes"] and not br["blocked"]:
         out.append("**No changes.** Telnyx matches the desired state.")
     else:

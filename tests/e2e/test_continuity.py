@@ -121,3 +121,88 @@ def _now_of(state: dict[str, Any]) -> float:
     import datetime
 
     return datetime.datetime.fromisoformat(state["now"].replace("Z", "+00:00")).timestamp()
+
+
+# ------------------------------------------------------------------ change windows
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def later_day(env: Any, days: int = 3) -> tuple[str, float]:
+    """A window day `days` after the sandbox's today (UTC), and the seconds to noon of that day."""
+    import datetime
+
+    now = _now_of(env.state())
+    today = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    noon = (today + datetime.timedelta(days=days)).replace(hour=12, minute=0, second=0, microsecond=0)
+    return DAYS[noon.weekday()], noon.timestamp() - now
+
+
+def window_policy(day: str) -> dict[str, Any]:
+    return {"change_windows": [{"days": [day], "start": "00:00", "end": "23:59", "timezone": "UTC"}]}
+
+
+def test_outside_every_window_a_plan_that_stops_sending_is_refused_and_one_that_starts_applies(make_env):
+    env = make_env(seed=seed(), desired=None)
+    day, _ = later_day(env)
+    env.write_desired(desired(adopt=False, move=True, policy=window_policy(day)))
+    plan = env.run("plan")
+    assert f"Change windows: outside every window now ({day} 00:00-23:59 UTC): apply would be held (exit 3) " \
+           "until " in plan.out
+    j = json.loads(env.run("plan", "--format", "json").out)["change_windows"]
+    assert (j["open_now"], j["apply_held"]) == (False, True) and j["next_opening"].endswith("T00:00:00Z")
+    env.reset_counters()
+    before = env.assignments()
+    r = env.run("apply", "--auto-approve")
+    assert r.code == 3, r.out + r.err
+    assert "outside every change window" in r.err and "the next window opens" in r.err
+    assert f"{day.capitalize()} " in r.err  # names the day it opens
+    assert env.counters()["writes"] == 0 and env.assignments() == before
+    # a saved plan of it too, before any write
+    assert env.run("plan", "--out", "p.json").code == 0
+    r = env.run("apply", "p.json")
+    assert r.code == 3 and "the next window opens" in r.err
+    assert env.counters()["writes"] == 0
+    j = json.loads(env.run("apply", "p.json", "--format", "json").out)
+    assert j["kind"] == "error" and j["error"]["exit_code"] == 3
+
+    # The adopt plan stops no sending number: it applies outside the window.
+    env.write_desired(desired(adopt=True, move=False, policy=window_policy(day)))
+    text = env.run("plan").out
+    assert "but this plan stops no sending number: apply runs at any time" in text
+    r = env.run("apply", "--auto-approve")
+    assert r.code == 0, r.out + r.err
+    assert all(env.assignments()[n][0] == NEW for n in ADOPT)
+
+
+def test_ignore_change_windows_applies_and_resume_is_never_held(make_env):
+    env = make_env(seed=seed(), desired=None, timing="realistic", time_scale=120.0, timing_jitter=0.0,
+                   late_failure_rate=0.0)
+    day, _ = later_day(env)
+    env.write_desired(desired(adopt=False, move=True, policy=window_policy(day)))
+    assert env.run("apply", "--auto-approve").code == 3
+    # Allowed once: the bulk task leaves the numbers on their old campaign (mode bulk_existing=skip), so
+    # apply frees them; their assignment is the next phase
+    r = env.run("apply", "--auto-approve", "--ignore-change-windows")
+    assert r.code == 0, r.out + r.err
+    assert all(env.assignments()[n] == (OLD, "PENDING_UNASSIGNMENT") for n in MOVE)
+    # Telnyx frees them: resume (outside every window) assigns them, which restores service
+    advance(env, 2 * 3600)
+    r = env.run("resume")
+    assert r.code == 0, r.out + r.err
+    advance(env, 3 * 3600)
+    assert all(env.assignments()[n] == (NEW, "ASSIGNED") for n in MOVE)
+
+
+def test_now_is_telnyx_clock(make_env):
+    """The window is judged on the API's clock (its Date header), not this machine's: moving the
+    sandbox's clock into the window lets the apply through."""
+    env = make_env(seed=seed(), desired=None, time_scale=0.0)
+    day, to_noon = later_day(env)
+    env.write_desired(desired(adopt=False, move=True, policy=window_policy(day)))
+    assert env.run("plan", "--out", "p.json").code == 0
+    assert env.run("apply", "p.json").code == 3
+    advance(env, to_noon)
+    assert "Change windows: open now" in env.run("plan").out
+    r = env.run("apply", "p.json")
+    assert r.code == 0, r.out + r.err
