@@ -85,6 +85,22 @@ class DesiredProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeWindow:
+    """One `policy.change_windows` item: when a plan that stops sending numbers may be applied
+    (`reconciler.windows` reads it). Values as declared: `days` of mon..sun (empty: every day),
+    `start`/`end` wall-clock HH:MM in `timezone` (IANA)."""
+
+    days: tuple[str, ...]
+    start: str
+    end: str
+    timezone: str = "UTC"
+    where: Location | None = field(default=None, compare=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"days": list(self.days), "start": self.start, "end": self.end, "timezone": self.timezone}
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """The `policy:` block. `None` limits mean "use the default" (see `plan.py`)."""
 
@@ -97,6 +113,8 @@ class Policy:
     # sandbox mode bulk_same). None: no limit; the plan always says how many.
     max_reprovision: int | None = None
     where: Location | None = None
+    # When apply may run a plan that stops sending numbers; empty: at any time.
+    change_windows: tuple[ChangeWindow, ...] = ()
 
 
 @dataclass(frozen=True)

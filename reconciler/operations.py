@@ -18,6 +18,7 @@ from reconciler.errors import RefusedError
 from reconciler.journal import Journal, JournalView, Op, State, Write
 from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
+from reconciler.windows import held_message, verdict
 from reconciler.tracking import DEFAULT_STUCK_AFTER, InFlight, judge
 
 Warn = Callable[[str], None]
@@ -65,7 +66,33 @@ def plan_live(client: Any, desired: DesiredState, options: PlanOptions | None, s
     live = read_live(client, desired)
     inflight = judge(view.open_writes(), live, client.server_now(), stuck_after=stuck_after, exclusive=exclusive)
     plan = make_plan(desired, live, options, in_flight=inflight.numbers())
+    judge_windows(plan, client.server_now())
     return Planned(plan, live, inflight, view)
+
+
+def judge_windows(plan: Plan, now: float) -> None:
+    """Where `now` (Telnyx's clock where it answered) stands against the files' change windows."""
+    if plan.desired.policy.change_windows:
+        plan.window = verdict(plan.desired.policy.change_windows, now)
+
+
+def hold_outside_windows(client: Any, plan: Plan, *, saved: bool, ignore: bool) -> None:
+    """Refuse (exit 3), before anything is written, a plan that stops sending numbers outside every
+    change window (policy.change_windows). Plans that stop none apply at any time; `ignore`:
+    --ignore-change-windows. "Now" is Telnyx's clock: a saved plan has made no request yet, so one
+    cheap read learns it (the local clock where Telnyx does not answer it)."""
+    windows = plan.desired.policy.change_windows
+    if not windows or not plan.messaging.interrupted:
+        return
+    if saved:
+        from reconciler.live import learn_server_clock
+
+        learn_server_clock(client, sorted(plan.desired.profiles))
+    judge_windows(plan, client.server_now())
+    v = plan.window
+    if v is None or v.open or ignore:
+        return
+    raise RefusedError(held_message(windows, v, plan.messaging.interrupted))
 
 
 def in_flight_ages(planned: Planned, now: float) -> dict[str, float]:
@@ -103,13 +130,14 @@ class ApplyPrep:
 def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until, timeout: float, progress: Any,
                   desired: DesiredState | None = None, options: PlanOptions | None = None,
                   saved_plan: Plan | None = None, expect_checksum: str | None = None,
-                  reviewed: Plan | None = None, warn: Warn = _silent) -> ApplyPrep:
+                  reviewed: Plan | None = None, warn: Warn = _silent, ignore_windows: bool = False) -> ApplyPrep:
     """The plan `apply` runs: the saved one, or a fresh one made after finishing what earlier runs
     left (a killed run's intents, tasks not seen processed, deferred phases of approved applies).
     A plan that is not the reviewed one (`expect_checksum`, `reviewed`) is refused, saying what
     moved. The caller holds `journal`'s lock from before the plan is made."""
     if saved_plan is not None:
         plan, live = saved_plan, None
+        hold_outside_windows(client, plan, saved=True, ignore=ignore_windows)
     else:
         if desired is None:
             raise TypeError("prepare_apply: a fresh plan needs the desired state")
@@ -123,6 +151,7 @@ def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until
                    desired=desired, options=options)
         planned = plan_live(client, desired, options, state_dir, warn=warn, exclusive=True)
         plan, live = planned.plan, planned.live
+        hold_outside_windows(client, plan, saved=False, ignore=ignore_windows)
     if reviewed is not None:
         expect_checksum = expect_checksum or reviewed.checksum()
     if expect_checksum and plan.checksum() != expect_checksum:

@@ -17,9 +17,11 @@ from typing import Any, Iterable, Mapping
 from reconciler.diff import UNSEEN, Action, Finding, LiveHalf, reported_under
 from reconciler.errors import PlanFileError, TamperedPlanError
 from reconciler.jsonbounds import nesting
-from reconciler.model import CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
+from reconciler.model import ChangeWindow, CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import (SCHEMA_VERSION, CampaignHealth, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy,
                              change_dict)
+from reconciler.plan.messaging import FREED, WHY_FREED, route_of
+from reconciler.windows import problems as window_problems
 
 
 # A saved plan of a million numbers is a few hundred MB; anything past this is not one of ours (`apply
@@ -50,8 +52,12 @@ def _read_json(path: str) -> Any:
 NONE_KEY = "(none)"  # the group of numbers on no profile / with no campaign (a key in JSON)
 
 
-def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
+def blast_radius(changes: Iterable[Finding], plan: Plan | None = None) -> dict[str, int]:
+    """What the plan changes, number by number; with `plan`, also what it does to sending numbers
+    (`stop_sending`, `start_sending`: the counts of its `messaging`)."""
     out = {"change_campaign": 0, "gain_campaign": 0, "lose_campaign": 0, "change_profile": 0, "blocked": 0}
+    if plan is not None:
+        out = {"stop_sending": plan.messaging.interrupted, "start_sending": plan.messaging.started, **out}
     for f in changes:
         if f.action is Action.REASSIGN:
             out["change_campaign"] += 1
@@ -66,8 +72,15 @@ def blast_radius(changes: Iterable[Finding]) -> dict[str, int]:
     return out
 
 
-def change_entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
+def change_entry(f: Finding, names: Mapping[str, str], plan: Plan | None = None) -> dict[str, Any]:
     d: dict[str, Any] = {"number": f.number, "action": f.action.value}
+    if plan is not None and f.action in _MAY_INTERRUPT:
+        route = route_of(f, plan.profiles, plan.campaigns, plan.options.shared_per_number)
+        if route is not None:
+            # A sending number this change stops: certainly (freed first: why) or possibly.
+            d["interrupts"] = "certainly" if route == FREED else "possibly"
+            if route == FREED:
+                d["freed_first"] = WHY_FREED
     live = f.live or UNSEEN
     if f.move:
         d["move_from_profile"] = live.profile_id
@@ -84,6 +97,9 @@ def change_entry(f: Finding, names: Mapping[str, str]) -> dict[str, Any]:
         # the profile from bulk assignment; say how to clear it.
         d["reason"] = "declare it, or move it off the profile (there it keeps the profile from bulk assignment)"
     return d
+
+
+_MAY_INTERRUPT = (Action.REASSIGN, Action.MOVE)
 
 
 def grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
@@ -108,7 +124,7 @@ def grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
                 "numbers_now": cp.live_count if cp else None,
                 "numbers_after": cp.final_count if cp else None,
                 "problem": cp.problem if cp else None,
-                "changes": [change_entry(f, plan.profile_names) for f in groups[pid][tcr]],
+                "changes": [change_entry(f, plan.profile_names, plan) for f in groups[pid][tcr]],
             })
         out.append({
             "id": pid,
@@ -144,11 +160,15 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         # Declared campaigns that cannot carry traffic: not a change (drift exits 2 on them).
         "unhealthy_campaigns": [health_entry(h) for h in plan.unhealthy],
         "counts": plan.counts,
-        "blast_radius": blast_radius(plan.changes),
+        # What the plan does to the declared numbers that can send now (contract, "Messaging continuity").
+        "messaging": plan.messaging.as_dict(),
+        "blast_radius": blast_radius(plan.changes, plan),
         # Every declared campaign whose count changes, both sides of each move: {tcr: [now, after]}.
         "campaign_counts": {t: [c.live_count, c.final_count] for t, c in sorted(plan.campaigns.items())
                             if c.live_count != c.final_count},
         "profiles": grouped(plan, plan.changes),
+        # Only where the files declare change windows: whether apply would be held now, and until when.
+        **({"change_windows": plan.window_state()} if plan.desired.policy.change_windows else {}),
     }
 
 
@@ -174,7 +194,9 @@ def dump(plan: Plan) -> dict[str, Any]:
                      for p in sorted(plan.desired.profiles.values(), key=lambda p: p.id)],
         "numbers": {n.number: [n.profile_id, n.tcr_campaign_id]
                     for n in sorted(plan.desired.numbers.values(), key=lambda n: n.number)},
-        "policy": {"prune": plan.desired.policy.prune},
+        "policy": {"prune": plan.desired.policy.prune,
+                   **({"change_windows": [w.as_dict() for w in plan.desired.policy.change_windows]}
+                      if plan.desired.policy.change_windows else {})},
     }
     return d
 
@@ -232,15 +254,9 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
             halves: dict[tuple[str | None, str | None, str | None], LiveHalf]) -> Finding:
     """One saved change (`change_dict`) as the Finding it was made from.
 
-<<<<<<< HEAD
     The desired half is the saved desired state's number (a change naming another target was
-    edited, and is refused); the live half is its `expect` (a write always has one: only a blocked number not owned
-    has none, and blocked changes are not saved). `move` and `declared` are derived from the two halves,
-=======
-    The desired half is the saved desired state's number (rebuilt only if the change names another
-    target); the live half is its `expect` (all None for a blocked number the account does not
-    own). `move` and `declared` are derived from the two halves,
->>>>>>> exits
+    edited, and is refused); the live half is its `expect` (all None for a blocked number the
+    account does not own). `move` and `declared` are derived from the two halves,
     and an undeclared change is reported under its live profile and campaign: a file that says
     otherwise was not written by `dump` (or was edited), so it is refused like a wrong checksum."""
     number, pid, tcr = c["number"], c["profile_id"], c["tcr_campaign_id"]
@@ -276,7 +292,12 @@ def from_dict(data: dict[str, Any]) -> Plan:
     d = data["desired"]
     profiles = {p["id"]: DesiredProfile(p["id"], p.get("name"), tuple(p["campaigns"])) for p in d["profiles"]}
     numbers = {n: DesiredNumber(n, v[0], v[1], "<saved plan>", 0, 0) for n, v in d["numbers"].items()}
-    desired = DesiredState(profiles, numbers, Policy(prune=bool(d["policy"]["prune"])))
+    windows = tuple(ChangeWindow(tuple(w.get("days") or ()), w["start"], w["end"], w.get("timezone") or "UTC")
+                    for w in d["policy"].get("change_windows") or ())
+    for w in windows:
+        for problem in window_problems(w):
+            raise ValueError(f"change window: {problem}")
+    desired = DesiredState(profiles, numbers, Policy(prune=bool(d["policy"]["prune"]), change_windows=windows))
     halves: dict[tuple[str | None, str | None, str | None], LiveHalf] = {}
     not_written = data.get("not_written") or []  # absent from files saved before it was kept
     if not isinstance(not_written, list):

@@ -40,6 +40,9 @@ from .base import (
               help="Recorded with every write in the state folder (e.g. pr=123): status and CI comments show it.")
 @click.option("--expect-checksum", metavar="SHA256",
               help="Refuse (exit 3) unless a fresh plan has exactly this checksum (what reviewers saw).")
+@click.option("--ignore-change-windows", is_flag=True,
+              help="Apply now even outside policy.change_windows (a plan that stops sending numbers is otherwise "
+                   "refused there, exit 3).")
 @click.option("--reviewed-plan", type=click.Path(dir_okay=False, exists=True),
               help="A plan saved at review time: refuse (exit 3) unless a fresh plan matches it, and say what moved.")
 @handle_errors
@@ -48,7 +51,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
           only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], prune: bool | None,
           allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str,
           auto_approve: bool, wait: bool, until: str, timeout: float, notes: tuple[str, ...],
-          expect_checksum: str | None, reviewed_plan: str | None) -> None:
+          expect_checksum: str | None, reviewed_plan: str | None, ignore_change_windows: bool) -> None:
     """Apply a saved plan exactly, or plan and apply. Returns once Telnyx has accepted the work."""
     from reconciler import operations, render
     from reconciler.apply import Until
@@ -69,7 +72,8 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
             saved_plan=planfile.load(plan_file) if plan_file else None,
             desired=None if plan_file else load_desired(desired_path, only_profiles, only_campaigns),
             options=options_from(prune, allow_unassign, allow_reassign, shared_per_number),
-            expect_checksum=expect_checksum, reviewed=planfile.load(reviewed_plan) if reviewed_plan else None)
+            expect_checksum=expect_checksum, reviewed=planfile.load(reviewed_plan) if reviewed_plan else None,
+            ignore_windows=ignore_change_windows)
         the_plan = prep.plan
         names = the_plan.profile_names  # apply's report names profiles like the plan does
         if fmt == "text":

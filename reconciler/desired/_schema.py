@@ -356,6 +356,10 @@ def pattern_message(what: str, sch: dict[str, Any], inst: Any) -> str:
             return f'{what} {text} must be in lower case: "{inst.lower()}"'
         if rx.fullmatch(inst.upper()):
             return f'{what} {text} must be in upper case: "{inst.upper()}"'
+    if title == "Day of the week":
+        return f"{what} {text} is not a day: use mon, tue, wed, thu, fri, sat or sun"
+    if title == "Time of day":
+        return f'{what} {text} is not a time of day: use "HH:MM", from "00:00" to "23:59"'
     if title == "Profile label":
         return f"{what} must be one line of printable text (no control or direction characters), at most 100 characters"
     if title == "Messaging profile id":

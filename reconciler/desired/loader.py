@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DesiredStateError, Problem
-from ..model import DesiredNumber, DesiredProfile, DesiredState, Location, Policy
+from ..model import ChangeWindow, DesiredNumber, DesiredProfile, DesiredState, Location, Policy
+from ..windows import problems as window_problems
 from . import _schema
 from ._runs import MIN_BYTES, compose_with_runs
 from ._yaml import EMPTY, FAILED, POISON, YMap, YSeq, compose, decode_check, kind_of
@@ -240,6 +241,7 @@ class _Merger:
         unassign_pct = limit("max_unassign_percent", (int, float))
         reassign_pct = limit("max_reassign_percent", (int, float))
         max_reprovision = limit("max_reprovision", (int, float))
+        windows = self._windows(block.get("change_windows"), path)
         self.policy = Policy(
             prune=block.get("prune") is True,
             max_unassign=int(max_unassign) if max_unassign is not None and float(max_unassign).is_integer() else None,
@@ -249,7 +251,34 @@ class _Merger:
             max_reprovision=int(max_reprovision) if max_reprovision is not None and float(max_reprovision).is_integer()
             else None,
             where=where,
+            change_windows=windows,
         )
+
+    def _windows(self, seq: Any, path: str) -> tuple[ChangeWindow, ...]:
+        """The well-formed `change_windows` items (the schema reports the others), each checked for
+        what the schema cannot see (a time zone this machine does not know, start == end), at its line."""
+        if not isinstance(seq, YSeq):
+            return ()
+        out = []
+        for item, line, col in zip(seq, seq.lines, seq.cols):
+            if not isinstance(item, YMap):
+                continue
+            days, start, end, tz = item.get("days", []), item.get("start"), item.get("end"), item.get("timezone", "UTC")
+            if not (isinstance(days, list) and all(type(d) is str for d in days) and type(start) is str
+                    and type(end) is str and type(tz) is str):
+                continue
+            w = ChangeWindow(tuple(days), start, end, tz, Location(path, line, col))
+            found = window_problems(w)
+            for msg in found:
+                key = ("timezone" if "time zone" in msg else "end" if "same time" in msg else
+                       "days" if "not a day" in msg else "start")
+                kline, kcol = item.vmarks.get(key, (line, col))
+                if "not a time of day" in msg or "not a day" in msg:
+                    continue  # the schema's pattern said it, at its line
+                self.problems.append(Problem(path, kline, kcol, f"change window: {msg}"))
+            if not found:
+                out.append(w)
+        return tuple(out)
 
     def finish(self) -> DesiredState:
         problems = self.problems

@@ -6,7 +6,7 @@ httpx is confined to this package; nothing here imports click, yaml or the sandb
 from .client import TelnyxClient
 from .pagination import collect_10dlc, collect_classic, iter_10dlc, iter_classic
 from .ratelimit import RateLimiter
-from .reader import read_live, read_profiles_for_import
+from .reader import learn_server_clock, read_live, read_profiles_for_import
 from .urls import validate_base_url
 from .writer import TelnyxWriter
 
@@ -18,6 +18,7 @@ __all__ = [
     "collect_classic",
     "iter_10dlc",
     "iter_classic",
+    "learn_server_clock",
     "read_live",
     "read_profiles_for_import",
     "validate_base_url",

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, ApiUnavailable
 from reconciler.model import DesiredState, LiveCampaign, LiveNumber, LiveState, SHARED
 
 from .client import TelnyxClient
@@ -337,3 +337,17 @@ def read_tracked(client: TelnyxClient, numbers: Iterable[str], campaigns: Iterab
     counts = {c: (camps[c].assigned_count if c in camps else None) for c in set(campaigns)}
     live.assignments = read_assignments(client, set(campaigns), owned, counts=counts, acct_estimate=acct, t2t=t2t)
     return live
+
+
+def learn_server_clock(client: TelnyxClient, profile_ids: list[str]) -> None:
+    """One cheap read (a declared profile, else the first page of profiles), so that
+    `client.server_now()` is Telnyx's clock (its `Date` header) before anything else is asked.
+    A failure leaves the local clock: the caller's next read reports any real problem."""
+    try:
+        if profile_ids:
+            client.get(PROFILE, path={"id": profile_ids[0]}, allow_status=(404,))
+        else:
+            client.get(PROFILES, params=[("page[number]", 1), ("page[size]", 1)])
+    except (ApiError, ApiUnavailable):
+        return
+

@@ -20,6 +20,10 @@ from reconciler.model import (
     DesiredState,
 )
 
+from reconciler.windows import Verdict
+
+from .messaging import Messaging, impact
+
 
 SCHEMA_VERSION = 1
 
@@ -126,6 +130,26 @@ class Plan:
     # Declared campaigns that cannot carry traffic (by campaign id). Not a change, so not in the checksum.
     unhealthy: tuple[CampaignHealth, ...] = field(default=(), compare=False)
     _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
+    _messaging: Messaging | None = field(default=None, init=False, repr=False, compare=False)
+    # Where "now" (Telnyx's clock) stands against policy.change_windows, when they were judged
+    # (operations: plan and apply). Not part of the checksum: a verdict of the moment.
+    window: Verdict | None = field(default=None, init=False, repr=False, compare=False)
+
+    def window_state(self) -> dict[str, Any]:
+        """The plan's change-window verdict as JSON: would apply be held now, and until when."""
+        v = self.window
+        held = bool(v is not None and not v.open and self.messaging.interrupted)
+        return {"windows": [w.as_dict() for w in self.desired.policy.change_windows],
+                **(v.as_dict() if v is not None else {}), "apply_held": held}
+
+    @property
+    def messaging(self) -> Messaging:
+        """What the plan does to the declared numbers that can send (plan/messaging.py): computed
+        once, from what a saved plan keeps too, so a loaded plan says the same."""
+        if self._messaging is None:
+            self._messaging = impact(self.changes, self.profiles, self.campaigns, self.options.shared_per_number,
+                                     self.counts)
+        return self._messaging
 
     @property
     def writes(self) -> tuple[Finding, ...]:
@@ -165,7 +189,11 @@ class Plan:
             rows = [[c.number, c.action.value, *reported_under(c), c.move, c.declared, c.reason,
                      *_live_fields(c)] for c in self.changes if c.writes or c.action is Action.BLOCKED]
             strategies = {p.id: [p.strategy, p.bulk_campaign] for p in self.profiles.values()}
-            raw = json.dumps([rows, strategies], sort_keys=True, separators=(",", ":")).encode()
+            covered: list[Any] = [rows, strategies]
+            windows = self.desired.policy.change_windows
+            if windows:  # when apply may run it is part of the plan (absent: checksums as before)
+                covered.append([w.as_dict() for w in windows])
+            raw = json.dumps(covered, sort_keys=True, separators=(",", ":")).encode()
             self._checksum = hashlib.sha256(raw).hexdigest()
         return self._checksum
 

@@ -7,6 +7,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Iterable, Mapping
 
+from reconciler import durations
 from reconciler.diff import (
     ACTION_VALUE,
     ASSIGNING_VALUES,
@@ -145,7 +146,7 @@ def lapsing(desired: DesiredState, live: LiveState) -> list[str]:
 
 
 # Telnyx support: a number stays PENDING_ASSIGNMENT for about two hours, sometimes days.
-PHASE = "about 2 h at Telnyx, sometimes days"
+PHASE = f"{durations.hours(durations.ASSIGNMENT)} at Telnyx, sometimes days"
 
 
 def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],

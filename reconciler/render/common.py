@@ -70,6 +70,10 @@ def describe(f: dict[str, Any]) -> str:
             bits = [f"move from {where}"]
         else:
             bits.append(f"(moves from {where})")
+    if f.get("interrupts") == "certainly":
+        bits.append("[stops sending: freed first]")
+    elif f.get("interrupts"):
+        bits.append("[may stop sending]")
     if action in ("in_flight", "unmanaged") and f.get("status"):
         bits.append(f"({f['status']})")
     if f.get("reason"):

@@ -7,6 +7,8 @@ from collections import defaultdict
 
 from reconciler.diff import Action
 from reconciler.plan import Plan, plural
+from reconciler.plan.messaging import headline, route_lines
+from reconciler.windows import describe as describe_windows
 from reconciler.planfile import NONE_KEY, plan_dict
 
 from .budget import MARKDOWN_LIMIT, Budget, size
@@ -37,12 +39,45 @@ def _summary_line(counts: dict[str, int]) -> str:
     return head + (" · " + ", ".join(tail) if tail else "")
 
 
+def window_words(plan: Plan) -> str:
+    """Would apply be held now (outside every change window, with a plan that stops sending), and until when."""
+    windows = plan.desired.policy.change_windows
+    v = plan.window
+    declared = describe_windows(windows)
+    if v is None:
+        return f"{declared} (not judged: no clock)"
+    if v.open:
+        return f"open now ({declared}), until {v.when()}: apply runs now"
+    if not plan.messaging.interrupted:
+        return (f"outside every window now ({declared}), but this plan stops no sending number: "
+                f"apply runs at any time")
+    return f"outside every window now ({declared}): apply would be held (exit 3) until {v.when()}"
+
+
+def _sending(br: dict[str, int], markdown: bool = False) -> str:
+    """The blast radius counted as sending: numbers that stop (or may), numbers that start."""
+    if not br.get("stop_sending") and not br.get("start_sending"):
+        return ""
+    if markdown:
+        return (f"**{plural(br['stop_sending'], 'sending number', 'sending numbers')} will or may stop**, "
+                f"{br['start_sending']} will start sending; ")
+    return (f"{plural(br['stop_sending'], 'sending number', 'sending numbers')} to stop (or may), "
+            f"{br['start_sending']} to start sending; ")
+
+
 def plan_text(plan: Plan, *, color: bool = False) -> str:
     d = free_text(plan_dict(plan), naming(plain, plan.profile_names))
-    lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"]), f"Checksum: {d['checksum']}"]
+    lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"])]
+    if plan.messaging:
+        # What stops and what starts sending, first, in words.
+        lines.append(paint("Messaging: ", "1", color) + plain(headline(plan.messaging)))
+        lines.extend(f"  - {plain(r)}" for r in route_lines(plan.messaging))
+    if plan.desired.policy.change_windows:
+        lines.append(paint("Change windows: ", "1", color) + plain(window_words(plan)))
+    lines.append(f"Checksum: {d['checksum']}")
     br = d["blast_radius"]
     if any(br.values()):
-        lines.append(f"Blast radius: {plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
+        lines.append(f"Blast radius: {_sending(br)}{plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
                      f"{br['lose_campaign']} to lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign, {br['gain_campaign']} to gain one, "
                      f"{br['change_profile']} to change profile, {br['blocked']} blocked")
     if d["unhealthy_campaigns"]:
@@ -96,12 +131,18 @@ def plan_markdown(plan: Plan) -> str:
     counts = d["counts"]
     artifact = "the full plan is in the JSON plan (`plan --out`, the workflow's artifact)"
     out = ["## 10DLC plan", ""]
-    # Blast radius first: what stops or changes sending, before anything else.
+    # What stops or starts sending first, then the blast radius, before anything else.
+    if plan.messaging:
+        out.append(f"**Messaging:** {md(headline(plan.messaging))}.")
+        out += [f"- {md(r)}" for r in route_lines(plan.messaging)]
+        out.append("")
+    if plan.desired.policy.change_windows:
+        out += [f"**Change windows:** {md(window_words(plan))}.", ""]
     if not d["has_changes"] and not br["blocked"]:
         out.append("**No changes.** Telnyx's records match the desired state." if d["unhealthy_campaigns"] else
                    "**No changes.** Telnyx matches the desired state.")
     else:
-        head = (f"**{plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
+        head = (_sending(br, markdown=True) + f"**{plural(br['change_campaign'], 'number', 'numbers')} will change campaign, "
                 f"{br['lose_campaign']} will lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign**, "
                 f"{br['gain_campaign']} will gain one, {br['change_profile']} will change profile")
         if br["blocked"]:

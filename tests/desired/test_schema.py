@@ -53,7 +53,7 @@ def _objects(node: Any, where: str = "#") -> list[tuple[str, dict[str, Any]]]:
 
 def test_every_object_is_closed_and_every_property_documented() -> None:
     objects = _objects(_load())
-    assert len(objects) == 4  # file, profile, campaign, policy
+    assert len(objects) == 5  # file, profile, campaign, policy, change window
     for where, obj in objects:
         assert obj.get("additionalProperties") is False, where
         assert obj.get("title") and obj.get("description"), where

@@ -1,0 +1,173 @@
+"""Change windows (reconciler/windows.py, policy.change_windows): when a window holds "now", when the
+next one opens, across midnight and across daylight-saving changes; malformed windows are errors at
+their line (validate)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reconciler.desired import load_desired
+from reconciler.errors import DesiredStateError
+from reconciler.model import ChangeWindow
+from reconciler.windows import describe, held_message, local, problems, verdict
+
+CHI = "America/Chicago"
+UTC = dt.timezone.utc
+
+
+def at(y, mo, d, h, mi=0, tz: str = "UTC") -> float:
+    return dt.datetime(y, mo, d, h, mi, tzinfo=UTC if tz == "UTC" else ZoneInfo(tz)).timestamp()
+
+
+def utc(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, UTC).strftime("%a %Y-%m-%d %H:%M")
+
+
+WEEKEND = ChangeWindow(("sat", "sun"), "02:00", "06:00", CHI)
+
+
+def test_a_weekend_window_in_chicago_is_open_inside_and_names_the_next_opening_outside():
+    inside = verdict([WEEKEND], at(2026, 12, 5, 3, 30, CHI))  # Saturday 03:30 CST
+    assert inside.open and utc(inside.until) == "Sat 2026-12-05 12:00"  # 06:00 CST = 12:00 UTC
+    outside = verdict([WEEKEND], at(2026, 12, 7, 10, 0, CHI))  # Monday
+    assert not outside.open and utc(outside.opens) == "Sat 2026-12-12 08:00"
+    assert outside.when() == "Sat 2026-12-12 02:00 America/Chicago (08:00 UTC)"
+    # right at the close it is closed; right at the opening, open
+    assert not verdict([WEEKEND], at(2026, 12, 5, 6, 0, CHI)).open
+    assert verdict([WEEKEND], at(2026, 12, 5, 2, 0, CHI)).open
+
+
+def test_wall_clock_times_follow_daylight_saving():
+    # Summer (CDT, UTC-5): the same window is 07:00-11:00 UTC; winter (CST, UTC-6): 08:00-12:00 UTC.
+    summer = verdict([WEEKEND], at(2026, 7, 6, 12))
+    assert utc(summer.opens) == "Sat 2026-07-11 07:00"
+    winter = verdict([WEEKEND], at(2026, 12, 7, 12))
+    assert utc(winter.opens) == "Sat 2026-12-12 08:00"
+
+
+def test_a_window_on_the_night_clocks_spring_forward():
+    # 2026-03-08 (Sunday) 02:00 CST does not exist in Chicago: clocks jump to 03:00 CDT. The opening is
+    # read with the offset before the jump: 02:00 CST = 08:00 UTC = 03:00 CDT; it closes 06:00 CDT = 11:00 UTC.
+    sunday = ChangeWindow(("sun",), "02:00", "06:00", CHI)
+    v = verdict([sunday], at(2026, 3, 7, 12))
+    assert utc(v.opens) == "Sun 2026-03-08 08:00"
+    inside = verdict([sunday], at(2026, 3, 8, 9))
+    assert inside.open and utc(inside.until) == "Sun 2026-03-08 11:00"  # 3 hours long that night
+    assert not verdict([sunday], at(2026, 3, 8, 11)).open
+
+
+def test_a_window_on_the_night_clocks_fall_back():
+    # 2026-11-01 (Sunday) 01:00-01:59 happens twice in Chicago; a window 00:30-02:30 lasts 3 hours that night.
+    sunday = ChangeWindow(("sun",), "00:30", "02:30", CHI)
+    v = verdict([sunday], at(2026, 10, 31, 12))
+    assert utc(v.opens) == "Sun 2026-11-01 05:30"  # 00:30 CDT
+    inside = verdict([sunday], at(2026, 11, 1, 7, 45))  # 01:45 CST, the second 01:45
+    assert inside.open and utc(inside.until) == "Sun 2026-11-01 08:30"  # 02:30 CST
+
+
+def test_a_window_across_midnight_belongs_to_the_day_it_opens():
+    fri_night = ChangeWindow(("fri",), "22:00", "03:00", "UTC")
+    assert verdict([fri_night], at(2026, 12, 4, 23)).open  # Friday 23:00
+    sat_early = verdict([fri_night], at(2026, 12, 5, 2, 59))  # Saturday 02:59: still Friday's window
+    assert sat_early.open and utc(sat_early.until) == "Sat 2026-12-05 03:00"
+    assert not verdict([fri_night], at(2026, 12, 5, 22, 30)).open  # Saturday night: no window
+    # a window ending at midnight
+    evening = ChangeWindow((), "20:00", "00:00", "UTC")
+    v = verdict([evening], at(2026, 12, 5, 23, 59))
+    assert v.open and utc(v.until) == "Sun 2026-12-06 00:00"
+
+
+def test_several_windows_the_soonest_opening_and_the_latest_close():
+    a = ChangeWindow(("mon",), "09:00", "10:00", "UTC")
+    b = ChangeWindow(("mon",), "09:30", "12:00", "Europe/Berlin")  # 08:30-11:00 UTC in winter
+    v = verdict([a, b], at(2026, 12, 7, 8))
+    assert not v.open and utc(v.opens) == "Mon 2026-12-07 08:30" and v.window is b
+    inside = verdict([a, b], at(2026, 12, 7, 9, 15))
+    assert inside.open and utc(inside.until) == "Mon 2026-12-07 11:00"
+    assert describe([a, b]) == "mon 09:00-10:00 UTC; mon 09:30-12:00 Europe/Berlin"
+    assert local(at(2026, 12, 7, 8, 30), "UTC") == "Mon 2026-12-07 08:30 UTC"
+    assert "the next window opens Mon 2026-12-07 09:30 Europe/Berlin (08:30 UTC)" in held_message((a, b), v, 2)
+
+
+@pytest.mark.parametrize("window,fragment", [
+    (ChangeWindow((), "02:00", "02:00", "UTC"), "must not start and end at the same time"),
+    (ChangeWindow((), "02:00", "06:00", "Mars/Olympus"), "unknown time zone 'Mars/Olympus'"),
+    (ChangeWindow((), "02:00", "06:00", "../../etc/passwd"), "unknown time zone"),
+    (ChangeWindow((), "2:00", "06:00", "UTC"), "not a time of day"),
+    (ChangeWindow(("funday",), "02:00", "06:00", "UTC"), "not a day"),
+])
+def test_what_the_schema_cannot_see_is_a_problem(window, fragment):
+    assert any(fragment in p for p in problems(window))
+    assert problems(WEEKEND) == []
+
+
+BAD = """\
+version: 1
+policy:
+  change_windows:
+    - days: [sat, sunday]
+      start: "02:00"
+      end: "06:00"
+    - start: 12:30
+      end: "25:00"
+    - start: "22:00"
+      end: "22:00"
+      timezone: Mars/Olympus
+    - start: "22:00"
+      end: "01:00"
+      zone: UTC
+"""
+
+
+def test_malformed_windows_are_errors_at_their_line(tmp_path: Path):
+    f = tmp_path / "policy.yaml"
+    f.write_text(BAD, encoding="utf-8")
+    with pytest.raises(DesiredStateError) as e:
+        load_desired(f)
+    got = [(p.line, p.message) for p in e.value.problems]
+    lines = [line for line, _ in got]
+    assert lines == [4, 7, 8, 10, 11, 14], got
+    text = " | ".join(m for _, m in got)
+    assert '"sunday" is not a day' in text
+    assert 'YAML read this as a number: quote it: "12:30"' in text
+    assert '"25:00" is not a time of day' in text
+    assert "must not start and end at the same time" in text
+    assert "unknown time zone 'Mars/Olympus'" in text
+    assert "unknown key 'zone'; did you mean 'timezone'?" in text
+
+
+def test_good_windows_load_into_the_policy(tmp_path: Path):
+    f = tmp_path / "policy.yaml"
+    f.write_text('version: 1\npolicy:\n  change_windows:\n    - days: [sat, sun]\n      start: "02:00"\n'
+                 '      end: "06:00"\n      timezone: America/Chicago\n    - start: "22:00"\n      end: "01:00"\n',
+                 encoding="utf-8")
+    windows = load_desired(f).policy.change_windows
+    assert windows == (WEEKEND, ChangeWindow((), "22:00", "01:00", "UTC"))
+    assert windows[0].where is not None and windows[0].where.line == 4
+
+
+def test_a_saved_plan_keeps_its_windows_under_its_checksum():
+    from dataclasses import replace
+
+    from reconciler.model import Policy
+    from reconciler.plan import make_plan
+    from reconciler.planfile import Tampered, dump, from_dict
+    from tests.test_plan import P1, SH, TX, state
+
+    desired, live = state({P1: [(SH, [1])]}, {1: P1}, {1: (TX, "ASSIGNED")})
+    plain = make_plan(desired, live)
+    held = make_plan(replace(desired, policy=Policy(change_windows=(WEEKEND,))), live)
+    assert held.checksum() != plain.checksum()  # when apply may run it is part of what was reviewed
+    again = from_dict(dump(held))
+    assert again.desired.policy.change_windows == (WEEKEND,) and again.checksum() == held.checksum()
+    data = dump(held)
+    data["desired"]["policy"]["change_windows"] = []
+    with pytest.raises(Tampered):
+        from_dict(data)
+    data["desired"]["policy"]["change_windows"] = [{**WEEKEND.as_dict(), "timezone": "Mars/Olympus"}]
+    with pytest.raises(ValueError, match="unknown time zone"):
+        from_dict(data)
