@@ -83,7 +83,8 @@ def test_what_telnyx_says_of_a_campaign_is_escaped_like_every_free_text_value():
     assert "Telnyx says: carrier &lt;b&gt;audit&lt;/b&gt;" in plan_markdown(p)
     assert "TCR\\_SUSPENDED" in plan_markdown(p)
     text = plan_text(p)
-    assert text.splitlines()[3].startswith("Cannot send: 1 unhealthy campaign (3 numbers cannot send); not a change")
+    assert [line for line in text.splitlines() if line.startswith("Cannot send: ")][0].startswith(
+        "Cannot send: 1 unhealthy campaign (3 numbers cannot send); not a change")
     assert "Telnyx says: carrier <b>audit</b>" in text  # text is plain: no markup to escape, but one line
 
 

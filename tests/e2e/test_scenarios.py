@@ -157,11 +157,20 @@ def test_an_edited_saved_plan_is_refused_and_a_broken_one_is_an_error_without_cl
     assert env.run("plan", "--out", "plan.json").code == 0
     path = env.workdir / "plan.json"
     doc = json.loads(path.read_text())
+    reviewed = doc["preconditions"][0]["tcr_campaign_id"]
     doc["preconditions"][0]["tcr_campaign_id"] = "CTLX009"  # steer a reviewed change elsewhere
     path.write_text(json.dumps(doc))
     r = env.run("apply", "plan.json")
-    assert r.code == 3 and "refused" in r.err and "checksum" in r.err, r.out + r.err
+    # The target no longer matches the saved desired state: refused before the checksum is looked at.
+    assert r.code == 3 and "refused: change" in r.err and "its target is not what the saved desired state declares" \
+        in r.err, r.out + r.err
     assert "Error" not in r.err and env.counters()["writes"] == 0
+    doc["preconditions"][0]["tcr_campaign_id"] = reviewed
+    doc["preconditions"][0]["reason"] = "edited after review"  # any other edit: the checksum says so
+    path.write_text(json.dumps(doc))
+    r = env.run("apply", "plan.json")
+    assert r.code == 3 and "refused" in r.err and "checksum" in r.err, r.out + r.err
+    assert env.counters()["writes"] == 0
     r = env.run("apply", "plan.json", "--prune", "--profile", PA)  # would change what was reviewed
     assert r.code == 1 and "--profile, --prune/--no-prune cannot change a saved plan" in r.err, r.err
     del doc["strategies"]
