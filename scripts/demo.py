@@ -21,7 +21,9 @@ SEED = os.path.join(ROOT, "examples", "sandbox-seed.yaml")
 
 def run(env: dict[str, str], *args: str, ok: tuple[int, ...] = (0,)) -> int:
     print(f"\n$ reconciler {' '.join(args)}", flush=True)
-    code = subprocess.call([sys.executable, "-m", "reconciler", *args], env=env, cwd=ROOT)
+    # -P: the reconciler that is installed (an editable checkout under `make demo`, the built wheel in
+    # the release workflow), never a `reconciler/` folder that happens to be in the working directory.
+    code = subprocess.call([sys.executable, "-P", "-m", "reconciler", *args], env=env, cwd=ROOT)
     print(f"(exit {code})", flush=True)
     if code not in ok:
         raise SystemExit(f"demo: `reconciler {' '.join(args)}` exited {code}, expected {ok}")
@@ -40,7 +42,7 @@ def main() -> None:
     if os.path.exists(journal):
         os.remove(journal)  # a previous demo's sandbox is gone; start a fresh journal
     sandbox = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", SEED,
+        [sys.executable, "-P", "-m", "reconciler", "sandbox", "--port", "0", "--seed", SEED,
          "--timing", "realistic", "--time-scale", "120", "--late-failure-rate", "0"],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )
@@ -52,6 +54,7 @@ def main() -> None:
         print(f"sandbox running at {base_url} (realistic timing, virtual clock at 120x)")
         env = dict(os.environ, TELNYX_API_BASE_URL=base_url, TELNYX_API_KEY="sandbox-key",
                    RECONCILER_STATE_DIR=state)
+        run(env, "--version")
         run(env, "validate")
         run(env, "plan", "--detailed-exitcode", ok=(2,))
         run(env, "apply", "--auto-approve")

@@ -30,13 +30,22 @@ from .base import (
 
 @cli.command()
 @desired_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one document (kind 'validate'; invalid files: the error document with every problem).")
 @handle_errors
-def validate(desired_path: str) -> None:
+def validate(desired_path: str, fmt: str) -> None:
     """Check the desired-state files offline (schema and rules)."""
+    from reconciler import render
+    from reconciler.plan import SCHEMA_VERSION
+
     desired = load_desired(desired_path)
     n, p, c = len(desired.numbers), len(desired.profiles), len(desired.campaigns())
-    click.echo(f"ok: {n} number{'s' * (n != 1)}, {p} profile{'s' * (p != 1)}, {c} campaign{'s' * (c != 1)} "
-               f"in {desired_path}")
+    if fmt == "json":
+        click.echo(render.to_json({"schema_version": SCHEMA_VERSION, "kind": "validate", "valid": True,
+                                   "desired": desired_path, "numbers": n, "profiles": p, "campaigns": c}), nl=False)
+    else:
+        click.echo(f"ok: {n} number{'s' * (n != 1)}, {p} profile{'s' * (p != 1)}, {c} campaign{'s' * (c != 1)} "
+                   f"in {desired_path}")
     _warn_if_state_tracked(os.environ.get("RECONCILER_STATE_DIR") or ".reconciler")
 
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from reconciler import __version__
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "ci.md"
 BLOCK = re.compile(r"(<!-- walkthrough: skip[^>]*-->\s*\n)?```sh\n(.*?)```", re.S)
@@ -59,5 +61,6 @@ def test_the_walkthrough_runs_verbatim(tmp_path: Path):
         "apply.yml", "drift.yml", "plan.yml", "validate.yml"]
     # `reconciler init` wrote them: callers of the pinned reusable workflows, not copies of them.
     plan = (repo / ".github" / "workflows" / "plan.yml").read_text()
-    assert "uses: OWNER/telnyx-10dlc-reconciler/.github/workflows/reconciler-plan.yml@v0.1.0" in plan
+    # …at the release the walkthrough names, which is this version's tag (`init --ref` default too).
+    assert f"uses: OWNER/telnyx-10dlc-reconciler/.github/workflows/reconciler-plan.yml@v{__version__}" in plan
     assert (repo / ".pre-commit-config.yaml").exists() and not (repo / "desired-state" / "main.yaml").exists()

@@ -39,7 +39,7 @@ WITH_FORMAT = [path for path, cmd in COMMANDS if any("--format" in p.opts for p 
 def test_every_command_is_covered():
     names = {p[-1] for p, _ in COMMANDS}
     assert {"validate", "plan", "apply", "drift", "status", "resume", "import", "init", "sandbox"} <= names
-    assert set(WITH_FORMAT) == {("plan",), ("apply",), ("drift",), ("status",), ("resume",)}
+    assert set(WITH_FORMAT) == {("validate",), ("plan",), ("apply",), ("drift",), ("status",), ("resume",)}
 
 
 @pytest.fixture
