@@ -147,7 +147,13 @@ def section(name: str) -> list[Attack]:
 # Pieces of markdown, HTML, terminal and workflow syntax that could steer a report.
 PIECES = ["<!--", "-->", "|", "\n", "\r", "\u2028", "\u202e", "\x1b]8;;http://x\x1b\\", "\x1b[2J", "**No changes.**",
           "> [!NOTE]", "# ", "### x", "[link](http://evil)", "`", "```", "::error::pwned", "\n::set-output", "<details>",
-          "</details>", "<sub>", "_", "*", "~~", "\\", "&lt;", "Approved by @security-team", "\t", "\x00"]
+          "</details>", "<sub>", "_", "*", "~~", "\\", "&lt;", "Approved by @security-team", "\t", "\x00",
+          *"""https://evil.example/login www.evil.example mailto:admin@evil.example admin@evil.example
+              xmpp:x@evil.example/y HTTPS://EVIL.EXAMPLE ftp://evil.example WWW.EVIL.EXAMPLE @octocat @org/team
+              #123 GH-123 octo/repo#45 $x^2$ $`\\sqrt{2}`$ $$\\int$$""".split()]
+# What GitHub would link or typeset (each also in PIECES): the security review's reproductions.
+LINKISH = ["see https://evil.example/login now", "www.evil.example", "mailto:admin@evil.example",
+           "ping @security-team and @octocat", "fixes #123", "$x^2$ and $`\\sqrt{2}`$"]
 # The security review's two reproductions: a name that faked "No changes" and hid the rest, and
 # a failureReasons that added an admonition and hid the rest of a drift issue.
 REVIEW_NAME = "acme | x | y\n\n**No changes.** Telnyx matches the desired state.\n\n<!-- hide everything after"
@@ -161,7 +167,7 @@ def hostile_texts(combos: int = 24, seed: int = 14) -> list[str]:
     rng = random.Random(seed)
     mixes = ["".join(rng.choice(PIECES) + rng.choice(["", " ", "x y z"]) for _ in range(rng.randint(2, 8)))
              for _ in range(combos)]
-    return [REVIEW_NAME, REVIEW_REASON] + [f"acme {p} x" for p in PIECES] + \
+    return [REVIEW_NAME, REVIEW_REASON, *LINKISH] + [f"acme {p} x" for p in PIECES] + \
         [f"acme\n{p} injected line" for p in PIECES] + mixes
 
 
@@ -241,6 +247,101 @@ def report_problems(name: str, reason: str, live_name: str | None = None) -> lis
     return out
 
 
+# ---- what GitHub would link or typeset: rendered by cmark-gfm, GitHub's own renderer ------------
+
+# GitHub links these in rendered text outside code and links (its mention and reference filters,
+# which run after cmark-gfm): `@user`, `@org/team`, `#123`, `GH-123`, `owner/repo#123`.
+GITHUB_LINKED = re.compile(r"(?:^|[^\w`])@[a-z0-9][\w/-]*|(?:^|[^\w&])#\d+|\bGH-\d+", re.I)
+
+
+def gfm_html(markdown: str) -> str:
+    """The markdown as cmark-gfm renders it, with GitHub's extensions (autolink, table, strikethrough…)."""
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+
+
+def _shown_text(html: str) -> str:
+    """The text GitHub's mention and reference filters read: outside code, pre and links, tags gone."""
+    import html as html_lib
+
+    text = re.sub(r"<(code|pre|a)\b[^>]*>.*?</\1>", " ", html, flags=re.S | re.I)
+    return html_lib.unescape(re.sub(r"<[^>]*>", " ", text))
+
+
+def unescaped_dollars(markdown: str) -> int:
+    """`$` GitHub could read as math: neither backslash-escaped nor in a code span."""
+    count, i, code = 0, 0, None
+    while i < len(markdown):
+        ch = markdown[i]
+        if code is None and ch == "\\":
+            i += 2
+            continue
+        if ch == "`":
+            run = len(markdown[i:]) - len(markdown[i:].lstrip("`"))
+            code = None if code == run else (run if code is None else code)
+            i += run
+            continue
+        count += ch == "$" and code is None
+        i += 1
+    return count
+
+
+def github_problems(markdown: str, baseline: str) -> list[str]:
+    """What in `markdown` GitHub would link or typeset beyond the same report made from harmless data
+    (`baseline`): an `<a` cmark-gfm makes, an `@mention` or a `#123` reference, math."""
+    out = []
+    html, base = gfm_html(markdown), gfm_html(baseline)
+    links = re.findall(r"<a\b[^>]*>", html, flags=re.I)
+    if len(links) > len(re.findall(r"<a\b[^>]*>", base, flags=re.I)):
+        out.append(f"a link: {links[-1][:60]}")
+    linked = [m.group(0) for m in GITHUB_LINKED.finditer(_shown_text(html))]
+    if len(linked) > len(GITHUB_LINKED.findall(_shown_text(base))):
+        out.append(f"GitHub would link {linked[-1].strip()!r}")
+    if unescaped_dollars(markdown) > unescaped_dollars(baseline):
+        out.append("a $ GitHub may read as math")
+    return out
+
+
+def _status_report(name: str, reason: str) -> Any:
+    """A `status` with one failed bulk task: `reason` as Telnyx's failureReasons, its status and
+    run label, and a write the files no longer declare."""
+    from reconciler.apply.recovery import StatusReport, WriteStatus
+    from reconciler.journal.entries import Op, State, Write
+    from reconciler.tracking import judge
+
+    w = Write("0123456789abcdef", Op.BULK_ASSIGN, State.ACCEPTED, name, (NUMS[1],), P2, "CALERT7",
+              ref="task-1", submitted_at=1.0e9, note={"pr": name})
+    live = LiveState(numbers={NUMS[1]: LiveNumber(NUMS[1], "1", P2, "longcode")},
+                     assignments={NUMS[1]: LiveAssignment(NUMS[1], "CALERT7", "FAILED_ASSIGNMENT", reason)})
+    (tracked,) = judge([w], live, 1.0e9 + 60).tracked
+    return StatusReport(writes=[WriteStatus(w, tracked, reason)], now=1.0e9 + 60, ignored=[(w, reason)])
+
+
+def markdown_reports(name: str, reason: str, live_name: str | None = None) -> dict[str, str]:
+    """Every markdown output (the PR comment's plan, the job summary's apply and status, the drift
+    issue, an error block) made from `name` (the YAML's), `live_name` (Telnyx's) and `reason`."""
+    from reconciler.errors import ApiError
+    from reconciler.render.error import error_markdown
+    from reconciler.render.status import status_markdown
+
+    d, live = estate(name, reason, live_name)
+    plan = make_plan(d, live, None)
+    failed = ApplyReport([Outcome(NUMS[1], P2, "CALERT7", Result.FAILED, reason)], rounds=1, writes=1)
+    return {"plan": render.plan_markdown(plan), "drift": render.drift_markdown(drift_report(plan)),
+            "apply": render.apply_markdown(failed, {P2: name}),
+            "status": status_markdown(_status_report(name, reason)),
+            "error": error_markdown(ApiError("GET /x", 422, "10015", name, reason))}
+
+
+def gfm_report_problems(name: str, reason: str, live_name: str | None = None) -> list[str]:
+    """What GitHub would link or typeset in any markdown report made from these values."""
+    harmless = markdown_reports("x", "x", "x" if live_name is not None else None)
+    return [f"{kind} markdown: {p}" for kind, text in markdown_reports(name, reason, live_name).items()
+            for p in github_problems(text, harmless[kind])]
+
+
 def _verdict(what: str, value: str, problems: list[str]) -> str | None:
     return f"{what} {value[:40]!r}: {'; '.join(sorted(set(problems)))}" if problems else None
 
@@ -318,6 +419,18 @@ def hostile_api_text(ctx: Ctx) -> list[str | None]:
     for value in hostile_texts():
         out.append(_verdict("failureReasons", value, report_problems("alpha", value)))
         out.append(_verdict("profile name from Telnyx", value, report_problems("alpha", "x", live_name=value)))
+    return out
+
+
+@attack("API fields", "links, mentions and math in every markdown report (cmark-gfm)")
+def hostile_links(ctx: Ctx) -> list[str | None]:
+    """A profile name (the YAML's or Telnyx's) or a failureReasons that GitHub would make a link,
+    an `@mention` (a notification), a `#123` reference or math: rendered by cmark-gfm, inert."""
+    out: list[str | None] = []
+    for value in hostile_texts():
+        out.append(_verdict("name", value, gfm_report_problems(value, "x")))
+        out.append(_verdict("profile name from Telnyx", value, gfm_report_problems("alpha", "x", live_name=value)))
+        out.append(_verdict("failureReasons", value, gfm_report_problems("alpha", value)))
     return out
 
 
