@@ -49,6 +49,7 @@ from reconciler.model import (
 )
 from reconciler.plan import make_plan
 from reconciler.sandbox import Sandbox, start_sandbox
+from reconciler.sandbox.httpserver import ADMIN_BODIES, MAX_SEED_BODY
 
 from .proxy import HostileProxy, Reply, Req
 
@@ -837,6 +838,9 @@ def oversized_bodies(ctx: Ctx) -> list[str | None]:
                                                     b"Content-Length: 17000000\r\n\r\n"), 413, "17 MB admin body"),
         _refused(raw_exchange(port, b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                                     b"application/json\r\nContent-Length: 2000000000\r\n\r\n"), 413, "2 GB seed"),
+        _refused(raw_exchange(port, b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                                    b"application/json\r\nContent-Length: " + str(MAX_SEED_BODY + 1).encode()
+                                    + b"\r\n\r\n"), 413, "a seed one byte over its cap (once 1 GiB was read whole)"),
         _refused(raw_exchange(port, b"GET /v2/messaging_profiles HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: "
                                     + b"a" * 70_000 + b"\r\n\r\n"), 400, "a 70 kB head"),
         _refused(raw_exchange(port, POST_TASK + b"Authorization: Bearer sandbox-key\r\n"
@@ -879,6 +883,115 @@ def admin_hosts(ctx: Ctx) -> list[str | None]:
     sb = ctx.sandbox()
     return [_refused(raw_exchange(sb.port, _admin_post(h, b"application/json")), 403, f"Host {h!r}")
             for h in NON_LOOPBACK_HOSTS]
+
+
+# Refused from the head alone: each announces a body it never sends, and must be answered at once.
+ADMIN_HEADS: list[tuple[bytes, int, str]] = [
+    (b"POST /_admin/seed HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\n"
+     b"Content-Length: 1000000\r\n\r\n", 403, "a non-loopback Host, a body announced"),
+    (b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+     b"Content-Length: 1000000\r\n\r\n", 415, "text/plain, a body announced"),
+    (b"PUT /_admin/modes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n", 415,
+     "no Content-Type, a body announced"),
+    # A browser sends these cross-site with no CORS preflight: a bodiless POST must say JSON too.
+    (b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n",
+     415, "a bodiless text/plain POST /_admin/seed (once: an empty world)"),
+    (b"POST /_admin/counters/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 415,
+     "a bodiless POST with no Content-Type"),
+    (b"POST /_admin/counters/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
+     b"\r\nContent-Length: 0\r\n\r\n", 415, "an empty form post"),
+]
+
+
+@attack("sandbox requests", "admin requests refused from their head")
+def admin_heads(ctx: Ctx) -> list[str | None]:
+    """Host, Content-Type (and beyond loopback the key) are checked before a body is read: the
+    refusal comes at once, without waiting for the body, and nothing changes."""
+    sb = ctx.sandbox()
+    before = ctx.http.get(sb.admin_url + "/state").json()["phone_numbers"]
+    out: list[str | None] = []
+    for request, status, what in ADMIN_HEADS:
+        t0 = time.monotonic()
+        said = raw_exchange(sb.port, request)
+        out.append(_refused(said, status, what) or
+                   (None if time.monotonic() - t0 < 2 else f"{what}: answered only after {time.monotonic() - t0:.1f} s"))
+    after = ctx.http.get(sb.admin_url + "/state").json()["phone_numbers"]
+    return out + ([] if after == before else ["the world changed"])
+
+
+SLOW_ADMIN = 40
+
+
+@attack("sandbox requests", "slow admin bodies while /v2 clients wait")
+def slow_admin_bodies(ctx: Ctx) -> list[str | None]:
+    """Admin bodies that never finish (once 520 left every /v2 client with 503 for a minute): at
+    most ADMIN_BODIES are taken at once, the rest are told 503 at their head, and /v2 is served."""
+    out: list[str | None] = []
+    head = (b"POST /_admin/advance HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{\"sec")
+    with start_sandbox(max_connections=16, header_timeout=30, idle_timeout=30) as sb:
+        socks = [socket.create_connection((LOOPBACK, sb.port), timeout=5) for _ in range(SLOW_ADMIN)]
+        for s in socks:
+            s.sendall(head)
+        time.sleep(0.2)
+        with httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+            for _ in range(3):
+                t0 = time.monotonic()
+                try:
+                    status: int | str = c.get("/messaging_profiles").status_code
+                except httpx.HTTPError as exc:
+                    status = repr(exc)
+                out.append(None if status == 200 and time.monotonic() - t0 < 2 else
+                           f"a /v2 request among {SLOW_ADMIN} slow admin bodies answered {status}")
+        held = sb.call(lambda: sum(c.state == "body" for c in sb.server.conns))
+        out.append(None if held <= ADMIN_BODIES else f"{held} admin bodies held, the budget is {ADMIN_BODIES}")
+        cut = sum(_closed_by(s, time.monotonic() + 0.5)[0] for s in socks)  # 503 at the head, or made room
+        out.append(None if cut >= SLOW_ADMIN - ADMIN_BODIES else f"{SLOW_ADMIN - cut} slow admin bodies still held")
+        for s in socks:
+            s.close()
+    return out
+
+
+# Bodies nested deeper than a JSON parser goes (once a 500): each must be a 400.
+NESTED = b"[" * 100_000 + b"]" * 100_000
+NESTED_BODIES: list[tuple[str, str, bytes]] = [
+    ("POST", "/_admin/seed", NESTED), ("POST", "/_admin/advance", b'{"seconds": ' + NESTED + b"}"),
+    ("PUT", "/_admin/modes", b'{"sparse": ' + NESTED + b"}"),
+    ("PATCH", "/_admin/campaigns/CWZTFH1", b'{"failure_reasons": ' + b"{\"a\": " * 50_000 + b"1" + b"}" * 50_000 + b"}"),
+    ("POST", "/v2/10dlc/phoneNumberAssignmentByProfile", b'{"messagingProfileId": ' + NESTED + b"}"),
+    ("POST", "/v2/10dlc/phone_number_campaigns", NESTED),
+    ("POST", "/_admin/advance", b'{"seconds": ' + b"[" * 990 + b"]" * 990 + b"}"),  # just under the parser's limit
+]
+
+
+@attack("sandbox requests", "JSON bodies nested too deep")
+def nested_bodies(ctx: Ctx) -> list[str | None]:
+    sb = ctx.sandbox()
+    out: list[str | None] = []
+    for method, path, body in NESTED_BODIES:
+        r = ctx.http.request(method, sb.admin_url.removesuffix("/_admin") + path, content=body,
+                             headers={"Content-Type": "application/json", "Authorization": f"Bearer {sb.api_key}"})
+        out.append(None if r.status_code == 400 else f"{method} {path} nested {len(body) // 2}: {r.status_code}")
+    return out
+
+
+# Heads a proxy in front could read otherwise than the sandbox (request smuggling): each a 400.
+SMUGGLED_HEADS: list[tuple[bytes, str]] = [
+    (b"Content-Length: 2\r\nContent-Length: 2\r\n", "two equal Content-Lengths"),
+    (b"Content-Length: 2\r\nContent-Length: 40\r\n", "two different Content-Lengths"),
+    (b"Content-Length: 2, 2\r\n", "a Content-Length list"),
+    (b"Content-Length : 2\r\n", "a space before the colon"),
+    (b"Content-Length: 2\r\n X-Folded: x\r\n", "a folded header line"),
+    (b"Host: 127.0.0.1\r\nContent-Length: 2\r\n", "two Hosts"),
+]
+
+
+@attack("sandbox requests", "duplicate or smuggled headers")
+def smuggled_heads(ctx: Ctx) -> list[str | None]:
+    sb = ctx.sandbox()
+    return [_refused(raw_exchange(sb.port, b"POST /_admin/counters/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                                           b"application/json\r\n" + extra + b"\r\n{}"), 400, what)
+            for extra, what in SMUGGLED_HEADS]
 
 
 # Each must be refused with 400 and leave the clock where it was (1e300 once broke every response).
