@@ -6,8 +6,8 @@ input was refused or made harmless, or a line saying what got through (the input
 section, how many inputs were tried and how many were accepted, and fails if any was.
 
 Sections: names (hostile YAML in the desired state), API fields (hostile values served by the
-API), paths (ids that would become paths, planted links) and sandbox requests (bodies, admin
-requests, the clock, connections that never finish).
+API), logs (what a server echoes, in `-vv` logs), paths (ids that would become paths, planted
+links) and sandbox requests (bodies, admin requests, the clock, connections that never finish).
 """
 
 from __future__ import annotations
@@ -519,6 +519,56 @@ def hostile_api_cli(ctx: Ctx) -> list[str | None]:
                 out.append(_verdict("served", value, problems))
         finally:
             env.admin.close()
+    return out
+
+
+def key_forms(key: str) -> list[str]:
+    """The key as it might leak: whole, its secret half, URL-encoded, base64 (alone or with `Bearer `)."""
+    import base64
+    from urllib.parse import quote
+
+    return [key, key.split("_", 1)[-1], quote(key, safe=""), base64.b64encode(key.encode()).decode().rstrip("="),
+            base64.b64encode(f"Bearer {key}".encode()).decode().rstrip("=")]
+
+
+def _reflecting_rule(upstream: str, http: httpx.Client) -> Callable[[Req], Reply | None]:
+    """Every answer as the sandbox gives it, plus the request's Authorization echoed in response
+    headers (a debugging proxy, a misconfigured gateway): as itself, in another header, in a cookie."""
+    def rule(req: Req) -> Reply | None:
+        auth = req.headers.get("authorization", "")
+        key = auth.split(" ", 1)[-1]
+        answer = http.request(req.method, upstream + req.path[3:] + ("?" + req.query if req.query else ""),
+                              content=req.body, headers={k: v for k, v in req.headers.items()
+                                                         if k in ("authorization", "content-type")})
+        return Reply(answer.status_code, answer.content, answer.headers.get("content-type", ""),
+                     {"Authorization": auth, "X-Echo": f"you sent {auth}", "Set-Cookie": f"session={key}; HttpOnly",
+                      "X-Key-B64": key_forms(key)[3]})
+    return rule
+
+
+@attack("logs", "a server that reflects the key in its headers, under -vv")
+def reflected_key(ctx: Ctx) -> list[str | None]:
+    """With -vv (and --debug) every logger writes to stderr, httpcore's response headers included:
+    whatever the server echoes, no form of the key reaches the log."""
+    from tests.faults.harness import cli_env, reconciler
+
+    key = f"KEY{random.Random(20).getrandbits(128):032X}_{'r' * 22}"
+    work = ctx.folder("reflected-key")
+    (work / "desired-state").mkdir()
+    (work / "desired-state" / "main.yaml").write_text(yaml.safe_dump(_desired_doc()), encoding="utf-8")
+    out: list[str | None] = []
+    with start_sandbox(seed=SMALL_SEED, api_key=key) as sb, \
+            HostileProxy(sb.base_url, rule=_reflecting_rule(sb.base_url, ctx.http)) as proxy:
+        for args in (["-vv", "plan"], ["--debug", "-vv", "drift"]):
+            p = reconciler(*args, env=cli_env(proxy.base_url, api_key=key), cwd=work)
+            said = p.stdout + p.stderr
+            leaked = [i for i, form in enumerate(key_forms(key)) if form in said]
+            if p.returncode not in (0, 2) or "Traceback" in said:
+                out.append(f"{' '.join(args)}: exit {p.returncode}, {p.stderr[-200:]!r}")
+            elif "DEBUG" not in p.stderr:
+                out.append(f"{' '.join(args)}: logged nothing at debug level (the check would see nothing)")
+            else:
+                out.append(f"{' '.join(args)}: the key in the log (forms {leaked})" if leaked else None)
     return out
 
 
