@@ -33,6 +33,7 @@ import yaml
 
 from reconciler.cli import cli
 from tests.faults.harness import PA, Combo, Sandbox, cli_env, make_estate
+from tests.faults.hostile_cases import Ctx, section
 from tests.faults.proxy import HostileProxy, Reply
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -312,3 +313,53 @@ def test_the_key_is_never_a_flag():
                        env={k: v for k, v in cli_env("http://127.0.0.1:9/v2").items() if k != "TELNYX_API_KEY"},
                        cwd=ROOT, timeout=60)
     assert p.returncode == 1 and "TELNYX_API_KEY" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("attack", section("logs"), ids=lambda a: a.name)
+def test_vv_logs_hold_no_key_whatever_a_server_reflects(attack, tmp_path):
+    """tests/faults/hostile_cases.py's "logs" section: a server that echoes Authorization back in
+    its response headers (as itself, in another header, a cookie, base64): `-vv plan` and
+    `--debug -vv drift` log nothing of the key (httpcore's trace printed those headers raw)."""
+    with Ctx(tmp_path) as ctx:
+        verdicts = attack.run(ctx)
+    assert verdicts and not [v for v in verdicts if v], verdicts
+
+
+@pytest.mark.parametrize("line", [
+    "receive_response_headers.complete return_value=(b'HTTP/1.1', 200, b'OK', [(b'Authorization', b'Bearer {key}'), "
+    "(b'X-Echo', b'you sent Bearer {key}'), (b'Set-Cookie', b'session={key}; HttpOnly'), (b'X-B64', b'{b64}')])",
+    "send_request_headers.started request=<Request [b'GET']> headers=[(b'authorization', b'Basic {b64}')]",
+    "{{'authorization': 'Bearer {key}'}}",
+    "the secret half alone: {tail}",
+])
+def test_every_logger_line_is_scrubbed_at_the_handler(line, monkeypatch):
+    """The filter sits on the handler, so it holds for any logger, httpcore's trace included,
+    even when that trace is switched on."""
+    import base64
+    import io
+    import logging
+
+    from reconciler.cli.logs import RedactSecrets
+
+    key = _new_key()
+    monkeypatch.setenv("TELNYX_API_KEY", key)
+    text = line.format(key=key, tail=key.split("_", 1)[1], b64=base64.b64encode(key.encode()).decode())
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("httpcore.http11")
+    logger.addHandler(handler)
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        logger.debug("%s", text)
+        try:
+            raise RuntimeError(f"echoed {key}")
+        except RuntimeError:
+            logger.exception("failed with %s", f"Bearer {key}")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+    written = stream.getvalue()
+    assert "[REDACTED]" in written and "RuntimeError" in written
+    _assert_clean("a log line", written, key)

@@ -356,8 +356,9 @@ def cli(verbose: int, debug: bool) -> None:
     """Declarative reconciler for Telnyx US 10DLC number-to-campaign assignments."""
     if debug:
         os.environ["RECONCILER_DEBUG"] = "1"
-    level = logging.WARNING - 10 * min(verbose, 2) if not debug else logging.DEBUG
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    from reconciler.cli.logs import configure  # every line scrubbed of the key, whatever a server echoes
+
+    configure(logging.WARNING - 10 * min(verbose, 2) if not debug else logging.DEBUG)
 
 
 

@@ -3,7 +3,9 @@
 Anything interpolated into a report may come from an attacker: a pull request's YAML (a profile
 `name`), or an odd or compromised API answer (`failureReasons`, a status). In markdown (a PR
 comment, an issue, the job summary) such a value must not open an HTML comment, a table cell, a
-heading, a link, an admonition or emphasis, nor break the line; in text (a terminal, a CI log)
+heading, a link, an admonition or emphasis, nor break the line, and GitHub must not link or
+typeset anything in it: no autolink (`https://`, `www.`, an e-mail address, `mailto:`), no
+`@mention` (that notifies whoever it names), no `#123` reference, no `$…$` math; in text (a terminal, a CI log)
 it must not carry escape sequences, bidi overrides or line breaks (a `::error::` workflow command
 needs a line of its own). The renderers pass every free-text value through `free_text`.
 """
@@ -22,9 +24,19 @@ FREE_TEXT = frozenset({"name", "note", "problem", "reason", "detail", "status", 
 MAX_LEN = 500
 
 _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
-# Inline markdown that could emphasise, link, strike, quote code or end a table cell. A value never
-# starts a line (newlines are gone), so line-start syntax (#, -, +, >, 1.) cannot trigger.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+# Inline markdown that could emphasise, link, strike, quote code, end a table cell or open math. A
+# value never starts a line (newlines are gone), so line-start syntax (#, -, +, >, 1.) cannot trigger.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+# What GitHub would turn into a link. cmark-gfm's autolinks start at a scheme's `://` and at `www.`
+# (an escaped `:` or `.` ends them: tests/test_render_gfm.py renders with cmark-gfm itself); its
+# e-mail autolinks (`a@b.example`, `mailto:`/`xmpp:` ones too) and GitHub's own `@mention`,
+# `#123` and `GH-123` links are made from the rendered text, where an escape is gone, so a word
+# joiner (U+2060, invisible) after the `@`, `#` or `GH-` keeps what follows from being read as a
+# name or a number.
+_SCHEME = re.compile(r"(?<=[A-Za-z]):(?=/)")
+_WWW = re.compile(r"(?i)(?<=www)\.")
+_JOIN_AFTER = re.compile(r"(?i)([@#]|\bGH-)")
+WORD_JOINER = "\u2060"
 
 
 def plain(text: str) -> str:
@@ -45,9 +57,12 @@ def plain(text: str) -> str:
 
 
 def md(text: str) -> str:
-    """`plain`, then escaped for inline markdown (GitHub): HTML and markdown punctuation inert."""
+    """`plain`, then escaped for inline markdown (GitHub): HTML and markdown punctuation inert, and
+    nothing GitHub would link (autolinks, mentions, references) or typeset (math)."""
     s = plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", s)
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _WWW.sub(r"\\.", _SCHEME.sub(r"\\:", s))
+    return _JOIN_AFTER.sub(lambda m: m[1] + WORD_JOINER, s)
 
 
 def free_text(data: Any, clean=plain, _key: str | None = None) -> Any:

@@ -18,6 +18,7 @@ from reconciler.sandbox import render as R
 from reconciler.sandbox.modes import ModeError, check_modes
 from reconciler.sandbox.seed import SeedError
 from reconciler.sandbox.snapshot import snapshot
+from reconciler.sandbox.validation import load_json
 
 if TYPE_CHECKING:
     from reconciler.sandbox.app import App, Response
@@ -30,10 +31,7 @@ MAX_ADVANCE = 10 * 365.25 * 86400
 def _body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise E.bad_field("", f"not valid JSON: {exc}") from None
+    body = load_json(raw, "the body")
     if not isinstance(body, dict):
         raise E.bad_field("", "the body must be a JSON object")
     return body

@@ -137,7 +137,7 @@ class App:
             if path.startswith("/v2/") or path == "/v2":
                 return self._api(method, path[3:], query, headers, body)
             if path.startswith("/_admin/"):
-                refused = self._admin_refusal(method, headers, body)
+                refused = self.admin_refusal(method, headers)  # the server asked before reading the body
                 if refused is not None:
                     return error_response(refused)
                 return self.admin.handle(method, path, body)
@@ -150,19 +150,22 @@ class App:
             traceback.print_exc(file=sys.stderr)
             return error_response(E.ApiError(500, E.UNEXPECTED, "Unexpected error in the sandbox"))
 
-    def _admin_refusal(self, method: str, headers: dict[str, str], body: bytes) -> E.ApiError | None:
+    def admin_refusal(self, method: str, headers: dict[str, str]) -> E.ApiError | None:
         """The admin surface reseeds and rewrites the world: only for this machine's own tools.
+        Asked by the HTTP server from the request's head, before a byte of its body is read.
 
-        A web page can make a browser POST a form to 127.0.0.1, or rebind a name to it: so the
-        `Host` must be a loopback name and a body must be JSON (a form cannot send that without a
-        CORS preflight the sandbox never grants). Served beyond loopback, the key is required too."""
+        A web page can make a browser POST a form or a `text/plain` fetch to 127.0.0.1 with no
+        CORS preflight, or rebind a name to it: so the `Host` must be a loopback name and every
+        POST, PUT and PATCH must say `application/json`, with a body or without (a browser sends
+        that only after a preflight, which the sandbox never grants). Served beyond loopback, the
+        key is required too."""
         h = {k.lower(): v for k, v in headers.items()}
         host = _host_name(h.get("host", ""))
         if not self.config.allow_remote and host not in ("127.0.0.1", "localhost", "::1"):
             return E.ApiError(403, E.AUTH_FAILED, f"admin requests must be addressed to a loopback host, not {host[:60]!r}")
-        if body and method in ("POST", "PUT", "PATCH") and \
+        if method in ("POST", "PUT", "PATCH") and \
                 h.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-            return E.ApiError(415, E.BAD_REQUEST, "admin requests with a body must be application/json")
+            return E.ApiError(415, E.BAD_REQUEST, "admin POST, PUT and PATCH requests must be application/json")
         if self.config.allow_remote and not self.authorized(h.get("authorization", "")):
             return E.ApiError(401, E.AUTH_FAILED, "the admin surface of a sandbox served beyond loopback needs the key")
         return None

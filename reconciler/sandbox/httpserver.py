@@ -16,6 +16,12 @@ the hot path only stores a number. At `max_connections`, a new connection closes
 that has waited longest without a complete request (a silent socket, an idle keep-alive one, a
 trickling head); when every connection is in the middle of a request, the newcomer's request is
 answered 503 with `Retry-After: 1`.
+
+The admin surface takes no key on loopback, so whoever can reach the port could hold the server
+with it: its refusals (Host, Content-Type, the key beyond loopback) are decided from the head,
+before a byte of the body is read, and at most `ADMIN_BODIES` admin bodies may be arriving at
+once (another is answered 503 at its head), so slow admin uploads can never take the
+connections `/v2` clients need.
 """
 
 from __future__ import annotations
@@ -31,8 +37,14 @@ from reconciler.sandbox.app import REASONS, App, Response, json_response
 from reconciler.sandbox import errors as E
 
 MAX_HEAD = 64 * 1024
-MAX_BODY = 1024 * 1024 * 1024  # a million-number seed is a few hundred MB of JSON (POST /_admin/seed only)
+# POST /_admin/seed only: about 300,000 numbers with their assignments (a bigger estate starts
+# from `--seed FILE`, read item by item). Once 1 GiB, which a junk upload filled: 3.17 GB resident.
+MAX_SEED_BODY = 64 * 1024 * 1024
 MAX_REQUEST_BODY = 16 * 1024 * 1024  # every other request: far above any real one
+ADMIN_BODIES = 4  # admin request bodies that may be arriving at once
+# Headers a request may carry once: two lengths (or a length and chunking) are how requests are
+# smuggled past a proxy, and two Hosts are refused by RFC 9112.
+SINGLE_HEADERS = frozenset({"content-length", "transfer-encoding", "host"})
 
 # Where a connection is: waiting for a request's first byte, inside its head, inside its body,
 # or waiting for its own (delayed) response.
@@ -86,6 +98,7 @@ class HttpProtocol(asyncio.Protocol):
         self.state = IDLE
         self.fresh = True  # no request answered yet: the first head counts from the connect
         self.over_cap = False  # admitted beyond max_connections: its request is answered 503
+        self.admin_body = False  # an admin request's body is arriving (counted against ADMIN_BODIES)
         self.write_paused = False
         self.since = 0.0  # when it began waiting for a request (who goes first at the cap)
         self.deadline = 0.0  # loop time by which the current wait must end (not while BUSY)
@@ -170,12 +183,17 @@ class HttpProtocol(asyncio.Protocol):
 
     def _reject(self, status: int, detail: str, code: str = E.BAD_REQUEST,
                 headers: list[tuple[str, str]] | None = None) -> None:
+        self._refuse(E.ApiError(status, code, detail), headers)
+
+    def _refuse(self, err: E.ApiError, headers: list[tuple[str, str]] | None = None) -> None:
+        """Answer `err` and close: whatever of the request is unread stays unread."""
         assert self.transport is not None
-        resp = json_response(status, E.ApiError(status, code, detail).body(), headers)
+        resp = json_response(err.status, err.body(), headers)
         resp.headers.append(("Date", self.app.http_date()))
         self.transport.write(_serialize(resp, False))
         self.transport.close()
         self.buf.clear()
+        self.admin_body = False
 
     def _idle(self) -> None:
         self.state = IDLE
@@ -207,10 +225,14 @@ class HttpProtocol(asyncio.Protocol):
             headers: dict[str, str] = {}
             for line in lines[1:]:
                 name, sep, value = line.partition(":")
-                if not sep:
+                if not sep or not name or name != name.strip():  # no name, or folded / `Name :` (smuggling)
                     self._reject(400, "malformed header line")
                     return
-                headers[name.strip().lower()] = value.strip()
+                name = name.lower()
+                if name in headers and name in SINGLE_HEADERS:
+                    self._reject(400, f"more than one {name} header")
+                    return
+                headers[name] = value.strip()
             if self.over_cap:
                 self._reject(503, f"too many open connections (at most {self.limits.max_connections}); "
                                   "retry in a moment", E.UNEXPECTED, [("Retry-After", "1")])
@@ -219,17 +241,30 @@ class HttpProtocol(asyncio.Protocol):
                 self._reject(411, "chunked request bodies are not supported; send Content-Length")
                 return
             raw_length = headers.get("content-length", "0") or "0"
-            limit = MAX_BODY if target.split("?", 1)[0] == "/_admin/seed" else MAX_REQUEST_BODY
+            path = target.split("?", 1)[0]
+            admin = path.startswith("/_admin/")
+            # Who may send it is decided before a byte of the body is read or buffered.
+            if admin:
+                refused = self.app.admin_refusal(method, headers)
+                if refused is not None:
+                    self._refuse(refused)
+                    return
+            limit = MAX_SEED_BODY if path == "/_admin/seed" else MAX_REQUEST_BODY
             if not raw_length.isdigit() or int(raw_length) > limit:
                 self._reject(400 if not raw_length.isdigit() else 413, "bad Content-Length")
                 return
             if target.startswith("/v2") and int(raw_length) and \
                     not self.app.authorized(headers.get("authorization", "")):
-                # The key is checked before a byte of the body is read or buffered.
                 self._reject(401, "Authentication failed: send Authorization: Bearer <key>")
                 return
             total = end + 4 + int(raw_length)
             if len(buf) < total:
+                if admin and not self.admin_body:
+                    if sum(c.admin_body for c in self.server.conns) >= ADMIN_BODIES:
+                        self._reject(503, f"{ADMIN_BODIES} admin request bodies are already arriving; "
+                                          "retry in a moment", E.UNEXPECTED, [("Retry-After", "1")])
+                        return
+                    self.admin_body = True
                 # A body may not stall longer than a head may take, counted from its last bytes.
                 self.state = BODY
                 self.deadline = self.loop_time + self.limits.header_timeout
@@ -237,8 +272,10 @@ class HttpProtocol(asyncio.Protocol):
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                     self.sent_continue = True
                 return
-            body = bytes(buf[end + 4 : total])
+            with memoryview(buf) as view:  # one copy of the body (a slice of the bytearray would make two)
+                body = bytes(view[end + 4 : total])
             del buf[:total]
+            self.admin_body = False
             self.sent_continue = False
             self.fresh = False
             connection = headers.get("connection", "").lower()

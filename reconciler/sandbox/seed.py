@@ -64,6 +64,8 @@ def load_seed_file(path: str | Path) -> dict[str, Any]:
             doc = yaml.safe_load(text)  # JSON is YAML too, so this also takes .json-ish files
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise SeedError([f"{p}: not valid YAML/JSON: {exc}"]) from None
+    except RecursionError:
+        raise SeedError([f"{p}: nested too deeply to read"]) from None
     return {"__source__": str(p), "doc": doc}
 
 

@@ -101,6 +101,17 @@ class Field:
     nullable: bool = False
 
 
+def load_json(raw: bytes, what: str = "The request body") -> Any:
+    """A JSON body, or a 400 saying why not: not JSON, not UTF-8, or nested deeper than the parser
+    goes (a body nested 10^5 deep: once a RecursionError, answered 500)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise E.bad_field("", f"{what} is nested too deeply to be read as JSON") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise E.bad_field("", f"{what} is not valid JSON: {exc}") from None
+
+
 def parse_body(raw: bytes, content_type: str | None, fields: dict[str, Field] | None) -> dict[str, Any]:
     """Parse and check a JSON object body. `fields=None`: the operation takes no body."""
     if fields is None:
@@ -111,10 +122,7 @@ def parse_body(raw: bytes, content_type: str | None, fields: dict[str, Field] | 
         raise E.bad_field("", "A JSON request body is required", code=E.MISSING_PARAMETER)
     if content_type is None or "json" not in content_type.lower():
         raise E.bad_field("", f"The request body must be application/json, not {content_type or 'unspecified'}")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise E.bad_field("", f"The request body is not valid JSON: {exc}") from None
+    body = load_json(raw)
     if not isinstance(body, dict):
         raise E.bad_field("", "The request body must be a JSON object")
     for key in body:

@@ -37,7 +37,8 @@ class Repo:
         self.src = tmp / "src"
         shutil.copytree(DESIRED, self.src / "desired-state")
         shutil.copy2(SEED, self.src / "sandbox-seed.yaml")
-        self.admin = httpx.Client(base_url=sb.admin_url, timeout=10)
+        # JSON on every admin write, a body or none (the sandbox refuses anything else: cross-site posts)
+        self.admin = httpx.Client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
         self.runs = 1000
 
     def checkout(self) -> dict[str, Path]:

@@ -43,7 +43,8 @@ class Env:
         self.sb = sb
         self.workdir = workdir
         self.desired = workdir / "desired-state"
-        self.admin = httpx.Client(base_url=sb.admin_url, timeout=10)
+        # JSON on every admin write, a body or none (the sandbox refuses anything else: cross-site posts)
+        self.admin = httpx.Client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
         runner = CliRunner()

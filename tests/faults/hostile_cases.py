@@ -6,8 +6,8 @@ input was refused or made harmless, or a line saying what got through (the input
 section, how many inputs were tried and how many were accepted, and fails if any was.
 
 Sections: names (hostile YAML in the desired state), API fields (hostile values served by the
-API), paths (ids that would become paths, planted links) and sandbox requests (bodies, admin
-requests, the clock, connections that never finish).
+API), logs (what a server echoes, in `-vv` logs), paths (ids that would become paths, planted
+links) and sandbox requests (bodies, admin requests, the clock, connections that never finish).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from reconciler.model import (
 )
 from reconciler.plan import make_plan
 from reconciler.sandbox import Sandbox, start_sandbox
+from reconciler.sandbox.httpserver import ADMIN_BODIES, MAX_SEED_BODY
 
 from .proxy import HostileProxy, Reply, Req
 
@@ -147,7 +148,13 @@ def section(name: str) -> list[Attack]:
 # Pieces of markdown, HTML, terminal and workflow syntax that could steer a report.
 PIECES = ["<!--", "-->", "|", "\n", "\r", "\u2028", "\u202e", "\x1b]8;;http://x\x1b\\", "\x1b[2J", "**No changes.**",
           "> [!NOTE]", "# ", "### x", "[link](http://evil)", "`", "```", "::error::pwned", "\n::set-output", "<details>",
-          "</details>", "<sub>", "_", "*", "~~", "\\", "&lt;", "Approved by @security-team", "\t", "\x00"]
+          "</details>", "<sub>", "_", "*", "~~", "\\", "&lt;", "Approved by @security-team", "\t", "\x00",
+          *"""https://evil.example/login www.evil.example mailto:admin@evil.example admin@evil.example
+              xmpp:x@evil.example/y HTTPS://EVIL.EXAMPLE ftp://evil.example WWW.EVIL.EXAMPLE @octocat @org/team
+              #123 GH-123 octo/repo#45 $x^2$ $`\\sqrt{2}`$ $$\\int$$""".split()]
+# What GitHub would link or typeset (each also in PIECES): the security review's reproductions.
+LINKISH = ["see https://evil.example/login now", "www.evil.example", "mailto:admin@evil.example",
+           "ping @security-team and @octocat", "fixes #123", "$x^2$ and $`\\sqrt{2}`$"]
 # The security review's two reproductions: a name that faked "No changes" and hid the rest, and
 # a failureReasons that added an admonition and hid the rest of a drift issue.
 REVIEW_NAME = "acme | x | y\n\n**No changes.** Telnyx matches the desired state.\n\n<!-- hide everything after"
@@ -161,7 +168,7 @@ def hostile_texts(combos: int = 24, seed: int = 14) -> list[str]:
     rng = random.Random(seed)
     mixes = ["".join(rng.choice(PIECES) + rng.choice(["", " ", "x y z"]) for _ in range(rng.randint(2, 8)))
              for _ in range(combos)]
-    return [REVIEW_NAME, REVIEW_REASON] + [f"acme {p} x" for p in PIECES] + \
+    return [REVIEW_NAME, REVIEW_REASON, *LINKISH] + [f"acme {p} x" for p in PIECES] + \
         [f"acme\n{p} injected line" for p in PIECES] + mixes
 
 
@@ -241,6 +248,101 @@ def report_problems(name: str, reason: str, live_name: str | None = None) -> lis
     return out
 
 
+# ---- what GitHub would link or typeset: rendered by cmark-gfm, GitHub's own renderer ------------
+
+# GitHub links these in rendered text outside code and links (its mention and reference filters,
+# which run after cmark-gfm): `@user`, `@org/team`, `#123`, `GH-123`, `owner/repo#123`.
+GITHUB_LINKED = re.compile(r"(?:^|[^\w`])@[a-z0-9][\w/-]*|(?:^|[^\w&])#\d+|\bGH-\d+", re.I)
+
+
+def gfm_html(markdown: str) -> str:
+    """The markdown as cmark-gfm renders it, with GitHub's extensions (autolink, table, strikethrough…)."""
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+
+
+def _shown_text(html: str) -> str:
+    """The text GitHub's mention and reference filters read: outside code, pre and links, tags gone."""
+    import html as html_lib
+
+    text = re.sub(r"<(code|pre|a)\b[^>]*>.*?</\1>", " ", html, flags=re.S | re.I)
+    return html_lib.unescape(re.sub(r"<[^>]*>", " ", text))
+
+
+def unescaped_dollars(markdown: str) -> int:
+    """`$` GitHub could read as math: neither backslash-escaped nor in a code span."""
+    count, i, code = 0, 0, None
+    while i < len(markdown):
+        ch = markdown[i]
+        if code is None and ch == "\\":
+            i += 2
+            continue
+        if ch == "`":
+            run = len(markdown[i:]) - len(markdown[i:].lstrip("`"))
+            code = None if code == run else (run if code is None else code)
+            i += run
+            continue
+        count += ch == "$" and code is None
+        i += 1
+    return count
+
+
+def github_problems(markdown: str, baseline: str) -> list[str]:
+    """What in `markdown` GitHub would link or typeset beyond the same report made from harmless data
+    (`baseline`): an `<a` cmark-gfm makes, an `@mention` or a `#123` reference, math."""
+    out = []
+    html, base = gfm_html(markdown), gfm_html(baseline)
+    links = re.findall(r"<a\b[^>]*>", html, flags=re.I)
+    if len(links) > len(re.findall(r"<a\b[^>]*>", base, flags=re.I)):
+        out.append(f"a link: {links[-1][:60]}")
+    linked = [m.group(0) for m in GITHUB_LINKED.finditer(_shown_text(html))]
+    if len(linked) > len(GITHUB_LINKED.findall(_shown_text(base))):
+        out.append(f"GitHub would link {linked[-1].strip()!r}")
+    if unescaped_dollars(markdown) > unescaped_dollars(baseline):
+        out.append("a $ GitHub may read as math")
+    return out
+
+
+def _status_report(name: str, reason: str) -> Any:
+    """A `status` with one failed bulk task: `reason` as Telnyx's failureReasons, its status and
+    run label, and a write the files no longer declare."""
+    from reconciler.apply.recovery import StatusReport, WriteStatus
+    from reconciler.journal.entries import Op, State, Write
+    from reconciler.tracking import judge
+
+    w = Write("0123456789abcdef", Op.BULK_ASSIGN, State.ACCEPTED, name, (NUMS[1],), P2, "CALERT7",
+              ref="task-1", submitted_at=1.0e9, note={"pr": name})
+    live = LiveState(numbers={NUMS[1]: LiveNumber(NUMS[1], "1", P2, "longcode")},
+                     assignments={NUMS[1]: LiveAssignment(NUMS[1], "CALERT7", "FAILED_ASSIGNMENT", reason)})
+    (tracked,) = judge([w], live, 1.0e9 + 60).tracked
+    return StatusReport(writes=[WriteStatus(w, tracked, reason)], now=1.0e9 + 60, ignored=[(w, reason)])
+
+
+def markdown_reports(name: str, reason: str, live_name: str | None = None) -> dict[str, str]:
+    """Every markdown output (the PR comment's plan, the job summary's apply and status, the drift
+    issue, an error block) made from `name` (the YAML's), `live_name` (Telnyx's) and `reason`."""
+    from reconciler.errors import ApiError
+    from reconciler.render.error import error_markdown
+    from reconciler.render.status import status_markdown
+
+    d, live = estate(name, reason, live_name)
+    plan = make_plan(d, live, None)
+    failed = ApplyReport([Outcome(NUMS[1], P2, "CALERT7", Result.FAILED, reason)], rounds=1, writes=1)
+    return {"plan": render.plan_markdown(plan), "drift": render.drift_markdown(drift_report(plan)),
+            "apply": render.apply_markdown(failed, {P2: name}),
+            "status": status_markdown(_status_report(name, reason)),
+            "error": error_markdown(ApiError("GET /x", 422, "10015", name, reason))}
+
+
+def gfm_report_problems(name: str, reason: str, live_name: str | None = None) -> list[str]:
+    """What GitHub would link or typeset in any markdown report made from these values."""
+    harmless = markdown_reports("x", "x", "x" if live_name is not None else None)
+    return [f"{kind} markdown: {p}" for kind, text in markdown_reports(name, reason, live_name).items()
+            for p in github_problems(text, harmless[kind])]
+
+
 def _verdict(what: str, value: str, problems: list[str]) -> str | None:
     return f"{what} {value[:40]!r}: {'; '.join(sorted(set(problems)))}" if problems else None
 
@@ -318,6 +420,18 @@ def hostile_api_text(ctx: Ctx) -> list[str | None]:
     for value in hostile_texts():
         out.append(_verdict("failureReasons", value, report_problems("alpha", value)))
         out.append(_verdict("profile name from Telnyx", value, report_problems("alpha", "x", live_name=value)))
+    return out
+
+
+@attack("API fields", "links, mentions and math in every markdown report (cmark-gfm)")
+def hostile_links(ctx: Ctx) -> list[str | None]:
+    """A profile name (the YAML's or Telnyx's) or a failureReasons that GitHub would make a link,
+    an `@mention` (a notification), a `#123` reference or math: rendered by cmark-gfm, inert."""
+    out: list[str | None] = []
+    for value in hostile_texts():
+        out.append(_verdict("name", value, gfm_report_problems(value, "x")))
+        out.append(_verdict("profile name from Telnyx", value, gfm_report_problems("alpha", "x", live_name=value)))
+        out.append(_verdict("failureReasons", value, gfm_report_problems("alpha", value)))
     return out
 
 
@@ -405,6 +519,56 @@ def hostile_api_cli(ctx: Ctx) -> list[str | None]:
                 out.append(_verdict("served", value, problems))
         finally:
             env.admin.close()
+    return out
+
+
+def key_forms(key: str) -> list[str]:
+    """The key as it might leak: whole, its secret half, URL-encoded, base64 (alone or with `Bearer `)."""
+    import base64
+    from urllib.parse import quote
+
+    return [key, key.split("_", 1)[-1], quote(key, safe=""), base64.b64encode(key.encode()).decode().rstrip("="),
+            base64.b64encode(f"Bearer {key}".encode()).decode().rstrip("=")]
+
+
+def _reflecting_rule(upstream: str, http: httpx.Client) -> Callable[[Req], Reply | None]:
+    """Every answer as the sandbox gives it, plus the request's Authorization echoed in response
+    headers (a debugging proxy, a misconfigured gateway): as itself, in another header, in a cookie."""
+    def rule(req: Req) -> Reply | None:
+        auth = req.headers.get("authorization", "")
+        key = auth.split(" ", 1)[-1]
+        answer = http.request(req.method, upstream + req.path[3:] + ("?" + req.query if req.query else ""),
+                              content=req.body, headers={k: v for k, v in req.headers.items()
+                                                         if k in ("authorization", "content-type")})
+        return Reply(answer.status_code, answer.content, answer.headers.get("content-type", ""),
+                     {"Authorization": auth, "X-Echo": f"you sent {auth}", "Set-Cookie": f"session={key}; HttpOnly",
+                      "X-Key-B64": key_forms(key)[3]})
+    return rule
+
+
+@attack("logs", "a server that reflects the key in its headers, under -vv")
+def reflected_key(ctx: Ctx) -> list[str | None]:
+    """With -vv (and --debug) every logger writes to stderr, httpcore's response headers included:
+    whatever the server echoes, no form of the key reaches the log."""
+    from tests.faults.harness import cli_env, reconciler
+
+    key = f"KEY{random.Random(20).getrandbits(128):032X}_{'r' * 22}"
+    work = ctx.folder("reflected-key")
+    (work / "desired-state").mkdir()
+    (work / "desired-state" / "main.yaml").write_text(yaml.safe_dump(_desired_doc()), encoding="utf-8")
+    out: list[str | None] = []
+    with start_sandbox(seed=SMALL_SEED, api_key=key) as sb, \
+            HostileProxy(sb.base_url, rule=_reflecting_rule(sb.base_url, ctx.http)) as proxy:
+        for args in (["-vv", "plan"], ["--debug", "-vv", "drift"]):
+            p = reconciler(*args, env=cli_env(proxy.base_url, api_key=key), cwd=work)
+            said = p.stdout + p.stderr
+            leaked = [i for i, form in enumerate(key_forms(key)) if form in said]
+            if p.returncode not in (0, 2) or "Traceback" in said:
+                out.append(f"{' '.join(args)}: exit {p.returncode}, {p.stderr[-200:]!r}")
+            elif "DEBUG" not in p.stderr:
+                out.append(f"{' '.join(args)}: logged nothing at debug level (the check would see nothing)")
+            else:
+                out.append(f"{' '.join(args)}: the key in the log (forms {leaked})" if leaked else None)
     return out
 
 
@@ -724,6 +888,9 @@ def oversized_bodies(ctx: Ctx) -> list[str | None]:
                                                     b"Content-Length: 17000000\r\n\r\n"), 413, "17 MB admin body"),
         _refused(raw_exchange(port, b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                                     b"application/json\r\nContent-Length: 2000000000\r\n\r\n"), 413, "2 GB seed"),
+        _refused(raw_exchange(port, b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                                    b"application/json\r\nContent-Length: " + str(MAX_SEED_BODY + 1).encode()
+                                    + b"\r\n\r\n"), 413, "a seed one byte over its cap (once 1 GiB was read whole)"),
         _refused(raw_exchange(port, b"GET /v2/messaging_profiles HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: "
                                     + b"a" * 70_000 + b"\r\n\r\n"), 400, "a 70 kB head"),
         _refused(raw_exchange(port, POST_TASK + b"Authorization: Bearer sandbox-key\r\n"
@@ -766,6 +933,115 @@ def admin_hosts(ctx: Ctx) -> list[str | None]:
     sb = ctx.sandbox()
     return [_refused(raw_exchange(sb.port, _admin_post(h, b"application/json")), 403, f"Host {h!r}")
             for h in NON_LOOPBACK_HOSTS]
+
+
+# Refused from the head alone: each announces a body it never sends, and must be answered at once.
+ADMIN_HEADS: list[tuple[bytes, int, str]] = [
+    (b"POST /_admin/seed HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\n"
+     b"Content-Length: 1000000\r\n\r\n", 403, "a non-loopback Host, a body announced"),
+    (b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+     b"Content-Length: 1000000\r\n\r\n", 415, "text/plain, a body announced"),
+    (b"PUT /_admin/modes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n", 415,
+     "no Content-Type, a body announced"),
+    # A browser sends these cross-site with no CORS preflight: a bodiless POST must say JSON too.
+    (b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n",
+     415, "a bodiless text/plain POST /_admin/seed (once: an empty world)"),
+    (b"POST /_admin/counters/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 415,
+     "a bodiless POST with no Content-Type"),
+    (b"POST /_admin/counters/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
+     b"\r\nContent-Length: 0\r\n\r\n", 415, "an empty form post"),
+]
+
+
+@attack("sandbox requests", "admin requests refused from their head")
+def admin_heads(ctx: Ctx) -> list[str | None]:
+    """Host, Content-Type (and beyond loopback the key) are checked before a body is read: the
+    refusal comes at once, without waiting for the body, and nothing changes."""
+    sb = ctx.sandbox()
+    before = ctx.http.get(sb.admin_url + "/state").json()["phone_numbers"]
+    out: list[str | None] = []
+    for request, status, what in ADMIN_HEADS:
+        t0 = time.monotonic()
+        said = raw_exchange(sb.port, request)
+        out.append(_refused(said, status, what) or
+                   (None if time.monotonic() - t0 < 2 else f"{what}: answered only after {time.monotonic() - t0:.1f} s"))
+    after = ctx.http.get(sb.admin_url + "/state").json()["phone_numbers"]
+    return out + ([] if after == before else ["the world changed"])
+
+
+SLOW_ADMIN = 40
+
+
+@attack("sandbox requests", "slow admin bodies while /v2 clients wait")
+def slow_admin_bodies(ctx: Ctx) -> list[str | None]:
+    """Admin bodies that never finish (once 520 left every /v2 client with 503 for a minute): at
+    most ADMIN_BODIES are taken at once, the rest are told 503 at their head, and /v2 is served."""
+    out: list[str | None] = []
+    head = (b"POST /_admin/advance HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{\"sec")
+    with start_sandbox(max_connections=16, header_timeout=30, idle_timeout=30) as sb:
+        socks = [socket.create_connection((LOOPBACK, sb.port), timeout=5) for _ in range(SLOW_ADMIN)]
+        for s in socks:
+            s.sendall(head)
+        time.sleep(0.2)
+        with httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+            for _ in range(3):
+                t0 = time.monotonic()
+                try:
+                    status: int | str = c.get("/messaging_profiles").status_code
+                except httpx.HTTPError as exc:
+                    status = repr(exc)
+                out.append(None if status == 200 and time.monotonic() - t0 < 2 else
+                           f"a /v2 request among {SLOW_ADMIN} slow admin bodies answered {status}")
+        held = sb.call(lambda: sum(c.state == "body" for c in sb.server.conns))
+        out.append(None if held <= ADMIN_BODIES else f"{held} admin bodies held, the budget is {ADMIN_BODIES}")
+        cut = sum(_closed_by(s, time.monotonic() + 0.5)[0] for s in socks)  # 503 at the head, or made room
+        out.append(None if cut >= SLOW_ADMIN - ADMIN_BODIES else f"{SLOW_ADMIN - cut} slow admin bodies still held")
+        for s in socks:
+            s.close()
+    return out
+
+
+# Bodies nested deeper than a JSON parser goes (once a 500): each must be a 400.
+NESTED = b"[" * 100_000 + b"]" * 100_000
+NESTED_BODIES: list[tuple[str, str, bytes]] = [
+    ("POST", "/_admin/seed", NESTED), ("POST", "/_admin/advance", b'{"seconds": ' + NESTED + b"}"),
+    ("PUT", "/_admin/modes", b'{"sparse": ' + NESTED + b"}"),
+    ("PATCH", "/_admin/campaigns/CWZTFH1", b'{"failure_reasons": ' + b"{\"a\": " * 50_000 + b"1" + b"}" * 50_000 + b"}"),
+    ("POST", "/v2/10dlc/phoneNumberAssignmentByProfile", b'{"messagingProfileId": ' + NESTED + b"}"),
+    ("POST", "/v2/10dlc/phone_number_campaigns", NESTED),
+    ("POST", "/_admin/advance", b'{"seconds": ' + b"[" * 990 + b"]" * 990 + b"}"),  # just under the parser's limit
+]
+
+
+@attack("sandbox requests", "JSON bodies nested too deep")
+def nested_bodies(ctx: Ctx) -> list[str | None]:
+    sb = ctx.sandbox()
+    out: list[str | None] = []
+    for method, path, body in NESTED_BODIES:
+        r = ctx.http.request(method, sb.admin_url.removesuffix("/_admin") + path, content=body,
+                             headers={"Content-Type": "application/json", "Authorization": f"Bearer {sb.api_key}"})
+        out.append(None if r.status_code == 400 else f"{method} {path} nested {len(body) // 2}: {r.status_code}")
+    return out
+
+
+# Heads a proxy in front could read otherwise than the sandbox (request smuggling): each a 400.
+SMUGGLED_HEADS: list[tuple[bytes, str]] = [
+    (b"Content-Length: 2\r\nContent-Length: 2\r\n", "two equal Content-Lengths"),
+    (b"Content-Length: 2\r\nContent-Length: 40\r\n", "two different Content-Lengths"),
+    (b"Content-Length: 2, 2\r\n", "a Content-Length list"),
+    (b"Content-Length : 2\r\n", "a space before the colon"),
+    (b"Content-Length: 2\r\n X-Folded: x\r\n", "a folded header line"),
+    (b"Host: 127.0.0.1\r\nContent-Length: 2\r\n", "two Hosts"),
+]
+
+
+@attack("sandbox requests", "duplicate or smuggled headers")
+def smuggled_heads(ctx: Ctx) -> list[str | None]:
+    sb = ctx.sandbox()
+    return [_refused(raw_exchange(sb.port, b"POST /_admin/counters/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                                           b"application/json\r\n" + extra + b"\r\n{}"), 400, what)
+            for extra, what in SMUGGLED_HEADS]
 
 
 # Each must be refused with 400 and leave the clock where it was (1e300 once broke every response).

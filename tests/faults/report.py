@@ -8,7 +8,7 @@
     python -m tests.faults.report --hostile-only  # only the hostile-input section
 
 Every run ends with the hostile-input section: each attack of tests/faults/hostile_cases.py
-(hostile names in the desired state, hostile API fields, paths, sandbox requests), counted as
+(hostile names in the desired state, hostile API fields, logs, paths, sandbox requests), counted as
 inputs tried and inputs accepted, which must be 0.
 
 Exit status 1 if any run did not converge, touched a number it must not, or lost one, or if any

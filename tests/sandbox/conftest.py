@@ -78,7 +78,8 @@ class Api:
             event_hooks={"response": [self._check]},
             timeout=10,
         )
-        self.admin_http = httpx.Client(base_url=sb.admin_url, timeout=30)
+        # JSON on every admin write, a body or none (the sandbox refuses anything else: cross-site posts)
+        self.admin_http = httpx.Client(base_url=sb.admin_url, timeout=30, headers={"Content-Type": "application/json"})
 
     def _check(self, response: httpx.Response) -> None:
         if self.checker is None:

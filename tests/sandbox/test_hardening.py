@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -151,3 +152,50 @@ def test_a_client_that_reads_slowly_but_steadily_is_not_cut() -> None:
     for now in range(20, 23):  # it stops reading
         conn.check(float(now))
     assert t.aborted
+
+
+def test_beyond_loopback_the_admin_key_is_checked_before_the_body() -> None:
+    """Served with --allow-remote, an admin request without the key is refused from its head."""
+    with start_sandbox() as sb:
+        sb.server.app.config.allow_remote = True
+        t0 = time.monotonic()
+        said = raw_exchange(sb.port, b"POST /_admin/seed HTTP/1.1\r\nHost: 10.0.0.1\r\nContent-Type: application/json"
+                                     b"\r\nContent-Length: 1000000\r\n\r\n")
+        assert said.startswith(b"HTTP/1.1 401 ") and time.monotonic() - t0 < 2, said[:60]
+        ok = (b"POST /_admin/advance HTTP/1.1\r\nHost: 10.0.0.1\r\nContent-Type: application/json\r\n"
+              b"Authorization: Bearer sandbox-key\r\nContent-Length: 15\r\n\r\n{\"seconds\": 60}")
+        assert raw_exchange(sb.port, ok).startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_seed_upload_at_its_cap_costs_a_bounded_amount_of_memory(tmp_path) -> None:
+    """A junk seed of MAX_SEED_BODY bytes (once 1 GiB was read whole: 3.17 GB resident) is refused,
+    and the server's peak resident memory grows by under 2.5 times the body: it is buffered, and
+    copied once (a second copy, as before, fails this)."""
+
+    from reconciler.sandbox.httpserver import MAX_SEED_BODY
+
+    def peak_kib(pid: int) -> int:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmHWM")
+
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler.sandbox", "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(proc.stdout.readline().strip().rsplit(":", 1)[1].split("/")[0])  # type: ignore[union-attr]
+        before = peak_kib(proc.pid)
+        with socket.create_connection((LOOPBACK, port), timeout=30) as s:
+            s.sendall(b"POST /_admin/seed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: " + str(MAX_SEED_BODY).encode() + b"\r\n\r\n")
+            chunk = b"x" * (1024 * 1024)
+            for _ in range(MAX_SEED_BODY // len(chunk)):
+                s.sendall(chunk)
+            answer = s.recv(100)
+        assert answer.startswith(b"HTTP/1.1 400 "), answer
+        grew = peak_kib(proc.pid) - before
+        assert grew < 2.5 * MAX_SEED_BODY // 1024, f"peak resident memory grew {grew // 1024} MiB"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()  # type: ignore[union-attr]

@@ -88,7 +88,8 @@ class Driver:
             max_retries=0,
             http_client=httpx.Client(event_hooks={"response": [self._log]}, timeout=10),
         )
-        self.admin_http = httpx.Client(base_url=sb.admin_url, timeout=10)
+        # JSON on every admin write, a body or none (the sandbox refuses anything else: cross-site posts)
+        self.admin_http = httpx.Client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
         self.log = http_log
         self.succeeded: set[str] = set()
 
