@@ -100,7 +100,7 @@ class DoctorReport:
 
 # The sandbox modes reading settles (each an `Answer.mode` of `diagnose`).
 READABLE_MODES = ("list_page_max", "page_size_over_max", "page_zero", "total_records", "sparse", "carrier_mapping",
-                  "absent_status", "sharing_map", "phone_id")
+                  "absent_status", "sharing_map", "phone_id", "error_shape")
 
 # What only a write could show: (mode, question, what the reconciler does under every reading).
 WRITE_ONLY: tuple[tuple[str, str, str], ...] = (
@@ -124,6 +124,8 @@ WRITE_ONLY: tuple[tuple[str, str, str], ...] = (
     ("delete_pending", "DELETE of a PENDING_ASSIGNMENT", "never sent: pending numbers are waited for"),
     ("delete_failed", "DELETE of a FAILED_ASSIGNMENT: pending or gone",
      "a FAILED record is replaced; a freed one is waited for either way"),
+    ("task_number_status", "the per-number statuses of a bulk task's number list",
+     "live records decide; success, assigned, done, pending_assignment are read as taken, others shown"),
     ("put_same", "PUT naming the campaign a number is ASSIGNED to",
      "never sent: a number already right is never written"),
     ("campaign_cap", "49 numbers per campaign without number pooling",
@@ -489,6 +491,7 @@ def diagnose(client: TelnyxClient) -> DoctorReport:
         _absent(p, numbers, assignments, whole_list=0 < len(assignments) < size or not assignments),
         _sharing_map(p, partners),
         _phone_id(p, numbers),
+        _task_numbers_error(p),
     ]
     answers += [_clock(p), _rate_limit(p)]
     write_only = [Answer(mode, question, "only a write could show", action, mode, (), settled=False)

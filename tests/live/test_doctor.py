@@ -97,7 +97,7 @@ def test_doctor_text_is_a_table_and_save_keeps_what_it_learned(sandbox: Any, tmp
     r = doctor(sandbox, "--save", "--state-dir", str(tmp_path / "state"))
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("Doctor: 11 of 11 questions settled by reading (")
+    assert lines[0].startswith("Doctor: 12 of 12 questions settled by reading (")
     assert lines[2].split() == ["question", "this", "account", "sandbox", "mode", "the", "reconciler"]
     assert "Only a write could show (the reconciler copes with every value):" in lines
     assert any(line.startswith("  POST /10dlc/phone_number_campaigns ") and "only a write could show" in line
@@ -105,7 +105,7 @@ def test_doctor_text_is_a_table_and_save_keeps_what_it_learned(sandbox: Any, tmp
     saved = json.loads((tmp_path / "state" / "doctor.json").read_text())
     assert saved["kind"] == "doctor" and saved["schema_version"] == 1
     assert saved["modes"] == {n: MODE_SPECS[n].values[0] for n in READABLE_MODES}
-    assert lines[-1] == f"Saved 9 learned answers to {tmp_path / 'state' / 'doctor.json'}"
+    assert lines[-1] == f"Saved 10 learned answers to {tmp_path / 'state' / 'doctor.json'}"
 
 
 def test_a_key_telnyx_refuses_is_a_clean_exit_1(sandbox: Any) -> None:
