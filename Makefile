@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-smoke faults record mutate lint clean lock
+.PHONY: demo test test-fast bench bench-smoke faults record mutate lint clean lock api-watch
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,20 @@ bench-smoke: $(STAMP)
 
 faults: $(STAMP)
 	$(BIN)/python -m tests.faults.report
+
+# What the newest official SDK knows about our operations that the pinned one (pyproject.toml's test
+# extra) did not: installed in a throwaway venv (never 4.87.1/4.87.2, malicious releases), described
+# there, compared with the pinned one's description. Exit 0: nothing new or gone; 1: changes listed.
+API_WATCH := .api-watch
+api-watch: $(STAMP)
+	rm -rf $(API_WATCH)
+	$(PY) -m venv $(API_WATCH)/venv
+	$(API_WATCH)/venv/bin/pip install --quiet --upgrade pip
+	$(API_WATCH)/venv/bin/pip install --quiet --upgrade --no-cache-dir 'telnyx!=4.87.1,!=4.87.2'
+	$(API_WATCH)/venv/bin/python scripts/api_watch.py describe > $(API_WATCH)/newest.json
+	$(BIN)/python scripts/api_watch.py describe > $(API_WATCH)/pinned.json
+	$(BIN)/python scripts/api_watch.py compare $(API_WATCH)/pinned.json $(API_WATCH)/newest.json > $(API_WATCH)/report.txt; \
+	  rc=$$?; cat $(API_WATCH)/report.txt; exit $$rc
 
 # Mutation testing of the pure core (diff, plan, drift, live/pagination) and apply with the fast unit tests
 # only ([tool.mutmut] in pyproject.toml); one worker. Prints the table; fails under 90 % killed.

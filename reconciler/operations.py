@@ -231,3 +231,14 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
         problems = [str(b) for b in read_journal(state_dir, warn).bad]
         return recovery.resume(writer, journal, read_tracked, client.server_now, progress=progress, timeout=timeout,
                                stuck_after=stuck_after, desired=desired, options=options, problems=problems)
+
+
+def doctor(client: Any, state_dir: str | None = None) -> tuple[Any, str | None]:
+    """Ask Telnyx what reading can settle (live.doctor, GET only); with `state_dir`, keep the learned
+    answers in its doctor.json. -> (DoctorReport, path saved or None)."""
+    from reconciler.journal import save_doctor
+    from reconciler.live.doctor import diagnose, learned_dict
+
+    report = diagnose(client)
+    saved = str(save_doctor(state_dir, learned_dict(report))) if state_dir is not None else None
+    return report, saved

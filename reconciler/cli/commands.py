@@ -176,3 +176,26 @@ def resume(desired_path: str, api_base_url: str, concurrency: int, request_timeo
     if report.exit_code:
         raise Exit(report.exit_code)
 
+
+
+@cli.command()
+@connection_options
+@state_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--save", is_flag=True, help="Keep the learned answers in the state folder (doctor.json).")
+@handle_errors
+def doctor(api_base_url: str, concurrency: int, request_timeout: float, deadline: float, state_dir: str, fmt: str,
+           save: bool) -> None:
+    """Ask a real account, by reading only, what Telnyx leaves open: page caps, what totalRecords counts,
+    sparse records, the sharing map's keys, how "none" is said, +E.164 ids, clock skew, rate-limit
+    headers, the key's access. Prints each answer with the sandbox mode that matches and what the
+    reconciler does; lists what only a write could show. Writes nothing to Telnyx."""
+    from reconciler import operations
+    from reconciler.render import doctor as render_doctor
+
+    with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
+        report, saved = operations.doctor(client, state_dir if save else None)
+    if fmt == "json":
+        click.echo(render_doctor.doctor_json(report, saved), nl=False)
+    else:
+        click.echo(render_doctor.doctor_text(report, saved), nl=False)

@@ -50,8 +50,8 @@ from .entries import (
     parse_line,
 )
 
-__all__ = ["DEFAULT_STATE_DIR", "FORMAT", "JOURNAL", "OPEN", "BadLine", "Journal", "JournalView", "Op", "State",
-           "StateDirError", "Write"]
+__all__ = ["DEFAULT_STATE_DIR", "DOCTOR_FILE", "FORMAT", "JOURNAL", "OPEN", "BadLine", "Journal", "JournalView", "Op", "State",
+           "StateDirError", "Write", "save_doctor"]
 
 LOCK = "lock"
 DEFAULT_STATE_DIR = ".reconciler"
@@ -365,3 +365,28 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+DOCTOR_FILE = "doctor.json"
+
+
+def save_doctor(state_dir: str | os.PathLike[str], doc: dict[str, Any]) -> Path:
+    """Write what `doctor --save` learned to `doctor.json` in the state folder: atomically (a temporary
+    file renamed over it, so a link planted there is replaced, never followed). Returns its path."""
+    folder = Path(state_dir)
+    check_state_dir(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / DOCTOR_FILE
+    fd, tmp = tempfile.mkstemp(prefix=".doctor.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+    return path

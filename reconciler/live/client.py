@@ -130,6 +130,10 @@ class TelnyxClient:
         """
         return self._transport.request(method, template, **options)
 
+    def observe(self, fn: Callable[[str, int, Mapping[str, str]], None]) -> None:
+        """Tell `fn(call, status, headers)` of every answer from now on (doctor reads headers so)."""
+        self._transport.observers.append(fn)
+
     # ---- conveniences
     def get(self, template: str, *, path=None, params=None, allow_status=()) -> tuple[int, Any]:
         return self.request("GET", template, path=path, params=params, allow_status=allow_status)

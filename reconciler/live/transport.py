@@ -157,6 +157,9 @@ class Transport:
         self.deadline = deadline
         self.server_clock = server_clock
         self._slots = threading.BoundedSemaphore(concurrency)
+        # Callables told (call, status, headers) of every answer: `doctor` reads rate-limit headers
+        # and `Date` this way. None by default; nothing else uses it.
+        self.observers: list[Callable[[str, int, Mapping[str, str]], None]] = []
         # Whether anything at base_url has answered in this run: a timeout before the first answer is
         # a wrong URL far more often than a slow Telnyx, so it is said at once instead of retried.
         self._heard = False
@@ -350,6 +353,8 @@ class Transport:
                     self._heard = True
                     headers = resp.headers
                     self.server_clock.learn(headers)
+                    for observe in self.observers:
+                        observe(call, status, headers)
                     chunks = []
                     size = 0
                     for chunk in resp.iter_bytes():

@@ -77,10 +77,15 @@ def _total_records(world: World, total: int, size: int, *, assignment_list: bool
     return total
 
 
+class BadRequest(E.ApiError):
+    """A request the operation's own rules refuse (answered in the error shape of mode error_shape)."""
+
+
 def _check_list_page_max(world: World, size: int) -> None:
     """Mode list_page_max: the lists whose maximum the spec does not give may refuse over 250."""
     if world.modes["list_page_max"] == "250" and size > 250:
-        raise E.bad_param("recordsPerPage", f"Query parameter 'recordsPerPage' must be at most 250, got {size}")
+        raise BadRequest(400, E.BAD_REQUEST, f"Query parameter 'recordsPerPage' must be at most 250, got {size}",
+                         parameter="recordsPerPage")
 
 
 def page_10dlc(world: World, items: list[str], page: int, total: int, size: int) -> str:
@@ -224,6 +229,10 @@ def get_task(world: World, req: Request) -> Result:
     return 200, R.task_dict(world.task(req.path["taskId"]))
 
 
+# Mode task_number_status=variant: the spellings the official SDK's clients accept, by turns.
+_VARIANT_SPELLING = {"completed": ("success", "assigned", "done"), "pending": ("pending_assignment",)}
+
+
 @op(
     "GET",
     "/10dlc/phoneNumberAssignmentByProfile/{taskId}/phoneNumbers",
@@ -235,9 +244,12 @@ def get_task_numbers(world: World, req: Request) -> Result:
     page, size = req.query["page"], req.query["recordsPerPage"]
     _check_list_page_max(world, size)
     start = (page - 1) * size
+    # The spec gives per-number statuses no enum (telnyx-api.md §2.3): mode task_number_status.
+    spell = _VARIANT_SPELLING if world.modes["task_number_status"] == "variant" else {}
     records = [
-        {"taskId": task.task_id, "phoneNumber": number, "status": status}
-        for number, status in task.numbers(start, start + size)
+        {"taskId": task.task_id, "phoneNumber": number,
+         "status": spell.get(status, (status,))[(start + i) % len(spell.get(status, (status,)))]}
+        for i, (number, status) in enumerate(task.numbers(start, start + size))
     ]
     # The schema declares `records` only (telnyx-api.md §2.3): clients must page until short.
     return 200, {"records": records}
@@ -552,10 +564,27 @@ ROUTER = Router(OPERATIONS)
 # request: their validation errors are answered in that shape, so a client meets it on the
 # normal path and not only on the sharing read (telnyx-api.md §4).
 FASTAPI_422 = frozenset({
-    "GetPhoneNumberStatus", "GetSharedCampaigns", "GetSharedCampaign", "UpdateSharedCampaign",
+    "GetSharedCampaigns", "GetSharedCampaign", "UpdateSharedCampaign",
     "GetPartnerCampaignsSharedByUser", "GetPartnerCampaignSharingStatus", "GetCampaigns", "GetCampaign",
     "GetCampaignSharingStatus", "GetCampaignOperationStatus", "AcceptCampaign",
 })
+# Operations whose spec declares their 422 with the errors[] envelope (telnyx-api.md §2.3, §7).
+ERRORS_422 = frozenset({"GetPhoneNumberStatus"})
+
+
+def _bad_request(world: World, operation: Operation, err: E.ApiError) -> E.ApiError:
+    """A request the operation refuses before doing anything, in the shape its spec declares (mode
+    error_shape=spec), or in the other one (swapped: a 10DLC operation declaring errors[] answers
+    FastAPI's 422, one declaring FastAPI's answers a 400 errors[]). Classic operations keep errors[]."""
+    if err.status != 400 or operation.family != "10dlc":
+        return err
+    swapped = world.modes["error_shape"] == "swapped"
+    if (operation.op_id in FASTAPI_422) != swapped:
+        where = ["query", err.parameter] if err.parameter else ["body", *(err.pointer or "/").strip("/").split("/")]
+        return E.validation_422(where, err.detail)
+    if operation.op_id in ERRORS_422 and not swapped:
+        return E.ApiError(422, err.code, err.detail, pointer=err.pointer, parameter=err.parameter)
+    return err
 
 
 def dispatch(world: World, operation: Operation, params: dict[str, str], pairs: list[tuple[str, str]], raw_body: bytes, content_type: str | None) -> Result:
@@ -563,11 +592,10 @@ def dispatch(world: World, operation: Operation, params: dict[str, str], pairs: 
         query = parse_query(pairs, operation.query, world.modes)
         body = parse_body(raw_body, content_type, operation.body)
     except E.ApiError as err:
-        if operation.op_id in FASTAPI_422 and err.status == 400:
-            where = ["query", err.parameter] if err.parameter else ["body", *(err.pointer or "/").strip("/").split("/")]
-            raise E.validation_422(where, err.detail) from None
-        raise
+        raise _bad_request(world, operation, err) from None
     try:
         return operation.handler(world, Request(params, query, body))
+    except BadRequest as err:
+        raise _bad_request(world, operation, err) from None
     except D.DomainError as err:
         raise E.from_domain(err) from None

@@ -221,6 +221,27 @@ MODE_SPECS: dict[str, ModeSpec] = {
             "PENDING_ASSIGNMENT; once ASSIGNED, PENDING for the timing's carrier_mapping_delay, then ADDED, or FAILED "
             "at one carrier for a carrier_failure_rate share; ADDED while it is unassigned)",
         ),
+        # The per-number statuses of a bulk task's number list have no enum in the spec (telnyx-api.md
+        # §2.3, §8 item 8); the official SDK's clients accept success/assigned/done/pending_assignment.
+        ModeSpec(
+            "task_number_status",
+            ("plain", "variant"),
+            "telnyx-api.md §2.3 and §8 item 8; official SDK 4.189.0 clients",
+            "plain: pending / completed / failed (the spec's example spelling); variant: a number the task "
+            "took is success, assigned or done by turns, a pending one pending_assignment, a failed one failed. "
+            "Default plain: the spec's own example",
+        ),
+        # One error shape per operation, as the spec declares: FastAPI's 422 {"detail": [...]} on the
+        # partner and campaign operations, a 422 errors[] on a task's number list, a 400 errors[] on
+        # the rest (telnyx-api.md §7). A real service may answer in the other.
+        ModeSpec(
+            "error_shape",
+            ("spec", "swapped"),
+            "telnyx-api.md §2.3 and §7 (HTTPValidationError versus 10dlc_GenericErrorResponse)",
+            "the shape of a bad request's answer on the 10DLC operations: spec: as each operation's spec declares; "
+            "swapped: the other one (FastAPI's 422 {\"detail\": [...]} where the spec declares errors[], a 400 "
+            "errors[] where it declares FastAPI's)",
+        ),
     )
 }
 

@@ -38,8 +38,9 @@ WITH_FORMAT = [path for path, cmd in COMMANDS if any("--format" in p.opts for p 
 
 def test_every_command_is_covered():
     names = {p[-1] for p, _ in COMMANDS}
-    assert {"validate", "plan", "apply", "drift", "status", "resume", "import", "init", "sandbox"} <= names
-    assert set(WITH_FORMAT) == {("validate",), ("plan",), ("apply",), ("drift",), ("status",), ("resume",)}
+    assert {"validate", "plan", "apply", "drift", "status", "resume", "import", "init", "sandbox", "doctor"} <= names
+    assert set(WITH_FORMAT) == {("validate",), ("plan",), ("apply",), ("drift",), ("status",), ("resume",),
+                                ("doctor",)}
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.sandbox import ModeError, start_sandbox
 
-from .helpers import PROFILE_A, PROFILE_B, SHARED, SHARED_PENDING, TELNYX, TELNYX_B, Api, error_of
+from .helpers import PROFILE_A, PROFILE_B, SHARED, SHARED_PENDING, TELNYX, TELNYX_B, Api, base_seed, error_of
 
 
 def test_defaults_are_the_hard_readings() -> None:
@@ -36,6 +36,8 @@ def test_defaults_are_the_hard_readings() -> None:
         "page_zero": "error",
         "sharing_map": "by_partner",
         "carrier_mapping": "absent",  # the published spec's record; present is the newest SDK's
+        "task_number_status": "plain",  # the spec's example spelling; variant is what the SDK's clients accept
+        "error_shape": "spec",  # each operation's declared shape; swapped is the other
     }
 
 
@@ -408,3 +410,33 @@ def test_carrier_mapping_present_follows_the_record(make_api) -> None:  # type: 
     # switched at run time: the fields come and go with the mode
     api.admin("PUT", "/modes", {"carrier_mapping": "absent"})
     assert _mapping(api, "+13125550102") == (None, None)
+
+
+def test_task_number_status_variant_spells_numbers_as_the_sdk_clients_accept(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = make_api(modes={"task_number_status": "variant"})
+    task = api.post("/10dlc/phoneNumberAssignmentByProfile",
+                    json={"messagingProfileId": PROFILE_A, "tcrCampaignId": SHARED}).json()["taskId"]
+    api.admin("POST", "/advance", {"seconds": 3600})
+    spelled = {r["status"] for r in api.get(f"/10dlc/phoneNumberAssignmentByProfile/{task}/phoneNumbers").json()["records"]}
+    assert spelled and spelled <= {"success", "assigned", "done", "pending_assignment", "failed"}
+
+
+@pytest.mark.parametrize("shape", ["spec", "swapped"])
+def test_error_shape_one_per_operation(shape: str) -> None:
+    """recordsPerPage=0 and 251 on a task's number list answer alike: 422 errors[] as its spec declares
+    (FastAPI's 422 when swapped); a partner list answers FastAPI's 422 (a 400 errors[] when swapped)."""
+    # No spec check here: `swapped` answers outside the spec on purpose.
+    with start_sandbox(seed=base_seed(), modes={"error_shape": shape}) as sb:
+        api = Api(sb, None)
+        try:
+            task = api.post("/10dlc/phoneNumberAssignmentByProfile",
+                            json={"messagingProfileId": PROFILE_A, "tcrCampaignId": SHARED}).json()["taskId"]
+            answers = [api.get(f"/10dlc/phoneNumberAssignmentByProfile/{task}/phoneNumbers",
+                               params={"recordsPerPage": n}) for n in (0, 251)]
+            partner = api.get("/10dlc/partner_campaigns", params={"recordsPerPage": 0})
+        finally:
+            api.close()
+    assert [r.status_code for r in answers] == [422, 422]
+    keys = {next(iter(r.json())) for r in answers}
+    assert keys == ({"errors"} if shape == "spec" else {"detail"})
+    assert (partner.status_code, next(iter(partner.json()))) == ((422, "detail") if shape == "spec" else (400, "errors"))
