@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-smoke faults record mutate lint clean lock api-watch
+.PHONY: demo test test-fast bench bench-smoke bench-timeline faults record mutate lint clean lock api-watch
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,11 @@ bench: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench --smoke
+
+# Telnyx's real timeline in virtual time (adopt, reassign to a shared campaign, profile move) with the
+# scheduled resume at its shipped cadence and hourly: time until every number sends, number-hours without service.
+bench-timeline: $(STAMP)
+	$(BIN)/python -m bench.timeline
 
 faults: $(STAMP)
 	$(BIN)/python -m tests.faults.report

@@ -508,8 +508,8 @@ def test_the_timeline_says_how_long_each_kind_of_change_takes():
         f"5 numbers will be assigned: apply returns once Telnyx accepts the work; each number stays "
         f"PENDING_ASSIGNMENT for {PHASE}",
         f"1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another campaign "
-        f"holds; those are freed first and assigned in a second phase by `reconciler resume` (two phases: {PHASE} "
-        f"each)",
+        f"holds; those are moved one by one where their campaign takes a move in place (Telnyx-registered), else "
+        f"freed first and assigned in a second phase by `reconciler resume` (two phases: {PHASE} each)",
         f"1 number moves from another campaign one by one: if Telnyx refuses to move it in place, it is freed "
         f"first and assigned in a second phase (two phases: {PHASE} each)",
         f"1 number loses its campaign: PENDING_UNASSIGNMENT for {PHASE}",

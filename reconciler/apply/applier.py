@@ -192,9 +192,21 @@ class Applier:
                 held = [c for c in fs if c.action is Action.REASSIGN] if not first else []
                 if held:
                     # Bulk left these on their old campaign (Telnyx may skip numbers that hold
-                    # another campaign): free them; the bulk for them is this apply's next phase.
+                    # another campaign). Where a per-number PUT may move them in place (a
+                    # Telnyx-registered campaign, or a shared one under --shared-per-number), that
+                    # is tried first: they keep sending meanwhile, and are freed only if Telnyx
+                    # refuses. Otherwise they are freed, and the bulk for them is this apply's next phase.
                     members = profile_members(plan, pid)
-                    self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members)
+                    if self._in_place(campaign):
+                        # If Telnyx refuses the PUT: a Telnyx-registered campaign takes the freed
+                        # number by a POST (no bulk re-sending the profile's sending numbers); a
+                        # shared one by the profile's bulk (its per-number writes may be refused too).
+                        telnyx = campaign.telnyx_campaign_id is not None
+                        for c in held:
+                            self._assign_one(c, campaign, then=Op.ASSIGN if telnyx else Op.BULK_ASSIGN,
+                                             members=None if telnyx else members)
+                    else:
+                        self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members)
                     fs = [c for c in fs if c.action is not Action.REASSIGN]
                     if not fs:
                         continue
@@ -218,9 +230,18 @@ class Applier:
                     self.progress(f"per-number assignment on profile {profile_label(pid, plan.profile_names)}",
                                   i, len(fs))
 
-    def _assign_one(self, c: Finding, campaign: LiveCampaign) -> None:
+    def _in_place(self, campaign: LiveCampaign) -> bool:
+        """May a per-number PUT move a number onto `campaign` in place? For a Telnyx-registered
+        campaign, yes (whether Telnyx takes it is mode put_existing); for a shared one only under
+        --shared-per-number (Telnyx documents no per-number writes to shared campaigns)."""
+        return campaign.telnyx_campaign_id is not None or self.shared_per_number
+
+    def _assign_one(self, c: Finding, campaign: LiveCampaign, *, then: Op = Op.ASSIGN,
+                    members: list[str] | None = None) -> None:
         """One number onto one campaign; where Telnyx refuses a PUT over another campaign, the
-        number is freed and its assignment becomes this apply's next phase."""
+        number is freed and its assignment (`then`: per number, or the profile's bulk) becomes this
+        apply's next phase. Every number is asked: a refusal may be the number's own (one PUT per
+        number is the price of never freeing one that could have moved in place)."""
         # Over a FAILED record, PUT: whether a POST retries it or is refused as "already
         # assigned" is unconfirmed (mode failed_retry), and a PUT replaces it under both.
         held = c.live or UNSEEN
@@ -239,7 +260,7 @@ class Applier:
             return  # refused with nothing in the way: the next round re-plans and reports it
         # Only a refused PUT gets here: a POST goes only to a number with no campaign (diff's
         # ASSIGN; over a FAILED_ASSIGNMENT record it is a PUT), which returned above.
-        self._free_then([c], Op.ASSIGN, campaign, profile=reported_under(c)[0])
+        self._free_then([c], then, campaign, profile=reported_under(c)[0], members=members)
 
     def _free_then(self, changes: list[Finding], op: Op, campaign: LiveCampaign, *, profile: str | None,
                    members: list[str] | None = None) -> None:

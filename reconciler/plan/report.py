@@ -175,7 +175,8 @@ def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
     if reassign_bulk:
         out.append(f"{plural(reassign_bulk, 'number moves', 'numbers move')} from another campaign by bulk "
                    f"assignment: Telnyx may skip numbers "
-                   f"another campaign holds; those are freed first and assigned in a second phase by "
+                   f"another campaign holds; those are moved one by one where their campaign takes a move in place "
+                   f"(Telnyx-registered), else freed first and assigned in a second phase by "
                    f"`reconciler resume` (two phases: {PHASE} each)")
     if reassign_single:
         out.append(f"{plural(reassign_single, 'number moves', 'numbers move')} from another campaign one by one: if "

@@ -445,3 +445,21 @@ def test_a_merge_whose_apply_github_cancelled_in_the_queue_is_applied_by_the_nex
     assert "#16" in note[0]["body"] and "GitHub cancelled the queued apply of #15" in applied.summary
     # Once an apply ran, the drift job has nothing to warn about, and the next apply tells nobody again.
     assert repo.job("drift.yml", "drift", event_name="schedule").step("Warn when").outputs["unapplied"] == ""
+
+
+def test_the_quarter_hour_runs_only_follow_work_in_flight(repo):
+    """The drift caller runs every quarter hour between its hourly runs (docs/ci.md: a freed number's
+    next phase starts within about 15 minutes of Telnyx freeing it, not an hour): those runs resume
+    and follow up, and neither read drift nor touch the drift issue; the hourly run does both."""
+    light = repo.job("drift.yml", "drift", event_name="schedule", event={"schedule": "8,38,53 * * * *"})
+    assert light.status == "success", light.log()
+    assert light.step("Follow work in flight").outcome == "success", light.log()
+    assert light.step("Check for drift").outcome == "skipped"
+    assert light.step("Open, update or close the drift issue").outcome == "skipped"
+    assert light.step("Save the state folder").outcome == "success"
+    hourly = repo.job("drift.yml", "drift", event_name="schedule", event={"schedule": "23 * * * *"})
+    assert hourly.status == "success", hourly.log()
+    assert hourly.step("Check for drift").outcome == "success", hourly.log()
+    # A run by hand (workflow_dispatch: no schedule) is a whole one.
+    by_hand = repo.job("drift.yml", "drift", event_name="workflow_dispatch")
+    assert by_hand.step("Check for drift").outcome == "success", by_hand.log()
