@@ -132,6 +132,30 @@ class GitHub:
             nxt = _next_link(headers.get("link", ""))
             url = self.url(nxt) if nxt else None
 
+    def pages(self, path: str, key: str | None = None, max_pages: int = 100) -> "Listing":
+        """Every item of a list endpoint up to `max_pages` pages; `.truncated` says whether more were left."""
+        out = Listing()
+        sep = "&" if "?" in path else "?"
+        url: str | None = self.url(path if "per_page=" in path else f"{path}{sep}per_page=100")
+        while url:
+            if len(out.pages_read) >= max_pages:
+                out.truncated = True
+                break
+            _, headers, raw = self._open("GET", url)
+            page = json.loads(raw)
+            out.pages_read.append(url)
+            out.extend(page[key] if key else page)
+            nxt = _next_link(headers.get("link", ""))
+            url = self.url(nxt) if nxt else None
+        return out
+
+    def default_branch(self) -> str:
+        """The repository's default branch, as GitHub says it (an event may not carry it: a schedule's does not)."""
+        branch = str((self.request("GET", "/repos/{repo}") or {}).get("default_branch") or "")
+        if not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", branch):
+            raise GitHubError("GitHub names no default branch for the repository")
+        return branch
+
     def bot_login(self, explicit: str | None = None) -> str:
         """The login our comments are written by: the token's own identity.
 
@@ -180,7 +204,7 @@ class GitHub:
             self.request("DELETE", f"/repos/{{repo}}/issues/comments/{int(c['id'])}")
         return comment, False
 
-    def download(self, path: str) -> bytes:
+    def download(self, path: str, max_bytes: int | None = None) -> bytes:
         """A binary download (artifact zips). GitHub answers with a redirect to short-lived storage; the
         redirect is followed *without* the token, which must never leave GitHub's API host."""
         req = urllib.request.Request(self.url(path), method="GET")
@@ -201,6 +225,15 @@ class GitHub:
                 return resp.read()
         except urllib.error.URLError as e:
             raise GitHubError(f"artifact download failed: {getattr(e, 'reason', e)}") from None
+
+
+class Listing(list):
+    """A list read page by page: `truncated` when the page cap stopped it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.truncated = False
+        self.pages_read: list[str] = []
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

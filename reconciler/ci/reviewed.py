@@ -142,14 +142,16 @@ def for_approvers(number: int, comment_url: str, checksum: str, run_id: int | No
 
 
 def find(sha: str, out: str = "reviewed-plan.json", kind: str = "plan", key: str | None = None,
-         bot_login: str | None = None, plan_workflow: str = PLAN_WORKFLOW, branch: str = "main",
+         bot_login: str | None = None, plan_workflow: str = PLAN_WORKFLOW, branch: str | None = None,
          show: bool = True) -> dict[str, Any]:
     """The reviewed plan of the pull request merged as `sha`: writes the outputs and returns them."""
-    if not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", branch) or not re.fullmatch(r"[A-Za-z0-9._/-]{1,300}", plan_workflow):
+    if (branch and not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", branch)) \
+            or not re.fullmatch(r"[A-Za-z0-9._/-]{1,300}", plan_workflow):
         fail("--branch and --plan-workflow take plain names")
     if not sha or not re.fullmatch(r"[0-9a-f]{7,64}", sha):
         fail("no commit: pass --sha (hex) or set GITHUB_SHA")
     gh = GitHub()
+    branch = branch or gh.default_branch()
     login = gh.bot_login(bot_login)
     pr = merged_pull(gh, sha)
     if pr is None:

@@ -428,7 +428,8 @@ def test_the_state_folder_comes_only_from_runs_on_the_default_branch(github, tmp
     # Nothing trusted at all: the first run's empty start, never a forged journal.
     github.artifacts = {k: a for k, a in github.artifacts.items() if a["run_id"] != 301}
     p = run(github, tmp_path, "state-store", "restore", "--dir", "state2")
-    assert p.outputs["restored"] == "false" and not (tmp_path / "state2").exists()
+    assert p.outputs["restored"] == "false" and p.outputs["lost"] == "false", p.stderr
+    assert (tmp_path / "state2" / "journal.jsonl").read_bytes() == b""
 
 
 def test_apply_queue_names_only_merges_whose_apply_never_ran(github, tmp_path):
