@@ -162,7 +162,6 @@ def test_jobs_that_touch_telnyx_carry_the_state_folder():
     for name in ("apply.yml", "drift.yml"):
         jobs = yaml.safe_load(REUSABLE[name].read_text())["jobs"]
         job = jobs.get("apply") or jobs["drift"]
-        runs = [s.get("run", "") for s in job["steps"]]
         uploads = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
         (restore,) = [s for s in job["steps"] if "reconciler ci state-store restore" in s.get("run", "")]
         # The default branch comes from GitHub's API (a schedule's event names none), never from the event.
