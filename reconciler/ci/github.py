@@ -52,6 +52,7 @@ COMMENT_LIMIT = 65_536  # GitHub refuses comment and issue bodies longer than th
 # it with RECONCILER_BOT_LOGIN. GitHub logins cannot contain `[`, so no person can take this name.
 DEFAULT_BOT_LOGIN = "github-actions[bot]"
 BOT_LOGIN_ENV = "RECONCILER_BOT_LOGIN"
+APP_SLUG_ENV = "RECONCILER_APP_SLUG"  # set by the workflows from actions/create-github-app-token's app-slug
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 
 
@@ -344,10 +345,17 @@ class GitHub:
     def bot_login(self, explicit: str | None = None) -> str:
         """The login our comments are written by: the token's own identity.
 
-        An explicit login (a flag, or RECONCILER_BOT_LOGIN) wins; otherwise GET /user names the owner of a
+        A GitHub App token minted by the workflow (RECONCILER_APP_SLUG) decides: `<slug>[bot]`, and an explicit
+        login that disagrees is an error. Else an explicit login (a flag, or RECONCILER_BOT_LOGIN) wins; otherwise GET /user names the owner of a
         user token; the workflow's GITHUB_TOKEN (an installation token) gets 403 there, and its comments
         are written by `github-actions[bot]`. Any other failure is an error, never a guess."""
         login = (explicit or os.environ.get(BOT_LOGIN_ENV) or "").strip()
+        slug = os.environ.get(APP_SLUG_ENV, "").strip()
+        if slug:  # the workflow minted a GitHub App token: only that App's comments are ours
+            if login and login.casefold() != f"{slug}[bot]".casefold():
+                raise GitHubError(f"the App token is {slug[:60]!r}[bot]'s, but the bot login is set to {login[:60]!r}: "
+                                  f"unset {BOT_LOGIN_ENV} (the App's login is used), or make them agree")
+            login = f"{slug}[bot]"
         if not login:
             try:
                 login = str((self.request("GET", "/user") or {}).get("login") or "")

@@ -499,6 +499,13 @@ def _run_action(run: Run, step: dict[str, Any], ev: Evaluator, ctx: dict[str, An
                     shutil.copy2(src, dst)
     elif action == "actions/setup-python":
         pass
+    elif action == "actions/create-github-app-token":  # mints a token only with the App's own private key
+        minted = run.github.app_token(with_.get("client-id", ""), with_.get("private-key", "")) if run.github else None
+        if minted is None:
+            res.outcome = "failure"
+            res.stderr = "create-github-app-token stand-in: no App with that id and private key\n"
+        else:
+            res.outputs = {"token": minted[0], "app-slug": minted[1]}
     elif action == "actions/upload-artifact":
         _upload(run, with_, res)
     else:

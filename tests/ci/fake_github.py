@@ -40,6 +40,7 @@ class FakeGitHub:
     requests: list[tuple[str, str, bool]] = field(default_factory=list)
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> statuses set, oldest first
     default_branch: str = "main"  # what GET /repos/{repo} says
+    apps: dict[str, tuple[str, str]] = field(default_factory=dict)  # app id -> (slug, private key)
     # Commits on no branch of the repository (a pushed tag, say): GET /compare says they diverged from any branch.
     foreign_commits: set[str] = field(default_factory=set)
     _next: int = 100
@@ -66,6 +67,20 @@ class FakeGitHub:
         token = f"ghp-{login}-token"
         self.logins[token] = login
         return token
+
+    def add_app(self, app_id: str, slug: str, private_key: str) -> None:
+        """A GitHub App installed on the repository: create-github-app-token (the runner's stand-in) mints a
+        token for it with its private key; that token writes as `<slug>[bot]`."""
+        self.apps[app_id] = (slug, private_key)
+
+    def app_token(self, app_id: str, private_key: str) -> tuple[str, str] | None:
+        """(token, slug) for the App, or None when the key is not the App's."""
+        slug, key = self.apps.get(app_id, ("", None))
+        if key is None or key != private_key:
+            return None
+        token = f"ghs-app-{slug}-token"
+        self.logins[token] = f"{slug}[bot]"
+        return token, slug
 
     def comment(self, issue: int, body: str, login: str = BOT) -> dict[str, Any]:
         """Post a comment as `login` (what GitHub would record as its author)."""
