@@ -125,7 +125,7 @@ def test_dependabot_keeps_the_pins_and_the_python_dependencies_current():
 
 def test_apply_is_serialised_with_drift_and_behind_an_environment():
     doc = yaml.safe_load((ROOT / ".github" / "workflows" / "apply.yml").read_text())
-    assert doc["concurrency"] == {"group": "reconciler-telnyx", "cancel-in-progress": False}
+    assert doc["concurrency"] == {"group": "reconciler-telnyx", "cancel-in-progress": False, "queue": "max"}
     # Drift shares the group: it never reads Telnyx halfway through an apply.
     drift = yaml.safe_load((ROOT / ".github" / "workflows" / "drift.yml").read_text())
     assert drift["concurrency"] == doc["concurrency"]
@@ -157,6 +157,38 @@ def test_the_key_is_only_in_jobs_with_an_environment_that_run_the_default_branch
     assert not any(s.get("working-directory", "").startswith("estate") for s in steps)
     # A manual apply runs only on the default branch (the review job refuses, the environment too).
     assert "apply-decision" in REUSABLE["apply.yml"].read_text()
+
+
+def _concurrency(doc: dict) -> list[dict]:
+    """Every concurrency setting of a workflow (its own, and each job's), as dicts."""
+    found = [doc.get("concurrency")] + [j.get("concurrency") for j in doc["jobs"].values()]
+    return [c if isinstance(c, dict) else {"group": c} for c in found if c]
+
+
+@pytest.mark.parametrize("where", ["this repository", "init's output"])
+def test_no_apply_is_dropped_and_nothing_displaces_a_pending_apply(where, tmp_path):
+    """GitHub keeps one pending run per group and cancels it when another joins, unless `queue: max`
+    (up to 100, in order). Every workflow in the Telnyx group queues (apply, and drift, which would
+    otherwise displace a pending apply); none cancels in progress; no workflow joins the group by a
+    job-level setting that could differ; and every workflow holding the key is in the group, except
+    the read-only plan (its own group per pull request)."""
+    if where == "init's output":
+        from reconciler.ci.init import files, upstream
+
+        texts = {p.rsplit("/", 1)[-1]: t for p, t in files(upstream("a/b", "0" * 40)).items()
+                 if p.startswith(".github/workflows/")}
+    else:
+        texts = {p.name: p.read_text() for p in WORKFLOWS}
+    members = {}
+    for name, text in texts.items():
+        doc = yaml.safe_load(text)
+        for c in _concurrency(doc):
+            if c["group"] == "reconciler-telnyx":
+                members[name] = c
+    assert set(members) == {"apply.yml", "drift.yml"}, members
+    for name, c in members.items():
+        assert c == {"group": "reconciler-telnyx", "cancel-in-progress": False, "queue": "max"}, name
+        assert yaml.safe_load(texts[name]).get("concurrency") == c, f"{name}: set at the workflow, not per job"
 
 
 def test_jobs_that_touch_telnyx_carry_the_state_folder():
