@@ -225,15 +225,17 @@ def start_sandbox(seed: str) -> None:
 @click.argument("directory", default=".", required=False)
 @click.option("--source", default=None, metavar="OWNER/NAME",
               help="Where the reconciler is published (the reusable workflows and the pre-commit hook).")
-@click.option("--ref", default=None, help="The reconciler's tag or commit the callers pin (default: this version's tag).")
+@click.option("--ref", default=None, help="The reconciler's commit the callers pin; a tag is resolved to its commit "
+              "through GitHub's API (default: this version's tag).")
+@click.option("--allow-tag", is_flag=True, help="Pin --ref as the tag itself (movable by its owner), not its commit.")
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
 @_guard
-def init(directory: str, source: str | None, ref: str | None, force: bool) -> None:
+def init(directory: str, source: str | None, ref: str | None, allow_tag: bool, force: bool) -> None:
     """Write a new desired-state repository into DIRECTORY (default: here): CI workflows that call the
     versioned reusable ones, a desired-state/ skeleton that validates, and the pre-commit config."""
     from reconciler.ci import init as scaffold
 
-    pins = scaffold.upstream(source or scaffold.UPSTREAM, ref)
+    pins = scaffold.upstream(source or scaffold.UPSTREAM, ref, allow_tag=allow_tag, resolve=True)
     for path in scaffold.init(directory, pins, force):
         click.echo(f"wrote {os.path.join(directory, path)}", err=True)
     click.echo(f"next: commit, push, then set up the environments (docs/ci.md); the callers pin {pins.repository}@{pins.ref}",

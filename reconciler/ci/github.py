@@ -140,12 +140,12 @@ class GitHub:
                  deadline: float = DEADLINE, attempts: int = ATTEMPTS, max_pages: int = MAX_PAGES,
                  backoff: float = BACKOFF, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, anonymous: bool = False) -> None:
         self.api_url = (api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
         self.token = token if token is not None else os.environ.get("GITHUB_TOKEN", "")
         self.repository = repository or os.environ.get("GITHUB_REPOSITORY", "")
         check_url(self.api_url, "GITHUB_API_URL")
-        if not self.token:
+        if not self.token and not anonymous:
             raise GitHubError("GITHUB_TOKEN is not set (pass `env: GITHUB_TOKEN: ${{ github.token }}` to the step)")
         if self.repository.count("/") != 1:
             raise GitHubError("GITHUB_REPOSITORY is not set to owner/name")
@@ -184,7 +184,7 @@ class GitHub:
         check_url(url, "URL")
         data = None if body is None else json.dumps(body).encode()
         headers = {"Accept": accept}
-        if token:
+        if token and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         if data is not None:
             headers["Content-Type"] = "application/json"
@@ -236,7 +236,7 @@ class GitHub:
             detail = str(json.loads(detail).get("message") or detail)
         except (ValueError, AttributeError):
             pass
-        detail = " ".join(detail.replace(self.token, "***").split())[:300] if self.token else detail[:300]
+        detail = " ".join((detail.replace(self.token, "***") if self.token else detail).split())[:300]
         wait = self._rate_limited(status, got, detail)
         if wait is not None:
             raise _Retry(f"rate limited (HTTP {status})", wait, status)
@@ -416,6 +416,21 @@ class GitHub:
         if status >= 300:
             raise GitHubError(f"artifact download {shown(location)} answered HTTP {status}: not followed", status)
         return raw
+
+
+def resolve_commit(repository: str, ref: str) -> str:
+    """The commit a tag or branch of `repository` names now (GET /repos/{repo}/commits/{ref}), with
+    GITHUB_TOKEN when set, anonymously otherwise; GitHubError when GitHub cannot say."""
+    gh = GitHub(repository=repository, anonymous=True, deadline=30, attempts=3)
+    try:
+        _, _, raw = gh._open("GET", gh.url(f"/repos/{{repo}}/commits/{urllib.parse.quote(ref, safe='')}"),
+                             accept="application/vnd.github.sha")
+    finally:
+        gh.close()
+    sha = raw.decode("ascii", "replace").strip()
+    if not re.fullmatch(r"[0-9a-f]{40}", sha):
+        raise GitHubError(f"GitHub named no commit for {repository}@{ref[:80]}")
+    return sha
 
 
 class Listing(list):

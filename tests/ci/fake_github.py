@@ -41,6 +41,7 @@ class FakeGitHub:
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> statuses set, oldest first
     default_branch: str = "main"  # what GET /repos/{repo} says
     apps: dict[str, tuple[str, str]] = field(default_factory=dict)  # app id -> (slug, private key)
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> commit (GET /commits/{ref}, Accept: ...sha)
     # Commits on no branch of the repository (a pushed tag, say): GET /compare says they diverged from any branch.
     foreign_commits: set[str] = field(default_factory=set)
     _next: int = 100
@@ -172,12 +173,16 @@ class FakeGitHub:
                 if parts.path.startswith("/blob/"):  # artifact storage: a signed URL, no token wanted
                     art = fake.artifacts.get(int(parts.path.rsplit("/", 1)[1]))
                     return self._send(200, raw=art["zip"]) if art else self._send(404, {"message": "Not Found"})
-                if login is None:
+                if login is None and not parts.path.startswith(f"/repos/{fake.repo}/commits/"):
                     return self._send(401, {"message": "Bad credentials"})
                 if parts.path == "/user":  # an installation token (the bot) has no user
                     return self._send(403, {"message": "Resource not accessible by integration"}) \
                         if login.endswith("[bot]") else self._send(200, {"login": login, "type": "User"})
                 prefix = f"/repos/{fake.repo}"
+                tag = re.fullmatch(re.escape(prefix) + r"/commits/([^/]+)", parts.path)
+                if tag and method == "GET" and "sha" in (self.headers.get("Accept") or ""):
+                    sha = fake.tags.get(tag.group(1))
+                    return self._send(200, raw=sha.encode()) if sha else self._send(422, {"message": "No commit found"})
                 if parts.path == prefix and method == "GET":
                     return self._send(200, {"full_name": fake.repo, "default_branch": fake.default_branch})
                 if not parts.path.startswith(prefix):
