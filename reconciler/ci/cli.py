@@ -83,11 +83,11 @@ def comment(pr: int, body_file: str, plan_file: str | None, kind: str, group: st
 @BOT_LOGIN
 @click.option("--plan-workflow", default=".github/workflows/plan.yml", show_default=True,
               help="The workflow file whose runs may hold the saved plan.")
-@click.option("--branch", default="main", show_default=True, help="The default branch (the plan runs on it).")
+@click.option("--branch", default=None, help="The default branch (the plan runs on it; default: as GitHub names it).")
 @click.option("--summary/--no-summary", "show", default=True, help="Write the plan and its links to the job summary.")
 @_guard
-def reviewed_plan(sha: str, out: str, group: str | None, bot_login: str | None, plan_workflow: str, branch: str,
-                  show: bool) -> None:
+def reviewed_plan(sha: str, out: str, group: str | None, bot_login: str | None, plan_workflow: str,
+                  branch: str | None, show: bool) -> None:
     """Find the plan reviewed on the pull request merged as SHA (exit 3 when nothing was reviewed)."""
     from reconciler.ci.reviewed import find
 
@@ -97,22 +97,28 @@ def reviewed_plan(sha: str, out: str, group: str | None, bot_login: str | None, 
 @ci.command("apply-decision")
 @_guard
 def apply_decision() -> None:
-    """Whether the apply job runs (EVENT, CREATED, EXPECT_CHECKSUM, DEFAULT_BRANCH from the environment)."""
+    """Whether the apply job runs (EVENT, CREATED, EXPECT_CHECKSUM from the environment; the default branch
+    from DEFAULT_BRANCH, else as GitHub names it)."""
     from reconciler.ci.reviewed import decide
 
     env = os.environ.get
-    decide(env("EVENT", ""), env("CREATED", "") == "true", env("GITHUB_REF_NAME", ""), env("DEFAULT_BRANCH", ""),
+    branch = env("DEFAULT_BRANCH", "")
+    if not branch and env("EVENT", "") == "workflow_dispatch":
+        from reconciler.ci.github import GitHub
+
+        branch = GitHub().default_branch()
+    decide(env("EVENT", ""), env("CREATED", "") == "true", env("GITHUB_REF_NAME", ""), branch,
            env("EXPECT_CHECKSUM", ""))
 
 
 @ci.command("apply-queue")
 @click.argument("command", type=click.Choice(["covered", "check"]))
 @click.option("--workflow", default="apply.yml", show_default=True, help="The apply workflow's file name.")
-@click.option("--branch", default=lambda: os.environ.get("GITHUB_REF_NAME") or "main", help="The default branch.")
+@click.option("--branch", default=None, help="The default branch (default: as GitHub names it).")
 @click.option("--pr", default="", help="covered: the pull request whose reviewed plan this run applied.")
 @click.option("--outcome", default="", help="covered: the apply step's outcome.")
 @_guard
-def apply_queue(command: str, workflow: str, branch: str, pr: str, outcome: str) -> None:
+def apply_queue(command: str, workflow: str, branch: str | None, pr: str, outcome: str) -> None:
     """Name the merges whose apply GitHub's concurrency queue cancelled (covered), or warn (check)."""
     from reconciler.ci.queue import run
 
@@ -126,12 +132,15 @@ def apply_queue(command: str, workflow: str, branch: str, pr: str, outcome: str)
 @click.option("--label", default="10dlc-drift", show_default=True)
 @GROUP
 @click.option("--title", default=None)
+@click.option("--state-warning", default="", help="`state-store restore`'s warning output: leads the issue, and "
+              "keeps it open while it lasts.")
 @_guard
-def drift_issue(exit_code: int, body_file: str, label: str, group: str | None, title: str | None) -> None:
+def drift_issue(exit_code: int, body_file: str, label: str, group: str | None, title: str | None,
+                state_warning: str) -> None:
     """Keep one labelled issue open while drift lasts; close it when Telnyx matches the files."""
     from reconciler.ci.drift_issue import run
 
-    run(exit_code, body_file, label, group, title)
+    run(exit_code, body_file, label, group, title, state_warning)
 
 
 @ci.command("follow-up")
@@ -180,13 +189,17 @@ def status(sha: str, state: str, description: str, context: str) -> None:
 @click.argument("command", type=click.Choice(["restore"]))
 @click.option("--dir", "folder", default=".reconciler", show_default=True)
 @click.option("--name", default="reconciler-state", show_default=True)
-@click.option("--branch", default="main", show_default=True, help="The default branch: only its runs' artifacts count.")
+@click.option("--branch", default=None,
+              help="The default branch: only its runs' artifacts count (default: as GitHub names it).")
+@click.option("--workflow", "workflows", multiple=True, metavar="FILE",
+              help="A workflow whose runs save the state folder (repeat; default: apply.yml and drift.yml).")
 @_guard
-def state_store(command: str, folder: str, name: str, branch: str) -> None:
-    """Restore the state folder from the newest artifact saved on the default branch."""
+def state_store(command: str, folder: str, name: str, branch: str | None, workflows: tuple[str, ...]) -> None:
+    """Restore the state folder from the newest artifact this repository's own state workflows saved on the
+    default branch (push, schedule or workflow_dispatch runs); warn loudly when the store says one is lost."""
     from reconciler.ci.state_store import run
 
-    run(name, folder, branch)
+    run(name, folder, branch, workflows)
 
 
 @ci.command("ready")
@@ -212,15 +225,17 @@ def start_sandbox(seed: str) -> None:
 @click.argument("directory", default=".", required=False)
 @click.option("--source", default=None, metavar="OWNER/NAME",
               help="Where the reconciler is published (the reusable workflows and the pre-commit hook).")
-@click.option("--ref", default=None, help="The reconciler's tag or commit the callers pin (default: this version's tag).")
+@click.option("--ref", default=None, help="The reconciler's commit the callers pin; a tag is resolved to its commit "
+              "through GitHub's API (default: this version's tag).")
+@click.option("--allow-tag", is_flag=True, help="Pin --ref as the tag itself (movable by its owner), not its commit.")
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
 @_guard
-def init(directory: str, source: str | None, ref: str | None, force: bool) -> None:
+def init(directory: str, source: str | None, ref: str | None, allow_tag: bool, force: bool) -> None:
     """Write a new desired-state repository into DIRECTORY (default: here): CI workflows that call the
     versioned reusable ones, a desired-state/ skeleton that validates, and the pre-commit config."""
     from reconciler.ci import init as scaffold
 
-    pins = scaffold.upstream(source or scaffold.UPSTREAM, ref)
+    pins = scaffold.upstream(source or scaffold.UPSTREAM, ref, allow_tag=allow_tag, resolve=True)
     for path in scaffold.init(directory, pins, force):
         click.echo(f"wrote {os.path.join(directory, path)}", err=True)
     click.echo(f"next: commit, push, then set up the environments (docs/ci.md); the callers pin {pins.repository}@{pins.ref}",

@@ -45,7 +45,7 @@ def ensure_label(gh: GitHub, label: str) -> None:
 
 
 def run(exit_code: int, body_file: str, label: str = "10dlc-drift", key: str | None = None,
-        title: str | None = None) -> None:
+        title: str | None = None, state_warning: str = "") -> None:
     if exit_code not in (DRIFT, CLEAN):
         fail(f"the drift check failed (exit {exit_code}); the drift issue is left as it is")
     if not LABEL.fullmatch(label):
@@ -56,8 +56,13 @@ def run(exit_code: int, body_file: str, label: str = "10dlc-drift", key: str | N
     action, number = "none", ""
     gh = GitHub()
     ours = open_issues(gh, label, mark)
-    if exit_code == DRIFT:
+    # A state folder the store says was lost is said first, and keeps the issue open for this run even
+    # without drift: next phases of earlier applies may be forgotten (docs/ci.md, "When the state is lost").
+    warning = " ".join(state_warning.split())[:2000]
+    if exit_code == DRIFT or warning:
         body = Path(body_file).read_text(encoding="utf-8") if Path(body_file).is_file() else ""
+        if warning:
+            body = f"> [!WARNING]\n> **State folder:** {warning}\n\n{body}"
         text = fit(f"{mark}\n{body.rstrip()}\n\n" + (f"<sub>Last seen by [workflow run]({url}). </sub>" if url else "")
                    + "<sub>This issue closes itself when a drift run finds none.</sub>\n")
         if ours:

@@ -1,9 +1,10 @@
 """`reconciler init [DIR]`: a new desired-state repository that calls the versioned reusable workflows.
 
 Writes the four caller workflows (validate, plan, apply, drift: each a few lines that call this
-project's reusable workflows at one pinned ref), a `desired-state/` skeleton that validates, with
-the schema modeline and the schema beside it, a `.pre-commit-config.yaml` with the validate hook,
-and a `.gitignore` for the state folder. Refuses to overwrite any existing file unless `force`.
+project's reusable workflows at one pinned commit, passing the secrets they declare by name), a
+`desired-state/` skeleton that validates, with the schema modeline and the schema beside it, a
+`.pre-commit-config.yaml` with the validate hook, a `.github/dependabot.yml` (the pins, with a
+cooldown), and a `.gitignore` for the state folder. Refuses to overwrite any existing file unless `force`.
 """
 
 from __future__ import annotations
@@ -34,12 +35,29 @@ class Pins:
     ref: str         # the reconciler-ref input
 
 
-def upstream(source: str = UPSTREAM, ref: str | None = None) -> Pins:
+SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def upstream(source: str = UPSTREAM, ref: str | None = None, allow_tag: bool = False, resolve: bool = False) -> Pins:
+    """Where the callers point. A commit SHA is pinned as it is. A tag or branch is resolved to the commit it
+    names now (`resolve`, through GitHub's API) and that commit pinned; kept as a tag only with `allow_tag`
+    (whoever owns a tag can move it to other code)."""
     ref = ref or f"v{__version__}"
     if not REPOSITORY.fullmatch(source) or source.endswith((".", ".git")):
         raise CIError(f"--source {source[:80]!r}: expected owner/name of a GitHub repository")
     if not REF.fullmatch(ref) or ".." in ref:
         raise CIError(f"--ref {ref[:80]!r}: expected a tag, branch or commit")
+    if not SHA.fullmatch(ref) and not allow_tag:
+        if not resolve:
+            raise CIError(f"--ref {ref[:80]!r} is not a commit SHA: pass the 40-hex commit, or --allow-tag to pin a "
+                          "movable tag")
+        from reconciler.ci.github import GitHubError, resolve_commit
+
+        try:
+            ref = resolve_commit(source, ref)
+        except GitHubError as e:
+            raise CIError(f"cannot resolve --ref {ref[:80]!r} to a commit ({e}); pass the 40-hex commit, or "
+                          "--allow-tag to pin the tag itself") from None
     return Pins(f"{source}/.github/workflows", f"@{ref}", source, ref)
 
 
@@ -66,6 +84,7 @@ def files(pins: Pins) -> dict[str, str]:
     out["schemas/desired-state.schema.json"] = resources.files("reconciler").joinpath(
         "data", "desired-state.schema.json").read_text(encoding="utf-8")
     out[".gitignore"] = template("gitignore")
+    out[".github/dependabot.yml"] = template("dependabot.yml")
     return out
 
 

@@ -103,10 +103,11 @@ def check(gh: GitHub, workflow: str, branch: str) -> str:
     return sha or "unknown"
 
 
-def run(command: str, workflow: str, branch: str, pr: str = "", outcome: str = "", run_id: int = 0) -> None:
-    if not NAME.fullmatch(workflow) or not NAME.fullmatch(branch):
+def run(command: str, workflow: str, branch: str | None, pr: str = "", outcome: str = "", run_id: int = 0) -> None:
+    if not NAME.fullmatch(workflow) or (branch and not NAME.fullmatch(branch)):
         fail("--workflow and --branch take plain names")
     gh = GitHub()
+    branch = branch or gh.default_branch()
     if command == "covered":
         number = int(pr) if pr.isdigit() else None
         set_output("covered", ",".join(covered(gh, workflow, branch, run_id, number, outcome)))

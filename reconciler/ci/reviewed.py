@@ -4,13 +4,15 @@
 
 Steps: the pull request merged as commit SHA → its sticky plan comment (`reconciler ci comment`)
 → the hidden checksum, the head commit it was planned for, and the run that saved the plan. The
-saved plan itself is downloaded from that run's artifact when it is still there (then `apply
---reviewed-plan` explains any difference); the checksum alone is enough to refuse a stale apply.
+saved plan itself is downloaded from that run's artifact, and must carry the comment's checksum
+(then `apply --reviewed-plan` explains any difference from a fresh plan): a comment without its
+artifact, or whose artifact says another checksum, is refused.
 
 What is trusted, and nothing else (anyone can comment on a public pull request, and anyone who can
 push a branch can run a workflow):
-- only comments written by the token's own identity (`--bot-login`, RECONCILER_BOT_LOGIN, GET /user,
-  or `github-actions[bot]` for the workflow's GITHUB_TOKEN); others carrying the marker are ignored;
+- only comments written by the token's own identity (a GitHub App's `<slug>[bot]` when the workflows
+  mint an App token: RECONCILER_APP_SLUG; else `--bot-login`, RECONCILER_BOT_LOGIN, GET /user, or
+  `github-actions[bot]` for the workflow's GITHUB_TOKEN); others carrying the marker are ignored;
 - of those, the newest one made for the merged head commit; a comment without a head commit counts
   for none;
 - its values only in their expected shapes (a checksum of letters and digits, a 40- or 64-hex head,
@@ -25,8 +27,7 @@ no pull request, the pull request has no plan comment by the bot, the plan faile
 for an older commit than the one merged (the plan for the last push never finished), or the
 comment's values or named run do not check out.
 
-Outputs (GITHUB_OUTPUT, each with a random delimiter): pr, checksum, plan_file ('' when the
-artifact is gone), head_sha.
+Outputs (GITHUB_OUTPUT, each with a random delimiter): pr, checksum, plan_file, head_sha.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from typing import Any
 
 from reconciler.ci.actions import REFUSED, annotate, fail, run_url, set_output, summary
 from reconciler.ci.github import COMMENT_LIMIT, GitHub, GitHubError, fit, marker, newest, parse_meta
+from reconciler.errors import PlanFileError
+from reconciler.planfile import read_summary
 
 PLAN_MEMBER = "plan.json"
 PLAN_MARKDOWN = "plan.md"
@@ -76,12 +79,12 @@ def pick_comment(comments: list[dict], head: str, number: int) -> tuple[dict, di
 def check_plan_run(gh: GitHub, run_id: int, workflow: str, branch: str) -> bool:
     """True when the run is this repository's plan workflow, started by `workflow_run` on the default
     branch (so it ran that branch's code, whatever the pull request holds); False when GitHub no longer
-    has it (then only the checksum is checked); refuses (exit 3) when it is anything else."""
+    has it (the caller then refuses); refuses (exit 3) when it is anything else."""
     try:
         run = gh.request("GET", f"/repos/{{repo}}/actions/runs/{run_id}") or {}
     except GitHubError as e:
         if e.status == 404:
-            print(f"warning: plan run {run_id} is gone; checking the checksum only", file=sys.stderr)
+            print(f"warning: plan run {run_id} is gone", file=sys.stderr)
             return False
         raise
     repo = gh.repository.casefold()
@@ -108,13 +111,13 @@ def download_plan(gh: GitHub, run_id: int, name: str, out: Path) -> bool:
         found = [a for a in arts.get("artifacts", []) if a.get("name") == name and not a.get("expired")
                  and int((a.get("workflow_run") or {}).get("id") or run_id) == run_id]
         if not found:
-            print(f"warning: artifact {name} of run {run_id} is gone; checking the checksum only", file=sys.stderr)
+            print(f"warning: artifact {name} of run {run_id} is gone", file=sys.stderr)
             return False
         raw = gh.download(f"/repos/{{repo}}/actions/artifacts/{int(found[0]['id'])}/zip")
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             member = next((n for n in zf.namelist() if n.rsplit("/", 1)[-1] == PLAN_MEMBER), None)
             if member is None:
-                print(f"warning: artifact {name} holds no {PLAN_MEMBER}; checking the checksum only", file=sys.stderr)
+                print(f"warning: artifact {name} holds no {PLAN_MEMBER}", file=sys.stderr)
                 return False
             out.write_bytes(zf.read(member))
             md = next((i for i in zf.infolist() if i.filename.rsplit("/", 1)[-1] == PLAN_MARKDOWN), None)
@@ -122,7 +125,7 @@ def download_plan(gh: GitHub, run_id: int, name: str, out: Path) -> bool:
                 out.with_suffix(".md").write_bytes(zf.read(md))
         return True
     except (GitHubError, zipfile.BadZipFile, OSError, ValueError) as e:
-        print(f"warning: could not fetch the saved plan ({e}); checking the checksum only", file=sys.stderr)
+        print(f"warning: could not fetch the saved plan ({e})", file=sys.stderr)
         return False
 
 
@@ -142,14 +145,16 @@ def for_approvers(number: int, comment_url: str, checksum: str, run_id: int | No
 
 
 def find(sha: str, out: str = "reviewed-plan.json", kind: str = "plan", key: str | None = None,
-         bot_login: str | None = None, plan_workflow: str = PLAN_WORKFLOW, branch: str = "main",
+         bot_login: str | None = None, plan_workflow: str = PLAN_WORKFLOW, branch: str | None = None,
          show: bool = True) -> dict[str, Any]:
     """The reviewed plan of the pull request merged as `sha`: writes the outputs and returns them."""
-    if not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", branch) or not re.fullmatch(r"[A-Za-z0-9._/-]{1,300}", plan_workflow):
+    if (branch and not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", branch)) \
+            or not re.fullmatch(r"[A-Za-z0-9._/-]{1,300}", plan_workflow):
         fail("--branch and --plan-workflow take plain names")
     if not sha or not re.fullmatch(r"[0-9a-f]{7,64}", sha):
         fail("no commit: pass --sha (hex) or set GITHUB_SHA")
     gh = GitHub()
+    branch = branch or gh.default_branch()
     login = gh.bot_login(bot_login)
     pr = merged_pull(gh, sha)
     if pr is None:
@@ -171,14 +176,29 @@ def find(sha: str, out: str = "reviewed-plan.json", kind: str = "plan", key: str
              "applied.", REFUSED)
     if not isinstance(checksum, str) or not CHECKSUM.fullmatch(checksum):
         fail(f"the plan comment on pull request #{number} carries a malformed checksum: nothing is applied.", REFUSED)
-    plan_file = ""
+    # The checksum alone is not enough: the comment must name the gated plan run whose artifact holds the
+    # saved plan, and that plan must carry the same checksum. A comment naming a checksum and no artifact
+    # (written by any workflow that holds the same identity) is refused.
     run_id, artifact = meta.get("run_id"), meta.get("artifact")
-    if artifact is not None:
-        if type(run_id) is not int or run_id <= 0 or not isinstance(artifact, str) or not ARTIFACT.fullmatch(artifact):
-            fail(f"the plan comment on pull request #{number} names a malformed run or artifact: nothing is "
-                 "applied.", REFUSED)
-        if check_plan_run(gh, run_id, plan_workflow, branch) and download_plan(gh, run_id, artifact, Path(out)):
-            plan_file = out
+    if artifact is None or run_id is None:
+        fail(f"the plan comment on pull request #{number} names no plan run and artifact: a plan the reconciler "
+             "posted always does, so it is not trusted and nothing is applied. Push again to re-plan.", REFUSED)
+    if type(run_id) is not int or run_id <= 0 or not isinstance(artifact, str) or not ARTIFACT.fullmatch(artifact):
+        fail(f"the plan comment on pull request #{number} names a malformed run or artifact: nothing is "
+             "applied.", REFUSED)
+    if not check_plan_run(gh, run_id, plan_workflow, branch) or not download_plan(gh, run_id, artifact, Path(out)):
+        fail(f"the saved plan of pull request #{number} (artifact {artifact} of run {run_id}) is gone or unreadable, "
+             "so the comment's checksum cannot be checked against it: nothing is applied. Re-run the plan (push "
+             "again, or run the plan workflow by hand on the default branch and apply by hand).", REFUSED)
+    try:
+        saved_checksum = read_summary(out).checksum
+    except PlanFileError:
+        saved_checksum = None
+    if saved_checksum != checksum:
+        Path(out).unlink(missing_ok=True)
+        fail(f"the plan comment on pull request #{number} names a checksum that the saved plan of run {run_id} "
+             "does not carry: the comment is not what the plan run wrote, and nothing is applied.", REFUSED)
+    plan_file = out
     if show:
         for_approvers(number, str(comment.get("html_url") or ""), checksum, run_id if plan_file else None,
                       Path(out).with_suffix(".md") if plan_file else None)

@@ -133,7 +133,7 @@ class Evaluator:
         name = t.group("id")
         if t.group("call"):
             funcs = {"always": True, "success": self.status == "success", "failure": self.status == "failure",
-                     "cancelled": False}
+                     "cancelled": self.status == "cancelled"}
             if name not in funcs:
                 raise ExprError(f"unsupported function {name}()")
             return funcs[name]
@@ -261,6 +261,8 @@ class Run:
     called: list[str] = field(default_factory=list)  # the reusable workflows followed, as named in `uses:`
     seq: int = 0
     last_steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> its steps context
+    cancel_after: str | None = None  # the run is cancelled once the step whose name holds this has run
+    cancelled: bool = False
 
 
 def resolve_workflow(uses: str) -> Path:
@@ -287,11 +289,13 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
             inputs: dict[str, str] | None = None, github: Any = None, run_id: int = 1,
             sha: str = "0" * 40, ref: str = "refs/heads/main", checkout: dict[str, Path] | None = None,
             environments: dict[str, dict[str, Any]] | None = None, workflows_dir: Path | None = None,
-            timeout: float = 120) -> JobResult:
+            timeout: float = 120, cancel_after: str | None = None) -> JobResult:
     """Run one job of `workflow` (a file in `workflows_dir`, default this repository's workflows).
     `github` is the FakeGitHub; `checkout` maps repo-relative paths to copy into a checkout;
     `environments` maps an environment's name to {"secrets": {...}, "branches": [...]} (absent: no
-    secrets, no restriction, as GitHub creates an environment on first use)."""
+    secrets, no restriction, as GitHub creates an environment on first use). `cancel_after` cancels the run
+    once the first step whose name holds it has run: later steps run only under `always()` (and see
+    `cancelled()` true), as when someone cancels a run on GitHub; the job ends "cancelled"."""
     doc = _load_path((workflows_dir or WORKFLOWS) / workflow)
     workdir.mkdir(parents=True, exist_ok=True)
     runner_temp = workdir.parent / f"runner-temp-{run_id}"
@@ -322,12 +326,17 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
     if os.environ.get("PYTHONPATH"):  # a worktree's code, as the test process runs it
         base_env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     run = Run(workdir, runner_temp, summary_path, base_env, github, run_id, checkout or {}, environments or {},
-              timeout)
+              timeout, cancel_after=cancel_after)
     ctx: dict[str, Any] = {"github": gh_ctx, "secrets": secrets or {}, "vars": variables or {},
                            "inputs": inputs or {}, "needs": {}, "matrix": {}, "runner": {"temp": str(runner_temp)}}
     status = _run_any_job(run, doc, job, ctx)
-    if github is not None:
-        github.runs[run_id].update(status="completed", conclusion=status)
+    if run.cancelled:
+        status = "cancelled"
+    if github is not None:  # as GET /actions/runs/{id}/jobs shows the run: each job's steps and how they ended
+        github.runs[run_id].update(status="completed", conclusion=status, jobs=[
+            {"name": name, "conclusion": result, "steps": [{"name": s.name, "conclusion": s.outcome}
+                                                           for s in run.results]}
+            for name, result in run.jobs.items()])
     return JobResult(status, run.results, summary_path.read_text(encoding="utf-8"), run.artifacts, run.jobs,
                      run.called)
 
@@ -411,6 +420,8 @@ def _run_steps(run: Run, steps: list[dict[str, Any]], ctx: dict[str, Any], env_l
                defaults: dict[str, Any], status: str) -> str:
     for step in steps:
         name = step.get("name") or step.get("uses") or step.get("run", "").splitlines()[0]
+        if run.cancelled:
+            status = "cancelled"
         ev = Evaluator(ctx, status)
         ctx["env"] = dict(env_layers)
         if not ev.condition(step.get("if")):
@@ -430,7 +441,9 @@ def _run_steps(run: Run, steps: list[dict[str, Any]], ctx: dict[str, Any], env_l
             ctx["steps"][step["id"]] = {"outputs": res.outputs, "outcome": res.outcome, "conclusion": res.outcome}
         if not any(r is res for r in run.results):
             run.results.append(res)
-    return status
+        if run.cancel_after and run.cancel_after.lower() in name.lower():
+            run.cancelled = True
+    return "cancelled" if run.cancelled else status
 
 
 def _run_shell(run: Run, step: dict[str, Any], ev: Evaluator, env: dict[str, str], defaults: dict[str, Any],
@@ -486,6 +499,13 @@ def _run_action(run: Run, step: dict[str, Any], ev: Evaluator, ctx: dict[str, An
                     shutil.copy2(src, dst)
     elif action == "actions/setup-python":
         pass
+    elif action == "actions/create-github-app-token":  # mints a token only with the App's own private key
+        minted = run.github.app_token(with_.get("client-id", ""), with_.get("private-key", "")) if run.github else None
+        if minted is None:
+            res.outcome = "failure"
+            res.stderr = "create-github-app-token stand-in: no App with that id and private key\n"
+        else:
+            res.outputs = {"token": minted[0], "app-slug": minted[1]}
     elif action == "actions/upload-artifact":
         _upload(run, with_, res)
     else:

@@ -39,6 +39,11 @@ class FakeGitHub:
     artifacts: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {id, name, run_id, expired, zip}
     requests: list[tuple[str, str, bool]] = field(default_factory=list)
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> statuses set, oldest first
+    default_branch: str = "main"  # what GET /repos/{repo} says
+    apps: dict[str, tuple[str, str]] = field(default_factory=dict)  # app id -> (slug, private key)
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> commit (GET /commits/{ref}, Accept: ...sha)
+    # Commits on no branch of the repository (a pushed tag, say): GET /compare says they diverged from any branch.
+    foreign_commits: set[str] = field(default_factory=set)
     _next: int = 100
     _clock: int = 0
 
@@ -64,6 +69,20 @@ class FakeGitHub:
         self.logins[token] = login
         return token
 
+    def add_app(self, app_id: str, slug: str, private_key: str) -> None:
+        """A GitHub App installed on the repository: create-github-app-token (the runner's stand-in) mints a
+        token for it with its private key; that token writes as `<slug>[bot]`."""
+        self.apps[app_id] = (slug, private_key)
+
+    def app_token(self, app_id: str, private_key: str) -> tuple[str, str] | None:
+        """(token, slug) for the App, or None when the key is not the App's."""
+        slug, key = self.apps.get(app_id, ("", None))
+        if key is None or key != private_key:
+            return None
+        token = f"ghs-app-{slug}-token"
+        self.logins[token] = f"{slug}[bot]"
+        return token, slug
+
     def comment(self, issue: int, body: str, login: str = BOT) -> dict[str, Any]:
         """Post a comment as `login` (what GitHub would record as its author)."""
         cid = self.next_id()
@@ -76,12 +95,16 @@ class FakeGitHub:
 
     def add_run(self, run_id: int, workflow: str, head_sha: str, event: str, head_repo: str | None = None,
                 head_branch: str = "main", conclusion: str | None = None) -> None:
-        """A workflow run as GET /repos/{repo}/actions/runs/{id} shows it (completed when given a conclusion)."""
+        """A workflow run as GET /repos/{repo}/actions/runs/{id} shows it (completed when given a conclusion).
+        The same id again is a re-run attempt: GitHub keeps the run's id and creation time, counts the attempt."""
+        old = self.runs.get(run_id)
         self.runs[run_id] = {"id": run_id, "path": f".github/workflows/{workflow}", "head_sha": head_sha,
                              "event": event, "head_branch": head_branch,
                              "status": "completed" if conclusion else "in_progress", "conclusion": conclusion,
                              "repository": {"full_name": self.repo},
-                             "head_repository": {"full_name": head_repo or self.repo}, "created_at": self.now()}
+                             "head_repository": {"full_name": head_repo or self.repo},
+                             "created_at": old["created_at"] if old else self.now(),
+                             "run_attempt": old.get("run_attempt", 1) + 1 if old else 1, "jobs": []}
 
     def open_pr(self, number: int, head_sha: str) -> None:
         self.pulls[number] = {"number": number, "head": {"sha": head_sha}, "merged_at": None,
@@ -103,7 +126,9 @@ class FakeGitHub:
             for n, data in files.items():
                 zf.writestr(n, data)
         aid = self.next_id()
-        self.artifacts[aid] = {"id": aid, "name": name, "run_id": run_id, "expired": False, "zip": buf.getvalue()}
+        at = self.now()
+        self.artifacts[aid] = {"id": aid, "name": name, "run_id": run_id, "expired": False, "zip": buf.getvalue(),
+                               "created_at": at, "updated_at": at}
         return aid
 
     def status_of(self, sha: str, context: str = "10dlc plan") -> str | None:
@@ -148,12 +173,18 @@ class FakeGitHub:
                 if parts.path.startswith("/blob/"):  # artifact storage: a signed URL, no token wanted
                     art = fake.artifacts.get(int(parts.path.rsplit("/", 1)[1]))
                     return self._send(200, raw=art["zip"]) if art else self._send(404, {"message": "Not Found"})
-                if login is None:
+                if login is None and not parts.path.startswith(f"/repos/{fake.repo}/commits/"):
                     return self._send(401, {"message": "Bad credentials"})
                 if parts.path == "/user":  # an installation token (the bot) has no user
                     return self._send(403, {"message": "Resource not accessible by integration"}) \
                         if login.endswith("[bot]") else self._send(200, {"login": login, "type": "User"})
                 prefix = f"/repos/{fake.repo}"
+                tag = re.fullmatch(re.escape(prefix) + r"/commits/([^/]+)", parts.path)
+                if tag and method == "GET" and "sha" in (self.headers.get("Accept") or ""):
+                    sha = fake.tags.get(tag.group(1))
+                    return self._send(200, raw=sha.encode()) if sha else self._send(422, {"message": "No commit found"})
+                if parts.path == prefix and method == "GET":
+                    return self._send(200, {"full_name": fake.repo, "default_branch": fake.default_branch})
                 if not parts.path.startswith(prefix):
                     return self._send(404, {"message": "Not Found"})
                 try:
@@ -162,6 +193,9 @@ class FakeGitHub:
                 except KeyError:
                     code, out, headers = 404, {"message": "Not Found"}, {}
                 self._send(code, out, headers)
+
+            def do_PUT(self) -> None:
+                self._handle("PUT")
 
             def do_GET(self) -> None:
                 self._handle("GET")
@@ -187,16 +221,16 @@ class FakeGitHub:
 
     # ---------------------------------------------------------------- routes
 
-    def _page(self, items: list[Any], q: dict[str, list[str]], base: str, path: str
+    def _page(self, items: list[Any], q: dict[str, list[str]], base: str, path: str, envelope: str | None = None
               ) -> tuple[int, Any, dict[str, str]]:
-        per = int(q.get("per_page", ["30"])[0])
+        per = min(int(q.get("per_page", ["30"])[0]), 100)
         page = int(q.get("page", ["1"])[0])
         chunk = items[(page - 1) * per: page * per]
         headers = {}
         if page * per < len(items):
             rest = "&".join(f"{k}={v[0]}" for k, v in q.items() if k != "page")
             headers["Link"] = f'<{base}/repos/{self.repo}{path}?{rest}&page={page + 1}>; rel="next"'
-        return 200, chunk, headers
+        return 200, ({"total_count": len(items), envelope: chunk} if envelope else chunk), headers
 
     def _artifact_run(self, run_id: int) -> dict[str, Any]:
         """An artifact's `workflow_run`, as GitHub gives it (a run the fake does not know ran on main)."""
@@ -236,15 +270,24 @@ class FakeGitHub:
             return 200, [self.pulls[n] for n in self.commit_pulls.get(m.group(1), [])], {}
         m = re.fullmatch(r"/actions/workflows/([^/]+)/runs", path)
         if m and method == "GET":
-            want = {k: q[k][0] for k in ("branch", "event") if k in q}
-            runs = [r for r in sorted(self.runs.values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+            want = {k: q[k][0] for k in ("branch", "event", "status") if k in q}
+            runs = [{k: v for k, v in r.items() if k != "jobs"}
+                    for r in sorted(self.runs.values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
                     if r["path"] == f".github/workflows/{m.group(1)}"
                     and want.get("branch", r["head_branch"]) == r["head_branch"]
-                    and want.get("event", r["event"]) == r["event"]]
-            return 200, {"total_count": len(runs), "workflow_runs": runs}, {}
+                    and want.get("event", r["event"]) == r["event"]
+                    and want.get("status", r["status"]) in (r["status"], r["conclusion"])]
+            return self._page(runs, q, base, path, "workflow_runs")
         m = re.fullmatch(r"/actions/runs/(\d+)", path)
         if m and method == "GET":
-            return 200, self.runs[int(m.group(1))], {}
+            return 200, {k: v for k, v in self.runs[int(m.group(1))].items() if k != "jobs"}, {}
+        m = re.fullmatch(r"/actions/runs/(\d+)/jobs", path)
+        if m and method == "GET":
+            return self._page(self.runs[int(m.group(1))].get("jobs", []), q, base, path, "jobs")
+        m = re.fullmatch(r"/compare/([^.]+)\.\.\.([^.]+)", path)
+        if m and method == "GET":  # is head (a commit) on base (a branch)? "behind": base holds it
+            sha = m.group(2)
+            return 200, {"status": "diverged" if sha in self.foreign_commits else "behind"}, {}
         m = re.fullmatch(r"/actions/runs/(\d+)/artifacts", path)
         if m and method == "GET":
             name = q.get("name", [None])[0]
@@ -257,7 +300,7 @@ class FakeGitHub:
             arts = [{k: v for k, v in a.items() if k != "zip"} | {"workflow_run": self._artifact_run(a["run_id"])}
                     for a in sorted(self.artifacts.values(), key=lambda a: -a["id"])
                     if name is None or a["name"] == name]
-            return 200, {"total_count": len(arts), "artifacts": arts}, {}
+            return self._page(arts, q, base, path, "artifacts")
         m = re.fullmatch(r"/actions/artifacts/(\d+)/zip", path)
         if m and method == "GET":
             aid = int(m.group(1))

@@ -120,7 +120,8 @@ def test_drift_issue_leaves_the_issue_when_the_check_failed(github, tmp_path, co
     assert p.returncode == 1 and "left as it is" in p.stderr and not github.issues
 
 
-def test_reviewed_plan_survives_an_expired_artifact(github, tmp_path):
+def test_reviewed_plan_refuses_an_expired_artifact(github, tmp_path):
+    """The saved plan is what shows the comment's checksum is the plan run's: without it, nothing is applied."""
     github.open_pr(9, "b" * 40)
     github.add_run(77, "plan.yml", "e" * 40, "workflow_run")
     plan = write(tmp_path, "plan.json", saved(checksum="abc"))
@@ -129,8 +130,8 @@ def test_reviewed_plan_survives_an_expired_artifact(github, tmp_path):
         "--head-sha", "b" * 40, "--artifact", "reconciler-plan")
     github.merge_pr(9, "c" * 40)
     p = run(github, tmp_path, "reviewed-plan", "--sha", "c" * 40)
-    assert p.returncode == 0 and p.outputs == {"pr": "9", "checksum": "abc", "plan_file": "", "head_sha": "b" * 40}
-    assert "checking the checksum only" in p.stderr
+    assert p.returncode == 3 and p.outputs == {} and "is gone or unreadable" in p.stderr, p.stderr
+    assert "artifact reconciler-plan of run 77 is gone" in p.stderr
 
 
 def test_plan_gate(tmp_path):
@@ -220,9 +221,16 @@ def test_a_step_output_with_a_line_break_cannot_set_another_output(tmp_path, mon
 HEAD, MERGED = "d" * 40, "e" * 40
 
 
+# The gated plan run (and its artifact, holding a saved plan with that checksum) behind each checksum the
+# tests' comments name: `merged()` registers them, and a comment names its run unless a test says otherwise.
+PLAN_RUNS = {c: 501 + i for i, c in enumerate(["good", "first", "second", "third", "other-head", "mine", "app"])}
+
+
 def plan_comment(**meta) -> str:
     from reconciler.ci.github import meta_line
 
+    if isinstance(meta.get("checksum"), str) and meta["checksum"] in PLAN_RUNS and "artifact" not in meta:
+        meta = {"run_id": PLAN_RUNS[meta["checksum"]], "artifact": "reconciler-plan", **meta}
     return f"{MARK}\n{meta_line({'kind': 'plan', **meta})}\n## 10DLC plan\n"
 
 
@@ -237,6 +245,9 @@ def forged(**extra) -> str:
 def merged(github, number: int = 20) -> None:
     github.open_pr(number, HEAD)
     github.merge_pr(number, MERGED)
+    for checksum, run_id in PLAN_RUNS.items():
+        github.add_run(run_id, "plan.yml", "e" * 40, "workflow_run", conclusion="success")
+        github.add_artifact(run_id, "reconciler-plan", {"plan.json": saved(checksum).encode()})
 
 
 def reviewed(github, tmp_path, *args, **kw):
@@ -315,8 +326,8 @@ def test_values_with_injected_line_breaks_or_odd_shapes_are_refused(github, tmp_
     assert p.outputs == {} and "pr=1" not in p.stderr and "passwd" not in p.stderr
 
 
-def _saved_plan(github, run_id: int) -> None:
-    github.add_artifact(run_id, "reconciler-plan", {"plan.json": b'{"checksum": "good"}'})
+def _saved_plan(github, run_id: int, checksum: str = "good") -> None:
+    github.add_artifact(run_id, "reconciler-plan", {"plan.json": saved(checksum).encode()})
 
 
 @pytest.mark.parametrize("run, why", [
@@ -346,19 +357,52 @@ def test_the_artifact_of_the_named_plan_run_is_used(github, tmp_path):
     github.add_run(88, "plan.yml", "e" * 40, "workflow_run")
     _saved_plan(github, 88)
     github.add_run(89, "plan.yml", "e" * 40, "workflow_run")  # a later run's artifact of the same name is not it
-    github.add_artifact(89, "reconciler-plan", {"plan.json": b'{"checksum": "evil"}'})
+    _saved_plan(github, 89, "evil")
     github.comment(20, genuine(run_id=88, artifact="reconciler-plan"))
     p = reviewed(github, tmp_path)
     assert p.returncode == 0 and p.outputs["plan_file"] == "reviewed-plan.json", p.stderr
-    assert (tmp_path / "reviewed-plan.json").read_bytes() == b'{"checksum": "good"}'
+    assert (tmp_path / "reviewed-plan.json").read_text() == saved("good")
 
 
-def test_a_plan_run_github_no_longer_has_leaves_the_checksum(github, tmp_path):
+def test_a_plan_run_github_no_longer_has_is_refused(github, tmp_path):
+    """Without the saved plan, nothing shows the comment's checksum is the plan run's: refused."""
     merged(github)
     github.comment(20, genuine(run_id=88, artifact="reconciler-plan"))
     p = reviewed(github, tmp_path)
-    assert p.returncode == 0 and p.outputs["checksum"] == "good" and p.outputs["plan_file"] == ""
-    assert "plan run 88 is gone" in p.stderr
+    assert p.returncode == 3 and "plan run 88 is gone" in p.stderr and "is gone or unreadable" in p.stderr
+    assert p.outputs == {}
+
+
+def test_a_bot_comment_naming_a_checksum_and_no_artifact_is_refused(github, tmp_path):
+    """What any workflow holding the bot's identity could post: checksum ATTACKER, no run, no artifact."""
+    merged(github)
+    github.comment(20, plan_comment(checksum="ATTACKER", safe=True, has_changes=True, head_sha=HEAD))
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 3 and "names no plan run and artifact" in p.stderr, p.stderr
+    assert p.outputs == {} and not (tmp_path / "reviewed-plan.json").exists()
+
+
+def test_a_bot_comment_whose_artifact_says_another_checksum_is_refused(github, tmp_path):
+    merged(github)
+    github.comment(20, plan_comment(checksum="ATTACKER", safe=True, has_changes=True, head_sha=HEAD,
+                                    run_id=PLAN_RUNS["good"], artifact="reconciler-plan"))
+    p = reviewed(github, tmp_path)
+    assert p.returncode == 3 and "does not carry" in p.stderr, p.stderr
+    assert p.outputs == {} and not (tmp_path / "reviewed-plan.json").exists()
+
+
+def test_with_a_github_app_only_that_apps_comments_are_trusted(github, tmp_path):
+    """The workflows mint an App token (RECONCILER_APP_SLUG from create-github-app-token): the App's comments
+    count, github-actions[bot]'s (any workflow's identity) do not, and a bot login that disagrees is an error."""
+    merged(github)
+    github.comment(20, genuine())  # github-actions[bot]: any workflow on any branch could have written it
+    p = reviewed(github, tmp_path, env={"RECONCILER_APP_SLUG": "acme-10dlc"})
+    assert p.returncode == 3 and "no reconciler plan comment by acme-10dlc[bot]" in p.stderr, p.stderr
+    github.comment(20, plan_comment(checksum="app", head_sha=HEAD), login="acme-10dlc[bot]")
+    p = reviewed(github, tmp_path, env={"RECONCILER_APP_SLUG": "acme-10dlc"})
+    assert p.returncode == 0 and p.outputs["checksum"] == "app", p.stderr
+    p = reviewed(github, tmp_path, env={"RECONCILER_APP_SLUG": "acme-10dlc", "RECONCILER_BOT_LOGIN": "github-actions[bot]"})
+    assert p.returncode == 1 and "make them agree" in p.stderr
 
 
 def test_a_personal_token_trusts_only_its_own_comments(github, tmp_path):
@@ -428,7 +472,8 @@ def test_the_state_folder_comes_only_from_runs_on_the_default_branch(github, tmp
     # Nothing trusted at all: the first run's empty start, never a forged journal.
     github.artifacts = {k: a for k, a in github.artifacts.items() if a["run_id"] != 301}
     p = run(github, tmp_path, "state-store", "restore", "--dir", "state2")
-    assert p.outputs["restored"] == "false" and not (tmp_path / "state2").exists()
+    assert p.outputs["restored"] == "false" and p.outputs["lost"] == "false", p.stderr
+    assert (tmp_path / "state2" / "journal.jsonl").read_bytes() == b""
 
 
 def test_apply_queue_names_only_merges_whose_apply_never_ran(github, tmp_path):

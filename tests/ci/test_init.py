@@ -20,7 +20,7 @@ from .test_workflows import H1, MAIN, MERGE, everything, meta_of, validated
 SOURCE, REF = "acme-oss/telnyx-10dlc-reconciler", "v9.9.9"
 WRITTEN = [".github/workflows/validate.yml", ".github/workflows/plan.yml", ".github/workflows/apply.yml",
            ".github/workflows/drift.yml", ".pre-commit-config.yaml", "desired-state/main.yaml",
-           "schemas/desired-state.schema.json", ".gitignore"]
+           "schemas/desired-state.schema.json", ".gitignore", ".github/dependabot.yml"]
 
 
 def init(*args: str) -> object:
@@ -28,7 +28,7 @@ def init(*args: str) -> object:
 
 
 def test_init_writes_a_repository_that_validates_and_passes_the_workflow_checks(tmp_path):
-    r = init(str(tmp_path / "estate"), "--source", SOURCE, "--ref", REF)
+    r = init(str(tmp_path / "estate"), "--source", SOURCE, "--ref", REF, "--allow-tag")
     assert r.exit_code == 0, r.output
     root = tmp_path / "estate"
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == sorted(WRITTEN)
@@ -54,10 +54,10 @@ def test_init_refuses_to_overwrite_and_says_what(tmp_path):
     root = tmp_path / "estate"
     (root / "desired-state").mkdir(parents=True)
     (root / "desired-state" / "main.yaml").write_text("version: 1\nprofiles: []\n# mine\n")
-    r = init(str(root))
+    r = init(str(root), "--ref", "a" * 40)
     assert r.exit_code == 1 and "would overwrite desired-state/main.yaml" in r.output and "Traceback" not in r.output
     assert not (root / ".github").exists()  # nothing written
-    r = init(str(root), "--force")
+    r = init(str(root), "--force", "--ref", "a" * 40)
     assert r.exit_code == 0, r.output
     assert "# mine" not in (root / "desired-state" / "main.yaml").read_text()
 
@@ -76,11 +76,11 @@ def test_init_refuses_odd_names_without_a_traceback(tmp_path, args, message):
 
 def test_init_into_a_file_or_through_a_link_is_refused(tmp_path):
     (tmp_path / "file").write_text("x")
-    assert init(str(tmp_path / "file")).exit_code == 1
+    assert init(str(tmp_path / "file"), "--ref", "a" * 40).exit_code == 1
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "desired-state").symlink_to(tmp_path / "elsewhere")
-    r = init(str(tmp_path / "repo"))
+    r = init(str(tmp_path / "repo"), "--ref", "a" * 40)
     assert r.exit_code == 1 and "symbolic link" in r.output
     assert not list((tmp_path / "elsewhere").iterdir())
 
@@ -90,7 +90,7 @@ def test_init_then_plan_comment_apply_and_clean_drift_through_the_reusable_workf
     workflows (callers of `SOURCE/...@REF`, which the runner reads from this repository) run against
     the sandbox: a plan comment on the pull request, the apply on merge, and an hourly drift that is clean."""
     shutil.rmtree(repo.src)
-    r = init(str(repo.src), "--source", SOURCE, "--ref", REF)
+    r = init(str(repo.src), "--source", SOURCE, "--ref", REF, "--allow-tag")
     assert r.exit_code == 0, r.output
     shutil.copy2(DESIRED / "acme.yaml", repo.src / "desired-state" / "acme.yaml")
     shutil.copy2(SEED, repo.src / "sandbox-seed.yaml")
@@ -131,3 +131,28 @@ def test_the_composite_action_installs_with_hashes_then_no_deps():
     assert "--require-hashes" in lines[0] and '"$SRC/ci/requirements.lock"' in lines[0]
     assert "--no-deps --no-build-isolation" in lines[1]  # the reconciler itself, nothing resolved
     assert install["working-directory"] == "${{ runner.temp }}"  # never from the workspace's files
+
+
+def test_init_pins_a_commit_resolving_a_tag_and_passes_secrets_by_name(tmp_path, github, monkeypatch):
+    """A tag is resolved to the commit it names now (GitHub's API) and that commit is pinned, once for
+    `uses:`, `reconciler-ref` and the pre-commit `rev`; no `secrets: inherit`; Dependabot with a cooldown."""
+    sha = "9" * 40
+    github.tags["v9.9.9"] = sha
+    monkeypatch.setenv("GITHUB_API_URL", github.url)
+    monkeypatch.setenv("GITHUB_TOKEN", github.token)
+    root = tmp_path / "estate"
+    r = init(str(root), "--source", github.repo, "--ref", "v9.9.9")
+    assert r.exit_code == 0, r.output
+    for name in ("plan", "apply", "drift"):
+        text = (root / ".github" / "workflows" / f"{name}.yml").read_text()
+        (job,) = yaml.safe_load(text)["jobs"].values()
+        assert job["uses"].endswith(f"@{sha}") and job["with"]["reconciler-ref"] == sha
+        assert "secrets: inherit" not in text
+        assert job["secrets"] == {"TELNYX_API_KEY": "${{ secrets.TELNYX_API_KEY }}",
+                                  "RECONCILER_APP_PRIVATE_KEY": "${{ secrets.RECONCILER_APP_PRIVATE_KEY }}"}
+    assert yaml.safe_load((root / ".pre-commit-config.yaml").read_text())["repos"][0]["rev"] == sha
+    bot = yaml.safe_load((root / ".github" / "dependabot.yml").read_text())
+    assert all(u["cooldown"]["default-days"] >= 7 for u in bot["updates"])
+    r = init(str(tmp_path / "other"), "--source", github.repo, "--ref", "v0.0.404")
+    assert r.exit_code == 1 and "cannot resolve --ref 'v0.0.404'" in r.output and "--allow-tag" in r.output
+    assert not (tmp_path / "other").exists()
