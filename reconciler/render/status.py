@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.plan import SCHEMA_VERSION, plural
 
-from .common import md_fit, paint
+from .common import by_reason, compact_numbers, md_fit, paint, wrapped
 from .safe import free_text, md, plain
 
 KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profile": "profile update",
@@ -141,7 +141,10 @@ def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) or "no numbers"
 
 
-def status_text(report: Any, *, color: bool = False, kind: str = "status") -> str:
+def status_text(report: Any, *, color: bool = False, kind: str = "status", verbose: bool = False) -> str:
+    """Per campaign first, then grouped by run and campaign: writes of one kind to one target in one
+    state are one line with their counts (each distinct phase reason said once). `verbose`: one block
+    per write, with Telnyx's id and every failed number."""
     d = free_text(status_dict(report, kind), plain)
     title = "Resume" if kind == "resume" else "Status"
     if not d["writes"] and not d["carried_out"]:
@@ -150,6 +153,20 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
     lines.extend(paint("  Cannot send: ", "31;1", color) + u for u in _unhealthy_lines(d))
     for c, counts in d["campaigns"].items():
         lines.append(f"  {c}: {_counts_text(counts)}")
+    lines += (_writes_verbose if verbose else _writes_grouped)(d, color)
+    carried = [f"phase {c['write']} ({c['operation']} → {c['campaign']}): {c['result']}" for c in d["carried_out"]]
+    if verbose or len(carried) <= 5:
+        lines += carried
+    else:
+        results: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        for c in d["carried_out"]:
+            results[(c["operation"], c["campaign"], c["result"])] += 1
+        lines += [f"{plural(n, 'phase', 'phases')} ({op} → {camp}): {res}" for (op, camp, res), n in results.items()]
+    return "\n".join(lines) + "\n" + "".join(_problems_text(d))
+
+
+def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
+    lines: list[str] = []
     for w in d["writes"]:
         head = f"{w['what']} {w['telnyx_id'] or w['write']}"
         bits = [f"run {w['run']}"] + [f"{k} {v}" for k, v in w["note"].items()]
@@ -164,11 +181,62 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
         if w["stuck"]:
             lines.append(paint(f"  STUCK: in flight longer than {d['stuck_after_hours']:g} h; ask Telnyx support "
                             f"about {w['telnyx_id'] or 'these numbers'}", "31;1", color))
-        for n, why in sorted(w["failed"].items())[:50]:
+        for n, why in sorted(w["failed"].items()):
             lines.append(f"    {n}  failed: {why}")
-    for c in d["carried_out"]:
-        lines.append(f"phase {c['write']} ({c['operation']} → {c['campaign']}): {c['result']}")
-    return "\n".join(lines) + "\n" + "".join(_problems_text(d))
+    return lines
+
+
+PLURAL_KINDS = {"bulk task": "bulk tasks", "profile order": "profile orders", "profile update": "profile updates",
+                "assignment": "assignments", "reassignment": "reassignments", "removal": "removals"}
+
+
+def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
+    """One block per run; in it, one line per (kind, target, state, phase) with the writes' counts."""
+    runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for w in d["writes"]:
+        runs[w["run"]].append(w)
+    lines: list[str] = []
+    for run, writes in runs.items():
+        first = min((w["submitted_at"] for w in writes if w["submitted_at"]), default=None)
+        age = max((w["age_seconds"] for w in writes if w["age_seconds"] is not None), default=None)
+        notes = sorted({f"{k} {v}" for w in writes for k, v in w["note"].items()})
+        lines.append("")
+        lines.append(paint(f"Run {run}", "1", color) + (f" ({', '.join(notes)})" if notes else "")
+                     + (f": submitted {first}, {_hours(age)} ago" if first else ""))
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+        for w in writes:
+            groups[(w["what"], w["campaign"] or w["profile"] or "no profile", w["state"], w["phase"],
+                    w["closed_as"], w["telnyx_status"], w["stuck"])].append(w)
+        for (what, target, state, phase, closed, telnyx, stuck), ws in groups.items():
+            counts: dict[str, int] = defaultdict(int)
+            for w in ws:
+                for k, v in w["counts"].items():
+                    counts[k] += v
+            name = (f"{what} {ws[0]['telnyx_id'] or ws[0]['write']}" if len(ws) == 1
+                    else f"{len(ws)} {PLURAL_KINDS.get(what, what)}")
+            state_words = f"state {state}" + (f", Telnyx says {telnyx}" if telnyx else "") + (
+                f"; closed now as {closed}" if closed else "")
+            if phase:
+                reasons: dict[str, int] = defaultdict(int)
+                for w in ws:
+                    if w["phase_reason"]:
+                        reasons[w["phase_reason"]] += 1
+                why = "; ".join(r + (f" (×{n})" if n > 1 else "") for r, n in reasons.items())
+                state_words += f"; next phase {phase}" + (f": {why}" if why else "")
+            lines.append(f"  {name} → {target}: {_counts_text(dict(sorted(counts.items())))}; {state_words}")
+            if stuck:
+                ids = [w["telnyx_id"] for w in ws if w["telnyx_id"]]
+                lines.append(paint(f"    STUCK: in flight longer than {d['stuck_after_hours']:g} h; ask Telnyx support "
+                                   f"about {', '.join(ids[:5]) + (' …' if len(ids) > 5 else '') if ids else 'these numbers'}",
+                                   "31;1", color))
+            failed = [{"number": n, "why": why} for w in ws for n, why in w["failed"].items()]
+            for text, group in by_reason(failed, lambda f: f"failed: {f['why']}"):
+                if len(group) < 3:
+                    lines.extend(f"    {f['number']}  {text}" for f in sorted(group, key=lambda f: f["number"]))
+                    continue
+                lines.append(f"    {len(group)} numbers {text}")
+                lines += wrapped(compact_numbers(f["number"] for f in group), "      ")
+    return lines
 
 
 def _problems_text(d: dict[str, Any]) -> list[str]:
