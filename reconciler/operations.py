@@ -208,6 +208,7 @@ def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AF
     live = read_tracked(open_writes)
     report.now = client.server_now()
     report.unhealthy = recovery.unhealthy_targets(open_writes, live)
+    recovery.time_to_service(report, open_writes, live, state_dir)
     inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=recovery.seen(open_writes))
     for t in inflight.tracked:
         report.writes.append(WriteStatus(t.write, t, recovery.telnyx_status(writer, t.write)))
