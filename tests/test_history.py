@@ -99,3 +99,20 @@ def test_figures_are_the_observed_median_once_there_are_enough():
                                                        "Telnyx's typical figures for unassignment")
     few = durations.Figures({"assignment": [600, 1800]})  # under MIN_OBSERVED: Telnyx's figure
     assert few["assignment"] == durations.ASSIGNMENT and few.words() == "Telnyx's typical figures"
+
+
+def test_a_plan_uses_the_history_only_where_it_has_enough(tmp_path):
+    from reconciler.operations import observed_figures
+
+    assert observed_figures(str(tmp_path)) is None  # no history: Telnyx's typical figures
+    j = Journal(tmp_path)
+    for took in (1000, 2000):
+        _finished(j, Op.ASSIGN, took)
+    history.record(tmp_path, j.read())
+    assert observed_figures(str(tmp_path)) is None  # two are not enough
+    _finished(j, Op.ASSIGN, 3000)
+    history.record(tmp_path, j.read())
+    figures = observed_figures(str(tmp_path))
+    assert figures is not None and figures["assignment"] == 2000
+    (tmp_path / history.HISTORY).write_text("garbage", encoding="utf-8")
+    assert observed_figures(str(tmp_path)) is None  # ignored

@@ -16,6 +16,7 @@ from .budget import MARKDOWN_LIMIT, Budget, size
 from .common import (COLOR, COUNTED_ACTIONS, DETAILS_OVER, LISTED_ACTIONS, SYMBOL, by_reason, describe,
                      health_headline, health_sentence, md_fit, md_numbers, naming, paint, said_once, shown)
 
+FIGURES_USED = ("task", "assignment", "unassignment")  # what a route's hours are made of
 UNHEALTHY_NOTE = "not a change a plan can make; `reconciler drift` reports it (exit 2)"
 from .safe import free_text, md, plain
 
@@ -76,6 +77,8 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
         # What stops and what starts sending, first, in words.
         lines.append(paint("Messaging: ", "1", color) + plain(headline(plan.messaging)))
         lines.extend(f"  - {plain(r)}" for r in route_lines(plan.messaging))
+        if plan.figures is not None and plan.messaging.interrupted:
+            lines.append(f"  - hours estimated from {plan.figures.words(FIGURES_USED)}")
     if plan.desired.policy.change_windows:
         lines.append(paint("Change windows: ", "1", color) + plain(window_words(plan)))
     lines.append(f"Checksum: {d['checksum']}")
@@ -120,6 +123,8 @@ def plan_markdown(plan: Plan) -> str:
     if plan.messaging:
         out.append(f"**Messaging:** {md(headline(plan.messaging))}.")
         out += [f"- {md(r)}" for r in route_lines(plan.messaging)]
+        if plan.figures is not None and plan.messaging.interrupted:
+            out.append(f"- hours estimated from {md(plan.figures.words(FIGURES_USED))}")
         out.append("")
     if plan.desired.policy.change_windows:
         out += [f"**Change windows:** {md(window_words(plan))}.", ""]
