@@ -52,7 +52,7 @@ from .entries import (
 )
 
 __all__ = ["DEFAULT_STATE_DIR", "FORMAT", "JOURNAL", "OPEN", "BadLine", "Journal", "JournalView", "Op", "State",
-           "StateDirError", "Write", "history"]
+           "StateDirError", "Write"]
 
 LOCK = "lock"
 DEFAULT_STATE_DIR = ".reconciler"
