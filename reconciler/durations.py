@@ -26,3 +26,48 @@ def hours(seconds: float) -> str:
     if seconds < 3600 - 1:
         return f"about {max(1, round(seconds / 60))} min"
     return f"about {round(seconds / 3600):g} h"
+
+
+# ------------------------------------------------------------------ this account's own figures
+
+KINDS = ("task", "order", "assignment", "unassignment")
+TYPICAL = {"task": TASK, "order": ORDER, "assignment": ASSIGNMENT, "unassignment": UNASSIGNMENT}
+# Observations of a kind needed before they replace Telnyx's typical figure for it.
+MIN_OBSERVED = 3
+
+
+class Figures:
+    """How long each kind of work takes: this account's observed median where the state folder's
+    history holds at least MIN_OBSERVED of that kind, else Telnyx's typical figure. Estimates only:
+    nothing the reconciler writes ever depends on them."""
+
+    def __init__(self, observed: dict[str, list[float]] | None = None) -> None:
+        self.observed = {k: sorted(v) for k, v in (observed or {}).items() if k in TYPICAL and v}
+        self.seconds: dict[str, float] = {}
+        self.source: dict[str, str] = {}
+        for kind, typical in TYPICAL.items():
+            seen = self.observed.get(kind, [])
+            if len(seen) >= MIN_OBSERVED:
+                mid = len(seen) // 2
+                self.seconds[kind] = seen[mid] if len(seen) % 2 else (seen[mid - 1] + seen[mid]) / 2
+                self.source[kind] = "observed"
+            else:
+                self.seconds[kind] = typical
+                self.source[kind] = "typical"
+
+    def __getitem__(self, kind: str) -> float:
+        return self.seconds[kind]
+
+    def words(self, kinds: tuple[str, ...] | list[str] = KINDS) -> str:
+        """Where the figures of `kinds` come from, said once: `this account's observed durations (12 assignments)`."""
+        observed = [k for k in kinds if self.source.get(k) == "observed"]
+        if not observed:
+            return "Telnyx's typical figures"
+        seen = ", ".join(f"{len(self.observed[k])} {k}{'s' if len(self.observed[k]) != 1 else ''}" for k in observed)
+        rest = [k for k in kinds if k not in observed]
+        return (f"this account's observed durations ({seen})"
+                + (f"; Telnyx's typical figures for {', '.join(rest)}" if rest else ""))
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: {"seconds": round(self.seconds[k]), "source": self.source[k],
+                    "observations": len(self.observed.get(k, []))} for k in KINDS}

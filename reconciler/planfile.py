@@ -161,7 +161,10 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "unhealthy_campaigns": [health_entry(h) for h in plan.unhealthy],
         "counts": plan.counts,
         # What the plan does to the declared numbers that can send now (contract, "Messaging continuity").
-        "messaging": plan.messaging.as_dict(),
+        "messaging": plan.messaging.as_dict() | ({"hours_from": plan.figures.words(("task", "assignment",
+                                                                                       "unassignment"))}
+                                                 if plan.figures is not None and plan.messaging.interrupted
+                                                 else {}),
         "blast_radius": blast_radius(plan.changes, plan),
         # Every declared campaign whose count changes, both sides of each move: {tcr: [now, after]}.
         "campaign_counts": {t: [c.live_count, c.final_count] for t, c in sorted(plan.campaigns.items())

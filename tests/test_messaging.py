@@ -103,3 +103,19 @@ def test_typical_durations_are_the_ones_the_sandbox_realistic_preset_uses():
         real.task_delay, real.order_delay, real.assignment_delay, real.unassignment_delay)
     assert durations.hours(durations.FREE_THEN_ASSIGN) == "about 3 h"
     assert durations.hours(600) == "about 10 min"
+
+
+def test_number_hours_use_the_accounts_observed_durations_when_the_history_has_them():
+    """The same figures status's ETAs use (durations.Figures): observed medians where the state folder's
+    history has enough, and the plan says so; without them, Telnyx's typical figures."""
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {1: (TX, "ASSIGNED"), 2: (TX, "ASSIGNED")})
+    plan = make_plan(desired, live)
+    plan.figures = durations.Figures({"assignment": [1800.0] * 3, "unassignment": [600.0] * 3, "task": [0.0] * 3})
+    assert plan.messaging.routes[0].hours_each == 2400.0
+    assert plan.messaging.interrupted_number_hours == round(2 * 2400 / 3600, 1)
+    text = plan_text(plan).splitlines()
+    assert text[1] == "Messaging: 2 numbers that send today stop, about 1.3 number-hours without service"
+    assert ("  - hours estimated from this account's observed durations (3 tasks, 3 assignments, "
+            "3 unassignments)") in text
+    assert plan_dict(plan)["messaging"]["hours_from"].startswith("this account's observed durations")
+    assert "hours_from" not in plan_dict(make_plan(desired, live))["messaging"]

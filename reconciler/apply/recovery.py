@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from reconciler.diff import traffic_problem
+from reconciler.durations import Figures
 from reconciler.errors import ApiError
-from reconciler.journal import Journal, Op, State, Write
-from reconciler.model import ASSIGNED, DesiredState, LiveState
+from reconciler.journal import Journal, Op, State, Write, history
+from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, DesiredState, LiveState
 from reconciler.plan import CampaignHealth, PlanOptions
 from reconciler.tracking import ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, NumberState, Tracked, judge, not_declared
 from reconciler.wait import Waiter
@@ -65,6 +66,11 @@ class StatusReport:
     # Open writes naming what the files do not declare (with why): they hold their numbers back, and
     # nothing is ever written for them. Empty when no desired state was given.
     ignored: list[tuple[Write, str]] = field(default_factory=list)
+    # Time to service: which numbers of the open writes can send now (live state), and how long work
+    # takes (this account's history of durations where the state folder has one, else Telnyx's figures).
+    sending: dict[str, bool] = field(default_factory=dict)
+    figures: Figures = field(default_factory=Figures)
+    history_problem: str | None = None  # the state folder's history was ignored: why
 
     @property
     def stuck(self) -> list[WriteStatus]:
@@ -110,6 +116,36 @@ def ignored_writes(writes: list[Write], desired: DesiredState | None) -> list[tu
         if why:
             out.append((w, why))
     return out
+
+
+def sending_now(writes: list[Write], live: LiveState) -> dict[str, bool]:
+    """Can each number of these writes send now? ASSIGNED, mapped by the carriers that say, to a
+    campaign that can carry traffic (one not read counts as able: a stop is never invented), on a
+    messaging profile where the read says."""
+    blocked: dict[str, bool] = {}
+    out: dict[str, bool] = {}
+    for w in writes:
+        for n in w.numbers:
+            if n in out:
+                continue
+            a = live.assignments.get(n)
+            if a is None or a.status != ASSIGNED or a.carrier in (CARRIER_PENDING, CARRIER_FAILED):
+                out[n] = False
+                continue
+            if a.tcr_campaign_id not in blocked:
+                c = live.campaigns.get(a.tcr_campaign_id)
+                blocked[a.tcr_campaign_id] = c is not None and traffic_problem(c, a.tcr_campaign_id) is not None
+            on = live.numbers.get(n)
+            out[n] = not blocked[a.tcr_campaign_id] and (on is None or on.profile_id is not None)
+    return out
+
+
+def time_to_service(report: StatusReport, writes: list[Write], live: LiveState, state_dir: object) -> None:
+    """Fill in what `status` says of service: numbers sending now, and the figures its ETAs use."""
+    report.sending = sending_now(writes, live)
+    h = history.read(state_dir)  # type: ignore[arg-type]
+    report.figures = Figures(h.observed)
+    report.history_problem = h.problem
 
 
 def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHealth]:
@@ -197,6 +233,7 @@ def resume(writer: Writer, journal: Journal, read_tracked: TrackedReader, server
         inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=seen(open_writes),
                          exclusive=True)
         report.unhealthy = unhealthy_targets(open_writes, live)
+        time_to_service(report, open_writes, live, journal.dir)
         closed = applier.close(inflight)
         for t in inflight.tracked:
             report.writes.append(WriteStatus(t.write, t, telnyx_status(writer, t.write), closed.get(t.write.id)))

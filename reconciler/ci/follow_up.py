@@ -42,7 +42,7 @@ def _code(text: str) -> str:
     return f"`{clean}`"
 
 
-def lines_for(w: dict, stuck_after_hours: float) -> list[str]:
+def lines_for(w: dict, stuck_after_hours: float, eta_from: str | None = None) -> list[str]:
     c = w.get("counts") or {}
     total = int(w.get("numbers") or 0)
     done = int(c.get("done", 0))
@@ -65,13 +65,37 @@ def lines_for(w: dict, stuck_after_hours: float) -> list[str]:
     else:
         pending = int(c.get("pending", 0)) + int(c.get("unseen", 0))
         out.append(f"- ⏳ {what}: {done}/{total} {verb}, {pending} pending at Telnyx, {age} so far")
+    service = _service(w.get("service"), eta_from)
+    if service and not w.get("closed_as"):
+        out.append(f"  - {service}")
     return out
+
+
+def _service(sv: object, eta_from: str | None) -> str:
+    """Time to service, from the report's per-write `service`: sending now, for how long the others
+    have not, and when it should be over (and from which figures)."""
+    if not isinstance(sv, dict):
+        return ""
+    try:
+        words = f"{int(sv.get('sending') or 0)} sending, {int(sv.get('not_sending') or 0)} not sending"
+        if sv.get("interrupted_seconds") is not None:
+            words += f" for {duration(float(sv['interrupted_seconds']))}"
+        eta = sv.get("eta_seconds")
+        if eta is not None:
+            words += (f"; should be over in about {duration(float(eta))} ({_code(sv.get('eta'))}"
+                      + (f", from {eta_from}" if eta_from else "") + ")") if float(eta) > 0 else \
+                "; taking longer than the figures (Telnyx sometimes takes days)"
+    except (TypeError, ValueError):
+        return ""
+    return words
 
 
 def section(writes: list[dict], report: dict) -> str:
     body = [SECTION, "", f"### Work in flight (checked {report.get('now') or 'now'})", ""]
     for w in writes:
-        body += lines_for(w, float(report.get("stuck_after_hours") or 72))
+        durations = report.get("durations") if isinstance(report.get("durations"), dict) else {}
+        eta_from = durations.get("eta_from") if isinstance(durations.get("eta_from"), str) else None
+        body += lines_for(w, float(report.get("stuck_after_hours") or 72), eta_from)
     for c in report.get("carried_out") or []:
         if str((c.get("note") or {}).get("pr", "")) in {str((w.get("note") or {}).get("pr")) for w in writes}:
             body.append(f"- ↪ next phase ({_code(c.get('operation'))} → {_code(c.get('campaign') or '')}): "

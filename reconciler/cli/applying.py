@@ -50,7 +50,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
           deadline: float,
           only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], prune: bool | None,
           allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str,
-          auto_approve: bool, wait: bool, until: str, timeout: float, notes: tuple[str, ...],
+          verbose: bool, auto_approve: bool, wait: bool, until: str, timeout: float, notes: tuple[str, ...],
           expect_checksum: str | None, reviewed_plan: str | None, ignore_change_windows: bool) -> None:
     """Apply a saved plan exactly, or plan and apply. Returns once Telnyx has accepted the work."""
     from reconciler import operations, render
@@ -77,7 +77,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         the_plan = prep.plan
         names = the_plan.profile_names  # apply's report names profiles like the plan does
         if fmt == "text":
-            click.echo(render.plan_text(the_plan, color=color_on()), nl=False)
+            click.echo(render.plan_text(the_plan, color=color_on(), verbose=verbose), nl=False)
         if not the_plan.safe:
             raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(the_plan.unsafe))
         if prep.nothing is not None:
@@ -87,11 +87,11 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
                 click.echo("Nothing to apply." + (f" {n} number{' is' if n == 1 else 's are'} in flight at Telnyx."
                                                   if n else ""))
                 if report.outcomes:
-                    click.echo(render.apply_text(report, color=color_on(), names=names), nl=False)
+                    click.echo(render.apply_text(report, color=color_on(), names=names, verbose=verbose), nl=False)
                 step_summary(lambda: render.apply_markdown(report, names=names))
             else:
                 emit(fmt, data=lambda: render.apply_dict(report),
-                      text=lambda color: render.apply_text(report, color=color, names=names),
+                      text=lambda color: render.apply_text(report, color=color, names=names, verbose=verbose),
                       markdown=lambda: render.apply_markdown(report, names=names))
             if report.exit_code:
                 raise Exit(report.exit_code)
@@ -105,7 +105,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
                                        until=mode, timeout=timeout, progress=progress)
         progress.done()
     emit(fmt, data=lambda: render.apply_dict(report),
-         text=lambda color: render.apply_text(report, color=color, names=names),
+         text=lambda color: render.apply_text(report, color=color, names=names, verbose=verbose),
          markdown=lambda: render.apply_markdown(report, names=names))
     if report.exit_code:
         raise Exit(report.exit_code)

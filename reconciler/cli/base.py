@@ -153,12 +153,19 @@ def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                         show_default=True)(fn)
 
 
+def verbose_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--verbose", "verbose", is_flag=True,
+                        help="Text: list every number (unchanged, unmanaged and in flight are otherwise counted per "
+                             "profile and campaign, each reason said once). JSON is always complete.")(fn)
+
+
 # ---------------------------------------------------------------- helpers
 
 
 def planning_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """What every command that makes a plan takes: files, connection, scope, plan options, state, format."""
-    for option in (format_option, state_option, plan_options, scope_options, connection_options, desired_option):
+    for option in (verbose_option, format_option, state_option, plan_options, scope_options, connection_options,
+                   desired_option):
         fn = option(fn)
     return fn
 
@@ -248,10 +255,11 @@ def emit(fmt: str, *, data: Callable[[], dict[str, Any]], text: Callable[[bool],
     step_summary(markdown)
 
 
-def emit_plan(plan: Any, fmt: str) -> None:
+def emit_plan(plan: Any, fmt: str, verbose: bool = False) -> None:
     from reconciler import render
 
-    emit(fmt, data=lambda: render.plan_dict(plan), text=lambda color: render.plan_text(plan, color=color),
+    emit(fmt, data=lambda: render.plan_dict(plan),
+         text=lambda color: render.plan_text(plan, color=color, verbose=verbose),
           markdown=lambda: render.plan_markdown(plan))
 
 

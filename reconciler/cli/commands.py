@@ -23,6 +23,7 @@ from .base import (
     scope_options,
     state_option,
     stuck_option,
+    verbose_option,
     warn,
     cli,
 )
@@ -72,8 +73,8 @@ def _warn_if_state_tracked(state_dir: str) -> None:
 def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
          only_profiles: tuple[str, ...],
          only_campaigns: tuple[str, ...], prune: bool | None, allow_unassign: int | None,
-         allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str, out: str | None,
-         detailed_exitcode: bool) -> None:
+         allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str, verbose: bool,
+         out: str | None, detailed_exitcode: bool) -> None:
     """Read live state and show the changes. Writes nothing to Telnyx."""
     from reconciler import operations, planfile
 
@@ -82,7 +83,7 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout
         planned = operations.plan_live(client, desired, options_from(prune, allow_unassign, allow_reassign,
                                                                  shared_per_number), state_dir, warn=warn)
     result = planned.plan
-    emit_plan(result, fmt)
+    emit_plan(result, fmt, verbose)
     if out:
         planfile.save(result, out)
         click.echo(f"saved plan to {out} (checksum {result.checksum()})", err=True)
@@ -98,17 +99,18 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout
 @state_option
 @stuck_option
 @format_option
+@verbose_option
 @handle_errors
 def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
           only_profiles: tuple[str, ...], only_campaigns: tuple[str, ...], state_dir: str, stuck_after: float,
-          fmt: str) -> None:
+          fmt: str, verbose: bool) -> None:
     """Classify every difference between the files and Telnyx. Exit 2 on drift."""
     from reconciler import operations, render
 
     desired = load_desired(desired_path, only_profiles, only_campaigns)
     with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
         report = operations.drift(client, desired, state_dir, stuck_after=stuck_after, warn=warn)
-    emit(fmt, data=lambda: render.drift_dict(report), text=lambda color: render.drift_text(report, color=color),
+    emit(fmt, data=lambda: render.drift_dict(report), text=lambda color: render.drift_text(report, color=color, verbose=verbose),
           markdown=lambda: render.drift_markdown(report))
     if report.drifted:
         raise Exit(2)
@@ -120,9 +122,10 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeou
 @state_option
 @stuck_option
 @format_option
+@verbose_option
 @handle_errors
 def status(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
-           state_dir: str, stuck_after: float, fmt: str) -> None:
+           state_dir: str, stuck_after: float, fmt: str, verbose: bool) -> None:
     """Work in flight: each task, order and deferred phase the state folder holds, judged now, and
     what of it the files do not declare (ignored: held back, never written). Exit 2 when some number
     failed or work is stuck."""
@@ -137,7 +140,7 @@ def status(desired_path: str, api_base_url: str, concurrency: int, request_timeo
     with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
         report = operations.status(client, state_dir, stuck_after=stuck_after, warn=warn, desired=desired)
     emit(fmt, data=lambda: render_status.status_dict(report),
-          text=lambda color: render_status.status_text(report, color=color),
+          text=lambda color: render_status.status_text(report, color=color, verbose=verbose),
           markdown=lambda: render_status.status_markdown(report))
     if report.exit_code:
         raise Exit(report.exit_code)
@@ -149,13 +152,15 @@ def status(desired_path: str, api_base_url: str, concurrency: int, request_timeo
 @state_option
 @stuck_option
 @format_option
+@verbose_option
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(1),
               help="Seconds to wait for Telnyx to accept the phases carried out.")
 @click.option("--shared-per-number", is_flag=True,
               help="The account accepts per-number writes to shared campaigns (as for plan and apply).")
 @handle_errors
 def resume(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
-           state_dir: str, stuck_after: float, fmt: str, timeout: float, shared_per_number: bool) -> None:
+           state_dir: str, stuck_after: float, fmt: str, verbose: bool, timeout: float,
+           shared_per_number: bool) -> None:
     """Carry out the next phase of applies already approved (e.g. a bulk assignment waiting for
     Telnyx to free numbers) where the files still declare it, and record work that ended. Each
     phase's numbers are planned again from the files first; nothing else is planned: run it on a
@@ -171,7 +176,7 @@ def resume(desired_path: str, api_base_url: str, concurrency: int, request_timeo
                                    options=options_from(None, None, None, shared_per_number))
     progress.done()
     emit(fmt, data=lambda: render_status.status_dict(report, kind="resume"),
-          text=lambda color: render_status.status_text(report, color=color, kind="resume"),
+          text=lambda color: render_status.status_text(report, color=color, kind="resume", verbose=verbose),
           markdown=lambda: render_status.status_markdown(report, kind="resume"))
     if report.exit_code:
         raise Exit(report.exit_code)

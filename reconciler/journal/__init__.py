@@ -36,6 +36,7 @@ from typing import Any, Iterable
 
 from reconciler.errors import ReconcilerError
 
+from . import history
 from .entries import (
     FORMAT,
     JOURNAL,
@@ -241,6 +242,12 @@ class Journal:
         `applied()` says the same before and after (see `_fold_plan`). Atomic: a temporary file in
         the folder, fsync'd, renamed over the journal."""
         view = view or self.read()
+        # What finished is measured first (compaction folds it away): a bounded history of durations,
+        # for estimates only (history.py). A history that cannot be written is no reason to fail.
+        try:
+            history.record(self.dir, view)
+        except OSError:
+            pass
         kept, folded = _fold_plan(view)
         dropped_lines = sum(w.lines for w in view.writes.values() if w.id not in kept)
         exists = os.path.isfile(self.path) and not os.path.islink(self.path)

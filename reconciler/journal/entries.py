@@ -98,6 +98,7 @@ class Write:
     failed: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's reason
     after: str | None = None  # deferred only: "free" (numbers without a campaign)
     processed: bool = False  # a bulk task Telnyx was seen to finish processing (its skips are final)
+    processed_at: float | None = None  # when it was first seen processed (for the history of durations)
     members: tuple[str, ...] = ()  # bulk: the profile's other numbers it may touch (deferred: the ones the plan let sit there)
     note: dict[str, str] = field(default_factory=dict)  # who: run label, pull request, checksum
     lines: int = 0
@@ -202,6 +203,9 @@ def fold(view: JournalView, e: Any) -> str | None:
             setattr(w, key, float(v))
     if e.get("processed") is True:
         w.processed = True
+        if w.processed_at is None and isinstance(e.get("updated_at"), (int, float)) \
+                and not isinstance(e.get("updated_at"), bool):
+            w.processed_at = float(e["updated_at"])
     failed = e.get("failed")
     if isinstance(failed, dict):
         w.failed.update({str(k): str(v) for k, v in failed.items()})

@@ -119,10 +119,14 @@ def route_of(f: Finding, profiles: Mapping[str, ProfilePlan], campaigns: Mapping
 
 
 def impact(changes: Iterable[Finding], profiles: Mapping[str, ProfilePlan], campaigns: Mapping[str, CampaignPlan],
-           shared_per_number: bool = False, counts: Mapping[str, int] | None = None) -> Messaging:
+           shared_per_number: bool = False, counts: Mapping[str, int] | None = None,
+           figures: durations.Figures | None = None) -> Messaging:
     """The plan's messaging impact, in at most one pass over its changes (only writes by declared
     numbers count). `counts`: the changes per action value, if known: assignments and retries always
-    start their number, so only reassignments and moves are looked at one by one (none: no pass)."""
+    start their number, so only reassignments and moves are looked at one by one (none: no pass).
+    `figures`: this account's durations (status's history), else Telnyx's typical ones."""
+    hours = HOURS if figures is None else {
+        r: figures["unassignment"] + figures["task"] + figures["assignment"] for r in HOURS}
     sends: dict[str | None, bool] = {None: True}
     for t, c in campaigns.items():
         sends[t] = campaign_sends(c)
@@ -161,7 +165,7 @@ def impact(changes: Iterable[Finding], profiles: Mapping[str, ProfilePlan], camp
             groups[(route, live.tcr_campaign_id, d.tcr_campaign_id)] += 1
     resent = sum(p.resends for p in profiles.values()
                  if p.resends and sends.get(p.bulk_campaign, True))
-    routes = tuple(Route(r, a, b, n, HOURS[r]) for (r, a, b), n in
+    routes = tuple(Route(r, a, b, n, hours[r]) for (r, a, b), n in
                    sorted(groups.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), str(kv[0][2]))))
     interrupted = sum(r.numbers for r in routes)
     certain = sum(r.numbers for r in routes if r.certain)

@@ -22,6 +22,8 @@ from reconciler.model import (
 
 from reconciler.windows import Verdict
 
+from reconciler.durations import Figures
+
 from .messaging import Messaging, impact
 
 
@@ -134,6 +136,10 @@ class Plan:
     # Where "now" (Telnyx's clock) stands against policy.change_windows, when they were judged
     # (operations: plan and apply). Not part of the checksum: a verdict of the moment.
     window: Verdict | None = field(default=None, init=False, repr=False, compare=False)
+    # How long Telnyx takes, for the number-hours estimate: this account's observed durations where the
+    # state folder's history has them (operations sets it before the plan is shown), else Telnyx's typical
+    # figures. Not part of the checksum: an estimate.
+    figures: Figures | None = field(default=None, init=False, repr=False, compare=False)
 
     def window_state(self) -> dict[str, Any]:
         """The plan's change-window verdict as JSON: would apply be held now, and until when."""
@@ -148,7 +154,7 @@ class Plan:
         once, from what a saved plan keeps too, so a loaded plan says the same."""
         if self._messaging is None:
             self._messaging = impact(self.changes, self.profiles, self.campaigns, self.options.shared_per_number,
-                                     self.counts)
+                                     self.counts, figures=self.figures)
         return self._messaging
 
     @property

@@ -77,10 +77,19 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
                    f"{'it' if one else 'them'}")
     unmanaged_by_profile = Counter(f.live.profile_id for f in undeclared
                                    if f.live is not None and f.live.profile_id in desired.profiles)
-    for pid, n in sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0])):
+    holding = sorted(unmanaged_by_profile.items(), key=lambda kv: str(kv[0]))
+    if len(holding) == 1:
+        (pid, n), = holding
         out.append(f"profile {pid} holds {plural(n, 'undeclared number', 'undeclared numbers')}; bulk assignment "
                    f"by profile is not used there until {'it is' if n == 1 else 'they are'} declared or moved off "
                    f"the profile")
+    elif holding:
+        # One warning naming every profile, not one identical warning per profile.
+        total = sum(n for _, n in holding)
+        out.append(f"{len(holding)} profiles hold undeclared numbers ({total} in all): "
+                   + ", ".join(f"{n} on profile {pid}" for pid, n in holding)
+                   + "; bulk assignment by profile is not used on them until those numbers are declared or moved "
+                     "off the profile")
     return out
 
 

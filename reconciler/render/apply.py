@@ -10,7 +10,7 @@ from reconciler.planfile import NONE_KEY
 from reconciler.tracking import PHASE_HOURS
 
 from .budget import Budget
-from .common import md_fit, md_numbers, naming, paint, shown, value_of
+from .common import by_reason, compact_numbers, md_fit, md_numbers, naming, paint, shown, value_of, wrapped
 from .safe import free_text, md, plain
 
 
@@ -84,7 +84,15 @@ def _apply_names(report: Any, names: Mapping[str, str] | None) -> Mapping[str, s
     return names if names is not None else getattr(report, "profile_names", None) or {}
 
 
-def apply_text(report: Any, *, color: bool = False, names: Mapping[str, str] | None = None) -> str:
+# Outcomes that need nobody's action yet: counted per reason unless --verbose.
+_COUNTED = ("next_phase", "in_flight")
+
+
+def apply_text(report: Any, *, color: bool = False, names: Mapping[str, str] | None = None,
+               verbose: bool = False) -> str:
+    """Totals first, then per campaign. Without `verbose`, numbers in flight or waiting for their next
+    phase are counted per reason, and failed, blocked, stale or not accepted numbers that share a
+    reason are said once with the numbers listed compactly."""
     d = free_text(apply_dict(report), naming(plain, _apply_names(report, names)))
     lines = [paint("Apply: ", "1", color) + (", ".join(f"{v} {k.replace('_', ' ')}" for k, v in d["totals"].items())
                                          or "nothing to apply")
@@ -95,8 +103,18 @@ def apply_text(report: Any, *, color: bool = False, names: Mapping[str, str] | N
         for k, v in results.items():
             if k not in _LISTED:
                 continue
-            for o in v:
-                lines.append(f"    {o['number']}  {k.replace('_', ' ')}" + (f": {o['detail']}" if o.get("detail") else ""))
+            word = k.replace("_", " ")
+            if verbose:
+                for o in v:
+                    lines.append(f"    {o['number']}  {word}" + (f": {o['detail']}" if o.get("detail") else ""))
+                continue
+            for text, group in by_reason(v, lambda o: word + (f": {o['detail']}" if o.get("detail") else "")):
+                if len(group) < 3:
+                    lines.extend(f"    {o['number']}  {text}" for o in group)
+                    continue
+                lines.append(f"    {len(group)} numbers {text}")
+                if k not in _COUNTED:
+                    lines += wrapped(compact_numbers(o["number"] for o in group), "      ")
     lines += _apply_followup(d)
     return "\n".join(lines) + "\n"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from reconciler.diff import Action
 from reconciler.plan import plural, profile_label
@@ -79,6 +79,75 @@ def describe(f: dict[str, Any]) -> str:
     if f.get("reason"):
         bits.append(f"— {f['reason']}")
     return " ".join(bits)
+
+
+# Said number by number without `--verbose`: the changes a plan makes. Blocked numbers are grouped by
+# reason (said once, the numbers listed compactly); in flight and unmanaged are counted per reason.
+LISTED_ACTIONS = frozenset({"assign", "reassign", "retry", "move", "unassign"})
+COUNTED_ACTIONS = frozenset({"in_flight", "unmanaged"})
+WRAP = 100  # characters per line of a compact number list
+
+
+def compact_numbers(numbers: Iterable[str]) -> list[str]:
+    """Numbers sorted, runs of consecutive ones said as `first–last (n)`: an estate's blocks stay short."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if len(run) > 2:
+            out.append(f"{run[0]}–{run[-1]} ({len(run)})")
+        else:
+            out.extend(run)
+
+    for n in sorted(set(numbers)):
+        if run and n[1:].isdigit() and run[-1][1:].isdigit() and len(n) == len(run[-1]) \
+                and int(n[1:]) == int(run[-1][1:]) + 1:
+            run.append(n)
+            continue
+        close()
+        run = [n]
+    close()
+    return out
+
+
+def wrapped(items: list[str], indent: str, width: int = WRAP) -> list[str]:
+    """`items` joined with commas into lines of about `width` characters, each starting with `indent`."""
+    lines: list[str] = []
+    cur = ""
+    for item in items:
+        if cur and len(indent) + len(cur) + 2 + len(item) > width:
+            lines.append(indent + cur + ",")
+            cur = item
+        else:
+            cur = f"{cur}, {item}" if cur else item
+    if cur:
+        lines.append(indent + cur)
+    return lines
+
+
+def by_reason(items: Iterable[dict[str, Any]], say: Callable[[dict[str, Any]], str] | None = None
+              ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Items grouped by how they are said (`describe` by default), in first-seen order."""
+    say = say or describe
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for f in items:
+        groups.setdefault(say(f), []).append(f)
+    return list(groups.items())
+
+
+def said_once(items: list[dict[str, Any]], indent: str, symbol: str, *, list_numbers: bool,
+              say: Callable[[dict[str, Any]], str] | None = None) -> list[str]:
+    """One line per distinct reason with its count (a single number keeps its own line); with
+    `list_numbers`, the group's numbers follow compactly."""
+    out = []
+    for text, group in by_reason(items, say):
+        if len(group) == 1:
+            out.append(f"{indent}{symbol} {group[0]['number']}  {text}")
+            continue
+        out.append(f"{indent}{symbol} {len(group)} numbers: {text}")
+        if list_numbers:
+            out += wrapped(compact_numbers(f["number"] for f in group), indent + "    ")
+    return out
 
 
 def health_sentence(h: dict[str, Any], code: Callable[[str], str] = str) -> str:

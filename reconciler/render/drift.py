@@ -11,7 +11,8 @@ from reconciler.plan import SCHEMA_VERSION, plural
 from reconciler.planfile import change_entry, health_entry
 
 from .budget import Budget
-from .common import describe, health_headline, health_sentence, md_fit, md_numbers, naming, paint, profile_phrase
+from .common import (by_reason, compact_numbers, describe, health_headline, health_sentence, md_fit, md_numbers, naming,
+                     paint, profile_phrase, wrapped)
 from .safe import free_text, md, plain
 
 
@@ -40,7 +41,22 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
     }
 
 
-def drift_text(report: DriftReport, *, color: bool = False) -> str:
+def _where(f: dict[str, Any]) -> str:
+    return profile_phrase(f["profile_id"], f.get("profile_name")) + ", " + (
+        f"campaign {f['tcr_campaign_id']}" if f["tcr_campaign_id"] else "no campaign")
+
+
+def _age(group: list[dict[str, Any]]) -> str:
+    ages = [f["in_flight_hours"] for f in group if "in_flight_hours" in f]
+    if not ages:
+        return ""
+    return f" ({ages[0]:g} h)" if len(group) == 1 else f" (up to {max(ages):g} h)"
+
+
+def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = False) -> str:
+    """Drift first (unhealthy campaigns, then each class). Without `verbose`, what is not drift (in
+    flight; unmanaged while prune is off) is counted per profile and campaign, and numbers sharing a
+    reason are said once with the numbers listed compactly."""
     d = free_text(drift_dict(report), naming(plain, report.plan.profile_names))
     counts = d["counts"]
     unhealthy = d["unhealthy_campaigns"]
@@ -58,12 +74,30 @@ def drift_text(report: DriftReport, *, color: bool = False) -> str:
         lines.append("")
         note = "" if k in d["counted_as_drift"] else (
             " (not drift: work in progress)" if k == "in_flight" else " (listed only: prune is off)")
+        if not verbose and k not in d["counted_as_drift"]:
+            note = note.replace("listed only", "counted only")
         lines.append(paint(k.replace("_", " ").capitalize() + note + ":", "1", color))
+        if verbose:
+            for f in d["items"][k]:
+                lines.append(f"  {f['number']}  {_where(f)}: {describe(f)}{_age([f])}")
+            continue
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f in d["items"][k]:
-            where = profile_phrase(f["profile_id"], f.get("profile_name")) + ", " + (
-                f"campaign {f['tcr_campaign_id']}" if f["tcr_campaign_id"] else "no campaign")
-            age = f" ({f['in_flight_hours']:g} h)" if "in_flight_hours" in f else ""
-            lines.append(f"  {f['number']}  {where}: {describe(f)}{age}")
+            groups[_where(f)].append(f)
+        counted = k not in d["counted_as_drift"]
+        for where, items in groups.items():
+            if counted:
+                # Not drift: one line per profile and campaign per reason, with its count.
+                for text, group in by_reason(items):
+                    lines.append(f"  {group[0]['number']}  {where}: {text}{_age(group)}" if len(group) == 1 else
+                                 f"  {len(group)} numbers on {where}: {text}{_age(group)}")
+                continue
+            for text, group in by_reason(items):
+                if len(group) < 3:
+                    lines.extend(f"  {f['number']}  {where}: {text}{_age([f])}" for f in group)
+                    continue
+                lines.append(f"  {len(group)} numbers on {where}: {text}{_age(group)}")
+                lines += wrapped(compact_numbers(f["number"] for f in group), "      ")
     return "\n".join(lines) + "\n"
 
 

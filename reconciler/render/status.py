@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.plan import SCHEMA_VERSION, plural
 
-from .common import md_fit, paint
+from .common import by_reason, compact_numbers, md_fit, paint, wrapped
 from .safe import free_text, md, plain
 
 KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profile": "profile update",
@@ -66,9 +66,71 @@ def _number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, di
             {r: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for r, cs in sorted(runs.items())})
 
 
+def _remaining(w: Any, t: Any, figures: Any) -> tuple[float | None, tuple[str, ...]]:
+    """Seconds until this write's work should be over on the figures, and the kinds of figure used;
+    None when nothing of it is pending."""
+    deferred = w.state.value == "deferred"
+    if t is None or (not t.pending and not deferred) or (deferred and t.phase is not None
+                                                         and t.phase.value in ("done", "abandoned")):
+        return None, ()
+    age = t.age or 0.0
+    if deferred:  # freed first: the removal, then this assignment
+        return max(0.0, figures["unassignment"] - age) + figures["assignment"], ("unassignment", "assignment")
+    kind = {"unassign": "unassignment", "bulk_move": "order", "patch_profile": "order"}.get(w.op.value, "assignment")
+    return max(0.0, figures[kind] - age), (kind,)
+
+
+def _service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
+    """Time to service, per write and per campaign: numbers sending / not sending / pending / failed,
+    how long the interruption has lasted (since the earliest open write that holds a number that
+    cannot send, on Telnyx's clock), and when the work should be over (from `report.figures`)."""
+    sending: dict[str, bool] = getattr(report, "sending", {}) or {}
+    figures = getattr(report, "figures", None)
+    now = report.now
+    stopped: dict[str, float] = {}  # number -> when the earliest open write holding it was sent
+    for ws in report.writes:
+        w = ws.write
+        if w.submitted_at is None or ws.tracked is None:
+            continue
+        for n in ws.tracked.numbers:
+            if not sending.get(n, True):
+                stopped[n] = min(stopped.get(n, w.submitted_at), w.submitted_at)
+    kinds: list[str] = []
+
+    def facts(numbers: dict[str, str], remaining: list[float]) -> dict[str, Any]:
+        off = [n for n in numbers if not sending.get(n, True)]
+        since = min((stopped[n] for n in off if n in stopped), default=None)
+        eta = max(remaining) if remaining else None
+        return {"sending": sum(1 for n in numbers if sending.get(n) is True), "not_sending": len(off),
+                "pending": sum(1 for v in numbers.values() if v in ("pending", "unseen")),
+                "failed": sum(1 for v in numbers.values() if v == "failed"),
+                "interrupted_since": _iso(since), "interrupted_seconds": round(now - since) if since else None,
+                "eta_seconds": round(eta) if eta is not None else None,
+                "eta": _iso(now + eta) if eta is not None else None}
+
+    per_write: dict[str, dict[str, Any]] = {}
+    by_target: dict[str, tuple[dict[str, str], list[float]]] = {}
+    for ws in report.writes:
+        w, t = ws.write, ws.tracked
+        states = {n: s.value for n, s in (t.numbers.items() if t else ())}
+        rest, used = _remaining(w, t, figures) if figures is not None else (None, ())
+        kinds += [k for k in used if k not in kinds]
+        per_write[w.id] = facts(states, [rest] if rest is not None else [])
+        numbers, remaining = by_target.setdefault(_target(w), ({}, []))
+        for n, v in states.items():
+            if numbers.get(n) != "pending":
+                numbers[n] = v
+        if rest is not None:
+            remaining.append(rest)
+    per_campaign = {c: facts(numbers, remaining) for c, (numbers, remaining) in sorted(by_target.items())}
+    return per_write, per_campaign, kinds
+
+
 def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
     writes = []
     per_campaign, per_run = _number_counts(report)
+    service_of, service, kinds = _service(report)
+    figures = getattr(report, "figures", None)
     for ws in report.writes:
         w, t = ws.write, ws.tracked
         counts = ws.counts
@@ -93,6 +155,7 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
             "counts": counts,
             "failed": {n: t.reasons.get(n, "") for n in (t.numbers if t else {})
                        if t and t.numbers[n].value == "failed"},
+            "service": service_of[w.id],
         })
     return {
         "schema_version": SCHEMA_VERSION,
@@ -107,6 +170,11 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
         "writes": writes,
         "campaigns": per_campaign,
         "runs": per_run,
+        # Time to service per campaign the work targets; the ETAs' figures and where they come from.
+        "service": service,
+        "durations": {**(figures.as_dict() if figures is not None else {}),
+                      "eta_from": figures.words(kinds) if figures is not None and kinds else None,
+                      "history_problem": getattr(report, "history_problem", None)},
         # Campaigns this work assigns numbers to that cannot carry traffic (drift judges every declared one).
         "unhealthy_campaigns": [{"tcr_campaign_id": h.tcr_campaign_id, "kind": str(h.kind) if h.kind else None,
                                  "campaign_status": h.campaign_status, "sharing_status": h.sharing_status,
@@ -141,7 +209,10 @@ def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) or "no numbers"
 
 
-def status_text(report: Any, *, color: bool = False, kind: str = "status") -> str:
+def status_text(report: Any, *, color: bool = False, kind: str = "status", verbose: bool = False) -> str:
+    """Per campaign first, then grouped by run and campaign: writes of one kind to one target in one
+    state are one line with their counts (each distinct phase reason said once). `verbose`: one block
+    per write, with Telnyx's id and every failed number."""
     d = free_text(status_dict(report, kind), plain)
     title = "Resume" if kind == "resume" else "Status"
     if not d["writes"] and not d["carried_out"]:
@@ -149,7 +220,38 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
     lines = [paint(f"{title}: ", "1", color) + _headline(d)]
     lines.extend(paint("  Cannot send: ", "31;1", color) + u for u in _unhealthy_lines(d))
     for c, counts in d["campaigns"].items():
-        lines.append(f"  {c}: {_counts_text(counts)}")
+        lines.append(f"  {c}: {_counts_text(counts)}" + _service_words(d["service"].get(c)))
+    if d["durations"].get("eta_from"):
+        lines.append(f"  ETAs from {d['durations']['eta_from']}")
+    if d["durations"].get("history_problem"):
+        lines.append(f"  State folder: {d['durations']['history_problem']}")
+    lines += (_writes_verbose if verbose else _writes_grouped)(d, color)
+    carried = [f"phase {c['write']} ({c['operation']} → {c['campaign']}): {c['result']}" for c in d["carried_out"]]
+    if verbose or len(carried) <= 5:
+        lines += carried
+    else:
+        results: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        for c in d["carried_out"]:
+            results[(c["operation"], c["campaign"], c["result"])] += 1
+        lines += [f"{plural(n, 'phase', 'phases')} ({op} → {camp}): {res}" for (op, camp, res), n in results.items()]
+    return "\n".join(lines) + "\n" + "".join(_problems_text(d))
+
+
+def _service_words(sv: dict[str, Any] | None) -> str:
+    """`; 0 sending, 250 not sending for 12 min (since …); over in about 2 h 48 min (by …)`."""
+    if not sv:
+        return ""
+    out = f"; {sv['sending']} sending, {sv['not_sending']} not sending"
+    if sv["interrupted_seconds"] is not None:
+        out += f" for {_hours(sv['interrupted_seconds'])} (since {sv['interrupted_since']})"
+    if sv["eta_seconds"] is not None:
+        out += (f"; ETA {sv['eta']} (in {_hours(sv['eta_seconds'])})" if sv["eta_seconds"] > 0 else
+                "; ETA overdue: longer than the figures (Telnyx sometimes takes days)")
+    return out
+
+
+def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
+    lines: list[str] = []
     for w in d["writes"]:
         head = f"{w['what']} {w['telnyx_id'] or w['write']}"
         bits = [f"run {w['run']}"] + [f"{k} {v}" for k, v in w["note"].items()]
@@ -158,17 +260,84 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status") -> st
         lines.append(f"  submitted {w['submitted_at']}, {_hours(w['age_seconds'])} ago; state {w['state']}"
                      + (f", Telnyx says {w['telnyx_status']}" if w["telnyx_status"] else "")
                      + (f"; closed now as {w['closed_as']}" if w["closed_as"] else ""))
-        lines.append(f"  numbers: {_counts_text(w['counts'])}")
+        lines.append(f"  numbers: {_counts_text(w['counts'])}" + _service_words(w["service"]))
         if w["phase"]:
             lines.append(f"  next phase: {w['phase']}" + (f" ({w['phase_reason']})" if w["phase_reason"] else ""))
         if w["stuck"]:
             lines.append(paint(f"  STUCK: in flight longer than {d['stuck_after_hours']:g} h; ask Telnyx support "
                             f"about {w['telnyx_id'] or 'these numbers'}", "31;1", color))
-        for n, why in sorted(w["failed"].items())[:50]:
+        for n, why in sorted(w["failed"].items()):
             lines.append(f"    {n}  failed: {why}")
-    for c in d["carried_out"]:
-        lines.append(f"phase {c['write']} ({c['operation']} → {c['campaign']}): {c['result']}")
-    return "\n".join(lines) + "\n" + "".join(_problems_text(d))
+    return lines
+
+
+def _group_service(ws: list[dict[str, Any]]) -> dict[str, Any]:
+    """The service facts of writes said on one line: counts added, the longest interruption, the latest ETA."""
+    sv = [w["service"] for w in ws]
+    out = {k: sum(x[k] for x in sv) for k in ("sending", "not_sending", "pending", "failed")}
+    since = [x for x in sv if x["interrupted_seconds"] is not None]
+    first = max(since, key=lambda x: x["interrupted_seconds"]) if since else None
+    out["interrupted_seconds"] = first["interrupted_seconds"] if first else None
+    out["interrupted_since"] = first["interrupted_since"] if first else None
+    etas = [x for x in sv if x["eta_seconds"] is not None]
+    last = max(etas, key=lambda x: x["eta_seconds"]) if etas else None
+    out["eta_seconds"] = last["eta_seconds"] if last else None
+    out["eta"] = last["eta"] if last else None
+    return out
+
+
+PLURAL_KINDS = {"bulk task": "bulk tasks", "profile order": "profile orders", "profile update": "profile updates",
+                "assignment": "assignments", "reassignment": "reassignments", "removal": "removals"}
+
+
+def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
+    """One block per run; in it, one line per (kind, target, state, phase) with the writes' counts."""
+    runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for w in d["writes"]:
+        runs[w["run"]].append(w)
+    lines: list[str] = []
+    for run, writes in runs.items():
+        first = min((w["submitted_at"] for w in writes if w["submitted_at"]), default=None)
+        age = max((w["age_seconds"] for w in writes if w["age_seconds"] is not None), default=None)
+        notes = sorted({f"{k} {v}" for w in writes for k, v in w["note"].items()})
+        lines.append("")
+        lines.append(paint(f"Run {run}", "1", color) + (f" ({', '.join(notes)})" if notes else "")
+                     + (f": submitted {first}, {_hours(age)} ago" if first else ""))
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+        for w in writes:
+            groups[(w["what"], w["campaign"] or w["profile"] or "no profile", w["state"], w["phase"],
+                    w["closed_as"], w["telnyx_status"], w["stuck"])].append(w)
+        for (what, target, state, phase, closed, telnyx, stuck), ws in groups.items():
+            counts: dict[str, int] = defaultdict(int)
+            for w in ws:
+                for k, v in w["counts"].items():
+                    counts[k] += v
+            name = (f"{what} {ws[0]['telnyx_id'] or ws[0]['write']}" if len(ws) == 1
+                    else f"{len(ws)} {PLURAL_KINDS.get(what, what)}")
+            state_words = f"state {state}" + (f", Telnyx says {telnyx}" if telnyx else "") + (
+                f"; closed now as {closed}" if closed else "")
+            if phase:
+                reasons: dict[str, int] = defaultdict(int)
+                for w in ws:
+                    if w["phase_reason"]:
+                        reasons[w["phase_reason"]] += 1
+                why = "; ".join(r + (f" (×{n})" if n > 1 else "") for r, n in reasons.items())
+                state_words += f"; next phase {phase}" + (f": {why}" if why else "")
+            lines.append(f"  {name} → {target}: {_counts_text(dict(sorted(counts.items())))}; {state_words}"
+                         + _service_words(_group_service(ws)))
+            if stuck:
+                ids = [w["telnyx_id"] for w in ws if w["telnyx_id"]]
+                lines.append(paint(f"    STUCK: in flight longer than {d['stuck_after_hours']:g} h; ask Telnyx support "
+                                   f"about {', '.join(ids[:5]) + (' …' if len(ids) > 5 else '') if ids else 'these numbers'}",
+                                   "31;1", color))
+            failed = [{"number": n, "why": why} for w in ws for n, why in w["failed"].items()]
+            for text, group in by_reason(failed, lambda f: f"failed: {f['why']}"):
+                if len(group) < 3:
+                    lines.extend(f"    {f['number']}  {text}" for f in sorted(group, key=lambda f: f["number"]))
+                    continue
+                lines.append(f"    {len(group)} numbers {text}")
+                lines += wrapped(compact_numbers(f["number"] for f in group), "      ")
+    return lines
 
 
 def _problems_text(d: dict[str, Any]) -> list[str]:
@@ -200,18 +369,37 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     if unhealthy:
         out += ["", "> [!CAUTION]", "> **Cannot send:** campaigns this work assigns numbers to cannot carry traffic."]
         out += [f"> - {u}" for u in unhealthy[:20]]
-    out += ["", "| what | Telnyx id | target | submitted | age | pending | done | failed | stuck |",
-            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
-    for w in d["writes"]:
+    if d["service"]:
+        out += ["", "**Time to service**" + (f" (ETAs from {d['durations']['eta_from']})"
+                                             if d["durations"].get("eta_from") else "") + ":", "",
+                "| campaign | sending | not sending | pending | failed | not sending for | ETA |",
+                "| --- | ---: | ---: | ---: | ---: | --- | --- |"]
+        out += [f"| `{c}` | {sv['sending']} | {sv['not_sending']} | {sv['pending']} | {sv['failed']} | "
+                f"{_hours(sv['interrupted_seconds']) if sv['interrupted_seconds'] is not None else '-'} | "
+                f"{_eta_md(sv)} |" for c, sv in list(d["service"].items())[:100]]
+    if d["durations"].get("history_problem"):
+        out += ["", f"_State folder: {d['durations']['history_problem']}._"]
+    out += ["", "| what | Telnyx id | target | submitted | age | pending | done | failed | sending | ETA | stuck |",
+            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for w in d["writes"][:500]:
         c = w["counts"]
         out.append(f"| {w['what']} | `{w['telnyx_id'] or w['write']}` | `{w['campaign'] or w['profile'] or '-'}` | "
                    f"{w['submitted_at']} | {_hours(w['age_seconds'])} | {c.get('pending', 0) + c.get('unseen', 0)} | "
-                   f"{c.get('done', 0)} | {c.get('failed', 0)} | {'⛔ yes' if w['stuck'] else 'no'} |")
+                   f"{c.get('done', 0)} | {c.get('failed', 0)} | {w['service']['sending']} | {_eta_md(w['service'])} | "
+                   f"{'⛔ yes' if w['stuck'] else 'no'} |")
+    if len(d["writes"]) > 500:
+        out.append(f"| _…{len(d['writes']) - 500} more writes in `status --format json`_ | | | | | | | | | | |")
     failed = [(n, why) for w in d["writes"] for n, why in sorted(w["failed"].items())]
     if failed:
         out += ["", "### failed", ""] + [f"- `{n}`: {why}" for n, why in failed[:200]]
     out += _problems_markdown(d)
     return md_fit(out, "_Cut to stay under GitHub's comment limit; `status --format json` has every write._") + "\n"
+
+
+def _eta_md(sv: dict[str, Any]) -> str:
+    if sv["eta_seconds"] is None:
+        return "-"
+    return f"{sv['eta']} (in {_hours(sv['eta_seconds'])})" if sv["eta_seconds"] > 0 else "overdue"
 
 
 def _problems_markdown(d: dict[str, Any]) -> list[str]:

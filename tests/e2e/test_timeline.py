@@ -359,7 +359,9 @@ def test_status_counts_each_number_once_per_campaign_and_run(make_env):
     assert applied.code == 0, applied.out + applied.err
     text = env.run("status", "--state-dir", "s")
     assert text.code == 0, text.out + text.err
-    assert "  CMKTNEW: 10 pending\n" in text.out and "  COLD001: 5 pending\n" in text.out, text.out
+    # Each campaign's counts, then its time to service (none of these numbers sends while it moves).
+    assert "  CMKTNEW: 10 pending; 0 sending, 10 not sending" in text.out, text.out
+    assert "  COLD001: 5 pending; 0 sending, 5 not sending" in text.out, text.out
     doc = json.loads(env.run("status", "--state-dir", "s", "--format", "json").out)
     assert doc["campaigns"] == {"CMKTNEW": {"pending": 10}, "COLD001": {"pending": 5}}
     (run,) = doc["runs"]

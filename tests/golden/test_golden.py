@@ -125,11 +125,14 @@ def test_markdown_never_exceeds_the_limit(count):
 
 def test_json_plan_is_the_same_data_as_the_text(big):
     data = json.loads(render.to_json(render.plan_dict(SMALL)))
-    text = render.plan_text(SMALL)
+    text = render.plan_text(SMALL, verbose=True)
+    summary = render.plan_text(SMALL)
     for p in data["profiles"]:
         for c in p["campaigns"]:
             for f in c["changes"]:
                 assert f["number"] in text
+                if f["action"] not in ("in_flight", "unmanaged"):  # every change and blocked number, always
+                    assert f["number"] in summary
 
 
 def test_profiles_are_named_where_known():

@@ -1,0 +1,31 @@
+"""The CI follow-up comment carries status's time to service (issue 23 item 6): per open write, numbers
+sending and not, for how long, and when it should be over, from which figures."""
+
+from __future__ import annotations
+
+from reconciler.ci.follow_up import lines_for, section
+
+
+def _write(**service):
+    return {"write": "w1", "operation": "bulk_assign", "what": "bulk task", "telnyx_id": "t-1", "campaign": "CWZTFH1",
+            "numbers": 6, "counts": {"pending": 6}, "age_seconds": 600, "note": {"pr": "7"},
+            "service": {"sending": 0, "not_sending": 6, "pending": 6, "failed": 0, "interrupted_seconds": 600,
+                        "interrupted_since": "2026-01-01T00:00:00Z", "eta_seconds": 1200,
+                        "eta": "2026-01-01T00:30:00Z", **service}}
+
+
+def test_an_open_write_says_how_long_its_numbers_have_not_sent_and_when_it_should_be_over():
+    lines = lines_for(_write(), 72, "this account's observed durations (3 assignments)")
+    assert lines[1] == ("  - 0 sending, 6 not sending for 10 min; should be over in about 20 min "
+                        "(`2026-01-01T00:30:00Z`, from this account's observed durations (3 assignments))")
+    overdue = lines_for(_write(eta_seconds=0), 72, None)
+    assert overdue[1].endswith("taking longer than the figures (Telnyx sometimes takes days)")
+
+
+def test_the_section_reads_the_figures_source_from_the_report_and_survives_bad_values():
+    report = {"now": "2026-01-01T00:10:00Z", "durations": {"eta_from": "Telnyx's typical figures"}}
+    assert "from Telnyx's typical figures" in section([_write()], report)
+    bad = _write(sending="many")
+    assert len(lines_for(bad, 72, None)) == 1  # a report edited by hand: the line is left out, no crash
+    closed = {**_write(), "closed_as": "done", "counts": {"done": 6}}
+    assert len(lines_for(closed, 72, None)) == 1

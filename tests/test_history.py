@@ -1,0 +1,118 @@
+"""The state folder's history of durations (reconciler/journal/history.py): what it measures from the
+journal, that it stays bounded and counts each write once, that anything not ours is reported and
+ignored; and the figures estimates are made from (reconciler/durations.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from reconciler import durations
+from reconciler.journal import Journal, Op, State, history
+
+
+def _finished(j: Journal, op: Op, took: float, at: float = 1_700_000_000.0, processed_after: float | None = None) -> str:
+    wid = j.intent(op, ["+13125550100"], at=at, campaign="CWZTFH1", profile=None)
+    j.update(wid, State.SUBMITTED, at=at + 1, ref="task-1")
+    if processed_after is not None:
+        j.update(wid, State.ACCEPTED, at=at + processed_after, processed=True)
+    j.update(wid, State.DONE, at=at + took)
+    return wid
+
+
+def test_finished_writes_are_measured_once_each(tmp_path):
+    j = Journal(tmp_path)
+    _finished(j, Op.ASSIGN, 1800)
+    _finished(j, Op.UNASSIGN, 3000)
+    _finished(j, Op.BULK_ASSIGN, 7000, processed_after=50)
+    _finished(j, Op.BULK_MOVE, 70)
+    open_one = j.intent(Op.ASSIGN, ["+13125550101"], at=1_700_000_000.0, campaign="CWZTFH1")
+    assert history.record(tmp_path, j.read()) == 5
+    h = history.read(tmp_path)
+    assert h.problem is None
+    assert h.observed == {"assignment": [1800.0, 7000.0], "unassignment": [3000.0], "task": [50.0], "order": [70.0]}
+    assert history.record(tmp_path, j.read()) == 0  # nothing counted twice
+    j.update(open_one, State.DONE, at=1_700_000_000.0 + 600)
+    assert history.record(tmp_path, j.read()) == 1
+    assert history.read(tmp_path).observed["assignment"] == [1800.0, 7000.0, 600.0]
+
+
+def test_a_deferred_phase_is_not_a_duration(tmp_path):
+    j = Journal(tmp_path)
+    wid = j.defer(Op.BULK_ASSIGN, ["+13125550100"], at=1_700_000_000.0, profile=None, campaign="CWZTFH1",
+                  after="free")
+    j.update(wid, State.DONE, at=1_700_000_000.0 + 9000)
+    assert history.measured(j.read()) == []
+
+
+def test_the_history_stays_bounded(tmp_path):
+    j = Journal(tmp_path)
+    for i in range(history.KEEP + 20):
+        _finished(j, Op.ASSIGN, 100 + i)
+    history.record(tmp_path, j.read())
+    kept = history.read(tmp_path).observed["assignment"]
+    assert len(kept) == history.KEEP and kept[-1] == 100 + history.KEEP + 19  # the newest
+    assert os.path.getsize(tmp_path / history.HISTORY) < history.MAX_BYTES
+
+
+def test_compaction_records_the_history(tmp_path):
+    j = Journal(tmp_path)
+    _finished(j, Op.ASSIGN, 1234)
+    j.compact()
+    assert history.read(tmp_path).observed == {"assignment": [1234.0]}
+
+
+@pytest.mark.parametrize("content,problem", [
+    ("not json", "unreadable (JSONDecodeError)"),
+    ('{"format": 2}', "not a history of this format"),
+    ('{"format": 1, "observed": {"assignment": [1, true]}}', "a figure is not a duration"),
+    ('{"format": 1, "observed": {"assignment": [1e99]}}', "a figure is not a duration"),
+    ('{"format": 1, "observed": {"assignment": [NaN]}}', "unreadable (ValueError)"),
+    ('{"format": 1, "observed": {"launch": [1]}}', "observed is not figures per kind"),
+    ('{"format": 1, "seen": ["../../etc"]}', "seen is not write ids"),
+    ("[" * 100_000, "unreadable (RecursionError)"),
+])
+def test_anything_not_ours_is_reported_and_ignored(tmp_path, content, problem):
+    (tmp_path / history.HISTORY).write_text(content, encoding="utf-8")
+    h = history.read(tmp_path)
+    assert h.observed == {} and h.problem == f"{history.HISTORY}: {problem}; ignored"
+
+
+def test_a_link_or_a_huge_file_is_ignored(tmp_path):
+    target = tmp_path / "elsewhere.json"
+    target.write_text(json.dumps({"format": 1, "observed": {"assignment": [5]}}), encoding="utf-8")
+    (tmp_path / history.HISTORY).symlink_to(target)
+    assert history.read(tmp_path).problem == "history.json: not a regular file; ignored"
+    (tmp_path / history.HISTORY).unlink()
+    (tmp_path / history.HISTORY).write_text(" " * (history.MAX_BYTES + 1), encoding="utf-8")
+    assert "larger than" in history.read(tmp_path).problem
+
+
+def test_figures_are_the_observed_median_once_there_are_enough():
+    f = durations.Figures({"assignment": [600, 1800, 900]})
+    assert f["assignment"] == 900 and f.source["assignment"] == "observed"
+    assert f["unassignment"] == durations.UNASSIGNMENT and f.source["unassignment"] == "typical"
+    assert f.words(["assignment"]) == "this account's observed durations (3 assignments)"
+    assert f.words(["assignment", "unassignment"]) == ("this account's observed durations (3 assignments); "
+                                                       "Telnyx's typical figures for unassignment")
+    few = durations.Figures({"assignment": [600, 1800]})  # under MIN_OBSERVED: Telnyx's figure
+    assert few["assignment"] == durations.ASSIGNMENT and few.words() == "Telnyx's typical figures"
+
+
+def test_a_plan_uses_the_history_only_where_it_has_enough(tmp_path):
+    from reconciler.operations import observed_figures
+
+    assert observed_figures(str(tmp_path)) is None  # no history: Telnyx's typical figures
+    j = Journal(tmp_path)
+    for took in (1000, 2000):
+        _finished(j, Op.ASSIGN, took)
+    history.record(tmp_path, j.read())
+    assert observed_figures(str(tmp_path)) is None  # two are not enough
+    _finished(j, Op.ASSIGN, 3000)
+    history.record(tmp_path, j.read())
+    figures = observed_figures(str(tmp_path))
+    assert figures is not None and figures["assignment"] == 2000
+    (tmp_path / history.HISTORY).write_text("garbage", encoding="utf-8")
+    assert observed_figures(str(tmp_path)) is None  # ignored
