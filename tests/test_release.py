@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler import __version__
+from reconciler.ci.actions import CIError
 from reconciler.ci.init import UPSTREAM, upstream
 from reconciler.cli import cli
 from reconciler.live.transport import DEFAULT_USER_AGENT
@@ -37,9 +38,13 @@ def test_the_version_is_written_once_and_everything_follows_it():
     assert DEFAULT_USER_AGENT == f"telnyx-10dlc-reconciler/{__version__}"
 
 
-def test_init_pins_this_versions_release_tag_by_default():
-    pins = upstream()
+def test_init_pins_this_versions_release_by_default():
+    """The default ref is this version's tag; init resolves it to its commit (or, only with
+    --allow-tag, pins the movable tag itself), never a tag silently."""
+    pins = upstream(allow_tag=True)
     assert (pins.repository, pins.ref, pins.at) == (UPSTREAM, f"v{__version__}", f"@v{__version__}")
+    with pytest.raises(CIError, match=f"--ref 'v{re.escape(__version__)}' is not a commit SHA"):
+        upstream()
 
 
 def test_the_docs_name_this_release():
