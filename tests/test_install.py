@@ -71,7 +71,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs(fresh: Path, tmp_path: Pa
     out = _run(bin_ / "reconciler", "validate", "--format", "json", cwd=tmp_path)
     assert '"kind": "validate"' in out and '"schema_version": 1' in out
     # The package data ships: init's templates and the schema; its callers pin this version's tag.
-    _run(bin_ / "reconciler", "init", "estate", cwd=tmp_path)
+    _run(bin_ / "reconciler", "init", "estate", "--allow-tag", cwd=tmp_path)  # offline: the tag, not its commit
     plan = (tmp_path / "estate" / ".github" / "workflows" / "plan.yml").read_text(encoding="utf-8")
     assert f"reconciler-plan.yml@v{__version__}" in plan
     _run(bin_ / "reconciler", "validate", cwd=tmp_path / "estate")
