@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
+import os
 import signal
 import sys
 
@@ -24,7 +25,7 @@ from reconciler.sandbox.timing import PRESETS
 _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.values())
 
 
-@click.command("sandbox", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("sandbox", invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback unless --allow-remote).")
 @click.option("--allow-remote", is_flag=True,
               help="Allow a non-loopback --host; the admin surface then needs the API key too.")
@@ -54,7 +55,9 @@ _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.val
               help="Connections held open at once; beyond it the one waiting longest without a request is closed "
                    "(503 when every one is mid-request).")
 @click.option("--mode", "mode_items", multiple=True, metavar="NAME=VALUE", help=f"Repeatable. Defaults first: {_MODES_HELP}.")
+@click.pass_context
 def sandbox(
+    ctx: click.Context,
     host: str,
     allow_remote: bool,
     port: int,
@@ -79,7 +82,9 @@ def sandbox(
     max_connections: int,
     mode_items: tuple[str, ...],
 ) -> None:
-    """Run the local Telnyx API sandbox and print its base URL."""
+    """Run the local Telnyx API sandbox and print its base URL (`advance`: move a running one's clock)."""
+    if ctx.invoked_subcommand is not None:
+        return  # a subcommand talks to a sandbox that is already running
     if not allow_remote and not _is_loopback(host):
         click.echo(f"sandbox: --host {host} is not a loopback address: the sandbox (and its admin surface, which "
                    "rewrites the whole world) would be reachable from the network; pass --allow-remote to mean it",
@@ -151,6 +156,63 @@ def _release_seed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: harmless, RSS just stays higher
         pass
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """`90m`, `3h`, `2d`, `45s`, `1h30m` or plain seconds -> seconds."""
+    raw = text.strip().lower()
+    if not raw:
+        raise ValueError("empty duration")
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    total, number = 0.0, ""
+    for ch in raw:
+        if ch.isdigit() or ch == ".":
+            number += ch
+        elif ch in _UNITS and number:
+            total += float(number) * _UNITS[ch]
+            number = ""
+        else:
+            raise ValueError(f"{text[:40]!r} is not a duration (e.g. 90m, 3h, 2d, 1h30m)")
+    if number:
+        raise ValueError(f"{text[:40]!r} is not a duration: {number} has no unit (s, m, h, d)")
+    return total
+
+
+@sandbox.command("advance")
+@click.argument("duration")
+@click.option("--url", envvar="TELNYX_API_BASE_URL", required=True, metavar="BASE_URL",
+              help="The running sandbox's base URL as it printed it (…/v2); default: $TELNYX_API_BASE_URL.")
+def advance(duration: str, url: str) -> None:
+    """Move a running sandbox's virtual clock forward by DURATION (90m, 3h, 2d, 1h30m, or seconds):
+    Telnyx's hours pass at once (tasks processed, PENDING_* records resolved)."""
+    import httpx
+
+    try:
+        seconds = parse_duration(duration)
+    except ValueError as exc:
+        click.echo(f"sandbox advance: {exc}", err=True)
+        sys.exit(1)
+    base = url.rstrip("/")
+    admin = (base[: -len("/v2")] if base.endswith("/v2") else base) + "/_admin/advance"
+    key = os.environ.get("TELNYX_API_KEY") or ""
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    try:
+        r = httpx.post(admin, json={"seconds": seconds}, headers=headers, timeout=10)
+    except httpx.HTTPError as exc:
+        click.echo(f"sandbox advance: cannot reach {admin}: {type(exc).__name__}", err=True)
+        sys.exit(1)
+    if r.status_code != 200:
+        detail = "".join(ch for ch in r.text[:300] if ch.isprintable())
+        click.echo(f"sandbox advance: {admin} answered HTTP {r.status_code}: {detail}", err=True)
+        sys.exit(1)
+    now = r.json().get("now") if r.headers.get("content-type", "").startswith("application/json") else None
+    click.echo(f"sandbox clock advanced {seconds / 3600:g} h; now {str(now)[:40]}")
 
 
 def main() -> None:

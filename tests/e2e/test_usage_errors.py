@@ -24,6 +24,8 @@ def _commands() -> list[tuple[tuple[str, ...], click.Command]]:
             assert cmd is not None
             if isinstance(cmd, click.Group):
                 walk(cmd, (*path, name))
+                if cmd.invoke_without_command:  # `reconciler sandbox` runs on its own too
+                    out.append(((*path, name), cmd))
             else:
                 out.append(((*path, name), cmd))
 

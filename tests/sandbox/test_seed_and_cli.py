@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,41 @@ def test_cli_bad_timing_options(args: list[str], fragment: str) -> None:
     result = _run(*args)
     assert result.returncode != 0 and result.stdout == ""
     assert fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def test_advance_moves_a_running_sandboxs_clock_from_the_command_line() -> None:
+    """`reconciler sandbox advance 3h` (issue 20 item 5): the virtual clock moves without curl, and a
+    bad duration or an unreachable sandbox is one line and exit 1."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.sandbox", "--port", "0", "--time-scale", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        before = httpx.get(url.replace("/v2", "/_admin/state")).json()
+        r = _run("advance", "1h30m", "--url", url)
+        assert r.returncode == 0 and r.stdout.startswith("sandbox clock advanced 1.5 h; now "), r.stdout + r.stderr
+        r = subprocess.run([sys.executable, "-m", "reconciler.sandbox", "advance", "2d"], capture_output=True,
+                           text=True, timeout=20, env={**os.environ, "TELNYX_API_BASE_URL": url})
+        assert r.returncode == 0 and "advanced 48 h" in r.stdout
+        assert httpx.get(url.replace("/v2", "/_admin/state")).json() != before
+        bad = _run("advance", "3x", "--url", url)
+        assert (bad.returncode, bad.stderr.strip()) == (1, "sandbox advance: '3x' is not a duration (e.g. 90m, 3h, 2d, "
+                                                            "1h30m)")
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    gone = _run("advance", "1h", "--url", "http://127.0.0.1:1/v2")
+    assert gone.returncode == 1 and "cannot reach http://127.0.0.1:1/_admin/advance" in gone.stderr
+    assert "Traceback" not in gone.stderr
+
+
+@pytest.mark.parametrize("text, seconds", [("90m", 5400), ("3h", 10800), ("2d", 172800), ("1h30m", 5400),
+                                           ("45s", 45), ("600", 600), ("0.5h", 1800)])
+def test_durations_the_advance_command_takes(text: str, seconds: float) -> None:
+    from reconciler.sandbox.cli import parse_duration
+
+    assert parse_duration(text) == seconds
