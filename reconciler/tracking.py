@@ -226,7 +226,9 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
     t = Tracked(w, states, reasons, age, effect=effect)
     if w.state is State.DEFERRED:
         t.phase, t.phase_reason = _phase(w, live, states)
-    in_flight = bool(t.pending) or t.phase in (PhaseState.WAITING, PhaseState.READY)
+    # A next phase is in flight while it waits or is ready; done or abandoned, it is over, whatever
+    # its numbers show (one assigned elsewhere meanwhile is not work of ours in flight).
+    in_flight = t.phase in (PhaseState.WAITING, PhaseState.READY) if w.state is State.DEFERRED else bool(t.pending)
     t.stuck = in_flight and age is not None and age > stuck_after
     return t
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.journal import COMPACT_AFTER_BYTES, COMPACT_AFTER_LINES, Journal, Op, State, StateDirError
+from reconciler.journal import COMPACT_AFTER_BYTES, COMPACT_AFTER_LINES, Journal, JournalView, Op, State, StateDirError
 from reconciler.model import LiveAssignment, LiveNumber, LiveState
 from reconciler.tracking import UNKNOWN_GRACE, NumberState, PhaseState, judge
 from reconciler.wait import Waiter
@@ -97,11 +97,14 @@ def test_one_apply_or_resume_at_a_time_per_state_folder(tmp_path: Path) -> None:
 
 
 def test_compaction_keeps_open_writes_and_the_ledger_and_stays_bounded(tmp_path: Path) -> None:
-    """A year of daily applies stays the size of the estate, not of the history."""
+    """Daily applies stay the size of the estate, not of the history: forty days of a 2,000-number
+    estate would be over 1 MB uncompacted (each day's lines hold every number), and compaction comes
+    due on bytes every eight days or so."""
     estate = [f"+1415{i:07d}" for i in range(2000)]
     j = Journal(tmp_path)
     sizes = []
-    for day in range(365):
+    days = 40
+    for day in range(days):
         at = T0 + day * 86400
         wid = j.intent(Op.BULK_ASSIGN, estate, at=at, profile=P, campaign="CWZTFH1")
         j.update(wid, State.SUBMITTED, at=at, ref=f"task-{day}")
@@ -109,7 +112,8 @@ def test_compaction_keeps_open_writes_and_the_ledger_and_stays_bounded(tmp_path:
         j.update(wid, State.DONE, at=at + 7200)
         j.compact()
         sizes.append(j.path.stat().st_size)
-    opened = j.intent(Op.UNASSIGN, estate[:2], at=T0 + 365 * 86400, campaign="CWZTFH1")  # today's
+    assert sum(1 for a, b in zip(sizes, sizes[1:]) if b < a) >= 3  # compacted along the way, more than once
+    opened = j.intent(Op.UNASSIGN, estate[:2], at=T0 + days * 86400, campaign="CWZTFH1")  # today's
     j.compact(force=True)
     view = j.read()
     assert list(view.writes) == [opened]  # closed writes gone, the open one kept
@@ -439,3 +443,179 @@ def test_compaction_is_due_at_its_thresholds_of_lines_or_bytes(tmp_path: Path, m
     monkeypatch.setattr(os, "lstat", real_lstat)
     assert list(j.read().writes) == ([opened] if due else list(view.writes))
     assert not Journal(tmp_path / "none").compact(force=True)  # no journal: nothing to rewrite
+
+
+# ---------------------------------------------------------------- a line the reconciler never writes: skipped, with why
+
+
+GOOD = {"write": "w1", "op": "assign", "state": "intent", "run": "r1", "numbers": ["+13125550800"],
+        "profile": P, "campaign": "CWZTFH1", "submitted_at": T0}
+DROP = object()
+
+
+def line(**changes: object) -> str:
+    """GOOD with some fields changed (DROP: left out), as a journal line."""
+    e = {k: v for k, v in {**GOOD, **changes}.items() if v is not DROP}
+    return json.dumps(e) + "\n"
+
+
+def read_lines(tmp_path: Path, *lines: str) -> JournalView:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    j = Journal(tmp_path)
+    j.path.write_text("".join(lines), encoding="utf-8")
+    return j.read()
+
+
+def nested(depth: int) -> str:
+    """A write line whose unknown field nests so that the line is `depth` deep in all."""
+    return line(extra=json.loads("[" * (depth - 1) + "]" * (depth - 1)))
+
+
+LATEST = 253402300799  # 9999-12-31T23:59:59Z
+BAD_LINES = [
+    ("an array", "[1, 2]\n", "not an object"),
+    ("a ledger that is a list", '{"ledger": []}\n', "ledger is not an object"),
+    ("a ledger keyed by something other than a campaign id", '{"ledger": {"C W": ["+13125550800"]}}\n',
+     "ledger holds something other than campaign ids and phone numbers"),
+    ("a ledger campaign holding one number, not a list", '{"ledger": {"CWZTFH1": "+13125550800"}}\n',
+     "ledger holds something other than campaign ids and phone numbers"),
+    ("a ledger campaign holding something not a number", '{"ledger": {"CWZTFH1": ["+13125550800", "5550800"]}}\n',
+     "ledger holds something other than campaign ids and phone numbers"),
+    ("no write id", line(write=DROP), "no write id"),
+    ("an empty write id", line(write=""), "no write id"),
+    ("a write id that is a number", line(write=7), "no write id"),
+    ("a write id with a space", line(write="w 1"), "the write id is not an id"),
+    ("a time that is true", line(submitted_at=True), "submitted_at is not a time between 1970 and 9999"),
+    ("a time as text", line(submitted_at="2026-11-30"), "submitted_at is not a time between 1970 and 9999"),
+    ("a time before 1970", line(submitted_at=-0.5), "submitted_at is not a time between 1970 and 9999"),
+    ("a time after 9999", line(submitted_at=LATEST + 0.5), "submitted_at is not a time between 1970 and 9999"),
+    ("an infinite time", line(submitted_at=DROP)[:-2] + ', "submitted_at": 1e400}\n',
+     "submitted_at is not a time between 1970 and 9999"),
+    ("an update time after 9999", line(updated_at=LATEST + 1), "updated_at is not a time between 1970 and 9999"),
+    ("an update time that is false", line(updated_at=False), "updated_at is not a time between 1970 and 9999"),
+    ("an outcome line (no send time) with an update time after 9999", line(submitted_at=DROP, updated_at=LATEST + 1),
+     "updated_at is not a time between 1970 and 9999"),
+    *[(f"a {key} with a space", line(**{key: "a b"}), f"{key} is not an id")
+      for key in ("profile", "campaign", "campaign_uuid", "ref", "run")],
+    ("a campaign id of 129 characters", line(campaign="C" * 129), "campaign is not an id"),
+    ("a campaign id that is a number", line(campaign=7), "campaign is not an id"),
+    ("numbers as one string", line(numbers="+13125550800"), "numbers is not a list of phone numbers"),
+    ("a number without its +", line(numbers=["13125550800"]), "numbers is not a list of phone numbers"),
+    ("a number starting +0", line(numbers=["+03125550800"]), "numbers is not a list of phone numbers"),
+    ("a number of six digits", line(numbers=["+123456"]), "numbers is not a list of phone numbers"),
+    ("a number of sixteen digits", line(numbers=["+1234567890123456"]), "numbers is not a list of phone numbers"),
+    ("members that are not numbers", line(members=["x"]), "members is not a list of phone numbers"),
+    ("failed as a list", line(failed=["+13125550800"]), "failed is not phone numbers with reasons"),
+    ("failed keyed by something not a number", line(failed={"x": "no"}), "failed is not phone numbers with reasons"),
+    ("failed with a reason that is not text", line(failed={"+13125550800": 5}),
+     "failed is not phone numbers with reasons"),
+    ("a note as a list", line(note=["pr 7"]), "note is not text"),
+    ("a note with a value that is not text", line(note={"pr": 7}), "note is not text"),
+    ("a detail that is a number", line(detail=500), "detail is not text"),
+    ("an after that is a list", line(after=["free"]), "after is not text"),
+    ("an unknown state", line(state="exploded"), "unknown state 'exploded'"),
+    ("no state", line(state=DROP), "unknown state 'None'"),
+    ("a long unknown state, cut at 40", line(state="x" * 50), f"unknown state {'x' * 40!r}"),
+    ("an unknown operation", line(op="teleport"), "unknown operation 'teleport'"),
+    ("a long unknown operation, cut at 40", line(op="y" * 50), f"unknown operation {'y' * 40!r}"),
+    ("not JSON", "this is not json\n", "not JSON"),
+    ("NaN, which Python reads and JSON does not have", line()[:-2] + ', "x": NaN}\n', "not JSON"),
+    ("Infinity", line()[:-2] + ', "x": -Infinity}\n', "not JSON"),
+    ("nested nine deep", nested(9), "nested more than 8 deep"),
+]
+
+
+@pytest.mark.parametrize("name, raw, problem", BAD_LINES, ids=[b[0] for b in BAD_LINES])
+def test_a_line_the_reconciler_never_writes_is_skipped_with_what_is_wrong_with_it(tmp_path, name, raw, problem) -> None:
+    view = read_lines(tmp_path, line(write="w0"), raw, line(write="w2"))
+    assert [str(b) for b in view.bad] == [f"journal.jsonl:2: {problem}; skipped"]
+    assert sorted(view.writes) == ["w0", "w2"]  # the lines around it are kept
+
+
+GOOD_LINES = [
+    ("times at both ends of what a date can be", dict(submitted_at=0, updated_at=LATEST)),
+    ("empty ids: nothing named", dict(profile="", campaign="", campaign_uuid="", ref="", run="")),
+    ("ids of 128 characters, with . _ : -", dict(campaign="C" * 128, ref="task-1.a_b:c")),
+    ("numbers of seven and fifteen digits", dict(numbers=["+1234567", "+123456789012345"])),
+    ("every optional field, well formed", dict(members=["+13125550801"], failed={"+13125550800": "no"},
+                                              note={"pr": "7"}, detail="HTTP 500", after="free")),
+]
+
+
+@pytest.mark.parametrize("name, changes", GOOD_LINES, ids=[g[0] for g in GOOD_LINES])
+def test_a_line_within_every_bound_is_read(tmp_path, name, changes) -> None:
+    view = read_lines(tmp_path, line(**changes), nested(8))
+    assert view.bad == [] and list(view.writes) == ["w1"]
+
+
+def test_a_cut_short_last_line_is_told_from_one_that_is_not_json(tmp_path) -> None:
+    view = read_lines(tmp_path, "not json\n", line(write="w2")[:25])
+    assert [str(b) for b in view.bad] == ["journal.jsonl:1: not JSON; skipped",
+                                          "journal.jsonl:2: cut short (a run killed mid-write); skipped"]
+
+
+def test_a_journal_that_is_not_a_file_is_named_as_a_whole(tmp_path) -> None:
+    (tmp_path / "journal.jsonl").mkdir()
+    assert [str(b) for b in Journal(tmp_path).read().bad] == ["journal.jsonl: not a regular file; ignored"]
+
+
+# ---------------------------------------------------------------- lines folded into writes
+
+
+def test_each_line_of_a_write_adds_to_it_and_empty_names_are_none(tmp_path) -> None:
+    """Outcome lines set the state, the task id, times and detail, add failed numbers and never
+    forget `processed`; the intent line's names stay; an empty name is no name."""
+    view = read_lines(
+        tmp_path,
+        line(run=DROP, profile="", campaign_uuid="", after="", note={"pr": "7"}),
+        json.dumps({"write": "w1", "state": "submitted", "ref": "task-1", "updated_at": T0 + 1,
+                    "failed": {"+13125550800": "no"}, "processed": True}) + "\n",
+        json.dumps({"write": "w1", "state": "accepted", "op": "unassign", "campaign": "COTHER1",
+                    "failed": {"+13125550801": "also no"}, "detail": "seen", "updated_at": T0 + 2}) + "\n")
+    (w,) = view.writes.values()
+    assert (w.op, w.state, w.run, w.profile, w.campaign, w.campaign_uuid, w.after, w.note) == (
+        Op.ASSIGN, State.ACCEPTED, "", None, "CWZTFH1", None, None, {"pr": "7"})
+    assert (w.ref, w.detail, w.submitted_at, w.updated_at, w.processed) == ("task-1", "seen", T0, T0 + 2, True)
+    assert w.failed == {"+13125550800": "no", "+13125550801": "also no"}
+    assert w.lines == 3  # compaction comes due on the lines closed writes hold
+
+
+def test_applied_replays_writes_in_submission_order_not_file_order(tmp_path) -> None:
+    j = Journal(tmp_path)
+    newer = j.intent(Op.ASSIGN, [N[0]], at=T0 + 10, campaign="CNEWER1")
+    older = j.intent(Op.ASSIGN, [N[0]], at=T0, campaign="COLDER1")
+    for wid in (newer, older):
+        j.update(wid, State.DONE, at=T0 + 20)
+    assert j.read().applied() == {N[0]: "CNEWER1"}
+
+
+def test_an_untimed_write_is_replayed_as_if_sent_at_the_epoch(tmp_path) -> None:
+    """A line with no `submitted_at` comes first; one timed at the epoch itself ties with it and
+    file order decides."""
+    untimed = line(write="w1", state="done", campaign="CUNTIME", submitted_at=DROP)
+    at_epoch = line(write="w2", state="done", campaign="CEPOCH1", submitted_at=0)
+    later = line(write="w3", state="done", campaign="CLATER1", submitted_at=1)
+    assert read_lines(tmp_path / "a", untimed, at_epoch).applied() == {"+13125550800": "CEPOCH1"}
+    assert read_lines(tmp_path / "b", at_epoch, untimed).applied() == {"+13125550800": "CUNTIME"}
+    assert read_lines(tmp_path / "c", later, untimed).applied() == {"+13125550800": "CLATER1"}
+
+
+def test_a_finished_removal_of_a_number_this_repository_never_assigned_is_no_error(tmp_path) -> None:
+    """A prune removes numbers someone else assigned: nothing to forget, nothing to fail on."""
+    j = Journal(tmp_path)
+    wid = j.intent(Op.UNASSIGN, [N[0]], at=T0, campaign="CWZTFH1")
+    j.update(wid, State.DONE, at=T0 + 1)
+    assert j.read().applied() == {}
+
+
+def test_compaction_keeps_what_an_open_task_has_said_so_far(tmp_path) -> None:
+    """A bulk task seen processed with some numbers failed, not yet closed: compacted, it still
+    says both (its skips are final, its failures keep their reasons)."""
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, N[:2], at=T0, profile=P, campaign="CWZTFH1")
+    j.update(wid, State.ACCEPTED, at=T0 + 60, ref="task-1", processed=True, failed={N[1]: "held elsewhere"})
+    done = j.intent(Op.ASSIGN, N[2:3], at=T0, profile=P, campaign="CWZTFH1")
+    j.update(done, State.DONE, at=T0 + 1)
+    assert j.compact(force=True)
+    w = j.read().writes[wid]
+    assert (w.processed, w.failed, w.ref) == (True, {N[1]: "held elsewhere"}, "task-1")

@@ -11,12 +11,13 @@ so an off-by-one in either direction fails a test:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from reconciler.journal import Journal, Op, State
-from reconciler.model import LiveAssignment, LiveNumber, LiveState
+from reconciler.journal import Journal, Op, State, Write
+from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, LiveAssignment, LiveNumber, LiveState
 from reconciler.tracking import (
     DEFAULT_STUCK_AFTER,
     SETTLE_WINDOW,
@@ -24,6 +25,7 @@ from reconciler.tracking import (
     NumberState,
     judge,
     may_be_unprocessed,
+    not_declared,
 )
 
 P = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
@@ -345,3 +347,189 @@ def test_shows_taken_only_when_every_number_of_a_bulk_sits_on_its_campaign(tmp_p
     assert not shows_taken(bulk, s)
     s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "PENDING_ASSIGNMENT", None)
     assert shows_taken(bulk, s) and not shows_taken(single, s)
+
+
+# ---------------------------------------------------------------- more of judge's rules, each on its own
+
+
+def test_judge_looks_only_at_open_writes_wherever_they_sit(tmp_path) -> None:
+    """A closed write before an open one is passed over, not the end of the list."""
+    j = Journal(tmp_path)
+    done = j.intent(Op.ASSIGN, [N[0]], at=T0, profile=P, campaign="CWZTFH1")
+    j.update(done, State.DONE, at=T0)
+    opened = j.intent(Op.ASSIGN, [N[1]], at=T0, profile=P, campaign="CWZTFH1")
+    inflight = judge(list(j.read().writes.values()), live(), T0 + 60)
+    assert [t.write.id for t in inflight.tracked] == [opened]
+    assert set(inflight.numbers()) == {N[1]}
+
+
+def test_a_number_the_read_did_not_cover_leaves_the_others_judged(tmp_path) -> None:
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, N[:2], at=T0, profile=P, campaign="CWZTFH1")
+    j.update(wid, State.ACCEPTED, at=T0)
+    s = live()
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "ASSIGNED", None)
+    (t,) = judge(j.read().open_writes(), s, T0 + 60, seen=frozenset({N[1]})).tracked
+    assert t.numbers == {N[0]: NumberState.UNSEEN, N[1]: NumberState.DONE}
+
+
+def test_an_assignment_sent_while_its_number_is_still_being_freed_shows_no_effect_yet(tmp_path) -> None:
+    """PENDING_UNASSIGNMENT on the old campaign is the removal's doing, not a sign that Telnyx took
+    the assignment: the write stays submitted (never `accepted_now`)."""
+    assert one(Op.ASSIGN, State.SUBMITTED, ("COLD001", "PENDING_UNASSIGNMENT")) == ("pending", None, False)
+    assert one(Op.ASSIGN, State.SUBMITTED, ("COLD001", "PENDING_ASSIGNMENT")) == ("pending", None, False)
+    # A removal's own PENDING_UNASSIGNMENT is its effect.
+    assert one(Op.UNASSIGN, State.SUBMITTED, ("CWZTFH1", "PENDING_UNASSIGNMENT")) == ("pending", None, True)
+
+
+@pytest.mark.parametrize("state", [State.DONE, State.ABANDONED])
+def test_work_that_is_over_is_never_stuck_however_old(tmp_path, state) -> None:
+    """Only work still in flight can be stuck: numbers that all reached their target, or a next
+    phase that is done or abandoned, are not, whatever their age."""
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, [N[0]], at=T0, profile=P, campaign="CWZTFH1")
+    j.update(wid, State.ACCEPTED, at=T0)
+    j.defer(Op.ASSIGN, [N[1]], at=T0, profile=P, campaign="CWZTFH1", after="free")
+    s = live()
+    s.assignments[N[0]] = LiveAssignment(N[0], "CWZTFH1", "ASSIGNED", None)
+    s.assignments[N[1]] = (LiveAssignment(N[1], "CWZTFH1", "ASSIGNED", None) if state is State.DONE
+                           else LiveAssignment(N[1], "COTHER1", "ASSIGNED", None))
+    inflight = judge(j.read().open_writes(), s, T0 + 10 * DEFAULT_STUCK_AFTER)
+    assert [t.closed_state for t in inflight.tracked] == [State.DONE, state]
+    assert inflight.stuck == []
+
+
+def test_a_journal_line_without_a_time_is_judged_never_stuck(tmp_path) -> None:
+    """A hand-written (or older) line may name no `submitted_at`: its age is unknown, it is held
+    like a young write, and it is never called stuck."""
+    j = Journal(tmp_path)
+    j.path.write_text(json.dumps({"write": "w1", "op": "bulk_assign", "state": "submitted", "run": "r",
+                                  "numbers": [N[0]], "profile": P, "campaign": "CWZTFH1"}) + "\n")
+    (w,) = j.read().open_writes()
+    assert w.submitted_at is None
+    (t,) = judge([w], live(), T0 + 10 * DEFAULT_STUCK_AFTER).tracked
+    assert t.age is None and not t.stuck
+    assert t.numbers == dict.fromkeys(N, NumberState.PENDING)  # an unprocessed bulk: its whole profile
+    assert may_be_unprocessed(w, T0, exclusive=True)
+
+
+def profile_with_newcomer() -> LiveState:
+    s = live()
+    s.numbers["+13125559999"] = LiveNumber("+13125559999", "9", P, "longcode")
+    return s
+
+
+@pytest.mark.parametrize("state, age, exclusive, sweeps", [
+    # a killed run's bulk: its whole profile is held for the grace (the settle window under the lock)
+    (State.INTENT, 60, False, True),
+    (State.INTENT, SETTLE_WINDOW + 1, False, True),
+    (State.INTENT, SETTLE_WINDOW + 1, True, False),
+    (State.INTENT, UNKNOWN_GRACE + 1, False, False),
+    # taken by Telnyx, no task id to ask with and not seen processed: the same windows
+    (State.ACCEPTED, SETTLE_WINDOW, True, True),
+    (State.ACCEPTED, SETTLE_WINDOW + 1, True, False),
+    (State.ACCEPTED, UNKNOWN_GRACE, False, True),
+    (State.ACCEPTED, UNKNOWN_GRACE + 1, False, False),
+])
+def test_an_unprocessed_bulk_without_a_task_id_holds_its_whole_profile_only_for_its_window(tmp_path, state, age,
+                                                                                           exclusive, sweeps) -> None:
+    """A task snapshots its profile when Telnyx processes it: a number that joined the profile is
+    held while the task may still be about to run, and no longer once that window has passed."""
+    writes = journal(tmp_path, state)
+    (t,) = judge(writes, profile_with_newcomer(), T0 + age, exclusive=exclusive).tracked
+    assert ("+13125559999" in t.numbers) is sweeps
+    assert may_be_unprocessed(writes[0], T0 + age, exclusive=exclusive) is sweeps
+
+
+def test_a_task_with_an_id_holds_its_profile_until_it_is_seen_processed(tmp_path) -> None:
+    writes = journal(tmp_path, State.SUBMITTED, ref="task-1")
+    (t,) = judge(writes, profile_with_newcomer(), T0 + 10 * UNKNOWN_GRACE, exclusive=True).tracked
+    assert "+13125559999" in t.numbers
+
+
+def test_a_deferred_phase_does_not_hide_the_numbers_of_the_writes_after_it(tmp_path) -> None:
+    j = Journal(tmp_path, run_id="r1")
+    j.defer(Op.ASSIGN, [N[0]], at=T0, profile=P, campaign="CWZTFH1", after="free")
+    wid = j.intent(Op.ASSIGN, [N[1]], at=T0, profile=P, campaign="CWZTFH1")
+    j.update(wid, State.SUBMITTED, at=T0)
+    s = live()
+    s.assignments[N[0]] = LiveAssignment(N[0], "COLD001", "PENDING_UNASSIGNMENT", None)
+    assert set(judge(j.read().open_writes(), s, T0 + 60).numbers()) == {N[0], N[1]}
+
+
+def test_a_phase_abandoned_by_one_number_is_abandoned_whatever_the_read_missed_before_it(tmp_path) -> None:
+    """A number the read did not cover waits, but does not stop the look at the others: one
+    assigned elsewhere meanwhile abandons the phase."""
+    j = Journal(tmp_path)
+    j.defer(Op.ASSIGN, N[:2], at=T0, profile=P, campaign="CWZTFH1", after="free")
+    s = phase_live({N[1]: ("COTHER1", "ASSIGNED")}, unseen=[N[0]])
+    (t,) = judge(j.read().open_writes(), s, T0 + 60, seen=frozenset({N[1]})).tracked
+    assert t.phase.value == "abandoned" and t.phase_reason.startswith(f"{N[1]} is on COTHER1 (ASSIGNED) now")
+
+
+def test_a_move_to_no_profile_says_so_while_in_flight(tmp_path) -> None:
+    j = Journal(tmp_path, run_id="r1")
+    wid = j.intent(Op.BULK_MOVE, [N[0]], at=T0, profile=None)
+    j.update(wid, State.SUBMITTED, at=T0, ref="order-3")
+    assert judge(j.read().open_writes(), live(), T0 + 60).numbers() == {
+        N[0]: "move to no profile: order order-3 of run r1 not yet processed by Telnyx"}
+
+
+# ---------------------------------------------------------------- not_declared: every rule, with its words
+
+
+def _declared() -> DesiredState:
+    profiles = {P: DesiredProfile(P, "main", ("CWZTFH1",)), OTHER_P: DesiredProfile(OTHER_P, "other", ("COTHER1", "CWZTFH1"))}
+    at = {N[0]: (P, "CWZTFH1"), N[1]: (P, "CWZTFH1"), N[2]: (OTHER_P, "COTHER1"), X[0]: (OTHER_P, "CWZTFH1")}
+    return DesiredState(profiles, {n: DesiredNumber(n, p, c, "x.yaml", 1, 1) for n, (p, c) in at.items()})
+
+
+UNDECLARED = "+13125559998"
+NOT_DECLARED = [
+    # name, op, numbers, profile, campaign, why (numbers=True), why with numbers=False
+    ("a move to a declared profile of numbers declared there", Op.BULK_MOVE, N[:2], P, None, None, None),
+    ("a move to no profile", Op.PATCH_PROFILE, N[:1], None, None,
+     "profile (none) is not declared in the files", "profile (none) is not declared in the files"),
+    ("a move to an undeclared profile", Op.BULK_MOVE, N[:1], "PGONE", None,
+     "profile PGONE is not declared in the files", "profile PGONE is not declared in the files"),
+    ("a move of one number declared on another profile", Op.BULK_MOVE, [N[0], N[2]], P, None,
+     f"1 number of it the files do not declare for profile {P}", None),
+    ("a move of two numbers declared nowhere or elsewhere", Op.BULK_MOVE, [N[0], N[2], UNDECLARED], P, None,
+     f"2 numbers of it the files do not declare for profile {P}", None),
+    ("an assignment naming no campaign", Op.ASSIGN, N[:1], P, None, "it names no campaign", "it names no campaign"),
+    ("an assignment to an undeclared campaign", Op.ASSIGN, N[:1], P, "CGONE01",
+     "campaign CGONE01 is not declared in the files", "campaign CGONE01 is not declared in the files"),
+    ("an assignment under an undeclared profile", Op.BULK_ASSIGN, N[:1], "PGONE", "CWZTFH1",
+     "profile PGONE is not declared in the files", "profile PGONE is not declared in the files"),
+    ("an assignment to a campaign declared under another profile", Op.BULK_ASSIGN, [N[2]], P, "COTHER1",
+     f"campaign COTHER1 is not declared under profile {P}", f"campaign COTHER1 is not declared under profile {P}"),
+    ("an assignment of the numbers declared there", Op.ASSIGN, N[:2], P, "CWZTFH1", None, None),
+    ("an assignment naming no profile: only the campaign counts", Op.ASSIGN, [N[0], X[0]], None, "CWZTFH1", None, None),
+    ("a number declared on the campaign under another profile", Op.ASSIGN, [N[0], X[0]], P, "CWZTFH1",
+     "1 number of it the files do not declare for campaign CWZTFH1", None),
+    ("a number declared under the profile on another campaign", Op.BULK_ASSIGN, [N[2], X[0]], OTHER_P, "COTHER1",
+     "1 number of it the files do not declare for campaign COTHER1", None),
+    ("a number declared nowhere", Op.REPLACE, [N[0], UNDECLARED], None, "CWZTFH1",
+     "1 number of it the files do not declare for campaign CWZTFH1", None),
+    ("a removal from a declared campaign of numbers declared nowhere (prune)", Op.UNASSIGN, [UNDECLARED], P,
+     "CWZTFH1", None, None),
+    ("a removal names its old profile, not the campaign's", Op.UNASSIGN, [N[2]], OTHER_P, "CWZTFH1", None, None),
+    ("a removal from a dropped campaign of numbers declared elsewhere now", Op.UNASSIGN, N[:2], P, "CGONE01",
+     None, None),
+    ("a removal from a dropped campaign of a number declared nowhere", Op.UNASSIGN, [N[0], UNDECLARED], P,
+     "CGONE01", "campaign CGONE01 is not declared in the files", "campaign CGONE01 is not declared in the files"),
+    ("a removal from a dropped campaign naming no numbers", Op.UNASSIGN, [], P, "CGONE01",
+     "campaign CGONE01 is not declared in the files", "campaign CGONE01 is not declared in the files"),
+]
+
+
+@pytest.mark.parametrize("name, op, numbers, profile, campaign, why, why_campaign_only", NOT_DECLARED,
+                         ids=[c[0] for c in NOT_DECLARED])
+def test_the_files_must_declare_what_a_journalled_write_targets(name, op, numbers, profile, campaign, why,
+                                                                why_campaign_only) -> None:
+    """The journal may hold numbers back, never steer a write: each reason a write (or next phase)
+    is not carried out, in the words `status` and `resume` print."""
+    w = Write("w1", op, State.DEFERRED, "r1", tuple(numbers), profile, campaign)
+    desired = _declared()
+    assert not_declared(w, desired) == why
+    assert not_declared(w, desired, numbers=False) == why_campaign_only
