@@ -498,3 +498,27 @@ def test_a_failure_that_says_the_number_is_gone_is_blocked_not_retried(status_ca
         assert f.reason.startswith(f"Telnyx says the number cannot be assigned ({reason}); a retry cannot fix that")
     else:
         assert f.reason == reason
+
+
+def test_per_number_writes_to_shared_campaigns_are_part_of_the_reviewed_plan():
+    """A plan reviewed without `--shared-per-number` (numbers freed first) must not pass for one
+    applied with it (moved in place): the checksum covers the option when it is on, and a plan
+    without it keeps the checksum it always had."""
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {1: (TX, "ASSIGNED")})
+    without = make_plan(desired, live, PlanOptions())
+    again = make_plan(desired, live, PlanOptions(shared_per_number=False))
+    with_it = make_plan(desired, live, PlanOptions(shared_per_number=True))
+    assert without.checksum() == again.checksum() != with_it.checksum()
+    back = from_dict(json.loads(json.dumps(dump(with_it))))
+    assert back.checksum() == with_it.checksum()
+
+
+def test_an_unsafe_plan_says_so_on_its_second_line_and_lists_every_reason_at_the_end():
+    ids = list(range(1, 5))
+    desired, live = state({P1: [(SH, ids)]}, {i: P1 for i in ids}, {i: (TX, "ASSIGNED") for i in ids},
+                          policy=Policy(max_reassign=1))
+    plan = make_plan(desired, live)
+    assert plan.unsafe
+    lines = plan_text(plan).splitlines()
+    assert lines[1].startswith("UNSAFE — apply will refuse (exit 3): " + plan.unsafe[0])
+    assert lines[-len(plan.unsafe) - 1] == "UNSAFE — apply will refuse (exit 3):"

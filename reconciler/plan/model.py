@@ -199,6 +199,10 @@ class Plan:
             windows = self.desired.policy.change_windows
             if windows:  # when apply may run it is part of the plan (absent: checksums as before)
                 covered.append([w.as_dict() for w in windows])
+            if self.options.shared_per_number:
+                # Per-number writes to shared campaigns change the route (moved in place vs freed
+                # first): a plan reviewed without them is not the plan applied with them.
+                covered.append({"shared_per_number": True})
             raw = json.dumps(covered, sort_keys=True, separators=(",", ":")).encode()
             self._checksum = hashlib.sha256(raw).hexdigest()
         return self._checksum

@@ -73,6 +73,9 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     counted per profile and campaign, each distinct reason once with its count."""
     d = free_text(plan_dict(plan), naming(plain, plan.profile_names))
     lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"])]
+    if d["unsafe"]:  # said at once (a reader of `| head` must not miss it); every reason at the end
+        more = f" (and {len(d['unsafe']) - 1} more, listed at the end)" if len(d["unsafe"]) > 1 else ""
+        lines.append(paint("UNSAFE — apply will refuse (exit 3): ", "31;1", color) + d["unsafe"][0] + more)
     if plan.messaging:
         # What stops and what starts sending, first, in words.
         lines.append(paint("Messaging: ", "1", color) + plain(headline(plan.messaging)))
