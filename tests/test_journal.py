@@ -521,6 +521,8 @@ BAD_LINES = [
     ("NaN, which Python reads and JSON does not have", line()[:-2] + ', "x": NaN}\n', "not JSON"),
     ("Infinity", line()[:-2] + ', "x": -Infinity}\n', "not JSON"),
     ("nested nine deep", nested(9), "nested more than 8 deep"),
+    ("nested nine deep in objects alone", line(extra=json.loads('{"a":' * 8 + "1" + "}" * 8)),
+     "nested more than 8 deep"),
 ]
 
 
