@@ -522,6 +522,8 @@ BAD_LINES = [
     ("NaN, which Python reads and JSON does not have", line()[:-2] + ', "x": NaN}\n', "not JSON"),
     ("Infinity", line()[:-2] + ', "x": -Infinity}\n', "not JSON"),
     ("nested nine deep", nested(9), "nested more than 8 deep"),
+    ("nested nine deep in objects alone", line(extra=json.loads('{"a":' * 8 + "1" + "}" * 8)),
+     "nested more than 8 deep"),
 ]
 
 
@@ -556,7 +558,8 @@ def test_a_cut_short_last_line_is_told_from_one_that_is_not_json(tmp_path) -> No
 
 def test_a_journal_that_is_not_a_file_is_named_as_a_whole(tmp_path) -> None:
     (tmp_path / "journal.jsonl").mkdir()
-    assert [str(b) for b in Journal(tmp_path).read().bad] == ["journal.jsonl: not a regular file; ignored"]
+    assert [(b.line, str(b)) for b in Journal(tmp_path).read().bad] == [
+        (0, "journal.jsonl: not a regular file; ignored")]
 
 
 # ---------------------------------------------------------------- lines folded into writes
@@ -619,3 +622,265 @@ def test_compaction_keeps_what_an_open_task_has_said_so_far(tmp_path) -> None:
     assert j.compact(force=True)
     w = j.read().writes[wid]
     assert (w.processed, w.failed, w.ref) == (True, {N[1]: "held elsewhere"}, "task-1")
+
+
+# ---------------------------------------------------------------- the file itself: its bytes, its links, its limits
+
+
+def test_each_line_is_written_as_compact_json_with_sorted_keys(tmp_path) -> None:
+    """The on-disk format (`FORMAT`): one object a line, keys sorted, no spaces, None left out, so a
+    state folder diffs line by line and an older reader sees what it always saw."""
+    j = Journal(tmp_path / "a" / "b", run_id="r1")  # the folder, and its parents, made on the first write
+    wid = j.intent(Op.ASSIGN, [N[1], N[0]], at=T0, profile=P, campaign="CWZTFH1")
+    j.update(wid, State.FAILED, at=T0 + 1, detail="d" * 2001, failed={N[0]: "r" * 501, N[1]: None})
+    intent, outcome = j.path.read_text(encoding="utf-8").splitlines()
+    assert intent == (f'{{"campaign":"CWZTFH1","numbers":["{N[0]}","{N[1]}"],"op":"assign","profile":"{P}",'
+                      f'"run":"r1","state":"intent","submitted_at":{T0},"write":"{wid}"}}')
+    assert outcome == (f'{{"detail":"{"d" * 2000}","failed":{{"{N[0]}":"{"r" * 500}","{N[1]}":""}},'
+                       f'"state":"failed","updated_at":{T0 + 1},"write":"{wid}"}}')
+    assert oct(j.path.stat().st_mode & 0o777) == oct(0o600)
+
+
+@pytest.mark.parametrize("before, written", [
+    ("", "{line}"),  # an empty file: no blank line first
+    ('{"ledger":{}}\n', '{{"ledger":{{}}}}\n{line}'),  # a whole last line: appended after it
+    ('{"ledger":{}}\n{"wri', '{{"ledger":{{}}}}\n{{"wri\n{line}'),  # cut short: ours starts a fresh line
+])
+def test_the_first_line_a_run_writes_starts_on_a_line_of_its_own(tmp_path, before, written) -> None:
+    j = Journal(tmp_path)
+    j.path.write_text(before, encoding="utf-8")
+    wid = j.intent(Op.ASSIGN, [N[0]], at=T0, campaign="CWZTFH1")
+    (ours,) = [ln for ln in j.path.read_text(encoding="utf-8").splitlines() if wid in ln]
+    assert j.path.read_text(encoding="utf-8") == written.format(line=ours + "\n")
+
+
+def test_a_journal_planted_as_a_link_is_reported_never_followed_and_replaced_by_the_next_write(tmp_path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text(line(), encoding="utf-8")
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "journal.jsonl").symlink_to(victim)
+    j = Journal(state)
+    assert [(b.line, str(b)) for b in j.read().bad] == [(0, (
+        f"journal.jsonl: a symbolic link (to {victim}); not followed, ignored: the next write replaces it with a "
+        "file"))]
+    j.intent(Op.ASSIGN, [N[0]], at=T0, campaign="CWZTFH1")
+    assert not j.path.is_symlink() and len(j.read().writes) == 1 and j.read().bad == []
+    assert victim.read_text(encoding="utf-8") == line()  # never written through
+
+
+def test_a_link_target_is_named_in_at_most_200_characters(tmp_path) -> None:
+    (tmp_path / "journal.jsonl").symlink_to("/nowhere/" + "x" * 300)
+    (bad,) = Journal(tmp_path).read().bad
+    assert f"(to {('/nowhere/' + 'x' * 300)[:200]});" in bad.problem
+
+
+def test_a_journal_swapped_for_a_link_after_it_was_looked_at_is_not_followed(tmp_path, monkeypatch) -> None:
+    """Between the look (lstat: a file) and the open, someone replaced it with a link: the open
+    refuses to follow it (O_NOFOLLOW), and the journal is read as empty."""
+    victim = tmp_path / "victim"
+    victim.write_text(line(), encoding="utf-8")
+    (tmp_path / "journal.jsonl").symlink_to(victim)
+    real_lstat = os.lstat
+    monkeypatch.setattr(os, "lstat", lambda p, *a, **k: real_lstat(victim) if str(p).endswith("journal.jsonl")
+                        else real_lstat(p, *a, **k))
+    view = Journal(tmp_path).read()
+    assert view.writes == {} and [(b.line, b.problem) for b in view.bad] == [
+        (0, "cannot be opened without following a link (Too many levels of symbolic links); ignored")]
+
+
+def test_a_lock_planted_as_a_link_is_replaced_by_a_file_of_ours(tmp_path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep", encoding="utf-8")
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "lock").symlink_to(victim)
+    j = Journal(state)
+    j.close()  # never opened: nothing to close
+    with j:
+        lock = state / "lock"
+        assert not lock.is_symlink() and oct(lock.stat().st_mode & 0o777) == oct(0o600)
+    j.close()  # closing again is harmless
+    assert victim.read_text(encoding="utf-8") == "keep"
+
+
+def test_a_state_folder_that_cannot_be_made_is_named_with_why(tmp_path) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(StateDirError) as e:
+        Journal(tmp_path / "file" / "state").open_for_writing()
+    assert str(e.value) == f"cannot create the state folder {tmp_path / 'file' / 'state'}: Not a directory"
+    with Journal(tmp_path / "a" / "b" / "c"):  # missing parents are made
+        pass
+
+
+@pytest.mark.parametrize("mode, owner, refused", [
+    (0o700, None, False), (0o755, None, False),
+    (0o770, None, True), (0o720, None, True), (0o702, None, True),
+    (0o700, 12345, True),  # another user's folder
+])
+def test_a_state_folder_linked_to_a_place_others_can_write_to_is_refused(tmp_path, mode, owner, refused) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    target.chmod(mode)
+    if owner is not None:
+        if os.getuid() != 0:
+            pytest.skip("giving a folder to another user takes root")
+        os.chown(target, owner, -1)
+    link = tmp_path / "state"
+    link.symlink_to(target)
+    if refused:
+        with pytest.raises(StateDirError) as e:
+            Journal(link).read()
+        assert str(e.value) == (f"the state folder {link} is a symbolic link to {target}, which others can write to: "
+                                "refused (use a folder only you can write to, or --state-dir)")
+    else:
+        assert Journal(link).read().writes == {}
+
+
+def test_a_state_folder_linked_to_a_root_owned_folder_only_root_may_write_is_used(tmp_path) -> None:
+    root_owned = Path("/usr")
+    assert root_owned.stat().st_uid == 0 and not root_owned.stat().st_mode & 0o022
+    (tmp_path / "state").symlink_to(root_owned)
+    assert Journal(tmp_path / "state").read().bad == []
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert Journal(tmp_path / "dangling").read().writes == {}  # making it fails later, with its own words
+
+
+def test_a_line_too_long_is_skipped_piece_by_piece_and_the_rest_is_read(tmp_path, monkeypatch) -> None:
+    import reconciler.journal as jmod
+
+    monkeypatch.setattr(jmod, "MAX_LINE_BYTES", 300)
+    at_limit = line(detail="x" * (300 - len(line(detail=""))))
+    assert len(at_limit) == 300
+    over = line(write="w9", detail="x" * (301 - len(line(detail=""))))
+    huge = line(write="w8", detail="y" * 1000)
+    view = read_lines(tmp_path, at_limit, over, "\n", huge, line(write="w2"))
+    assert [(b.line, b.problem) for b in view.bad] == [(2, "line too long; skipped"), (4, "line too long; skipped")]
+    assert sorted(view.writes) == ["w1", "w2"] and view.lines == 5
+
+
+def test_a_value_too_large_for_a_time_is_skipped_not_a_crash(tmp_path) -> None:
+    view = read_lines(tmp_path, line()[:-2] + ', "submitted_at": 1' + "0" * 400 + "}\n", line(write="w2"))
+    assert [str(b) for b in view.bad] == ["journal.jsonl:1: unreadable (OverflowError); skipped"]
+    assert list(view.writes) == ["w2"]
+
+
+# ---------------------------------------------------------------- compaction: its bytes, its ledger, its failures
+
+
+def test_a_compacted_journal_is_a_ledger_line_then_the_open_writes(tmp_path) -> None:
+    j = Journal(tmp_path, run_id="r1")
+    a = j.intent(Op.ASSIGN, [N[1], N[0]], at=T0, campaign="CWZTFH1")
+    j.update(a, State.DONE, at=T0 + 1)
+    b = j.intent(Op.UNASSIGN, [N[2]], at=T0 + 2, campaign="COTHER1")
+    assert j.compact(force=True)
+    ledger, kept = j.path.read_text(encoding="utf-8").splitlines()
+    assert ledger == f'{{"format":2,"ledger":{{"CWZTFH1":["{N[0]}","{N[1]}"]}}}}'
+    assert kept == (f'{{"campaign":"COTHER1","numbers":["{N[2]}"],"op":"unassign","run":"r1","state":"intent",'
+                    f'"submitted_at":{T0 + 2},"write":"{b}"}}')
+    assert [p.name for p in tmp_path.iterdir()] == ["journal.jsonl"]  # no temporary file left
+
+
+def test_compaction_forgets_only_what_a_finished_removal_took_away(tmp_path) -> None:
+    """A move (no campaign) or a refused removal leaves the ledger as it was; a finished removal
+    of a number never assigned here (a prune) is nothing to forget."""
+    j = Journal(tmp_path)
+    for op, numbers, campaign, state in [
+        (Op.ASSIGN, N[:3], "CWZTFH1", State.DONE), (Op.BULK_MOVE, N[:1], None, State.DONE),
+        (Op.UNASSIGN, N[1:2], "CWZTFH1", State.REFUSED), (Op.UNASSIGN, N[2:4], "CWZTFH1", State.DONE)]:
+        wid = j.intent(op, numbers, at=T0, profile=Q if op is Op.BULK_MOVE else None, campaign=campaign)
+        j.update(wid, state, at=T0 + 1)
+    before = j.read().applied()
+    assert before == {N[0]: "CWZTFH1", N[1]: "CWZTFH1"}
+    assert j.compact(force=True) and j.read().applied() == before
+
+
+@pytest.mark.parametrize("closed_first", [True, False])
+def test_compaction_replays_in_submission_order_whatever_the_file_order(tmp_path, closed_first) -> None:
+    """A finished write that an open one submitted earlier (or untimed: as at the epoch) would
+    overrule is kept, not folded into the ledger that is replayed before every kept write."""
+    open_older = line(write="wopen", state="submitted", campaign="COPEN01", submitted_at=DROP)
+    closed_newer = line(write="wdone", state="done", campaign="CDONE01", submitted_at=1)  # a second after the epoch
+    lines = (closed_newer, open_older) if closed_first else (open_older, closed_newer)
+    view = read_lines(tmp_path, *lines)
+    j = Journal(tmp_path)
+    before = (seen_by_commands(j), j.read().applied())
+    j.compact(view, force=True)
+    assert (seen_by_commands(j), j.read().applied()) == before
+
+
+def test_a_compaction_that_fails_leaves_the_journal_and_no_temporary_file(tmp_path, monkeypatch) -> None:
+    import reconciler.journal as jmod
+
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, [N[0]], at=T0, campaign="CWZTFH1")
+    j.update(wid, State.DONE, at=T0)
+    before = j.path.read_bytes()
+    moved: list[str] = []
+
+    def replace(src, dst):
+        moved.append(str(src))
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(jmod.os, "replace", replace)
+    with pytest.raises(OSError):
+        j.compact(force=True)
+    (tmp,) = moved
+    assert Path(tmp).parent == tmp_path and Path(tmp).name.startswith(".journal.")  # in the folder: one rename
+    assert j.path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["journal.jsonl"]
+
+
+# ---------------------------------------------------------------- what `doctor --save` learned
+
+
+def test_save_doctor_writes_sorted_indented_json_atomically_over_a_planted_link(tmp_path) -> None:
+    from reconciler.journal import save_doctor
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep", encoding="utf-8")
+    state = tmp_path / "a" / "state"
+    state.mkdir(parents=True)
+    (state / "doctor.json").symlink_to(victim)
+    path = save_doctor(state, {"b": 1, "a": {"c": [1]}})
+    assert path == state / "doctor.json" and not path.is_symlink()
+    assert path.read_text(encoding="utf-8") == '{\n  "a": {\n    "c": [\n      1\n    ]\n  },\n  "b": 1\n}\n'
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert save_doctor(tmp_path / "new" / "state", {}) == tmp_path / "new" / "state" / "doctor.json"  # folder made
+    assert save_doctor(state, {"b": 2}).read_text(encoding="utf-8") == '{\n  "b": 2\n}\n'  # replaced
+    assert sorted(p.name for p in state.iterdir()) == ["doctor.json"]
+
+
+def test_save_doctor_refuses_a_state_folder_linked_to_a_place_others_can_write_to(tmp_path) -> None:
+    from reconciler.journal import save_doctor
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    (tmp_path / "state").symlink_to(shared)
+    with pytest.raises(StateDirError, match="which others can write to"):
+        save_doctor(tmp_path / "state", {})
+    assert list(shared.iterdir()) == []
+
+
+def test_save_doctor_that_fails_leaves_no_temporary_file(tmp_path, monkeypatch) -> None:
+    import reconciler.journal as jmod
+
+    def replace(src, dst):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(jmod.os, "replace", replace)
+    with pytest.raises(OSError):
+        jmod.save_doctor(tmp_path, {"a": 1})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_doctor_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch) -> None:
+    import reconciler.journal as jmod
+
+    events: list[str] = []
+    real_fsync, real_replace = jmod.os.fsync, jmod.os.replace
+    monkeypatch.setattr(jmod.os, "fsync", lambda fd: (events.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                      real_fsync(fd))[1])
+    monkeypatch.setattr(jmod.os, "replace", lambda s, d: (events.append("replace"), real_replace(s, d))[1])
+    jmod.save_doctor(tmp_path, {"a": 1})
+    (at,) = [i for i, e in enumerate(events) if e == "replace"]
+    assert [(Path(e).parent, Path(e).name[:8]) for e in events[:at]] == [(tmp_path, ".doctor.")]  # in the folder
+    assert events[at + 1:] == [str(tmp_path)]

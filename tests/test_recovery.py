@@ -280,3 +280,104 @@ def test_a_stuck_write_makes_resume_exit_2(tmp_path):
     assert report.writes[0].counts == {NumberState.PENDING.value: 1}
     t.now = 71 * 3600
     assert run_resume(tmp_path, t, desired({N[0]: (P1, TX)}), stuck_after=80 * 3600).exit_code == 0
+
+
+# ---------------------------------------------------------------- each input of resume and of what it reports
+
+
+def test_a_campaign_open_work_assigns_to_is_reported_with_everything_telnyx_says_of_it(tmp_path):
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, N[:3], at=0.0, profile=P1, campaign="CSHARE1")
+    live = LiveState(campaigns={"CSHARE1": LiveCampaign("CSHARE1", "shared", "PENDING", "ACTIVE",
+                                                        failure_reasons="not yet")})
+    for n, status in zip(N[:3], ("ASSIGNED", "ASSIGNED", "PENDING_ASSIGNMENT")):
+        live.assignments[n] = LiveAssignment(n, "CSHARE1", status, None)
+    (h,) = recovery.unhealthy_targets(j.read().open_writes(), live)
+    from reconciler.diff import traffic_problem
+
+    assert h.problem == traffic_problem(live.campaigns["CSHARE1"], "CSHARE1") and "CSHARE1" in h.problem
+    assert (h.tcr_campaign_id, h.kind, h.sharing_status, h.campaign_status, h.telnyx_reason, h.numbers_declared,
+            h.numbers_stopped) == ("CSHARE1", "shared", "PENDING", "ACTIVE", "not yet", 3, 2)
+
+
+def test_a_write_outside_this_runs_subset_does_not_hide_the_ignored_ones_after_it(tmp_path):
+    want = desired({N[0]: (P1, TX), N[1]: (P1, TX)})
+    subset = type(want)(want.profiles, {N[1]: want.numbers[N[1]]}, want.policy, frozenset({N[0]}))
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, N[:1], at=0.0, profile=P1, campaign=TX2)  # out of scope: not judged here
+    j.intent(Op.ASSIGN, N[1:2], at=0.0, profile=P1, campaign=TX2)  # in scope, not declared so
+    ignored = recovery.ignored_writes(j.read().open_writes(), subset)
+    assert [w.numbers for w, _ in ignored] == [(N[1],)]
+
+
+def test_an_intent_is_waited_for_on_telnyxs_clock_whatever_its_epoch(tmp_path):
+    t = FakeTelnyx({N[0]: P1})
+    t.now = 1_800_000_000.0
+    j = killed(tmp_path, t)
+    settle(j, t, 3600)
+    assert 1_800_000_000.0 + SETTLE_WINDOW <= t.now < 1_800_000_000.0 + SETTLE_WINDOW + 6
+
+
+def test_resume_judges_under_the_lock_a_killed_runs_intent_past_the_settle_window_is_not_waited_for(tmp_path):
+    """resume holds the lock: no other run can be between sending and journalling, so an intent
+    with no sign once the settle window has passed is over (not taken), not held for the grace."""
+    t = FakeTelnyx({N[0]: P1})
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, N[:1], at=0.0, profile=P1, campaign=TX)
+    t.now = SETTLE_WINDOW + 60
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    (ws,) = report.writes
+    assert ws.tracked.numbers == {N[0]: NumberState.NOT_TAKEN} and ws.closed_as is State.DONE
+
+
+def test_resume_reports_what_telnyx_says_of_each_open_task(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, task_after=1e9)
+    apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}), until=Until.SUBMITTED)
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}))
+    assert [(ws.write.op, ws.telnyx_status) for ws in report.writes] == [(Op.BULK_ASSIGN, "pending")]
+
+
+def test_resume_judges_stuck_by_its_own_limit(tmp_path):
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX, "PENDING_ASSIGNMENT", 0.0)}, pending_for=1e9)
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, N[:1], at=0.0, profile=P1, campaign=TX)
+    j.update(wid, State.ACCEPTED, at=0.0)
+    t.now = 75 * 3600  # past the default 72 h, not past 80 h
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}), stuck_after=80 * 3600)
+    assert report.exit_code == 0 and report.stuck == [] and report.stuck_after == 80 * 3600
+
+
+def test_waiting_for_intents_naps_from_one_second_growing_to_five(tmp_path):
+    t = FakeTelnyx({N[0]: P1})
+    j = killed(tmp_path, t)
+    naps: list[float] = []
+
+    def sleep(s: float) -> None:
+        naps.append(s)
+        t.sleep(s)
+    with j:
+        recovery.settle_intents(j, t.read_tracked, t.clock, timeout=60, progress=lambda *a, **k: None,
+                                clock=t.clock, sleep=sleep)
+    assert naps[:6] == [1.0, 1.5, 2.25, 3.375, 5.0, 5.0]  # half as long again each time
+
+
+def test_a_killed_removal_whose_number_the_tracked_read_finds_on_no_campaign_was_taken(tmp_path):
+    """The tracked read looks up every number of the intents: one it finds nowhere has no
+    campaign, so the removal happened (no wait)."""
+    t = FakeTelnyx({N[0]: P1})
+    j = killed(tmp_path, t, op=Op.UNASSIGN)
+    lines = settle_with(j, t, lambda writes: LiveState())
+    assert lines == [] and j.read().open_writes()[0].state is State.ACCEPTED
+
+
+def settle_with(j: Journal, t: FakeTelnyx, read_tracked) -> list[str]:
+    lines, progress = said()
+    with j:
+        recovery.settle_intents(j, read_tracked, t.clock, timeout=60, progress=progress, clock=t.clock, sleep=t.sleep)
+    return lines
+
+
+def test_resume_reports_the_open_writes_the_files_do_not_declare(tmp_path):
+    t = freed(tmp_path)
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX2)}))
+    assert [(w.op, why) for w, why in report.ignored] == [(Op.ASSIGN, f"campaign {TX} is not declared in the files")]
