@@ -293,14 +293,14 @@ def _fold_plan(view: JournalView) -> tuple[set[str], list[Write]]:
     the order `applied()` replays them).
 
     Every open write is kept. The ledger is replayed before every kept write, so a closed write may
-    be folded into it only if no kept write that comes before it in `applied()`'s order (submission
-    time, then file order) names one of its numbers: otherwise an older open write (a task still
+    be folded into it only if no kept write that comes before it in `applied()`'s order (the order
+    writes were first journalled) names one of its numbers: otherwise an older open write (a task still
     being processed) would overrule a newer finished one once compacted. Such a closed write is
     kept too, and so, in turn, is a later one that overlaps it."""
     kept: set[str] = set()
     held: set[str] = set()  # numbers some kept write names
     folded: list[Write] = []
-    for w in sorted(view.writes.values(), key=lambda w: w.submitted_at or 0.0):
+    for w in view.writes.values():  # the order `applied()` replays them: the journal's own
         if w.open or (w.state in (State.DONE, State.FAILED) and not held.isdisjoint(w.numbers)):
             kept.add(w.id)
             held.update(w.numbers)

@@ -139,9 +139,13 @@ class JournalView:
         return [w for w in self.writes.values() if w.open]
 
     def applied(self) -> dict[str, str]:
-        """number -> the campaign this repository last put it on (for drift: out of band, or unapplied)."""
+        """number -> the campaign this repository last put it on (for drift: out of band, or unapplied).
+
+        "Last" in the journal's own order (the order writes were first journalled), not by their
+        times: Telnyx's clock, read by runners with different skews, may run backwards between
+        runs, and compaction keeps that order (so it changes nothing this says)."""
         out = dict(self.ledger)
-        for w in sorted(self.writes.values(), key=lambda w: w.submitted_at or 0.0):
+        for w in self.writes.values():
             if w.state not in (State.SUBMITTED, State.ACCEPTED, State.DONE, State.FAILED):
                 continue
             if w.op is Op.UNASSIGN:
