@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast bench bench-smoke bench-timeline faults record mutate lint clean lock api-watch
 
-$(STAMP): pyproject.toml
+# What `make test` installs is hash-locked (ci/test.txt, `make lock`): every file's hash checked, then the
+# reconciler itself from this checkout without resolving anything, so a clean clone installs nothing unhashed.
+$(STAMP): pyproject.toml ci/test.txt
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r ci/test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -57,16 +59,27 @@ mutate: $(STAMP)
 	$(BIN)/mutmut run --max-children 1
 	$(BIN)/python scripts/mutate_report.py --min 90
 
+# The linters alone (make test runs each of them too, as tests): ruff, the import contracts, and
+# actionlint and zizmor (offline) over the workflows, the composite action and what `init` writes.
+lint: $(STAMP)
+	$(BIN)/ruff check --quiet reconciler bench tests scripts
+	$(BIN)/lint-imports --config .importlinter
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/ci/test_static.py -k "actionlint or zizmor"
+
 record: $(STAMP)
 	@test -n "$$TELNYX_API_KEY" || (echo "make record needs TELNYX_API_KEY (a real account)"; exit 1)
 	RECORD_CASSETTES=1 $(BIN)/python -m pytest -q -m recorded
 
-# ci/requirements.lock: what the CI workflows install, every file hashed (--require-hashes).
-# Re-run after changing pyproject.toml's dependencies (needs pip-tools; Dependabot proposes updates).
-lock: $(STAMP)
-	$(BIN)/pip install --quiet pip-tools
-	cd ci && ../$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-		--no-emit-find-links --output-file requirements.lock ../pyproject.toml build.in
+# The hash locks: ci/requirements.txt (what the CI workflows holding the key install) and ci/test.txt (what
+# `make test` installs), pip-compile pairs written from pyproject.toml (scripts/lock_inputs.py) under the names
+# Dependabot's pip updater reads (x.in -> x.txt). Re-run after changing pyproject.toml's dependencies.
+lock:
+	$(PY) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet pip-tools
+	$(VENV)-lock/bin/python scripts/lock_inputs.py
+	cd ci && for lock in requirements test; do CUSTOM_COMPILE_COMMAND="make lock" ../$(VENV)-lock/bin/pip-compile --quiet \
+		--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file $$lock.txt $$lock.in || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info mutants
+	rm -rf $(VENV) $(VENV)-lock .pytest_cache build *.egg-info mutants

@@ -128,7 +128,7 @@ def test_the_composite_action_installs_with_hashes_then_no_deps():
     action = yaml.safe_load((root / ".github" / "actions" / "setup-reconciler" / "action.yml").read_text())
     (install,) = [s for s in action["runs"]["steps"] if "run" in s]
     lines = [line.strip() for line in install["run"].splitlines() if "pip install" in line]
-    assert "--require-hashes" in lines[0] and '"$SRC/ci/requirements.lock"' in lines[0]
+    assert "--require-hashes" in lines[0] and '"$SRC/ci/requirements.txt"' in lines[0]
     assert "--no-deps --no-build-isolation" in lines[1]  # the reconciler itself, nothing resolved
     assert install["working-directory"] == "${{ runner.temp }}"  # never from the workspace's files
 

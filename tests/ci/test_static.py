@@ -216,36 +216,81 @@ def _pip_installs(text: str) -> list[str]:
 
 
 def test_ci_installs_only_hash_locked_dependencies():
-    """What the jobs that hold the key install: ci/requirements.lock with every file's hash
+    """What the jobs that hold the key install: ci/requirements.txt with every file's hash
     (--require-hashes), then the reconciler's own checkout with --no-deps --no-build-isolation, so pip
     resolves and downloads nothing unhashed. (test.yml runs `make test`, which holds no key.)"""
     installs = [(p.name, line) for p in [*WORKFLOWS, *ACTIONS] for line in _pip_installs(p.read_text())]
     assert len(installs) >= 2
     for name, line in installs:
         assert "--require-hashes" in line or ("--no-deps" in line and "--no-build-isolation" in line), (name, line)
-    assert any("--require-hashes" in line and "ci/requirements.lock" in line for _, line in installs)
+    assert any("--require-hashes" in line and "ci/requirements.txt" in line for _, line in installs)
 
 
 def test_the_check_for_unhashed_installs_catches_them():
-    for line in ("python -m pip install .", 'pip install "$RECONCILER_PACKAGE"', "pip install -r ci/requirements.lock",
+    for line in ("python -m pip install .", 'pip install "$RECONCILER_PACKAGE"', "pip install -r ci/requirements.txt",
                  "pip install --no-deps ."):
         (found,) = _pip_installs(line)
         assert not ("--require-hashes" in found or ("--no-deps" in found and "--no-build-isolation" in found))
 
 
-def test_the_lock_file_pins_every_dependency_with_hashes():
-    lock = (ROOT / "ci" / "requirements.lock").read_text()
+def _locked(name: str) -> dict[str, str]:
+    """A pip-compile lock's pins by normalised name; fails unless every requirement line is `==` with hashes."""
+    lock = (ROOT / "ci" / name).read_text()
     entries = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)((?:\s*\\\n\s*--hash=sha256:[0-9a-f]{64})+)", lock, re.M)
-    names = {n.lower().replace("_", "-") for n, _, _ in entries}
     requirement_lines = [line for line in lock.splitlines() if line and not line.startswith((" ", "#"))]
-    assert len(requirement_lines) == len(entries), "every requirement is pinned with == and its hashes"
+    assert len(requirement_lines) == len(entries), f"ci/{name}: every requirement is pinned with == and its hashes"
+    assert "#    make lock" in lock, f"ci/{name}: the header Dependabot re-runs names `make lock`"
+    return {n.lower().replace("_", "-"): version for n, version, _ in entries}
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower().replace("_", "-") for r in requirements}
+
+
+@pytest.mark.parametrize("lock", ["requirements.txt", "test.txt"])
+def test_the_lock_files_pin_every_dependency_with_hashes(lock):
     import tomllib
 
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    for dep in deps:
-        name = re.match(r"[A-Za-z0-9_.-]+", dep).group(0).lower().replace("_", "-")
-        assert name in names, f"{name} (pyproject.toml) is not in ci/requirements.lock: re-run `make lock`"
-    assert "setuptools" in names  # the build backend, for --no-build-isolation
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = set(_locked(lock))
+    wanted = _names(project["dependencies"]) | {"setuptools", "build"}  # the build tools: --no-build-isolation
+    if lock == "test.txt":
+        wanted |= _names(project["optional-dependencies"]["test"])
+    assert not wanted - names, f"{sorted(wanted - names)} missing from ci/{lock}: re-run `make lock`"
+
+
+def test_make_test_installs_the_runtime_lock_at_its_versions():
+    """ci/test.txt is compiled on top of requirements.txt (-c), so the tests run what CI's key-holding
+    jobs install, not a newer resolution."""
+    runtime, test = _locked("requirements.txt"), _locked("test.txt")
+    assert {name: test.get(name) for name in runtime} == runtime
+
+
+def test_the_lock_inputs_are_what_pyproject_declares():
+    """Dependabot reads `x.in` -> `x.txt` pairs, so the locks' inputs are .in files; they are written
+    from pyproject.toml (scripts/lock_inputs.py), and an edit to one without the other fails here."""
+    import tomllib
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import lock_inputs
+    finally:
+        sys.path.pop(0)
+    expected = lock_inputs.inputs(tomllib.loads((ROOT / "pyproject.toml").read_text()))
+    for name, text in expected.items():
+        assert (ROOT / "ci" / name).read_text() == text, f"ci/{name} is stale: run `make lock`"
+
+
+def test_make_test_installs_nothing_unhashed():
+    """The project's own test job (test.yml runs `make test`): the venv gets ci/test.txt with every
+    file's hash checked, then the checkout itself without resolving anything."""
+    makefile = (ROOT / "Makefile").read_text()
+    stamp = makefile[makefile.index("$(STAMP): "):]
+    recipe = stamp[: stamp.index("\n\n")]
+    installs = _pip_installs(recipe)
+    assert len(installs) == 2, recipe
+    assert "--require-hashes" in installs[0] and "ci/test.txt" in installs[0]
+    assert "--no-deps" in installs[1] and "--no-build-isolation" in installs[1]
 
 
 def test_every_workflow_has_least_privilege_permissions():
