@@ -31,8 +31,8 @@ class Pins:
 
     workflows: str   # `owner/name/.github/workflows`, or `./.github/workflows` in this repository
     at: str          # `@ref` after each reusable workflow's path ('' for a local one)
-    repository: str  # the reconciler-repository input
-    ref: str         # the reconciler-ref input
+    repository: str  # the pre-commit hook's repository (the callers name it in `uses:` only)
+    ref: str         # the pre-commit hook's rev: the same commit as `uses: …@` (the ref is written once per file)
 
 
 SHA = re.compile(r"[0-9a-f]{40}")

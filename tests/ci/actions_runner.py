@@ -184,6 +184,7 @@ class JobResult:
     artifacts: dict[str, dict[str, bytes]]
     jobs: dict[str, str] = field(default_factory=dict)
     called: list[str] = field(default_factory=list)
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (repository, ref) of each reconciler checkout
 
     def step(self, name_part: str) -> StepResult:
         for s in self.steps:
@@ -259,6 +260,7 @@ class Run:
     artifacts: dict[str, dict[str, bytes]] = field(default_factory=dict)
     jobs: dict[str, str] = field(default_factory=dict)  # job id -> success | failure | skipped
     called: list[str] = field(default_factory=list)  # the reusable workflows followed, as named in `uses:`
+    sources: list[tuple[str, str]] = field(default_factory=list)  # what each checkout of the reconciler named
     seq: int = 0
     last_steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> its steps context
     cancel_after: str | None = None  # the run is cancelled once the step whose name holds this has run
@@ -327,7 +329,10 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
         base_env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     run = Run(workdir, runner_temp, summary_path, base_env, github, run_id, checkout or {}, environments or {},
               timeout, cancel_after=cancel_after)
-    ctx: dict[str, Any] = {"github": gh_ctx, "secrets": secrets or {}, "vars": variables or {},
+    # job.workflow_*: the repository and commit of the workflow file that defines the job (a reusable
+    # workflow's own, once called; see _run_any_job).
+    ctx: dict[str, Any] = {"github": gh_ctx, "job": {"workflow_repository": repo, "workflow_sha": sha},
+                           "secrets": secrets or {}, "vars": variables or {},
                            "inputs": inputs or {}, "needs": {}, "matrix": {}, "runner": {"temp": str(runner_temp)}}
     status = _run_any_job(run, doc, job, ctx)
     if run.cancelled:
@@ -338,7 +343,7 @@ def run_job(workflow: str, job: str, *, workdir: Path, event_name: str, event: d
                                                            for s in run.results]}
             for name, result in run.jobs.items()])
     return JobResult(status, run.results, summary_path.read_text(encoding="utf-8"), run.artifacts, run.jobs,
-                     run.called)
+                     run.called, run.sources)
 
 
 def _run_any_job(run: Run, doc: dict[str, Any], job: str, ctx: dict[str, Any]) -> str:
@@ -366,7 +371,7 @@ def _run_any_job(run: Run, doc: dict[str, Any], job: str, ctx: dict[str, Any]) -
         raise ExprError(f"{job_doc['uses']}: required inputs missing {missing}")
     passed = job_doc.get("secrets")
     secrets = dict(ctx["secrets"]) if passed == "inherit" else {k: ev.interpolate(v) for k, v in (passed or {}).items()}
-    inner = {**ctx, "inputs": inputs, "secrets": secrets, "needs": {}}
+    inner = {**ctx, "inputs": inputs, "secrets": secrets, "needs": {}, "job": _workflow_identity(job_doc["uses"], ctx)}
     status = "success"
     for name in called["jobs"]:
         result = _run_any_job(run, called, name, inner)
@@ -377,6 +382,15 @@ def _run_any_job(run: Run, doc: dict[str, Any], job: str, ctx: dict[str, Any]) -
         if result == "failure":
             status = "failure"
     return status  # run.jobs holds the called workflow's jobs, by their own ids
+
+
+def _workflow_identity(uses: str, ctx: dict[str, Any]) -> dict[str, str]:
+    """job.workflow_repository / job.workflow_sha inside a called workflow: for `o/n/…@ref`, o/n at the commit
+    GitHub resolved the ref to (here the ref as written: the tests pin commits); for `./…`, the caller's."""
+    if uses.startswith("./"):
+        return dict(ctx["job"])
+    path, ref = uses.split("@", 1)
+    return {"workflow_repository": "/".join(path.split("/")[:2]), "workflow_sha": ref}
 
 
 def _environment(run: Run, ctx: dict[str, Any], job_doc: dict[str, Any]) -> tuple[str | None, dict[str, str], str]:
@@ -487,6 +501,7 @@ def _run_action(run: Run, step: dict[str, Any], ev: Evaluator, ctx: dict[str, An
     if action == "actions/checkout":
         dest = run.workdir / with_.get("path", ".")
         if with_.get("repository"):  # the reconciler's own source: what the reusable workflows use from it
+            run.sources.append((with_["repository"], with_.get("ref", "")))
             for part in (".github/actions", "ci"):
                 shutil.copytree(ROOT / part, dest / part, dirs_exist_ok=True)
         else:

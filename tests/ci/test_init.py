@@ -39,7 +39,9 @@ def test_init_writes_a_repository_that_validates_and_passes_the_workflow_checks(
         doc = yaml.safe_load((root / ".github" / "workflows" / f"{name}.yml").read_text())
         (job,) = doc["jobs"].values()
         assert job["uses"] == f"{SOURCE}/.github/workflows/reconciler-{name}.yml@{REF}"
-        assert job["with"]["reconciler-repository"] == SOURCE and job["with"]["reconciler-ref"] == REF
+        # The ref is written once, in `uses:`: the reusable workflow checks itself out at the commit
+        # GitHub resolved that to (job.workflow_sha), so the installed code cannot differ from it.
+        assert "reconciler-repository" not in job["with"] and "reconciler-ref" not in job["with"]
     hooks = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())
     assert hooks["repos"][0] == {"repo": f"https://github.com/{SOURCE}", "rev": REF,
                                  "hooks": [{"id": "reconciler-validate"}]}
@@ -104,6 +106,8 @@ def test_init_then_plan_comment_apply_and_clean_drift_through_the_reusable_workf
                     workflows_dir=workflows)
     assert plan.status == "success", plan.log()
     assert plan.called == [f"{SOURCE}/.github/workflows/reconciler-plan.yml@{REF}"]
+    # The ref is written once: the reconciler installed is the repository and commit `uses:` names.
+    assert plan.sources == [(SOURCE, REF)]
     (comment,) = gh.comments_on(40)
     assert "will change campaign" in comment["body"] and meta_of(comment["body"])["head_sha"] == H1
     assert gh.status_of(H1) == "success"
@@ -112,6 +116,7 @@ def test_init_then_plan_comment_apply_and_clean_drift_through_the_reusable_workf
     applied = repo.job("apply.yml", "apply", event_name="push", sha=MERGE, workflows_dir=workflows)
     assert applied.status == "success", applied.log()
     assert applied.jobs == {"review": "success", "apply": "success"}
+    assert applied.sources == [(SOURCE, REF)] * 2  # the review job and the apply job
     assert "Reviewed plan: pull request #40" in applied.summary
     assert repo.assignments()["+13125550100"] == "CWZTFH1" and repo.writes() > 0
 
@@ -135,7 +140,7 @@ def test_the_composite_action_installs_with_hashes_then_no_deps():
 
 def test_init_pins_a_commit_resolving_a_tag_and_passes_secrets_by_name(tmp_path, github, monkeypatch):
     """A tag is resolved to the commit it names now (GitHub's API) and that commit is pinned, once for
-    `uses:`, `reconciler-ref` and the pre-commit `rev`; no `secrets: inherit`; Dependabot with a cooldown."""
+    `uses:` (the reusable workflows install the commit they run at) and the pre-commit `rev`; no `secrets: inherit`; Dependabot with a cooldown."""
     sha = "9" * 40
     github.tags["v9.9.9"] = sha
     monkeypatch.setenv("GITHUB_API_URL", github.url)
@@ -146,7 +151,7 @@ def test_init_pins_a_commit_resolving_a_tag_and_passes_secrets_by_name(tmp_path,
     for name in ("plan", "apply", "drift"):
         text = (root / ".github" / "workflows" / f"{name}.yml").read_text()
         (job,) = yaml.safe_load(text)["jobs"].values()
-        assert job["uses"].endswith(f"@{sha}") and job["with"]["reconciler-ref"] == sha
+        assert job["uses"].endswith(f"@{sha}") and "reconciler-ref" not in job["with"]
         assert "secrets: inherit" not in text
         assert job["secrets"] == {"TELNYX_API_KEY": "${{ secrets.TELNYX_API_KEY }}",
                                   "RECONCILER_APP_PRIVATE_KEY": "${{ secrets.RECONCILER_APP_PRIVATE_KEY }}"}

@@ -386,3 +386,27 @@ def test_zizmor_finds_nothing_unjustified(where, tmp_path):
     unjustified = [(rule, file) for rule, file in _zizmor(target)
                    if (rule, file) not in ZIZMOR_JUSTIFIED and (rule, None) not in ZIZMOR_JUSTIFIED]
     assert not unjustified, unjustified
+
+
+def test_the_reusable_workflows_install_the_commit_they_were_called_at():
+    """The ref is written once (the caller's `uses: …@<commit>`): every checkout of the reconciler in a
+    reusable workflow defaults to job.workflow_repository / job.workflow_sha, the repository and commit
+    GitHub resolved that `uses:` to; an explicit input (callers written by 0.1.0) still wins."""
+    checkouts = 0
+    for wf in WORKFLOWS:
+        doc = yaml.safe_load(wf.read_text())
+        if "workflow_call" not in (doc.get(True) or doc.get("on") or {}):
+            continue
+        inputs = (doc.get(True) or doc.get("on"))["workflow_call"]["inputs"]
+        assert inputs["reconciler-ref"].get("required") is not True, wf.name
+        for job in doc["jobs"].values():
+            for step in job.get("steps", []):
+                with_ = step.get("with") or {}
+                if with_.get("path") == ".reconciler-src":
+                    checkouts += 1
+                    assert with_["repository"] == "${{ inputs.reconciler-repository || job.workflow_repository }}"
+                    assert with_["ref"] == "${{ inputs.reconciler-ref || job.workflow_sha }}"
+    assert checkouts >= 4
+    for caller in ("validate", "plan", "apply", "drift"):
+        text = (ROOT / ".github" / "workflows" / f"{caller}.yml").read_text()
+        assert "reconciler-ref" not in text and "reconciler-repository" not in text, caller
