@@ -95,7 +95,8 @@ def change_entry(f: Finding, names: Mapping[str, str], plan: Plan | None = None)
     elif f.action is Action.UNMANAGED and not live.tcr_campaign_id and live.profile_id:
         # Left on a declared profile with no campaign (e.g. after a prune): nothing removes it, and it keeps
         # the profile from bulk assignment; say how to clear it.
-        d["reason"] = "declare it, or move it off the profile (there it keeps the profile from bulk assignment)"
+        d["reason"] = ("on a declared profile with no campaign: declare, or move off the profile (numbers without a "
+                       "campaign keep a profile from bulk assignment)")
     return d
 
 

@@ -9,7 +9,7 @@ import json
 
 from . import at_size as A
 
-REASON = "declare it, or move it off the profile"
+REASON = "declare, or move off the profile"
 
 
 def _lines(text: str) -> list[str]:
