@@ -1,4 +1,4 @@
-"""The table (markdown, so the README can show it as is) and the target checks."""
+"""The table (markdown, so docs/performance.md can show it as is) and the target checks."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ scope, what is true now and what would make it right. It does not choose API
 calls: that is `plan.py`'s job, which needs the whole profile in view.
 
 Set and dict operations only: over a million numbers this is one pass of
-dict lookups (deepdiff would be ~10x slower here, see README "Performance").
+dict lookups (deepdiff would be ~10x slower here, see docs/performance.md).
 """
 
 from __future__ import annotations

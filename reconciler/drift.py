@@ -1,7 +1,7 @@
 """Pure drift classification: every difference between the files and Telnyx, by kind.
 
 Telnyx keeps no history we can read, so the state folder's journal tells what this
-repository's applies did (documented in the README):
+repository's applies did (documented in docs/drift.md):
 
 - unapplied: declared, and nothing at Telnyx contradicts it yet (no campaign), and no apply of
   this repository has assigned it (a submitted write is neither: it is in flight);

@@ -1,7 +1,7 @@
 """The glossary covers every word the outputs use (issue 20 item 5): each value of the enums that
 text, JSON and markdown print (a change's action, an apply outcome, a drift class, a write's number
-state, a next phase's state, the messaging effects) has a row in the README's glossary, so a new
-word cannot reach a user without a meaning."""
+state, a next phase's state, the messaging effects) has a row in the glossary (docs/glossary.md, linked
+from the README), so a new word cannot reach a user without a meaning."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from reconciler.diff import Action
 from reconciler.drift import Kind
 from reconciler.tracking import NumberState, PhaseState
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+GLOSSARY = (Path(__file__).resolve().parents[1] / "docs" / "glossary.md").read_text(encoding="utf-8")
 
 # Where the output word differs from the enum's value (JSON keeps the value).
 SPOKEN = {"ok": "unchanged", "move": "move", "in_flight": "in flight", "next_phase": "next phase",
@@ -26,9 +26,8 @@ UNSPOKEN = {NumberState.UNSEEN.value}
 MESSAGING = ("sending", "not sending", "stop", "may stop", "start", "re-sent", "number-hours")
 
 
-def glossary_words(readme: str) -> set[str]:
-    section = readme[readme.index("### Glossary"):]
-    section = section[: section.index("\n### ", 1)]
+def glossary_words(page: str) -> set[str]:
+    section = page[page.index("# Glossary"):]
     words: set[str] = set()
     for row in re.findall(r"^\| ([^|]+?) \|", section, re.M):
         if row in ("word", "---"):
@@ -45,9 +44,9 @@ VOCABULARY = sorted({SPOKEN.get(v, v.replace("_", " "))
 
 @pytest.mark.parametrize("word", VOCABULARY)
 def test_every_word_the_outputs_use_is_in_the_glossary(word):
-    assert word in glossary_words(README), f"{word!r} is printed but the README's glossary does not say what it means"
+    assert word in glossary_words(GLOSSARY), f"{word!r} is printed but docs/glossary.md does not say what it means"
 
 
 def test_the_glossary_check_notices_a_missing_word():
-    without = README.replace("| not taken |", "| not-a-word |")
-    assert "not taken" in glossary_words(README) and "not taken" not in glossary_words(without)
+    without = GLOSSARY.replace("| not taken |", "| not-a-word |")
+    assert "not taken" in glossary_words(GLOSSARY) and "not taken" not in glossary_words(without)

@@ -48,10 +48,10 @@ def test_init_pins_this_versions_release_by_default():
 
 
 def test_the_docs_name_this_release():
-    """Where the docs show a ref to pin (docs/ci.md's walkthrough and pre-commit, the hook file), it
-    is this version's tag: a bump that forgets one fails here."""
+    """Where the docs show a ref to pin (docs/ci.md's walkthrough and pre-commit, docs/release.md, the
+    hook file; any page of docs/), it is this version's tag: a bump that forgets one fails here."""
     tag = f"v{__version__}"
-    for path in (ROOT / "docs" / "ci.md", ROOT / ".pre-commit-hooks.yaml", ROOT / "README.md"):
+    for path in (*sorted((ROOT / "docs").glob("*.md")), ROOT / ".pre-commit-hooks.yaml", ROOT / "README.md"):
         text = path.read_text(encoding="utf-8")
         refs = re.findall(r"(?:rev: |RECONCILER_REF:-|@)(v\d+\.\d+\.\d+)\b", text)
         assert all(ref == tag for ref in refs), (path.name, refs)

@@ -2,7 +2,7 @@
 each with its exit code: the situations of issue 12 as a user meets them. The sandbox's clock stands
 still (time scale 0) and its ids are seeded; the state folder's ids are made deterministic here, so
 only the sandbox's port, wall-clock times and OpenSSL's version-dependent error text are normalised.
-Regenerate with UPDATE_GOLDEN=1 and review the diff as a whole (one vocabulary: the README glossary).
+Regenerate with UPDATE_GOLDEN=1 and review the diff as a whole (one vocabulary: docs/glossary.md).
 
 Each golden file is what the command printed on stdout, then, after a `--- stderr ---` line, the
 lines of stderr a reader acts on (errors, warnings and notes; progress lines are left out).
