@@ -203,6 +203,8 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
         a = live.assignments.get(n)
         if w.state is State.DEFERRED:
             states[n] = _deferred_number(w, a)
+            if states[n] is NumberState.FAILED and a is not None:
+                reasons[n] = f"Telnyx failed to free it from {a.tcr_campaign_id}: {a.failure_reasons or 'FAILED_UNASSIGNMENT'}"
             continue
         s, why = _number(w, n, a, live.numbers[n].profile_id if n in live.numbers else None, age, exclusive)
         if s in (NumberState.DONE, NumberState.FAILED) or (
@@ -329,8 +331,12 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
 
 
 def _deferred_number(w: Write, a: LiveAssignment | None) -> NumberState:
-    if a is None or a.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
+    if a is None or a.status == FAILED_ASSIGNMENT:
         return NumberState.NOT_TAKEN  # free: ready for the phase
+    if a.status == FAILED_UNASSIGNMENT and a.tcr_campaign_id != w.campaign:
+        # Telnyx failed to free it: the record still holds it on its old campaign (an assignment over
+        # it is refused), and nothing frees it by waiting. The phase cannot run for it (see _phase).
+        return NumberState.FAILED
     if a.tcr_campaign_id == w.campaign and a.status in (ASSIGNED, PENDING_ASSIGNMENT):
         return NumberState.DONE  # already there (Telnyx moved it after all)
     return NumberState.PENDING
@@ -343,6 +349,15 @@ def _phase(w: Write, live: LiveState, states: Mapping[str, NumberState]) -> tupl
         if s is NumberState.UNSEEN:
             waiting.append(n)
             continue
+        if s is NumberState.FAILED:
+            # Telnyx failed to free it (FAILED_UNASSIGNMENT): the phase waits, and `resume` frees it again
+            # (apply.phases.refree) while the files still declare it so and the phase is not stuck.
+            failed = [m for m, x in states.items() if x is NumberState.FAILED]
+            a = live.assignments.get(n)
+            assert a is not None
+            return PhaseState.WAITING, (f"Telnyx failed to free {plural(len(failed), 'number', 'numbers')} from "
+                                        f"{a.tcr_campaign_id} (FAILED_UNASSIGNMENT: "
+                                        f"{a.failure_reasons or 'no reason given'}); `resume` frees them again")
         if s is NumberState.PENDING:
             a = live.assignments.get(n)
             if a is not None and a.status == PENDING_UNASSIGNMENT:

@@ -121,8 +121,12 @@ OTHER_P = "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"
 PHASES = [
     # name, op, live, phase, reason
     ("every number freed: ready", Op.BULK_ASSIGN, phase_live({}), "ready", None),
-    ("a failed record is free too", Op.BULK_ASSIGN, phase_live({N[0]: ("COLD001", "FAILED_UNASSIGNMENT")}),
-     "ready", None),
+    ("a failed assignment elsewhere holds nothing: free", Op.BULK_ASSIGN,
+     phase_live({N[0]: ("COLD001", "FAILED_ASSIGNMENT")}), "ready", None),
+    # A failed removal still holds the number on its old campaign: the phase waits, resume frees it again.
+    ("a failed removal is not free", Op.BULK_ASSIGN, phase_live({N[0]: ("COLD001", "FAILED_UNASSIGNMENT")}),
+     "waiting", "Telnyx failed to free 1 number from COLD001 (FAILED_UNASSIGNMENT: no reason given); `resume` frees "
+                "them again"),
     ("one still being freed", Op.BULK_ASSIGN, phase_live({N[1]: ("COLD001", "PENDING_UNASSIGNMENT")}),
      "waiting", "1 number still being freed"),
     ("two still being freed", Op.BULK_ASSIGN, phase_live({n: ("COLD001", "PENDING_UNASSIGNMENT") for n in N[:2]}),

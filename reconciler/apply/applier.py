@@ -34,7 +34,7 @@ from .checks import (
 )
 from .moves import move_numbers
 from .outcomes import RunFacts, judge_outcomes
-from .phases import carry_out, defer_freed
+from .phases import actionable, carry_out, defer_freed
 from .ports import Progress, Reader, Writer, campaign_of, quiet
 from .report import ApplyReport, Outcome, Result, Until
 from .submit import Answer, Submitter
@@ -124,7 +124,9 @@ class Applier:
                 # Tasks the read did not confirm and Telnyx has not processed yet: wait for them.
                 self.sub.await_acceptance()
                 live, inflight = self._verify(desired)
-            if any(t.phase is PhaseState.READY for t in inflight.tracked):
+            for _ in range(2):  # a removal sent again (refree) may be through at once: then its phase runs
+                if not any(actionable(t) for t in inflight.tracked):
+                    break
                 # A phase deferred this round may be ready at once (Telnyx freed the numbers quickly).
                 carry_out(self.sub, inflight, live, desired, round_options(plan))
                 self.sub.await_newest()
@@ -249,14 +251,16 @@ class Applier:
         call = self.writer.replace if op is Op.REPLACE else self.writer.assign
         # Telnyx may refuse to move a number between campaigns in place (mode put_existing): by design,
         # the number is then freed first, so that refusal is progress, not an error.
-        frees = op is Op.REPLACE and held.tcr_campaign_id is not None and held.status not in _TELNYX_FAILED
+        # A FAILED_UNASSIGNMENT record still holds the number on its campaign (Telnyx failed to free it):
+        # in the way like any other; only a FAILED_ASSIGNMENT holds nothing.
+        frees = op is Op.REPLACE and held.tcr_campaign_id is not None and held.status != FAILED_ASSIGNMENT
         sent = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
                               accepted_on_success=True,
                               expected_refusal="it is freed from its campaign first, and assigned in a next phase"
                               if frees else None)
         if sent.answer is not Answer.REFUSED:
             return
-        if held.tcr_campaign_id is None or held.status in (FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT):
+        if held.tcr_campaign_id is None or held.status == FAILED_ASSIGNMENT:
             return  # refused with nothing in the way: the next round re-plans and reports it
         # Only a refused PUT gets here: a POST goes only to a number with no campaign (diff's
         # ASSIGN; over a FAILED_ASSIGNMENT record it is a PUT), which returned above.
@@ -278,9 +282,11 @@ class Applier:
             if have is not None and have.tcr_campaign_id == campaign.tcr_campaign_id and have.status not in \
                     _TELNYX_FAILED:
                 continue  # already there, or on its way: nothing to free
-            if have is None or have.status in _TELNYX_FAILED or have.status == "PENDING_UNASSIGNMENT":
+            if have is None or have.status in (FAILED_ASSIGNMENT, "PENDING_UNASSIGNMENT"):
                 freed.append(c.number)
                 continue
+            # Else it is held: ASSIGNED or PENDING there, or FAILED_UNASSIGNMENT (Telnyx failed to free it
+            # before: the record stays on that campaign until a DELETE goes through).
             if have.shared is not False and not self.shared_per_number:
                 # Telnyx kept it on a shared campaign; a per-number DELETE there is undocumented
                 # (mode shared_delete): not sent without the opt-in, and said so.
@@ -402,7 +408,7 @@ class Applier:
                 first = None
             else:
                 live, inflight = self._verify(desired)
-                if any(t.phase is PhaseState.READY for t in inflight.tracked):
+                if any(actionable(t) for t in inflight.tracked):
                     carry_out(self.sub, inflight, live, desired, round_options(plan))
                     live, inflight = self._verify(desired)
                 current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())

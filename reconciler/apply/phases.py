@@ -222,9 +222,50 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
                                     f"longer declare {'it' if len(r.dropped) == 1 else 'them'} so: {r.why}"))
             else:
                 done.append((t, "refused by Telnyx; will be tried again"))
+        elif t.stuck and refused_removals(t):
+            why = f"{t.phase_reason}; stuck for longer than the stuck threshold: the next apply plans it afresh"
+            sub.journal.update(w.id, State.ABANDONED, at=now, detail=why)
+            done.append((t, f"abandoned: {why}"))
+        elif refused_removals(t):
+            done.append((t, refree(sub, t, live, desired)))
         else:
             done.append((t, t.phase_reason or "waiting"))
     return done
+
+
+def actionable(t: Tracked) -> bool:
+    """Does carry_out have something to do for this write: a phase ready to run, or one waiting on
+    removals Telnyx failed (sent again)?"""
+    return t.write.state is State.DEFERRED and (t.phase is PhaseState.READY or bool(refused_removals(t)))
+
+
+def refused_removals(t: Tracked) -> list[str]:
+    """The numbers of a waiting phase whose removal Telnyx failed (FAILED_UNASSIGNMENT: still on their old
+    campaign; tracking says FAILED)."""
+    return [n for n, s in t.numbers.items() if s is NumberState.FAILED]
+
+
+def refree(sub: Submitter, t: Tracked, live: LiveState, desired: DesiredState | None) -> str:
+    """Send the approved removal again for the numbers Telnyx failed to free; the phase stays open and
+    runs once Telnyx has freed them. Only while the files still declare each number for the phase's
+    campaign (the journal never steers a write): a number they no longer declare so is left alone."""
+    w = t.write
+    numbers = refused_removals(t)
+    if desired is None:
+        return f"{t.phase_reason}: not freed again here (no desired state to check it against)"
+    keep = [n for n in numbers if (d := desired.numbers.get(n)) is not None and d.tcr_campaign_id == w.campaign
+            and (w.profile is None or d.profile_id == w.profile)]
+    freed = 0
+    for n in keep:
+        a = live.assignments.get(n)
+        if a is None:
+            continue
+        sent = sub.write(Op.UNASSIGN, [n], lambda n=n: sub.writer.unassign(n), campaign=a.tcr_campaign_id,
+                         accepted_on_success=True)
+        freed += sent.ok
+    left = len(numbers) - len(keep)
+    said = f"{t.phase_reason}: {plural(freed, 'number', 'numbers')} sent for removal again"
+    return said + (f"; {left} the files no longer declare so left alone" if left else "")
 
 
 def defer_freed(sub: Submitter, plan: Plan, current: Plan, inflight: InFlight) -> bool:

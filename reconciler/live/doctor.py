@@ -124,6 +124,8 @@ WRITE_ONLY: tuple[tuple[str, str, str], ...] = (
     ("delete_pending", "DELETE of a PENDING_ASSIGNMENT", "never sent: pending numbers are waited for"),
     ("delete_failed", "DELETE of a FAILED_ASSIGNMENT: pending or gone",
      "a FAILED record is replaced; a freed one is waited for either way"),
+    ("unassign_end", "an unassignment that ends FAILED_UNASSIGNMENT instead of gone",
+     "never assigned over it: its next phase waits, `resume` sends the removal again (until stuck), then assigns"),
     ("task_number_status", "the per-number statuses of a bulk task's number list",
      "live records decide; success, assigned, done, pending_assignment are read as taken, others shown"),
     ("put_same", "PUT naming the campaign a number is ASSIGNED to",

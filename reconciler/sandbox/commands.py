@@ -39,6 +39,7 @@ class Commands:
     tasks: dict[str, Task]
     orders: dict[str, Order]
     redundant_writes: int
+    deleted: set[int]  # mode unassign_end: removals a DELETE started
 
     # ---- per-number assignment -------------------------------------------------------------
 
@@ -151,6 +152,7 @@ class Commands:
             s.drop_record(slot)  # nothing is provisioned, so there is nothing to wait for
             return record
         if status != PENDING_UNASSIGNMENT:
+            self.deleted.add(slot)
             self._begin_unassign(slot, now)
         else:
             self._redundant()

@@ -45,6 +45,7 @@ from reconciler.sandbox.seed import TCR_CAMPAIGN_RE, UUID_RE, build_store
 from reconciler.sandbox.state import (
     ASSIGNED,
     FAILED_ASSIGNMENT,
+    FAILED_UNASSIGNMENT,
     LONGCODE,
     NUMBER_TYPES,
     PENDING_ASSIGNMENT,
@@ -57,6 +58,7 @@ from reconciler.sandbox.timing import (
     MAPPING_ADDED,
     MAPPING_FAILED,
     MAPPING_PENDING,
+    UNASSIGN_FAILURE_REASON,
     Timing,
     resolve_timing,
 )
@@ -117,6 +119,10 @@ class World(Commands, Queries, OutOfBand):
         self.redundant_writes = 0
         self.orders: dict[str, Order] = {}
         self.cache: dict[Any, Any] = {}
+        # Mode unassign_end=failed_first: numbers whose removal a DELETE started (a profile leaving
+        # starts others), and those whose first such removal failed.
+        self.deleted: set[int] = set()
+        self.unassign_failed: set[int] = set()
 
     def load(self, doc: Any, source: str, *, consume: bool = False) -> None:
         """Replace the whole state with a seed document (raises SeedError, state untouched)."""
@@ -192,6 +198,11 @@ class World(Commands, Queries, OutOfBand):
     def _on_unassign(self, due: float, slot: int, gen: int) -> None:
         s = self.store
         if s.agen[slot] == gen and s.astatus[slot] == PENDING_UNASSIGNMENT:
+            if self.modes["unassign_end"] == "failed_first" and slot in self.deleted and slot not in self.unassign_failed:
+                # The record stays on its campaign, failed; the number's next unassignment goes through.
+                self.unassign_failed.add(slot)
+                s.set_status(slot, FAILED_UNASSIGNMENT, UNASSIGN_FAILURE_REASON, due)
+                return
             s.drop_record(slot)
 
     def _on_assign_many(self, due: float, slots: array, gens: array) -> None:

@@ -169,6 +169,18 @@ MODE_SPECS: dict[str, ModeSpec] = {
             "telnyx-api.md §3.2 (DELETE; failed records unspecified)",
             "pending: the record goes PENDING_UNASSIGNMENT first, like an ASSIGNED one; gone: it is removed at once",
         ),
+        # How an unassignment ends: the enum has FAILED_UNASSIGNMENT (with failureReasons) beside a record
+        # that goes (10dlc-domain.md §1.2: `PENDING_UNASSIGNMENT → (record removed) | FAILED_UNASSIGNMENT`), and
+        # nothing says when or how often it fails. Default `gone`: a failure is a fault of Telnyx's, not a
+        # reading of the spec (as with write_fault); the mode matrices and the fault suite run the other.
+        ModeSpec(
+            "unassign_end",
+            ("gone", "failed_first"),
+            "10dlc-domain.md §0 and §1.2 (assignmentStatus enum, failureReasons); telnyx-api.md §5",
+            "gone: an unassignment ends with the record gone; failed_first: each number's first unassignment that a "
+            "DELETE started ends FAILED_UNASSIGNMENT (the record stays on its campaign, with failureReasons) and a DELETE of that record "
+            "starts another, which ends gone",
+        ),
         # PUT naming the campaign the number is already ASSIGNED to.
         ModeSpec(
             "put_same",

@@ -68,6 +68,11 @@ LATE_FAILURE_REASONS = (
 )
 
 
+# What a failed unassignment says (mode unassign_end=failed_first): the campaign registry's side of a
+# removal, modelled on the late failures' kind of reason; a retry of the DELETE goes through.
+UNASSIGN_FAILURE_REASON = "Unassignment timed out at the Campaign Registry (TCR); the number is still on the campaign"
+
+
 def _delay(name: str, value: float | None) -> float | None:
     if value is None:
         return None

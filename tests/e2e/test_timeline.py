@@ -268,7 +268,9 @@ def test_every_mode_converges_on_the_realistic_preset_with_one_apply_and_the_hou
             r = env.run("apply", "--auto-approve")
             assert r.code in (0, 5), r.out + r.err
         resume = env.run("resume")
-        assert resume.code == 0, f"hour {hour + 1}: {resume.out}{resume.err}"
+        # Exit 2 only for removals Telnyx failed (mode unassign_end): said, and sent again in the same run.
+        refreed = modes.get("unassign_end") == "failed_first" and "sent for removal again" in resume.out
+        assert resume.code == 0 or (resume.code == 2 and refreed), f"hour {hour + 1}: {resume.out}{resume.err}"
         assert env.run("drift").code == 0, f"hour {hour + 1}: drift for work in flight"
         if env.assignments() == SCENARIO_EXPECTED:
             break

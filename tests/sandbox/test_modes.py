@@ -32,6 +32,7 @@ def test_defaults_are_the_hard_readings() -> None:
         "share_not_accepted_bulk": "failed_records",
         "delete_pending": "reject",
         "delete_failed": "pending",
+        "unassign_end": "gone",  # a failure of Telnyx's, not a reading: the matrices run the other
         "put_same": "reprovision",
         "page_zero": "error",
         "sharing_map": "by_partner",
@@ -319,6 +320,27 @@ def test_delete_failed(make_api, value: str) -> None:  # type: ignore[no-untyped
         assert r.json()["assignmentStatus"] == "PENDING_UNASSIGNMENT"
         api.admin("POST", "/advance", {"seconds": 10})
         assert api.record("+13125550102").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["gone", "failed_first"])
+def test_unassign_end(make_api, value: str) -> None:  # type: ignore[no-untyped-def]
+    """failed_first: a number's first unassignment ends FAILED_UNASSIGNMENT on its campaign, with a reason;
+    a DELETE of that record starts another, which ends gone."""
+    api = make_api(assignment_delay=10, modes={"unassign_end": value})
+    api.admin("PUT", "/assignments/+13125550102", {"tcr_campaign_id": TELNYX, "status": "ASSIGNED"})
+    assert api.delete("/10dlc/phone_number_campaigns/+13125550102").status_code == 200
+    assert api.record("+13125550102").json()["assignmentStatus"] == "PENDING_UNASSIGNMENT"
+    api.admin("POST", "/advance", {"seconds": 10})
+    r = api.record("+13125550102")
+    if value == "gone":
+        assert r.status_code == 404
+        return
+    body = r.json()
+    assert body["assignmentStatus"] == "FAILED_UNASSIGNMENT" and body["tcrCampaignId"] == TELNYX
+    assert "still on the campaign" in body["failureReasons"]
+    assert api.delete("/10dlc/phone_number_campaigns/+13125550102").json()["assignmentStatus"] == "PENDING_UNASSIGNMENT"
+    api.admin("POST", "/advance", {"seconds": 10})
+    assert api.record("+13125550102").status_code == 404
 
 
 @pytest.mark.parametrize("value", ["reprovision", "noop"])
