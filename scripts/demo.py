@@ -30,6 +30,12 @@ def run(env: dict[str, str], *args: str, ok: tuple[int, ...] = (0,)) -> int:
     return code
 
 
+def capture(env: dict[str, str], *args: str) -> str:
+    """A command's stdout, for the summary (its exit code is the same as shown when run above)."""
+    return subprocess.run([sys.executable, "-P", "-m", "reconciler", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True).stdout
+
+
 def admin(base_url: str, method: str, path: str, body: bytes | None = None) -> None:
     req = urllib.request.Request(base_url.rsplit("/v2", 1)[0] + "/_admin" + path, data=body, method=method,
                                  headers={"Content-Type": "application/json"})
@@ -57,8 +63,10 @@ def main() -> None:
         run(env, "--version")
         run(env, "validate")
         run(env, "plan", "--detailed-exitcode", ok=(2,))
+        plan_md = capture(env, "plan", "--format", "markdown")
         run(env, "apply", "--auto-approve")
         run(env, "status")
+        status_md = capture(env, "status", "--format", "markdown")
         run(env, "drift")
         print("\n# three hours later (the sandbox's virtual clock moves on)")
         admin(base_url, "POST", "/advance", b'{"seconds": 10800}')
@@ -71,7 +79,14 @@ def main() -> None:
         run(env, "apply", "--auto-approve")
         admin(base_url, "POST", "/advance", b'{"seconds": 10800}')
         run(env, "drift")
+        summary = os.path.join(ROOT, ".demo", "summary.md")
+        with open(summary, "w", encoding="utf-8") as f:
+            f.write("# make demo: what the pull request and the CI follow-up would show\n\n"
+                    "The plan comment (before apply):\n\n" + plan_md + "\n\nThe follow-up (`status`, right after "
+                    "apply):\n\n" + status_md)
         print("\ndemo finished: adopted on Telnyx's timeline, followed to the end, drift caught and healed")
+        print(f"the plan comment and the follow-up, with their pictures: {os.path.relpath(summary, ROOT)} "
+              "(GitHub, or any Markdown viewer with Mermaid, draws them)")
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)

@@ -12,6 +12,7 @@ from reconciler.plan.messaging import headline, route_lines
 from reconciler.windows import describe as describe_windows
 from reconciler.planfile import NONE_KEY, plan_dict
 
+from . import mermaid
 from .budget import MARKDOWN_LIMIT, Budget, size
 from .common import (COLOR, COUNTED_ACTIONS, DETAILS_OVER, LISTED_ACTIONS, SYMBOL, by_reason, describe,
                      health_headline, health_sentence, md_fit, md_numbers, naming, paint, said_once, shown)
@@ -129,6 +130,8 @@ def plan_markdown(plan: Plan) -> str:
         if plan.figures is not None and plan.messaging.interrupted:
             out.append(f"- hours estimated from {md(plan.figures.words(FIGURES_USED))}")
         out.append("")
+        picture = mermaid.details("Timeline picture", mermaid.plan_gantt(plan.messaging, plan.figures))
+        out += picture + ([""] if picture else [])
     if plan.desired.policy.change_windows:
         out += [f"**Change windows:** {md(window_words(plan))}.", ""]
     if not d["has_changes"] and not br["blocked"]:

@@ -423,6 +423,24 @@ def hostile_api_text(ctx: Ctx) -> list[str | None]:
     return out
 
 
+@attack("API fields", "hostile campaign ids in the plan's Mermaid picture")
+def hostile_mermaid(ctx: Ctx) -> list[str | None]:
+    """A campaign id (the files' or Telnyx's) drawn in the plan's Gantt: it cannot end a task name, open
+    a comment or an entity, close the block or add a line (tests/mermaid_grammar.py parses each one)."""
+    from reconciler.plan.messaging import FREED, IN_PLACE, Messaging, Route
+    from reconciler.render import mermaid
+    from tests.mermaid_grammar import diagrams, problems
+
+    out: list[str | None] = []
+    for value in hostile_texts():
+        m = Messaging(interrupted=2, interrupted_certain=1, started=1,
+                      routes=(Route(FREED, value, value, 1, 1.0), Route(IN_PLACE, "C1", value, 1, 1.0)))
+        found = diagrams("\n".join(mermaid.plan_gantt(m)))
+        bad = problems(found[0]) if len(found) == 1 else [f"{len(found)} diagrams"]
+        out.append(_verdict("campaign id in a Mermaid diagram", value, bad))
+    return out
+
+
 @attack("API fields", "links, mentions and math in every markdown report (cmark-gfm)")
 def hostile_links(ctx: Ctx) -> list[str | None]:
     """A profile name (the YAML's or Telnyx's) or a failureReasons that GitHub would make a link,

@@ -1,0 +1,77 @@
+"""Pictures for the markdown reports: Mermaid diagrams, which GitHub draws in PR comments and job
+summaries at no extra cost. Each one repeats what the text already says (the text stays complete
+without it), so a viewer that shows the code block instead loses nothing.
+
+Everything from data (a campaign id from the files or from Telnyx) passes through `label`, which
+keeps only a small safe alphabet: no character that Mermaid gives meaning to (`:` ends a Gantt task
+name, `;` and newlines end statements, `#` starts an entity, `%%` a comment, quotes, brackets,
+backticks and `<`/`>` could close the block or inject markup) survives, and labels are bounded.
+`tests/test_mermaid.py` parses every diagram with a strict grammar of the subset emitted here,
+over the hostile-input list.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from reconciler import durations
+from reconciler.plan.messaging import FREED, IN_PLACE, PROFILE, Messaging
+
+# Letters, digits, space and a few harmless marks; everything else becomes a space.
+_UNSAFE = re.compile(r"[^A-Za-z0-9 +._()/-]+")
+MAX_LABEL = 48
+MAX_SECTIONS = 8  # routes drawn; the rest are in the text (and JSON)
+START = "2000-01-01 00:00"  # any fixed day: the axis shows hours from apply
+
+
+def label(text: object) -> str:
+    """`text` reduced to Mermaid-inert characters, at most MAX_LABEL long (never empty)."""
+    s = " ".join(_UNSAFE.sub(" ", str(text)).split())[:MAX_LABEL].strip()
+    return s or "unnamed"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{max(1, round(seconds / 60))}m"
+
+
+def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[str]:
+    """A Gantt of the plan's routes for sending numbers (and the numbers it starts), on the figures
+    the text's hours come from: one section per route, its phases in order. [] when nothing stops or
+    starts sending."""
+    if not (m.interrupted or m.started):
+        return []
+    f = figures or durations.Figures()
+    unassign, assign = f["unassignment"], f["task"] + f["assignment"]
+    source = "observed" if any(f.source.get(k) == "observed" for k in ("task", "assignment", "unassignment")) \
+        else "typical"
+    lines = ["```mermaid", "gantt", f"    title Messaging timeline from apply ({source} durations)",
+             "    dateFormat YYYY-MM-DD HH:mm", "    axisFormat %H:%M"]
+    for i, r in enumerate(m.routes[:MAX_SECTIONS]):
+        old, new = label(r.from_campaign or "no campaign"), label(r.to_campaign or "no campaign")
+        lines.append(f"    section {r.numbers} sending {'number' if r.numbers == 1 else 'numbers'} {old} to {new}")
+        if r.route == FREED:
+            lines.append(f"    no campaign while freed from {old} :crit, r{i}a, {START}, {_minutes(unassign)}")
+            lines.append(f"    assigned to {new} (PENDING_ASSIGNMENT) :r{i}b, after r{i}a, {_minutes(assign)}")
+        elif r.route == IN_PLACE:
+            # The hardest reading, as the text counts it: Telnyx refuses the move, so the number is freed first.
+            lines.append(f"    freed from {old} first if the move is refused :active, r{i}a, {START}, {_minutes(unassign)}")
+            lines.append(f"    PENDING_ASSIGNMENT on {new} (may not send) :r{i}b, after r{i}a, {_minutes(assign)}")
+        elif r.route == PROFILE:
+            lines.append(f"    profile move may take its campaign :active, r{i}a, {START}, {_minutes(unassign)}")
+            lines.append(f"    assigned again if it did :r{i}b, after r{i}a, {_minutes(assign)}")
+    if len(m.routes) > MAX_SECTIONS:
+        lines.append(f"    section {len(m.routes) - MAX_SECTIONS} more routes (see the text)")
+        lines.append(f"    listed in the plan :done, more, {START}, 1m")
+    if m.started:
+        lines.append(f"    section {m.started} {'number starts' if m.started == 1 else 'numbers start'} sending")
+        lines.append(f"    assigned (PENDING_ASSIGNMENT) :s0, {START}, {_minutes(assign)}")
+    lines.append("```")
+    return lines
+
+
+def details(summary: str, diagram: Sequence[str]) -> list[str]:
+    """A diagram folded under `summary` (GitHub draws it when opened); [] for no diagram."""
+    if not diagram:
+        return []
+    return ["<details><summary>" + summary + "</summary>", "", *diagram, "", "</details>"]
