@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
+import json
 import os
 import signal
 import sys
@@ -18,7 +19,7 @@ import click
 
 from reconciler.sandbox import build_app
 from reconciler.sandbox.httpserver import Limits, Server
-from reconciler.sandbox.modes import MODE_SPECS, ModeError, parse_mode_option
+from reconciler.sandbox.modes import MODE_SPECS, ModeError, check_modes, parse_mode_option
 from reconciler.sandbox.seed import SeedError
 from reconciler.sandbox.timing import PRESETS
 
@@ -55,6 +56,9 @@ _MODES_HELP = "; ".join(f"{s.name}={'|'.join(s.values)}" for s in MODE_SPECS.val
               help="Connections held open at once; beyond it the one waiting longest without a request is closed "
                    "(503 when every one is mid-request).")
 @click.option("--mode", "mode_items", multiple=True, metavar="NAME=VALUE", help=f"Repeatable. Defaults first: {_MODES_HELP}.")
+@click.option("--modes-from", "modes_from", type=click.Path(dir_okay=False), default=None,
+              help="A `reconciler doctor --save` file (doctor.json): behave like that account where reading "
+                   "could tell; --mode wins over it.")
 @click.pass_context
 def sandbox(
     ctx: click.Context,
@@ -81,6 +85,7 @@ def sandbox(
     idle_timeout: float,
     max_connections: int,
     mode_items: tuple[str, ...],
+    modes_from: str | None,
 ) -> None:
     """Run the local Telnyx API sandbox and print its base URL (`advance`: move a running one's clock)."""
     if ctx.invoked_subcommand is not None:
@@ -92,7 +97,8 @@ def sandbox(
         sys.exit(1)
     try:
         limits = Limits(header_timeout, idle_timeout, max_connections)
-        modes = dict(parse_mode_option(item) for item in mode_items)
+        modes = {**(_modes_from(modes_from) if modes_from else {}),
+                 **dict(parse_mode_option(item) for item in mode_items)}
         app = build_app(
             seed,
             modes,
@@ -136,6 +142,26 @@ def sandbox(
             loop.add_signal_handler(sig, loop.stop)
 
     server.run_forever(install)
+
+
+def _modes_from(path: str) -> dict[str, str]:
+    """The `modes` of a doctor.json (what `reconciler doctor --save` learned from an account). Only the
+    sandbox's own modes with one of their values are taken; anything else is an error naming the file."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(1_000_001)
+        if len(raw) > 1_000_000:
+            raise ValueError("larger than 1 MB")
+        doc = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--modes-from {path}: cannot read it ({exc})") from None
+    modes = doc.get("modes") if isinstance(doc, dict) else None
+    if not isinstance(modes, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in modes.items()):
+        raise ValueError(f"--modes-from {path}: expected a doctor.json with \"modes\": {{name: value}}")
+    try:
+        return check_modes(modes)
+    except ModeError as exc:
+        raise ValueError(f"--modes-from {path}: {exc}") from None
 
 
 def _is_loopback(host: str) -> bool:

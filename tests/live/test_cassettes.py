@@ -101,7 +101,27 @@ def test_cassette_import_all():
         assert len(live.profiles) == 3 and live.assignments[n(110)].tcr_campaign_id == "CTLNX01"
 
 
-@pytest.mark.parametrize("name", ["read_live.yaml", "import_all.yaml"])
+def _doctor(c: TelnyxClient, real: bool):
+    from reconciler.live.doctor import diagnose
+
+    return diagnose(c)
+
+
+def test_cassette_doctor():
+    """`doctor`'s probes, recorded (from a real account with `make record`: the evidence of what that account
+    answers) and replayed: the report read from the cassette names a mode for every question reading settles,
+    and from the sandbox's recording, its default answers."""
+    from reconciler.live.doctor import READABLE_MODES
+    from reconciler.sandbox.modes import default_modes
+
+    report, from_sandbox = _replay("doctor.yaml", _doctor)
+    learned = report.learned()
+    assert set(learned) <= set(READABLE_MODES) and len(learned) >= len(READABLE_MODES) - 2, learned
+    if from_sandbox:
+        assert {m: v for m, v in learned.items()} == {m: default_modes()[m] for m in learned}
+
+
+@pytest.mark.parametrize("name", ["read_live.yaml", "import_all.yaml", "doctor.yaml"])
 def test_cassettes_hold_no_credentials(name):
     path = CASSETTES / name
     if not path.exists():

@@ -124,3 +124,48 @@ def test_an_account_with_nothing_in_it_answers_what_it_can(tmp_path: Path) -> No
     assert answers["sparse"]["settled"] is False and answers["sparse"]["answer"] == "cannot tell: no numbers"
     assert answers["list_page_max"]["sandbox_mode"]["values"] == ["250"]
     assert answers["page_zero"]["sandbox_mode"]["values"] == ["error"]
+
+
+def test_a_sandbox_started_from_doctor_json_answers_like_the_account_it_came_from(tmp_path: Path) -> None:
+    """`doctor --save` then `reconciler sandbox --modes-from doctor.json`: the second sandbox is asked the
+    same questions and gives the first one's answers (later runs start from what was learned)."""
+    import subprocess
+    import sys
+
+    account = {"list_page_max": "500", "sparse": "full", "total_records": "records", "phone_id": "numeric_or_e164"}
+    with start_sandbox(seed=SEED, modes=account) as first:
+        assert doctor(first, "--save", "--state-dir", str(tmp_path / "state")).exit_code == 0
+    saved = tmp_path / "state" / "doctor.json"
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", str(SEED),
+                             "--modes-from", str(saved)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://"), proc.stderr.read() if proc.stderr else ""
+        r = CliRunner().invoke(cli, ["doctor", "--format", "json"], env={
+            "TELNYX_API_KEY": "sandbox-key", "TELNYX_API_BASE_URL": url, "NO_COLOR": "1"}, catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["learned"] == json.loads(saved.read_text())["modes"]
+        assert {k: json.loads(r.stdout)["learned"][k] for k in account} == account
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.mark.parametrize("content, said", [
+    ("{not json", "cannot read it"), ('{"modes": ["sparse"]}', "expected a doctor.json"),
+    ('{"modes": {"sparse": "sometimes"}}', "mode sparse must be one of sparse|full"),
+    ('{"modes": {"no_such": "x"}}', "unknown mode 'no_such'")])
+def test_a_bad_modes_from_file_is_named_and_refused(tmp_path: Path, content: str, said: str) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "doctor.json"
+    bad.write_text(content, encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--modes-from", str(bad)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and f"--modes-from {bad}" in r.stderr and said in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
