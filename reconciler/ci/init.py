@@ -33,6 +33,8 @@ class Pins:
     at: str          # `@ref` after each reusable workflow's path ('' for a local one)
     repository: str  # the pre-commit hook's repository (the callers name it in `uses:` only)
     ref: str         # the pre-commit hook's rev: the same commit as `uses: …@` (the ref is written once per file)
+    tag: str = ""    # the tag a pinned commit was resolved from: said in a comment beside each pin (Dependabot
+    #                  and pre-commit autoupdate keep such comments current)
 
 
 SHA = re.compile(r"[0-9a-f]{40}")
@@ -53,11 +55,13 @@ def upstream(source: str = UPSTREAM, ref: str | None = None, allow_tag: bool = F
                           "movable tag")
         from reconciler.ci.github import GitHubError, resolve_commit
 
+        tag = ref
         try:
             ref = resolve_commit(source, ref)
         except GitHubError as e:
             raise CIError(f"cannot resolve --ref {ref[:80]!r} to a commit ({e}); pass the 40-hex commit, or "
                           "--allow-tag to pin the tag itself") from None
+        return Pins(f"{source}/.github/workflows", f"@{ref}", source, ref, tag)
     return Pins(f"{source}/.github/workflows", f"@{ref}", source, ref)
 
 
@@ -70,8 +74,12 @@ def template(name: str) -> str:
 
 def render(name: str, pins: Pins) -> str:
     text = template(name)
-    for key, value in (("@@WORKFLOWS@@", pins.workflows), ("@@AT@@", pins.at), ("@@REPOSITORY@@", pins.repository),
-                       ("@@REF@@", pins.ref)):
+    # `# v1.2.3` beside a commit resolved from a tag (GitHub Actions' convention), `# frozen: v1.2.3` for
+    # pre-commit's; only a tag that passed REF's check reaches here.
+    at = f"{pins.at} # {pins.tag}" if pins.tag else pins.at
+    rev = f'"{pins.ref}"  # frozen: {pins.tag}' if pins.tag else f'"{pins.ref}"'
+    for key, value in (("@@WORKFLOWS@@", pins.workflows), ("@@AT@@", at), ("@@REPOSITORY@@", pins.repository),
+                       ('"@@REF@@"', rev), ("@@REF@@", pins.ref)):
         text = text.replace(key, value)
     return text
 

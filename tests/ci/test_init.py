@@ -152,10 +152,12 @@ def test_init_pins_a_commit_resolving_a_tag_and_passes_secrets_by_name(tmp_path,
         text = (root / ".github" / "workflows" / f"{name}.yml").read_text()
         (job,) = yaml.safe_load(text)["jobs"].values()
         assert job["uses"].endswith(f"@{sha}") and "reconciler-ref" not in job["with"]
+        assert f"@{sha} # v9.9.9\n" in text  # the version beside the commit, which Dependabot keeps current
         assert "secrets: inherit" not in text
         assert job["secrets"] == {"TELNYX_API_KEY": "${{ secrets.TELNYX_API_KEY }}",
                                   "RECONCILER_APP_PRIVATE_KEY": "${{ secrets.RECONCILER_APP_PRIVATE_KEY }}"}
     assert yaml.safe_load((root / ".pre-commit-config.yaml").read_text())["repos"][0]["rev"] == sha
+    assert f'rev: "{sha}"  # frozen: v9.9.9' in (root / ".pre-commit-config.yaml").read_text()
     bot = yaml.safe_load((root / ".github" / "dependabot.yml").read_text())
     assert all(u["cooldown"]["default-days"] >= 7 for u in bot["updates"])
     r = init(str(tmp_path / "other"), "--source", github.repo, "--ref", "v0.0.404")
