@@ -20,60 +20,26 @@ from typing import Any
 from reconciler.sandbox.app import App, Config
 from reconciler.sandbox.engine import World
 from reconciler.sandbox.httpserver import Limits, Server
-from reconciler.sandbox.modes import MODE_SPECS, ModeError, check_modes
+from reconciler.sandbox.modes import MODE_SPECS, ModeError
+from reconciler.sandbox.options import Options
 from reconciler.sandbox.seed import SeedError, resolve_seed
-from reconciler.sandbox.timing import PRESETS, check_time_scale, resolve_timing
+from reconciler.sandbox.timing import PRESETS
 
-__all__ = ["MODE_SPECS", "PRESETS", "Limits", "ModeError", "Sandbox", "SeedError", "build_app", "start_sandbox"]
+__all__ = ["MODE_SPECS", "PRESETS", "Limits", "ModeError", "Options", "Sandbox", "SeedError", "build_app",
+           "start_sandbox"]
 
 
-def build_app(
-    seed: dict[str, Any] | str | Path | None = None,
-    modes: dict[str, str] | None = None,
-    assignment_delay: float | None = None,
-    rate_limit: float | None = None,
-    latency_ms: float = 0,
-    fail_rate: float = 0.0,
-    random_seed: int = 0,
-    api_key: str = "sandbox-key",
-    *,
-    task_delay: float | None = None,
-    order_delay: float | None = None,
-    unassignment_delay: float | None = None,
-    timing_jitter: float | None = None,
-    late_failure_rate: float | None = None,
-    carrier_mapping_delay: float | None = None,
-    carrier_failure_rate: float | None = None,
-    timing: str = "instant",
-    time_scale: float = 1.0,
-) -> App:
+def build_app(seed: dict[str, Any] | str | Path | None = None, options: Options | None = None, **given: Any) -> App:
     """Validate everything and build the App (raises SeedError / ModeError / ValueError).
 
-    Timing (virtual seconds; timing.py): `timing` picks a preset ("instant" | "realistic"); any
-    delay, `timing_jitter` or `late_failure_rate` given overrides it. `assignment_delay` given
-    alone times every step, as it always did. `time_scale`: virtual seconds per real second."""
-    effective = resolve_timing(
-        timing,
-        assignment_delay=assignment_delay,
-        task_delay=task_delay,
-        order_delay=order_delay,
-        unassignment_delay=unassignment_delay,
-        timing_jitter=timing_jitter,
-        late_failure_rate=late_failure_rate,
-        carrier_mapping_delay=carrier_mapping_delay,
-        carrier_failure_rate=carrier_failure_rate,
-    )
-    scale = check_time_scale(time_scale)
-    if latency_ms < 0:
-        raise ValueError("latency_ms must be >= 0")
-    if not 0.0 <= fail_rate <= 1.0:
-        raise ValueError("fail_rate must be between 0 and 1")
-    if rate_limit is not None and rate_limit <= 0:
-        raise ValueError("rate_limit must be > 0")
-    world = World(modes=check_modes(modes or {}), timing=effective, time_scale=scale, random_seed=random_seed)
+    `options`, or the same as keywords (`modes=`, `timing=`, `time_scale=`, ...: see Options)."""
+    opts = options if options is not None else Options.of(**given)
+    modes, timing, scale = opts.check()
+    world = World(modes=modes, timing=timing, time_scale=scale, random_seed=opts.random_seed)
     doc, source, ours = resolve_seed(seed)
     world.load(doc, source, consume=ours)
-    config = Config(api_key=api_key, rate_limit=rate_limit, latency_ms=latency_ms, fail_rate=fail_rate, random_seed=random_seed)
+    config = Config(api_key=opts.api_key, rate_limit=opts.rate_limit, latency_ms=opts.latency_ms,
+                    fail_rate=opts.fail_rate, random_seed=opts.random_seed)
     return App(world, config)
 
 
@@ -104,54 +70,13 @@ class Sandbox:
         self.stop()
 
 
-def start_sandbox(
-    seed: dict[str, Any] | str | Path | None = None,
-    modes: dict[str, str] | None = None,
-    assignment_delay: float | None = None,
-    rate_limit: float | None = None,
-    latency_ms: float = 0,
-    fail_rate: float = 0.0,
-    random_seed: int = 0,
-    api_key: str = "sandbox-key",
-    host: str = "127.0.0.1",
-    port: int = 0,
-    *,
-    task_delay: float | None = None,
-    order_delay: float | None = None,
-    unassignment_delay: float | None = None,
-    timing_jitter: float | None = None,
-    late_failure_rate: float | None = None,
-    carrier_mapping_delay: float | None = None,
-    carrier_failure_rate: float | None = None,
-    timing: str = "instant",
-    time_scale: float = 1.0,
-    header_timeout: float = Limits.header_timeout,
-    idle_timeout: float = Limits.idle_timeout,
-    max_connections: int = Limits.max_connections,
-) -> Sandbox:
+def start_sandbox(seed: dict[str, Any] | str | Path | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                  limits: Limits | None = None, options: Options | None = None, **given: Any) -> Sandbox:
     """Start a sandbox on a real loopback socket in a background thread; `.stop()` it (or use `with`).
 
-    The timing keywords are build_app's; the last three are the server's `Limits` (how long a
-    request head, a body's pause or an idle keep-alive connection may take, and how many
-    connections it holds)."""
-    limits = Limits(header_timeout, idle_timeout, max_connections)
-    app = build_app(
-        seed,
-        modes,
-        assignment_delay,
-        rate_limit,
-        latency_ms,
-        fail_rate,
-        random_seed,
-        api_key,
-        task_delay=task_delay,
-        order_delay=order_delay,
-        unassignment_delay=unassignment_delay,
-        timing_jitter=timing_jitter,
-        late_failure_rate=late_failure_rate,
-        carrier_mapping_delay=carrier_mapping_delay,
-        carrier_failure_rate=carrier_failure_rate,
-        timing=timing,
-        time_scale=time_scale,
-    )
-    return Sandbox(app, host, port, limits)
+    `options` or keywords as for build_app; `limits`: the server's (how long a request head, a body's
+    pause or an idle keep-alive connection may take, and how many connections it holds)."""
+    bounds = {k: given.pop(k) for k in ("header_timeout", "idle_timeout", "max_connections") if k in given}
+    if bounds:  # the Limits' fields as keywords, as the tests and scripts write them
+        limits = Limits(**{**vars(limits or Limits()), **bounds})
+    return Sandbox(build_app(seed, options, **given), host, port, limits)

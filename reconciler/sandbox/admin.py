@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 from reconciler.sandbox import errors as E
 from reconciler.sandbox import render as R
 from reconciler.sandbox.modes import ModeError, check_modes
 from reconciler.sandbox.seed import SeedError
+from reconciler.sandbox.responses import Response, json_response
 from reconciler.sandbox.snapshot import snapshot
 from reconciler.sandbox.validation import load_json
 
 if TYPE_CHECKING:
-    from reconciler.sandbox.app import App, Response
+    from reconciler.sandbox.engine import World
 
 # The most one `POST /_admin/advance` may move the clock: 10 years (of 365.25 days). Enough for
 # any life cycle, and it keeps a typo like 1e300 from pushing every timestamp out of range.
@@ -43,8 +44,15 @@ def _only(body: dict[str, Any], allowed: set[str]) -> None:
             raise E.bad_field("/" + key, f"unknown field {key!r}; allowed: {', '.join(sorted(allowed))}")
 
 
+class Served(Protocol):
+    """What the admin surface reads of the app that serves it (app.App): the world and the counters."""
+
+    world: World
+    counters: Any
+
+
 class Admin:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: Served) -> None:
         self.app = app
 
     @property
@@ -52,8 +60,6 @@ class Admin:
         return self.app.world
 
     def handle(self, method: str, path: str, raw: bytes) -> Response:
-        from reconciler.sandbox.app import json_response
-
         parts = [unquote(p) for p in path.strip("/").split("/")[1:]]
         key = (method, parts[0] if parts else "", len(parts))
         routes = {

@@ -201,7 +201,7 @@ def put_pnc(world: World, req: Request) -> Result:
 
 @op("DELETE", "/10dlc/phone_number_campaigns/{phoneNumber}", "DeletePhoneNumberCampaign")
 def delete_pnc(world: World, req: Request) -> Result:
-    return 200, world.delete_assignment(req.path["phoneNumber"])
+    return 200, world.delete_assignment(req.path["phoneNumber"], lambda slot: R.pnc_dict(world, slot))
 
 
 # ---- 10DLC: bulk assignment by profile ------------------------------------------------------

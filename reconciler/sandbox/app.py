@@ -6,20 +6,21 @@ of it runs on the server's event loop, so the world needs no locks.
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl
 
 from reconciler.sandbox import domain as D
 from reconciler.sandbox import errors as E
+from reconciler.sandbox.admin import Admin
 from reconciler.sandbox.api import ROUTER, dispatch
 from reconciler.sandbox.engine import World
 from reconciler.sandbox.ratelimit import TokenBucket
+from reconciler.sandbox.responses import Response, json_response
 
 JSON = "application/json"
 REASONS = {
@@ -45,22 +46,6 @@ REASONS = {
 # The writes whose answer mode write_fault=after loses once it has taken effect.
 FAULTY_WRITES = frozenset({"CreatePhoneNumberCampaign", "PutPhoneNumberCampaign", "DeletePhoneNumberCampaign",
                            "PostAssignMessagingProfileToCampaign"})
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    delay: float = 0.0  # seconds to wait before sending (--latency-ms)
-
-
-def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
-    if isinstance(payload, str):
-        body = payload.encode()
-    else:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-    return Response(status, body, headers or [])
 
 
 def error_response(err: E.ApiError, headers: list[tuple[str, str]] | None = None) -> Response:
@@ -106,8 +91,6 @@ class Counters:
 
 class App:
     def __init__(self, world: World, config: Config) -> None:
-        from reconciler.sandbox.admin import Admin  # admin imports App's helpers
-
         self.world = world
         self.config = config
         self.counters = Counters()

@@ -17,7 +17,7 @@ import sys
 
 import click
 
-from reconciler.sandbox import build_app
+from reconciler.sandbox import Options, build_app
 from reconciler.sandbox.httpserver import Limits, Server
 from reconciler.sandbox.modes import MODE_SPECS, ModeError, check_modes, parse_mode_option
 from reconciler.sandbox.seed import SeedError
@@ -99,25 +99,13 @@ def sandbox(
         limits = Limits(header_timeout, idle_timeout, max_connections)
         modes = {**(_modes_from(modes_from) if modes_from else {}),
                  **dict(parse_mode_option(item) for item in mode_items)}
-        app = build_app(
-            seed,
-            modes,
-            assignment_delay,
-            rate_limit,
-            latency_ms,
-            fail_rate,
-            random_seed,
-            api_key,
-            task_delay=task_delay,
-            order_delay=order_delay,
-            unassignment_delay=unassignment_delay,
-            timing_jitter=timing_jitter,
-            late_failure_rate=late_failure_rate,
-            carrier_mapping_delay=carrier_mapping_delay,
-            carrier_failure_rate=carrier_failure_rate,
-            timing=timing,
-            time_scale=time_scale,
-        )
+        options = Options(
+            modes=modes, timing=timing, assignment_delay=assignment_delay, task_delay=task_delay,
+            order_delay=order_delay, unassignment_delay=unassignment_delay, timing_jitter=timing_jitter,
+            late_failure_rate=late_failure_rate, carrier_mapping_delay=carrier_mapping_delay,
+            carrier_failure_rate=carrier_failure_rate, time_scale=time_scale, rate_limit=rate_limit,
+            latency_ms=latency_ms, fail_rate=fail_rate, random_seed=random_seed, api_key=api_key)
+        app = build_app(seed, options)
         app.config.allow_remote = allow_remote
     except SeedError as exc:
         click.echo("sandbox: invalid seed:\n" + "\n".join("  " + p for p in exc.problems), err=True)

@@ -10,7 +10,7 @@ events on the world's clock and carried out by the engine.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, Callable
 
 from reconciler.sandbox import domain as D
 from reconciler.sandbox.clock import Clock
@@ -127,10 +127,9 @@ class Commands:
         self._start_assignment(slot, campaign, now, keep_created=True)
         return slot
 
-    def delete_assignment(self, phone_number: str) -> dict[str, Any]:
-        """Returns the record as it is after the request (rendered before a FAILED one is dropped)."""
-        from reconciler.sandbox.render import pnc_dict
-
+    def delete_assignment(self, phone_number: str, render: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+        """Returns the record as it is after the request, as `render(slot)` says it (the HTTP layer's
+        renderer: the world emits data), taken before a FAILED one is dropped."""
         s = self.store
         now = self.clock.now()
         slot = self.number_slot(phone_number, parameter="phoneNumber")
@@ -148,7 +147,7 @@ class Commands:
                 f"Number {phone_number} has an assignment in progress; wait until it is ASSIGNED or FAILED_ASSIGNMENT",
             )
         if status == FAILED_ASSIGNMENT and self.modes["delete_failed"] == "gone":
-            record = pnc_dict(self, slot)
+            record = render(slot)
             s.drop_record(slot)  # nothing is provisioned, so there is nothing to wait for
             return record
         if status != PENDING_UNASSIGNMENT:
@@ -156,7 +155,7 @@ class Commands:
             self._begin_unassign(slot, now)
         else:
             self._redundant()
-        return pnc_dict(self, slot)
+        return render(slot)
 
     # ---- bulk assignment by profile --------------------------------------------------------
 

@@ -33,7 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.sandbox.app import REASONS, App, Response, json_response
+from reconciler.sandbox.app import REASONS, App
+from reconciler.sandbox.responses import Response, json_response
 from reconciler.sandbox import errors as E
 
 MAX_HEAD = 64 * 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.sandbox.state import (
     ASSIGNED,
@@ -27,7 +27,16 @@ from reconciler.sandbox.state import (
 from reconciler.sandbox.timing import MAPPING_ADDED, MAPPING_PENDING
 
 if TYPE_CHECKING:
-    from reconciler.sandbox.engine import Order, Task, World
+    from reconciler.sandbox.jobs import Order, Task
+    from reconciler.sandbox.state import Store
+
+
+class World(Protocol):
+    """What rendering reads of the simulated world (engine.World): its records and its modes. A
+    protocol, not the class: the world never needs the renderer, and the renderer never the engine."""
+
+    store: Store
+    modes: dict[str, str]
 
 ORGANIZATION_ID = "3f1e0c8a-5b7d-4e2a-9c6f-1a2b3c4d5e6f"
 CSP_ID = "SS4XJ6D"  # Telnyx's TCR CSP/CNP id (10dlc-domain.md §0)

@@ -76,3 +76,22 @@ def test_keep_alive_and_pipelining_order(make_api) -> None:  # type: ignore[no-u
     with httpx.Client(base_url=api.sb.base_url, headers={"Authorization": "Bearer sandbox-key"}) as client:
         codes = [client.get("/messaging_profiles").status_code for _ in range(5)]
     assert codes == [200] * 5
+
+
+def test_options_are_one_checked_value_and_a_typo_is_named() -> None:
+    """The sandbox's options are one dataclass (sandbox/options.py): a misspelt keyword is an error naming
+    it, never silently ignored, and every value is checked before a sandbox is built."""
+    import pytest
+
+    from reconciler.sandbox import ModeError, Options, build_app, start_sandbox
+
+    with pytest.raises(TypeError, match="unknown sandbox option\\(s\\) late_failure"):
+        start_sandbox(late_failure=0.5)
+    for bad, said in (({"fail_rate": 2}, "fail_rate"), ({"latency_ms": -1}, "latency_ms"),
+                      ({"rate_limit": 0}, "rate_limit"), ({"timing": "slow"}, "timing must be one of")):
+        with pytest.raises(ValueError, match=said):
+            build_app(options=Options.of(**bad))
+    with pytest.raises(ModeError):
+        build_app(options=Options(modes={"sparse": "sometimes"}))
+    modes, timing, scale = Options(timing="realistic", task_delay=5, modes={"sparse": "full"}).check()
+    assert modes == {"sparse": "full"} and timing.task_delay == 5 and timing.assignment_delay == 7200 and scale == 1.0
