@@ -33,6 +33,9 @@ def _headline(d: dict[str, Any]) -> str:
     """Numbers first, then writes (a number freed and then assigned is one number, two writes):
     `250 numbers in open work (500 writes): 0 sending, 250 not sending; 0 writes stuck, 3 numbers failed`."""
     n = d["open_numbers"]
+    if not n["numbers"] and not d["open_writes"]:
+        return (f"no work left open; {plural(d['stuck'], 'write', 'writes')} stuck, "
+                f"{plural(d['failed_numbers'], 'number', 'numbers')} failed")
     return (f"{plural(n['numbers'], 'number', 'numbers')} in open work ({plural(d['open_writes'], 'write', 'writes')}"
             f"): {n['sending']} sending, {n['not_sending']} not sending; "
             f"{plural(d['stuck'], 'write', 'writes')} stuck, {plural(d['failed_numbers'], 'number', 'numbers')} failed")
@@ -413,16 +416,18 @@ def status_markdown(report: Any, kind: str = "status") -> str:
                 f"{_eta_md(sv)} |" for c, sv in list(d["service"].items())[:100]]
     if d["durations"].get("history_problem"):
         out += ["", f"_State folder: {d['durations']['history_problem']}._"]
-    out += ["", "| what | Telnyx id | target | submitted | age | pending | done | failed | sending | ETA | stuck |",
-            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    # Numbers (sending + not sending), then the work's own states of the same numbers, labelled.
+    out += ["", "| what | Telnyx id | target | submitted | age | numbers | sending | not sending | work pending | "
+                "work done | work failed | ETA | stuck |",
+            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for w in d["writes"][:500]:
-        c = w["counts"]
+        c, sv = w["counts"], w["service"]
         out.append(f"| {w['what']} | `{w['telnyx_id'] or w['write']}` | `{w['campaign'] or w['profile'] or '-'}` | "
-                   f"{w['submitted_at']} | {_hours(w['age_seconds'])} | {c.get('pending', 0) + c.get('unseen', 0)} | "
-                   f"{c.get('done', 0)} | {c.get('failed', 0)} | {w['service']['sending']} | {_eta_md(w['service'])} | "
-                   f"{'⛔ yes' if w['stuck'] else 'no'} |")
+                   f"{w['submitted_at']} | {_hours(w['age_seconds'])} | {sv['numbers']} | {sv['sending']} | "
+                   f"{sv['not_sending']} | {c.get('pending', 0) + c.get('unseen', 0)} | {c.get('done', 0)} | "
+                   f"{c.get('failed', 0)} | {_eta_md(sv)} | {'⛔ yes' if w['stuck'] else 'no'} |")
     if len(d["writes"]) > 500:
-        out.append(f"| _…{len(d['writes']) - 500} more writes in `status --format json`_ | | | | | | | | | | |")
+        out.append(f"| _…{len(d['writes']) - 500} more writes in `status --format json`_ | | | | | | | | | | | | |")
     failed = [(n, why) for w in d["writes"] for n, why in sorted(w["failed"].items())]
     if failed:
         out += ["", "### failed", ""] + [f"- `{n}`: {why}" for n, why in failed[:200]]
