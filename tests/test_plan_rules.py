@@ -516,7 +516,7 @@ def test_the_timeline_says_how_long_each_kind_of_change_takes():
         f"freed first and assigned in a second phase by `reconciler resume` ({BOTH})",
         f"1 number moves from another campaign one by one: if Telnyx refuses to move it in place, it is freed "
         f"first and assigned in a second phase ({BOTH})",
-        f"1 number loses its campaign: PENDING_UNASSIGNMENT for about 1 h at Telnyx, sometimes days",
+        "1 number loses its campaign: PENDING_UNASSIGNMENT for about 1 h at Telnyx, sometimes days",
     ]
 
 

@@ -87,7 +87,6 @@ def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = Fals
     flight; unmanaged while prune is off) is counted per profile and campaign, and numbers sharing a
     reason are said once with the numbers listed compactly."""
     d = free_text(drift_dict(report), naming(plain, report.plan.profile_names))
-    counts = d["counts"]
     unhealthy = d["unhealthy_campaigns"]
     found = ([health_headline(unhealthy)] if unhealthy else []) + _headline_counts(d, KINDS)
     head = "Drift: " + (", ".join(found) or "none")
