@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping
 
-from reconciler.diff import UNSEEN, Action, Finding
-from reconciler.model import CARRIER_FAILED, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT
+from reconciler.diff import UNSEEN, Action, Finding, LiveHalf
+from reconciler.durations import Figures
+from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT
 from reconciler.plan import CampaignHealth, Plan
 from reconciler.tracking import DEFAULT_STUCK_AFTER
 
@@ -55,11 +56,20 @@ class DriftReport:
     prune: bool = False
     stuck_after: float = DEFAULT_STUCK_AFTER
     ages: Mapping[str, float] | None = None  # number -> seconds in flight, where known
+    # How long work usually takes: the same figures status's ETAs and the plan's hours use.
+    figures: Figures | None = None
 
     @property
     def unhealthy(self) -> tuple[CampaignHealth, ...]:
         """Declared campaigns that cannot carry traffic: drift, whatever their numbers show."""
         return self.plan.unhealthy
+
+    @property
+    def in_flight_not_sending(self) -> int:
+        """Numbers in flight that cannot send now: no campaign, PENDING_*, a carrier
+        mapping not done, or a campaign that cannot carry traffic. What an operator asks first."""
+        blocked = {h.tcr_campaign_id for h in self.unhealthy}
+        return sum(1 for f in self.items[Kind.IN_FLIGHT.value] if not sending(f.live or UNSEEN, blocked))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -77,6 +87,13 @@ class DriftReport:
         """Exit 2 when a declared campaign cannot carry traffic, or anything but work in flight differs
         (unmanaged numbers only under prune)."""
         return bool(self.unhealthy) or any(self.items[k] for k in KINDS if self.counts_as_drift(k))
+
+
+def sending(live: LiveHalf, blocked: set[str]) -> bool:
+    """Can a number Telnyx shows so send? ASSIGNED, mapped by the carriers that say, to a campaign
+    not known to be unable to carry traffic (`blocked`)."""
+    return (live.status == ASSIGNED and live.carrier not in (CARRIER_PENDING, CARRIER_FAILED)
+            and live.tcr_campaign_id not in blocked)
 
 
 def classify(f: Finding) -> str | None:
@@ -99,7 +116,8 @@ def classify(f: Finding) -> str | None:
 
 
 def drift_report(plan: Plan, applied: Mapping[str, str] | None = None, *,
-                 ages: Mapping[str, float] | None = None, stuck_after: float = DEFAULT_STUCK_AFTER) -> DriftReport:
+                 ages: Mapping[str, float] | None = None, stuck_after: float = DEFAULT_STUCK_AFTER,
+                 figures: Figures | None = None) -> DriftReport:
     """`applied`: number -> the campaign this repository last put it on (the journal); `ages`: how
     long each number has been in flight (journal or PENDING_* since), to tell stuck work."""
     ages = ages or {}
@@ -116,4 +134,5 @@ def drift_report(plan: Plan, applied: Mapping[str, str] | None = None, *,
             kind = Kind.STUCK.value
         if kind:
             buckets[kind].append(f)
-    return DriftReport(plan, {k: tuple(v) for k, v in buckets.items()}, plan.prune, stuck_after, ages)
+    return DriftReport(plan, {k: tuple(v) for k, v in buckets.items()}, plan.prune, stuck_after, ages,
+                       figures or Figures())

@@ -32,24 +32,53 @@ def hours(seconds: float) -> str:
 
 KINDS = ("task", "order", "assignment", "unassignment")
 TYPICAL = {"task": TASK, "order": ORDER, "assignment": ASSIGNMENT, "unassignment": UNASSIGNMENT}
+# Below these a figure is not Telnyx's own processing: a sandbox on its instant timeline, or a clock
+# that stood still (a duration of zero). Telnyx processes no task in under seconds and leaves no
+# number PENDING_* for under minutes; such figures are never learned, and ignored where an older
+# history holds them (one of them once made `status` promise "in 4 min" for a two-hour wait).
+FLOOR = {"task": 5.0, "order": 5.0, "assignment": 300.0, "unassignment": 300.0}
 # Observations of a kind needed before they replace Telnyx's typical figure for it.
-MIN_OBSERVED = 3
+MIN_OBSERVED = 5
+# The share of observed durations an estimate covers: an ETA is a promise, so the slow end counts.
+PERCENTILE = 0.9
+
+
+def real(kind: str, seconds: float) -> bool:
+    """Whether a measured duration may be Telnyx's own (at or over the kind's FLOOR)."""
+    return seconds >= FLOOR.get(kind, 0.0)
+
+
+def percentile(values: list[float], share: float = PERCENTILE) -> float:
+    """The nearest-rank percentile of `values` (sorted or not; not empty)."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))  # ceil, at least the first
+    return ordered[int(rank) - 1]
 
 
 class Figures:
-    """How long each kind of work takes: this account's observed median where the state folder's
-    history holds at least MIN_OBSERVED of that kind, else Telnyx's typical figure. Estimates only:
-    nothing the reconciler writes ever depends on them."""
+    """How long each kind of work takes: this account's observed durations (their PERCENTILE) where
+    the state folder's history holds at least MIN_OBSERVED real ones (at or over FLOOR) of that kind,
+    else Telnyx's typical figure. The one source of every estimate the reconciler prints (a plan's
+    timeline and number-hours, status's ETAs, drift's in-flight lines). Estimates only: nothing the
+    reconciler writes ever depends on them."""
 
     def __init__(self, observed: dict[str, list[float]] | None = None) -> None:
-        self.observed = {k: sorted(v) for k, v in (observed or {}).items() if k in TYPICAL and v}
+        self.observed: dict[str, list[float]] = {}
+        self.ignored: dict[str, int] = {}  # figures under the kind's FLOOR, per kind
+        for k, v in (observed or {}).items():
+            if k not in TYPICAL or not v:
+                continue
+            kept = sorted(x for x in v if real(k, x))
+            if kept:
+                self.observed[k] = kept
+            if len(kept) < len(v):
+                self.ignored[k] = len(v) - len(kept)
         self.seconds: dict[str, float] = {}
         self.source: dict[str, str] = {}
         for kind, typical in TYPICAL.items():
             seen = self.observed.get(kind, [])
             if len(seen) >= MIN_OBSERVED:
-                mid = len(seen) // 2
-                self.seconds[kind] = seen[mid] if len(seen) % 2 else (seen[mid - 1] + seen[mid]) / 2
+                self.seconds[kind] = percentile(seen)
                 self.source[kind] = "observed"
             else:
                 self.seconds[kind] = typical
@@ -70,4 +99,5 @@ class Figures:
 
     def as_dict(self) -> dict[str, object]:
         return {k: {"seconds": round(self.seconds[k]), "source": self.source[k],
-                    "observations": len(self.observed.get(k, []))} for k in KINDS}
+                    "observations": len(self.observed.get(k, [])),
+                    **({"ignored_under_floor": self.ignored[k]} if self.ignored.get(k) else {})} for k in KINDS}

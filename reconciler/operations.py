@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from reconciler.apply import Applier, ApplyReport, Until, plan_only_outcomes, recovery
-from reconciler.apply.recovery import StatusReport, TrackedReader, WriteStatus
+from reconciler.apply.recovery import StatusReport, TrackedReader
 from reconciler.compare import explain
 from reconciler.drift import DriftReport, drift_report
 from reconciler.errors import RefusedError
@@ -19,6 +19,7 @@ from reconciler.durations import Figures
 from reconciler.journal import Journal, JournalView, Op, State, Write, history
 from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
+from reconciler.plan.report import timeline_for
 from reconciler.windows import held_message, verdict
 from reconciler.tracking import DEFAULT_STUCK_AFTER, InFlight, judge
 
@@ -68,6 +69,8 @@ def plan_live(client: Any, desired: DesiredState, options: PlanOptions | None, s
     inflight = judge(view.open_writes(), live, client.server_now(), stuck_after=stuck_after, exclusive=exclusive)
     plan = make_plan(desired, live, options, in_flight=inflight.numbers())
     plan.figures = observed_figures(state_dir)
+    if plan.figures is not None:  # the timeline says the same durations as the messaging estimate
+        plan.timeline = timeline_for(plan.changes, plan.profiles, plan.counts, plan.figures)
     judge_windows(plan, client.server_now())
     return Planned(plan, live, inflight, view)
 
@@ -124,7 +127,7 @@ def drift(client: Any, desired: DesiredState, state_dir: str, *, stuck_after: fl
           warn: Warn = _silent) -> DriftReport:
     planned = plan_live(client, desired, None, state_dir, stuck_after=stuck_after, warn=warn)
     return drift_report(planned.plan, planned.view.applied(), ages=in_flight_ages(planned, client.server_now()),
-                        stuck_after=stuck_after)
+                        stuck_after=stuck_after, figures=Figures(history.read(state_dir).observed))
 
 
 @dataclass
@@ -217,11 +220,8 @@ def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AF
     writer, read_tracked = _ports(client)
     live = read_tracked(open_writes)
     report.now = client.server_now()
-    report.unhealthy = recovery.unhealthy_targets(open_writes, live)
-    recovery.time_to_service(report, open_writes, live, state_dir)
     inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=recovery.seen(open_writes))
-    for t in inflight.tracked:
-        report.writes.append(WriteStatus(t.write, t, recovery.telnyx_status(writer, t.write)))
+    recovery.report_work(report, writer, open_writes, live, inflight, state_dir)
     return report
 
 

@@ -168,8 +168,10 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                                                  else {}),
         "blast_radius": blast_radius(plan.changes, plan),
         # Every declared campaign whose count changes, both sides of each move: {tcr: [now, after]}.
-        "campaign_counts": {t: [c.live_count, c.final_count] for t, c in sorted(plan.campaigns.items())
-                            if c.live_count != c.final_count},
+        # Campaigns the files do not declare that the plan takes numbers off are counted too (30 → 0).
+        "campaign_counts": dict(sorted({**{t: [a, b] for t, (a, b) in plan.undeclared_counts.items()},
+                                        **{t: [c.live_count, c.final_count] for t, c in plan.campaigns.items()
+                                           if c.live_count != c.final_count}}.items())),
         "profiles": grouped(plan, plan.changes),
         # Only where the files declare change windows: whether apply would be held now, and until when.
         **({"change_windows": plan.window_state()} if plan.desired.policy.change_windows else {}),
@@ -322,7 +324,9 @@ def from_dict(data: dict[str, Any]) -> Plan:
     plan = Plan(desired, changes, dict(data["counts"]), strategies, campaigns, tuple(data["warnings"]),
                 tuple(data["unsafe"]), bool(data["prune"]), options, tuple(data.get("timeline") or ()),
                 {str(k): str(v) for k, v in (data.get("profile_names") or {}).items()},
-                unhealthy=tuple(_health(h) for h in data.get("unhealthy_campaigns") or ()))
+                unhealthy=tuple(_health(h) for h in data.get("unhealthy_campaigns") or ()),
+                undeclared_counts={str(t): (int(v[0]), int(v[1])) for t, v in (data.get("campaign_counts") or {}).items()
+                                   if t not in data["campaigns"] and isinstance(v, list) and len(v) == 2})
     if plan.checksum() != data["checksum"]:
         raise Tampered("its contents do not match its checksum (was the file edited after review?)")
     return plan

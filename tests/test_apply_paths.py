@@ -633,7 +633,7 @@ def test_only_the_newest_task_is_polled_and_the_read_confirms_the_other_by_its_n
     assert all(w.processed for w in r.writes()) and set(r.by().values()) == {Result.IN_FLIGHT}
     assert r.progress == ["round 1: 4 change(s)", "bulk assignment: 2 number(s), task task-0",
                           "bulk assignment: 2 number(s), task task-1",
-                          "waiting for Telnyx to process 2 bulk assignment task(s)"]
+                          "waiting for Telnyx to process 2 bulk assignment task(s) (a task typically takes about 1 min)"]
 
 
 def test_a_task_whose_numbers_do_not_all_show_it_is_asked_about_once_then_live_state_is_read_again(tmp_path):
@@ -650,8 +650,8 @@ def test_an_older_task_slower_than_the_newest_is_waited_for_too(tmp_path):
     assert asked_tasks(t)[:14] == ["task-1"] * 14 and set(asked_tasks(t)[14:]) == {"task-0"}
     assert 600 <= t.now < 900 and t.asked("read") == 3
     assert r.details()[2:] == [("accepted", "task completed")] * 2 and all(w.processed for w in r.writes())
-    assert r.progress[-2:] == ["waiting for Telnyx to process 2 bulk assignment task(s)",
-                               "waiting for Telnyx to process 1 bulk assignment task(s)"]
+    assert r.progress[-2:] == ["waiting for Telnyx to process 2 bulk assignment task(s) (a task typically takes about 1 min)",
+                               "waiting for Telnyx to process 1 bulk assignment task(s) (a task typically takes about 1 min)"]
     assert set(r.by().values()) == {Result.IN_FLIGHT} and r.report.exit_code == 0
 
 
@@ -870,8 +870,8 @@ def test_only_work_in_flight_is_not_waited_for_by_default_and_is_with_until_fina
     t, r = run(Until.FINAL, "f")
     assert r.by() == {N[1]: Result.CONVERGED} and not t.writes() and 7200 <= t.now < 7200 * 1.1
     assert t.asked("read") == 36  # the plan's, then reads spaced 0.2 s doubling up to --poll-max (300 s)
-    assert r.progress[0] == "waiting for 1 number(s) in flight"
-    assert set(r.progress[1:]) == {"waiting for Telnyx to finish 1 assignment(s) in flight"}
+    assert r.progress[0] == "waiting for 1 number(s) in flight (PENDING_ASSIGNMENT typically lasts about 2 h, sometimes days)"
+    assert set(r.progress[1:]) == {"waiting for Telnyx to finish 1 assignment(s) in flight (typically about 2 h each, sometimes days)"}
 
 
 def test_a_per_number_answer_lost_every_time_fails_after_three_rounds_saying_what_live_state_shows(tmp_path):
@@ -900,7 +900,7 @@ def test_an_assignment_telnyx_fails_is_journalled_with_its_reason_and_retried_wi
     first, second = r.writes()
     assert first.state is State.FAILED and first.failed == {N[0]: "T-Mobile rejected the assignment"}
     assert second.state is State.ACCEPTED and r.details() == [("accepted", None), ("failed", None), ("accepted", None)]
-    assert "waiting for Telnyx to finish 1 assignment(s) in flight" in r.progress
+    assert "waiting for Telnyx to finish 1 assignment(s) in flight (typically about 2 h each, sometimes days)" in r.progress
 
 
 def test_a_number_released_from_the_account_mid_apply_is_blocked_with_the_plans_reason(tmp_path):

@@ -50,10 +50,10 @@ def test_a_deferred_phase_is_not_a_duration(tmp_path):
 def test_the_history_stays_bounded(tmp_path):
     j = Journal(tmp_path)
     for i in range(history.KEEP + 20):
-        _finished(j, Op.ASSIGN, 100 + i)
+        _finished(j, Op.ASSIGN, 1000 + i)
     history.record(tmp_path, j.read())
     kept = history.read(tmp_path).observed["assignment"]
-    assert len(kept) == history.KEEP and kept[-1] == 100 + history.KEEP + 19  # the newest
+    assert len(kept) == history.KEEP and kept[-1] == 1000 + history.KEEP + 19  # the newest
     assert os.path.getsize(tmp_path / history.HISTORY) < history.MAX_BYTES
 
 
@@ -90,15 +90,44 @@ def test_a_link_or_a_huge_file_is_ignored(tmp_path):
     assert "larger than" in history.read(tmp_path).problem
 
 
-def test_figures_are_the_observed_median_once_there_are_enough():
-    f = durations.Figures({"assignment": [600, 1800, 900]})
-    assert f["assignment"] == 900 and f.source["assignment"] == "observed"
+def test_figures_are_a_high_percentile_of_enough_real_observations():
+    seen = [600, 1800, 900, 1200, 1500, 700, 800, 1000, 1100, 1300]
+    f = durations.Figures({"assignment": seen})
+    # The 90th percentile, not the median: an ETA is a promise, the slow end counts.
+    assert f["assignment"] == 1500 and f.source["assignment"] == "observed"
     assert f["unassignment"] == durations.UNASSIGNMENT and f.source["unassignment"] == "typical"
-    assert f.words(["assignment"]) == "this account's observed durations (3 assignments)"
-    assert f.words(["assignment", "unassignment"]) == ("this account's observed durations (3 assignments); "
+    assert f.words(["assignment"]) == "this account's observed durations (10 assignments)"
+    assert f.words(["assignment", "unassignment"]) == ("this account's observed durations (10 assignments); "
                                                        "Telnyx's typical figures for unassignment")
-    few = durations.Figures({"assignment": [600, 1800]})  # under MIN_OBSERVED: Telnyx's figure
+    few = durations.Figures({"assignment": [600, 1800, 900, 1200]})  # under MIN_OBSERVED: Telnyx's figure
     assert few["assignment"] == durations.ASSIGNMENT and few.words() == "Telnyx's typical figures"
+    assert durations.percentile([5.0]) == 5.0 and durations.percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+
+
+def test_durations_from_an_instant_sandbox_or_a_clock_that_stood_still_are_not_learned(tmp_path):
+    """Runs on the sandbox's instant timeline (or its frozen clock) finish everything in no time:
+    figures under the floor never replace Telnyx's two hours (they once made `status` say "in 4 min"
+    for numbers that then stayed PENDING_ASSIGNMENT two hours), neither when recorded nor when an
+    older history holds them."""
+    instant = durations.Figures({"assignment": [0.0, 0.0, 1.0, 2.0, 0.0, 3.0], "task": [0.0, 1.0, 0.0, 0.0, 0.0],
+                                 "unassignment": [0.0] * 5, "order": [0.0] * 9})
+    assert all(instant.source[k] == "typical" for k in durations.KINDS)
+    assert instant["assignment"] == durations.ASSIGNMENT and instant.words() == "Telnyx's typical figures"
+    assert instant.as_dict()["assignment"] == {"seconds": 7200, "source": "typical", "observations": 0,
+                                               "ignored_under_floor": 6}
+    # Mixed: only the real ones count, and need MIN_OBSERVED of their own.
+    mixed = durations.Figures({"assignment": [0.0, 0.0, 0.0, 0.0, 5400.0, 6000.0, 7000.0, 8000.0]})
+    assert mixed.source["assignment"] == "typical"
+    mixed = durations.Figures({"assignment": [0.0, 5400.0, 6000.0, 7000.0, 8000.0, 9000.0]})
+    assert mixed.source["assignment"] == "observed" and mixed["assignment"] == 9000.0
+
+    j = Journal(tmp_path)
+    for _ in range(6):
+        _finished(j, Op.ASSIGN, 0)  # the clock did not move
+        _finished(j, Op.BULK_ASSIGN, 2, processed_after=0)
+    assert history.record(tmp_path, j.read()) == 18  # measured (a bulk: task and assignment), marked seen...
+    assert history.read(tmp_path).observed == {}  # ...never learned
+    assert history.record(tmp_path, j.read()) == 0
 
 
 def test_a_plan_uses_the_history_only_where_it_has_enough(tmp_path):
@@ -106,13 +135,13 @@ def test_a_plan_uses_the_history_only_where_it_has_enough(tmp_path):
 
     assert observed_figures(str(tmp_path)) is None  # no history: Telnyx's typical figures
     j = Journal(tmp_path)
-    for took in (1000, 2000):
+    for took in (1000, 2000, 3000, 4000):
         _finished(j, Op.ASSIGN, took)
     history.record(tmp_path, j.read())
-    assert observed_figures(str(tmp_path)) is None  # two are not enough
-    _finished(j, Op.ASSIGN, 3000)
+    assert observed_figures(str(tmp_path)) is None  # four are not enough
+    _finished(j, Op.ASSIGN, 5000)
     history.record(tmp_path, j.read())
     figures = observed_figures(str(tmp_path))
-    assert figures is not None and figures["assignment"] == 2000
+    assert figures is not None and figures["assignment"] == 5000  # the 90th percentile of five
     (tmp_path / history.HISTORY).write_text("garbage", encoding="utf-8")
     assert observed_figures(str(tmp_path)) is None  # ignored

@@ -11,7 +11,7 @@ PKG = Path(__file__).resolve().parents[1] / "reconciler"
 
 # Layer of each core module/package; a module may import only its own layer or lower ones.
 LAYERS = {
-    "model": 0, "errors": 0, "wait": 0,
+    "model": 0, "errors": 0, "wait": 0, "durations": 0,
     "desired": 1,
     "live": 2, "journal": 2,
     "diff": 3, "tracking": 3,

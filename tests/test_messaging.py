@@ -110,12 +110,18 @@ def test_number_hours_use_the_accounts_observed_durations_when_the_history_has_t
     history has enough, and the plan says so; without them, Telnyx's typical figures."""
     desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {1: (TX, "ASSIGNED"), 2: (TX, "ASSIGNED")})
     plan = make_plan(desired, live)
-    plan.figures = durations.Figures({"assignment": [1800.0] * 3, "unassignment": [600.0] * 3, "task": [0.0] * 3})
-    assert plan.messaging.routes[0].hours_each == 2400.0
-    assert plan.messaging.interrupted_number_hours == round(2 * 2400 / 3600, 1)
+    plan.figures = durations.Figures({"assignment": [1800.0] * 5, "unassignment": [600.0] * 5, "task": [60.0] * 5})
+    assert plan.messaging.routes[0].hours_each == 2460.0
+    assert plan.messaging.interrupted_number_hours == round(2 * 2460 / 3600, 1)
     text = plan_text(plan).splitlines()
-    assert text[1] == "Messaging: 2 numbers that send today stop, about 1.3 number-hours without service"
-    assert ("  - hours estimated from this account's observed durations (3 tasks, 3 assignments, "
-            "3 unassignments)") in text
+    assert text[1] == "Messaging: 2 numbers that send today stop, about 1.4 number-hours without service"
+    assert ("  - hours estimated from this account's observed durations (5 tasks, 5 assignments, "
+            "5 unassignments)") in text
     assert plan_dict(plan)["messaging"]["hours_from"].startswith("this account's observed durations")
+    # The timeline says the same figures as the messaging estimate (operations.plan_live sets both).
+    from reconciler.plan.report import timeline_for
+
+    timeline = " ".join(timeline_for(plan.changes, plan.profiles, plan.counts, plan.figures))
+    assert "PENDING_UNASSIGNMENT about 10 min, then PENDING_ASSIGNMENT about 30 min; about 41 min in all" in timeline
+    assert durations.hours(plan.messaging.routes[0].hours_each) == "about 41 min"
     assert "hours_from" not in plan_dict(make_plan(desired, live))["messaging"]

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from reconciler import durations
 from reconciler.diff import ASSIGNING, UNSEEN, Action, Finding, reported_under
 from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State
@@ -109,7 +110,8 @@ class Applier:
             defer_freed(self.sub, plan, plan, self._judge(live))
         current = plan
         if waiting and not todo:
-            self.progress(f"waiting for {len(waiting)} number(s) in flight")
+            self.progress(f"waiting for {len(waiting)} number(s) in flight (PENDING_ASSIGNMENT typically lasts "
+                          f"{durations.hours(durations.ASSIGNMENT)}, sometimes days)")
             live, current, todo = self._settle(desired, plan, scope)
         while todo and report.rounds < MAX_ROUNDS + min(MAX_LOST_ROUNDS, self.sub.lost_answers):
             report.rounds += 1
@@ -418,7 +420,8 @@ class Applier:
                      if n in watch and (a.status in IN_FLIGHT_STATUSES or a.carrier == CARRIER_PENDING)}
             if not busy or todo or not waiter.more():
                 return live, current, todo
-            self.progress(f"waiting for Telnyx to finish {len(busy)} assignment(s) in flight")
+            self.progress(f"waiting for Telnyx to finish {len(busy)} assignment(s) in flight (typically "
+                          f"{durations.hours(durations.ASSIGNMENT)} each, sometimes days)")
             waiter.nap()
 
     def _waiter(self, grow: float = 1.5) -> Waiter:

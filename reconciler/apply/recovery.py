@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 from reconciler.diff import traffic_problem
 from reconciler.durations import Figures
@@ -25,7 +25,8 @@ from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State, Write, history
 from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, DesiredState, LiveState
 from reconciler.plan import CampaignHealth, PlanOptions
-from reconciler.tracking import ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, NumberState, Tracked, judge, not_declared
+from reconciler.tracking import (ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, InFlight, NumberState, Tracked, judge,
+                                 not_declared)
 from reconciler.wait import Waiter
 
 from .applier import Applier
@@ -118,34 +119,43 @@ def ignored_writes(writes: list[Write], desired: DesiredState | None) -> list[tu
     return out
 
 
-def sending_now(writes: list[Write], live: LiveState) -> dict[str, bool]:
-    """Can each number of these writes send now? ASSIGNED, mapped by the carriers that say, to a
-    campaign that can carry traffic (one not read counts as able: a stop is never invented), on a
-    messaging profile where the read says."""
+def sending_now(numbers: Iterable[str], live: LiveState) -> dict[str, bool]:
+    """Can each of these numbers send now? ASSIGNED, mapped by the carriers that say, to a campaign
+    that can carry traffic (one not read counts as able: a stop is never invented), on a messaging
+    profile where the read says."""
     blocked: dict[str, bool] = {}
     out: dict[str, bool] = {}
-    for w in writes:
-        for n in w.numbers:
-            if n in out:
-                continue
-            a = live.assignments.get(n)
-            if a is None or a.status != ASSIGNED or a.carrier in (CARRIER_PENDING, CARRIER_FAILED):
-                out[n] = False
-                continue
-            if a.tcr_campaign_id not in blocked:
-                c = live.campaigns.get(a.tcr_campaign_id)
-                blocked[a.tcr_campaign_id] = c is not None and traffic_problem(c, a.tcr_campaign_id) is not None
-            on = live.numbers.get(n)
-            out[n] = not blocked[a.tcr_campaign_id] and (on is None or on.profile_id is not None)
+    for n in numbers:
+        if n in out:
+            continue
+        a = live.assignments.get(n)
+        if a is None or a.status != ASSIGNED or a.carrier in (CARRIER_PENDING, CARRIER_FAILED):
+            out[n] = False
+            continue
+        if a.tcr_campaign_id not in blocked:
+            c = live.campaigns.get(a.tcr_campaign_id)
+            blocked[a.tcr_campaign_id] = c is not None and traffic_problem(c, a.tcr_campaign_id) is not None
+        on = live.numbers.get(n)
+        out[n] = not blocked[a.tcr_campaign_id] and (on is None or on.profile_id is not None)
     return out
 
 
-def time_to_service(report: StatusReport, writes: list[Write], live: LiveState, state_dir: object) -> None:
-    """Fill in what `status` says of service: numbers sending now, and the figures its ETAs use."""
-    report.sending = sending_now(writes, live)
+def report_work(report: StatusReport, writer: Writer, writes: list[Write], live: LiveState, inflight: InFlight,
+                state_dir: object, closed: dict[str, State] | None = None) -> None:
+    """What `status` and `resume` both say of open work, from one tracked read: per write (judged,
+    Telnyx's word on its task or order, closed now or not), the target campaigns that cannot carry
+    traffic, and time to service: whether each number the work tracks can send now (every number
+    a write holds, a deferred bulk's profile members too, so the counts add up), and the figures
+    its ETAs use (the state folder's history where it has enough real observations)."""
+    report.unhealthy = unhealthy_targets(writes, live)
+    numbers = [n for w in writes for n in w.numbers] + [n for t in inflight.tracked for n in t.numbers]
+    report.sending = sending_now(numbers, live)
     h = history.read(state_dir)  # type: ignore[arg-type]
     report.figures = Figures(h.observed)
     report.history_problem = h.problem
+    closed = closed or {}
+    for t in inflight.tracked:
+        report.writes.append(WriteStatus(t.write, t, telnyx_status(writer, t.write), closed.get(t.write.id)))
 
 
 def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHealth]:
@@ -232,11 +242,8 @@ def resume(writer: Writer, journal: Journal, read_tracked: TrackedReader, server
         report.now = server_now()
         inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=seen(open_writes),
                          exclusive=True)
-        report.unhealthy = unhealthy_targets(open_writes, live)
-        time_to_service(report, open_writes, live, journal.dir)
         closed = applier.close(inflight)
-        for t in inflight.tracked:
-            report.writes.append(WriteStatus(t.write, t, telnyx_status(writer, t.write), closed.get(t.write.id)))
+        report_work(report, writer, open_writes, live, inflight, journal.dir, closed)
         for t, what in applier.resume(live, inflight, desired, options):
             report.carried_out.append((t.write, what))
         applier.await_acceptance()

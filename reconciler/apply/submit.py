@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Callable
 
+from reconciler import durations
 from reconciler.errors import ApiError, ApiUnavailable
 from reconciler.journal import Journal, Op, State, Write
 from reconciler.model import LiveCampaign
@@ -117,7 +118,8 @@ class Submitter:
     def _await(self, tasks: list[tuple[str, str]]) -> None:
         if not tasks:
             return
-        self.progress(f"waiting for Telnyx to process {len(self.tasks)} bulk assignment task(s)")
+        self.progress(f"waiting for Telnyx to process {len(self.tasks)} bulk assignment task(s) (a task typically "
+                      f"takes {durations.hours(durations.TASK)})")
         for wid, task in tasks:
             status = self.wait_task(task)
             if status in TASK_PROCESSED:

@@ -81,10 +81,14 @@ def _service(sv: object, eta_from: str | None) -> str:
         if sv.get("interrupted_seconds") is not None:
             words += f" for {duration(float(sv['interrupted_seconds']))}"
         eta = sv.get("eta_seconds")
-        if eta is not None:
+        late = sv.get("late") if "late" in sv else eta is not None and float(eta) <= 0
+        if eta is not None and late:
+            typical = sv.get("typical_seconds")
+            words += ("; later than usual (" + (f"typical {duration(float(typical))}; " if typical else "")
+                      + "Telnyx sometimes takes days)")
+        elif eta is not None:
             words += (f"; should be over in about {duration(float(eta))} ({_code(sv.get('eta'))}"
-                      + (f", from {eta_from}" if eta_from else "") + ")") if float(eta) > 0 else \
-                "; taking longer than the figures (Telnyx sometimes takes days)"
+                      + (f", from {eta_from}" if eta_from else "") + ")")
     except (TypeError, ValueError):
         return ""
     return words

@@ -10,7 +10,8 @@ from reconciler.errors import ConfigError, RefusedError
 
 from .base import (
     Exit,
-    Progress,
+    progress_for,
+    waiting_hint,
     client_for,
     color_on,
     emit,
@@ -60,13 +61,14 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
 
     if plan_file:
         _refuse_plan_options()
-    progress = Progress()
+    progress = progress_for(verbose)
     mode = Until(until) if wait else Until.SUBMITTED
     # The state folder's lock is held from before the plan is made: no other apply can be between
     # sending a write and journalling it, so work in flight is judged exactly (tracking.judge).
     journal = Journal(state_dir, note=parse_notes(notes))
     # Waiting for Telnyx is bounded by --timeout; the deadline must leave it room.
     with journal, client_for(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
+        progress.waiting_hint = waiting_hint(client)
         prep = operations.prepare_apply(
             client, journal, state_dir, until=mode, timeout=timeout, progress=progress, warn=warn,
             saved_plan=planfile.load(plan_file) if plan_file else None,

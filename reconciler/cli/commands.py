@@ -9,7 +9,8 @@ import click
 
 from .base import (
     Exit,
-    Progress,
+    progress_for,
+    waiting_hint,
     client_for,
     connection_options,
     desired_option,
@@ -169,8 +170,9 @@ def resume(desired_path: str, api_base_url: str, concurrency: int, request_timeo
     from reconciler.render import status as render_status
 
     desired = load_desired(desired_path)  # the files decide every write: invalid files write nothing
-    progress = Progress()
+    progress = progress_for(verbose)
     with client_for(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
+        progress.waiting_hint = waiting_hint(client)
         report = operations.resume(client, state_dir, progress=progress, timeout=timeout,
                                    stuck_after=stuck_after, warn=warn, desired=desired,
                                    options=options_from(None, None, None, shared_per_number))

@@ -5,7 +5,9 @@ Telnyx's clock, from when they were sent: a bulk task until it was seen processe
 profile order until done (`order`), an assignment until every number was seen assigned
 (`assignment`), a removal until every number was seen freed (`unassignment`). A finish is seen
 when a run looks (apply waits; the scheduled `resume` looks hourly), so a figure may be late by
-the time between two looks; `status` says which figures come from here.
+the time between two looks; `status` says which figures come from here. A figure under its kind's
+floor (`durations.FLOOR`: a sandbox's instant timeline, a clock that stood still) is not Telnyx's
+processing: it is marked seen and never learned.
 
 A memory for estimates only, like the journal never an authority: nothing the reconciler writes
 depends on it. It is bounded (the newest `KEEP` figures per kind, the ids of the newest `SEEN`
@@ -24,6 +26,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from reconciler.durations import real
 
 from .entries import ID, JournalView, Op, State
 
@@ -107,7 +111,8 @@ def measured(view: JournalView) -> list[tuple[str, str, float]]:
 
 
 def record(state_dir: str | os.PathLike[str], view: JournalView) -> int:
-    """Add the figures of writes finished since the last record; returns how many. A history that
+    """Add the figures of writes finished since the last record; returns how many were measured
+    (those under their floor are counted, marked seen, not learned). A history that
     was ignored (corrupt) is replaced. Atomic: a temporary file renamed over the old one."""
     h = read(state_dir)
     seen = set(h.seen)
@@ -115,7 +120,8 @@ def record(state_dir: str | os.PathLike[str], view: JournalView) -> int:
     if not new:
         return 0
     for i, kind, seconds in new:
-        h.observed.setdefault(kind, []).append(round(seconds, 1))
+        if real(kind, seconds):
+            h.observed.setdefault(kind, []).append(round(seconds, 1))
         h.seen.append(i)
     data = {"format": FORMAT, "observed": {k: v[-KEEP:] for k, v in sorted(h.observed.items())},
             "seen": h.seen[-SEEN:]}

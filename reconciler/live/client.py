@@ -108,6 +108,12 @@ class TelnyxClient:
         """Now on the API's clock (epoch seconds), as its last `Date` header said; ours until one came."""
         return self.server_clock.now()
 
+    @property
+    def sandbox_clock(self) -> str | None:
+        """`frozen` or `x120` where the API is the reconciler's sandbox (it says so); None for Telnyx."""
+        said = self.server_clock.sandbox
+        return said.removeprefix("clock=") if said else None
+
     # ---- counting
     def count(self, call: str) -> int:
         return self.requests.count(call)

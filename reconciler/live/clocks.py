@@ -48,6 +48,9 @@ class ServerClock:
 
     def __init__(self) -> None:
         self._offset: float | None = None
+        # The sandbox says so in every answer (`X-Telnyx-Sandbox: clock=frozen`, `clock=x120`); Telnyx
+        # never does. Only to say how a wait on it ends (`reconciler sandbox advance`); nothing depends on it.
+        self.sandbox: str | None = None
 
     def now(self) -> float:
         """Now on the API's clock (epoch seconds), as its last `Date` header said; ours until one came."""
@@ -55,6 +58,9 @@ class ServerClock:
         return time.time() + (offset or 0.0)
 
     def learn(self, headers: Mapping[str, str]) -> None:
+        sandbox = headers.get("x-telnyx-sandbox")
+        if sandbox:
+            self.sandbox = sandbox[:40]
         raw = headers.get("date")
         if not raw:
             return

@@ -28,7 +28,7 @@ from reconciler.model import (
 )
 
 from .model import CampaignHealth, CampaignPlan, Plan, PlanOptions
-from .report import emptied_elsewhere, lapsing, reprovision_limit, safety, timeline_for, warnings_for
+from .report import emptied_elsewhere, lapsing, leaving_undeclared, reprovision_limit, safety, timeline_for, warnings_for
 from .strategy import shared_removals, strategies
 
 
@@ -96,7 +96,9 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     names = _profile_names(desired, live, changes)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
                 prune, options, timeline_for(changes, profiles, counts), names,
-                unhealthy=campaign_health(desired, live))
+                unhealthy=campaign_health(desired, live),
+                undeclared_counts={t: (before, max(0, before - k))
+                                   for t, (before, k, _) in leaving_undeclared(desired, live, delta).items()})
 
 
 def campaign_health(desired: DesiredState, live: LiveState) -> tuple[CampaignHealth, ...]:

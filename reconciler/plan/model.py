@@ -131,6 +131,9 @@ class Plan:
     profile_names: dict[str, str] = field(default_factory=dict, compare=False)
     # Declared campaigns that cannot carry traffic (by campaign id). Not a change, so not in the checksum.
     unhealthy: tuple[CampaignHealth, ...] = field(default=(), compare=False)
+    # Campaigns the files do not declare that the plan takes numbers off: {tcr: (before, after)}, so the
+    # campaign counts show a campaign the plan empties (30 → 0) beside the declared ones. A report.
+    undeclared_counts: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
     _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
     _messaging: Messaging | None = field(default=None, init=False, repr=False, compare=False)
     # Where "now" (Telnyx's clock) stands against policy.change_windows, when they were judged

@@ -96,14 +96,13 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
 EMPTY = "Telnyx suspends a campaign after 15 days with no numbers (dormancy)"
 
 
-def emptied_elsewhere(desired: DesiredState, live: LiveState,
-                      delta: Mapping[tuple[str, str | None, str | None, str | None], int]) -> list[str]:
-    """Campaigns the files do not declare (any more) that the plan takes numbers off, and leaves empty.
-
-    A declared campaign's count is known (`warnings_for`); one the files dropped is counted by
-    Telnyx's `assignedPhoneNumbersCount` where a campaign list showed it, else only the numbers this
-    run read on it are known, and the warning says so. `delta`: the plan's changes grouped by
-    `diff.count_key`, so this looks at a few kinds of change, never at every number."""
+def leaving_undeclared(desired: DesiredState, live: LiveState,
+                       delta: Mapping[tuple[str, str | None, str | None, str | None], int]
+                       ) -> dict[str, tuple[int, int, bool]]:
+    """Campaigns the files do not declare (any more) that the plan takes numbers off:
+    {tcr: (numbers before, numbers taken off, whether Telnyx said the count)}. Before is Telnyx's
+    `assignedPhoneNumbersCount` where a campaign list showed it, else the numbers this run read on it.
+    `delta`: the plan's changes grouped by `diff.count_key` (a few kinds of change, never every number)."""
     declared = desired.campaigns()
     active = (ASSIGNED, PENDING_ASSIGNMENT)
     leaving: Counter[str] = Counter()
@@ -111,16 +110,31 @@ def emptied_elsewhere(desired: DesiredState, live: LiveState,
         if (k > 0 and live_campaign and live_campaign not in declared and live_status in active
                 and (value in ASSIGNING_VALUES or value == Action.UNASSIGN.value)):
             leaving[live_campaign] += k
-    out = []
+    out = {}
     for tcr, k in sorted(leaving.items()):
         total = live.campaign_counts.get(tcr)
-        if total is not None:
-            if total - k <= 0:
-                out.append(f"campaign {tcr} (not in the files) will be left without numbers: the plan moves its last "
-                           f"{plural(k, 'number', 'numbers')} off it; {EMPTY}")
+        known = total is not None
+        if total is None:
+            total = sum(1 for a in live.assignments.values() if a.tcr_campaign_id == tcr and a.status in active)
+        out[tcr] = (total, k, known)
+    return out
+
+
+def emptied_elsewhere(desired: DesiredState, live: LiveState,
+                      delta: Mapping[tuple[str, str | None, str | None, str | None], int]) -> list[str]:
+    """Campaigns the files do not declare (any more) that the plan takes numbers off, and leaves empty.
+
+    A declared campaign's count is known (`warnings_for`); one the files dropped is counted by
+    Telnyx's `assignedPhoneNumbersCount` where a campaign list showed it, else only the numbers this
+    run read on it are known, and the warning says so."""
+    out = []
+    for tcr, (before, k, known) in leaving_undeclared(desired, live, delta).items():
+        if before - k > 0:
             continue
-        seen = sum(1 for a in live.assignments.values() if a.tcr_campaign_id == tcr and a.status in active)
-        if k >= seen:
+        if known:
+            out.append(f"campaign {tcr} (not in the files) will be left without numbers: the plan moves its last "
+                       f"{plural(k, 'number', 'numbers')} off it; {EMPTY}")
+        else:
             out.append(f"campaign {tcr} (not in the files) may be left without numbers: the plan moves every number "
                        f"this run saw on it ({k}) off it, and Telnyx did not say how many it holds; if none are left, "
                        f"{EMPTY}")
@@ -158,12 +172,28 @@ def lapsing(desired: DesiredState, live: LiveState) -> list[str]:
 PHASE = f"{durations.hours(durations.ASSIGNMENT)} at Telnyx, sometimes days"
 
 
+def _phases(figures: durations.Figures | None) -> tuple[str, str, str]:
+    """How long each phase takes, said from the one durations table the messaging estimate uses too
+    (this account's observed figures where the plan has them, else Telnyx's typical ones): assigning,
+    freeing, and freeing then assigning (a task or request between them)."""
+    f = figures or durations.Figures()
+    assign = f"{durations.hours(f['assignment'])} at Telnyx, sometimes days"
+    free = f"{durations.hours(f['unassignment'])} at Telnyx, sometimes days"
+    both = (f"two phases: PENDING_UNASSIGNMENT {durations.hours(f['unassignment'])}, then PENDING_ASSIGNMENT "
+            f"{durations.hours(f['assignment'])}; "
+            f"{durations.hours(f['unassignment'] + f['task'] + f['assignment'])} in all, sometimes days")
+    return assign, free, both
+
+
 def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
-                 counts: Mapping[str, int] | None = None) -> tuple[str, ...]:
+                 counts: Mapping[str, int] | None = None,
+                 figures: durations.Figures | None = None) -> tuple[str, ...]:
     """What the plan will take on Telnyx's timeline, said before anyone approves it. `counts`:
-    the changes per action value, if known (then only reassignments are looked at one by one)."""
+    the changes per action value, if known (then only reassignments are looked at one by one);
+    `figures`: the durations the plan's messaging estimate uses (None: Telnyx's typical ones)."""
     if counts is None:
         counts = Counter(map(ACTION_VALUE, changes))
+    PHASE, FREE, BOTH = _phases(figures)
     assigning = sum(counts.get(v, 0) for v in ASSIGNING_VALUES)
     unassign = counts.get(Action.UNASSIGN.value, 0)
     reassign_bulk = reassign_single = 0
@@ -186,15 +216,15 @@ def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
                    f"assignment: Telnyx may skip numbers "
                    f"another campaign holds; those are moved one by one where their campaign takes a move in place "
                    f"(Telnyx-registered), else freed first and assigned in a second phase by "
-                   f"`reconciler resume` (two phases: {PHASE} each)")
+                   f"`reconciler resume` ({BOTH})")
     if reassign_single:
         out.append(f"{plural(reassign_single, 'number moves', 'numbers move')} from another campaign one by one: if "
                    f"Telnyx refuses to move {'it' if reassign_single == 1 else 'them'} in place, "
                    f"{'it is' if reassign_single == 1 else 'they are'} freed first and assigned in a second phase "
-                   f"(two phases: {PHASE} each)")
+                   f"({BOTH})")
     if unassign:
         out.append(f"{plural(unassign, 'number loses its', 'numbers lose their')} campaign: PENDING_UNASSIGNMENT "
-                   f"for {PHASE}")
+                   f"for {FREE}")
     resends = sum(p.resends for p in profiles.values())
     if resends:
         one = resends == 1

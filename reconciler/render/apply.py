@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from reconciler.plan import SCHEMA_VERSION, plural
 from reconciler.planfile import NONE_KEY
-from reconciler.tracking import PHASE_HOURS
+from reconciler import durations
 
 from .budget import Budget
 from .common import by_reason, compact_numbers, md_fit, md_numbers, naming, paint, shown, value_of, wrapped
@@ -51,8 +51,12 @@ def _apply_followup(d: dict[str, Any]) -> list[str]:
     lines = []
     waiting = t.get("in_flight", 0) + t.get("next_phase", 0)
     if waiting:
-        lines.append(f"{plural(waiting, 'number is', 'numbers are')} in flight at Telnyx (about {PHASE_HOURS} h "
-                     "per phase, sometimes days): " + FOLLOW + ".")
+        # The durations table the plan's timeline and messaging estimate use: freeing and assigning differ.
+        took = f"PENDING_ASSIGNMENT {durations.hours(durations.ASSIGNMENT)}" + (
+            f", after PENDING_UNASSIGNMENT {durations.hours(durations.UNASSIGNMENT)} for those freed first"
+            if t.get("next_phase") else "")
+        lines.append(f"{plural(waiting, 'number is', 'numbers are')} in flight at Telnyx ({took}, sometimes days): "
+                     + FOLLOW + ".")
     if t.get("next_phase"):
         one = t["next_phase"] == 1
         lines.append(f"{plural(t['next_phase'], 'number was', 'numbers were')} freed from {'its' if one else 'their'} "

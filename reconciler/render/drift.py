@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler.diff import Finding, reported_under
 from reconciler.drift import KINDS, DriftReport
+from reconciler.durations import hours
 from reconciler.plan import SCHEMA_VERSION, plural
 from reconciler.planfile import change_entry, health_entry
 
@@ -33,6 +34,11 @@ def drift_dict(report: DriftReport) -> dict[str, Any]:
         # Declared campaigns that cannot carry traffic: drift of their own, before the numbers' classes.
         "unhealthy_campaigns": [health_entry(h) for h in report.unhealthy],
         "counts": report.counts,
+        # Of the numbers in flight, those that cannot send now (the headline says them).
+        "in_flight_not_sending": report.in_flight_not_sending,
+        # How long in-flight work usually takes: the figures status's ETAs and the plan's hours use.
+        "durations": {**(report.figures.as_dict() if report.figures else {}),
+                      "from": report.figures.words(("assignment", "unassignment")) if report.figures else None},
         "counted_as_drift": [k for k in KINDS if report.counts_as_drift(k)],
         "items": {k: [change_entry(f, names) | where(f)
                       | ({"in_flight_hours": round(report.ages[f.number] / 3600, 1)}
@@ -50,7 +56,30 @@ def _age(group: list[dict[str, Any]]) -> str:
     ages = [f["in_flight_hours"] for f in group if "in_flight_hours" in f]
     if not ages:
         return ""
-    return f" ({ages[0]:g} h)" if len(group) == 1 else f" (up to {max(ages):g} h)"
+    return f" (in flight for {ages[0]:g} h)" if len(group) == 1 else f" (in flight for up to {max(ages):g} h)"
+
+
+def _headline_counts(d: dict[str, Any], kinds: Any) -> list[str]:
+    """`30 out of band`, `60 in flight (60 not sending)`: in-flight numbers that cannot send are said."""
+    out = []
+    for k in kinds:
+        if not d["counts"][k]:
+            continue
+        words = f"{d['counts'][k]} {k.replace('_', ' ')}"
+        if k == "in_flight" and d.get("in_flight_not_sending"):
+            words += f" ({d['in_flight_not_sending']} not sending)"
+        out.append(words)
+    return out
+
+
+def _usually(d: dict[str, Any]) -> str | None:
+    """`Telnyx usually takes about 2 h to assign a number, about 1 h to free one (Telnyx's typical figures)`."""
+    f = d.get("durations") or {}
+    if "assignment" not in f:
+        return None
+    return (f"Telnyx usually takes {hours(f['assignment']['seconds'])} to assign a number, "
+            f"{hours(f['unassignment']['seconds'])} to free one ({f['from']}); `reconciler status` gives each "
+            f"write's ETA")
 
 
 def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = False) -> str:
@@ -58,10 +87,8 @@ def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = Fals
     flight; unmanaged while prune is off) is counted per profile and campaign, and numbers sharing a
     reason are said once with the numbers listed compactly."""
     d = free_text(drift_dict(report), naming(plain, report.plan.profile_names))
-    counts = d["counts"]
     unhealthy = d["unhealthy_campaigns"]
-    found = ([health_headline(unhealthy)] if unhealthy else []) + [
-        f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k]]
+    found = ([health_headline(unhealthy)] if unhealthy else []) + _headline_counts(d, KINDS)
     head = "Drift: " + (", ".join(found) or "none")
     lines = [paint(head, "1", color)]
     if unhealthy:
@@ -77,6 +104,8 @@ def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = Fals
         if not verbose and k not in d["counted_as_drift"]:
             note = note.replace("listed only", "counted only")
         lines.append(paint(k.replace("_", " ").capitalize() + note + ":", "1", color))
+        if k == "in_flight" and _usually(d):
+            lines.append(f"  {_usually(d)}")
         if verbose:
             for f in d["items"][k]:
                 lines.append(f"  {f['number']}  {_where(f)}: {describe(f)}{_age([f])}")
@@ -119,10 +148,13 @@ def drift_markdown(report: DriftReport) -> str:
             f"{counts[k]} {k.replace('_', ' ')}" for k in KINDS if counts[k] and k in d["counted_as_drift"]])
         out.append(f"**Drift found: {found}.**")
     else:
-        out.append("**No drift.** Telnyx matches the desired state.")
+        out.append("**No drift.** " + ("Telnyx matches the desired state, or is working on it (in flight, below)."
+                                       if counts.get("in_flight") else "Telnyx matches the desired state."))
     if counts.get("in_flight"):
+        off = d.get("in_flight_not_sending") or 0
         out += ["", f"_{plural(counts['in_flight'], 'number is', 'numbers are')} in flight at Telnyx "
-                    "(pending): work in progress, not drift._"]
+                    f"({off} of them not sending now): work in progress, not drift"
+                + (f". {_usually(d)}" if _usually(d) else "") + "._"]
     out += ["", "| kind | count | what it means |", "| --- | ---: | --- |"]
     meaning = {
         "unapplied": "declared, not yet applied: merge or run apply",

@@ -42,6 +42,15 @@ def _summary_line(counts: dict[str, int]) -> str:
     return head + (" · " + ", ".join(tail) if tail else "")
 
 
+def _emptied(tcr: str, before: int, after: int, d: dict[str, Any]) -> str:
+    """After a campaign's count: that the plan empties it (its warning says more)."""
+    if before <= 0 or after > 0:
+        return ""
+    if any(w.startswith(f"campaign {tcr} ") and "without numbers" in w for w in d["warnings"]):
+        return " (left without numbers: see Warnings)"
+    return " (left without numbers: Telnyx suspends a campaign after 15 days with none)"
+
+
 def window_words(plan: Plan) -> str:
     """Would apply be held now (outside every change window, with a plan that stops sending), and until when."""
     windows = plan.desired.policy.change_windows
@@ -101,7 +110,8 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
         lines += _profiles_summarised(d, plan, color)
     if d["campaign_counts"]:
         lines.append("")
-        lines.append("Campaign counts: " + ", ".join(f"{t} {a} → {b}" for t, (a, b) in d["campaign_counts"].items()))
+        lines.append("Campaign counts: " + ", ".join(f"{t} {a} → {b}{_emptied(t, a, b, d)}"
+                                                      for t, (a, b) in d["campaign_counts"].items()))
     if d["timeline"]:
         lines.append("")
         lines.append(paint("Timeline:", "1", color))
@@ -207,7 +217,8 @@ def plan_markdown(plan: Plan) -> str:
     if d["campaign_counts"]:
         counted = list(d["campaign_counts"].items())
         more = f" and {len(counted) - 50} more (in the JSON plan)" if len(counted) > 50 else ""
-        out += ["", "**Campaign counts**: " + ", ".join(f"`{t}` {a} → {b}" for t, (a, b) in counted[:50]) + more]
+        out += ["", "**Campaign counts**: " + ", ".join(f"`{t}` {a} → {b}{_emptied(t, a, b, d)}"
+                                                        for t, (a, b) in counted[:50]) + more]
     if d["warnings"]:
         warn = [f"- {w}" for w in d["warnings"]]
         if len(warn) > DETAILS_OVER:

@@ -6,6 +6,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from reconciler import durations
 from reconciler.plan import SCHEMA_VERSION, plural
 
 from .common import by_reason, compact_numbers, md_fit, paint, wrapped
@@ -29,8 +30,15 @@ def _hours(seconds: float | None) -> str:
 
 
 def _headline(d: dict[str, Any]) -> str:
-    return (f"{plural(d['open_writes'], 'write', 'writes')} open, {d['stuck']} stuck, "
-            f"{plural(d['failed_numbers'], 'number', 'numbers')} failed")
+    """Numbers first, then writes (a number freed and then assigned is one number, two writes):
+    `250 numbers in open work (500 writes): 0 sending, 250 not sending; 0 writes stuck, 3 numbers failed`."""
+    n = d["open_numbers"]
+    if not n["numbers"] and not d["open_writes"]:
+        return (f"no work left open; {plural(d['stuck'], 'write', 'writes')} stuck, "
+                f"{plural(d['failed_numbers'], 'number', 'numbers')} failed")
+    return (f"{plural(n['numbers'], 'number', 'numbers')} in open work ({plural(d['open_writes'], 'write', 'writes')}"
+            f"): {n['sending']} sending, {n['not_sending']} not sending; "
+            f"{plural(d['stuck'], 'write', 'writes')} stuck, {plural(d['failed_numbers'], 'number', 'numbers')} failed")
 
 
 def _target(w: Any) -> str:
@@ -66,24 +74,27 @@ def _number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, di
             {r: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for r, cs in sorted(runs.items())})
 
 
-def _remaining(w: Any, t: Any, figures: Any) -> tuple[float | None, tuple[str, ...]]:
-    """Seconds until this write's work should be over on the figures, and the kinds of figure used;
-    None when nothing of it is pending."""
+def _remaining(w: Any, t: Any, figures: Any) -> tuple[float | None, float, tuple[str, ...]]:
+    """(seconds until this write's work should be over on the figures, the figures' whole duration of
+    it, the kinds of figure used); None remaining when nothing of it is pending. Never below zero:
+    work older than its figure is late, not over."""
     deferred = w.state.value == "deferred"
     if t is None or (not t.pending and not deferred) or (deferred and t.phase is not None
                                                          and t.phase.value in ("done", "abandoned")):
-        return None, ()
+        return None, 0.0, ()
     age = t.age or 0.0
     if deferred:  # freed first: the removal, then this assignment
-        return max(0.0, figures["unassignment"] - age) + figures["assignment"], ("unassignment", "assignment")
+        return (max(0.0, figures["unassignment"] - age) + figures["assignment"],
+                figures["unassignment"] + figures["assignment"], ("unassignment", "assignment"))
     kind = {"unassign": "unassignment", "bulk_move": "order", "patch_profile": "order"}.get(w.op.value, "assignment")
-    return max(0.0, figures[kind] - age), (kind,)
+    return max(0.0, figures[kind] - age), figures[kind], (kind,)
 
 
 def _service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
-    """Time to service, per write and per campaign: numbers sending / not sending / pending / failed,
-    how long the interruption has lasted (since the earliest open write that holds a number that
-    cannot send, on Telnyx's clock), and when the work should be over (from `report.figures`)."""
+    """Time to service, per write and per campaign: numbers (sending + not sending = numbers; the
+    work's pending and failed counted apart, of the same numbers), how long the interruption has
+    lasted (since the earliest open write that holds a number that cannot send, on Telnyx's clock),
+    and when the work should be over (from `report.figures`), or that it is later than usual."""
     sending: dict[str, bool] = getattr(report, "sending", {}) or {}
     figures = getattr(report, "figures", None)
     now = report.now
@@ -93,35 +104,39 @@ def _service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str
         if w.submitted_at is None or ws.tracked is None:
             continue
         for n in ws.tracked.numbers:
-            if not sending.get(n, True):
+            if not sending.get(n, False):
                 stopped[n] = min(stopped.get(n, w.submitted_at), w.submitted_at)
     kinds: list[str] = []
 
-    def facts(numbers: dict[str, str], remaining: list[float]) -> dict[str, Any]:
-        off = [n for n in numbers if not sending.get(n, True)]
-        since = min((stopped[n] for n in off if n in stopped), default=None)
-        eta = max(remaining) if remaining else None
-        return {"sending": sum(1 for n in numbers if sending.get(n) is True), "not_sending": len(off),
+    def facts(numbers: dict[str, str], remaining: list[tuple[float, float]]) -> dict[str, Any]:
+        on = sum(1 for n in numbers if sending.get(n) is True)
+        since = min((stopped[n] for n in numbers if n in stopped and sending.get(n) is not True), default=None)
+        eta = max((r for r, _ in remaining), default=None)
+        typical = max((f for _, f in remaining), default=None)
+        late = bool(remaining) and all(r <= 0 for r, _ in remaining)
+        return {"numbers": len(numbers), "sending": on, "not_sending": len(numbers) - on,
                 "pending": sum(1 for v in numbers.values() if v in ("pending", "unseen")),
                 "failed": sum(1 for v in numbers.values() if v == "failed"),
                 "interrupted_since": _iso(since), "interrupted_seconds": round(now - since) if since else None,
                 "eta_seconds": round(eta) if eta is not None else None,
-                "eta": _iso(now + eta) if eta is not None else None}
+                "eta": _iso(now + eta) if eta is not None else None,
+                # Past the figures: later than usual (Telnyx sometimes takes days), not "overdue".
+                "late": late, "typical_seconds": round(typical) if typical is not None else None}
 
     per_write: dict[str, dict[str, Any]] = {}
-    by_target: dict[str, tuple[dict[str, str], list[float]]] = {}
+    by_target: dict[str, tuple[dict[str, str], list[tuple[float, float]]]] = {}
     for ws in report.writes:
         w, t = ws.write, ws.tracked
         states = {n: s.value for n, s in (t.numbers.items() if t else ())}
-        rest, used = _remaining(w, t, figures) if figures is not None else (None, ())
+        rest, whole, used = _remaining(w, t, figures) if figures is not None else (None, 0.0, ())
         kinds += [k for k in used if k not in kinds]
-        per_write[w.id] = facts(states, [rest] if rest is not None else [])
+        per_write[w.id] = facts(states, [(rest, whole)] if rest is not None else [])
         numbers, remaining = by_target.setdefault(_target(w), ({}, []))
         for n, v in states.items():
             if numbers.get(n) != "pending":
                 numbers[n] = v
         if rest is not None:
-            remaining.append(rest)
+            remaining.append((rest, whole))
     per_campaign = {c: facts(numbers, remaining) for c, (numbers, remaining) in sorted(by_target.items())}
     return per_write, per_campaign, kinds
 
@@ -164,6 +179,8 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
         "now": _iso(report.now),
         "stuck_after_hours": round(report.stuck_after / 3600, 2),
         "open_writes": sum(1 for w in writes if not w["closed_as"]),
+        # Distinct numbers the open writes hold, sending or not now (the two add up to the numbers).
+        "open_numbers": _open_numbers(report),
         "stuck": sum(1 for w in writes if w["stuck"]),
         # Distinct numbers: one a task failed and its retry failed again is one number failed.
         "failed_numbers": len({n for w in writes for n in w["failed"]}),
@@ -189,6 +206,14 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
                      "profile": w.profile, "numbers": len(w.numbers), "reason": why}
                     for w, why in getattr(report, "ignored", ())],
     }
+
+
+def _open_numbers(report: Any) -> dict[str, int]:
+    sending: dict[str, bool] = getattr(report, "sending", {}) or {}
+    numbers = {n for ws in report.writes if ws.closed_as is None
+               for n in (ws.tracked.numbers if ws.tracked is not None else ws.write.numbers)}
+    on = sum(1 for n in numbers if sending.get(n) is True)
+    return {"numbers": len(numbers), "sending": on, "not_sending": len(numbers) - on}
 
 
 def _unhealthy_lines(d: dict[str, Any], code=str) -> list[str]:
@@ -220,7 +245,7 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status", verbo
     lines = [paint(f"{title}: ", "1", color) + _headline(d)]
     lines.extend(paint("  Cannot send: ", "31;1", color) + u for u in _unhealthy_lines(d))
     for c, counts in d["campaigns"].items():
-        lines.append(f"  {c}: {_counts_text(counts)}" + _service_words(d["service"].get(c)))
+        lines.append(f"  {c}: " + _numbers_words(counts, d["service"].get(c)))
     if d["durations"].get("eta_from"):
         lines.append(f"  ETAs from {d['durations']['eta_from']}")
     if d["durations"].get("history_problem"):
@@ -237,17 +262,27 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status", verbo
     return "\n".join(lines) + "\n" + "".join(_problems_text(d))
 
 
-def _service_words(sv: dict[str, Any] | None) -> str:
-    """`; 0 sending, 250 not sending for 12 min (since …); over in about 2 h 48 min (by …)`."""
+def _numbers_words(counts: dict[str, int], sv: dict[str, Any] | None) -> str:
+    """Numbers first, in a partition (sending + not sending = the numbers), then the work's own states
+    of the same numbers, labelled as such, then the ETA: `250 numbers: 0 sending, 250 not sending for
+    12 min (since …); work: 250 pending; ETA … (in 1 h 48 min)`."""
     if not sv:
-        return ""
-    out = f"; {sv['sending']} sending, {sv['not_sending']} not sending"
-    if sv["interrupted_seconds"] is not None:
+        return _counts_text(counts)
+    out = f"{plural(sv['numbers'], 'number', 'numbers')}: {sv['sending']} sending, {sv['not_sending']} not sending"
+    if sv["interrupted_seconds"] is not None and sv["not_sending"]:
         out += f" for {_hours(sv['interrupted_seconds'])} (since {sv['interrupted_since']})"
+    out += f"; work: {_counts_text(counts)}"
     if sv["eta_seconds"] is not None:
-        out += (f"; ETA {sv['eta']} (in {_hours(sv['eta_seconds'])})" if sv["eta_seconds"] > 0 else
-                "; ETA overdue: longer than the figures (Telnyx sometimes takes days)")
+        out += "; " + _eta_words(sv)
     return out
+
+
+def _eta_words(sv: dict[str, Any]) -> str:
+    """`ETA … (in 1 h 48 min)`, or past the figures: `later than usual (typical about 2 h; …)`."""
+    if sv.get("late"):
+        typical = durations.hours(sv["typical_seconds"]) if sv.get("typical_seconds") else "?"
+        return f"later than usual (typical {typical}; Telnyx sometimes takes days)"
+    return f"ETA {sv['eta']} (in {_hours(sv['eta_seconds'])})"
 
 
 def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
@@ -260,7 +295,7 @@ def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
         lines.append(f"  submitted {w['submitted_at']}, {_hours(w['age_seconds'])} ago; state {w['state']}"
                      + (f", Telnyx says {w['telnyx_status']}" if w["telnyx_status"] else "")
                      + (f"; closed now as {w['closed_as']}" if w["closed_as"] else ""))
-        lines.append(f"  numbers: {_counts_text(w['counts'])}" + _service_words(w["service"]))
+        lines.append("  " + _numbers_words(w["counts"], w["service"]))
         if w["phase"]:
             lines.append(f"  next phase: {w['phase']}" + (f" ({w['phase_reason']})" if w["phase_reason"] else ""))
         if w["stuck"]:
@@ -274,7 +309,7 @@ def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
 def _group_service(ws: list[dict[str, Any]]) -> dict[str, Any]:
     """The service facts of writes said on one line: counts added, the longest interruption, the latest ETA."""
     sv = [w["service"] for w in ws]
-    out = {k: sum(x[k] for x in sv) for k in ("sending", "not_sending", "pending", "failed")}
+    out = {k: sum(x[k] for x in sv) for k in ("numbers", "sending", "not_sending", "pending", "failed")}
     since = [x for x in sv if x["interrupted_seconds"] is not None]
     first = max(since, key=lambda x: x["interrupted_seconds"]) if since else None
     out["interrupted_seconds"] = first["interrupted_seconds"] if first else None
@@ -283,6 +318,8 @@ def _group_service(ws: list[dict[str, Any]]) -> dict[str, Any]:
     last = max(etas, key=lambda x: x["eta_seconds"]) if etas else None
     out["eta_seconds"] = last["eta_seconds"] if last else None
     out["eta"] = last["eta"] if last else None
+    out["late"] = bool(etas) and all(x["late"] for x in etas)
+    out["typical_seconds"] = max((x["typical_seconds"] for x in etas if x["typical_seconds"]), default=None)
     return out
 
 
@@ -323,8 +360,8 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
                         reasons[w["phase_reason"]] += 1
                 why = "; ".join(r + (f" (×{n})" if n > 1 else "") for r, n in reasons.items())
                 state_words += f"; next phase {phase}" + (f": {why}" if why else "")
-            lines.append(f"  {name} → {target}: {_counts_text(dict(sorted(counts.items())))}; {state_words}"
-                         + _service_words(_group_service(ws)))
+            lines.append(f"  {name} → {target}: {_numbers_words(dict(sorted(counts.items())), _group_service(ws))}; "
+                         f"{state_words}")
             if stuck:
                 ids = [w["telnyx_id"] for w in ws if w["telnyx_id"]]
                 lines.append(paint(f"    STUCK: in flight longer than {d['stuck_after_hours']:g} h; ask Telnyx support "
@@ -372,23 +409,25 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     if d["service"]:
         out += ["", "**Time to service**" + (f" (ETAs from {d['durations']['eta_from']})"
                                              if d["durations"].get("eta_from") else "") + ":", "",
-                "| campaign | sending | not sending | pending | failed | not sending for | ETA |",
-                "| --- | ---: | ---: | ---: | ---: | --- | --- |"]
-        out += [f"| `{c}` | {sv['sending']} | {sv['not_sending']} | {sv['pending']} | {sv['failed']} | "
+                "| campaign | numbers | sending | not sending | work pending | work failed | not sending for | ETA |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+        out += [f"| `{c}` | {sv['numbers']} | {sv['sending']} | {sv['not_sending']} | {sv['pending']} | {sv['failed']} | "
                 f"{_hours(sv['interrupted_seconds']) if sv['interrupted_seconds'] is not None else '-'} | "
                 f"{_eta_md(sv)} |" for c, sv in list(d["service"].items())[:100]]
     if d["durations"].get("history_problem"):
         out += ["", f"_State folder: {d['durations']['history_problem']}._"]
-    out += ["", "| what | Telnyx id | target | submitted | age | pending | done | failed | sending | ETA | stuck |",
-            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    # Numbers (sending + not sending), then the work's own states of the same numbers, labelled.
+    out += ["", "| what | Telnyx id | target | submitted | age | numbers | sending | not sending | work pending | "
+                "work done | work failed | ETA | stuck |",
+            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for w in d["writes"][:500]:
-        c = w["counts"]
+        c, sv = w["counts"], w["service"]
         out.append(f"| {w['what']} | `{w['telnyx_id'] or w['write']}` | `{w['campaign'] or w['profile'] or '-'}` | "
-                   f"{w['submitted_at']} | {_hours(w['age_seconds'])} | {c.get('pending', 0) + c.get('unseen', 0)} | "
-                   f"{c.get('done', 0)} | {c.get('failed', 0)} | {w['service']['sending']} | {_eta_md(w['service'])} | "
-                   f"{'⛔ yes' if w['stuck'] else 'no'} |")
+                   f"{w['submitted_at']} | {_hours(w['age_seconds'])} | {sv['numbers']} | {sv['sending']} | "
+                   f"{sv['not_sending']} | {c.get('pending', 0) + c.get('unseen', 0)} | {c.get('done', 0)} | "
+                   f"{c.get('failed', 0)} | {_eta_md(sv)} | {'⛔ yes' if w['stuck'] else 'no'} |")
     if len(d["writes"]) > 500:
-        out.append(f"| _…{len(d['writes']) - 500} more writes in `status --format json`_ | | | | | | | | | | |")
+        out.append(f"| _…{len(d['writes']) - 500} more writes in `status --format json`_ | | | | | | | | | | | | |")
     failed = [(n, why) for w in d["writes"] for n, why in sorted(w["failed"].items())]
     if failed:
         out += ["", "### failed", ""] + [f"- `{n}`: {why}" for n, why in failed[:200]]
@@ -399,7 +438,7 @@ def status_markdown(report: Any, kind: str = "status") -> str:
 def _eta_md(sv: dict[str, Any]) -> str:
     if sv["eta_seconds"] is None:
         return "-"
-    return f"{sv['eta']} (in {_hours(sv['eta_seconds'])})" if sv["eta_seconds"] > 0 else "overdue"
+    return _eta_words(sv).removeprefix("ETA ")
 
 
 def _problems_markdown(d: dict[str, Any]) -> list[str]:

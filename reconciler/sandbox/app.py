@@ -89,6 +89,9 @@ class Counters:
         }
 
 
+SANDBOX_HEADER = "X-Telnyx-Sandbox"
+
+
 class App:
     def __init__(self, world: World, config: Config) -> None:
         self.world = world
@@ -106,6 +109,10 @@ class App:
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
         response = self._handle(method, target, headers, body)
         response.headers.append(("Date", self.http_date()))
+        # Says this is the sandbox and how its clock runs, so a client waiting on it can say that
+        # `reconciler sandbox advance` moves a clock that stands still. Telnyx sends no such header.
+        scale = self.world.clock.scale
+        response.headers.append((SANDBOX_HEADER, "clock=frozen" if scale == 0 else f"clock=x{scale:g}"))
         return response
 
     def http_date(self) -> str:

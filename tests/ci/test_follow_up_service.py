@@ -18,8 +18,10 @@ def test_an_open_write_says_how_long_its_numbers_have_not_sent_and_when_it_shoul
     lines = lines_for(_write(), 72, "this account's observed durations (3 assignments)")
     assert lines[1] == ("  - 0 sending, 6 not sending for 10 min; should be over in about 20 min "
                         "(`2026-01-01T00:30:00Z`, from this account's observed durations (3 assignments))")
-    overdue = lines_for(_write(eta_seconds=0), 72, None)
-    assert overdue[1].endswith("taking longer than the figures (Telnyx sometimes takes days)")
+    late = lines_for(_write(eta_seconds=0, late=True, typical_seconds=7200), 72, None)
+    assert late[1].endswith("; later than usual (typical 2 h 00 min; Telnyx sometimes takes days)"), late
+    older = lines_for(_write(eta_seconds=0), 72, None)  # a report from before `late`: zero left is late
+    assert older[1].endswith("; later than usual (Telnyx sometimes takes days)"), older
 
 
 def test_the_section_reads_the_figures_source_from_the_report_and_survives_bad_values():

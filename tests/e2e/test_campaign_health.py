@@ -91,7 +91,7 @@ def test_a_plan_that_moves_every_number_off_a_campaign_warns_it_will_be_suspende
         {"tcr_campaign_id": "CMKT02", "numbers": numbers}, {"tcr_campaign_id": "CACME00", "numbers": []}]}]})
     r = env.run("plan", "--allow-reassign", "6")
     assert "  - campaign CACME00 will be left without numbers; Telnyx suspends" in r.out, r.out
-    assert "Campaign counts: CACME00 6 → 0, CMKT02 0 → 6" in r.out
+    assert "Campaign counts: CACME00 6 → 0 (left without numbers: see Warnings), CMKT02 0 → 6" in r.out
     # Moving all but one: no warning.
     env.write_desired({"version": 1, "profiles": [{"id": P, "campaigns": [
         {"tcr_campaign_id": "CMKT02", "numbers": numbers[1:]}, {"tcr_campaign_id": "CACME00", "numbers": numbers[:1]}]}]})

@@ -206,3 +206,31 @@ def test_now_is_telnyx_clock(make_env):
     assert "Change windows: open now" in env.run("plan").out
     r = env.run("apply", "p.json")
     assert r.code == 0, r.out + r.err
+
+
+def test_a_campaign_the_plan_empties_is_counted_and_the_timeline_agrees_with_messaging(make_env):
+    """An outside review: the campaign counts left out the campaign a move empties (225 → 0), and the
+    Timeline said "about 2 h per phase" beside a Messaging section whose unassignment takes 1 h."""
+    env = make_env(seed=seed(), desired=None)
+    env.write_desired(desired(adopt=False, move=True))
+    d = plan_json(env)
+    assert d["campaign_counts"] == {OLD: [30, 0], NEW: [0, 30]}
+    text = env.run("plan").out
+    assert f"Campaign counts: {OLD} 30 → 0 (left without numbers: see Warnings), {NEW} 0 → 30" in text, text
+    assert f"campaign {OLD} (not in the files) may be left without numbers" in text
+    md = env.run("plan", "--format", "markdown").out
+    assert f"`{OLD}` 30 → 0 (left without numbers: see Warnings)" in md
+    # A saved plan says the same.
+    assert env.run("plan", "--out", "p.json").code == 0
+    assert json.loads((env.workdir / "p.json").read_text(encoding="utf-8"))["campaign_counts"][OLD] == [30, 0]
+    shown = env.run("apply", "p.json", "--format", "text", "--auto-approve")
+    assert f"{OLD} 30 → 0 (left without numbers" in shown.out, shown.out + shown.err
+
+    # One durations table: the messaging line's "about 3 h" is the timeline's freed-then-assigned total.
+    env2 = make_env(seed=seed(), desired=None)
+    env2.write_desired(desired(adopt=False, move=True))
+    text = env2.run("plan").out
+    assert "stop for about 3 h: freed from CACME00" in text
+    assert ("(two phases: PENDING_UNASSIGNMENT about 1 h, then PENDING_ASSIGNMENT about 2 h; about 3 h in all, "
+            "sometimes days)") in text, text
+    assert "2 h at Telnyx, sometimes days each" not in text
