@@ -37,9 +37,10 @@ def test_every_route_kind_draws_its_phases_on_the_figures_the_text_uses():
 
 
 def test_observed_figures_change_the_bars():
-    figures = durations.Figures({"assignment": [600.0] * 3, "unassignment": [300.0] * 3, "task": [60.0] * 3})
+    n = durations.MIN_OBSERVED
+    figures = durations.Figures({"assignment": [1800.0] * n, "unassignment": [900.0] * n, "task": [60.0] * n})
     text = "\n".join(mermaid.plan_gantt(_messaging(routes=1, started=0), figures))
-    assert ":crit, r0a, 2000-01-01 00:00, 5m" in text and "after r0a, 11m" in text
+    assert ":crit, r0a, 2000-01-01 00:00, 15m" in text and "after r0a, 31m" in text
     assert "title Messaging timeline from apply (observed durations)" in text
 
 
