@@ -11,7 +11,7 @@ GANTT_HEAD = [re.compile(r"gantt"), re.compile(rf"    title {LABEL}"),
               re.compile(r"    dateFormat YYYY-MM-DD HH:mm"), re.compile(r"    axisFormat %H:%M")]
 SECTION = re.compile(rf"    section {LABEL}")
 TASK = re.compile(rf"    {LABEL} :(?:(?:crit|active|done), )?[a-z][a-z0-9]*, "
-                  r"(?:2000-01-01 00:00|after [a-z][a-z0-9]*), [1-9][0-9]*m")
+                  r"(?:20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]|after [a-z][a-z0-9]*), [1-9][0-9]*m")
 
 
 def diagrams(markdown: str) -> list[list[str]]:

@@ -71,3 +71,31 @@ def test_the_grammar_catches_what_would_break_a_diagram():
                    "    a #35; b :r9, 2000-01-01 00:00, 5m", "    click r0a href \"javascript:alert(1)\""):
         assert problems([*good, broken]), broken
     assert problems(good) == []
+
+
+def _service(**over):
+    sv = {"numbers": 30, "sending": 0, "not_sending": 30, "pending": 28, "failed": 2,
+          "interrupted_since": "2026-12-06T17:40:46Z", "interrupted_seconds": 5400, "eta_seconds": 3600,
+          "eta": "2026-12-06T20:10:46Z", "late": False, "typical_seconds": 10800}
+    return {**sv, **over}
+
+
+def test_status_draws_how_long_numbers_have_not_sent_and_until_when():
+    diagram = mermaid.status_gantt({"CWZTFH1": _service(), "CALERT7": _service(not_sending=0),
+                                    "CLATE01": _service(late=True)})
+    (found,) = diagrams("\n".join(diagram))
+    assert problems(found) == [], found
+    text = "\n".join(found)
+    assert "section CWZTFH1" in text and "CALERT7" not in text  # all sending: nothing to draw
+    assert "30 not sending so far :crit, c0a, 2026-12-06 17:40, 90m" in text
+    assert "until the ETA (28 pending and 2 failed) :active, c0b, after c0a, 60m" in text
+    assert "later than usual (28 pending and 2 failed) :active, c1b, after c1a, 1m" in text
+    assert mermaid.status_gantt({"X": _service(not_sending=0)}) == []
+    assert mermaid.status_gantt({"X": _service(interrupted_since="yesterday")}) == []
+
+
+@pytest.mark.parametrize("hostile", hostile_texts(combos=10))
+def test_hostile_targets_and_times_cannot_break_the_status_picture(hostile):
+    diagram = mermaid.status_gantt({hostile: _service(), "C2": _service(interrupted_since=hostile + "Z")})
+    found = diagrams("\n".join(diagram))
+    assert len(found) == 1 and problems(found[0]) == [], diagram

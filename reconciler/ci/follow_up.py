@@ -20,6 +20,7 @@ from pathlib import Path
 
 from reconciler.ci.actions import set_output
 from reconciler.ci.github import GitHub, fit, marker
+from reconciler.render import mermaid
 
 SECTION = "<!-- telnyx-10dlc-reconciler:follow-up -->"
 VERB = {"bulk_assign": "assigned", "assign": "assigned", "replace": "assigned", "unassign": "removed",
@@ -104,6 +105,14 @@ def section(writes: list[dict], report: dict) -> str:
         if str((c.get("note") or {}).get("pr", "")) in {str((w.get("note") or {}).get("pr")) for w in writes}:
             body.append(f"- ↪ next phase ({_code(c.get('operation'))} → {_code(c.get('campaign') or '')}): "
                         f"{_code(c.get('result'))}")
+    # The same, drawn: per open write of this pull request, how long its numbers have not sent and until when.
+    service = {f"{w.get('campaign') or w.get('profile') or 'no profile'} {w.get('telnyx_id') or w.get('write')}":
+               w["service"] for w in writes if isinstance(w.get("service"), dict) and not w.get("closed_as")}
+    try:
+        picture = mermaid.details("Time to service picture", mermaid.status_gantt(service))
+    except (TypeError, ValueError):  # a report we did not write: the text above says it all
+        picture = []
+    body += [""] + picture if picture else []
     return "\n".join(body) + "\n"
 
 

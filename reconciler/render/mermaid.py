@@ -13,7 +13,7 @@ over the hostile-input list.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from reconciler import durations
 from reconciler.plan.messaging import FREED, IN_PLACE, PROFILE, Messaging
@@ -66,6 +66,37 @@ def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[s
     if m.started:
         lines.append(f"    section {m.started} {'number starts' if m.started == 1 else 'numbers start'} sending")
         lines.append(f"    assigned (PENDING_ASSIGNMENT) :s0, {START}, {_minutes(assign)}")
+    lines.append("```")
+    return lines
+
+
+def _when(iso: str) -> str | None:
+    """`2026-12-06T17:40:46Z` -> `2026-12-06 17:40` (the diagram's clock is UTC, as the text's); None if odd."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?Z", str(iso))
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
+def status_gantt(service: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Open work on a time axis (UTC), per campaign it targets: how long its numbers have not sent so
+    far, and how long until its ETA (or that it runs later than usual). [] when no number waits."""
+    rows = [(c, sv) for c, sv in service.items() if sv.get("not_sending") and _when(sv.get("interrupted_since", ""))]
+    if not rows:
+        return []
+    lines = ["```mermaid", "gantt", "    title Numbers not sending and until when (UTC)",
+             "    dateFormat YYYY-MM-DD HH:mm", "    axisFormat %H:%M"]
+    for i, (c, sv) in enumerate(rows[:MAX_SECTIONS]):
+        n = int(sv["not_sending"])
+        lines.append(f"    section {label(c)}")
+        lines.append(f"    {n} not sending so far :crit, c{i}a, {_when(sv['interrupted_since'])}, "
+                     f"{_minutes(float(sv.get('interrupted_seconds') or 60))}")
+        work = f"{int(sv.get('pending') or 0)} pending and {int(sv.get('failed') or 0)} failed"
+        if sv.get("late"):
+            lines.append(f"    later than usual ({work}) :active, c{i}b, after c{i}a, 1m")
+        elif sv.get("eta_seconds") is not None:
+            lines.append(f"    until the ETA ({work}) :active, c{i}b, after c{i}a, {_minutes(float(sv['eta_seconds']))}")
+    if len(rows) > MAX_SECTIONS:
+        lines.append(f"    section {len(rows) - MAX_SECTIONS} more campaigns (see the table)")
+        lines.append(f"    listed in the table :done, more, {_when(rows[0][1]['interrupted_since'])}, 1m")
     lines.append("```")
     return lines
 

@@ -9,6 +9,7 @@ from typing import Any
 from reconciler import durations
 from reconciler.plan import SCHEMA_VERSION, plural
 
+from . import mermaid
 from .common import by_reason, compact_numbers, md_fit, paint, wrapped
 from .safe import free_text, md, plain
 
@@ -414,6 +415,8 @@ def status_markdown(report: Any, kind: str = "status") -> str:
         out += [f"| `{c}` | {sv['numbers']} | {sv['sending']} | {sv['not_sending']} | {sv['pending']} | {sv['failed']} | "
                 f"{_hours(sv['interrupted_seconds']) if sv['interrupted_seconds'] is not None else '-'} | "
                 f"{_eta_md(sv)} |" for c, sv in list(d["service"].items())[:100]]
+        picture = mermaid.details("Time to service picture", mermaid.status_gantt(d["service"]))
+        out += [""] + picture if picture else []
     if d["durations"].get("history_problem"):
         out += ["", f"_State folder: {d['durations']['history_problem']}._"]
     # Numbers (sending + not sending), then the work's own states of the same numbers, labelled.

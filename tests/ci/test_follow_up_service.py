@@ -31,3 +31,16 @@ def test_the_section_reads_the_figures_source_from_the_report_and_survives_bad_v
     assert len(lines_for(bad, 72, None)) == 1  # a report edited by hand: the line is left out, no crash
     closed = {**_write(), "closed_as": "done", "counts": {"done": 6}}
     assert len(lines_for(closed, 72, None)) == 1
+
+
+def test_the_section_draws_its_open_writes_and_a_hand_edited_report_only_loses_the_picture():
+    from tests.mermaid_grammar import diagrams, problems
+
+    report = {"now": "2026-01-01T00:10:00Z"}
+    text = section([_write(), {**_write(), "closed_as": "done"}], report)
+    (found,) = diagrams(text)
+    assert problems(found) == [] and "    section CWZTFH1 t-1" in found
+    assert "    6 not sending so far :crit, c0a, 2026-01-01 00:00, 10m" in found
+    assert "<details><summary>Time to service picture</summary>" in text
+    broken = section([_write(not_sending="six")], report)
+    assert diagrams(broken) == [] and "6 pending at Telnyx" in broken

@@ -423,7 +423,7 @@ def hostile_api_text(ctx: Ctx) -> list[str | None]:
     return out
 
 
-@attack("API fields", "hostile campaign ids in the plan's Mermaid picture")
+@attack("API fields", "hostile campaign ids in the plan's and status's Mermaid pictures")
 def hostile_mermaid(ctx: Ctx) -> list[str | None]:
     """A campaign id (the files' or Telnyx's) drawn in the plan's Gantt: it cannot end a task name, open
     a comment or an entity, close the block or add a line (tests/mermaid_grammar.py parses each one)."""
@@ -437,7 +437,12 @@ def hostile_mermaid(ctx: Ctx) -> list[str | None]:
                       routes=(Route(FREED, value, value, 1, 1.0), Route(IN_PLACE, "C1", value, 1, 1.0)))
         found = diagrams("\n".join(mermaid.plan_gantt(m)))
         bad = problems(found[0]) if len(found) == 1 else [f"{len(found)} diagrams"]
-        out.append(_verdict("campaign id in a Mermaid diagram", value, bad))
+        out.append(_verdict("campaign id in the plan's Mermaid diagram", value, bad))
+        sv = {"not_sending": 3, "pending": 3, "failed": 0, "interrupted_since": "2026-01-01T00:00:00Z",
+              "interrupted_seconds": 600, "eta_seconds": 60}
+        found = diagrams("\n".join(mermaid.status_gantt({value: sv, "C2": {**sv, "interrupted_since": value}})))
+        bad = problems(found[0]) if len(found) == 1 else [f"{len(found)} diagrams"]
+        out.append(_verdict("target in the status Mermaid diagram", value, bad))
     return out
 
 

@@ -135,7 +135,8 @@ SITUATIONS: dict[str, Situation] = {
 CASES = [(s, c, f) for s, sit in SITUATIONS.items() for c in sit.codes for f in FORMATS]
 
 _PORT = re.compile(r"127\.0\.0\.1:\d+")
-_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?")
+# ISO times, and the minute-precision ones a Mermaid picture draws (`2026-12-06 18:09`).
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?|\b20\d\d-\d\d-\d\d \d\d:\d\d\b")
 # OpenSSL's own words and Python's source line vary by version: `([SSL: WRONG_VERSION_NUMBER] … (_ssl.c:1006))`.
 _SSL = re.compile(r"\(\\?\[SSL: [^\]]*?\\?\][^()]*(\([^()]*\))?\)")  # markdown escapes its brackets
 _KEEP = re.compile(r"^(error|warning|note|refused)\b", re.I)
