@@ -36,6 +36,17 @@ def capture(env: dict[str, str], *args: str) -> str:
                           capture_output=True, text=True).stdout
 
 
+def _follow_up(status_json: str) -> str:
+    """What `reconciler ci follow-up` would write into the apply comment, from the same report (the
+    scheduled job passes `resume --format json`, which has status's shape)."""
+    import json
+
+    from reconciler.ci.follow_up import section
+
+    report = json.loads(status_json)
+    return section(report.get("writes") or [], report)
+
+
 def admin(base_url: str, method: str, path: str, body: bytes | None = None) -> None:
     req = urllib.request.Request(base_url.rsplit("/v2", 1)[0] + "/_admin" + path, data=body, method=method,
                                  headers={"Content-Type": "application/json"})
@@ -67,6 +78,7 @@ def main() -> None:
         run(env, "apply", "--auto-approve")
         run(env, "status")
         status_md = capture(env, "status", "--format", "markdown")
+        follow_up = _follow_up(capture(env, "status", "--format", "json"))
         run(env, "drift")
         print("\n# three hours later (the sandbox's virtual clock moves on)")
         admin(base_url, "POST", "/advance", b'{"seconds": 10800}')
@@ -82,8 +94,9 @@ def main() -> None:
         summary = os.path.join(ROOT, ".demo", "summary.md")
         with open(summary, "w", encoding="utf-8") as f:
             f.write("# make demo: what the pull request and the CI follow-up would show\n\n"
-                    "The plan comment (before apply):\n\n" + plan_md + "\n\nThe follow-up (`status`, right after "
-                    "apply):\n\n" + status_md)
+                    "The plan comment (before apply):\n\n" + plan_md + "\n\nThe `status` job summary, right after "
+                    "apply:\n\n" + status_md + "\n\nThe follow-up section the scheduled job writes into the apply "
+                    "comment:\n\n" + follow_up)
         print("\ndemo finished: adopted on Telnyx's timeline, followed to the end, drift caught and healed")
         print(f"the plan comment and the follow-up, with their pictures: {os.path.relpath(summary, ROOT)} "
               "(GitHub, or any Markdown viewer with Mermaid, draws them)")
