@@ -326,7 +326,7 @@ def test_deadline_not_slept_past_on_long_reset(client_for):
     t0 = time.monotonic()
     with pytest.raises(ApiUnavailable, match="deadline exceeded"):
         c.get("/messaging_profiles")
-    assert time.monotonic() - t0 < 0.5
+    assert time.monotonic() - t0 < 2.0  # raised at once: not the 60 s the reset asks for
 
 
 @pytest.fixture

@@ -36,13 +36,15 @@ def test_no_rate_limit_headers_by_default(api: Api) -> None:
 
 
 def test_latency(make_api) -> None:  # type: ignore[no-untyped-def]
-    api = make_api(latency_ms=150)
+    # Long enough that "the admin surface is never slowed" holds with a bound of a whole second (a busy
+    # 2-core runner can pause a process for a few hundred milliseconds).
+    api = make_api(latency_ms=1200)
     started = time.monotonic()
     assert api.get("/messaging_profiles").status_code == 200
-    assert time.monotonic() - started >= 0.14
+    assert time.monotonic() - started >= 1.19
     started = time.monotonic()
     api.admin("GET", "/counters")  # the admin surface is never slowed
-    assert time.monotonic() - started < 0.14
+    assert time.monotonic() - started < 1.0
 
 
 def test_fail_rate_fails_before_any_effect(make_api) -> None:  # type: ignore[no-untyped-def]
