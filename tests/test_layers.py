@@ -9,75 +9,33 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "reconciler"
 
-# Layer of each core module/package; a module may import only its own layer or lower ones.
-LAYERS = {
-    "model": 0, "errors": 0, "wait": 0, "durations": 0,
-    "desired": 1,
-    "live": 2, "journal": 2,
-    "diff": 3, "tracking": 3,
-    "plan": 4, "planfile": 4, "drift": 4, "importer": 4, "compare": 4,
-    "apply": 5,
-    "render": 6, "operations": 6,
-    "cli": 7, "__main__": 7, "__init__": 0,
-}
-# Third-party libraries and the only places they may be imported from.
-CONFINED = {
-    "httpx": {"live", "sandbox", "ci/github.py"},  # in ci/, only the GitHub client
-    "yaml": {"desired", "sandbox"},
-    "jsonschema": {"desired"},
-    "phonenumbers": {"desired"},
-    "deepdiff": {"compare"},
-    "click": {"cli", "sandbox", "ci"},
-}
+ROOT = PKG.parent
+# The one layer table is .importlinter's (the contracts below run it); these tests only make sure
+# that no module escapes it.
+OUTSIDE_THE_LAYERS = {"sandbox", "ci", "__init__"}  # their own contracts: apart, and mounted by the CLI
 
 
-def _modules() -> list[tuple[str, Path]]:
-    out = []
-    for path in sorted(PKG.rglob("*.py")):
-        rel = path.relative_to(PKG)
-        out.append((rel.parts[0].removesuffix(".py"), path))
-    return out
+def _contract_modules(name: str, key: str) -> set[str]:
+    """The top-level reconciler modules a contract of .importlinter names under `key`."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / ".importlinter")
+    text = cfg[f"importlinter:contract:{name}"][key]
+    return {m.split(".")[1] for m in text.replace(":", " ").replace("|", " ").split() if m.startswith("reconciler.")}
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+def _top_level() -> set[str]:
+    return {p.name.removesuffix(".py") for p in PKG.iterdir()
+            if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))} - {"__pycache__"}
 
 
-@pytest.mark.parametrize("top,path", _modules(), ids=lambda x: str(x).split("reconciler/")[-1])
-def test_layering(top: str, path: Path) -> None:
-    for name in _imports(path):
-        root = name.split(".")[0]
-        if root in CONFINED:
-            where = {top, str(path.relative_to(PKG))}
-            assert where & CONFINED[root], f"{path.name} imports {root}, allowed only in {sorted(CONFINED[root])}"
-        if root != "reconciler" or top == "sandbox":
-            continue
-        parts = name.split(".")
-        target = parts[1] if len(parts) > 1 else "__init__"
-        if target == "sandbox":
-            assert top == "cli", f"{path} imports the sandbox; core code never does"
-            continue
-        if target == "ci":  # the CI helpers sit beside the CLI: only it mounts them
-            assert top in ("cli", "ci"), f"{path} imports the CI helpers; core code never does"
-            continue
-        if top in LAYERS and target in LAYERS:
-            assert LAYERS[target] <= LAYERS[top], f"{path} ({top}) imports {name} from a higher layer"
-
-
-def test_sandbox_imports_nothing_from_the_core() -> None:
-    for top, path in _modules():
-        if top != "sandbox":
-            continue
-        for name in _imports(path):
-            if name.startswith("reconciler.") and not name.startswith("reconciler.sandbox"):
-                pytest.fail(f"{path} imports {name}: the sandbox is its own product")
+def test_every_core_module_has_a_layer_and_is_kept_from_the_sandbox() -> None:
+    core = _top_level() - OUTSIDE_THE_LAYERS
+    assert core - _contract_modules("layers", "layers") == set(), "a module outside .importlinter's layers"
+    apart = _contract_modules("sandbox-apart", "source_modules") | {"__main__"}  # __main__ runs the CLI
+    assert core - apart == set(), "a core module the sandbox-apart contract does not cover"
+    assert core - _contract_modules("sandbox-own-product", "forbidden_modules") == {"__main__"}
 
 
 def test_api_error_is_not_an_httpx_error() -> None:
@@ -109,3 +67,23 @@ def test_import_contracts_hold_and_would_catch_an_upward_import(tmp_path: Path) 
                          env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
     assert bad.returncode != 0 and "reconciler.plan is not allowed to import reconciler.apply" in bad.stdout, \
         bad.stdout + bad.stderr
+
+
+def layer_line() -> str:
+    """.importlinter's layers contract as docs/architecture.md draws it: from the ground up, `→` between
+    layers, `, ` between independent siblings (`:`), ` | ` between the parts of one layer (`|`)."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / ".importlinter")
+    layers = cfg["importlinter:contract:layers"]["layers"].split("\n")
+    said = []
+    for layer in reversed([x.strip() for x in layers if x.strip()]):
+        layer = layer.replace("reconciler.", "")
+        said.append(" | ".join(", ".join(p.strip() for p in part.split(":")) for part in layer.split("|")))
+    return "  →  ".join(said)
+
+
+def test_the_architecture_page_draws_the_one_layer_table() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert f"\n{layer_line()}\n" in text, f"docs/architecture.md should show:\n{layer_line()}"
