@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from reconciler.ci.actions import annotate, fail, set_output, summary
+from reconciler.wait import Waiter
 
 KEY = "sandbox-key"
 URL = re.compile(r"http://(127\.0\.0\.1|localhost):\d{1,5}/v2")
@@ -43,16 +44,16 @@ def start(seed: str, wait: float = 20.0) -> str:
                                  "--api-key", KEY], stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
                                 start_new_session=True)
     (folder / "reconciler-sandbox.pid").write_text(f"{proc.pid}\n", encoding="utf-8")
-    deadline = time.monotonic() + wait
+    waiter = Waiter(time.monotonic, time.sleep, time.monotonic() + wait, initial=0.05, maximum=0.5)
     url = ""
-    while time.monotonic() < deadline:
+    while waiter.more():
         text = out.read_text(encoding="utf-8", errors="replace")
         if "\n" in text:
             url = text.split("\n", 1)[0].strip()
             break
         if proc.poll() is not None:
             fail("the sandbox exited:\n" + log.read_text(encoding="utf-8", errors="replace")[-2000:])
-        time.sleep(0.1)
+        waiter.nap()
     if not URL.fullmatch(url):
         proc.terminate()
         fail(f"the sandbox did not start (first line {url[:80]!r})")
