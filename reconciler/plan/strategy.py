@@ -42,29 +42,52 @@ def _on_shared(live: LiveState, f: Finding) -> bool:
 
 
 def shared_removals(findings: list[Finding], live: LiveState, options: PlanOptions, *,
-                    removals: int | None = None) -> list[Finding]:
-    """Block removing a number from a shared campaign, unless the run opts in.
+                    removals: int | None = None, reassigns: int | None = None) -> list[Finding]:
+    """Block what only a per-number DELETE on a shared campaign could do, unless the run opts in.
 
     A removal (prune) is a per-number DELETE; Telnyx documents only bulk by profile for shared
-    campaigns, and may refuse it (sandbox mode shared_delete). A move to another campaign is not
-    blocked: leaving the profile, or the new campaign's bulk task, may take the number off (apply
-    never falls back to a DELETE on a shared campaign without the opt-in, and says so). A FAILED
-    record is replaced, never deleted one by one, so it is not blocked either."""
-    if options.shared_per_number or removals == 0:  # `removals`: how many UNASSIGN findings, if known
+    campaigns, and may refuse it (sandbox mode shared_delete). So is a move from one shared campaign
+    to another on the same profile: a bulk task does not take a number another campaign holds (mode
+    bulk_existing, unknown until a write shows it), and no per-number route to a shared campaign is
+    documented, so the number would have to be freed first: apply would send a bulk that cannot move
+    it and then stop at the DELETE. A move to a Telnyx-registered campaign is not blocked (a PUT may
+    move it in place), nor one that also leaves its profile (leaving may take the number off). A
+    FAILED record is replaced, never deleted one by one, so it is not blocked either.
+    `removals`/`reassigns`: how many UNASSIGN/REASSIGN findings there are, if known (none: no pass)."""
+    if options.shared_per_number or (removals == 0 and reassigns == 0):
         return findings
+    UNASSIGN, REASSIGN = Action.UNASSIGN, Action.REASSIGN
     out = []
     for f in findings:
-        if f.action is not Action.UNASSIGN:
+        if f.action is not UNASSIGN and f.action is not REASSIGN:
             out.append(f)
             continue
         held = f.live or UNSEEN
-        if held.tcr_campaign_id and held.status in (ASSIGNED, None) and _on_shared(live, f):
+        if not (held.tcr_campaign_id and held.status in (ASSIGNED, None) and _on_shared(live, f)):
+            out.append(f)
+            continue
+        if f.action is UNASSIGN:
             f = replace(f, action=Action.BLOCKED, reason=(
                 f"on shared campaign {held.tcr_campaign_id}: removing it takes a per-number DELETE, which Telnyx does not "
                 f"document for shared campaigns; re-run with --shared-per-number if your account accepts per-number "
                 f"writes to shared campaigns, or remove it in the Telnyx portal"))
+        elif not f.move and f.desired is not None and _shared_target(live, f.desired.tcr_campaign_id):
+            f = replace(f, action=Action.BLOCKED, reason=shared_to_shared(held.tcr_campaign_id, f.desired.tcr_campaign_id))
         out.append(f)
     return out
+
+
+def _shared_target(live: LiveState, tcr: str | None) -> bool:
+    c = live.campaigns.get(tcr or "")
+    return c is not None and c.kind == SHARED
+
+
+def shared_to_shared(old: str, new: str | None) -> str:
+    """Why a number on one shared campaign cannot be moved to another without the opt-in, and the fixes."""
+    return (f"on shared campaign {old}: moving it to shared campaign {new} needs it freed first (a bulk assignment "
+            f"does not take a number another campaign holds), and that is a per-number DELETE, which Telnyx does not "
+            f"document for shared campaigns; re-run with --shared-per-number if your account accepts per-number writes "
+            f"to shared campaigns, or move it to another messaging profile declared for {new}")
 
 
 def strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
