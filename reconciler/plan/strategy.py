@@ -150,7 +150,8 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
                 movers_in[f.desired.profile_id or ""].append(f.number)
         return movers_in.get(pid, [])
     away: set[str] = set()
-    if assigning:
+    phase = _phase_pairs(findings, campaigns)
+    if assigning or phase:
         # A move is always of a declared number whose work is assignment or the move itself.
         movers = moving_writes(to_assign)
         away = set(map(NUMBER, movers))
@@ -158,7 +159,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         for pid, tcr in set(map(PROFILE_CAMPAIGN, movers)):
             moved_in[pid or ""].add(tcr)
         for n in live.numbers.values():
-            if n.profile_id in assigning:
+            if n.profile_id in assigning or n.profile_id in phase:
                 on_profile[n.profile_id].append(n.number)
     profiles: dict[str, ProfilePlan] = {}
     blocked_pairs: dict[tuple[str, str], str] = {}
@@ -166,7 +167,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         p = desired.profiles[pid]
         exists = pid in live.profiles
         work = assigning.get(pid, {})
-        if not work:
+        if not work and pid not in phase:
             profiles[pid] = ProfilePlan(pid, p.name, True, exists, NONE)
             continue
         targets: set[str | None] = set(moved_in.get(pid, ()))
@@ -183,7 +184,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         bulk_ok = len(targets) == 1 and None not in targets
         bulk_campaign = next(iter(targets)) if bulk_ok else None
         notes: list[str] = []
-        if bulk_ok:
+        if bulk_ok and work:
             over = _bulk_over_cap(pid, campaigns.get(bulk_campaign or ""), on_profile.get(pid, ()), away,
                                   moving_into, live)
             if over is not None:
@@ -213,8 +214,12 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         if strategy == PER_NUMBER and not notes and not any(work.values()):
             strategy = NONE  # only moves, all possible
         resends = 0
-        if strategy == BULK:
-            # Numbers the task would provision again (mode bulk_same): only bulk profiles pay this.
+        phase_campaign = None
+        if strategy != BULK and bulk_ok and bulk_campaign in phase.get(pid, ()) \
+                and (pid, bulk_campaign or "") not in blocked_pairs:
+            phase_campaign = bulk_campaign  # no bulk now; a next phase's bulk may re-send them all the same
+        if strategy == BULK or phase_campaign:
+            # Numbers the task would provision again (mode bulk_same): only profiles with a bulk pay this.
             get = live.assignments.get
             for n in on_profile.get(pid, ()):
                 a = get(n)
@@ -222,12 +227,33 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
                     resends += 1
         profiles[pid] = ProfilePlan(pid, p.name, True, exists, strategy,
                                     bulk_campaign if strategy == BULK else None,
-                                    "; ".join(notes) or None, resends)
+                                    "; ".join(notes) or None, resends, phase_campaign)
     if not blocked_pairs:
         return profiles, {}
     blocked = {id(f): blocked_pairs[key] for f in to_assign
                if (key := (f.desired.profile_id, f.desired.tcr_campaign_id or "")) in blocked_pairs}
     return profiles, blocked
+
+
+def _phase_pairs(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> dict[str, set[str]]:
+    """Profile -> shared campaigns a next phase may bulk-assign on it although the plan sends no bulk there
+    now: a number that only moves in may lose its campaign on the way (mode profile_leave), and a declared
+    number in flight while it is not on its campaign (being freed, freed under a next phase, or under a task
+    that may skip it) gets its campaign once Telnyx has freed it. For a shared campaign that is a bulk
+    assignment of the whole profile (apply.phases.defer_freed, or a later round of an apply that waits), and
+    its task re-sends the profile's sending numbers exactly as one sent now would: the plan counts them, and
+    the limits apply."""
+    MOVE, IN_FLIGHT = Action.MOVE, Action.IN_FLIGHT
+    out: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        d = f.desired
+        if d is None or not d.profile_id or not d.tcr_campaign_id:
+            continue
+        if f.action is MOVE or (f.action is IN_FLIGHT and (f.live or UNSEEN).tcr_campaign_id != d.tcr_campaign_id):
+            c = campaigns.get(d.tcr_campaign_id)
+            if c is not None and c.kind == SHARED:
+                out[d.profile_id].add(d.tcr_campaign_id)
+    return out
 
 
 def _bulk_over_cap(pid: str, campaign: CampaignPlan | None, on_profile: Iterable[str], away: set[str],
