@@ -177,3 +177,40 @@ def test_an_apply_that_waits_holds_its_own_later_bulk_to_the_reviewed_count(make
     assert env.counters()["by_operation"].get(BULK, 0) == 0  # the bulk was never sent
     now = env.assignments()
     assert all(now[n] == (S, "ASSIGNED") for n in SENDING + LATE) and MOVER not in now
+
+
+OLD = "CACME00"  # Telnyx-registered: the reassigned number sends on it today
+REASSIGN_MODES = [pytest.param({"bulk_existing": existing, "bulk_same": same},
+                               id=f"bulk_existing={existing},bulk_same={same}")
+                  for existing in ("skip", "reassign") for same in ("reprovision", "noop")]
+
+
+@pytest.mark.parametrize("modes", REASSIGN_MODES)
+def test_a_number_freed_first_on_a_profile_that_sends_is_re_sent_no_more_than_counted(make_env, modes):
+    # One number on P moves from a Telnyx-registered campaign to the shared one its 20 neighbours send on:
+    # bulk first, and where the bulk skips it (bulk_existing=skip), freed and assigned by a next phase's bulk.
+    # The plan counts the 20 once; the phase is held to that count and, with nothing new on P, is sent.
+    s = seed()
+    s["phone_numbers"] = [n for n in s["phone_numbers"] if n["phone_number"] != MOVER] + [
+        {"phone_number": MOVER, "messaging_profile_id": P}]
+    s["campaigns"].append({"tcr_campaign_id": OLD, "kind": "telnyx", "campaign_status": "MNO_PROVISIONED",
+                           "number_pooling": True})
+    s["assignments"] = [a if a["phone_number"] != MOVER else {**a, "tcr_campaign_id": OLD} for a in s["assignments"]]
+    env = make_env(seed=s, desired=None, modes=modes, timing="realistic", time_scale=120.0, timing_jitter=0.0,
+                   late_failure_rate=0.0)
+    env.write_desired(desired())
+    d = json.loads(env.run("plan", "--format", "json").out)
+    assert (d["messaging"]["resent"], d["messaging"]["interrupted_certain"]) == (20, 1)
+    r = env.run("apply", "--auto-approve")
+    assert r.code == 0, r.out + r.err
+    skipped = modes["bulk_existing"] == "skip"
+    assert [e.get("resends") for e in phases(env)] == ([21] if skipped else [])
+    resent: set[str] = {n for n in SENDING if env.assignments()[n] != (S, "ASSIGNED")}
+    for _ in range(6):
+        advance(env, 0.75 * HOUR)
+        r = env.run("resume")
+        assert r.code == 0, r.out + r.err  # never refused: nothing joined P since the review
+        resent |= {n for n in SENDING if env.assignments()[n] != (S, "ASSIGNED")}
+    assert len(resent) == (20 if modes["bulk_same"] == "reprovision" else 0) <= d["messaging"]["resent"]
+    advance(env, 3 * HOUR)
+    assert env.assignments() == {n: (S, "ASSIGNED") for n in SENDING + [MOVER]}
