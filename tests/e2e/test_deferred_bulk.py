@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -162,7 +163,13 @@ def test_an_apply_that_waits_holds_its_own_later_bulk_to_the_reviewed_count(make
                    late_failure_rate=0.0, unassignment_delay=2.5 * HOUR)
     env.write_desired(desired(late=True))
     assert json.loads(env.run("plan", "--format", "json").out)["messaging"]["resent"] == 20
-    fix = threading.Timer(5.0, restore_by_hand, args=(env,))
+    def restore_once_the_mover_is_being_freed() -> None:  # after apply planned and moved it, before the phase
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and env.assignments().get(MOVER, (S, ""))[1] != "PENDING_UNASSIGNMENT":
+            time.sleep(0.2)
+        restore_by_hand(env)
+
+    fix = threading.Thread(target=restore_once_the_mover_is_being_freed)
     fix.start()
     try:
         r = env.run("apply", "--auto-approve", "--until", "final", "--timeout", "120", "--format", "json")
