@@ -135,6 +135,8 @@ def grouped(plan: Plan, findings: Iterable[Finding]) -> list[dict[str, Any]]:
             "bulk_campaign": pp.bulk_campaign if pp else None,
             "note": pp.note if pp else None,
             "resends": pp.resends if pp else 0,
+            # A next phase's bulk that re-sends them (no bulk now): said only where there is one.
+            **({"phase_campaign": pp.phase_campaign} if pp and pp.phase_campaign else {}),
             "campaigns": camps,
         })
     return out
@@ -191,7 +193,8 @@ def dump(plan: Plan) -> dict[str, Any]:
     # plan reports them as a fresh apply does (a blocked declared number exits 4).
     d["not_written"] = [change_dict(c) for c in plan.changes if not c.writes]
     d["strategies"] = {p.id: {"name": p.name, "declared": p.declared, "exists": p.exists, "strategy": p.strategy,
-                              "bulk_campaign": p.bulk_campaign, "note": p.note, "resends": p.resends}
+                              "bulk_campaign": p.bulk_campaign, "note": p.note, "resends": p.resends,
+                              **({"phase_campaign": p.phase_campaign} if p.phase_campaign else {})}
                        for p in plan.profiles.values()}
     d["campaigns"] = {t: dataclasses.asdict(c) for t, c in plan.campaigns.items()}
     d["profile_names"] = dict(plan.profile_names)
@@ -314,7 +317,8 @@ def from_dict(data: dict[str, Any]) -> Plan:
         raise Tampered("a change listed as not written would write, or a precondition would not")
     changes = tuple(sorted([*writes, *others], key=lambda f: f.number))
     strategies = {pid: ProfilePlan(pid, s.get("name"), bool(s.get("declared", True)), bool(s.get("exists", True)),
-                                   Strategy(s["strategy"]), s.get("bulk_campaign"), s.get("note"), int(s.get("resends") or 0))
+                                   Strategy(s["strategy"]), s.get("bulk_campaign"), s.get("note"), int(s.get("resends") or 0),
+                                   s.get("phase_campaign") or None)
                   for pid, s in data["strategies"].items()}
     campaigns = {t: CampaignPlan(**{**c, "kind": CampaignKind(c["kind"]) if c.get("kind") else None})
                  for t, c in data["campaigns"].items()}

@@ -295,7 +295,7 @@ def test_compaction_keeps_a_deferred_phase_and_an_open_intent_with_everything_th
     drops every next phase, so numbers freed from their old campaign are never assigned."""
     j = Journal(tmp_path, run_id="run1", note={"pr": "12"})
     phase = j.defer(Op.BULK_ASSIGN, N[:2], at=T0, profile=P, campaign="CWZTFH1", after="free",
-                    campaign_uuid="uuid-1", members=N, detail="freed first: next phase")
+                    campaign_uuid="uuid-1", members=N, detail="freed first: next phase", resends=245)
     intent = j.intent(Op.ASSIGN, N[2:3], at=T0 + 1, profile=P, campaign="CWZTFH1")
     done = j.intent(Op.BULK_ASSIGN, N[3:], at=T0 + 2, profile=Q, campaign="COTHER1")
     j.update(done, State.DONE, at=T0 + 3)
@@ -304,8 +304,8 @@ def test_compaction_keeps_a_deferred_phase_and_an_open_intent_with_everything_th
     view = j.read()
     assert set(view.writes) == {phase, intent}
     w = view.writes[phase]
-    assert (w.state, w.after, w.numbers, w.members, w.campaign_uuid, w.detail, w.note, w.run) == (
-        State.DEFERRED, "free", tuple(N[:2]), tuple(N), "uuid-1", "freed first: next phase", {"pr": "12"}, "run1")
+    assert (w.state, w.after, w.numbers, w.members, w.campaign_uuid, w.detail, w.note, w.run, w.resends) == (
+        State.DEFERRED, "free", tuple(N[:2]), tuple(N), "uuid-1", "freed first: next phase", {"pr": "12"}, "run1", 245)
     assert seen_by_commands(j) == before
     # ...and a deferred phase judged after compaction is still waiting for its numbers to be freed.
     waiting = judge(view.open_writes(), live({N[0]: ("COLD001", "PENDING_UNASSIGNMENT")}), T0).tracked
@@ -509,6 +509,10 @@ BAD_LINES = [
     ("a number of six digits", line(numbers=["+123456"]), "numbers is not a list of phone numbers"),
     ("a number of sixteen digits", line(numbers=["+1234567890123456"]), "numbers is not a list of phone numbers"),
     ("members that are not numbers", line(members=["x"]), "members is not a list of phone numbers"),
+    ("a re-send allowance below 0", line(resends=-1), "resends is not a count"),
+    ("a re-send allowance that is true", line(resends=True), "resends is not a count"),
+    ("a re-send allowance as text", line(resends="25"), "resends is not a count"),
+    ("a re-send allowance past any account", line(resends=10**12), "resends is not a count"),
     ("failed as a list", line(failed=["+13125550800"]), "failed is not phone numbers with reasons"),
     ("failed keyed by something not a number", line(failed={"x": "no"}), "failed is not phone numbers with reasons"),
     ("failed with a reason that is not text", line(failed={"+13125550800": 5}),

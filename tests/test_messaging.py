@@ -3,6 +3,8 @@ plan's route does to them, counted in one pass; the same from a saved plan; the 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from reconciler import durations
@@ -66,9 +68,13 @@ def test_an_undeclared_campaign_counts_as_sending_and_a_dormant_one_does_not():
     # CDORM01 (TCR_SUSPENDED) is declared: its numbers send nothing; an undeclared campaign's status is
     # not read, so its numbers count as sending (an interruption is never hidden).
     campaigns = {SH: LiveCampaign(SH, "shared", "ACCEPTED", "MNO_PROVISIONED"),
-                 "CDORM01": LiveCampaign("CDORM01", "shared", "ACCEPTED", "TCR_SUSPENDED")}
+                 "CDORM01": LiveCampaign("CDORM01", "telnyx", None, "TCR_SUSPENDED")}
     desired, live = state({P1: [(SH, [1, 2])], P2: [("CDORM01", [3])]}, {1: P1, 2: P1, 3: P2},
                           {1: ("CUNKN01", "ASSIGNED"), 2: ("CDORM01", "ASSIGNED")}, campaigns=campaigns)
+    # Number 1's record names a brand: a Telnyx-registered campaign (a move off an unknown, possibly shared,
+    # one to a shared campaign is blocked: freeing it would take a per-number DELETE on a shared campaign).
+    one = next(iter(live.assignments))
+    live.assignments[one] = dataclasses.replace(live.assignments[one], shared=False)
     plan = make_plan(desired, live)
     assert (plan.messaging.interrupted, plan.messaging.started) == (1, 2)
 

@@ -30,12 +30,13 @@ from .checks import (
     check_preconditions,
     members_by_profile,
     profile_members,
+    resends_allowed,
     resent_numbers,
     round_options,
 )
 from .moves import move_numbers
 from .outcomes import RunFacts, judge_outcomes
-from .phases import actionable, carry_out, defer_freed
+from .phases import REFUSED, actionable, carry_out, defer_freed, over_allowance
 from .ports import Progress, Reader, Writer, campaign_of, quiet
 from .report import ApplyReport, Outcome, Result, Until
 from .submit import Answer, Submitter
@@ -65,6 +66,8 @@ class Applier:
     _held: dict[str, str] = field(default_factory=dict)  # number -> why apply would not free it
     _skipped: set[tuple[str, str]] = field(default_factory=set)  # bulks this round left to an earlier task
     _stopped_waiting: bool = False
+    _stale: dict[str, str] = field(default_factory=dict)  # number -> why its next phase was refused
+    _reviewed: Plan | None = None  # the plan being applied: what a later bulk is held to
     shared_per_number: bool = False  # the run opted in to per-number writes (DELETE too) on shared campaigns
     sub: Submitter = field(init=False)
 
@@ -85,6 +88,7 @@ class Applier:
         """Apply `plan`; `live` is the state a fresh plan was made from (saved plans re-read)."""
         self.start_clock()
         self.shared_per_number = plan.options.shared_per_number
+        self._reviewed = plan
         report = ApplyReport(until=self.until)
         desired = plan.desired
         todo = [c for c in plan.changes if c.writes]
@@ -130,11 +134,11 @@ class Applier:
                 if not any(actionable(t) for t in inflight.tracked):
                     break
                 # A phase deferred this round may be ready at once (Telnyx freed the numbers quickly).
-                carry_out(self.sub, inflight, live, desired, round_options(plan))
+                self._carry_out(inflight, live, desired, plan)
                 self.sub.await_newest()
                 live, inflight = self._verify(desired)
             current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
-            todo = [c for c in current.changes if c.writes and c.number in scope]
+            todo = self._todo(current, scope)
             if self.until is Until.FINAL and not todo:
                 live, current, todo = self._settle(desired, plan, scope, first=(live, inflight, current, todo))
             if self._expired():
@@ -152,6 +156,7 @@ class Applier:
                 scope = scope | frozenset(n for t in final_inflight.tracked if t.write.state is State.DEFERRED
                                           for n in t.numbers)
         report.writes = self.sub.count
+        report.stale.extend(sorted(set(self._stale) - set(report.stale)))
         report.deferred = [t.write for t in (final_inflight.tracked if final_inflight else [])
                            if t.write.state is State.DEFERRED and t.phase in (PhaseState.WAITING, PhaseState.READY)]
         report.outcomes.extend(judge_outcomes(plan, scope, current if final_inflight else None, final_inflight,
@@ -201,6 +206,7 @@ class Applier:
                     # is tried first: they keep sending meanwhile, and are freed only if Telnyx
                     # refuses. Otherwise they are freed, and the bulk for them is this apply's next phase.
                     members = profile_members(plan, pid)
+                    allowed = resends_allowed(self._reviewed or plan, pid, campaign.tcr_campaign_id)
                     if self._in_place(campaign):
                         # If Telnyx refuses the PUT: a Telnyx-registered campaign takes the freed
                         # number by a POST (no bulk re-sending the profile's sending numbers); a
@@ -208,9 +214,10 @@ class Applier:
                         telnyx = campaign.telnyx_campaign_id is not None
                         for c in held:
                             self._assign_one(c, campaign, then=Op.ASSIGN if telnyx else Op.BULK_ASSIGN,
-                                             members=None if telnyx else members)
+                                             members=None if telnyx else members, allowed=allowed)
                     else:
-                        self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members)
+                        self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members,
+                                        allowed=allowed)
                     fs = [c for c in fs if c.action is not Action.REASSIGN]
                     if not fs:
                         continue
@@ -224,6 +231,8 @@ class Applier:
                         self.sub.lost_bulks.add((pid, campaign.tcr_campaign_id))
                     self._skipped.add((pid, campaign.tcr_campaign_id))
                     continue
+                if not first and self._over_allowance(fs, plan, pid, campaign.tcr_campaign_id):
+                    continue
                 self.sub.write(Op.BULK_ASSIGN, [c.number for c in fs], lambda: self.writer.bulk_assign(pid, campaign),
                                profile=pid, campaign=campaign, members=members_of().get(pid, ()))
             else:
@@ -234,6 +243,32 @@ class Applier:
                     self.progress(f"per-number assignment on profile {profile_label(pid, plan.profile_names)}",
                                   i, len(fs))
 
+    def _todo(self, current: Plan, scope: frozenset[str]) -> list[Finding]:
+        """What a re-plan still has to write, of the run's numbers; never a number whose next phase was
+        refused (a later round would otherwise send the very bulk the phase was refused for)."""
+        return [c for c in current.changes if c.writes and c.number in scope and c.number not in self._stale]
+
+    def _carry_out(self, inflight: InFlight, live: LiveState, desired: DesiredState, plan: Plan) -> None:
+        """Carry out the ready phases; a refused one's numbers are this run's stale changes (exit 3)."""
+        for t, what in carry_out(self.sub, inflight, live, desired, round_options(plan)):
+            if what.startswith(REFUSED):
+                for n, s in t.numbers.items():
+                    if s is not NumberState.DONE:
+                        self._stale[n] = what
+
+    def _over_allowance(self, fs: list[Finding], plan: Plan, pid: str, campaign: str) -> bool:
+        """A later round's bulk finishes the reviewed plan, and is the next phase a run that waits carries
+        out itself: it is held to what the reviewed plan counted, as a journalled phase is (phases.py).
+        Over it, nothing is sent and its numbers are this run's stale changes (exit 3)."""
+        now = plan.profiles[pid].resends if pid in plan.profiles else 0
+        why = over_allowance(resends_allowed(self._reviewed or plan, pid, campaign), now, pid, campaign)
+        if why is None:
+            return False
+        self.progress(f"profile {profile_label(pid, plan.profile_names)}: bulk assignment to {campaign} not sent: {why}")
+        for c in fs:
+            self._stale[c.number] = why
+        return True
+
     def _in_place(self, campaign: LiveCampaign) -> bool:
         """May a per-number PUT move a number onto `campaign` in place? For a Telnyx-registered
         campaign, yes (whether Telnyx takes it is mode put_existing); for a shared one only under
@@ -241,7 +276,7 @@ class Applier:
         return campaign.telnyx_campaign_id is not None or self.shared_per_number
 
     def _assign_one(self, c: Finding, campaign: LiveCampaign, *, then: Op = Op.ASSIGN,
-                    members: list[str] | None = None) -> None:
+                    members: list[str] | None = None, allowed: int | None = None) -> None:
         """One number onto one campaign; where Telnyx refuses a PUT over another campaign, the
         number is freed and its assignment (`then`: per number, or the profile's bulk) becomes this
         apply's next phase. Every number is asked: a refusal may be the number's own (one PUT per
@@ -266,11 +301,12 @@ class Applier:
             return  # refused with nothing in the way: the next round re-plans and reports it
         # Only a refused PUT gets here: a POST goes only to a number with no campaign (diff's
         # ASSIGN; over a FAILED_ASSIGNMENT record it is a PUT), which returned above.
-        self._free_then([c], then, campaign, profile=reported_under(c)[0], members=members)
+        self._free_then([c], then, campaign, profile=reported_under(c)[0], members=members, allowed=allowed)
 
     def _free_then(self, changes: list[Finding], op: Op, campaign: LiveCampaign, *, profile: str | None,
-                   members: list[str] | None = None) -> None:
-        """Unassign `changes` from the campaign that holds them and journal `op` as the next phase.
+                   members: list[str] | None = None, allowed: int | None = None) -> None:
+        """Unassign `changes` from the campaign that holds them and journal `op` as the next phase
+        (a bulk with `allowed`: how many numbers already ASSIGNED the reviewed plan lets it re-send).
 
         Each number is read first: the plan's view may be old by now (leaving a profile can start
         an unassignment by itself), and a DELETE of what Telnyx is already removing is a repeat."""
@@ -304,7 +340,8 @@ class Applier:
         if freed:
             self.journal.defer(op, freed, at=self.server_now(), profile=profile, campaign=campaign.tcr_campaign_id,
                                campaign_uuid=campaign.telnyx_campaign_id, after="free", members=members or (),
-                               detail=f"{len(freed)} number(s) freed from their old campaign first")
+                               detail=f"{len(freed)} number(s) freed from their old campaign first",
+                               resends=allowed if op is Op.BULK_ASSIGN else None)
             self.progress(f"{len(freed)} number(s) freed; their assignment to {campaign.tcr_campaign_id} "
                           f"follows once Telnyx finishes the unassignment (`reconciler resume`)")
 
@@ -326,7 +363,7 @@ class Applier:
 
     def _facts(self) -> RunFacts:
         return RunFacts(tasks=set(self.sub.tasks), held=self._held, lost_bulks=self.sub.lost_bulks,
-                        refused=self.sub.refused, stopped_waiting=self._stopped_waiting)
+                        refused=self.sub.refused, stopped_waiting=self._stopped_waiting, stale=self._stale)
 
     # ------------------------------------------------------------------ waits
 
@@ -411,10 +448,10 @@ class Applier:
             else:
                 live, inflight = self._verify(desired)
                 if any(actionable(t) for t in inflight.tracked):
-                    carry_out(self.sub, inflight, live, desired, round_options(plan))
+                    self._carry_out(inflight, live, desired, plan)
                     live, inflight = self._verify(desired)
                 current = make_plan(desired, live, round_options(plan), only=scope, in_flight=inflight.numbers())
-                todo = [c for c in current.changes if c.writes and c.number in scope]
+                todo = self._todo(current, scope)
             busy = set(inflight.numbers()) & scope
             busy |= {n for n, a in live.assignments.items()
                      if n in watch and (a.status in IN_FLIGHT_STATUSES or a.carrier == CARRIER_PENDING)}

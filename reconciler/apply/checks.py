@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from reconciler.diff import UNSEEN, Finding
+from reconciler.diff import UNSEEN, Action, Finding
 from reconciler.model import LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
 
 
 def resent_numbers(plan: Plan) -> frozenset[str]:
     """Declared numbers of the plan's bulk campaigns on profiles whose task re-sends some."""
-    pairs = {(p.id, p.bulk_campaign) for p in plan.profiles.values() if p.resends}
+    pairs = {(p.id, p.resend_campaign) for p in plan.profiles.values() if p.resends}
     if not pairs:
         return frozenset()
     return frozenset(n for n, d in plan.desired.numbers.items() if (d.profile_id, d.tcr_campaign_id) in pairs)
+
+
+def resends_allowed(plan: Plan, pid: str | None, campaign: str | None) -> int:
+    """How many numbers already ASSIGNED a next phase's bulk of `pid` to `campaign` may re-send: those the
+    reviewed plan counted as re-sent (`ProfilePlan.resends`, by a bulk now or by that phase), and the
+    declared numbers it puts there itself or showed on their way there (in flight: an earlier approved
+    apply's work); either may be ASSIGNED by the time the phase runs. Anything else that sends there by
+    then (a number the plan blocked, assigned out of band) was never reviewed. Journalled with the phase;
+    before it is sent, live state is held to it (phases.over_allowance)."""
+    p = plan.profiles.get(pid or "")
+    counted = p.resends if p is not None and p.resend_campaign == campaign else 0
+    IN_FLIGHT = Action.IN_FLIGHT
+    own = sum(1 for c in plan.changes if (c.writes or c.action is IN_FLIGHT) and c.desired is not None
+              and c.desired.profile_id == pid and c.desired.tcr_campaign_id == campaign)
+    return counted + own
 
 
 def members_by_profile(plan: Plan) -> dict[str, list[str]]:

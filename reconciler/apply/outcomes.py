@@ -26,6 +26,7 @@ class RunFacts:
     lost_bulks: set[tuple[str, str]] = field(default_factory=set)  # (profile, campaign): answer lost
     refused: dict[str, str] = field(default_factory=dict)  # number -> Telnyx's last refusal
     stopped_waiting: bool = False  # --timeout ended the run before Telnyx accepted every write
+    stale: dict[str, str] = field(default_factory=dict)  # number -> why its next phase was refused (exit 3)
 
 
 def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
@@ -68,6 +69,8 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
                                                                        IN_FLIGHT_STATUSES)):
             out.append(o(Result.NOT_ACCEPTED, "Telnyx had not processed the write when apply stopped waiting; "
                                               "a later run follows it from the state folder"))
+        elif c.number in run.stale:
+            out.append(o(Result.STALE, run.stale[c.number]))
         elif c.number in deferred:
             out.append(o(Result.NEXT_PHASE, why.get(c.number)))
         elif f is not None and f.action is Action.IN_FLIGHT:

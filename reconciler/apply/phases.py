@@ -19,9 +19,14 @@ from reconciler.model import PENDING_UNASSIGNMENT, SHARED, TELNYX, DesiredProfil
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan
 from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, not_declared
 
-from .checks import profile_members
+from .checks import profile_members, resends_allowed
 from .ports import campaign_of
 from .submit import Answer, Submitter
+
+
+# How carry_out says a phase was refused (it would do more than the reviewed plan allowed): `resume`
+# exits 3 on it, and apply reports the phase's numbers stale.
+REFUSED = "refused: "
 
 
 @dataclass
@@ -34,6 +39,7 @@ class Replan:
     uuid: str | None = None  # the campaign's Telnyx id (Telnyx-registered), from live state
     dropped: dict[str, str] = field(default_factory=dict)  # number -> why it is not written
     hold: str | None = None  # not carried out now; the phase stays open (why)
+    refused: str | None = None  # never carried out: it would do more than the reviewed plan allowed (why)
 
     @property
     def why(self) -> str:
@@ -127,8 +133,23 @@ def replan_phases(phases: list[Tracked], desired: DesiredState | None, live: Liv
         if r.bulk and r.numbers:
             pid = next(iter(pids))
             r.members = tuple(sorted(n for n, d in sub.numbers.items() if d.profile_id == pid and n not in r.numbers))
+            r.refused = over_allowance(w.resends, strategy.resends if strategy is not None else 0, pid, w.campaign)
+            if r.refused:
+                r.numbers = []
         claimed.update(r.numbers)
     return out
+
+
+def over_allowance(allowed: int | None, now: int, pid: str, campaign: str | None) -> str | None:
+    """Why a next phase's bulk must not be sent: its task would re-send more numbers already ASSIGNED than
+    the reviewed plan counted for it (`allowed`, journalled with the phase). None where it may (or where
+    the phase predates the count: then only the policy's max_reprovision, checked by the re-plan, holds)."""
+    if allowed is None or now <= allowed:
+        return None
+    return (f"{REFUSED}its bulk assignment of profile {pid} would now re-send {plural(now, 'number', 'numbers')} "
+            f"already ASSIGNED to {campaign}, more than the {allowed} the reviewed plan allowed; nothing was sent. "
+            f"Run `reconciler plan`: it assigns the freed numbers again and counts every number the bulk re-sends, "
+            f"for review")
 
 
 def _files_for(desired: DesiredState, pairs: set[tuple[str, str]], wanted: set[str], live: LiveState) -> DesiredState:
@@ -177,6 +198,12 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
             done.append((t, f"abandoned: {t.phase_reason}"))
         elif t.phase is PhaseState.READY:
             r = plans[w.id]
+            if r.refused:
+                # Closed, never sent: its numbers are free, and the next plan assigns them, counting the
+                # re-sends for review (held open, the phase would keep them from every plan).
+                sub.journal.update(w.id, State.ABANDONED, at=now, detail=r.refused)
+                done.append((t, r.refused))
+                continue
             if r.hold:
                 done.append((t, r.hold))
                 continue
@@ -291,5 +318,6 @@ def defer_freed(sub: Submitter, plan: Plan, current: Plan, inflight: InFlight) -
         sub.journal.defer(Op.BULK_ASSIGN if bulk else Op.ASSIGN, numbers, at=sub.server_now(),
                            profile=pid, campaign=tcr, campaign_uuid=campaigns[tcr].telnyx_campaign_id,
                            after="free", members=profile_members(plan, pid) if bulk else (),
-                           detail=f"{len(numbers)} number(s) Telnyx is freeing; assign them once it has")
+                           detail=f"{len(numbers)} number(s) Telnyx is freeing; assign them once it has",
+                           resends=resends_allowed(plan, pid, tcr) if bulk else None)
     return bool(groups)

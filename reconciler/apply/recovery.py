@@ -30,6 +30,7 @@ from reconciler.tracking import (ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WIND
 from reconciler.wait import Waiter
 
 from .applier import Applier
+from .phases import REFUSED
 from .ports import Progress, Writer
 from .report import Until
 
@@ -82,7 +83,14 @@ class StatusReport:
         return [w for w in self.writes if w.tracked is not None and w.tracked.count(NumberState.FAILED)]
 
     @property
+    def refused(self) -> list[tuple[Write, str]]:
+        """Phases refused: carrying them out would re-send more numbers than the reviewed plan allowed."""
+        return [(w, what) for w, what in self.carried_out if what.startswith(REFUSED)]
+
+    @property
     def exit_code(self) -> int:
+        if self.refused:
+            return 3  # contract: refused, the plan it would carry out is no longer the reviewed one
         return 2 if self.stuck or self.failed or any(what.startswith("abandoned") for _, what in self.carried_out) else 0
 
 

@@ -193,13 +193,15 @@ class Journal:
 
     def defer(self, op: Op, numbers: Iterable[str], *, at: float, profile: str | None, campaign: str | None,
               after: str, campaign_uuid: str | None = None, members: Iterable[str] = (),
-              detail: str | None = None) -> str:
-        """Record the next phase of this apply, to be carried out once `after` holds."""
+              detail: str | None = None, resends: int | None = None) -> str:
+        """Record the next phase of this apply, to be carried out once `after` holds. `resends`: for a
+        bulk, how many numbers already ASSIGNED the reviewed plan lets its task re-send (never more)."""
         wid = uuid.uuid4().hex[:16]
         self._append({"write": wid, "op": op.value, "state": State.DEFERRED.value, "run": self.run_id,
                       "numbers": sorted(numbers), "profile": profile, "campaign": campaign,
                       "campaign_uuid": campaign_uuid, "after": after,
                       "members": sorted(members) or None, "submitted_at": at, "detail": detail,
+                      **({"resends": resends} if resends is not None else {}),
                       "note": self.note or None})
         return wid
 

@@ -28,6 +28,8 @@ EARLIEST, LATEST = 0.0, 253402300799.0
 # What the journal's ids and numbers look like; anything else is not ours (and would reach URLs).
 NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# The largest count a line may carry (a re-send allowance): more numbers than any account holds.
+MAX_COUNT = 10_000_000
 
 
 def _refuse_constant(name: str) -> Any:
@@ -100,6 +102,8 @@ class Write:
     processed: bool = False  # a bulk task Telnyx was seen to finish processing (its skips are final)
     processed_at: float | None = None  # when it was first seen processed (for the history of durations)
     members: tuple[str, ...] = ()  # bulk: the profile's other numbers it may touch (deferred: the ones the plan let sit there)
+    # Deferred bulk: how many numbers already ASSIGNED the reviewed plan lets it re-send; None: not recorded.
+    resends: int | None = None
     note: dict[str, str] = field(default_factory=dict)  # who: run label, pull request, checksum
     lines: int = 0
 
@@ -113,6 +117,7 @@ class Write:
             "numbers": list(self.numbers), "profile": self.profile, "campaign": self.campaign, "campaign_uuid": self.campaign_uuid, "ref": self.ref,
             "submitted_at": self.submitted_at, "updated_at": self.updated_at, "detail": self.detail,
             "failed": dict(self.failed) or None, "after": self.after, "members": list(self.members) or None,
+            **({"resends": self.resends} if self.resends is not None else {}),
             "note": dict(self.note) or None, "processed": self.processed or None,
         }
 
@@ -193,6 +198,7 @@ def fold(view: JournalView, e: Any) -> str | None:
         w = Write(wid, op, state, str(e.get("run") or ""), tuple(numbers), _str(e.get("profile")),
                   _str(e.get("campaign")), _str(e.get("campaign_uuid")), after=_str(e.get("after")),
                   members=tuple(m for m in (e.get("members") or []) if isinstance(m, str)),
+                  resends=e.get("resends") if _count(e.get("resends")) else None,
                   note={str(k): str(v) for k, v in (e.get("note") or {}).items()}
                   if isinstance(e.get("note"), dict) else {})
         view.writes[wid] = w
@@ -218,6 +224,10 @@ def fold(view: JournalView, e: Any) -> str | None:
 
 def _str(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
+
+
+def _count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT
 
 
 def _id(v: Any) -> bool:
@@ -255,6 +265,8 @@ def _check(e: dict[str, Any]) -> str | None:
     if note is not None and (not isinstance(note, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in note.items())):
         return "note is not text"
+    if e.get("resends") is not None and not _count(e.get("resends")):
+        return "resends is not a count"
     for key in ("detail", "after"):
         if e.get(key) is not None and not isinstance(e.get(key), str):
             return f"{key} is not text"

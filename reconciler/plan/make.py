@@ -71,7 +71,8 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
         kinds[key[0]] += k
     before = relevant
     relevant = apply_caps(relevant, campaigns)
-    relevant = shared_removals(relevant, live, options, removals=kinds[Action.UNASSIGN.value])
+    relevant = shared_removals(relevant, live, options, removals=kinds[Action.UNASSIGN.value],
+                               reassigns=kinds[Action.REASSIGN.value])
     profiles, relevant = strategies(desired, live, relevant, campaigns, options)
     if relevant is not before:  # some findings were blocked: recount only those (same order, same length)
         old = [a for a, b in zip(before, relevant) if a is not b]

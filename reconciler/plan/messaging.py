@@ -13,7 +13,8 @@ continuity"; 10dlc-domain.md §8). For each declared number a plan writes, its r
 - *starts* it: a number that cannot send now (no campaign, a failed one, no profile, a campaign
   that cannot carry traffic) and will once the plan lands;
 - *re-sends* it: a sending number the plan leaves alone, but a bulk task of its profile sends again
-  (Telnyx may provision it again: sandbox mode `bulk_same`).
+  (Telnyx may provision it again: sandbox mode `bulk_same`), whether the task is sent now or is a next
+  phase (a number moving in or being freed is assigned by the profile's bulk once Telnyx has freed it).
 
 Number-hours are estimated on the hardest reading of the route (freed, then assigned) from
 Telnyx's typical durations (`reconciler.durations`). One pass over the changes, grouped by route:
@@ -163,8 +164,9 @@ def impact(changes: Iterable[Finding], profiles: Mapping[str, ProfilePlan], camp
         route = route_of(f, profiles, campaigns, shared_per_number, sends)
         if route is not None:
             groups[(route, live.tcr_campaign_id, d.tcr_campaign_id)] += 1
+    # Re-sent by a bulk task now, or by a next phase's bulk of the same profile (ProfilePlan.phase_campaign).
     resent = sum(p.resends for p in profiles.values()
-                 if p.resends and sends.get(p.bulk_campaign, True))
+                 if p.resends and sends.get(p.resend_campaign, True))
     routes = tuple(Route(r, a, b, n, hours[r]) for (r, a, b), n in
                    sorted(groups.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), str(kv[0][2]))))
     interrupted = sum(r.numbers for r in routes)

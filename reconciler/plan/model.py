@@ -81,9 +81,17 @@ class ProfilePlan:
     strategy: Strategy
     bulk_campaign: str | None = None
     note: str | None = None
-    # Numbers already ASSIGNED to bulk_campaign that its task sends again: whether Telnyx leaves
-    # them alone or provisions them again (PENDING_ASSIGNMENT for hours) is unconfirmed.
+    # Numbers already ASSIGNED to bulk_campaign (or phase_campaign) that its task sends again: whether
+    # Telnyx leaves them alone or provisions them again (PENDING_ASSIGNMENT for hours) is unconfirmed.
     resends: int = 0
+    # No bulk now, but a next phase may bulk-assign the profile to this (shared) campaign: numbers that
+    # move in may lose their campaign on the way, or are being freed (strategy._phase_pairs).
+    phase_campaign: str | None = None
+
+    @property
+    def resend_campaign(self) -> str | None:
+        """The campaign whose bulk task (now, or in a next phase) re-sends `resends` numbers."""
+        return self.bulk_campaign or self.phase_campaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +205,9 @@ class Plan:
         if self._checksum is None:
             rows = [[c.number, c.action.value, *reported_under(c), c.move, c.declared, c.reason,
                      *_live_fields(c)] for c in self.changes if c.writes or c.action is Action.BLOCKED]
-            strategies = {p.id: [p.strategy, p.bulk_campaign] for p in self.profiles.values()}
+            # A next phase's bulk is what apply may do too (absent: checksums as before).
+            strategies = {p.id: [p.strategy, p.bulk_campaign] + ([p.phase_campaign] if p.phase_campaign else [])
+                          for p in self.profiles.values()}
             covered: list[Any] = [rows, strategies]
             windows = self.desired.policy.change_windows
             if windows:  # when apply may run it is part of the plan (absent: checksums as before)

@@ -225,13 +225,23 @@ def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
     if unassign:
         out.append(f"{plural(unassign, 'number loses its', 'numbers lose their')} campaign: PENDING_UNASSIGNMENT "
                    f"for {FREE}")
-    resends = sum(p.resends for p in profiles.values())
+    resends = sum(p.resends for p in profiles.values() if not p.phase_campaign)
+    later = sum(p.resends for p in profiles.values() if p.phase_campaign)
     if resends:
         one = resends == 1
         out.append(f"bulk assignment re-sends {plural(resends, 'number', 'numbers')} already ASSIGNED to "
                    f"{'its' if one else 'their'} campaign (a task takes every number of its profile): if Telnyx "
                    f"provisions {'it' if one else 'them'} again (unconfirmed), {'it is' if one else 'they are'} "
                    f"PENDING_ASSIGNMENT for {PHASE}; the policy's max_reprovision caps how many")
+    if later:
+        one = later == 1
+        out.append(f"a number that loses its campaign on the way to its profile (unconfirmed), or is being freed, "
+                   f"is assigned by a next phase's bulk assignment of the profile once Telnyx has freed it (a task "
+                   f"takes every number of its profile): it re-sends {plural(later, 'number', 'numbers')} already "
+                   f"ASSIGNED to {'its' if one else 'their'} campaign; if Telnyx provisions {'it' if one else 'them'} "
+                   f"again (unconfirmed), {'it is' if one else 'they are'} PENDING_ASSIGNMENT for {PHASE}; the "
+                   f"policy's max_reprovision caps how many, and the phase is refused if it would re-send more than "
+                   f"this plan counts")
     return tuple(out)
 
 
@@ -241,6 +251,7 @@ def reprovision_limit(policy: Policy, profiles: dict[str, ProfilePlan]) -> list[
     if cap is None or resends <= cap:
         return []
     busiest = max((p for p in profiles.values() if p.resends), key=lambda p: p.resends)
+    # A next phase's bulk counts as one sent now (strategy._phase_pairs).
     return [f"bulk assignment would re-send {plural(resends, 'number', 'numbers')} already ASSIGNED, over "
             f"max_reprovision {cap} by "
             f"{resends - cap} (profile {busiest.id}: {busiest.resends}); raise max_reprovision, or "

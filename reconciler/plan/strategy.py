@@ -42,29 +42,52 @@ def _on_shared(live: LiveState, f: Finding) -> bool:
 
 
 def shared_removals(findings: list[Finding], live: LiveState, options: PlanOptions, *,
-                    removals: int | None = None) -> list[Finding]:
-    """Block removing a number from a shared campaign, unless the run opts in.
+                    removals: int | None = None, reassigns: int | None = None) -> list[Finding]:
+    """Block what only a per-number DELETE on a shared campaign could do, unless the run opts in.
 
     A removal (prune) is a per-number DELETE; Telnyx documents only bulk by profile for shared
-    campaigns, and may refuse it (sandbox mode shared_delete). A move to another campaign is not
-    blocked: leaving the profile, or the new campaign's bulk task, may take the number off (apply
-    never falls back to a DELETE on a shared campaign without the opt-in, and says so). A FAILED
-    record is replaced, never deleted one by one, so it is not blocked either."""
-    if options.shared_per_number or removals == 0:  # `removals`: how many UNASSIGN findings, if known
+    campaigns, and may refuse it (sandbox mode shared_delete). So is a move from one shared campaign
+    to another on the same profile: a bulk task does not take a number another campaign holds (mode
+    bulk_existing, unknown until a write shows it), and no per-number route to a shared campaign is
+    documented, so the number would have to be freed first: apply would send a bulk that cannot move
+    it and then stop at the DELETE. A move to a Telnyx-registered campaign is not blocked (a PUT may
+    move it in place), nor one that also leaves its profile (leaving may take the number off). A
+    FAILED record is replaced, never deleted one by one, so it is not blocked either.
+    `removals`/`reassigns`: how many UNASSIGN/REASSIGN findings there are, if known (none: no pass)."""
+    if options.shared_per_number or (removals == 0 and reassigns == 0):
         return findings
+    UNASSIGN, REASSIGN = Action.UNASSIGN, Action.REASSIGN
     out = []
     for f in findings:
-        if f.action is not Action.UNASSIGN:
+        if f.action is not UNASSIGN and f.action is not REASSIGN:
             out.append(f)
             continue
         held = f.live or UNSEEN
-        if held.tcr_campaign_id and held.status in (ASSIGNED, None) and _on_shared(live, f):
+        if not (held.tcr_campaign_id and held.status in (ASSIGNED, None) and _on_shared(live, f)):
+            out.append(f)
+            continue
+        if f.action is UNASSIGN:
             f = replace(f, action=Action.BLOCKED, reason=(
                 f"on shared campaign {held.tcr_campaign_id}: removing it takes a per-number DELETE, which Telnyx does not "
                 f"document for shared campaigns; re-run with --shared-per-number if your account accepts per-number "
                 f"writes to shared campaigns, or remove it in the Telnyx portal"))
+        elif not f.move and f.desired is not None and _shared_target(live, f.desired.tcr_campaign_id):
+            f = replace(f, action=Action.BLOCKED, reason=shared_to_shared(held.tcr_campaign_id, f.desired.tcr_campaign_id))
         out.append(f)
     return out
+
+
+def _shared_target(live: LiveState, tcr: str | None) -> bool:
+    c = live.campaigns.get(tcr or "")
+    return c is not None and c.kind == SHARED
+
+
+def shared_to_shared(old: str, new: str | None) -> str:
+    """Why a number on one shared campaign cannot be moved to another without the opt-in, and the fixes."""
+    return (f"on shared campaign {old}: moving it to shared campaign {new} needs it freed first (a bulk assignment "
+            f"does not take a number another campaign holds), and that is a per-number DELETE, which Telnyx does not "
+            f"document for shared campaigns; re-run with --shared-per-number if your account accepts per-number writes "
+            f"to shared campaigns, or move it to another messaging profile declared for {new}")
 
 
 def strategies(desired: DesiredState, live: LiveState, findings: list[Finding],
@@ -127,7 +150,8 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
                 movers_in[f.desired.profile_id or ""].append(f.number)
         return movers_in.get(pid, [])
     away: set[str] = set()
-    if assigning:
+    phase = _phase_pairs(findings, campaigns)
+    if assigning or phase:
         # A move is always of a declared number whose work is assignment or the move itself.
         movers = moving_writes(to_assign)
         away = set(map(NUMBER, movers))
@@ -135,7 +159,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         for pid, tcr in set(map(PROFILE_CAMPAIGN, movers)):
             moved_in[pid or ""].add(tcr)
         for n in live.numbers.values():
-            if n.profile_id in assigning:
+            if n.profile_id in assigning or n.profile_id in phase:
                 on_profile[n.profile_id].append(n.number)
     profiles: dict[str, ProfilePlan] = {}
     blocked_pairs: dict[tuple[str, str], str] = {}
@@ -143,7 +167,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         p = desired.profiles[pid]
         exists = pid in live.profiles
         work = assigning.get(pid, {})
-        if not work:
+        if not work and pid not in phase:
             profiles[pid] = ProfilePlan(pid, p.name, True, exists, NONE)
             continue
         targets: set[str | None] = set(moved_in.get(pid, ()))
@@ -160,7 +184,7 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         bulk_ok = len(targets) == 1 and None not in targets
         bulk_campaign = next(iter(targets)) if bulk_ok else None
         notes: list[str] = []
-        if bulk_ok:
+        if bulk_ok and work:
             over = _bulk_over_cap(pid, campaigns.get(bulk_campaign or ""), on_profile.get(pid, ()), away,
                                   moving_into, live)
             if over is not None:
@@ -190,8 +214,12 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
         if strategy == PER_NUMBER and not notes and not any(work.values()):
             strategy = NONE  # only moves, all possible
         resends = 0
-        if strategy == BULK:
-            # Numbers the task would provision again (mode bulk_same): only bulk profiles pay this.
+        phase_campaign = None
+        if strategy != BULK and bulk_ok and bulk_campaign in phase.get(pid, ()) \
+                and (pid, bulk_campaign or "") not in blocked_pairs:
+            phase_campaign = bulk_campaign  # no bulk now; a next phase's bulk may re-send them all the same
+        if strategy == BULK or phase_campaign:
+            # Numbers the task would provision again (mode bulk_same): only profiles with a bulk pay this.
             get = live.assignments.get
             for n in on_profile.get(pid, ()):
                 a = get(n)
@@ -199,12 +227,33 @@ def _strategies_once(desired: DesiredState, live: LiveState, findings: list[Find
                     resends += 1
         profiles[pid] = ProfilePlan(pid, p.name, True, exists, strategy,
                                     bulk_campaign if strategy == BULK else None,
-                                    "; ".join(notes) or None, resends)
+                                    "; ".join(notes) or None, resends, phase_campaign)
     if not blocked_pairs:
         return profiles, {}
     blocked = {id(f): blocked_pairs[key] for f in to_assign
                if (key := (f.desired.profile_id, f.desired.tcr_campaign_id or "")) in blocked_pairs}
     return profiles, blocked
+
+
+def _phase_pairs(findings: list[Finding], campaigns: dict[str, CampaignPlan]) -> dict[str, set[str]]:
+    """Profile -> shared campaigns a next phase may bulk-assign on it although the plan sends no bulk there
+    now: a number that only moves in may lose its campaign on the way (mode profile_leave), and a declared
+    number in flight while it is not on its campaign (being freed, freed under a next phase, or under a task
+    that may skip it) gets its campaign once Telnyx has freed it. For a shared campaign that is a bulk
+    assignment of the whole profile (apply.phases.defer_freed, or a later round of an apply that waits), and
+    its task re-sends the profile's sending numbers exactly as one sent now would: the plan counts them, and
+    the limits apply."""
+    MOVE, IN_FLIGHT = Action.MOVE, Action.IN_FLIGHT
+    out: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        d = f.desired
+        if d is None or not d.profile_id or not d.tcr_campaign_id:
+            continue
+        if f.action is MOVE or (f.action is IN_FLIGHT and (f.live or UNSEEN).tcr_campaign_id != d.tcr_campaign_id):
+            c = campaigns.get(d.tcr_campaign_id)
+            if c is not None and c.kind == SHARED:
+                out[d.profile_id].add(d.tcr_campaign_id)
+    return out
 
 
 def _bulk_over_cap(pid: str, campaign: CampaignPlan | None, on_profile: Iterable[str], away: set[str],

@@ -259,8 +259,11 @@ def _profile_title(p: dict[str, Any]) -> str:
 
 
 def _strategy(p: dict[str, Any]) -> str:
-    return {"bulk": f"bulk assignment by profile to {p['bulk_campaign']}",
+    said = {"bulk": f"bulk assignment by profile to {p['bulk_campaign']}",
             "per_number": "per-number assignment", "none": "no assignment calls"}[p["strategy"]]
+    if p.get("phase_campaign"):  # no bulk now, but a next phase's may come, and it re-sends
+        said += f" now; a next phase may assign {p['phase_campaign']} by profile (re-sends {p['resends']})"
+    return said
 
 
 def _campaign_head(c: dict[str, Any], unchanged: int | None = None) -> str:

@@ -81,21 +81,25 @@ def test_a_plan_that_moves_every_number_off_a_campaign_warns_it_will_be_suspende
     empty = ("campaign CACME00 (not in the files) will be left without numbers: the plan moves its last 6 numbers off "
              "it; Telnyx suspends a campaign after 15 days with no numbers (dormancy)")
     # The files name only the new campaign: the one the numbers leave is in no file (the 225 -> 0 case).
+    # From one shared campaign to another on the same profile only per-number writes can move them
+    # (without the opt-in the plan blocks them, and nothing leaves CACME00).
     env.write_desired({"version": 1, "profiles": [{"id": P, "campaigns": [
         {"tcr_campaign_id": "CMKT02", "numbers": numbers}]}]})
-    r = env.run("plan", "--allow-reassign", "6")
+    spn = "--shared-per-number"
+    r = env.run("plan", "--allow-reassign", "6", spn)
     assert r.code == 0 and f"  - {empty}" in r.out, r.out + r.err
-    assert empty in json.loads(env.run("plan", "--format", "json", "--allow-reassign", "6").out)["warnings"]
+    assert empty in json.loads(env.run("plan", "--format", "json", "--allow-reassign", "6", spn).out)["warnings"]
+    assert "left without numbers" not in env.run("plan", "--allow-reassign", "6").out
     # Still declared (with no numbers): the campaign's own count says it.
     env.write_desired({"version": 1, "profiles": [{"id": P, "campaigns": [
         {"tcr_campaign_id": "CMKT02", "numbers": numbers}, {"tcr_campaign_id": "CACME00", "numbers": []}]}]})
-    r = env.run("plan", "--allow-reassign", "6")
+    r = env.run("plan", "--allow-reassign", "6", spn)
     assert "  - campaign CACME00 will be left without numbers; Telnyx suspends" in r.out, r.out
     assert "Campaign counts: CACME00 6 → 0 (left without numbers: see Warnings), CMKT02 0 → 6" in r.out
     # Moving all but one: no warning.
     env.write_desired({"version": 1, "profiles": [{"id": P, "campaigns": [
         {"tcr_campaign_id": "CMKT02", "numbers": numbers[1:]}, {"tcr_campaign_id": "CACME00", "numbers": numbers[:1]}]}]})
-    assert "left without numbers" not in env.run("plan", "--allow-reassign", "5").out
+    assert "left without numbers" not in env.run("plan", "--allow-reassign", "5", spn).out
 
 
 def test_a_campaign_that_expires_soon_is_warned_ahead(make_env):
