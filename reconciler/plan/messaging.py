@@ -25,14 +25,31 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol
 
 from reconciler import durations
 from reconciler.diff import Finding
 from reconciler.model import ASSIGNED, SHARED, plural
 
-if TYPE_CHECKING:
-    from .model import CampaignPlan, ProfilePlan
+
+
+class CampaignPlan(Protocol):
+    """What messaging reads of a plan's campaign (plan.model.CampaignPlan). A protocol: the plan's
+    model uses this module, never the other way round."""
+
+    kind: str | None
+    campaign_status: str | None
+    sharing_status: str | None
+
+
+class ProfilePlan(Protocol):
+    """What messaging reads of a plan's profile (plan.model.ProfilePlan)."""
+
+    strategy: str
+    resends: int
+
+    @property
+    def resend_campaign(self) -> str | None: ...
 
 # campaignStatus values under which carriers carry a campaign's traffic. TCR_SUSPENDED (dormant)
 # accepts an assignment that wakes it, but sends nothing until then.
