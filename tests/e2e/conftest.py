@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from tests import loopback
 from reconciler.cli import cli
 from reconciler.sandbox import MODE_SPECS, start_sandbox
 
@@ -48,7 +48,7 @@ class Env:
         self.workdir = workdir
         self.desired = workdir / "desired-state"
         # JSON on every admin write, a body or none (the sandbox refuses anything else: cross-site posts)
-        self.admin = httpx.Client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
+        self.admin = loopback.client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
         runner = CliRunner()
