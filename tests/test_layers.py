@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "reconciler"
 
