@@ -9,7 +9,7 @@ import pytest
 
 from tests.faults.hostile_cases import Ctx, section
 
-from .conftest import MODE_SETS
+from .conftest import MODE_SETS, MODES
 
 PA = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"  # shared campaign CHR0001, bulk by profile
 PB = "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"  # two Telnyx campaigns: per number
@@ -76,6 +76,13 @@ def _converge(env: Any) -> None:
     profiles = env.profiles_of_numbers()
     assert all(profiles[n] == PA for n in EXPECTED if n.startswith("+1312555010"))
     assert profiles["+13125550203"] == PB and profiles["+13125550901"] == PX  # undeclared: untouched
+
+
+def test_the_mode_sets_make_test_runs_take_every_value_of_every_mode():
+    """`make test` keeps the sets not marked slow: between them, each mode's every value once."""
+    quick = [p.values[0] for p in MODE_SETS if not any(m.name == "slow" for m in p.marks)]
+    for name, values in MODES.items():
+        assert {sets.get(name, values[0]) for sets in quick} == set(values), name
 
 
 @pytest.mark.parametrize("modes", MODE_SETS)
