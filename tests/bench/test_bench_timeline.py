@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reconciler import durations
 
 # bench.timeline's, said again here (the `bench` package is not importable from the tests).
@@ -21,6 +23,7 @@ FLOORS = {
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # about 40 CLI processes (20 s of CPU): `make faults`; `make test` keeps the bench smoke
 def test_bench_timeline_runs_every_scenario_and_never_beats_telnyx(tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = subprocess.run([sys.executable, "-m", "bench.timeline", "--results", str(out),

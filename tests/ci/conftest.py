@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
 import pytest
 
+from tests import loopback
 from reconciler.sandbox import start_sandbox
 
 from .actions_runner import JobResult, run_job, stop_background
@@ -38,7 +38,7 @@ class Repo:
         shutil.copytree(DESIRED, self.src / "desired-state")
         shutil.copy2(SEED, self.src / "sandbox-seed.yaml")
         # JSON on every admin write, a body or none (the sandbox refuses anything else: cross-site posts)
-        self.admin = httpx.Client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
+        self.admin = loopback.client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
         self.runs = 1000
 
     def checkout(self) -> dict[str, Path]:

@@ -370,6 +370,7 @@ def test_the_api_key_reaches_only_the_steps_that_call_telnyx(workflow):
     assert SECRET not in (repr(doc))
 
 
+@pytest.mark.slow  # up to 8 hourly jobs (about 50 steps): `make faults`; the other tests here cover each job
 def test_one_change_on_the_real_timeline(tmp_path, github):
     """Telnyx's timeline (realistic preset, virtual hours): the apply job is green once Telnyx has
     accepted the work, the hourly job follows it through the state folder artifact (each job a

@@ -9,6 +9,7 @@ import json
 import httpx
 import pytest
 
+from tests import loopback
 from .conftest import KEY
 from .test_scenarios import DESIRED, ESTATE_SEED, PA, PB, PX, SHARED
 
@@ -65,7 +66,7 @@ def test_a_failed_record_is_replaced_under_both_readings_of_a_post_over_it(make_
     env.admin.put("/assignments/%2B13125550202", json={"tcr_campaign_id": "CTLX002", "status": "FAILED_ASSIGNMENT",
                                                        "failure_reasons": "again"}).raise_for_status()
     uuid = next(c["telnyx_campaign_id"] for c in env.state()["campaigns"] if c["tcr_campaign_id"] == "CTLX002")
-    with httpx.Client(base_url=env.sb.base_url, headers={"Authorization": f"Bearer {KEY}"}) as api:
+    with loopback.client(base_url=env.sb.base_url, headers={"Authorization": f"Bearer {KEY}"}) as api:
         post = api.post("/10dlc/phone_number_campaigns", json={"phoneNumber": "+13125550202", "campaignId": uuid})
     assert post.status_code == (422 if value == "reject" else 200), post.text
 
@@ -91,7 +92,7 @@ def test_bulk_re_sends_are_counted_capped_and_waited_for(make_env, value):
 
 def _api(env) -> httpx.Client:
     """Telnyx as a client that guessed would call it: to show what the other reading does."""
-    return httpx.Client(base_url=env.sb.base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
+    return loopback.client(base_url=env.sb.base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
 
 
 def _writes(env) -> int:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.faults.hostile_cases import Ctx, section
 
-from .conftest import MODE_SETS
+from .conftest import MODE_SETS, MODES
 
 PA = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"  # shared campaign CHR0001, bulk by profile
 PB = "7b1e3c52-9a4f-4d8e-b6a2-1f0c9d8e7a65"  # two Telnyx campaigns: per number
@@ -76,6 +76,13 @@ def _converge(env: Any) -> None:
     profiles = env.profiles_of_numbers()
     assert all(profiles[n] == PA for n in EXPECTED if n.startswith("+1312555010"))
     assert profiles["+13125550203"] == PB and profiles["+13125550901"] == PX  # undeclared: untouched
+
+
+def test_the_mode_sets_make_test_runs_take_every_value_of_every_mode():
+    """`make test` keeps the sets not marked slow: between them, each mode's every value once."""
+    quick = [p.values[0] for p in MODE_SETS if not any(m.name == "slow" for m in p.marks)]
+    for name, values in MODES.items():
+        assert {sets.get(name, values[0]) for sets in quick} == set(values), name
 
 
 @pytest.mark.parametrize("modes", MODE_SETS)
@@ -222,19 +229,33 @@ def test_import_round_trip_gives_an_empty_plan(make_env):
     assert plan.code == 0, plan.out
 
 
+def run_clock(env, scale: float) -> None:
+    """Set the sandbox's virtual clock running at `scale` from where it stands (no jump)."""
+    clock = env.sb.app.world.clock
+
+    def set_scale() -> None:
+        before = clock.now()
+        clock.scale = scale
+        clock.offset += before - clock.now()
+    env.sb.call(set_scale)
+
+
 def test_no_wait_then_converge(make_env):
     # Profile moves are always waited for (a campaign needs the profile first), so start
     # with every number on its profile: only assignments are left in flight.
     seed = json.loads(json.dumps(ESTATE_SEED))
     for n in seed["phone_numbers"]:
         n["messaging_profile_id"] = {"010": PA, "020": PB}.get(n["phone_number"][-4:-1], n["messaging_profile_id"])
-    env = make_env(seed=seed, desired=None, assignment_delay=4.0)
+    # Each step takes Telnyx 4 (virtual) s. The clock stands still until drift has looked, so the
+    # work is in flight however slow this machine is; then it runs 8x (0.5 s a step), not 30 s of waiting.
+    env = make_env(seed=seed, desired=None, assignment_delay=4.0, time_scale=0)
     env.write_desired(DESIRED)
     r = env.run("apply", "--auto-approve", "--no-wait")
     assert r.code == 0, r.out + r.err
     assert "submitted" in r.out
     drift = env.run("drift", "--format", "json")
     assert json.loads(drift.out)["counts"]["in_flight"] > 0
+    run_clock(env, 8.0)
     r = env.run("apply", "--auto-approve", "--until", "final", "--timeout", "60")
     assert r.code == 0, r.out + r.err
     assert env.assignments() == EXPECTED

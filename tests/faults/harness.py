@@ -50,6 +50,7 @@ from typing import Any
 
 import httpx
 
+from tests import loopback
 from reconciler.sandbox.modes import MODE_SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,7 +274,7 @@ class Sandbox:
             self.stop()
             raise RuntimeError(f"sandbox did not start: {(workdir / 'sandbox.log').read_text()}")
         self.base_url = line
-        self.admin = httpx.Client(base_url=line.rsplit("/v2", 1)[0] + "/_admin", timeout=30)
+        self.admin = loopback.client(base_url=line.rsplit("/v2", 1)[0] + "/_admin", timeout=30)
 
     def state(self) -> dict[str, Any]:
         return self.admin.get("/state").json()
@@ -347,7 +348,7 @@ class Monitor(threading.Thread):
             self.changed[n] = now
 
     def run(self) -> None:
-        client = httpx.Client(base_url=str(self.sb.admin.base_url), timeout=30)
+        client = loopback.client(base_url=str(self.sb.admin.base_url), timeout=30)
         try:
             while not self._halt.is_set():
                 try:

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import yaml
 
+from tests import loopback
 from reconciler import render
 from reconciler.apply import ApplyReport, Outcome, Result
 from reconciler.desired import load_desired
@@ -103,7 +104,7 @@ class Ctx:
     def http(self) -> httpx.Client:
         """One client for the plain requests (httpx.get() would build a TLS context each time)."""
         if self._http is None:
-            self._http = httpx.Client(timeout=10)
+            self._http = loopback.client(timeout=10)
         return self._http
 
     def folder(self, name: str) -> Path:
@@ -1007,7 +1008,7 @@ def slow_admin_bodies(ctx: Ctx) -> list[str | None]:
         for s in socks:
             s.sendall(head)
         time.sleep(0.2)
-        with httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+        with loopback.client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
             for _ in range(3):
                 t0 = time.monotonic()
                 try:
@@ -1110,7 +1111,7 @@ def half_open(ctx: Ctx) -> list[str | None]:
     opened = time.monotonic()
     deadline = opened + HEADER_TIMEOUT + SLACK
     served = []
-    with httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+    with loopback.client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
         while time.monotonic() < opened + HEADER_TIMEOUT:  # served all along, while they are held
             t0 = time.monotonic()
             served.append(c.get("/messaging_profiles").status_code == 200 and time.monotonic() - t0 < 1)
@@ -1242,7 +1243,7 @@ def connection_flood(ctx: Ctx) -> list[str | None]:
     out: list[str | None] = []
     with start_sandbox(max_connections=FLOOD_CAP, header_timeout=30, idle_timeout=30) as sb:
         socks = [socket.create_connection((LOOPBACK, sb.port), timeout=5) for _ in range(FLOOD_CAP * 5)]
-        with httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+        with loopback.client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
             for _ in range(3):
                 try:
                     status = c.get("/messaging_profiles").status_code

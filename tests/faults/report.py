@@ -1,8 +1,8 @@
-"""`make faults`: run the fault matrix against the sandbox and print the report table.
+"""`make faults` (after the tests marked slow): run the fault matrix against the sandbox and print the report table.
 
     python -m tests.faults.report                 # every mode value once, rotating fault kinds (16 runs)
     python -m tests.faults.report --full          # every mode value under every fault kind (80 runs)
-    python -m tests.faults.report --fast          # the bounded part `make test` runs
+    python -m tests.faults.report --fast          # the bounded part (`make test` runs one of its runs)
     python -m tests.faults.report --seed 1003 --only 'put_existing=reject/fail20'   # replay one run
     python -m tests.faults.report --repeat 3      # the matrix 3 times, with fresh seeds
     python -m tests.faults.report --hostile-only  # only the hostile-input section

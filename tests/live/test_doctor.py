@@ -13,6 +13,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from tests import loopback
 from reconciler.cli import cli
 from reconciler.live.doctor import READABLE_MODES, WRITE_ONLY
 from reconciler.sandbox import MODE_SPECS, start_sandbox
@@ -72,7 +73,7 @@ def doctor(sb: Any, *args: str, key: str = KEY) -> Any:
 
 @pytest.mark.parametrize("modes", COMBOS, ids=[",".join(f"{k}={v}" for k, v in c.items()) for c in COMBOS])
 def test_doctor_names_the_mode_the_sandbox_runs(sandbox: Any, modes: dict[str, str]) -> None:
-    admin = httpx.Client(base_url=sandbox.admin_url, timeout=10, headers={"Content-Type": "application/json"})
+    admin = loopback.client(base_url=sandbox.admin_url, timeout=10, headers={"Content-Type": "application/json"})
     try:
         admin.put("/modes", json={n: s.values[0] for n, s in MODE_SPECS.items()} | modes).raise_for_status()
         admin.post("/counters/reset").raise_for_status()

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import loopback
 from reconciler.sandbox import Sandbox, start_sandbox
 from .spec_check import SpecChecker
 
@@ -72,14 +73,14 @@ class Api:
         self.sb = sb
         self.checker = checker
         self.problems: list[str] = []
-        self.http = httpx.Client(
+        self.http = loopback.client(
             base_url=sb.base_url,
             headers={"Authorization": f"Bearer {sb.api_key}"},
             event_hooks={"response": [self._check]},
             timeout=10,
         )
         # JSON on every admin write, a body or none (the sandbox refuses anything else: cross-site posts)
-        self.admin_http = httpx.Client(base_url=sb.admin_url, timeout=30, headers={"Content-Type": "application/json"})
+        self.admin_http = loopback.client(base_url=sb.admin_url, timeout=30, headers={"Content-Type": "application/json"})
 
     def _check(self, response: httpx.Response) -> None:
         if self.checker is None:

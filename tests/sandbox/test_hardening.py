@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests import loopback
 from reconciler.sandbox import start_sandbox
 from reconciler.sandbox.httpserver import Limits
 from tests.faults.hostile_cases import (
@@ -53,7 +53,7 @@ def test_a_keep_alive_client_works_across_requests_and_idle_gaps() -> None:
     past it the server closes it (not before), and httpx opens a new one without an error."""
     idle = 0.8
     with start_sandbox(header_timeout=HEADER_TIMEOUT, idle_timeout=idle) as sb, \
-            httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+            loopback.client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
         held = set()
         for _ in range(4):
             r = c.get("/messaging_profiles")
@@ -73,7 +73,7 @@ def test_a_keep_alive_client_works_across_requests_and_idle_gaps() -> None:
 def test_a_request_that_takes_longer_than_the_idle_timeout_to_answer_is_not_cut() -> None:
     """--latency-ms past both timeouts: the connection waits on the server, not on the client."""
     with start_sandbox(header_timeout=0.1, idle_timeout=0.1, latency_ms=400) as sb, \
-            httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
+            loopback.client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key}"}, timeout=5) as c:
         assert c.get("/messaging_profiles").status_code == 200
         assert c.get("/messaging_profiles").status_code == 200
 

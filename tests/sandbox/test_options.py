@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-import httpx
 
+from tests import loopback
 from .helpers import Api, error_of
 
 
@@ -75,7 +75,7 @@ def test_random_seed_fixes_ids(make_api) -> None:  # type: ignore[no-untyped-def
 
 def test_keep_alive_and_pipelining_order(make_api) -> None:  # type: ignore[no-untyped-def]
     api = make_api(latency_ms=20)
-    with httpx.Client(base_url=api.sb.base_url, headers={"Authorization": "Bearer sandbox-key"}) as client:
+    with loopback.client(base_url=api.sb.base_url, headers={"Authorization": "Bearer sandbox-key"}) as client:
         codes = [client.get("/messaging_profiles").status_code for _ in range(5)]
     assert codes == [200] * 5
 

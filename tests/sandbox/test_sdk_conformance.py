@@ -23,6 +23,7 @@ import httpx
 import pytest
 import telnyx  # the test extra pins it (pip install -e '.[test]'): missing is an error, never a skip
 
+from tests import loopback
 from reconciler.sandbox import MODE_SPECS, start_sandbox
 
 from .conftest import PROFILE_A, PROFILE_B, PROFILE_EMPTY, SHARED, SHARED_PENDING, TELNYX, base_seed
@@ -86,10 +87,10 @@ class Driver:
             base_url=sb.base_url,
             _strict_response_validation=True,
             max_retries=0,
-            http_client=httpx.Client(event_hooks={"response": [self._log]}, timeout=10),
+            http_client=loopback.client(event_hooks={"response": [self._log]}, timeout=10),
         )
         # JSON on every admin write, a body or none (the sandbox refuses anything else: cross-site posts)
-        self.admin_http = httpx.Client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
+        self.admin_http = loopback.client(base_url=sb.admin_url, timeout=10, headers={"Content-Type": "application/json"})
         self.log = http_log
         self.succeeded: set[str] = set()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import loopback
 from reconciler.sandbox import SeedError, start_sandbox
 
 HERE = Path(__file__).parent
@@ -24,7 +25,7 @@ def test_yaml_and_json_seed_files(tmp_path: Path) -> None:
     as_json = tmp_path / "seed.json"
     as_json.write_text(json.dumps(yaml.safe_load(EXAMPLE.read_text())))
     for path in (EXAMPLE, as_json, str(as_json)):
-        with start_sandbox(seed=path) as sb, httpx.Client(headers={"Authorization": "Bearer sandbox-key"}) as c:
+        with start_sandbox(seed=path) as sb, loopback.client(headers={"Authorization": "Bearer sandbox-key"}) as c:
             data = c.get(sb.base_url + "/phone_numbers/messaging").json()["data"]
             assert [d["phone_number"] for d in data] == ["+13125550100", "+13125550101", "+18885550100"]
             brands = c.get(sb.base_url + "/10dlc/brand").json()["records"]
@@ -94,7 +95,7 @@ def test_cli_first_line_is_the_base_url(sig: signal.Signals) -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
         assert line.startswith("http://127.0.0.1:") and line.endswith("/v2")
-        with httpx.Client(headers={"Authorization": "Bearer k1"}) as client:
+        with loopback.client(headers={"Authorization": "Bearer k1"}) as client:
             r = client.get(line + "/phone_numbers/+13125550100/messaging")
             assert r.status_code == 200
         proc.send_signal(sig)
@@ -138,7 +139,7 @@ def test_cli_timing_options() -> None:
         assert timing == {"task_delay": 10, "order_delay": 20, "assignment_delay": 7200, "unassignment_delay": 30,
                           "jitter": 0, "late_failure_rate": 0.5, "carrier_mapping_delay": 40,
                           "carrier_failure_rate": 0.1, "time_scale": 0}
-        with httpx.Client(headers={"Authorization": "Bearer sandbox-key"}) as client:
+        with loopback.client(headers={"Authorization": "Bearer sandbox-key"}) as client:
             before = client.get(base + "/messaging_profiles").headers["date"]
             assert httpx.post(admin + "/advance", json={"seconds": 3600}).status_code == 200
             after = client.get(base + "/messaging_profiles").headers["date"]
