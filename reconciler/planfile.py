@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from reconciler.diff import UNSEEN, Action, Finding, LiveHalf, reported_under
 from reconciler.errors import PlanFileError, TamperedPlanError
-from reconciler.jsonbounds import nesting
+from reconciler.jsonbounds import deeper_than
 from reconciler.model import ChangeWindow, CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import (SCHEMA_VERSION, CampaignHealth, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy,
                              change_dict)
@@ -38,7 +38,7 @@ def _read_json(path: str) -> Any:
         raise PlanFileError(f"{path}: cannot read plan file: {e.strerror}") from None
     if len(raw) > MAX_PLAN_BYTES:
         raise PlanFileError(f"{path}: not a saved plan: larger than {MAX_PLAN_BYTES // 1024 ** 2} MB")
-    if nesting(raw, cheap_below=MAX_PLAN_DEPTH) > MAX_PLAN_DEPTH:
+    if deeper_than(raw, MAX_PLAN_DEPTH):
         raise PlanFileError(f"{path}: not a saved plan: JSON nested deeper than {MAX_PLAN_DEPTH} levels")
     try:
         return json.loads(raw.decode("utf-8"))
