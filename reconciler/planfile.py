@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from reconciler.diff import UNSEEN, Action, Finding, LiveHalf, reported_under
 from reconciler.errors import PlanFileError, TamperedPlanError
-from reconciler.jsonbounds import nesting
+from reconciler.jsonbounds import deeper_than
 from reconciler.model import ChangeWindow, CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import (SCHEMA_VERSION, CampaignHealth, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy,
                              change_dict)
@@ -38,10 +38,10 @@ def _read_json(path: str) -> Any:
         raise PlanFileError(f"{path}: cannot read plan file: {e.strerror}") from None
     if len(raw) > MAX_PLAN_BYTES:
         raise PlanFileError(f"{path}: not a saved plan: larger than {MAX_PLAN_BYTES // 1024 ** 2} MB")
-    if nesting(raw, cheap_below=MAX_PLAN_DEPTH) > MAX_PLAN_DEPTH:
+    if deeper_than(raw, MAX_PLAN_DEPTH):
         raise PlanFileError(f"{path}: not a saved plan: JSON nested deeper than {MAX_PLAN_DEPTH} levels")
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode())  # UTF-8, strictly
     except ValueError as e:  # UnicodeDecodeError is a ValueError
         raise PlanFileError(f"{path}: not a JSON plan file: {e}") from None
 
@@ -212,8 +212,8 @@ def dump(plan: Plan) -> dict[str, Any]:
 
 def save(plan: Plan, path: str) -> None:
     """Write the saved plan (`plan --out`): what apply needs to run it exactly, and what CI reads."""
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(dump(plan), indent=2) + "\n")
+    with open(path, "wb") as fh:  # ASCII: json.dumps escapes every other character
+        fh.write((json.dumps(dump(plan), indent=2) + "\n").encode())
 
 
 # --------------------------------------------------------------------------- reading
@@ -271,9 +271,7 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
     number, pid, tcr = c["number"], c["profile_id"], c["tcr_campaign_id"]
     expect = c["expect"]
     key = (expect["profile_id"], expect["tcr_campaign_id"], expect["status"])
-    live = halves.get(key)
-    if live is None:
-        live = halves[key] = LiveHalf(*key)
+    live = halves.setdefault(key, LiveHalf(*key))  # one LiveHalf per expected state, not per number
     desired: DesiredNumber | None = None
     if bool(c["declared"]):
         desired = numbers.get(number)
@@ -301,7 +299,8 @@ def from_dict(data: dict[str, Any]) -> Plan:
     d = data["desired"]
     profiles = {p["id"]: DesiredProfile(p["id"], p.get("name"), tuple(p["campaigns"])) for p in d["profiles"]}
     numbers = {n: DesiredNumber(n, v[0], v[1], "<saved plan>", 0, 0) for n, v in d["numbers"].items()}
-    windows = tuple(ChangeWindow(tuple(w.get("days") or ()), w["start"], w["end"], w.get("timezone") or "UTC")
+    # `dump` writes all four fields of a window (ChangeWindow.as_dict); 0.1.0 had no windows.
+    windows = tuple(ChangeWindow(tuple(w["days"]), w["start"], w["end"], w["timezone"])
                     for w in d["policy"].get("change_windows") or ())
     for w in windows:
         for problem in window_problems(w):
@@ -316,9 +315,11 @@ def from_dict(data: dict[str, Any]) -> Plan:
     if not all(f.writes for f in writes) or any(f.writes for f in others):
         raise Tampered("a change listed as not written would write, or a precondition would not")
     changes = tuple(sorted([*writes, *others], key=lambda f: f.number))
-    strategies = {pid: ProfilePlan(pid, s.get("name"), bool(s.get("declared", True)), bool(s.get("exists", True)),
-                                   Strategy(s["strategy"]), s.get("bulk_campaign"), s.get("note"), int(s.get("resends") or 0),
-                                   s.get("phase_campaign") or None)
+    # Every field `dump` writes is read as written: 0.1.0 wrote each strategy's (tests/compat), so a
+    # missing one is a malformed file, not an old one. Absent before 0.2.0: not_written, unhealthy_campaigns,
+    # a strategy's phase_campaign.
+    strategies = {pid: ProfilePlan(pid, s["name"], bool(s["declared"]), bool(s["exists"]), Strategy(s["strategy"]),
+                                   s["bulk_campaign"], s["note"], int(s["resends"]), s.get("phase_campaign") or None)
                   for pid, s in data["strategies"].items()}
     campaigns = {t: CampaignPlan(**{**c, "kind": CampaignKind(c["kind"]) if c.get("kind") else None})
                  for t, c in data["campaigns"].items()}

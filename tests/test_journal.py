@@ -888,3 +888,16 @@ def test_save_doctor_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_
     (at,) = [i for i, e in enumerate(events) if e == "replace"]
     assert [(Path(e).parent, Path(e).name[:8]) for e in events[:at]] == [(tmp_path, ".doctor.")]  # in the folder
     assert events[at + 1:] == [str(tmp_path)]
+
+
+def test_a_bulk_tasks_duration_runs_to_when_it_was_first_seen_processed(tmp_path):
+    """The history of durations (status's ETAs) measures a task to the first line that saw it
+    processed: a later line saying so again (the write closed hours later) does not stretch it."""
+    from reconciler.journal import history
+
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, ["+13125550001"], at=1000.0, profile="p", campaign="CSHARE1")
+    j.update(wid, State.ACCEPTED, at=1090.0, processed=True)
+    j.update(wid, State.DONE, at=8200.0, processed=True)
+    assert j.read().writes[wid].processed_at == 1090.0
+    assert sorted((k, s) for _, k, s in history.measured(j.read())) == [("assignment", 7200.0), ("task", 90.0)]

@@ -123,7 +123,8 @@ def test_number_hours_use_the_accounts_observed_durations_when_the_history_has_t
     assert text[1] == "Messaging: 2 numbers that send today stop, about 1.4 number-hours without service"
     assert ("  - hours estimated from this account's observed durations (5 tasks, 5 assignments, "
             "5 unassignments)") in text
-    assert plan_dict(plan)["messaging"]["hours_from"].startswith("this account's observed durations")
+    assert plan_dict(plan)["messaging"]["hours_from"] == ("this account's observed durations (5 tasks, 5 assignments, "
+                                                          "5 unassignments)")
     # The timeline says the same figures as the messaging estimate (operations.plan_live sets both).
     from reconciler.plan.report import timeline_for
 

@@ -10,7 +10,7 @@ from reconciler.apply import Until, recovery
 from reconciler.apply.recovery import StatusReport, WriteStatus
 from reconciler.errors import ApiError, ApiUnavailable
 from reconciler.journal import Journal, Op, State
-from reconciler.model import LiveAssignment, LiveCampaign, LiveState
+from reconciler.model import LiveAssignment, LiveCampaign, LiveNumber, LiveState
 from reconciler.tracking import SETTLE_WINDOW, NumberState, judge
 
 from tests.apply_fake import P1, P2, SH, TX, TX2, FakeTelnyx, Rec, apply, desired, num
@@ -381,3 +381,86 @@ def test_resume_reports_the_open_writes_the_files_do_not_declare(tmp_path):
     t = freed(tmp_path)
     report = run_resume(tmp_path, t, desired({N[0]: (P1, TX2)}))
     assert [(w.op, why) for w, why in report.ignored] == [(Op.ASSIGN, f"campaign {TX} is not declared in the files")]
+
+
+# ---------------------------------------------------------------- what status and resume say of service
+
+
+def test_sending_now_says_which_numbers_of_open_work_can_send(tmp_path):
+    """What `status` counts as sending: ASSIGNED, ready at the carriers, on a campaign that can carry
+    traffic (one the read did not return counts as able: a stop is never invented) and, where the
+    read shows the number, on a messaging profile. A number two writes hold is judged once."""
+    n = [num(i) for i in range(10, 20)]
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, n[:6], at=0.0, profile=P1, campaign=TX)
+    j.intent(Op.ASSIGN, n[5:], at=0.0, profile=P1, campaign=TX)
+    live = LiveState(campaigns={
+        TX: LiveCampaign(TX, "telnyx", None, "MNO_PROVISIONED", telnyx_campaign_id="u"),
+        "CSUSP01": LiveCampaign("CSUSP01", "telnyx", None, "TCR_SUSPENDED", telnyx_campaign_id="v")})
+    on = {0: TX, 2: TX, 3: TX, 4: "CSUSP01", 5: "CUNREAD", 6: TX, 8: "CSUSP01", 9: TX}
+    carrier = {2: "pending", 3: "failed"}
+    for i, campaign in on.items():
+        live.assignments[n[i]] = LiveAssignment(n[i], campaign, "ASSIGNED", carrier=carrier.get(i))
+    live.assignments[n[1]] = LiveAssignment(n[1], TX, "PENDING_ASSIGNMENT")
+    for i in (0, 6, 9):
+        live.numbers[n[i]] = LiveNumber(n[i], str(i), None if i == 6 else P1, "longcode")
+    assert recovery.sending_now(j.read().open_writes(), live) == {
+        n[0]: True,  # assigned, ready, on its profile
+        n[1]: False,  # still pending
+        n[2]: False, n[3]: False,  # a carrier has not mapped it, or refused it
+        n[4]: False, n[8]: False,  # its campaign cannot carry traffic
+        n[5]: True,  # its campaign was not read, the number not looked up: nothing says it stopped
+        n[6]: False,  # on no messaging profile
+        n[7]: False,  # on no campaign
+        n[9]: True}
+
+
+def test_resume_says_which_numbers_send_and_takes_durations_from_the_state_folders_history(tmp_path):
+    t = freed(tmp_path)
+    (tmp_path / "history.json").write_text('{"format": 1, "observed": {"assignment": [600, 900, 1200]}, '
+                                           '"seen": []}', encoding="utf-8")
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert report.sending == {N[0]: False}  # freed, not assigned again yet
+    assert (report.figures["assignment"], report.figures.source["assignment"]) == (900.0, "observed")
+    assert report.history_problem is None
+
+
+def test_resume_names_a_history_it_cannot_read_and_uses_telnyxs_figures(tmp_path):
+    t = freed(tmp_path)
+    (tmp_path / "history.json").write_text("{", encoding="utf-8")
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert report.history_problem == "history.json: unreadable (JSONDecodeError); ignored"
+    assert report.figures.source["assignment"] == "typical"
+
+
+def test_resume_waits_for_the_bulk_task_it_sends_on_telnyxs_clock_no_longer_than_its_timeout(tmp_path):
+    """A phase resume carries out as a bulk task: it says what it sent and that it waits, waits on
+    Telnyx's clock up to its own timeout (not apply's default), and journals the task at Telnyx's time."""
+    want = desired({N[0]: (P1, SH), N[1]: (P1, SH)})
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD), N[1]: Rec(TX2, "ASSIGNED", OLD)})
+    assert len(apply(tmp_path, t, want).report.deferred) == 1  # freed first, the bulk assignment next
+    t.now += 2 * 3600
+    t.task_after = 1e9  # Telnyx does not process it while resume waits
+    start = t.now
+    lines, progress = said()
+    with Journal(tmp_path) as j:
+        report = recovery.resume(t, j, t.read_tracked, t.clock, progress=progress, timeout=120, desired=want,
+                                 clock=t.clock, sleep=t.sleep)
+    assert [what for _, what in report.carried_out] == ["submitted (2 number(s))"]
+    assert lines == ["bulk assignment: 2 number(s), task task-1", "waiting for Telnyx to process 1 bulk assignment task(s)"]
+    assert t.now - start == 120
+    (sent,) = [w for w in Journal(tmp_path).read().writes.values() if w.state is State.SUBMITTED]
+    assert (sent.op, sent.ref, sent.submitted_at) == (Op.BULK_ASSIGN, "task-1", start)
+
+
+def test_resume_closes_a_removal_whose_number_the_tracked_read_finds_nowhere(tmp_path):
+    """The tracked read looks up every number of the open writes: a number it finds on no campaign
+    (here one the account no longer holds, its campaign not read) was looked at, and its removal is
+    done; it is not 'unseen' work left open for ever."""
+    t = FakeTelnyx({N[0]: P1})
+    j = Journal(tmp_path)
+    wid = j.intent(Op.UNASSIGN, N[3:4], at=0.0, profile=P1, campaign="CGONE01")
+    j.update(wid, State.ACCEPTED, at=0.0)
+    t.now = 3600.0
+    (ws,) = run_resume(tmp_path, t, desired({N[0]: (P1, TX)})).writes
+    assert (ws.tracked.numbers, ws.closed_as) == ({N[3]: NumberState.DONE}, State.DONE)

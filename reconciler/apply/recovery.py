@@ -32,7 +32,6 @@ from reconciler.wait import Waiter
 from .applier import Applier
 from .phases import REFUSED
 from .ports import Progress, Writer
-from .report import Until
 
 # Reads what the given open writes track (their numbers, campaigns, deferred bulks' profiles).
 TrackedReader = Callable[[list[Write]], LiveState]
@@ -237,8 +236,10 @@ def resume(writer: Writer, journal: Journal, read_tracked: TrackedReader, server
     state first (without `desired`, no phase is carried out); a phase the files no longer declare
     is closed as abandoned (exit 2). Reads only what the journal tracks, never the whole live state
     of the files. The caller holds the journal's lock."""
-    applier = Applier(writer, _no_full_read, journal, progress=progress, until=Until.ACCEPTED, timeout=timeout,
-                      server_now=server_now, stuck_after=stuck_after, clock=clock, sleep=sleep)
+    # Applier's own `until` (ACCEPTED: wait for the tasks it sends, not for the numbers) and no
+    # `stuck_after`: resume judges the open writes itself, below, and hands the verdict over.
+    applier = Applier(writer, _no_full_read, journal, progress=progress, timeout=timeout, server_now=server_now,
+                      clock=clock, sleep=sleep)
     applier.start_clock()
     applier.note_finished_work()
     report = StatusReport(stuck_after=stuck_after, problems=list(problems or ()))

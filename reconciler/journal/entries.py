@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconciler.jsonbounds import nesting
+from reconciler.jsonbounds import deeper_than
 
 FORMAT = 2
 JOURNAL = "journal.jsonl"
@@ -38,7 +38,7 @@ def _refuse_constant(name: str) -> Any:
 
 def parse_line(raw: bytes) -> tuple[Any, str | None]:
     """(the parsed line, None), or (None, what is wrong with it). Never raises on content."""
-    if nesting(raw, cheap_below=MAX_DEPTH) > MAX_DEPTH:
+    if deeper_than(raw, MAX_DEPTH):
         return None, f"nested more than {MAX_DEPTH} deep; skipped"
     try:
         return json.loads(raw, parse_constant=_refuse_constant), None
