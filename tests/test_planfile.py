@@ -351,8 +351,8 @@ def test_the_json_plan_groups_changes_by_profile_with_numbers_on_no_profile_last
         (P1, "(none)"): [("06", "unmanaged")], (P1, "CPEND01"): [("03", "blocked"), ("04", "blocked")],
         (P1, SH): [("01", "blocked"), ("02", "blocked")], (P1, TX2): [("07", "unmanaged")],
         ("(none)", SH): [("08", "blocked")]}
-    assert changes[P1, "(none)"][0][2] == ("declare it, or move it off the profile (there it keeps the profile from "
-                                           "bulk assignment)")
+    assert changes[P1, "(none)"][0][2] == ("on a declared profile with no campaign: declare, or move off the profile "
+                                           "(numbers without a campaign keep a profile from bulk assignment)")
     assert changes[P1, TX2][0][2] is None
     assert d["blast_radius"]["blocked"] == 5
 
