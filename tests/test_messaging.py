@@ -79,6 +79,14 @@ def test_an_undeclared_campaign_counts_as_sending_and_a_dormant_one_does_not():
     assert (plan.messaging.interrupted, plan.messaging.started) == (1, 2)
 
 
+def test_the_markdown_names_resume_as_code_and_keeps_data_escaped():
+    from reconciler.render import plan_markdown
+
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {1: (TX, "ASSIGNED"), 2: (TX, "ASSIGNED")})
+    why = next(x for x in plan_markdown(make_plan(desired, live)).splitlines() if x.startswith("- why freed first: "))
+    assert why.endswith("then assigned (`reconciler resume`)") and "\\`" not in why, why
+
+
 def test_the_plan_says_it_first_in_words_and_marks_each_number():
     desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {1: (TX, "ASSIGNED"), 2: (TX, "ASSIGNED")})
     lines = plan_text(make_plan(desired, live)).splitlines()

@@ -72,16 +72,25 @@ def import_(profiles: tuple[str, ...], all_profiles: bool, out: str | None, forc
         names = file_names(imported)
         files = [(target, names[p.id], yaml_of(p, schema)) for p in imported]
         write_all(files, force=force)
-        click.echo(f"wrote {len(files)} file{'s' * (len(files) != 1)} to {target}", err=True)
+        click.echo(f"wrote {len(files)} file{'s' * (len(files) != 1)} to {target}{_not_written(empty)}", err=True)
         return
     schema = _schema_modeline(target.parent if target is not None else Path("desired-state"))
     text = "\n".join(yaml_of(p, schema) if i == 0 else yaml_of(p, schema).split("profiles:\n", 1)[1]
                      for i, p in enumerate(imported))
     if target is not None:
         write_all([(target.parent, target.name, text)], force=force)
-        click.echo(f"wrote {len(imported)} profile{'s' * (len(imported) != 1)} to {target}", err=True)
+        click.echo(f"wrote {len(imported)} profile{'s' * (len(imported) != 1)} to {target}{_not_written(empty)}",
+                   err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _not_written(empty: list[Any]) -> str:
+    """The summary's own count of the profiles left out (each also named in a note above it)."""
+    if not empty:
+        return ""
+    return (f"; {len(empty)} profile{'s' * (len(empty) != 1)} not written: no number on a campaign "
+            "(--unassigned-campaign TCR_ID declares numbers with none)")
 
 
 def _schema_modeline(folder: Path) -> str:

@@ -17,6 +17,7 @@ from .budget import MARKDOWN_LIMIT, Budget, size
 from .common import (COLOR, COUNTED_ACTIONS, DETAILS_OVER, LISTED_ACTIONS, SYMBOL, by_reason, describe,
                      health_headline, health_sentence, md_fit, md_numbers, naming, paint, said_once, shown)
 
+RESUME_ESCAPED = "\\`reconciler resume\\`"
 FIGURES_USED = ("task", "assignment", "unassignment")  # what a route's hours are made of
 UNHEALTHY_NOTE = "not a change a plan can make; `reconciler drift` reports it (exit 2)"
 from .safe import free_text, md, plain
@@ -136,7 +137,8 @@ def plan_markdown(plan: Plan) -> str:
     # What stops or starts sending first, then the blast radius, before anything else.
     if plan.messaging:
         out.append(f"**Messaging:** {md(headline(plan.messaging))}.")
-        out += [f"- {md(r)}" for r in route_lines(plan.messaging)]
+        # The one command our own words name: a code span, not escaped backticks (data stays escaped).
+        out += [f"- {md(r).replace(RESUME_ESCAPED, '`reconciler resume`')}" for r in route_lines(plan.messaging)]
         if plan.figures is not None and plan.messaging.interrupted:
             out.append(f"- hours estimated from {md(plan.figures.words(FIGURES_USED))}")
         out.append("")

@@ -135,3 +135,16 @@ def test_numbers_with_no_campaign_can_be_declared_under_a_campaign_named(env):
     changes = [c for p in json.loads(plan.out)["profiles"] for cp in p["campaigns"] for c in cp["changes"]]
     # The number is declared, so the plan assigns it (the other profiles' numbers on CTLX001 are unmanaged).
     assert [(c["number"], c["action"]) for c in changes if c["action"] != "unmanaged"] == [("+13125560011", "assign")]
+
+
+def test_a_profile_with_no_number_on_a_campaign_is_counted_in_the_summary_not_only_noted(make_env):
+    seed = _seed()
+    seed["assignments"] = [a for a in seed["assignments"] if not a["phone_number"].endswith("0011")]
+    env = make_env(seed=seed, desired=None)
+    r = env.run("import", "--profile", PIDS[10], "--profile", PIDS[11], "--out", "estate")
+    assert r.code == 0, r.err
+    assert "note: profile ok-name has no number on a campaign; not written" in r.err
+    assert r.err.rstrip().endswith("wrote 1 file to estate; 1 profile not written: no number on a campaign "
+                                   "(--unassigned-campaign TCR_ID declares numbers with none)"), r.err
+    r = env.run("import", "--profile", PIDS[11], "--out", "estate", "--unassigned-campaign", "CNEW001")
+    assert r.code == 0 and r.err.rstrip().endswith("wrote 1 file to estate"), r.err
