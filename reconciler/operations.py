@@ -95,7 +95,7 @@ def hold_outside_windows(client: Any, plan: Plan, *, saved: bool, ignore: bool) 
     --ignore-change-windows. "Now" is Telnyx's clock: a saved plan has made no request yet, so one
     cheap read learns it (the local clock where Telnyx does not answer it)."""
     windows = plan.desired.policy.change_windows
-    if not windows or not plan.messaging.interrupted:
+    if not windows or not plan.messaging.may_stop:  # changed or re-sent: either may stop a sending number
         return
     if saved:
         from reconciler.live import learn_server_clock
@@ -105,7 +105,7 @@ def hold_outside_windows(client: Any, plan: Plan, *, saved: bool, ignore: bool) 
     v = plan.window
     if v is None or v.open or ignore:
         return
-    raise RefusedError(held_message(windows, v, plan.messaging.interrupted))
+    raise RefusedError(held_message(windows, v, plan.messaging.may_stop))
 
 
 def in_flight_ages(planned: Planned, now: float) -> dict[str, float]:

@@ -57,7 +57,7 @@ def blast_radius(changes: Iterable[Finding], plan: Plan | None = None) -> dict[s
     (`stop_sending`, `start_sending`: the counts of its `messaging`)."""
     out = {"change_campaign": 0, "gain_campaign": 0, "lose_campaign": 0, "change_profile": 0, "blocked": 0}
     if plan is not None:
-        out = {"stop_sending": plan.messaging.interrupted, "start_sending": plan.messaging.started, **out}
+        out = {"stop_sending": plan.messaging.may_stop, "start_sending": plan.messaging.started, **out}
     for f in changes:
         if f.action is Action.REASSIGN:
             out["change_campaign"] += 1

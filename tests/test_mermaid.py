@@ -45,7 +45,10 @@ def test_observed_figures_change_the_bars():
 
 
 def test_nothing_to_draw_when_nothing_stops_or_starts():
-    assert mermaid.plan_gantt(Messaging(resent=4)) == []
+    assert mermaid.plan_gantt(Messaging()) == []
+    resent = "\n".join(mermaid.plan_gantt(Messaging(resent=4)))  # re-sent numbers may stop: drawn
+    assert "section 4 sending numbers re-sent by a bulk task" in resent
+    assert problems(diagrams(resent)[0]) == []
     assert mermaid.details("x", []) == []
 
 

@@ -103,8 +103,14 @@ def test_words_for_mixed_certainty_and_a_bounded_list_of_routes():
                    for i in range(6))
     x = Messaging(45, 10, 3, 2, 135.0, routes)
     assert headline(x) == ("45 numbers that send today stop or may stop (10 certainly), up to about 135 number-hours "
-                           "without service; 3 sending numbers are re-sent by a bulk task (if Telnyx provisions "
-                           "them again, up to about 2 h); 2 numbers start sending once they are assigned (about 2 h)")
+                           "without service; 3 sending numbers may stop for up to about 2 h: a bulk task re-sends "
+                           "them (if Telnyx provisions them again, they are PENDING_ASSIGNMENT, and a few may fail); "
+                           "2 numbers start sending once they are assigned (about 2 h)")
+    # Only re-sent: said first as what it is, no campaign changes, and counted in the blast radius.
+    only = Messaging(resent=245)
+    assert headline(only).startswith("no number's campaign changes, but 245 sending numbers may stop for up to about "
+                                     "2 h: a bulk task re-sends them"), headline(only)
+    assert only.may_stop == 245 and only.interrupted == 0
     lines = route_lines(x)
     assert len(lines) == 5 and lines[-2] == "…and 18 numbers on 3 other routes (in the JSON plan)"
     assert lines[-1].startswith("why freed first: a bulk task does not take a number another campaign holds")

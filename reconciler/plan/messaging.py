@@ -110,6 +110,13 @@ class Messaging:
     def __bool__(self) -> bool:
         return bool(self.interrupted or self.resent or self.started)
 
+    @property
+    def may_stop(self) -> int:
+        """Sending numbers this plan may stop: those whose campaign or profile it changes, and those a bulk
+        task re-sends (Telnyx may provision them again: PENDING_ASSIGNMENT for hours, and a few fail late).
+        What the blast radius and the change windows count; the contract's `interrupted` keeps the first."""
+        return self.interrupted + self.resent
+
 
 def route_of(f: Finding, profiles: Mapping[str, ProfilePlan], campaigns: Mapping[str, CampaignPlan],
              shared_per_number: bool, sends: Mapping[str | None, bool] | None = None) -> str | None:
@@ -228,12 +235,15 @@ def headline(m: Messaging) -> str:
             verb = ("", f"numbers that send today stop or may stop ({c} certainly)")
             about = "up to about"
         parts.append(f"{plural(n, *verb)}, {about} {m.interrupted_number_hours:g} number-hours without service")
-    else:
+    elif not m.resent:
         parts.append("no number that sends today stops")
     if m.resent:
-        parts.append(f"{plural(m.resent, 'sending number is', 'sending numbers are')} re-sent by a bulk task "
-                     f"(if Telnyx provisions {'it' if m.resent == 1 else 'them'} again, up to "
-                     f"{durations.hours(durations.IN_PLACE)})")
+        one = m.resent == 1
+        lead = "" if m.interrupted else "no number's campaign changes, but "
+        parts.append(f"{lead}{plural(m.resent, 'sending number', 'sending numbers')} may stop for up to "
+                     f"{durations.hours(durations.IN_PLACE)}: a bulk task re-sends {'it' if one else 'them'} (if Telnyx "
+                     f"provisions {'it' if one else 'them'} again, {'it is' if one else 'they are'} "
+                     f"PENDING_ASSIGNMENT, and a few may fail)")
     if m.started:
         parts.append(f"{plural(m.started, 'number starts', 'numbers start')} sending once "
                      f"{'it is' if m.started == 1 else 'they are'} assigned ({durations.hours(durations.IN_PLACE)})")

@@ -155,7 +155,7 @@ class Plan:
     def window_state(self) -> dict[str, Any]:
         """The plan's change-window verdict as JSON: would apply be held now, and until when."""
         v = self.window
-        held = bool(v is not None and not v.open and self.messaging.interrupted)
+        held = bool(v is not None and not v.open and self.messaging.may_stop)
         return {"windows": [w.as_dict() for w in self.desired.policy.change_windows],
                 **(v.as_dict() if v is not None else {}), "apply_held": held}
 

@@ -39,7 +39,7 @@ def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[s
     """A Gantt of the plan's routes for sending numbers (and the numbers it starts), on the figures
     the text's hours come from: one section per route, its phases in order. [] when nothing stops or
     starts sending."""
-    if not (m.interrupted or m.started):
+    if not (m.interrupted or m.started or m.resent):
         return []
     f = figures or durations.Figures()
     unassign, assign = f["unassignment"], f["task"] + f["assignment"]
@@ -63,6 +63,9 @@ def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[s
     if len(m.routes) > MAX_SECTIONS:
         lines.append(f"    section {len(m.routes) - MAX_SECTIONS} more routes (see the text)")
         lines.append(f"    listed in the plan :done, more, {START}, 1m")
+    if m.resent:
+        lines.append(f"    section {m.resent} sending {'number' if m.resent == 1 else 'numbers'} re-sent by a bulk task")
+        lines.append(f"    PENDING_ASSIGNMENT if provisioned again (may not send) :active, x0, {START}, {_minutes(assign)}")
     if m.started:
         lines.append(f"    section {m.started} {'number starts' if m.started == 1 else 'numbers start'} sending")
         lines.append(f"    assigned (PENDING_ASSIGNMENT) :s0, {START}, {_minutes(assign)}")

@@ -61,7 +61,7 @@ def window_words(plan: Plan) -> str:
         return f"{declared} (not judged: no clock)"
     if v.open:
         return f"open now ({declared}), until {v.when()}: apply runs now"
-    if not plan.messaging.interrupted:
+    if not plan.messaging.may_stop:
         return (f"outside every window now ({declared}), but this plan stops no sending number: "
                 f"apply runs at any time")
     return f"outside every window now ({declared}): apply would be held (exit 3) until {v.when()}"

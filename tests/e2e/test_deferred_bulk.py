@@ -83,7 +83,7 @@ def test_the_plan_counts_what_a_next_phase_bulk_re_sends_and_apply_does_no_more(
     assert (p["strategy"], p["resends"], p.get("phase_campaign")) == ("none", 20, S)
     assert d["messaging"]["resent"] == 20  # before the fix: 0, and no word of it
     text = env.run("plan").out
-    assert "20 sending numbers are re-sent by a bulk task" in text.splitlines()[1]
+    assert "20 sending numbers may stop for up to about 2 h: a bulk task re-sends them" in text.splitlines()[1]
     assert "next phase's bulk assignment" in text and "re-sends 20 numbers already ASSIGNED" in text
 
     r = env.run("apply", "--auto-approve")
