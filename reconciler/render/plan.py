@@ -14,11 +14,12 @@ from reconciler.planfile import NONE_KEY, plan_dict
 
 from . import mermaid
 from .budget import MARKDOWN_LIMIT, Budget, size
-from .common import (COLOR, COUNTED_ACTIONS, DETAILS_OVER, LISTED_ACTIONS, SYMBOL, by_reason, describe,
+from .common import (COLOR, COUNTED_ACTIONS, DETAILS_OVER, LISTED_ACTIONS, SYMBOL, by_reason, compact_numbers, describe,
                      health_headline, health_sentence, md_fit, md_numbers, naming, paint, said_once, shown)
 
 RESUME_ESCAPED = "\\`reconciler resume\\`"
-FIGURES_USED = ("task", "assignment", "unassignment")  # what a route's hours are made of
+FIGURES_USED = ("task", "assignment", "unassignment")
+QUIET = ("unmanaged", "in_flight")  # listed after every change, one line per reason  # what a route's hours are made of
 UNHEALTHY_NOTE = "not a change a plan can make; `reconciler drift` reports it (exit 2)"
 from .safe import free_text, md, plain
 
@@ -230,22 +231,37 @@ def plan_markdown(plan: Plan) -> str:
         out += ["", "**Warnings**", ""] + warn
     budget = Budget.after(out, reserve=2_000)
     skipped_sections = skipped_changes = 0
+    # Every change first (a budget spent on numbers that do not change must never push a change out of
+    # the comment), then what does not change, one line per distinct reason, while room is left.
+    quiet_rows: list[str] = []
     for p in d["profiles"]:
         for c in p["campaigns"]:
-            if not c["changes"]:
+            changes = [f for f in c["changes"] if f["action"] not in QUIET]
+            quiet = [f for f in c["changes"] if f["action"] in QUIET]
+            where = f"{p['name'] or shown(p['id'], 'profile')} / {shown(c['tcr_campaign_id'], 'campaign')}"
+            for text, group in by_reason(quiet):
+                quiet_rows.append(f"- {where}: {plural(len(group), 'number', 'numbers')} {text} "
+                                  f"({_md_list(compact_numbers(f['number'] for f in group))})")
+            if not changes:
                 continue
             if budget.left < 400:  # not even room for headings: count what is left
                 skipped_sections += 1
-                skipped_changes += len(c["changes"])
+                skipped_changes += len(changes)
                 continue
-            section = ["", f"### {p['name'] or shown(p['id'], 'profile')} / {shown(c['tcr_campaign_id'], 'campaign')}"]
+            section = ["", f"### {where}"]
             if p["note"]:
                 section.append(f"_{p['note']}_")
             if c["problem"]:
                 section.append(f"⛔ _{c['problem']}_")
             budget.spend(section)
-            rows_md = md_numbers(c["changes"], budget)
-            out += section + rows_md
+            out += section + md_numbers(changes, budget)
+    if quiet_rows and budget.left > 400:
+        head = ["", "**Not changed** (in flight, or on a declared profile or campaign but declared nowhere)", ""]
+        budget.spend(head)
+        rows = quiet_rows if len(quiet_rows) <= DETAILS_OVER else [
+            f"<details><summary>{len(quiet_rows)} groups of numbers not changed</summary>", "", *quiet_rows, "",
+            "</details>"]
+        out += head + budget.fit(rows, f"- {len(quiet_rows)} groups of numbers not changed (in the JSON plan)")
     if skipped_sections:
         budget.summarised = True
         out += ["", f"_…{skipped_sections} more campaign sections with {skipped_changes} changes are not listed._"]
@@ -253,6 +269,12 @@ def plan_markdown(plan: Plan) -> str:
         out += ["", f"_This plan was summarised to stay under GitHub's 65,536-character comment limit; {artifact}._"]
     out += ["", f"<sub>checksum `{d['checksum']}`</sub>", ""]
     return md_fit(out, f"_Cut to stay under GitHub's comment limit; {artifact}._")
+
+
+def _md_list(items: list[str], shown_at_most: int = 12) -> str:
+    """Numbers (or `first–last (n)` runs) as code spans, bounded; a backtick from data cannot end a span."""
+    said = ", ".join(f"`{x.replace('`', chr(39))}`" for x in items[:shown_at_most])
+    return said + (f" and {len(items) - shown_at_most} more" if len(items) > shown_at_most else "")
 
 
 def _profile_title(p: dict[str, Any]) -> str:

@@ -69,6 +69,22 @@ def test_a_2700_number_change_lists_every_change_after_the_summary(make_env):
     assert not any(x.startswith("    ? +") for x in lines)  # unmanaged counted, not listed
 
 
+def test_the_markdown_plan_lists_every_change_before_numbers_that_do_not_change(make_env):
+    """The PR comment: 250 numbers of the last profile move, 300 unmanaged numbers on every profile
+    (ordered before it): every change is listed, the unmanaged ones said once per profile and reason
+    (the review at 3,000 numbers saw the 250 changes omitted while 275 unmanaged bullets filled the
+    comment)."""
+    last = A.PROFILES - 1
+    env = make_env(seed=A.seed(extra_campaigns=("CMOVE01",)), desired=None)
+    env.write_desired(A.desired(campaign_of=lambda g: "CMOVE01" if g == last else A.campaign(g)))
+    md = env.run("plan", "--format", "markdown", "--allow-reassign", "250").out
+    assert len(md) < 65_536
+    moved = [x for x in md.splitlines() if x.startswith("- `+") and "reassign from" in x]
+    assert len(moved) == 250 and "list omitted" not in md, md[-3000:]
+    assert md.count("unmanaged — on a declared profile with no campaign") == A.PROFILES  # one line a profile
+    assert md.index("reassign from") < md.index("**Not changed**")
+
+
 def test_status_of_one_250_number_change_fits_on_one_screen(make_env):
     env = make_env(seed=A.seed(extra_campaigns=("CNEW001",)), desired=None, time_scale=0,
                    assignment_delay=7200, task_delay=0, order_delay=0)
