@@ -145,3 +145,17 @@ def test_a_plan_uses_the_history_only_where_it_has_enough(tmp_path):
     assert figures is not None and figures["assignment"] == 5000  # the 90th percentile of five
     (tmp_path / history.HISTORY).write_text("garbage", encoding="utf-8")
     assert observed_figures(str(tmp_path)) is None  # ignored
+
+
+def test_a_batch_one_look_saw_end_is_one_observation_not_one_per_number(tmp_path):
+    """250 per-number removals of one run that one poll saw end measured that poll, not 250 durations:
+    they are one observation, the slowest (an outside review saw one removal batch fill the history)."""
+    j = Journal(tmp_path)
+    t0, seen_done = 1_700_000_000.0, 1_700_000_000.0 + 4500
+    for i in range(10):
+        wid = j.intent(Op.UNASSIGN, [f"+131255501{i:02d}"], at=t0 + i, campaign="CWZTFH1", profile=None)
+        j.update(wid, State.ACCEPTED, at=t0 + i + 1)
+        j.update(wid, State.DONE, at=seen_done)
+    assert history.record(tmp_path, j.read()) == 10  # every write seen
+    assert history.read(tmp_path).observed == {"unassignment": [4500.0]}
+    assert history.record(tmp_path, j.read()) == 0

@@ -92,22 +92,34 @@ def _check(data: Any) -> str | None:
     return None
 
 
-def measured(view: JournalView) -> list[tuple[str, str, float]]:
-    """(write id, kind, seconds) of every finished write the view can measure. Pure."""
+def measured(view: JournalView) -> list[tuple[str, str, float | None]]:
+    """(write id, kind, seconds) of every finished write the view can measure, seconds None for the
+    other writes of a batch (seen, not learned again). Pure."""
     out = []
     for w in view.writes.values():
         if w.submitted_at is None or w.after is not None:  # a deferred phase waited on purpose
             continue
         if w.op is Op.BULK_ASSIGN and w.processed_at is not None:
-            out.append((w.id + ":task", "task", w.processed_at - w.submitted_at))
+            out.append((w.id + ":task", "task", w.processed_at - w.submitted_at, ("task", w.id, 0)))
         if w.state is not State.DONE or w.updated_at is None:
             continue
         kind = {Op.BULK_MOVE: "order", Op.UNASSIGN: "unassignment", Op.BULK_ASSIGN: "assignment",
                 Op.ASSIGN: "assignment", Op.REPLACE: "assignment"}.get(w.op)
         if kind:
-            out.append((w.id, kind, w.updated_at - w.submitted_at))
+            out.append((w.id, kind, w.updated_at - w.submitted_at, (kind, w.run, round(w.updated_at))))
+    # One observation per batch: per-number writes of one run that one look saw end (250 removals, say)
+    # measured the same look, not 250 separate durations; the batch is said by its slowest write (an ETA
+    # is a promise), and every write of it is marked seen.
+    batches: dict[tuple[str, str, int], list[tuple[str, str, float]]] = {}
+    for i, k, s, key in out:
+        batches.setdefault(key, []).append((i, k, s))
+    kept = []
+    for group in batches.values():
+        slowest = max(s for _, _, s in group)
+        kept += [(i, k, slowest if n == 0 else None) for n, (i, k, _) in enumerate(group)]
     # Telnyx's clock is learned from its `Date` header (whole seconds): a figure a little under zero is zero.
-    return [(i, k, max(0.0, s)) for i, k, s in out if -CLOCK_SLACK <= s <= MAX_SECONDS]
+    return [(i, k, None if s is None else max(0.0, s)) for i, k, s in kept
+            if s is None or -CLOCK_SLACK <= s <= MAX_SECONDS]
 
 
 def record(state_dir: str | os.PathLike[str], view: JournalView) -> int:
@@ -120,7 +132,7 @@ def record(state_dir: str | os.PathLike[str], view: JournalView) -> int:
     if not new:
         return 0
     for i, kind, seconds in new:
-        if real(kind, seconds):
+        if seconds is not None and real(kind, seconds):
             h.observed.setdefault(kind, []).append(round(seconds, 1))
         h.seen.append(i)
     data = {"format": FORMAT, "observed": {k: v[-KEEP:] for k, v in sorted(h.observed.items())},
