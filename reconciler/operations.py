@@ -220,6 +220,12 @@ def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AF
     writer, read_tracked = _ports(client)
     live = read_tracked(open_writes)
     report.now = client.server_now()
+    ahead = sum(1 for w in open_writes if w.submitted_at is not None and w.submitted_at > report.now + 300)
+    if ahead:
+        # Ages are on Telnyx's clock: writes journalled "in its future" come from another clock (another
+        # account or API, or a state folder from elsewhere); their ages and ETAs mean nothing here.
+        report.problems.append(f"{ahead} open write{'s' if ahead != 1 else ''} journalled after Telnyx's now "
+                               f"(another account's or API's state folder?): their ages and ETAs are not this API's")
     inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=recovery.seen(open_writes))
     recovery.report_work(report, writer, open_writes, live, inflight, state_dir)
     return report

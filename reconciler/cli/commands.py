@@ -138,6 +138,10 @@ def status(desired_path: str, api_base_url: str, concurrency: int, request_timeo
     # The files are optional here (status writes nothing): the default folder is read where it exists.
     given = click.get_current_context().get_parameter_source("desired_path") is not ParameterSource.DEFAULT
     desired = load_desired(desired_path) if given or os.path.exists(desired_path) else None
+    named = click.get_current_context().get_parameter_source("state_dir") is not ParameterSource.DEFAULT
+    if named and not os.path.isdir(state_dir):
+        # A typo in --state-dir (or RECONCILER_STATE_DIR) must not read as "nothing in flight" unsaid.
+        warn(f"state folder {state_dir} does not exist: no work in flight is known from it")
     with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
         report = operations.status(client, state_dir, stuck_after=stuck_after, warn=warn, desired=desired)
     emit(fmt, data=lambda: render_status.status_dict(report),

@@ -85,3 +85,16 @@ def test_a_state_folder_linked_to_a_folder_of_ones_own_is_used(make_env, tmp_pat
     (env.workdir / ".reconciler").symlink_to(own, target_is_directory=True)
     assert env.run("apply", "--auto-approve").code == 0
     assert (own / "journal.jsonl").is_file()
+
+
+def test_status_says_a_named_state_folder_is_missing_and_a_journal_from_another_clock(make_env):
+    """A typo in --state-dir is said, not read as "nothing in flight"; writes journalled after Telnyx's
+    now (a state folder from another account, API or sandbox) are flagged, their ages not trusted."""
+    env = make_env()
+    r = env.run("status", "--state-dir", "no/such/folder")
+    assert r.code == 0 and "state folder no/such/folder does not exist" in r.err, r.out + r.err
+    assert "does not exist" not in env.run("status").err  # the default folder, absent: nothing to say
+    future = dict(GOOD, submitted_at=4.0e9)  # the year 2096
+    _journal(env.workdir / ".reconciler", [json.dumps(future)])
+    d = json.loads(env.run("status", "--format", "json").out)
+    assert any("journalled after Telnyx's now" in p for p in d["journal_problems"]), d["journal_problems"]
