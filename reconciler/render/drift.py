@@ -56,7 +56,12 @@ def _age(group: list[dict[str, Any]]) -> str:
     ages = [f["in_flight_hours"] for f in group if "in_flight_hours" in f]
     if not ages:
         return ""
-    return f" (in flight for {ages[0]:g} h)" if len(group) == 1 else f" (in flight for up to {max(ages):g} h)"
+    return f" (in flight for {_span(ages[0])})" if len(group) == 1 else f" (in flight for up to {_span(max(ages))})"
+
+
+def _span(hours: float) -> str:
+    """`12 min`, `2.5 h`: never `0 h` for work that started minutes ago."""
+    return f"{max(1, round(hours * 60))} min" if hours < 1 else f"{hours:g} h"
 
 
 def _headline_counts(d: dict[str, Any], kinds: Any) -> list[str]:

@@ -172,7 +172,7 @@ def test_drift_counts_in_flight_numbers_that_cannot_send_and_says_the_same_figur
     assert ("  Telnyx usually takes about 30 min to assign a number, about 1 h to free one (this account's "
             "observed durations (5 assignments); Telnyx's typical figures for unassignment); `reconciler status` "
             "gives each write's ETA") in lines, r.out
-    assert "(in flight for 0.2 h)" in r.out or "(in flight for up to 0.2 h)" in r.out, r.out
+    assert "(in flight for 12 min)" in r.out or "(in flight for up to 12 min)" in r.out, r.out
     d = json.loads(env.run("drift", "--format", "json").out)
     assert d["in_flight_not_sending"] == 6 and d["durations"]["assignment"] == _status(env)["durations"]["assignment"]
     md = env.run("drift", "--format", "markdown").out
