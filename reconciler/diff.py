@@ -146,6 +146,10 @@ def traffic_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
     if status is None:
         return f"campaign {tcr_id}: Telnyx does not say its campaignStatus, so it cannot be known to carry traffic"
     meaning = STATUS_MEANING.get(status, "a status this reconciler does not know; it is not an active one")
+    if status == DORMANT and campaign.assigned_count:
+        # Dormancy comes of 15 days without numbers: one that holds numbers was suspended, not put to sleep.
+        meaning = (f"suspended by a carrier or at TCR (it holds {campaign.assigned_count} numbers, so it is not "
+                   "dormant): ask the campaign's provider")
     return f"campaign {tcr_id} is not active (campaignStatus {status}): {meaning}"
 
 

@@ -35,6 +35,9 @@ def test_only_carrier_approved_statuses_carry_traffic_and_every_other_value_says
     assert odd is not None and "NEW_VALUE" in odd and "does not know" in odd
     assert "does not say" in (traffic_problem(LiveCampaign(TX, "telnyx", None, None), TX) or "")
     assert traffic_problem(None, TX) == campaign_problem(None, TX)
+    # Dormancy is 15 days without numbers: a suspended campaign that holds numbers is not called dormant.
+    holding = traffic_problem(LiveCampaign(TX, "telnyx", None, "TCR_SUSPENDED", assigned_count=225), TX) or ""
+    assert "holds 225 numbers, so it is not dormant" in holding and "15 days" not in holding
 
 
 @pytest.mark.parametrize("sharing", ["DECLINED", "PENDING", "CONFLICTING", "OTHER_PARTNER", None])
