@@ -102,3 +102,12 @@ def test_hostile_targets_and_times_cannot_break_the_status_picture(hostile):
     diagram = mermaid.status_gantt({hostile: _service(), "C2": _service(interrupted_since=hostile + "Z")})
     found = diagrams("\n".join(diagram))
     assert len(found) == 1 and problems(found[0]) == [], diagram
+
+
+def test_the_title_names_only_the_figures_the_bars_are_made_of():
+    n = durations.MIN_OBSERVED
+    only_unassign = durations.Figures({"unassignment": [900.0] * n})
+    started = "\n".join(mermaid.plan_gantt(Messaging(started=3), only_unassign))
+    assert "(typical durations)" in started  # no route drawn: the removal figure is not on the chart
+    mixed = "\n".join(mermaid.plan_gantt(_messaging(routes=1, started=0), only_unassign))
+    assert "(observed and typical durations)" in mixed

@@ -43,8 +43,9 @@ def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[s
         return []
     f = figures or durations.Figures()
     unassign, assign = f["unassignment"], f["task"] + f["assignment"]
-    source = "observed" if any(f.source.get(k) == "observed" for k in ("task", "assignment", "unassignment")) \
-        else "typical"
+    drawn = ("task", "assignment", "unassignment") if m.routes else ("task", "assignment")
+    said = {f.source.get(k, "typical") for k in drawn}  # what the bars drawn are made of, nothing else
+    source = "observed" if said == {"observed"} else "typical" if said == {"typical"} else "observed and typical"
     lines = ["```mermaid", "gantt", f"    title Messaging timeline from apply ({source} durations)",
              "    dateFormat YYYY-MM-DD HH:mm", "    axisFormat %H:%M"]
     for i, r in enumerate(m.routes[:MAX_SECTIONS]):
