@@ -103,7 +103,10 @@ def hold_outside_windows(client: Any, plan: Plan, *, saved: bool, ignore: bool) 
         learn_server_clock(client, sorted(plan.desired.profiles))
     judge_windows(plan, client.server_now())
     v = plan.window
-    if v is None or v.open or ignore:
+    if v is None or v.open:
+        return
+    if ignore:
+        plan.window_ignored = True  # the report says it ran outside every window on purpose
         return
     raise RefusedError(held_message(windows, v, plan.messaging.may_stop))
 

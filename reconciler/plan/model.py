@@ -147,6 +147,7 @@ class Plan:
     # Where "now" (Telnyx's clock) stands against policy.change_windows, when they were judged
     # (operations: plan and apply). Not part of the checksum: a verdict of the moment.
     window: Verdict | None = field(default=None, init=False, repr=False, compare=False)
+    window_ignored: bool = field(default=False, init=False, repr=False, compare=False)  # --ignore-change-windows
     # How long Telnyx takes, for the number-hours estimate: this account's observed durations where the
     # state folder's history has them (operations sets it before the plan is shown), else Telnyx's typical
     # figures. Not part of the checksum: an estimate.

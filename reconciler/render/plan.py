@@ -65,6 +65,8 @@ def window_words(plan: Plan) -> str:
     if not plan.messaging.may_stop:
         return (f"outside every window now ({declared}), but this plan stops no sending number: "
                 f"apply runs at any time")
+    if plan.window_ignored:
+        return f"outside every window now ({declared}): applied anyway (--ignore-change-windows)"
     return f"outside every window now ({declared}): apply would be held (exit 3) until {v.when()}"
 
 

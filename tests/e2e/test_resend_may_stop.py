@@ -44,4 +44,5 @@ def test_a_retry_that_re_sends_a_profile_says_its_numbers_may_stop_and_waits_for
     assert env.counters()["writes"] == 0
     r = env.run("apply", "--auto-approve", "--ignore-change-windows")
     assert r.code == 0, r.out + r.err
+    assert "applied anyway (--ignore-change-windows)" in r.out and "would be held" not in r.out, r.out
     assert env.counters()["writes"] == 1  # one bulk task: what the plan said
