@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import time
 from collections import defaultdict
 from typing import Any
@@ -12,6 +14,8 @@ from reconciler.plan import SCHEMA_VERSION, plural
 from . import mermaid
 from .common import by_reason, compact_numbers, md_fit, paint, wrapped
 from .safe import free_text, md, plain
+
+_E164 = re.compile(r"\+1[0-9]{10}")  # the number a per-number reason names
 
 KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profile": "profile update",
          "assign": "assignment", "replace": "reassignment", "unassign": "removal"}
@@ -355,11 +359,18 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
             state_words = f"state {state}" + (f", Telnyx says {telnyx}" if telnyx else "") + (
                 f"; closed now as {closed}" if closed else "")
             if phase:
-                reasons: dict[str, int] = defaultdict(int)
+                # Each distinct reason once: the number a reason names is set apart, so 250 phases that
+                # stopped for one cause are one reason with its count, not 250 sentences on one line.
+                reasons: dict[str, list[str]] = defaultdict(list)
                 for w in ws:
                     if w["phase_reason"]:
-                        reasons[w["phase_reason"]] += 1
-                why = "; ".join(r + (f" (×{n})" if n > 1 else "") for r, n in reasons.items())
+                        named = _E164.findall(w["phase_reason"])
+                        reasons[_E164.sub("a number", w["phase_reason"]) if len(named) == 1 else
+                                w["phase_reason"]].extend(named if len(named) == 1 else [""])
+                why = "; ".join(r + (f" (×{len(ns)}" + (f": {', '.join(compact_numbers(n for n in ns if n)[:3])}"
+                                                        + ("…" if len(ns) > 3 else "") if any(ns) else "") + ")"
+                                     if len(ns) > 1 else "")
+                                for r, ns in reasons.items())
                 state_words += f"; next phase {phase}" + (f": {why}" if why else "")
             lines.append(f"  {name} → {target}: {_numbers_words(dict(sorted(counts.items())), _group_service(ws))}; "
                          f"{state_words}")

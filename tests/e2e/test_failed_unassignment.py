@@ -98,3 +98,21 @@ def test_a_prune_and_the_moves_of_one_apply_converge_when_telnyx_fails_each_firs
     assert extra not in env.assignments()
     assert env.run("plan", "--detailed-exitcode").code == 0
     assert env.run("drift").code == 0
+
+
+def test_phases_abandoned_for_one_cause_are_said_once_with_their_count(make_env):
+    """Per-number phases that stop for the same cause (each naming its number) are one reason with its
+    count and the numbers compacted, not one sentence per number on one line (review at 3,000 numbers)."""
+    env = make_env(seed=SEED, desired=None, timing="realistic", time_scale=120.0, timing_jitter=0.0,
+                   late_failure_rate=0.0)
+    env.write_desired(DESIRED)
+    assert env.run("apply", "--auto-approve").code == 0
+    freed = [n for n, (c, s) in env.assignments().items() if s == "PENDING_UNASSIGNMENT" and TARGET.get(n) == "CTNEW01"]
+    assert len(freed) >= 4, env.assignments()
+    for n in freed:  # someone puts them back on their old campaign in the portal
+        env.admin.put(f"/assignments/{n.replace('+', '%2B')}", json={"tcr_campaign_id": OLD, "status": "ASSIGNED"})
+    r = env.run("resume")
+    line = next(x for x in r.out.splitlines() if "next phase abandoned" in x)
+    assert f"a number is on {OLD} (ASSIGNED) now, not freed as the approved plan expected; re-plan (×{len(freed)}:" \
+        in line, line
+    assert len(line) < 600, line
