@@ -395,9 +395,13 @@ def _problems_text(d: dict[str, Any]) -> list[str]:
     if d["ignored"]:
         out.append(f"\nIgnored ({plural(len(d['ignored']), 'write', 'writes')} the files do not declare; their numbers "
                    f"are held back while Telnyx may be working on them, never written):\n")
+        same: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)  # one line per kind, target and reason
         for i in d["ignored"]:
-            out.append(f"  {KINDS.get(i['operation'], i['operation'])} {i['write']} → "
-                       f"{i['campaign'] or i['profile'] or 'no profile'} ({i['state']}): {i['reason']}\n")
+            same[(KINDS.get(i['operation'], i['operation']), i['campaign'] or i['profile'] or 'no profile',
+                  i['state'], i['reason'])].append(i['write'])
+        for (kind, target, state, reason), ids in same.items():
+            who = f"{kind} {ids[0]}" if len(ids) == 1 else f"{len(ids)} × {kind} ({', '.join(ids[:3])}{' …' if len(ids) > 3 else ''})"
+            out.append(f"  {who} → {target} ({state}): {reason}\n")
     if d["journal_problems"]:
         out.append(f"\nState folder: {plural(len(d['journal_problems']), 'line', 'lines')} skipped:\n")
         out.extend(f"  {p}\n" for p in d["journal_problems"][:20])
