@@ -901,3 +901,18 @@ def test_a_bulk_tasks_duration_runs_to_when_it_was_first_seen_processed(tmp_path
     j.update(wid, State.DONE, at=8200.0, processed=True)
     assert j.read().writes[wid].processed_at == 1090.0
     assert sorted((k, s) for _, k, s in history.measured(j.read())) == [("assignment", 7200.0), ("task", 90.0)]
+
+
+def test_a_next_phase_write_keeps_when_its_numbers_stopped_and_a_bad_value_is_refused(tmp_path: Path) -> None:
+    import json as _json
+
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, ["+13125550100"], at=1_700_000_500.0, campaign="CWZTFH1", stopped_at=1_700_000_000.0)
+    assert j.read().writes[wid].stopped_at == 1_700_000_000.0
+    plain = j.intent(Op.ASSIGN, ["+13125550101"], at=1_700_000_500.0, campaign="CWZTFH1")
+    assert j.read().writes[plain].stopped_at is None and "stopped_at" not in j.read().writes[plain].to_dict()
+    with open(tmp_path / "journal.jsonl", "a", encoding="utf-8") as f:
+        f.write(_json.dumps({"write": "0123456789abcdef", "op": "assign", "state": "intent", "run": "r1",
+                             "numbers": ["+13125550102"], "stopped_at": 1e300}) + "\n")
+    view = j.read()
+    assert "0123456789abcdef" not in view.writes and any("stopped_at" in str(b) for b in view.bad)

@@ -228,13 +228,15 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
             if r.bulk and w.profile:
                 pid = w.profile
                 sent = [sub.write(Op.BULK_ASSIGN, ready_numbers, lambda: sub.writer.bulk_assign(pid, campaign),
-                                  profile=pid, campaign=campaign, note=w.note, members=r.members)]
+                                  profile=pid, campaign=campaign, note=w.note, members=r.members,
+                                  stopped_at=w.stopped_at or w.submitted_at)]
                 # Sent, or its answer lost (not refused): a second phase for the profile waits for it.
                 if pending is not None and sent[0].answer is not Answer.REFUSED:
                     pending.add((pid, campaign.tcr_campaign_id))
             else:
                 sent = [sub.write(Op.ASSIGN, [n], lambda n=n: sub.writer.assign(n, campaign), campaign=campaign,
-                                  accepted_on_success=True, note=w.note) for n in ready_numbers]
+                                  accepted_on_success=True, note=w.note, stopped_at=w.stopped_at or w.submitted_at)
+                        for n in ready_numbers]
             # Closed once its last write was taken; a number refused before it is unassigned and
             # declared, so the next plan assigns it again.
             if sent and sent[-1].ok:

@@ -62,7 +62,7 @@ class Submitter:
     def write(self, op: Op, numbers: list[str], call: Callable[[], Any], *, profile: str | None = None,
                campaign: LiveCampaign | str | None = None, accepted_on_success: bool = False,
                note: dict[str, str] | None = None, members: list[str] | tuple[str, ...] = (),
-               expected_refusal: str | None = None) -> Sent:
+               expected_refusal: str | None = None, stopped_at: float | None = None) -> Sent:
         """Journal the intent, send, journal the outcome.
 
         `call` returns Telnyx's task or order id, or None. `campaign`: the target (a TCR id
@@ -73,7 +73,7 @@ class Submitter:
         wid = self.journal.intent(op, numbers, at=self.server_now(), profile=profile,
                                   campaign=campaign.tcr_campaign_id if campaign else None,
                                   campaign_uuid=campaign.telnyx_campaign_id if campaign else None, note=note,
-                                  members=members)
+                                  members=members, stopped_at=stopped_at)
         self.count += 1
         try:
             result = call()

@@ -179,7 +179,8 @@ class Journal:
 
     def intent(self, op: Op, numbers: Iterable[str], *, at: float, profile: str | None = None,
                campaign: str | None = None, campaign_uuid: str | None = None,
-               note: dict[str, str] | None = None, members: Iterable[str] = ()) -> str:
+               note: dict[str, str] | None = None, members: Iterable[str] = (),
+               stopped_at: float | None = None) -> str:
         """Record a write about to be sent; returns its id. `note`: whose work it is (default: this
         run's), e.g. the pull request of the apply whose next phase this write carries out.
         `members`: for a bulk task, every number of the profile it may touch (Telnyx may provision
@@ -188,7 +189,8 @@ class Journal:
         self._append({"write": wid, "op": op.value, "state": State.INTENT.value, "run": self.run_id,
                       "numbers": sorted(numbers), "profile": profile, "campaign": campaign,
                       "campaign_uuid": campaign_uuid, "submitted_at": at, "note": (note or self.note) or None,
-                      "members": sorted(set(members) - set(numbers)) or None})
+                      "members": sorted(set(members) - set(numbers)) or None,
+                      **({"stopped_at": stopped_at} if stopped_at is not None else {})})
         return wid
 
     def defer(self, op: Op, numbers: Iterable[str], *, at: float, profile: str | None, campaign: str | None,

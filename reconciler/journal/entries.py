@@ -104,6 +104,9 @@ class Write:
     members: tuple[str, ...] = ()  # bulk: the profile's other numbers it may touch (deferred: the ones the plan let sit there)
     # Deferred bulk: how many numbers already ASSIGNED the reviewed plan lets it re-send; None: not recorded.
     resends: int | None = None
+    # A next phase's write: when its numbers stopped sending (their removal was sent), so that "not
+    # sending for how long" runs from then, not from this write. None for every other write.
+    stopped_at: float | None = None
     note: dict[str, str] = field(default_factory=dict)  # who: run label, pull request, checksum
     lines: int = 0
 
@@ -118,6 +121,7 @@ class Write:
             "submitted_at": self.submitted_at, "updated_at": self.updated_at, "detail": self.detail,
             "failed": dict(self.failed) or None, "after": self.after, "members": list(self.members) or None,
             **({"resends": self.resends} if self.resends is not None else {}),
+            **({"stopped_at": self.stopped_at} if self.stopped_at is not None else {}),
             "note": dict(self.note) or None, "processed": self.processed or None,
         }
 
@@ -199,6 +203,7 @@ def fold(view: JournalView, e: Any) -> str | None:
                   _str(e.get("campaign")), _str(e.get("campaign_uuid")), after=_str(e.get("after")),
                   members=tuple(m for m in (e.get("members") or []) if isinstance(m, str)),
                   resends=e.get("resends") if _count(e.get("resends")) else None,
+                  stopped_at=float(e["stopped_at"]) if isinstance(e.get("stopped_at"), (int, float)) else None,
                   note={str(k): str(v) for k, v in (e.get("note") or {}).items()}
                   if isinstance(e.get("note"), dict) else {})
         view.writes[wid] = w
@@ -242,7 +247,7 @@ def _check(e: dict[str, Any]) -> str | None:
     """What in a write's line is not something the reconciler writes (ranges, shapes), or None."""
     if not _id(e["write"]):
         return "the write id is not an id"
-    for key in ("submitted_at", "updated_at"):
+    for key in ("submitted_at", "updated_at", "stopped_at"):
         v = e.get(key)
         if v is None:
             continue

@@ -108,9 +108,10 @@ def _service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str
         w = ws.write
         if w.submitted_at is None or ws.tracked is None:
             continue
+        began = w.stopped_at or w.submitted_at  # a next phase's numbers stopped when their removal was sent
         for n in ws.tracked.numbers:
             if not sending.get(n, False):
-                stopped[n] = min(stopped.get(n, w.submitted_at), w.submitted_at)
+                stopped[n] = min(stopped.get(n, began), began)
     kinds: list[str] = []
 
     def facts(numbers: dict[str, str], remaining: list[tuple[float, float]]) -> dict[str, Any]:

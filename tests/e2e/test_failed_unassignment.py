@@ -116,3 +116,18 @@ def test_phases_abandoned_for_one_cause_are_said_once_with_their_count(make_env)
     assert f"a number is on {OLD} (ASSIGNED) now, not freed as the approved plan expected; re-plan (×{len(freed)}:" \
         in line, line
     assert len(line) < 600, line
+
+
+def test_after_resume_carries_out_a_next_phase_numbers_have_not_sent_since_their_removal(make_env):
+    """"For how long" runs from when the numbers were freed, not from the next phase's write (an outside
+    review saw "not sending for 2 min" for numbers freed 1 h 17 min before)."""
+    env = make_env(seed=SEED, desired=None, timing="realistic", time_scale=0.0, timing_jitter=0.0,
+                   late_failure_rate=0.0)
+    env.write_desired(DESIRED)
+    r = env.run("apply", "--auto-approve", "--timeout", "1")
+    assert r.code in (0, 5), r.out + r.err
+    advance(env, 75 * 60)  # the removals are through: the next phases are ready
+    assert env.run("resume").code == 0
+    d = json.loads(env.run("status", "--format", "json").out)
+    since = [sv["interrupted_seconds"] for c, sv in d["service"].items() if sv["not_sending"]]
+    assert since and min(since) >= 75 * 60, d["service"]
