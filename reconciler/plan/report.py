@@ -86,14 +86,17 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
     elif holding:
         # One warning naming every profile, not one identical warning per profile.
         total = sum(n for _, n in holding)
-        out.append(f"{len(holding)} profiles hold undeclared numbers ({total} in all): "
-                   + ", ".join(f"{n} on profile {pid}" for pid, n in holding)
-                   + "; bulk assignment by profile is not used on them until those numbers are declared or moved "
-                     "off the profile")
+        # What to do first, then the profiles, bounded: a report caps a line's length, and the advice must
+        # never be what is cut off.
+        shown_here = ", ".join(f"{n} on profile {pid}" for pid, n in holding[:HOLDING_SHOWN])
+        more = f" and {len(holding) - HOLDING_SHOWN} more profiles (in the JSON plan)" if len(holding) > HOLDING_SHOWN else ""
+        out.append(f"{len(holding)} profiles hold undeclared numbers ({total} in all); bulk assignment by profile is "
+                   f"not used on them until those numbers are declared or moved off the profile: {shown_here}{more}")
     return out
 
 
 EMPTY = "Telnyx suspends a campaign after 15 days with no numbers (dormancy)"
+HOLDING_SHOWN = 4  # profiles a warning names one by one
 
 
 def leaving_undeclared(desired: DesiredState, live: LiveState,
