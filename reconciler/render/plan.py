@@ -279,6 +279,11 @@ def _md_list(items: list[str], shown_at_most: int = 12) -> str:
     return said + (f" and {len(items) - shown_at_most} more" if len(items) > shown_at_most else "")
 
 
+def _quiet_label(p: dict[str, Any]) -> str:
+    return "no profile" if p["id"] == NONE_KEY else (
+        (f"{p['name']} ({p['id']})" if p["name"] else p["id"]) + ("" if p["declared"] else " [undeclared]"))
+
+
 def _profile_title(p: dict[str, Any]) -> str:
     label = f"{p['name']} ({p['id']})" if p["name"] else p["id"]
     return "No profile" if p["id"] == NONE_KEY else (f"Profile {label}" + ("" if p["declared"] else " [undeclared profile]"))
@@ -346,7 +351,7 @@ def _profiles_summarised(d: dict[str, Any], plan: Plan, color: bool) -> list[str
     lines: list[str] = []
     quiet: list[tuple[dict[str, Any], list[str]]] = []  # profiles with nothing listed: one line each
     counted: list[dict[str, Any]] = []  # their in-flight and unmanaged numbers, said once per reason
-    calm: list[int] = []  # profiles whose every number is unchanged: their counts
+    calm: list[tuple[dict[str, Any], int]] = []  # profiles whose every number is unchanged, and their counts
     for p in d["profiles"]:
         listed = any(f["action"] not in COUNTED_ACTIONS for c in p["campaigns"] for f in c["changes"])
         if not listed:
@@ -366,7 +371,7 @@ def _profiles_summarised(d: dict[str, Any], plan: Plan, color: bool) -> list[str
             if p["campaigns"]:
                 quiet.append((p, parts))
             elif parts:
-                calm.append(sum(n for (pid, _), n in unchanged.items() if pid == p["id"]))
+                calm.append((p, sum(n for (pid, _), n in unchanged.items() if pid == p["id"])))
             continue
         lines += _profile_head(p, color)
         for c in p["campaigns"]:
@@ -385,14 +390,15 @@ def _profiles_summarised(d: dict[str, Any], plan: Plan, color: bool) -> list[str
         lines.append("")
         lines.append(paint("Not changed", "1", color) + ", per profile (`--verbose` lists every number):")
         for p, parts in quiet[:QUIET_PROFILES_SHOWN]:
-            label = "no profile" if p["id"] == NONE_KEY else (
-                (f"{p['name']} ({p['id']})" if p["name"] else p["id"]) + ("" if p["declared"] else " [undeclared]"))
-            lines.append(f"  {label}: " + "; ".join(parts))
+            lines.append(f"  {_quiet_label(p)}: " + "; ".join(parts))
         if len(quiet) > QUIET_PROFILES_SHOWN:
             lines.append(f"  …and {len(quiet) - QUIET_PROFILES_SHOWN} more profiles (`--verbose`, or the JSON plan)")
-        if calm:
+        if len(calm) == 1:  # one profile: its name costs nothing and hides nothing
+            (p, n), = calm
+            lines.append(f"  {_quiet_label(p)}: {plural(n, 'number', 'numbers')} unchanged")
+        elif calm:
             lines.append(f"  {plural(len(calm), 'other profile', 'other profiles')}: "
-                         f"{plural(sum(calm), 'number', 'numbers')} unchanged")
+                         f"{plural(sum(n for _, n in calm), 'number', 'numbers')} unchanged")
         for text, group in by_reason(counted):
             sym = SYMBOL[Action(group[0]["action"])]
             profiles = len({p["id"] for p, _ in quiet for c in p["campaigns"] for f in c["changes"]
