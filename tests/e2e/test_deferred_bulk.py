@@ -155,6 +155,7 @@ def test_a_next_phase_that_would_now_re_send_more_than_the_reviewed_plan_allowed
     assert env.assignments() == {n: (S, "ASSIGNED") for n in SENDING + LATE + [MOVER]}
 
 
+@pytest.mark.slow  # 25 s of waiting on the realistic timeline: `make faults` runs it (the resume case stays here)
 def test_an_apply_that_waits_holds_its_own_later_bulk_to_the_reviewed_count(make_env):
     # The same inside one `apply --until final`: it waits while the mover is freed (2.5 h here, 15 s of
     # real time), the ported-out numbers are restored meanwhile, and then it would assign the mover itself
