@@ -10,19 +10,35 @@
     │   └── TamperedPlanError       exit 3: its contents do not match its checksum
     └── RefusedError                exit 3: unsafe, stale, or not approved
 
-The CLI maps these to exit codes; nothing below the CLI calls sys.exit or
-prints. Third-party exceptions (httpx, yaml, jsonschema) never cross a layer.
+The CLI maps these to exit codes (`ExitCode`, the contract's table); nothing below the CLI calls
+sys.exit or prints. Third-party exceptions (httpx, yaml, jsonschema) never cross a layer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The contract's exit codes, the one vocabulary every command ends with (docs/commands.md).
+    Each command decides its code in one place: an error's `exit_code`, or its report's."""
+
+    OK = 0  # valid / no changes / applied (every write done or accepted) / no drift / no work needing a look
+    ERROR = 1  # invalid input, an API failure, a bug, a usage error (never 2: a typo must not read as drift)
+    CHANGES = 2  # plan --detailed-exitcode: changes pending or declared numbers blocked
+    DRIFT = 2  # drift: the files and Telnyx differ
+    ATTENTION = 2  # status / resume: work stuck, failed, or a phase abandoned
+    REFUSED = 3  # unsafe, stale, or not approved: nothing was written
+    NOT_CONVERGED = 4  # apply finished, but declared numbers failed or are blocked
+    NOT_ACCEPTED = 5  # apply stopped waiting before Telnyx took every write; nothing failed
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT): the journal holds every write made so far
 
 
 class ReconcilerError(Exception):
     """Base of every expected failure."""
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.ERROR
 
 
 @dataclass(frozen=True)
@@ -96,10 +112,10 @@ class PlanFileError(ReconcilerError):
 class RefusedError(ReconcilerError):
     """The run was refused: the plan is unsafe, stale, or not approved."""
 
-    exit_code = 3
+    exit_code = ExitCode.REFUSED
 
 
 class TamperedPlanError(PlanFileError):
     """A saved plan whose contents do not match its checksum: refused like a stale plan."""
 
-    exit_code = 3
+    exit_code = ExitCode.REFUSED

@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from reconciler.ids import TCR_RE, UUID_RE
 from reconciler.model import ASSIGNED, PENDING_ASSIGNMENT, LiveAssignment, LiveNumber, LiveState
 
 SCHEMA_LINE = "# yaml-language-server: $schema={schema}"
@@ -27,8 +28,6 @@ class ImportedProfile:
     numbers: tuple[LiveNumber, ...]
 
 
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
-TCR_ID = re.compile(r"^C[A-Z0-9]{5,8}\Z")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -65,11 +64,11 @@ def profile_yaml(p: ImportedProfile, assignments: dict[str, LiveAssignment], *, 
     left_out: list[str] = []
     for n in sorted(p.numbers, key=lambda n: n.number):
         a = assignments.get(n.number)
-        if _declarable(n, a) and a is not None and TCR_ID.match(a.tcr_campaign_id):
+        if _declarable(n, a) and a is not None and TCR_RE.fullmatch(a.tcr_campaign_id):
             by_campaign[a.tcr_campaign_id].append(n.number)
         elif unassigned_campaign is not None and _unassigned(n, a):
             by_campaign[unassigned_campaign].append(n.number)
-        elif a is not None and not TCR_ID.match(a.tcr_campaign_id):
+        elif a is not None and not TCR_RE.fullmatch(a.tcr_campaign_id):
             left_out.append(f"{n.number} (its campaign id from Telnyx is not a TCR id)")
         else:
             why = f"{a.status} on {a.tcr_campaign_id}" if a else ("no campaign" if n.type == "longcode" else n.type)
@@ -136,8 +135,8 @@ def imported_profiles(live: LiveState) -> list[ImportedProfile]:
         if n.profile_id in live.profiles:
             by_profile[n.profile_id].append(n)
     return [ImportedProfile(pid, live.profiles[pid], tuple(by_profile.get(pid, ())))
-            for pid in sorted(live.profiles) if UUID.match(pid)]
+            for pid in sorted(live.profiles) if UUID_RE.fullmatch(pid)]
 
 
 def unusable_profiles(live: LiveState) -> list[str]:
-    return sorted(pid for pid in live.profiles if not UUID.match(pid))
+    return sorted(pid for pid in live.profiles if not UUID_RE.fullmatch(pid))

@@ -489,7 +489,7 @@ def resume(tmp_path, t, files=None):
         want = files or desired({N[0]: (P1, TX)})
         live = t.read(want)
         done = applier.resume(live, judge(journal.read().open_writes(), live, t.now, exclusive=True), want)
-    return [what for _, what in done], journal
+    return [what.said for _, what in done], journal
 
 
 def test_resume_assigns_a_freed_number_and_closes_the_phase(tmp_path):
@@ -781,7 +781,7 @@ def resume_with(tmp_path, t, phases, note=None, files=None):
         want = files or desired({n: (P1, SH) for n in N[:4]})
         live = t.read(want)
         done = applier.resume(live, judge(journal.read().open_writes(), live, t.now, exclusive=True), want)
-    return [what for _, what in done], journal
+    return [what.said for _, what in done], journal
 
 
 def test_two_bulk_phases_for_one_profile_send_one_task_the_other_waits_for_it(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.apply import Until, recovery
+from reconciler.apply import PhaseOutcome, PhaseResult, Until, recovery
 from reconciler.apply.recovery import StatusReport, WriteStatus
 from reconciler.errors import ApiError, ApiUnavailable
 from reconciler.journal import Journal, Op, State
@@ -149,8 +149,15 @@ def test_status_report_exit_code_is_2_for_stuck_failed_or_abandoned_work_only(tm
     report = StatusReport(writes=[WriteStatus(w, failed)])
     assert report.exit_code == 2 and report.failed == report.writes and report.stuck == []
     assert WriteStatus(w, failed).counts == {"failed": 1} and WriteStatus(w, None).counts == {}
-    assert StatusReport(carried_out=[(w, "abandoned: the files no longer declare it")]).exit_code == 2
-    assert StatusReport(carried_out=[(w, "submitted (1 number(s))")]).exit_code == 0
+    # Decided on the phase's outcome, never on its sentence.
+    abandoned = PhaseResult(PhaseOutcome.ABANDONED, "closed: the files no longer declare it")
+    assert StatusReport(carried_out=[(w, abandoned)]).exit_code == 2
+    assert StatusReport(carried_out=[(w, PhaseResult(PhaseOutcome.SUBMITTED, "abandoned? no"))]).exit_code == 0
+    refused = StatusReport(carried_out=[(w, PhaseResult(PhaseOutcome.REFUSED, "over the reviewed allowance"))])
+    assert refused.exit_code == 3 and refused.refused == [(w, "over the reviewed allowance")]
+    for held in (PhaseOutcome.HELD, PhaseOutcome.WAITING, PhaseOutcome.RETRY, PhaseOutcome.FREED_AGAIN,
+                 PhaseOutcome.DONE):
+        assert StatusReport(carried_out=[(w, PhaseResult(held, "refused: not really"))]).exit_code == 0
     assert StatusReport(writes=[WriteStatus(w, None)]).exit_code == 0
     del wid
 
@@ -220,7 +227,8 @@ def run_resume(tmp_path, t, files, **kw) -> StatusReport:
 def test_resume_carries_out_a_ready_phase_the_files_declare_and_reports_every_write(tmp_path):
     t = freed(tmp_path)
     report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}), problems=["journal.jsonl:9: not JSON; skipped"])
-    assert [what for _, what in report.carried_out] == ["submitted (1 number(s))"]
+    assert [(what.outcome, what.said) for _, what in report.carried_out] == [
+        (PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
     assert t.writes()[-1][:3] == ("assign", N[0], TX)
     assert report.problems == ["journal.jsonl:9: not JSON; skipped"] and report.ignored == []
     assert report.now == t.now and report.exit_code == 0
@@ -242,7 +250,7 @@ def test_resume_abandons_a_phase_the_files_no_longer_declare_exit_2(tmp_path):
     before = len(t.writes())
     report = run_resume(tmp_path, t, desired({N[0]: (P1, TX2)}))
     assert len(t.writes()) == before
-    assert report.exit_code == 2 and any(what.startswith("abandoned") for _, what in report.carried_out)
+    assert report.exit_code == 2 and [what.outcome for _, what in report.carried_out] == [PhaseOutcome.ABANDONED]
 
 
 def test_resume_with_nothing_open_reads_nothing_and_compacts(tmp_path, monkeypatch):
@@ -447,7 +455,7 @@ def test_resume_waits_for_the_bulk_task_it_sends_on_telnyxs_clock_no_longer_than
     with Journal(tmp_path) as j:
         report = recovery.resume(t, j, t.read_tracked, t.clock, progress=progress, timeout=120, desired=want,
                                  clock=t.clock, sleep=t.sleep)
-    assert [what for _, what in report.carried_out] == ["submitted (2 number(s))"]
+    assert [str(what) for _, what in report.carried_out] == ["submitted (2 number(s))"]
     assert lines == ["bulk assignment: 2 number(s), task task-1",
                      "waiting for Telnyx to process 1 bulk assignment task(s) (a task typically takes about 1 min)"]
     assert t.now - start == 120

@@ -30,9 +30,11 @@ end and `report` says it; `checks` holds the pure checks of a saved plan against
 from .applier import MAX_LOST_ROUNDS, MAX_ROUNDS, Applier
 from .checks import check_against_fresh, check_preconditions
 from .outcomes import plan_only_outcomes
+from .phases import PhaseOutcome, PhaseResult
 from .ports import Progress, Reader, Writer, campaign_of
 from .report import ApplyReport, Outcome, Result, Until
 
-__all__ = ["MAX_LOST_ROUNDS", "MAX_ROUNDS", "Applier", "ApplyReport", "Outcome", "Progress", "Reader", "Result",
+__all__ = ["MAX_LOST_ROUNDS", "MAX_ROUNDS", "Applier", "ApplyReport", "Outcome", "PhaseOutcome", "PhaseResult", "Progress",
+           "Reader", "Result",
            "Until", "Writer", "campaign_of", "check_against_fresh", "check_preconditions",
            "plan_only_outcomes"]

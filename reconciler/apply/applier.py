@@ -36,7 +36,7 @@ from .checks import (
 )
 from .moves import move_numbers
 from .outcomes import RunFacts, judge_outcomes
-from .phases import REFUSED, actionable, carry_out, defer_freed, over_allowance
+from .phases import PhaseOutcome, PhaseResult, actionable, carry_out, defer_freed, over_allowance
 from .ports import Progress, Reader, Writer, campaign_of, quiet
 from .report import ApplyReport, Outcome, Result, Until
 from .submit import Answer, Submitter
@@ -251,10 +251,10 @@ class Applier:
     def _carry_out(self, inflight: InFlight, live: LiveState, desired: DesiredState, plan: Plan) -> None:
         """Carry out the ready phases; a refused one's numbers are this run's stale changes (exit 3)."""
         for t, what in carry_out(self.sub, inflight, live, desired, round_options(plan)):
-            if what.startswith(REFUSED):
+            if what.outcome is PhaseOutcome.REFUSED:
                 for n, s in t.numbers.items():
                     if s is not NumberState.DONE:
-                        self._stale[n] = what
+                        self._stale[n] = what.said
 
     def _over_allowance(self, fs: list[Finding], plan: Plan, pid: str, campaign: str) -> bool:
         """A later round's bulk finishes the reviewed plan, and is the next phase a run that waits carries
@@ -348,7 +348,7 @@ class Applier:
     # ------------------------------------------------------------------ phases (resume)
 
     def resume(self, live: LiveState, inflight: InFlight, desired: DesiredState | None = None,
-               options: PlanOptions | None = None) -> list[tuple[Tracked, str]]:
+               options: PlanOptions | None = None) -> list[tuple[Tracked, PhaseResult]]:
         """Carry out every deferred phase whose condition holds and that `desired` (the files at
         hand) still declares, planned again against `live` (phases.py). Without `desired`, none is."""
         return carry_out(self.sub, inflight, live, desired, options)

@@ -11,6 +11,7 @@ the campaign's Telnyx id is taken from live state, never from the journal."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Mapping
 
 from reconciler.diff import ASSIGNING, Action, reported_under
@@ -27,6 +28,30 @@ from .submit import Answer, Submitter
 # How carry_out says a phase was refused (it would do more than the reviewed plan allowed): `resume`
 # exits 3 on it, and apply reports the phase's numbers stale.
 REFUSED = "refused: "
+
+
+class PhaseOutcome(StrEnum):
+    """What became of a deferred phase looked at by `carry_out`: what exit codes and rounds decide on."""
+
+    DONE = "done"  # closed: every number is where the files want it
+    SUBMITTED = "submitted"  # closed: its write was sent and taken
+    ABANDONED = "abandoned"  # closed, never written (for some or all numbers): the files no longer declare it so, or stuck
+    REFUSED = "refused"  # closed, never sent: it would re-send more than the reviewed plan allowed (exit 3)
+    HELD = "held"  # open, not carried out by this run (out of its scope, or no desired state to check it against)
+    WAITING = "waiting"  # open: its condition does not hold yet
+    RETRY = "retry"  # open: Telnyx refused its write; tried again later
+    FREED_AGAIN = "freed_again"  # open: removals Telnyx failed were sent again
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """One phase's outcome, and the sentence that says it (status and resume print `said`)."""
+
+    outcome: PhaseOutcome
+    said: str
+
+    def __str__(self) -> str:
+        return self.said
 
 
 @dataclass
@@ -177,11 +202,11 @@ def held_by_writes(inflight: InFlight) -> dict[str, str]:
 
 
 def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: DesiredState | None,
-              options: PlanOptions | None = None) -> list[tuple[Tracked, str]]:
+              options: PlanOptions | None = None) -> list[tuple[Tracked, PhaseResult]]:
     """Carry out every deferred phase whose condition holds and that the files still declare
     (`replan_phases`); close the ones that no longer apply. Returns (phase, what happened) for
     each deferred write looked at (a phase partly abandoned is said twice)."""
-    done: list[tuple[Tracked, str]] = []
+    done: list[tuple[Tracked, PhaseResult]] = []
     pending: set[tuple[str | None, str | None]] | None = None  # read once, then kept up to date here
     ready = [t for t in inflight.tracked if t.write.state is State.DEFERRED and t.phase is PhaseState.READY]
     plans = replan_phases(ready, desired, live, options, held_by_writes(inflight)) if ready else {}
@@ -192,29 +217,29 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
         now = sub.server_now()
         if t.phase is PhaseState.DONE:
             sub.journal.update(w.id, State.DONE, at=now, detail="Telnyx put every number there itself")
-            done.append((t, "done"))
+            done.append((t, PhaseResult(PhaseOutcome.DONE, "done")))
         elif t.phase is PhaseState.ABANDONED:
             sub.journal.update(w.id, State.ABANDONED, at=now, detail=t.phase_reason)
-            done.append((t, f"abandoned: {t.phase_reason}"))
+            done.append((t, PhaseResult(PhaseOutcome.ABANDONED, f"abandoned: {t.phase_reason}")))
         elif t.phase is PhaseState.READY:
             r = plans[w.id]
             if r.refused:
                 # Closed, never sent: its numbers are free, and the next plan assigns them, counting the
                 # re-sends for review (held open, the phase would keep them from every plan).
                 sub.journal.update(w.id, State.ABANDONED, at=now, detail=r.refused)
-                done.append((t, r.refused))
+                done.append((t, PhaseResult(PhaseOutcome.REFUSED, r.refused)))
                 continue
             if r.hold:
-                done.append((t, r.hold))
+                done.append((t, PhaseResult(PhaseOutcome.HELD, r.hold)))
                 continue
             if not r.numbers and not r.dropped:
                 sub.journal.update(w.id, State.DONE, at=now, detail="every number is where the files want it")
-                done.append((t, "done"))
+                done.append((t, PhaseResult(PhaseOutcome.DONE, "done")))
                 continue
             if not r.numbers:
                 why = "the files no longer declare it so: " + r.why
                 sub.journal.update(w.id, State.ABANDONED, at=now, detail=why)
-                done.append((t, f"abandoned: {why}"))
+                done.append((t, PhaseResult(PhaseOutcome.ABANDONED, f"abandoned: {why}")))
                 continue
             campaign = campaign_of(w.campaign or "", r.uuid)
             ready_numbers = r.numbers
@@ -223,7 +248,8 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
             if r.bulk and w.profile and (w.profile, campaign.tcr_campaign_id) in (pending or ()):
                 # An earlier task for this profile and campaign may still be unprocessed (or
                 # its answer was lost): it takes these numbers too when it is; never repeat it.
-                done.append((t, "waiting: an earlier bulk task for the profile is not processed yet"))
+                done.append((t, PhaseResult(PhaseOutcome.WAITING,
+                                             "waiting: an earlier bulk task for the profile is not processed yet")))
                 continue
             if r.bulk and w.profile:
                 pid = w.profile
@@ -245,20 +271,22 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
                     detail += f"; not for {plural(len(r.dropped), 'number', 'numbers')} the files no longer " \
                               f"declare so: {r.why}"
                 sub.journal.update(w.id, State.DONE, at=sub.server_now(), detail=detail)
-                done.append((t, f"submitted ({len(ready_numbers)} number(s))"))
+                done.append((t, PhaseResult(PhaseOutcome.SUBMITTED, f"submitted ({len(ready_numbers)} number(s))")))
                 if r.dropped:
-                    done.append((t, f"abandoned for {plural(len(r.dropped), 'number', 'numbers')}: the files no "
-                                    f"longer declare {'it' if len(r.dropped) == 1 else 'them'} so: {r.why}"))
+                    done.append((t, PhaseResult(PhaseOutcome.ABANDONED,
+                                                f"abandoned for {plural(len(r.dropped), 'number', 'numbers')}: the "
+                                                f"files no longer declare {'it' if len(r.dropped) == 1 else 'them'} "
+                                                f"so: {r.why}")))
             else:
-                done.append((t, "refused by Telnyx; will be tried again"))
+                done.append((t, PhaseResult(PhaseOutcome.RETRY, "refused by Telnyx; will be tried again")))
         elif t.stuck and refused_removals(t):
             why = f"{t.phase_reason}; stuck for longer than the stuck threshold: the next apply plans it afresh"
             sub.journal.update(w.id, State.ABANDONED, at=now, detail=why)
-            done.append((t, f"abandoned: {why}"))
+            done.append((t, PhaseResult(PhaseOutcome.ABANDONED, f"abandoned: {why}")))
         elif refused_removals(t):
             done.append((t, refree(sub, t, live, desired)))
         else:
-            done.append((t, t.phase_reason or "waiting"))
+            done.append((t, PhaseResult(PhaseOutcome.WAITING, t.phase_reason or "waiting")))
     return done
 
 
@@ -274,14 +302,15 @@ def refused_removals(t: Tracked) -> list[str]:
     return [n for n, s in t.numbers.items() if s is NumberState.FAILED]
 
 
-def refree(sub: Submitter, t: Tracked, live: LiveState, desired: DesiredState | None) -> str:
+def refree(sub: Submitter, t: Tracked, live: LiveState, desired: DesiredState | None) -> PhaseResult:
     """Send the approved removal again for the numbers Telnyx failed to free; the phase stays open and
     runs once Telnyx has freed them. Only while the files still declare each number for the phase's
     campaign (the journal never steers a write): a number they no longer declare so is left alone."""
     w = t.write
     numbers = refused_removals(t)
     if desired is None:
-        return f"{t.phase_reason}: not freed again here (no desired state to check it against)"
+        return PhaseResult(PhaseOutcome.HELD, f"{t.phase_reason}: not freed again here (no desired state to check it "
+                                              f"against)")
     keep = [n for n in numbers if (d := desired.numbers.get(n)) is not None and d.tcr_campaign_id == w.campaign
             and (w.profile is None or d.profile_id == w.profile)]
     freed = 0
@@ -294,7 +323,7 @@ def refree(sub: Submitter, t: Tracked, live: LiveState, desired: DesiredState | 
         freed += sent.ok
     left = len(numbers) - len(keep)
     said = f"{t.phase_reason}: {plural(freed, 'number', 'numbers')} sent for removal again"
-    return said + (f"; {left} the files no longer declare so left alone" if left else "")
+    return PhaseResult(PhaseOutcome.FREED_AGAIN, said + (f"; {left} the files no longer declare so left alone" if left else ""))
 
 
 def defer_freed(sub: Submitter, plan: Plan, current: Plan, inflight: InFlight) -> bool:

@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 from reconciler.diff import traffic_problem
 from reconciler.durations import Figures
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, ExitCode
 from reconciler.journal import Journal, Op, State, Write, history
 from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, DesiredState, LiveState
 from reconciler.plan import CampaignHealth, PlanOptions
@@ -30,7 +30,7 @@ from reconciler.tracking import (ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WIND
 from reconciler.wait import Waiter
 
 from .applier import Applier
-from .phases import REFUSED
+from .phases import PhaseOutcome, PhaseResult
 from .ports import Progress, Writer
 
 # Reads what the given open writes track (their numbers, campaigns, deferred bulks' profiles).
@@ -63,7 +63,7 @@ class StatusReport:
     # Campaigns open work assigns numbers to that cannot carry traffic: `numbers_declared` counts the
     # work's numbers for it, `numbers_stopped` those Telnyx shows ASSIGNED to it (assigned, not sending).
     unhealthy: list[CampaignHealth] = field(default_factory=list)
-    carried_out: list[tuple[Write, str]] = field(default_factory=list)  # resume: phases looked at
+    carried_out: list[tuple[Write, PhaseResult]] = field(default_factory=list)  # resume: phases looked at
     # Open writes naming what the files do not declare (with why): they hold their numbers back, and
     # nothing is ever written for them. Empty when no desired state was given.
     ignored: list[tuple[Write, str]] = field(default_factory=list)
@@ -84,13 +84,14 @@ class StatusReport:
     @property
     def refused(self) -> list[tuple[Write, str]]:
         """Phases refused: carrying them out would re-send more numbers than the reviewed plan allowed."""
-        return [(w, what) for w, what in self.carried_out if what.startswith(REFUSED)]
+        return [(w, what.said) for w, what in self.carried_out if what.outcome is PhaseOutcome.REFUSED]
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         if self.refused:
-            return 3  # contract: refused, the plan it would carry out is no longer the reviewed one
-        return 2 if self.stuck or self.failed or any(what.startswith("abandoned") for _, what in self.carried_out) else 0
+            return ExitCode.REFUSED  # the plan it would carry out is no longer the reviewed one
+        abandoned = any(what.outcome is PhaseOutcome.ABANDONED for _, what in self.carried_out)
+        return ExitCode.ATTENTION if self.stuck or self.failed or abandoned else ExitCode.OK
 
 
 def seen(writes: list[Write]) -> frozenset[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from reconciler.errors import ExitCode
 from reconciler.journal import Write
 
 
@@ -56,13 +57,13 @@ class ApplyReport:
         return sum(1 for o in self.outcomes if o.result is result)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """Contract: 4 failed or blocked, 3 stale, 5 stopped waiting before Telnyx accepted, else 0."""
         results = {o.result for o in self.outcomes if o.declared or o.result is not Result.BLOCKED}
         if Result.FAILED in results or Result.BLOCKED in results:
-            return 4
+            return ExitCode.NOT_CONVERGED
         if self.stale:
-            return 3
+            return ExitCode.REFUSED
         if Result.NOT_ACCEPTED in results:
-            return 5
-        return 0
+            return ExitCode.NOT_ACCEPTED
+        return ExitCode.OK

@@ -9,19 +9,21 @@ from __future__ import annotations
 import os
 import secrets
 
+from reconciler.errors import ExitCode
+
 
 class CIError(Exception):
     """A helper's expected failure: its message is shown (as `::error::` on GitHub), `code` is the exit code."""
 
-    def __init__(self, message: str, code: int = 1) -> None:
+    def __init__(self, message: str, code: int = ExitCode.ERROR) -> None:
         super().__init__(message)
         self.code = code
 
 
-REFUSED = 3  # the reconciler's "refused": nothing reviewed, or the plan is unsafe
+REFUSED = ExitCode.REFUSED  # nothing reviewed, or the plan is unsafe: the reconciler's "refused"
 
 
-def fail(message: str, code: int = 1) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+def fail(message: str, code: int = ExitCode.ERROR) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
     raise CIError(message, code)
 
 

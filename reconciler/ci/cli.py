@@ -15,6 +15,9 @@ from typing import Any, Callable
 
 import click
 
+from reconciler.errors import ExitCode
+from reconciler.journal import DEFAULT_STATE_DIR
+
 
 def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
@@ -32,14 +35,14 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(e.exit_code)
         except OSError as e:
             click.echo(annotate("error", f"{e.filename or ''}: {e.strerror or e}"), err=True)
-            sys.exit(1)
+            sys.exit(ExitCode.ERROR)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as e:  # a bug: say so plainly, exit 1 per the contract
             if os.environ.get("RECONCILER_DEBUG"):
                 raise
             click.echo(annotate("error", f"internal error ({type(e).__name__}: {e}); re-run with --debug"), err=True)
-            sys.exit(1)
+            sys.exit(ExitCode.ERROR)
 
     return wrapper
 
@@ -187,7 +190,7 @@ def status(sha: str, state: str, description: str, context: str) -> None:
 
 @ci.command("state-store")
 @click.argument("command", type=click.Choice(["restore"]))
-@click.option("--dir", "folder", default=".reconciler", show_default=True)
+@click.option("--dir", "folder", default=DEFAULT_STATE_DIR, show_default=True)
 @click.option("--name", default="reconciler-state", show_default=True)
 @click.option("--branch", default=None,
               help="The default branch: only its runs' artifacts count (default: as GitHub names it).")

@@ -22,8 +22,9 @@ from urllib.parse import quote
 
 from reconciler.ci.actions import fail, run_url, set_output
 from reconciler.ci.github import GitHub, GitHubError, fit, marker
+from reconciler.errors import ExitCode
 
-DRIFT, CLEAN = 2, 0
+DRIFT, CLEAN = ExitCode.DRIFT, ExitCode.OK  # what `reconciler drift` exits with
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:-]{0,49}")
 
 

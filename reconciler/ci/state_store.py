@@ -51,8 +51,9 @@ from urllib.parse import quote, urlencode
 
 from reconciler.ci.actions import annotate, fail, set_output, summary
 from reconciler.ci.github import GitHub, GitHubError
+from reconciler.journal import JOURNAL
 
-MEMBER = "journal.jsonl"
+MEMBER = JOURNAL  # the file the artifact carries: the journal, named by the journal
 MAX_BYTES = 512 * 1024 * 1024
 MAX_PAGES = 50  # 5,000 artifacts: 90 days of hourly saves is about 2,200
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

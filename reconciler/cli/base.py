@@ -19,7 +19,8 @@ from typing import Any, Callable
 import click
 
 from reconciler import __version__
-from reconciler.errors import ConfigError, ReconcilerError, RefusedError, UsageError
+from reconciler.errors import ConfigError, ExitCode, ReconcilerError, RefusedError, UsageError
+from reconciler.journal import DEFAULT_STATE_DIR
 from reconciler.render.safe import plain
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
@@ -29,7 +30,7 @@ log = logging.getLogger("reconciler")
 class Exit(Exception):
     """Raised by a command to end with a specific exit code after printing its report."""
 
-    def __init__(self, code: int) -> None:
+    def __init__(self, code: ExitCode) -> None:
         self.code = code
 
 
@@ -60,7 +61,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted; the journal records every write made so far", err=True)
-            sys.exit(130)
+            sys.exit(ExitCode.INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as e:  # a bug: say so plainly, exit 1 per the contract
@@ -68,7 +69,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             click.echo(f"error: internal error ({type(e).__name__}: {e}); re-run with --debug for details",
                        err=True)
-            sys.exit(1)
+            sys.exit(ExitCode.ERROR)
 
     return wrapper
 
@@ -139,7 +140,7 @@ class Duration(click.ParamType):
 
 
 def state_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--state-dir", envvar="RECONCILER_STATE_DIR", default=".reconciler", show_default=True,
+    return click.option("--state-dir", envvar="RECONCILER_STATE_DIR", default=DEFAULT_STATE_DIR, show_default=True,
                         type=click.Path(file_okay=False),
                         help="Where the reconciler remembers work in flight between runs (env RECONCILER_STATE_DIR); "
                              "CI must carry it from job to job.")(fn)
@@ -390,7 +391,7 @@ class _Usage(click.UsageError):
     """click's usage error, exiting 1 (contract: never 2, the code of "changes" and "drift"), and
     with --format json|markdown also said on stdout in that format, like every other error."""
 
-    exit_code = 1
+    exit_code = ExitCode.ERROR
 
     def __init__(self, original: click.UsageError, fmt: str | None) -> None:
         super().__init__(original.message, original.ctx)

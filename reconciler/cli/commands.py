@@ -6,6 +6,8 @@ import os
 
 import click
 
+from reconciler.errors import ExitCode
+from reconciler.journal import DEFAULT_STATE_DIR
 
 from .base import (
     Exit,
@@ -48,7 +50,7 @@ def validate(desired_path: str, fmt: str) -> None:
     else:
         click.echo(f"ok: {n} number{'s' * (n != 1)}, {p} profile{'s' * (p != 1)}, {c} campaign{'s' * (c != 1)} "
                    f"in {desired_path}")
-    _warn_if_state_tracked(os.environ.get("RECONCILER_STATE_DIR") or ".reconciler")
+    _warn_if_state_tracked(os.environ.get("RECONCILER_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
 def _warn_if_state_tracked(state_dir: str) -> None:
@@ -89,7 +91,7 @@ def plan(desired_path: str, api_base_url: str, concurrency: int, request_timeout
         planfile.save(result, out)
         click.echo(f"saved plan to {out} (checksum {result.checksum()})", err=True)
     if detailed_exitcode and (result.has_changes or result.blocked):
-        raise Exit(2)
+        raise Exit(ExitCode.CHANGES)
 
 
 
@@ -114,7 +116,7 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeou
     emit(fmt, data=lambda: render.drift_dict(report), text=lambda color: render.drift_text(report, color=color, verbose=verbose),
           markdown=lambda: render.drift_markdown(report))
     if report.drifted:
-        raise Exit(2)
+        raise Exit(ExitCode.DRIFT)
 
 
 @cli.command()

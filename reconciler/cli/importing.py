@@ -20,10 +20,10 @@ from .base import (
 
 
 def _tcr_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from reconciler.importer import TCR_ID
+    from reconciler.ids import TCR_RE
 
-    if value is not None and not TCR_ID.match(value):
-        hint = f" (TCR ids are upper case: {value.upper()})" if TCR_ID.match(value.upper()) else ""
+    if value is not None and not TCR_RE.fullmatch(value):
+        hint = f" (TCR ids are upper case: {value.upper()})" if TCR_RE.fullmatch(value.upper()) else ""
         raise click.BadParameter(f"{value!r} is not a TCR campaign id (C and 5 to 8 letters or digits){hint}")
     return value
 

@@ -81,7 +81,7 @@ from __future__ import annotations
 from .loader import discover, display_path, load_desired, validate_files
 from .numbers import explain as explain_number
 from .numbers import is_us_long_code
-from ._schema import SCHEMA_RESOURCE, schema
+from ..ids import SCHEMA_RESOURCE, schema
 
 __all__ = [
     "SCHEMA_RESOURCE",

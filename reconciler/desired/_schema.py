@@ -1,8 +1,7 @@
 """The JSON Schema of one desired-state file, and its errors in words.
 
 `schemas/desired-state.schema.json` is the one definition of the file's
-structure; the package reads it through the symlink
-`reconciler/data/desired-state.schema.json` (a copy in a built wheel).
+structure; `reconciler/ids.py` reads it and derives the id patterns from it.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ import difflib
 import json
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:  # jsonschema costs ~0.1 s to import and runs only when a file is invalid
@@ -19,9 +17,8 @@ if TYPE_CHECKING:  # jsonschema costs ~0.1 s to import and runs only when a file
     from jsonschema.exceptions import ValidationError
 
 from ..errors import Problem
+from ..ids import full_match, schema
 from ._yaml import POISON, YMap, YSeq, kind_of, show_key
-
-SCHEMA_RESOURCE = "data/desired-state.schema.json"
 
 # Keywords the fast number-list check implements for `numbers.items`
 # (tests assert the schema uses no others there).
@@ -29,52 +26,10 @@ NUMBER_ITEM_KEYWORDS = frozenset({"title", "description", "type", "pattern", "ex
 
 
 @lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    """The desired-state JSON Schema (draft 2020-12), parsed."""
-    resource = resources.files("reconciler").joinpath(SCHEMA_RESOURCE)
-    text = resource.read_text(encoding="utf-8")
-    if not text.lstrip().startswith("{"):
-        # A checkout without symlink support (git on Windows with
-        # core.symlinks=false) holds the link target as text: follow it.
-        text = resource.parent.joinpath(*text.strip().split("/")).read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-@lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema())
-
-
-def subschema(*keys: str) -> dict[str, Any]:
-    """`subschema("profiles", "id")`: walks properties/items down the schema."""
-    node = schema()
-    for key in keys:
-        if node.get("type") == "array":
-            node = node["items"]
-        node = node["properties"][key]
-    if node.get("type") == "array" and keys and keys[-1] == "numbers":
-        node = node["items"]
-    return node
-
-
-def full_match(pattern: str) -> re.Pattern[str]:
-    """A schema pattern `^...$` as a Python full match with ECMA-262 meaning.
-
-    (Python's `$` also matches before a final newline; ECMA's does not.)
-    """
-    body = pattern
-    if body.startswith("^"):
-        body = body[1:]
-    if body.endswith("$") and not body.endswith("\\$"):
-        body = body[:-1]
-    return re.compile(body, re.ASCII)
-
-
-UUID_RE = full_match(subschema("profiles", "id")["pattern"])
-TCR_RE = full_match(subschema("profiles", "campaigns", "tcr_campaign_id")["pattern"])
-NUMBER_RE = full_match(subschema("profiles", "campaigns", "numbers")["pattern"])
 
 
 def python_search(pattern: str, value: str) -> bool:

@@ -14,6 +14,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from .. import ids
 from ..errors import DesiredStateError, Problem
 from ..model import ChangeWindow, DesiredNumber, DesiredProfile, DesiredState, Location, Policy
 from ..windows import problems as window_problems
@@ -124,14 +125,14 @@ def _extract(root: YMap, path: str, merger: "_Merger") -> None:
     profiles = root.get("profiles")
     if not isinstance(profiles, YSeq):
         return
-    id_schema = _schema.subschema("profiles", "id")
-    tcr_schema = _schema.subschema("profiles", "campaigns", "tcr_campaign_id")
+    id_schema = ids.subschema("profiles", "id")
+    tcr_schema = ids.subschema("profiles", "campaigns", "tcr_campaign_id")
     for pi, profile in enumerate(profiles):
         if not isinstance(profile, YMap):
             continue
         pid = profile.get("id")
         pid_where = profile.vmarks.get("id", (profile.line, profile.col))
-        pid_ok = _string_ok(pid, _schema.UUID_RE, "'id'", id_schema, pid_where, path, problems)
+        pid_ok = _string_ok(pid, ids.UUID_RE, "'id'", id_schema, pid_where, path, problems)
         pid_i = sys.intern(pid) if pid_ok else ""
         name = profile.get("name")
         campaign_ids: dict[str, tuple[int, int]] = {}
@@ -142,7 +143,7 @@ def _extract(root: YMap, path: str, merger: "_Merger") -> None:
                     continue
                 cid = campaign.get("tcr_campaign_id")
                 cid_where = campaign.vmarks.get("tcr_campaign_id", (campaign.line, campaign.col))
-                cid_ok = _string_ok(cid, _schema.TCR_RE, "'tcr_campaign_id'", tcr_schema, cid_where, path, problems)
+                cid_ok = _string_ok(cid, ids.TCR_RE, "'tcr_campaign_id'", tcr_schema, cid_where, path, problems)
                 cid_i = sys.intern(cid) if cid_ok else ""
                 if cid_ok:
                     if cid in campaign_ids:

@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from reconciler.ids import TCR_RE
 from reconciler.model import (
     ASSIGNED,
     CARRIER_FAILED,
@@ -26,7 +27,6 @@ from reconciler.model import (
 
 from .errors import bad_response
 
-TCR_ID = re.compile(r"^C[A-Z0-9]{5,8}\Z")
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
 
 NUMBER_TYPES = {
@@ -112,7 +112,7 @@ def assignment_tcr_id(rec: Mapping[str, Any], telnyx_to_tcr: Mapping[str, str]) 
     if isinstance(tcr, str) and tcr:
         return tcr
     cid = rec.get("campaignId")
-    if isinstance(cid, str) and TCR_ID.match(cid):
+    if isinstance(cid, str) and TCR_RE.fullmatch(cid):
         return cid
     for k in ("telnyxCampaignId", "campaignId"):
         v = rec.get(k)

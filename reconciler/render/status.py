@@ -205,7 +205,7 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
                                  "numbers": h.numbers_declared, "numbers_assigned": h.numbers_stopped}
                                 for h in report.unhealthy],
         "carried_out": [{"write": w.id, "operation": w.op.value, "campaign": w.campaign, "profile": w.profile,
-                         "numbers": len(w.numbers), "result": what, "note": w.note}
+                         "numbers": len(w.numbers), "result": what.said, "note": w.note}
                         for w, what in report.carried_out],
         "journal_problems": list(report.problems),
         "ignored": [{"write": w.id, "operation": w.op.value, "state": w.state.value, "campaign": w.campaign,

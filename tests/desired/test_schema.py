@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from reconciler import ids
 from reconciler.desired import _schema, is_us_long_code
 from reconciler.desired._yaml import compose
 
@@ -38,7 +39,7 @@ def test_schema_is_valid_draft_2020_12() -> None:
 def test_package_reads_the_schema_through_a_relative_symlink() -> None:
     assert DATA_LINK.is_symlink()
     assert os.readlink(DATA_LINK) == "../../schemas/desired-state.schema.json"
-    assert _schema.schema() == _load()
+    assert ids.schema() == _load()
 
 
 def _objects(node: Any, where: str = "#") -> list[tuple[str, dict[str, Any]]]:
@@ -88,14 +89,14 @@ def test_fast_check_implements_every_keyword_the_schema_uses() -> None:
 
 
 def test_number_item_check_covers_the_number_item_schema() -> None:
-    items = _schema.subschema("profiles", "campaigns", "numbers")
+    items = ids.subschema("profiles", "campaigns", "numbers")
     assert set(items) <= _schema.NUMBER_ITEM_KEYWORDS
     assert items["type"] == "string"
 
 
 def test_us_rule_is_stricter_than_the_schema_pattern() -> None:
     """Every number the fast number check accepts, the schema accepts too."""
-    pattern = re.compile(_schema.subschema("profiles", "campaigns", "numbers")["pattern"])
+    pattern = re.compile(ids.subschema("profiles", "campaigns", "numbers")["pattern"])
     rng = random.Random(7)
     accepted = 0
     for npa in range(200, 1000):
@@ -190,7 +191,7 @@ def _schema_places(text: str) -> set[tuple[int, int]]:
     root = compose(text.encode(), "f.yaml", problems)
     assert not problems
     places = set()
-    for err in Draft202012Validator(_schema.schema()).iter_errors(root):
+    for err in Draft202012Validator(ids.schema()).iter_errors(root):
         for p in _schema._translate(err, tuple(err.absolute_path), root, "f.yaml"):
             places.add((p.line, p.col))
     return places
