@@ -11,12 +11,13 @@ dict lookups (deepdiff would be ~10x slower here, see docs/performance.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from operator import attrgetter
 from typing import Iterable, Mapping
 
 from reconciler.model import (
     ASSIGNED,
+    ASSIGNMENT_STATUSES,
     CARRIER_PENDING,
     CONFLICTING,
     FAILED_ASSIGNMENT,
@@ -32,7 +33,7 @@ from reconciler.model import (
 )
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     OK = "ok"  # nothing to do
     ASSIGN = "assign"  # no campaign yet
     REASSIGN = "reassign"  # on another campaign
@@ -44,8 +45,7 @@ class Action(str, Enum):
     BLOCKED = "blocked"  # a change is needed but cannot be made; `reason` says why
 
 
-KNOWN_STATUSES = frozenset({ASSIGNED, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, "PENDING_ASSIGNMENT",
-                            "PENDING_UNASSIGNMENT"})
+KNOWN_STATUSES = ASSIGNMENT_STATUSES  # what a plan understands; any other status is never written over
 
 # Actions that write to Telnyx.
 WRITES = frozenset({Action.ASSIGN, Action.REASSIGN, Action.RETRY, Action.MOVE, Action.UNASSIGN})

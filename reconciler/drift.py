@@ -26,7 +26,7 @@ it is drift (exit 2), reported first, with how many declared numbers it stops.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Mapping
 
 from reconciler.diff import UNSEEN, Action, Finding, LiveHalf
@@ -36,7 +36,7 @@ from reconciler.plan import CampaignHealth, Plan
 from reconciler.tracking import DEFAULT_STUCK_AFTER
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     UNAPPLIED = "unapplied"
     OUT_OF_BAND = "out_of_band"
     UNMANAGED = "unmanaged"

@@ -15,12 +15,24 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Mapping
 
-# assignmentStatus values of the 10DLC PhoneNumberCampaign record.
-ASSIGNED = "ASSIGNED"
-PENDING_ASSIGNMENT = "PENDING_ASSIGNMENT"
-PENDING_UNASSIGNMENT = "PENDING_UNASSIGNMENT"
-FAILED_ASSIGNMENT = "FAILED_ASSIGNMENT"
-FAILED_UNASSIGNMENT = "FAILED_UNASSIGNMENT"
+class AssignmentStatus(StrEnum):
+    """`assignmentStatus` of a 10DLC PhoneNumberCampaign record: the only values the reconciler accepts."""
+
+    ASSIGNED = "ASSIGNED"  # sends, while its campaign is active and its share ACCEPTED
+    PENDING_ASSIGNMENT = "PENDING_ASSIGNMENT"  # Telnyx is assigning it (about two hours, sometimes days)
+    PENDING_UNASSIGNMENT = "PENDING_UNASSIGNMENT"  # Telnyx is removing it
+    FAILED_ASSIGNMENT = "FAILED_ASSIGNMENT"
+    FAILED_UNASSIGNMENT = "FAILED_UNASSIGNMENT"  # the removal failed: still on its campaign
+
+
+# The same values as plain strings: live records hold plain strings, and the hot loops over 100,000 of
+# them compare and hash these (an enum member hashes in Python code, a str in C).
+ASSIGNED = AssignmentStatus.ASSIGNED.value
+PENDING_ASSIGNMENT = AssignmentStatus.PENDING_ASSIGNMENT.value
+PENDING_UNASSIGNMENT = AssignmentStatus.PENDING_UNASSIGNMENT.value
+FAILED_ASSIGNMENT = AssignmentStatus.FAILED_ASSIGNMENT.value
+FAILED_UNASSIGNMENT = AssignmentStatus.FAILED_UNASSIGNMENT.value
+ASSIGNMENT_STATUSES = frozenset(s.value for s in AssignmentStatus)
 IN_FLIGHT_STATUSES = frozenset({PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT})
 # Carrier readiness of an ASSIGNED record (`tmobileNumberMappingStatus` / `nonTmobileNumberMappingStatus`,
 # where Telnyx sends them): None = ready, or the fields are absent (the record says nothing more).

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Iterable, Mapping
 
 from reconciler.journal import Op, State, Write
@@ -55,7 +55,7 @@ UNSENT = frozenset({State.INTENT, State.UNKNOWN})
 BEFORE_ACCEPT = frozenset({State.INTENT, State.UNKNOWN, State.SUBMITTED})
 
 
-class NumberState(str, Enum):
+class NumberState(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
@@ -63,7 +63,7 @@ class NumberState(str, Enum):
     UNSEEN = "unseen"
 
 
-class PhaseState(str, Enum):
+class PhaseState(StrEnum):
     """A deferred phase: waiting for its condition, ready to be carried out, or no longer valid."""
 
     WAITING = "waiting"
@@ -300,7 +300,7 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
         if a.status == PENDING_UNASSIGNMENT:
             return NumberState.PENDING, None
         if a.status == FAILED_UNASSIGNMENT:
-            return NumberState.FAILED, a.failure_reasons or "FAILED_UNASSIGNMENT"
+            return NumberState.FAILED, a.failure_reasons or FAILED_UNASSIGNMENT
         if w.state in BEFORE_ACCEPT and not lost:
             return NumberState.PENDING, None
         return NumberState.NOT_TAKEN, f"still {a.status} on {a.tcr_campaign_id}"
@@ -315,7 +315,7 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
         if a.status == PENDING_ASSIGNMENT:
             return NumberState.PENDING, None
         if a.status == FAILED_ASSIGNMENT:
-            return NumberState.FAILED, a.failure_reasons or told or "FAILED_ASSIGNMENT"
+            return NumberState.FAILED, a.failure_reasons or told or FAILED_ASSIGNMENT
         return NumberState.NOT_TAKEN, f"{a.status} on {a.tcr_campaign_id}"  # someone is removing it
     # A task's per-number "failed" without a FAILED_* record is a number the task skipped (another
     # campaign holds it, say): not taken, and the plan decides what comes next. Telnyx's failures

@@ -16,6 +16,7 @@ from reconciler.model import (
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
+    PENDING_UNASSIGNMENT,
     TELNYX,
     DesiredState,
     LiveCampaign,
@@ -320,7 +321,7 @@ class Applier:
             if have is not None and have.tcr_campaign_id == campaign.tcr_campaign_id and have.status not in \
                     _TELNYX_FAILED:
                 continue  # already there, or on its way: nothing to free
-            if have is None or have.status in (FAILED_ASSIGNMENT, "PENDING_UNASSIGNMENT"):
+            if have is None or have.status in (FAILED_ASSIGNMENT, PENDING_UNASSIGNMENT):
                 freed.append(c.number)
                 continue
             # Else it is held: ASSIGNED or PENDING there, or FAILED_UNASSIGNMENT (Telnyx failed to free it

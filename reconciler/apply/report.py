@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from reconciler.errors import ExitCode
 from reconciler.journal import Write
 
 
-class Until(str, Enum):
+class Until(StrEnum):
     """How long apply waits."""
 
     SUBMITTED = "submitted"  # --no-wait: return once every write is sent
@@ -17,7 +17,7 @@ class Until(str, Enum):
     FINAL = "final"  # once every number is ASSIGNED / removed / failed
 
 
-class Result(str, Enum):
+class Result(StrEnum):
     """One number's outcome. Values appear in JSON output."""
 
     CONVERGED = "converged"  # on its declared profile and campaign

@@ -11,7 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from reconciler.jsonbounds import deeper_than
@@ -49,7 +49,7 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
         return None, "cut short (a run killed mid-write); skipped" if cut else "not JSON; skipped"
 
 
-class Op(str, Enum):
+class Op(StrEnum):
     """Kinds of write. The values are part of the file format."""
 
     BULK_ASSIGN = "bulk_assign"  # POST /10dlc/phoneNumberAssignmentByProfile
@@ -64,7 +64,7 @@ class Op(str, Enum):
         return self in (Op.BULK_MOVE, Op.PATCH_PROFILE)
 
 
-class State(str, Enum):
+class State(StrEnum):
     """Where a write is in its life cycle. The values are part of the file format."""
 
     INTENT = "intent"  # about to be sent (a kill here leaves it unknown)

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from reconciler.ids import TCR_RE
 from reconciler.model import (
     ASSIGNED,
+    ASSIGNMENT_STATUSES,
     CARRIER_FAILED,
     CARRIER_PENDING,
     CONFLICTING,
@@ -34,8 +35,6 @@ NUMBER_TYPES = {
     "tollfree": "tollfree", "toll-free": "tollfree", "toll_free": "tollfree",
     "shortcode": "shortcode", "short-code": "shortcode", "short_code": "shortcode",
 }
-ASSIGNMENT_STATUSES = frozenset(
-    {"ASSIGNED", "PENDING_ASSIGNMENT", "PENDING_UNASSIGNMENT", "FAILED_ASSIGNMENT", "FAILED_UNASSIGNMENT"})
 
 
 def _field(call: str, rec: Mapping[str, Any], name: str, *, kind: str = "str", required: bool = True,

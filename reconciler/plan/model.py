@@ -16,6 +16,7 @@ from reconciler.diff import (
     reported_under,
 )
 from reconciler.model import (
+    PENDING_UNASSIGNMENT,
     CampaignKind,
     DesiredState,
 )
@@ -190,7 +191,7 @@ class Plan:
     def being_freed(self) -> tuple[Finding, ...]:
         """Declared numbers Telnyx is unassigning: once it has, they need their campaign (a next phase)."""
         return tuple(c for c in self.changes if c.action is Action.IN_FLIGHT and c.desired is not None
-                     and c.live is not None and c.live.status == "PENDING_UNASSIGNMENT")
+                     and c.live is not None and c.live.status == PENDING_UNASSIGNMENT)
 
     @property
     def safe(self) -> bool:
