@@ -19,7 +19,8 @@ from typing import Any
 
 from reconciler.sandbox.app import App, Config
 from reconciler.sandbox.engine import World
-from reconciler.sandbox.httpserver import Limits, Server
+from reconciler.sandbox.httpserver import Server
+from reconciler.sandbox.limits import Limits
 from reconciler.sandbox.modes import MODE_SPECS, ModeError
 from reconciler.sandbox.options import Options
 from reconciler.sandbox.seed import SeedError, resolve_seed

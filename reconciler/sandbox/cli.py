@@ -18,7 +18,8 @@ import sys
 import click
 
 from reconciler.sandbox import Options, build_app
-from reconciler.sandbox.httpserver import Limits, Server
+from reconciler.sandbox.httpserver import Server
+from reconciler.sandbox.limits import Limits
 from reconciler.sandbox.modes import MODE_SPECS, ModeError, check_modes, parse_mode_option
 from reconciler.sandbox.seed import SeedError
 from reconciler.sandbox.timing import PRESETS

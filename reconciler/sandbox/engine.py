@@ -22,8 +22,10 @@ answers with a 4xx); inside a bulk task the number's status is `failed` and, unl
 another campaign, its record becomes FAILED_ASSIGNMENT with `failureReasons`.
 
 `World` is the state, the clock and this life cycle; what each write asks of it is in
-commands.py, every read in queries.py and the admin's changes behind the API's back in
-outofband.py (all mixed in), so that handlers never touch the store. Events dispatch through one explicit table (`Event` → handler).
+commands.py, every read in queries.py, the admin's changes behind the API's back in
+outofband.py and what a bulk task or a profile order does when its events fall due in jobs.py
+(all mixed in), so that handlers never touch the store. Events dispatch through one explicit
+table (`Event` → handler).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any
 
 from reconciler.sandbox.clock import Clock
 from reconciler.sandbox.commands import Commands
-from reconciler.sandbox.jobs import MANY, NUM_COMPLETED, NUM_FAILED, NUM_PENDING, Event, Order, Task
+from reconciler.sandbox.jobs import MANY, BackgroundWork, Event, Order, Task
 from reconciler.sandbox.modes import default_modes
 from reconciler.sandbox.outofband import OutOfBand
 from reconciler.sandbox.queries import Queries
@@ -68,7 +70,7 @@ __all__ = ["CAP", "Order", "Task", "World", "valid_tcr_id", "valid_uuid"]  # Ord
 CAP = 49
 
 
-class World(Commands, Queries, OutOfBand):
+class World(Commands, Queries, OutOfBand, BackgroundWork):
     """State + rules + clock. Only ever touched from the server's event-loop thread."""
 
     def __init__(
@@ -310,90 +312,6 @@ class World(Commands, Queries, OutOfBand):
             elif status != PENDING_UNASSIGNMENT:
                 self._begin_unassign(slot, now)
 
-    # ---- background work: tasks and orders ------------------------------------------------
-
-    def _on_task_start(self, due: float, task_id: str, rest: float) -> None:
-        """Snapshot the profile and submit each number; the task completes `rest` later."""
-        task = self.tasks.get(task_id)
-        if task is None:
-            return
-        s = self.store
-        campaign = s.campaigns[task.camp_idx]
-        task.status = "processing"
-        task.updated = due
-        task.slots = array("i", s.profiles[task.profile_idx].numbers.slots)
-        task.statuses = bytearray(len(task.slots))
-        submitted, gens = array("i"), array("I")
-        task.e164 = [s.e164[slot] for slot in task.slots]  # type: ignore[misc]
-        if campaign.kind == "shared" and campaign.sharing_status != "ACCEPTED" and \
-                self.modes["share_not_accepted_bulk"] == "nothing":
-            task.statuses = bytearray([NUM_FAILED]) * len(task.slots)  # refused whole: no record written
-            self._schedule(due + rest, Event.TASK_FINISH, task_id)
-            return
-        reassign = self.modes["bulk_existing"] == "reassign"
-        reprovision = self.modes["bulk_same"] == "reprovision"
-        for i, slot in enumerate(task.slots):
-            if s.acamp[slot] >= 0 and s.astatus[slot] != FAILED_ASSIGNMENT:
-                status = s.astatus[slot]
-                if s.acamp[slot] == campaign.idx and status in (ASSIGNED, PENDING_ASSIGNMENT):
-                    task.statuses[i] = NUM_COMPLETED  # already there: a no-op success …
-                    if status == ASSIGNED and reprovision:  # … or provisioned again (mode bulk_same)
-                        s.move_record(slot, campaign.idx, PENDING_ASSIGNMENT, due)
-                        submitted.append(slot)
-                        gens.append(s.agen[slot])
-                    continue
-                if not reassign:
-                    task.statuses[i] = NUM_FAILED  # skipped: it keeps its other campaign
-                    continue
-                problem = self.number_problem(slot) or self.campaign_problem(campaign) or self.cap_problem(campaign)
-                if problem is not None:
-                    task.statuses[i] = NUM_FAILED  # cannot move it; leave it where it is
-                    continue
-                s.move_record(slot, campaign.idx, PENDING_ASSIGNMENT, due)
-                submitted.append(slot)
-                gens.append(s.agen[slot])
-                continue
-            problem = self.number_problem(slot) or self.campaign_problem(campaign) or self.cap_problem(campaign)
-            if problem is not None:
-                s.create_record(slot, campaign.idx, FAILED_ASSIGNMENT, problem, due)
-                task.statuses[i] = NUM_FAILED
-                continue
-            s.create_record(slot, campaign.idx, PENDING_ASSIGNMENT, None, due)
-            submitted.append(slot)
-            gens.append(s.agen[slot])
-        # Each record resolves on its own clock, `assignment_delay` after it went pending: on
-        # Telnyx the task is done in about a minute while its records stay pending for hours.
-        self._schedule_many(Event.ASSIGN, submitted, gens, due, self.timing.assignment_delay)
-        self._schedule(due + rest, Event.TASK_FINISH, task_id)
-
-    def _on_task_finish(self, due: float, task_id: str) -> None:
-        task = self.tasks.get(task_id)
-        if task is None:
-            return
-        # Every number still `pending` was submitted: that is what the task reports, whatever
-        # its record turns into later.
-        task.statuses = task.statuses.replace(bytes([NUM_PENDING]), bytes([NUM_COMPLETED]))
-        # `failed` when any number failed immediately: the per-number list says which (our
-        # choice; the spec gives the enum only, telnyx-api.md §2.2).
-        # Mode task_partial: or `completed` whatever its numbers did.
-        every = bool(task.statuses) and task.statuses.count(NUM_FAILED) == len(task.statuses)
-        task.status = "failed" if every or (NUM_FAILED in task.statuses and self.modes["task_partial"] == "failed") \
-            else "completed"
-        task.updated = due
-
-    def _on_order(self, due: float, order_id: str) -> None:
-        order = self.orders.get(order_id)
-        if order is None:
-            return
-        s = self.store
-        for number in order.numbers:
-            slot = s.by_e164.get(number)
-            if slot is None:
-                order.failed.append(number)
-                continue
-            self.move_number(slot, order.profile_idx, due)
-            order.success.append(number)
-        order.done = True
 
 def _positions(codes: bytearray, code: int) -> list[int]:
     """Indexes of `code` in `codes`, found with bytearray.find (fast over a million slots)."""

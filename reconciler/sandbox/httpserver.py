@@ -6,7 +6,7 @@ list requests a second on one core and keeps every handler single-threaded (no l
 Latency injection (`--latency-ms`) delays a response with `call_later`, never blocking the loop;
 responses on one connection still go out in order.
 
-No connection may hold the server forever (`Limits`): a request head must arrive within
+No connection may hold the server forever (`Limits`, limits.py): a request head must arrive within
 `header_timeout` (a new connection's first one counted from the connect, a later one from its
 first byte), a body may not stall longer than that between two reads, a keep-alive connection
 is closed after `idle_timeout` between requests, and a client that stops reading its responses
@@ -27,22 +27,15 @@ connections `/v2` clients need.
 from __future__ import annotations
 
 import asyncio
-import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from reconciler.sandbox.app import REASONS, App
-from reconciler.sandbox.responses import Response, json_response
 from reconciler.sandbox import errors as E
+from reconciler.sandbox.app import REASONS, App
+from reconciler.sandbox.limits import ADMIN_BODIES, MAX_HEAD, MAX_REQUEST_BODY, MAX_SEED_BODY, Limits
+from reconciler.sandbox.responses import Response, json_response
 
-MAX_HEAD = 64 * 1024
-# POST /_admin/seed only: about 300,000 numbers with their assignments (a bigger estate starts
-# from `--seed FILE`, read item by item). Once 1 GiB, which a junk upload filled: 3.17 GB resident.
-MAX_SEED_BODY = 64 * 1024 * 1024
-MAX_REQUEST_BODY = 16 * 1024 * 1024  # every other request: far above any real one
-ADMIN_BODIES = 4  # admin request bodies that may be arriving at once
 # Headers a request may carry once: two lengths (or a length and chunking) are how requests are
 # smuggled past a proxy, and two Hosts are refused by RFC 9112.
 SINGLE_HEADERS = frozenset({"content-length", "transfer-encoding", "host"})
@@ -50,30 +43,6 @@ SINGLE_HEADERS = frozenset({"content-length", "transfer-encoding", "host"})
 # Where a connection is: waiting for a request's first byte, inside its head, inside its body,
 # or waiting for its own (delayed) response.
 IDLE, HEAD, BODY, BUSY = "idle", "head", "body", "busy"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long a connection may keep the server waiting, and how many it may hold open."""
-
-    header_timeout: float = 10.0
-    idle_timeout: float = 60.0
-    max_connections: int = 512
-
-    def __post_init__(self) -> None:
-        for name in ("header_timeout", "idle_timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or not 0 < value <= 86400:
-                raise ValueError(f"{name.replace('_', '-')} must be a number of seconds above 0 and at most 86400")
-        if isinstance(self.max_connections, bool) or not isinstance(self.max_connections, int) \
-                or self.max_connections < 1:
-            raise ValueError("max-connections must be a whole number of at least 1")
-
-    @property
-    def sweep_every(self) -> float:
-        """How often deadlines are checked: a timeout is kept to within a quarter of itself."""
-        return min(1.0, max(0.005, min(self.header_timeout, self.idle_timeout) / 4))
 
 
 def _serialize(resp: Response, keep_alive: bool) -> bytes:

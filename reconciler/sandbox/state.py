@@ -10,10 +10,11 @@ Everything here runs on the server's single event-loop thread; there are no lock
 
 from __future__ import annotations
 
-import uuid
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from reconciler.sandbox.ids import brand_uuid, campaign_uuid, tcr_brand_id
 from reconciler.sandbox.slots import SlotIndex
 
 NUMBER_TYPES = ("longcode", "tollfree", "shortcode")
@@ -51,28 +52,6 @@ CAMPAIGN_STATUSES = (
     "MNO_PROVISIONING_FAILED",
 )
 SHARING_STATUSES = ("PENDING", "ACCEPTED", "DECLINED")
-
-# Deterministic ids for generated campaigns and brands, so that a seed always yields the same
-# Telnyx UUIDs (tests and demos can rely on them across restarts).
-_NAMESPACE = uuid.UUID("6f1c2a4e-8d0b-4c47-9a51-3e2b7d9c1f00")
-
-
-def campaign_uuid(tcr_id: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, "campaign:" + tcr_id))
-
-
-def brand_uuid(tcr_id: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, "brand:" + tcr_id))
-
-
-def tcr_brand_id(tcr_id: str) -> str:
-    digest = uuid.uuid5(_NAMESPACE, "tcr-brand:" + tcr_id).int
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    chars = []
-    for _ in range(6):
-        digest, rem = divmod(digest, 36)
-        chars.append(alphabet[rem])
-    return "B" + "".join(chars)
 
 
 @dataclass

@@ -50,7 +50,7 @@ from reconciler.model import (
 )
 from reconciler.plan import make_plan
 from reconciler.sandbox import Sandbox, start_sandbox
-from reconciler.sandbox.httpserver import ADMIN_BODIES, MAX_SEED_BODY
+from reconciler.sandbox.limits import ADMIN_BODIES, MAX_SEED_BODY
 
 from .proxy import HostileProxy, Reply, Req
 

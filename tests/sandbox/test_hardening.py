@@ -17,7 +17,7 @@ import pytest
 
 from tests import loopback
 from reconciler.sandbox import start_sandbox
-from reconciler.sandbox.httpserver import Limits
+from reconciler.sandbox.limits import Limits
 from tests.faults.hostile_cases import (
     HEADER_TIMEOUT,
     LOOPBACK,
@@ -172,7 +172,7 @@ def test_a_seed_upload_at_its_cap_costs_a_bounded_amount_of_memory(tmp_path) -> 
     and the server's peak resident memory grows by under 2.5 times the body: it is buffered, and
     copied once (a second copy, as before, fails this)."""
 
-    from reconciler.sandbox.httpserver import MAX_SEED_BODY
+    from reconciler.sandbox.limits import MAX_SEED_BODY
 
     def peak_kib(pid: int) -> int:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
