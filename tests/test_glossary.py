@@ -20,7 +20,7 @@ GLOSSARY = (Path(__file__).resolve().parents[1] / "docs" / "glossary.md").read_t
 # Where the output word differs from the enum's value (JSON keeps the value).
 SPOKEN = {"ok": "unchanged", "move": "move", "in_flight": "in flight", "next_phase": "next phase",
           "not_accepted": "not accepted", "not_taken": "not taken", "out_of_band": "out of band"}
-# Internal states no output names on their own: `unseen` is counted with pending (render/status.py).
+# Internal states no output names on their own: `unseen` is counted with pending (render/status_counts.py, render/status.py).
 UNSPOKEN = {NumberState.UNSEEN.value}
 # The messaging effects of a plan (plan/messaging.py), as the text says them.
 MESSAGING = ("sending", "not sending", "stop", "may stop", "start", "re-sent", "number-hours")

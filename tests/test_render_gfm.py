@@ -11,6 +11,8 @@ which `make faults` and tests/test_render_safety.py also run.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -63,3 +65,33 @@ def test_what_is_escaped_still_reads_the_same() -> None:
     for value in LINKISH:
         shown = gfm_html(md(value)).replace("\u2060", "").replace("&amp;", "&")
         assert shown == f"<p>{value}</p>\n", value
+
+
+RESUME = ("reconciler resume",)  # the command the plan's own words name (render/plan.py)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=hostile, after=hostile)
+def test_our_command_is_a_code_span_and_the_data_around_it_stays_inert(before: str, after: str) -> None:
+    said = md(f"{before} then assigned (`reconciler resume`) {after}", code=RESUME)
+    html = gfm_html(said)
+    assert re.findall(r"<code>(.*?)</code>", html) == ["reconciler resume"], html
+    assert not github_problems(said, md("x then assigned (`reconciler resume`) x", code=RESUME))
+    # Data is escaped exactly as without `code`: only the literal's own two backticks are live.
+    text = f"{before} `reconciler resume` {after}"
+    assert md(text, code=RESUME) == md(text).replace("\\`reconciler resume\\`", "`reconciler resume`")
+
+
+@pytest.mark.parametrize("data", ["`rm -rf /`", "`reconciler resume --force`", "``reconciler resume``x",
+                                  "\\`reconciler resume`"])
+def test_only_the_literal_itself_is_a_code_span(data: str) -> None:
+    html = gfm_html(md(data, code=RESUME))
+    assert re.findall(r"<code>(.*?)</code>", html) in ([], ["reconciler resume"]), html
+    assert "rm -rf" not in "".join(re.findall(r"<code>.*?</code>", html))
+    assert gfm_html(md("`rm -rf /`", code=RESUME)).count("<code") == 0
+
+
+@pytest.mark.parametrize("literal", ["a`b", "a|b", "@octocat", "", " x", "x\ny", "https://evil.example"])
+def test_a_literal_a_span_cannot_carry_is_refused(literal: str) -> None:
+    with pytest.raises(ValueError):
+        md("x", code=(literal,))

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.ci.actions import run_url, set_output
-from reconciler.ci.github import GitHub, fit, marker, meta_line
+from reconciler.ci.github import GitHub
+from reconciler.ci.marked import fit, marker, meta_line, our_login, upsert_comment
 from reconciler.errors import PlanFileError
 from reconciler.planfile import read_summary
 
@@ -65,7 +66,7 @@ def post(pr: int, body_file: str, plan: str | None = None, kind: str = "plan", k
         meta.pop("checksum", None)
     mark = marker(kind, key)
     gh = GitHub()
-    comment, created = gh.upsert_comment(pr, mark, compose(body, mark, meta), gh.bot_login(bot_login))
+    comment, created = upsert_comment(gh, pr, mark, compose(body, mark, meta), our_login(gh, bot_login))
     print(f"{'created' if created else 'updated'} comment {comment['id']} on #{pr}", file=sys.stderr)
     set_output("comment_id", str(comment["id"]))
     set_output("comment_url", comment.get("html_url", ""))

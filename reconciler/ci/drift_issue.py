@@ -21,7 +21,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from reconciler.ci.actions import fail, run_url, set_output
-from reconciler.ci.github import GitHub, GitHubError, fit, marker
+from reconciler.ci.github import GitHub, GitHubError
+from reconciler.ci.marked import fit, marker
 from reconciler.errors import ExitCode
 
 DRIFT, CLEAN = ExitCode.DRIFT, ExitCode.OK  # what `reconciler drift` exits with

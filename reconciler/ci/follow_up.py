@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 from reconciler.ci.actions import set_output
-from reconciler.ci.github import GitHub, fit, marker
+from reconciler.ci.github import GitHub
+from reconciler.ci.marked import fit, marked_comments, marker, our_login
 from reconciler.render import mermaid
 
 SECTION = "<!-- telnyx-10dlc-reconciler:follow-up -->"
@@ -133,9 +134,9 @@ def run(report_file: str) -> None:
     updated = []
     gh = GitHub()
     mark = marker("apply")
-    login = gh.bot_login()
+    login = our_login(gh)
     for pr, writes in sorted(by_pr.items()):
-        comments = gh.marked_comments(pr, mark, login)
+        comments = marked_comments(gh, pr, mark, login)
         if not comments:
             continue
         c = comments[-1]

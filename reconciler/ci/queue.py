@@ -25,7 +25,8 @@ import sys
 import urllib.parse
 
 from reconciler.ci.actions import annotate, fail, run_url, set_output, summary
-from reconciler.ci.github import GitHub, marker
+from reconciler.ci.github import GitHub
+from reconciler.ci.marked import marker, our_login, upsert_comment
 from reconciler.ci.reviewed import merged_pull
 
 SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -66,7 +67,7 @@ def covered(gh: GitHub, workflow: str, branch: str, run_id: int, pr: int | None,
             break
         skipped.append(r)
     done = []
-    login = gh.bot_login()
+    login = our_login(gh)
     what = OUTCOME.get(outcome, "ended as " + re.sub(r"[^a-z_]", "", outcome.lower())[:20])
     by = f" with the plan reviewed on #{pr}" if pr else ""
     for r in skipped:
@@ -80,7 +81,7 @@ def covered(gh: GitHub, workflow: str, branch: str, run_id: int, pr: int | None,
                 "was cancelled while it waited: GitHub keeps one pending run per concurrency group, and a newer one "
                 f"replaced it. Its changes are part of the next merge's desired state, and {run_link(run_id)} "
                 f"{what}{by}.\n")
-        gh.upsert_comment(number, marker("apply"), body, login)
+        upsert_comment(gh, number, marker("apply"), body, login)
         done.append(str(number))
     if done:
         summary(f"> [!NOTE]\n> GitHub cancelled the queued apply of {', '.join('#' + n for n in done)}; this run took "

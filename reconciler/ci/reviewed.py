@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.ci.actions import REFUSED, annotate, fail, run_url, set_output, summary
-from reconciler.ci.github import COMMENT_LIMIT, GitHub, GitHubError, fit, marker, newest, parse_meta
+from reconciler.ci.github import GitHub, GitHubError
+from reconciler.ci.marked import COMMENT_LIMIT, fit, marked_comments, marker, newest, our_login, parse_meta
 from reconciler.errors import PlanFileError
 from reconciler.planfile import read_summary
 
@@ -155,7 +156,7 @@ def find(sha: str, out: str = "reviewed-plan.json", kind: str = "plan", key: str
         fail("no commit: pass --sha (hex) or set GITHUB_SHA")
     gh = GitHub()
     branch = branch or gh.default_branch()
-    login = gh.bot_login(bot_login)
+    login = our_login(gh, bot_login)
     pr = merged_pull(gh, sha)
     if pr is None:
         fail(f"commit {sha[:12]} was not merged from a pull request, so nobody reviewed a plan for it. "
@@ -165,7 +166,7 @@ def find(sha: str, out: str = "reviewed-plan.json", kind: str = "plan", key: str
     head = str((pr.get("head") or {}).get("sha") or "")
     if not HEAD.fullmatch(head):
         fail(f"GitHub names no head commit for pull request #{number}: cannot tell what was reviewed.", REFUSED)
-    comments = gh.marked_comments(number, marker(kind, key), login)
+    comments = marked_comments(gh, number, marker(kind, key), login)
     if not comments:
         fail(f"pull request #{number} has no reconciler plan comment by {login}: nothing was reviewed, nothing "
              "is applied. Did the plan workflow run on it?", REFUSED)

@@ -2,7 +2,8 @@
 
 One data shape per report (`planfile.plan_dict`, `drift_dict`, `apply_dict`) feeds all three
 renderings, so `json` carries exactly what `text` shows. `common` holds what they share and
-`budget` the markdown size budget; `status` and `error` render the status report and errors.
+`budget` the markdown size budget; `status` and `error` render the status report and errors
+(`status_counts` counts what status says; `plan_profiles` is the plan's text per profile).
 This package formats for humans; it never prints (the CLI does).
 """
 

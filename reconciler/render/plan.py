@@ -3,25 +3,26 @@ request comment, within GitHub's size limit). Its JSON is the plan's own shape (
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
-from reconciler.diff import Action
 from reconciler.plan import Plan, plural
 from reconciler.plan.messaging import headline, route_lines
+from reconciler.planfile import plan_dict
 from reconciler.windows import describe as describe_windows
-from reconciler.planfile import NONE_KEY, plan_dict
 
 from . import mermaid
 from .budget import MARKDOWN_LIMIT, Budget, size
-from .common import (COLOR, COUNTED_ACTIONS, DETAILS_OVER, LISTED_ACTIONS, SYMBOL, by_reason, compact_numbers, describe,
-                     health_headline, health_sentence, md_fit, md_numbers, naming, paint, said_once, shown)
-
-RESUME_ESCAPED = "\\`reconciler resume\\`"
-FIGURES_USED = ("task", "assignment", "unassignment")
-QUIET = ("unmanaged", "in_flight")  # listed after every change, one line per reason  # what a route's hours are made of
-UNHEALTHY_NOTE = "not a change a plan can make; `reconciler drift` reports it (exit 2)"
+from .common import (DETAILS_OVER, by_reason, compact_numbers, health_headline, health_sentence, md_fit, md_numbers,
+                     naming, paint, shown)
+from .plan_profiles import profiles_summarised, profiles_verbose
 from .safe import free_text, md, plain
+
+# The command our own words name, a code span in markdown (`md(..., code=...)`; data stays escaped).
+OUR_COMMANDS = ("reconciler resume",)
+FIGURES_USED = ("task", "assignment", "unassignment")  # what a route's hours are made of
+QUIET = ("unmanaged", "in_flight")  # listed after every change, one line per reason
+UNHEALTHY_NOTE = "not a change a plan can make; `reconciler drift` reports it (exit 2)"
 
 
 def _summary_line(counts: dict[str, int]) -> str:
@@ -109,9 +110,9 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
                      + UNHEALTHY_NOTE)
         lines.extend(f"  - {health_sentence(h)}" for h in d["unhealthy_campaigns"])
     if verbose:
-        lines += _profiles_verbose(d, color)
+        lines += profiles_verbose(d, color)
     else:
-        lines += _profiles_summarised(d, plan, color)
+        lines += profiles_summarised(d, plan, color)
     if d["campaign_counts"]:
         lines.append("")
         lines.append("Campaign counts: " + ", ".join(f"{t} {a} → {b}{_emptied(t, a, b, d)}"
@@ -140,8 +141,7 @@ def plan_markdown(plan: Plan) -> str:
     # What stops or starts sending first, then the blast radius, before anything else.
     if plan.messaging:
         out.append(f"**Messaging:** {md(headline(plan.messaging))}.")
-        # The one command our own words name: a code span, not escaped backticks (data stays escaped).
-        out += [f"- {md(r).replace(RESUME_ESCAPED, '`reconciler resume`')}" for r in route_lines(plan.messaging)]
+        out += [f"- {md(r, code=OUR_COMMANDS)}" for r in route_lines(plan.messaging)]
         if plan.figures is not None and plan.messaging.interrupted:
             out.append(f"- hours estimated from {md(plan.figures.words(FIGURES_USED))}")
         out.append("")
@@ -277,133 +277,3 @@ def _md_list(items: list[str], shown_at_most: int = 12) -> str:
     """Numbers (or `first–last (n)` runs) as code spans, bounded; a backtick from data cannot end a span."""
     said = ", ".join(f"`{x.replace('`', chr(39))}`" for x in items[:shown_at_most])
     return said + (f" and {len(items) - shown_at_most} more" if len(items) > shown_at_most else "")
-
-
-def _quiet_label(p: dict[str, Any]) -> str:
-    return "no profile" if p["id"] == NONE_KEY else (
-        (f"{p['name']} ({p['id']})" if p["name"] else p["id"]) + ("" if p["declared"] else " [undeclared]"))
-
-
-def _profile_title(p: dict[str, Any]) -> str:
-    label = f"{p['name']} ({p['id']})" if p["name"] else p["id"]
-    return "No profile" if p["id"] == NONE_KEY else (f"Profile {label}" + ("" if p["declared"] else " [undeclared profile]"))
-
-
-def _strategy(p: dict[str, Any]) -> str:
-    said = {"bulk": f"bulk assignment by profile to {p['bulk_campaign']}",
-            "per_number": "per-number assignment", "none": "no assignment calls"}[p["strategy"]]
-    if p.get("phase_campaign"):  # no bulk now, but a next phase's may come, and it re-sends
-        said += f" now; a next phase may assign {p['phase_campaign']} by profile (re-sends {p['resends']})"
-    return said
-
-
-def _campaign_head(c: dict[str, Any], unchanged: int | None = None) -> str:
-    head = "  No campaign" if c["tcr_campaign_id"] == NONE_KEY else f"  Campaign {c['tcr_campaign_id']}"
-    if c["declared"]:
-        status = ", ".join(x for x in (c["kind"], c["campaign_status"],
-                                       c["sharing_status"] and f"sharing {c['sharing_status']}") if x)
-        after = plural(c["numbers_after"], "number", "numbers")
-        head += f" ({status or 'unknown to Telnyx'}): {c['numbers_now']} → {after}"
-        if unchanged:
-            head += f", {unchanged} unchanged"
-    return head
-
-
-def _change_line(f: dict[str, Any], color: bool) -> str:
-    act = Action(f["action"])
-    return "    " + paint(f"{SYMBOL[act]} {f['number']}", COLOR.get(act), color) + "  " + describe(f)
-
-
-def _profile_head(p: dict[str, Any], color: bool) -> list[str]:
-    """A profile's section starts: a blank line, its title and strategy, its note."""
-    return ["", paint(_profile_title(p), "1", color) + f": {_strategy(p)}"] + (
-        [f"  note: {p['note']}"] if p["note"] else [])
-
-
-def _profiles_verbose(d: dict[str, Any], color: bool) -> list[str]:
-    """Every finding on its own line, grouped by profile, then campaign."""
-    lines: list[str] = []
-    for p in d["profiles"]:
-        if not p["campaigns"] and p["strategy"] == "none":
-            continue
-        lines += _profile_head(p, color)
-        for c in p["campaigns"]:
-            lines.append(_campaign_head(c))
-            lines.extend(_change_line(f, color) for f in c["changes"])
-    return lines
-
-
-QUIET_PROFILES_SHOWN = 40  # profiles with nothing to change, one line each; past it, counted
-
-
-def unchanged_counts(plan: Plan) -> dict[tuple[str, str], int]:
-    """Declared numbers the plan leaves as they are, per (profile, campaign)."""
-    changed = {f.number for f in plan.changes}
-    out: Counter[tuple[str, str]] = Counter()
-    for n, dn in plan.desired.numbers.items():
-        if n not in changed:
-            out[(dn.profile_id, dn.tcr_campaign_id)] += 1
-    return dict(out)
-
-
-def _profiles_summarised(d: dict[str, Any], plan: Plan, color: bool) -> list[str]:
-    unchanged = unchanged_counts(plan)
-    lines: list[str] = []
-    quiet: list[tuple[dict[str, Any], list[str]]] = []  # profiles with nothing listed: one line each
-    counted: list[dict[str, Any]] = []  # their in-flight and unmanaged numbers, said once per reason
-    calm: list[tuple[dict[str, Any], int]] = []  # profiles whose every number is unchanged, and their counts
-    for p in d["profiles"]:
-        listed = any(f["action"] not in COUNTED_ACTIONS for c in p["campaigns"] for f in c["changes"])
-        if not listed:
-            parts = []
-            seen = set()
-            for c in p["campaigns"]:
-                seen.add(c["tcr_campaign_id"])
-                acts = Counter(f["action"] for f in c["changes"])
-                bits = ([f"{unchanged[(p['id'], c['tcr_campaign_id'])]} unchanged"]
-                        if unchanged.get((p["id"], c["tcr_campaign_id"])) else [])
-                bits += [f"{n} {a.replace('_', ' ')}" for a, n in sorted(acts.items())]
-                parts.append(f"{shown(c['tcr_campaign_id'], 'campaign')} " + ", ".join(bits))
-                counted += c["changes"]
-            for (pid, tcr), n in sorted(unchanged.items()):
-                if pid == p["id"] and tcr not in seen:
-                    parts.append(f"{tcr} {n} unchanged")
-            if p["campaigns"]:
-                quiet.append((p, parts))
-            elif parts:
-                calm.append((p, sum(n for (pid, _), n in unchanged.items() if pid == p["id"])))
-            continue
-        lines += _profile_head(p, color)
-        for c in p["campaigns"]:
-            lines.append(_campaign_head(c, unchanged.get((p["id"], c["tcr_campaign_id"]))))
-            changes = [f for f in c["changes"] if f["action"] in LISTED_ACTIONS]
-            lines.extend(_change_line(f, color) for f in changes)
-            blocked = [f for f in c["changes"] if f["action"] == "blocked"]
-            say_blocked = (lambda f: "blocked — the note above" if p["note"] and f.get("reason") == p["note"]
-                           else describe(f))
-            lines += said_once(blocked, "    ", paint(SYMBOL[Action.BLOCKED], COLOR[Action.BLOCKED], color),
-                               list_numbers=True, say=say_blocked)
-            for act in (Action.IN_FLIGHT, Action.UNMANAGED):
-                lines += said_once([f for f in c["changes"] if f["action"] == act.value], "    ", SYMBOL[act],
-                                   list_numbers=False)
-    if quiet:
-        lines.append("")
-        lines.append(paint("Not changed", "1", color) + ", per profile (`--verbose` lists every number):")
-        for p, parts in quiet[:QUIET_PROFILES_SHOWN]:
-            lines.append(f"  {_quiet_label(p)}: " + "; ".join(parts))
-        if len(quiet) > QUIET_PROFILES_SHOWN:
-            lines.append(f"  …and {len(quiet) - QUIET_PROFILES_SHOWN} more profiles (`--verbose`, or the JSON plan)")
-        if len(calm) == 1:  # one profile: its name costs nothing and hides nothing
-            (p, n), = calm
-            lines.append(f"  {_quiet_label(p)}: {plural(n, 'number', 'numbers')} unchanged")
-        elif calm:
-            lines.append(f"  {plural(len(calm), 'other profile', 'other profiles')}: "
-                         f"{plural(sum(n for _, n in calm), 'number', 'numbers')} unchanged")
-        for text, group in by_reason(counted):
-            sym = SYMBOL[Action(group[0]["action"])]
-            profiles = len({p["id"] for p, _ in quiet for c in p["campaigns"] for f in c["changes"]
-                            if describe(f) == text})
-            where = f" on {plural(profiles, 'profile', 'profiles')}" if profiles > 1 else ""
-            lines.append(f"  {sym} {group[0]['number']}  {text}" if len(group) == 1 else
-                         f"  {sym} {len(group)} numbers{where}: {text}")
-    return lines

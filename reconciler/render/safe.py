@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Iterable
 
 # Keys whose values are free text from outside (the others are ids, numbers, counts, or words of ours).
 FREE_TEXT = frozenset({"name", "note", "problem", "reason", "detail", "status", "phase_reason", "telnyx_status",
@@ -37,6 +37,7 @@ _SCHEME = re.compile(r"(?<=[A-Za-z]):(?=/)")
 _WWW = re.compile(r"(?i)(?<=www)\.")
 _JOIN_AFTER = re.compile(r"(?i)([@#]|\bGH-)")
 WORD_JOINER = "\u2060"
+_CODE_LITERAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*")  # what `md(text, code=...)` keeps a code span
 
 
 def plain(text: str) -> str:
@@ -56,10 +57,30 @@ def plain(text: str) -> str:
     return s if len(s) <= MAX_LEN else s[: MAX_LEN - 1] + "…"
 
 
-def md(text: str) -> str:
+def md(text: str, code: Iterable[str] = ()) -> str:
     """`plain`, then escaped for inline markdown (GitHub): HTML and markdown punctuation inert, and
-    nothing GitHub would link (autolinks, mentions, references) or typeset (math)."""
-    s = plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    nothing GitHub would link (autolinks, mentions, references) or typeset (math).
+
+    `code`: literals of our own words (a command, `reconciler resume`) that stay code spans where the
+    text quotes them in backticks; every other character, data's included, is escaped. Data that
+    quotes the same literal shows that code span and nothing more: its content is ours, fixed here."""
+    s = plain(text)
+    spans = [f"`{c}`" for c in code]
+    if not spans:
+        return _escaped(s)
+    if not all(_CODE_LITERAL.fullmatch(c) for c in code):  # nothing a span could end or a table cell split on
+        raise ValueError(f"not a literal of ours a code span can carry: {list(code)!r}")
+    quoted = re.compile("|".join(map(re.escape, spans)))
+    out, at = [], 0
+    for m in quoted.finditer(s):
+        out += [_escaped(s[at:m.start()]), m[0]]
+        at = m.end()
+    return "".join(out) + _escaped(s[at:])
+
+
+def _escaped(s: str) -> str:
+    """One plain line made inert for inline markdown (see `md`)."""
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(r"\\\1", s)
     s = _WWW.sub(r"\\.", _SCHEME.sub(r"\\:", s))
     return _JOIN_AFTER.sub(lambda m: m[1] + WORD_JOINER, s)

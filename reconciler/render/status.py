@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-
-import time
 from collections import defaultdict
 from typing import Any
 
@@ -14,15 +12,12 @@ from reconciler.plan import SCHEMA_VERSION, plural
 from . import mermaid
 from .common import by_reason, compact_numbers, md_fit, paint, wrapped
 from .safe import free_text, md, plain
+from .status_counts import iso, number_counts, open_numbers, time_to_service
 
 _E164 = re.compile(r"\+1[0-9]{10}")  # the number a per-number reason names
 
 KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profile": "profile update",
          "assign": "assignment", "replace": "reassignment", "unassign": "removal"}
-
-
-def _iso(t: float | None) -> str | None:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if t is not None else None
 
 
 def _hours(seconds: float | None) -> str:
@@ -46,111 +41,10 @@ def _headline(d: dict[str, Any]) -> str:
             f"{plural(d['stuck'], 'write', 'writes')} stuck, {plural(d['failed_numbers'], 'number', 'numbers')} failed")
 
 
-def _target(w: Any) -> str:
-    return w.campaign or (f"profile {w.profile}" if w.profile else "no profile")
-
-
-def _number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, dict[str, int]]]]:
-    """Numbers per state, per campaign (across runs) and per run and campaign, each number counted
-    once in each: a number several writes hold (a bulk task that skipped it, the removal that frees
-    it, the next phase that assigns it) is counted as pending if any of them holds it pending (it is
-    in flight), else in the state of the latest of them."""
-    latest: dict[tuple[str, str], tuple[str, str]] = {}  # (target, number) -> (run, state)
-    by_run: dict[tuple[str, str, str], str] = {}  # (run, target, number) -> state
-    order = sorted(range(len(report.writes)), key=lambda i: (report.writes[i].write.submitted_at or 0.0, i))
-    for i in order:
-        w, t = report.writes[i].write, report.writes[i].tracked
-        if t is None:
-            continue
-        for n, state in t.numbers.items():
-            # Pending in any write is in flight (tracking's rule), whichever write came last.
-            key = (_target(w), n)
-            if latest.get(key, ("", ""))[1] != "pending":
-                latest[key] = (w.run, state.value)
-            if by_run.get((w.run, *key)) != "pending":
-                by_run[(w.run, *key)] = state.value
-    per_campaign: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (target, _), (_, state) in latest.items():
-        per_campaign[target][state] += 1
-    runs: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    for (run, target, _), state in by_run.items():
-        runs[run][target][state] += 1
-    return ({c: dict(sorted(v.items())) for c, v in sorted(per_campaign.items())},
-            {r: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for r, cs in sorted(runs.items())})
-
-
-def _remaining(w: Any, t: Any, figures: Any) -> tuple[float | None, float, tuple[str, ...]]:
-    """(seconds until this write's work should be over on the figures, the figures' whole duration of
-    it, the kinds of figure used); None remaining when nothing of it is pending. Never below zero:
-    work older than its figure is late, not over."""
-    deferred = w.state.value == "deferred"
-    if t is None or (not t.pending and not deferred) or (deferred and t.phase is not None
-                                                         and t.phase.value in ("done", "abandoned")):
-        return None, 0.0, ()
-    age = t.age or 0.0
-    if deferred:  # freed first: the removal, then this assignment
-        return (max(0.0, figures["unassignment"] - age) + figures["assignment"],
-                figures["unassignment"] + figures["assignment"], ("unassignment", "assignment"))
-    kind = {"unassign": "unassignment", "bulk_move": "order", "patch_profile": "order"}.get(w.op.value, "assignment")
-    return max(0.0, figures[kind] - age), figures[kind], (kind,)
-
-
-def _service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
-    """Time to service, per write and per campaign: numbers (sending + not sending = numbers; the
-    work's pending and failed counted apart, of the same numbers), how long the interruption has
-    lasted (since the earliest open write that holds a number that cannot send, on Telnyx's clock),
-    and when the work should be over (from `report.figures`), or that it is later than usual."""
-    sending: dict[str, bool] = getattr(report, "sending", {}) or {}
-    figures = getattr(report, "figures", None)
-    now = report.now
-    stopped: dict[str, float] = {}  # number -> when the earliest open write holding it was sent
-    for ws in report.writes:
-        w = ws.write
-        if w.submitted_at is None or ws.tracked is None:
-            continue
-        began = w.stopped_at or w.submitted_at  # a next phase's numbers stopped when their removal was sent
-        for n in ws.tracked.numbers:
-            if not sending.get(n, False):
-                stopped[n] = min(stopped.get(n, began), began)
-    kinds: list[str] = []
-
-    def facts(numbers: dict[str, str], remaining: list[tuple[float, float]]) -> dict[str, Any]:
-        on = sum(1 for n in numbers if sending.get(n) is True)
-        since = min((stopped[n] for n in numbers if n in stopped and sending.get(n) is not True), default=None)
-        eta = max((r for r, _ in remaining), default=None)
-        typical = max((f for _, f in remaining), default=None)
-        late = bool(remaining) and all(r <= 0 for r, _ in remaining)
-        return {"numbers": len(numbers), "sending": on, "not_sending": len(numbers) - on,
-                "pending": sum(1 for v in numbers.values() if v in ("pending", "unseen")),
-                "failed": sum(1 for v in numbers.values() if v == "failed"),
-                "interrupted_since": _iso(since), "interrupted_seconds": round(now - since) if since else None,
-                "eta_seconds": round(eta) if eta is not None else None,
-                "eta": _iso(now + eta) if eta is not None else None,
-                # Past the figures: later than usual (Telnyx sometimes takes days), not "overdue".
-                "late": late, "typical_seconds": round(typical) if typical is not None else None}
-
-    per_write: dict[str, dict[str, Any]] = {}
-    by_target: dict[str, tuple[dict[str, str], list[tuple[float, float]]]] = {}
-    for ws in report.writes:
-        w, t = ws.write, ws.tracked
-        states = {n: s.value for n, s in (t.numbers.items() if t else ())}
-        rest, whole, used = _remaining(w, t, figures) if figures is not None else (None, 0.0, ())
-        kinds += [k for k in used if k not in kinds]
-        per_write[w.id] = facts(states, [(rest, whole)] if rest is not None else [])
-        numbers, remaining = by_target.setdefault(_target(w), ({}, []))
-        for n, v in states.items():
-            if numbers.get(n) != "pending":
-                numbers[n] = v
-        if rest is not None:
-            remaining.append((rest, whole))
-    per_campaign = {c: facts(numbers, remaining) for c, (numbers, remaining) in sorted(by_target.items())}
-    return per_write, per_campaign, kinds
-
-
 def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
     writes = []
-    per_campaign, per_run = _number_counts(report)
-    service_of, service, kinds = _service(report)
+    per_campaign, per_run = number_counts(report)
+    service_of, service, kinds = time_to_service(report)
     figures = getattr(report, "figures", None)
     for ws in report.writes:
         w, t = ws.write, ws.tracked
@@ -167,7 +61,7 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
             "profile": w.profile,
             "run": w.run,
             "note": w.note,
-            "submitted_at": _iso(w.submitted_at),
+            "submitted_at": iso(w.submitted_at),
             "age_seconds": round(t.age) if t and t.age is not None else None,
             "stuck": bool(t and t.stuck),
             "phase": t.phase.value if t and t.phase else None,
@@ -182,11 +76,11 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "kind": kind,
         "exit_code": report.exit_code,
-        "now": _iso(report.now),
+        "now": iso(report.now),
         "stuck_after_hours": round(report.stuck_after / 3600, 2),
         "open_writes": sum(1 for w in writes if not w["closed_as"]),
         # Distinct numbers the open writes hold, sending or not now (the two add up to the numbers).
-        "open_numbers": _open_numbers(report),
+        "open_numbers": open_numbers(report),
         "stuck": sum(1 for w in writes if w["stuck"]),
         # Distinct numbers: one a task failed and its retry failed again is one number failed.
         "failed_numbers": len({n for w in writes for n in w["failed"]}),
@@ -212,14 +106,6 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
                      "profile": w.profile, "numbers": len(w.numbers), "reason": why}
                     for w, why in getattr(report, "ignored", ())],
     }
-
-
-def _open_numbers(report: Any) -> dict[str, int]:
-    sending: dict[str, bool] = getattr(report, "sending", {}) or {}
-    numbers = {n for ws in report.writes if ws.closed_as is None
-               for n in (ws.tracked.numbers if ws.tracked is not None else ws.write.numbers)}
-    on = sum(1 for n in numbers if sending.get(n) is True)
-    return {"numbers": len(numbers), "sending": on, "not_sending": len(numbers) - on}
 
 
 def _unhealthy_lines(d: dict[str, Any], code=str) -> list[str]:
@@ -360,18 +246,7 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
             state_words = f"state {state}" + (f", Telnyx says {telnyx}" if telnyx else "") + (
                 f"; closed now as {closed}" if closed else "")
             if phase:
-                # Each distinct reason once: the number a reason names is set apart, so 250 phases that
-                # stopped for one cause are one reason with its count, not 250 sentences on one line.
-                reasons: dict[str, list[str]] = defaultdict(list)
-                for w in ws:
-                    if w["phase_reason"]:
-                        named = _E164.findall(w["phase_reason"])
-                        reasons[_E164.sub("a number", w["phase_reason"]) if len(named) == 1 else
-                                w["phase_reason"]].extend(named if len(named) == 1 else [""])
-                why = "; ".join(r + (f" (×{len(ns)}" + (f": {', '.join(compact_numbers(n for n in ns if n)[:3])}"
-                                                        + ("…" if len(ns) > 3 else "") if any(ns) else "") + ")"
-                                     if len(ns) > 1 else "")
-                                for r, ns in reasons.items())
+                why = _said_once([w["phase_reason"] for w in ws if w["phase_reason"]])
                 state_words += f"; next phase {phase}" + (f": {why}" if why else "")
             lines.append(f"  {name} → {target}: {_numbers_words(dict(sorted(counts.items())), _group_service(ws))}; "
                          f"{state_words}")
@@ -388,6 +263,31 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
                 lines.append(f"    {len(group)} numbers {text}")
                 lines += wrapped(compact_numbers(f["number"] for f in group), "      ")
     return lines
+
+
+def _said_once(reasons: list[str]) -> str:
+    """Each distinct phase reason once: the number a reason names is set apart, so 250 phases that
+    stopped for one cause are one reason with its count (`… a number … (×250: +1…, +1…, +1……)`),
+    not 250 sentences on one line."""
+    numbers_of: dict[str, list[str]] = defaultdict(list)  # a reason -> the number each saying of it named
+    for reason in reasons:
+        named = _E164.findall(reason)
+        if len(named) == 1:
+            numbers_of[_E164.sub("a number", reason)].append(named[0])
+        else:  # no number, or several: the reason is said as it is
+            numbers_of[reason].append("")
+    return "; ".join(reason + _times(numbers) for reason, numbers in numbers_of.items())
+
+
+def _times(numbers: list[str]) -> str:
+    """After a reason said more than once: how many times, and the first numbers it named (compactly)."""
+    if len(numbers) == 1:
+        return ""
+    named = [n for n in numbers if n]
+    if not named:
+        return f" (×{len(numbers)})"
+    more = "…" if len(numbers) > 3 else ""
+    return f" (×{len(numbers)}: {', '.join(compact_numbers(named)[:3])}{more})"
 
 
 def _problems_text(d: dict[str, Any]) -> list[str]:

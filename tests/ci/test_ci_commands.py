@@ -227,7 +227,7 @@ PLAN_RUNS = {c: 501 + i for i, c in enumerate(["good", "first", "second", "third
 
 
 def plan_comment(**meta) -> str:
-    from reconciler.ci.github import meta_line
+    from reconciler.ci.marked import meta_line
 
     if isinstance(meta.get("checksum"), str) and meta["checksum"] in PLAN_RUNS and "artifact" not in meta:
         meta = {"run_id": PLAN_RUNS[meta["checksum"]], "artifact": "reconciler-plan", **meta}
