@@ -36,6 +36,17 @@ def test_every_core_module_has_a_layer_and_is_kept_from_the_sandbox() -> None:
     assert core - _contract_modules("sandbox-own-product", "forbidden_modules") == {"__main__"}
 
 
+def test_every_ci_module_but_the_github_client_is_kept_from_httpx() -> None:
+    """The contract names ci's modules one by one: a new one must join it, or it could import httpx unchecked."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / ".importlinter")
+    listed = set(cfg["importlinter:contract:httpx-in-ci-github"]["source_modules"].split())
+    modules = {f"reconciler.ci.{p.stem}" for p in (PKG / "ci").glob("*.py") if p.stem != "__init__"}
+    assert modules - listed == {"reconciler.ci.github"}
+
+
 def test_api_error_is_not_an_httpx_error() -> None:
     import httpx
 
