@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from reconciler.apply import Applier, ApplyReport, Until, plan_only_outcomes, recovery
+from reconciler.apply import ApplyReport, Until, plan_only_outcomes, recovery, session
 from reconciler.apply.recovery import StatusReport, TrackedReader
-from reconciler.compare import explain
 from reconciler.drift import DriftReport, drift_report
 from reconciler.errors import RefusedError
 from reconciler.durations import Figures
@@ -45,10 +44,6 @@ def read_journal(state_dir: str, warn: Warn = _silent) -> JournalView:
     if len(view.bad) > 20:
         warn(f"state folder {state_dir}: {len(view.bad) - 20} more unreadable journal line(s) skipped")
     return view
-
-
-def has_deferred_phases(state_dir: str) -> bool:
-    return any(w.state is State.DEFERRED for w in Journal(state_dir).read().open_writes())
 
 
 def _ports(client: Any) -> tuple[Any, TrackedReader]:
@@ -140,40 +135,38 @@ class ApplyPrep:
     plan: Plan
     live: LiveState | None  # the state a fresh plan was made from; None for a saved plan (apply re-reads)
     saved: bool
+    ports: session.Ports
     nothing: ApplyReport | None = None  # nothing to write or wait for: the report to show instead
+
+
+def _apply_ports(client: Any) -> session.Ports:
+    """Telnyx through `client`, on its own clock: what apply (apply/session.py) writes and reads."""
+    from reconciler.live import read_live
+
+    writer, read_tracked = _ports(client)
+    return session.Ports(writer, lambda d: read_live(client, d), read_tracked, client.server_now)
 
 
 def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until, timeout: float, progress: Any,
                   desired: DesiredState | None = None, options: PlanOptions | None = None,
                   saved_plan: Plan | None = None, expect_checksum: str | None = None,
                   reviewed: Plan | None = None, warn: Warn = _silent, ignore_windows: bool = False) -> ApplyPrep:
-    """The plan `apply` runs: the saved one, or a fresh one made after finishing what earlier runs
-    left (a killed run's intents, tasks not seen processed, deferred phases of approved applies).
-    A plan that is not the reviewed one (`expect_checksum`, `reviewed`) is refused, saying what
-    moved. The caller holds `journal`'s lock from before the plan is made."""
+    """The plan `apply` runs: the saved one, or a fresh one made after apply has finished what earlier
+    runs left (`session.recover`). A plan that is not the reviewed one (`expect_checksum`, `reviewed`)
+    is refused, saying what moved. The caller holds `journal`'s lock from before the plan is made."""
+    ports = _apply_ports(client)
     if saved_plan is not None:
         plan, live = saved_plan, None
         hold_outside_windows(client, plan, saved=True, ignore=ignore_windows)
     else:
         if desired is None:
             raise TypeError("prepare_apply: a fresh plan needs the desired state")
-        writer, read_tracked = _ports(client)
-        recovery.settle_intents(journal, read_tracked, client.server_now, timeout=min(timeout, 300.0),
-                                progress=progress)
-        recovery.note_finished_work(writer, journal)
-        if has_deferred_phases(state_dir):
-            # Finish what earlier approved applies left for later before planning anew.
-            resume(client, state_dir, progress=progress, timeout=min(timeout, 300.0), warn=warn, journal=journal,
-                   desired=desired, options=options)
+        session.recover(ports, journal, timeout=timeout, progress=progress, desired=desired, options=options,
+                        problems=[str(b) for b in read_journal(state_dir, warn).bad])
         planned = plan_live(client, desired, options, state_dir, warn=warn, exclusive=True)
         plan, live = planned.plan, planned.live
         hold_outside_windows(client, plan, saved=False, ignore=ignore_windows)
-    if reviewed is not None:
-        expect_checksum = expect_checksum or reviewed.checksum()
-    if expect_checksum and plan.checksum() != expect_checksum:
-        why = "".join("\n  " + line for line in explain(reviewed, plan)) if reviewed is not None else ""
-        raise RefusedError(f"the plan's checksum is {plan.checksum()}, not the reviewed {expect_checksum}: "
-                           f"live state or the files changed since review; re-plan and review again{why}")
+    session.refuse_unreviewed(plan, expect_checksum=expect_checksum, reviewed=reviewed)
     # Nothing to write may still mean something to wait for: numbers in flight (--until final), or
     # numbers Telnyx is freeing whose assignment is this apply's next phase.
     waiting = saved_plan is None and ((until is Until.FINAL and bool(plan.in_flight))
@@ -181,20 +174,17 @@ def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until
     if not plan.has_changes and not waiting:
         report = ApplyReport(until=until)
         report.outcomes = plan_only_outcomes(plan)
-        return ApplyPrep(plan, live, saved_plan is not None, nothing=report)
-    return ApplyPrep(plan, live, saved_plan is not None)
+        return ApplyPrep(plan, live, saved_plan is not None, ports, nothing=report)
+    return ApplyPrep(plan, live, saved_plan is not None, ports)
 
 
-def apply_plan(client: Any, plan: Plan, *, saved: bool, live: LiveState | None, journal: Journal,
-               until: Until, timeout: float, progress: Any, stuck_after: float = DEFAULT_STUCK_AFTER) -> ApplyReport:
-    """Run `plan`; the caller holds `journal` open (its lock) from before the plan was made."""
-    from reconciler.live import TelnyxWriter, read_live
-
-    applier = Applier(TelnyxWriter(client), lambda d: read_live(client, d), journal, progress=progress,
-                      until=until, timeout=timeout, server_now=client.server_now, stuck_after=stuck_after)
-    report = applier.run(plan, saved=saved, live=live)
-    journal.compact()
-    return report
+def apply_plan(prep: ApplyPrep, journal: Journal, *, until: Until, timeout: float, progress: Any,
+               approve: Callable[[Plan], None] | None = None,
+               stuck_after: float = DEFAULT_STUCK_AFTER) -> ApplyReport:
+    """Run the prepared plan (refused if unsafe, then `approve`d); the caller holds `journal` open (its
+    lock) from before the plan was made."""
+    return session.run(prep.ports, journal, prep.plan, saved=prep.saved, live=prep.live, until=until,
+                       timeout=timeout, progress=progress, approve=approve, stuck_after=stuck_after)
 
 
 # --------------------------------------------------------------------------- status and resume
@@ -214,24 +204,9 @@ def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AF
     """Work in flight per write, judged against live state now. Writes nothing anywhere.
     `desired`: the files, to say which writes and phases name what they do not declare."""
     view = read_journal(state_dir, warn)
-    report = StatusReport(stuck_after=stuck_after, problems=[str(b) for b in view.bad])
-    open_writes = view.open_writes()
-    report.ignored = recovery.ignored_writes(open_writes, desired)
-    if not open_writes:
-        report.now = client.server_now()
-        return report
     writer, read_tracked = _ports(client)
-    live = read_tracked(open_writes)
-    report.now = client.server_now()
-    ahead = sum(1 for w in open_writes if w.submitted_at is not None and w.submitted_at > report.now + 300)
-    if ahead:
-        # Ages are on Telnyx's clock: writes journalled "in its future" come from another clock (another
-        # account or API, or a state folder from elsewhere); their ages and ETAs mean nothing here.
-        report.problems.append(f"{ahead} open write{'s' if ahead != 1 else ''} journalled after Telnyx's now "
-                               f"(another account's or API's state folder?): their ages and ETAs are not this API's")
-    inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=recovery.seen(open_writes))
-    recovery.report_work(report, writer, open_writes, live, inflight, state_dir)
-    return report
+    return recovery.status(writer, read_tracked, client.server_now, view.open_writes(), state_dir,
+                           stuck_after=stuck_after, desired=desired, problems=[str(b) for b in view.bad])
 
 
 def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0,

@@ -188,6 +188,29 @@ def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHeal
     return out
 
 
+def status(writer: Writer, read_tracked: TrackedReader, server_now: Callable[[], float], open_writes: list[Write],
+           state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AFTER, desired: DesiredState | None = None,
+           problems: list[str] | None = None) -> StatusReport:
+    """Work in flight per open write, judged against live state now (`status`). Writes nothing.
+    `desired`: the files, to say which writes and phases name what they do not declare."""
+    report = StatusReport(stuck_after=stuck_after, problems=list(problems or ()))
+    report.ignored = ignored_writes(open_writes, desired)
+    if not open_writes:
+        report.now = server_now()
+        return report
+    live = read_tracked(open_writes)
+    report.now = server_now()
+    ahead = sum(1 for w in open_writes if w.submitted_at is not None and w.submitted_at > report.now + 300)
+    if ahead:
+        # Ages are on Telnyx's clock: writes journalled "in its future" come from another clock (another
+        # account or API, or a state folder from elsewhere); their ages and ETAs mean nothing here.
+        report.problems.append(f"{ahead} open write{'s' if ahead != 1 else ''} journalled after Telnyx's now "
+                               f"(another account's or API's state folder?): their ages and ETAs are not this API's")
+    inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=seen(open_writes))
+    report_work(report, writer, open_writes, live, inflight, state_dir)
+    return report
+
+
 def settle_intents(journal: Journal, read_tracked: TrackedReader, server_now: Callable[[], float], *,
                    timeout: float, progress: Progress, clock: Callable[[], float] = time.monotonic,
                    sleep: Callable[[float], None] = time.sleep) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.errors import ConfigError, RefusedError
+
+if TYPE_CHECKING:
+    from reconciler.plan import Plan
 
 from .base import (
     Exit,
@@ -80,8 +84,6 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         names = the_plan.profile_names  # apply's report names profiles like the plan does
         if fmt == "text":
             click.echo(render.plan_text(the_plan, color=color_on(), verbose=verbose), nl=False)
-        if not the_plan.safe:
-            raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(the_plan.unsafe))
         if prep.nothing is not None:
             report = prep.nothing
             if fmt == "text":
@@ -98,19 +100,23 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
             if report.exit_code:
                 raise Exit(report.exit_code)
             return
-        if not auto_approve and not plan_file and the_plan.has_changes:
-            if not (sys.stdin.isatty() and sys.stdout.isatty()):
-                raise RefusedError("not approved: pass --auto-approve (no terminal to ask on)")
-            if not click.confirm(f"Apply {len(the_plan.writes)} change(s)?", default=False):
-                raise RefusedError("not approved")
-        report = operations.apply_plan(client, the_plan, saved=prep.saved, live=prep.live, journal=journal,
-                                       until=mode, timeout=timeout, progress=progress)
+        # apply refuses an unsafe plan itself, before asking; a saved plan was approved by its review.
+        report = operations.apply_plan(prep, journal, until=mode, timeout=timeout, progress=progress,
+                                       approve=None if auto_approve or plan_file else _ask)
         progress.done()
     emit(fmt, data=lambda: render.apply_dict(report),
          text=lambda color: render.apply_text(report, color=color, names=names, verbose=verbose),
          markdown=lambda: render.apply_markdown(report, names=names))
     if report.exit_code:
         raise Exit(report.exit_code)
+
+
+def _ask(plan: Plan) -> None:
+    """Approval on a terminal; RefusedError (exit 3) without one, or on no."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise RefusedError("not approved: pass --auto-approve (no terminal to ask on)")
+    if not click.confirm(f"Apply {len(plan.writes)} change(s)?", default=False):
+        raise RefusedError("not approved")
 
 
 # Options that shape a plan, by parameter name: a saved plan was made (and reviewed) without them.
