@@ -12,22 +12,12 @@ from reconciler.errors import ConfigError, RefusedError
 if TYPE_CHECKING:
     from reconciler.plan import Plan
 
-from .base import (
-    Exit,
-    progress_for,
-    waiting_hint,
-    client_for,
-    color_on,
-    emit,
-    handle_errors,
-    load_desired,
-    options_from,
-    parse_notes,
-    planning_options,
-    step_summary,
-    warn,
-    cli,
-)
+from .exits import Exit, handle_errors
+from .group import cli
+from .inputs import client_for, load_desired, options_from
+from .options import parse_notes, planning_options
+from .output import color_on, emit, step_summary, warn
+from .progress import progress_for, waiting_hint
 
 
 @cli.command()

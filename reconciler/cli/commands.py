@@ -9,27 +9,21 @@ import click
 from reconciler.errors import ExitCode
 from reconciler.journal import DEFAULT_STATE_DIR
 
-from .base import (
-    Exit,
-    progress_for,
-    waiting_hint,
-    client_for,
+from .exits import Exit, handle_errors
+from .group import cli
+from .inputs import client_for, load_desired, options_from
+from .options import (
     connection_options,
     desired_option,
-    emit,
-    emit_plan,
     format_option,
-    handle_errors,
-    load_desired,
-    options_from,
     planning_options,
     scope_options,
     state_option,
     stuck_option,
     verbose_option,
-    warn,
-    cli,
 )
+from .output import emit, emit_plan, warn
+from .progress import progress_for, waiting_hint
 
 
 @cli.command()

@@ -11,12 +11,10 @@ import click
 
 from reconciler.errors import ConfigError
 
-from .base import (
-    client_for,
-    connection_options,
-    handle_errors,
-    cli,
-)
+from .exits import handle_errors
+from .group import cli
+from .inputs import client_for
+from .options import connection_options
 
 
 def _tcr_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -129,7 +129,7 @@ def test_a_wait_on_a_frozen_sandbox_clock_says_what_it_waits_for_and_how_it_ends
 def test_the_wait_hint_names_the_sandbox_only_where_the_api_says_it_is_one():
     from types import SimpleNamespace
 
-    from reconciler.cli.base import waiting_hint
+    from reconciler.cli.progress import waiting_hint
 
     telnyx = waiting_hint(SimpleNamespace(sandbox_clock=None))()
     assert telnyx == ("; if this run stops waiting first, the work goes on at Telnyx and `reconciler resume` "
