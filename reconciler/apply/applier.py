@@ -9,17 +9,14 @@ from typing import Callable
 
 from reconciler import durations
 from reconciler.diff import ASSIGNING, UNSEEN, Action, Finding, reported_under
-from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State
 from reconciler.model import (
     CARRIER_PENDING,
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
-    PENDING_UNASSIGNMENT,
     TELNYX,
     DesiredState,
-    LiveCampaign,
     LiveState,
 )
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan, profile_label
@@ -37,10 +34,11 @@ from .checks import (
 )
 from .moves import move_numbers
 from .outcomes import RunFacts, judge_outcomes
+from .per_number import PerNumber
 from .phases import PhaseOutcome, PhaseResult, actionable, carry_out, defer_freed, over_allowance
 from .ports import Progress, Reader, Writer, campaign_of, quiet
 from .report import ApplyReport, Outcome, Result, Until
-from .submit import Answer, Submitter
+from .submit import Submitter
 
 MAX_ROUNDS = 3
 # A round whose bulk answer was lost decided nothing (the task is judged after the settle window):
@@ -64,16 +62,16 @@ class Applier:
     poll_max: float = 15.0
     stuck_after: float | None = None
     _deadline: float = 0.0
-    _held: dict[str, str] = field(default_factory=dict)  # number -> why apply would not free it
     _skipped: set[tuple[str, str]] = field(default_factory=set)  # bulks this round left to an earlier task
     _stopped_waiting: bool = False
     _stale: dict[str, str] = field(default_factory=dict)  # number -> why its next phase was refused
     _reviewed: Plan | None = None  # the plan being applied: what a later bulk is held to
-    shared_per_number: bool = False  # the run opted in to per-number writes (DELETE too) on shared campaigns
     sub: Submitter = field(init=False)
+    one: PerNumber = field(init=False)  # per-number writes: in place, or freed and deferred
 
     def __post_init__(self) -> None:
         self.sub = Submitter(self.writer, self.journal, self.progress, self.server_now, self._waiter, self._expired)
+        self.one = PerNumber(self.sub)
 
     @property
     def writes(self) -> int:
@@ -88,7 +86,7 @@ class Applier:
     def run(self, plan: Plan, *, saved: bool, live: LiveState | None = None) -> ApplyReport:
         """Apply `plan`; `live` is the state a fresh plan was made from (saved plans re-read)."""
         self.start_clock()
-        self.shared_per_number = plan.options.shared_per_number
+        self.one.shared_per_number = plan.options.shared_per_number
         self._reviewed = plan
         report = ApplyReport(until=self.until)
         desired = plan.desired
@@ -208,16 +206,16 @@ class Applier:
                     # refuses. Otherwise they are freed, and the bulk for them is this apply's next phase.
                     members = profile_members(plan, pid)
                     allowed = resends_allowed(self._reviewed or plan, pid, campaign.tcr_campaign_id)
-                    if self._in_place(campaign):
+                    if self.one.in_place(campaign):
                         # If Telnyx refuses the PUT: a Telnyx-registered campaign takes the freed
                         # number by a POST (no bulk re-sending the profile's sending numbers); a
                         # shared one by the profile's bulk (its per-number writes may be refused too).
                         telnyx = campaign.telnyx_campaign_id is not None
                         for c in held:
-                            self._assign_one(c, campaign, then=Op.ASSIGN if telnyx else Op.BULK_ASSIGN,
+                            self.one.assign_one(c, campaign, then=Op.ASSIGN if telnyx else Op.BULK_ASSIGN,
                                              members=None if telnyx else members, allowed=allowed)
                     else:
-                        self._free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members,
+                        self.one.free_then(held, Op.BULK_ASSIGN, campaign, profile=pid, members=members,
                                         allowed=allowed)
                     fs = [c for c in fs if c.action is not Action.REASSIGN]
                     if not fs:
@@ -240,7 +238,7 @@ class Applier:
                 for i, c in enumerate(fs, 1):
                     target = campaigns.get(reported_under(c)[1] or "")
                     if target is not None:
-                        self._assign_one(c, target)
+                        self.one.assign_one(c, target)
                     self.progress(f"per-number assignment on profile {profile_label(pid, plan.profile_names)}",
                                   i, len(fs))
 
@@ -270,82 +268,6 @@ class Applier:
             self._stale[c.number] = why
         return True
 
-    def _in_place(self, campaign: LiveCampaign) -> bool:
-        """May a per-number PUT move a number onto `campaign` in place? For a Telnyx-registered
-        campaign, yes (whether Telnyx takes it is mode put_existing); for a shared one only under
-        --shared-per-number (Telnyx documents no per-number writes to shared campaigns)."""
-        return campaign.telnyx_campaign_id is not None or self.shared_per_number
-
-    def _assign_one(self, c: Finding, campaign: LiveCampaign, *, then: Op = Op.ASSIGN,
-                    members: list[str] | None = None, allowed: int | None = None) -> None:
-        """One number onto one campaign; where Telnyx refuses a PUT over another campaign, the
-        number is freed and its assignment (`then`: per number, or the profile's bulk) becomes this
-        apply's next phase. Every number is asked: a refusal may be the number's own (one PUT per
-        number is the price of never freeing one that could have moved in place)."""
-        # Over a FAILED record, PUT: whether a POST retries it or is refused as "already
-        # assigned" is unconfirmed (mode failed_retry), and a PUT replaces it under both.
-        held = c.live or UNSEEN
-        op = Op.REPLACE if c.action is Action.REASSIGN or held.status == FAILED_ASSIGNMENT else Op.ASSIGN
-        call = self.writer.replace if op is Op.REPLACE else self.writer.assign
-        # Telnyx may refuse to move a number between campaigns in place (mode put_existing): by design,
-        # the number is then freed first, so that refusal is progress, not an error.
-        # A FAILED_UNASSIGNMENT record still holds the number on its campaign (Telnyx failed to free it):
-        # in the way like any other; only a FAILED_ASSIGNMENT holds nothing.
-        frees = op is Op.REPLACE and held.tcr_campaign_id is not None and held.status != FAILED_ASSIGNMENT
-        sent = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
-                              accepted_on_success=True,
-                              expected_refusal="it is freed from its campaign first, and assigned in a next phase"
-                              if frees else None)
-        if sent.answer is not Answer.REFUSED:
-            return
-        if held.tcr_campaign_id is None or held.status == FAILED_ASSIGNMENT:
-            return  # refused with nothing in the way: the next round re-plans and reports it
-        # Only a refused PUT gets here: a POST goes only to a number with no campaign (diff's
-        # ASSIGN; over a FAILED_ASSIGNMENT record it is a PUT), which returned above.
-        self._free_then([c], then, campaign, profile=reported_under(c)[0], members=members, allowed=allowed)
-
-    def _free_then(self, changes: list[Finding], op: Op, campaign: LiveCampaign, *, profile: str | None,
-                   members: list[str] | None = None, allowed: int | None = None) -> None:
-        """Unassign `changes` from the campaign that holds them and journal `op` as the next phase
-        (a bulk with `allowed`: how many numbers already ASSIGNED the reviewed plan lets it re-send).
-
-        Each number is read first: the plan's view may be old by now (leaving a profile can start
-        an unassignment by itself), and a DELETE of what Telnyx is already removing is a repeat."""
-        freed = []
-        for c in changes:
-            try:
-                have = self.writer.get_assignment(c.number)
-            except ApiError as e:
-                self.progress(f"could not read {c.number}'s assignment ({e}); the next round re-plans it")
-                continue
-            if have is not None and have.tcr_campaign_id == campaign.tcr_campaign_id and have.status not in \
-                    _TELNYX_FAILED:
-                continue  # already there, or on its way: nothing to free
-            if have is None or have.status in (FAILED_ASSIGNMENT, PENDING_UNASSIGNMENT):
-                freed.append(c.number)
-                continue
-            # Else it is held: ASSIGNED or PENDING there, or FAILED_UNASSIGNMENT (Telnyx failed to free it
-            # before: the record stays on that campaign until a DELETE goes through).
-            if have.shared is not False and not self.shared_per_number:
-                # Telnyx kept it on a shared campaign; a per-number DELETE there is undocumented
-                # (mode shared_delete): not sent without the opt-in, and said so.
-                self._held[c.number] = (
-                    f"Telnyx kept it on shared campaign {have.tcr_campaign_id}; taking it off needs a per-number "
-                    f"DELETE, which Telnyx does not document for shared campaigns: re-run with --shared-per-number "
-                    f"if your account accepts per-number writes to shared campaigns, or remove it in the Telnyx portal")
-                continue
-            sent = self.sub.write(Op.UNASSIGN, [c.number], lambda c=c: self.writer.unassign(c.number),
-                                  campaign=have.tcr_campaign_id, accepted_on_success=True)
-            if sent.ok:
-                freed.append(c.number)
-        if freed:
-            self.journal.defer(op, freed, at=self.server_now(), profile=profile, campaign=campaign.tcr_campaign_id,
-                               campaign_uuid=campaign.telnyx_campaign_id, after="free", members=members or (),
-                               detail=f"{len(freed)} number(s) freed from their old campaign first",
-                               resends=allowed if op is Op.BULK_ASSIGN else None)
-            self.progress(f"{len(freed)} number(s) freed; their assignment to {campaign.tcr_campaign_id} "
-                          f"follows once Telnyx finishes the unassignment (`reconciler resume`)")
-
     # ------------------------------------------------------------------ phases (resume)
 
     def resume(self, live: LiveState, inflight: InFlight, desired: DesiredState | None = None,
@@ -363,7 +285,7 @@ class Applier:
         self.sub.note_finished_orders()
 
     def _facts(self) -> RunFacts:
-        return RunFacts(tasks=set(self.sub.tasks), held=self._held, lost_bulks=self.sub.lost_bulks,
+        return RunFacts(tasks=set(self.sub.tasks), held=self.one.held, lost_bulks=self.sub.lost_bulks,
                         refused=self.sub.refused, stopped_waiting=self._stopped_waiting, stale=self._stale)
 
     # ------------------------------------------------------------------ waits
