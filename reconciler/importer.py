@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Mapping
 
 from reconciler.ids import TCR_RE, UUID_RE
 from reconciler.model import ASSIGNED, PENDING_ASSIGNMENT, LiveAssignment, LiveNumber, LiveState
@@ -47,7 +48,7 @@ def _unassigned(n: LiveNumber, a: LiveAssignment | None) -> bool:
     return a is None and n.type == "longcode"
 
 
-def declarable(p: ImportedProfile, assignments: dict[str, LiveAssignment],
+def declarable(p: ImportedProfile, assignments: Mapping[str, LiveAssignment],
                unassigned_campaign: str | None = None) -> bool:
     """A profile can be written only if one of its numbers holds a campaign (or has none, and
     `unassigned_campaign` names the campaign to declare such numbers under)."""
@@ -56,7 +57,7 @@ def declarable(p: ImportedProfile, assignments: dict[str, LiveAssignment],
                for n in p.numbers)
 
 
-def profile_yaml(p: ImportedProfile, assignments: dict[str, LiveAssignment], *, schema: str,
+def profile_yaml(p: ImportedProfile, assignments: Mapping[str, LiveAssignment], *, schema: str | None,
                  unassigned_campaign: str | None = None) -> str:
     """One profile's file. Numbers with no campaign are declared under `unassigned_campaign` when
     given (a plan then assigns them), else listed as comments (a plan shows them unmanaged)."""
@@ -73,8 +74,8 @@ def profile_yaml(p: ImportedProfile, assignments: dict[str, LiveAssignment], *, 
         else:
             why = f"{a.status} on {a.tcr_campaign_id}" if a else ("no campaign" if n.type == "longcode" else n.type)
             left_out.append(f"{n.number} ({why})")
-    lines = [SCHEMA_LINE.format(schema=schema), "# Written by `reconciler import` from live Telnyx state.", "version: 1",
-             "profiles:", f"  - id: {p.id}"]
+    lines = ([SCHEMA_LINE.format(schema=schema)] if schema is not None else []) + [
+        "# Written by `reconciler import` from live Telnyx state.", "version: 1", "profiles:", f"  - id: {p.id}"]
     if p.name:
         lines.append(f"    name: {_quote(p.name)}")
     if left_out:

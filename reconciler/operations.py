@@ -8,7 +8,7 @@ journal, so work in flight is known on every runner that carries the folder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from reconciler.apply import ApplyReport, Until, plan_only_outcomes, recovery, session
 from reconciler.apply.recovery import StatusReport, TrackedReader
@@ -16,7 +16,8 @@ from reconciler.drift import DriftReport, drift_report
 from reconciler.errors import RefusedError
 from reconciler.durations import Figures
 from reconciler.journal import Journal, JournalView, Op, State, Write, history
-from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveState
+from reconciler.importer import ImportedProfile, declarable, imported_profiles, unusable_profiles
+from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveAssignment, LiveState
 from reconciler.plan import Plan, PlanOptions, make_plan
 from reconciler.plan.report import timeline_for
 from reconciler.windows import held_message, verdict
@@ -226,6 +227,26 @@ def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0
         problems = [str(b) for b in read_journal(state_dir, warn).bad]
         return recovery.resume(writer, journal, read_tracked, client.server_now, progress=progress, timeout=timeout,
                                stuck_after=stuck_after, desired=desired, options=options, problems=problems)
+
+
+@dataclass
+class Imported:
+    """What `import` read, sorted into what it can write and what it cannot."""
+
+    profiles: list[ImportedProfile]  # to write: each has a number it can declare
+    empty: list[ImportedProfile]  # nothing declarable (no number on a campaign): not written
+    unusable: list[str]  # profile ids from Telnyx the schema would refuse: never written
+    assignments: Mapping[str, LiveAssignment]
+
+
+def import_live(client: Any, profile_ids: list[str] | None, unassigned_campaign: str | None = None) -> Imported:
+    """Read the profiles asked for (None: every one) with their numbers and campaigns, for `import`."""
+    from reconciler.live import read_profiles_for_import
+
+    live = read_profiles_for_import(client, profile_ids)
+    every = imported_profiles(live)
+    empty = [p for p in every if not declarable(p, live.assignments, unassigned_campaign)]
+    return Imported([p for p in every if p not in empty], empty, unusable_profiles(live), live.assignments)
 
 
 def doctor(client: Any, state_dir: str | None = None) -> tuple[Any, str | None]:

@@ -41,38 +41,41 @@ def import_(profiles: tuple[str, ...], all_profiles: bool, out: str | None, forc
             unassigned_campaign: str | None, api_base_url: str, concurrency: int, request_timeout: float,
             deadline: float) -> None:
     """Write desired-state YAML from live state."""
-    from reconciler.importer import declarable, file_names, imported_profiles, profile_yaml, unusable_profiles
-    from reconciler.live import read_profiles_for_import
+    from reconciler import operations
+    from reconciler.importer import file_names, profile_yaml
 
     if bool(profiles) == all_profiles:
         raise click.UsageError("give --profile ID (repeatable) or --all-profiles")
     target = Path(out) if out else None
     as_dir = target is not None and (target.is_dir() or not target.suffix)
     if target is not None:  # what can be said before reading anything
+        if not as_dir and target.suffix not in (".yaml", ".yml"):
+            raise ConfigError(f"--out {target}: plan and apply read only *.yaml and *.yml files; give a folder "
+                              f"or a file ending in .yaml")
         _check_folder(target if as_dir else target.parent)
     with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
-        live = read_profiles_for_import(client, list(profiles) if profiles else None)
-    for pid in unusable_profiles(live):
+        read = operations.import_live(client, list(profiles) if profiles else None, unassigned_campaign)
+    for pid in read.unusable:
         click.echo(f"warning: a messaging profile id from Telnyx is not a UUID ({pid[:60]!r}); not written", err=True)
-    imported, assignments = imported_profiles(live), live.assignments
-    empty = [p for p in imported if not declarable(p, assignments, unassigned_campaign)]
-    for p in empty:
+    for p in read.empty:
         click.echo(f"note: profile {p.name or p.id} has no number on a campaign; not written"
                    + ("" if unassigned_campaign else " (--unassigned-campaign TCR_ID declares numbers with none)"),
                    err=True)
-    imported = [p for p in imported if p not in empty]
+    imported, assignments, empty = read.profiles, read.assignments, read.empty
+    schema = _schema_modeline(target if as_dir else target.parent if target is not None else Path("desired-state"))
+    if schema is None:
+        click.echo("note: no schemas/desired-state.schema.json here or above: the files carry no schema line for "
+                   "editors (`reconciler init` adds the schema)", err=True)
 
-    def yaml_of(p: Any, schema: str) -> str:
+    def yaml_of(p: Any, schema: str | None) -> str:
         return profile_yaml(p, assignments, schema=schema, unassigned_campaign=unassigned_campaign)
 
     if target is not None and as_dir:
-        schema = _schema_modeline(target)
         names = file_names(imported)
         files = [(target, names[p.id], yaml_of(p, schema)) for p in imported]
         write_all(files, force=force)
         click.echo(f"wrote {len(files)} file{'s' * (len(files) != 1)} to {target}{_not_written(empty)}", err=True)
         return
-    schema = _schema_modeline(target.parent if target is not None else Path("desired-state"))
     text = "\n".join(yaml_of(p, schema) if i == 0 else yaml_of(p, schema).split("profiles:\n", 1)[1]
                      for i, p in enumerate(imported))
     if target is not None:
@@ -91,10 +94,19 @@ def _not_written(empty: list[Any]) -> str:
             "(--unassigned-campaign TCR_ID declares numbers with none)")
 
 
-def _schema_modeline(folder: Path) -> str:
-    """The schema path as seen from the folder the YAML lands in (editors resolve it from there)."""
-    return os.path.relpath(Path.cwd() / "schemas" / "desired-state.schema.json", start=folder.resolve()
-                           if folder.exists() else (Path.cwd() / folder)).replace(os.sep, "/")
+SCHEMA_FILE = Path("schemas") / "desired-state.schema.json"  # where `init` puts it, at the repository's root
+
+
+def _schema_modeline(folder: Path) -> str | None:
+    """The schema path as seen from the folder the YAML lands in (editors resolve it from there): the
+    schema of the working folder or the nearest folder above it. None where there is none: a line
+    pointing nowhere would only mislead the editor."""
+    here = Path.cwd()
+    schema = next((d / SCHEMA_FILE for d in (here, *here.parents) if (d / SCHEMA_FILE).is_file()), None)
+    if schema is None:
+        return None
+    start = folder.resolve() if folder.exists() else (here / folder)
+    return os.path.relpath(schema, start=start).replace(os.sep, "/")
 
 
 def _check_folder(folder: Path) -> None:

@@ -383,10 +383,23 @@ def test_import_points_editors_at_the_schema_from_any_depth(make_env):
     env = make_env(seed=ESTATE_SEED, desired=None)
     env.write_desired(DESIRED)
     assert env.run("apply", "--auto-approve").code == 0
+    # Outside a repository that holds the schema, no line points editors nowhere; `init` is named.
+    bare = env.run("import", "--all-profiles", "--out", "bare.yaml")
+    assert bare.code == 0 and "reconciler init" in bare.err, bare.err
+    assert "yaml-language-server" not in (env.workdir / "bare.yaml").read_text()
+    (env.workdir / "schemas").mkdir()
+    (env.workdir / "schemas" / "desired-state.schema.json").write_text("{}")
     deep = env.run("import", "--all-profiles", "--out", "ops/estate/all.yaml")
     assert deep.code == 0, deep.err
     first = (env.workdir / "ops" / "estate" / "all.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=../../schemas/desired-state.schema.json"
+
+
+def test_import_refuses_a_file_plan_would_never_read(make_env):
+    env = make_env(seed=ESTATE_SEED, desired=None)
+    r = env.run("import", "--all-profiles", "--out", "estate.txt")
+    assert r.code == 1 and "only *.yaml and *.yml" in r.err and "Traceback" not in r.err, r.err
+    assert not (env.workdir / "estate.txt").exists() and env.counters()["reads"] == 0
 
 
 @pytest.fixture(scope="module")
