@@ -148,13 +148,15 @@ def _apply_ports(client: Any) -> session.Ports:
     return session.Ports(writer, lambda d: read_live(client, d), read_tracked, client.server_now)
 
 
-def prepare_apply(client: Any, journal: Journal, state_dir: str, *, until: Until, timeout: float, progress: Any,
+def prepare_apply(client: Any, journal: Journal, *, until: Until, timeout: float, progress: Any,
                   desired: DesiredState | None = None, options: PlanOptions | None = None,
                   saved_plan: Plan | None = None, expect_checksum: str | None = None,
                   reviewed: Plan | None = None, warn: Warn = _silent, ignore_windows: bool = False) -> ApplyPrep:
     """The plan `apply` runs: the saved one, or a fresh one made after apply has finished what earlier
     runs left (`session.recover`). A plan that is not the reviewed one (`expect_checksum`, `reviewed`)
-    is refused, saying what moved. The caller holds `journal`'s lock from before the plan is made."""
+    is refused, saying what moved. The caller holds `journal`'s lock from before the plan is made; its
+    folder is the state folder every read of this run uses."""
+    state_dir = str(journal.dir)
     ports = _apply_ports(client)
     if saved_plan is not None:
         plan, live = saved_plan, None

@@ -64,7 +64,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
     with journal, client_for(api_base_url, concurrency, request_timeout, max(deadline, timeout + 600)) as client:
         progress.waiting_hint = waiting_hint(client)
         prep = operations.prepare_apply(
-            client, journal, state_dir, until=mode, timeout=timeout, progress=progress, warn=warn,
+            client, journal, until=mode, timeout=timeout, progress=progress, warn=warn,
             saved_plan=planfile.load(plan_file) if plan_file else None,
             desired=None if plan_file else load_desired(desired_path, only_profiles, only_campaigns),
             options=options_from(prune, allow_unassign, allow_reassign, shared_per_number),
