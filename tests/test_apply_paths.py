@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.apply import Applier, ApplyReport, Outcome, Result, Until, campaign_of, plan_only_outcomes
+from reconciler.apply import session
 from reconciler.apply.checks import check_preconditions, members_by_profile, resent_numbers, round_options
 from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State
@@ -1022,11 +1023,13 @@ def test_while_waiting_for_an_earlier_task_only_bulk_tasks_are_asked_about(tmp_p
 
 
 def _plan_with_journal(tmp_path, t, want):
-    """The plan a later apply makes (operations.prepare_apply): first ask Telnyx about the tasks and
-    orders earlier runs left open, then live state, with the journal's work in flight left out."""
+    """The plan a later apply makes (operations.prepare_apply): apply's recovery first (it asks Telnyx
+    about the tasks and orders earlier runs left open), then live state, with the journal's work in
+    flight left out."""
     journal = Journal(tmp_path)
     with journal:
-        Applier(t, t.read, journal, sleep=t.sleep, clock=t.clock, server_now=t.clock).note_finished_work()
+        session.recover(session.Ports(t, t.read, t.read_tracked, t.clock, clock=t.clock, sleep=t.sleep), journal,
+                        timeout=60, progress=lambda *a, **k: None, desired=want)
     live = t.read(want)
     inflight = judge(Journal(tmp_path).read().open_writes(), live, t.now, exclusive=True)
     return make_plan(want, live, in_flight=inflight.numbers())
