@@ -100,7 +100,7 @@ def _cached_tls_context(trust_env: bool, cert_file: str | None, cert_dir: str | 
 class _Ambiguous(Exception):
     """Internal: a write failed in a way that leaves its effect unknown."""
 
-    def __init__(self, what: str, *, timed_out: bool = False) -> None:
+    def __init__(self, what: str, *, timed_out: bool) -> None:
         super().__init__(what)
         self.timed_out = timed_out
 
@@ -307,11 +307,9 @@ class Transport:
         except BaseException:
             self._slots.release()
             raise
-        headers = None
+        headers = None  # what the limiter is told if no answer comes
         status = None
         try:
-            headers = None
-            status = None
             try:
                 self.counters.sent(call)
                 req = self._http.build_request(
