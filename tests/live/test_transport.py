@@ -47,15 +47,23 @@ class Recorder:
         self.limiter = RateLimiter()
         self.released: list[tuple[object, object]] = []
         self.blocked: list[float] = []
-        real_release = self.limiter.release
+        self.tickets: list[tuple[str, int]] = []  # ("acquired" | "released", ticket), in order
+        real_acquire, real_release = self.limiter.acquire, self.limiter.release
+
+        def acquire(at):
+            ticket = real_acquire(at)
+            self.tickets.append(("acquired", ticket))
+            return ticket
 
         def release(ticket, headers, status):
+            self.tickets.append(("released", ticket))
             self.released.append((None if headers is None else dict(headers), status))
             real_release(ticket, headers, status)
 
         def block_for(seconds):  # recorded, not waited out: test_client.py waits for real
             self.blocked.append(seconds)
 
+        self.limiter.acquire = acquire  # type: ignore[method-assign]
         self.limiter.release = release  # type: ignore[method-assign]
         self.limiter.block_for = block_for  # type: ignore[method-assign]
 
@@ -326,7 +334,8 @@ def test_a_refusal_is_raised_at_once_with_its_request_id() -> None:
     t, dl, _ = make(h)
     with pytest.raises(ApiError) as ei:
         t.request("PUT", URL)
-    assert type(ei.value) is ApiError and (ei.value.status, ei.value.code, ei.value.request_id) == (422, "10015", "r-1")
+    assert type(ei.value) is ApiError and (ei.value.call, ei.value.status, ei.value.code, ei.value.request_id) == (
+        f"PUT {URL}", 422, "10015", "r-1")
     assert len(seen) == 1 and dl.slept == [] and t.counters.retries == 0
 
 
@@ -339,8 +348,8 @@ def test_a_body_over_the_cap_is_refused() -> None:
     t, _, _ = make(lambda r: httpx.Response(200, stream=Big()))
     with pytest.raises(ApiError) as ei:
         t.request("GET", "/x")
-    assert (ei.value.status, ei.value.code, ei.value.title, ei.value.detail) == (
-        200, "invalid_response", "response body too large", f"more than {transport.MAX_BODY_BYTES} bytes")
+    assert (ei.value.call, ei.value.status, ei.value.code, ei.value.title, ei.value.detail) == (
+        "GET /x", 200, "invalid_response", "response body too large", f"more than {transport.MAX_BODY_BYTES} bytes")
     assert type(ei.value) is ApiError
     t, _, _ = make(lambda r: httpx.Response(200, content=b"1" * 10))
     assert t.request("GET", "/x") == (200, 1111111111)
@@ -523,6 +532,10 @@ def test_a_re_read_that_fails_says_so_without_its_text() -> None:
     e = ei.value
     assert (e.call, e.status, e.code, e.title, e.detail) == (f"POST {URL}", None, "verify_failed",
                                                              "could not verify write", "KeyError")
+    t, _, _ = make(answers(httpx.ReadTimeout("t"))[1])
+    with pytest.raises(ApiUnavailable) as ei:
+        t.request("POST", URL, took_effect=boom)
+    assert (ei.value.call, ei.value.code) == (f"POST {URL}", "verify_failed")
     refused = ApiError("GET /x", 404, code="10005")
 
     def refuses():
@@ -586,6 +599,7 @@ def test_a_tls_failure_is_said_at_once() -> None:
     with pytest.raises(ApiUnavailable) as ei:
         t.request("GET", "/x")
     assert ei.value.title == "TLS handshake failed" and len(seen) == 1 and dl.slept == []
+    assert ei.value.call == "GET /x" and ei.value.detail.startswith(f"{BASE} does not answer in TLS")
     assert ei.value.__suppress_context__
 
 
@@ -710,3 +724,66 @@ def test_a_429_waits_at_least_its_reset(monkeypatch) -> None:
     seen, h = answers(jresp(429, {}, {"retry-after": "3"}), jresp(200, {}))
     t, dl, _ = make(h)
     assert t.request("GET", "/x")[0] == 200 and dl.slept == [3.0]
+
+
+def test_a_body_of_exactly_the_cap_is_read() -> None:
+    cap = transport.MAX_BODY_BYTES
+    t, _, _ = make(lambda r: httpx.Response(200, content=b" " * (cap - 1) + b"7"))
+    assert t.request("GET", "/x") == (200, 7)
+
+
+def test_the_body_is_read_chunk_by_chunk_after_the_headers_are_seen() -> None:
+    """Streamed: the observers, the server clock and the caps see the answer before its body is read."""
+    events = []
+
+    class Chunks(httpx.SyncByteStream):
+        def __iter__(self):
+            for part in (b'{"a":', b' [1,', b' 2]}'):
+                events.append(part)
+                yield part
+
+    t, _, _ = make(lambda r: httpx.Response(200, stream=Chunks()))
+    t.observers.append(lambda call, status, headers: events.append(status))
+    assert t.request("GET", "/x") == (200, {"a": [1, 2]})
+    assert events == [200, b'{"a":', b' [1,', b' 2]}']
+
+
+def test_a_3xx_is_not_a_success() -> None:
+    e, seen, _ = refusal(httpx.Response(300, content=b'{"a": 1}', headers={"location": "/elsewhere"}))
+    assert type(e) is ApiError and e.status == 300 and len(seen) == 1
+
+
+def test_the_key_is_scrubbed_from_an_error_answer() -> None:
+    e, _, _ = refusal(jresp(400, {"errors": [{"code": "1", "title": f"bad key {SECRET}"}]}))
+    assert e.title == "bad key [REDACTED]"
+
+
+def test_a_refused_connect_retried_past_the_deadline_names_the_call() -> None:
+    e, seen, dl = refusal(httpx.ConnectError("Connection refused"), deadline=0.3)
+    assert (e.call, e.code) == ("GET /x", "deadline") and len(seen) == 1 and dl.slept == []
+
+
+def test_each_attempt_gives_back_the_ticket_it_took() -> None:
+    seen, h = answers(httpx.ReadError("r"), jresp(500, {}), jresp(200, {}))
+    t, _, rec = make(h)
+    t.request("GET", "/x")
+    acquired = [n for what, n in rec.tickets if what == "acquired"]
+    assert len(acquired) == 3 and len(set(acquired)) == 3
+    assert rec.tickets == [(what, n) for n in acquired for what in ("acquired", "released")]
+
+
+def test_the_session_verifies_with_the_shared_tls_context() -> None:
+    """No test transport: httpx's own, verifying with the cached context (the environment's CAs
+    trusted except on loopback, where a proxy or CA variable has no business)."""
+    remote = Transport(base_url=BASE, api_key=SECRET, timeout=1.0, concurrency=1, retry=RetryPolicy(),
+                       limiter=RateLimiter(), counters=RequestCounters(), deadline=Deadline(),
+                       server_clock=ServerClock())
+    local = Transport(base_url="http://127.0.0.1:9/v2", api_key=SECRET, timeout=1.0, concurrency=1,
+                      retry=RetryPolicy(), limiter=RateLimiter(), counters=RequestCounters(), deadline=Deadline(),
+                      server_clock=ServerClock())
+    try:
+        assert remote._http._transport._pool._ssl_context is transport._tls_context(True)
+        assert local._http._transport._pool._ssl_context is transport._tls_context(False)
+    finally:
+        remote.close()
+        local.close()
