@@ -1,8 +1,9 @@
 """`reconciler doctor`: what a real account answers to the questions Telnyx leaves open, by reading.
 
 Every probe is a GET (nothing is ever written). Each answer names the sandbox mode that behaves
-the same way (the sandbox's mode table is its own product: the names are repeated here, and
-`tests/live/test_doctor.py` holds them to `MODE_SPECS`), and what the reconciler does about it.
+the same way (the sandbox's mode table is its own product: the names are repeated in
+`doctor_report.py`, and `tests/live/test_doctor.py` holds them to `MODE_SPECS`), and what the
+reconciler does about it. The probe that asks, and keeps the answers' headers, is `doctor_probe.py`.
 Questions only a write could settle are listed as such, with what the reconciler does under
 every reading.
 
@@ -25,179 +26,28 @@ Reading can settle:
 from __future__ import annotations
 
 import statistics
-import threading
-import time
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from typing import Any, Mapping
+from typing import Any
 
 from reconciler.errors import ApiError
 
 from .assignments import ASSIGNMENT, ASSIGNMENTS
 from .client import TelnyxClient
+from .doctor_probe import Probe, error_shape, records_in
+# `learned_dict` is imported from here by operations.py, `DoctorReport` by render/doctor.py.
+from .doctor_report import WRITE_ONLY, Access, Answer, DoctorReport, learned_dict
 from .reader import BRANDS, CAMPAIGNS, NUMBERS, PARTNER, PROFILE, PROFILES, SHARING
 from .records import sharing_status
 from .writer import BULK_ASSIGN, BULK_UPDATE, BULK_UPDATES, NUMBER_MESSAGING, TASK, TASK_NUMBERS
 
-SCHEMA_VERSION = 1
-# A 4xx is an answer here: the probe asks things that may be refused.
-ANSWERS = (400, 401, 403, 404, 405, 409, 422)
 NO_CAMPAIGN = "CDOCTOR"  # a TCR id of the right shape that no account holds
 NO_TASK = "00000000-0000-4000-8000-000000000000"  # a task id no account holds
 SKEW_NOISE = 2.0  # `Date` is truncated to the second, and the answer takes time: below this is "none"
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One question: this account's answer, the sandbox mode that matches, what the reconciler does."""
-
-    key: str
-    question: str
-    answer: str
-    action: str
-    mode: str | None = None  # the sandbox mode's name, if a mode stands for this question
-    values: tuple[str, ...] = ()  # the values reading leaves possible (one: settled; none: no mode matches)
-    settled: bool = True  # False: reading could not tell (the answer says why)
-
-    @property
-    def matches(self) -> str:
-        if self.mode is None:
-            return "—"
-        if not self.values:
-            return f"{self.mode}: none" if self.settled else f"{self.mode}=?"
-        return f"{self.mode}={'|'.join(self.values)}"
-
-
-@dataclass(frozen=True)
-class Access:
-    operation: str  # "GET /path/template"
-    status: int | None  # the first answer's status; None: not asked (a write, or nothing to ask about)
-
-    @property
-    def verdict(self) -> str:
-        if self.status is None:
-            return "not asked (only a write could show)" if not self.operation.startswith("GET") else "not asked"
-        if self.status in (401, 403):
-            return f"denied (HTTP {self.status})"
-        if 200 <= self.status < 300:
-            return "allowed"
-        return f"allowed (answered HTTP {self.status} to the probe)"
-
-
-@dataclass
-class DoctorReport:
-    base_url: str
-    answers: list[Answer]
-    write_only: list[Answer]
-    access: list[Access]
-    requests: int
-    checked_at: float  # Telnyx's clock
-
-    def learned(self) -> dict[str, str]:
-        """{mode: value} for every mode reading settled to one value."""
-        return {a.mode: a.values[0] for a in self.answers if a.mode and len(a.values) == 1}
-
-
-# The sandbox modes reading settles (each an `Answer.mode` of `diagnose`).
-READABLE_MODES = ("list_page_max", "page_size_over_max", "page_zero", "total_records", "sparse", "carrier_mapping",
-                  "absent_status", "sharing_map", "phone_id", "error_shape")
-
-# What only a write could show: (mode, question, what the reconciler does under every reading).
-WRITE_ONLY: tuple[tuple[str, str, str], ...] = (
-    ("bulk_existing", "a bulk task over numbers on another campaign: skipped or moved",
-     "bulk first; numbers left behind are freed and assigned by the next phase"),
-    ("shared_per_number", "per-number POST/PUT naming a shared campaign",
-     "never relied on: such changes are blocked unless --shared-per-number"),
-    ("put_existing", "PUT over another campaign: a move, or refused",
-     "PUT first; if refused, DELETE and POST in the next phase"),
-    ("profile_leave", "a number leaving its profile: keeps its campaign or loses it",
-     "the read after moves shows who lost one; the next round assigns it again"),
-    ("bulk_same", "a bulk task over numbers already on its campaign",
-     "counts the re-sends in the plan; policy.max_reprovision caps them"),
-    ("shared_delete", "per-number DELETE on a shared campaign",
-     "never sent without --shared-per-number: the prune is blocked with the reason"),
-    ("failed_retry", "POST over a FAILED_ASSIGNMENT", "a FAILED record is replaced with PUT"),
-    ("task_partial", "a bulk task where some numbers fail: its own status",
-     "live records decide, never the task's status"),
-    ("share_not_accepted_bulk", "a bulk task for a share not ACCEPTED",
-     "never sent: the plan blocks its numbers"),
-    ("delete_pending", "DELETE of a PENDING_ASSIGNMENT", "never sent: pending numbers are waited for"),
-    ("delete_failed", "DELETE of a FAILED_ASSIGNMENT: pending or gone",
-     "a FAILED record is replaced; a freed one is waited for either way"),
-    ("unassign_end", "an unassignment that ends FAILED_UNASSIGNMENT instead of gone",
-     "never assigned over it: its next phase waits, `resume` sends the removal again (until stuck), then assigns"),
-    ("task_number_status", "the per-number statuses of a bulk task's number list",
-     "live records decide; success, assigned, done, pending_assignment are read as taken, others shown"),
-    ("put_same", "PUT naming the campaign a number is ASSIGNED to",
-     "never sent: a number already right is never written"),
-    ("campaign_cap", "49 numbers per campaign without number pooling",
-     "plans never take a campaign over 49 without pooling"),
-    ("write_fault", "a write that took effect although its answer was lost",
-     "nothing repeated blind: re-read first, a bulk's profile held for the settle window"),
-)
-
-
-class _Probe:
-    """Sends the probes, keeping the first status per operation and every answer's headers."""
-
-    def __init__(self, client: TelnyxClient) -> None:
-        self.client = client
-        self.status: dict[str, int] = {}
-        self.skews: list[float] = []
-        self.rate_headers: dict[str, str] = {}
-        self._lock = threading.Lock()
-        client.observe(self._observe)
-
-    def _observe(self, call: str, status: int, headers: Mapping[str, str]) -> None:
-        now = time.time()
-        with self._lock:
-            raw = headers.get("date")
-            if raw:
-                try:
-                    self.skews.append(parsedate_to_datetime(raw).timestamp() + 0.5 - now)
-                except (TypeError, ValueError, IndexError, OverflowError):
-                    pass
-            for name in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"):
-                v = headers.get(name)
-                if v is not None and name not in self.rate_headers:
-                    self.rate_headers[name] = str(v)[:40]
-
-    def get(self, template: str, *, path: dict[str, str] | None = None,
-            params: list[tuple[str, Any]] | None = None) -> tuple[int, Any]:
-        status, body = self.client.get(template, path=path, params=params, allow_status=ANSWERS)
-        if status == 401:
-            raise ApiError(f"GET {template}", 401, code="10009", title="authentication failed",
-                           detail="the key in TELNYX_API_KEY is not accepted")
-        with self._lock:  # the best answer counts: a 200 after a refused page size is access
-            key = f"GET {template}"
-            if key not in self.status or 200 <= status < 300:
-                self.status[key] = status
-        return status, body
-
-
-def _records(body: Any, name: str = "records") -> list[dict]:
-    if isinstance(body, dict) and isinstance(body.get(name), list):
-        return [r for r in body[name] if isinstance(r, dict)]
-    return []
-
-
-def error_shape(body: Any) -> str:
-    """Which Telnyx error shape a body has: errors[], FastAPI detail[], {message}, or another."""
-    if isinstance(body, dict):
-        if isinstance(body.get("errors"), list):
-            codes = [str(e.get("code")) for e in body["errors"] if isinstance(e, dict) and e.get("code")]
-            return "errors[]" + (f" (code {codes[0][:20]})" if codes else "")
-        if isinstance(body.get("detail"), list):
-            return "FastAPI detail[]"
-        if "message" in body:
-            return "{message}"
-    return "another shape"
-
-
 # --------------------------------------------------------------------------- paging
 
 
-def _page_max(p: _Probe) -> tuple[Answer, int, list[dict], int | None]:
+def _page_max(p: Probe) -> tuple[Answer, int, list[dict], int | None]:
     """(answer, accepted size, page-1 records, totalRecords) of the assignment list."""
     size, refused = None, []
     for asked in (500, 250):
@@ -211,18 +61,18 @@ def _page_max(p: _Probe) -> tuple[Answer, int, list[dict], int | None]:
         return Answer("list_page_max", "largest page of the assignment list", "; ".join(refused), action,
                       "list_page_max", (), settled=False), 0, [], None
     answer = "; ".join([*refused, f"{size} accepted"])
-    recs = _records(body)
+    recs = records_in(body)
     total = body.get("totalRecords") if isinstance(body, dict) else None
     return (Answer("list_page_max", "largest page of the assignment list", answer, action, "list_page_max", (str(size),)),
             size, recs, total if isinstance(total, int) and not isinstance(total, bool) else None)
 
 
-def _over_max(p: _Probe) -> Answer:
+def _over_max(p: Probe) -> Answer:
     status, body = p.get(PARTNER, params=[("page", 1), ("recordsPerPage", 501)])
     action = "never asks a 10DLC list for more than 500"
     q = "recordsPerPage=501 on a 10DLC list"
     if status == 200:
-        n = len(_records(body))
+        n = len(records_in(body))
         if n > 500:
             return Answer("page_size_over_max", q, f"answered {n} records", action, "page_size_over_max", ())
         return Answer("page_size_over_max", q, f"accepted ({n} record{'s' * (n != 1)}, at most 500)", action,
@@ -233,7 +83,7 @@ def _over_max(p: _Probe) -> Answer:
     return Answer("page_size_over_max", q, f"HTTP {status}", action, "page_size_over_max", (), settled=False)
 
 
-def _page_zero(p: _Probe) -> Answer:
+def _page_zero(p: Probe) -> Answer:
     status, body = p.get(PARTNER, params=[("page", 0), ("recordsPerPage", 10)])
     q, action = "page=0 on a 10DLC list", "pages start at 1"
     if status == 200:
@@ -243,7 +93,7 @@ def _page_zero(p: _Probe) -> Answer:
     return Answer("page_zero", q, f"HTTP {status}", action, "page_zero", (), settled=False)
 
 
-def _totals_of(p: _Probe, template: str, params: list[tuple[str, Any]], size: int,
+def _totals_of(p: Probe, template: str, params: list[tuple[str, Any]], size: int,
                first: tuple[list[dict], int | None] | None = None) -> tuple[str | None, str]:
     """What one 10DLC list's totalRecords counts: ('records' | 'pages' | None, why)."""
     if first is None:
@@ -251,7 +101,7 @@ def _totals_of(p: _Probe, template: str, params: list[tuple[str, Any]], size: in
         if status != 200:
             return None, f"HTTP {status}"
         total = body.get("totalRecords") if isinstance(body, dict) else None
-        first = (_records(body), total if isinstance(total, int) and not isinstance(total, bool) else None)
+        first = (records_in(body), total if isinstance(total, int) and not isinstance(total, bool) else None)
     recs, total = first
     n = len(recs)
     if total is None:
@@ -271,10 +121,10 @@ def _totals_of(p: _Probe, template: str, params: list[tuple[str, Any]], size: in
     status, body = p.get(template, params=[*params, ("page", total), ("recordsPerPage", size)])
     if status != 200:
         return None, f"page {total}: HTTP {status}"
-    return ("pages", f"page {total} has records") if _records(body) else ("records", f"page {total} is empty")
+    return ("pages", f"page {total} has records") if records_in(body) else ("records", f"page {total} is empty")
 
 
-def _total_records(p: _Probe, size: int, first: tuple[list[dict], int | None]) -> Answer:
+def _totalrecords_in(p: Probe, size: int, first: tuple[list[dict], int | None]) -> Answer:
     q = "what totalRecords counts"
     action = ("learns it per list from the pages themselves; a list that ends short of its totals, or whose "
               "totals change meaning, is a loud error, never a short read")
@@ -288,7 +138,7 @@ def _total_records(p: _Probe, size: int, first: tuple[list[dict], int | None]) -
             break
     if brand_id is None:  # the key's access to a brand's campaigns is asked either way
         status, body = p.get(BRANDS, params=[("page", 1), ("recordsPerPage", 10)])
-        ids = [r.get("brandId") for r in _records(body) if isinstance(r.get("brandId"), str)]
+        ids = [r.get("brandId") for r in records_in(body) if isinstance(r.get("brandId"), str)]
         brand_id = ids[0] if ids else None
     if brand_id and other is None:
         other, o_why = _totals_of(p, CAMPAIGNS, [("brandId", brand_id)], 500)
@@ -346,7 +196,7 @@ def _carrier_mapping(assignments: list[dict]) -> Answer:
                   ("absent",))
 
 
-def _absent(p: _Probe, numbers: list[dict], assignments: list[dict], whole_list: bool) -> Answer:
+def _absent(p: Probe, numbers: list[dict], assignments: list[dict], whole_list: bool) -> Answer:
     q = "how \"no assignment\" and \"not shared\" are said"
     action = ("404 means absent; a 400 or 422 to one number is confirmed by one account-wide read; a 4xx to a "
               "sharing read means the campaign is unknown here: its numbers are blocked")
@@ -372,7 +222,7 @@ def _absent(p: _Probe, numbers: list[dict], assignments: list[dict], whole_list:
     return Answer("absent_status", q, "; ".join(parts), action, "absent_status", values, settled=bool(seen))
 
 
-def _sharing_map(p: _Probe, partners: list[dict]) -> Answer:
+def _sharing_map(p: Probe, partners: list[dict]) -> Answer:
     q = "the sharing map's keys"
     action = ("only the share to Telnyx counts (names Telnyx's CNP id, or is keyed by it, or a …WithMe key); "
               "shares that disagree block the campaign")
@@ -402,7 +252,7 @@ def _sharing_map(p: _Probe, partners: list[dict]) -> Answer:
                   action, "sharing_map", values)
 
 
-def _phone_id(p: _Probe, numbers: list[dict]) -> Answer:
+def _phone_id(p: Probe, numbers: list[dict]) -> Answer:
     q = "a number's +E.164 as its {id} (messaging settings)"
     action = "always PATCHes by the numeric id read from /phone_numbers/messaging"
     rec = next((r for r in numbers if isinstance(r.get("id"), str) and isinstance(r.get("phone_number"), str)), None)
@@ -418,7 +268,7 @@ def _phone_id(p: _Probe, numbers: list[dict]) -> Answer:
                   "phone_id", ("numeric",))
 
 
-def _task_numbers_error(p: _Probe) -> Answer:
+def _task_numbers_error(p: Probe) -> Answer:
     q = "bad request to a bulk task's number list"
     action = "reads both error shapes; a refused page size is retried smaller"
     status, body = p.get(TASK_NUMBERS, path={"taskId": NO_TASK}, params=[("page", 1), ("recordsPerPage", 0)])
@@ -437,7 +287,7 @@ def _task_numbers_error(p: _Probe) -> Answer:
 # --------------------------------------------------------------------------- headers
 
 
-def _clock(p: _Probe) -> Answer:
+def _clock(p: Probe) -> Answer:
     action = "ages of work in flight (stuck, the 30-minute grace) are measured on Telnyx's clock"
     if not p.skews:
         return Answer("clock", "Telnyx's clock against ours", "no Date header", action, settled=False)
@@ -449,7 +299,7 @@ def _clock(p: _Probe) -> Answer:
     return Answer("clock", "Telnyx's clock against ours", answer, action)
 
 
-def _rate_limit(p: _Probe) -> Answer:
+def _rate_limit(p: Probe) -> Answer:
     action = ("paces under the limit the headers say (unknown: the concurrency bounds it); a 429 is retried with "
               "backoff, after Retry-After when sent")
     if not p.rate_headers:
@@ -470,24 +320,24 @@ WRITES = (("POST", ASSIGNMENTS), ("PUT", ASSIGNMENT), ("DELETE", ASSIGNMENT), ("
 def diagnose(client: TelnyxClient) -> DoctorReport:
     """Ask Telnyx everything reading can settle (GET only). Raises ApiError/ApiUnavailable when the
     API cannot be asked at all (a key it refuses, no answer)."""
-    p = _Probe(client)
+    p = Probe(client)
     before = client.total_requests()
     status, body = p.get(PROFILES, params=[("page[number]", 1), ("page[size]", 1)])
-    profiles = _records(body, "data")
+    profiles = records_in(body, "data")
     if profiles and isinstance(profiles[0].get("id"), str):
         p.get(PROFILE, path={"id": profiles[0]["id"]})
     status, body = p.get(NUMBERS, params=[("page[number]", 1), ("page[size]", 250)])
-    numbers = _records(body, "data")
+    numbers = records_in(body, "data")
     page_max, size, assignments, total = _page_max(p)
     status, body = p.get(PARTNER, params=[("page", 1), ("recordsPerPage", 500)])
-    partners = _records(body)
+    partners = records_in(body)
     p.get(TASK, path={"taskId": NO_TASK})
     p.get(BULK_UPDATE, path={"order_id": NO_TASK})
     answers = [
         page_max,
         _over_max(p),
         _page_zero(p),
-        _total_records(p, size, (assignments, total)),
+        _totalrecords_in(p, size, (assignments, total)),
         _sparse(numbers),
         _carrier_mapping(assignments),
         _absent(p, numbers, assignments, whole_list=0 < len(assignments) < size or not assignments),
@@ -504,10 +354,4 @@ def diagnose(client: TelnyxClient) -> DoctorReport:
                         requests=client.total_requests() - before, checked_at=client.server_now())
 
 
-def learned_dict(report: DoctorReport) -> dict[str, Any]:
-    """What `doctor --save` keeps in the state folder (doctor.json)."""
-    return {"schema_version": SCHEMA_VERSION, "kind": "doctor", "base_url": report.base_url,
-            "checked_at": report.checked_at, "modes": report.learned()}
-
-
-__all__ = ["READABLE_MODES", "Access", "Answer", "DoctorReport", "WRITE_ONLY", "diagnose", "error_shape", "learned_dict"]
+__all__ = ["DoctorReport", "diagnose", "learned_dict"]

@@ -43,6 +43,7 @@ from reconciler import __version__
 from reconciler.errors import ApiError, ApiUnavailable, ConfigError
 
 from .clocks import Deadline, ServerClock
+from .connection import connect_problem, tls_failure, tls_refusal
 from .counters import RequestCounters
 from .errors import bad_response, excerpt, parse_error, scrub
 from .ratelimit import RateLimiter, retry_after
@@ -83,21 +84,6 @@ class RetryPolicy:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2**attempt)))
 
 
-def _tls_failure(exc: BaseException) -> str | None:
-    """The certificate problem behind a connect error, if that is what it is."""
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        if isinstance(e, ssl.SSLCertVerificationError):
-            return e.verify_message or str(e)
-        if isinstance(e, ssl.SSLError):
-            return str(e)
-        e = e.__cause__ or e.__context__
-    text = str(exc)
-    return text if "CERTIFICATE_VERIFY_FAILED" in text else None
-
-
 def _tls_context(trust_env: bool) -> ssl.SSLContext:
     """The verifying TLS context httpx builds for `verify=True` (certifi's CAs, or SSL_CERT_FILE /
     SSL_CERT_DIR when the environment is trusted), built once per process and setting: loading the
@@ -114,27 +100,13 @@ def _cached_tls_context(trust_env: bool, cert_file: str | None, cert_dir: str | 
 class _Ambiguous(Exception):
     """Internal: a write failed in a way that leaves its effect unknown."""
 
-    def __init__(self, what: str, *, timed_out: bool = False) -> None:
+    def __init__(self, what: str, *, timed_out: bool) -> None:
         super().__init__(what)
         self.timed_out = timed_out
 
 
 class _ConnectFailed(Exception):
     """Internal: no connection (refused, no such host, timed out connecting): retried briefly only."""
-
-
-def _connect_problem(exc: BaseException, base_url: str, timeout: float) -> str:
-    text = " ".join(str(e) for e in (exc, exc.__cause__, exc.__context__) if e).lower()
-    if isinstance(exc, httpx.ConnectTimeout):
-        hint = (" (TLS handshake included: an https:// URL to a plain-http server can hang like this)"
-                if base_url.startswith("https://") else "")
-        return f"timed out connecting to {base_url} after {timeout:.0f}s{hint}"
-    if "refused" in text:
-        return f"connection refused by {base_url}: nothing listens there (wrong port, or the server is down)"
-    if any(m in text for m in ("name or service not known", "nodename nor servname", "getaddrinfo",
-                               "temporary failure in name resolution", "no address associated")):
-        return f"cannot resolve the host of {base_url} (DNS): check TELNYX_API_BASE_URL / --api-base-url"
-    return f"cannot connect to {base_url} ({type(exc).__name__})"
 
 
 class _SafeRetry(Exception):
@@ -335,11 +307,9 @@ class Transport:
         except BaseException:
             self._slots.release()
             raise
-        headers = None
+        headers = None  # what the limiter is told if no answer comes
         status = None
         try:
-            headers = None
-            status = None
             try:
                 self.counters.sent(call)
                 req = self._http.build_request(
@@ -350,19 +320,13 @@ class Transport:
                 try:
                     resp = self._http.send(req, stream=True)
                 except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                    tls = _tls_failure(exc)
+                    tls = tls_failure(exc)
                     if tls:
-                        # A certificate that does not verify, or a server that does not speak TLS,
-                        # will not change on retry: say which, at once.
-                        plain = any(m in tls for m in ("WRONG_VERSION_NUMBER", "record layer", "wrong version"))
-                        raise ApiUnavailable(
-                            call, None, code="tls",
-                            title="TLS handshake failed" if plain else "TLS certificate verification failed",
-                            detail=(f"{self.base_url} does not answer in TLS: is it a plain http:// server (the "
-                                    f"sandbox is)? ({tls})") if plain else f"{self.base_url}: {tls}") from None
+                        raise tls_refusal(call, self.base_url, tls) from None
                     if isinstance(exc, httpx.PoolTimeout):
                         raise _SafeRetry(f"cannot connect ({type(exc).__name__})") from None
-                    raise _ConnectFailed(_connect_problem(exc, self.base_url, attempt_timeout)) from None
+                    raise _ConnectFailed(connect_problem(exc, self.base_url, attempt_timeout,
+                                                         timed_out=isinstance(exc, httpx.ConnectTimeout))) from None
                 try:
                     status = resp.status_code
                     self._heard = True

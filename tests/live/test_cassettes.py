@@ -111,7 +111,7 @@ def test_cassette_doctor():
     """`doctor`'s probes, recorded (from a real account with `make record`: the evidence of what that account
     answers) and replayed: the report read from the cassette names a mode for every question reading settles,
     and from the sandbox's recording, its default answers."""
-    from reconciler.live.doctor import READABLE_MODES
+    from reconciler.live.doctor_report import READABLE_MODES
     from reconciler.sandbox.modes import default_modes
 
     report, from_sandbox = _replay("doctor.yaml", _doctor)

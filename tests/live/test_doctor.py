@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from tests import loopback
 from reconciler.cli import cli
-from reconciler.live.doctor import READABLE_MODES, WRITE_ONLY
+from reconciler.live.doctor_report import READABLE_MODES, WRITE_ONLY
 from reconciler.sandbox import MODE_SPECS, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
