@@ -47,6 +47,18 @@ def test_every_ci_module_but_the_github_client_is_kept_from_httpx() -> None:
     assert modules - listed == {"reconciler.ci.github"}
 
 
+def test_every_live_module_has_a_layer_and_only_the_transport_and_client_see_httpx() -> None:
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / ".importlinter")
+    modules = {p.stem for p in (PKG / "live").glob("*.py") if p.stem != "__init__"}
+    layered = set(cfg["importlinter:contract:live-layers"]["layers"].replace("|", " ").split())
+    assert modules - layered == set(), "a live module outside the live-layers contract"
+    kept = {m.rsplit(".", 1)[1] for m in cfg["importlinter:contract:httpx-in-transport"]["source_modules"].split()}
+    assert modules - kept == {"transport", "client"}, "a live module the httpx contract does not cover"
+
+
 def test_api_error_is_not_an_httpx_error() -> None:
     import httpx
 
