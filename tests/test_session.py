@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.apply import Until, session
+from reconciler.apply import PhaseOutcome, Until, session
 from reconciler.errors import RefusedError
-from reconciler.journal import Journal
+from reconciler.journal import Journal, Op
 from reconciler.plan import make_plan
 from tests.apply_fake import P1, TX, TX2, UUID, FakeTelnyx, Rec, desired, num
 
@@ -70,3 +70,89 @@ def test_recovery_with_nothing_deferred_asks_about_open_work_and_resumes_nothing
     _run(tmp_path, t, make_plan(want, t.read(want)))  # leaves nothing deferred
     with Journal(tmp_path) as j:
         assert session.recover(_ports(t), j, timeout=60, progress=lambda *a, **k: None, desired=want) is None
+
+
+def _said():
+    lines: list[str] = []
+    return lines, lambda msg, done=None, total=None: lines.append(msg)
+
+
+def test_recovery_waits_for_a_killed_runs_intent_on_the_injected_clock_capped_at_its_own_timeout(tmp_path):
+    t = FakeTelnyx({N[0]: P1})
+    Journal(tmp_path).intent(Op.ASSIGN, [N[0]], at=t.now, profile=P1, campaign=TX)
+    lines, progress = _said()
+    with Journal(tmp_path) as j:
+        assert session.recover(_ports(t), j, timeout=20, progress=progress, desired=desired({N[0]: (P1, TX)})) is None
+    # No real sleep: the fake's clock ran the wait, bounded by the run's --timeout (20 s < the 300 s cap).
+    assert 20 <= t.now < 26 and lines == ["1 write(s) of a killed run have no journalled answer; waiting up to "
+                                          "3 min for Telnyx to show whether it took them"]
+
+
+def _freed(tmp_path) -> FakeTelnyx:
+    """A first apply freed N[0] (its PUT refused) and journalled its assignment as the next phase; two hours
+    later Telnyx has finished the unassignment."""
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)}, put_refused=True)
+    want = desired({N[0]: (P1, TX)})
+    with Journal(tmp_path) as j:
+        report = session.run(_ports(t), j, make_plan(want, t.read(want)), saved=False, live=t.read(want),
+                             until=Until.ACCEPTED, timeout=600, progress=lambda *a, **k: None)
+    assert len(report.deferred) == 1
+    t.now += 2 * 3600
+    return t
+
+
+def test_recovery_carries_out_a_ready_next_phase_the_files_declare_and_says_so(tmp_path):
+    t = _freed(tmp_path)
+    lines, progress = _said()
+    with Journal(tmp_path) as j:
+        report = session.recover(_ports(t), j, timeout=600, progress=progress, desired=desired({N[0]: (P1, TX)}),
+                                 problems=["journal.jsonl:9: not JSON; skipped"])
+    assert report is not None and [(w.campaign, r.outcome) for w, r in report.carried_out] == [
+        (TX, PhaseOutcome.SUBMITTED)]
+    assert t.writes()[-1][:3] == ("assign", N[0], TX) and report.problems == ["journal.jsonl:9: not JSON; skipped"]
+    assert report.now == t.now
+
+
+def test_recovery_closes_a_phase_the_files_no_longer_declare_and_writes_nothing(tmp_path):
+    t = _freed(tmp_path)
+    before = len(t.writes())
+    with Journal(tmp_path) as j:
+        report = session.recover(_ports(t), j, timeout=600, progress=lambda *a, **k: None,
+                                 desired=desired({N[0]: (P1, TX2)}))
+    assert [r.outcome for _, r in report.carried_out] == [PhaseOutcome.ABANDONED] and len(t.writes()) == before
+    assert report.exit_code == 2
+
+
+def test_a_plan_other_than_the_reviewed_one_is_refused_saying_what_moved(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1})
+    reviewed = make_plan(desired({N[0]: (P1, TX)}), t.read(desired({N[0]: (P1, TX)})))
+    fresh = make_plan(desired({N[0]: (P1, TX), N[1]: (P1, TX)}), t.read(desired({N[0]: (P1, TX), N[1]: (P1, TX)})))
+    with pytest.raises(RefusedError) as e:
+        _run(tmp_path, t, fresh, reviewed=reviewed)
+    said = str(e.value)
+    assert said.startswith(f"the plan's checksum is {fresh.checksum()}, not the reviewed {reviewed.checksum()}: ")
+    assert "\n  " in said and N[1] in said.split("\n", 1)[1] and t.writes() == []
+    assert _run(tmp_path, t, reviewed, reviewed=reviewed).exit_code == 0  # the reviewed plan itself runs
+
+
+def test_an_unsafe_plan_names_each_limit_it_is_over(tmp_path):
+    t = FakeTelnyx({n: P1 for n in N[:4]}, {n: Rec(TX, "ASSIGNED", OLD) for n in N[:4]})
+    want = desired({n: (P1, TX2) for n in N[:3]} | {N[3]: (P1, TX)})
+    plan = make_plan(replace(want, policy=replace(want.policy, max_reassign=1)), t.read(want))
+    with pytest.raises(RefusedError) as e:
+        _run(tmp_path, t, plan)
+    assert str(e.value) == "the plan is unsafe:\n  " + "\n  ".join(plan.unsafe) and plan.unsafe
+
+
+def test_the_run_waits_on_the_injected_clock_until_its_timeout_and_says_its_progress(tmp_path):
+    # --until final: the numbers stay PENDING_ASSIGNMENT at the fake; the run waits on the fake's clock
+    # (no real sleep) until its --timeout, saying what it waits for.
+    t = FakeTelnyx({N[0]: P1, N[1]: P1})
+    want = desired({N[0]: (P1, TX), N[1]: (P1, TX)})
+    plan = make_plan(want, t.read(want))
+    lines, progress = _said()
+    with Journal(tmp_path) as j:
+        report = session.run(_ports(t), j, plan, saved=False, live=t.read(want), until=Until.FINAL, timeout=7200,
+                             progress=progress)
+    assert t.now == 7200 and report.until is Until.FINAL
+    assert lines[0] == "round 1: 2 change(s)" and "waiting for Telnyx to finish 2 assignment(s) in flight" in lines[-1]
