@@ -12,7 +12,7 @@ from reconciler.compare import explain
 from reconciler.errors import RefusedError
 from reconciler.journal import Journal, Op
 from reconciler.plan import make_plan
-from tests.apply_fake import P1, TX, TX2, UUID, FakeTelnyx, Rec, desired, num
+from tests.apply_fake import P1, SH, TX, TX2, UUID, FakeTelnyx, Rec, desired, num
 
 N = [num(i) for i in range(4)]
 OLD = -1e5  # long ago: the record is final
@@ -162,3 +162,24 @@ def test_the_run_waits_on_the_injected_clock_until_its_timeout_and_says_its_prog
     # The journal is timed on Telnyx's clock (the fake's), never the machine's.
     assert all(0 <= w.submitted_at <= 7200 for w in Journal(tmp_path).read().writes.values())
     assert lines[0] == "round 1: 2 change(s)" and "waiting for Telnyx to finish 2 assignment(s) in flight" in lines[-1]
+
+
+def test_recovery_waits_for_the_bulk_it_sends_on_the_injected_clock_saying_so(tmp_path):
+    # A shared campaign's next phase is a bulk task: recovery sends it, says so, and waits for Telnyx to
+    # process it on the fake's clock, no longer than the run's --timeout.
+    want = desired({N[0]: (P1, SH), N[1]: (P1, SH)})
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD), N[1]: Rec(TX2, "ASSIGNED", OLD)})
+    with Journal(tmp_path) as j:
+        first = session.run(_ports(t), j, make_plan(want, t.read(want)), saved=False, live=t.read(want),
+                            until=Until.ACCEPTED, timeout=600, progress=lambda *a, **k: None)
+    assert len(first.deferred) == 1  # freed first, the bulk assignment next
+    t.now += 2 * 3600
+    t.task_after = 1e9  # Telnyx does not process it while recovery waits
+    start = t.now
+    lines, progress = _said()
+    with Journal(tmp_path) as j:
+        report = session.recover(_ports(t), j, timeout=90, progress=progress, desired=want)
+    assert [r.outcome for _, r in report.carried_out] == [PhaseOutcome.SUBMITTED]
+    assert lines == ["bulk assignment: 2 number(s), task task-1",
+                     "waiting for Telnyx to process 1 bulk assignment task(s) (a task typically takes about 1 min)"]
+    assert t.now - start == 90
