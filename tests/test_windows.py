@@ -216,6 +216,7 @@ def test_the_utc_time_shown_does_not_depend_on_the_machines_time_zone(monkeypatc
     time.tzset()
     try:
         assert local(at(2026, 12, 5, 8), CHI) == "Sat 2026-12-05 02:00 America/Chicago (08:00 UTC)"
+        assert verdict([WEEKEND], at(2026, 12, 5, 8)).as_dict()["now"] == "2026-12-05T08:00:00Z"
     finally:
         monkeypatch.undo()
         time.tzset()
