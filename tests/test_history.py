@@ -127,10 +127,10 @@ def test_a_history_with_parts_left_out_or_figures_at_the_bounds_is_ours(tmp_path
 
 
 def test_a_file_of_exactly_the_size_limit_is_read_one_byte_more_is_not(tmp_path):
-    head = '{"format": 1, "observed": {"task": [60]}}'
-    (tmp_path / history.HISTORY).write_text(head + " " * (history.MAX_BYTES - len(head)), encoding="utf-8")
+    head = '{"format": 1, "observed": {"task": [60]}'  # its closing brace is the file's last byte
+    (tmp_path / history.HISTORY).write_text(head + " " * (history.MAX_BYTES - len(head) - 1) + "}", encoding="utf-8")
     assert history.read(tmp_path) == history.History({"task": [60.0]}, [])
-    (tmp_path / history.HISTORY).write_text(head + " " * (history.MAX_BYTES + 1 - len(head)), encoding="utf-8")
+    (tmp_path / history.HISTORY).write_text(head + " " * (history.MAX_BYTES - len(head)) + "}", encoding="utf-8")
     assert history.read(tmp_path).problem == "history.json: larger than 256 KB; ignored"
 
 
