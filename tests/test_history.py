@@ -115,6 +115,19 @@ def test_a_figure_is_kept_to_a_tenth_of_a_second_in_a_compact_file(tmp_path):
         '{"format":1,"observed":{"assignment":[1800.3]},"seen":["%s"]}' % wid)
 
 
+def test_the_history_is_written_beside_itself_not_in_the_systems_temporary_folder(tmp_path, monkeypatch):
+    """The new file is renamed over the old one, which is atomic only within one file system: it is made in
+    the state folder whatever the system's temporary folder is (here: one that does not exist)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "absent"))
+    j = Journal(tmp_path)
+    _finished(j, Op.ASSIGN, 1800)
+    assert history.record(tmp_path, j.read()) == 1
+    assert history.read(tmp_path).observed == {"assignment": [1800.0]}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".history.")) == []
+
+
 @pytest.mark.parametrize("content,observed", [
     ('{"format": 1}', {}),  # what an empty record would say: nothing observed, nothing seen
     ('{"format": 1, "seen": ["w1"]}', {}),
