@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,34 @@ def test_the_commit_is_the_checkouts_head_marked_when_the_code_measured_has_chan
     assert report.head_commit(root) == sha  # mutants/ is not what is measured
     (root / "tests" / "test_a.py").write_text("def test_more(): pass\n")
     assert report.head_commit(root) == sha + "+"
+
+
+DOCS = ROOT / "docs" / "testing.md"
+ROW = re.compile(r"^\| (?P<name>reconciler/\S+) \| (?P<mutants>\d+) \| (?P<killed>\d+) \| "
+                 r"(?P<not_killed>\d+)(?: \((?P<untested>\d+) untested\))? \| [^|]+ \|(?: (?P<commit>\w+) \|)?$")
+
+
+def test_the_tables_in_the_docs_are_the_reports_rows():
+    """Every module row in docs/testing.md is what `mutate_report.py --markdown` prints for its counts (the
+    score is not typed by hand), and every module `make mutate` covers has a row."""
+    rows = [m for line in DOCS.read_text(encoding="utf-8").splitlines() if (m := ROW.match(line))]
+    assert rows
+    for m in rows:
+        untested = int(m["untested"] or 0)
+        c = dict.fromkeys(("timeout", "skipped", "suspicious", "unchecked"), 0) | {
+            "mutants": int(m["mutants"]), "killed": int(m["killed"]), "no_tests": untested,
+            "survived": int(m["not_killed"]) - untested}
+        assert report.row(m["name"], c, m["commit"]) == m.string, m.string
+    assert {m["name"] for m in rows} >= set(report.modules(ROOT))
+
+
+@pytest.mark.parametrize("results, says", [
+    ({"pkg/a.py": {"k": 1}}, "no mutmut results for pkg/b.py"),
+    ({"pkg/a.py": {"k": 1}, "pkg/b.py": {"k": 1, "u": None}}, "1 mutant(s) never checked"),
+])
+def test_missing_or_interrupted_results_are_an_error_not_a_score(tmp_path, capsys, results, says):
+    assert report.main(["--root", str(project(tmp_path, results))]) == 2
+    assert says in capsys.readouterr().err
 
 
 def test_every_test_mutmut_runs_has_an_id_that_survives_a_second_session():
