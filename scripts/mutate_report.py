@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     under = [f"{name} {score(c):.1f} %" for name, c in rows if name in low]
     s = score(total) if total else None
-    if s is None or s < args.min:
+    if s is None or (s < args.min and len(rows) > 1):  # one module alone: its row is the total
         under.append(f"the total {'n/a' if s is None else f'{s:.1f} %'}")
     if under:
         print(f"\nunder the {args.min:g} % minimum: {', '.join(under)}", file=sys.stderr)

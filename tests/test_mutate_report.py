@@ -68,6 +68,8 @@ def test_one_module_measured_alone(tmp_path, capsys):
     root = project(tmp_path, {"pkg/a.py": {"k": 1, "s": 0, "l": 1}})
     assert report.main(["--root", str(root), "--min", "60", "pkg/a.py"]) == 0
     assert capsys.readouterr().out.splitlines()[2:] == ["| pkg/a.py | 3 | 2 | 1 | 66.7 % |"]
+    assert report.main(["--root", str(root), "--min", "70", "pkg/a.py"]) == 1
+    assert capsys.readouterr().err == "\nunder the 70 % minimum: pkg/a.py 66.7 %\n"  # said once
     assert report.main(["--root", str(root), "pkg/c.py"]) == 2
     assert "not in [tool.mutmut] only_mutate: pkg/c.py" in capsys.readouterr().err
 
