@@ -1,20 +1,25 @@
 """The `make mutate` table: mutants per module, killed, survived, score; fails under the minimum.
 
 Reads what `mutmut run` left in ./mutants (one `<module>.meta` JSON per mutated file, with an
-exit code per mutant) for the files `[tool.mutmut] only_mutate` in pyproject.toml names.
+exit code per mutant) for the files `[tool.mutmut] only_mutate` in pyproject.toml names, or for the
+MODULEs given (a run of one module: `mutmut run --max-children 1 "reconciler.windows*"`).
 
 Score = (killed + timed out) / (mutants - skipped), as mutmut's own badge counts it. A mutant no
 selected test even runs ("no tests") counts against the score, like a survivor: it is a line the
-fast tests never look at. Exit 1 when the total score is under `--min` (90 %), 2 when a module has
-no results or some mutants were never checked (an interrupted run).
+fast tests never look at. Exit 1 when a module's score or the total is under `--min` (90 %), 2 when
+a module has no results or some mutants were never checked (an interrupted run).
 
-    python scripts/mutate_report.py [--min 90] [--survivors] [--root .]
+`--markdown FILE` (`-` for stdout) also writes the table as docs/testing.md keeps it, with the commit
+measured in a last column, then the survivors' names: the rows in docs/testing.md are copied from it.
+
+    python scripts/mutate_report.py [--min 90] [--survivors] [--markdown FILE] [--commit SHA] [--root .] [MODULE ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -60,31 +65,58 @@ def survivors(meta: dict) -> list[str]:
                   if classify(code) in ("survived", "no_tests", "suspicious"))
 
 
-def table(rows: list[tuple[str, dict[str, int]]]) -> str:
-    head = "| module | mutants | killed | survived | score |"
-    lines = [head, "| --- | ---: | ---: | ---: | ---: |"]
-    for name, c in rows:
-        s = score(c)
-        not_killed = c["survived"] + c["no_tests"] + c["suspicious"]
-        notes = [f"{c[k]} {label}" for k, label in (("no_tests", "untested"), ("unchecked", "unchecked")) if c[k]]
-        extra = f" ({', '.join(notes)})" if notes else ""
-        lines.append(f"| {name} | {c['mutants']} | {c['killed'] + c['timeout']} | {not_killed}{extra} | "
-                     f"{'n/a' if s is None else f'{s:.1f} %'} |")
-    return "\n".join(lines)
+def row(name: str, c: dict[str, int], commit: str | None = None) -> str:
+    """One line of the table; with `commit`, the column saying what was measured."""
+    s = score(c)
+    not_killed = c["survived"] + c["no_tests"] + c["suspicious"]
+    notes = [f"{c[k]} {label}" for k, label in (("no_tests", "untested"), ("unchecked", "unchecked")) if c[k]]
+    extra = f" ({', '.join(notes)})" if notes else ""
+    cells = [name, str(c["mutants"]), str(c["killed"] + c["timeout"]), f"{not_killed}{extra}",
+             "n/a" if s is None else f"{s:.1f} %"] + ([commit] if commit is not None else [])
+    return "| " + " | ".join(cells) + " |"
+
+
+def table(rows: list[tuple[str, dict[str, int]]], commit: str | None = None) -> str:
+    head = "| module | mutants | killed | survived | score |" + (" commit |" if commit is not None else "")
+    rule = "| --- | ---: | ---: | ---: | ---: |" + (" --- |" if commit is not None else "")
+    return "\n".join([head, rule] + [row(name, c, commit) for name, c in rows])
+
+
+def head_commit(root: Path) -> str:
+    """The checkout's short commit, `+` when the mutated code or the tests have uncommitted changes
+    (then the row is not what that commit measures)."""
+    git = ["git", "-C", str(root)]
+    try:
+        sha = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "reconciler", "tests", "pyproject.toml"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha + ("+" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("modules", nargs="*", metavar="MODULE", help="only these files of only_mutate (default: all)")
     ap.add_argument("--root", type=Path, default=Path("."))
-    ap.add_argument("--min", type=float, default=90.0, help="least total score (percent) that passes")
+    ap.add_argument("--min", type=float, default=90.0, help="least score (percent) of each module and of the total")
     ap.add_argument("--survivors", action="store_true", help="also list every mutant not killed")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the table with the commit column, and the "
+                    "survivors' names, to FILE (- for stdout)")
+    ap.add_argument("--commit", help="the commit measured, for --markdown (default: the checkout's HEAD)")
     args = ap.parse_args(argv)
 
+    listed = modules(args.root)
+    unknown = [m for m in args.modules if m not in listed]
+    if unknown:
+        print(f"not in [tool.mutmut] only_mutate: {', '.join(unknown)}", file=sys.stderr)
+        return 2
     rows: list[tuple[str, dict[str, int]]] = []
     missing: list[str] = []
     names: list[str] = []
     total: dict[str, int] = {}
-    for module in modules(args.root):
+    for module in args.modules or listed:
         meta_path = args.root / "mutants" / (module + ".meta")
         if not meta_path.exists():
             missing.append(module)
@@ -95,12 +127,21 @@ def main(argv: list[str] | None = None) -> int:
         names += survivors(meta)
         for k, v in c.items():
             total[k] = total.get(k, 0) + v
-    if total:
+    low = [name for name, c in rows if (s := score(c)) is not None and s < args.min]
+    if len(rows) > 1:
         rows.append(("**total**", total))
     print(table(rows))
     if args.survivors and names:
         print("\nnot killed (`mutmut show NAME` prints the change):")
         print("\n".join(f"  {n}" for n in names))
+    if args.markdown:
+        text = table(rows, args.commit or head_commit(args.root)) + "\n"
+        if names:
+            text += "\nNot killed (`mutmut show NAME` prints the change):\n\n" + "".join(f"- `{n}`\n" for n in names)
+        if args.markdown == "-":
+            print("\n" + text, end="")
+        else:
+            Path(args.markdown).write_text(text, encoding="utf-8")
     if missing:
         print(f"\nno mutmut results for {', '.join(missing)}: run `mutmut run` first", file=sys.stderr)
         return 2
@@ -108,10 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{total['unchecked']} mutant(s) never checked (an interrupted run): run `mutmut run` again",
               file=sys.stderr)
         return 2
+    under = [f"{name} {score(c):.1f} %" for name, c in rows if name in low]
     s = score(total) if total else None
-    if s is None or s < args.min:
-        print(f"\nmutation score {'n/a' if s is None else f'{s:.1f} %'} is under the {args.min:g} % minimum",
-              file=sys.stderr)
+    if s is None or (s < args.min and len(rows) > 1):  # one module alone: its row is the total
+        under.append(f"the total {'n/a' if s is None else f'{s:.1f} %'}")
+    if under:
+        print(f"\nunder the {args.min:g} % minimum: {', '.join(under)}", file=sys.stderr)
         return 1
     return 0
 

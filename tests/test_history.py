@@ -90,6 +90,68 @@ def test_a_link_or_a_huge_file_is_ignored(tmp_path):
     assert "larger than" in history.read(tmp_path).problem
 
 
+def test_what_is_measured_at_the_edges(tmp_path):
+    """A deferred phase or a write not finished is passed over (not the end of the look); a replacement is
+    an assignment; Telnyx's clock a few seconds behind ours is a zero, not a loss; the longest figure kept
+    is MAX_SECONDS."""
+    j = Journal(tmp_path)
+    j.defer(Op.BULK_ASSIGN, ["+13125550109"], at=1_600_000_000.0, profile=None, campaign="CWZTFH1", after="free")
+    still_open = j.intent(Op.ASSIGN, ["+13125550108"], at=1_600_000_100.0, campaign="CWZTFH1")
+    j.update(still_open, State.SUBMITTED, at=1_600_000_101.0, ref="task-2")
+    _finished(j, Op.REPLACE, 1800, at=1_700_000_000.0)
+    _finished(j, Op.ASSIGN, -history.CLOCK_SLACK, at=1_700_100_000.0)  # done 5 s "before" it was sent
+    _finished(j, Op.ASSIGN, -history.CLOCK_SLACK - 1, at=1_700_200_000.0)  # 6 s: not a clock's rounding
+    _finished(j, Op.ASSIGN, history.MAX_SECONDS, at=1_700_300_000.0)
+    _finished(j, Op.ASSIGN, history.MAX_SECONDS + 1, at=1_700_400_000.0)
+    assert [(k, s) for _, k, s in history.measured(j.read())] == [
+        ("assignment", 1800.0), ("assignment", 0.0), ("assignment", history.MAX_SECONDS)]
+
+
+def test_a_figure_is_kept_to_a_tenth_of_a_second_in_a_compact_file(tmp_path):
+    j = Journal(tmp_path)
+    wid = _finished(j, Op.ASSIGN, 1800.26)
+    assert history.record(tmp_path, j.read()) == 1
+    assert (tmp_path / history.HISTORY).read_text(encoding="utf-8") == (
+        '{"format":1,"observed":{"assignment":[1800.3]},"seen":["%s"]}' % wid)
+
+
+def test_the_history_is_written_beside_itself_not_in_the_systems_temporary_folder(tmp_path, monkeypatch):
+    """The new file is renamed over the old one, which is atomic only within one file system: it is made in
+    the state folder whatever the system's temporary folder is (here: one that does not exist)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "absent"))
+    j = Journal(tmp_path)
+    _finished(j, Op.ASSIGN, 1800)
+    assert history.record(tmp_path, j.read()) == 1
+    assert history.read(tmp_path).observed == {"assignment": [1800.0]}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".history.")) == []
+
+
+@pytest.mark.parametrize("content,observed", [
+    ('{"format": 1}', {}),  # what an empty record would say: nothing observed, nothing seen
+    ('{"format": 1, "seen": ["w1"]}', {}),
+    ('{"format": 1, "observed": {"task": [0, 0.5, %r]}}' % history.MAX_SECONDS,
+     {"task": [0.0, 0.5, history.MAX_SECONDS]}),
+])
+def test_a_history_with_parts_left_out_or_figures_at_the_bounds_is_ours(tmp_path, content, observed):
+    (tmp_path / history.HISTORY).write_text(content, encoding="utf-8")
+    assert history.read(tmp_path) == history.History(observed, ["w1"] if "w1" in content else [])
+
+
+def test_a_file_of_exactly_the_size_limit_is_read_one_byte_more_is_not(tmp_path):
+    head = '{"format": 1, "observed": {"task": [60]}'  # its closing brace is the file's last byte
+    (tmp_path / history.HISTORY).write_text(head + " " * (history.MAX_BYTES - len(head) - 1) + "}", encoding="utf-8")
+    assert history.read(tmp_path) == history.History({"task": [60.0]}, [])
+    (tmp_path / history.HISTORY).write_text(head + " " * (history.MAX_BYTES - len(head)) + "}", encoding="utf-8")
+    assert history.read(tmp_path).problem == "history.json: larger than 256 KB; ignored"
+
+
+def test_a_folder_in_its_place_is_not_a_history(tmp_path):
+    (tmp_path / history.HISTORY).mkdir()
+    assert history.read(tmp_path) == history.History(problem="history.json: not a regular file; ignored")
+
+
 def test_figures_are_a_high_percentile_of_enough_real_observations():
     seen = [600, 1800, 900, 1200, 1500, 700, 800, 1000, 1100, 1300]
     f = durations.Figures({"assignment": seen})
@@ -102,6 +164,29 @@ def test_figures_are_a_high_percentile_of_enough_real_observations():
     few = durations.Figures({"assignment": [600, 1800, 900, 1200]})  # under MIN_OBSERVED: Telnyx's figure
     assert few["assignment"] == durations.ASSIGNMENT and few.words() == "Telnyx's typical figures"
     assert durations.percentile([5.0]) == 5.0 and durations.percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+
+
+def test_how_a_duration_is_said_minutes_below_an_hour_then_whole_hours():
+    assert durations.hours(30) == "about 1 min" and durations.hours(3598.5) == "about 60 min"
+    assert durations.hours(3599) == "about 1 h"  # within a second of an hour: said in hours
+    assert durations.hours(5400) == "about 2 h" and durations.hours(9000) == "about 2 h"  # halves to even
+
+
+def test_a_figure_at_the_floor_is_real_and_a_kind_without_one_has_none():
+    assert durations.real("task", durations.FLOOR["task"]) and not durations.real("task", 4.9)
+    assert durations.real("not a kind", 0.0)
+
+
+def test_figures_keep_only_known_kinds_and_count_what_they_ignore():
+    real_tasks = [60.0, 61.0, 62.0, 63.0, 64.0]
+    f = durations.Figures({"bulk": [60.0], "order": [], "assignment": [0.0, 5400.0], "task": real_tasks})
+    assert f.observed == {"assignment": [5400.0], "task": real_tasks}  # an unknown or empty kind stops nothing
+    assert f.source["task"] == "observed" and f["task"] == 64.0
+    assert f.ignored == {"assignment": 1}
+    assert f.as_dict()["assignment"] == {"seconds": 7200, "source": "typical", "observations": 1,
+                                         "ignored_under_floor": 1}
+    assert f.words() == ("this account's observed durations (5 tasks); Telnyx's typical figures for order, "
+                         "assignment, unassignment")
 
 
 def test_durations_from_an_instant_sandbox_or_a_clock_that_stood_still_are_not_learned(tmp_path):

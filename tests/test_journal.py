@@ -648,7 +648,7 @@ def test_each_line_is_written_as_compact_json_with_sorted_keys(tmp_path) -> None
     ("", "{line}"),  # an empty file: no blank line first
     ('{"ledger":{}}\n', '{{"ledger":{{}}}}\n{line}'),  # a whole last line: appended after it
     ('{"ledger":{}}\n{"wri', '{{"ledger":{{}}}}\n{{"wri\n{line}'),  # cut short: ours starts a fresh line
-])
+], ids=["empty", "ends its line", "cut short"])
 def test_the_first_line_a_run_writes_starts_on_a_line_of_its_own(tmp_path, before, written) -> None:
     j = Journal(tmp_path)
     j.path.write_text(before, encoding="utf-8")

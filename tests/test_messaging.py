@@ -4,18 +4,21 @@ plan's route does to them, counted in one pass; the same from a saved plan; the 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 
 from reconciler import durations
 from reconciler.model import LiveCampaign
 from reconciler.plan import PlanOptions, make_plan
-from reconciler.plan.messaging import FREED, IN_PLACE, PROFILE, Messaging, Route, headline, route_lines
-from reconciler.planfile import dump, from_dict, plan_dict
+from reconciler.plan.messaging import (FREED, IN_PLACE, PROFILE, Messaging, Route, campaign_sends, headline, impact,
+                                       route_lines)
+from reconciler.planfile import change_entry, dump, from_dict, plan_dict
 from reconciler.render import plan_text
 from reconciler.sandbox.timing import PRESETS
 
-from tests.test_plan import P1, P2, SH, TX, TX2, state
+from tests.test_plan import CAMPAIGNS, P1, P2, SH, TX, TX2, state
 
 HOURS = durations.FREE_THEN_ASSIGN / 3600
 
@@ -48,6 +51,10 @@ CASES = [
     ("a sending number a bulk task re-sends", {P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {1: (SH, "ASSIGNED")}, {},
      (0, 0, 1, 1), []),
     ("unchanged numbers: nothing", {P1: [(SH, [1])]}, {1: P1}, {1: (SH, "ASSIGNED")}, {}, (0, 0, 0, 0), []),
+    ("a new number before a sending one moved: one starts, one stops", {P1: [(SH, [1, 2])]}, {1: P1, 2: P1},
+     {2: (TX, "ASSIGNED")}, {}, (1, 1, 0, 1), [(FREED, TX, SH, 1)]),
+    ("off an expired campaign onto a dormant one: it sends neither before nor after",
+     {P2: [("CDORM01", [1]), ("CDEAD01", [])]}, {1: P2}, {1: ("CDEAD01", "ASSIGNED")}, {}, (0, 0, 0, 0), []),
 ]
 
 
@@ -146,3 +153,104 @@ def test_number_hours_use_the_accounts_observed_durations_when_the_history_has_t
     assert "PENDING_UNASSIGNMENT about 10 min, then PENDING_ASSIGNMENT about 30 min; about 41 min in all" in timeline
     assert durations.hours(plan.messaging.routes[0].hours_each) == "about 41 min"
     assert "hours_from" not in plan_dict(make_plan(desired, live))["messaging"]
+
+
+@pytest.mark.parametrize("name,declared,live,assigned,options,expected,routes", CASES, ids=[c[0] for c in CASES])
+def test_one_pass_over_every_change_says_what_the_plans_counts_say(name, declared, live, assigned, options,
+                                                                   expected, routes):
+    """Without counts, impact looks at every change; with them (what a plan passes), it takes starts from the
+    counts and looks only at reassignments and moves: the same answer either way."""
+    desired, state_ = state(declared, live, assigned)
+    plan = make_plan(desired, state_, PlanOptions(**options))
+    by_default = {"shared_per_number": True} if options.get("shared_per_number") else {}  # off unless asked
+    assert impact(plan.changes, plan.profiles, plan.campaigns, **by_default) == plan.messaging
+    # Every change the JSON plan lists says whether it stops a sending number, as the routes do.
+    said = [change_entry(f, {}, plan).get("interrupts") for f in plan.changes]
+    assert said.count("certainly") == expected[1] and said.count("possibly") == expected[0] - expected[1]
+
+
+def test_counts_without_reassignments_or_moves_spare_the_pass():
+    """A million assignments are counted, not read one by one."""
+    def unread():
+        raise AssertionError("the changes were read")
+        yield
+
+    assert impact(unread(), {}, {}, counts={"assign": 2, "retry": 1, "reassign": 0, "move": 0}) == Messaging(started=3)
+    assert impact(unread(), {}, {}, counts={}) == Messaging()
+
+
+@dataclass
+class Profile:  # what messaging reads of a plan's profile
+    strategy: str = "per_number"
+    resends: int = 0
+    resend_campaign: str | None = None
+
+
+def test_re_sends_count_where_the_bulk_campaign_sends_or_is_not_known():
+    profiles = {"dormant": Profile("bulk", 2, "CDORM01"), "sending": Profile("bulk", 3, SH),
+                "undeclared": Profile("bulk", 4, "CUNDECL"), "unknown": Profile("bulk", 5, None),
+                "none": Profile("bulk", 0, SH)}
+    campaigns = {c: CAMPAIGNS[c] for c in ("CDORM01", SH)}
+    assert impact((), profiles, campaigns).resent == 3 + 4 + 5
+
+
+def test_a_reassignment_to_a_campaign_the_files_do_not_declare_starts_its_number():
+    desired, live = state({P2: [(TX, [1]), ("CDORM01", [])]}, {1: P2}, {1: ("CDORM01", "ASSIGNED")})
+    plan = make_plan(desired, live)
+    assert plan.messaging.started == 1
+    without_target = {k: v for k, v in plan.campaigns.items() if k != TX}
+    assert impact(plan.changes, plan.profiles, without_target, counts=plan.counts).started == 1
+    assert [change_entry(f, {}, plan).get("interrupts") for f in plan.changes] == [None]  # it sent nothing
+
+
+def _change(action: str, frm: str | None, to: str, status: str | None = "ASSIGNED"):
+    """A declared change as messaging reads it (diff.Finding's fields it uses)."""
+    live = None if status is None else SimpleNamespace(status=status, profile_id=P2, tcr_campaign_id=frm)
+    return SimpleNamespace(action=SimpleNamespace(_value_=action), writes=True, live=live,
+                           desired=SimpleNamespace(tcr_campaign_id=to, profile_id=P1))
+
+
+def test_routes_are_listed_busiest_first_then_by_route_and_campaigns():
+    changes = [_change("assign", None, "CY", status=None), _change("reassign", "CDORM01", "CY"),
+               _change("reassign", "CZ", "CY"), _change("reassign", "CA", "CZ"), _change("reassign", "CA", "CB"),
+               _change("move", "CB", "CB")] + [_change("move", "CM", "CM")] * 3
+    profiles, campaigns = {P1: Profile()}, {"CDORM01": CAMPAIGNS["CDORM01"]}
+    m = impact(changes, profiles, campaigns)
+    assert [(r.route, r.from_campaign, r.to_campaign, r.numbers) for r in m.routes] == [
+        (PROFILE, "CM", "CM", 3), (IN_PLACE, "CA", "CB", 1), (IN_PLACE, "CA", "CZ", 1), (IN_PLACE, "CZ", "CY", 1),
+        (PROFILE, "CB", "CB", 1)]
+    assert (m.interrupted, m.interrupted_certain, m.resent, m.started) == (7, 0, 0, 2)  # the dormant one starts
+    assert impact(changes, profiles, campaigns, counts={"assign": 1, "reassign": 4, "move": 4}) == m
+
+
+def test_a_shared_campaign_sends_only_once_its_share_is_accepted():
+    assert not campaign_sends(LiveCampaign("CSHPEND", "shared", "PENDING", "MNO_PROVISIONED"))
+    assert campaign_sends(LiveCampaign("CSHACC", "shared", "accepted", "MNO_PROVISIONED"))
+    assert campaign_sends(LiveCampaign("CSHUNK", "shared", None, "MNO_ACCEPTED"))  # unknown: not hidden
+    assert campaign_sends(LiveCampaign("CTXOWN", "telnyx", "PENDING", "MNO_PROVISIONED"))  # only shares wait
+    assert not campaign_sends(CAMPAIGNS["CDORM01"]) and campaign_sends(None)
+
+
+def test_words_for_one_number():
+    three_h = durations.FREE_THEN_ASSIGN
+    freed = Route(FREED, TX, SH, 1, three_h)
+    one = Messaging(1, 1, 0, 0, 3.0, (freed,))
+    assert headline(one) == "1 number that sends today stops, about 3 number-hours without service"
+    assert route_lines(one)[0] == "1 number that sends today stops for about 3 h: freed from CTELNX1, then assigned to CSHARE1"
+    leaves = [route_lines(Messaging(routes=(Route(PROFILE, SH, SH, n, three_h),)))[0] for n in (1, 2)]
+    assert leaves == [
+        "1 number that sends today may stop for up to about 3 h: leaving its messaging profile may take campaign "
+        "CSHARE1 (Telnyx does not say); then it is assigned to it again",
+        "2 numbers that send today may stop for up to about 3 h: leaving their messaging profile may take campaign "
+        "CSHARE1 (Telnyx does not say); then they are assigned to it again"]
+    assert headline(Messaging(started=1)) == ("no number that sends today stops; 1 number starts sending once it is "
+                                              "assigned (about 2 h)")
+    busy = Route(IN_PLACE, TX, TX2, 5, three_h)
+    assert route_lines(Messaging(routes=(busy, busy, busy, Route(IN_PLACE, TX2, TX, 1, three_h))))[-1] == (
+        "…and 1 number on 1 other route (in the JSON plan)")
+
+
+def test_the_json_plan_gives_each_routes_hours_to_two_decimals():
+    assert Messaging(routes=(Route(IN_PLACE, TX, TX2, 1, 3618.72),)).as_dict()["routes"] == [
+        {"route": IN_PLACE, "certain": False, "from_campaign": TX, "to_campaign": TX2, "numbers": 1,
+         "hours_each": 1.01}]

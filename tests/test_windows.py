@@ -5,6 +5,7 @@ their line (validate)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ import pytest
 from reconciler.desired import load_desired
 from reconciler.errors import DesiredStateError
 from reconciler.model import ChangeWindow
-from reconciler.windows import describe, held_message, local, problems, verdict
+from reconciler.windows import Verdict, describe, held_message, local, problems, verdict
 
 CHI = "America/Chicago"
 UTC = dt.timezone.utc
@@ -171,3 +172,69 @@ def test_a_saved_plan_keeps_its_windows_under_its_checksum():
     data["desired"]["policy"]["change_windows"] = [{**WEEKEND.as_dict(), "timezone": "Mars/Olympus"}]
     with pytest.raises(ValueError, match="unknown time zone"):
         from_dict(data)
+
+
+def test_a_verdict_as_the_json_plan_shows_it_and_when_it_names():
+    now = at(2026, 12, 5, 3, 30, CHI)
+    inside = verdict([WEEKEND], now)
+    assert inside == Verdict(now, True, at(2026, 12, 5, 6, 0, CHI), None, WEEKEND)
+    assert inside.as_dict() == {"open_now": True, "now": "2026-12-05T09:30:00Z", "closes_at": "2026-12-05T12:00:00Z",
+                                "next_opening": None, "timezone": CHI}
+    assert inside.when() == "Sat 2026-12-05 06:00 America/Chicago (12:00 UTC)"  # open: when it closes
+    later = at(2026, 12, 7, 10, 0, CHI)
+    outside = verdict([WEEKEND], later)
+    assert outside == Verdict(later, False, None, at(2026, 12, 12, 2, 0, CHI), WEEKEND)
+    assert outside.as_dict() == {"open_now": False, "now": "2026-12-07T16:00:00Z", "closes_at": None,
+                                 "next_opening": "2026-12-12T08:00:00Z", "timezone": CHI}
+    never = verdict([], later)
+    assert never == Verdict(later, False, None, None, None)
+    assert never.as_dict() == {"open_now": False, "now": "2026-12-07T16:00:00Z", "closes_at": None,
+                               "next_opening": None, "timezone": None}
+    assert never.when() == "never (no window opens in the next week)"
+
+
+def test_a_window_the_clocks_skip_does_not_open_that_night():
+    # 02:00-03:00 on 2026-03-08 in Chicago: 02:00 CST and 03:00 CDT are the same instant (08:00 UTC), so the
+    # window is empty that night; the next one is a week later.
+    sunday = ChangeWindow(("sun",), "02:00", "03:00", CHI)
+    v = verdict([sunday], at(2026, 3, 7, 12))
+    assert utc(v.opens) == "Sun 2026-03-15 07:00"
+    assert not verdict([sunday], at(2026, 3, 8, 8)).open
+
+
+def test_on_a_tie_the_first_window_declared_is_named():
+    a = ChangeWindow(("mon",), "09:00", "11:00", "UTC")
+    b = ChangeWindow(("mon",), "09:00", "11:00", "Europe/London")  # the same hours in December
+    closed = verdict([a, b], at(2026, 12, 7, 8))
+    assert closed.window is a and closed.when() == "Mon 2026-12-07 09:00 UTC"
+    inside = verdict([b, a], at(2026, 12, 7, 10))
+    assert inside.window is b and inside.when() == "Mon 2026-12-07 11:00 Europe/London (11:00 UTC)"
+
+
+def test_the_utc_time_shown_does_not_depend_on_the_machines_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert local(at(2026, 12, 5, 8), CHI) == "Sat 2026-12-05 02:00 America/Chicago (08:00 UTC)"
+        assert verdict([WEEKEND], at(2026, 12, 5, 8)).as_dict()["now"] == "2026-12-05T08:00:00Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_descriptions_and_the_refusal_name_every_day_and_every_number():
+    every = ChangeWindow(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "22:00", "01:00", "UTC")
+    assert describe([WEEKEND, every, ChangeWindow((), "22:00", "01:00", "UTC")]) == (
+        "sat, sun 02:00-06:00 America/Chicago; every day 22:00-01:00 UTC; every day 22:00-01:00 UTC")
+    v = verdict([WEEKEND], at(2026, 12, 7, 10, 0, CHI))
+    assert held_message((WEEKEND,), v, 1) == (
+        "outside every change window (sat, sun 02:00-06:00 America/Chicago) and this plan stops sending: "
+        "1 sending number stops (or may); the next window opens Sat 2026-12-12 02:00 America/Chicago (08:00 UTC): "
+        "apply then, or pass --ignore-change-windows to apply now")
+    assert "stops sending: 2 sending numbers stop (or may); the next" in held_message((WEEKEND,), v, 2)
+
+
+def test_problems_say_what_to_write_instead():
+    assert problems(ChangeWindow(("funday",), "02:00", "06:00", "Mars/Olympus")) == [
+        "unknown time zone 'Mars/Olympus': use an IANA name such as America/Chicago, Europe/Berlin or UTC",
+        "'funday' is not a day: use mon, tue, wed, thu, fri, sat, sun"]

@@ -58,6 +58,24 @@ def test_this_projects_own_ci_runs_the_tests_and_the_bench_smoke():
     assert "secrets." not in text and "TELNYX" not in text
 
 
+def test_mutation_testing_runs_weekly_on_a_clean_checkout_and_uploads_its_report():
+    """mutate.yml: `make mutate` (too slow for every pull request) every week and on demand, no secret, no
+    write permission; the report `make mutate` writes is uploaded also when a module is under the bar."""
+    text = (ROOT / ".github" / "workflows" / "mutate.yml").read_text()
+    doc = yaml.safe_load(text)
+    on = doc[True]
+    assert set(on) == {"schedule", "workflow_dispatch"} and len(on["schedule"]) == 1
+    assert on["schedule"][0]["cron"].split()[2:] == ["*", "*", "1"]  # Mondays
+    assert doc["permissions"] == {"contents": "read"}
+    (job,) = doc["jobs"].values()
+    assert [s["run"] for s in job["steps"] if "run" in s] == ["make mutate"]
+    upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    make = (ROOT / "Makefile").read_text()
+    recipe = make[make.index("\nmutate: "):].split("\n\n")[0]
+    assert f"--markdown {upload['with']['path']}" in recipe and upload["if"] == "success() || failure()"
+    assert "secrets." not in text and "TELNYX" not in text
+
+
 def test_workflows_and_actions_match_githubs_schema():
     assert ACTIONS, "the composite action ships"
     for schema, files in (("vendor.github-workflows", WORKFLOWS), ("vendor.github-actions", ACTIONS)):

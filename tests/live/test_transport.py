@@ -293,7 +293,8 @@ def test_a_2xx_body_is_parsed(status, body, method, want) -> None:
     assert t.request(method, "/x", idempotent=True) == (status, want)
 
 
-@pytest.mark.parametrize("status, body, method", [(200, b"", "GET"), (200, b" \n", "POST"), (201, b"", "DELETE")])
+@pytest.mark.parametrize("status, body, method", [(200, b"", "GET"), (200, b" \n", "POST"), (201, b"", "DELETE")],
+                         ids=["empty-GET", "blank-POST", "empty-DELETE"])
 def test_an_empty_body_where_json_is_expected_is_refused(status, body, method) -> None:
     t, _, _ = make(lambda r: httpx.Response(status, content=body))
     with pytest.raises(ApiError) as ei:
