@@ -1,13 +1,13 @@
 """Campaign health, one fact at a time: which campaigns cannot carry traffic (the one rule,
-`diff.traffic_problem`), how many declared numbers each stops, that drift counts it and plans say it,
+`diff.health.traffic_problem`), how many declared numbers each stops, that drift counts it and plans say it,
 and the warnings ahead of a lapse: a campaign left empty (declared or not) and one about to expire."""
 
 from __future__ import annotations
 
 import pytest
 
-from reconciler.diff import ACTIVE_STATUSES, ASSIGNABLE_STATUSES, STATUS_MEANING, campaign_problem, carries_traffic, \
-    traffic_problem
+from reconciler.diff.health import (ACTIVE_STATUSES, ASSIGNABLE_STATUSES, STATUS_MEANING, campaign_problem,
+                                    carries_traffic, traffic_problem)
 from reconciler.drift import drift_report
 from reconciler.model import LiveCampaign
 from reconciler.planfile import plan_dict

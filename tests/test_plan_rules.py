@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.diff import Action, Finding, LiveHalf, campaign_problem, diff, diff_changes, reported_under
+from reconciler.diff import Action, Finding, LiveHalf, diff, diff_changes, reported_under
+from reconciler.diff.health import campaign_problem
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.model import LiveAssignment, LiveCampaign, LiveNumber, LiveState
 from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, change_dict, make_plan
