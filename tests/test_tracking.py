@@ -127,6 +127,10 @@ PHASES = [
     ("a failed removal is not free", Op.BULK_ASSIGN, phase_live({N[0]: ("COLD001", "FAILED_UNASSIGNMENT")}),
      "waiting", "Telnyx failed to free 1 number from COLD001 (FAILED_UNASSIGNMENT: no reason given); `resume` frees "
                 "them again"),
+    ("two failed removals are counted", Op.BULK_ASSIGN,
+     phase_live({n: ("COLD001", "FAILED_UNASSIGNMENT") for n in N[:2]}),
+     "waiting", "Telnyx failed to free 2 numbers from COLD001 (FAILED_UNASSIGNMENT: no reason given); `resume` frees "
+                "them again"),
     ("one still being freed", Op.BULK_ASSIGN, phase_live({N[1]: ("COLD001", "PENDING_UNASSIGNMENT")}),
      "waiting", "1 number still being freed"),
     ("two still being freed", Op.BULK_ASSIGN, phase_live({n: ("COLD001", "PENDING_UNASSIGNMENT") for n in N[:2]}),
