@@ -173,6 +173,17 @@ def test_a_deferred_phase_is_ready_waiting_done_or_abandoned_for_exactly_one_rea
     assert (t.phase.value, t.phase_reason) == (phase, reason)
 
 
+def test_each_number_of_a_phase_telnyx_failed_to_free_says_so_and_no_other_number_has_a_reason(tmp_path) -> None:
+    j = Journal(tmp_path)
+    j.defer(Op.BULK_ASSIGN, N, at=T0, profile=P, campaign="CWZTFH1", after="free", members=N + [MEMBER])
+    state = phase_live({N[0]: ("COLD001", "FAILED_UNASSIGNMENT"), N[1]: ("COLD001", "PENDING_UNASSIGNMENT")})
+    state.assignments[N[2]] = LiveAssignment(N[2], "COLD002", "FAILED_UNASSIGNMENT", "carrier said no")
+    (t,) = judge(j.read().open_writes(), state, T0 + 60).tracked
+    assert t.reasons == {N[0]: "Telnyx failed to free it from COLD001: FAILED_UNASSIGNMENT",
+                         N[2]: "Telnyx failed to free it from COLD002: carrier said no"}
+    assert t.numbers[N[1]] is NumberState.PENDING
+
+
 # ---------------------------------------------------------------- one number of one write, every verdict
 
 
