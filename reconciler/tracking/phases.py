@@ -2,9 +2,11 @@
 
 A deferred write is the next phase of an approved apply (assign these numbers once Telnyx has
 freed them; `reconciler resume` carries it out). It runs only as approved: while its numbers are
-being freed it waits; once every one is free and nothing else changed it is ready; anything the
-plan did not expect (a number taken elsewhere, a newcomer on the profile a bulk would sweep in)
-abandons it, and the files are planned again. It never heals what nobody approved.
+being freed it waits (also while Telnyx failed to free one: `resume` frees it again); once every
+one is free and nothing else changed it is ready; once Telnyx put them all there it is done;
+anything the plan did not expect (a number taken elsewhere or off its profile, a newcomer on the
+profile a bulk would sweep in) abandons it, and the files are planned again. It never heals what
+nobody approved.
 """
 
 from __future__ import annotations
