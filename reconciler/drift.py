@@ -18,7 +18,7 @@ repository's applies did (documented in docs/drift.md):
 - blocked: declared but impossible now (not owned, campaign not shared, ...).
 
 Beside the numbers' classes, one class of campaigns: *unhealthy*, a declared campaign that cannot
-carry traffic (`diff.traffic_problem`: its campaignStatus is not active, its share to Telnyx is not
+carry traffic (`diff.health.traffic_problem`: its campaignStatus is not active, its share to Telnyx is not
 ACCEPTED, or Telnyx does not know it). Its numbers may be exactly as declared and still not send, so
 it is drift (exit 2), reported first, with how many declared numbers it stops.
 """

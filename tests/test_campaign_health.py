@@ -1,13 +1,13 @@
 """Campaign health, one fact at a time: which campaigns cannot carry traffic (the one rule,
-`diff.traffic_problem`), how many declared numbers each stops, that drift counts it and plans say it,
+`diff.health.traffic_problem`), how many declared numbers each stops, that drift counts it and plans say it,
 and the warnings ahead of a lapse: a campaign left empty (declared or not) and one about to expire."""
 
 from __future__ import annotations
 
 import pytest
 
-from reconciler.diff import ACTIVE_STATUSES, ASSIGNABLE_STATUSES, STATUS_MEANING, campaign_problem, carries_traffic, \
-    traffic_problem
+from reconciler.diff.health import (ACTIVE_STATUSES, ASSIGNABLE_STATUSES, STATUS_MEANING, campaign_problem,
+                                    carries_traffic, share_problem, traffic_problem)
 from reconciler.drift import drift_report
 from reconciler.model import LiveCampaign
 from reconciler.planfile import plan_dict
@@ -46,6 +46,34 @@ def test_a_share_that_is_not_accepted_carries_no_traffic_and_blocks_the_same_way
     assert not carries_traffic(c)
     assert traffic_problem(c, SH) == campaign_problem(c, SH)  # one rule for assigning and for sending
     assert carries_traffic(LiveCampaign(SH, "shared", "ACCEPTED", "MNO_PROVISIONED"))
+
+
+SHARED_TO = f"campaign {SH} is shared to Telnyx but its sharing status is"
+
+
+@pytest.mark.parametrize("sharing, says", [
+    ("ACCEPTED", None),
+    ("accepted", None),  # Telnyx's case is not ours to judge
+    ("PENDING", f"{SHARED_TO} PENDING, not ACCEPTED: waiting for Telnyx to accept the share; nothing to do here"),
+    ("CONFLICTING", f"campaign {SH}: Telnyx's sharing answer lists several shares with different statuses and does "
+                    "not say which one is to Telnyx; nothing is written for it until the answer is clear (check the "
+                    "share at TCR)"),
+    ("OTHER_PARTNER", f"campaign {SH} is shared, but every share Telnyx lists names another connectivity partner, "
+                      "not Telnyx (CNP SS4XJ6D): share it to Telnyx at TCR"),
+    ("DECLINED", f"{SHARED_TO} DECLINED, not ACCEPTED: ask the campaign's provider to share it again"),
+    (None, f"{SHARED_TO} UNKNOWN, not ACCEPTED: ask the campaign's provider to share it again"),
+])
+def test_each_share_to_telnyx_that_is_not_accepted_says_why_and_what_to_do(sharing, says):
+    assert share_problem(LiveCampaign(SH, "shared", sharing, "MNO_PROVISIONED"), SH) == says
+    assert share_problem(LiveCampaign(TX, "telnyx", sharing, "MNO_PROVISIONED"), TX) is None  # not shared: no share
+
+
+def test_a_campaign_status_telnyx_does_not_give_or_this_reconciler_does_not_know_is_said_so():
+    assert campaign_problem(LiveCampaign(TX, "telnyx", None, None), TX) == \
+        f"campaign {TX} is not active (campaignStatus unknown)"
+    assert traffic_problem(LiveCampaign(TX, "telnyx", None, "NEW_VALUE"), TX) == (
+        f"campaign {TX} is not active (campaignStatus NEW_VALUE): a status this reconciler does not know; it is not "
+        "an active one")
 
 
 def suspended_after_a_clean_apply(status: str = "TCR_SUSPENDED", sharing: str = "ACCEPTED") -> Estate:

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.diff import Action, Finding, LiveHalf, campaign_problem, diff, diff_changes, reported_under
-from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, Policy
+from reconciler.diff import Action, Finding, LiveHalf, diff, diff_changes, reported_under
+from reconciler.diff.health import campaign_problem
+from reconciler.model import CARRIER_FAILED, CARRIER_PENDING, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.model import LiveAssignment, LiveCampaign, LiveNumber, LiveState
 from reconciler.plan import BULK, PER_NUMBER, Plan, PlanOptions, change_dict, make_plan
 from reconciler.plan.strategy import describe_others
@@ -539,3 +540,22 @@ def test_a_bulk_that_resends_assigned_numbers_says_so_and_max_reprovision_caps_i
 
 def test_nothing_to_do_has_no_timeline():
     assert plan(Estate().declare(PA, TX, 1).on(PA, 1).held(TX, "ASSIGNED", 1)).timeline == ()
+
+
+@pytest.mark.parametrize("carrier, action", [(CARRIER_PENDING, Action.IN_FLIGHT), (CARRIER_FAILED, Action.BLOCKED)])
+def test_a_number_assigned_at_telnyx_but_not_at_the_carriers_is_in_flight_or_blocked_in_their_words(carrier, action):
+    e = Estate().declare(PA, TX, 1, 2, 3).on(PA, 1, 2, 3).held(TX, "ASSIGNED", 2)
+    e.live.assignments[n(1)] = LiveAssignment(n(1), TX, "ASSIGNED", carrier=carrier, carrier_detail="T-Mobile: not yet")
+    # On another campaign, what its carriers say of it there does not matter: it is reassigned.
+    e.live.assignments[n(3)] = LiveAssignment(n(3), XX, "ASSIGNED", carrier=carrier, carrier_detail="T-Mobile: not yet")
+    f = e.diff()
+    assert (f[1].action, f[1].reason, f[1].live) == (action, "T-Mobile: not yet", LiveHalf(PA, TX, "ASSIGNED", carrier))
+    assert (f[2].action, f[2].live) == (Action.OK, LiveHalf(PA, TX, "ASSIGNED"))
+    assert f[3].action is Action.REASSIGN
+
+
+def test_a_number_telnyx_is_still_assigning_is_in_flight_with_what_the_journal_says_of_it():
+    e = Estate().declare(PA, TX, 1).on(PA, 1).held(TX, "PENDING_ASSIGNMENT", 1)
+    assert (e.diff()[1].action, e.diff()[1].reason) == (Action.IN_FLIGHT, None)
+    f = e.diff(in_flight={n(1): "bulk task T1 of run r1 accepted"})[1]
+    assert (f.action, f.reason) == (Action.IN_FLIGHT, "bulk task T1 of run r1 accepted")

@@ -301,7 +301,7 @@ def test_a_campaign_open_work_assigns_to_is_reported_with_everything_telnyx_says
     for n, status in zip(N[:3], ("ASSIGNED", "ASSIGNED", "PENDING_ASSIGNMENT")):
         live.assignments[n] = LiveAssignment(n, "CSHARE1", status, None)
     (h,) = recovery.unhealthy_targets(j.read().open_writes(), live)
-    from reconciler.diff import traffic_problem
+    from reconciler.diff.health import traffic_problem
 
     assert h.problem == traffic_problem(live.campaigns["CSHARE1"], "CSHARE1") and "CSHARE1" in h.problem
     assert (h.tcr_campaign_id, h.kind, h.sharing_status, h.campaign_status, h.telnyx_reason, h.numbers_declared,

@@ -127,6 +127,10 @@ PHASES = [
     ("a failed removal is not free", Op.BULK_ASSIGN, phase_live({N[0]: ("COLD001", "FAILED_UNASSIGNMENT")}),
      "waiting", "Telnyx failed to free 1 number from COLD001 (FAILED_UNASSIGNMENT: no reason given); `resume` frees "
                 "them again"),
+    ("two failed removals are counted", Op.BULK_ASSIGN,
+     phase_live({n: ("COLD001", "FAILED_UNASSIGNMENT") for n in N[:2]}),
+     "waiting", "Telnyx failed to free 2 numbers from COLD001 (FAILED_UNASSIGNMENT: no reason given); `resume` frees "
+                "them again"),
     ("one still being freed", Op.BULK_ASSIGN, phase_live({N[1]: ("COLD001", "PENDING_UNASSIGNMENT")}),
      "waiting", "1 number still being freed"),
     ("two still being freed", Op.BULK_ASSIGN, phase_live({n: ("COLD001", "PENDING_UNASSIGNMENT") for n in N[:2]}),
@@ -167,6 +171,17 @@ def test_a_deferred_phase_is_ready_waiting_done_or_abandoned_for_exactly_one_rea
     j.defer(op, N, at=T0, profile=P, campaign="CWZTFH1", after="free", members=N + [MEMBER])
     (t,) = judge(j.read().open_writes(), state, T0 + 60).tracked
     assert (t.phase.value, t.phase_reason) == (phase, reason)
+
+
+def test_each_number_of_a_phase_telnyx_failed_to_free_says_so_and_no_other_number_has_a_reason(tmp_path) -> None:
+    j = Journal(tmp_path)
+    j.defer(Op.BULK_ASSIGN, N, at=T0, profile=P, campaign="CWZTFH1", after="free", members=N + [MEMBER])
+    state = phase_live({N[0]: ("COLD001", "FAILED_UNASSIGNMENT"), N[1]: ("COLD001", "PENDING_UNASSIGNMENT")})
+    state.assignments[N[2]] = LiveAssignment(N[2], "COLD002", "FAILED_UNASSIGNMENT", "carrier said no")
+    (t,) = judge(j.read().open_writes(), state, T0 + 60).tracked
+    assert t.reasons == {N[0]: "Telnyx failed to free it from COLD001: FAILED_UNASSIGNMENT",
+                         N[2]: "Telnyx failed to free it from COLD002: carrier said no"}
+    assert t.numbers[N[1]] is NumberState.PENDING
 
 
 # ---------------------------------------------------------------- one number of one write, every verdict

@@ -3,7 +3,7 @@
 Telnyx works in hours: a bulk task is processed in about a minute, then each number stays
 PENDING_ASSIGNMENT for about two hours. So apply, by default, returns once Telnyx has
 *accepted* every write (its task or order processed, or the numbers show PENDING_*), and the
-state folder's journal remembers the work in flight for every later run (`tracking.py`).
+state folder's journal remembers the work in flight for every later run (`tracking/`).
 `until=FINAL` waits for every number to reach its final state, up to the timeout.
 
 Order inside a round (a number needs its messaging profile before a campaign):

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from reconciler.diff import traffic_problem
+from reconciler.diff.health import traffic_problem
 from reconciler.durations import Figures
 from reconciler.errors import ApiError, ExitCode
 from reconciler.journal import Journal, Op, State, Write, history
@@ -167,7 +167,7 @@ def report_work(report: StatusReport, writer: Writer, writes: list[Write], live:
 
 
 def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHealth]:
-    """The campaigns open writes assign numbers to that cannot carry traffic (`diff.traffic_problem`):
+    """The campaigns open writes assign numbers to that cannot carry traffic (`diff.health.traffic_problem`):
     the work may finish, and its numbers still not send. `status` has no desired state, so it judges
     only these; `drift` judges every declared campaign."""
     numbers: dict[str, set[str]] = {}

@@ -2,7 +2,7 @@
 orders it started, followed until Telnyx has processed them.
 
 A write is never repeated here: an ambiguous answer (5xx, a dropped connection) is journalled
-UNKNOWN and judged against live state first (tracking.py); a bulk task whose answer was lost
+UNKNOWN and judged against live state first (`tracking`); a bulk task whose answer was lost
 holds its profile for the settle window."""
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ The file is JSON lines, one object per line, fsync'd per line. Field names and t
 Torn or corrupt lines (a kill mid-write, a bad merge) are reported and skipped; every good line
 is kept. `compact()` rewrites the file with only open writes and a ledger of the numbers this
 repository has assigned (for drift's out-of-band test), so the folder stays bounded by the
-estate's size, not by how many applies ran.
+estate's size, not by how many applies ran. The folder's files are never touched through a link
+planted there (`folder.py`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Iterable
-
-from reconciler.errors import ReconcilerError
 
 from . import history
 from .entries import (
@@ -50,6 +49,16 @@ from .entries import (
     fold,
     parse_line,
 )
+from .folder import (
+    DOCTOR_FILE,
+    StateDirError,
+    check_state_dir,
+    ends_mid_line,
+    fsync_dir,
+    link_target,
+    open_own,
+    save_doctor,
+)
 
 __all__ = ["DEFAULT_STATE_DIR", "DOCTOR_FILE", "FORMAT", "JOURNAL", "OPEN", "BadLine", "Journal", "JournalView", "Op", "State",
            "StateDirError", "Write", "save_doctor"]
@@ -59,10 +68,6 @@ DEFAULT_STATE_DIR = ".reconciler"
 # Rewrite the journal once closed writes hold this many lines, or the file this many bytes.
 COMPACT_AFTER_LINES = 2000
 COMPACT_AFTER_BYTES = 256 * 1024
-
-
-class StateDirError(ReconcilerError):
-    """The state folder cannot be used (not a folder, not writable, locked by another apply)."""
 
 
 class Journal:
@@ -97,7 +102,7 @@ class Journal:
         except FileNotFoundError:
             return JournalView()
         if stat.S_ISLNK(st.st_mode):
-            return JournalView(bad=[BadLine(0, f"a symbolic link (to {_link_target(self.path)}); not followed, "
+            return JournalView(bad=[BadLine(0, f"a symbolic link (to {link_target(self.path)}); not followed, "
                                                "ignored: the next write replaces it with a file")])
         if not stat.S_ISREG(st.st_mode):
             return JournalView(bad=[BadLine(0, "not a regular file; ignored")])
@@ -154,7 +159,7 @@ class Journal:
             raise StateDirError(f"the state folder {self.dir} is not a folder")
         import fcntl
 
-        fd = _open_own(self.dir / LOCK, os.O_RDWR | os.O_CREAT)
+        fd = open_own(self.dir / LOCK, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
@@ -230,9 +235,9 @@ class Journal:
             # A run killed mid-write leaves a cut-short last line: start ours on a fresh one,
             # or our first entry (maybe a task id the next run must wait for) would be lost with it.
             self._tail_checked = True
-            if _ends_mid_line(self.path):
+            if ends_mid_line(self.path):
                 line = "\n" + line
-        with os.fdopen(_open_own(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a", encoding="utf-8") as fh:
+        with os.fdopen(open_own(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a", encoding="utf-8") as fh:
             fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())
@@ -287,7 +292,7 @@ class Journal:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
-        _fsync_dir(self.dir)
+        fsync_dir(self.dir)
         self._tail_checked = True
         return True
 
@@ -311,93 +316,3 @@ def _fold_plan(view: JournalView) -> tuple[set[str], list[Write]]:
         else:
             folded.append(w)
     return kept, folded
-
-
-def _ends_mid_line(path: Path) -> bool:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return False  # absent, or a link (never followed: replaced before the write)
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            if fh.tell() == 0:
-                return False
-            fh.seek(-1, os.SEEK_END)
-            return fh.read(1) != b"\n"
-    except FileNotFoundError:
-        return False
-
-
-def check_state_dir(path: Path) -> None:
-    """Refuse a state folder that is a symbolic link to a place others can write to (another user
-    owns it, or its group or everyone may write to it): a journal there could be planted, and the
-    lock would lock nothing. A folder of your own reached through a link is fine."""
-    if not os.path.islink(path):
-        return
-    target = os.path.realpath(path)
-    try:
-        st = os.stat(target)
-    except OSError:
-        return  # dangling: creating it fails with its own clear error
-    others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or st.st_uid not in (os.getuid(), 0)
-    if others:
-        raise StateDirError(f"the state folder {path} is a symbolic link to {target}, which others can write to: "
-                            "refused (use a folder only you can write to, or --state-dir)")
-
-
-def _open_own(path: Path, flags: int) -> int:
-    """Open a file of the state folder without following a link (O_NOFOLLOW). A link planted there
-    is removed and a file of ours made in its place; the place it pointed to is never touched."""
-    try:
-        return os.open(path, flags | os.O_NOFOLLOW, 0o600)
-    except OSError as e:
-        if e.errno != errno.ELOOP:
-            raise
-    os.unlink(path)
-    return os.open(path, flags | os.O_NOFOLLOW | os.O_CREAT | os.O_EXCL, 0o600)
-
-
-def _link_target(path: Path) -> str:
-    try:
-        return os.readlink(path)[:200]
-    except OSError:
-        return "?"
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-DOCTOR_FILE = "doctor.json"
-
-
-def save_doctor(state_dir: str | os.PathLike[str], doc: dict[str, Any]) -> Path:
-    """Write what `doctor --save` learned to `doctor.json` in the state folder: atomically (a temporary
-    file renamed over it, so a link planted there is replaced, never followed). Returns its path."""
-    folder = Path(state_dir)
-    check_state_dir(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / DOCTOR_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".doctor.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
-    return path

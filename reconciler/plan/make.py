@@ -12,13 +12,12 @@ from reconciler.diff import (
     ASSIGNING_VALUES,
     Action,
     Finding,
-    campaign_problem,
     count_key,
-    traffic_problem,
     diff_changes,
     is_assigning,
     moving_writes,
 )
+from reconciler.diff.health import campaign_problem, traffic_problem
 from reconciler.model import (
     ASSIGNED,
     CAMPAIGN_CAP,

@@ -110,7 +110,7 @@ class CampaignPlan:
 
 @dataclass(frozen=True, slots=True)
 class CampaignHealth:
-    """A declared campaign that cannot carry traffic now (`diff.traffic_problem`): its numbers cannot
+    """A declared campaign that cannot carry traffic now (`diff.health.traffic_problem`): its numbers cannot
     send, whatever the plan does. Not a change: drift counts it (exit 2), plans and status say it."""
 
     tcr_campaign_id: str

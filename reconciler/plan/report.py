@@ -11,12 +11,12 @@ from reconciler import durations
 from reconciler.diff import (
     ACTION_VALUE,
     ASSIGNING_VALUES,
-    DORMANT,
     Action,
     Finding,
     is_assigning,
     reported_under,
 )
+from reconciler.diff.health import DORMANT
 from reconciler.model import (
     ASSIGNED,
     CAMPAIGN_CAP,

@@ -13,15 +13,15 @@ or unknown (the answer was lost). Per number, a write is:
 - unseen: the last read did not cover the number: nothing is concluded.
 
 A number that is pending in any open write is *in flight*: no plan proposes a write for it, on
-any runner that carries the state folder, and drift does not count it.
+any runner that carries the state folder, and drift does not count it. A deferred next phase is
+judged in `phases.py` (waiting / ready / done / abandoned).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Iterable, Mapping
+from typing import Iterable
 
 from reconciler.journal import Op, State, Write
 from reconciler.model import (
@@ -38,6 +38,9 @@ from reconciler.model import (
     plural,
 )
 
+from .phases import deferred_number, judge_phase
+from .states import NumberState, PhaseState
+
 # An intent with no outcome (a kill) that live state shows no sign of after this long is taken
 # not to have happened, by the read-only commands (an apply may be between sending a write and
 # journalling its answer). Telnyx processes a task in about a minute.
@@ -53,23 +56,6 @@ PHASE_HOURS = 2
 ASSIGNING_OPS = frozenset({Op.BULK_ASSIGN, Op.ASSIGN, Op.REPLACE})
 UNSENT = frozenset({State.INTENT, State.UNKNOWN})
 BEFORE_ACCEPT = frozenset({State.INTENT, State.UNKNOWN, State.SUBMITTED})
-
-
-class NumberState(StrEnum):
-    PENDING = "pending"
-    DONE = "done"
-    FAILED = "failed"
-    NOT_TAKEN = "not_taken"
-    UNSEEN = "unseen"
-
-
-class PhaseState(StrEnum):
-    """A deferred phase: waiting for its condition, ready to be carried out, or no longer valid."""
-
-    WAITING = "waiting"
-    READY = "ready"
-    DONE = "done"
-    ABANDONED = "abandoned"
 
 
 @dataclass
@@ -202,7 +188,7 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
             continue
         a = live.assignments.get(n)
         if w.state is State.DEFERRED:
-            states[n] = _deferred_number(w, a)
+            states[n] = deferred_number(w, a)
             if states[n] is NumberState.FAILED and a is not None:
                 reasons[n] = f"Telnyx failed to free it from {a.tcr_campaign_id}: {a.failure_reasons or 'FAILED_UNASSIGNMENT'}"
             continue
@@ -227,7 +213,7 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
                 states[n.number] = NumberState.PENDING
     t = Tracked(w, states, reasons, age, effect=effect)
     if w.state is State.DEFERRED:
-        t.phase, t.phase_reason = _phase(w, live, states)
+        t.phase, t.phase_reason = judge_phase(w, live, states)
     # A next phase is in flight while it waits or is ready; done or abandoned, it is over, whatever
     # its numbers show (one assigned elsewhere meanwhile is not work of ours in flight).
     in_flight = t.phase in (PhaseState.WAITING, PhaseState.READY) if w.state is State.DEFERRED else bool(t.pending)
@@ -328,63 +314,6 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
         return NumberState.PENDING, None
     where = f"still on {a.tcr_campaign_id} ({a.status})" if a is not None else "no campaign"
     return NumberState.NOT_TAKEN, (told + "; " if told else "") + where
-
-
-def _deferred_number(w: Write, a: LiveAssignment | None) -> NumberState:
-    if a is None or a.status == FAILED_ASSIGNMENT:
-        return NumberState.NOT_TAKEN  # free: ready for the phase
-    if a.status == FAILED_UNASSIGNMENT and a.tcr_campaign_id != w.campaign:
-        # Telnyx failed to free it: the record still holds it on its old campaign (an assignment over
-        # it is refused), and nothing frees it by waiting. The phase cannot run for it (see _phase).
-        return NumberState.FAILED
-    if a.tcr_campaign_id == w.campaign and a.status in (ASSIGNED, PENDING_ASSIGNMENT):
-        return NumberState.DONE  # already there (Telnyx moved it after all)
-    return NumberState.PENDING
-
-
-def _phase(w: Write, live: LiveState, states: Mapping[str, NumberState]) -> tuple[PhaseState, str | None]:
-    """Can the deferred phase run now? Never heals what nobody approved: anything unexpected abandons it."""
-    waiting = []
-    for n, s in states.items():
-        if s is NumberState.UNSEEN:
-            waiting.append(n)
-            continue
-        if s is NumberState.FAILED:
-            # Telnyx failed to free it (FAILED_UNASSIGNMENT): the phase waits, and `resume` frees it again
-            # (apply.phases.refree) while the files still declare it so and the phase is not stuck.
-            failed = [m for m, x in states.items() if x is NumberState.FAILED]
-            a = live.assignments.get(n)
-            assert a is not None
-            return PhaseState.WAITING, (f"Telnyx failed to free {plural(len(failed), 'number', 'numbers')} from "
-                                        f"{a.tcr_campaign_id} (FAILED_UNASSIGNMENT: "
-                                        f"{a.failure_reasons or 'no reason given'}); `resume` frees them again")
-        if s is NumberState.PENDING:
-            a = live.assignments.get(n)
-            if a is not None and a.status == PENDING_UNASSIGNMENT:
-                waiting.append(n)
-                continue
-            assert a is not None
-            return PhaseState.ABANDONED, (f"{n} is on {a.tcr_campaign_id} ({a.status}) now, not freed as the "
-                                          f"approved plan expected; re-plan")
-    if all(s is NumberState.DONE for s in states.values()):
-        return PhaseState.DONE, None
-    if w.profile is not None and w.op.moves_profile is False:
-        for n in w.numbers:
-            have = live.numbers.get(n)
-            if have is not None and have.profile_id != w.profile:
-                return PhaseState.ABANDONED, f"{n} left profile {w.profile} since the plan was approved; re-plan"
-    if waiting:
-        return PhaseState.WAITING, f"{plural(len(waiting), 'number', 'numbers')} still being freed"
-    if w.op is Op.BULK_ASSIGN and w.members:
-        allowed = set(w.members)
-        intruders = sorted(n.number for n in live.numbers.values() if n.profile_id == w.profile
-                           and n.number not in allowed)
-        if intruders:
-            return PhaseState.ABANDONED, (
-                f"profile {w.profile} now holds {plural(len(intruders), 'number', 'numbers')} the approved plan did not "
-                f"({', '.join(intruders[:3])}{', …' if len(intruders) > 3 else ''}); a bulk assignment would "
-                f"sweep them in; re-plan")
-    return PhaseState.READY, None
 
 
 def not_declared(w: Write, desired: DesiredState, *, numbers: bool = True) -> str | None:

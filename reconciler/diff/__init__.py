@@ -2,7 +2,8 @@
 
 `diff()` answers, for every declared number and every unmanaged number in
 scope, what is true now and what would make it right. It does not choose API
-calls: that is `plan.py`'s job, which needs the whole profile in view.
+calls: that is `plan.py`'s job, which needs the whole profile in view. Whether a campaign can
+take numbers is `diff.health`'s to say.
 
 Set and dict operations only: over a million numbers this is one pass of
 dict lookups (deepdiff would be ~10x slower here, see docs/performance.md).
@@ -19,18 +20,15 @@ from reconciler.model import (
     ASSIGNED,
     ASSIGNMENT_STATUSES,
     CARRIER_PENDING,
-    CONFLICTING,
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
-    OTHER_PARTNER,
-    SHARED,
-    TELNYX_CNP_ID,
     DesiredNumber,
     DesiredState,
-    LiveCampaign,
     LiveState,
 )
+
+from .health import campaign_problem
 
 
 class Action(StrEnum):
@@ -52,54 +50,6 @@ WRITES = frozenset({Action.ASSIGN, Action.REASSIGN, Action.RETRY, Action.MOVE, A
 # Actions that end with the number assigned to its declared campaign.
 ASSIGNING = frozenset({Action.ASSIGN, Action.REASSIGN, Action.RETRY})
 
-# The one home of "which campaignStatus values mean what" (Telnyx's enum, 10dlc-domain.md §2.5):
-# - ACTIVE_STATUSES carry traffic: carriers accepted the campaign (MNO_PROVISIONED; MNO_ACCEPTED is
-#   their acceptance before provisioning ends). A number sends only on one of these, with an ACCEPTED
-#   share for a shared campaign (contract, "Messaging continuity").
-# - ASSIGNABLE_STATUSES accept assignments: the active ones, and TCR_SUSPENDED, which is dormancy:
-#   Telnyx says the first assignment fails and wakes the campaign, so apply retries (support 10723378).
-#   A dormant campaign is assignable but carries no traffic until it wakes.
-# - Every other value (and one this reconciler does not know, kept verbatim) carries no traffic.
-ACTIVE_STATUSES = frozenset({"MNO_PROVISIONED", "MNO_ACCEPTED"})
-DORMANT = "TCR_SUSPENDED"
-ASSIGNABLE_STATUSES = ACTIVE_STATUSES | {DORMANT}
-# What a status that carries no traffic means, in words, and what fixes it.
-STATUS_MEANING = {
-    "TCR_SUSPENDED": "suspended: dormant (15 days without numbers; assigning a number wakes it) or suspended by a "
-                     "carrier (ask the campaign's provider)",
-    "TCR_EXPIRED": "expired: Telnyx cannot restore it; register a new campaign and move its numbers there",
-    "TCR_FAILED": "rejected at TCR: fix the registration, or move its numbers to another campaign",
-    "TELNYX_FAILED": "rejected in Telnyx's review: appeal it, or move its numbers to another campaign",
-    "MNO_REJECTED": "rejected by carriers: resubmit it, or move its numbers to another campaign",
-    "MNO_PROVISIONING_FAILED": "carriers failed to provision it: ask Telnyx support",
-    "TCR_PENDING": "in review at TCR, not yet approved by carriers",
-    "TCR_ACCEPTED": "in review, not yet approved by carriers",
-    "TELNYX_ACCEPTED": "in review, not yet approved by carriers",
-    "MNO_PENDING": "in review by carriers, not yet approved",
-}
-
-
-def share_problem(campaign: LiveCampaign, tcr_id: str) -> str | None:
-    """Why a shared campaign's share to Telnyx does not let it carry traffic nor take numbers, or None."""
-    if campaign.kind != SHARED:
-        return None
-    sharing = (campaign.sharing_status or "UNKNOWN").upper()
-    if sharing == "ACCEPTED":
-        return None
-    if sharing == "PENDING":
-        return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is PENDING, not ACCEPTED: "
-                "waiting for Telnyx to accept the share; nothing to do here")
-    if sharing == CONFLICTING:
-        return (f"campaign {tcr_id}: Telnyx's sharing answer lists several shares with different statuses and "
-                "does not say which one is to Telnyx; nothing is written for it until the answer is clear "
-                "(check the share at TCR)")
-    if sharing == OTHER_PARTNER:
-        return (f"campaign {tcr_id} is shared, but every share Telnyx lists names another connectivity "
-                f"partner, not Telnyx (CNP {TELNYX_CNP_ID}): share it to Telnyx at TCR")
-    return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is {sharing}, not ACCEPTED: "
-            "ask the campaign's provider to share it again")
-
-
 # Words in a failure reason that say the number itself cannot be assigned, whatever the campaign:
 # it left the account or the network (ported out, disconnected, released) or was never this
 # account's. A retry sends the same write to the same dead end, so such a number is blocked.
@@ -116,46 +66,6 @@ def number_gone(failure_reason: str | None) -> str | None:
         return None
     return (f"Telnyx says the number cannot be assigned ({failure_reason}); a retry cannot fix that: check "
             "whether it was ported out or disconnected, then declare it elsewhere or remove it from the files")
-
-
-def campaign_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
-    """Why numbers cannot be assigned to this campaign now, or None."""
-    if campaign is None:
-        return (f"campaign {tcr_id} is not known to this Telnyx account (not shared to Telnyx, or the share is not "
-                "visible): check the id for a typo, or share it to Telnyx at TCR")
-    shared = share_problem(campaign, tcr_id)
-    if shared:
-        return shared
-    status = campaign.campaign_status
-    if status not in ASSIGNABLE_STATUSES:
-        return f"campaign {tcr_id} is not active (campaignStatus {status or 'unknown'})"
-    return None
-
-
-def traffic_problem(campaign: LiveCampaign | None, tcr_id: str) -> str | None:
-    """Why this campaign cannot carry traffic now (its numbers cannot send), or None: unknown to the
-    account, a share to Telnyx that is not ACCEPTED, or a campaignStatus that is not active."""
-    if campaign is None:
-        return campaign_problem(None, tcr_id)
-    shared = share_problem(campaign, tcr_id)
-    if shared:
-        return shared
-    status = campaign.campaign_status
-    if status in ACTIVE_STATUSES:
-        return None
-    if status is None:
-        return f"campaign {tcr_id}: Telnyx does not say its campaignStatus, so it cannot be known to carry traffic"
-    meaning = STATUS_MEANING.get(status, "a status this reconciler does not know; it is not an active one")
-    if status == DORMANT and campaign.assigned_count:
-        # Dormancy comes of 15 days without numbers: one that holds numbers was suspended, not put to sleep.
-        meaning = (f"suspended by a carrier or at TCR (it holds {campaign.assigned_count} numbers, so it is not "
-                   "dormant): ask the campaign's provider")
-    return f"campaign {tcr_id} is not active (campaignStatus {status}): {meaning}"
-
-
-def carries_traffic(campaign: LiveCampaign | None) -> bool:
-    """Can numbers ASSIGNED to this campaign send now?"""
-    return campaign is not None and traffic_problem(campaign, campaign.tcr_campaign_id) is None
 
 
 @dataclass(frozen=True, slots=True)
