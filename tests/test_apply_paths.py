@@ -11,7 +11,8 @@ import pytest
 
 from reconciler.apply import Applier, ApplyReport, Outcome, Result, Until, campaign_of, plan_only_outcomes
 from reconciler.apply import session
-from reconciler.apply.checks import check_preconditions, members_by_profile, resent_numbers, round_options
+from reconciler.apply.checks import (check_preconditions, members_by_profile, resends_allowed, resent_numbers,
+                                     round_options)
 from reconciler.errors import ApiError
 from reconciler.journal import Journal, Op, State
 from reconciler.model import SHARED, TELNYX
@@ -139,6 +140,65 @@ def test_with_the_opt_in_a_number_on_a_shared_campaign_is_deleted_then_assigned(
     assert r.by() == {N[0]: Result.NEXT_PHASE} and len(r.report.deferred) == 1
     unassign = [w for w in r.writes() if w.op is Op.UNASSIGN][0]
     assert unassign.campaign == SH and unassign.state is State.ACCEPTED
+
+
+def test_a_put_refused_over_another_campaign_is_said_as_expected_progress_not_a_failure(tmp_path):
+    # apply/per_number.py: the refusal is how Telnyx says "free it first"; the line says what follows.
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)}, put_refused=True)
+    r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
+    (line,) = [m for m in r.progress if m.startswith("replace ")]
+    assert line.startswith("replace of 1 number(s) not taken by Telnyx (")
+    assert line.endswith("): it is freed from its campaign first, and assigned in a next phase")
+
+
+def test_a_refused_put_over_a_failed_assignment_is_a_failure_not_a_reason_to_free(tmp_path):
+    # Over a FAILED_ASSIGNMENT nothing holds the number: a refused PUT is said as a failure, nothing freed.
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "FAILED_ASSIGNMENT", OLD)})
+    t.refuse("replace")
+    r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert any(m.startswith("replace failed for 1 number(s): ") for m in r.progress)
+    assert not t.writes("unassign") and not r.report.deferred
+
+
+def test_under_the_opt_in_a_shared_target_is_tried_in_place_first(tmp_path):
+    # --shared-per-number: a number held elsewhere moves onto a shared campaign by PUT (it keeps sending),
+    # never freed first; without the opt-in no per-number write reaches a shared campaign.
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD), N[1]: Rec(SH, "ASSIGNED", OLD)})
+    apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}), options=PlanOptions(shared_per_number=True),
+          until=Until.FINAL, timeout=3 * 3600)
+    assert ("replace", N[0], SH, None) in t.writes() and not t.writes("unassign")
+
+
+def test_a_refused_put_onto_a_shared_bulk_journals_the_bulk_phase_with_its_members_and_allowance(tmp_path):
+    # The freed number's assignment is the profile's bulk (shared campaigns: bulk only), journalled with the
+    # profile's declared members and how many re-sends the reviewed plan allows it.
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD), N[1]: Rec(SH, "ASSIGNED", OLD)},
+                   put_refused=True)
+    r = apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}), options=PlanOptions(shared_per_number=True))
+    (d,) = r.report.deferred
+    assert d.op is Op.BULK_ASSIGN and d.numbers == (N[0],) and d.profile == P1 and d.campaign == SH
+    assert set(d.members) == {N[0], N[1]} and d.resends == resends_allowed(r.plan, P1, SH) == 2
+
+
+def test_a_per_number_phase_carries_no_resend_allowance(tmp_path):
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)}, put_refused=True)
+    (d,) = apply(tmp_path, t, desired({N[0]: (P1, TX)})).report.deferred
+    assert d.op is Op.ASSIGN and d.resends is None and d.members == ()
+
+
+def test_freeing_goes_on_past_a_number_already_on_its_target(tmp_path):
+    # Of two held numbers the first is already on the target when re-read: it is skipped, the second freed.
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {n: Rec(TX2, "ASSIGNED", OLD) for n in N[:2]}, put_refused=True)
+    real = t.get_assignment
+
+    def moved(number):
+        if number == N[0]:
+            t.records[number] = Rec(TX, "ASSIGNED", t.now)
+        return real(number)
+    t.get_assignment = moved
+    r = apply(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P1, TX)}))
+    assert [c[1] for c in t.writes("unassign")] == [N[1]]
+    assert [d.numbers for d in r.report.deferred] == [(N[1],)]
 
 
 def test_a_number_that_cannot_be_read_before_freeing_is_left_to_the_next_round(tmp_path):
