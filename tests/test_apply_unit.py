@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.apply import Applier, Result, Until
+from reconciler.apply.checks import resends_allowed
+from reconciler.diff import Action, Finding
 from reconciler.journal import Journal, Op, State
 from reconciler.model import (
     DesiredNumber,
@@ -21,7 +23,7 @@ from reconciler.model import (
     LiveNumber,
     LiveState,
 )
-from reconciler.plan import make_plan
+from reconciler.plan import BULK, NONE, Plan, ProfilePlan, make_plan
 
 P = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
 C = "CWZTFH1"
@@ -205,3 +207,28 @@ def test_a_write_answers_sent_refused_or_lost_and_the_journal_says_the_same(tmp_
     assert [writes[s.wid].state for s in (sent, refused, lost)] == [State.SUBMITTED, State.REFUSED, State.UNKNOWN]
     assert sub.tasks == {sent.wid: "task-9"}  # followed until processed
     assert N[0] in sub.refused and N[1] not in sub.refused  # Telnyx's words kept only for a refusal
+
+
+def test_a_next_phase_may_resend_what_the_plan_counted_and_what_it_sends_or_saw_in_flight_there():
+    # resends_allowed bounds what a next phase's bulk may re-send before the phase runs (phases.over_allowance):
+    # too high lets an unreviewed re-send through, too low holds back reviewed work.
+    q, c2 = "5f1e0b0c-0000-4000-8000-000000000002", "CSHARED2"
+    nums = [f"+1312555091{i}" for i in range(7)]
+    where = {nums[0]: (P, C), nums[1]: (P, C), nums[2]: (P, C), nums[3]: (P, c2), nums[4]: (q, C),
+             nums[5]: (q, C)}
+    declared = {n: DesiredNumber(n, p, c, "d.yaml", i + 1, 1) for i, (n, (p, c)) in enumerate(where.items())}
+    acts = [Action.ASSIGN, Action.IN_FLIGHT, Action.BLOCKED, Action.ASSIGN, Action.ASSIGN, Action.IN_FLIGHT]
+    changes = tuple(Finding(n, a, declared[n], None) for n, a in zip(declared, acts))
+    changes += (Finding(nums[6], Action.UNASSIGN, None, None),)  # undeclared: it sends nowhere
+    profiles = {P: ProfilePlan(P, "alpha", True, True, BULK, bulk_campaign=C, resends=2),
+                q: ProfilePlan(q, "beta", True, True, NONE, resends=5, phase_campaign=C)}
+    plan = Plan(DesiredState({}, declared), changes, {}, profiles, {})
+
+    # Counted 2, plus the assign and the in-flight number; the blocked one is never sent.
+    assert resends_allowed(plan, P, C) == 4
+    # The count belongs to the bulk's campaign only; another campaign gets just what the plan sends there.
+    assert resends_allowed(plan, P, c2) == 1
+    # A next phase's campaign carries its count too; an assign and an in-flight number add theirs.
+    assert resends_allowed(plan, q, C) == 7
+    assert resends_allowed(plan, q, c2) == 0
+    assert resends_allowed(plan, None, C) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -226,6 +227,25 @@ def test_plan_is_deterministic_and_checksum_tracks_changes():
     assert plan_text(a) == plan_text(b)
     live.assignments[num(1)] = LiveAssignment(num(1), SH, "ASSIGNED")
     assert make_plan(desired, live).checksum() != a.checksum()
+
+
+def test_a_saved_plans_checksum_is_the_same_in_every_release():
+    # A plan saved by one release is applied by the next: a checksum that drifted would refuse every saved
+    # plan as tampered. Pinned for a plan with and without the per-number opt-in, which the checksum covers.
+    desired, live = state({P1: [(SH, [1])]}, {1: P1, 9: P1})
+    assert make_plan(desired, live).checksum() == "2dc359021eeb00eed48c04562bd044675f71d46a5cfc19a072a5904e096e34b4"
+    opted = make_plan(desired, live, PlanOptions(shared_per_number=True))
+    assert opted.checksum() == "211f5bfa3ac72c9fcca850488b15880ec8860621b59f5b092f76fef04f2ac51b"
+
+
+def test_a_next_phases_bulk_is_under_the_checksum():
+    # What a next phase bulk-assigns is what apply may do, so a plan that names another one is another plan.
+    desired, live = state({P1: [(SH, [1])]}, {1: P1}, {1: (TX, "ASSIGNED")})
+    plan = make_plan(desired, live)
+    phased = {pid: replace(p, phase_campaign=SH) for pid, p in plan.profiles.items()}
+    other = {pid: replace(p, phase_campaign=TX2) for pid, p in plan.profiles.items()}
+    sums = {replace(plan, profiles=ps).checksum() for ps in (plan.profiles, phased, other)}
+    assert len(sums) == 3
 
 
 def test_saved_plan_round_trip_keeps_preconditions():

@@ -163,6 +163,9 @@ def test_a_saved_plan_keeps_its_windows_under_its_checksum():
     plain = make_plan(desired, live)
     held = make_plan(replace(desired, policy=Policy(change_windows=(WEEKEND,))), live)
     assert held.checksum() != plain.checksum()  # when apply may run it is part of what was reviewed
+    sundays = ChangeWindow(("sun",), "02:00", "06:00", CHI)
+    sundays = make_plan(replace(desired, policy=Policy(change_windows=(sundays,))), live)
+    assert sundays.checksum() != held.checksum()  # and which windows: another one is another plan
     again = from_dict(dump(held))
     assert again.desired.policy.change_windows == (WEEKEND,) and again.checksum() == held.checksum()
     data = dump(held)
@@ -191,6 +194,31 @@ def test_a_verdict_as_the_json_plan_shows_it_and_when_it_names():
     assert never.as_dict() == {"open_now": False, "now": "2026-12-07T16:00:00Z", "closes_at": None,
                                "next_opening": None, "timezone": None}
     assert never.when() == "never (no window opens in the next week)"
+
+
+def test_the_json_plan_says_apply_is_held_only_outside_the_windows_and_only_when_numbers_may_stop():
+    from reconciler.model import Policy
+    from reconciler.plan import make_plan
+    from tests.test_plan import P1, SH, TX, TX2, state
+
+    policy = Policy(change_windows=(WEEKEND,))
+    desired, live = state({P1: [(TX2, [1])]}, {1: P1}, {1: (TX, "ASSIGNED")}, policy=policy)  # stops a sender
+    inside, outside = verdict([WEEKEND], at(2026, 12, 5, 3, 30, CHI)), verdict([WEEKEND], at(2026, 12, 7, 10, 0, CHI))
+
+    def state_of(desired, live, v):
+        plan = make_plan(desired, live)
+        plan.window = v
+        return plan.window_state()
+
+    assert make_plan(desired, live).messaging.may_stop == 1
+    assert state_of(desired, live, outside) == {"windows": [WEEKEND.as_dict()], **outside.as_dict(), "apply_held": True}
+    assert state_of(desired, live, inside) == {"windows": [WEEKEND.as_dict()], **inside.as_dict(), "apply_held": False}
+    # Not judged yet (no clock read): nothing to say of now, and nothing held.
+    assert state_of(desired, live, None) == {"windows": [WEEKEND.as_dict()], "apply_held": False}
+    # A plan that stops no sending number is never held, even outside every window.
+    starts, live = state({P1: [(SH, [1])]}, {1: P1}, policy=policy)  # assigns a number that sends nothing yet
+    assert make_plan(starts, live).messaging.may_stop == 0
+    assert state_of(starts, live, outside) == {"windows": [WEEKEND.as_dict()], **outside.as_dict(), "apply_held": False}
 
 
 def test_a_window_the_clocks_skip_does_not_open_that_night():
