@@ -344,3 +344,30 @@ def test_a_phase_stuck_waiting_for_freeing_still_waits(tmp_path):
     t.now = 73 * HOUR
     report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))
     assert said(report) == [(PhaseOutcome.WAITING, "1 number still being freed")] and t.writes() == []
+
+
+def test_a_bulk_phase_over_the_policys_safety_limit_is_abandoned_unsent(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[1]: Rec(SH, "ASSIGNED", OLD)})
+    wid = defer(tmp_path, [N[0]], op=Op.BULK_ASSIGN, campaign=SH, members=(N[0], N[1]))  # no count journalled
+    files = desired({N[0]: (P1, SH), N[1]: (P1, SH)})
+    files = replace(files, policy=replace(files.policy, max_reprovision=0))
+    report = resume(tmp_path, t, files)
+    ((outcome, text),) = said(report)
+    assert outcome is PhaseOutcome.ABANDONED and t.writes() == []
+    assert text.startswith(f"abandoned: the files no longer declare it so: {N[0]}: over a safety limit: ")
+    assert "max_reprovision 0" in text and journalled(tmp_path, wid)[0] is State.ABANDONED
+
+
+def test_a_read_that_lists_no_profiles_still_lets_a_phase_run_on_a_profile_its_numbers_sit_on(tmp_path):
+    """The tracked read looks up numbers, not profiles: a profile a number sits on exists."""
+    t = FakeTelnyx({N[0]: P1})
+    real = t._live
+
+    def numbers_only():
+        live = real()
+        live.profiles = {}
+        return live
+    t._live = numbers_only
+    defer(tmp_path, [N[0]])
+    report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
