@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.apply import PhaseOutcome, recovery
+from reconciler.apply import Applier, PhaseOutcome, Until, recovery
 from reconciler.apply.phases import REFUSED, Replan, actionable, held_by_writes, over_allowance, refused_removals
 from reconciler.apply.recovery import StatusReport
 from reconciler.journal import Journal, Op, State
 from reconciler.plan import PlanOptions
 from reconciler.tracking import PhaseState, judge
 
-from tests.apply_fake import P1, P2, SH, TX, TX2, UUID, FakeTelnyx, Rec, desired, num
+from tests.apply_fake import P1, P2, SH, SH2, TX, TX2, UUID, FakeTelnyx, Rec, RecordingJournal, apply, desired, num
 
 N = [num(i) for i in range(8)]
 OLD = -1e5
@@ -30,7 +30,7 @@ def defer(tmp_path, numbers, *, op: Op = Op.ASSIGN, campaign: str = TX, profile:
 
 
 def resume(tmp_path, t: FakeTelnyx, files, **kw) -> StatusReport:
-    with Journal(tmp_path) as j:
+    with RecordingJournal(tmp_path) as j:  # holds every outcome line to the journal's contract (timed)
         return recovery.resume(t, j, t.read_tracked, t.clock, progress=lambda *a, **k: None, timeout=600,
                                desired=files, clock=t.clock, sleep=t.sleep, **kw)
 
@@ -145,9 +145,8 @@ def test_a_phase_whose_campaign_the_files_no_longer_declare_is_abandoned_for_eve
     t = FakeTelnyx({N[0]: P1, N[1]: P1})
     wid = defer(tmp_path, [N[0], N[1]])
     report = resume(tmp_path, t, desired({N[0]: (P1, TX2), N[1]: (P1, TX2)}))
-    ((outcome, text),) = said(report)
-    assert outcome is PhaseOutcome.ABANDONED and text.startswith(f"abandoned: the files no longer declare it so: "
-                                                                 f"{N[0]}, {N[1]}: ")
+    assert said(report) == [(PhaseOutcome.ABANDONED, f"abandoned: the files no longer declare it so: {N[0]}, {N[1]}: "
+                                                     f"campaign {TX} is not declared in the files")]
     assert t.writes() == [] and journalled(tmp_path, wid)[0] is State.ABANDONED
 
 
@@ -217,10 +216,10 @@ def test_a_phase_to_a_shared_campaign_is_not_sent_number_by_number(tmp_path):
     t = FakeTelnyx({N[0]: P1})
     wid = defer(tmp_path, [N[0]], campaign=SH)
     report = resume(tmp_path, t, desired({N[0]: (P1, SH)}))
-    ((outcome, text),) = said(report)
-    assert outcome is PhaseOutcome.ABANDONED and t.writes() == []
-    assert text.startswith(f"abandoned: the files no longer declare it so: {N[0]}: ")
-    assert journalled(tmp_path, wid)[0] is State.ABANDONED
+    assert said(report) == [(PhaseOutcome.ABANDONED, f"abandoned: the files no longer declare it so: {N[0]}: shared "
+                             f"campaign {SH} takes numbers by a bulk assignment of their profile: the next apply "
+                             f"plans it (or --shared-per-number)")]
+    assert t.writes() == [] and journalled(tmp_path, wid)[0] is State.ABANDONED
     wid = defer(tmp_path, [N[0]], campaign=SH)  # unless the run may (--shared-per-number)
     report = resume(tmp_path, t, desired({N[0]: (P1, SH)}), options=PlanOptions(shared_per_number=True))
     assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
@@ -371,3 +370,113 @@ def test_a_read_that_lists_no_profiles_still_lets_a_phase_run_on_a_profile_its_n
     defer(tmp_path, [N[0]])
     report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))
     assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+
+
+def test_a_phase_to_a_shared_campaign_says_why_its_profile_cannot_take_a_bulk(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[1]: Rec(SH2, "ASSIGNED", OLD)})
+    defer(tmp_path, [N[0]], campaign=SH)
+    report = resume(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH2)}))
+    ((outcome, text),) = said(report)
+    assert outcome is PhaseOutcome.ABANDONED and t.writes() == []
+    assert text.startswith(f"abandoned: the files no longer declare it so: {N[0]}: shared campaign {SH} would need "
+                           f"per-number assignment on profile {P1}")
+
+
+def test_a_phase_number_the_account_does_not_hold_is_dropped_as_the_plan_blocks_it(tmp_path):
+    t = FakeTelnyx({N[1]: P1})
+    wid = defer(tmp_path, [N[0]])
+    report = resume(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P1, TX)}))
+    why = f"the files no longer declare it so: {N[0]}: number is not owned by this Telnyx account: check it for a typo"
+    assert said(report) == [(PhaseOutcome.ABANDONED, f"abandoned: {why}")]
+    assert t.writes() == [] and journalled(tmp_path, wid) == (State.ABANDONED, why)
+
+
+def test_a_phase_number_the_plan_would_now_move_first_is_left_to_the_next_apply(tmp_path):
+    t = FakeTelnyx({N[0]: P2})
+    defer(tmp_path, [N[0]], profile=None)  # no profile journalled: its number may sit anywhere
+    report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert said(report) == [(PhaseOutcome.ABANDONED, f"abandoned: the files no longer declare it so: {N[0]}: the "
+                                                     f"plan now assigns it (the next apply plans it)")]
+    assert t.writes() == []
+
+
+def test_phases_after_one_abandoned_refused_or_held_are_still_carried_out(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1, N[2]: P1, N[3]: P2, N[4]: P2}, {N[4]: Rec(SH, "ASSIGNED", OLD)})
+    defer(tmp_path, [N[0]], campaign=TX2)  # its campaign no longer declared: abandoned
+    defer(tmp_path, [N[3]], op=Op.BULK_ASSIGN, campaign=SH, profile=P2, members=(N[3], N[4]), resends=0)  # refused
+    defer(tmp_path, [N[1]])
+    defer(tmp_path, [N[1]])  # the same number as the phase before: held
+    defer(tmp_path, [N[2]])
+    files = desired({N[0]: (P1, TX), N[1]: (P1, TX), N[2]: (P1, TX), N[3]: (P2, SH), N[4]: (P2, SH)})
+    report = resume(tmp_path, t, files)
+    assert [o for o, _ in said(report)] == [PhaseOutcome.ABANDONED, PhaseOutcome.REFUSED, PhaseOutcome.SUBMITTED,
+                                            PhaseOutcome.HELD, PhaseOutcome.SUBMITTED]
+    assert [w[:3] for w in t.writes()] == [("assign", N[1], TX), ("assign", N[2], TX)]
+
+
+def test_two_numbers_under_another_phase_are_said_in_the_plural(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1})
+    defer(tmp_path, [N[0], N[1]])
+    second = defer(tmp_path, [N[0], N[1]])
+    report = resume(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P1, TX)}))
+    assert {w.id: str(what) for w, what in report.carried_out}[second] == (
+        "waiting: 2 numbers are under another write in flight")
+
+
+def test_the_write_a_phase_sends_keeps_when_the_approved_change_stopped_sending(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P2}, now=100.0)
+    phases = {defer(tmp_path, [N[0]], at=50.0),
+              defer(tmp_path, [N[1]], op=Op.BULK_ASSIGN, campaign=SH, profile=P2, members=(N[1],), at=30.0)}
+    report = resume(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P2, SH)}))
+    assert [o for o, _ in said(report)] == [PhaseOutcome.SUBMITTED] * 2
+    sent = {w.op: w for w in Journal(tmp_path).read().writes.values() if w.id not in phases}
+    assert (sent[Op.ASSIGN].stopped_at, sent[Op.BULK_ASSIGN].stopped_at) == (50.0, 30.0)
+
+
+def carry_out_against(tmp_path, t: FakeTelnyx, judged_on, live, files):
+    """What `Applier.resume` does with phases judged on one read when live state has moved since."""
+    j = RecordingJournal(tmp_path)
+    applier = Applier(t, t.read, j, progress=lambda *a, **k: None, until=Until.ACCEPTED, timeout=600,
+                      sleep=t.sleep, clock=t.clock, server_now=t.clock)
+    with j:
+        inflight = judge(j.read().open_writes(), judged_on, t.now, exclusive=True)
+        return [(what.outcome, str(what)) for _, what in applier.resume(live, inflight, files)]
+
+
+def test_a_ready_phase_whose_numbers_are_now_where_the_files_want_them_is_closed_done(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1})
+    first, second = defer(tmp_path, [N[0]]), defer(tmp_path, [N[0], N[1]])
+    judged_on = t.read_tracked([])
+    t.records[N[0]] = Rec(TX, "ASSIGNED", t.now)  # Telnyx put N[0] there since
+    files = desired({N[0]: (P1, TX), N[1]: (P1, TX)})
+    assert carry_out_against(tmp_path, t, judged_on, t.read_tracked([]), files) == [
+        (PhaseOutcome.DONE, "done"), (PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+    assert journalled(tmp_path, first) == (State.DONE, "every number is where the files want it")
+    assert [w[:3] for w in t.writes()] == [("assign", N[1], TX)] and journalled(tmp_path, second)[0] is State.DONE
+
+
+def test_a_removal_sent_again_is_journalled_accepted_from_its_old_campaign(tmp_path):
+    t, wid = failed_removal(tmp_path, N[0])
+    report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert said(report) == [(PhaseOutcome.FREED_AGAIN, REASON.format("1 number") + ": 1 number sent for removal again")]
+    (sent,) = [w for w in Journal(tmp_path).read().writes.values() if w.op is Op.UNASSIGN]
+    assert (sent.numbers, sent.campaign, sent.state) == ((N[0],), TX2, State.ACCEPTED)
+
+
+# ---------------------------------------------------------------- what apply defers (defer_freed)
+
+
+def test_apply_defers_a_bulk_to_a_shared_campaign_with_its_members_and_resends_and_single_assignments_otherwise(
+        tmp_path):
+    rows = []
+    for i, campaign in enumerate((SH, TX)):
+        t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD), N[1]: Rec(TX2, "ASSIGNED", OLD)},
+                       put_refused=True)
+        run = apply(tmp_path / str(i), t, desired({N[0]: (P1, campaign), N[1]: (P1, campaign)}))
+        rows += [(w.op, w.numbers, w.profile, w.campaign, w.campaign_uuid, w.members, w.resends, w.after)
+                 for w in run.report.deferred]
+    assert rows == [
+        # the reviewed plan's own two numbers are what its bulk may re-send once they are ASSIGNED
+        (Op.BULK_ASSIGN, (N[0], N[1]), P1, SH, None, (N[0], N[1]), 2, "free"),
+        (Op.ASSIGN, (N[0],), P1, TX, UUID[TX], (), None, "free"),
+        (Op.ASSIGN, (N[1],), P1, TX, UUID[TX], (), None, "free")]
