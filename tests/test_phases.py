@@ -463,11 +463,10 @@ def test_a_removal_sent_again_is_journalled_accepted_from_its_old_campaign(tmp_p
     assert (sent.numbers, sent.campaign, sent.state) == ((N[0],), TX2, State.ACCEPTED)
 
 
-# ---------------------------------------------------------------- what apply defers (defer_freed)
+# ---------------------------------------------------------------- what apply defers
 
 
-def test_apply_defers_a_bulk_to_a_shared_campaign_with_its_members_and_resends_and_single_assignments_otherwise(
-        tmp_path):
+def test_apply_defers_a_refused_put_as_a_bulk_to_a_shared_campaign_and_single_assignments_otherwise(tmp_path):
     rows = []
     for i, campaign in enumerate((SH, TX)):
         t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD), N[1]: Rec(TX2, "ASSIGNED", OLD)},
@@ -480,3 +479,21 @@ def test_apply_defers_a_bulk_to_a_shared_campaign_with_its_members_and_resends_a
         (Op.BULK_ASSIGN, (N[0], N[1]), P1, SH, None, (N[0], N[1]), 2, "free"),
         (Op.ASSIGN, (N[0],), P1, TX, UUID[TX], (), None, "free"),
         (Op.ASSIGN, (N[1],), P1, TX, UUID[TX], (), None, "free")]
+
+
+def test_numbers_telnyx_is_freeing_are_deferred_as_a_bulk_of_their_profile_or_one_assignment(tmp_path):
+    """defer_freed: declared numbers found PENDING_UNASSIGNMENT (a killed run freed them) get their
+    assignment journalled; a bulk counts what it may re-send: the one already on the campaign and its own two."""
+    rows = []
+    for i, campaign in enumerate((SH, TX)):
+        t = FakeTelnyx({N[0]: P1, N[1]: P1, N[2]: P1},
+                       {N[0]: Rec(TX2, "PENDING_UNASSIGNMENT", 0.0), N[1]: Rec(TX2, "PENDING_UNASSIGNMENT", 0.0),
+                        N[2]: Rec(campaign, "ASSIGNED", OLD)}, unassign_for=1e9)
+        run = apply(tmp_path / str(i), t, desired({N[0]: (P1, campaign), N[1]: (P1, campaign), N[2]: (P1, campaign)}))
+        assert t.writes() == []
+        rows += [(w.op, w.numbers, w.profile, w.campaign, w.campaign_uuid, w.members, w.resends, w.after, w.detail)
+                 for w in run.report.deferred]
+    why = "2 number(s) Telnyx is freeing; assign them once it has"
+    assert rows == [
+        (Op.BULK_ASSIGN, (N[0], N[1]), P1, SH, None, (N[0], N[1], N[2]), 3, "free", why),
+        (Op.ASSIGN, (N[0], N[1]), P1, TX, UUID[TX], (), None, "free", why)]
