@@ -11,6 +11,7 @@ import pytest
 
 from reconciler.apply import Applier, ApplyReport, Outcome, Result, Until, campaign_of, plan_only_outcomes
 from reconciler.apply import session
+from reconciler.apply.phases import over_allowance
 from reconciler.apply.checks import (check_preconditions, members_by_profile, resends_allowed, resent_numbers,
                                      round_options)
 from reconciler.errors import ApiError
@@ -1119,3 +1120,25 @@ def test_an_earlier_runs_order_that_finished_is_closed_with_the_numbers_it_faile
     assert order.state is State.FAILED and order.failed == {N[1]: "Telnyx reported the profile move failed"}
     # What the order did not move is planned again: one PATCH for the number it failed.
     assert t.writes("patch_profile") == [("patch_profile", "id1", P1)]
+
+
+def test_a_later_rounds_bulk_is_held_to_the_reviewed_count_of_re_sends(tmp_path):
+    # Round 1's bulk leaves N[0] FAILED; meanwhile two numbers the plan blocked are put on the campaign out of
+    # band. Round 2's retry bulk would re-send 3 ASSIGNED numbers where the reviewed plan allowed 2: nothing
+    # is sent, and N[0] is this run's stale change, naming why (exit: the blocked numbers' 4).
+    t = FakeTelnyx({n: P1 for n in N[:4]}, {N[1]: Rec(SH, "ASSIGNED", OLD), N[2]: Rec(SH2, "ASSIGNED", OLD),
+                                            N[3]: Rec(SH2, "ASSIGNED", OLD)}, fail={N[0]}, pending_for=0)
+    real = t.bulk_assign
+
+    def bulk(pid, campaign):
+        out = real(pid, campaign)
+        for n in N[2:4]:
+            t.records[n] = Rec(SH, "ASSIGNED", t.now)
+        return out
+    t.bulk_assign = bulk
+    r = apply(tmp_path, t, desired({n: (P1, SH) for n in N[:4]}), until=Until.FINAL, timeout=3 * 3600)
+    assert len(t.writes("bulk_assign")) == 1
+    why = over_allowance(2, 3, P1, SH)
+    assert r.progress.count(f"profile alpha ({P1[:8]}…): bulk assignment to {SH} not sent: {why}") == 1
+    (o,) = [o for o in r.report.outcomes if o.number == N[0]]
+    assert (o.result, o.detail) == (Result.STALE, why) and r.report.stale == [N[0]]
