@@ -148,8 +148,16 @@ def test_a_put_refused_over_another_campaign_is_said_as_expected_progress_not_a_
     t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)}, put_refused=True)
     r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
     (line,) = [m for m in r.progress if m.startswith("replace ")]
-    assert line.startswith("replace of 1 number(s) not taken by Telnyx (")
-    assert line.endswith("): it is freed from its campaign first, and assigned in a next phase")
+    assert line == ("replace of 1 number(s) not taken by Telnyx (HTTP 422 [10016] cannot move): it is freed from "
+                    "its campaign first, and assigned in a next phase")
+
+
+def test_an_expected_refusal_without_code_or_title_says_the_http_status_alone(tmp_path):
+    t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)})
+    t.errors["replace"] = [ApiError("replace", 409)]
+    r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert ("replace of 1 number(s) not taken by Telnyx (HTTP 409): it is freed from its campaign first, and "
+            "assigned in a next phase") in r.progress
 
 
 def test_a_refused_put_over_a_failed_assignment_is_a_failure_not_a_reason_to_free(tmp_path):
