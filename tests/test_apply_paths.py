@@ -1150,3 +1150,25 @@ def test_a_later_rounds_bulk_is_held_to_the_reviewed_count_of_re_sends(tmp_path)
     assert r.progress.count(f"profile alpha ({P1[:8]}…): bulk assignment to {SH} not sent: {why}") == 1
     (o,) = [o for o in r.report.outcomes if o.number == N[0]]
     assert (o.result, o.detail) == (Result.STALE, why) and r.report.stale == [N[0]]
+
+
+def test_a_lost_bulk_answer_holds_only_its_own_profile_and_campaign(tmp_path):
+    # apply/submit.py answer_lost: an open bulk write with no task id (its answer was lost) holds its profile and
+    # campaign; one with an id, another op, another profile or campaign, or a closed one holds nothing.
+    from reconciler.apply.submit import Submitter
+
+    t = FakeTelnyx({N[0]: P1})
+    with Journal(tmp_path) as j:
+        sub = Submitter(t, j, lambda *a, **k: None, t.clock, lambda: None, lambda: False)  # type: ignore[arg-type]
+        sh, sh2 = campaign_of(SH, None), campaign_of(SH2, None)
+        assert not sub.answer_lost(P1, sh)
+        j.intent(Op.ASSIGN, [N[0]], at=t.now, profile=P1, campaign=SH)  # not a bulk
+        j.intent(Op.BULK_ASSIGN, [N[1]], at=t.now, profile=P2, campaign=SH2)  # another profile and campaign
+        done = j.intent(Op.BULK_ASSIGN, [N[2]], at=t.now, profile=P1, campaign=SH)
+        j.update(done, State.DONE, at=t.now)  # closed
+        followed = j.intent(Op.BULK_ASSIGN, [N[3]], at=t.now, profile=P1, campaign=SH2)
+        j.update(followed, State.SUBMITTED, at=t.now, ref="task-9")  # has a task id to follow
+        assert not sub.answer_lost(P1, sh) and not sub.answer_lost(P1, sh2) and not sub.answer_lost(P2, sh)
+        assert sub.answer_lost(P2, sh2)
+        j.intent(Op.BULK_ASSIGN, [N[4]], at=t.now, profile=P1, campaign=SH)
+        assert sub.answer_lost(P1, sh)
