@@ -165,7 +165,7 @@ def prepare_apply(client: Any, journal: Journal, *, until: Until, timeout: float
         if desired is None:
             raise TypeError("prepare_apply: a fresh plan needs the desired state")
         session.recover(ports, journal, timeout=timeout, progress=progress, desired=desired, options=options,
-                        problems=[str(b) for b in read_journal(state_dir, warn).bad])
+                        problems=[str(b) for b in journal.read().bad])  # said once, by plan_live
         planned = plan_live(client, desired, options, state_dir, warn=warn, exclusive=True)
         plan, live = planned.plan, planned.live
         hold_outside_windows(client, plan, saved=False, ignore=ignore_windows)
@@ -203,10 +203,11 @@ def _tracked_live(client: Any, writes: list[Write]) -> LiveState:
 
 
 def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AFTER,
-           warn: Warn = _silent, desired: DesiredState | None = None) -> StatusReport:
+           desired: DesiredState | None = None) -> StatusReport:
     """Work in flight per write, judged against live state now. Writes nothing anywhere.
-    `desired`: the files, to say which writes and phases name what they do not declare."""
-    view = read_journal(state_dir, warn)
+    `desired`: the files, to say which writes and phases name what they do not declare. The
+    journal's unreadable lines are in the report (`problems`), so they are not warned about too."""
+    view = read_journal(state_dir)
     writer, read_tracked = _ports(client)
     return recovery.status(writer, read_tracked, client.server_now, view.open_writes(), state_dir,
                            stuck_after=stuck_after, desired=desired, problems=[str(b) for b in view.bad])

@@ -139,7 +139,7 @@ def status(desired_path: str, api_base_url: str, concurrency: int, request_timeo
         # A typo in --state-dir (or RECONCILER_STATE_DIR) must not read as "nothing in flight" unsaid.
         warn(f"state folder {state_dir} does not exist: no work in flight is known from it")
     with client_for(api_base_url, concurrency, request_timeout, deadline) as client:
-        report = operations.status(client, state_dir, stuck_after=stuck_after, warn=warn, desired=desired)
+        report = operations.status(client, state_dir, stuck_after=stuck_after, desired=desired)
     emit(fmt, data=lambda: render_status.status_dict(report),
           text=lambda color: render_status.status_text(report, color=color, verbose=verbose),
           markdown=lambda: render_status.status_markdown(report))
