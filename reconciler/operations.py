@@ -17,7 +17,7 @@ from reconciler.errors import RefusedError
 from reconciler.durations import Figures
 from reconciler.journal import Journal, JournalView, Op, State, Write, history
 from reconciler.importer import ImportedProfile, declarable, imported_profiles, unusable_profiles
-from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveAssignment, LiveState
+from reconciler.model import IN_FLIGHT_STATUSES, DesiredState, LiveAssignment, LiveState, plural
 from reconciler.plan import Plan, PlanOptions, make_plan
 from reconciler.plan.report import timeline_for
 from reconciler.windows import held_message, verdict
@@ -43,7 +43,7 @@ def read_journal(state_dir: str, warn: Warn = _silent) -> JournalView:
     for bad in view.bad[:20]:
         warn(f"state folder {state_dir}: {bad}")
     if len(view.bad) > 20:
-        warn(f"state folder {state_dir}: {len(view.bad) - 20} more unreadable journal line(s) skipped")
+        warn(f"state folder {state_dir}: {plural(len(view.bad) - 20, 'more unreadable journal line', 'more unreadable journal lines')} skipped")
     return view
 
 

@@ -66,7 +66,7 @@ def test_a_refused_post_is_failed_with_telnyx_words_exit_4_after_three_rounds(tm
         "assign refused" and r.report.exit_code == 4
     assert r.report.rounds == 3 and len(t.writes("assign")) == 3 and r.report.writes == 3
     assert ops(r) == [("assign", "refused")] * 3
-    assert "assign failed for 1 number(s): assign: HTTP 422 [10015] refused - assign refused" in r.progress
+    assert "assign failed for 1 number: assign: HTTP 422 [10015] refused - assign refused" in r.progress
 
 
 def test_a_refusal_then_success_ends_in_flight_not_failed(tmp_path):
@@ -81,7 +81,7 @@ def test_a_lost_post_is_judged_from_live_state_and_sent_again_only_when_nothing_
     t.errors["assign"] = [ApiError("assign", 503, None, "down")]
     r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
     first, second = r.writes()
-    assert first.state is State.DONE and first.detail == "1 number(s) not taken by Telnyx"
+    assert first.state is State.DONE and first.detail == "1 number not taken by Telnyx"
     assert second.state is State.ACCEPTED and len(t.writes("assign")) == 2
     assert r.by() == {N[0]: Result.IN_FLIGHT}
 
@@ -107,7 +107,7 @@ def test_a_refused_put_frees_the_number_and_finishes_the_assignment_once_telnyx_
     phase = [w for w in r.writes() if w.after == "free"]
     assert len(phase) == 1 and phase[0].state is State.DONE and phase[0].op is Op.ASSIGN
     assert phase[0].detail.startswith("carried out as write ")
-    assert "1 number(s) freed; their assignment to CTELNYX1 follows once Telnyx finishes the unassignment " \
+    assert "1 number freed; their assignment to CTELNYX1 follows once Telnyx finishes the unassignment " \
         "(`reconciler resume`)" in r.progress
 
 
@@ -120,7 +120,7 @@ def test_a_freed_number_is_a_next_phase_by_default_and_exit_0(tmp_path):
     assert o.detail.endswith(" accepted; Telnyx is still working on it")
     (d,) = r.report.deferred
     assert d.op is Op.ASSIGN and d.numbers == (N[0],) and d.campaign == TX and d.campaign_uuid == UUID[TX]
-    assert d.profile == P1 and d.detail == "1 number(s) freed from their old campaign first"
+    assert d.profile == P1 and d.detail == "1 number freed from their old campaign first"
     assert [c[0] for c in t.writes()] == ["replace", "unassign"]
 
 
@@ -148,7 +148,7 @@ def test_a_put_refused_over_another_campaign_is_said_as_expected_progress_not_a_
     t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)}, put_refused=True)
     r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
     (line,) = [m for m in r.progress if m.startswith("replace ")]
-    assert line == ("replace of 1 number(s) not taken by Telnyx (HTTP 422 [10016] cannot move): it is freed from "
+    assert line == ("replace of 1 number not taken by Telnyx (HTTP 422 [10016] cannot move): it is freed from "
                     "its campaign first, and assigned in a next phase")
 
 
@@ -156,7 +156,7 @@ def test_an_expected_refusal_without_code_or_title_says_the_http_status_alone(tm
     t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)})
     t.errors["replace"] = [ApiError("replace", 409)]
     r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
-    assert ("replace of 1 number(s) not taken by Telnyx (HTTP 409): it is freed from its campaign first, and "
+    assert ("replace of 1 number not taken by Telnyx (HTTP 409): it is freed from its campaign first, and "
             "assigned in a next phase") in r.progress
 
 
@@ -165,7 +165,7 @@ def test_a_refused_put_over_a_failed_assignment_is_a_failure_not_a_reason_to_fre
     t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "FAILED_ASSIGNMENT", OLD)})
     t.refuse("replace")
     r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
-    assert any(m.startswith("replace failed for 1 number(s): ") for m in r.progress)
+    assert any(m.startswith("replace failed for 1 number: ") for m in r.progress)
     assert not t.writes("unassign") and not r.report.deferred
 
 
@@ -363,7 +363,7 @@ def test_several_numbers_change_profile_by_one_order_polled_until_done(tmp_path)
     assert 30 <= t.now < 60
     assert ops(r) == [("bulk_move", "done")] and r.writes()[0].ref == "order-0"
     assert set(r.by().values()) == {Result.CONVERGED}
-    assert "waiting for 1 bulk profile update(s) of 2 number(s)" in r.progress
+    assert "waiting for 1 bulk profile update of 2 numbers" in r.progress
 
 
 def test_when_reading_is_cheaper_the_moved_numbers_are_read_not_the_order(tmp_path):
@@ -378,7 +378,7 @@ def test_a_move_not_seen_done_by_reading_when_time_runs_out_is_exit_5(tmp_path):
                    order_after=10_000)
     r = apply(tmp_path, t, desired({N[0]: (P1, TX), N[1]: (P1, TX)}), timeout=100)
     assert r.report.exit_code == 5 and set(r.by().values()) == {Result.NOT_ACCEPTED}
-    assert ("accepted", "2 number(s) not yet moved when apply stopped waiting") in r.details()
+    assert ("accepted", "2 numbers not yet moved when apply stopped waiting") in r.details()
 
 
 def test_an_order_not_done_when_polling_stops_is_exit_5(tmp_path):
@@ -453,7 +453,7 @@ def test_a_number_telnyx_is_freeing_becomes_a_next_phase_without_waiting(tmp_pat
     assert not t.writes() and r.report.writes == 0
     assert r.by() == {N[0]: Result.NEXT_PHASE} and r.report.exit_code == 0
     (d,) = r.report.deferred
-    assert d.op is Op.ASSIGN and d.detail == "1 number(s) Telnyx is freeing; assign them once it has"
+    assert d.op is Op.ASSIGN and d.detail == "1 number Telnyx is freeing; assign them once it has"
 
 
 # ---------------------------------------------------------------- saved plans
@@ -565,7 +565,7 @@ def resume(tmp_path, t, files=None):
 def test_resume_assigns_a_freed_number_and_closes_the_phase(tmp_path):
     t = freed(tmp_path)
     said, journal = resume(tmp_path, t)
-    assert said == ["submitted (1 number(s))"]
+    assert said == ["submitted (1 number)"]
     assert t.writes()[-1] == ("assign", N[0], TX, UUID[TX])
     phase = [w for w in journal.read().writes.values() if w.after == "free"][0]
     assert phase.state is State.DONE and phase.detail.startswith("carried out as write ")
@@ -642,10 +642,10 @@ def test_a_bulk_answer_lost_every_time_is_sent_once_per_settle_window_then_repor
     assert {(o.result, o.detail) for o in r.report.outcomes} == {(Result.NOT_ACCEPTED, LOST)}
     assert r.report.exit_code == 5 and not r.report.timed_out
     # each lost answer journalled unknown, then closed once its window passed and nothing showed
-    assert r.details() == [("unknown", "bulk_assign"), ("done", "2 number(s) not taken by Telnyx")] * 6
+    assert r.details() == [("unknown", "bulk_assign"), ("done", "2 numbers not taken by Telnyx")] * 6
     at = [w.submitted_at for w in r.writes()]
     assert all(later - earlier > 180 for earlier, later in zip(at, at[1:]))
-    assert r.progress.count("bulk_assign failed for 2 number(s): bulk_assign") == 6
+    assert r.progress.count("bulk_assign failed for 2 numbers: bulk_assign") == 6
 
 
 def test_time_running_out_with_a_refused_write_is_not_accepted_rather_than_failed(tmp_path):
@@ -670,7 +670,7 @@ def test_numbers_telnyx_is_freeing_become_one_phase_per_profile_and_campaign(tmp
         (Op.BULK_ASSIGN, (N[0],), P1, SH, None, (N[0], N[1]), "free")
     assert (one.op, one.numbers, one.profile, one.campaign, one.campaign_uuid, one.members, one.after) == \
         (Op.ASSIGN, (N[2],), P2, TX, UUID[TX], (), "free")
-    assert bulk.detail == one.detail == "1 number(s) Telnyx is freeing; assign them once it has"
+    assert bulk.detail == one.detail == "1 number Telnyx is freeing; assign them once it has"
     # the next run sees them journalled already: nothing is deferred twice
     again = apply(tmp_path, t, want)
     assert [w.after for w in again.writes()].count("free") == 2 and len(again.report.deferred) == 2
@@ -701,9 +701,9 @@ def test_only_the_newest_task_is_polled_and_the_read_confirms_the_other_by_its_n
     assert r.details() == [("submitted", None), ("submitted", None), ("accepted", "task completed"),
                            ("accepted", "live state shows every number on its campaign")]
     assert all(w.processed for w in r.writes()) and set(r.by().values()) == {Result.IN_FLIGHT}
-    assert r.progress == ["round 1: 4 change(s)", "bulk assignment: 2 number(s), task task-0",
-                          "bulk assignment: 2 number(s), task task-1",
-                          "waiting for Telnyx to process 2 bulk assignment task(s) (a task typically takes about 1 min)"]
+    assert r.progress == ["round 1: 4 changes", "bulk assignment: 2 numbers, task task-0",
+                          "bulk assignment: 2 numbers, task task-1",
+                          "waiting for Telnyx to process 2 bulk assignment tasks (a task typically takes about 1 min)"]
 
 
 def test_a_task_whose_numbers_do_not_all_show_it_is_asked_about_once_then_live_state_is_read_again(tmp_path):
@@ -720,8 +720,8 @@ def test_an_older_task_slower_than_the_newest_is_waited_for_too(tmp_path):
     assert asked_tasks(t)[:14] == ["task-1"] * 14 and set(asked_tasks(t)[14:]) == {"task-0"}
     assert 600 <= t.now < 900 and t.asked("read") == 3
     assert r.details()[2:] == [("accepted", "task completed")] * 2 and all(w.processed for w in r.writes())
-    assert r.progress[-2:] == ["waiting for Telnyx to process 2 bulk assignment task(s) (a task typically takes about 1 min)",
-                               "waiting for Telnyx to process 1 bulk assignment task(s) (a task typically takes about 1 min)"]
+    assert r.progress[-2:] == ["waiting for Telnyx to process 2 bulk assignment tasks (a task typically takes about 1 min)",
+                               "waiting for Telnyx to process 1 bulk assignment task (a task typically takes about 1 min)"]
     assert set(r.by().values()) == {Result.IN_FLIGHT} and r.report.exit_code == 0
 
 
@@ -747,7 +747,7 @@ def test_a_bulk_answer_without_a_status_or_a_500_is_lost_not_refused(tmp_path):
         t, r = bulk_answered(tmp_path / str(status), status)
         assert r.details() == [("unknown", said)] and r.report.rounds == 1 and len(t.writes()) == 1
         assert set(r.by().values()) == {Result.NOT_ACCEPTED} and r.report.exit_code == 5
-        assert r.progress[1] == f"bulk_assign failed for 2 number(s): {said}"
+        assert r.progress[1] == f"bulk_assign failed for 2 numbers: {said}"
 
 
 def test_a_bulk_answered_with_a_4xx_is_refused_and_failed_in_telnyx_words(tmp_path):
@@ -796,7 +796,7 @@ def test_orders_are_polled_while_that_costs_no_more_requests_than_reading_their_
         assert 30 <= t.now < 60 and r.report.rounds == 1 and len(t.writes("assign")) == 4
         # each order closed once: by its poll, or by the read that saw its numbers moved
         assert [d for d in r.details() if d[0] != "accepted"] == [("submitted", None)] * 2 + [("done", None)] * 2
-        assert "waiting for 2 bulk profile update(s) of 4 number(s)" in r.progress
+        assert "waiting for 2 bulk profile updates of 4 numbers" in r.progress
 
 
 def test_an_order_still_processing_when_time_runs_out_sends_no_assignment(tmp_path):
@@ -823,7 +823,7 @@ def test_a_bulk_an_earlier_run_lost_the_answer_to_is_not_repeated_and_reported_l
         (N[2], Result.NOT_ACCEPTED, unprocessed), (N[3], Result.NOT_ACCEPTED, unprocessed)]
     assert t.now == 200 and r.report.timed_out and r.report.exit_code == 5
     # the lost write closed once its window passed with nothing to show for it
-    assert r.details() == [("submitted", None), ("done", "2 number(s) not taken by Telnyx")]
+    assert r.details() == [("submitted", None), ("done", "2 numbers not taken by Telnyx")]
 
 
 def test_an_earlier_runs_task_is_asked_about_until_processed_then_the_round_goes_on(tmp_path):
@@ -859,8 +859,8 @@ def test_two_bulk_phases_for_one_profile_send_one_task_the_other_waits_for_it(tm
     files = desired({**{n: (P1, SH) for n in N[:4]}, N[4]: (P2, TX)})
     said, journal = resume_with(tmp_path, t, [(Op.BULK_ASSIGN, [N[0]], SH), (Op.BULK_ASSIGN, [N[1]], SH),
                                               (Op.ASSIGN, [N[4]], TX, P2)], note={"pr": "9"}, files=files)
-    assert said == ["submitted (1 number(s))", "waiting: an earlier bulk task for the profile is not processed yet",
-                    "submitted (1 number(s))"]  # a phase waiting holds up no other
+    assert said == ["submitted (1 number)", "waiting: an earlier bulk task for the profile is not processed yet",
+                    "submitted (1 number)"]  # a phase waiting holds up no other
     assert t.writes() == [("bulk_assign", P1, SH, None), ("assign", N[4], TX, UUID[TX])]
     sent = [w for w in journal.read().writes.values() if w.after is None]
     assert [(w.op, w.profile, w.campaign, w.numbers, w.members, w.note, w.ref) for w in sent][0] == \
@@ -871,7 +871,7 @@ def test_a_refused_bulk_phase_lets_the_next_phase_for_the_profile_go(tmp_path):
     t = FakeTelnyx({n: P1 for n in N[:4]})
     t.refuse("bulk_assign")
     said, journal = resume_with(tmp_path, t, [(Op.BULK_ASSIGN, [N[0]], SH), (Op.BULK_ASSIGN, [N[1]], SH)])
-    assert said == ["refused by Telnyx; will be tried again", "submitted (1 number(s))"]
+    assert said == ["refused by Telnyx; will be tried again", "submitted (1 number)"]
     assert len(t.writes("bulk_assign")) == 2
     phases = [w for w in journal.read().writes.values() if w.after == "free"]
     assert [w.state for w in phases] == [State.DEFERRED, State.DONE]
@@ -882,7 +882,7 @@ def test_a_waiting_phase_does_not_hold_up_the_phases_after_it(tmp_path):
     t.now = 10.0
     said, journal = resume_with(tmp_path, t, [(Op.ASSIGN, [N[0]], TX), (Op.ASSIGN, [N[1], N[2]], TX)],
                                 files=desired({n: (P1, TX) for n in N[:4]}))
-    assert said == ["1 number still being freed", "submitted (2 number(s))"]
+    assert said == ["1 number still being freed", "submitted (2 numbers)"]
     assert t.writes() == [("assign", N[1], TX, UUID[TX]), ("assign", N[2], TX, UUID[TX])]
     sent = [w for w in journal.read().writes.values() if w.after is None]
     assert [(w.op, w.state, w.campaign, w.campaign_uuid, w.note) for w in sent] == \
@@ -940,8 +940,8 @@ def test_only_work_in_flight_is_not_waited_for_by_default_and_is_with_until_fina
     t, r = run(Until.FINAL, "f")
     assert r.by() == {N[1]: Result.CONVERGED} and not t.writes() and 7200 <= t.now < 7200 * 1.1
     assert t.asked("read") == 36  # the plan's, then reads spaced 0.2 s doubling up to --poll-max (300 s)
-    assert r.progress[0] == "waiting for 1 number(s) in flight (PENDING_ASSIGNMENT typically lasts about 2 h, sometimes days)"
-    assert set(r.progress[1:]) == {"waiting for Telnyx to finish 1 assignment(s) in flight (typically about 2 h each, sometimes days)"}
+    assert r.progress[0] == "waiting for 1 number in flight (PENDING_ASSIGNMENT typically lasts about 2 h, sometimes days)"
+    assert set(r.progress[1:]) == {"waiting for Telnyx to finish 1 assignment in flight (typically about 2 h each, sometimes days)"}
 
 
 def test_a_per_number_answer_lost_every_time_fails_after_three_rounds_saying_what_live_state_shows(tmp_path):
@@ -950,7 +950,7 @@ def test_a_per_number_answer_lost_every_time_fails_after_three_rounds_saying_wha
     r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
     (o,) = r.report.outcomes
     assert (o.result, o.detail) == (Result.FAILED, "still assign (no campaign)") and r.report.exit_code == 4
-    assert r.details() == [("unknown", "assign: HTTP 503 down"), ("done", "1 number(s) not taken by Telnyx")] * 3
+    assert r.details() == [("unknown", "assign: HTTP 503 down"), ("done", "1 number not taken by Telnyx")] * 3
     assert r.ticks == [(f"per-number assignment on profile alpha ({P1[:8]}…)", 1, 1)] * 3
 
 
@@ -970,7 +970,7 @@ def test_an_assignment_telnyx_fails_is_journalled_with_its_reason_and_retried_wi
     first, second = r.writes()
     assert first.state is State.FAILED and first.failed == {N[0]: "T-Mobile rejected the assignment"}
     assert second.state is State.ACCEPTED and r.details() == [("accepted", None), ("failed", None), ("accepted", None)]
-    assert "waiting for Telnyx to finish 1 assignment(s) in flight (typically about 2 h each, sometimes days)" in r.progress
+    assert "waiting for Telnyx to finish 1 assignment in flight (typically about 2 h each, sometimes days)" in r.progress
 
 
 def test_a_number_released_from_the_account_mid_apply_is_blocked_with_the_plans_reason(tmp_path):

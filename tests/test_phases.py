@@ -136,7 +136,7 @@ def test_a_ready_phase_outside_the_runs_scope_is_held_open(tmp_path):
     report = resume(tmp_path, t, files)
     assert said(report) == [
         (PhaseOutcome.HELD, "outside this run's --profile/--campaign scope: left for a run that covers it"),
-        (PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+        (PhaseOutcome.SUBMITTED, "submitted (1 number)")]
     assert [w[:3] for w in t.writes()] == [("assign", N[1], TX)]
     assert journalled(tmp_path, held)[0] is State.DEFERRED and journalled(tmp_path, run)[0] is State.DONE
 
@@ -166,7 +166,7 @@ def test_a_phase_without_a_profile_keeps_a_number_declared_on_any_profile(tmp_pa
     t = FakeTelnyx({N[0]: P2})
     wid = defer(tmp_path, [N[0]], profile=None)
     report = resume(tmp_path, t, desired({N[0]: (P2, TX)}))
-    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number)")]
     assert [w[:4] for w in t.writes()] == [("assign", N[0], TX, UUID[TX])]
     assert journalled(tmp_path, wid)[0] is State.DONE
 
@@ -180,7 +180,7 @@ def test_a_phase_partly_declared_is_sent_for_the_rest_and_said_twice(tmp_path):
     report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))
     why = f"{N[1]}, {N[2]}: declared in no file"
     assert said(report) == [
-        (PhaseOutcome.SUBMITTED, "submitted (1 number(s))"),
+        (PhaseOutcome.SUBMITTED, "submitted (1 number)"),
         (PhaseOutcome.ABANDONED, f"abandoned for 2 numbers: the files no longer declare them so: {why}")]
     assert [w[:3] for w in t.writes()] == [("assign", N[0], TX)]
     state, detail = journalled(tmp_path, wid)
@@ -208,7 +208,7 @@ def test_a_phase_telnyx_refuses_stays_open_to_be_tried_again(tmp_path):
     assert said(report) == [(PhaseOutcome.RETRY, "refused by Telnyx; will be tried again")]
     assert journalled(tmp_path, wid)[0] is State.DEFERRED
     report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))  # the next resume sends it
-    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number)")]
     assert [w[:3] for w in t.writes()] == [("assign", N[0], TX)] * 2
 
 
@@ -222,7 +222,7 @@ def test_a_phase_to_a_shared_campaign_is_not_sent_number_by_number(tmp_path):
     assert t.writes() == [] and journalled(tmp_path, wid)[0] is State.ABANDONED
     wid = defer(tmp_path, [N[0]], campaign=SH)  # unless the run may (--shared-per-number)
     report = resume(tmp_path, t, desired({N[0]: (P1, SH)}), options=PlanOptions(shared_per_number=True))
-    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number)")]
     assert [w[:3] for w in t.writes()] == [("assign", N[0], SH)]
 
 
@@ -232,7 +232,7 @@ def test_a_second_bulk_phase_for_the_profile_waits_for_the_first_ones_task(tmp_p
     second = defer(tmp_path, [N[1]], op=Op.BULK_ASSIGN, campaign=SH, members=(N[0], N[1]))
     report = resume(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}))
     outcomes = {w.id: (what.outcome, str(what)) for w, what in report.carried_out}
-    assert outcomes[first] == (PhaseOutcome.SUBMITTED, "submitted (1 number(s))")
+    assert outcomes[first] == (PhaseOutcome.SUBMITTED, "submitted (1 number)")
     assert outcomes[second] == (PhaseOutcome.WAITING,
                                 "waiting: an earlier bulk task for the profile is not processed yet")
     assert [w[:3] for w in t.writes()] == [("bulk_assign", P1, SH)]
@@ -262,7 +262,7 @@ def test_a_bulk_phase_within_its_resends_is_sent_with_its_members(tmp_path):
     t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[1]: Rec(SH, "ASSIGNED", OLD)})
     defer(tmp_path, [N[0]], op=Op.BULK_ASSIGN, campaign=SH, members=(N[0], N[1]), resends=1)
     report = resume(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}))
-    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number)")]
     assert [w[:3] for w in t.writes()] == [("bulk_assign", P1, SH)]
     (sent,) = [w for w in Journal(tmp_path).read().writes.values() if w.op is Op.BULK_ASSIGN
                and w.state is not State.DONE]
@@ -274,7 +274,7 @@ def test_two_phases_for_one_number_the_second_waits(tmp_path):
     first, second = defer(tmp_path, [N[0]]), defer(tmp_path, [N[0]])
     report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))
     outcomes = {w.id: (what.outcome, str(what)) for w, what in report.carried_out}
-    assert outcomes[first] == (PhaseOutcome.SUBMITTED, "submitted (1 number(s))")
+    assert outcomes[first] == (PhaseOutcome.SUBMITTED, "submitted (1 number)")
     assert outcomes[second] == (PhaseOutcome.HELD, "waiting: 1 number is under another write in flight")
     assert len(t.writes()) == 1
 
@@ -369,7 +369,7 @@ def test_a_read_that_lists_no_profiles_still_lets_a_phase_run_on_a_profile_its_n
     t._live = numbers_only
     defer(tmp_path, [N[0]])
     report = resume(tmp_path, t, desired({N[0]: (P1, TX)}))
-    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+    assert said(report) == [(PhaseOutcome.SUBMITTED, "submitted (1 number)")]
 
 
 def test_a_phase_to_a_shared_campaign_says_why_its_profile_cannot_take_a_bulk(tmp_path):
@@ -450,7 +450,7 @@ def test_a_ready_phase_whose_numbers_are_now_where_the_files_want_them_is_closed
     t.records[N[0]] = Rec(TX, "ASSIGNED", t.now)  # Telnyx put N[0] there since
     files = desired({N[0]: (P1, TX), N[1]: (P1, TX)})
     assert carry_out_against(tmp_path, t, judged_on, t.read_tracked([]), files) == [
-        (PhaseOutcome.DONE, "done"), (PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+        (PhaseOutcome.DONE, "done"), (PhaseOutcome.SUBMITTED, "submitted (1 number)")]
     assert journalled(tmp_path, first) == (State.DONE, "every number is where the files want it")
     assert [w[:3] for w in t.writes()] == [("assign", N[1], TX)] and journalled(tmp_path, second)[0] is State.DONE
 
@@ -493,7 +493,7 @@ def test_numbers_telnyx_is_freeing_are_deferred_as_a_bulk_of_their_profile_or_on
         assert t.writes() == []
         rows += [(w.op, w.numbers, w.profile, w.campaign, w.campaign_uuid, w.members, w.resends, w.after, w.detail)
                  for w in run.report.deferred]
-    why = "2 number(s) Telnyx is freeing; assign them once it has"
+    why = "2 numbers Telnyx is freeing; assign them once it has"
     assert rows == [
         (Op.BULK_ASSIGN, (N[0], N[1]), P1, SH, None, (N[0], N[1], N[2]), 3, "free", why),
         (Op.ASSIGN, (N[0], N[1]), P1, TX, UUID[TX], (), None, "free", why)]

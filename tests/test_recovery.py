@@ -59,7 +59,7 @@ def test_an_intent_with_no_sign_is_waited_for_until_the_settle_window_has_passed
     t = FakeTelnyx({N[0]: P1})
     j = killed(tmp_path, t)
     lines = settle(j, t, 3600)
-    assert lines == ["1 write(s) of a killed run have no journalled answer; waiting up to 3 min for Telnyx "
+    assert lines == ["1 write of a killed run have no journalled answer; waiting up to 3 min for Telnyx "
                      "to show whether it took them"]  # said once
     assert SETTLE_WINDOW <= t.now < SETTLE_WINDOW + 6  # naps of at most 5 s: stops once it is old enough
     (w,) = j.read().writes.values()
@@ -91,7 +91,7 @@ def test_of_two_intents_the_one_taken_is_accepted_and_only_the_other_is_waited_f
     lines = settle(j, t, 20)
     writes = j.read().writes
     assert (writes[first].state, writes[second].state) == (State.INTENT, State.ACCEPTED)
-    assert lines[0].startswith("1 write(s) of a killed run")
+    assert lines[0].startswith("1 write of a killed run")
 
 
 # ---------------------------------------------------------------- earlier runs' tasks
@@ -228,7 +228,7 @@ def test_resume_carries_out_a_ready_phase_the_files_declare_and_reports_every_wr
     t = freed(tmp_path)
     report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}), problems=["journal.jsonl:9: not JSON; skipped"])
     assert [(what.outcome, what.said) for _, what in report.carried_out] == [
-        (PhaseOutcome.SUBMITTED, "submitted (1 number(s))")]
+        (PhaseOutcome.SUBMITTED, "submitted (1 number)")]
     assert t.writes()[-1][:3] == ("assign", N[0], TX)
     assert report.problems == ["journal.jsonl:9: not JSON; skipped"] and report.ignored == []
     assert report.now == t.now and report.exit_code == 0
@@ -455,9 +455,9 @@ def test_resume_waits_for_the_bulk_task_it_sends_on_telnyxs_clock_no_longer_than
     with Journal(tmp_path) as j:
         report = recovery.resume(t, j, t.read_tracked, t.clock, progress=progress, timeout=120, desired=want,
                                  clock=t.clock, sleep=t.sleep)
-    assert [str(what) for _, what in report.carried_out] == ["submitted (2 number(s))"]
-    assert lines == ["bulk assignment: 2 number(s), task task-1",
-                     "waiting for Telnyx to process 1 bulk assignment task(s) (a task typically takes about 1 min)"]
+    assert [str(what) for _, what in report.carried_out] == ["submitted (2 numbers)"]
+    assert lines == ["bulk assignment: 2 numbers, task task-1",
+                     "waiting for Telnyx to process 1 bulk assignment task (a task typically takes about 1 min)"]
     assert t.now - start == 120
     (sent,) = [w for w in Journal(tmp_path).read().writes.values() if w.state is State.SUBMITTED]
     assert (sent.op, sent.ref, sent.submitted_at) == (Op.BULK_ASSIGN, "task-1", start)

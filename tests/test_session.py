@@ -87,7 +87,7 @@ def test_recovery_waits_for_a_killed_runs_intent_on_the_injected_clock_capped_at
     with Journal(tmp_path) as j:
         assert session.recover(_ports(t), j, timeout=20, progress=progress, desired=desired({N[0]: (P1, TX)})) is None
     # No real sleep: the fake's clock ran the wait, bounded by the run's --timeout (20 s < the 300 s cap).
-    assert 20 <= t.now < 26 and lines == ["1 write(s) of a killed run have no journalled answer; waiting up to "
+    assert 20 <= t.now < 26 and lines == ["1 write of a killed run have no journalled answer; waiting up to "
                                           "3 min for Telnyx to show whether it took them"]
 
 
@@ -161,7 +161,7 @@ def test_the_run_waits_on_the_injected_clock_until_its_timeout_and_says_its_prog
     assert t.now == 7200 and report.until is Until.FINAL
     # The journal is timed on Telnyx's clock (the fake's), never the machine's.
     assert all(0 <= w.submitted_at <= 7200 for w in Journal(tmp_path).read().writes.values())
-    assert lines[0] == "round 1: 2 change(s)" and "waiting for Telnyx to finish 2 assignment(s) in flight" in lines[-1]
+    assert lines[0] == "round 1: 2 changes" and "waiting for Telnyx to finish 2 assignments in flight" in lines[-1]
 
 
 def test_recovery_waits_for_the_bulk_it_sends_on_the_injected_clock_saying_so(tmp_path):
@@ -180,6 +180,6 @@ def test_recovery_waits_for_the_bulk_it_sends_on_the_injected_clock_saying_so(tm
     with Journal(tmp_path) as j:
         report = session.recover(_ports(t), j, timeout=90, progress=progress, desired=want)
     assert [r.outcome for _, r in report.carried_out] == [PhaseOutcome.SUBMITTED]
-    assert lines == ["bulk assignment: 2 number(s), task task-1",
-                     "waiting for Telnyx to process 1 bulk assignment task(s) (a task typically takes about 1 min)"]
+    assert lines == ["bulk assignment: 2 numbers, task task-1",
+                     "waiting for Telnyx to process 1 bulk assignment task (a task typically takes about 1 min)"]
     assert t.now - start == 90

@@ -19,6 +19,7 @@ from reconciler.model import (
     DesiredState,
     LiveState,
 )
+from reconciler.model import plural
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan, profile_label
 from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge, shows_taken
 from reconciler.wait import Waiter
@@ -113,12 +114,12 @@ class Applier:
             defer_freed(self.sub, plan, plan, self._judge(live))
         current = plan
         if waiting and not todo:
-            self.progress(f"waiting for {len(waiting)} number(s) in flight (PENDING_ASSIGNMENT typically lasts "
+            self.progress(f"waiting for {plural(len(waiting), 'number', 'numbers')} in flight (PENDING_ASSIGNMENT typically lasts "
                           f"{durations.hours(durations.ASSIGNMENT)}, sometimes days)")
             live, current, todo = self._settle(desired, plan, scope)
         while todo and report.rounds < MAX_ROUNDS + min(MAX_LOST_ROUNDS, self.sub.lost_answers):
             report.rounds += 1
-            self.progress(f"round {report.rounds}: {len(todo)} change(s)")
+            self.progress(f"round {report.rounds}: {plural(len(todo), 'change', 'changes')}")
             self._round(todo, current, live, first=report.rounds == 1)
             if self.until is Until.SUBMITTED:
                 break
@@ -380,7 +381,7 @@ class Applier:
                      if n in watch and (a.status in IN_FLIGHT_STATUSES or a.carrier == CARRIER_PENDING)}
             if not busy or todo or not waiter.more():
                 return live, current, todo
-            self.progress(f"waiting for Telnyx to finish {len(busy)} assignment(s) in flight (typically "
+            self.progress(f"waiting for Telnyx to finish {plural(len(busy), 'assignment', 'assignments')} in flight (typically "
                           f"{durations.hours(durations.ASSIGNMENT)} each, sometimes days)")
             waiter.nap()
 
@@ -393,5 +394,5 @@ class Applier:
 
 def _not_taken(t: Tracked) -> str | None:
     n = t.count(NumberState.NOT_TAKEN)
-    return f"{n} number(s) not taken by Telnyx" if n else None
+    return f"{plural(n, 'number', 'numbers')} not taken by Telnyx" if n else None
 

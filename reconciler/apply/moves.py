@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reconciler.diff import Finding, reported_under
 from reconciler.journal import Op, State
-from reconciler.model import LiveState
+from reconciler.model import LiveState, plural
 
 from .submit import Submitter
 
@@ -47,7 +47,7 @@ def _confirm(sub: Submitter, orders: dict[str, tuple[str, str, list[str]]]) -> s
     failed: set[str] = set()
     polled: set[str] = set()
     waiter = sub.waiter()
-    sub.progress(f"waiting for {len(orders)} bulk profile update(s) of {len(pending)} number(s)")
+    sub.progress(f"waiting for {plural(len(orders), 'bulk profile update', 'bulk profile updates')} of {plural(len(pending), 'number', 'numbers')}")
     while pending:
         open_orders = [o for o, (_, _, numbers) in orders.items() if any(n in pending for n in numbers)]
         if len(open_orders) <= sub.writer.profile_read_cost(len(pending)):
@@ -72,7 +72,7 @@ def _confirm(sub: Submitter, orders: dict[str, tuple[str, str, list[str]]]) -> s
             left = [n for n in numbers if n in failed]
             if left:
                 sub.journal.update(wid, State.ACCEPTED, at=sub.server_now(),
-                                    detail=f"{len(left)} number(s) not yet moved when apply stopped waiting")
+                                    detail=f"{plural(len(left), 'number', 'numbers')} not yet moved when apply stopped waiting")
             else:
                 sub.journal.update(wid, State.DONE, at=sub.server_now())
     return failed

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from reconciler.diff import UNSEEN, Action, Finding, reported_under
 from reconciler.errors import ApiError
 from reconciler.journal import Op
-from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, PENDING_UNASSIGNMENT, LiveCampaign
+from reconciler.model import FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, PENDING_UNASSIGNMENT, LiveCampaign, plural
 
 from .submit import Answer, Submitter
 
@@ -97,7 +97,7 @@ class PerNumber:
         if freed:
             self.sub.journal.defer(op, freed, at=self.sub.server_now(), profile=profile, campaign=campaign.tcr_campaign_id,
                                campaign_uuid=campaign.telnyx_campaign_id, after="free", members=members or (),
-                               detail=f"{len(freed)} number(s) freed from their old campaign first",
+                               detail=f"{plural(len(freed), 'number', 'numbers')} freed from their old campaign first",
                                resends=allowed if op is Op.BULK_ASSIGN else None)
-            self.sub.progress(f"{len(freed)} number(s) freed; their assignment to {campaign.tcr_campaign_id} "
+            self.sub.progress(f"{plural(len(freed), 'number', 'numbers')} freed; their assignment to {campaign.tcr_campaign_id} "
                           f"follows once Telnyx finishes the unassignment (`reconciler resume`)")

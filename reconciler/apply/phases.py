@@ -271,7 +271,7 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
                     detail += f"; not for {plural(len(r.dropped), 'number', 'numbers')} the files no longer " \
                               f"declare so: {r.why}"
                 sub.journal.update(w.id, State.DONE, at=sub.server_now(), detail=detail)
-                done.append((t, PhaseResult(PhaseOutcome.SUBMITTED, f"submitted ({len(ready_numbers)} number(s))")))
+                done.append((t, PhaseResult(PhaseOutcome.SUBMITTED, f"submitted ({plural(len(ready_numbers), 'number', 'numbers')})")))
                 if r.dropped:
                     done.append((t, PhaseResult(PhaseOutcome.ABANDONED,
                                                 f"abandoned for {plural(len(r.dropped), 'number', 'numbers')}: the "
@@ -349,6 +349,6 @@ def defer_freed(sub: Submitter, plan: Plan, current: Plan, inflight: InFlight) -
         sub.journal.defer(Op.BULK_ASSIGN if bulk else Op.ASSIGN, numbers, at=sub.server_now(),
                            profile=pid, campaign=tcr, campaign_uuid=campaigns[tcr].telnyx_campaign_id,
                            after="free", members=profile_members(plan, pid) if bulk else (),
-                           detail=f"{len(numbers)} number(s) Telnyx is freeing; assign them once it has",
+                           detail=f"{plural(len(numbers), 'number', 'numbers')} Telnyx is freeing; assign them once it has",
                            resends=resends_allowed(plan, pid, tcr) if bulk else None)
     return bool(groups)

@@ -23,7 +23,7 @@ from reconciler.diff.health import traffic_problem
 from reconciler.durations import Figures
 from reconciler.errors import ApiError, ExitCode
 from reconciler.journal import Journal, Op, State, Write, history
-from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, DesiredState, LiveState
+from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, DesiredState, LiveState, plural
 from reconciler.plan import CampaignHealth, PlanOptions
 from reconciler.tracking import (ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, InFlight, NumberState, Tracked, judge,
                                  not_declared)
@@ -235,7 +235,7 @@ def settle_intents(journal: Journal, read_tracked: TrackedReader, server_now: Ca
         if not left:
             return
         if not announced:
-            progress(f"{len(left)} write(s) of a killed run have no journalled answer; waiting up to "
+            progress(f"{plural(len(left), 'write', 'writes')} of a killed run have no journalled answer; waiting up to "
                      f"{SETTLE_WINDOW / 60:.0f} min for Telnyx to show whether it took them")
             announced = True
         waiter.nap()

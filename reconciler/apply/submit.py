@@ -14,7 +14,7 @@ from typing import Any, Callable
 from reconciler import durations
 from reconciler.errors import ApiError, ApiUnavailable
 from reconciler.journal import Journal, Op, State, Write
-from reconciler.model import LiveCampaign
+from reconciler.model import LiveCampaign, plural
 from reconciler.tracking import may_be_unprocessed
 from reconciler.wait import Waiter
 
@@ -85,9 +85,9 @@ class Submitter:
                                 detail=str(e))
             if expected_refusal and not ambiguous:
                 said = " ".join(x for x in (f"HTTP {e.status}", f"[{e.code}]" if e.code else "", e.title or "") if x)
-                self.progress(f"{op.value} of {len(numbers)} number(s) not taken by Telnyx ({said}): {expected_refusal}")
+                self.progress(f"{op.value} of {plural(len(numbers), 'number', 'numbers')} not taken by Telnyx ({said}): {expected_refusal}")
             else:
-                self.progress(f"{op.value} failed for {len(numbers)} number(s): {e}")
+                self.progress(f"{op.value} failed for {plural(len(numbers), 'number', 'numbers')}: {e}")
             if not ambiguous:
                 for n in numbers:  # Telnyx's own words, for the outcome if nothing else resolves it
                     self.refused[n] = f"Telnyx refused the {op.value}: {e}"
@@ -100,7 +100,7 @@ class Submitter:
         self.journal.update(wid, state, at=self.server_now(), ref=ref)
         if op is Op.BULK_ASSIGN and ref:
             self.tasks[wid] = ref
-            self.progress(f"bulk assignment: {len(numbers)} number(s), task {ref}")
+            self.progress(f"bulk assignment: {plural(len(numbers), 'number', 'numbers')}, task {ref}")
         return Sent(wid, Answer.SENT, ref)
 
     def await_newest(self) -> None:
@@ -118,7 +118,7 @@ class Submitter:
     def _await(self, tasks: list[tuple[str, str]]) -> None:
         if not tasks:
             return
-        self.progress(f"waiting for Telnyx to process {len(self.tasks)} bulk assignment task(s) (a task typically "
+        self.progress(f"waiting for Telnyx to process {plural(len(self.tasks), 'bulk assignment task', 'bulk assignment tasks')} (a task typically "
                       f"takes {durations.hours(durations.TASK)})")
         for wid, task in tasks:
             status = self.wait_task(task)

@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.ci.actions import CIError
 from reconciler.ci.github import GitHub, GitHubError
+from reconciler.model import plural
 
 MARKER_PREFIX = "telnyx-10dlc-reconciler"
 COMMENT_LIMIT = 65_536  # GitHub refuses comment and issue bodies longer than this
@@ -108,7 +109,7 @@ def marked_comments(gh: GitHub, issue: int, mark: str, login: str) -> list[dict[
         else:
             forged += 1
     if forged:
-        print(f"warning: ignored {forged} comment(s) on #{int(issue)} that carry the reconciler's marker but "
+        print(f"warning: ignored {plural(forged, 'comment', 'comments')} on #{int(issue)} that carry the reconciler's marker but "
               f"were not written by {login}", file=sys.stderr)
     return sorted(ours, key=lambda c: (str(c.get("created_at") or ""), int(c.get("id") or 0)))
 

@@ -182,7 +182,7 @@ def search(gh: GitHub, name: str, branch: str, workflows: tuple[str, ...]) -> Se
         found.ignored[reason] += 1
     found.lost = newer_saves(gh, prov, found.artifact, arts)
     if found.artifact is None and found.expired:
-        found.lost.append(f"{found.expired} trusted {name} artifact(s) expired and none is left")
+        found.lost.append(f"{found.expired} trusted {name} artifact{_s(found.expired)} expired and none is left")
     return found
 
 
@@ -230,7 +230,8 @@ def restore(gh: GitHub, name: str, folder: Path, branch: str, workflows: tuple[s
     found = search(gh, name, branch, workflows)
     if found.ignored:
         why = "; ".join(f"{n} {r}" for r, n in sorted(found.ignored.items()))
-        print(f"notice: ignored {sum(found.ignored.values())} {name} artifact(s) not saved by this repository's "
+        ignored = sum(found.ignored.values())
+        print(f"notice: ignored {ignored} {name} artifact{_s(ignored)} not saved by this repository's "
               f"state workflows on {branch} ({why})", file=sys.stderr)
     warnings = list(found.lost)
     if found.capped:
@@ -286,3 +287,8 @@ def run(name: str, folder: str, branch: str | None, workflows: tuple[str, ...]) 
     except (GitHubError, zipfile.BadZipFile, OSError) as e:
         fail(f"cannot restore the state folder from artifact {name}: {e}. Running on without it could send "
              "work in flight again; re-run the job, or see docs/ci.md (the state folder).")
+
+
+def _s(n: int) -> str:
+    """The plural ending: `1 artifact`, `2 artifacts`."""
+    return "" if n == 1 else "s"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.errors import ConfigError, RefusedError
+from reconciler.model import plural
 
 if TYPE_CHECKING:
     from reconciler.plan import Plan
@@ -105,7 +106,7 @@ def _ask(plan: Plan) -> None:
     """Approval on a terminal; RefusedError (exit 3) without one, or on no."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise RefusedError("not approved: pass --auto-approve (no terminal to ask on)")
-    if not click.confirm(f"Apply {len(plan.writes)} change(s)?", default=False):
+    if not click.confirm(f"Apply {plural(len(plan.writes), 'change', 'changes')}?", default=False):
         raise RefusedError("not approved")
 
 

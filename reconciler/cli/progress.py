@@ -10,10 +10,12 @@ from typing import Any, Callable
 
 import click
 
+from reconciler.model import plural
 from reconciler.render.safe import plain
 
-# `N number(s)` in a progress line, and the numbers one names: what varies between lines of one kind.
-_COUNT = re.compile(r"\b(\d+) number\(s\)")
+# `N numbers` in a progress line, and the numbers one names: what varies between lines of one kind.
+_COUNT = re.compile(r"\b(\d+) numbers?\b")
+_SUMMED = "{n} numbers"
 _PHONE = re.compile(r"\+\d{8,15}\b")
 
 
@@ -45,7 +47,7 @@ class Progress:
             self._echo(msg, done, total)
             return
         counted = _COUNT.search(msg)
-        kind = _PHONE.sub("+…", _COUNT.sub("{n} number(s)", msg, count=1))
+        kind = _PHONE.sub("+…", _COUNT.sub(_SUMMED, msg, count=1))
         seen = self._kinds.get(kind)
         n = int(counted.group(1)) if counted else 1
         if seen is None:
@@ -67,8 +69,8 @@ class Progress:
                 continue
             seen[2] = 0
             so_far = "in all" if last else "so far"
-            if "{n} number(s)" in kind:
-                self._echo(f"{so_far}: " + kind.replace("{n} number(s)", f"{seen[0]} number(s)", 1), None, None)
+            if _SUMMED in kind:
+                self._echo(f"{so_far}: " + kind.replace(_SUMMED, plural(seen[0], "number", "numbers"), 1), None, None)
             else:
                 self._echo(f"{so_far}, {seen[1]} times: {kind}", None, None)
 

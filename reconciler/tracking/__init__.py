@@ -50,8 +50,6 @@ UNKNOWN_GRACE = 30 * 60.0
 SETTLE_WINDOW = float(os.environ.get("RECONCILER_SETTLE_WINDOW", "") or 3 * 60.0)
 # Work in flight longer than this is *stuck* (drift exits 2; `--stuck-after`).
 DEFAULT_STUCK_AFTER = 72 * 3600.0
-# Said in plans: how long one phase takes at Telnyx, normally.
-PHASE_HOURS = 2
 
 ASSIGNING_OPS = frozenset({Op.BULK_ASSIGN, Op.ASSIGN, Op.REPLACE})
 UNSENT = frozenset({State.INTENT, State.UNKNOWN})

@@ -35,7 +35,7 @@ def test_with_an_app_the_plan_is_the_apps_and_only_the_apps_comment_is_applied(r
     reviewed = applied.step("Find the plan reviewed")
     assert reviewed.outputs["checksum"] == meta_of(ours["body"])["checksum"] != "ATTACKER"
     assert reviewed.outputs["plan_file"] == "reviewed-plan.json"
-    assert "ignored 1 comment(s)" in reviewed.stderr
+    assert "ignored 1 comment" in reviewed.stderr
     report = [c for c in gh.comments_on(60) if c["body"].startswith("<!-- telnyx-10dlc-reconciler:apply")]
     assert [c["user"]["login"] for c in report] == [f"{SLUG}[bot]"]
     assert_no_secret(*everything(repo, plan, applied))

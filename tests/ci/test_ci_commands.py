@@ -260,7 +260,7 @@ def test_a_plan_comment_by_anyone_but_the_bot_is_ignored(github, tmp_path):
     github.comment(20, forged(), login="dependabot[bot]")  # another bot is not ours either
     p = reviewed(github, tmp_path)
     assert p.returncode == 3 and "no reconciler plan comment by github-actions[bot]" in p.stderr, p.stderr
-    assert "ignored 2 comment(s)" in p.stderr and "evil" not in p.stderr + p.stdout
+    assert "ignored 2 comments" in p.stderr and "evil" not in p.stderr + p.stdout
     assert p.outputs == {}
 
 
@@ -467,7 +467,7 @@ def test_the_state_folder_comes_only_from_runs_on_the_default_branch(github, tmp
     github.add_artifact(303, "reconciler-state", {"journal.jsonl": b'{"forged": "fork"}\n'})
     p = run(github, tmp_path, "state-store", "restore", "--dir", "state")
     assert p.returncode == 0, p.stderr
-    assert p.outputs["run_id"] == "301" and "ignored 2 reconciler-state artifact(s)" in p.stderr
+    assert p.outputs["run_id"] == "301" and "ignored 2 reconciler-state artifacts" in p.stderr
     assert (tmp_path / "state" / "journal.jsonl").read_bytes() == b'{"genuine": true}\n'
     # Nothing trusted at all: the first run's empty start, never a forged journal.
     github.artifacts = {k: a for k, a in github.artifacts.items() if a["run_id"] != 301}

@@ -43,7 +43,7 @@ def test_only_the_state_workflows_own_runs_on_the_default_branch_count(github, t
     assert p.returncode == 0, p.stderr
     assert p.outputs["restored"] == "true" and p.outputs["run_id"] == "301" and p.outputs["lost"] == "false"
     assert journal(tmp_path) == b'{"genuine": true}\n'
-    assert "ignored 3 reconciler-state artifact(s)" in p.stderr
+    assert "ignored 3 reconciler-state artifacts" in p.stderr
     for why in ("1 saved by another workflow", "1 saved by a pull request's run", "1 saved at a commit main does not hold"):
         assert why in p.stderr, p.stderr
     # Only those three runs' provenance was asked for: the genuine one after them, newest first.
@@ -92,7 +92,7 @@ def test_an_expired_state_is_a_loud_warning_not_a_silent_first_run(github, tmp_p
     p = restore(github, tmp_path, summary=summary)
     assert p.returncode == 0, p.stderr
     assert p.outputs["restored"] == "false" and p.outputs["lost"] == "true"
-    assert "1 trusted reconciler-state artifact(s) expired" in p.outputs["warning"]
+    assert "1 trusted reconciler-state artifact expired" in p.outputs["warning"]
     assert "starts with an empty journal" in p.outputs["warning"] and "warning: The state folder" in p.stderr
     assert "> [!WARNING]" in summary.read_text() and "the first run" not in p.stderr
 

@@ -35,7 +35,7 @@ def test_a_refusal_apply_expects_is_a_progress_line_not_an_error(make_env):
     env = make_env(seed=EXAMPLE_SEED)
     r = env.run("apply", "--auto-approve")
     assert r.code == 0, r.out + r.err
-    assert ("replace of 1 number(s) not taken by Telnyx (HTTP 422 [10012] Duplicate resource): it is freed from its "
+    assert ("replace of 1 number not taken by Telnyx (HTTP 422 [10012] Duplicate resource): it is freed from its "
             "campaign first, and assigned in a next phase") in r.err, r.err
     assert "failed" not in r.err and "error" not in r.err.lower() and "Number +1" not in r.err, r.err
 
@@ -92,10 +92,10 @@ def test_progress_is_summed_per_kind_of_line_not_said_per_number(make_env):
     lines = r.err.splitlines()
     assert len(lines) < 20, r.err  # 40 numbers: 80 per-number lines before
     refused = [ln for ln in lines if "not taken by Telnyx" in ln]
-    assert refused[0].startswith("replace of 1 number(s) not taken by Telnyx (HTTP 422"), refused
-    assert refused[-1].startswith("in all: replace of 40 number(s) not taken by Telnyx"), refused
+    assert refused[0].startswith("replace of 1 number not taken by Telnyx (HTTP 422"), refused
+    assert refused[-1].startswith("in all: replace of 40 numbers not taken by Telnyx"), refused
     freed = [ln for ln in lines if "freed; their assignment to CTLX002" in ln]
-    assert freed[0].startswith("1 number(s) freed") and freed[-1].startswith("in all: 40 number(s) freed"), freed
+    assert freed[0].startswith("1 number freed") and freed[-1].startswith("in all: 40 numbers freed"), freed
 
     env2 = make_env(seed=_move_seed(), desired=None)
     env2.write_desired({"version": 1, "profiles": [
@@ -121,7 +121,7 @@ def test_a_wait_on_a_frozen_sandbox_clock_says_what_it_waits_for_and_how_it_ends
     r = env.run("apply", "--auto-approve", "--timeout", "2")
     assert r.code == 5, r.out + r.err  # not accepted: the task waits for a clock that does not move
     wait = next(ln for ln in r.err.splitlines() if ln.startswith("waiting for Telnyx"))
-    assert wait == ("waiting for Telnyx to process 1 bulk assignment task(s) (a task typically takes about 1 min); "
+    assert wait == ("waiting for Telnyx to process 1 bulk assignment task (a task typically takes about 1 min); "
                     "the sandbox's clock stands still (--time-scale 0): `reconciler sandbox advance 3h` moves it, "
                     "or stop waiting and run `reconciler resume` later"), wait
 

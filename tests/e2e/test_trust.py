@@ -87,7 +87,7 @@ def test_a_phase_the_files_still_declare_is_carried_out(make_env):
     env = _deferred_phase(make_env)
     r = env.run("resume", "--format", "json")
     assert r.code == 0, r.out + r.err
-    assert [c["result"] for c in json.loads(r.out)["carried_out"]] == ["submitted (1 number(s))"]
+    assert [c["result"] for c in json.loads(r.out)["carried_out"]] == ["submitted (1 number)"]
     assert posts(env, BULK) == 1 and env.counters()["writes"] == 1
 
 
@@ -137,7 +137,7 @@ def test_extra_numbers_and_a_forged_campaign_uuid_in_a_phase_write_only_the_decl
     r = env.run("resume", "--format", "json")
     assert r.code == 2, r.out + r.err
     results = [c["result"] for c in json.loads(r.out)["carried_out"]]
-    assert results[0] == "submitted (1 number(s))" and results[1].startswith("abandoned for 1 number: "), results
+    assert results[0] == "submitted (1 number)" and results[1].startswith("abandoned for 1 number: "), results
     assert posts(env, CREATE) == 1 and env.counters()["writes"] == 1
     assert {n: c for n, (c, _) in env.assignments().items()} == {NUMBERS[0]: TLX}  # not CTLX010, not the extra
 
