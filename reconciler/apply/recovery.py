@@ -51,6 +51,8 @@ class WriteStatus:
         t = self.tracked
         if t is None:
             return {}
+        if self.closed_as is State.ABANDONED:  # a phase never sent: its numbers' work is abandoned
+            return {"abandoned": len(t.numbers)}
         return {s.value: t.count(s) for s in NumberState if t.count(s)}
 
 
@@ -164,6 +166,16 @@ def report_work(report: StatusReport, writer: Writer, writes: list[Write], live:
     closed = closed or {}
     for t in inflight.tracked:
         report.writes.append(WriteStatus(t.write, t, telnyx_status(writer, t.write), closed.get(t.write.id)))
+
+
+def _closed_by_phases(report: StatusReport, journal: Journal) -> None:
+    """The phases this run closed (carried out, abandoned, refused) are said closed: the report was
+    judged before they were looked at, and would otherwise call them ready, with an ETA."""
+    after = journal.read().writes
+    for ws in report.writes:
+        w = after.get(ws.write.id)
+        if ws.closed_as is None and ws.write.state is State.DEFERRED and w is not None and not w.open:
+            ws.closed_as = w.state
 
 
 def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHealth]:
@@ -280,5 +292,6 @@ def resume(writer: Writer, journal: Journal, read_tracked: TrackedReader, server
         for t, what in applier.resume(live, inflight, desired, options):
             report.carried_out.append((t.write, what))
         applier.await_acceptance()
+        _closed_by_phases(report, journal)
     journal.compact()
     return report

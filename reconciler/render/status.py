@@ -188,7 +188,9 @@ def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
                      + (f", Telnyx says {w['telnyx_status']}" if w["telnyx_status"] else "")
                      + (f"; closed now as {w['closed_as']}" if w["closed_as"] else ""))
         lines.append("  " + _numbers_words(w["counts"], w["service"]))
-        if w["phase"]:
+        if w["phase"] and w["closed_as"]:
+            lines += [f"  closed as {w['closed_as']}: {w['phase_reason']}"] if w["phase_reason"] else []
+        elif w["phase"]:
             lines.append(f"  next phase: {w['phase']}" + (f" ({w['phase_reason']})" if w["phase_reason"] else ""))
         if w["stuck"]:
             lines.append(paint(f"  STUCK: in flight longer than {d['stuck_after_hours']:g} h; ask Telnyx support "
@@ -247,7 +249,9 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
                 f"; closed now as {closed}" if closed else "")
             if phase:
                 why = _said_once([w["phase_reason"] for w in ws if w["phase_reason"]])
-                state_words += f"; next phase {phase}" + (f": {why}" if why else "")
+                # A phase this run closed is no longer next: why it closed follows "closed now as".
+                state_words += (f": {why}" if why else "") if closed else f"; next phase {phase}" + (
+                    f": {why}" if why else "")
             lines.append(f"  {name} → {target}: {_numbers_words(dict(sorted(counts.items())), _group_service(ws))}; "
                          f"{state_words}")
             if stuck:

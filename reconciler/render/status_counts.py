@@ -20,6 +20,17 @@ def _target(w: Any) -> str:
     return w.campaign or (f"profile {w.profile}" if w.profile else "no profile")
 
 
+def _states(ws: Any) -> dict[str, str]:
+    """Each number's state in one write's work. A phase this run closed as abandoned was never sent:
+    its numbers are `abandoned`, not what tracking judged before (pending, not taken)."""
+    t = ws.tracked
+    if t is None:
+        return {}
+    if ws.closed_as is not None and ws.closed_as.value == "abandoned":
+        return dict.fromkeys(t.numbers, "abandoned")
+    return {n: s.value for n, s in t.numbers.items()}
+
+
 def number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, dict[str, int]]]]:
     """Numbers per state, per campaign (across runs) and per run and campaign, each number counted
     once in each: a number several writes hold (a bulk task that skipped it, the removal that frees
@@ -29,16 +40,14 @@ def number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, dic
     by_run: dict[tuple[str, str, str], str] = {}  # (run, target, number) -> state
     order = sorted(range(len(report.writes)), key=lambda i: (report.writes[i].write.submitted_at or 0.0, i))
     for i in order:
-        w, t = report.writes[i].write, report.writes[i].tracked
-        if t is None:
-            continue
-        for n, state in t.numbers.items():
+        w = report.writes[i].write
+        for n, state in _states(report.writes[i]).items():
             # Pending in any write is in flight (tracking's rule), whichever write came last.
             key = (_target(w), n)
             if latest.get(key, ("", ""))[1] != "pending":
-                latest[key] = (w.run, state.value)
+                latest[key] = (w.run, state)
             if by_run.get((w.run, *key)) != "pending":
-                by_run[(w.run, *key)] = state.value
+                by_run[(w.run, *key)] = state
     per_campaign: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (target, _), (_, state) in latest.items():
         per_campaign[target][state] += 1
@@ -49,13 +58,15 @@ def number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, dic
             {r: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for r, cs in sorted(runs.items())})
 
 
-def _remaining(w: Any, t: Any, figures: Any) -> tuple[float | None, float, tuple[str, ...]]:
+def _remaining(ws: Any, figures: Any) -> tuple[float | None, float, tuple[str, ...]]:
     """(seconds until this write's work should be over on the figures, the figures' whole duration of
-    it, the kinds of figure used); None remaining when nothing of it is pending. Never below zero:
-    work older than its figure is late, not over."""
+    it, the kinds of figure used); None remaining when nothing of it is pending, or it was abandoned
+    (never sent: nothing of it will end). Never below zero: work older than its figure is late, not over."""
+    w, t = ws.write, ws.tracked
     deferred = w.state.value == "deferred"
-    if t is None or (not t.pending and not deferred) or (deferred and t.phase is not None
-                                                         and t.phase.value in ("done", "abandoned")):
+    abandoned = ws.closed_as is not None and ws.closed_as.value == "abandoned"
+    if t is None or abandoned or (not t.pending and not deferred) or (deferred and t.phase is not None
+                                                                      and t.phase.value in ("done", "abandoned")):
         return None, 0.0, ()
     age = t.age or 0.0
     if deferred:  # freed first: the removal, then this assignment
@@ -102,9 +113,9 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
     per_write: dict[str, dict[str, Any]] = {}
     by_target: dict[str, tuple[dict[str, str], list[tuple[float, float]]]] = {}
     for ws in report.writes:
-        w, t = ws.write, ws.tracked
-        states = {n: s.value for n, s in (t.numbers.items() if t else ())}
-        rest, whole, used = _remaining(w, t, figures) if figures is not None else (None, 0.0, ())
+        w = ws.write
+        states = _states(ws)
+        rest, whole, used = _remaining(ws, figures) if figures is not None else (None, 0.0, ())
         kinds += [k for k in used if k not in kinds]
         per_write[w.id] = facts(states, [(rest, whole)] if rest is not None else [])
         numbers, remaining = by_target.setdefault(_target(w), ({}, []))

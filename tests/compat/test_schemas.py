@@ -108,14 +108,16 @@ def _saved_plan(tmp: Path) -> dict[str, Any]:
     return json.loads((tmp / "saved-plan.json").read_text(encoding="utf-8"))
 
 
-def _resume(tmp: Path) -> dict[str, Any]:
-    """The previous release's work in flight, finished at Telnyx, then resumed (a phase carried out)."""
+def _resume(tmp: Path, *, finished: bool = True) -> dict[str, Any]:
+    """The previous release's work in flight, finished at Telnyx, then resumed (a phase carried out);
+    not `finished`: still pending at Telnyx, so resume leaves every write open."""
     state = json.loads((OLD / "live-state.json").read_text(encoding="utf-8"))
     seed = {k: state[k] for k in ("messaging_profiles", "phone_numbers", "campaigns", "assignments")}
     for a in seed["assignments"]:
-        a["status"] = "ASSIGNED"
+        a["status"] = "ASSIGNED" if finished else "PENDING_ASSIGNMENT"
     seed["assignments"] = [a for a in seed["assignments"] if a["phone_number"] != "+13125550200"]
-    with start_sandbox(seed=seed, time_scale=0, assignment_delay=0, task_delay=0, order_delay=0) as sb:
+    with start_sandbox(seed=seed, time_scale=0, assignment_delay=0 if finished else 10**6, task_delay=0,
+                       order_delay=0) as sb:
         env = Env(sb, tmp)
         shutil.copytree(EXAMPLE_DESIRED, env.desired)
         (tmp / ".reconciler").mkdir()
@@ -131,7 +133,7 @@ def _resume(tmp: Path) -> dict[str, Any]:
 def current_documents(tmp: Path) -> dict[str, dict[str, Any]]:
     """What this code prints, by file name under schema-vN/."""
     docs = {f"cli/{p.parent.name}/{p.name}": _stdout_json(p) for p in sorted(CLI_GOLDEN.glob("*/*.json"))}
-    for name, make in (("offline", _offline), ("saved", None), ("resume", None)):
+    for name, make in (("offline", _offline), ("saved", None), ("resume", None), ("resume-open", None)):
         work = tmp / name
         work.mkdir()
         if name == "offline":
@@ -139,7 +141,7 @@ def current_documents(tmp: Path) -> dict[str, dict[str, Any]]:
         elif name == "saved":
             docs["saved-plan.json"] = _saved_plan(work)
         else:
-            docs["resume.json"] = _resume(work)
+            docs[f"{name}.json"] = _resume(work, finished=name == "resume")
     return docs
 
 

@@ -112,7 +112,8 @@ def test_phases_abandoned_for_one_cause_are_said_once_with_their_count(make_env)
     for n in freed:  # someone puts them back on their old campaign in the portal
         env.admin.put(f"/assignments/{n.replace('+', '%2B')}", json={"tcr_campaign_id": OLD, "status": "ASSIGNED"})
     r = env.run("resume")
-    line = next(x for x in r.out.splitlines() if "next phase abandoned" in x)
+    # Closed by this resume: said so, with why, never as a next phase still to come.
+    line = next(x for x in r.out.splitlines() if "closed now as abandoned: " in x)
     assert f"a number is on {OLD} (ASSIGNED) now, not freed as the approved plan expected; re-plan (×{len(freed)}:" \
         in line, line
     assert len(line) < 600, line

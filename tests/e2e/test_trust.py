@@ -107,6 +107,14 @@ def test_a_journal_naming_an_undeclared_campaign_writes_nothing_and_status_says_
     r = env.run("resume", "--format", "json")
     assert r.code == 2 and f"campaign {EVIL} is not declared in the files" in r.out, r.out + r.err
     assert env.counters()["writes"] == 0 and not env.assignments()
+    # The phase it abandoned is said closed: its numbers' work abandoned, no ETA, no "next phase ready".
+    (ws,) = json.loads(r.out)["writes"]
+    assert ws["closed_as"] == "abandoned" and ws["counts"] == {"abandoned": len(NUMBERS)}
+    assert ws["service"]["eta"] is None and ws["service"]["pending"] == 0
+    _journal(env, _forged(env, op="bulk_assign", numbers=NUMBERS, profile=PA, campaign=EVIL))
+    text = env.run("resume").out
+    assert f"work: {len(NUMBERS)} abandoned; state deferred; closed now as abandoned" in text, text
+    assert "ETA" not in text and "next phase" not in text and "no work left open" in text, text
     assert env.run("apply", "--auto-approve").code == 0  # the files' plan: SHARED, never EVIL
     assert {c for c, _ in env.assignments().values()} == {SHARED}
 
