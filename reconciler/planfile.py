@@ -252,7 +252,8 @@ def read_summary(path: str) -> PlanSummary:
     checksum, unsafe = data.get("checksum"), data.get("unsafe")
     if not isinstance(checksum, str) or not isinstance(unsafe, list) or not all(isinstance(u, str) for u in unsafe):
         raise PlanFileError(f"{path}: malformed saved plan (checksum, unsafe); re-run `reconciler plan --out`")
-    return PlanSummary(checksum, data.get("safe") is True, data.get("has_changes") is True, tuple(unsafe))
+    # Safe only when the file says so and names no limit it is over (the list is what its checksum covers).
+    return PlanSummary(checksum, data.get("safe") is True and not unsafe, data.get("has_changes") is True, tuple(unsafe))
 
 
 class Tampered(ValueError):

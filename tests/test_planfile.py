@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 import threading
 
 import pytest
@@ -118,6 +119,25 @@ def test_an_edited_or_broken_file_is_refused(tmp_path, edit, error):
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(error):
         planfile.load(str(path))
+
+
+def test_an_unsafe_plan_edited_to_call_itself_safe_is_refused(tmp_path):
+    """The verdict is covered by the checksum: `apply PLAN` reads it from the file (the limits were the
+    files' at plan time), so a file edited to drop it is not the plan reviewed (outside review)."""
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: None}, {1: (TX, "ASSIGNED")})
+    desired = replace(desired, policy=Policy(max_reassign=0))
+    plan = make_plan(desired, live)
+    assert plan.unsafe and plan.checksum() != make_plan(state({P1: [(SH, [1, 2])]}, {1: P1, 2: None},
+                                                              {1: (TX, "ASSIGNED")})[0], live).checksum()
+    data = planfile.dump(plan)
+    data.update(safe=True, unsafe=[])
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(TamperedPlanError):
+        planfile.load(str(path))
+    data.update(safe=True, unsafe=list(plan.unsafe))  # CI's gate reads the list, whatever `safe` says
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert planfile.read_summary(str(path)).safe is False and planfile.load(str(path)).checksum() == plan.checksum()
 
 
 @settings(max_examples=150, deadline=None)

@@ -214,6 +214,11 @@ class Plan:
             windows = self.desired.policy.change_windows
             if windows:  # when apply may run it is part of the plan (absent: checksums as before)
                 covered.append([w.as_dict() for w in windows])
+            if self.unsafe:
+                # The verdict apply reads from a saved plan (it cannot judge the limits again: they
+                # are the files' at plan time): a file edited to call itself safe is not the plan
+                # reviewed. A safe plan keeps the checksum it always had.
+                covered.append({"unsafe": sorted(self.unsafe)})
             if self.options.shared_per_number:
                 # Per-number writes to shared campaigns change the route (moved in place vs freed
                 # first): a plan reviewed without them is not the plan applied with them.
