@@ -47,12 +47,18 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
         why = "broken symlink" if root.is_symlink() else "no such file or directory"
         problems.append(Problem(shown, 0, 0, why))
         return []
+    follow_outside = os.environ.get("RECONCILER_FOLLOW_LINKS") == "1"
+    root_real = os.path.realpath(root)
+    if not follow_outside and _leaves_through_a_link(root, root_real):
+        # `--desired estate/desired-state` in CI names a folder of the pull request's checkout; made a
+        # link to a file elsewhere, its values would be quoted in the plan comment. Said, not read.
+        problems.append(Problem(shown, 0, 0, f"a link to {root_real!r}, outside the current folder: not followed "
+                                             "(set RECONCILER_FOLLOW_LINKS=1 to allow links out of it)"))
+        return []
     if not is_dir:
         return [(shown, root)]
 
     files: list[tuple[str, Path]] = []
-    root_real = os.path.realpath(root)
-    follow_outside = os.environ.get("RECONCILER_FOLLOW_LINKS") == "1"
     seen_dirs: dict[str, str] = {root_real: shown}
     seen_files: dict[str, str] = {}
     stack = [root]
@@ -102,6 +108,14 @@ def discover(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
         problems.append(Problem(shown, 0, 0, "no desired-state files (*.yaml, *.yml) in this folder"))
     files.sort(key=lambda f: f[1].parts)
     return files
+
+
+def _leaves_through_a_link(root: Path, root_real: str) -> bool:
+    """A path inside the current folder that a link takes out of it. A path named outside it (an
+    absolute one elsewhere) is the user's choice, and left alone."""
+    here = os.path.realpath(os.getcwd())
+    named = os.path.normpath(os.path.join(here, root))
+    return _inside(named, here) and not _inside(root_real, here)
 
 
 def _inside(real: str, root_real: str) -> bool:

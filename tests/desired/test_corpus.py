@@ -200,6 +200,37 @@ def test_symlinked_folder_outside_is_followed_only_when_allowed(in_tmp: Path, mo
     assert state.numbers["+13125550101"].path == "desired/shared/team.yaml"
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+@pytest.mark.parametrize("target", ["outside.yaml", "outside"])
+def test_a_named_path_that_a_link_takes_out_of_the_current_folder_is_not_read(tmp_path: Path, monkeypatch,
+                                                                            target: str) -> None:
+    """`--desired estate/desired-state` made a link to a file or folder elsewhere (a pull request's
+    checkout): never read, so none of its values reach the plan comment (outside review)."""
+    from reconciler.desired import load_desired
+    from reconciler.errors import DesiredStateError
+
+    write(tmp_path, "outside.yaml", "version: SECRETVALUE1\n")
+    write(tmp_path, "outside/a.yaml", "version: SECRETVALUE1\n")
+    here = tmp_path / "repo"
+    (here / "estate").mkdir(parents=True)
+    os.symlink(tmp_path / target, here / "estate" / "desired-state")
+    monkeypatch.chdir(here)
+    with pytest.raises(DesiredStateError) as e:
+        load_desired("estate/desired-state")
+    assert "outside the current folder: not followed" in str(e.value) and "SECRETVALUE1" not in str(e.value)
+    monkeypatch.setenv("RECONCILER_FOLLOW_LINKS", "1")
+    with pytest.raises(DesiredStateError, match="SECRETVALUE1"):  # read when allowed: its error quotes it
+        load_desired("estate/desired-state")
+    monkeypatch.delenv("RECONCILER_FOLLOW_LINKS")
+    # A link that stays in the folder, and a path named outside it, are read as before.
+    os.remove(here / "estate" / "desired-state")
+    write(here, "real/a.yaml", doc())
+    os.symlink(here / "real", here / "estate" / "desired-state")
+    assert load_desired("estate/desired-state").numbers
+    with pytest.raises(DesiredStateError, match="SECRETVALUE1"):
+        load_desired(str(tmp_path / target))
+
+
 def test_missing_path(in_tmp: Path) -> None:
     _check("nowhere", "nowhere", 0, 0, "no such file or directory")
 
