@@ -89,7 +89,9 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
         # What to do first, then the profiles, bounded: a report caps a line's length, and the advice must
         # never be what is cut off.
         shown_here = ", ".join(f"{n} on profile {pid}" for pid, n in holding[:HOLDING_SHOWN])
-        more = f" and {len(holding) - HOLDING_SHOWN} more profiles (in the JSON plan)" if len(holding) > HOLDING_SHOWN else ""
+        # Not "(in the JSON plan)": this sentence is in the JSON plan too. Each profile's list says them.
+        more = (f" and {len(holding) - HOLDING_SHOWN} more profiles (each listed with its profile's unmanaged numbers)"
+                if len(holding) > HOLDING_SHOWN else "")
         out.append(f"{len(holding)} profiles hold undeclared numbers ({total} in all); bulk assignment by profile is "
                    f"not used on them until those numbers are declared or moved off the profile: {shown_here}{more}")
     return out

@@ -33,7 +33,7 @@ def test_a_no_change_plan_of_3000_numbers_with_300_unmanaged_fits_on_one_screen(
     assert len(warnings) == 1 and "12 profiles hold undeclared numbers (300 in all)" in warnings[0]
     # The advice first, then the profiles, bounded: never cut mid-sentence (a report caps a line's length).
     assert "until those numbers are declared or moved off the profile: " in warnings[0]
-    assert warnings[0].endswith("and 8 more profiles (in the JSON plan)"), warnings[0]
+    assert warnings[0].endswith("and 8 more profiles (each listed with its profile's unmanaged numbers)"), warnings[0]
     assert all(f"team-{g:02d}" in warnings[0] for g in range(4))
     # --verbose lists every number; JSON is complete either way.
     verbose = env.run("plan", "--verbose")
