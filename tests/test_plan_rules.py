@@ -477,6 +477,27 @@ def test_warnings_name_each_risk():
     ]
 
 
+def test_numbers_taken_out_of_the_files_that_stay_assigned_are_said_with_how_to_remove_them():
+    """Prune off: a number assigned to a declared campaign and in no file keeps sending. The plan says
+    so once, counting only those (not numbers on another campaign, none, or in flight), and how to
+    unassign them; with prune on, it is an unassign instead (outside review: "removed" numbers)."""
+    e = (Estate().declare(PA, SH, 1).on(PA, 1).held(SH, "ASSIGNED", 1)
+         .on(PA, 2, 3).held(SH, "ASSIGNED", 2, 3)  # taken out of the files: stay, and send
+         .on(PA, 4).held(SH, "PENDING_ASSIGNMENT", 4)  # in flight: not counted
+         .on(PA, 5).held(XX, "ASSIGNED", 5)  # another campaign
+         .on(PA, 6))  # no campaign
+    said = [w for w in plan(e).warnings if "in no file" in w]
+    assert said == ["2 numbers ASSIGNED to declared campaigns are in no file: prune is off, so they stay assigned "
+                    "(and send); to unassign them, set `prune: true` under `policy:` or pass `--prune`"]
+    one = Estate().declare(PA, SH, 1).on(PA, 1, 2).held(SH, "ASSIGNED", 1, 2)
+    assert [w for w in plan(one).warnings if "in no file" in w] == [
+        "1 number ASSIGNED to declared campaigns is in no file: prune is off, so it stays assigned (and sends); "
+        "to unassign it, set `prune: true` under `policy:` or pass `--prune`"]
+    assert not [w for w in plan(one, prune=True).warnings if "in no file" in w]
+    assert not [w for w in plan(Estate().declare(PA, SH, 1).on(PA, 1).held(SH, "ASSIGNED", 1)).warnings
+                if "in no file" in w]
+
+
 def test_a_prune_that_leaves_numbers_on_declared_profiles_says_where():
     e = Estate(prune=True).declare(PA, TX, 1).declare(PB, TX, 2).on(PA, 1).on(PB, 2)
     for i, p in ((5, PA), (6, PA), (7, PB), (8, PU)):

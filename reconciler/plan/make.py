@@ -27,7 +27,8 @@ from reconciler.model import (
 )
 
 from .model import CampaignHealth, CampaignPlan, Plan, PlanOptions
-from .report import emptied_elsewhere, lapsing, leaving_undeclared, reprovision_limit, safety, timeline_for, warnings_for
+from .report import (emptied_elsewhere, kept_undeclared, lapsing, leaving_undeclared, reprovision_limit, safety, timeline_for,
+                     warnings_for)
 from .strategy import shared_removals, strategies
 
 
@@ -91,7 +92,8 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     counts_out["profile_moves"] = len(moving_writes(relevant))
     counts_out["numbers_declared"] = len(desired.numbers)
     warnings = (warnings_for(desired, live, relevant, campaigns, profiles, counts)
-                + emptied_elsewhere(desired, live, delta) + lapsing(desired, live))
+                + emptied_elsewhere(desired, live, delta) + lapsing(desired, live)
+                + (kept_undeclared(desired, changes) if not prune and counts.get(Action.UNMANAGED.value) else []))
     unsafe = safety(desired.policy, relevant, campaigns, options, counts) + reprovision_limit(desired.policy, profiles)
     names = _profile_names(desired, live, changes)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),

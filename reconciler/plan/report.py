@@ -97,6 +97,21 @@ def warnings_for(desired: DesiredState, live: LiveState, findings: list[Finding]
     return out
 
 
+def kept_undeclared(desired: DesiredState, findings: list[Finding]) -> list[str]:
+    """Prune off: numbers assigned to a declared campaign that no file declares stay there, and send.
+    Said, because taking a number out of a file is how a user expects to remove it (outside review:
+    15 numbers deleted from a file were only counted as unmanaged)."""
+    campaigns = desired.campaigns()
+    kept = sum(1 for f in findings if f.action is Action.UNMANAGED and f.live is not None
+               and f.live.status == ASSIGNED and f.live.tcr_campaign_id in campaigns)
+    if not kept:
+        return []
+    one = kept == 1
+    return [f"{plural(kept, 'number', 'numbers')} ASSIGNED to declared campaigns {'is' if one else 'are'} in no file: "
+            f"prune is off, so {'it stays' if one else 'they stay'} assigned (and {'sends' if one else 'send'}); to "
+            f"unassign {'it' if one else 'them'}, set `prune: true` under `policy:` or pass `--prune`"]
+
+
 EMPTY = "Telnyx suspends a campaign after 15 days with no numbers (dormancy)"
 HOLDING_SHOWN = 4  # profiles a warning names one by one
 
