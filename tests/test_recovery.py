@@ -474,3 +474,57 @@ def test_resume_closes_a_removal_whose_number_the_tracked_read_finds_nowhere(tmp
     t.now = 3600.0
     (ws,) = run_resume(tmp_path, t, desired({N[0]: (P1, TX)})).writes
     assert (ws.tracked.numbers, ws.closed_as) == ({N[3]: NumberState.DONE}, State.DONE)
+
+
+# ---------------------------------------------------------------- status: judged now, writes nothing
+
+
+def run_status(tmp_path, t: FakeTelnyx, j: Journal, **kw) -> StatusReport:
+    return recovery.status(t, t.read_tracked, t.clock, j.read().open_writes(), tmp_path, **kw)
+
+
+def test_status_with_nothing_open_reads_nothing_and_says_telnyxs_now(tmp_path):
+    t = FakeTelnyx({N[0]: P1})
+    t.now = 5000.0
+    report = run_status(tmp_path, t, Journal(tmp_path), problems=["journal.jsonl:3: not JSON; skipped"])
+    assert (report.writes, report.now, report.problems, report.exit_code) == \
+        ([], 5000.0, ["journal.jsonl:3: not JSON; skipped"], 0)
+    assert t.calls == []
+
+
+def test_status_judges_each_open_write_against_a_tracked_read_and_writes_nothing(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1, N[2]: P1}, {N[0]: Rec(TX, "PENDING_ASSIGNMENT", 0.0),
+                                                    N[1]: Rec(TX, "FAILED_ASSIGNMENT", 0.0)}, pending_for=1e9)
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, N[:2], at=0.0, profile=P1, campaign=TX)
+    j.update(wid, State.ACCEPTED, at=0.0)
+    j.intent(Op.ASSIGN, N[2:3], at=0.0, profile=P1, campaign="CNOTDECL")
+    t.now = 3600.0
+    before = (tmp_path / "journal.jsonl").read_bytes()
+    report = run_status(tmp_path, t, j, desired=desired({n: (P1, TX) for n in N[:3]}), stuck_after=7200.0)
+    assert (tmp_path / "journal.jsonl").read_bytes() == before  # nothing journalled, nothing closed
+    assert [c[0] for c in t.calls] == ["read_tracked"] and t.writes() == []
+    assert report.now == 3600.0 and report.stuck_after == 7200.0
+    by_id = {ws.write.id: ws for ws in report.writes}
+    assert by_id[wid].counts == {"pending": 1, "failed": 1} and by_id[wid].closed_as is None
+    assert report.exit_code == 2 and [ws.write.id for ws in report.failed] == [wid]
+    assert [(w.campaign, why) for w, why in report.ignored] == [("CNOTDECL", "campaign CNOTDECL is not declared in the files")]
+    assert report.sending == {N[0]: False, N[1]: False, N[2]: False} and report.stuck == []
+    t.now = 7200.0 + 1  # past its own stuck limit: stuck, exit 2
+    assert [ws.write.id for ws in run_status(tmp_path, t, j, stuck_after=7200.0).stuck] == [wid]
+
+
+@pytest.mark.parametrize("ahead, said", [(300.0, False), (301.0, True)])
+def test_status_names_open_writes_journalled_after_telnyxs_now(tmp_path, ahead, said):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1})
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, N[:1], at=1000.0 + ahead, profile=P1, campaign=TX)
+    j.intent(Op.ASSIGN, N[1:2], at=1000.0 + ahead, profile=P1, campaign=TX)
+    t.now = 1000.0
+    problems = run_status(tmp_path, t, j, problems=["one"]).problems
+    assert problems == (["one", "2 open writes journalled after Telnyx's now (another account's or API's state "
+                         "folder?): their ages and ETAs are not this API's"] if said else ["one"])
+    j2 = Journal(tmp_path / "one")
+    j2.intent(Op.ASSIGN, N[:1], at=1000.0 + ahead, profile=P1, campaign=TX)
+    if said:
+        assert run_status(tmp_path / "one", t, j2).problems[0].startswith("1 open write journalled after")
