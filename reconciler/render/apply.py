@@ -50,12 +50,16 @@ def _apply_followup(d: dict[str, Any]) -> list[str]:
     t = d["totals"]
     lines = []
     waiting = t.get("in_flight", 0) + t.get("next_phase", 0)
+    code = d.get("exit_code")
     if waiting:
         # The durations table the plan's timeline and messaging estimate use: freeing and assigning differ.
         took = f"PENDING_ASSIGNMENT {durations.hours(durations.ASSIGNMENT)}" + (
             f", after PENDING_UNASSIGNMENT {durations.hours(durations.UNASSIGNMENT)} for those freed first"
             if t.get("next_phase") else "")
-        lines.append(f"{plural(waiting, 'number is', 'numbers are')} in flight at Telnyx ({took}, sometimes days): "
+        # The two totals the first line counts apart, added up here: said, so the sum reads as theirs.
+        parts = (f", {t.get('in_flight', 0)} in flight and {t['next_phase']} next phase"
+                 if t.get("in_flight") and t.get("next_phase") else "")
+        lines.append(f"{plural(waiting, 'number waits', 'numbers wait')} on Telnyx{parts}: {took}, sometimes days; "
                      + FOLLOW + ".")
     if t.get("next_phase"):
         one = t["next_phase"] == 1
@@ -64,12 +68,13 @@ def _apply_followup(d: dict[str, Any]) -> list[str]:
                      "out by `reconciler resume` once Telnyx finishes.")
     if t.get("not_accepted"):
         lines.append(f"{plural(t['not_accepted'], 'number', 'numbers')} not accepted: Telnyx had not processed the "
-                     "write when apply stopped waiting (exit 5). Nothing failed; the state folder remembers the task, "
+                     f"write when apply stopped waiting{' (exit 5)' if code == 5 else ''}. Nothing failed; the state folder remembers the task, "
                      "so the next run neither repeats nor loses it. Run `reconciler status` later.")
     if t.get("stale"):
         lines.append(f"{plural(t['stale'], 'change was', 'changes were')} skipped as stale: live state changed "
-                     "since the plan was made (exit 3). Run `reconciler plan` again and review it.")
-    if (t.get("failed") or t.get("blocked")) and d.get("exit_code") == 4:
+                     f"since the plan was made{' (exit 3)' if code == 3 else ''}. Run `reconciler plan` again and "
+                     "review it.")
+    if (t.get("failed") or t.get("blocked")) and code == 4:
         lines.append("Failed or blocked numbers need a fix (see each reason); apply exits 4.")
     elif t.get("blocked"):
         lines.append("Blocked removals of undeclared numbers (see each reason) did not happen; the declared "
