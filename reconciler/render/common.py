@@ -175,14 +175,33 @@ def health_headline(entries: list[dict[str, Any]]) -> str:
             + (f" ({plural(stopped, 'number', 'numbers')} cannot send)" if stopped else ""))
 
 
-def md_numbers(changes: list[dict[str, Any]], budget: Budget) -> list[str]:
-    """One bullet per number; over DETAILS_OVER folded into <details>. When the rows do not fit what is
-    left of the budget, a one-line count replaces them (and the budget says the report was summarised)."""
-    def row(f: dict[str, Any]) -> str:
-        flag = "⛔ " if f["action"] in ("blocked", "failed", "stale") else ""
-        return f"- {flag}`{f['number']}` {describe(f)}"
+FLAGGED = ("blocked", "failed", "stale")
 
-    rows = [row(f) for f in sorted(changes, key=lambda f: (f["action"] not in ("blocked", "failed"), f["number"]))]
+
+def md_numbers(changes: list[dict[str, Any]], budget: Budget, note: str | None = None) -> list[str]:
+    """One bullet per number, except that blocked, failed or stale numbers sharing a reason (3 or more)
+    are one bullet, the reason said once and every number listed compactly (a 300-character reason
+    said 50 times was the wall an outside review saw); a reason that is `note` (said above the list)
+    reads "the note above". Over DETAILS_OVER rows, folded into <details>. When the rows do not fit what
+    is left of the budget, a one-line count replaces them (and the budget says the report was summarised)."""
+    def say(f: dict[str, Any]) -> str:
+        if note and f.get("reason") == note:
+            return describe({**f, "reason": None}) + " — the note above"
+        return describe(f)
+
+    def row(f: dict[str, Any]) -> str:
+        flag = "⛔ " if f["action"] in FLAGGED else ""
+        return f"- {flag}`{f['number']}` {say(f)}"
+
+    ordered = sorted(changes, key=lambda f: (f["action"] not in ("blocked", "failed"), f["number"]))
+    rows: list[str] = []
+    for text, group in by_reason([f for f in ordered if f["action"] in FLAGGED], say):
+        if len(group) < 3:
+            rows += [row(f) for f in group]
+            continue
+        listed = ", ".join(f"`{x}`" for x in compact_numbers(f["number"] for f in group))
+        rows.append(f"- ⛔ {len(group)} numbers {text}: {listed}")
+    rows += [row(f) for f in ordered if f["action"] not in FLAGGED]
     if len(rows) > DETAILS_OVER:
         acts: dict[str, int] = defaultdict(int)
         for f in changes:

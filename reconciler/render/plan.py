@@ -256,7 +256,7 @@ def plan_markdown(plan: Plan) -> str:
             if c["problem"]:
                 section.append(f"⛔ _{c['problem']}_")
             budget.spend(section)
-            out += section + md_numbers(changes, budget)
+            out += section + md_numbers(changes, budget, p["note"])
     if quiet_rows and budget.left > 400:
         head = ["", "**Not changed** (in flight, or on a declared profile or campaign but declared nowhere)", ""]
         budget.spend(head)
