@@ -272,6 +272,8 @@ def test_a_prune_of_sending_numbers_stops_them_for_good_and_counts_with_those_th
     assert plan_dict(plan)["blast_radius"]["stop_sending"] == 1
     # the same from every change read one by one, and from a saved plan
     assert impact(plan.changes, plan.profiles, plan.campaigns, True) == x
+    # a campaign whose status is not read counts as sending: a stop is never hidden (2 and 5, not 3 or 4)
+    assert impact(plan.changes, plan.profiles, {}, True, plan.counts).pruned == 2
     assert from_dict(dump(plan)).messaging == x
     assert headline(x) == ("1 sending number stops for good (pruned): the prune removes its campaign "
                            "(PENDING_UNASSIGNMENT about 1 h, then no campaign)")
