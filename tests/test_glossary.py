@@ -23,7 +23,7 @@ SPOKEN = {"ok": "unchanged", "move": "move", "in_flight": "in flight", "next_pha
 # Internal states no output names on their own: `unseen` is counted with pending (render/status_counts.py, render/status.py).
 UNSPOKEN = {NumberState.UNSEEN.value}
 # The messaging effects of a plan (plan/messaging.py), as the text says them.
-MESSAGING = ("sending", "not sending", "stop", "may stop", "start", "re-sent", "number-hours")
+MESSAGING = ("sending", "not sending", "stop", "may stop", "start", "re-sent", "pruned", "number-hours")
 
 
 def glossary_words(page: str) -> set[str]:

@@ -49,6 +49,10 @@ def test_nothing_to_draw_when_nothing_stops_or_starts():
     resent = "\n".join(mermaid.plan_gantt(Messaging(resent=4)))  # re-sent numbers may stop: drawn
     assert "section 4 sending numbers re-sent by a bulk task" in resent
     assert problems(diagrams(resent)[0]) == []
+    pruned = "\n".join(mermaid.plan_gantt(Messaging(pruned=15)))  # pruned sending numbers stop for good: drawn
+    assert "section 15 sending numbers pruned (stop for good)" in pruned
+    assert ":crit, p0, 2000-01-01 00:00, 60m" in pruned  # the unassignment, on the same figures as the text
+    assert problems(diagrams(pruned)[0]) == []
     assert mermaid.details("x", []) == []
 
 

@@ -254,3 +254,36 @@ def test_the_json_plan_gives_each_routes_hours_to_two_decimals():
     assert Messaging(routes=(Route(IN_PLACE, TX, TX2, 1, 3618.72),)).as_dict()["routes"] == [
         {"route": IN_PLACE, "certain": False, "from_campaign": TX, "to_campaign": TX2, "numbers": 1,
          "hours_each": 1.01}]
+
+
+def test_a_prune_of_sending_numbers_stops_them_for_good_and_counts_with_those_that_may_stop():
+    """An undeclared number the prune unassigns stops sending for good (outside review at 3,000 numbers: 15
+    sending numbers were pruned outside every change window while the plan said none stops). Only one that
+    sends now counts: not a failed one, one on no profile, or one on a campaign that cannot carry traffic."""
+    desired, live = state({P2: [(TX, [1]), ("CDORM01", [])]}, {1: P2, 2: P2, 3: P2, 4: None, 5: P2},
+                          {1: (TX, "ASSIGNED"), 2: (TX, "ASSIGNED"), 3: (TX, "FAILED_ASSIGNMENT"),
+                           4: (TX, "ASSIGNED"), 5: ("CDORM01", "ASSIGNED")}, prune=True)
+    per_number = PlanOptions(shared_per_number=True)  # CDORM01 is shared: a per-number removal needs this
+    plan = make_plan(desired, live, per_number)
+    assert plan.counts["unassign"] == 4
+    x = plan.messaging
+    assert (x.pruned, x.interrupted, x.resent, x.started, x.may_stop) == (1, 0, 0, 0, 1)
+    assert x.as_dict()["pruned"] == 1 and x.as_dict()["interrupted"] == 0  # the contract's `interrupted`: declared
+    assert plan_dict(plan)["blast_radius"]["stop_sending"] == 1
+    # the same from every change read one by one, and from a saved plan
+    assert impact(plan.changes, plan.profiles, plan.campaigns, True) == x
+    # a campaign whose status is not read counts as sending: a stop is never hidden (2 and 5, not 3 or 4)
+    assert impact(plan.changes, plan.profiles, {}, True, plan.counts).pruned == 2
+    assert from_dict(dump(plan)).messaging == x
+    assert headline(x) == ("1 sending number stops for good (pruned): the prune removes its campaign "
+                           "(PENDING_UNASSIGNMENT about 1 h, then no campaign)")
+    # without a prune the same numbers are unmanaged: nothing stops
+    assert make_plan(desired, live, PlanOptions(prune=False, shared_per_number=True)).messaging == Messaging()
+
+
+def test_the_prune_is_said_first_and_a_re_send_beside_it_does_not_claim_no_campaign_changes():
+    both = Messaging(resent=2, pruned=3, started=1)
+    assert bool(Messaging(pruned=1)) and both.may_stop == 5
+    said = headline(both)
+    assert said.startswith("3 sending numbers stop for good (pruned): the prune removes their campaign")
+    assert "no number" not in said and "; 2 sending numbers may stop for up to about 2 h: a bulk task" in said

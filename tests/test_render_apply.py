@@ -1,11 +1,18 @@
-"""The apply report's closing lines: each outcome said, and an exit code named only where it is the
-one apply exits with (an outside review saw "(exit 3)" above "apply exits 4" for one run)."""
+"""The apply report's closing lines: each outcome said; an exit code named only where it is the one
+apply exits with (an outside review saw "(exit 3)" above "apply exits 4" for one run); each number in
+flight said by what Telnyx is doing to it: a pruned (or freed) number is PENDING_UNASSIGNMENT, about
+an hour, not an assignment (outside review: 15 pruned numbers were promised "PENDING_ASSIGNMENT about
+2 h"). The e2e proof on the sandbox is tests/e2e/test_prune_stops_sending.py."""
 
 from __future__ import annotations
 
 import pytest
 
+from reconciler import durations, render
+from reconciler.apply.report import ApplyReport, Outcome, Result
 from reconciler.render.apply import _apply_followup
+
+P = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
 
 
 def said(totals: dict[str, int], code: int, until: str = "accepted") -> str:
@@ -31,3 +38,22 @@ def test_numbers_waiting_on_telnyx_are_the_sum_of_the_totals_said_apart():
     assert said({"in_flight": 1}, 0).startswith("1 number waits on Telnyx: PENDING_ASSIGNMENT about 2 h, sometimes days;")
     assert said({"next_phase": 2}, 0).startswith("2 numbers wait on Telnyx: PENDING_ASSIGNMENT about 2 h, after ")
     assert said({"done": 3}, 0) == ""
+
+
+def _report(assigning: int, unassigning: int) -> ApplyReport:
+    return ApplyReport([Outcome(f"+131255501{i:02d}", P, "CB05XYZ", Result.IN_FLIGHT, "PENDING_ASSIGNMENT")
+                        for i in range(assigning)]
+                       + [Outcome(f"+131255502{i:02d}", P, "CB05XYZ", Result.IN_FLIGHT, "PENDING_UNASSIGNMENT", False)
+                          for i in range(unassigning)])
+
+
+def test_the_footer_names_unassignments_and_assignments_apart():
+    assert durations.hours(durations.UNASSIGNMENT) == "about 1 h" and durations.hours(durations.ASSIGNMENT) == "about 2 h"
+    only = render.apply_text(_report(0, 1))
+    assert "1 number waits on Telnyx: PENDING_UNASSIGNMENT about 1 h (being unassigned), sometimes days" in only
+    mixed = render.apply_text(_report(2, 3))
+    assert ("5 numbers wait on Telnyx: 2 PENDING_ASSIGNMENT about 2 h; 3 PENDING_UNASSIGNMENT about 1 h "
+            "(being unassigned), sometimes days") in mixed
+    assert "2 numbers wait on Telnyx: PENDING_ASSIGNMENT about 2 h, sometimes days" in render.apply_text(_report(2, 0))
+    # markdown escapes the detail; the footer is counted before it is
+    assert "3 PENDING_UNASSIGNMENT about 1 h (being unassigned)" in render.apply_markdown(_report(2, 3))

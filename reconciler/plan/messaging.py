@@ -14,7 +14,10 @@ continuity"; 10dlc-domain.md §8). For each declared number a plan writes, its r
   that cannot carry traffic) and will once the plan lands;
 - *re-sends* it: a sending number the plan leaves alone, but a bulk task of its profile sends again
   (Telnyx may provision it again: sandbox mode `bulk_same`), whether the task is sent now or is a next
-  phase (a number moving in or being freed is assigned by the profile's bulk once Telnyx has freed it).
+  phase (a number moving in or being freed is assigned by the profile's bulk once Telnyx has freed it);
+- *prunes* it: an undeclared sending number the plan unassigns (`--prune`): it stops for good, a
+  deliberate stop but a stop, so it is counted with those that may stop (the blast radius, the change
+  windows) though the contract's `interrupted` counts declared numbers only.
 
 Number-hours are estimated on the hardest reading of the route (freed, then assigned) from
 Telnyx's typical durations (`reconciler.durations`). One pass over the changes, grouped by route:
@@ -98,24 +101,26 @@ class Messaging:
     started: int = 0
     interrupted_number_hours: float = 0.0
     routes: tuple[Route, ...] = field(default=())  # the interrupting routes, most numbers first
+    pruned: int = 0  # undeclared sending numbers the prune unassigns: they stop for good
 
     def as_dict(self) -> dict[str, Any]:
         return {"interrupted": self.interrupted, "interrupted_certain": self.interrupted_certain,
-                "resent": self.resent, "started": self.started,
+                "resent": self.resent, "pruned": self.pruned, "started": self.started,
                 "interrupted_number_hours": self.interrupted_number_hours,
                 "routes": [{"route": r.route, "certain": r.certain, "from_campaign": r.from_campaign,
                             "to_campaign": r.to_campaign, "numbers": r.numbers, "hours_each": round(r.hours_each / 3600, 2)}
                            for r in self.routes]}
 
     def __bool__(self) -> bool:
-        return bool(self.interrupted or self.resent or self.started)
+        return bool(self.interrupted or self.resent or self.started or self.pruned)
 
     @property
     def may_stop(self) -> int:
-        """Sending numbers this plan may stop: those whose campaign or profile it changes, and those a bulk
-        task re-sends (Telnyx may provision them again: PENDING_ASSIGNMENT for hours, and a few fail late).
-        What the blast radius and the change windows count; the contract's `interrupted` keeps the first."""
-        return self.interrupted + self.resent
+        """Sending numbers this plan stops or may stop: those whose campaign or profile it changes, those a
+        bulk task re-sends (Telnyx may provision them again: PENDING_ASSIGNMENT for hours, and a few fail
+        late), and those the prune unassigns (for good). What the blast radius and the change windows count;
+        the contract's `interrupted` keeps the first."""
+        return self.interrupted + self.resent + self.pruned
 
 
 def route_of(f: Finding, profiles: Mapping[str, ProfilePlan], campaigns: Mapping[str, CampaignPlan],
@@ -143,29 +148,40 @@ def route_of(f: Finding, profiles: Mapping[str, ProfilePlan], campaigns: Mapping
     return IN_PLACE
 
 
+def prunes_sending(f: Finding, sends: Mapping[str | None, bool]) -> bool:
+    """Does this change unassign (prune) a number that sends now? `sends`: by campaign, as `impact` keeps it."""
+    live = f.live
+    return (f.action._value_ == "unassign" and live is not None and live.status == ASSIGNED
+            and live.profile_id is not None and sends.get(live.tcr_campaign_id, True))
+
+
 def impact(changes: Iterable[Finding], profiles: Mapping[str, ProfilePlan], campaigns: Mapping[str, CampaignPlan],
            shared_per_number: bool = False, counts: Mapping[str, int] | None = None,
            figures: durations.Figures | None = None) -> Messaging:
-    """The plan's messaging impact, in at most one pass over its changes (only writes by declared
-    numbers count). `counts`: the changes per action value, if known: assignments and retries always
-    start their number, so only reassignments and moves are looked at one by one (none: no pass).
+    """The plan's messaging impact, in at most one pass over its changes (writes by declared numbers,
+    and the prune's removals). `counts`: the changes per action value, if known: assignments and retries
+    always start their number, so only reassignments, moves and removals are looked at one by one (none:
+    no pass).
     `figures`: this account's durations (status's history), else Telnyx's typical ones."""
     hours = HOURS if figures is None else {
         r: figures["unassignment"] + figures["task"] + figures["assignment"] for r in HOURS}
     sends: dict[str | None, bool] = {None: True}
     for t, c in campaigns.items():
         sends[t] = campaign_sends(c)
-    started = 0
+    started = pruned = 0
     groups: Counter[tuple[str, str | None, str | None]] = Counter()
     if counts is not None:
         started = counts.get("assign", 0) + counts.get("retry", 0)
-        look = {"reassign", "move"} if counts.get("reassign", 0) or counts.get("move", 0) else set()
+        look = {v for v in ("reassign", "move", "unassign") if counts.get(v, 0)}
         todo: Iterable[Finding] = changes if look else ()
     else:
-        look, todo = {"assign", "reassign", "retry", "move"}, changes
+        look, todo = {"assign", "reassign", "retry", "move", "unassign"}, changes
     for f in todo:
         value = f.action._value_
         if value not in look:
+            continue
+        if value == "unassign":  # undeclared: a prune stops it for good if it sends now
+            pruned += prunes_sending(f, sends)
             continue
         d, live = f.desired, f.live
         if d is None:
@@ -196,7 +212,7 @@ def impact(changes: Iterable[Finding], profiles: Mapping[str, ProfilePlan], camp
     interrupted = sum(r.numbers for r in routes)
     certain = sum(r.numbers for r in routes if r.certain)
     number_hours = round(sum(r.numbers * r.hours_each for r in routes) / 3600, 1)
-    return Messaging(interrupted, certain, resent, started, number_hours, routes)
+    return Messaging(interrupted, certain, resent, started, number_hours, routes, pruned)
 
 
 # ------------------------------------------------------------------ words
@@ -225,6 +241,11 @@ def headline(m: Messaging) -> str:
     if not m:
         return "no number that sends today stops, none starts"
     parts = []
+    if m.pruned:  # said first: a deliberate stop, but for good
+        one = m.pruned == 1
+        parts.append(f"{plural(m.pruned, 'sending number stops', 'sending numbers stop')} for good (pruned): "
+                     f"the prune removes {'its' if one else 'their'} campaign (PENDING_UNASSIGNMENT "
+                     f"{durations.hours(durations.UNASSIGNMENT)}, then no campaign)")
     if m.interrupted:
         n, c = m.interrupted, m.interrupted_certain
         if c == n:
@@ -235,11 +256,11 @@ def headline(m: Messaging) -> str:
             verb = ("", f"numbers that send today stop or may stop ({c} certainly)")
             about = "up to about"
         parts.append(f"{plural(n, *verb)}, {about} {m.interrupted_number_hours:g} number-hours without service")
-    elif not m.resent:
+    elif not m.resent and not m.pruned:
         parts.append("no number that sends today stops")
     if m.resent:
         one = m.resent == 1
-        lead = "" if m.interrupted else "no number's campaign changes, but "
+        lead = "" if m.interrupted or m.pruned else "no number's campaign changes, but "
         parts.append(f"{lead}{plural(m.resent, 'sending number', 'sending numbers')} may stop for up to "
                      f"{durations.hours(durations.IN_PLACE)}: a bulk task re-sends {'it' if one else 'them'} (if Telnyx "
                      f"provisions {'it' if one else 'them'} again, {'it is' if one else 'they are'} "

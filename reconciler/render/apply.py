@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any, Mapping
 
 from reconciler.plan import SCHEMA_VERSION, plural
+from reconciler.model import PENDING_UNASSIGNMENT
 from reconciler.planfile import NONE_KEY
 from reconciler import durations
 
@@ -45,21 +46,37 @@ FOLLOW = ("`reconciler status` shows their progress; the scheduled `reconciler r
           "follow them to the end")
 
 
-def _apply_followup(d: dict[str, Any]) -> list[str]:
-    """What the reader should know or do next, from the totals."""
+def _unassigning(report: Any) -> int:
+    """Numbers in flight that Telnyx is unassigning (a prune's removals, numbers being freed): their outcome
+    says their status. Read from the report, before any format escapes the detail."""
+    return sum(1 for o in report.outcomes if value_of(o.result) == "in_flight"
+               and str(o.detail or "").startswith(PENDING_UNASSIGNMENT))
+
+
+def _apply_followup(d: dict[str, Any], freeing: int = 0) -> list[str]:
+    """What the reader should know or do next, from the totals (`freeing`: of the numbers in flight, those
+    PENDING_UNASSIGNMENT)."""
     t = d["totals"]
     lines = []
     waiting = t.get("in_flight", 0) + t.get("next_phase", 0)
     code = d.get("exit_code")
     if waiting:
-        # The durations table the plan's timeline and messaging estimate use: freeing and assigning differ.
-        took = f"PENDING_ASSIGNMENT {durations.hours(durations.ASSIGNMENT)}" + (
-            f", after PENDING_UNASSIGNMENT {durations.hours(durations.UNASSIGNMENT)} for those freed first"
-            if t.get("next_phase") else "")
+        # The durations table the plan's timeline and messaging estimate use: freeing and assigning differ,
+        # and a pruned number is PENDING_UNASSIGNMENT, not an assignment.
+        parts = []
+        if waiting > freeing:
+            parts.append((f"{waiting - freeing} " if freeing else "")
+                         + f"PENDING_ASSIGNMENT {durations.hours(durations.ASSIGNMENT)}" + (
+                f", after PENDING_UNASSIGNMENT {durations.hours(durations.UNASSIGNMENT)} for those freed first"
+                if t.get("next_phase") else ""))
+        if freeing:
+            parts.append((f"{freeing} " if waiting > freeing else "")
+                         + f"PENDING_UNASSIGNMENT {durations.hours(durations.UNASSIGNMENT)} (being unassigned)")
+        took = "; ".join(parts)
         # The two totals the first line counts apart, added up here: said, so the sum reads as theirs.
-        parts = (f", {t.get('in_flight', 0)} in flight and {t['next_phase']} next phase"
+        split = (f", {t.get('in_flight', 0)} in flight and {t['next_phase']} next phase"
                  if t.get("in_flight") and t.get("next_phase") else "")
-        lines.append(f"{plural(waiting, 'number waits', 'numbers wait')} on Telnyx{parts}: {took}, sometimes days; "
+        lines.append(f"{plural(waiting, 'number waits', 'numbers wait')} on Telnyx{split}: {took}, sometimes days; "
                      + FOLLOW + ".")
     if t.get("next_phase"):
         one = t["next_phase"] == 1
@@ -124,7 +141,7 @@ def apply_text(report: Any, *, color: bool = False, names: Mapping[str, str] | N
                 lines.append(f"    {len(group)} numbers {text}")
                 if k not in _COUNTED:
                     lines += wrapped(compact_numbers(o["number"] for o in group), "      ")
-    lines += _apply_followup(d)
+    lines += _apply_followup(d, _unassigning(report))
     return "\n".join(lines) + "\n"
 
 
@@ -139,7 +156,7 @@ def apply_markdown(report: Any, names: Mapping[str, str] | None = None) -> str:
         lead = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items())
         out.append(f"**{lead}** ({_requests(d)})."
                    + (f" ⛔ {plural(bad, 'needs', 'need')} attention." if bad else ""))
-    follow = _apply_followup(d)
+    follow = _apply_followup(d, _unassigning(report))
     if follow:
         out += ["", "> [!NOTE]"] + [f"> {line}" for line in follow]
     keys = sorted({k for r in d["campaigns"].values() for k in r})

@@ -39,11 +39,11 @@ def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[s
     """A Gantt of the plan's routes for sending numbers (and the numbers it starts), on the figures
     the text's hours come from: one section per route, its phases in order. [] when nothing stops or
     starts sending."""
-    if not (m.interrupted or m.started or m.resent):
+    if not (m.interrupted or m.started or m.resent or m.pruned):
         return []
     f = figures or durations.Figures()
     unassign, assign = f["unassignment"], f["task"] + f["assignment"]
-    drawn = ("task", "assignment", "unassignment") if m.routes else ("task", "assignment")
+    drawn = ("task", "assignment", "unassignment") if m.routes or m.pruned else ("task", "assignment")
     said = {f.source.get(k, "typical") for k in drawn}  # what the bars drawn are made of, nothing else
     source = "observed" if said == {"observed"} else "typical" if said == {"typical"} else "observed and typical"
     lines = ["```mermaid", "gantt", f"    title Messaging timeline from apply ({source} durations)",
@@ -64,6 +64,9 @@ def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[s
     if len(m.routes) > MAX_SECTIONS:
         lines.append(f"    section {len(m.routes) - MAX_SECTIONS} more routes (see the text)")
         lines.append(f"    listed in the plan :done, more, {START}, 1m")
+    if m.pruned:  # removed for good: the bar is the unassignment, after which they have no campaign
+        lines.append(f"    section {m.pruned} sending {'number' if m.pruned == 1 else 'numbers'} pruned (stop for good)")
+        lines.append(f"    PENDING_UNASSIGNMENT then no campaign :crit, p0, {START}, {_minutes(unassign)}")
     if m.resent:
         lines.append(f"    section {m.resent} sending {'number' if m.resent == 1 else 'numbers'} re-sent by a bulk task")
         lines.append(f"    PENDING_ASSIGNMENT if provisioned again (may not send) :active, x0, {START}, {_minutes(assign)}")
