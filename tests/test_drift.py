@@ -133,3 +133,26 @@ def test_every_kind_but_in_flight_and_unpruned_unmanaged_counts(prune):
     counted = {k for k in KINDS if report.counts_as_drift(k)}
     expected = {"unapplied", "out_of_band", "stuck", "failed", "blocked"} | ({"unmanaged"} if prune else set())
     assert counted == expected
+
+
+def test_drift_text_says_drift_first_and_a_reason_shared_by_many_places_once():
+    """What is drift comes before what is only counted, and a counted reason shared by several profiles
+    heads their counts instead of being said once per profile (outside review at 3,000 numbers)."""
+    from reconciler.render import drift_text
+    from tests.test_plan_rules import PA, PB, TX, Estate, plan
+
+    e = (Estate().declare(PA, TX, 1).declare(PB, TX, 2).on(PA, 1, 11, 12, 13).on(PB, 2, 21, 22)
+         .held(TX, "ASSIGNED", 2))  # 1: declared, not assigned (unapplied); 11-13, 21-22: no campaign
+    text = drift_text(drift_report(plan(e)))
+    assert text.startswith("Drift: 1 unapplied; not drift: 5 unmanaged\n"), text  # counted, not called drift
+    assert text.index("Unapplied:") < text.index("Unmanaged (counted only: prune is off):"), text
+    reason = "unmanaged — on a declared profile with no campaign"
+    assert text.count(reason) == 1, text
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if reason in line)
+    assert lines[at].startswith("  5 numbers on 2 profiles and campaigns: " + reason), lines[at]
+    assert lines[at + 1:at + 3] == ["    3 on profile PROF-A (prof-a…), no campaign",
+                                     "    2 on profile PROF-B (prof-b…), no campaign"], lines
+    one = drift_text(drift_report(plan(Estate().declare(PA, TX, 1).on(PA, 1, 11, 12).held(TX, "ASSIGNED", 1))))
+    assert one.startswith("Drift: none; not drift: 2 unmanaged\n"), one
+    assert f"  2 numbers on profile PROF-A (prof-a…), no campaign: {reason}" in one, one

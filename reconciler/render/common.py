@@ -175,6 +175,16 @@ def health_headline(entries: list[dict[str, Any]]) -> str:
             + (f" ({plural(stopped, 'number', 'numbers')} cannot send)" if stopped else ""))
 
 
+def elapsed(seconds: float | None) -> str:
+    """A span of work as every report says it: `12 min`, `1 h 13 min`, `3.5 d`."""
+    if seconds is None:
+        return "?"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    h, m = divmod(int(seconds // 60), 60)
+    return f"{h} h {m:02d} min" if h < 48 else f"{h / 24:.1f} d"
+
+
 FLAGGED = ("blocked", "failed", "stale")
 
 

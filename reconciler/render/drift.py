@@ -12,7 +12,7 @@ from reconciler.plan import SCHEMA_VERSION, plural
 from reconciler.planfile import change_entry, health_entry
 
 from .budget import Budget
-from .common import (by_reason, compact_numbers, describe, health_headline, health_sentence, md_fit, md_numbers, naming,
+from .common import (by_reason, compact_numbers, describe, elapsed, health_headline, health_sentence, md_fit, md_numbers, naming,
                      paint, profile_phrase, wrapped)
 from .safe import free_text, md, plain
 
@@ -60,8 +60,8 @@ def _age(group: list[dict[str, Any]]) -> str:
 
 
 def _span(hours: float) -> str:
-    """`12 min`, `2.5 h`: never `0 h` for work that started minutes ago."""
-    return f"{max(1, round(hours * 60))} min" if hours < 1 else f"{hours:g} h"
+    """`12 min`, `1 h 13 min`, as status says it: never `0 min` for work that started moments ago."""
+    return elapsed(max(60.0, hours * 3600))
 
 
 def _headline_counts(d: dict[str, Any], kinds: Any) -> list[str]:
@@ -93,14 +93,19 @@ def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = Fals
     reason are said once with the numbers listed compactly."""
     d = free_text(drift_dict(report), naming(plain, report.plan.profile_names))
     unhealthy = d["unhealthy_campaigns"]
-    found = ([health_headline(unhealthy)] if unhealthy else []) + _headline_counts(d, KINDS)
-    head = "Drift: " + (", ".join(found) or "none")
+    drifting = [k for k in KINDS if k in d["counted_as_drift"]]
+    found = ([health_headline(unhealthy)] if unhealthy else []) + _headline_counts(d, drifting)
+    # Counted, not drift (in flight; unmanaged while prune is off): said apart, so a headline of numbers
+    # that need nothing is not read as drift.
+    besides = _headline_counts(d, [k for k in KINDS if k not in drifting])
+    head = "Drift: " + (", ".join(found) or "none") + (f"; not drift: {', '.join(besides)}" if besides else "")
     lines = [paint(head, "1", color)]
     if unhealthy:
         lines.append("")
         lines.append(paint("Unhealthy campaigns (cannot carry traffic):", "31;1", color))
         lines.extend(f"  {health_sentence(h)}" for h in unhealthy)
-    for k in KINDS:
+    # What is drift first, then what is only counted (in flight; unmanaged while prune is off).
+    for k in sorted(KINDS, key=lambda k: k not in d["counted_as_drift"]):
         if not d["items"][k]:
             continue
         lines.append("")
@@ -119,13 +124,10 @@ def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = Fals
         for f in d["items"][k]:
             groups[_where(f)].append(f)
         counted = k not in d["counted_as_drift"]
+        if counted:
+            lines += _counted_lines(groups)
+            continue
         for where, items in groups.items():
-            if counted:
-                # Not drift: one line per profile and campaign per reason, with its count.
-                for text, group in by_reason(items):
-                    lines.append(f"  {group[0]['number']}  {where}: {text}{_age(group)}" if len(group) == 1 else
-                                 f"  {len(group)} numbers on {where}: {text}{_age(group)}")
-                continue
             for text, group in by_reason(items):
                 if len(group) < 3:
                     lines.extend(f"  {f['number']}  {where}: {text}{_age([f])}" for f in group)
@@ -133,6 +135,25 @@ def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = Fals
                 lines.append(f"  {len(group)} numbers on {where}: {text}{_age(group)}")
                 lines += wrapped(compact_numbers(f["number"] for f in group), "      ")
     return "\n".join(lines) + "\n"
+
+
+def _counted_lines(groups: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Not drift: counted per profile and campaign, each reason said once. A reason shared by several
+    places heads their lines (an outside review saw one long reason said 11 times, once per profile)."""
+    by_text: dict[str, list[tuple[str, list[dict[str, Any]]]]] = defaultdict(list)
+    for where, items in groups.items():
+        for text, group in by_reason(items):
+            by_text[text].append((where, group))
+    lines = []
+    for text, places in by_text.items():
+        if len(places) == 1:
+            (where, group), = places
+            lines.append(f"  {group[0]['number']}  {where}: {text}{_age(group)}" if len(group) == 1 else
+                         f"  {len(group)} numbers on {where}: {text}{_age(group)}")
+            continue
+        lines.append(f"  {sum(len(g) for _, g in places)} numbers on {len(places)} profiles and campaigns: {text}")
+        lines += [f"    {len(g)} on {where}{_age(g)}" for where, g in places]
+    return lines
 
 
 def drift_markdown(report: DriftReport) -> str:
@@ -173,7 +194,7 @@ def drift_markdown(report: DriftReport) -> str:
     }
     out += [f"| {k.replace('_', ' ')} | {counts[k]} | {meaning.get(k, '')} |" for k in KINDS]
     budget = Budget.after(out, reserve=2_000)
-    for k in KINDS:
+    for k in sorted(KINDS, key=lambda k: k not in d["counted_as_drift"]):  # drift first, as in the text
         if d["items"][k]:
             out += ["", f"### {k.replace('_', ' ')}"]
             # Grouped by where the numbers belong, so a row need not repeat two ids.

@@ -10,7 +10,7 @@ from reconciler import durations
 from reconciler.plan import SCHEMA_VERSION, plural
 
 from . import mermaid
-from .common import by_reason, compact_numbers, md_fit, paint, wrapped
+from .common import by_reason, compact_numbers, elapsed, md_fit, paint, wrapped
 from .safe import free_text, md, plain
 from .status_counts import iso, number_counts, open_numbers, time_to_service
 
@@ -20,13 +20,7 @@ KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profil
          "assign": "assignment", "replace": "reassignment", "unassign": "removal"}
 
 
-def _hours(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    h, m = divmod(int(seconds // 60), 60)
-    return f"{h} h {m:02d} min" if h < 48 else f"{h / 24:.1f} d"
+_hours = elapsed
 
 
 def _headline(d: dict[str, Any]) -> str:

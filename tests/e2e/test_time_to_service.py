@@ -168,7 +168,7 @@ def test_drift_counts_in_flight_numbers_that_cannot_send_and_says_the_same_figur
     r = env.run("drift")
     assert r.code == 0, r.out + r.err
     lines = r.out.splitlines()
-    assert lines[0] == "Drift: 6 in flight (6 not sending)", lines[0]
+    assert lines[0] == "Drift: none; not drift: 6 in flight (6 not sending)", lines[0]
     assert ("  Telnyx usually takes about 30 min to assign a number, about 1 h to free one (this account's "
             "observed durations (5 assignments); Telnyx's typical figures for unassignment); `reconciler status` "
             "gives each write's ETA") in lines, r.out
