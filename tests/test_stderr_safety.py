@@ -84,7 +84,8 @@ def test_validate_error_lines_keep_their_lines_and_no_data_escapes(tmp_path):
 
 
 def test_import_notes_a_hostile_profile_name_from_the_api_as_one_plain_line(tmp_path):
-    seed = {"messaging_profiles": [{"id": P1, "name": "alpha"}, {"id": P2, "name": OSC8_NAME}],
+    # P1's name hides characters that do not show (zero-width, a bidi mark, a BOM, a tag): a file's YAML keeps none.
+    seed = {"messaging_profiles": [{"id": P1, "name": "al\u200bpha\u061c\ufeff\U000e0041"}, {"id": P2, "name": OSC8_NAME}],
             "phone_numbers": [{"phone_number": NUMS[0], "messaging_profile_id": P1},
                               {"phone_number": NUMS[1], "messaging_profile_id": P2}],
             "campaigns": [{"tcr_campaign_id": CAMPAIGN, "kind": "shared", "sharing_status": "ACCEPTED"}],
@@ -98,7 +99,9 @@ def test_import_notes_a_hostile_profile_name_from_the_api_as_one_plain_line(tmp_
             assert note.startswith("note: profile ]8;;https://evil.example/CLICK]8;; ::error file=x::pwned from API "
                                    "::add-mask::sandbox has no number on a campaign; not written"), note
             assert "add-mask" not in p.stdout and not stderr_problems(p.stdout)
-        assert [f.name for f in (tmp_path / "out").iterdir()] == ["alpha.yaml"]
+        assert [f.name for f in (tmp_path / "out").iterdir()] == ["al-pha.yaml"]  # portable: not a letter, a dash
+        written = (tmp_path / "out" / "al-pha.yaml").read_text(encoding="utf-8")
+        assert '    name: "alpha"\n' in written and all(ch.isprintable() or ch == "\n" for ch in written)
 
 
 def _key() -> str:
