@@ -29,14 +29,14 @@ class ImportedProfile:
     numbers: tuple[LiveNumber, ...]
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def _quote(s: str) -> str:
-    """A YAML double-quoted scalar (JSON's escaping is valid YAML), one printable line."""
+    """A YAML double-quoted scalar (JSON's escaping is valid YAML), one printable line: a line break
+    or other space is a space, and what does not show (a control, a bidi override or mark, a
+    zero-width character) is gone, as `render.safe.plain` does for reports."""
     import json
 
-    return json.dumps(" ".join(_UNPRINTABLE.sub(" ", s).split())[:100], ensure_ascii=False)
+    shown = "".join(" " if ch.isspace() else ch if ch.isprintable() else "" for ch in s[:400])
+    return json.dumps(" ".join(shown.split())[:100], ensure_ascii=False)
 
 
 def _declarable(n: LiveNumber, a: LiveAssignment | None) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 
 from reconciler.errors import ExitCode
 
@@ -49,8 +50,25 @@ def summary(text: str) -> None:
 
 
 def annotate(level: str, message: str) -> str:
-    """`::error::…` / `::warning::…` on GitHub (shown on the run's page), `error: …` by hand."""
-    return f"::{level}::{message}" if os.environ.get("GITHUB_ACTIONS") else f"{level}: {message}"
+    """`::error::…` / `::warning::…` on GitHub (shown on the run's page), `error: …` by hand.
+
+    The message may carry data (a comment, an API answer, a sandbox's log): its lines are
+    `plain_lines`, and on GitHub the command's data is escaped as the runner reads it (`%`, CR,
+    LF), so a line break in it cannot end the command and start another."""
+    from reconciler.render.safe import plain_lines
+
+    if not os.environ.get("GITHUB_ACTIONS"):
+        return plain_lines(f"{level}: {message}")
+    text = plain_lines(message).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{level}::{text}"
+
+
+def say(text: str) -> None:
+    """A line (or a few) on stderr for the log that may name data: `plain_lines`, so it carries no
+    escape sequence and no line of it is a workflow command."""
+    from reconciler.render.safe import plain_lines
+
+    print(plain_lines(text), file=sys.stderr)
 
 
 def run_url(run_id: int | str | None = None) -> str | None:

@@ -18,11 +18,10 @@ Outputs (GITHUB_OUTPUT, each with a random delimiter): comment_id, comment_url, 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.ci.actions import run_url, set_output
+from reconciler.ci.actions import run_url, say, set_output
 from reconciler.ci.github import GitHub
 from reconciler.ci.marked import fit, marker, meta_line, our_login, upsert_comment
 from reconciler.errors import PlanFileError
@@ -57,7 +56,7 @@ def post(pr: int, body_file: str, plan: str | None = None, kind: str = "plan", k
         try:
             saved = read_summary(plan)
         except PlanFileError as e:
-            print(f"warning: {e}", file=sys.stderr)
+            say(f"warning: {e}")
     if saved is not None and body.strip():
         meta.update(checksum=saved.checksum, safe=saved.safe, has_changes=saved.has_changes)
     if not body.strip() or (plan and saved is None):
@@ -67,7 +66,7 @@ def post(pr: int, body_file: str, plan: str | None = None, kind: str = "plan", k
     mark = marker(kind, key)
     gh = GitHub()
     comment, created = upsert_comment(gh, pr, mark, compose(body, mark, meta), our_login(gh, bot_login))
-    print(f"{'created' if created else 'updated'} comment {comment['id']} on #{pr}", file=sys.stderr)
+    say(f"{'created' if created else 'updated'} comment {comment['id']} on #{pr}")
     set_output("comment_id", str(comment["id"]))
     set_output("comment_url", comment.get("html_url", ""))
     set_output("checksum", meta.get("checksum") or "")

@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from reconciler.ci.actions import set_output
+from reconciler.ci.actions import say, set_output
 from reconciler.ci.github import GitHub
 from reconciler.ci.marked import fit, marked_comments, marker, our_login
 from reconciler.render import mermaid
@@ -123,7 +123,7 @@ def run(report_file: str) -> None:
         if not isinstance(report, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as e:
-        print(f"notice: no resume report to follow up ({e})", file=sys.stderr)
+        say(f"notice: no resume report to follow up ({e})")
         set_output("updated", "")
         return
     by_pr: dict[int, list[dict]] = {}

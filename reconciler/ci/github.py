@@ -36,14 +36,13 @@ import json
 import os
 import random
 import re
-import sys
 import time
 import urllib.parse
 from typing import Any, Callable, Iterator
 
 import httpx
 
-from reconciler.ci.actions import CIError
+from reconciler.ci.actions import CIError, say
 from reconciler.live.urls import is_loopback_host  # one loopback rule for the Telnyx and GitHub clients
 
 
@@ -162,8 +161,8 @@ class GitHub:
                 if wait >= left:
                     raise GitHubError(f"GitHub API {where} failed: {r.why}; waiting {wait:.0f} s more would pass the "
                                       f"{deadline or self.deadline:.0f} s deadline", r.status) from None
-                print(f"notice: GitHub API {where}: {r.why}; retrying in {wait:.1f} s "
-                      f"(attempt {attempt + 1} of {self.attempts})", file=sys.stderr)
+                say(f"notice: GitHub API {where}: {r.why}; retrying in {wait:.1f} s "
+                    f"(attempt {attempt + 1} of {self.attempts})")
                 self.retries += 1
                 self.sleep(max(wait, 0.0))
 

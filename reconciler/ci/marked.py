@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from typing import Any
 
-from reconciler.ci.actions import CIError
+from reconciler.ci.actions import CIError, say
 from reconciler.ci.github import GitHub, GitHubError
 from reconciler.model import plural
 
@@ -109,8 +108,8 @@ def marked_comments(gh: GitHub, issue: int, mark: str, login: str) -> list[dict[
         else:
             forged += 1
     if forged:
-        print(f"warning: ignored {plural(forged, 'comment', 'comments')} on #{int(issue)} that carry the reconciler's marker but "
-              f"were not written by {login}", file=sys.stderr)
+        say(f"warning: ignored {plural(forged, 'comment', 'comments')} on #{int(issue)} that carry the reconciler's marker but "
+            f"were not written by {login}")
     return sorted(ours, key=lambda c: (str(c.get("created_at") or ""), int(c.get("id") or 0)))
 
 

@@ -40,7 +40,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from reconciler.ci.actions import REFUSED, annotate, fail, run_url, set_output, summary
+from reconciler.ci.actions import REFUSED, annotate, fail, run_url, say, set_output, summary
 from reconciler.ci.github import GitHub, GitHubError
 from reconciler.ci.marked import COMMENT_LIMIT, fit, marked_comments, marker, newest, our_login, parse_meta
 from reconciler.errors import PlanFileError
@@ -126,7 +126,7 @@ def download_plan(gh: GitHub, run_id: int, name: str, out: Path) -> bool:
                 out.with_suffix(".md").write_bytes(zf.read(md))
         return True
     except (GitHubError, zipfile.BadZipFile, OSError, ValueError) as e:
-        print(f"warning: could not fetch the saved plan ({e})", file=sys.stderr)
+        say(f"warning: could not fetch the saved plan ({e})")
         return False
 
 

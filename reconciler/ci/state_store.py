@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from reconciler.ci.actions import annotate, fail, set_output, summary
+from reconciler.ci.actions import annotate, fail, say, set_output, summary
 from reconciler.ci.github import GitHub, GitHubError
 from reconciler.journal import JOURNAL
 
@@ -231,8 +231,8 @@ def restore(gh: GitHub, name: str, folder: Path, branch: str, workflows: tuple[s
     if found.ignored:
         why = "; ".join(f"{n} {r}" for r, n in sorted(found.ignored.items()))
         ignored = sum(found.ignored.values())
-        print(f"notice: ignored {ignored} {name} artifact{_s(ignored)} not saved by this repository's "
-              f"state workflows on {branch} ({why})", file=sys.stderr)
+        say(f"notice: ignored {ignored} {name} artifact{_s(ignored)} not saved by this repository's "
+            f"state workflows on {branch} ({why})")
     warnings = list(found.lost)
     if found.capped:
         warnings.append(f"the artifact list is longer than {MAX_PAGES} pages: only the newest were searched")

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import click
 
-from reconciler.errors import ExitCode, ReconcilerError, RefusedError, UsageError
+from reconciler.errors import ExitCode, ReconcilerError, UsageError
 from reconciler.render.safe import plain
 
 
@@ -49,7 +49,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exit as e:
             sys.exit(e.code)
         except ReconcilerError as e:
-            click.echo(f"error: {e}" if not isinstance(e, RefusedError) else f"refused: {e}", err=True)
+            from reconciler.render.error import error_text
+
+            click.echo(error_text(e), err=True)
             error_in_format(kwargs.get("fmt"), e)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
@@ -60,7 +62,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as e:  # a bug: say so plainly, exit 1 per the contract
             if debug:
                 raise
-            click.echo(f"error: internal error ({type(e).__name__}: {e}); re-run with --debug for details",
+            click.echo(f"error: internal error ({type(e).__name__}: {plain(str(e))}); re-run with --debug for details",
                        err=True)
             sys.exit(ExitCode.ERROR)
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from reconciler.errors import ConfigError
+from reconciler.render.safe import plain
 
 from .exits import handle_errors
 from .group import cli
@@ -57,8 +58,8 @@ def import_(profiles: tuple[str, ...], all_profiles: bool, out: str | None, forc
         read = operations.import_live(client, list(profiles) if profiles else None, unassigned_campaign)
     for pid in read.unusable:
         click.echo(f"warning: a messaging profile id from Telnyx is not a UUID ({pid[:60]!r}); not written", err=True)
-    for p in read.empty:
-        click.echo(f"note: profile {p.name or p.id} has no number on a campaign; not written"
+    for p in read.empty:  # the name is Telnyx's (and the key was scrubbed from it as it was read)
+        click.echo(f"note: profile {plain(p.name or '') or p.id} has no number on a campaign; not written"
                    + ("" if unassigned_campaign else " (--unassigned-campaign TCR_ID declares numbers with none)"),
                    err=True)
     imported, assignments, empty = read.profiles, read.assignments, read.empty

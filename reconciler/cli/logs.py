@@ -7,19 +7,21 @@ echoes `Authorization` back would put the API key in a CI log. So a filter on th
 written: the key in the forms it could take (whole, its secret half, URL-encoded, base64 alone or
 with `Bearer `), any `Bearer …` token and any value of an `Authorization` header become
 `[REDACTED]`. And httpcore's trace is not switched on at all: `-vv` shows the requests through
-httpx's and the reconciler's own lines.
+httpx's and the reconciler's own lines. The same filter makes each line `plain_lines` (what a
+server sent, a reason phrase say, carries no escape sequence and starts no workflow command).
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import re
 import sys
-from urllib.parse import quote
+
+from reconciler.render.safe import plain_lines
 
 REDACTED = "[REDACTED]"
+
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",;)\]}]+")
 # `Authorization: x`, `'authorization': 'x'`, httpcore's `(b'Authorization', b'x')`: the value up to the quote or line end.
 _AUTH_VALUE = re.compile(r"""(?i)(authorization['"]?\s*[:,=]\s*b?['"]?)[^'"\r\n]+""")
@@ -27,40 +29,29 @@ _AUTH_VALUE = re.compile(r"""(?i)(authorization['"]?\s*[:,=]\s*b?['"]?)[^'"\r\n]
 WIRE_TRACES = ("httpcore", "hpack", "h2")
 
 
-def secret_forms(key: str) -> list[str]:
-    """The key as a log line could hold it, longest first."""
-    key = key.strip()
-    if len(key) < 8:  # too short to search for without redacting ordinary words
-        return []
-    forms = {key, quote(key, safe=""), base64.b64encode(key.encode()).decode().rstrip("="),
-             base64.b64encode(f"Bearer {key}".encode()).decode().rstrip("=")}
-    tail = key.split("_", 1)[1] if "_" in key else ""
-    if len(tail) >= 8:  # a Telnyx v2 key is KEY<hex>_<secret>: the secret half alone is still the secret
-        forms.add(tail)
-    return sorted(forms, key=len, reverse=True)
-
-
 def redact(text: str, key: str | None) -> str:
-    for form in secret_forms(key or ""):
-        text = text.replace(form, REDACTED)
+    from reconciler.live.errors import scrub, secret_forms  # not at import: `validate` never loads httpx
+
+    if secret_forms(key or ""):  # every form, in any case (a key under 8 characters is not searched for)
+        text = scrub(text, key) or ""
     text = _AUTH_VALUE.sub(lambda m: m[1] + REDACTED, text)
     return _BEARER.sub(lambda m: m[1] + REDACTED, text)
 
 
 class RedactSecrets(logging.Filter):
-    """Rewrites a record's message (and its traceback text) with `redact`; the key is read from
-    TELNYX_API_KEY when the line is written, so it holds whenever the key was set."""
+    """Rewrites a record's message (and its traceback text) with `redact`, then `plain_lines`; the
+    key is read from TELNYX_API_KEY when the line is written, so it holds whenever the key was set."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         key = os.environ.get("TELNYX_API_KEY")
         message = record.getMessage()
-        record.msg, record.args = redact(message, key), None
+        record.msg, record.args = plain_lines(redact(message, key)), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, key)
+            record.exc_text = plain_lines(redact(record.exc_text, key))
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, key)
+            record.stack_info = plain_lines(redact(record.stack_info, key))
         return True
 
 

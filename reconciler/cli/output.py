@@ -15,7 +15,10 @@ def color_on() -> bool:
 
 
 def warn(msg: str) -> None:
-    click.echo(f"warning: {msg}", err=True)
+    """A warning on stderr: what data it names (a path, a journal line) shows no escape and starts no workflow command."""
+    from reconciler.render.safe import plain_lines
+
+    click.echo(plain_lines(f"warning: {msg}"), err=True)
 
 
 def step_summary(markdown: Callable[[], str]) -> None:

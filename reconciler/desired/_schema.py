@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # jsonschema costs ~0.1 s to import and runs only when a file
 
 from ..errors import Problem
 from ..ids import full_match, schema
-from ._yaml import POISON, YMap, YSeq, kind_of, show_key
+from ._yaml import POISON, YMap, YSeq, kind_of, quoted, show_key
 
 # Keywords the fast number-list check implements for `numbers.items`
 # (tests assert the schema uses no others there).
@@ -273,7 +273,7 @@ def _translate(err: ValidationError, abs_path: tuple[Any, ...], root: Any, path:
         return
     if kw == "const":
         if isinstance(inst, str):
-            msg = f"'version' must be the number {err.validator_value} (unquoted), got the string {json.dumps(inst, ensure_ascii=False)}"
+            msg = f"'version' must be the number {err.validator_value} (unquoted), got the string {quoted(inst)}"
         else:
             msg = f"unsupported version {raw or json.dumps(inst, default=str)}; this reconciler reads version: {err.validator_value}"
         yield Problem(path, line, col, msg)
@@ -303,7 +303,7 @@ def pattern_message(what: str, sch: dict[str, Any], inst: Any) -> str:
     title = sch.get("title", "value")
     pattern = sch.get("pattern", "")
     rx = full_match(pattern)
-    text = json.dumps(inst, ensure_ascii=False)
+    text = quoted(inst)
     if isinstance(inst, str):
         if rx.fullmatch(inst.strip()):
             return f"{what} {text} has spaces or a line break around it"

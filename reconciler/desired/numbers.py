@@ -11,12 +11,13 @@ goes through `explain`, which parses it with `phonenumbers` (~20 µs) to say why
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from typing import Any
 
 import phonenumbers
+
+from ._yaml import quoted
 
 TOLL_FREE_AREA_CODES = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 EXAMPLE = "+13125550100"
@@ -96,8 +97,8 @@ def explain(value: Any, raw: str | None = None) -> str | None:
     if _E164_NANP.fullmatch(value) is None:
         fixed = _suggest(value)
         if fixed is None:
-            return f'{_q(value)} is not a phone number in E.164 form: "+1" and ten digits, like "{EXAMPLE}"'
-        msg = f'{_q(value)} is not in E.164 form; write it as "{fixed}" (no spaces, dashes or brackets)'
+            return f'{quoted(value)} is not a phone number in E.164 form: "+1" and ten digits, like "{EXAMPLE}"'
+        msg = f'{quoted(value)} is not in E.164 form; write it as "{fixed}" (no spaces, dashes or brackets)'
         if fixed != value:
             why = explain(fixed)
             if why is not None:
@@ -106,9 +107,6 @@ def explain(value: Any, raw: str | None = None) -> str | None:
     return _explain_e164(value)
 
 
-def _q(text: str) -> str:
-    """A string quoted on one line, as YAML and JSON would write it."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _explain_e164(s: str) -> str:

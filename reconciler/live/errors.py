@@ -8,10 +8,13 @@ declare), and `{message}`.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
+from functools import lru_cache
 from typing import Any, Mapping
+from urllib.parse import quote
 
 from reconciler.errors import ApiError, ApiUnavailable
 
@@ -36,10 +39,55 @@ def excerpt(raw: bytes | str, secret: str | None = None, limit: int = EXCERPT_CH
     return text or "(empty body)"
 
 
+REDACTED = "[REDACTED]"
+
+
+def secret_forms(key: str) -> list[str]:
+    """The key as a text could hold it, longest first: whole, URL-encoded, base64 (alone or with
+    `Bearer `), and a Telnyx v2 key's secret half (KEY<hex>_<secret>: that half alone is still the
+    secret). None for a key under 8 characters: too short to search for without redacting words."""
+    key = key.strip()
+    if len(key) < 8:
+        return []
+    forms = {key, quote(key, safe=""), base64.b64encode(key.encode()).decode().rstrip("="),
+             base64.b64encode(f"Bearer {key}".encode()).decode().rstrip("=")}
+    tail = key.split("_", 1)[1] if "_" in key else ""
+    if len(tail) >= 8:
+        forms.add(tail)
+    return sorted(forms, key=len, reverse=True)
+
+
+@lru_cache(maxsize=4)
+def _secret_re(secret: str) -> re.Pattern[str]:
+    # Any case: a server that echoes the key upper- or lower-cased still leaks most of it.
+    return re.compile("|".join(re.escape(f) for f in secret_forms(secret) or [secret]), re.I)
+
+
 def scrub(text: str | None, secret: str | None) -> str | None:
-    if text is None or not secret:
+    """`text` with every form of the secret (`secret_forms`) replaced by [REDACTED]."""
+    if not text or not secret:
         return text
-    return text.replace(secret, "[REDACTED]")
+    return _secret_re(secret).sub(REDACTED, text)
+
+
+def scrub_data(data: Any, secret: str | None) -> Any:
+    """A parsed answer with the secret scrubbed from every string in it, keys included: a server
+    that echoes the key (in a profile's name, say) must not get it into a report, a journal, an
+    imported file or its name. What the API sends is read here once, so every command is covered."""
+    if not secret or not secret_forms(secret):  # a key too short to search for: data left as it came
+        return data
+    found = _secret_re(secret)
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return found.sub(REDACTED, v)
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {walk(k): walk(x) for k, x in v.items()}
+        return v
+
+    return walk(data)
 
 
 def _short(value: Any, secret: str | None, limit: int = 500) -> str | None:

@@ -3,8 +3,8 @@
 Every request the reconciler sends goes through `Transport.request`. It
 
 - sends the key only as `Authorization: Bearer ...`, and scrubs it from every error text it
-  builds (a hostile server could echo it back); never turns TLS verification off, never
-  follows a redirect;
+  builds and from every string of every answer it returns (a hostile server could echo it
+  back, in a profile's name say); never turns TLS verification off, never follows a redirect;
 - bounds every attempt by a timeout (connect/read/write/pool and a total per attempt,
   checked between body chunks so a trickling server cannot hold it forever) and every call
   by the caller's optional deadline (`ApiUnavailable("deadline exceeded")`);
@@ -45,7 +45,7 @@ from reconciler.errors import ApiError, ApiUnavailable, ConfigError
 from .clocks import Deadline, ServerClock
 from .connection import connect_problem, tls_failure, tls_refusal
 from .counters import RequestCounters
-from .errors import bad_response, excerpt, parse_error, scrub
+from .errors import bad_response, excerpt, parse_error, scrub, scrub_data
 from .ratelimit import RateLimiter, retry_after
 from .urls import fill_path, is_loopback_host
 
@@ -244,7 +244,7 @@ class Transport:
                 return status, self._parse_json(call, status, body, headers)
             if status in allow:
                 try:
-                    return status, json.loads(body) if body else None
+                    return status, scrub_data(json.loads(body), self.__key) if body else None
                 except ValueError:
                     return status, None
             err = parse_error(call, status, body, headers, self.__key)
@@ -369,9 +369,10 @@ class Transport:
                 return None
             raise bad_response(call, "empty body where JSON was expected", status)
         try:
-            return json.loads(body)
+            data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             ctype = headers.get("content-type", "")
             raise ApiError(call, status, code="invalid_response",
                            title=f"response is not JSON ({self._scrub(ctype.split(';')[0]) or 'no content-type'})",
                            detail=excerpt(body, self.__key)) from None
+        return scrub_data(data, self.__key)  # a server that echoes the key gets it into no name, report or file

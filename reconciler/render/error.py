@@ -1,5 +1,5 @@
 """An error as the chosen --format says it: a stable `error` object in JSON, a short block in
-markdown. Text keeps the plain `error: …` line on stderr (cli.handle_errors)."""
+markdown, and the `error: …` lines on stderr (`error_text`, which cli.handle_errors prints)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from reconciler.errors import (
 )
 from reconciler.plan import SCHEMA_VERSION
 
-from .safe import md, plain
+from .safe import MAX_LINE, md, plain, plain_lines
 
 # Most specific first: the first class that matches names the type (a stable vocabulary).
 _TYPES: tuple[tuple[type[ReconcilerError], str], ...] = (
@@ -52,3 +52,17 @@ def error_markdown(e: ReconcilerError) -> str:
     lines = [f"**{head}** (`{d['type']}`, exit {d['exit_code']})", ""]
     lines += [f"> {md(line)}" for line in str(d["message"]).splitlines()[:50] if line.strip()]
     return "\n".join(lines) + "\n"
+
+
+def error_text(e: ReconcilerError) -> str:
+    """`error: …` (or `refused: …`) for stderr, a terminal or a CI log. A message's own lines stay;
+    what data put in them (a file name, a key, a value, Telnyx's words) carries no escape, bidi
+    override or line break, and no line is a workflow command: each problem of a desired state is
+    one `plain` line (a file name may hold a line break), any other message goes through `plain_lines`."""
+    head = "refused" if isinstance(e, RefusedError) else "error"
+    if isinstance(e, DesiredStateError) and e.problems:
+        lines = [plain(str(p), MAX_LINE) for p in e.problems[:MAX_PROBLEMS]]
+        if len(e.problems) > MAX_PROBLEMS:
+            lines.append(f"… and {len(e.problems) - MAX_PROBLEMS} more problems")
+        return f"{head}: " + "\n".join(lines)
+    return plain_lines(f"{head}: {e}")

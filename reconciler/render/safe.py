@@ -40,10 +40,11 @@ WORD_JOINER = "\u2060"
 _CODE_LITERAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*")  # what `md(text, code=...)` keeps a code span
 
 
-def plain(text: str) -> str:
-    """One line of printable text: no control characters, no bidi overrides, no line breaks."""
+def plain(text: str, limit: int = MAX_LEN) -> str:
+    """One line of printable text: no control characters, no bidi overrides, no line breaks, no
+    workflow command; at most `limit` characters."""
     out = []
-    for ch in text[:MAX_LEN * 2]:
+    for ch in text[:limit * 2]:
         if ch in _BIDI:
             continue
         cat = unicodedata.category(ch)
@@ -53,8 +54,27 @@ def plain(text: str) -> str:
             continue
         else:
             out.append(ch)
-    s = " ".join("".join(out).split())
-    return s if len(s) <= MAX_LEN else s[: MAX_LEN - 1] + "…"
+    # GitHub's runner also reads the older `##[command]` syntax anywhere in a line: broken up.
+    s = " ".join("".join(out).split()).replace("##[", "#\\#[")
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+MAX_LINES = 1200  # lines of one message on stderr (a desired state's problems are bounded before this)
+MAX_LINE = 4000  # characters of one of its lines: ours can be long (ten paths and what to do about them)
+_INDENT = re.compile(r"[ ]*")
+
+
+def plain_lines(text: str) -> str:
+    """A message of several lines of ours with data in them (an error, one problem a line), for
+    stderr: each line `plain` (no escapes, control characters or bidi overrides), its indent kept,
+    and none a GitHub workflow command: a line that would start with `::` (the runner trims any
+    leading space first) starts with a backslash instead. Where data could hold a line break, the
+    caller passes that data through `plain` first, so it cannot start a line at all."""
+    out = []
+    for line in text.split("\n")[:MAX_LINES]:
+        s = plain(line, MAX_LINE)
+        out.append(_INDENT.match(line)[0] + ("\\" + s if s.startswith("::") else s) if s else "")  # type: ignore[index]
+    return "\n".join(out)
 
 
 def md(text: str, code: Iterable[str] = ()) -> str:
