@@ -307,6 +307,32 @@ def test_an_unprocessed_bulk_holds_every_number_on_its_profile_but_those_already
     assert list(t.numbers) == [N[0]]  # processed: only what it was sent for
 
 
+
+def test_a_processed_bulk_holds_the_members_telnyx_provisions_again(tmp_path) -> None:
+    """A bulk task assigns every number of its profile: a member already on the campaign that Telnyx
+    provisions again (PENDING_ASSIGNMENT) cannot send until that is over, so it is the task's work in
+    flight (`make demo`: drift counted it, status did not). One ASSIGNED still, or on another campaign,
+    is not; a deferred bulk has sent nothing yet."""
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, N[:1], at=T0, profile=P, campaign="CWZTFH1", members=N)
+    j.update(wid, State.ACCEPTED, at=T0 + 70, ref="task-1", processed=True)
+    s = live()
+    s.assignments[N[0]] = LiveAssignment(N[0], "CWZTFH1", "ASSIGNED", None)
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "PENDING_ASSIGNMENT", None)
+    s.assignments[N[2]] = LiveAssignment(N[2], "CWZTFH1", "ASSIGNED", None)
+    (t,) = judge(j.read().open_writes(), s, T0 + 80).tracked
+    assert t.numbers == {N[0]: NumberState.DONE, N[1]: NumberState.PENDING}
+    assert t.closed_state is None  # its re-sent member is still being provisioned
+    s.assignments[N[1]] = LiveAssignment(N[1], "COTHER1", "PENDING_ASSIGNMENT", None)
+    (t,) = judge(j.read().open_writes(), s, T0 + 80).tracked
+    assert t.numbers == {N[0]: NumberState.DONE}
+    j2 = Journal(tmp_path / "b")
+    j2.defer(Op.BULK_ASSIGN, N[:1], at=T0, profile=P, campaign="CWZTFH1", after="free", members=N[1:])
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "PENDING_ASSIGNMENT", None)
+    (t,) = judge(j2.read().open_writes(), s, T0 + 80).tracked
+    assert N[1] not in t.numbers
+
+
 WHY = [
     (Op.BULK_ASSIGN, State.SUBMITTED, "task-9",
      f"bulk assignment of profile {P} to CWZTFH1: task task-9 of run r1 not yet processed by Telnyx"),

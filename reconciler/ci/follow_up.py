@@ -91,6 +91,10 @@ def _service(sv: object, eta_from: str | None) -> str:
         elif eta is not None:
             words += (f"; should be over in about {duration(float(eta))} ({_code(sv.get('eta'))}"
                       + (f", from {eta_from}" if eta_from else "") + ")")
+        freeing_for = sv.get("freeing_for")
+        if freeing_for and isinstance(freeing_for, list):
+            # A removal for a move: over is when its numbers are free, not when they send again.
+            words += f"; then assigned to {', '.join(_code(c) for c in freeing_for)}, which sends them"
     except (TypeError, ValueError):
         return ""
     return words

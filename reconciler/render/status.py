@@ -158,9 +158,21 @@ def _numbers_words(counts: dict[str, int], sv: dict[str, Any] | None) -> str:
     if sv["interrupted_seconds"] is not None and sv["not_sending"]:
         out += f" for {_hours(sv['interrupted_seconds'])} (since {sv['interrupted_since']})"
     out += f"; work: {_counts_text(counts)}"
-    if sv["eta_seconds"] is not None:
+    for source, f in (sv.get("freeing") or {}).items():
+        # Said on the line that counts them (where they will send), never as a row of their own.
+        out += (f", {f['numbers']} of them still being freed from {source}"
+                + (f", {_free_words(f)}" if f["eta_seconds"] is not None else ""))
+    if sv.get("freeing_for"):  # a removal for a move: its ETA is when they are free, not when they send
+        out += ("; " + (f"{_free_words(sv)}, then" if sv["eta_seconds"] is not None else "then")
+                + f" assigned to {', '.join(sv['freeing_for'])} (its line has when they send)")
+    elif sv["eta_seconds"] is not None:
         out += "; " + _eta_words(sv)
     return out
+
+
+def _free_words(sv: dict[str, Any]) -> str:
+    """`free by … (in 58 min)`, or past the figures: `freeing later than usual`."""
+    return "freeing later than usual" if sv.get("late") else f"free by {sv['eta']} (in {_hours(sv['eta_seconds'])})"
 
 
 def _eta_words(sv: dict[str, Any]) -> str:
@@ -208,6 +220,7 @@ def _group_service(ws: list[dict[str, Any]]) -> dict[str, Any]:
     out["eta"] = last["eta"] if last else None
     out["late"] = bool(etas) and all(x["late"] for x in etas)
     out["typical_seconds"] = max((x["typical_seconds"] for x in etas if x["typical_seconds"]), default=None)
+    out["freeing_for"] = sorted({c for x in sv for c in x.get("freeing_for", ())})
     return out
 
 
@@ -230,9 +243,10 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
                      + (f": submitted {first}, {_hours(age)} ago" if first else ""))
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
         for w in writes:
+            # Removals that free numbers for a move apart from those that do not (a prune): their ETAs differ.
             groups[(w["what"], w["campaign"] or w["profile"] or "no profile", w["state"], w["phase"],
-                    w["closed_as"], w["telnyx_status"], w["stuck"])].append(w)
-        for (what, target, state, phase, closed, telnyx, stuck), ws in groups.items():
+                    w["closed_as"], w["telnyx_status"], w["stuck"], bool(w["service"]["freeing_for"]))].append(w)
+        for (what, target, state, phase, closed, telnyx, stuck, _), ws in groups.items():
             counts: dict[str, int] = defaultdict(int)
             for w in ws:
                 for k, v in w["counts"].items():
@@ -328,7 +342,7 @@ def status_markdown(report: Any, kind: str = "status") -> str:
                 "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
         out += [f"| `{c}` | {sv['numbers']} | {sv['sending']} | {sv['not_sending']} | {sv['pending']} | {sv['failed']} | "
                 f"{_hours(sv['interrupted_seconds']) if sv['interrupted_seconds'] is not None else '-'} | "
-                f"{_eta_md(sv)} |" for c, sv in list(d["service"].items())[:100]]
+                f"{_eta_md(sv)}{_freeing_md(sv)} |" for c, sv in list(d["service"].items())[:100]]
         picture = mermaid.details("Time to service picture", mermaid.status_gantt(d["service"]))
         out += [""] + picture if picture else []
     if d["durations"].get("history_problem"):
@@ -355,7 +369,15 @@ def status_markdown(report: Any, kind: str = "status") -> str:
 def _eta_md(sv: dict[str, Any]) -> str:
     if sv["eta_seconds"] is None:
         return "-"
+    if sv.get("freeing_for"):  # a removal for a move: when its numbers are free, not when they send
+        return _free_words(sv)
     return _eta_words(sv).removeprefix("ETA ")
+
+
+def _freeing_md(sv: dict[str, Any]) -> str:
+    """After a campaign's ETA: its numbers a removal is still freeing from another campaign."""
+    return "".join(f"; {f['numbers']} still being freed from `{source}`" + (f", {_free_words(f)}" if f["eta"] else "")
+                   for source, f in (sv.get("freeing") or {}).items())
 
 
 def _problems_markdown(d: dict[str, Any]) -> list[str]:

@@ -1,8 +1,8 @@
 """What the `status` and `resume` reports count, before any of it is said: numbers per state (per
 campaign, and per run and campaign), the numbers the open work holds, and time to service (who sends
 now, how long the interruption has lasted, when the work should be over). Kept apart from the
-wording in `status`: the counting rules (a number several writes hold is counted once) are the
-part a reader checks, and they do not change with the format."""
+wording in `status`: the counting rules (a number several writes hold is counted once, under the
+campaign where it will send) are the part a reader checks, and they do not change with the format."""
 
 from __future__ import annotations
 
@@ -31,31 +31,61 @@ def _states(ws: Any) -> dict[str, str]:
     return {n: s.value for n, s in t.numbers.items()}
 
 
+# Which write's target a number is counted under when writes to several targets hold it: where it
+# will send. An assignment (or the next phase that assigns it) over a profile move over a removal: a
+# number freed first for a move is the destination's, and a removal with nothing after it (a prune)
+# keeps its number under the campaign it leaves (it will not send again).
+_RANK = {"unassign": 0, "bulk_move": 1, "patch_profile": 1}  # every other operation assigns: 2
+
+
+def homes(writes: Any) -> dict[str, str]:
+    """number -> the target it is counted under (`_RANK`; among equals, the latest write's)."""
+    best: dict[str, tuple[int, float, int]] = {}
+    out: dict[str, str] = {}
+    for i, ws in enumerate(writes):
+        w = ws.write
+        key = (_RANK.get(w.op.value, 2), w.submitted_at or 0.0, i)
+        for n in _states(ws):
+            if n not in best or key > best[n]:
+                best[n], out[n] = key, _target(w)
+    return out
+
+
+def _held(writes: Any) -> dict[str, dict[str, str]]:
+    """target -> {number: state} for the numbers counted under it (`homes`): pending if any write to
+    that target holds it pending (it is in flight), else the state of the latest of them."""
+    home = homes(writes)
+    held: dict[str, dict[str, str]] = {}
+    order = sorted(range(len(writes)), key=lambda i: (writes[i].write.submitted_at or 0.0, i))
+    for i in order:
+        target = _target(writes[i].write)
+        for n, state in _states(writes[i]).items():
+            # Pending in any write is in flight (tracking's rule), whichever write came last.
+            if home[n] == target and held.setdefault(target, {}).get(n) != "pending":
+                held[target][n] = state
+    return held
+
+
 def number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, dict[str, int]]]]:
     """Numbers per state, per campaign (across runs) and per run and campaign, each number counted
-    once in each: a number several writes hold (a bulk task that skipped it, the removal that frees
-    it, the next phase that assigns it) is counted as pending if any of them holds it pending (it is
-    in flight), else in the state of the latest of them."""
-    latest: dict[tuple[str, str], tuple[str, str]] = {}  # (target, number) -> (run, state)
-    by_run: dict[tuple[str, str, str], str] = {}  # (run, target, number) -> state
-    order = sorted(range(len(report.writes)), key=lambda i: (report.writes[i].write.submitted_at or 0.0, i))
-    for i in order:
-        w = report.writes[i].write
-        for n, state in _states(report.writes[i]).items():
-            # Pending in any write is in flight (tracking's rule), whichever write came last.
-            key = (_target(w), n)
-            if latest.get(key, ("", ""))[1] != "pending":
-                latest[key] = (w.run, state)
-            if by_run.get((w.run, *key)) != "pending":
-                by_run[(w.run, *key)] = state
-    per_campaign: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (target, _), (_, state) in latest.items():
-        per_campaign[target][state] += 1
-    runs: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    for (run, target, _), state in by_run.items():
-        runs[run][target][state] += 1
-    return ({c: dict(sorted(v.items())) for c, v in sorted(per_campaign.items())},
-            {r: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for r, cs in sorted(runs.items())})
+    once in each, under the campaign where it will send (`homes`: the 30 numbers a move frees from
+    one campaign are the destination's, not also the campaign they leave), so the campaigns' counts
+    add up to the numbers of the work; a number several writes to one campaign hold (a bulk task
+    that skipped it, the next phase that assigns it) is counted as pending if any of them holds it
+    pending, else in the state of the latest of them."""
+    def counts(writes: Any) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for target, numbers in sorted(_held(writes).items()):
+            tally: dict[str, int] = defaultdict(int)
+            for state in numbers.values():
+                tally[state] += 1
+            out[target] = dict(sorted(tally.items()))
+        return out
+
+    runs: dict[str, list[Any]] = defaultdict(list)
+    for ws in report.writes:
+        runs[ws.write.run].append(ws)
+    return counts(report.writes), {r: counts(ws) for r, ws in sorted(runs.items())}
 
 
 def _remaining(ws: Any, figures: Any) -> tuple[float | None, float, tuple[str, ...]]:
@@ -69,8 +99,9 @@ def _remaining(ws: Any, figures: Any) -> tuple[float | None, float, tuple[str, .
                                                                       and t.phase.value in ("done", "abandoned")):
         return None, 0.0, ()
     age = t.age or 0.0
-    if deferred:  # freed first: the removal, then this assignment
-        return (max(0.0, figures["unassignment"] - age) + figures["assignment"],
+    if deferred:  # freed first: the removal (unless Telnyx has freed them all: ready), then this assignment
+        freeing = 0.0 if t.phase is not None and t.phase.value == "ready" else max(0.0, figures["unassignment"] - age)
+        return (freeing + figures["assignment"],
                 figures["unassignment"] + figures["assignment"], ("unassignment", "assignment"))
     kind = {"unassign": "unassignment", "bulk_move": "order", "patch_profile": "order"}.get(w.op.value, "assignment")
     return max(0.0, figures[kind] - age), figures[kind], (kind,)
@@ -80,7 +111,10 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
     """Time to service, per write and per campaign: numbers (sending + not sending = numbers; the
     work's pending and failed counted apart, of the same numbers), how long the interruption has
     lasted (since the earliest open write that holds a number that cannot send, on Telnyx's clock),
-    and when the work should be over (from `report.figures`), or that it is later than usual."""
+    and when the work should be over (from `report.figures`), or that it is later than usual. Per
+    campaign, each number once where it will send (`homes`), so the ETA is its service's (a move's
+    next phase: removal left, then assignment) and `freeing` says how many a removal still frees for
+    it, from where; per write, `freeing_for` names where a removal's numbers will send."""
     sending: dict[str, bool] = getattr(report, "sending", {}) or {}
     figures = getattr(report, "figures", None)
     now = report.now
@@ -110,22 +144,42 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
                 # Past the figures: later than usual (Telnyx sometimes takes days), not "overdue".
                 "late": late, "typical_seconds": round(typical) if typical is not None else None}
 
+    home = homes(report.writes)
     per_write: dict[str, dict[str, Any]] = {}
-    by_target: dict[str, tuple[dict[str, str], list[tuple[float, float]]]] = {}
+    remaining_of: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    # destination -> campaign a removal frees its numbers from -> (those numbers, the removals' remaining)
+    freeing: dict[str, dict[str, tuple[set[str], list[tuple[float, float]]]]] = defaultdict(dict)
     for ws in report.writes:
         w = ws.write
         states = _states(ws)
         rest, whole, used = _remaining(ws, figures) if figures is not None else (None, 0.0, ())
         kinds += [k for k in used if k not in kinds]
-        per_write[w.id] = facts(states, [(rest, whole)] if rest is not None else [])
-        numbers, remaining = by_target.setdefault(_target(w), ({}, []))
+        target = _target(w)
+        elsewhere = sorted({home[n] for n in states if home[n] != target})
+        # A removal that frees numbers for a move: its ETA is when they are free, not when they send.
+        per_write[w.id] = {**facts(states, [(rest, whole)] if rest is not None else []), "freeing_for": elsewhere}
+        if rest is not None and any(home[n] == target for n in states):
+            remaining_of[target].append((rest, whole))
         for n, v in states.items():
-            if numbers.get(n) != "pending":
-                numbers[n] = v
-        if rest is not None:
-            remaining.append((rest, whole))
-    per_campaign = {c: facts(numbers, remaining) for c, (numbers, remaining) in sorted(by_target.items())}
+            if home[n] != target and v in ("pending", "unseen"):
+                numbers, remaining = freeing[home[n]].setdefault(target, (set(), []))
+                numbers.add(n)
+                if rest is not None:
+                    remaining.append((rest, whole))
+    per_campaign = {}
+    for c, numbers in sorted(_held(report.writes).items()):
+        per_campaign[c] = {**facts(numbers, remaining_of[c]), "freeing": {
+            source: _freeing(len(held), remaining, now) for source, (held, remaining) in sorted(freeing[c].items())}}
     return per_write, per_campaign, kinds
+
+
+def _freeing(numbers: int, remaining: list[tuple[float, float]], now: float) -> dict[str, Any]:
+    """Numbers a campaign's line counts that a removal is still freeing from another campaign, and when
+    they should be free (their service comes back after that, with the assignment: the line's ETA)."""
+    eta = max((r for r, _ in remaining), default=None)
+    return {"numbers": numbers, "eta_seconds": round(eta) if eta is not None else None,
+            "eta": iso(now + eta) if eta is not None else None,
+            "late": bool(remaining) and all(r <= 0 for r, _ in remaining)}
 
 
 def open_numbers(report: Any) -> dict[str, int]:

@@ -209,6 +209,14 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
                 if a is not None and a.tcr_campaign_id == w.campaign and a.status == ASSIGNED:
                     continue  # already there: nothing to wait for (a re-provisioning would show as PENDING)
                 states[n.number] = NumberState.PENDING
+    if w.op is Op.BULK_ASSIGN and w.state is not State.DEFERRED:
+        # A bulk task assigns every number of its profile: Telnyx may provision again one that was
+        # already there (a member it was not sent for). One that shows PENDING_ASSIGNMENT on the
+        # task's campaign cannot send until that is over: the task's work, counted as in flight.
+        for m in w.members:
+            a = live.assignments.get(m)
+            if m not in states and a is not None and a.tcr_campaign_id == w.campaign and a.status == PENDING_ASSIGNMENT:
+                states[m] = NumberState.PENDING
     t = Tracked(w, states, reasons, age, effect=effect)
     if w.state is State.DEFERRED:
         t.phase, t.phase_reason = judge_phase(w, live, states)

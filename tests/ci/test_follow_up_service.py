@@ -44,3 +44,11 @@ def test_the_section_draws_its_open_writes_and_a_hand_edited_report_only_loses_t
     assert "<details><summary>Time to service picture</summary>" in text
     broken = section([_write(not_sending="six")], report)
     assert diagrams(broken) == [] and "6 pending at Telnyx" in broken
+
+
+def test_a_removal_for_a_move_says_its_numbers_are_assigned_after_it():
+    """Its ETA is when the numbers are free; the comment says they send only once assigned where they go."""
+    removal = {**_write(freeing_for=["CB00XYZ"]), "operation": "unassign", "what": "removal"}
+    (line,) = lines_for(removal, 72, None)[1:]
+    assert line.endswith("; then assigned to `CB00XYZ`, which sends them"), line
+    assert not lines_for(_write(freeing_for=[]), 72, None)[1].endswith("sends them")

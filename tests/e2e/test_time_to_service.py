@@ -60,7 +60,7 @@ def test_status_eta_from_the_accounts_observed_durations(make_env):
     assert w["service"] == {"numbers": 6, "sending": 0, "not_sending": 6, "pending": 6, "failed": 0,
                            "interrupted_since": w["submitted_at"], "interrupted_seconds": 600,
                            "eta_seconds": OBSERVED - 600, "eta": w["service"]["eta"], "late": False,
-                           "typical_seconds": OBSERVED}
+                           "typical_seconds": OBSERVED, "freeing_for": []}
     c = d["service"][w["campaign"]]
     assert (c["sending"], c["not_sending"], c["pending"], c["eta_seconds"]) == (0, 6, 6, OBSERVED - 600)
     text = env.run("status").out
@@ -150,12 +150,14 @@ def test_every_status_line_partitions_its_numbers_and_counts_numbers_before_writ
         assert sv["sending"] + sv["not_sending"] == sv["numbers"], sv
     for w in d["writes"]:
         assert sum(w["counts"].values()) == w["service"]["numbers"], w
-    assert d["service"][OLD]["numbers"] == len(MOVE) and d["service"][NEW]["numbers"] == 90
+    # The 30 moved are counted once, under the campaign they will send on (freed from OLD first).
+    assert OLD not in d["service"] and d["service"][NEW]["numbers"] == 90
+    assert d["service"][NEW]["freeing"][OLD]["numbers"] == len(MOVE)
     text = env.run("status").out.splitlines()
     assert text[0] == f"Status: 90 numbers in open work ({d['open_writes']} writes): 0 sending, 90 not sending; " \
                       "0 writes stuck, 0 numbers failed", text[0]
-    assert text[1].startswith(f"  {OLD}: 30 numbers: 0 sending, 30 not sending for ") and "; work: 30 pending; " \
-        in text[1], text[1]
+    assert text[1].startswith(f"  {NEW}: 90 numbers: 0 sending, 90 not sending for ") and \
+        f"; work: 90 pending, 30 of them still being freed from {OLD}, free by " in text[1], text[1]
     md = env.run("status", "--format", "markdown").out
     assert f"| `{NEW}` | 90 | 0 | 90 | 90 | 0 |" in md, md
 
