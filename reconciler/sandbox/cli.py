@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Iterable
 
 import click
 
@@ -252,20 +253,21 @@ def generate_seed(numbers: int, profiles: int | None, random_seed: int, out: str
         sys.exit(1)
     command = f"reconciler sandbox generate --numbers {numbers} --profiles {len(doc['messaging_profiles'])} " \
               f"--random-seed {random_seed}"
-    text = dump(doc, f"{command}\n\n{summary}")
+    chunks = dump(doc, f"{command}\n\n{summary}")
     if out is None:
-        click.echo(text, nl=False)
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
     else:
         try:
-            _write_new(out, text, force)
+            _write_new(out, chunks, force)
         except OSError as exc:
             click.echo(f"sandbox generate: cannot write {out}: {exc.strerror or exc}", err=True)
             sys.exit(1)
     click.echo(summary, err=True)
 
 
-def _write_new(path: str, text: str, force: bool) -> None:
-    """Write `text` to `path`: an existing file only with `force`, and never through a symbolic
+def _write_new(path: str, chunks: Iterable[str], force: bool) -> None:
+    """Write `chunks` to `path`: an existing file only with `force`, and never through a symbolic
     link (a link planted where the seed goes would otherwise overwrite its target)."""
     if os.path.islink(path):
         raise OSError(0, "it is a symbolic link; the seed is never written through one")
@@ -275,7 +277,7 @@ def _write_new(path: str, text: str, force: bool) -> None:
     except FileExistsError:
         raise OSError(0, "the file exists; --force overwrites it") from None
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
+        f.writelines(chunks)
 
 
 def main() -> None:

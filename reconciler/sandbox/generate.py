@@ -16,12 +16,12 @@ changes. The same `random_seed` gives the same document, byte for byte.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
-
-import yaml
 
 CAP = 49  # T-Mobile's numbers per campaign without number pooling (10dlc-domain.md §3.1)
 MAX_NUMBERS = 1_000_000  # what the sandbox holds comfortably (README: "Speed and memory")
@@ -30,6 +30,7 @@ LINES = ("marketing", "alerts", "support", "billing", "appointments", "deliverie
          "verification", "reminders", "collections", "promotions", "dispatch", "feedback", "renewals",
          "store-pickup", "claims")
 NEW_LINE = "new-numbers"
+NEW_MAX = 36  # new numbers at most: the campaign waiting for them keeps room under the cap
 # Area codes of US states only (no Canadian or Caribbean NANP codes, no toll-free or 5XX/900):
 # every number built from them is a US 10DLC long code that `reconciler validate` accepts.
 AREA_CODES = ("212", "213", "206", "214", "303", "305", "312", "404", "415", "503", "512", "602",
@@ -68,7 +69,7 @@ def generate(numbers: int, profiles: int | None = None, random_seed: int = 0) ->
     no_profile = min(numbers // 50, numbers - count)  # about 2 %: bought, never put on a profile
     on_profiles = numbers - no_profile
     # About 1 %, fitting the waiting campaign, and leaving every other profile a number.
-    new = min(CAP - 13, max(1, on_profiles // 100), on_profiles - count + 1) if count >= 2 else 0
+    new = min(NEW_MAX, max(1, on_profiles // 100), on_profiles - count + 1) if count >= 2 else 0
     sizes = _split(rng, on_profiles - new, count - (1 if new else 0))
     tcr = _TcrIds(rng)
     for i, size in enumerate(sizes):
@@ -97,11 +98,28 @@ def generate(numbers: int, profiles: int | None = None, random_seed: int = 0) ->
     return doc, _summary(plan, no_profile)
 
 
-def dump(doc: dict[str, Any], header: str) -> str:
-    """The seed as YAML, numbers quoted (unquoted, YAML reads `+1...` as an int), `header` as comments."""
-    comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return comment + yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, width=120)
+def dump(doc: dict[str, Any], header: str) -> Iterator[str]:
+    """The seed as YAML, in chunks (a million numbers is 170 MB of text: never held at once),
+    `header` as comments. Written by hand: the document is lists of flat items, and PyYAML's
+    emitter takes about 4 KB and 50 µs a number. Every string is double-quoted JSON, which YAML
+    reads as written (a bare `+1...` would be an int)."""
+    yield "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    for key, items in doc.items():
+        yield f"{key}:\n" if items else f"{key}: []\n"
+        for start in range(0, len(items), 10_000):
+            yield "".join(f"- {_item(item)}" for item in items[start:start + 10_000])
+
+
+def _item(item: dict[str, Any]) -> str:
+    return "  ".join(f"{name}: {_scalar(value)}\n" for name, value in item.items())
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, str) else str(value)
 
 
 def _shared_profile(plan: _Plan, tcr: _TcrIds, numbers: list[str]) -> None:
@@ -191,11 +209,15 @@ def _summary(plan: _Plan, no_profile: int) -> str:
     pooled = sum(1 for c in plan.campaigns if c.get("number_pooling"))
     shared = sum(1 for c in plan.campaigns if c["kind"] == "shared" and c.get("sharing_status") == "ACCEPTED")
     registered = sum(1 for c in plan.campaigns if c["kind"] == "telnyx")
-    text = (f"{len(plan.numbers):,} numbers on {len(plan.profiles)} messaging profiles ({no_profile:,} on none); "
-            f"{len(plan.assignments):,} ASSIGNED to {registered} registered and {shared} partner campaigns "
-            f"({pooled} with number pooling, the rest at most {CAP} numbers); 1 partner share PENDING.")
+    text = (f"{_n(len(plan.numbers), 'number')} on {_n(len(plan.profiles), 'messaging profile')} "
+            f"({no_profile:,} on none); {len(plan.assignments):,} ASSIGNED to {registered:,} registered and "
+            f"{shared:,} partner {'campaign' if shared == 1 else 'campaigns'} ({pooled:,} with number pooling, "
+            f"the rest at most {CAP} numbers); 1 partner share PENDING.")
     if plan.ready_campaign:
-        held = f"{plan.new_numbers} number{'s' if plan.new_numbers != 1 else ''}"
-        text += (f"\nProfile {BRAND}-{NEW_LINE} holds {held} on no campaign; campaign "
+        text += (f"\nProfile {BRAND}-{NEW_LINE} holds {_n(plan.new_numbers, 'number')} on no campaign; campaign "
                  f"{plan.ready_campaign} is registered for them (import --unassigned-campaign {plan.ready_campaign}).")
     return text
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
