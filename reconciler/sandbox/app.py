@@ -201,7 +201,12 @@ class App:
         if operation is None:
             if path_exists:
                 return error_response(E.ApiError(405, E.BAD_REQUEST, f"Method {method} is not allowed on /v2{path}"), rl_headers)
-            return error_response(E.not_found(f"No such path /v2{path}"), rl_headers)
+            # An SDK user's first call is often outside the subset (GET /v2/phone_numbers): keep Telnyx's
+            # 404 and code, which a client must handle, but say why, so "Resource not found" does not read
+            # as a missing number or a broken sandbox.
+            return error_response(E.not_found(
+                f"No such path /v2{path} in this sandbox: it serves only the Telnyx 10DLC subset the reconciler "
+                "uses (the list: docs/sandbox.md, \"What it serves\")"), rl_headers)
         if self.config.fail_rate and self.fault_rng.random() < self.config.fail_rate:
             # An injected 5xx happens before any effect, so a retry is always safe.
             payload: dict[str, Any] = {

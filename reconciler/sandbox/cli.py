@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Iterable
 
 import click
 
@@ -88,7 +89,8 @@ def sandbox(
     mode_items: tuple[str, ...],
     modes_from: str | None,
 ) -> None:
-    """Run the local Telnyx API sandbox and print its base URL (`advance`: move a running one's clock)."""
+    """Run the local Telnyx API sandbox and print its base URL (`advance`: move a running one's clock;
+    `generate`: write a seed for an estate of any size)."""
     if ctx.invoked_subcommand is not None:
         return  # a subcommand talks to a sandbox that is already running
     if not allow_remote and not _is_loopback(host):
@@ -228,6 +230,54 @@ def advance(duration: str, url: str) -> None:
         sys.exit(1)
     now = r.json().get("now") if r.headers.get("content-type", "").startswith("application/json") else None
     click.echo(f"sandbox clock advanced {seconds / 3600:g} h; now {str(now)[:40]}")
+
+
+@sandbox.command("generate")
+@click.option("--numbers", required=True, type=int, help="How many phone numbers the account owns.")
+@click.option("--profiles", default=None, type=int,
+              help="Messaging profiles to spread them over (one holds the new numbers). Default: one per 250 numbers.")
+@click.option("--random-seed", default=0, show_default=True, type=int, help="The same seed gives the same file.")
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="Write the seed to this file (default: stdout); an existing file only with --force.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file (never through a symbolic link).")
+def generate_seed(numbers: int, profiles: int | None, random_seed: int, out: str | None, force: bool) -> None:
+    """Write a realistic seed for an estate of NUMBERS numbers: profiles, registered and partner
+    campaigns (at most 49 numbers each unless pooled), most numbers ASSIGNED, new numbers waiting
+    for a campaign. Start a sandbox on it with `reconciler sandbox --seed FILE`."""
+    from reconciler.sandbox.generate import dump, generate
+
+    try:
+        doc, summary = generate(numbers, profiles, random_seed)
+    except ValueError as exc:
+        click.echo(f"sandbox generate: {exc}", err=True)
+        sys.exit(1)
+    command = f"reconciler sandbox generate --numbers {numbers} --profiles {len(doc['messaging_profiles'])} " \
+              f"--random-seed {random_seed}"
+    chunks = dump(doc, f"{command}\n\n{summary}")
+    if out is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+    else:
+        try:
+            _write_new(out, chunks, force)
+        except OSError as exc:
+            click.echo(f"sandbox generate: cannot write {out}: {exc.strerror or exc}", err=True)
+            sys.exit(1)
+    click.echo(summary, err=True)
+
+
+def _write_new(path: str, chunks: Iterable[str], force: bool) -> None:
+    """Write `chunks` to `path`: an existing file only with `force`, and never through a symbolic
+    link (a link planted where the seed goes would otherwise overwrite its target)."""
+    if os.path.islink(path):
+        raise OSError(0, "it is a symbolic link; the seed is never written through one")
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except FileExistsError:
+        raise OSError(0, "the file exists; --force overwrites it") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.writelines(chunks)
 
 
 def main() -> None:

@@ -6,6 +6,8 @@ makes sure every operation is exercised, and that deliberately broken requests a
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .helpers import PROFILE_A, PROFILE_B, PROFILE_EMPTY, SHARED, SHARED_PENDING, TELNYX, Api, error_of
@@ -194,6 +196,11 @@ def test_unknown_path_and_method(api: Api) -> None:
     r = api.get("/10dlc/phoneNumberCampaign")  # the legacy path is not in the spec
     assert r.status_code == 404
     assert error_of(r)["code"] == "10005"
+    r = api.get("/phone_numbers")  # an SDK user's first call: outside the subset, and said so
+    assert r.status_code == 404
+    assert error_of(r)["code"] == "10005"
+    assert "serves only the Telnyx 10DLC subset the reconciler uses" in error_of(r)["detail"]
+    assert "docs/sandbox.md" in error_of(r)["detail"]
     r = api.http.delete("/messaging_profiles")
     assert r.status_code == 405
     assert "errors" in r.json()
@@ -221,3 +228,16 @@ def test_numbers_have_numeric_ids(api: Api) -> None:
     data = api.get("/phone_numbers/messaging").json()["data"]
     assert data and all(item["id"].isdigit() and len(item["id"]) == 19 for item in data)
     assert len({item["id"] for item in data}) == len(data)
+
+
+def test_the_docs_list_exactly_the_operations_served() -> None:
+    """The 404 for a path outside the subset points at docs/sandbox.md's list: it must be the routing table."""
+    from pathlib import Path
+
+    from reconciler.sandbox.api.routes import OPERATIONS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sandbox.md").read_text(encoding="utf-8")
+    table = text[text.index("<!-- sandbox: operations -->"):]
+    table = table[:table.index("\n\n")]
+    listed = re.findall(r"^\| `(\w+)` \| `/v2([^`]+)` \|$", table, re.M)
+    assert listed == [(o.method, o.template) for o in OPERATIONS]

@@ -240,3 +240,27 @@ def test_a_planted_misspelling_is_caught(drive: Callable[[dict[str, str]], Drive
     d = drive({})
     with pytest.raises(pytest.fail.Exception, match="strict validation refused"):
         d.ok("GetSinglePhoneNumberCampaign", lambda: d.client.messaging_10dlc.phone_number_campaigns.retrieve("+13125550100"))
+
+
+def test_the_sdk_finds_the_sandbox_by_its_own_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/sandbox.md, "With Telnyx's SDKs": the SDK reads TELNYX_BASE_URL (the reconciler reads
+    TELNYX_API_BASE_URL). Its first call is often outside the subset: the 404 keeps Telnyx's code and
+    says that this sandbox serves the reconciler's subset only, and where the list is."""
+    with start_sandbox(seed=base_seed()) as sb:
+        monkeypatch.setenv("TELNYX_BASE_URL", sb.base_url)
+        monkeypatch.setenv("TELNYX_API_KEY", sb.api_key)
+        monkeypatch.delenv("TELNYX_API_BASE_URL", raising=False)
+        client = telnyx.Telnyx(max_retries=0, _strict_response_validation=True,
+                               http_client=loopback.client(timeout=10))
+        try:
+            names = [p.name for p in client.messaging_profiles.list()]
+            assert names == ["acme-marketing", "acme-alerts", "empty"]
+            with pytest.raises(telnyx.NotFoundError) as info:
+                client.phone_numbers.list()
+        finally:
+            client.close()
+    (error,) = info.value.body["errors"]  # type: ignore[index]
+    assert error["code"] == "10005"
+    assert error["detail"].startswith("No such path /v2/phone_numbers in this sandbox: it serves only the "
+                                      "Telnyx 10DLC subset the reconciler uses")
+    assert "docs/sandbox.md" in error["detail"]
