@@ -88,6 +88,11 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     counted per profile and campaign, each distinct reason once with its count."""
     d = free_text(plan_dict(plan), naming(plain, plan.profile_names))
     lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"])]
+    # Which numbers cannot send whatever the plan does, first (docs/drift.md: the plan leads with it).
+    if d["unhealthy_campaigns"]:
+        lines.append(paint("Cannot send: ", "31;1", color) + health_headline(d["unhealthy_campaigns"]) + "; "
+                     + UNHEALTHY_NOTE)
+        lines.extend(f"  - {health_sentence(h)}" for h in d["unhealthy_campaigns"])
     if d["unsafe"]:  # said at once (a reader of `| head` must not miss it); every reason at the end
         more = f" (and {len(d['unsafe']) - 1} more, listed at the end)" if len(d["unsafe"]) > 1 else ""
         lines.append(paint("UNSAFE — apply will refuse (exit 3): ", "31;1", color) + d["unsafe"][0] + more)
@@ -99,16 +104,12 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
             lines.append(f"  - hours estimated from {plan.figures.words(FIGURES_USED)}")
     if plan.desired.policy.change_windows:
         lines.append(paint("Change windows: ", "1", color) + plain(window_words(plan)))
-    lines.append(f"Checksum: {d['checksum']}")
     br = d["blast_radius"]
     if any(br.values()):
         lines.append(f"Blast radius: {_sending(br)}{plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
                      f"{br['lose_campaign']} to lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign, {br['gain_campaign']} to gain one, "
                      f"{br['change_profile']} to change profile, {br['blocked']} blocked")
-    if d["unhealthy_campaigns"]:
-        lines.append(paint("Cannot send: ", "31;1", color) + health_headline(d["unhealthy_campaigns"]) + "; "
-                     + UNHEALTHY_NOTE)
-        lines.extend(f"  - {health_sentence(h)}" for h in d["unhealthy_campaigns"])
+    lines.append(f"Checksum: {d['checksum']}")
     if verbose:
         lines += profiles_verbose(d, color)
     else:

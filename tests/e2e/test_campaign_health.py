@@ -44,7 +44,7 @@ def test_a_campaign_that_stops_carrying_traffic_after_a_clean_apply_is_drift(mak
     # Not a change: the plan says it first, and --detailed-exitcode stays 0 (drift is the check that fails).
     p = env.run("plan", "--detailed-exitcode")
     assert p.code == 0, p.out + p.err
-    assert p.out.splitlines()[2].startswith("Cannot send: 1 unhealthy campaign (5 numbers cannot send)")
+    assert p.out.splitlines()[1].startswith("Cannot send: 1 unhealthy campaign (5 numbers cannot send)")  # first
     assert json.loads(env.run("plan", "--format", "json").out)["unhealthy_campaigns"][0]["numbers_stopped"] == 5
 
     env.admin.patch("/campaigns/CWZTFH1", json={"campaign_status": "MNO_PROVISIONED", "sharing_status": "ACCEPTED"}
