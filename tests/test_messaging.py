@@ -100,7 +100,8 @@ def test_the_plan_says_it_first_in_words_and_marks_each_number():
     assert lines[1] == "Messaging: 2 numbers that send today stop, about 6 number-hours without service"
     assert lines[2] == "  - 2 numbers that send today stop for about 3 h: freed from CTELNX1, then assigned to CSHARE1"
     assert lines[3].startswith("  - why freed first: ")
-    assert lines[5].startswith("Blast radius: 2 sending numbers to stop (or may), 0 to start sending; ")
+    assert lines[4].startswith("Blast radius: 2 sending numbers to stop (or may), 0 to start sending; ")
+    assert lines[5].startswith("Checksum: ")  # after what the plan does
     assert "reassign from CTELNX1 [stops sending: freed first]" in lines[-1] or any(
         "[stops sending: freed first]" in x for x in lines)
 

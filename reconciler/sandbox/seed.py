@@ -23,8 +23,8 @@ from reconciler.sandbox.state import (
     STATUS_CODES,
     Store,
 )
-from reconciler.sandbox.validation import UUID_RE  # one rule for a UUID in a seed and in a request
-
+# One rule for a UUID in a seed and in a request (validation.py, the HTTP layer, reads it from here).
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 E164_RE = re.compile(r"^\+[1-9][0-9]{4,14}\Z")
 US_E164_RE = re.compile(r"^\+1[0-9]{10}\Z")
 TCR_CAMPAIGN_RE = re.compile(r"^C[A-Z0-9]{5,8}\Z")

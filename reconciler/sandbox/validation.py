@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.sandbox import errors as E
+from reconciler.sandbox.seed import UUID_RE
 
 INT_RE = re.compile(r"^-?[0-9]+\Z")
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 MAX_10DLC_PAGE = 500
 
