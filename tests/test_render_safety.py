@@ -60,3 +60,19 @@ def ctx(tmp_path_factory: pytest.TempPathFactory):
 def test_every_hostile_name_and_api_field_is_refused_or_inert(attack: Attack, ctx: Ctx) -> None:
     verdicts = attack.run(ctx)
     assert verdicts and not [v for v in verdicts if v], [v for v in verdicts if v]
+
+
+def test_the_json_error_keeps_every_problem_on_its_own_line_and_bounds_the_whole():
+    """The error document's `message` was one line cut at 500 characters (outside review at 3,000
+    numbers): each problem is now its own line, plain, and only the whole is bounded."""
+    from reconciler.errors import DesiredStateError, Problem
+    from reconciler.render.error import error_dict
+
+    problems = [Problem(f"desired-state/team-{i:02d}.yaml", i + 1, 3, "not a phone number in E.164 form\x1b[31m")
+                for i in range(40)]
+    err = error_dict(DesiredStateError(problems))["error"]
+    lines = err["message"].split("\n")
+    assert len(lines) == 40 and lines[39] == "desired-state/team-39.yaml:40:3: not a phone number in E.164 form[31m"
+    assert "\x1b" not in err["message"] and err["problems_total"] == 40
+    many = [Problem(f"desired-state/{'x' * 200}-{i}.yaml", 1, 1, "y" * 300) for i in range(200)]
+    assert len(error_dict(DesiredStateError(many))["error"]["message"]) == 20000

@@ -36,7 +36,9 @@ MAX_PROBLEMS = 1000  # a huge invalid estate still gives a bounded error object
 
 def error_dict(e: ReconcilerError) -> dict[str, Any]:
     kind = next((name for cls, name in _TYPES if isinstance(e, cls)), "error")
-    err: dict[str, Any] = {"type": kind, "exit_code": e.exit_code, "message": plain(str(e))[:20000]}
+    # The message's own lines kept (a desired state's problems, one a line; markdown quotes each), each
+    # line plain; bounded as a whole (the problems list below is the complete, structured form).
+    err: dict[str, Any] = {"type": kind, "exit_code": e.exit_code, "message": plain_lines(str(e))[:20000]}
     if isinstance(e, DesiredStateError):
         err["problems"] = [{"path": plain(p.path), "line": p.line, "col": p.col, "message": plain(p.message)}
                            for p in e.problems[:MAX_PROBLEMS]]
