@@ -236,6 +236,8 @@ def test_resume_carries_out_a_ready_phase_the_files_declare_and_reports_every_wr
     assert states[Op.UNASSIGN] is State.DONE  # the removal ended: journalled done by this run
     phase = [ws for ws in report.writes if ws.write.state is State.DEFERRED]
     assert len(phase) == 1 and phase[0].tracked is not None
+    # Carried out by this run: said closed (done: its write was sent), not "next phase ready".
+    assert phase[0].closed_as is State.DONE and phase[0].counts != {"abandoned": 1}
 
 
 def test_resume_without_the_files_writes_nothing(tmp_path):
@@ -251,6 +253,10 @@ def test_resume_abandons_a_phase_the_files_no_longer_declare_exit_2(tmp_path):
     report = run_resume(tmp_path, t, desired({N[0]: (P1, TX2)}))
     assert len(t.writes()) == before
     assert report.exit_code == 2 and [what.outcome for _, what in report.carried_out] == [PhaseOutcome.ABANDONED]
+    # Said closed as abandoned, its number's work abandoned; the removal keeps its own verdict.
+    by_op = {ws.write.op: ws for ws in report.writes}
+    assert by_op[Op.ASSIGN].closed_as is State.ABANDONED and by_op[Op.ASSIGN].counts == {"abandoned": 1}
+    assert by_op[Op.UNASSIGN].closed_as is State.DONE and by_op[Op.UNASSIGN].counts != {"abandoned": 1}
 
 
 def test_resume_with_nothing_open_reads_nothing_and_compacts(tmp_path, monkeypatch):
@@ -342,7 +348,8 @@ def test_resume_reports_what_telnyx_says_of_each_open_task(tmp_path):
     t = FakeTelnyx({N[0]: P1, N[1]: P1}, task_after=1e9)
     apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}), until=Until.SUBMITTED)
     report = run_resume(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}))
-    assert [(ws.write.op, ws.telnyx_status) for ws in report.writes] == [(Op.BULK_ASSIGN, "pending")]
+    assert [(ws.write.op, ws.telnyx_status, ws.closed_as) for ws in report.writes] == [
+        (Op.BULK_ASSIGN, "pending", None)]  # open work stays open in the report
 
 
 def test_resume_judges_stuck_by_its_own_limit(tmp_path):
