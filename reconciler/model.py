@@ -38,6 +38,10 @@ IN_FLIGHT_STATUSES = frozenset({PENDING_ASSIGNMENT, PENDING_UNASSIGNMENT})
 # where Telnyx sends them): None = ready, or the fields are absent (the record says nothing more).
 CARRIER_PENDING = "pending"  # a carrier has not mapped the number yet: in flight at carriers
 CARRIER_FAILED = "failed"  # a carrier refused it
+# What the live reader (`live.records.safe_id`) puts in place of an id Telnyx gave in a shape no id
+# has: never a target (no declared profile or campaign has it), and a declared number whose record
+# carries it is blocked (`diff`): nothing is known of where it really is.
+INVALID_ID = "invalid-id"
 
 class CampaignKind(StrEnum):
     """Where a campaign is registered. Values appear in JSON output and saved plans."""

@@ -23,6 +23,7 @@ from reconciler.model import (
     FAILED_ASSIGNMENT,
     FAILED_UNASSIGNMENT,
     IN_FLIGHT_STATUSES,
+    INVALID_ID,
     DesiredNumber,
     DesiredState,
     LiveState,
@@ -256,6 +257,14 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
                                        "US long codes can join a 10DLC campaign: check the number in the portal")
         elif have.type != "longcode":
             action, reason = BLOCKED, f"number is a {have.type}, not a 10DLC long code"
+        elif live_profile == INVALID_ID:
+            action, reason = BLOCKED, ("Telnyx's number record (GET /phone_numbers/messaging, field messaging_profile_id) "
+                                       "names a messaging profile in a shape no id has: nothing is written to this "
+                                       "number until it names a plain one; check the number in the portal")
+        elif live_campaign == INVALID_ID:
+            action, reason = BLOCKED, ("Telnyx's assignment record (GET /10dlc/phone_number_campaigns, field "
+                                       "tcrCampaignId, or campaignId) names a campaign in a shape no id has: nothing is "
+                                       "written to this number until it names a plain one; check it in the portal")
         elif a is not None and live_status not in KNOWN_STATUSES:
             action, reason = BLOCKED, (f"Telnyx reports assignmentStatus {live_status}, which this reconciler does "
                                        "not know: nothing is written to this number until it does")

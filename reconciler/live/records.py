@@ -17,6 +17,7 @@ from reconciler.model import (
     CARRIER_FAILED,
     CARRIER_PENDING,
     CONFLICTING,
+    INVALID_ID,
     OTHER_PARTNER,
     SHARED,
     TELNYX,
@@ -77,7 +78,6 @@ def _e164(call: str, v: str, where: str, name: str) -> str:
 UNKNOWN_TYPE = "unknown"
 # Ids from the API end up in file paths (import), YAML and reports: only this shape is used as is.
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}\Z")
-INVALID_ID = "invalid-id"
 
 
 def safe_id(v: Any) -> str | None:

@@ -20,6 +20,7 @@ from reconciler.diff.health import DORMANT
 from reconciler.model import (
     ASSIGNED,
     CAMPAIGN_CAP,
+    INVALID_ID,
     PENDING_ASSIGNMENT,
     DesiredState,
     LiveState,
@@ -127,7 +128,9 @@ def leaving_undeclared(desired: DesiredState, live: LiveState,
     active = (ASSIGNED, PENDING_ASSIGNMENT)
     leaving: Counter[str] = Counter()
     for (value, _tcr, live_campaign, live_status), k in delta.items():
-        if (k > 0 and live_campaign and live_campaign not in declared and live_status in active
+        # INVALID_ID is no campaign: what Telnyx named is unknown, so no count of it is said.
+        if (k > 0 and live_campaign and live_campaign not in declared and live_campaign != INVALID_ID
+                and live_status in active
                 and (value in ASSIGNING_VALUES or value == Action.UNASSIGN.value)):
             leaving[live_campaign] += k
     out = {}
