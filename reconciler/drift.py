@@ -12,10 +12,12 @@ repository's applies did (documented in docs/drift.md):
   drift only when prune is on (otherwise the files say to leave them alone);
 - in_flight: PENDING_* at Telnyx, ASSIGNED but still pending at carriers, or under a write or
   deferred phase the journal holds open (not drift: work in progress);
-- stuck: in flight longer than `stuck_after` (default 72 h): drift, someone should look;
+- stuck: in flight longer than `stuck_after` (default 72 h), or held back that long by an open
+  write the files do not declare: drift, someone should look;
 - failed: FAILED_* at Telnyx, with Telnyx's reasons, or ASSIGNED with a carrier mapping that
   failed (`tmobileNumberMappingStatus` / `nonTmobileNumberMappingStatus`), with its value;
-- blocked: declared but impossible now (not owned, campaign not shared, ...).
+- blocked: declared but impossible now (not owned, campaign not shared, a record naming an id in
+  no id's shape, held back by an open write the files do not declare, ...).
 
 Beside the numbers' classes, one class of campaigns: *unhealthy*, a declared campaign that cannot
 carry traffic (`diff.health.traffic_problem`: its campaignStatus is not active, its share to Telnyx is not
@@ -117,9 +119,10 @@ def classify(f: Finding) -> str | None:
 
 def drift_report(plan: Plan, applied: Mapping[str, str] | None = None, *,
                  ages: Mapping[str, float] | None = None, stuck_after: float = DEFAULT_STUCK_AFTER,
-                 figures: Figures | None = None) -> DriftReport:
+                 figures: Figures | None = None, held: frozenset[str] = frozenset()) -> DriftReport:
     """`applied`: number -> the campaign this repository last put it on (the journal); `ages`: how
-    long each number has been in flight (journal or PENDING_* since), to tell stuck work."""
+    long each number has been in flight (journal or PENDING_* since), to tell stuck work; `held`:
+    numbers only journalled writes the files do not declare hold (blocked), stuck alike."""
     ages = ages or {}
     applied = applied or {}
     buckets: dict[str, list[Finding]] = {k: [] for k in KINDS}
@@ -130,7 +133,10 @@ def drift_report(plan: Plan, applied: Mapping[str, str] | None = None, *,
             # The journal knows what this repository last set: if Telnyx still has it, the files
             # moved on (unapplied); if Telnyx has something else, it changed outside (out of band).
             kind = Kind.UNAPPLIED.value if (f.live or UNSEEN).tcr_campaign_id == ours else Kind.OUT_OF_BAND.value
-        if kind == Kind.IN_FLIGHT and ages.get(f.number, 0.0) > stuck_after:
+        # Held longer than stuck_after: stuck, whether by work toward the files (in flight) or by a
+        # write they do not declare (blocked: the journal holds it back).
+        if (kind == Kind.IN_FLIGHT or (kind == Kind.BLOCKED and f.number in held)) \
+                and ages.get(f.number, 0.0) > stuck_after:
             kind = Kind.STUCK.value
         if kind:
             buckets[kind].append(f)

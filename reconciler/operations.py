@@ -36,6 +36,7 @@ class Planned:
     live: LiveState
     inflight: InFlight
     view: JournalView
+    held: dict[str, str]  # numbers only writes the files do not declare hold (blocked in the plan), with why
 
 
 def read_journal(state_dir: str, warn: Warn = _silent) -> JournalView:
@@ -63,12 +64,16 @@ def plan_live(client: Any, desired: DesiredState, options: PlanOptions | None, s
     view = read_journal(state_dir, warn)
     live = read_live(client, desired)
     inflight = judge(view.open_writes(), live, client.server_now(), stuck_after=stuck_after, exclusive=exclusive)
-    plan = make_plan(desired, live, options, in_flight=inflight.numbers())
+    for w, why in inflight.ahead:  # said like an unreadable line: the state folder holds something not ours
+        warn(f"state folder {state_dir}: write {w.id} of run {w.run}: {why}")
+    # Numbers only writes the files do not declare hold are blocked, not in flight: held back, and drift.
+    held = inflight.held_back(desired)
+    plan = make_plan(desired, live, options, in_flight=inflight.numbers(), held=held)
     plan.figures = observed_figures(state_dir)
     if plan.figures is not None:  # the timeline says the same durations as the messaging estimate
         plan.timeline = timeline_for(plan.changes, plan.profiles, plan.counts, plan.figures)
     judge_windows(plan, client.server_now())
-    return Planned(plan, live, inflight, view)
+    return Planned(plan, live, inflight, view, held)
 
 
 def observed_figures(state_dir: str) -> Figures | None:
@@ -126,7 +131,8 @@ def drift(client: Any, desired: DesiredState, state_dir: str, *, stuck_after: fl
           warn: Warn = _silent) -> DriftReport:
     planned = plan_live(client, desired, None, state_dir, stuck_after=stuck_after, warn=warn)
     return drift_report(planned.plan, planned.view.applied(), ages=in_flight_ages(planned, client.server_now()),
-                        stuck_after=stuck_after, figures=Figures(history.read(state_dir).observed))
+                        stuck_after=stuck_after, figures=Figures(history.read(state_dir).observed),
+                        held=frozenset(planned.held))
 
 
 @dataclass

@@ -101,6 +101,15 @@ def test_only_work_in_flight_can_be_stuck():
     assert kinds(drift_report(plan, ages=ages, stuck_after=10.0)) == {"blocked": [1], "unapplied": [2], "stuck": [3]}
 
 
+def test_a_number_held_back_by_an_undeclared_write_past_the_limit_is_stuck():
+    """Blocked because only a journalled write the files do not declare holds it (issue 24): stuck
+    once held longer than the limit; younger, or blocked for another reason, it stays blocked."""
+    plan = plan_of(numbered(BLOCKED, 1), numbered(BLOCKED, 2), numbered(BLOCKED, 3))
+    ages = {"+13125550001": 1e9, "+13125550002": 5.0, "+13125550003": 1e9}
+    held = frozenset({"+13125550001", "+13125550002"})
+    assert kinds(drift_report(plan, ages=ages, stuck_after=10.0, held=held)) == {"stuck": [1], "blocked": [2, 3]}
+
+
 def test_the_report_keeps_what_it_was_made_from():
     plan = plan_of(IN_FLIGHT, prune=True)
     ages = {IN_FLIGHT.number: 5.0}

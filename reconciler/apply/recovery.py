@@ -25,8 +25,8 @@ from reconciler.errors import ApiError, ExitCode
 from reconciler.journal import Journal, Op, State, Write, history
 from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, DesiredState, LiveState, plural
 from reconciler.plan import CampaignHealth, PlanOptions
-from reconciler.tracking import (ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, InFlight, NumberState, Tracked, judge,
-                                 not_declared)
+from reconciler.tracking import (ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, InFlight, NumberState, Tracked,
+                                 dated_ahead, judge, undeclared)
 from reconciler.wait import Waiter
 
 from .applier import Applier
@@ -119,14 +119,7 @@ def ignored_writes(writes: list[Write], desired: DesiredState | None) -> list[tu
     `tracking.not_declared`): the state folder may hold numbers back, never steer a write."""
     if desired is None:
         return []
-    out = []
-    for w in writes:
-        if any(n in desired.out_of_scope for n in w.numbers):
-            continue  # declared, outside this run's --profile/--campaign subset
-        why = not_declared(w, desired)
-        if why:
-            out.append((w, why))
-    return out
+    return [(w, why) for w in writes if (why := undeclared(w, desired))]
 
 
 def sending_now(numbers: Iterable[str], live: LiveState) -> dict[str, bool]:
@@ -150,13 +143,14 @@ def sending_now(numbers: Iterable[str], live: LiveState) -> dict[str, bool]:
     return out
 
 
-def report_work(report: StatusReport, writer: Writer, writes: list[Write], live: LiveState, inflight: InFlight,
+def report_work(report: StatusReport, writer: Writer, live: LiveState, inflight: InFlight,
                 state_dir: object, closed: dict[str, State] | None = None) -> None:
     """What `status` and `resume` both say of open work, from one tracked read: per write (judged,
     Telnyx's word on its task or order, closed now or not), the target campaigns that cannot carry
     traffic, and time to service: whether each number the work tracks can send now (every number
     a write holds, a deferred bulk's profile members too, so the counts add up), and the figures
     its ETAs use (the state folder's history where it has enough real observations)."""
+    writes = [t.write for t in inflight.tracked]  # the open ones, but those dated after Telnyx's now
     report.unhealthy = unhealthy_targets(writes, live)
     numbers = [n for w in writes for n in w.numbers] + [n for t in inflight.tracked for n in t.numbers]
     report.sending = sending_now(numbers, live)
@@ -164,6 +158,11 @@ def report_work(report: StatusReport, writer: Writer, writes: list[Write], live:
     report.figures = Figures(h.observed)
     report.history_problem = h.problem
     closed = closed or {}
+    # Writes dated after Telnyx's now hold nothing (`tracking.dated_ahead`): said with why, like an
+    # unreadable line, never as work with an age or an ETA, nor as ignored work holding numbers back.
+    ahead = {w.id for w, _ in inflight.ahead}
+    report.problems += [f"write {w.id} of run {w.run}: {why}" for w, why in inflight.ahead]
+    report.ignored = [(w, why) for w, why in report.ignored if w.id not in ahead]
     for t in inflight.tracked:
         report.writes.append(WriteStatus(t.write, t, telnyx_status(writer, t.write), closed.get(t.write.id)))
 
@@ -212,14 +211,8 @@ def status(writer: Writer, read_tracked: TrackedReader, server_now: Callable[[],
         return report
     live = read_tracked(open_writes)
     report.now = server_now()
-    ahead = sum(1 for w in open_writes if w.submitted_at is not None and w.submitted_at > report.now + 300)
-    if ahead:
-        # Ages are on Telnyx's clock: writes journalled "in its future" come from another clock (another
-        # account or API, or a state folder from elsewhere); their ages and ETAs mean nothing here.
-        report.problems.append(f"{ahead} open write{'s' if ahead != 1 else ''} journalled after Telnyx's now "
-                               f"(another account's or API's state folder?): their ages and ETAs are not this API's")
     inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=seen(open_writes))
-    report_work(report, writer, open_writes, live, inflight, state_dir)
+    report_work(report, writer, live, inflight, state_dir)
     return report
 
 
@@ -232,8 +225,10 @@ def settle_intents(journal: Journal, read_tracked: TrackedReader, server_now: Ca
     waiter = Waiter(clock, sleep, clock() + timeout, initial=1.0, maximum=5.0)
     announced = False
     while waiter.more():
-        young = [w for w in journal.read().open_writes() if w.state is State.INTENT
-                 and w.submitted_at is not None and server_now() - w.submitted_at < SETTLE_WINDOW]
+        now = server_now()
+        # One dated after Telnyx's now is never "young": it would hold apply for its whole timeout.
+        young = [w for w in journal.read().open_writes() if w.state is State.INTENT and w.submitted_at is not None
+                 and now - w.submitted_at < SETTLE_WINDOW and dated_ahead(w, now) is None]
         if not young:
             return
         live = read_tracked(young)
@@ -288,7 +283,7 @@ def resume(writer: Writer, journal: Journal, read_tracked: TrackedReader, server
         inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=seen(open_writes),
                          exclusive=True)
         closed = applier.close(inflight)
-        report_work(report, writer, open_writes, live, inflight, journal.dir, closed)
+        report_work(report, writer, live, inflight, journal.dir, closed)
         for t, what in applier.resume(live, inflight, desired, options):
             report.carried_out.append((t.write, what))
         applier.await_acceptance()

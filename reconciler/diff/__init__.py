@@ -184,23 +184,28 @@ def is_assigning(f: Finding) -> bool:
 
 
 def diff(desired: DesiredState, live: LiveState, *, prune: bool | None = None,
-         in_flight: Mapping[str, str] | None = None) -> list[Finding]:
+         in_flight: Mapping[str, str] | None = None, held: Mapping[str, str] | None = None) -> list[Finding]:
     """Every number in scope, sorted by number. `prune` overrides `policy.prune`."""
     if prune is None:
         prune = desired.policy.prune
-    return diff_changes(desired, live, prune, keep_ok=True, in_flight=in_flight)[0]
+    return diff_changes(desired, live, prune, keep_ok=True, in_flight=in_flight, held=held)[0]
 
 
 def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok: bool = False,
-                 in_flight: Mapping[str, str] | None = None) -> tuple[list[Finding], int]:
+                 in_flight: Mapping[str, str] | None = None,
+                 held: Mapping[str, str] | None = None) -> tuple[list[Finding], int]:
     """(findings sorted by number, how many OK findings were left out of them).
 
     `plan.make_plan` needs only what is not OK, and over a million numbers most are:
     building and sorting a `Finding` for each would cost more than the whole diff.
     `in_flight`: numbers covered by work Telnyx has not finished (from the state folder's
     journal), with why; no write is proposed for them, whatever live state shows yet.
+    `held`: those of them only writes the files do not declare hold (`tracking.InFlight.held_back`):
+    a declared one that needs a change is blocked with why (the journal holds it back; it is not
+    work toward the files), never in flight.
     """
     pending = in_flight or {}
+    held = held or {}
     findings: list[Finding] = []
     append = findings.append
     new = Finding
@@ -275,6 +280,8 @@ def diff_changes(desired: DesiredState, live: LiveState, prune: bool, *, keep_ok
         elif a is not None and a.carrier is not None and live_campaign == want_campaign and live_profile == want_profile:
             # ASSIGNED at Telnyx, not (yet) at the carriers: in flight there, or failed there.
             action, reason = (IN_FLIGHT if a.carrier == CARRIER_PENDING else BLOCKED), a.carrier_detail
+        elif number in held:
+            action, reason = BLOCKED, held[number]
         elif number in pending:
             action, reason = IN_FLIGHT, pending[number]
         elif live_campaign == want_campaign and live_status != FAILED_ASSIGNMENT:

@@ -33,9 +33,11 @@ from .strategy import shared_removals, strategies
 
 
 def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | None = None,
-              *, only: frozenset[str] | None = None, in_flight: Mapping[str, str] | None = None) -> Plan:
+              *, only: frozenset[str] | None = None, in_flight: Mapping[str, str] | None = None,
+              held: Mapping[str, str] | None = None) -> Plan:
     """Diff and plan in one call. `only` restricts writes to these numbers (apply's later rounds);
-    `in_flight` names numbers under work Telnyx has not finished (the journal), never written again."""
+    `in_flight` names numbers under work Telnyx has not finished (the journal), never written again;
+    `held` those of them only writes the files do not declare hold: blocked, with why."""
     options = options or PlanOptions()
     prune = desired.policy.prune if options.prune is None else options.prune
     # Every object made here is acyclic: the cyclic GC would only walk both states, again
@@ -43,7 +45,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        findings, ok = diff_changes(desired, live, prune, in_flight=in_flight)
+        findings, ok = diff_changes(desired, live, prune, in_flight=in_flight, held=held)
         if only is not None:
             findings = [f if f.number in only or not f.writes else
                         replace(f, action=Action.UNMANAGED if f.desired is None else Action.OK)

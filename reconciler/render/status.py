@@ -316,7 +316,7 @@ def _problems_text(d: dict[str, Any]) -> list[str]:
             who = f"{kind} {ids[0]}" if len(ids) == 1 else f"{len(ids)} × {kind} ({', '.join(ids[:3])}{' …' if len(ids) > 3 else ''})"
             out.append(f"  {who} → {target} ({state}): {reason}\n")
     if d["journal_problems"]:
-        out.append(f"\nState folder: {plural(len(d['journal_problems']), 'line', 'lines')} skipped:\n")
+        out.append(f"\nState folder: {plural(len(d['journal_problems']), 'line', 'lines')} skipped or not believed:\n")
         out.extend(f"  {p}\n" for p in d["journal_problems"][:20])
         if len(d["journal_problems"]) > 20:
             out.append(f"  … and {len(d['journal_problems']) - 20} more (`--format json` lists every one)\n")
@@ -387,6 +387,6 @@ def _problems_markdown(d: dict[str, Any]) -> list[str]:
         out += [f"- {KINDS.get(i['operation'], i['operation'])} `{i['write']}` → "
                 f"`{i['campaign'] or i['profile'] or '-'}`: {i['reason']}" for i in d["ignored"][:100]]
     if d["journal_problems"]:
-        out += ["", f"### state folder: {plural(len(d['journal_problems']), 'line', 'lines')} skipped", ""]
+        out += ["", f"### state folder: {plural(len(d['journal_problems']), 'line', 'lines')} skipped or not believed", ""]
         out += [f"- {p}" for p in d["journal_problems"][:20]]
     return out

@@ -123,7 +123,8 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
         w = ws.write
         if w.submitted_at is None or ws.tracked is None:
             continue
-        began = w.stopped_at or w.submitted_at  # a next phase's numbers stopped when their removal was sent
+        # A next phase's numbers stopped when their removal was sent; never after now (runners' clock skew).
+        began = min(w.stopped_at or w.submitted_at, now)
         for n in ws.tracked.numbers:
             if not sending.get(n, False):
                 stopped[n] = min(stopped.get(n, began), began)

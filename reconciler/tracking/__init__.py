@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Iterable
 
 from reconciler.journal import Op, State, Write
@@ -50,6 +51,11 @@ UNKNOWN_GRACE = 30 * 60.0
 SETTLE_WINDOW = float(os.environ.get("RECONCILER_SETTLE_WINDOW", "") or 3 * 60.0)
 # Work in flight longer than this is *stuck* (drift exits 2; `--stuck-after`).
 DEFAULT_STUCK_AFTER = 72 * 3600.0
+# Runners learn Telnyx's clock from its `Date` header (whole seconds, a runner's own lag): a write
+# journalled further than this after Telnyx's now was not timed by this API's clock (another
+# account's or API's state folder, or an edited journal). It would be "in flight" with a negative
+# age forever, never stuck, never past its grace: it is not believed and holds nothing.
+FUTURE_SKEW = 10 * 60.0
 
 ASSIGNING_OPS = frozenset({Op.BULK_ASSIGN, Op.ASSIGN, Op.REPLACE})
 UNSENT = frozenset({State.INTENT, State.UNKNOWN})
@@ -104,27 +110,50 @@ class InFlight:
 
     tracked: list[Tracked]
     now: float
+    # Open writes dated after Telnyx's now (`dated_ahead`), with why: judged not credible, holding nothing.
+    ahead: list[tuple[Write, str]] = field(default_factory=list)
 
     def numbers(self) -> dict[str, str]:
         """number -> why it is in flight (for the plan: no write is proposed for these)."""
         out: dict[str, str] = {}
         for t in self.tracked:
-            w = t.write
-            if w.state is State.DEFERRED:
-                if t.phase in (PhaseState.WAITING, PhaseState.READY):
-                    why = (f"freed by run {w.run}; the {_op_words(w)} follows once Telnyx finishes the "
-                           f"unassignment (`reconciler resume`)")
-                    for n, s in t.numbers.items():
-                        if s is not NumberState.DONE:
-                            out.setdefault(n, why)
-                continue
-            for n in t.pending:
-                out.setdefault(n, _why_pending(t))
+            for n, why in _holds(t):
+                out.setdefault(n, why)
         return out
 
     @property
     def stuck(self) -> list[Tracked]:
         return [t for t in self.tracked if t.stuck]
+
+    def held_back(self, desired: DesiredState) -> dict[str, str]:
+        """number -> why, for the numbers that only writes the files do not declare hold (`undeclared`).
+        They are not written while such a write may still be at work (the journal may hold a write
+        back), but that is not work toward the files: the plan blocks them with this reason, so
+        `plan --detailed-exitcode` and `drift` exit 2 instead of staying green."""
+        ours: set[str] = set()
+        theirs: dict[str, str] = {}
+        for t in self.tracked:
+            off = undeclared(t.write, desired)
+            for n, why in _holds(t):
+                if off is None:
+                    ours.add(n)
+                else:
+                    theirs.setdefault(n, f"held back by an open write the files do not declare ({off}): {why}; "
+                                         f"nothing is written to it until that write is over (`reconciler status`)")
+        return {n: why for n, why in theirs.items() if n not in ours}
+
+
+def _holds(t: Tracked) -> list[tuple[str, str]]:
+    """(number, why it is in flight) of each number this write holds."""
+    w = t.write
+    if w.state is State.DEFERRED:
+        if t.phase not in (PhaseState.WAITING, PhaseState.READY):
+            return []
+        why = (f"freed by run {w.run}; the {_op_words(w)} follows once Telnyx finishes the "
+               f"unassignment (`reconciler resume`)")
+        return [(n, why) for n, s in t.numbers.items() if s is not NumberState.DONE]
+    why = _why_pending(t)
+    return [(n, why) for n in t.pending]
 
 
 def _op_words(w: Write) -> str:
@@ -159,17 +188,42 @@ def judge(writes: Iterable[Write], live: LiveState, now: float, *,
     outcome is a dead run's, and live state decides whether it happened once `SETTLE_WINDOW` has
     passed (the caller waits that long for a sign of it, `apply.recovery.settle_intents`)."""
     tracked = []
+    ahead: list[tuple[Write, str]] = []
     for w in writes:
         if not w.open:
             continue
+        why = dated_ahead(w, now)
+        if why is not None:
+            ahead.append((w, why))
+            continue
         t = judge_one(w, live, now, stuck_after=stuck_after, seen=seen, exclusive=exclusive)
         tracked.append(t)
-    return InFlight(tracked, now)
+    return InFlight(tracked, now, ahead)
+
+
+def dated_ahead(w: Write, now: float) -> str | None:
+    """Why this write is not credible on Telnyx's clock (`now`): a time it carries lies more than
+    `FUTURE_SKEW` after now. None if every time it carries is credible."""
+    for key in ("submitted_at", "updated_at", "stopped_at"):
+        at = getattr(w, key)
+        if at is not None and at > now + FUTURE_SKEW:
+            return (f"journalled after Telnyx's now: its {key} {_iso(at)} is more than {FUTURE_SKEW / 60:.0f} min "
+                    f"after {_iso(now)}; a write from another clock (another account's or API's state folder, "
+                    f"or an edited journal) holds nothing here")
+    return None
+
+
+def _iso(t: float) -> str:
+    try:
+        return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"{t:.0f}"
 
 
 def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEFAULT_STUCK_AFTER,
               seen: frozenset[str] | None = None, exclusive: bool = False) -> Tracked:
-    age = (now - w.submitted_at) if w.submitted_at is not None else None
+    # A write a little ahead of Telnyx's now (runners' clocks, within FUTURE_SKEW) is just sent: never a negative age.
+    age = max(0.0, now - w.submitted_at) if w.submitted_at is not None else None
     states: dict[str, NumberState] = {}
     reasons: dict[str, str] = {}
     effect = False
@@ -242,8 +296,11 @@ def shows_taken(w: Write, live: LiveState) -> bool:
 
 
 def may_be_unprocessed(w: Write, now: float, *, exclusive: bool) -> bool:
-    """`_may_be_unprocessed` for a caller that has the time (apply, before sending a bulk task)."""
-    return _may_be_unprocessed(w, (now - w.submitted_at) if w.submitted_at is not None else None, exclusive)
+    """`_may_be_unprocessed` for a caller that has the time (apply, before sending a bulk task). A
+    write dated after Telnyx's now (`dated_ahead`) holds nothing: no profile waits on it."""
+    if dated_ahead(w, now) is not None:
+        return False
+    return _may_be_unprocessed(w, max(0.0, now - w.submitted_at) if w.submitted_at is not None else None, exclusive)
 
 
 def _may_be_unprocessed(w: Write, age: float | None, exclusive: bool) -> bool:
@@ -320,6 +377,14 @@ def _number(w: Write, n: str, a: LiveAssignment | None, profile: str | None, age
         return NumberState.PENDING, None
     where = f"still on {a.tcr_campaign_id} ({a.status})" if a is not None else "no campaign"
     return NumberState.NOT_TAKEN, (told + "; " if told else "") + where
+
+
+def undeclared(w: Write, desired: DesiredState) -> str | None:
+    """`not_declared`, for a write whose numbers this run's scope (`--profile`/`--campaign`) covers;
+    None for one naming a declared number outside it (another run's business)."""
+    if any(n in desired.out_of_scope for n in w.numbers):
+        return None
+    return not_declared(w, desired)
 
 
 def not_declared(w: Write, desired: DesiredState, *, numbers: bool = True) -> str | None:
