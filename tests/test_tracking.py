@@ -20,9 +20,11 @@ from reconciler.journal import Journal, Op, State, Write
 from reconciler.model import DesiredNumber, DesiredProfile, DesiredState, LiveAssignment, LiveNumber, LiveState
 from reconciler.tracking import (
     DEFAULT_STUCK_AFTER,
+    FUTURE_SKEW,
     SETTLE_WINDOW,
     UNKNOWN_GRACE,
     NumberState,
+    dated_ahead,
     judge,
     may_be_unprocessed,
     not_declared,
@@ -578,3 +580,34 @@ def test_the_files_must_declare_what_a_journalled_write_targets(name, op, number
     desired = _declared()
     assert not_declared(w, desired) == why
     assert not_declared(w, desired, numbers=False) == why_campaign_only
+
+
+@pytest.mark.parametrize("key", ["submitted_at", "updated_at", "stopped_at"])
+@pytest.mark.parametrize("ahead, believed", [(FUTURE_SKEW - 1, True), (FUTURE_SKEW, True), (FUTURE_SKEW + 1, False)])
+def test_a_write_dated_after_telnyxs_now_beyond_the_skew_holds_nothing(key, ahead, believed):
+    """Issue 24: up to FUTURE_SKEW after Telnyx's now a write is believed (a runner's clock), with an
+    age of 0, never below; past it, it is not judged at all: it holds nothing, and says why."""
+    w = Write("a" * 16, Op.BULK_ASSIGN, State.SUBMITTED, "run", tuple(N), P, "CWZTFH1", ref="task",
+              submitted_at=T0)
+    setattr(w, key, T0 + ahead)
+    now = T0
+    inflight = judge([w], live(), now)
+    assert (dated_ahead(w, now) is None) is believed
+    assert bool(inflight.tracked) is believed and bool(inflight.ahead) is not believed
+    assert bool(inflight.numbers()) is believed
+    assert may_be_unprocessed(w, now, exclusive=True) is believed
+    if believed:
+        assert inflight.tracked[0].age == 0.0
+    else:
+        assert f"its {key} " in inflight.ahead[0][1]
+
+
+def test_numbers_only_an_undeclared_write_holds_are_held_back_and_a_declared_hold_wins():
+    desired = DesiredState({P: DesiredProfile(P, "alpha", ("CWZTFH1",))},
+                           {n: DesiredNumber(n, P, "CWZTFH1", "main.yaml", 1, 1) for n in N})
+    ours = Write("b" * 16, Op.ASSIGN, State.SUBMITTED, "run", (N[0],), P, "CWZTFH1", submitted_at=T0)
+    theirs = Write("c" * 16, Op.ASSIGN, State.SUBMITTED, "run", tuple(N), P, "CEVIL01", submitted_at=T0)
+    inflight = judge([ours, theirs], live(), T0 + 60)
+    held = inflight.held_back(desired)
+    assert sorted(held) == N[1:] and set(inflight.numbers()) == set(N)
+    assert held[N[1]].startswith("held back by an open write the files do not declare (campaign CEVIL01 is not declared")
