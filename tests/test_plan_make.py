@@ -396,7 +396,18 @@ def test_no_removal_and_no_reassignment_is_no_pass():
     assert shared_removals(findings, e.live, PlanOptions(), removals=0, reassigns=0) is findings
 
 
-# ------------------------------------------------------------------------- names
+# ------------------------------------------------------------------------- found while measuring
+
+
+def test_pruning_a_failed_record_takes_nothing_off_its_campaigns_count():
+    """An undeclared number whose assignment to TX FAILED is pruned: TX never counted it, so TX keeps its one
+    ASSIGNED number, and no "left without numbers" warning (it said so, wrongly, before this test)."""
+    e = (Estate(prune=True).declare(PA, TX, 1).on(PA, 1).held(TX, "ASSIGNED", 1)
+         .on(PU, 9).held(TX, "FAILED_ASSIGNMENT", 9))
+    p = plan(e)
+    assert actions(p) == {9: "unassign"}
+    assert (p.campaigns[TX].live_count, p.campaigns[TX].final_count) == (1, 1)
+    assert not [w for w in p.warnings if "without numbers" in w]
 
 
 def test_a_change_names_the_profile_it_leaves_by_its_live_name():
