@@ -171,15 +171,18 @@ def campaign_plans(desired: DesiredState, live: LiveState, findings: Iterable[Fi
         delta = count_changes(findings)
     final = Counter(now)
     unassign = Action.UNASSIGN.value
+    active = (ASSIGNED, PENDING_ASSIGNMENT)
     # once per distinct kind of change, not per finding
     for (value, tcr, live_campaign, live_status), k in delta.items():
         if not k:
             continue
         if value in ASSIGNING_VALUES:
             final[tcr or ""] += k
-            if live_campaign and live_status in (ASSIGNED, PENDING_ASSIGNMENT):
+            if live_campaign and live_status in active:
                 final[live_campaign] -= k
-        elif value == unassign and live_campaign:
+        # Only a record `now` counted leaves the count: removing a FAILED one takes nothing off the
+        # campaign (it warned "left without numbers" while its ASSIGNED numbers stayed).
+        elif value == unassign and live_campaign and live_status in active:
             final[live_campaign] -= k
     out: dict[str, CampaignPlan] = {}
     for tcr in sorted(desired.campaigns()):
