@@ -409,7 +409,7 @@ def test_numbers_leaving_an_undeclared_campaign_are_counted_by_what_telnyx_says_
              ("assign", TX, None, None): 5}
     live = dropped((1, XX, "ASSIGNED"), (2, XX, "PENDING_ASSIGNMENT"), (3, XX, "PENDING_UNASSIGNMENT"),
                    (4, XX, "FAILED_ASSIGNMENT"), (5, "CZZ", "ASSIGNED"), (6, TX, "ASSIGNED"),
-                   (7, XX, "ASSIGNED"), (8, "CZZ", "PENDING_ASSIGNMENT"), counts={"CZZ": 7})
+                   (7, XX, "ASSIGNED"), (8, "CZZ", "PENDING_ASSIGNMENT"), (9, TX, "ASSIGNED"), counts={"CZZ": 7})
     # XX: Telnyx gave no count, so the numbers this run read on it that hold it (1, 2, 7)
     assert leaving_undeclared(desired(PA), live, delta) == {"CZZ": (7, 1, True), XX: (3, 4, False)}
     assert emptied_elsewhere(desired(PA), live, delta) == [
