@@ -580,3 +580,38 @@ def test_a_number_telnyx_is_still_assigning_is_in_flight_with_what_the_journal_s
     assert (e.diff()[1].action, e.diff()[1].reason) == (Action.IN_FLIGHT, None)
     f = e.diff(in_flight={n(1): "bulk task T1 of run r1 accepted"})[1]
     assert (f.action, f.reason) == (Action.IN_FLIGHT, "bulk task T1 of run r1 accepted")
+
+
+# ------------------------------------------------------------------------- diff: records the reconciler cannot trust
+
+
+def test_a_declared_number_whose_record_names_an_id_in_no_ids_shape_is_blocked_naming_the_call_and_field():
+    """The live layer reads a malformed profile or campaign id as INVALID_ID: its number is blocked,
+    saying which record and field, never planned from (outside review: "reassign from invalid-id")."""
+    from reconciler.model import INVALID_ID
+
+    e = (Estate().declare(PA, TX, 1, 2, 3).on(PA, 1).on(INVALID_ID, 2).on(PA, 3)
+         .held(TX, "ASSIGNED", 1).held(INVALID_ID, "ASSIGNED", 3))
+    got = e.diff()
+    assert got[1].action is Action.OK
+    assert (got[2].action, got[2].reason) == (Action.BLOCKED, (
+        "Telnyx's number record (GET /phone_numbers/messaging, field messaging_profile_id) names a messaging "
+        "profile in a shape no id has: nothing is written to this number until it names a plain one; check the "
+        "number in the portal"))
+    assert (got[3].action, got[3].reason) == (Action.BLOCKED, (
+        "Telnyx's assignment record (GET /10dlc/phone_number_campaigns, field tcrCampaignId, or campaignId) names "
+        "a campaign in a shape no id has: nothing is written to this number until it names a plain one; check it "
+        "in the portal"))
+    assert not [f for f in plan(e).changes if f.writes]
+
+
+def test_a_number_only_an_undeclared_write_holds_is_blocked_with_its_reason_and_in_flight_wins():
+    """`held` (numbers only writes the files do not declare hold): blocked with why, unless Telnyx shows
+    the number in flight, or a declared write holds it too (then it is in flight)."""
+    e = Estate().declare(PA, TX, 1, 2, 3).on(PA, 1, 2, 3).held(TX, "PENDING_ASSIGNMENT", 2)
+    why = "held by write 0123456789abcdef, naming campaign CEVIL01, which the files do not declare"
+    got = e.diff(held={n(1): why, n(2): why}, in_flight={n(3): "journal"})
+    assert (got[1].action, got[1].reason) == (Action.BLOCKED, why)
+    assert got[2].action is Action.IN_FLIGHT  # Telnyx shows it pending: in flight, whoever holds it
+    assert got[3].action is Action.IN_FLIGHT
+    assert e.diff()[1].action is Action.ASSIGN  # not held: planned
