@@ -27,8 +27,8 @@ from reconciler.tracking import (
     dated_ahead,
     judge,
     may_be_unprocessed,
-    not_declared,
 )
+from reconciler.tracking.declared import not_declared
 
 P = "4001767e-ce0f-4cae-9d5f-0d5e636e7809"
 N = [f"+1312555080{i}" for i in range(3)]

@@ -18,7 +18,8 @@ from reconciler.diff import ASSIGNING, Action, reported_under
 from reconciler.journal import Op, State
 from reconciler.model import PENDING_UNASSIGNMENT, SHARED, TELNYX, DesiredProfile, DesiredState, LiveState, plural
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan
-from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, not_declared
+from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked
+from reconciler.tracking.declared import not_declared
 
 from .checks import profile_members, resends_allowed
 from .ports import campaign_of

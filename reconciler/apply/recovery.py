@@ -26,7 +26,8 @@ from reconciler.journal import Journal, Op, State, Write, history
 from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, DesiredState, LiveState, plural
 from reconciler.plan import CampaignHealth, PlanOptions
 from reconciler.tracking import (ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, InFlight, NumberState, Tracked,
-                                 dated_ahead, judge, undeclared)
+                                 dated_ahead, judge)
+from reconciler.tracking.declared import undeclared
 from reconciler.wait import Waiter
 
 from .applier import Applier
@@ -116,7 +117,7 @@ def telnyx_status(writer: Writer, w: Write) -> str | None:
 
 def ignored_writes(writes: list[Write], desired: DesiredState | None) -> list[tuple[Write, str]]:
     """The open writes whose campaign, profile or numbers the files do not declare (see
-    `tracking.not_declared`): the state folder may hold numbers back, never steer a write."""
+    `tracking.declared.not_declared`): the state folder may hold numbers back, never steer a write."""
     if desired is None:
         return []
     return [(w, why) for w in writes if (why := undeclared(w, desired))]

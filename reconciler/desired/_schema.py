@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # jsonschema costs ~0.1 s to import and runs only when a file
 
 from ..errors import Problem
 from ..ids import full_match, schema
-from ._yaml import POISON, YMap, YSeq, kind_of, quoted, show_key
+from ._yaml import POISON, YMap, YSeq, kind_of
+from .wording import quoted, show_key
 
 # Keywords the fast number-list check implements for `numbers.items`
 # (tests assert the schema uses no others there).

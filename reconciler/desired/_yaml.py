@@ -12,7 +12,6 @@ Everything that can go wrong here becomes a `Problem`; nothing else escapes.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from typing import Any, Callable
 
 import yaml
@@ -30,6 +29,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from ..errors import Problem
+from .wording import show_key
 
 try:  # libyaml: ~10x faster, same marks
     from yaml.cyaml import CParser as _Parser
@@ -388,18 +388,6 @@ def _compose(get_event: Callable[[], Any], path: str, problems: list[Problem]) -
             parent.vmarks[state] = (line, col)
         if raw is not None:
             parent.raws[state] = raw
-
-
-def quoted(text: Any) -> str:
-    """A string quoted on one line, as YAML and JSON would write it, every character that does not
-    show (a control character, a bidi override, a zero-width or odd space) written as its escape:
-    the message names what is really there, and a terminal or a CI log gets no escape sequence."""
-    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in json.dumps(text, ensure_ascii=False))
-
-
-def show_key(key: str) -> str:
-    """A mapping key quoted for a one-line message."""
-    return f"'{key}'" if key.isprintable() else quoted(key)
 
 
 def _short_tag(tag: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import phonenumbers
 
-from ._yaml import quoted
+from .wording import quoted
 
 TOLL_FREE_AREA_CODES = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 EXAMPLE = "+13125550100"
