@@ -34,3 +34,14 @@ def test_reasons_without_one_number_are_counted_but_name_none() -> None:
 def test_distinct_reasons_keep_their_first_seen_order() -> None:
     said = _said_once([WHY.format(n="+15550100005"), "Telnyx refused the order", WHY.format(n="+15550100004")])
     assert said == WHY.format(n="a number") + " (×2: +15550100004, +15550100005); Telnyx refused the order", said
+
+
+def test_a_next_phases_numbers_not_yet_assigned_read_as_to_assign_not_as_not_taken():
+    """`not_taken` says Telnyx did not take what a task sent; of a next phase (deferred, not sent yet)
+    it is work still to do (outside review: "work: 30 not taken" read like a failure). Text only: the
+    JSON keeps the value."""
+    from reconciler.render.status import _work_counts
+
+    assert _work_counts({"not_taken": 30, "pending": 2}, "deferred") == {"pending": 2, "to_assign": 30}
+    assert _work_counts({"not_taken": 3}, "accepted") == {"not_taken": 3}
+    assert _work_counts({"pending": 3}, "deferred") == {"pending": 3}

@@ -148,6 +148,14 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status", verbo
     return "\n".join(lines) + "\n" + "".join(_problems_text(d))
 
 
+def _work_counts(counts: dict[str, int], state: str) -> dict[str, int]:
+    """A next phase's numbers not yet assigned are its work still to do ("to assign"), not numbers
+    Telnyx did not take (what `not_taken` means of a task that was sent); the JSON keeps the value."""
+    if state != "deferred" or "not_taken" not in counts:
+        return counts
+    return dict(sorted((("to_assign" if k == "not_taken" else k), v) for k, v in counts.items()))
+
+
 def _numbers_words(counts: dict[str, int], sv: dict[str, Any] | None) -> str:
     """Numbers first, in a partition (sending + not sending = the numbers), then the work's own states
     of the same numbers, labelled as such, then the ETA: `250 numbers: 0 sending, 250 not sending for
@@ -193,7 +201,7 @@ def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
         lines.append(f"  submitted {w['submitted_at']}, {_hours(w['age_seconds'])} ago; state {w['state']}"
                      + (f", Telnyx says {w['telnyx_status']}" if w["telnyx_status"] else "")
                      + (f"; closed now as {w['closed_as']}" if w["closed_as"] else ""))
-        lines.append("  " + _numbers_words(w["counts"], w["service"]))
+        lines.append("  " + _numbers_words(_work_counts(w["counts"], w["state"]), w["service"]))
         if w["phase"] and w["closed_as"]:
             lines += [f"  closed as {w['closed_as']}: {w['phase_reason']}"] if w["phase_reason"] else []
         elif w["phase"]:
@@ -260,7 +268,7 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
                 # A phase this run closed is no longer next: why it closed follows "closed now as".
                 state_words += (f": {why}" if why else "") if closed else f"; next phase {phase}" + (
                     f": {why}" if why else "")
-            lines.append(f"  {name} → {target}: {_numbers_words(dict(sorted(counts.items())), _group_service(ws))}; "
+            lines.append(f"  {name} → {target}: {_numbers_words(_work_counts(dict(sorted(counts.items())), state), _group_service(ws))}; "
                          f"{state_words}")
             if stuck:
                 ids = [w["telnyx_id"] for w in ws if w["telnyx_id"]]
