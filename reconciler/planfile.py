@@ -20,7 +20,7 @@ from reconciler.jsonbounds import deeper_than
 from reconciler.model import ChangeWindow, CampaignKind, DesiredNumber, DesiredProfile, DesiredState, Policy
 from reconciler.plan import (SCHEMA_VERSION, CampaignHealth, CampaignPlan, Plan, PlanOptions, ProfilePlan, Strategy,
                              change_dict)
-from reconciler.plan.messaging import FREED, WHY_FREED, route_of
+from reconciler.plan.messaging import FREED, WHY_FREED, campaign_sends, prunes_sending, route_of
 from reconciler.windows import problems as window_problems
 
 
@@ -81,6 +81,10 @@ def change_entry(f: Finding, names: Mapping[str, str], plan: Plan | None = None)
             d["interrupts"] = "certainly" if route == FREED else "possibly"
             if route == FREED:
                 d["freed_first"] = WHY_FREED
+    elif plan is not None and f.action is Action.UNASSIGN and f.live is not None:
+        # A prune of a number that sends now stops it for good (the Messaging line counts them).
+        if prunes_sending(f, {f.live.tcr_campaign_id: campaign_sends(plan.campaigns.get(f.live.tcr_campaign_id or ""))}):
+            d["interrupts"] = "pruned"
     live = f.live or UNSEEN
     if f.move:
         d["move_from_profile"] = live.profile_id

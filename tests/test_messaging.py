@@ -18,7 +18,7 @@ from reconciler.planfile import change_entry, dump, from_dict, plan_dict
 from reconciler.render import plan_text
 from reconciler.sandbox.timing import PRESETS
 
-from tests.test_plan import CAMPAIGNS, P1, P2, SH, TX, TX2, state
+from tests.test_plan import CAMPAIGNS, P1, P2, SH, TX, TX2, num, state
 
 HOURS = durations.FREE_THEN_ASSIGN / 3600
 
@@ -280,6 +280,10 @@ def test_a_prune_of_sending_numbers_stops_them_for_good_and_counts_with_those_th
                            "(PENDING_UNASSIGNMENT about 1 h, then no campaign)")
     # without a prune the same numbers are unmanaged: nothing stops
     assert make_plan(desired, live, PlanOptions(prune=False, shared_per_number=True)).messaging == Messaging()
+    # each change says it: only the pruned number that sends now is marked (the JSON, and the list's words)
+    marked = {f.number: change_entry(f, {}, plan).get("interrupts") for f in plan.changes if f.action.value == "unassign"}
+    assert marked == {num(2): "pruned", num(3): None, num(4): None, num(5): None}
+    assert f"{num(2)}  unassign [stops sending: pruned]" in plan_text(plan)
 
 
 def test_the_prune_is_said_first_and_a_re_send_beside_it_does_not_claim_no_campaign_changes():

@@ -70,7 +70,9 @@ def describe(f: dict[str, Any]) -> str:
             bits = [f"move from {where}"]
         else:
             bits.append(f"(moves from {where})")
-    if f.get("interrupts") == "certainly":
+    if f.get("interrupts") == "pruned":
+        bits.append("[stops sending: pruned]")
+    elif f.get("interrupts") == "certainly":
         bits.append("[stops sending: freed first]")
     elif f.get("interrupts"):
         bits.append("[may stop sending]")
