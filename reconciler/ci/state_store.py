@@ -52,6 +52,7 @@ from urllib.parse import quote, urlencode
 from reconciler.ci.actions import annotate, fail, say, set_output, summary
 from reconciler.ci.github import GitHub, GitHubError
 from reconciler.journal import JOURNAL
+from reconciler.model import plural
 
 MEMBER = JOURNAL  # the file the artifact carries: the journal, named by the journal
 MAX_BYTES = 512 * 1024 * 1024
@@ -182,7 +183,8 @@ def search(gh: GitHub, name: str, branch: str, workflows: tuple[str, ...]) -> Se
         found.ignored[reason] += 1
     found.lost = newer_saves(gh, prov, found.artifact, arts)
     if found.artifact is None and found.expired:
-        found.lost.append(f"{found.expired} trusted {name} artifact{_s(found.expired)} expired and none is left")
+        found.lost.append(f"{plural(found.expired, f'trusted {name} artifact', f'trusted {name} artifacts')} expired "
+                          "and none is left")
     return found
 
 
@@ -230,8 +232,8 @@ def restore(gh: GitHub, name: str, folder: Path, branch: str, workflows: tuple[s
     found = search(gh, name, branch, workflows)
     if found.ignored:
         why = "; ".join(f"{n} {r}" for r, n in sorted(found.ignored.items()))
-        ignored = sum(found.ignored.values())
-        say(f"notice: ignored {ignored} {name} artifact{_s(ignored)} not saved by this repository's "
+        ignored = plural(sum(found.ignored.values()), f"{name} artifact", f"{name} artifacts")
+        say(f"notice: ignored {ignored} not saved by this repository's "
             f"state workflows on {branch} ({why})")
     warnings = list(found.lost)
     if found.capped:
@@ -287,8 +289,3 @@ def run(name: str, folder: str, branch: str | None, workflows: tuple[str, ...]) 
     except (GitHubError, zipfile.BadZipFile, OSError) as e:
         fail(f"cannot restore the state folder from artifact {name}: {e}. Running on without it could send "
              "work in flight again; re-run the job, or see docs/ci.md (the state folder).")
-
-
-def _s(n: int) -> str:
-    """The plural ending: `1 artifact`, `2 artifacts`."""
-    return "" if n == 1 else "s"
