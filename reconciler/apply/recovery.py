@@ -48,11 +48,16 @@ class WriteStatus:
     closed_as: State | None = None  # set when this run saw it end
 
     @property
+    def abandoned(self) -> bool:
+        """Closed by this run as abandoned: a phase never sent, so none of its work will end."""
+        return self.closed_as is State.ABANDONED
+
+    @property
     def counts(self) -> dict[str, int]:
         t = self.tracked
         if t is None:
             return {}
-        if self.closed_as is State.ABANDONED:  # a phase never sent: its numbers' work is abandoned
+        if self.abandoned:  # a phase never sent: its numbers' work is abandoned
             return {"abandoned": len(t.numbers)}
         return {s.value: t.count(s) for s in NumberState if t.count(s)}
 

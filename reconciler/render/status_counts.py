@@ -26,7 +26,7 @@ def _states(ws: Any) -> dict[str, str]:
     t = ws.tracked
     if t is None:
         return {}
-    if ws.closed_as is not None and ws.closed_as.value == "abandoned":
+    if ws.abandoned:
         return dict.fromkeys(t.numbers, "abandoned")
     return {n: s.value for n, s in t.numbers.items()}
 
@@ -94,8 +94,7 @@ def _remaining(ws: Any, figures: Any) -> tuple[float | None, float, tuple[str, .
     (never sent: nothing of it will end). Never below zero: work older than its figure is late, not over."""
     w, t = ws.write, ws.tracked
     deferred = w.state.value == "deferred"
-    abandoned = ws.closed_as is not None and ws.closed_as.value == "abandoned"
-    if t is None or abandoned or (not t.pending and not deferred) or (deferred and t.phase is not None
+    if t is None or ws.abandoned or (not t.pending and not deferred) or (deferred and t.phase is not None
                                                                       and t.phase.value in ("done", "abandoned")):
         return None, 0.0, ()
     age = t.age or 0.0
