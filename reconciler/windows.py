@@ -121,7 +121,11 @@ def verdict(windows: Iterable[ChangeWindow], now: float) -> Verdict:
 
 
 def iso(t: float) -> str:
-    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A moment in UTC to the second; a time no date holds (a hostile journal's) as its number."""
+    try:
+        return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"{t:.0f}"
 
 
 def local(t: float, tz: str) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Iterable
 
 from reconciler.journal import Op, State, Write
@@ -37,6 +36,7 @@ from reconciler.model import (
     LiveAssignment,
     LiveState,
 )
+from reconciler.windows import iso
 
 from .declared import undeclared
 from .phases import deferred_number, judge_phase
@@ -207,17 +207,11 @@ def dated_ahead(w: Write, now: float) -> str | None:
     for key in ("submitted_at", "updated_at", "stopped_at"):
         at = getattr(w, key)
         if at is not None and at > now + FUTURE_SKEW:
-            return (f"journalled after Telnyx's now: its {key} {_iso(at)} is more than {FUTURE_SKEW / 60:.0f} min "
-                    f"after {_iso(now)}; a write from another clock (another account's or API's state folder, "
+            return (f"journalled after Telnyx's now: its {key} {iso(at)} is more than {FUTURE_SKEW / 60:.0f} min "
+                    f"after {iso(now)}; a write from another clock (another account's or API's state folder, "
                     f"or an edited journal) holds nothing here")
     return None
 
-
-def _iso(t: float) -> str:
-    try:
-        return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, OSError, ValueError):
-        return f"{t:.0f}"
 
 
 def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEFAULT_STUCK_AFTER,
