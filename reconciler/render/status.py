@@ -20,9 +20,6 @@ KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profil
          "assign": "assignment", "replace": "reassignment", "unassign": "removal"}
 
 
-_hours = elapsed
-
-
 def _headline(d: dict[str, Any]) -> str:
     """Numbers first, then writes (a number freed and then assigned is one number, two writes):
     `250 numbers in open work (500 writes): 0 sending, 250 not sending; 0 writes stuck, 3 numbers failed`."""
@@ -164,7 +161,7 @@ def _numbers_words(counts: dict[str, int], sv: dict[str, Any] | None) -> str:
         return _counts_text(counts)
     out = f"{plural(sv['numbers'], 'number', 'numbers')}: {sv['sending']} sending, {sv['not_sending']} not sending"
     if sv["interrupted_seconds"] is not None and sv["not_sending"]:
-        out += f" for {_hours(sv['interrupted_seconds'])} (since {sv['interrupted_since']})"
+        out += f" for {elapsed(sv['interrupted_seconds'])} (since {sv['interrupted_since']})"
     out += f"; work: {_counts_text(counts)}"
     for source, f in (sv.get("freeing") or {}).items():
         # Said on the line that counts them (where they will send), never as a row of their own.
@@ -180,7 +177,7 @@ def _numbers_words(counts: dict[str, int], sv: dict[str, Any] | None) -> str:
 
 def _free_words(sv: dict[str, Any]) -> str:
     """`free by … (in 58 min)`, or past the figures: `freeing later than usual`."""
-    return "freeing later than usual" if sv.get("late") else f"free by {sv['eta']} (in {_hours(sv['eta_seconds'])})"
+    return "freeing later than usual" if sv.get("late") else f"free by {sv['eta']} (in {elapsed(sv['eta_seconds'])})"
 
 
 def _eta_words(sv: dict[str, Any]) -> str:
@@ -188,7 +185,7 @@ def _eta_words(sv: dict[str, Any]) -> str:
     if sv.get("late"):
         typical = durations.hours(sv["typical_seconds"]) if sv.get("typical_seconds") else "?"
         return f"later than usual (typical {typical}; Telnyx sometimes takes days)"
-    return f"ETA {sv['eta']} (in {_hours(sv['eta_seconds'])})"
+    return f"ETA {sv['eta']} (in {elapsed(sv['eta_seconds'])})"
 
 
 def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
@@ -198,7 +195,7 @@ def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
         bits = [f"run {w['run']}"] + [f"{k} {v}" for k, v in w["note"].items()]
         lines.append("")
         lines.append(paint(head, "1", color) + f" → {w['campaign'] or w['profile'] or 'no profile'} ({', '.join(bits)})")
-        lines.append(f"  submitted {w['submitted_at']}, {_hours(w['age_seconds'])} ago; state {w['state']}"
+        lines.append(f"  submitted {w['submitted_at']}, {elapsed(w['age_seconds'])} ago; state {w['state']}"
                      + (f", Telnyx says {w['telnyx_status']}" if w["telnyx_status"] else "")
                      + (f"; closed now as {w['closed_as']}" if w["closed_as"] else ""))
         lines.append("  " + _numbers_words(_work_counts(w["counts"], w["state"]), w["service"]))
@@ -248,7 +245,7 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
         notes = sorted({f"{k} {v}" for w in writes for k, v in w["note"].items()})
         lines.append("")
         lines.append(paint(f"Run {run}", "1", color) + (f" ({', '.join(notes)})" if notes else "")
-                     + (f": submitted {first}, {_hours(age)} ago" if first else ""))
+                     + (f": submitted {first}, {elapsed(age)} ago" if first else ""))
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
         for w in writes:
             # Removals that free numbers for a move apart from those that do not (a prune): their ETAs differ.
@@ -349,7 +346,7 @@ def status_markdown(report: Any, kind: str = "status") -> str:
                 "| campaign | numbers | sending | not sending | work pending | work failed | not sending for | ETA |",
                 "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
         out += [f"| `{c}` | {sv['numbers']} | {sv['sending']} | {sv['not_sending']} | {sv['pending']} | {sv['failed']} | "
-                f"{_hours(sv['interrupted_seconds']) if sv['interrupted_seconds'] is not None else '-'} | "
+                f"{elapsed(sv['interrupted_seconds']) if sv['interrupted_seconds'] is not None else '-'} | "
                 f"{_eta_md(sv)}{_freeing_md(sv)} |" for c, sv in list(d["service"].items())[:100]]
         picture = mermaid.details("Time to service picture", mermaid.status_gantt(d["service"]))
         out += [""] + picture if picture else []
@@ -362,7 +359,7 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     for w in d["writes"][:500]:
         c, sv = w["counts"], w["service"]
         out.append(f"| {w['what']} | `{w['telnyx_id'] or w['write']}` | `{w['campaign'] or w['profile'] or '-'}` | "
-                   f"{w['submitted_at']} | {_hours(w['age_seconds'])} | {sv['numbers']} | {sv['sending']} | "
+                   f"{w['submitted_at']} | {elapsed(w['age_seconds'])} | {sv['numbers']} | {sv['sending']} | "
                    f"{sv['not_sending']} | {c.get('pending', 0) + c.get('unseen', 0)} | {c.get('done', 0)} | "
                    f"{c.get('failed', 0)} | {_eta_md(sv)} | {'⛔ yes' if w['stuck'] else 'no'} |")
     if len(d["writes"]) > 500:
