@@ -170,8 +170,8 @@ def prepare_apply(client: Any, journal: Journal, *, until: Until, timeout: float
     else:
         if desired is None:
             raise TypeError("prepare_apply: a fresh plan needs the desired state")
-        session.recover(ports, journal, timeout=timeout, progress=progress, desired=desired, options=options,
-                        problems=[str(b) for b in journal.read().bad])  # said once, by plan_live
+        # Its report is not shown: what the journal holds that is not ours is warned about once, by plan_live.
+        session.recover(ports, journal, timeout=timeout, progress=progress, desired=desired, options=options)
         planned = plan_live(client, desired, options, state_dir, warn=warn, exclusive=True)
         plan, live = planned.plan, planned.live
         hold_outside_windows(client, plan, saved=False, ignore=ignore_windows)
