@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Iterable
 
 import click
@@ -268,17 +269,39 @@ def generate_seed(numbers: int, profiles: int | None, random_seed: int, out: str
 
 def _write_new(path: str, chunks: Iterable[str], force: bool) -> None:
     """Write `chunks` to `path`: an existing file only with `force`, and never through a symbolic
-    link (a link planted where the seed goes would otherwise overwrite its target)."""
+    link (a link planted where the seed goes would otherwise overwrite its target). The seed goes to
+    a temporary file beside it first and takes the name only once whole, so a full disk or a kill
+    mid-write never leaves half a seed (nor spoils the file --force was replacing)."""
     if os.path.islink(path):
         raise OSError(0, "it is a symbolic link; the seed is never written through one")
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | (os.O_TRUNC if force else os.O_EXCL)
+    if not force and os.path.lexists(path):
+        raise OSError(0, "the file exists; --force overwrites it")
+    folder = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".seed-", suffix=".tmp", dir=folder)
     try:
-        fd = os.open(path, flags, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.writelines(chunks)
+        os.chmod(tmp, 0o644)
+        if force:
+            os.replace(tmp, path)  # replaces a link itself, never its target
+        else:
+            os.link(tmp, path)  # fails if the name appeared meanwhile: never overwrites without --force
     except FileExistsError:
         raise OSError(0, "the file exists; --force overwrites it") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.writelines(chunks)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
 
 
 def main() -> None:
-    sandbox.main(prog_name="python -m reconciler.sandbox")
+    """`python -m reconciler.sandbox`: usage errors exit 1, as under `reconciler sandbox` (the module
+    docstring's contract), not click's 2."""
+    try:
+        rc = sandbox.main(prog_name="python -m reconciler.sandbox", standalone_mode=False)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(1)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(rc if isinstance(rc, int) else 0)

@@ -133,6 +133,29 @@ def test_an_existing_file_is_overwritten_only_with_force(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("force", [False, True])
+def test_a_write_that_fails_halfway_leaves_no_half_seed(tmp_path: Path, force: bool) -> None:
+    """The seed takes its name only once whole: a write that fails mid-way (a full disk, say) keeps
+    the file --force was replacing, or creates none, and leaves no temporary file behind."""
+    from reconciler.sandbox.cli import _write_new
+
+    out = tmp_path / "seed.yaml"
+    if force:
+        out.write_text("mine\n")
+
+    def chunks():
+        yield "phone_numbers:\n"
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        _write_new(str(out), chunks(), force)
+    assert (out.read_text() == "mine\n") if force else not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["seed.yaml"] if force else [])
+    _write_new(str(out), iter(["whole\n"]), True)
+    assert out.read_text() == "whole\n" and oct(out.stat().st_mode & 0o777) == "0o644"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.yaml"]
+
+
+@pytest.mark.parametrize("force", [False, True])
 def test_a_symbolic_link_is_never_written_through(tmp_path: Path, force: bool) -> None:
     target, dangling_target = tmp_path / "precious", tmp_path / "elsewhere"
     target.write_text("precious\n")

@@ -109,6 +109,18 @@ def test_cli_first_line_is_the_base_url(sig: signal.Signals) -> None:
                 stream.close()
 
 
+@pytest.mark.parametrize("args", [["--no-such-option"], ["--port", "many"], ["generate"], ["advance"]])
+def test_cli_usage_errors_exit_1_as_under_reconciler_sandbox(args: list[str]) -> None:
+    """The module docstring's contract: a bad option is a message on stderr and exit 1, under
+    `python -m reconciler.sandbox` as under `reconciler sandbox` (click alone would exit 2)."""
+    direct = _run(*args)
+    mounted = subprocess.run([sys.executable, "-m", "reconciler", "sandbox", *args], capture_output=True, text=True,
+                             timeout=20)
+    for r in (direct, mounted):
+        assert r.returncode == 1 and r.stdout == "" and "Traceback" not in r.stderr, r.stderr
+        assert "Error:" in r.stderr or "error" in r.stderr.lower()
+
+
 def test_cli_help_lists_every_option() -> None:
     from click.testing import CliRunner
 
