@@ -41,10 +41,10 @@ def test_numbers_waiting_on_telnyx_are_the_sum_of_the_totals_said_apart():
 
 
 def _report(assigning: int, unassigning: int) -> ApplyReport:
-    return ApplyReport([Outcome(f"+131255501{i:02d}", P, "CB05XYZ", Result.IN_FLIGHT, "PENDING_ASSIGNMENT")
-                        for i in range(assigning)]
-                       + [Outcome(f"+131255502{i:02d}", P, "CB05XYZ", Result.IN_FLIGHT, "PENDING_UNASSIGNMENT", False)
-                          for i in range(unassigning)])
+    return ApplyReport([Outcome(f"+131255501{i:02d}", P, "CB05XYZ", Result.IN_FLIGHT, "PENDING_ASSIGNMENT",
+                                status="PENDING_ASSIGNMENT") for i in range(assigning)]
+                       + [Outcome(f"+131255502{i:02d}", P, "CB05XYZ", Result.IN_FLIGHT, "PENDING_UNASSIGNMENT", False,
+                                  status="PENDING_UNASSIGNMENT") for i in range(unassigning)])
 
 
 def test_the_footer_names_unassignments_and_assignments_apart():
@@ -57,3 +57,16 @@ def test_the_footer_names_unassignments_and_assignments_apart():
     assert "2 numbers wait on Telnyx: PENDING_ASSIGNMENT about 2 h, sometimes days" in render.apply_text(_report(2, 0))
     # markdown escapes the detail; the footer is counted before it is
     assert "3 PENDING_UNASSIGNMENT about 1 h (being unassigned)" in render.apply_markdown(_report(2, 3))
+
+
+def test_the_footer_counts_unassignments_by_status_not_by_the_details_wording():
+    """A freed number whose detail is a carrier's reason is still being unassigned; an assigning number
+    whose detail happens to start with the word is not (the detail is prose, the status is Telnyx's)."""
+    report = ApplyReport([
+        Outcome("+13125550101", P, "CB05XYZ", Result.IN_FLIGHT, "carrier mapping pending", status="PENDING_UNASSIGNMENT"),
+        Outcome("+13125550102", P, "CB05XYZ", Result.IN_FLIGHT, "PENDING_UNASSIGNMENT first, then assigned",
+                status="PENDING_ASSIGNMENT"),
+        Outcome("+13125550103", P, "CB05XYZ", Result.FAILED, "PENDING_UNASSIGNMENT", status="PENDING_UNASSIGNMENT"),
+    ])
+    assert ("2 numbers wait on Telnyx: 1 PENDING_ASSIGNMENT about 2 h; 1 PENDING_UNASSIGNMENT about 1 h "
+            "(being unassigned), sometimes days") in render.apply_text(report)

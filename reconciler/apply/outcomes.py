@@ -47,12 +47,14 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
     why = inflight.numbers() if inflight else {}
     for c in plan.changes:
         target = reported_under(c)
-        o = lambda result, detail=None: Outcome(c.number, *target, result, detail, c.declared)  # noqa: E731
+        o = lambda result, detail=None, status=None: Outcome(c.number, *target, result, detail, c.declared,  # noqa: E731
+                                                             status)
         if c.number not in scope:
             if c.action is Action.BLOCKED:
                 out.append(o(_blocked_result(c), c.reason))
             elif c.action is Action.IN_FLIGHT:
-                out.append(o(Result.IN_FLIGHT, c.reason or (c.live or UNSEEN).status))
+                was = (c.live or UNSEEN).status
+                out.append(o(Result.IN_FLIGHT, c.reason or was, was))
             continue
         if final_plan is None:
             out.append(o(Result.SUBMITTED))
@@ -74,9 +76,10 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
         elif c.number in deferred:
             out.append(o(Result.NEXT_PHASE, why.get(c.number)))
         elif f is not None and f.action is Action.IN_FLIGHT:
-            out.append(o(Result.IN_FLIGHT, (f.reason if now.carrier else None) or now.status or why.get(c.number)))
+            out.append(o(Result.IN_FLIGHT, (f.reason if now.carrier else None) or now.status or why.get(c.number),
+                         now.status))
         elif f is not None and now.status in IN_FLIGHT_STATUSES:
-            out.append(o(Result.IN_FLIGHT, now.status))
+            out.append(o(Result.IN_FLIGHT, now.status, now.status))
         elif f is not None and f.action is Action.BLOCKED:
             out.append(o(_blocked_result(f), f.reason))
         elif c.number in run.held:
@@ -111,5 +114,6 @@ def plan_only_outcomes(plan: Plan) -> list[Outcome]:
         if c.action is Action.BLOCKED and c.declared:
             out.append(Outcome(c.number, *reported_under(c), _blocked_result(c), c.reason))
         elif c.action is Action.IN_FLIGHT:
-            out.append(Outcome(c.number, *reported_under(c), Result.IN_FLIGHT, c.reason or (c.live or UNSEEN).status))
+            was = (c.live or UNSEEN).status
+            out.append(Outcome(c.number, *reported_under(c), Result.IN_FLIGHT, c.reason or was, status=was))
     return out

@@ -40,6 +40,9 @@ class Outcome:
     result: Result
     detail: str | None = None
     declared: bool = True  # an undeclared number's blocked prune is reported, not an exit 4 (contract)
+    # Telnyx's assignment status when in flight (PENDING_ASSIGNMENT / PENDING_UNASSIGNMENT): the footer's
+    # durations come from it, never from the wording of `detail`.
+    status: str | None = None
 
 
 @dataclass

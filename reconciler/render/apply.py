@@ -47,10 +47,9 @@ FOLLOW = ("`reconciler status` shows their progress; the scheduled `reconciler r
 
 
 def _unassigning(report: Any) -> int:
-    """Numbers in flight that Telnyx is unassigning (a prune's removals, numbers being freed): their outcome
-    says their status. Read from the report, before any format escapes the detail."""
-    return sum(1 for o in report.outcomes if value_of(o.result) == "in_flight"
-               and str(o.detail or "").startswith(PENDING_UNASSIGNMENT))
+    """Numbers in flight that Telnyx is unassigning (a prune's removals, numbers being freed), by the status
+    their outcome carries."""
+    return sum(1 for o in report.outcomes if value_of(o.result) == "in_flight" and o.status == PENDING_UNASSIGNMENT)
 
 
 def _apply_followup(d: dict[str, Any], freeing: int = 0) -> list[str]:
