@@ -15,6 +15,7 @@ from .client import TelnyxClient
 from .errors import bad_response
 from .pagination import MAX_10DLC_PAGE, collect_10dlc, pages_needed
 from .records import parse_assignment
+from .unique import settle
 
 ASSIGNMENTS = "/10dlc/phone_number_campaigns"
 ASSIGNMENT = "/10dlc/phone_number_campaigns/{phoneNumber}"
@@ -51,7 +52,7 @@ def assignment_of(client: TelnyxClient, number: str, t2t: dict[str, str] | None 
     if status in MAYBE_ABSENT:
         if not confirm:
             raise _Unclear(number)
-        found = {a.number: a for a in _assignments_list(client, [], t2t or {})}
+        found = settle(_assignments_list(client, [], t2t or {}), _number, None, f"GET {ASSIGNMENTS}")
         return found.get(number)
     if not isinstance(body, dict):
         raise bad_response(f"GET {ASSIGNMENT}", f"body is {type(body).__name__}, not an object")
@@ -64,30 +65,37 @@ def assignment_of(client: TelnyxClient, number: str, t2t: dict[str, str] | None 
 def read_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[str], *,
                      counts: dict[str, int | None], acct_estimate: int | None,
                      t2t: dict[str, str]) -> dict[str, LiveAssignment]:
-    """Assignments of the given campaigns and of the given (owned) numbers."""
-    out: dict[str, LiveAssignment] = {}
+    """Assignments of the given campaigns and of the given (owned) numbers: one per number, a number
+    two lists disagree about read again on its own (unique.settle)."""
+    found = _found_assignments(client, campaigns, numbers, counts=counts, acct_estimate=acct_estimate, t2t=t2t)
 
-    def keep(a: LiveAssignment) -> None:
-        if a.tcr_campaign_id in campaigns or a.number in numbers:
-            out[a.number] = a
+    def again(ns: list[str]) -> list[LiveAssignment]:
+        return [a for a in client.map_concurrent(lambda n: assignment_of(client, n, t2t), ns) if a is not None]
 
+    settled = settle(found, _number, again, f"GET {ASSIGNMENTS}")
+    return {n: a for n, a in settled.items() if a.tcr_campaign_id in campaigns or n in numbers}
+
+
+def _number(a: LiveAssignment) -> str:
+    return a.number
+
+
+def _found_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[str], *,
+                       counts: dict[str, int | None], acct_estimate: int | None,
+                       t2t: dict[str, str]) -> list[LiveAssignment]:
+    """Every assignment record the cheaper way of reading finds, duplicates and all."""
     known = sum(c or 0 for c in counts.values())
     cost_pc = sum(pages_needed(counts.get(c) or 0, MAX_10DLC_PAGE) for c in campaigns) + max(0, len(numbers) - known)
     acct = max(acct_estimate or 0, known)
     cost_aw = pages_needed(acct, MAX_10DLC_PAGE)
     if cost_aw <= cost_pc:
-        for a in _assignments_list(client, [], t2t):
-            keep(a)
-        return out
-    for part in client.map_concurrent(lambda c: _assignments_list(client, [("filter[tcr_campaign_id]", c)], t2t),
-                                      sorted(campaigns)):
-        for a in part:
-            keep(a)
-    missing = sorted(n for n in numbers if n not in out)
+        return _assignments_list(client, [], t2t)
+    found = [a for part in client.map_concurrent(
+        lambda c: _assignments_list(client, [("filter[tcr_campaign_id]", c)], t2t), sorted(campaigns)) for a in part]
+    have = {a.number for a in found}
+    missing = sorted(n for n in numbers if n not in have)
     if len(missing) > cost_aw:
-        for a in _assignments_list(client, [], t2t):
-            keep(a)
-        return out
+        return found + _assignments_list(client, [], t2t)
     unclear: list[str] = []
 
     def one(n: str) -> LiveAssignment | None:
@@ -97,10 +105,7 @@ def read_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[str
             unclear.append(n)
             return None
 
-    for a in client.map_concurrent(one, missing):
-        if a is not None:
-            keep(a)
+    found += [a for a in client.map_concurrent(one, missing) if a is not None]
     if unclear:  # one account-wide read settles every ambiguous answer at once
-        for a in _assignments_list(client, [], t2t):
-            keep(a)
-    return out
+        found += _assignments_list(client, [], t2t)
+    return found

@@ -45,6 +45,7 @@ from .assignments import ABSENT, MAYBE_ABSENT, assignment_of, read_assignments
 from .pagination import MAX_CLASSIC_PAGE, collect_10dlc, collect_classic, first_page_classic, pages_needed
 from .records import (parse_number, parse_partner_campaign, parse_telnyx_campaign,
                       sharing_status)
+from .unique import one_id_each, settle
 
 NUMBERS = "/phone_numbers/messaging"
 PROFILES = "/messaging_profiles"
@@ -130,6 +131,18 @@ def _parse_numbers(recs: list[dict], call: str) -> list[LiveNumber]:
     return [parse_number(call, r) for r in recs]
 
 
+def _settled(client: TelnyxClient, found: Iterable[LiveNumber]) -> dict[str, LiveNumber]:
+    """{number: record}, one record each: a number two lists show differently is asked for by name, and
+    two numbers with one id are refused (unique.py)."""
+    out = settle(found, _e164, lambda ns: numbers_by_e164(client, ns), f"GET {NUMBERS}")
+    one_id_each(out.values(), f"GET {NUMBERS}")
+    return out
+
+
+def _e164(n: LiveNumber) -> str:
+    return n.number
+
+
 def numbers_on_profile(client: TelnyxClient, profile_id: str) -> list[LiveNumber]:
     recs = collect_classic(client, NUMBERS, [("filter[messaging_profile_id]", profile_id),
                                              ("sort[phone_number]", "asc")], key=_num_key)
@@ -165,7 +178,7 @@ def all_numbers(client: TelnyxClient, first: tuple[list[dict], int, int] | None 
 
 def read_numbers(client: TelnyxClient, desired: DesiredState, profiles_exist: set[str]) -> dict[str, LiveNumber]:
     declared = desired.numbers
-    out: dict[str, LiveNumber] = {}
+    found: list[LiveNumber] = []
     d_per_profile: dict[str, int] = {p: 0 for p in profiles_exist}
     for dn in declared.values():
         if dn.profile_id in d_per_profile:
@@ -175,21 +188,16 @@ def read_numbers(client: TelnyxClient, desired: DesiredState, profiles_exist: se
         first = first_page_classic(client, NUMBERS, [("sort[phone_number]", "asc")])
         _recs, _total, total_pages = first
         if total_pages - 1 <= est_pp:
-            for n in all_numbers(client, first):
-                if n.profile_id in profiles_exist or n.number in declared:
-                    out[n.number] = n
-            return out
-        for n in _parse_numbers(first[0], f"GET {NUMBERS}"):
-            if n.number in declared:
-                out[n.number] = n
+            every = _settled(client, all_numbers(client, first))
+            return {k: n for k, n in every.items() if n.profile_id in profiles_exist or k in declared}
+        found += [n for n in _parse_numbers(first[0], f"GET {NUMBERS}") if n.number in declared]
     for nums in client.map_concurrent(lambda p: numbers_on_profile(client, p), sorted(profiles_exist)):
-        for n in nums:
-            out[n.number] = n
-    elsewhere = [n for n in declared if n not in out]
+        found += nums
+    have = {n.number for n in found}
+    elsewhere = [n for n in declared if n not in have]
     if elsewhere:
-        for n in numbers_by_e164(client, elsewhere):
-            out[n.number] = n
-    return out
+        found += numbers_by_e164(client, elsewhere)
+    return _settled(client, found)
 
 
 # --------------------------------------------------------------------------- campaigns
@@ -301,10 +309,10 @@ def read_profiles_for_import(client: TelnyxClient, profile_ids: list[str] | None
         live.profiles = names
     pids = set(live.profiles)
     if profile_ids is None:
-        live.numbers = {n.number: n for n in all_numbers(client) if n.profile_id in pids}
+        live.numbers = {k: n for k, n in _settled(client, all_numbers(client)).items() if n.profile_id in pids}
     else:
-        for nums in client.map_concurrent(lambda p: numbers_on_profile(client, p), sorted(pids)):
-            live.numbers.update({n.number: n for n in nums})
+        live.numbers = _settled(client, [n for nums in client.map_concurrent(lambda p: numbers_on_profile(client, p),
+                                                                              sorted(pids)) for n in nums])
     numbers = set(live.numbers)
     if not numbers:
         return live
@@ -325,11 +333,10 @@ def read_tracked(client: TelnyxClient, numbers: Iterable[str], campaigns: Iterab
     bulk assignment targets (a bulk would sweep them in). `campaigns` are TCR ids."""
     live = LiveState()
     wanted = set(numbers)
-    for n in numbers_by_e164(client, sorted(wanted)) if wanted else ():
-        live.numbers[n.number] = n
+    found = numbers_by_e164(client, sorted(wanted)) if wanted else []
     for nums in client.map_concurrent(lambda p: numbers_on_profile(client, p), sorted(set(profiles))):
-        for n in nums:
-            live.numbers[n.number] = n
+        found += nums
+    live.numbers = _settled(client, found)
     camps, acct = read_campaigns(client, set(campaigns))
     live.campaigns = camps
     t2t = {c.telnyx_campaign_id: c.tcr_campaign_id for c in camps.values() if c.telnyx_campaign_id}

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import httpx
 
-from tests.faults.proxy import HostileProxy, Reply, Req
+from tests.faults.proxy import HostileProxy, rewriting
 
 from .conftest import EXAMPLE_SEED
 
@@ -18,22 +18,6 @@ from .conftest import EXAMPLE_SEED
 def _env(make_env: Any) -> Any:
     # The example estate (`make demo`) on the realistic timeline, its clock running fast: apply waits on Telnyx.
     return make_env(seed=EXAMPLE_SEED, timing="realistic", time_scale=120.0, timing_jitter=0.0, late_failure_rate=0.0)
-
-
-def _odd_ids(upstream: str, http: httpx.Client, rewrite: Callable[[Any], None]) -> Callable[[Req], Reply | None]:
-    """Every GET of /v2, as the sandbox answers it, with `rewrite` applied to its JSON (the sandbox
-    keeps its ids plain; Telnyx's answers are not ours to trust)."""
-    def rule(req: Req) -> Reply | None:
-        if req.method != "GET" or not req.path.startswith("/v2/"):
-            return None
-        answer = http.get(upstream + req.path[3:] + ("?" + req.query if req.query else ""),
-                          headers={"Authorization": req.headers.get("authorization", "")})
-        if answer.status_code != 200:
-            return Reply(answer.status_code, answer.content)
-        body = answer.json()
-        rewrite(body)
-        return Reply(200, json.dumps(body).encode())
-    return rule
 
 
 def _walk(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
@@ -57,7 +41,7 @@ def test_a_declared_number_whose_record_names_an_odd_id_is_blocked_and_counted_n
     env = _env(make_env)
     http = httpx.Client(timeout=10)
     try:
-        with HostileProxy(env.sb.base_url, rule=_odd_ids(env.sb.base_url, http, lambda b: _walk(b, _odd))) as proxy:
+        with HostileProxy(env.sb.base_url, rule=rewriting(env.sb.base_url, http, lambda _req, b: _walk(b, _odd))) as proxy:
             served = {"TELNYX_API_BASE_URL": proxy.base_url}
             r = env.run("plan", "--detailed-exitcode", "--format", "json", env=served)
             assert r.code == 2, r.out + r.err

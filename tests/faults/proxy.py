@@ -13,7 +13,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+import json
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 
@@ -123,3 +124,19 @@ class HostileProxy:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def rewriting(upstream: str, http: Any, rewrite: Callable[[Req, Any], None]) -> Rule:
+    """A rule that answers every GET of /v2 as the sandbox at `upstream` does (fetched with the httpx
+    client `http`), with `rewrite(req, body)` applied to its JSON first: what the sandbox cannot say."""
+    def rule(req: Req) -> Reply | None:
+        if req.method != "GET" or not req.path.startswith("/v2/"):
+            return None
+        answer = http.get(upstream + req.path[3:] + ("?" + req.query if req.query else ""),
+                          headers={"Authorization": req.headers.get("authorization", "")})
+        if answer.status_code != 200:
+            return Reply(answer.status_code, answer.content)
+        body = answer.json()
+        rewrite(req, body)
+        return Reply(200, json.dumps(body).encode())
+    return rule
