@@ -132,6 +132,8 @@ def test_a_number_telnyx_keeps_on_a_shared_campaign_is_not_deleted_without_the_o
     assert o.result is Result.BLOCKED and r.report.exit_code == 4
     assert o.detail.startswith("Telnyx kept it on shared campaign CSHARED1; taking it off needs a per-number DELETE")
     assert "--shared-per-number" in o.detail and not r.report.deferred
+    # asked once: a later round would only send the same PUT to be refused again (outside review: 3 rounds of it)
+    assert [c[0] for c in t.writes()] == ["replace"] and r.report.rounds == 1
 
 
 def test_with_the_opt_in_a_number_on_a_shared_campaign_is_deleted_then_assigned(tmp_path):

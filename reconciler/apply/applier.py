@@ -245,8 +245,11 @@ class Applier:
 
     def _todo(self, current: Plan, scope: frozenset[str]) -> list[Finding]:
         """What a re-plan still has to write, of the run's numbers; never a number whose next phase was
-        refused (a later round would otherwise send the very bulk the phase was refused for)."""
-        return [c for c in current.changes if c.writes and c.number in scope and c.number not in self._stale]
+        refused (a later round would otherwise send the very bulk the phase was refused for), nor one
+        apply would not free (its PUT was refused and freeing it needs an opt-in: a later round would
+        only send the same PUT to be refused again)."""
+        return [c for c in current.changes if c.writes and c.number in scope and c.number not in self._stale
+                and c.number not in self.one.held]
 
     def _carry_out(self, inflight: InFlight, live: LiveState, desired: DesiredState, plan: Plan) -> None:
         """Carry out the ready phases; a refused one's numbers are this run's stale changes (exit 3)."""
