@@ -9,9 +9,13 @@ repository's applies did (documented in docs/drift.md):
   profile changed): someone or something moved it; also a number with no campaign that the
   journal shows we assigned (someone removed it);
 - unmanaged: undeclared numbers on declared profiles or campaigns; listed always, counted as
-  drift only when prune is on (otherwise the files say to leave them alone);
+  drift only when prune is on (otherwise the files say to leave them alone), and then only those
+  the prune has not dealt with: one it is unassigning is in flight, one with no campaign is pruned;
 - in_flight: PENDING_* at Telnyx, ASSIGNED but still pending at carriers, or under a write or
-  deferred phase the journal holds open (not drift: work in progress);
+  deferred phase the journal holds open (not drift: work in progress); under prune, also an
+  undeclared number being unassigned (PENDING_UNASSIGNMENT, or under an open write);
+- pruned: under prune, an undeclared number on a declared profile with no campaign: what the
+  prune asks for (no apply changes it), counted, not drift;
 - stuck: in flight longer than `stuck_after` (default 72 h), or held back that long by an open
   write the files do not declare: drift, someone should look;
 - failed: FAILED_* at Telnyx, with Telnyx's reasons, or ASSIGNED with a carrier mapping that
@@ -33,7 +37,8 @@ from typing import Mapping
 
 from reconciler.diff import UNSEEN, Action, Finding, LiveHalf
 from reconciler.durations import Figures
-from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT
+from reconciler.model import (ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT,
+                             PENDING_UNASSIGNMENT)
 from reconciler.plan import CampaignHealth, Plan
 from reconciler.tracking import DEFAULT_STUCK_AFTER
 
@@ -46,6 +51,8 @@ class Kind(StrEnum):
     STUCK = "stuck"
     FAILED = "failed"
     BLOCKED = "blocked"
+    # Added after the others (JSON keys only grow): an undeclared number left with no campaign under prune.
+    PRUNED = "pruned"
 
 
 KINDS = tuple(k.value for k in Kind)
@@ -78,7 +85,7 @@ class DriftReport:
         return {k: len(self.items[k]) for k in KINDS}
 
     def counts_as_drift(self, kind: str) -> bool:
-        if kind == Kind.IN_FLIGHT:
+        if kind in (Kind.IN_FLIGHT, Kind.PRUNED):
             return False
         if kind == Kind.UNMANAGED:
             return self.prune
@@ -87,7 +94,7 @@ class DriftReport:
     @property
     def drifted(self) -> bool:
         """Exit 2 when a declared campaign cannot carry traffic, or anything but work in flight differs
-        (unmanaged numbers only under prune)."""
+        (unmanaged numbers only under prune; a pruned number never: it is what prune asks for)."""
         return bool(self.unhealthy) or any(self.items[k] for k in KINDS if self.counts_as_drift(k))
 
 
@@ -98,10 +105,12 @@ def sending(live: LiveHalf, blocked: set[str]) -> bool:
             and live.tcr_campaign_id not in blocked)
 
 
-def classify(f: Finding) -> str | None:
-    if f.desired is None:
-        return Kind.UNMANAGED.value
+def classify(f: Finding, *, prune: bool = False, journalled: frozenset[str] = frozenset()) -> str | None:
+    """The drift kind of one finding, or None (nothing differs). `journalled`: numbers an open write
+    of the state folder holds (`tracking.InFlight.numbers`)."""
     live = f.live or UNSEEN
+    if f.desired is None:
+        return _undeclared(f.number, live, prune, journalled)
     if f.action is Action.IN_FLIGHT:
         return Kind.IN_FLIGHT.value
     if f.action is Action.BLOCKED:
@@ -117,17 +126,33 @@ def classify(f: Finding) -> str | None:
     return None
 
 
+def _undeclared(number: str, live: LiveHalf, prune: bool, journalled: frozenset[str]) -> str:
+    """Without prune every undeclared number is unmanaged (listed only). Under prune, drift agrees
+    with the plan: one the prune is unassigning is in flight, one with no campaign is what the prune
+    asks for (pruned: no apply changes it), and the rest (still on a campaign: the plan unassigns
+    it, or cannot) are unmanaged, drift."""
+    if not prune:
+        return Kind.UNMANAGED.value
+    if live.status == PENDING_UNASSIGNMENT or number in journalled:
+        return Kind.IN_FLIGHT.value
+    if live.tcr_campaign_id is None:
+        return Kind.PRUNED.value
+    return Kind.UNMANAGED.value
+
+
 def drift_report(plan: Plan, applied: Mapping[str, str] | None = None, *,
                  ages: Mapping[str, float] | None = None, stuck_after: float = DEFAULT_STUCK_AFTER,
-                 figures: Figures | None = None, held: frozenset[str] = frozenset()) -> DriftReport:
+                 figures: Figures | None = None, held: frozenset[str] = frozenset(),
+                 journalled: frozenset[str] = frozenset()) -> DriftReport:
     """`applied`: number -> the campaign this repository last put it on (the journal); `ages`: how
     long each number has been in flight (journal or PENDING_* since), to tell stuck work; `held`:
-    numbers only journalled writes the files do not declare hold (blocked), stuck alike."""
+    numbers only journalled writes the files do not declare hold (blocked), stuck alike;
+    `journalled`: numbers any open write holds (an undeclared one under prune is in flight)."""
     ages = ages or {}
     applied = applied or {}
     buckets: dict[str, list[Finding]] = {k: [] for k in KINDS}
     for f in plan.changes:
-        kind = classify(f)
+        kind = classify(f, prune=plan.prune, journalled=journalled)
         ours = applied.get(f.number)
         if ours is not None and kind in (Kind.UNAPPLIED, Kind.OUT_OF_BAND):
             # The journal knows what this repository last set: if Telnyx still has it, the files

@@ -132,7 +132,7 @@ def drift(client: Any, desired: DesiredState, state_dir: str, *, stuck_after: fl
     planned = plan_live(client, desired, None, state_dir, stuck_after=stuck_after, warn=warn)
     return drift_report(planned.plan, planned.view.applied(), ages=in_flight_ages(planned, client.server_now()),
                         stuck_after=stuck_after, figures=Figures(history.read(state_dir).observed),
-                        held=frozenset(planned.held))
+                        held=frozenset(planned.held), journalled=frozenset(planned.inflight.numbers()))
 
 
 @dataclass

@@ -120,13 +120,16 @@ def test_the_report_keeps_what_it_was_made_from():
 
 
 UNMANAGED = finding(Action.UNMANAGED, declared=False)
+UNMANAGED_ASSIGNED = finding(Action.UNASSIGN, live_campaign=C, status="ASSIGNED", declared=False)
 
 
 @pytest.mark.parametrize("findings, prune, drifted", [
     ((), True, False),
     ((IN_FLIGHT,), True, False),  # work in progress is never drift
     ((UNMANAGED,), False, False),  # the files say to leave undeclared numbers alone
-    ((UNMANAGED,), True, True),  # under prune they should go: drift
+    ((UNMANAGED,), True, False),  # under prune, one with no campaign is what prune asks for (pruned)
+    ((UNMANAGED_ASSIGNED,), True, True),  # under prune, one still on a campaign should go: drift
+    ((UNMANAGED_ASSIGNED,), False, False),
     ((BLOCKED,), False, True),
     ((UNAPPLIED,), False, True),
     ((ELSEWHERE,), False, True),
@@ -136,8 +139,59 @@ def test_what_counts_as_drift(findings, prune, drifted):
     assert report.drifted is drifted
 
 
+PRUNE_CLASSES = [
+    # an undeclared number under prune (reviewed plan's action, what Telnyx holds, journalled) → drift kind
+    ("still on a declared campaign: apply unassigns it",
+     finding(Action.UNASSIGN, live_campaign=C, status="ASSIGNED", declared=False), False, "unmanaged"),
+    ("a failed unassignment: apply unassigns it again",
+     finding(Action.UNASSIGN, live_campaign=C, status="FAILED_UNASSIGNMENT", declared=False), False, "unmanaged"),
+    ("on a campaign the prune cannot reach", finding(Action.UNMANAGED, live_campaign=D, status="ASSIGNED",
+                                                     declared=False), False, "unmanaged"),
+    ("being unassigned at Telnyx", finding(Action.UNMANAGED, live_campaign=C, status="PENDING_UNASSIGNMENT",
+                                           declared=False), False, "in_flight"),
+    ("under an open write, Telnyx not showing it yet",
+     finding(Action.UNMANAGED, live_campaign=C, status="ASSIGNED", declared=False), True, "in_flight"),
+    ("under an open write, already freed", finding(Action.UNMANAGED, declared=False), True, "in_flight"),
+    ("being assigned by someone else: drift once it lands",
+     finding(Action.UNMANAGED, live_campaign=C, status="PENDING_ASSIGNMENT", declared=False), False, "unmanaged"),
+    ("no campaign, on a declared profile", finding(Action.UNMANAGED, declared=False), False, "pruned"),
+    ("a failed assignment to a declared campaign: the plan prunes it too",
+     finding(Action.UNASSIGN, live_campaign=C, status="FAILED_ASSIGNMENT", declared=False), False, "unmanaged"),
+]
+
+
+@pytest.mark.parametrize("f, journalled, kind", [c[1:] for c in PRUNE_CLASSES], ids=[c[0] for c in PRUNE_CLASSES])
+def test_classify_an_undeclared_number_under_prune(f, journalled, kind):
+    """Drift agrees with the plan under prune (outside review: drift exited 2 while its own prune was in
+    flight, and forever after it, while plan said "no changes")."""
+    assert classify(f, prune=True, journalled=frozenset({f.number}) if journalled else frozenset()) == kind
+    # Without prune, every undeclared number is only listed, whatever it shows.
+    assert classify(f, prune=False, journalled=frozenset({f.number})) == "unmanaged"
+
+
+def test_under_prune_a_declared_number_is_classified_as_without():
+    for _, f, kind in CLASSES:
+        if f.desired is not None:
+            assert classify(f, prune=True, journalled=frozenset({f.number})) == kind
+
+
+def test_a_pruned_number_in_flight_past_the_limit_is_stuck():
+    pending = finding(Action.UNMANAGED, live_campaign=C, status="PENDING_UNASSIGNMENT", declared=False)
+    report = drift_report(plan_of(pending, prune=True), ages={pending.number: 1e9}, stuck_after=10.0)
+    assert kinds(report) == {"stuck": [1]} and report.drifted
+    report = drift_report(plan_of(pending, prune=True), ages={pending.number: 5.0}, stuck_after=10.0)
+    assert kinds(report) == {"in_flight": [1]} and not report.drifted
+
+
+def test_the_journal_makes_an_undeclared_number_in_flight_only_under_prune():
+    f = finding(Action.UNASSIGN, live_campaign=C, status="ASSIGNED", declared=False)
+    journalled = frozenset({f.number})
+    assert kinds(drift_report(plan_of(f, prune=True), journalled=journalled)) == {"in_flight": [1]}
+    assert kinds(drift_report(plan_of(f, prune=False), journalled=journalled)) == {"unmanaged": [1]}
+
+
 @pytest.mark.parametrize("prune", [False, True])
-def test_every_kind_but_in_flight_and_unpruned_unmanaged_counts(prune):
+def test_every_kind_but_in_flight_pruned_and_unpruned_unmanaged_counts(prune):
     report = drift_report(plan_of(prune=prune))
     counted = {k for k in KINDS if report.counts_as_drift(k)}
     expected = {"unapplied", "out_of_band", "stuck", "failed", "blocked"} | ({"unmanaged"} if prune else set())

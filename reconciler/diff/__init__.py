@@ -336,7 +336,8 @@ def _unmanaged(desired: DesiredState, live: LiveState, prune: bool, pending: Map
             continue
         seen.add(number)
         have = numbers.get(number)
-        # Not pruned while in flight, nor while its status is one this reconciler does not know.
+        # Not pruned while in flight, nor while its status is one this reconciler does not know (listed
+        # unmanaged: `drift` calls one being unassigned under prune in flight, drift.py `_undeclared`).
         in_flight = a.status in IN_FLIGHT_STATUSES or number in pending or a.status not in KNOWN_STATUSES
         action = Action.UNASSIGN if prune and not in_flight else Action.UNMANAGED
         key = (have.profile_id if have else None, a.tcr_campaign_id, a.status)

@@ -64,13 +64,20 @@ def _span(hours: float) -> str:
     return elapsed(max(60.0, hours * 3600))
 
 
+# How a kind is said where its key alone would not say enough.
+WORDS = {"pruned": "pruned (no campaign)"}
+# Why a kind that is not drift is not: in flight; unmanaged while prune is off; pruned.
+NOT_DRIFT = {"in_flight": "not drift: work in progress", "unmanaged": "listed only: prune is off",
+             "pruned": "not drift: undeclared with no campaign, as prune asks"}
+
+
 def _headline_counts(d: dict[str, Any], kinds: Any) -> list[str]:
     """`30 out of band`, `60 in flight (60 not sending)`: in-flight numbers that cannot send are said."""
     out = []
     for k in kinds:
         if not d["counts"][k]:
             continue
-        words = f"{d['counts'][k]} {k.replace('_', ' ')}"
+        words = f"{d['counts'][k]} {WORDS.get(k, k.replace('_', ' '))}"
         if k == "in_flight" and d.get("in_flight_not_sending"):
             words += f" ({d['in_flight_not_sending']} not sending)"
         out.append(words)
@@ -89,13 +96,13 @@ def _usually(d: dict[str, Any]) -> str | None:
 
 def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = False) -> str:
     """Drift first (unhealthy campaigns, then each class). Without `verbose`, what is not drift (in
-    flight; unmanaged while prune is off) is counted per profile and campaign, and numbers sharing a
+    flight; unmanaged while prune is off; pruned) is counted per profile and campaign, and numbers sharing a
     reason are said once with the numbers listed compactly."""
     d = free_text(drift_dict(report), naming(plain, report.plan.profile_names))
     unhealthy = d["unhealthy_campaigns"]
     drifting = [k for k in KINDS if k in d["counted_as_drift"]]
     found = ([health_headline(unhealthy)] if unhealthy else []) + _headline_counts(d, drifting)
-    # Counted, not drift (in flight; unmanaged while prune is off): said apart, so a headline of numbers
+    # Counted, not drift (in flight; unmanaged while prune is off; pruned): said apart, so a headline of numbers
     # that need nothing is not read as drift.
     besides = _headline_counts(d, [k for k in KINDS if k not in drifting])
     head = "Drift: " + (", ".join(found) or "none") + (f"; not drift: {', '.join(besides)}" if besides else "")
@@ -104,13 +111,12 @@ def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = Fals
         lines.append("")
         lines.append(paint("Unhealthy campaigns (cannot carry traffic):", "31;1", color))
         lines.extend(f"  {health_sentence(h)}" for h in unhealthy)
-    # What is drift first, then what is only counted (in flight; unmanaged while prune is off).
+    # What is drift first, then what is only counted (in flight; unmanaged while prune is off; pruned).
     for k in sorted(KINDS, key=lambda k: k not in d["counted_as_drift"]):
         if not d["items"][k]:
             continue
         lines.append("")
-        note = "" if k in d["counted_as_drift"] else (
-            " (not drift: work in progress)" if k == "in_flight" else " (listed only: prune is off)")
+        note = "" if k in d["counted_as_drift"] else f" ({NOT_DRIFT.get(k, 'not drift')})"
         if not verbose and k not in d["counted_as_drift"]:
             note = note.replace("listed only", "counted only")
         lines.append(paint(k.replace("_", " ").capitalize() + note + ":", "1", color))
@@ -186,13 +192,17 @@ def drift_markdown(report: DriftReport) -> str:
         "unapplied": "declared, not yet applied: merge or run apply",
         "out_of_band": "changed at Telnyx outside this repository",
         "unmanaged": "on a declared profile or campaign, but in no file" + (
-            "; prune is on, so it counts" if d["prune"] else "; listed only (prune is off)"),
-        "in_flight": "pending at Telnyx, or under work the state folder holds open: not drift",
+            "; prune is on, so it counts while it holds a campaign" if d["prune"] else "; listed only (prune is off)"),
+        "in_flight": "pending at Telnyx, or under work the state folder holds open: not drift" + (
+            "; a prune's unassignments too" if d["prune"] else ""),
         "stuck": f"in flight longer than {d['stuck_after_hours']:g} h: ask Telnyx support",
         "failed": "Telnyx reports a failed assignment",
         "blocked": "declared but impossible now (see reasons)",
+        "pruned": "undeclared, on a declared profile with no campaign: what prune asks for, not drift",
     }
-    out += [f"| {k.replace('_', ' ')} | {counts[k]} | {meaning.get(k, '')} |" for k in KINDS]
+    # The pruned row only where prune is on (without it, such a number is unmanaged).
+    out += [f"| {k.replace('_', ' ')} | {counts[k]} | {meaning.get(k, '')} |" for k in KINDS
+            if k != "pruned" or d["prune"] or counts[k]]
     budget = Budget.after(out, reserve=2_000)
     for k in sorted(KINDS, key=lambda k: k not in d["counted_as_drift"]):  # drift first, as in the text
         if d["items"][k]:
