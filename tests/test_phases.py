@@ -497,3 +497,15 @@ def test_numbers_telnyx_is_freeing_are_deferred_as_a_bulk_of_their_profile_or_on
     assert rows == [
         (Op.BULK_ASSIGN, (N[0], N[1]), P1, SH, None, (N[0], N[1], N[2]), 3, "free", why),
         (Op.ASSIGN, (N[0], N[1]), P1, TX, UUID[TX], (), None, "free", why)]
+
+
+def test_numbers_dropped_for_a_campaign_that_cannot_carry_traffic_are_not_said_as_the_files_changing():
+    from reconciler.apply.phases import cannot_carry
+
+    why = cannot_carry("CSH0001", "campaign CSH0001 is shared to Telnyx but its sharing status is PENDING, not "
+                                  "ACCEPTED: waiting for Telnyx to accept the share; nothing to do here")
+    assert why.startswith("CSH0001 cannot carry traffic now (campaign CSH0001 is shared") and "nothing to do" not in why
+    assert "`reconciler apply` assigns them" in why
+    r = Replan(dropped={N[0]: why, N[1]: "declared in no file"}, unchanged={N[0]})
+    assert r.dropped_words() == f"the files no longer declare it so: {N[1]}: declared in no file; {N[0]}: {why}"
+    assert Replan(dropped={N[0]: why}, unchanged={N[0]}).dropped_words() == f"{N[0]}: {why}"

@@ -36,7 +36,7 @@ class PhaseOutcome(StrEnum):
 
     DONE = "done"  # closed: every number is where the files want it
     SUBMITTED = "submitted"  # closed: its write was sent and taken
-    ABANDONED = "abandoned"  # closed, never written (for some or all numbers): the files no longer declare it so, or stuck
+    ABANDONED = "abandoned"  # closed, never written (for some or all numbers): the files no longer declare it so, its campaign cannot carry traffic, or stuck
     REFUSED = "refused"  # closed, never sent: it would re-send more than the reviewed plan allowed (exit 3)
     HELD = "held"  # open, not carried out by this run (out of its scope, or no desired state to check it against)
     WAITING = "waiting"  # open: its condition does not hold yet
@@ -64,6 +64,9 @@ class Replan:
     members: tuple[str, ...] = ()  # bulk: the declared numbers on the profile it may touch
     uuid: str | None = None  # the campaign's Telnyx id (Telnyx-registered), from live state
     dropped: dict[str, str] = field(default_factory=dict)  # number -> why it is not written
+    # Of `dropped`, the numbers the files still declare so, not written for another cause (its campaign
+    # cannot carry traffic now): never said as "the files no longer declare it so".
+    unchanged: set[str] = field(default_factory=set)
     hold: str | None = None  # not carried out now; the phase stays open (why)
     refused: str | None = None  # never carried out: it would do more than the reviewed plan allowed (why)
 
@@ -75,6 +78,13 @@ class Replan:
             by.setdefault(r, []).append(n)
         return "; ".join(f"{', '.join(ns[:3])}{' and %d more' % (len(ns) - 3) if len(ns) > 3 else ''}: {r}"
                          for r, ns in by.items())
+
+    def dropped_words(self, files: str = "the files no longer declare it so: ") -> str:
+        """Why the dropped numbers are not written, each cause as it is: `files` then the numbers whose
+        declaration changed, and the others' own reasons (the files did not change: `unchanged`)."""
+        changed = Replan(dropped={n: r for n, r in self.dropped.items() if n not in self.unchanged})
+        other = Replan(dropped={n: r for n, r in self.dropped.items() if n in self.unchanged})
+        return "; ".join(([files + changed.why] if changed.dropped else []) + ([other.why] if other.dropped else []))
 
 
 def replan_phases(phases: list[Tracked], desired: DesiredState | None, live: LiveState,
@@ -137,6 +147,11 @@ def replan_phases(phases: list[Tracked], desired: DesiredState | None, live: Liv
                 busy.append(n)
             elif f.action in ASSIGNING and not f.move and reported_under(f)[1] == w.campaign:
                 r.numbers.append(n)
+            elif f.action is Action.BLOCKED and campaign is not None and campaign.problem:
+                # The files did not change: the campaign cannot carry traffic now (a share back to
+                # PENDING, a suspension). Its numbers stay free; the next apply assigns them once it can.
+                r.dropped[n] = cannot_carry(w.campaign or "", campaign.problem)
+                r.unchanged.add(n)
             elif f.action is Action.BLOCKED:
                 r.dropped[n] = f.reason or "blocked"
             else:
@@ -164,6 +179,13 @@ def replan_phases(phases: list[Tracked], desired: DesiredState | None, live: Liv
                 r.numbers = []
         claimed.update(r.numbers)
     return out
+
+
+def cannot_carry(tcr: str, problem: str) -> str:
+    """Why a next phase is not sent to a campaign that cannot carry traffic now, and what to do."""
+    return (f"{tcr} cannot carry traffic now ({problem.removesuffix('; nothing to do here')}), so nothing was "
+            f"assigned to it; the numbers stay free (not sending). Once it can carry traffic again (`reconciler "
+            f"drift` says when), `reconciler apply` assigns them; until then a plan shows them blocked")
 
 
 def over_allowance(allowed: int | None, now: int, pid: str, campaign: str | None) -> str | None:
@@ -238,7 +260,7 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
                 done.append((t, PhaseResult(PhaseOutcome.DONE, "done")))
                 continue
             if not r.numbers:
-                why = "the files no longer declare it so: " + r.why
+                why = r.dropped_words()
                 sub.journal.update(w.id, State.ABANDONED, at=now, detail=why)
                 done.append((t, PhaseResult(PhaseOutcome.ABANDONED, f"abandoned: {why}")))
                 continue
@@ -269,15 +291,16 @@ def carry_out(sub: Submitter, inflight: InFlight, live: LiveState, desired: Desi
             if sent and sent[-1].ok:
                 detail = f"carried out as write {sent[-1].wid}"
                 if r.dropped:
-                    detail += f"; not for {plural(len(r.dropped), 'number', 'numbers')} the files no longer " \
-                              f"declare so: {r.why}"
+                    detail += f"; not for {plural(len(r.dropped), 'number', 'numbers')}" + (
+                        r.dropped_words(" the files no longer declare so: ") if not r.unchanged else
+                        ": " + r.dropped_words())
                 sub.journal.update(w.id, State.DONE, at=sub.server_now(), detail=detail)
                 done.append((t, PhaseResult(PhaseOutcome.SUBMITTED, f"submitted ({plural(len(ready_numbers), 'number', 'numbers')})")))
                 if r.dropped:
                     done.append((t, PhaseResult(PhaseOutcome.ABANDONED,
-                                                f"abandoned for {plural(len(r.dropped), 'number', 'numbers')}: the "
-                                                f"files no longer declare {'it' if len(r.dropped) == 1 else 'them'} "
-                                                f"so: {r.why}")))
+                                                f"abandoned for {plural(len(r.dropped), 'number', 'numbers')}: "
+                                                + r.dropped_words(f"the files no longer declare "
+                                                                  f"{'it' if len(r.dropped) == 1 else 'them'} so: "))))
             else:
                 done.append((t, PhaseResult(PhaseOutcome.RETRY, "refused by Telnyx; will be tried again")))
         elif t.stuck and refused_removals(t):
