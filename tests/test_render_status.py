@@ -45,3 +45,47 @@ def test_a_next_phases_numbers_not_yet_assigned_read_as_to_assign_not_as_not_tak
     assert _work_counts({"not_taken": 30, "pending": 2}, "deferred") == {"pending": 2, "to_assign": 30}
     assert _work_counts({"not_taken": 3}, "accepted") == {"not_taken": 3}
     assert _work_counts({"pending": 3}, "deferred") == {"pending": 3}
+
+
+def test_phase_reasons_that_count_numbers_are_said_once_with_the_counts_added():
+    """Outside review: 200 waiting phases read "next phase waiting: 1 number still being freed (×200)"."""
+    assert _said_once(["1 number still being freed"] * 200) == "200 numbers still being freed"
+    assert _said_once(["2 numbers still being freed", "1 number still being freed", "refused"]) == \
+        "3 numbers still being freed; refused"
+    assert _said_once(["waiting: 1 number is under another write in flight"] * 2) == \
+        "waiting: 2 numbers are under another write in flight"
+
+
+def test_summed_adds_every_count_of_sentences_that_differ_only_in_them():
+    from reconciler.render.status import summed
+
+    assert summed(["submitted (1 number)"] * 199 + ["done"]) == [("submitted (199 numbers)", 199), ("done", 1)]
+    assert summed(["Telnyx failed to free 1 number from C1: 1 number sent for removal again",
+                   "Telnyx failed to free 2 numbers from C1: 1 number sent for removal again"]) == \
+        [("Telnyx failed to free 3 numbers from C1: 2 numbers sent for removal again", 2)]
+    assert summed(["1 number still being freed", "1 number still being freed from C2"]) == \
+        [("1 number still being freed", 1), ("1 number still being freed from C2", 1)]
+
+
+def test_a_carried_out_phases_numbers_read_sent_just_now_and_a_campaigns_free_phase_numbers_to_assign():
+    from reconciler.render.status import _campaign_counts, _work_counts
+
+    assert _work_counts({"not_taken": 12}, "deferred", 12) == {"sent_just_now": 12}
+    assert _work_counts({"not_taken": 12, "done": 1}, "deferred", 10) == {"done": 1, "sent_just_now": 10,
+                                                                         "to_assign": 2}
+    assert _campaign_counts({"not_taken": 199, "pending": 1}, {"to_assign": 199}) == {"pending": 1, "to_assign": 199}
+    # A task's skipped numbers stay "not taken": only a next phase's are work to assign.
+    assert _campaign_counts({"not_taken": 5, "pending": 1}, {"to_assign": 2}) == {"not_taken": 3, "pending": 1,
+                                                                                  "to_assign": 2}
+    assert _campaign_counts({"pending": 1}, None) == {"pending": 1}
+
+
+def test_the_headline_counts_the_work_resume_has_just_sent():
+    from reconciler.render.status import _headline
+
+    d = {"open_numbers": {"numbers": 229, "sending": 0, "not_sending": 229}, "open_writes": 202, "stuck": 0,
+         "failed_numbers": 0, "sent_now": {"writes": 199, "numbers": 199}}
+    assert _headline(d) == ("229 numbers in open work, 199 of them sent just now (202 writes): 0 sending, "
+                            "229 not sending; 0 writes stuck, 0 numbers failed")
+    d["sent_now"] = {"writes": 0, "numbers": 0}
+    assert _headline(d).startswith("229 numbers in open work (202 writes): ")

@@ -46,6 +46,7 @@ class WriteStatus:
     tracked: Tracked | None
     telnyx_status: str | None = None  # a task's or order's status as Telnyx gives it now
     closed_as: State | None = None  # set when this run saw it end
+    sent_now: bool = False  # `resume`: sent by this run (a next phase carried out, a removal sent again)
 
     @property
     def abandoned(self) -> bool:
@@ -183,6 +184,19 @@ def _closed_by_phases(report: StatusReport, journal: Journal) -> None:
             ws.closed_as = w.state
 
 
+def _sent_now(report: StatusReport, journal: Journal) -> None:
+    """The writes this run sent (next phases carried out, removals sent again) are open work too: the
+    report was judged before they were sent. Telnyx has just accepted them, so their numbers are pending
+    (the next `status` judges them against live state); no read is spent on them here."""
+    known = {ws.write.id for ws in report.writes}
+    for w in journal.read().open_writes():
+        if w.id in known or w.run != journal.run_id or w.state is State.DEFERRED:
+            continue
+        age = max(0.0, report.now - w.submitted_at) if w.submitted_at is not None else None
+        tracked = Tracked(w, dict.fromkeys(w.numbers, NumberState.PENDING), age=age)
+        report.writes.append(WriteStatus(tracked.write, tracked, sent_now=True))
+
+
 def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHealth]:
     """The campaigns open writes assign numbers to that cannot carry traffic (`diff.health.traffic_problem`):
     the work may finish, and its numbers still not send. `status` has no desired state, so it judges
@@ -294,5 +308,6 @@ def resume(writer: Writer, journal: Journal, read_tracked: TrackedReader, server
             report.carried_out.append((t.write, what))
         applier.await_acceptance()
         _closed_by_phases(report, journal)
+        _sent_now(report, journal)
     journal.compact()
     return report

@@ -12,7 +12,7 @@ from reconciler.plan import SCHEMA_VERSION, plural
 from . import mermaid
 from .common import by_reason, compact_numbers, elapsed, md_fit, paint, wrapped
 from .safe import free_text, md, plain
-from .status_counts import iso, number_counts, open_numbers, time_to_service
+from .status_counts import iso, number_counts, open_numbers, phase_numbers, time_to_service
 
 _E164 = re.compile(r"\+1[0-9]{10}")  # the number a per-number reason names
 
@@ -22,12 +22,15 @@ KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profil
 
 def _headline(d: dict[str, Any]) -> str:
     """Numbers first, then writes (a number freed and then assigned is one number, two writes):
-    `250 numbers in open work (500 writes): 0 sending, 250 not sending; 0 writes stuck, 3 numbers failed`."""
+    `250 numbers in open work (500 writes): 0 sending, 250 not sending; 0 writes stuck, 3 numbers failed`;
+    after a `resume` that sent work, `…in open work, 200 of them sent just now (…`."""
     n = d["open_numbers"]
     if not n["numbers"] and not d["open_writes"]:
         return (f"no work left open; {plural(d['stuck'], 'write', 'writes')} stuck, "
                 f"{plural(d['failed_numbers'], 'number', 'numbers')} failed")
-    return (f"{plural(n['numbers'], 'number', 'numbers')} in open work ({plural(d['open_writes'], 'write', 'writes')}"
+    # resume: the writes it has just sent are open work too, and said as such.
+    now = f", {d['sent_now']['numbers']} of them sent just now" if d["sent_now"]["numbers"] else ""
+    return (f"{plural(n['numbers'], 'number', 'numbers')} in open work{now} ({plural(d['open_writes'], 'write', 'writes')}"
             f"): {n['sending']} sending, {n['not_sending']} not sending; "
             f"{plural(d['stuck'], 'write', 'writes')} stuck, {plural(d['failed_numbers'], 'number', 'numbers')} failed")
 
@@ -37,6 +40,8 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
     per_campaign, per_run = number_counts(report)
     service_of, service, kinds = time_to_service(report)
     figures = getattr(report, "figures", None)
+    sent = {n for ws in report.writes if getattr(ws, "sent_now", False) for n in ws.write.numbers}
+    to_assign = phase_numbers(report)
     for ws in report.writes:
         w, t = ws.write, ws.tracked
         counts = ws.counts
@@ -62,7 +67,13 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
             "failed": {n: t.reasons.get(n, "") for n in (t.numbers if t else {})
                        if t and t.numbers[n].value == "failed"},
             "service": service_of[w.id],
+            # resume: this run sent it; of a next phase's numbers, those a write this run sent now carries.
+            "sent_now": bool(getattr(ws, "sent_now", False)),
+            "sent_on": sum(1 for n, s in (t.numbers.items() if t else ()) if n in sent and s.value == "not_taken")
+            if w.state.value == "deferred" and ws.closed_as is not None else 0,
         })
+    for c, sv in service.items():
+        sv["to_assign"] = to_assign.get(c, 0)  # of its numbers, those a next phase has still to assign
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": kind,
@@ -72,6 +83,8 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
         "open_writes": sum(1 for w in writes if not w["closed_as"]),
         # Distinct numbers the open writes hold, sending or not now (the two add up to the numbers).
         "open_numbers": open_numbers(report),
+        # resume: the writes it sent (next phases carried out, removals sent again), open work from now on.
+        "sent_now": {"writes": sum(1 for w in writes if w["sent_now"]), "numbers": len(sent)},
         "stuck": sum(1 for w in writes if w["stuck"]),
         # Distinct numbers: one a task failed and its retry failed again is one number failed.
         "failed_numbers": len({n for w in writes for n in w["failed"]}),
@@ -128,29 +141,69 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status", verbo
     lines = [paint(f"{title}: ", "1", color) + _headline(d)]
     lines.extend(paint("  Cannot send: ", "31;1", color) + u for u in _unhealthy_lines(d))
     for c, counts in d["campaigns"].items():
-        lines.append(f"  {c}: " + _numbers_words(counts, d["service"].get(c)))
+        sv = d["service"].get(c)
+        lines.append(f"  {c}: " + _numbers_words(_campaign_counts(counts, sv), sv))
     if d["durations"].get("eta_from"):
         lines.append(f"  ETAs from {d['durations']['eta_from']}")
     if d["durations"].get("history_problem"):
         lines.append(f"  State folder: {d['durations']['history_problem']}")
     lines += (_writes_verbose if verbose else _writes_grouped)(d, color)
-    carried = [f"phase {c['write']} ({c['operation']} → {c['campaign']}): {c['result']}" for c in d["carried_out"]]
+    carried = [f"next phase {c['write']} ({c['operation']} → {c['campaign']}): {c['result']}" for c in d["carried_out"]]
     if verbose or len(carried) <= 5:
         lines += carried
     else:
-        results: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        # One line per kind, target and result, its numbers summed over the phases it stands for.
+        results: dict[tuple[str, str | None], list[str]] = defaultdict(list)
         for c in d["carried_out"]:
-            results[(c["operation"], c["campaign"], c["result"])] += 1
-        lines += [f"{plural(n, 'phase', 'phases')} ({op} → {camp}): {res}" for (op, camp, res), n in results.items()]
+            results[(c["operation"], c["campaign"])].append(c["result"])
+        lines += [f"{plural(n, 'next phase', 'next phases')} ({op} → {camp}): {res}"
+                  for (op, camp), said in results.items() for res, n in summed(said)]
     return "\n".join(lines) + "\n" + "".join(_problems_text(d))
 
 
-def _work_counts(counts: dict[str, int], state: str) -> dict[str, int]:
+def _work_counts(counts: dict[str, int], state: str, sent_on: int = 0) -> dict[str, int]:
     """A next phase's numbers not yet assigned are its work still to do ("to assign"), not numbers
-    Telnyx did not take (what `not_taken` means of a task that was sent); the JSON keeps the value."""
+    Telnyx did not take (what `not_taken` means of a task that was sent); those a write `resume` sent
+    just now carries (`sent_on`) are "sent just now". The JSON keeps the value."""
     if state != "deferred" or "not_taken" not in counts:
         return counts
-    return dict(sorted((("to_assign" if k == "not_taken" else k), v) for k, v in counts.items()))
+    out = {k: v for k, v in counts.items() if k != "not_taken"}
+    left = counts["not_taken"] - min(sent_on, counts["not_taken"])
+    out.update({k: v for k, v in (("to_assign", left), ("sent_just_now", counts["not_taken"] - left)) if v})
+    return dict(sorted(out.items()))
+
+
+def _campaign_counts(counts: dict[str, int], sv: dict[str, Any] | None) -> dict[str, int]:
+    """A campaign's numbers in the words of its writes' lines: those a next phase has still to assign
+    (`service.to_assign`) are "to assign", not "not taken"."""
+    phase = min((sv or {}).get("to_assign", 0), counts.get("not_taken", 0))
+    if not phase:
+        return counts
+    out = {**counts, "not_taken": counts["not_taken"] - phase, "to_assign": phase}
+    return dict(sorted((k, v) for k, v in out.items() if v))
+
+
+_COUNTED = re.compile(r"\b(\d+) (number is|numbers are|numbers|number)\b")
+_SINGULAR = {"number is": "number is", "numbers are": "number is", "numbers": "number", "number": "number"}
+_PLURAL = {"number is": "numbers are", "numbers are": "numbers are", "numbers": "numbers", "number": "numbers"}
+
+
+def summed(texts: list[str]) -> list[tuple[str, int]]:
+    """Sentences that differ only in how many numbers they count, said once with the counts added
+    (`1 number still being freed` ×200 → `200 numbers still being freed`), each with how many said it."""
+    groups: dict[str, tuple[list[int], int, list[str]]] = {}
+    for text in texts:
+        found = _COUNTED.findall(text)
+        key = _COUNTED.sub("\x00", text)  # texts are free of control characters (`free_text`)
+        counts, n, nouns = groups.get(key, ([0] * len(found), 0, [noun for _, noun in found]))
+        groups[key] = ([a + int(b) for a, (b, _) in zip(counts, found)], n + 1, nouns)
+    out = []
+    for key, (counts, n, nouns) in groups.items():
+        parts = key.split("\x00")
+        text = parts[0] + "".join(f"{c} {(_SINGULAR if c == 1 else _PLURAL)[noun]}{rest}"
+                                  for c, noun, rest in zip(counts, nouns, parts[1:]))
+        out.append((text, n))
+    return out
 
 
 def _numbers_words(counts: dict[str, int], sv: dict[str, Any] | None) -> str:
@@ -197,8 +250,9 @@ def _writes_verbose(d: dict[str, Any], color: bool) -> list[str]:
         lines.append(paint(head, "1", color) + f" → {w['campaign'] or w['profile'] or 'no profile'} ({', '.join(bits)})")
         lines.append(f"  submitted {w['submitted_at']}, {elapsed(w['age_seconds'])} ago; state {w['state']}"
                      + (f", Telnyx says {w['telnyx_status']}" if w["telnyx_status"] else "")
-                     + (f"; closed now as {w['closed_as']}" if w["closed_as"] else ""))
-        lines.append("  " + _numbers_words(_work_counts(w["counts"], w["state"]), w["service"]))
+                     + (f"; closed now as {w['closed_as']}" if w["closed_as"] else "")
+                     + ("; sent just now" if w["sent_now"] else ""))
+        lines.append("  " + _numbers_words(_work_counts(w["counts"], w["state"], w["sent_on"]), w["service"]))
         if w["phase"] and w["closed_as"]:
             lines += [f"  closed as {w['closed_as']}: {w['phase_reason']}"] if w["phase_reason"] else []
         elif w["phase"]:
@@ -250,8 +304,9 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
         for w in writes:
             # Removals that free numbers for a move apart from those that do not (a prune): their ETAs differ.
             groups[(w["what"], w["campaign"] or w["profile"] or "no profile", w["state"], w["phase"],
-                    w["closed_as"], w["telnyx_status"], w["stuck"], bool(w["service"]["freeing_for"]))].append(w)
-        for (what, target, state, phase, closed, telnyx, stuck, _), ws in groups.items():
+                    w["closed_as"], w["telnyx_status"], w["stuck"], bool(w["service"]["freeing_for"]),
+                    w["sent_now"])].append(w)
+        for (what, target, state, phase, closed, telnyx, stuck, _, sent_now), ws in groups.items():
             counts: dict[str, int] = defaultdict(int)
             for w in ws:
                 for k, v in w["counts"].items():
@@ -259,13 +314,14 @@ def _writes_grouped(d: dict[str, Any], color: bool) -> list[str]:
             name = (f"{what} {ws[0]['telnyx_id'] or ws[0]['write']}" if len(ws) == 1
                     else f"{len(ws)} {PLURAL_KINDS.get(what, what)}")
             state_words = f"state {state}" + (f", Telnyx says {telnyx}" if telnyx else "") + (
-                f"; closed now as {closed}" if closed else "")
+                f"; closed now as {closed}" if closed else "") + ("; sent just now" if sent_now else "")
             if phase:
                 why = _said_once([w["phase_reason"] for w in ws if w["phase_reason"]])
                 # A phase this run closed is no longer next: why it closed follows "closed now as".
                 state_words += (f": {why}" if why else "") if closed else f"; next phase {phase}" + (
                     f": {why}" if why else "")
-            lines.append(f"  {name} → {target}: {_numbers_words(_work_counts(dict(sorted(counts.items())), state), _group_service(ws))}; "
+            sent_on = sum(w["sent_on"] for w in ws)
+            lines.append(f"  {name} → {target}: {_numbers_words(_work_counts(dict(sorted(counts.items())), state, sent_on), _group_service(ws))}; "
                          f"{state_words}")
             if stuck:
                 ids = [w["telnyx_id"] for w in ws if w["telnyx_id"]]
@@ -286,14 +342,21 @@ def _said_once(reasons: list[str]) -> str:
     """Each distinct phase reason once: the number a reason names is set apart, so 250 phases that
     stopped for one cause are one reason with its count (`… a number … (×250: +1…, +1…, +1……)`),
     not 250 sentences on one line."""
-    numbers_of: dict[str, list[str]] = defaultdict(list)  # a reason -> the number each saying of it named
+    numbers_of: dict[tuple[bool, str], list[str]] = defaultdict(list)  # a reason -> each saying's number, or it
     for reason in reasons:
         named = _E164.findall(reason)
         if len(named) == 1:
-            numbers_of[_E164.sub("a number", reason)].append(named[0])
-        else:  # no number, or several: the reason is said as it is
-            numbers_of[reason].append("")
-    return "; ".join(reason + _times(numbers) for reason, numbers in numbers_of.items())
+            numbers_of[(True, _E164.sub("a number", reason))].append(named[0])
+        else:  # no number, or several: the reason is said as it is, its counts summed (`summed`)
+            numbers_of[(False, _COUNTED.sub("\x00", reason))].append(reason)
+    said = []
+    for (one, reason), sayings in numbers_of.items():
+        if one:
+            said.append(reason + _times(sayings))
+            continue
+        [(text, n)] = summed(sayings)  # the same reason but for its counts: the counts added, said once
+        said.append(text + ("" if _COUNTED.search(text) else _times([""] * n)))
+    return "; ".join(said)
 
 
 def _times(numbers: list[str]) -> str:

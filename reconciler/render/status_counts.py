@@ -51,19 +51,33 @@ def homes(writes: Any) -> dict[str, str]:
     return out
 
 
-def _held(writes: Any) -> dict[str, dict[str, str]]:
-    """target -> {number: state} for the numbers counted under it (`homes`): pending if any write to
-    that target holds it pending (it is in flight), else the state of the latest of them."""
+def _held_by(writes: Any) -> dict[str, dict[str, tuple[str, bool]]]:
+    """target -> {number: (state, whether a next phase's judgement gave it)} for the numbers counted
+    under it (`homes`): pending if any write to that target holds it pending (it is in flight), else
+    the state of the latest of them."""
     home = homes(writes)
-    held: dict[str, dict[str, str]] = {}
+    held: dict[str, dict[str, tuple[str, bool]]] = {}
     order = sorted(range(len(writes)), key=lambda i: (writes[i].write.submitted_at or 0.0, i))
     for i in order:
         target = _target(writes[i].write)
+        deferred = writes[i].write.state.value == "deferred"
         for n, state in _states(writes[i]).items():
             # Pending in any write is in flight (tracking's rule), whichever write came last.
-            if home[n] == target and held.setdefault(target, {}).get(n) != "pending":
-                held[target][n] = state
+            if home[n] == target and held.setdefault(target, {}).get(n, ("",))[0] != "pending":
+                held[target][n] = (state, deferred)
     return held
+
+
+def _held(writes: Any) -> dict[str, dict[str, str]]:
+    """target -> {number: state} (`_held_by`)."""
+    return {t: {n: s for n, (s, _) in numbers.items()} for t, numbers in _held_by(writes).items()}
+
+
+def phase_numbers(report: Any) -> dict[str, int]:
+    """target -> its numbers a next phase has still to assign: `not_taken` in the counts (a phase's
+    free number), said "to assign" as the phase's own line says it, not as a write Telnyx left."""
+    return {t: k for t, numbers in _held_by(report.writes).items()
+            if (k := sum(1 for s, deferred in numbers.values() if deferred and s == "not_taken"))}
 
 
 def number_counts(report: Any) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, dict[str, int]]]]:

@@ -114,7 +114,8 @@ def test_a_journal_naming_an_undeclared_campaign_writes_nothing_and_status_says_
     _journal(env, _forged(env, op="bulk_assign", numbers=NUMBERS, profile=PA, campaign=EVIL))
     text = env.run("resume").out
     assert f"work: {len(NUMBERS)} abandoned; state deferred; closed now as abandoned" in text, text
-    assert "ETA" not in text and "next phase" not in text and "no work left open" in text, text
+    assert "ETA" not in text and "next phase ready" not in text and "no work left open" in text, text
+    assert "next phase waiting" not in text, text
     assert env.run("apply", "--auto-approve").code == 0  # the files' plan: SHARED, never EVIL
     assert {c for c, _ in env.assignments().values()} == {SHARED}
 
