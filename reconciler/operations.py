@@ -71,7 +71,8 @@ def plan_live(client: Any, desired: DesiredState, options: PlanOptions | None, s
     plan = make_plan(desired, live, options, in_flight=inflight.numbers(), held=held)
     plan.figures = observed_figures(state_dir)
     if plan.figures is not None:  # the timeline says the same durations as the messaging estimate
-        plan.timeline = timeline_for(plan.changes, plan.profiles, plan.counts, plan.figures)
+        plan.timeline = timeline_for(plan.changes, plan.profiles, plan.counts, plan.figures, campaigns=plan.campaigns,
+                                     shared_per_number=plan.options.shared_per_number)
     judge_windows(plan, client.server_now())
     return Planned(plan, live, inflight, view, held)
 

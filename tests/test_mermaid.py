@@ -32,8 +32,23 @@ def test_every_route_kind_draws_its_phases_on_the_figures_the_text_uses():
     # moved in place: drawn at its hardest reading, as the text's "up to about 3 h" counts it
     assert "freed from CNOTIF9 first if the move is refused :active, r1a, 2000-01-01 00:00, 60m" in text
     assert "PENDING_ASSIGNMENT on CWZTFH1 (may not send) :r1b, after r1a, 121m" in text
-    assert "assigned again if it did :r2b, after r2a, 121m" in text
+    # leaving the profile may take its campaign; here it also changes campaign (a reassignment that moves)
+    assert "assigned to CWZTFH1 if it did :r2b, after r2a, 121m" in text
     assert "section 2 numbers start sending" in text
+    same = "\n".join(mermaid.plan_gantt(Messaging(interrupted=1, routes=(
+        Route(PROFILE, "CNOTIF9", "CNOTIF9", 1, durations.FREE_THEN_ASSIGN),))))
+    assert "assigned again if it did :r0b, after r0a, 121m" in same
+
+
+def test_a_route_that_may_block_and_a_second_re_send_are_drawn():
+    m = Messaging(interrupted=6, routes=(Route(IN_PLACE, "CSHRA1", "CTELA1", 6, durations.FREE_THEN_ASSIGN,
+                                               may_block=True),), resent=4, resent_twice=4, may_block=6)
+    (diagram,) = diagrams("\n".join(mermaid.plan_gantt(m)))
+    assert problems(diagram) == []
+    text = "\n".join(diagram)
+    assert "blocked on CSHRA1 (still sending) if the move is refused :active, r0a" in text
+    assert "freed from CSHRA1 first" not in text
+    assert "provisioned again by the next phase bulk :active, x1, after x0, 121m" in text
 
 
 def test_observed_figures_change_the_bars():

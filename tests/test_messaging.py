@@ -185,6 +185,7 @@ class Profile:  # what messaging reads of a plan's profile
     strategy: str = "per_number"
     resends: int = 0
     resend_campaign: str | None = None
+    bulk_campaign: str | None = None
 
 
 def test_re_sends_count_where_the_bulk_campaign_sends_or_is_not_known():
@@ -254,7 +255,7 @@ def test_words_for_one_number():
 def test_the_json_plan_gives_each_routes_hours_to_two_decimals():
     assert Messaging(routes=(Route(IN_PLACE, TX, TX2, 1, 3618.72),)).as_dict()["routes"] == [
         {"route": IN_PLACE, "certain": False, "from_campaign": TX, "to_campaign": TX2, "numbers": 1,
-         "hours_each": 1.01}]
+         "hours_each": 1.01, "may_block": False}]
 
 
 def test_a_prune_of_sending_numbers_stops_them_for_good_and_counts_with_those_that_may_stop():
@@ -292,3 +293,97 @@ def test_the_prune_is_said_first_and_a_re_send_beside_it_does_not_claim_no_campa
     said = headline(both)
     assert said.startswith("3 sending numbers stop for good (pruned): the prune removes their campaign")
     assert "no number" not in said and "; 2 sending numbers may stop for up to about 2 h: a bulk task" in said
+
+
+# ------------------------------------------------------------------ outside review: claims under every mode
+
+def _s2(**options):
+    """12 numbers on P1 (SH), 4 on P2 (SH2); the files move 8 of the 12 to P2 on SH2 (both shared)."""
+    from tests.test_plan import SH2, _with_second_shared
+
+    desired, live = state({P1: [(SH, [9, 10, 11, 12])], P2: [(SH2, [1, 2, 3, 4, 5, 6, 7, 8, 20, 21, 22, 23])]},
+                          {**{i: P1 for i in range(1, 13)}, **{i: P2 for i in range(20, 24)}},
+                          {**{i: (SH, "ASSIGNED") for i in range(1, 13)}, **{i: (SH2, "ASSIGNED") for i in range(20, 24)}},
+                          campaigns=_with_second_shared())
+    return make_plan(desired, live, PlanOptions(**options)), SH2
+
+
+def test_leaving_a_profile_off_a_shared_campaign_may_free_the_numbers_or_leave_them_blocked():
+    # profile_leave=unassign frees them (then the bulk assigns them: about 3 h); keep leaves them on the
+    # shared campaign, where the bulk may move them in place or skip them, and apply will not DELETE them
+    # from a shared campaign without --shared-per-number: blocked, still sending. Never certain.
+    plan, sh2 = _s2()
+    x = plan.messaging
+    assert (x.interrupted, x.interrupted_certain, x.may_block) == (8, 0, 8)
+    assert [(r.route, r.from_campaign, r.to_campaign, r.numbers, r.may_block) for r in x.routes] == \
+        [(PROFILE, SH, sh2, 8, True)]
+    assert x.as_dict()["routes"][0]["certain"] is False and x.as_dict()["may_block"] == 8
+    text = plan_text(plan)
+    assert ("Messaging: 8 numbers that send today may stop, up to about 24.1 number-hours without service; 8 of them "
+            "may instead be blocked, still sending on a shared campaign (see below)") in text
+    assert (f"  - 8 numbers that send today may stop for up to about 3 h: leaving their messaging profile may free them "
+            f"from {SH} (Telnyx does not say); then they are assigned to {sh2}; if Telnyx keeps them on {SH}, they are "
+            f"moved in place if Telnyx takes the move, else they stay on {SH}, still sending, and are blocked unless "
+            f"--shared-per-number (apply does not take them off a shared campaign without it)") in text
+    assert "why freed first" not in text and "[may stop sending]" in text
+    # with the opt-in, apply may free them itself: no block
+    opted, _ = _s2(shared_per_number=True)
+    assert opted.messaging.may_block == 0 and all(not r.may_block for r in opted.messaging.routes)
+    again = from_dict(dump(plan))
+    assert again.messaging == plan.messaging
+
+
+def test_a_profile_with_a_bulk_now_and_a_next_phase_bulk_may_re_send_its_numbers_twice():
+    # The 4 numbers already on SH2 are re-sent by apply's bulk, and again by the next phase's bulk that
+    # assigns the 8 once Telnyx has freed them (freeing may take longer than their provisioning).
+    plan, _ = _s2()
+    x = plan.messaging
+    assert (x.resent, x.resent_twice) == (4, 4)
+    assert x.resent_number_hours == round(8 * durations.IN_PLACE / 3600, 1)
+    assert x.may_stop == 12  # numbers, not stops
+    assert ("4 sending numbers may stop twice, for up to about 2 h each: a bulk task now and a next phase's bulk "
+            "re-send them") in headline(x)
+    assert plan_dict(plan)["messaging"]["resent_twice"] == 4
+
+
+def test_a_bulk_with_no_next_phase_re_sends_once():
+    desired, live = state({P1: [(SH, [1, 2])]}, {1: P1, 2: P1}, {1: (SH, "ASSIGNED")})
+    x = make_plan(desired, live).messaging
+    assert (x.resent, x.resent_twice) == (1, 0)
+    assert "may stop for up to about 2 h: a bulk task re-sends it" in headline(x)
+    assert x.resent_number_hours == round(durations.IN_PLACE / 3600, 1)
+
+
+def test_a_refused_move_off_a_shared_campaign_leaves_the_number_blocked_not_freed():
+    # Shared -> Telnyx-registered on one profile: a PUT may move them in place; if Telnyx refuses it
+    # (put_existing=reject), apply will not free them from the shared campaign without the opt-in.
+    desired, live = state({P1: [(SH, [7, 8, 9, 10]), (TX, [1, 2, 3, 4, 5, 6])]}, {i: P1 for i in range(1, 11)},
+                          {i: (SH, "ASSIGNED") for i in range(1, 11)})
+    plan = make_plan(desired, live)
+    x = plan.messaging
+    assert [(r.route, r.from_campaign, r.to_campaign, r.numbers, r.may_block) for r in x.routes] == \
+        [(IN_PLACE, SH, TX, 6, True)]
+    text = plan_text(plan)
+    assert (f"6 numbers that send today may stop for up to about 3 h: moved from {SH} to {TX} in place (whether they "
+            f"send while PENDING_ASSIGNMENT is unconfirmed); if Telnyx refuses the move, they stay on {SH}, still "
+            f"sending, and are blocked unless --shared-per-number") in text
+    assert "freed first if Telnyx refuses" not in text
+    # off a Telnyx-registered campaign, a refusal frees it first, as before
+    desired, live = state({P2: [(TX, [1]), (TX2, [2])]}, {1: P2, 2: P2}, {1: (TX2, "ASSIGNED"), 2: (TX2, "ASSIGNED")})
+    y = make_plan(desired, live).messaging
+    assert y.may_block == 0 and "or freed first if Telnyx refuses the move" in route_lines(y)[0]
+    # with the opt-in, apply frees it itself
+    opted = make_plan(*state({P1: [(SH, [7, 8, 9, 10]), (TX, [1, 2, 3, 4, 5, 6])]}, {i: P1 for i in range(1, 11)},
+                             {i: (SH, "ASSIGNED") for i in range(1, 11)}), PlanOptions(shared_per_number=True))
+    assert opted.messaging.may_block == 0
+
+
+def test_words_for_one_number_that_may_be_blocked():
+    r = Route(IN_PLACE, SH, TX, 1, durations.FREE_THEN_ASSIGN, may_block=True)
+    m1 = Messaging(interrupted=1, interrupted_number_hours=3.0, routes=(r,), may_block=1)
+    assert headline(m1).endswith("; it may instead be blocked, still sending on a shared campaign (see below)")
+    assert route_lines(m1)[0].endswith(f"if Telnyx refuses the move, it stays on {SH}, still sending, and is blocked "
+                                       f"unless --shared-per-number (apply does not take it off a shared campaign "
+                                       f"without it)")
+    two = Messaging(resent=3, resent_twice=1)
+    assert "3 sending numbers may stop for up to about 2 h (1 of them twice): a bulk task re-sends them" in headline(two)

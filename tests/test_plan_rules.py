@@ -615,3 +615,16 @@ def test_a_number_only_an_undeclared_write_holds_is_blocked_with_its_reason_and_
     assert got[2].action is Action.IN_FLIGHT  # Telnyx shows it pending: in flight, whoever holds it
     assert got[3].action is Action.IN_FLIGHT
     assert e.diff()[1].action is Action.ASSIGN  # not held: planned
+
+
+def test_the_timeline_says_a_move_off_a_declared_shared_campaign_may_leave_it_blocked():
+    # Outside review: "freed first" was said of numbers apply will not free (off a shared campaign,
+    # without --shared-per-number): a refused PUT leaves them there, still sending, blocked.
+    e = Estate().declare(PA, SH, 7, 8).declare(PA, TX, 1, 2).on(PA, 1, 2, 7, 8).held(SH, "ASSIGNED", 1, 2, 7, 8)
+    p = plan(e)
+    assert p.profiles[PA].strategy == PER_NUMBER
+    assert "2 numbers move off a shared campaign one by one: if Telnyx refuses to move them in place, they stay " \
+           "there, still sending, blocked unless --shared-per-number" in " ".join(p.timeline)
+    assert "freed first" not in " ".join(p.timeline)
+    opted = plan(e, shared_per_number=True)
+    assert any(line.startswith("2 numbers move from another campaign one by one") for line in opted.timeline)

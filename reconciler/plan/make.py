@@ -99,7 +99,8 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     unsafe = safety(desired.policy, relevant, campaigns, options, counts) + reprovision_limit(desired.policy, profiles)
     names = _profile_names(desired, live, changes)
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
-                prune, options, timeline_for(changes, profiles, counts), names,
+                prune, options, timeline_for(changes, profiles, counts, campaigns=campaigns,
+                                                 shared_per_number=options.shared_per_number), names,
                 unhealthy=campaign_health(desired, live),
                 undeclared_counts={t: (before, max(0, before - k))
                                    for t, (before, k, _) in leaving_undeclared(desired, live, delta).items()})

@@ -9,12 +9,19 @@ continuity"; 10dlc-domain.md §8). For each declared number a plan writes, its r
   documents no per-number move to a shared campaign: apply frees them, and `resume` assigns them);
   possibly where it is moved in place (a PUT or a bulk task: whether the number keeps sending while
   PENDING_ASSIGNMENT, and whether Telnyx takes the move at all, is unconfirmed) or leaves its
-  profile (whether that takes its campaign is unconfirmed, §1.6);
+  profile (whether that takes its campaign is unconfirmed, §1.6: a number that leaves its profile
+  for a shared campaign's bulk is freed by the move, or kept on its old campaign);
+  a route off a declared shared campaign *may block* instead, without
+  --shared-per-number: if Telnyx refuses the move in place (or keeps the number on its old campaign
+  when it leaves its profile), apply will not take it off a shared campaign by a per-number DELETE,
+  so it keeps sending there and apply reports it blocked;
 - *starts* it: a number that cannot send now (no campaign, a failed one, no profile, a campaign
   that cannot carry traffic) and will once the plan lands;
 - *re-sends* it: a sending number the plan leaves alone, but a bulk task of its profile sends again
   (Telnyx may provision it again: sandbox mode `bulk_same`), whether the task is sent now or is a next
   phase (a number moving in or being freed is assigned by the profile's bulk once Telnyx has freed it);
+  where a profile gets both (a bulk now, and a next phase's bulk for numbers freed meanwhile), its
+  sending numbers may be provisioned twice: *re-sent twice*, up to the same hours each time;
 - *prunes* it: an undeclared sending number the plan unassigns (`--prune`): it stops for good, a
   deliberate stop but a stop, so it is counted with those that may stop (the blast radius, the change
   windows) though the contract's `interrupted` counts declared numbers only.
@@ -50,6 +57,7 @@ class ProfilePlan(Protocol):
 
     strategy: str
     resends: int
+    bulk_campaign: str | None
 
     @property
     def resend_campaign(self) -> str | None: ...
@@ -61,7 +69,7 @@ SENDING_STATUSES = frozenset({"MNO_PROVISIONED", "MNO_ACCEPTED"})
 # Routes, as saved in JSON (`messaging.routes[].route`) and said in words.
 FREED = "freed"  # certain: freed from the old campaign, then assigned to the new one
 IN_PLACE = "in_place"  # possible: moved in place (bulk task or PUT); freed first only if Telnyx refuses
-PROFILE = "profile"  # possible: leaving its profile may take its campaign; assigned again if it does
+PROFILE = "profile"  # possible: leaving its profile may take its campaign; assigned (again) if it does
 
 HOURS = {FREED: durations.FREE_THEN_ASSIGN, IN_PLACE: durations.FREE_THEN_ASSIGN,
          PROFILE: durations.FREE_THEN_ASSIGN}
@@ -87,6 +95,9 @@ class Route:
     to_campaign: str | None
     numbers: int
     hours_each: float
+    # Off a shared campaign without --shared-per-number: if Telnyx refuses the move (or keeps the number
+    # when it leaves its profile), it stays there, still sending, and apply reports it blocked.
+    may_block: bool = False
 
     @property
     def certain(self) -> bool:
@@ -102,13 +113,22 @@ class Messaging:
     interrupted_number_hours: float = 0.0
     routes: tuple[Route, ...] = field(default=())  # the interrupting routes, most numbers first
     pruned: int = 0  # undeclared sending numbers the prune unassigns: they stop for good
+    # Of `resent`: those on a profile that gets a bulk now and may get a next phase's bulk too (numbers
+    # freed meanwhile are assigned by it): each may provision them again, so they may stop twice.
+    resent_twice: int = 0
+    resent_number_hours: float = 0.0  # the re-sends' hardest reading: every stop, for the hours of each
+    # Of `interrupted`: those on a route that may end blocked instead (still sending: Route.may_block).
+    may_block: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"interrupted": self.interrupted, "interrupted_certain": self.interrupted_certain,
                 "resent": self.resent, "pruned": self.pruned, "started": self.started,
                 "interrupted_number_hours": self.interrupted_number_hours,
+                "resent_twice": self.resent_twice, "resent_number_hours": self.resent_number_hours,
+                "may_block": self.may_block,
                 "routes": [{"route": r.route, "certain": r.certain, "from_campaign": r.from_campaign,
-                            "to_campaign": r.to_campaign, "numbers": r.numbers, "hours_each": round(r.hours_each / 3600, 2)}
+                            "to_campaign": r.to_campaign, "numbers": r.numbers, "hours_each": round(r.hours_each / 3600, 2),
+                            "may_block": r.may_block}
                            for r in self.routes]}
 
     def __bool__(self) -> bool:
@@ -123,10 +143,35 @@ class Messaging:
         return self.interrupted + self.resent + self.pruned
 
 
+def held_on_shared(f: Finding, campaigns: Mapping[str, CampaignPlan], shared_per_number: bool) -> bool:
+    """Might apply be unable to take this number off its campaign? Its live campaign is a shared one the
+    files declare, and the run has no opt-in: a per-number DELETE there is undocumented, and apply does not
+    send one (apply.per_number.free_then). A campaign the files do not declare has no kind in the plan (a
+    saved plan keeps only the declared ones): it is not counted here (strategy.shared_removals blocks a move
+    off one that live state shows shared to a shared campaign on the same profile, the common case)."""
+    if shared_per_number or f.live is None or not f.live.tcr_campaign_id:
+        return False
+    c = campaigns.get(f.live.tcr_campaign_id)
+    return c is not None and c.kind == SHARED
+
+
+def may_block(f: Finding, route: str | None, campaigns: Mapping[str, CampaignPlan], shared_per_number: bool) -> bool:
+    """May this change end blocked instead (still sending on its old, shared campaign)? A campaign change
+    off a shared campaign without the opt-in, on a possible route: if Telnyx refuses the move in place, or
+    keeps the number on its campaign when it leaves its profile, apply will not free it."""
+    return (route in (IN_PLACE, PROFILE) and f.desired is not None and f.live is not None
+            and f.desired.tcr_campaign_id != f.live.tcr_campaign_id and held_on_shared(f, campaigns, shared_per_number))
+
+
 def route_of(f: Finding, profiles: Mapping[str, ProfilePlan], campaigns: Mapping[str, CampaignPlan],
              shared_per_number: bool, sends: Mapping[str | None, bool] | None = None) -> str | None:
     """The interrupting route of one declared change whose number sends now, or None (it does not
-    interrupt: it starts, or changes nothing that sends)."""
+    interrupt: it starts, or changes nothing that sends).
+
+    A number that leaves its profile for a shared campaign's bulk, from a shared campaign (or one the
+    files do not declare), is not certainly freed: whether leaving the profile frees it is unconfirmed
+    (sandbox mode profile_leave); if Telnyx keeps it there, the bulk may move it in place (bulk_existing)
+    or skip it, and apply will not take it off a shared campaign without --shared-per-number: PROFILE."""
     d, live = f.desired, f.live
     if d is None or live is None or not f.writes or live.status != ASSIGNED or live.profile_id is None:
         return None
@@ -144,7 +189,7 @@ def route_of(f: Finding, profiles: Mapping[str, ProfilePlan], campaigns: Mapping
     target = campaigns.get(d.tcr_campaign_id)
     if p is not None and p.strategy == "bulk" and target is not None and target.kind == SHARED \
             and not shared_per_number:
-        return FREED
+        return PROFILE if f.move and held_on_shared(f, campaigns, shared_per_number) else FREED
     return IN_PLACE
 
 
@@ -165,11 +210,15 @@ def impact(changes: Iterable[Finding], profiles: Mapping[str, ProfilePlan], camp
     `figures`: this account's durations (status's history), else Telnyx's typical ones."""
     hours = HOURS if figures is None else {
         r: figures["unassignment"] + figures["task"] + figures["assignment"] for r in HOURS}
+    resend_hours = durations.IN_PLACE if figures is None else figures["task"] + figures["assignment"]
     sends: dict[str | None, bool] = {None: True}
     for t, c in campaigns.items():
         sends[t] = campaign_sends(c)
     started = pruned = 0
-    groups: Counter[tuple[str, str | None, str | None]] = Counter()
+    groups: Counter[tuple[str, str | None, str | None, bool]] = Counter()
+    # (profile, shared campaign) a next phase's bulk may assign: a declared number that changes campaign or
+    # profile there may be freed first (by apply, or by leaving its profile), then taken by the profile's bulk.
+    phased: set[tuple[str, str]] = set()
     if counts is not None:
         started = counts.get("assign", 0) + counts.get("retry", 0)
         look = {v for v in ("reassign", "move", "unassign") if counts.get(v, 0)}
@@ -190,6 +239,10 @@ def impact(changes: Iterable[Finding], profiles: Mapping[str, ProfilePlan], camp
             started += 1
             continue
         # reassign or move
+        if d.profile_id and d.tcr_campaign_id and (d.profile_id, d.tcr_campaign_id) not in phased:
+            target = campaigns.get(d.tcr_campaign_id)
+            if target is not None and target.kind == SHARED:
+                phased.add((d.profile_id, d.tcr_campaign_id))
         if live is None or live.status != ASSIGNED or live.profile_id is None:
             started += 1
             continue
@@ -203,21 +256,35 @@ def impact(changes: Iterable[Finding], profiles: Mapping[str, ProfilePlan], camp
             continue
         route = route_of(f, profiles, campaigns, shared_per_number, sends)
         if route is not None:
-            groups[(route, live.tcr_campaign_id, d.tcr_campaign_id)] += 1
-    # Re-sent by a bulk task now, or by a next phase's bulk of the same profile (ProfilePlan.phase_campaign).
-    resent = sum(p.resends for p in profiles.values()
-                 if p.resends and sends.get(p.resend_campaign, True))
-    routes = tuple(Route(r, a, b, n, hours[r]) for (r, a, b), n in
-                   sorted(groups.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), str(kv[0][2]))))
+            groups[(route, live.tcr_campaign_id, d.tcr_campaign_id,
+                    may_block(f, route, campaigns, shared_per_number))] += 1
+    # Re-sent by a bulk task now, or by a next phase's bulk of the same profile (ProfilePlan.phase_campaign);
+    # by both where the profile gets a bulk now and numbers freed meanwhile are assigned by a next one.
+    resent = twice = 0
+    for pid, p in profiles.items():
+        if p.resends and sends.get(p.resend_campaign, True):
+            resent += p.resends
+            if p.bulk_campaign is not None and (pid, p.bulk_campaign) in phased:
+                twice += p.resends
+    routes = tuple(Route(r, a, b, n, hours[r], blocks) for (r, a, b, blocks), n in
+                   sorted(groups.items(), key=lambda kv: (-kv[1], kv[0][0], str(kv[0][1]), str(kv[0][2]), kv[0][3])))
     interrupted = sum(r.numbers for r in routes)
     certain = sum(r.numbers for r in routes if r.certain)
     number_hours = round(sum(r.numbers * r.hours_each for r in routes) / 3600, 1)
-    return Messaging(interrupted, certain, resent, started, number_hours, routes, pruned)
+    return Messaging(interrupted, certain, resent, started, number_hours, routes, pruned, twice,
+                     round((resent + twice) * resend_hours / 3600, 1), sum(r.numbers for r in routes if r.may_block))
 
 
 # ------------------------------------------------------------------ words
 
 SHOWN_ROUTES = 3  # routes said one by one; the rest are counted
+
+
+def _blocked_words(r: Route, one: bool) -> str:
+    """What a route that may block says happens then: the number keeps sending on its old campaign."""
+    it, they = ("it", "it stays") if one else ("them", "they stay")
+    return (f"{they} on {r.from_campaign}, still sending, and {'is' if one else 'are'} blocked unless "
+            f"--shared-per-number (apply does not take {it} off a shared campaign without it)")
 
 
 def _route_words(r: Route) -> str:
@@ -228,9 +295,20 @@ def _route_words(r: Route) -> str:
     if r.route == FREED:
         return f"{that} today stop{'s' if one else ''} for {span}: freed from {r.from_campaign}, then assigned to {r.to_campaign}"
     if r.route == IN_PLACE:
-        return (f"{that} today may stop for up to {span}: moved from {r.from_campaign} to {r.to_campaign} in place "
-                f"(whether {'it sends' if one else 'they send'} while PENDING_ASSIGNMENT is unconfirmed), or freed "
-                f"first if Telnyx refuses the move")
+        head = (f"{that} today may stop for up to {span}: moved from {r.from_campaign} to {r.to_campaign} in place "
+                f"(whether {'it sends' if one else 'they send'} while PENDING_ASSIGNMENT is unconfirmed)")
+        if r.may_block:
+            return f"{head}; if Telnyx refuses the move, {_blocked_words(r, one)}"
+        return f"{head}, or freed first if Telnyx refuses the move"
+    if r.from_campaign != r.to_campaign:  # leaves its profile and changes campaign
+        head = (f"{that} today may stop for up to {span}: leaving {'its' if one else 'their'} messaging profile may "
+                f"free {'it' if one else 'them'} from {r.from_campaign} (Telnyx does not say); then "
+                f"{'it is' if one else 'they are'} assigned to {r.to_campaign}")
+        if r.may_block:
+            return (f"{head}; if Telnyx keeps {'it' if one else 'them'} on {r.from_campaign}, "
+                    f"{'it is' if one else 'they are'} moved in place if Telnyx takes the move, else "
+                    f"{_blocked_words(r, one)}")
+        return head
     return (f"{that} today may stop for up to {span}: leaving {'its' if one else 'their'} messaging profile may "
             f"take campaign {r.from_campaign} (Telnyx does not say); then {'it is' if one else 'they are'} "
             f"assigned to it again")
@@ -258,13 +336,23 @@ def headline(m: Messaging) -> str:
         parts.append(f"{plural(n, *verb)}, {about} {m.interrupted_number_hours:g} number-hours without service")
     elif not m.resent and not m.pruned:
         parts.append("no number that sends today stops")
+    if m.may_block:
+        who = "it" if m.interrupted == 1 else f"{m.may_block} of them"
+        parts.append(f"{who} may instead be blocked, still sending on a shared campaign (see below)")
     if m.resent:
         one = m.resent == 1
         lead = "" if m.interrupted or m.pruned else "no number's campaign changes, but "
-        parts.append(f"{lead}{plural(m.resent, 'sending number', 'sending numbers')} may stop for up to "
-                     f"{durations.hours(durations.IN_PLACE)}: a bulk task re-sends {'it' if one else 'them'} (if Telnyx "
-                     f"provisions {'it' if one else 'them'} again, {'it is' if one else 'they are'} "
-                     f"PENDING_ASSIGNMENT, and a few may fail)")
+        span = durations.hours(durations.IN_PLACE)
+        if m.resent_twice == m.resent:
+            stop, sends = f"may stop twice, for up to {span} each", "a bulk task now and a next phase's bulk re-send"
+        elif m.resent_twice:
+            stop = f"may stop for up to {span} ({m.resent_twice} of them twice)"
+            sends = "a bulk task re-sends"
+        else:
+            stop, sends = f"may stop for up to {span}", "a bulk task re-sends"
+        parts.append(f"{lead}{plural(m.resent, 'sending number', 'sending numbers')} {stop}: {sends} "
+                     f"{'it' if one else 'them'} (if Telnyx provisions {'it' if one else 'them'} again, "
+                     f"{'it is' if one else 'they are'} PENDING_ASSIGNMENT, and a few may fail)")
     if m.started:
         parts.append(f"{plural(m.started, 'number starts', 'numbers start')} sending once "
                      f"{'it is' if m.started == 1 else 'they are'} assigned ({durations.hours(durations.IN_PLACE)})")

@@ -28,6 +28,7 @@ from reconciler.model import (
     plural,
 )
 
+from .messaging import held_on_shared
 from .model import (
     BULK,
     DEFAULT_MAX_REASSIGN,
@@ -210,25 +211,32 @@ def _phases(figures: durations.Figures | None) -> tuple[str, str, str]:
 
 def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
                  counts: Mapping[str, int] | None = None,
-                 figures: durations.Figures | None = None) -> tuple[str, ...]:
+                 figures: durations.Figures | None = None, *, campaigns: Mapping[str, CampaignPlan] | None = None,
+                 shared_per_number: bool = False) -> tuple[str, ...]:
     """What the plan will take on Telnyx's timeline, said before anyone approves it. `counts`:
     the changes per action value, if known (then only reassignments are looked at one by one);
-    `figures`: the durations the plan's messaging estimate uses (None: Telnyx's typical ones)."""
+    `figures`: the durations the plan's messaging estimate uses (None: Telnyx's typical ones);
+    `campaigns`: the plan's, to tell a number apply would not free (off a shared campaign, or one the files
+    do not declare, without --shared-per-number: messaging.held_on_shared) from one it frees first."""
     if counts is None:
         counts = Counter(map(ACTION_VALUE, changes))
     PHASE, FREE, BOTH = _phases(figures)
     assigning = sum(counts.get(v, 0) for v in ASSIGNING_VALUES)
     unassign = counts.get(Action.UNASSIGN.value, 0)
-    reassign_bulk = reassign_single = 0
+    reassign_bulk = reassign_single = held_bulk = held_single = leaving = 0
     if counts.get(Action.REASSIGN.value, 0):
         REASSIGN = Action.REASSIGN
         for f in changes:
             if f.action is REASSIGN:
                 p = profiles.get(reported_under(f)[0] or "")
+                held = campaigns is not None and held_on_shared(f, campaigns, shared_per_number)
                 if p is not None and p.strategy == BULK:
-                    reassign_bulk += 1
+                    held_bulk += held
+                    leaving += held and f.move
+                    reassign_bulk += not held
                 else:
-                    reassign_single += 1
+                    held_single += held
+                    reassign_single += not held
     out = []
     if assigning:
         out.append(f"{plural(assigning, 'number', 'numbers')} will be assigned: apply returns once Telnyx accepts "
@@ -245,6 +253,21 @@ def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
                    f"Telnyx refuses to move {'it' if reassign_single == 1 else 'them'} in place, "
                    f"{'it is' if reassign_single == 1 else 'they are'} freed first and assigned in a second phase "
                    f"({BOTH})")
+    if held_bulk:
+        one = held_bulk == 1
+        freed = ("it" if leaving == 1 else "them") if leaving == held_bulk else plural(leaving, "of them", "of them")
+        free = (f"leaving {'its' if leaving == 1 else 'their'} profile may free {freed} "
+                f"(then a next phase's bulk assigns {'it' if leaving == 1 else 'them'}: {BOTH}); " if leaving else "")
+        out.append(f"{plural(held_bulk, 'number moves', 'numbers move')} off a shared campaign by bulk assignment: "
+                   f"{free}Telnyx may skip numbers another campaign holds, and one it skips is moved in place only "
+                   f"if Telnyx takes the move, else it stays on its shared campaign, still sending, blocked unless "
+                   f"--shared-per-number")
+    if held_single:
+        one = held_single == 1
+        out.append(f"{plural(held_single, 'number moves', 'numbers move')} off a shared campaign one by one: if Telnyx "
+                   f"refuses to move {'it' if one else 'them'} in place, {'it stays' if one else 'they stay'} there, "
+                   f"still sending, blocked unless --shared-per-number (apply does not free a number from a shared "
+                   f"campaign without it)")
     if unassign:
         out.append(f"{plural(unassign, 'number loses its', 'numbers lose their')} campaign: PENDING_UNASSIGNMENT "
                    f"for {FREE}")

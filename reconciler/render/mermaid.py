@@ -56,11 +56,14 @@ def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[s
             lines.append(f"    assigned to {new} (PENDING_ASSIGNMENT) :r{i}b, after r{i}a, {_minutes(assign)}")
         elif r.route == IN_PLACE:
             # The hardest reading, as the text counts it: Telnyx refuses the move, so the number is freed first.
-            lines.append(f"    freed from {old} first if the move is refused :active, r{i}a, {START}, {_minutes(unassign)}")
+            first = f"blocked on {old} (still sending) if the move is refused" if r.may_block else \
+                f"freed from {old} first if the move is refused"
+            lines.append(f"    {first} :active, r{i}a, {START}, {_minutes(unassign)}")
             lines.append(f"    PENDING_ASSIGNMENT on {new} (may not send) :r{i}b, after r{i}a, {_minutes(assign)}")
         elif r.route == PROFILE:
             lines.append(f"    profile move may take its campaign :active, r{i}a, {START}, {_minutes(unassign)}")
-            lines.append(f"    assigned again if it did :r{i}b, after r{i}a, {_minutes(assign)}")
+            then = f"assigned to {new} if it did" if r.from_campaign != r.to_campaign else "assigned again if it did"
+            lines.append(f"    {then} :r{i}b, after r{i}a, {_minutes(assign)}")
     if len(m.routes) > MAX_SECTIONS:
         lines.append(f"    section {len(m.routes) - MAX_SECTIONS} more routes (see the text)")
         lines.append(f"    listed in the plan :done, more, {START}, 1m")
@@ -70,6 +73,8 @@ def plan_gantt(m: Messaging, figures: durations.Figures | None = None) -> list[s
     if m.resent:
         lines.append(f"    section {m.resent} sending {'number' if m.resent == 1 else 'numbers'} re-sent by a bulk task")
         lines.append(f"    PENDING_ASSIGNMENT if provisioned again (may not send) :active, x0, {START}, {_minutes(assign)}")
+        if m.resent_twice:  # a next phase's bulk, once Telnyx has freed the numbers it is for
+            lines.append(f"    provisioned again by the next phase bulk :active, x1, after x0, {_minutes(assign)}")
     if m.started:
         lines.append(f"    section {m.started} {'number starts' if m.started == 1 else 'numbers start'} sending")
         lines.append(f"    assigned (PENDING_ASSIGNMENT) :s0, {START}, {_minutes(assign)}")

@@ -108,7 +108,8 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     if any(br.values()):
         lines.append(f"Blast radius: {_sending(br)}{plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
                      f"{br['lose_campaign']} to lose {'its' if br['lose_campaign'] == 1 else 'their'} campaign, {br['gain_campaign']} to gain one, "
-                     f"{br['change_profile']} to change profile, {br['blocked']} blocked")
+                     f"{br['change_profile']} to change profile, {br['blocked']} blocked"
+                     + (f" ({plan.messaging.may_block} more may be: see Messaging)" if plan.messaging.may_block else ""))
     lines.append(f"Checksum: {d['checksum']}")
     if verbose:
         lines += profiles_verbose(d, color)
@@ -159,6 +160,8 @@ def plan_markdown(plan: Plan) -> str:
                 f"{br['gain_campaign']} will gain one, {br['change_profile']} will change profile")
         if br["blocked"]:
             head += f"; **{br['blocked']} blocked**"
+        if plan.messaging.may_block:
+            head += f"; {plan.messaging.may_block} more may be blocked (see Messaging)"
         out.append(head + ".")
     if d["unhealthy_campaigns"]:
         unhealthy = d["unhealthy_campaigns"]
