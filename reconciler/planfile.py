@@ -151,7 +151,7 @@ def health_entry(h: CampaignHealth) -> dict[str, Any]:
     return {"tcr_campaign_id": h.tcr_campaign_id, "kind": str(h.kind) if h.kind else None,
             "campaign_status": h.campaign_status, "sharing_status": h.sharing_status, "problem": h.problem,
             "telnyx_reason": h.telnyx_reason, "numbers_declared": h.numbers_declared,
-            "numbers_stopped": h.numbers_stopped}
+            "numbers_stopped": h.numbers_stopped, "numbers_elsewhere": h.numbers_elsewhere}
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:
@@ -292,7 +292,8 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
 def _health(h: dict[str, Any]) -> CampaignHealth:
     return CampaignHealth(str(h["tcr_campaign_id"]), CampaignKind(h["kind"]) if h.get("kind") else None,
                           h.get("campaign_status"), h.get("sharing_status"), str(h["problem"]), h.get("telnyx_reason"),
-                          int(h["numbers_declared"]), int(h["numbers_stopped"]))
+                          int(h["numbers_declared"]), int(h["numbers_stopped"]),
+                          int(h.get("numbers_elsewhere") or 0))  # absent before 0.2.0's last fixes
 
 
 def from_dict(data: dict[str, Any]) -> Plan:

@@ -121,6 +121,9 @@ class CampaignHealth:
     telnyx_reason: str | None  # Telnyx's own `failureReasons` of the campaign, where it gives them
     numbers_declared: int  # numbers the files declare for it (in this run's scope)
     numbers_stopped: int  # of those, the ones Telnyx shows ASSIGNED to it: assigned, yet they cannot send
+    # Of those, the ones ASSIGNED to another campaign (not one of these) that the plan does not move: they
+    # send today there, and stay there until this one can carry traffic. Not "cannot send".
+    numbers_elsewhere: int = 0
 
 
 @dataclass

@@ -13,8 +13,8 @@ from reconciler.windows import describe as describe_windows
 
 from . import mermaid
 from .budget import MARKDOWN_LIMIT, Budget, size
-from .common import (DETAILS_OVER, by_reason, compact_numbers, health_headline, health_sentence, md_fit, md_numbers,
-                     naming, paint, shown)
+from .common import (DETAILS_OVER, by_reason, compact_numbers, health_headline, health_sentence, health_stopped,
+                     md_fit, md_numbers, naming, paint, shown)
 from .plan_profiles import profiles_summarised, profiles_verbose
 from .safe import free_text, md, plain
 
@@ -23,6 +23,12 @@ OUR_COMMANDS = ("reconciler resume",)
 FIGURES_USED = ("task", "assignment", "unassignment")  # what a route's hours are made of
 QUIET = ("unmanaged", "in_flight")  # listed after every change, one line per reason
 UNHEALTHY_NOTE = "not a change a plan can make; `reconciler drift` reports it (exit 2)"
+
+
+def _health_label(unhealthy: list[dict[str, Any]]) -> str:
+    """"Cannot send" only where some declared number cannot (assigned to an unhealthy campaign); numbers
+    that send elsewhere meanwhile are not down (outside review: 2 sending numbers read as down)."""
+    return "Cannot send" if health_stopped(unhealthy) else "Campaign health"
 
 
 def _summary_line(counts: dict[str, int]) -> str:
@@ -90,8 +96,8 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"])]
     # Which numbers cannot send whatever the plan does, first (docs/drift.md: the plan leads with it).
     if d["unhealthy_campaigns"]:
-        lines.append(paint("Cannot send: ", "31;1", color) + health_headline(d["unhealthy_campaigns"]) + "; "
-                     + UNHEALTHY_NOTE)
+        lines.append(paint(_health_label(d["unhealthy_campaigns"]) + ": ", "31;1", color)
+                     + health_headline(d["unhealthy_campaigns"]) + "; " + UNHEALTHY_NOTE)
         lines.extend(f"  - {health_sentence(h)}" for h in d["unhealthy_campaigns"])
     if d["unsafe"]:  # said at once (a reader of `| head` must not miss it); every reason at the end
         more = f" (and {len(d['unsafe']) - 1} more, listed at the end)" if len(d["unsafe"]) > 1 else ""
@@ -162,7 +168,8 @@ def plan_markdown(plan: Plan) -> str:
         out.append(head + ".")
     if d["unhealthy_campaigns"]:
         unhealthy = d["unhealthy_campaigns"]
-        out += ["", "> [!CAUTION]", f"> **Cannot send: {health_headline(unhealthy)}**; {UNHEALTHY_NOTE}."]
+        out += ["", "> [!CAUTION]" if health_stopped(unhealthy) else "> [!WARNING]",
+                f"> **{_health_label(unhealthy)}: {health_headline(unhealthy)}**; {UNHEALTHY_NOTE}."]
         out += [f"> - {health_sentence(h, lambda t: f'`{t}`')}" for h in unhealthy[:20]]
         if len(unhealthy) > 20:
             out.append(f"> - …and {len(unhealthy) - 20} more in the JSON plan")
