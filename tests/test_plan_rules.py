@@ -448,6 +448,45 @@ def test_both_limits_are_named_and_allowing_the_exact_count_lifts_them():
     assert not plan(e, allow_unassign=4).safe
 
 
+def test_a_plan_over_several_limits_counts_its_other_reasons_as_reasons_and_an_allowed_one_says_so():
+    """Outside review: "(and 1 more, listed at the end)" after a count of numbers read as one more number;
+    and a plan made with --allow-unassign N gave no sign, in text or markdown, that a limit was overridden."""
+    from reconciler import planfile
+    from reconciler.render import plan_markdown, plan_text
+
+    e = unassigning(5, on_campaign=5, policy=Policy(prune=True, max_unassign=4))
+    unsafe = plan(e)
+    text = plan_text(unsafe)
+    assert "(and 1 more reason, listed at the end)" in text.splitlines()[1]
+    assert "Safety:" not in text and "overridden" not in plan_markdown(unsafe)
+    assert planfile.plan_dict(unsafe)["safety_overridden"] == []
+
+    allowed = plan(e, allow_unassign=5)
+    said = "5 numbers unassign, over max_unassign and max_unassign_percent on 1 campaign, allowed by --allow-unassign 5"
+    assert allowed.safe and allowed.safety_overridden == (said,)
+    assert f"\nSafety: {said}\n" in plan_text(allowed)
+    md = plan_markdown(allowed)
+    assert "> [!IMPORTANT]\n> **Safety limits overridden**" in md and "allowed by --allow-unassign 5" in md
+    assert planfile.plan_dict(allowed)["safety_overridden"] == [said]
+    # Kept by a saved plan, and a report only: the checksum is the plan's, not the words'.
+    back = planfile.from_dict(planfile.dump(allowed))
+    assert back.safety_overridden == (said,) and f"Safety: {said}" in plan_text(back)
+    old = planfile.dump(allowed)
+    del old["safety_overridden"]  # a file saved before the key
+    assert planfile.from_dict(old).safety_overridden == ()
+
+
+def test_a_saved_unsafe_plan_shown_by_apply_is_told_to_be_made_again_with_the_allowance():
+    from reconciler.render import plan_text
+
+    p = plan(unassigning(5, on_campaign=5, policy=Policy(prune=True, max_unassign=4)))
+    fresh, saved = plan_text(p), plan_text(p, saved=True)
+    assert "re-run with --allow-unassign 5" in fresh and "reconciler plan --allow-unassign" not in fresh
+    assert "re-run with" not in saved
+    assert saved.rstrip().endswith("make it again with `reconciler plan --allow-unassign 5 --out FILE` (and the "
+                                   "--desired, --profile, … it was made with), review it, then `reconciler apply FILE`")
+
+
 def test_the_default_reassign_limit_is_100():
     def reassigning(k):
         e = Estate().declare(PA, TX, *range(1, k + 1)).on(PA, *range(1, k + 1)).held(XX, "ASSIGNED", *range(1, k + 1))

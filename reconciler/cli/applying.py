@@ -74,7 +74,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         the_plan = prep.plan
         names = the_plan.profile_names  # apply's report names profiles like the plan does
         if fmt == "text":
-            click.echo(render.plan_text(the_plan, color=color_on(), verbose=verbose), nl=False)
+            click.echo(render.plan_text(the_plan, color=color_on(), verbose=verbose, saved=bool(plan_file)), nl=False)
         if prep.nothing is not None:
             report = prep.nothing
             if fmt == "text":
@@ -126,5 +126,6 @@ def _refuse_plan_options() -> None:
              if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
     if given:
         raise ConfigError(f"{', '.join(given)} cannot change a saved plan, which is applied exactly as reviewed: "
-                          "pass them to `reconciler plan --out` instead")
+                          "pass them to `reconciler plan --out FILE` instead, review it, then "
+                          "`reconciler apply FILE`")
 

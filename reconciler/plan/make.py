@@ -28,8 +28,8 @@ from reconciler.model import (
 )
 
 from .model import CampaignHealth, CampaignPlan, Plan, PlanOptions
-from .report import (emptied_elsewhere, kept_undeclared, lapsing, leaving_undeclared, reprovision_limit, safety, timeline_for,
-                     warnings_for)
+from .report import (emptied_elsewhere, kept_undeclared, lapsing, leaving_undeclared, reprovision_limit, safety,
+                     safety_overridden, timeline_for, warnings_for)
 from .strategy import shared_removals, strategies
 
 
@@ -102,6 +102,7 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
                 prune, options, timeline_for(changes, profiles, counts), names,
                 unhealthy=campaign_health(desired, live, changes),
+                safety_overridden=tuple(safety_overridden(desired.policy, relevant, campaigns, options, counts)),
                 undeclared_counts={t: (before, max(0, before - k))
                                    for t, (before, k, _) in leaving_undeclared(desired, live, delta).items()})
 

@@ -146,6 +146,9 @@ class Plan:
     # Campaigns the files do not declare that the plan takes numbers off: {tcr: (before, after)}, so the
     # campaign counts show a campaign the plan empties (30 → 0) beside the declared ones. A report.
     undeclared_counts: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    # Safety limits the plan is over that the run allowed by exact count (`--allow-reassign 200`): said in
+    # every report, so a reviewer sees a limit was overridden. A report, like the warnings: not in the checksum.
+    safety_overridden: tuple[str, ...] = field(default=(), compare=False)
     _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
     _messaging: Messaging | None = field(default=None, init=False, repr=False, compare=False)
     # Where "now" (Telnyx's clock) stands against policy.change_windows, when they were judged

@@ -316,16 +316,22 @@ def test_out_of_band_changes_heal_and_import_round_trips_under_every_mode(make_e
     assert env.run("plan", "--detailed-exitcode").code == 0
 
 
-def test_unsafe_plan_is_refused_until_exactly_that_count_is_allowed(make_env):
+def _over_max_reassign(make_env):
+    """The estate converged, then both numbers of CTLX001 redeclared for CTLX002 under max_reassign 1:
+    2 would change campaign."""
     env = make_env(seed=ESTATE_SEED, desired=None)
     env.write_desired(DESIRED)
     _converge(env)
-    # Redeclare both numbers of CTLX001 for CTLX002: 2 of 2 (100 %) would change campaign.
     doc = json.loads(json.dumps(DESIRED))
     doc["profiles"][1]["campaigns"] = [{"tcr_campaign_id": "CTLX002", "numbers": [
         "+13125550201", "+13125550202", "+13125550203"]}]
     doc["policy"] = {"max_reassign": 1}
     env.write_desired(doc)
+    return env
+
+
+def test_unsafe_plan_is_refused_until_exactly_that_count_is_allowed(make_env):
+    env = _over_max_reassign(make_env)
     plan = env.run("plan", "--detailed-exitcode")
     assert plan.code == 2
     assert "UNSAFE" in plan.out and "over max_reassign 1 by 1" in plan.out
@@ -337,6 +343,34 @@ def test_unsafe_plan_is_refused_until_exactly_that_count_is_allowed(make_env):
     r = env.run("apply", "--auto-approve", "--allow-reassign", "2")
     assert r.code == 0, r.out + r.err
     assert env.assignments()["+13125550203"] == ("CTLX002", "ASSIGNED")
+
+
+def test_a_saved_unsafe_plan_is_told_how_to_be_made_again_and_the_allowed_one_says_so(make_env):
+    """Outside review: `apply plan1.json` advised "re-run with --allow-reassign N", which a saved plan refuses
+    (exit 1); the advice now names `reconciler plan --allow-reassign N --out FILE`, then `apply FILE`, and
+    following it works. The allowed plan says, in text, markdown and JSON, that a limit was overridden."""
+    env = _over_max_reassign(make_env)
+    assert env.run("plan", "--out", "plan1.json").code == 0
+    env.reset_counters()
+    r = env.run("apply", "plan1.json")
+    assert r.code == 3, r.out + r.err
+    advice = ("make it again with `reconciler plan --allow-reassign 2 --out FILE` (and the --desired, --profile, … "
+              "it was made with), review it, then `reconciler apply FILE`")
+    assert advice in r.err and advice in r.out and "re-run with" not in r.err + r.out
+    assert env.counters()["writes"] == 0
+    r = env.run("apply", "plan1.json", "--allow-reassign", "2")  # what the old advice led to
+    assert r.code == 1 and "`reconciler plan --out FILE` instead, review it, then `reconciler apply FILE`" in r.err
+
+    said = "over max_reassign, allowed by --allow-reassign 2"  # CTLX001 holds 2: under 10, no percent limit
+    allowed = env.run("plan", "--allow-reassign", "2", "--out", "plan2.json")
+    assert allowed.code == 0 and f"Safety: 2 numbers reassign, {said}" in allowed.out, allowed.out
+    assert said in env.run("plan", "--allow-reassign", "2", "--format", "markdown").out.replace("\\_", "_")
+    assert json.loads(env.run("plan", "--allow-reassign", "2", "--format", "json").out)["safety_overridden"] == [
+        f"2 numbers reassign, {said}"]
+    r = env.run("apply", "plan2.json")
+    assert r.code == 0, r.out + r.err
+    assert f"Safety: 2 numbers reassign, {said}" in r.out
+    assert env.assignments()["+13125550202"] == ("CTLX002", "ASSIGNED")
 
 
 def test_apply_without_approval_refuses_off_a_terminal(make_env):
