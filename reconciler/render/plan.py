@@ -113,8 +113,6 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False, saved: 
         more = (f" (and {plural(len(unsafe) - 1, 'more reason', 'more reasons')}, listed at the end)"
                 if len(unsafe) > 1 else "")
         lines.append(paint("UNSAFE — apply will refuse (exit 3): ", "31;1", color) + unsafe[0] + more)
-    if d["safety_overridden"]:
-        lines.append(paint("Safety: ", "1", color) + "; ".join(d["safety_overridden"]))
     if plan.messaging:
         # What stops and what starts sending, first, in words.
         lines.append(paint("Messaging: ", "1", color) + plain(headline(plan.messaging)))
@@ -123,6 +121,8 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False, saved: 
             lines.append(f"  - hours estimated from {plan.figures.words(FIGURES_USED)}")
     if plan.desired.policy.change_windows:
         lines.append(paint("Change windows: ", "1", color) + plain(window_words(plan)))
+    if d["safety_overridden"]:  # after what the plan does to sending numbers, before its blast radius
+        lines.append(paint("Safety: ", "1", color) + "; ".join(d["safety_overridden"]))
     br = d["blast_radius"]
     if any(br.values()):
         lines.append(f"Blast radius: {_sending(br)}{plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
