@@ -35,7 +35,9 @@ from .progress import progress_for, waiting_hint
 @click.option("--note", "notes", multiple=True, metavar="KEY=VALUE",
               help="Recorded with every write in the state folder (e.g. pr=123): status and CI comments show it.")
 @click.option("--expect-checksum", metavar="SHA256",
-              help="Refuse (exit 3) unless a fresh plan has exactly this checksum (what reviewers saw).")
+              help="Refuse (exit 3) unless the plan (fresh, or PLAN_FILE) has exactly this checksum (what reviewers "
+                   "saw). A saved plan's own checksum catches accidental edits only: apply a plan file from anyone "
+                   "else with the checksum you reviewed.")
 @click.option("--ignore-change-windows", is_flag=True,
               help="Apply now even outside policy.change_windows (a plan that stops sending numbers is otherwise "
                    "refused there, exit 3).")
@@ -48,7 +50,11 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
           allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str,
           verbose: bool, auto_approve: bool, wait: bool, until: str, timeout: float, notes: tuple[str, ...],
           expect_checksum: str | None, reviewed_plan: str | None, ignore_change_windows: bool) -> None:
-    """Apply a saved plan exactly, or plan and apply. Returns once Telnyx has accepted the work."""
+    """Apply a saved plan exactly, or plan and apply. Returns once Telnyx has accepted the work.
+
+    A saved plan's checksum is a plain SHA-256 of its own content: it catches an accidental edit, not a
+    deliberate one (whoever edits the file can recompute it). Apply a plan file that anyone else could
+    have written with --expect-checksum and the checksum you reviewed."""
     from reconciler import operations, render
     from reconciler.apply import Until
     from reconciler.journal import Journal
@@ -56,6 +62,9 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
 
     if plan_file:
         _refuse_plan_options()
+        if not expect_checksum and not (sys.stdin.isatty() and sys.stderr.isatty()):
+            # Not at a terminal (CI, a script): the file may not be the one a person reviewed.
+            click.echo(UNPINNED, err=True)
     progress = progress_for(verbose)
     mode = Until(until) if wait else Until.SUBMITTED
     # The state folder's lock is held from before the plan is made: no other apply can be between
@@ -100,6 +109,10 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
          markdown=lambda: render.apply_markdown(report, names=names))
     if report.exit_code:
         raise Exit(report.exit_code)
+
+
+UNPINNED = ("note: a saved plan's own checksum catches accidental edits only; apply a plan file from anyone else "
+            "with --expect-checksum <the checksum you reviewed>")
 
 
 def _ask(plan: Plan) -> None:

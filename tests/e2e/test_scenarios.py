@@ -187,6 +187,47 @@ def test_an_edited_saved_plan_is_refused_and_a_broken_one_is_an_error_without_cl
     assert "KeyError" not in r.err
 
 
+class _Matches(str):
+    """A checksum that matches any: lets the test rebuild an edited plan to recompute its checksum."""
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+
+def test_a_plan_file_edited_with_its_checksum_recomputed_is_caught_only_by_the_reviewed_checksum(make_env):
+    """Outside review (attacker): the file's checksum is plain SHA-256 over its content, so an edit with
+    the checksum recomputed is applied by `apply PLAN`; `--expect-checksum` with the reviewed one refuses
+    it, and `apply PLAN` without it says so on stderr when no one is at a terminal."""
+    from reconciler import planfile
+
+    env = make_env()
+    plan = env.run("plan", "--out", "plan.json")
+    assert plan.code == 0, plan.out + plan.err
+    path = env.workdir / "plan.json"
+    doc = json.loads(path.read_text())
+    reviewed = doc["checksum"]
+    (c,) = [c for c in doc["preconditions"] if c["number"] == "+13125550201"]
+    assert c["tcr_campaign_id"] == "CALERT7"
+    # Steer the number to another declared campaign, its saved desired state with it, and recompute.
+    c["tcr_campaign_id"] = "CNOTIF9"
+    doc["desired"]["numbers"]["+13125550201"][1] = "CNOTIF9"
+    doc["checksum"] = _Matches("")
+    doc["checksum"] = planfile.from_dict(doc).checksum()
+    assert doc["checksum"] != reviewed
+    path.write_text(json.dumps(doc))
+
+    env.reset_counters()
+    r = env.run("apply", "plan.json", "--expect-checksum", reviewed)
+    assert r.code == 3 and f"not the reviewed {reviewed}" in r.err, r.out + r.err
+    assert "note: a saved plan's own checksum" not in r.err  # pinned: nothing to say
+    assert env.counters()["writes"] == 0
+    r = env.run("apply", "plan.json")  # the file's own checksum holds: applied as edited
+    assert r.code == 0, r.out + r.err
+    assert ("note: a saved plan's own checksum catches accidental edits only; apply a plan file from anyone else "
+            "with --expect-checksum <the checksum you reviewed>") in r.err.splitlines()
+    assert env.assignments()["+13125550201"][0] == "CNOTIF9"
+
+
 def test_stale_saved_plan_is_refused_per_change(make_env, tmp_path):
     env = make_env(seed=ESTATE_SEED, desired=None)
     env.write_desired(DESIRED)
