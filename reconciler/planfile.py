@@ -151,7 +151,7 @@ def health_entry(h: CampaignHealth) -> dict[str, Any]:
     return {"tcr_campaign_id": h.tcr_campaign_id, "kind": str(h.kind) if h.kind else None,
             "campaign_status": h.campaign_status, "sharing_status": h.sharing_status, "problem": h.problem,
             "telnyx_reason": h.telnyx_reason, "numbers_declared": h.numbers_declared,
-            "numbers_stopped": h.numbers_stopped}
+            "numbers_stopped": h.numbers_stopped, "numbers_elsewhere": h.numbers_elsewhere}
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:
@@ -162,6 +162,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "has_changes": plan.has_changes,
         "safe": plan.safe,
         "unsafe": list(plan.unsafe),
+        # Limits the plan is over that the run allowed by exact count (`--allow-reassign N`): safe, and said.
+        "safety_overridden": list(plan.safety_overridden),
         "warnings": list(plan.warnings),
         "timeline": list(plan.timeline),
         # Declared campaigns that cannot carry traffic: not a change (drift exits 2 on them).
@@ -292,7 +294,8 @@ def _change(c: dict[str, Any], numbers: Mapping[str, DesiredNumber],
 def _health(h: dict[str, Any]) -> CampaignHealth:
     return CampaignHealth(str(h["tcr_campaign_id"]), CampaignKind(h["kind"]) if h.get("kind") else None,
                           h.get("campaign_status"), h.get("sharing_status"), str(h["problem"]), h.get("telnyx_reason"),
-                          int(h["numbers_declared"]), int(h["numbers_stopped"]))
+                          int(h["numbers_declared"]), int(h["numbers_stopped"]),
+                          int(h.get("numbers_elsewhere") or 0))  # absent before 0.2.0's last fixes
 
 
 def from_dict(data: dict[str, Any]) -> Plan:
@@ -321,7 +324,7 @@ def from_dict(data: dict[str, Any]) -> Plan:
         raise Tampered("a change listed as not written would write, or a precondition would not")
     changes = tuple(sorted([*writes, *others], key=lambda f: f.number))
     # Every field `dump` writes is read as written: 0.1.0 wrote each strategy's (tests/compat), so a
-    # missing one is a malformed file, not an old one. Absent before 0.2.0: not_written, unhealthy_campaigns,
+    # missing one is a malformed file, not an old one. Absent before 0.2.0: not_written, unhealthy_campaigns, safety_overridden,
     # a strategy's phase_campaign.
     strategies = {pid: ProfilePlan(pid, s["name"], bool(s["declared"]), bool(s["exists"]), Strategy(s["strategy"]),
                                    s["bulk_campaign"], s["note"], int(s["resends"]), s.get("phase_campaign") or None)
@@ -335,6 +338,7 @@ def from_dict(data: dict[str, Any]) -> Plan:
                 tuple(data["unsafe"]), bool(data["prune"]), options, tuple(data.get("timeline") or ()),
                 {str(k): str(v) for k, v in (data.get("profile_names") or {}).items()},
                 unhealthy=tuple(_health(h) for h in data.get("unhealthy_campaigns") or ()),
+                safety_overridden=tuple(str(o) for o in data.get("safety_overridden") or ()),
                 undeclared_counts={str(t): (int(v[0]), int(v[1])) for t, v in (data.get("campaign_counts") or {}).items()
                                    if t not in data["campaigns"] and isinstance(v, list) and len(v) == 2})
     if plan.checksum() != data["checksum"]:

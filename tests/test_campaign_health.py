@@ -125,7 +125,70 @@ def test_a_campaign_none_of_whose_numbers_are_on_it_yet_says_so():
     p = plan(e)
     assert [(h.numbers_declared, h.numbers_stopped) for h in p.unhealthy] == [(1, 0)]
     assert f"{SH} (shared, sharing PENDING): none of its 1 declared number is assigned to it yet" in plan_text(p)
-    assert "Cannot send: 1 unhealthy campaign; not a change" in plan_text(p)
+    # No number is stopped by it: not headed "Cannot send" (it sends nowhere today, whatever the campaign).
+    assert "Campaign health: 1 unhealthy campaign; not a change" in plan_text(p)
+    assert "Cannot send" not in plan_text(p) + plan_markdown(p)
+
+
+def pending_share_over_sending_numbers(stopped: int = 0) -> Estate:
+    """Two declared numbers for a share still PENDING, both still ASSIGNED (and sending) on another
+    campaign; `stopped` more ASSIGNED on the share itself (the sandbox at scale: C9NM70K over CV6O9P5)."""
+    held = tuple(range(3, 3 + stopped))
+    e = Estate().declare(PA, SH, 1, 2, *held).on(PA, 1, 2, *held).held(XX, "ASSIGNED", 1, 2)
+    if held:
+        e = e.held(SH, "ASSIGNED", *held)
+    e.live.campaigns[SH] = LiveCampaign(SH, "shared", "PENDING", "MNO_PROVISIONED")
+    return e
+
+
+def test_numbers_that_still_send_elsewhere_are_said_apart_and_never_counted_as_down():
+    """Outside review: 2 numbers still ASSIGNED (sending) on another campaign, declared for a share still
+    PENDING, were headed "Cannot send"; only the JSON said they send."""
+    p = plan(pending_share_over_sending_numbers())
+    (h,) = p.unhealthy
+    assert (h.numbers_declared, h.numbers_stopped, h.numbers_elsewhere) == (2, 0, 2)
+    assert plan_dict(p)["unhealthy_campaigns"][0]["numbers_elsewhere"] == 2
+    text = plan_text(p)
+    assert "Cannot send" not in text
+    assert ("Campaign health: 1 unhealthy campaign (no number stops; 2 declared for it send today on another "
+            "campaign); not a change") in text
+    assert (f"{SH} (shared, MNO_PROVISIONED, sharing PENDING): stops none of its 2 declared numbers; 2 send today on another campaign "
+            "and stay there (blocked) until it can carry traffic — ") in text
+    md = plan_markdown(p)
+    assert "Cannot send" not in md and "> [!CAUTION]" not in md.split("**Unhealthy")[0]
+    assert "> **Campaign health: 1 unhealthy campaign (no number stops; 2 declared for it send today" in md
+    drift = drift_text(drift_report(p))
+    assert drift.startswith("Drift: 1 unhealthy campaign (no number stops; 2 declared for it send today on another "
+                            "campaign)")
+
+
+def test_numbers_that_cannot_send_are_counted_apart_from_those_that_send_elsewhere():
+    p = plan(pending_share_over_sending_numbers(stopped=3))
+    assert [(h.numbers_declared, h.numbers_stopped, h.numbers_elsewhere) for h in p.unhealthy] == [(5, 3, 2)]
+    text = plan_text(p)
+    assert ("Cannot send: 1 unhealthy campaign (3 numbers cannot send; 2 declared for it send today on another "
+            "campaign); not a change") in text
+    assert ("stops 3 of 5 declared numbers (assigned to it, they cannot send); 2 send today on another campaign and "
+            "stay there (blocked) until it can carry traffic") in text
+    assert "> [!CAUTION]" in plan_markdown(p)
+
+
+def test_a_number_the_plan_moves_onto_an_unhealthy_campaign_is_not_said_to_stay_where_it_sends():
+    # TCR_SUSPENDED (dormant) takes assignments: number 4 is reassigned to it, so it does not stay on XX.
+    assert [h.numbers_elsewhere for h in plan(suspended_after_a_clean_apply()).unhealthy] == [0]
+
+
+def test_a_saved_plan_keeps_the_numbers_that_send_elsewhere(tmp_path):
+    import json
+
+    from reconciler import planfile
+
+    p = plan(pending_share_over_sending_numbers(stopped=1))
+    back = planfile.from_dict(json.loads(json.dumps(planfile.dump(p))))
+    assert back.unhealthy == p.unhealthy and back.unhealthy[0].numbers_elsewhere == 2
+    old = planfile.dump(p)
+    del old["unhealthy_campaigns"][0]["numbers_elsewhere"]  # a file saved before the key: none said
+    assert planfile.from_dict(old).unhealthy[0].numbers_elsewhere == 0
 
 
 def test_a_plan_that_empties_a_campaign_the_files_dropped_warns():

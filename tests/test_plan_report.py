@@ -14,7 +14,7 @@ from reconciler.model import (DesiredNumber, DesiredProfile, DesiredState, LiveA
 from reconciler.plan import BULK, PER_NUMBER, PlanOptions
 from reconciler.plan.model import CampaignPlan, ProfilePlan
 from reconciler.plan.report import (emptied_elsewhere, lapsing, leaving_undeclared, reprovision_limit, safety,
-                                    timeline_for, warnings_for)
+                                    safety_overridden, saved_unsafe, timeline_for, warnings_for)
 
 PA, PB, PC, PD, PE = "prof-a", "prof-b", "prof-c", "prof-d", "prof-e"
 PU = "prof-undeclared"  # a profile the files do not declare
@@ -167,6 +167,45 @@ def test_allowing_exactly_the_count_lifts_every_limit_of_that_kind_only():
     assert safety(policy, fs, campaigns, PlanOptions(allow_reassign=4)) == over[:2]
     assert safety(policy, fs, campaigns, PlanOptions(allow_unassign=4, allow_reassign=4)) == []
     assert safety(policy, fs, campaigns, PlanOptions(allow_unassign=5, allow_reassign=3)) == over  # never more, or less
+
+
+def test_a_limit_the_run_allows_is_said_as_overridden_and_one_it_does_not_is_not():
+    """Outside review: a plan made with --allow-reassign 200 gave no sign that a limit was overridden."""
+    fs = many(Action.UNASSIGN, 4) + many(Action.REASSIGN, 4, start=10, campaign=TX)
+    policy = Policy(max_unassign=3, max_reassign=3)
+    campaigns = {XX: camp(XX, 10)}
+    assert safety_overridden(policy, fs, campaigns, PlanOptions()) == []  # unsafe, not overridden
+    assert safety_overridden(policy, fs, campaigns, PlanOptions(allow_unassign=4, allow_reassign=3)) == [
+        "4 numbers unassign, over max_unassign and max_unassign_percent on 1 campaign, allowed by --allow-unassign 4"]
+    assert safety_overridden(policy, fs, campaigns, PlanOptions(allow_reassign=4)) == [
+        "4 numbers reassign, over max_reassign and max_reassign_percent on 1 campaign, allowed by --allow-reassign 4"]
+    one = many(Action.REASSIGN, 1, campaign=TX)
+    assert safety_overridden(Policy(max_reassign=0), one, {}, PlanOptions(allow_reassign=1)) == [
+        "1 number reassigns, over max_reassign, allowed by --allow-reassign 1"]
+    # Only the percentage: the count limit is not named.
+    assert safety_overridden(Policy(max_reassign=100), many(Action.REASSIGN, 4, campaign=TX), campaigns,
+                             PlanOptions(allow_reassign=4)) == [
+        "4 numbers reassign, over max_reassign_percent on 1 campaign, allowed by --allow-reassign 4"]
+    # Allowed but under every limit: nothing overridden.
+    assert safety_overridden(Policy(), many(Action.REASSIGN, 2, campaign=TX), {}, PlanOptions(allow_reassign=2)) == []
+
+
+def test_a_saved_plan_is_told_to_be_made_again_with_the_allowance_not_to_rerun_apply_with_it():
+    """Outside review: `apply plan.json` said "re-run with --allow-reassign 200", and `apply plan.json
+    --allow-reassign 200` is refused (no option changes a saved plan)."""
+    fs = many(Action.UNASSIGN, 4) + many(Action.REASSIGN, 4, start=10, campaign=TX)
+    over = safety(Policy(max_unassign=3, max_reassign=3), fs, {XX: camp(XX, 10)}, PlanOptions())
+    reasons, advice = saved_unsafe(over)
+    assert reasons == [u.split("; re-run")[0] for u in over] and not any("re-run" in r for r in reasons)
+    assert advice == ("a saved plan is applied exactly as reviewed, so no option can allow it here: make it again with "
+                      "`reconciler plan --allow-unassign 4 --allow-reassign 4 --out FILE` (and the --desired, "
+                      "--profile, … it was made with), review it, then `reconciler apply FILE`")
+    one = safety(Policy(max_reassign=0), many(Action.REASSIGN, 1, campaign=TX), {}, PlanOptions())
+    assert saved_unsafe(one)[1] is not None and "--allow-reassign 1 --out FILE" in saved_unsafe(one)[1]
+    # A limit no option allows (max_reprovision) keeps its own fix, and needs no allowance.
+    cap = ["bulk assignment would re-send 9 numbers already ASSIGNED, over max_reprovision 1 by 8 (profile p: 9); "
+           "raise max_reprovision, or give the new numbers their own messaging profile"]
+    assert saved_unsafe(cap) == (cap, None)
 
 
 def test_with_counts_an_action_with_none_is_not_looked_for():

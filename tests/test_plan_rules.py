@@ -448,6 +448,101 @@ def test_both_limits_are_named_and_allowing_the_exact_count_lifts_them():
     assert not plan(e, allow_unassign=4).safe
 
 
+def test_a_plan_over_several_limits_counts_its_other_reasons_as_reasons_and_an_allowed_one_says_so():
+    """Outside review: "(and 1 more, listed at the end)" after a count of numbers read as one more number;
+    and a plan made with --allow-unassign N gave no sign, in text or markdown, that a limit was overridden."""
+    from reconciler import planfile
+    from reconciler.render import plan_markdown, plan_text
+
+    e = unassigning(5, on_campaign=5, policy=Policy(prune=True, max_unassign=4))
+    unsafe = plan(e)
+    text = plan_text(unsafe)
+    assert "(and 1 more reason, listed at the end)" in text.splitlines()[1]
+    assert "Safety:" not in text and "overridden" not in plan_markdown(unsafe)
+    assert planfile.plan_dict(unsafe)["safety_overridden"] == []
+
+    allowed = plan(e, allow_unassign=5)
+    said = "5 numbers unassign, over max_unassign and max_unassign_percent on 1 campaign, allowed by --allow-unassign 5"
+    assert allowed.safe and allowed.safety_overridden == (said,)
+    assert f"\nSafety: {said}\n" in plan_text(allowed)
+    md = plan_markdown(allowed)
+    assert "> [!IMPORTANT]\n> **Safety limits overridden**" in md and "allowed by --allow-unassign 5" in md
+    assert planfile.plan_dict(allowed)["safety_overridden"] == [said]
+    # Kept by a saved plan, and a report only: the checksum is the plan's, not the words'.
+    back = planfile.from_dict(planfile.dump(allowed))
+    assert back.safety_overridden == (said,) and f"Safety: {said}" in plan_text(back)
+    old = planfile.dump(allowed)
+    del old["safety_overridden"]  # a file saved before the key
+    assert planfile.from_dict(old).safety_overridden == ()
+
+
+def _unchanged_said(text: str) -> int:
+    """Every unchanged number the summarised text counts, below its first line (which gives the total)."""
+    import re
+
+    return sum(int(k) for line in text.splitlines()[1:] for k in re.findall(r"(\d+) (?:numbers? )?unchanged", line))
+
+
+def test_every_unchanged_number_is_counted_somewhere_in_the_summarised_plan():
+    """Outside review: unchanged numbers on the campaigns of a profile with changes were counted nowhere
+    (acme-marketing's 201, acme-surveys' 266 of 2,704), and profiles with no change at all were not said
+    when no profile had only in-flight or unmanaged numbers."""
+    from reconciler.render import plan_text
+
+    # PA: a change on TX (1 assigned), 2 unchanged beside it on TX, 3 unchanged on SH (a campaign with no change);
+    # PB: 4 unchanged on XX, nothing to change.
+    e = (Estate().declare(PA, TX, 1, 2, 3).declare(PA, SH, 4, 5, 6).declare(PB, XX, 7, 8, 9, 10)
+         .on(PA, 1, 2, 3, 4, 5, 6).held(TX, "ASSIGNED", 2, 3).held(SH, "ASSIGNED", 4, 5, 6)
+         .on(PB, 7, 8, 9, 10).held(XX, "ASSIGNED", 7, 8, 9, 10))
+    p = plan(e)
+    assert p.counts["ok"] == 9
+    text = plan_text(p)
+    assert _unchanged_said(text) == 9, text
+    assert f"  PROF-A ({PA}), its campaigns not listed above: {SH} 3 unchanged\n" in text
+    assert f"  PROF-B ({PB}): 4 numbers unchanged\n" in text  # said though no profile has only quiet numbers
+
+
+def test_a_profile_with_many_unchanged_campaigns_names_some_and_counts_the_rest():
+    from reconciler.render import plan_text
+    from reconciler.render.plan_profiles import UNCHANGED_CAMPAIGNS_SHOWN
+
+    e = Estate().declare(PA, TX, 1).on(PA, 1)  # 1 to assign
+    k = UNCHANGED_CAMPAIGNS_SHOWN + 3
+    for j in range(k):
+        tcr = f"CX{j:04d}"
+        e.live.campaigns[tcr] = LiveCampaign(tcr, "telnyx", None, "MNO_PROVISIONED")
+        e.declare(PA, tcr, 100 + j).on(PA, 100 + j).held(tcr, "ASSIGNED", 100 + j)
+    text = plan_text(plan(e))
+    assert _unchanged_said(text) == k
+    line = next(x for x in text.splitlines() if "its campaigns not listed above" in x)
+    assert line.endswith("; 3 other campaigns 3 unchanged") and line.count(" 1 unchanged") == UNCHANGED_CAMPAIGNS_SHOWN
+
+
+def test_profiles_past_the_shown_ones_are_counted_with_their_unchanged_numbers(monkeypatch):
+    from reconciler.render import plan_profiles, plan_text
+
+    monkeypatch.setattr(plan_profiles, "QUIET_PROFILES_SHOWN", 1)
+    # Two profiles with only an unmanaged number besides their unchanged ones (listed one line each), one
+    # with a change: the second quiet profile is past the one shown, its unchanged numbers still counted.
+    e = Estate().declare(PA, TX, 1, 2).on(PA, 1, 2, 3).held(TX, "ASSIGNED", 1, 2, 3)
+    e.declare(PB, SH, 4, 5, 6).on(PB, 4, 5, 6, 7).held(SH, "ASSIGNED", 4, 5, 6, 7)
+    e.declare(PU, XX, 8).on(PU, 8)  # to assign
+    text = plan_text(plan(e))
+    assert _unchanged_said(text) == plan(e).counts["ok"] == 5, text
+    assert "  …and 1 more profile (3 numbers unchanged) (`--verbose`, or the JSON plan)" in text
+
+
+def test_a_saved_unsafe_plan_shown_by_apply_is_told_to_be_made_again_with_the_allowance():
+    from reconciler.render import plan_text
+
+    p = plan(unassigning(5, on_campaign=5, policy=Policy(prune=True, max_unassign=4)))
+    fresh, saved = plan_text(p), plan_text(p, saved=True)
+    assert "re-run with --allow-unassign 5" in fresh and "reconciler plan --allow-unassign" not in fresh
+    assert "re-run with" not in saved
+    assert saved.rstrip().endswith("make it again with `reconciler plan --allow-unassign 5 --out FILE` (and the "
+                                   "--desired, --profile, … it was made with), review it, then `reconciler apply FILE`")
+
+
 def test_the_default_reassign_limit_is_100():
     def reassigning(k):
         e = Estate().declare(PA, TX, *range(1, k + 1)).on(PA, *range(1, k + 1)).held(XX, "ASSIGNED", *range(1, k + 1))

@@ -27,6 +27,7 @@ from reconciler.errors import RefusedError
 from reconciler.journal import Journal, State
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan import Plan, PlanOptions
+from reconciler.plan.report import saved_unsafe
 from reconciler.tracking import DEFAULT_STUCK_AFTER
 
 from .applier import Applier
@@ -83,10 +84,13 @@ def refuse_unreviewed(plan: Plan, *, expect_checksum: str | None = None, reviewe
                            f"live state or the files changed since review; re-plan and review again{why}")
 
 
-def refuse_unsafe(plan: Plan) -> None:
-    """RefusedError (exit 3) for a plan over a safety limit (policy): nothing is written from it."""
+def refuse_unsafe(plan: Plan, *, saved: bool = False) -> None:
+    """RefusedError (exit 3) for a plan over a safety limit (policy): nothing is written from it. A saved
+    plan's reasons do not say "re-run with --allow-…" (no option changes a saved plan): the refusal says
+    once how to make it again with the allowance."""
     if not plan.safe:
-        raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(plan.unsafe))
+        reasons, advice = saved_unsafe(plan.unsafe) if saved else (list(plan.unsafe), None)
+        raise RefusedError("the plan is unsafe:\n  " + "\n  ".join(reasons) + (f"\n{advice}" if advice else ""))
 
 
 def run(ports: Ports, journal: Journal, plan: Plan, *, saved: bool, live: LiveState | None, until: Until,
@@ -97,7 +101,7 @@ def run(ports: Ports, journal: Journal, plan: Plan, *, saved: bool, live: LiveSt
     first (not reviewed, unsafe), then `approve(plan)` (raises RefusedError unless approved) where it
     writes: no front end can apply an unsafe or unapproved plan."""
     refuse_unreviewed(plan, expect_checksum=expect_checksum, reviewed=reviewed)
-    refuse_unsafe(plan)
+    refuse_unsafe(plan, saved=saved)
     if approve is not None and plan.has_changes:
         approve(plan)
     applier = Applier(ports.writer, ports.read_live, journal, progress=progress, until=until, timeout=timeout,

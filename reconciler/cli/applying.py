@@ -35,7 +35,9 @@ from .progress import progress_for, waiting_hint
 @click.option("--note", "notes", multiple=True, metavar="KEY=VALUE",
               help="Recorded with every write in the state folder (e.g. pr=123): status and CI comments show it.")
 @click.option("--expect-checksum", metavar="SHA256",
-              help="Refuse (exit 3) unless a fresh plan has exactly this checksum (what reviewers saw).")
+              help="Refuse (exit 3) unless the plan (fresh, or PLAN_FILE) has exactly this checksum (what reviewers "
+                   "saw). A saved plan's own checksum catches accidental edits only: apply a plan file from anyone "
+                   "else with the checksum you reviewed.")
 @click.option("--ignore-change-windows", is_flag=True,
               help="Apply now even outside policy.change_windows (a plan that stops sending numbers is otherwise "
                    "refused there, exit 3).")
@@ -48,7 +50,11 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
           allow_unassign: int | None, allow_reassign: int | None, shared_per_number: bool, state_dir: str, fmt: str,
           verbose: bool, auto_approve: bool, wait: bool, until: str, timeout: float, notes: tuple[str, ...],
           expect_checksum: str | None, reviewed_plan: str | None, ignore_change_windows: bool) -> None:
-    """Apply a saved plan exactly, or plan and apply. Returns once Telnyx has accepted the work."""
+    """Apply a saved plan exactly, or plan and apply. Returns once Telnyx has accepted the work.
+
+    A saved plan's checksum is a plain SHA-256 of its own content: it catches an accidental edit, not a
+    deliberate one (whoever edits the file can recompute it). Apply a plan file that anyone else could
+    have written with --expect-checksum and the checksum you reviewed."""
     from reconciler import operations, render
     from reconciler.apply import Until
     from reconciler.journal import Journal
@@ -56,6 +62,9 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
 
     if plan_file:
         _refuse_plan_options()
+        if not expect_checksum and not (sys.stdin.isatty() and sys.stderr.isatty()):
+            # Not at a terminal (CI, a script): the file may not be the one a person reviewed.
+            click.echo(UNPINNED, err=True)
     progress = progress_for(verbose)
     mode = Until(until) if wait else Until.SUBMITTED
     # The state folder's lock is held from before the plan is made: no other apply can be between
@@ -74,7 +83,7 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         the_plan = prep.plan
         names = the_plan.profile_names  # apply's report names profiles like the plan does
         if fmt == "text":
-            click.echo(render.plan_text(the_plan, color=color_on(), verbose=verbose), nl=False)
+            click.echo(render.plan_text(the_plan, color=color_on(), verbose=verbose, saved=bool(plan_file)), nl=False)
         if prep.nothing is not None:
             report = prep.nothing
             if fmt == "text":
@@ -102,6 +111,10 @@ def apply(plan_file: str | None, desired_path: str, api_base_url: str, concurren
         raise Exit(report.exit_code)
 
 
+UNPINNED = ("note: a saved plan's own checksum catches accidental edits only; apply a plan file from anyone else "
+            "with --expect-checksum <the checksum you reviewed>")
+
+
 def _ask(plan: Plan) -> None:
     """Approval on a terminal; RefusedError (exit 3) without one, or on no."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -126,5 +139,6 @@ def _refuse_plan_options() -> None:
              if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
     if given:
         raise ConfigError(f"{', '.join(given)} cannot change a saved plan, which is applied exactly as reviewed: "
-                          "pass them to `reconciler plan --out` instead")
+                          "pass them to `reconciler plan --out FILE` instead, review it, then "
+                          "`reconciler apply FILE`")
 

@@ -21,14 +21,15 @@ from reconciler.diff.health import campaign_problem, traffic_problem
 from reconciler.model import (
     ASSIGNED,
     CAMPAIGN_CAP,
+    INVALID_ID,
     PENDING_ASSIGNMENT,
     DesiredState,
     LiveState,
 )
 
 from .model import CampaignHealth, CampaignPlan, Plan, PlanOptions
-from .report import (emptied_elsewhere, kept_undeclared, lapsing, leaving_undeclared, reprovision_limit, safety, timeline_for,
-                     warnings_for)
+from .report import (emptied_elsewhere, kept_undeclared, lapsing, leaving_undeclared, reprovision_limit, safety,
+                     safety_overridden, timeline_for, warnings_for)
 from .strategy import shared_removals, strategies
 
 
@@ -101,34 +102,47 @@ def _plan(desired: DesiredState, live: LiveState, findings: list[Finding], total
     return Plan(desired, changes, counts_out, profiles, campaigns, tuple(warnings), tuple(unsafe),
                 prune, options, timeline_for(changes, profiles, counts, campaigns=campaigns,
                                                  shared_per_number=options.shared_per_number), names,
-                unhealthy=campaign_health(desired, live),
+                unhealthy=campaign_health(desired, live, changes),
+                safety_overridden=tuple(safety_overridden(desired.policy, relevant, campaigns, options, counts)),
                 undeclared_counts={t: (before, max(0, before - k))
                                    for t, (before, k, _) in leaving_undeclared(desired, live, delta).items()})
 
 
-def campaign_health(desired: DesiredState, live: LiveState) -> tuple[CampaignHealth, ...]:
+def campaign_health(desired: DesiredState, live: LiveState,
+                    changes: Iterable[Finding] = ()) -> tuple[CampaignHealth, ...]:
     """Every declared campaign that cannot carry traffic (`traffic_problem`), with how many declared
-    numbers it holds and stops. The numbers are counted only when some campaign is unhealthy."""
+    numbers it holds and stops, and how many still send on another campaign that the plan leaves them
+    on (`changes`: the plan's; one it writes is not left there). The numbers are counted only when
+    some campaign is unhealthy."""
     problems = {tcr: why for tcr in sorted(desired.campaigns())
                 if (why := traffic_problem(live.campaigns.get(tcr), tcr)) is not None}
     if not problems:
         return ()
     declared: Counter[str] = Counter()
     stopped: Counter[str] = Counter()
+    elsewhere: Counter[str] = Counter()
+    written = {f.number for f in changes if f.writes}
     assignment_of = live.assignments.get
     for number, d in desired.numbers.items():
         tcr = d.tcr_campaign_id
         if tcr in problems:
             declared[tcr] += 1
             a = assignment_of(number)
-            if a is not None and a.tcr_campaign_id == tcr and a.status == ASSIGNED:
+            if a is None or a.status != ASSIGNED or not a.tcr_campaign_id:
+                continue
+            if a.tcr_campaign_id == tcr:
                 stopped[tcr] += 1
+            elif (a.tcr_campaign_id not in problems and a.tcr_campaign_id != INVALID_ID
+                  and number not in written):
+                # Sends today on a campaign that can carry traffic (one the files do not declare is not
+                # read: counted as sending, as the plan's messaging does); the plan leaves it there.
+                elsewhere[tcr] += 1
     out = []
     for tcr, why in problems.items():
         c = live.campaigns.get(tcr)
         out.append(CampaignHealth(tcr, c.kind if c else None, c.campaign_status if c else None,
                                   c.sharing_status if c else None, why, c.failure_reasons if c else None,
-                                  declared[tcr], stopped[tcr]))
+                                  declared[tcr], stopped[tcr], elsewhere[tcr]))
     return tuple(out)
 
 

@@ -121,6 +121,9 @@ class CampaignHealth:
     telnyx_reason: str | None  # Telnyx's own `failureReasons` of the campaign, where it gives them
     numbers_declared: int  # numbers the files declare for it (in this run's scope)
     numbers_stopped: int  # of those, the ones Telnyx shows ASSIGNED to it: assigned, yet they cannot send
+    # Of those, the ones ASSIGNED to another campaign (not one of these) that the plan does not move: they
+    # send today there, and stay there until this one can carry traffic. Not "cannot send".
+    numbers_elsewhere: int = 0
 
 
 @dataclass
@@ -143,6 +146,9 @@ class Plan:
     # Campaigns the files do not declare that the plan takes numbers off: {tcr: (before, after)}, so the
     # campaign counts show a campaign the plan empties (30 → 0) beside the declared ones. A report.
     undeclared_counts: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    # Safety limits the plan is over that the run allowed by exact count (`--allow-reassign 200`): said in
+    # every report, so a reviewer sees a limit was overridden. A report, like the warnings: not in the checksum.
+    safety_overridden: tuple[str, ...] = field(default=(), compare=False)
     _checksum: str | None = field(default=None, init=False, repr=False, compare=False)
     _messaging: Messaging | None = field(default=None, init=False, repr=False, compare=False)
     # Where "now" (Telnyx's clock) stands against policy.change_windows, when they were judged

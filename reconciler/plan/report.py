@@ -3,6 +3,7 @@ clock, and the safety limits it is over."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, defaultdict
 from typing import Iterable, Mapping
@@ -304,12 +305,12 @@ def reprovision_limit(policy: Policy, profiles: dict[str, ProfilePlan]) -> list[
             f"give the new numbers their own messaging profile"]
 
 
-def safety(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],
-            options: PlanOptions, counts: Mapping[str, int] | None = None) -> list[str]:
-    """The safety limits the plan is over, each with its fix. `counts`: findings per action
-    value, if known (an action with none is not looked for)."""
-    problems: list[str] = []
-
+def _over_limits(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],
+                 options: PlanOptions, counts: Mapping[str, int] | None = None
+                 ) -> list[tuple[str, int, list[str], int | None]]:
+    """Per verb (unassign, reassign) the plan goes over a limit with: (verb, how many, each limit it is
+    over, the count the run allows). `counts`: findings per action value, if known (an action with
+    none is not looked for)."""
     def of(action: Action) -> list[Finding]:
         if counts is not None and not counts.get(action.value, 0):
             return []
@@ -321,6 +322,7 @@ def safety(policy: Policy, findings: list[Finding], campaigns: dict[str, Campaig
         ("reassign", of(Action.REASSIGN), policy.max_reassign,
          DEFAULT_MAX_REASSIGN, policy.max_reassign_percent, DEFAULT_MAX_REASSIGN_PERCENT, options.allow_reassign),
     )
+    out = []
     for verb, fs, cap, cap_default, pct, pct_default, allowed in checks:
         if not fs:
             continue
@@ -339,8 +341,60 @@ def safety(policy: Policy, findings: list[Finding], campaigns: dict[str, Campaig
             if share > pct:
                 over.append(f"{n} of {c.live_count} numbers of campaign {tcr} would {verb} "
                             f"({share:.0f}%), over max_{verb}_percent {pct:g}%")
-        if over and allowed != len(fs):
-            these = "this one" if len(fs) == 1 else f"these {len(fs)}"
-            hint = f"re-run with --allow-{verb} {len(fs)} to allow exactly {these}"
-            problems.extend(f"{o}; {hint}" for o in over)
-    return problems
+        if over:
+            out.append((verb, len(fs), over, allowed))
+    return out
+
+
+def allow_hint(verb: str, n: int) -> str:
+    """The fix an unsafe reason ends with: the exact count a run may allow (never a blanket force)."""
+    these = "this one" if n == 1 else f"these {n}"
+    return f"; re-run with --allow-{verb} {n} to allow exactly {these}"
+
+
+_ALLOW_HINT = re.compile(r"; re-run with (--allow-(?:unassign|reassign) \d+) to allow exactly (?:this one|these \d+)$")
+
+
+def saved_unsafe(unsafe: Iterable[str]) -> tuple[list[str], str | None]:
+    """A saved plan's unsafe reasons without their `re-run with --allow-…` hint (no option changes a saved
+    plan: `apply PLAN --allow-reassign N` is refused), and the one advice that works for it: make the plan
+    again with the allowance, review it, apply that file (outside review: the advice led to an error)."""
+    reasons, flags = [], []
+    for u in unsafe:
+        m = _ALLOW_HINT.search(u)
+        reasons.append(u[:m.start()] if m else u)
+        if m and m.group(1) not in flags:
+            flags.append(m.group(1))
+    if not flags:
+        return reasons, None
+    return reasons, (f"a saved plan is applied exactly as reviewed, so no option can allow it here: make it again "
+                     f"with `reconciler plan {' '.join(flags)} --out FILE` (and the --desired, --profile, … it was "
+                     f"made with), review it, then `reconciler apply FILE`")
+
+
+def safety(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],
+           options: PlanOptions, counts: Mapping[str, int] | None = None) -> list[str]:
+    """The safety limits the plan is over, each with its fix. `counts`: findings per action
+    value, if known (an action with none is not looked for)."""
+    return [f"{o}{allow_hint(verb, n)}" for verb, n, over, allowed in _over_limits(policy, findings, campaigns,
+                                                                                   options, counts)
+            if allowed != n for o in over]
+
+
+def safety_overridden(policy: Policy, findings: list[Finding], campaigns: dict[str, CampaignPlan],
+                      options: PlanOptions, counts: Mapping[str, int] | None = None) -> list[str]:
+    """The safety limits the plan is over that this run allowed (`--allow-reassign N`, exactly its
+    count): said, so a reviewer sees that a limit was overridden (outside review: nothing said it)."""
+    out = []
+    for verb, n, over, allowed in _over_limits(policy, findings, campaigns, options, counts):
+        if allowed != n:
+            continue
+        limits = []
+        if any(f"over max_{verb} " in o for o in over):
+            limits.append(f"max_{verb}")
+        percent = sum(1 for o in over if f"over max_{verb}_percent " in o)
+        if percent:
+            limits.append(f"max_{verb}_percent on {plural(percent, 'campaign', 'campaigns')}")
+        out.append(f"{plural(n, 'number', 'numbers')} {verb + 's' if n == 1 else verb}, over {' and '.join(limits)}, "
+                   f"allowed by --allow-{verb} {n}")
+    return out

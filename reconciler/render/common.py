@@ -154,27 +154,45 @@ def said_once(items: list[dict[str, Any]], indent: str, symbol: str, *, list_num
 
 def health_sentence(h: dict[str, Any], code: Callable[[str], str] = str) -> str:
     """One unhealthy campaign (`planfile.health_entry`, already cleaned), said the same way everywhere:
-    Telnyx's status, why it cannot carry traffic, how many declared numbers it stops. `code` wraps ids
-    (markdown: backticks)."""
+    Telnyx's status, why it cannot carry traffic, how many declared numbers it stops, and how many of
+    them still send on another campaign (where they stay until this one can carry traffic). `code` wraps
+    ids (markdown: backticks)."""
     stopped, declared = h["numbers_stopped"], h["numbers_declared"]
+    elsewhere = h.get("numbers_elsewhere") or 0
     what = ", ".join(x for x in (h["kind"], h["campaign_status"], h["sharing_status"] and
                                  f"sharing {h['sharing_status']}") if x) or "unknown to Telnyx"
     if stopped:
         stops = f"stops {stopped} of {plural(declared, 'declared number', 'declared numbers')} (assigned to it, " \
                 f"{'it cannot' if stopped == 1 else 'they cannot'} send)"
+    elif elsewhere:
+        stops = f"stops none of its {plural(declared, 'declared number', 'declared numbers')}"
     else:
         stops = f"none of its {plural(declared, 'declared number is', 'declared numbers are')} assigned to it yet"
+    if elsewhere:
+        one = elsewhere == 1
+        stops += (f"; {elsewhere} {'sends' if one else 'send'} today on another campaign and "
+                  f"{'stays' if one else 'stay'} there (blocked) until it can carry traffic")
     line = f"{code(h['tcr_campaign_id'])} ({what}): {stops} — {h['problem']}"
     if h.get("telnyx_reason"):
         line += f"; Telnyx says: {h['telnyx_reason']}"
     return line
 
 
+def health_stopped(entries: list[dict[str, Any]]) -> int:
+    """Declared numbers the unhealthy campaigns stop: assigned to one, they cannot send."""
+    return sum(h["numbers_stopped"] for h in entries)
+
+
 def health_headline(entries: list[dict[str, Any]]) -> str:
-    """`2 unhealthy campaigns (7 numbers cannot send)`."""
-    stopped = sum(h["numbers_stopped"] for h in entries)
-    return (plural(len(entries), "unhealthy campaign", "unhealthy campaigns")
-            + (f" ({plural(stopped, 'number', 'numbers')} cannot send)" if stopped else ""))
+    """`2 unhealthy campaigns (7 numbers cannot send)`; numbers declared for them that still send on
+    another campaign are said apart, never counted as numbers that cannot send."""
+    stopped = health_stopped(entries)
+    elsewhere = sum(h.get("numbers_elsewhere") or 0 for h in entries)
+    still = (f"{elsewhere} declared for {'it' if len(entries) == 1 else 'them'} "
+             f"{'sends' if elsewhere == 1 else 'send'} today on another campaign") if elsewhere else ""
+    said = ([f"{plural(stopped, 'number', 'numbers')} cannot send"] if stopped else
+            ["no number stops"] if elsewhere else []) + ([still] if still else [])
+    return plural(len(entries), "unhealthy campaign", "unhealthy campaigns") + (f" ({'; '.join(said)})" if said else "")
 
 
 def elapsed(seconds: float | None) -> str:

@@ -8,13 +8,14 @@ from typing import Any
 
 from reconciler.plan import Plan, plural
 from reconciler.plan.messaging import headline, route_lines
+from reconciler.plan.report import saved_unsafe
 from reconciler.planfile import plan_dict
 from reconciler.windows import describe as describe_windows
 
 from . import mermaid
 from .budget import MARKDOWN_LIMIT, Budget, size
-from .common import (DETAILS_OVER, by_reason, compact_numbers, health_headline, health_sentence, md_fit, md_numbers,
-                     naming, paint, shown)
+from .common import (DETAILS_OVER, by_reason, compact_numbers, health_headline, health_sentence, health_stopped,
+                     md_fit, md_numbers, naming, paint, shown)
 from .plan_profiles import profiles_summarised, profiles_verbose
 from .safe import free_text, md, plain
 
@@ -23,6 +24,12 @@ OUR_COMMANDS = ("reconciler resume",)
 FIGURES_USED = ("task", "assignment", "unassignment")  # what a route's hours are made of
 QUIET = ("unmanaged", "in_flight")  # listed after every change, one line per reason
 UNHEALTHY_NOTE = "not a change a plan can make; `reconciler drift` reports it (exit 2)"
+
+
+def _health_label(unhealthy: list[dict[str, Any]]) -> str:
+    """"Cannot send" only where some declared number cannot (assigned to an unhealthy campaign); numbers
+    that send elsewhere meanwhile are not down (outside review: 2 sending numbers read as down)."""
+    return "Cannot send" if health_stopped(unhealthy) else "Campaign health"
 
 
 def _summary_line(counts: dict[str, int]) -> str:
@@ -82,20 +89,30 @@ def _sending(br: dict[str, int], markdown: bool = False) -> str:
             f"{br['start_sending']} to start sending; ")
 
 
-def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
+def _unsafe(unsafe: list[str], saved: bool) -> tuple[list[str], str | None]:
+    """The unsafe reasons as shown, and for a saved plan the one advice that works for it (its reasons'
+    `re-run with --allow-…` would be refused: no option changes a saved plan)."""
+    return saved_unsafe(unsafe) if saved else (unsafe, None)
+
+
+def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False, saved: bool = False) -> str:
     """Summary first; every change listed. Without `verbose`, blocked numbers are grouped by reason
     (said once, the numbers compactly), and what does not change (in flight, unmanaged, unchanged) is
-    counted per profile and campaign, each distinct reason once with its count."""
+    counted per profile and campaign, each distinct reason once with its count. `saved`: the plan is
+    a saved one being applied (`apply PLAN`), so an unsafe one is told how to be made again."""
     d = free_text(plan_dict(plan), naming(plain, plan.profile_names))
     lines = [paint("Plan: ", "1", color) + _summary_line(d["counts"])]
     # Which numbers cannot send whatever the plan does, first (docs/drift.md: the plan leads with it).
     if d["unhealthy_campaigns"]:
-        lines.append(paint("Cannot send: ", "31;1", color) + health_headline(d["unhealthy_campaigns"]) + "; "
-                     + UNHEALTHY_NOTE)
+        lines.append(paint(_health_label(d["unhealthy_campaigns"]) + ": ", "31;1", color)
+                     + health_headline(d["unhealthy_campaigns"]) + "; " + UNHEALTHY_NOTE)
         lines.extend(f"  - {health_sentence(h)}" for h in d["unhealthy_campaigns"])
-    if d["unsafe"]:  # said at once (a reader of `| head` must not miss it); every reason at the end
-        more = f" (and {len(d['unsafe']) - 1} more, listed at the end)" if len(d["unsafe"]) > 1 else ""
-        lines.append(paint("UNSAFE — apply will refuse (exit 3): ", "31;1", color) + d["unsafe"][0] + more)
+    unsafe, advice = _unsafe(d["unsafe"], saved)
+    if unsafe:  # said at once (a reader of `| head` must not miss it); every reason at the end
+        # "reasons": "(and 1 more)" after a count of numbers read as one more number (outside review).
+        more = (f" (and {plural(len(unsafe) - 1, 'more reason', 'more reasons')}, listed at the end)"
+                if len(unsafe) > 1 else "")
+        lines.append(paint("UNSAFE — apply will refuse (exit 3): ", "31;1", color) + unsafe[0] + more)
     if plan.messaging:
         # What stops and what starts sending, first, in words.
         lines.append(paint("Messaging: ", "1", color) + plain(headline(plan.messaging)))
@@ -104,6 +121,8 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
             lines.append(f"  - hours estimated from {plan.figures.words(FIGURES_USED)}")
     if plan.desired.policy.change_windows:
         lines.append(paint("Change windows: ", "1", color) + plain(window_words(plan)))
+    if d["safety_overridden"]:  # after what the plan does to sending numbers, before its blast radius
+        lines.append(paint("Safety: ", "1", color) + "; ".join(d["safety_overridden"]))
     br = d["blast_radius"]
     if any(br.values()):
         lines.append(f"Blast radius: {_sending(br)}{plural(br['change_campaign'], 'number', 'numbers')} to change campaign, "
@@ -127,10 +146,12 @@ def plan_text(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
         lines.append("")
         lines.append(paint("Warnings:", "33;1", color))
         lines.extend(f"  - {w}" for w in d["warnings"])
-    if d["unsafe"]:
+    if unsafe:
         lines.append("")
         lines.append(paint("UNSAFE — apply will refuse (exit 3):", "31;1", color))
-        lines.extend(f"  - {u}" for u in d["unsafe"])
+        lines.extend(f"  - {u}" for u in unsafe)
+        if advice:
+            lines.append(f"  {advice}")
     return "\n".join(lines) + "\n"
 
 
@@ -165,7 +186,8 @@ def plan_markdown(plan: Plan) -> str:
         out.append(head + ".")
     if d["unhealthy_campaigns"]:
         unhealthy = d["unhealthy_campaigns"]
-        out += ["", "> [!CAUTION]", f"> **Cannot send: {health_headline(unhealthy)}**; {UNHEALTHY_NOTE}."]
+        out += ["", "> [!CAUTION]" if health_stopped(unhealthy) else "> [!WARNING]",
+                f"> **{_health_label(unhealthy)}: {health_headline(unhealthy)}**; {UNHEALTHY_NOTE}."]
         out += [f"> - {health_sentence(h, lambda t: f'`{t}`')}" for h in unhealthy[:20]]
         if len(unhealthy) > 20:
             out.append(f"> - …and {len(unhealthy) - 20} more in the JSON plan")
@@ -174,6 +196,9 @@ def plan_markdown(plan: Plan) -> str:
         out += [f"> - {u}" for u in d["unsafe"][:20]]
         if len(d["unsafe"]) > 20:
             out.append(f"> - …and {len(d['unsafe']) - 20} more in the JSON plan")
+    if d["safety_overridden"]:
+        out += ["", "> [!IMPORTANT]", "> **Safety limits overridden** (the plan is safe only by this run's allowance):"]
+        out += [f"> - {o}" for o in d["safety_overridden"]]
     if br["blocked"]:
         out += ["", "> [!WARNING]",
                 f"> **{plural(br['blocked'], 'number is', 'numbers are')} blocked** and will not change; "

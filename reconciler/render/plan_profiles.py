@@ -83,33 +83,51 @@ def unchanged_counts(plan: Plan) -> dict[tuple[str, str], int]:
     return dict(out)
 
 
+UNCHANGED_CAMPAIGNS_SHOWN = 12  # campaigns of one profile named with their unchanged count; past it, counted
+
+
+def _unchanged_elsewhere(pid: str, unchanged: dict[tuple[str, str], int], listed: set[str]) -> list[str]:
+    """A profile's campaigns not in `listed` that hold unchanged numbers: `CXXX 40 unchanged` each, bounded
+    (the rest counted, never left out: every unchanged number is counted somewhere)."""
+    rest = [(tcr, n) for (p, tcr), n in sorted(unchanged.items()) if p == pid and tcr not in listed]
+    parts = [f"{tcr} {n} unchanged" for tcr, n in rest[:UNCHANGED_CAMPAIGNS_SHOWN]]
+    if len(rest) > UNCHANGED_CAMPAIGNS_SHOWN:
+        more = rest[UNCHANGED_CAMPAIGNS_SHOWN:]
+        parts.append(f"{plural(len(more), 'other campaign', 'other campaigns')} "
+                     f"{sum(n for _, n in more)} unchanged")
+    return parts
+
+
 def profiles_summarised(d: dict[str, Any], plan: Plan, color: bool) -> list[str]:
     unchanged = unchanged_counts(plan)
     lines: list[str] = []
     quiet: list[tuple[dict[str, Any], list[str]]] = []  # profiles with nothing listed: one line each
     counted: list[dict[str, Any]] = []  # their in-flight and unmanaged numbers, said once per reason
     calm: list[tuple[dict[str, Any], int]] = []  # profiles whose every number is unchanged, and their counts
+    # Profiles with changes listed above: their other campaigns' unchanged numbers (outside review: 467 of
+    # 2,704 unchanged numbers were counted nowhere).
+    partial: list[tuple[dict[str, Any], list[str]]] = []
     for p in d["profiles"]:
         listed = any(f["action"] not in COUNTED_ACTIONS for c in p["campaigns"] for f in c["changes"])
+        seen = {c["tcr_campaign_id"] for c in p["campaigns"]}
         if not listed:
             parts = []
-            seen = set()
             for c in p["campaigns"]:
-                seen.add(c["tcr_campaign_id"])
                 acts = Counter(f["action"] for f in c["changes"])
                 bits = ([f"{unchanged[(p['id'], c['tcr_campaign_id'])]} unchanged"]
                         if unchanged.get((p["id"], c["tcr_campaign_id"])) else [])
                 bits += [f"{n} {a.replace('_', ' ')}" for a, n in sorted(acts.items())]
                 parts.append(f"{shown(c['tcr_campaign_id'], 'campaign')} " + ", ".join(bits))
                 counted += c["changes"]
-            for (pid, tcr), n in sorted(unchanged.items()):
-                if pid == p["id"] and tcr not in seen:
-                    parts.append(f"{tcr} {n} unchanged")
+            parts += _unchanged_elsewhere(p["id"], unchanged, seen)
             if p["campaigns"]:
                 quiet.append((p, parts))
             elif parts:
                 calm.append((p, sum(n for (pid, _), n in unchanged.items() if pid == p["id"])))
             continue
+        elsewhere = _unchanged_elsewhere(p["id"], unchanged, seen)
+        if elsewhere:
+            partial.append((p, elsewhere))
         lines += _profile_head(p, color)
         for c in p["campaigns"]:
             lines.append(_campaign_head(c, unchanged.get((p["id"], c["tcr_campaign_id"]))))
@@ -123,13 +141,21 @@ def profiles_summarised(d: dict[str, Any], plan: Plan, color: bool) -> list[str]
             for act in (Action.IN_FLIGHT, Action.UNMANAGED):
                 lines += said_once([f for f in c["changes"] if f["action"] == act.value], "    ", SYMBOL[act],
                                    list_numbers=False)
-    if quiet:
+    # Profiles whose every number is unchanged are said when some other profile is: alone, the first line's
+    # count is all of them.
+    if quiet or partial or (calm and lines):
         lines.append("")
         lines.append(paint("Not changed", "1", color) + ", per profile (`--verbose` lists every number):")
+        for p, parts in partial:
+            lines.append(f"  {_quiet_label(p)}, its campaigns not listed above: " + "; ".join(parts))
         for p, parts in quiet[:QUIET_PROFILES_SHOWN]:
             lines.append(f"  {_quiet_label(p)}: " + "; ".join(parts))
         if len(quiet) > QUIET_PROFILES_SHOWN:
-            lines.append(f"  …and {len(quiet) - QUIET_PROFILES_SHOWN} more profiles (`--verbose`, or the JSON plan)")
+            rest = {p["id"] for p, _ in quiet[QUIET_PROFILES_SHOWN:]}
+            k = sum(n for (pid, _), n in unchanged.items() if pid in rest)
+            lines.append(f"  …and {plural(len(quiet) - QUIET_PROFILES_SHOWN, 'more profile', 'more profiles')}"
+                         + (f" ({plural(k, 'number', 'numbers')} unchanged)" if k else "")
+                         + " (`--verbose`, or the JSON plan)")
         if len(calm) == 1:  # one profile: its name costs nothing and hides nothing
             (p, n), = calm
             lines.append(f"  {_quiet_label(p)}: {plural(n, 'number', 'numbers')} unchanged")

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 # Keys whose values are free text from outside (the others are ids, numbers, counts, or words of ours).
 FREE_TEXT = frozenset({"name", "note", "problem", "reason", "detail", "status", "phase_reason", "telnyx_status",
-                       "warnings", "unsafe", "failed", "run", "result", "what_happened",
+                       "warnings", "unsafe", "safety_overridden", "failed", "run", "result", "what_happened",
                        "profile_name", "move_from_profile_name", "telnyx_reason", "campaign_status",
                    "sharing_status"})
 MAX_LEN = 500

@@ -114,3 +114,32 @@ def test_a_campaign_that_expires_soon_is_warned_ahead(make_env):
     assert f"  - campaign CALERT7 expires on {soon[:10]} (in 10 days) and does not renew automatically" in r.out, r.out
     env.admin.patch("/campaigns/CALERT7", json={"auto_renewal": True}).raise_for_status()
     assert "CALERT7 expires" not in env.run("plan").out
+
+
+def test_numbers_declared_for_a_pending_share_that_still_send_elsewhere_are_not_said_to_be_down(make_env):
+    """Outside review (sandbox at scale): numbers still ASSIGNED on their campaign, declared for a partner
+    share still PENDING, were headed "Cannot send" in the plan and drift; they send, and stay (blocked)."""
+    env = make_env()
+    assert env.run("apply", "--auto-approve").code == 0
+    text = (env.desired / "acme.yaml").read_text(encoding="utf-8")
+    # The alerts numbers, ASSIGNED to CALERT7 by the apply, declared for CPEND42 (shared, PENDING).
+    (env.desired / "acme.yaml").write_text(text.replace("tcr_campaign_id: CALERT7", "tcr_campaign_id: CPEND42"),
+                                           encoding="utf-8")
+    assert env.assignments()["+13125550200"] == ("CALERT7", "ASSIGNED")
+
+    p = env.run("plan")
+    assert p.code == 0, p.out + p.err
+    assert "Cannot send" not in p.out
+    assert p.out.splitlines()[1].startswith("Campaign health: 1 unhealthy campaign (no number stops; 2 declared for "
+                                            "it send today on another campaign)")
+    assert ("stops none of its 2 declared numbers; 2 send today on another campaign and stay there (blocked) until it "
+            "can carry traffic") in p.out
+    md = env.run("plan", "--format", "markdown").out
+    assert "Cannot send" not in md and "**Campaign health: 1 unhealthy campaign (no number stops" in md
+    (h,) = json.loads(env.run("plan", "--format", "json").out)["unhealthy_campaigns"]
+    assert (h["tcr_campaign_id"], h["numbers_declared"], h["numbers_stopped"], h["numbers_elsewhere"]) == (
+        "CPEND42", 2, 0, 2)
+    d = env.run("drift")
+    assert d.code == 2 and d.out.startswith("Drift: 1 unhealthy campaign (no number stops; 2 declared for it send "
+                                            "today on another campaign)")
+    assert env.assignments()["+13125550200"] == ("CALERT7", "ASSIGNED")  # nothing was written

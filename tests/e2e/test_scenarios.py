@@ -187,6 +187,47 @@ def test_an_edited_saved_plan_is_refused_and_a_broken_one_is_an_error_without_cl
     assert "KeyError" not in r.err
 
 
+class _Matches(str):
+    """A checksum that matches any: lets the test rebuild an edited plan to recompute its checksum."""
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+
+def test_a_plan_file_edited_with_its_checksum_recomputed_is_caught_only_by_the_reviewed_checksum(make_env):
+    """Outside review (attacker): the file's checksum is plain SHA-256 over its content, so an edit with
+    the checksum recomputed is applied by `apply PLAN`; `--expect-checksum` with the reviewed one refuses
+    it, and `apply PLAN` without it says so on stderr when no one is at a terminal."""
+    from reconciler import planfile
+
+    env = make_env()
+    plan = env.run("plan", "--out", "plan.json")
+    assert plan.code == 0, plan.out + plan.err
+    path = env.workdir / "plan.json"
+    doc = json.loads(path.read_text())
+    reviewed = doc["checksum"]
+    (c,) = [c for c in doc["preconditions"] if c["number"] == "+13125550201"]
+    assert c["tcr_campaign_id"] == "CALERT7"
+    # Steer the number to another declared campaign, its saved desired state with it, and recompute.
+    c["tcr_campaign_id"] = "CNOTIF9"
+    doc["desired"]["numbers"]["+13125550201"][1] = "CNOTIF9"
+    doc["checksum"] = _Matches("")
+    doc["checksum"] = planfile.from_dict(doc).checksum()
+    assert doc["checksum"] != reviewed
+    path.write_text(json.dumps(doc))
+
+    env.reset_counters()
+    r = env.run("apply", "plan.json", "--expect-checksum", reviewed)
+    assert r.code == 3 and f"not the reviewed {reviewed}" in r.err, r.out + r.err
+    assert "note: a saved plan's own checksum" not in r.err  # pinned: nothing to say
+    assert env.counters()["writes"] == 0
+    r = env.run("apply", "plan.json")  # the file's own checksum holds: applied as edited
+    assert r.code == 0, r.out + r.err
+    assert ("note: a saved plan's own checksum catches accidental edits only; apply a plan file from anyone else "
+            "with --expect-checksum <the checksum you reviewed>") in r.err.splitlines()
+    assert env.assignments()["+13125550201"][0] == "CNOTIF9"
+
+
 def test_stale_saved_plan_is_refused_per_change(make_env, tmp_path):
     env = make_env(seed=ESTATE_SEED, desired=None)
     env.write_desired(DESIRED)
@@ -316,16 +357,22 @@ def test_out_of_band_changes_heal_and_import_round_trips_under_every_mode(make_e
     assert env.run("plan", "--detailed-exitcode").code == 0
 
 
-def test_unsafe_plan_is_refused_until_exactly_that_count_is_allowed(make_env):
+def _over_max_reassign(make_env):
+    """The estate converged, then both numbers of CTLX001 redeclared for CTLX002 under max_reassign 1:
+    2 would change campaign."""
     env = make_env(seed=ESTATE_SEED, desired=None)
     env.write_desired(DESIRED)
     _converge(env)
-    # Redeclare both numbers of CTLX001 for CTLX002: 2 of 2 (100 %) would change campaign.
     doc = json.loads(json.dumps(DESIRED))
     doc["profiles"][1]["campaigns"] = [{"tcr_campaign_id": "CTLX002", "numbers": [
         "+13125550201", "+13125550202", "+13125550203"]}]
     doc["policy"] = {"max_reassign": 1}
     env.write_desired(doc)
+    return env
+
+
+def test_unsafe_plan_is_refused_until_exactly_that_count_is_allowed(make_env):
+    env = _over_max_reassign(make_env)
     plan = env.run("plan", "--detailed-exitcode")
     assert plan.code == 2
     assert "UNSAFE" in plan.out and "over max_reassign 1 by 1" in plan.out
@@ -337,6 +384,34 @@ def test_unsafe_plan_is_refused_until_exactly_that_count_is_allowed(make_env):
     r = env.run("apply", "--auto-approve", "--allow-reassign", "2")
     assert r.code == 0, r.out + r.err
     assert env.assignments()["+13125550203"] == ("CTLX002", "ASSIGNED")
+
+
+def test_a_saved_unsafe_plan_is_told_how_to_be_made_again_and_the_allowed_one_says_so(make_env):
+    """Outside review: `apply plan1.json` advised "re-run with --allow-reassign N", which a saved plan refuses
+    (exit 1); the advice now names `reconciler plan --allow-reassign N --out FILE`, then `apply FILE`, and
+    following it works. The allowed plan says, in text, markdown and JSON, that a limit was overridden."""
+    env = _over_max_reassign(make_env)
+    assert env.run("plan", "--out", "plan1.json").code == 0
+    env.reset_counters()
+    r = env.run("apply", "plan1.json")
+    assert r.code == 3, r.out + r.err
+    advice = ("make it again with `reconciler plan --allow-reassign 2 --out FILE` (and the --desired, --profile, … "
+              "it was made with), review it, then `reconciler apply FILE`")
+    assert advice in r.err and advice in r.out and "re-run with" not in r.err + r.out
+    assert env.counters()["writes"] == 0
+    r = env.run("apply", "plan1.json", "--allow-reassign", "2")  # what the old advice led to
+    assert r.code == 1 and "`reconciler plan --out FILE` instead, review it, then `reconciler apply FILE`" in r.err
+
+    said = "over max_reassign, allowed by --allow-reassign 2"  # CTLX001 holds 2: under 10, no percent limit
+    allowed = env.run("plan", "--allow-reassign", "2", "--out", "plan2.json")
+    assert allowed.code == 0 and f"Safety: 2 numbers reassign, {said}" in allowed.out, allowed.out
+    assert said in env.run("plan", "--allow-reassign", "2", "--format", "markdown").out.replace("\\_", "_")
+    assert json.loads(env.run("plan", "--allow-reassign", "2", "--format", "json").out)["safety_overridden"] == [
+        f"2 numbers reassign, {said}"]
+    r = env.run("apply", "plan2.json")
+    assert r.code == 0, r.out + r.err
+    assert f"Safety: 2 numbers reassign, {said}" in r.out
+    assert env.assignments()["+13125550202"] == ("CTLX002", "ASSIGNED")
 
 
 def test_apply_without_approval_refuses_off_a_terminal(make_env):
