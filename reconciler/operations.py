@@ -211,13 +211,15 @@ def _tracked_live(client: Any, writes: list[Write]) -> LiveState:
 
 def status(client: Any, state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AFTER,
            desired: DesiredState | None = None) -> StatusReport:
-    """Work in flight per write, judged against live state now. Writes nothing anywhere.
+    """Work in flight per write, and the numbers closed writes left failed that still cannot send,
+    judged against live state now. Writes nothing anywhere.
     `desired`: the files, to say which writes and phases name what they do not declare. The
     journal's unreadable lines are in the report (`problems`), so they are not warned about too."""
     view = read_journal(state_dir)
     writer, read_tracked = _ports(client)
     return recovery.status(writer, read_tracked, client.server_now, view.open_writes(), state_dir,
-                           stuck_after=stuck_after, desired=desired, problems=[str(b) for b in view.bad])
+                           stuck_after=stuck_after, desired=desired, problems=[str(b) for b in view.bad],
+                           earlier=view.left_failed())
 
 
 def resume(client: Any, state_dir: str, *, progress: Any, timeout: float = 120.0,

@@ -537,3 +537,46 @@ def test_status_names_open_writes_journalled_after_telnyxs_now(tmp_path, ahead, 
             "submitted_at 1970-01-01T00:26:41Z is more than 10 min after 1970-01-01T00:16:40Z" in report.problems[1]
     else:
         assert report.problems == ["one"] and [ws.tracked.age for ws in report.writes] == [0.0, 0.0]
+
+
+# ---------------------------------------------------------------- status: numbers closed writes left failed
+
+
+def test_a_closed_writes_failures_are_the_journals_word_only_while_it_is_the_latest_write(tmp_path):
+    """`JournalView.left_failed`: the numbers a closed assigning write recorded failed, where no later
+    write (but one refused or abandoned: it never happened) names them; removals' failures are not it."""
+    j = Journal(tmp_path)
+    first = j.intent(Op.ASSIGN, N[:4], at=0.0, profile=P1, campaign=TX)
+    j.update(first, State.FAILED, at=10.0, failed={n: "timed out" for n in N[:4]})
+    retried = j.intent(Op.ASSIGN, N[1:2], at=20.0, profile=P1, campaign=TX)
+    j.update(retried, State.DONE, at=30.0)
+    j.update(j.intent(Op.ASSIGN, N[2:3], at=40.0, profile=P1, campaign=TX), State.REFUSED, at=41.0)
+    j.intent(Op.ASSIGN, N[3:4], at=50.0, profile=P1, campaign=TX)  # open: open work, not "failed"
+    gone = j.intent(Op.UNASSIGN, [num(9)], at=0.0, profile=P1, campaign=TX)
+    j.update(gone, State.FAILED, at=1.0, failed={num(9): "FAILED_UNASSIGNMENT"})
+    assert [(w.id, numbers) for w, numbers in j.read().left_failed()] == [(first, (N[0], N[2]))]
+
+
+def test_status_says_the_numbers_a_closed_write_left_failed_while_live_state_shows_them_not_sending(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1, N[2]: P1}, {N[0]: Rec(TX, "FAILED_ASSIGNMENT", 0.0, "MNO error 4102"),
+                                                    N[1]: Rec(TX, "ASSIGNED", 0.0), N[2]: Rec(TX2, "FAILED_ASSIGNMENT", 0.0)})
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, N[:4] + [num(5)], at=100.0, profile=P1, campaign=TX)  # num(5): done
+    j.update(wid, State.FAILED, at=7300.0, failed={n: "journalled reason" for n in N[:4]})
+    t.now = 9000.0
+    before = (tmp_path / "journal.jsonl").read_bytes()
+    report = recovery.status(t, t.read_tracked, t.clock, [], tmp_path, earlier=j.read().left_failed())
+    assert (tmp_path / "journal.jsonl").read_bytes() == before and t.writes() == []
+    # N[1] sends again, N[2] is another campaign's now, N[3] is no longer on the account: none said.
+    assert [(f.number, f.live_status, f.reason, f.since) for f in report.left_failed] == [
+        (N[0], "FAILED_ASSIGNMENT", "MNO error 4102", 100.0)]
+    assert report.writes == [] and report.exit_code == 2
+    # Only the numbers it recorded failed are read again.
+    assert t.calls == [("read_tracked", tuple(N[:4]))]
+    t.records[N[0]] = Rec(TX, "ASSIGNED", 0.0)
+    assert recovery.status(t, t.read_tracked, t.clock, [], tmp_path, earlier=j.read().left_failed()).exit_code == 0
+    del t.records[N[0]]  # freed: on no campaign, still not sending
+    (f,) = recovery.status(t, t.read_tracked, t.clock, [], tmp_path, earlier=j.read().left_failed()).left_failed
+    assert (f.number, f.live_status, f.reason) == (N[0], "no assignment", "journalled reason")
+    t.now = 100.0 - FUTURE_SKEW - 1  # the write is dated after Telnyx's now: not believed
+    assert recovery.status(t, t.read_tracked, t.clock, [], tmp_path, earlier=j.read().left_failed()).left_failed == []

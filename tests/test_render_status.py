@@ -89,3 +89,66 @@ def test_the_headline_counts_the_work_resume_has_just_sent():
                             "229 not sending; 0 writes stuck, 0 numbers failed")
     d["sent_now"] = {"writes": 0, "numbers": 0}
     assert _headline(d).startswith("229 numbers in open work (202 writes): ")
+
+
+def _left_failed_report(blocked: bool = False):
+    """A status report with no open work and two numbers a closed bulk task left failed."""
+    from reconciler.apply.recovery import LeftFailed, StatusReport
+    from reconciler.journal import Op, State, Write
+    from reconciler.plan import CampaignHealth
+
+    w = Write("w1", Op.BULK_ASSIGN, State.FAILED, "run1", ("+15550100001", "+15550100002"), profile="P1",
+              campaign="C1", ref="task-1", submitted_at=1000.0, updated_at=8200.0)
+    report = StatusReport(now=1000.0 + 3 * 3600, left_failed=[
+        LeftFailed("+15550100001", w, "FAILED_ASSIGNMENT", "MNO error 4102"),
+        LeftFailed("+15550100002", w, "no assignment", "no assignment")])
+    if blocked:
+        report.unhealthy = [CampaignHealth("C1", None, "TCR_SUSPENDED", None, "not active", None, 2, 0)]
+    return report
+
+
+def test_status_with_no_open_work_still_leads_with_the_numbers_closed_writes_left_failed() -> None:
+    """Not "nothing in flight", exit 0 (two outside reviews): numbers first, why and since when."""
+    from reconciler.render.status import status_dict, status_markdown, status_text
+
+    report = _left_failed_report()
+    assert report.exit_code == 2
+    lines = status_text(report).splitlines()
+    assert lines == [
+        "Status: no work left open; 0 writes stuck, 2 numbers failed",
+        "  Cannot send: 2 numbers an earlier write left failed (live state still shows them not sending; said until "
+        "a write or Telnyx assigns them):",
+        "    → C1: bulk task task-1 of run run1, closed as failed 1970-01-01T02:16:40Z; not sending for 3 h 00 min "
+        "(since 1970-01-01T00:16:40Z):",
+        "      +15550100001 FAILED_ASSIGNMENT: MNO error 4102",
+        "      +15550100002 no assignment"], lines
+    d = status_dict(report)
+    assert d["failed_numbers"] == 2 and d["exit_code"] == 2 and d["schema_version"] == 1
+    assert d["still_failed"][0] == {
+        "number": "+15550100001", "write": "w1", "operation": "bulk_assign", "what": "bulk task", "telnyx_id": "task-1",
+        "campaign": "C1", "profile": "P1", "run": "run1", "note": {}, "live_status": "FAILED_ASSIGNMENT",
+        "reason": "MNO error 4102", "closed_at": "1970-01-01T02:16:40Z", "not_sending_since": "1970-01-01T00:16:40Z",
+        "not_sending_seconds": 10800}
+    md = status_markdown(report)
+    assert "**no work left open; 0 writes stuck, 2 numbers failed.**" in md and "Nothing in flight" not in md
+    assert "> - `C1`: bulk task `task-1` of run run1" in md and ">   - `+15550100001` FAILED_ASSIGNMENT: MNO error 4102" in md
+    assert "| what |" not in md
+
+
+def test_a_campaign_that_cannot_carry_traffic_is_said_with_the_numbers_left_failed_there() -> None:
+    from reconciler.render.status import status_text
+
+    lines = status_text(_left_failed_report(blocked=True)).splitlines()
+    assert lines[1].startswith("  Cannot send: 2 numbers an earlier write left failed")
+    assert lines[5].startswith("  Cannot send: C1 (TCR_SUSPENDED) cannot carry traffic: the 2 numbers"), lines
+
+
+def test_many_numbers_left_failed_are_said_compactly() -> None:
+    from reconciler.apply.recovery import LeftFailed
+    from reconciler.render.status import status_text
+
+    report = _left_failed_report()
+    w = report.left_failed[0].write
+    report.left_failed = [LeftFailed(f"+1555010{i:04d}", w, "FAILED_ASSIGNMENT", "timed out") for i in range(30)]
+    lines = status_text(report).splitlines()
+    assert lines[3] == "      +15550100000–+15550100029 (30) FAILED_ASSIGNMENT: timed out", lines

@@ -16,14 +16,15 @@ server's clock, a sleep), so the fake Telnyx of the tests drives the same code a
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
 from reconciler.diff.health import traffic_problem
 from reconciler.durations import Figures
 from reconciler.errors import ApiError, ExitCode
 from reconciler.journal import Journal, Op, State, Write, history
-from reconciler.model import ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, DesiredState, LiveState, plural
+from reconciler.model import (ASSIGNED, CARRIER_FAILED, CARRIER_PENDING, FAILED_ASSIGNMENT, DesiredState, LiveState,
+                              plural)
 from reconciler.plan import CampaignHealth, PlanOptions
 from reconciler.tracking import (ASSIGNING_OPS, DEFAULT_STUCK_AFTER, SETTLE_WINDOW, InFlight, NumberState, Tracked,
                                  dated_ahead, judge)
@@ -64,6 +65,45 @@ class WriteStatus:
 
 
 @dataclass
+class LeftFailed:
+    """A number a closed write of ours recorded as failed (its last word on the number, `JournalView.
+    left_failed`) that live state still shows not sending: FAILED_ASSIGNMENT (or ASSIGNED with the
+    carriers' mapping failed) on the write's campaign, or on no campaign at all."""
+
+    number: str
+    write: Write
+    live_status: str  # FAILED_ASSIGNMENT, "carrier mapping failed", or "no assignment"
+    reason: str  # Telnyx's failure reason now where the record gives one, else the one journalled
+
+    @property
+    def since(self) -> float | None:
+        """When it stopped sending: when the work that failed began (a next phase: its removal)."""
+        return self.write.stopped_at or self.write.submitted_at
+
+
+def still_failed(earlier: Iterable[tuple[Write, tuple[str, ...]]], live: LiveState) -> list[LeftFailed]:
+    """The numbers closed writes left failed (`JournalView.left_failed`) that live state still shows
+    not sending. One live state shows sending, on another campaign, or no longer on the account is
+    not said: the journal remembers, live state decides."""
+    out = []
+    for w, numbers in earlier:
+        for n in numbers:
+            a = live.assignments.get(n)
+            if a is None:
+                if n in live.numbers:  # read, and on no campaign
+                    out.append(LeftFailed(n, w, "no assignment", w.failed.get(n) or "no assignment"))
+                continue
+            if a.tcr_campaign_id != w.campaign:
+                continue
+            if a.status == FAILED_ASSIGNMENT:
+                out.append(LeftFailed(n, w, a.status, a.failure_reasons or w.failed.get(n) or a.status))
+            elif a.status == ASSIGNED and a.carrier == CARRIER_FAILED:
+                out.append(LeftFailed(n, w, "carrier mapping failed",
+                                      a.carrier_detail or w.failed.get(n) or "carrier mapping failed"))
+    return out
+
+
+@dataclass
 class StatusReport:
     writes: list[WriteStatus] = field(default_factory=list)
     now: float = 0.0
@@ -81,6 +121,8 @@ class StatusReport:
     sending: dict[str, bool] = field(default_factory=dict)
     figures: Figures = field(default_factory=Figures)
     history_problem: str | None = None  # the state folder's history was ignored: why
+    # Numbers closed writes left failed that live state still shows not sending (`still_failed`).
+    left_failed: list[LeftFailed] = field(default_factory=list)
 
     @property
     def stuck(self) -> list[WriteStatus]:
@@ -100,7 +142,7 @@ class StatusReport:
         if self.refused:
             return ExitCode.REFUSED  # the plan it would carry out is no longer the reviewed one
         abandoned = any(what.outcome is PhaseOutcome.ABANDONED for _, what in self.carried_out)
-        return ExitCode.ATTENTION if self.stuck or self.failed or abandoned else ExitCode.OK
+        return ExitCode.ATTENTION if self.stuck or self.failed or self.left_failed or abandoned else ExitCode.OK
 
 
 def seen(writes: list[Write]) -> frozenset[str]:
@@ -151,14 +193,23 @@ def sending_now(numbers: Iterable[str], live: LiveState) -> dict[str, bool]:
 
 
 def report_work(report: StatusReport, writer: Writer, live: LiveState, inflight: InFlight,
-                state_dir: object, closed: dict[str, State] | None = None) -> None:
+                state_dir: object, closed: dict[str, State] | None = None,
+                earlier: Iterable[tuple[Write, tuple[str, ...]]] = ()) -> None:
     """What `status` and `resume` both say of open work, from one tracked read: per write (judged,
     Telnyx's word on its task or order, closed now or not), the target campaigns that cannot carry
     traffic, and time to service: whether each number the work tracks can send now (every number
     a write holds, a deferred bulk's profile members too, so the counts add up), and the figures
-    its ETAs use (the state folder's history where it has enough real observations)."""
+    its ETAs use (the state folder's history where it has enough real observations). `earlier`: the
+    numbers closed writes left failed (`JournalView.left_failed`), said while live state shows them
+    not sending (`still_failed`), their campaigns judged with the open work's."""
     writes = [t.write for t in inflight.tracked]  # the open ones, but those dated after Telnyx's now
-    report.unhealthy = unhealthy_targets(writes, live)
+    earlier = list(earlier)
+    report.left_failed = still_failed(earlier, live)
+    failing: dict[str, list[str]] = {}  # a closed write -> its numbers that still cannot send
+    for f in report.left_failed:
+        failing.setdefault(f.write.id, []).append(f.number)
+    report.unhealthy = unhealthy_targets(writes + [replace(w, numbers=tuple(failing[w.id])) for w, _ in earlier
+                                                   if w.id in failing], live)
     numbers = [n for w in writes for n in w.numbers] + [n for t in inflight.tracked for n in t.numbers]
     report.sending = sending_now(numbers, live)
     h = history.read(state_dir)  # type: ignore[arg-type]
@@ -221,18 +272,25 @@ def unhealthy_targets(writes: list[Write], live: LiveState) -> list[CampaignHeal
 
 def status(writer: Writer, read_tracked: TrackedReader, server_now: Callable[[], float], open_writes: list[Write],
            state_dir: str, *, stuck_after: float = DEFAULT_STUCK_AFTER, desired: DesiredState | None = None,
-           problems: list[str] | None = None) -> StatusReport:
-    """Work in flight per open write, judged against live state now (`status`). Writes nothing.
-    `desired`: the files, to say which writes and phases name what they do not declare."""
+           problems: list[str] | None = None,
+           earlier: Iterable[tuple[Write, tuple[str, ...]]] = ()) -> StatusReport:
+    """Work in flight per open write, judged against live state now (`status`), and the numbers
+    closed writes left failed (`earlier`, `JournalView.left_failed`) that live state still shows not
+    sending. Writes nothing. `desired`: the files, to say which writes and phases name what they do
+    not declare."""
     report = StatusReport(stuck_after=stuck_after, problems=list(problems or ()))
     report.ignored = ignored_writes(open_writes, desired)
-    if not open_writes:
+    # Only the failed numbers of a closed write are read again (and its campaign, for its health).
+    earlier = [(replace(w, numbers=numbers, members=()), numbers) for w, numbers in earlier]
+    if not open_writes and not earlier:
         report.now = server_now()
         return report
-    live = read_tracked(open_writes)
+    live = read_tracked(open_writes + [w for w, _ in earlier])
     report.now = server_now()
     inflight = judge(open_writes, live, report.now, stuck_after=stuck_after, seen=seen(open_writes))
-    report_work(report, writer, live, inflight, state_dir)
+    # A closed write dated after Telnyx's now is not believed either (`tracking.dated_ahead`).
+    earlier = [(w, numbers) for w, numbers in earlier if dated_ahead(w, report.now) is None]
+    report_work(report, writer, live, inflight, state_dir, earlier=earlier)
     return report
 
 

@@ -124,8 +124,9 @@ def drift(desired_path: str, api_base_url: str, concurrency: int, request_timeou
 def status(desired_path: str, api_base_url: str, concurrency: int, request_timeout: float, deadline: float,
            state_dir: str, stuck_after: float, fmt: str, verbose: bool) -> None:
     """Work in flight: each task, order and deferred phase the state folder holds, judged now, and
-    what of it the files do not declare (ignored: held back, never written). Exit 2 when some number
-    failed or work is stuck."""
+    what of it the files do not declare (ignored: held back, never written); first, the numbers
+    closed writes left failed that still cannot send. Exit 2 when some number failed (and, left by a
+    closed write, still cannot send) or work is stuck."""
     from click.core import ParameterSource
 
     from reconciler import operations

@@ -79,6 +79,8 @@ class State(StrEnum):
 
 
 OPEN = frozenset({State.INTENT, State.SUBMITTED, State.UNKNOWN, State.ACCEPTED, State.DEFERRED})
+# The writes that put numbers on a campaign (tracking.ASSIGNING_OPS).
+ASSIGNING = frozenset({Op.BULK_ASSIGN, Op.ASSIGN, Op.REPLACE})
 
 
 @dataclass
@@ -146,6 +148,25 @@ class JournalView:
 
     def open_writes(self) -> list[Write]:
         return [w for w in self.writes.values() if w.open]
+
+    def left_failed(self) -> list[tuple[Write, tuple[str, ...]]]:
+        """The closed assigning writes whose recorded failure is still the journal's last word on some
+        of their numbers, with those numbers: (write, numbers it recorded failed). Only the latest
+        write naming a number counts (a write refused or abandoned never happened: it does not),
+        so a number an open write holds is open work, and one a later write took is that write's;
+        what compaction folded away is forgotten (the ledger keeps where numbers went, not why they
+        failed). Live state, not this, decides whether such a number still cannot send (`status`)."""
+        latest: dict[str, Write] = {}
+        for w in self.writes.values():  # the journal's own order, as `applied()`
+            if w.state in (State.REFUSED, State.ABANDONED):
+                continue
+            for n in w.numbers:
+                latest[n] = w
+        out: dict[str, list[str]] = {}
+        for n, w in latest.items():
+            if w.state is State.FAILED and w.op in ASSIGNING and n in w.failed:
+                out.setdefault(w.id, []).append(n)
+        return [(self.writes[wid], tuple(sorted(ns))) for wid, ns in out.items()]
 
     def applied(self) -> dict[str, str]:
         """number -> the campaign this repository last put it on (for drift: out of band, or unapplied).

@@ -74,6 +74,13 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
         })
     for c, sv in service.items():
         sv["to_assign"] = to_assign.get(c, 0)  # of its numbers, those a next phase has still to assign
+    still = [{"number": f.number, "write": f.write.id, "operation": f.write.op.value,
+              "what": KINDS.get(f.write.op.value, f.write.op.value), "telnyx_id": f.write.ref,
+              "campaign": f.write.campaign, "profile": f.write.profile, "run": f.write.run, "note": f.write.note,
+              "live_status": f.live_status, "reason": f.reason, "closed_at": iso(f.write.updated_at),
+              "not_sending_since": iso(f.since),
+              "not_sending_seconds": round(max(0.0, report.now - f.since)) if f.since is not None else None}
+             for f in getattr(report, "left_failed", ())]
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": kind,
@@ -86,8 +93,12 @@ def status_dict(report: Any, kind: str = "status") -> dict[str, Any]:
         # resume: the writes it sent (next phases carried out, removals sent again), open work from now on.
         "sent_now": {"writes": sum(1 for w in writes if w["sent_now"]), "numbers": len(sent)},
         "stuck": sum(1 for w in writes if w["stuck"]),
-        # Distinct numbers: one a task failed and its retry failed again is one number failed.
-        "failed_numbers": len({n for w in writes for n in w["failed"]}),
+        # Distinct numbers: one a task failed and its retry failed again is one number failed; those
+        # closed writes left failed and live state still shows not sending (`still_failed`) included.
+        "failed_numbers": len({n for w in writes for n in w["failed"]} | {f["number"] for f in still}),
+        # Numbers closed writes of ours left failed that live state still shows not sending (FAILED_
+        # ASSIGNMENT on the write's campaign, or no assignment), until a write or Telnyx assigns them.
+        "still_failed": still,
         "writes": writes,
         "campaigns": per_campaign,
         "runs": per_run,
@@ -126,6 +137,36 @@ def _unhealthy_lines(d: dict[str, Any], code=str) -> list[str]:
     return out
 
 
+def _still_failed_lines(d: dict[str, Any], code: Any = str, limit: int = 20) -> list[str]:
+    """Numbers first: those our closed writes left failed that still cannot send. One line per write
+    (where, since when), then one per reason Telnyx gives, with its numbers (compactly, the first 10):
+    `→ C1: bulk task 6f0… of run r1, failed …; not sending for 4 h 10 min (since …):` and
+    `    +1…, +1… FAILED_ASSIGNMENT: <Telnyx's reason>`."""
+    if not d["still_failed"]:
+        return []
+    n = len({f["number"] for f in d["still_failed"]})
+    them = "it" if n == 1 else "them"
+    out = [f"{plural(n, 'number', 'numbers')} an earlier write left failed (live state still shows {them} not "
+           f"sending; said until a write or Telnyx assigns {them}):"]
+    writes: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for f in d["still_failed"]:
+        writes[f["write"]][(f["live_status"], f["reason"])].append(f)
+    for reasons in list(writes.values())[:limit]:
+        every = [f for group in reasons.values() for f in group]
+        f = max(every, key=lambda x: x["not_sending_seconds"] or 0)
+        out.append(f"  → {code(f['campaign'])}: {f['what']} {code(f['telnyx_id'] or f['write'])} of run {f['run']}, "
+                   f"closed as failed {f['closed_at'] or '?'}" + (f"; not sending for {elapsed(f['not_sending_seconds'])} "
+                                                        f"(since {f['not_sending_since']})" if f["not_sending_since"] else "")
+                   + ":")
+        for (status, reason), group in reasons.items():
+            numbers = compact_numbers(x["number"] for x in group)
+            listed = ", ".join(code(x) for x in numbers[:10]) + (" …" if len(numbers) > 10 else "")
+            out.append(f"    {listed} {status}" + ("" if reason == status else f": {reason}"))
+    if len(writes) > limit:
+        out.append(f"  … and {len(writes) - limit} more writes (`--format json` lists every number)")
+    return out
+
+
 def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) or "no numbers"
 
@@ -136,9 +177,11 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status", verbo
     per write, with Telnyx's id and every failed number."""
     d = free_text(status_dict(report, kind), plain)
     title = "Resume" if kind == "resume" else "Status"
-    if not d["writes"] and not d["carried_out"]:
+    if not d["writes"] and not d["carried_out"] and not d["still_failed"]:
         return paint(f"{title}: ", "1", color) + "nothing in flight.\n" + "".join(_problems_text(d))
     lines = [paint(f"{title}: ", "1", color) + _headline(d)]
+    still = _still_failed_lines(d)
+    lines += [paint("  Cannot send: ", "31;1", color) + still[0]] + ["  " + x for x in still[1:]] if still else []
     lines.extend(paint("  Cannot send: ", "31;1", color) + u for u in _unhealthy_lines(d))
     for c, counts in d["campaigns"].items():
         sv = d["service"].get(c)
@@ -223,6 +266,8 @@ def _numbers_words(counts: dict[str, int], sv: dict[str, Any] | None) -> str:
     if sv.get("freeing_for"):  # a removal for a move: its ETA is when they are free, not when they send
         out += ("; " + (f"{_free_words(sv)}, then" if sv["eta_seconds"] is not None else "then")
                 + f" assigned to {', '.join(sv['freeing_for'])} (its line has when they send)")
+    elif sv.get("cannot_send"):
+        out += f"; no ETA: their campaign cannot carry traffic ({sv['cannot_send']})"
     elif sv["eta_seconds"] is not None:
         out += "; " + _eta_words(sv)
     return out
@@ -280,6 +325,7 @@ def _group_service(ws: list[dict[str, Any]]) -> dict[str, Any]:
     out["late"] = bool(etas) and all(x["late"] for x in etas)
     out["typical_seconds"] = max((x["typical_seconds"] for x in etas if x["typical_seconds"]), default=None)
     out["freeing_for"] = sorted({c for x in sv for c in x.get("freeing_for", ())})
+    out["cannot_send"] = next((x["cannot_send"] for x in sv if x.get("cannot_send")), None)
     return out
 
 
@@ -394,11 +440,15 @@ def _problems_text(d: dict[str, Any]) -> list[str]:
 def status_markdown(report: Any, kind: str = "status") -> str:
     d = free_text(status_dict(report, kind), md)
     out = [f"## 10DLC {kind}", ""]
-    if not d["writes"] and not d["carried_out"]:
+    if not d["writes"] and not d["carried_out"] and not d["still_failed"]:
         out.append("**Nothing in flight.**")
         out += _problems_markdown(d)
         return "\n".join(out) + "\n"
     out.append(f"**{_headline(d)}.**")
+    still = _still_failed_lines(d, lambda t: f"`{t}`")
+    if still:  # a write's line, then its reasons' lines nested under it
+        out += ["", "> [!CAUTION]", f"> **Cannot send:** {still[0]}"] + [
+            f">{'   ' if x.startswith('    ') else ' '}- {x.strip().removeprefix('→ ')}" for x in still[1:]]
     unhealthy = _unhealthy_lines(d, lambda t: f"`{t}`")
     if unhealthy:
         out += ["", "> [!CAUTION]", "> **Cannot send:** campaigns this work assigns numbers to cannot carry traffic."]
@@ -416,9 +466,10 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     if d["durations"].get("history_problem"):
         out += ["", f"_State folder: {d['durations']['history_problem']}._"]
     # Numbers (sending + not sending), then the work's own states of the same numbers, labelled.
-    out += ["", "| what | Telnyx id | target | submitted | age | numbers | sending | not sending | work pending | "
-                "work done | work failed | ETA | stuck |",
-            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    if d["writes"]:  # none: only numbers earlier writes left failed (said above)
+        out += ["", "| what | Telnyx id | target | submitted | age | numbers | sending | not sending | work pending | "
+                    "work done | work failed | ETA | stuck |",
+                "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for w in d["writes"][:500]:
         c, sv = w["counts"], w["service"]
         out.append(f"| {w['what']} | `{w['telnyx_id'] or w['write']}` | `{w['campaign'] or w['profile'] or '-'}` | "
@@ -435,6 +486,8 @@ def status_markdown(report: Any, kind: str = "status") -> str:
 
 
 def _eta_md(sv: dict[str, Any]) -> str:
+    if sv.get("cannot_send"):
+        return "none: the campaign cannot carry traffic"
     if sv["eta_seconds"] is None:
         return "-"
     if sv.get("freeing_for"):  # a removal for a move: when its numbers are free, not when they send

@@ -127,8 +127,11 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
     and when the work should be over (from `report.figures`), or that it is later than usual. Per
     campaign, each number once where it will send (`homes`), so the ETA is its service's (a move's
     next phase: removal left, then assignment) and `freeing` says how many a removal still frees for
-    it, from where; per write, `freeing_for` names where a removal's numbers will send."""
+    it, from where; per write, `freeing_for` names where a removal's numbers will send. Work that
+    assigns numbers to a campaign that cannot carry traffic (`report.unhealthy`) promises no ETA:
+    `cannot_send` says why instead (they will not send when the work is over)."""
     sending: dict[str, bool] = getattr(report, "sending", {}) or {}
+    blocked = {h.tcr_campaign_id: h.problem for h in getattr(report, "unhealthy", ())}
     figures = getattr(report, "figures", None)
     now = report.now
     stopped: dict[str, float] = {}  # number -> when the earliest open write holding it was sent
@@ -143,7 +146,10 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
                 stopped[n] = min(stopped.get(n, began), began)
     kinds: list[str] = []
 
-    def facts(numbers: dict[str, str], remaining: list[tuple[float, float]]) -> dict[str, Any]:
+    def facts(numbers: dict[str, str], remaining: list[tuple[float, float]],
+              cannot_send: str | None = None) -> dict[str, Any]:
+        if cannot_send is not None:
+            remaining = []
         on = sum(1 for n in numbers if sending.get(n) is True)
         since = min((stopped[n] for n in numbers if n in stopped and sending.get(n) is not True), default=None)
         eta = max((r for r, _ in remaining), default=None)
@@ -156,7 +162,8 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
                 "eta_seconds": round(eta) if eta is not None else None,
                 "eta": iso(now + eta) if eta is not None else None,
                 # Past the figures: later than usual (Telnyx sometimes takes days), not "overdue".
-                "late": late, "typical_seconds": round(typical) if typical is not None else None}
+                "late": late, "typical_seconds": round(typical) if typical is not None else None,
+                "cannot_send": cannot_send}
 
     home = homes(report.writes)
     per_write: dict[str, dict[str, Any]] = {}
@@ -171,7 +178,9 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
         target = _target(w)
         elsewhere = sorted({home[n] for n in states if home[n] != target})
         # A removal that frees numbers for a move: its ETA is when they are free, not when they send.
-        per_write[w.id] = {**facts(states, [(rest, whole)] if rest is not None else []), "freeing_for": elsewhere}
+        per_write[w.id] = {**facts(states, [(rest, whole)] if rest is not None else [],
+                                   blocked.get(w.campaign) if w.op.value not in _RANK and w.campaign else None),
+                           "freeing_for": elsewhere}
         if rest is not None and any(home[n] == target for n in states):
             remaining_of[target].append((rest, whole))
         for n, v in states.items():
@@ -182,7 +191,7 @@ def time_to_service(report: Any) -> tuple[dict[str, dict[str, Any]], dict[str, d
                     remaining.append((rest, whole))
     per_campaign = {}
     for c, numbers in sorted(_held(report.writes).items()):
-        per_campaign[c] = {**facts(numbers, remaining_of[c]), "freeing": {
+        per_campaign[c] = {**facts(numbers, remaining_of[c], blocked.get(c)), "freeing": {
             source: _freeing(len(held), remaining, now) for source, (held, remaining) in sorted(freeing[c].items())}}
     return per_write, per_campaign, kinds
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from reconciler.journal import Op, State, Write
+from reconciler.journal.entries import ASSIGNING
 from reconciler.model import (
     ASSIGNED,
     CARRIER_FAILED,
@@ -57,7 +58,7 @@ DEFAULT_STUCK_AFTER = 72 * 3600.0
 # age forever, never stuck, never past its grace: it is not believed and holds nothing.
 FUTURE_SKEW = 10 * 60.0
 
-ASSIGNING_OPS = frozenset({Op.BULK_ASSIGN, Op.ASSIGN, Op.REPLACE})
+ASSIGNING_OPS = ASSIGNING  # the writes that put numbers on a campaign
 UNSENT = frozenset({State.INTENT, State.UNKNOWN})
 BEFORE_ACCEPT = frozenset({State.INTENT, State.UNKNOWN, State.SUBMITTED})
 

@@ -64,8 +64,17 @@ def test_status_says_when_work_in_flight_targets_a_campaign_that_cannot_carry_tr
     (lead,) = [line for line in r.out.splitlines() if "Cannot send" in line]
     assert lead.startswith("  Cannot send: CWZTFH1 (shared, MNO_REJECTED, sharing ACCEPTED) cannot carry traffic")
     assert "rejected by carriers" in lead and lead.endswith("Telnyx says: no opt-in")
-    (h,) = json.loads(env.run("status", "--format", "json").out)["unhealthy_campaigns"]
+    d = json.loads(env.run("status", "--format", "json").out)
+    (h,) = d["unhealthy_campaigns"]
     assert h["tcr_campaign_id"] == "CWZTFH1" and h["numbers"] >= 4 and h["telnyx_reason"] == "no opt-in"
+    # No ETA is promised for numbers going where they will not send: why instead.
+    sv = d["service"]["CWZTFH1"]
+    assert (sv["eta"], sv["eta_seconds"]) == (None, None) and "rejected by carriers" in sv["cannot_send"]
+    assert all(w["service"]["eta"] is None for w in d["writes"] if w["campaign"] == "CWZTFH1")
+    (line,) = [x for x in r.out.splitlines() if x.startswith("  CWZTFH1: ")]
+    assert "; no ETA: their campaign cannot carry traffic (" in line and "ETA 20" not in line
+    md = env.run("status", "--format", "markdown").out
+    assert "| `CWZTFH1` |" in md and "none: the campaign cannot carry traffic |" in md
     assert env.run("drift").code == 2
 
 

@@ -60,7 +60,7 @@ def test_status_eta_from_the_accounts_observed_durations(make_env):
     assert w["service"] == {"numbers": 6, "sending": 0, "not_sending": 6, "pending": 6, "failed": 0,
                            "interrupted_since": w["submitted_at"], "interrupted_seconds": 600,
                            "eta_seconds": OBSERVED - 600, "eta": w["service"]["eta"], "late": False,
-                           "typical_seconds": OBSERVED, "freeing_for": []}
+                           "typical_seconds": OBSERVED, "cannot_send": None, "freeing_for": []}
     c = d["service"][w["campaign"]]
     assert (c["sending"], c["not_sending"], c["pending"], c["eta_seconds"]) == (0, 6, 6, OBSERVED - 600)
     text = env.run("status").out
