@@ -2,37 +2,37 @@
 
 from __future__ import annotations
 
-from reconciler.render.status import _said_once
+from reconciler.render.status_words import said_once
 
 WHY = "{n} is on CTOLD01 (ASSIGNED) now, not freed as the approved plan expected; re-plan"
 
 
 def test_one_reason_said_once_has_no_count() -> None:
     """Its number is set apart like any other (`--verbose` says each write's reason whole)."""
-    assert _said_once([WHY.format(n="+15550100001")]) == WHY.format(n="a number")
-    assert _said_once(["Telnyx refused the order"]) == "Telnyx refused the order"
+    assert said_once([WHY.format(n="+15550100001")]) == WHY.format(n="a number")
+    assert said_once(["Telnyx refused the order"]) == "Telnyx refused the order"
 
 
 def test_a_cause_many_numbers_share_is_one_reason_with_its_count_and_the_first_numbers() -> None:
     numbers = [f"+1555010{i:04d}" for i in (1, 2, 3, 7, 9)]
-    said = _said_once([WHY.format(n=n) for n in numbers])
+    said = said_once([WHY.format(n=n) for n in numbers])
     assert said == (WHY.format(n="a number")
                     + " (×5: +15550100001–+15550100003 (3), +15550100007, +15550100009…)"), said
 
 
 def test_three_sayings_show_their_numbers_without_an_ellipsis() -> None:
-    said = _said_once([WHY.format(n=n) for n in ("+15550100001", "+15550100002", "+15550100003")])
+    said = said_once([WHY.format(n=n) for n in ("+15550100001", "+15550100002", "+15550100003")])
     assert said.endswith(" (×3: +15550100001–+15550100003 (3))"), said
 
 
 def test_reasons_without_one_number_are_counted_but_name_none() -> None:
     both = "+15550100001 and +15550100002 collide"
-    said = _said_once(["Telnyx refused the order", both, "Telnyx refused the order", both, "other"])
+    said = said_once(["Telnyx refused the order", both, "Telnyx refused the order", both, "other"])
     assert said == f"Telnyx refused the order (×2); {both} (×2); other", said
 
 
 def test_distinct_reasons_keep_their_first_seen_order() -> None:
-    said = _said_once([WHY.format(n="+15550100005"), "Telnyx refused the order", WHY.format(n="+15550100004")])
+    said = said_once([WHY.format(n="+15550100005"), "Telnyx refused the order", WHY.format(n="+15550100004")])
     assert said == WHY.format(n="a number") + " (×2: +15550100004, +15550100005); Telnyx refused the order", said
 
 
@@ -40,24 +40,24 @@ def test_a_next_phases_numbers_not_yet_assigned_read_as_to_assign_not_as_not_tak
     """`not_taken` says Telnyx did not take what a task sent; of a next phase (deferred, not sent yet)
     it is work still to do (outside review: "work: 30 not taken" read like a failure). Text only: the
     JSON keeps the value."""
-    from reconciler.render.status import _work_counts
+    from reconciler.render.status_words import work_counts
 
-    assert _work_counts({"not_taken": 30, "pending": 2}, "deferred") == {"pending": 2, "to_assign": 30}
-    assert _work_counts({"not_taken": 3}, "accepted") == {"not_taken": 3}
-    assert _work_counts({"pending": 3}, "deferred") == {"pending": 3}
+    assert work_counts({"not_taken": 30, "pending": 2}, "deferred") == {"pending": 2, "to_assign": 30}
+    assert work_counts({"not_taken": 3}, "accepted") == {"not_taken": 3}
+    assert work_counts({"pending": 3}, "deferred") == {"pending": 3}
 
 
 def test_phase_reasons_that_count_numbers_are_said_once_with_the_counts_added():
     """Outside review: 200 waiting phases read "next phase waiting: 1 number still being freed (×200)"."""
-    assert _said_once(["1 number still being freed"] * 200) == "200 numbers still being freed"
-    assert _said_once(["2 numbers still being freed", "1 number still being freed", "refused"]) == \
+    assert said_once(["1 number still being freed"] * 200) == "200 numbers still being freed"
+    assert said_once(["2 numbers still being freed", "1 number still being freed", "refused"]) == \
         "3 numbers still being freed; refused"
-    assert _said_once(["waiting: 1 number is under another write in flight"] * 2) == \
+    assert said_once(["waiting: 1 number is under another write in flight"] * 2) == \
         "waiting: 2 numbers are under another write in flight"
 
 
 def test_summed_adds_every_count_of_sentences_that_differ_only_in_them():
-    from reconciler.render.status import summed
+    from reconciler.render.status_words import summed
 
     assert summed(["submitted (1 number)"] * 199 + ["done"]) == [("submitted (199 numbers)", 199), ("done", 1)]
     assert summed(["Telnyx failed to free 1 number from C1: 1 number sent for removal again",
@@ -68,16 +68,16 @@ def test_summed_adds_every_count_of_sentences_that_differ_only_in_them():
 
 
 def test_a_carried_out_phases_numbers_read_sent_just_now_and_a_campaigns_free_phase_numbers_to_assign():
-    from reconciler.render.status import _campaign_counts, _work_counts
+    from reconciler.render.status_words import campaign_counts, work_counts
 
-    assert _work_counts({"not_taken": 12}, "deferred", 12) == {"sent_just_now": 12}
-    assert _work_counts({"not_taken": 12, "done": 1}, "deferred", 10) == {"done": 1, "sent_just_now": 10,
+    assert work_counts({"not_taken": 12}, "deferred", 12) == {"sent_just_now": 12}
+    assert work_counts({"not_taken": 12, "done": 1}, "deferred", 10) == {"done": 1, "sent_just_now": 10,
                                                                          "to_assign": 2}
-    assert _campaign_counts({"not_taken": 199, "pending": 1}, {"to_assign": 199}) == {"pending": 1, "to_assign": 199}
+    assert campaign_counts({"not_taken": 199, "pending": 1}, {"to_assign": 199}) == {"pending": 1, "to_assign": 199}
     # A task's skipped numbers stay "not taken": only a next phase's are work to assign.
-    assert _campaign_counts({"not_taken": 5, "pending": 1}, {"to_assign": 2}) == {"not_taken": 3, "pending": 1,
+    assert campaign_counts({"not_taken": 5, "pending": 1}, {"to_assign": 2}) == {"not_taken": 3, "pending": 1,
                                                                                   "to_assign": 2}
-    assert _campaign_counts({"pending": 1}, None) == {"pending": 1}
+    assert campaign_counts({"pending": 1}, None) == {"pending": 1}
 
 
 def test_the_headline_counts_the_work_resume_has_just_sent():

@@ -245,9 +245,8 @@ class Applier:
 
     def _todo(self, current: Plan, scope: frozenset[str]) -> list[Finding]:
         """What a re-plan still has to write, of the run's numbers; never a number whose next phase was
-        refused (a later round would otherwise send the very bulk the phase was refused for), nor one
-        apply would not free (its PUT was refused and freeing it needs an opt-in: a later round would
-        only send the same PUT to be refused again)."""
+        refused (a later round would send the very bulk the phase was refused for), nor one apply would
+        not free (its PUT was refused, freeing needs an opt-in: a later round sends it to be refused again)."""
         return [c for c in current.changes if c.writes and c.number in scope and c.number not in self._stale
                 and c.number not in self.one.held]
 
