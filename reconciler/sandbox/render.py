@@ -258,7 +258,8 @@ def telnyx_campaign_dict(world: World, campaign: Campaign, *, with_count: bool) 
         "isTMobileNumberPoolingEnabled": campaign.number_pooling,
         "isTMobileRegistered": campaign.campaign_status == "MNO_PROVISIONED",
         "isTMobileSuspended": campaign.campaign_status == "TCR_SUSPENDED",
-        "createDate": iso_naive(campaign.created),
+        # The spec: "Unix timestamp when campaign was created" (a string), as sharedByMe's createDate.
+        "createDate": str(int(campaign.created)),
     }
     if with_count:
         out["assignedPhoneNumbersCount"] = campaign.active_count

@@ -241,3 +241,14 @@ def test_the_docs_list_exactly_the_operations_served() -> None:
     table = table[:table.index("\n\n")]
     listed = re.findall(r"^\| `(\w+)` \| `/v2([^`]+)` \|$", table, re.M)
     assert listed == [(o.method, o.template) for o in OPERATIONS]
+
+
+def test_a_campaigns_create_date_is_a_unix_timestamp_everywhere(api: Api) -> None:
+    """The spec types every campaign's `createDate` as "Unix timestamp when campaign was created" (a
+    string); an outside review found the account's own campaigns answering an ISO date instead."""
+    brand_id = next(c["brand_id"] for c in api.state()["campaigns"] if c["tcr_campaign_id"] == TELNYX)
+    listed = api.get("/10dlc/campaign", params={"brandId": brand_id}).json()["records"]
+    one = api.get(f"/10dlc/campaign/{api.campaign_uuid(TELNYX)}").json()
+    shared = api.get("/10dlc/partnerCampaign/sharedByMe").json()["records"]
+    dates = [c["createDate"] for c in [*listed, one, *shared]]
+    assert listed and shared and all(isinstance(d, str) and re.fullmatch(r"[0-9]{9,11}", d) for d in dates), dates
