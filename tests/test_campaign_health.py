@@ -54,7 +54,7 @@ SHARED_TO = f"campaign {SH} is shared to Telnyx but its sharing status is"
 @pytest.mark.parametrize("sharing, says", [
     ("ACCEPTED", None),
     ("accepted", None),  # Telnyx's case is not ours to judge
-    ("PENDING", f"{SHARED_TO} PENDING, not ACCEPTED: waiting for Telnyx to accept the share; nothing to do here"),
+    ("PENDING", f"{SHARED_TO} PENDING, not ACCEPTED: waiting for Telnyx to review and accept the share (no change to the files helps; Telnyx support can say where it stands)"),
     ("CONFLICTING", f"campaign {SH}: Telnyx's sharing answer lists several shares with different statuses and does "
                     "not say which one is to Telnyx; nothing is written for it until the answer is clear (check the "
                     "share at TCR)"),

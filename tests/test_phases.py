@@ -503,8 +503,9 @@ def test_numbers_dropped_for_a_campaign_that_cannot_carry_traffic_are_not_said_a
     from reconciler.apply.phases import cannot_carry
 
     why = cannot_carry("CSH0001", "campaign CSH0001 is shared to Telnyx but its sharing status is PENDING, not "
-                                  "ACCEPTED: waiting for Telnyx to accept the share; nothing to do here")
-    assert why.startswith("CSH0001 cannot carry traffic now (campaign CSH0001 is shared") and "nothing to do" not in why
+                                  "ACCEPTED: waiting for Telnyx to review and accept the share (no change to the files helps; "
+                                  "Telnyx support can say where it stands)")
+    assert why.startswith("CSH0001 cannot carry traffic now (campaign CSH0001 is shared") and "files helps" not in why
     assert "`reconciler apply` assigns them" in why
     r = Replan(dropped={N[0]: why, N[1]: "declared in no file"}, unchanged={N[0]})
     assert r.dropped_words() == f"the files no longer declare it so: {N[1]}: declared in no file; {N[0]}: {why}"

@@ -152,3 +152,22 @@ def test_many_numbers_left_failed_are_said_compactly() -> None:
     report.left_failed = [LeftFailed(f"+1555010{i:04d}", w, "FAILED_ASSIGNMENT", "timed out") for i in range(30)]
     lines = status_text(report).splitlines()
     assert lines[3] == "      +15550100000–+15550100029 (30) FAILED_ASSIGNMENT: timed out", lines
+
+
+def test_nothing_in_flight_says_what_status_does_not_follow() -> None:
+    """With no work of ours, status exits 0, and says that drift is what checks every declared number and
+    campaign (outside review: a suspended campaign with nothing in flight read as all well)."""
+    from reconciler.apply.recovery import StatusReport
+    from reconciler.render.status import status_markdown, status_text
+
+    report = StatusReport(now=1000.0)
+    assert report.exit_code == 0
+    for kind, title in (("status", "Status"), ("resume", "Resume")):
+        assert status_text(report, kind=kind).splitlines() == [
+            f"{title}: nothing in flight.",
+            "  Only this repository's writes are followed here; `reconciler drift` checks every declared number and "
+            "campaign (a suspended campaign, a share not accepted, a number failed outside this work)."]
+    md = status_markdown(report).splitlines()
+    assert md[2:5] == ["**Nothing in flight.**", "", "Only this repository's writes are followed here; "
+                       "`reconciler drift` checks every declared number and campaign (a suspended campaign, a share "
+                       "not accepted, a number failed outside this work)."], md

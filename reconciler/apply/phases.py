@@ -183,7 +183,7 @@ def replan_phases(phases: list[Tracked], desired: DesiredState | None, live: Liv
 
 def cannot_carry(tcr: str, problem: str) -> str:
     """Why a next phase is not sent to a campaign that cannot carry traffic now, and what to do."""
-    return (f"{tcr} cannot carry traffic now ({problem.removesuffix('; nothing to do here')}), so nothing was "
+    return (f"{tcr} cannot carry traffic now ({problem.removesuffix(' (no change to the files helps; Telnyx support can say where it stands)')}), so nothing was "
             f"assigned to it; the numbers stay free (not sending). Once it can carry traffic again (`reconciler "
             f"drift` says when), `reconciler apply` assigns them; until then a plan shows them blocked")
 

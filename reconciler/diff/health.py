@@ -46,7 +46,8 @@ def share_problem(campaign: LiveCampaign, tcr_id: str) -> str | None:
         return None
     if sharing == "PENDING":
         return (f"campaign {tcr_id} is shared to Telnyx but its sharing status is PENDING, not ACCEPTED: "
-                "waiting for Telnyx to accept the share; nothing to do here")
+                "waiting for Telnyx to review and accept the share (no change to the files helps; Telnyx support "
+                "can say where it stands)")
     if sharing == CONFLICTING:
         return (f"campaign {tcr_id}: Telnyx's sharing answer lists several shares with different statuses and "
                 "does not say which one is to Telnyx; nothing is written for it until the answer is clear "

@@ -14,6 +14,11 @@ from .status_counts import iso, number_counts, open_numbers, phase_numbers, time
 from .status_words import (campaign_counts, eta_words, free_words, numbers_words, said_once,
                            work_counts, summed)
 
+# Said where status has nothing to show: it follows this repository's writes, not every number (a campaign
+# suspended with no work in flight is drift's to say; outside review: "status said nothing about it").
+NOT_ALL = ("Only this repository's writes are followed here; `reconciler drift` checks every declared number and "
+           "campaign (a suspended campaign, a share not accepted, a number failed outside this work).")
+
 KINDS = {"bulk_assign": "bulk task", "bulk_move": "profile order", "patch_profile": "profile update",
          "assign": "assignment", "replace": "reassignment", "unassign": "removal"}
 
@@ -172,7 +177,7 @@ def status_text(report: Any, *, color: bool = False, kind: str = "status", verbo
     d = free_text(status_dict(report, kind), plain)
     title = "Resume" if kind == "resume" else "Status"
     if not d["writes"] and not d["carried_out"] and not d["still_failed"]:
-        return paint(f"{title}: ", "1", color) + "nothing in flight.\n" + "".join(_problems_text(d))
+        return paint(f"{title}: ", "1", color) + f"nothing in flight.\n  {NOT_ALL}\n" + "".join(_problems_text(d))
     lines = [paint(f"{title}: ", "1", color) + _headline(d)]
     still = _still_failed_lines(d)
     lines += [paint("  Cannot send: ", "31;1", color) + still[0]] + ["  " + x for x in still[1:]] if still else []
@@ -321,7 +326,7 @@ def status_markdown(report: Any, kind: str = "status") -> str:
     d = free_text(status_dict(report, kind), md)
     out = [f"## 10DLC {kind}", ""]
     if not d["writes"] and not d["carried_out"] and not d["still_failed"]:
-        out.append("**Nothing in flight.**")
+        out += ["**Nothing in flight.**", "", NOT_ALL]
         out += _problems_markdown(d)
         return "\n".join(out) + "\n"
     out.append(f"**{_headline(d)}.**")

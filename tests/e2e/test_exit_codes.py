@@ -91,7 +91,7 @@ def test_exit_code(make_env, situation, command, fmt):
         if situation == "a typo (number not owned)" and command != "drift":
             assert "not owned" in r.out or "not on this account" in r.out or "typo" in r.out
     if situation == "a pending share" and command == "plan":
-        assert "waiting for Telnyx to accept the share; nothing to do here" in r.out
+        assert "waiting for Telnyx to review and accept the share (no change to the files helps" in r.out
 
 
 def test_invalid_files_give_a_json_error_object_with_every_problem(make_env):

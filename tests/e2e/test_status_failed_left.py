@@ -86,7 +86,8 @@ def test_status_keeps_saying_numbers_a_closed_write_left_failed_until_they_send(
     _assign(env, NUMBERS)
     assert env.run("resume").code == 0
     r = env.run("status")
-    assert (r.code, r.out) == (0, "Status: nothing in flight.\n"), r.out + r.err
+    assert r.code == 0 and r.out.startswith("Status: nothing in flight.\n  Only this repository's writes"), r.out + r.err
+    assert "`reconciler drift` checks every declared number and campaign" in r.out
 
 
 def test_a_failure_a_later_retry_repeats_is_said_once_from_the_latest_write(make_env):
