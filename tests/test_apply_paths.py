@@ -107,7 +107,7 @@ def test_a_refused_put_frees_the_number_and_finishes_the_assignment_once_telnyx_
     phase = [w for w in r.writes() if w.after == "free"]
     assert len(phase) == 1 and phase[0].state is State.DONE and phase[0].op is Op.ASSIGN
     assert phase[0].detail.startswith("carried out as write ")
-    assert "1 number freed; their assignment to CTELNYX1 follows once Telnyx finishes the unassignment " \
+    assert "1 number freed; the assignment to CTELNYX1 follows once Telnyx finishes the unassignment " \
         "(`reconciler resume`)" in r.progress
 
 
@@ -150,15 +150,15 @@ def test_a_put_refused_over_another_campaign_is_said_as_expected_progress_not_a_
     t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)}, put_refused=True)
     r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
     (line,) = [m for m in r.progress if m.startswith("replace ")]
-    assert line == ("replace of 1 number not taken by Telnyx (HTTP 422 [10016] cannot move): it is freed from "
-                    "its campaign first, and assigned in a next phase")
+    assert line == ("replace of 1 number not taken by Telnyx (HTTP 422 [10016] cannot move): freed from the "
+                    "campaign first instead, then assigned in a next phase")
 
 
 def test_an_expected_refusal_without_code_or_title_says_the_http_status_alone(tmp_path):
     t = FakeTelnyx({N[0]: P1}, {N[0]: Rec(TX2, "ASSIGNED", OLD)})
     t.errors["replace"] = [ApiError("replace", 409)]
     r = apply(tmp_path, t, desired({N[0]: (P1, TX)}))
-    assert ("replace of 1 number not taken by Telnyx (HTTP 409): it is freed from its campaign first, and "
+    assert ("replace of 1 number not taken by Telnyx (HTTP 409): freed from the campaign first instead, then "
             "assigned in a next phase") in r.progress
 
 

@@ -50,7 +50,7 @@ class PerNumber:
         frees = op is Op.REPLACE and held.tcr_campaign_id is not None and held.status != FAILED_ASSIGNMENT
         sent = self.sub.write(op, [c.number], lambda: call(c.number, campaign), campaign=campaign,
                               accepted_on_success=True,
-                              expected_refusal="it is freed from its campaign first, and assigned in a next phase"
+                              expected_refusal="freed from the campaign first instead, then assigned in a next phase"
                               if frees else None)
         if sent.answer is not Answer.REFUSED:
             return
@@ -99,5 +99,5 @@ class PerNumber:
                                campaign_uuid=campaign.telnyx_campaign_id, after="free", members=members or (),
                                detail=f"{plural(len(freed), 'number', 'numbers')} freed from their old campaign first",
                                resends=allowed if op is Op.BULK_ASSIGN else None)
-            self.sub.progress(f"{plural(len(freed), 'number', 'numbers')} freed; their assignment to {campaign.tcr_campaign_id} "
+            self.sub.progress(f"{plural(len(freed), 'number', 'numbers')} freed; the assignment to {campaign.tcr_campaign_id} "
                           f"follows once Telnyx finishes the unassignment (`reconciler resume`)")

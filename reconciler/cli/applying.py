@@ -139,6 +139,6 @@ def _refuse_plan_options() -> None:
              if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
     if given:
         raise ConfigError(f"{', '.join(given)} cannot change a saved plan, which is applied exactly as reviewed: "
-                          "pass them to `reconciler plan --out FILE` instead, review it, then "
-                          "`reconciler apply FILE`")
+                          f"give {'it' if len(given) == 1 else 'them'} to `reconciler plan --out FILE` instead (with "
+                          "the same --desired and --profile), review that plan, then `reconciler apply FILE`")
 

@@ -35,8 +35,8 @@ def test_a_refusal_apply_expects_is_a_progress_line_not_an_error(make_env):
     env = make_env(seed=EXAMPLE_SEED)
     r = env.run("apply", "--auto-approve")
     assert r.code == 0, r.out + r.err
-    assert ("replace of 1 number not taken by Telnyx (HTTP 422 [10012] Duplicate resource): it is freed from its "
-            "campaign first, and assigned in a next phase") in r.err, r.err
+    assert ("replace of 1 number not taken by Telnyx (HTTP 422 [10012] Duplicate resource): freed from the "
+            "campaign first instead, then assigned in a next phase") in r.err, r.err
     assert "failed" not in r.err and "error" not in r.err.lower() and "Number +1" not in r.err, r.err
 
 
@@ -94,7 +94,7 @@ def test_progress_is_summed_per_kind_of_line_not_said_per_number(make_env):
     refused = [ln for ln in lines if "not taken by Telnyx" in ln]
     assert refused[0].startswith("replace of 1 number not taken by Telnyx (HTTP 422"), refused
     assert refused[-1].startswith("in all: replace of 40 numbers not taken by Telnyx"), refused
-    freed = [ln for ln in lines if "freed; their assignment to CTLX002" in ln]
+    freed = [ln for ln in lines if "freed; the assignment to CTLX002" in ln]
     assert freed[0].startswith("1 number freed") and freed[-1].startswith("in all: 40 numbers freed"), freed
 
     env2 = make_env(seed=_move_seed(), desired=None)

@@ -400,7 +400,7 @@ def test_a_saved_unsafe_plan_is_told_how_to_be_made_again_and_the_allowed_one_sa
     assert advice in r.err and advice in r.out and "re-run with" not in r.err + r.out
     assert env.counters()["writes"] == 0
     r = env.run("apply", "plan1.json", "--allow-reassign", "2")  # what the old advice led to
-    assert r.code == 1 and "`reconciler plan --out FILE` instead, review it, then `reconciler apply FILE`" in r.err
+    assert r.code == 1 and "give it to `reconciler plan --out FILE` instead (with the same --desired and --profile), review that plan, then `reconciler apply FILE`" in r.err, r.err
 
     said = "over max_reassign, allowed by --allow-reassign 2"  # CTLX001 holds 2: under 10, no percent limit
     allowed = env.run("plan", "--allow-reassign", "2", "--out", "plan2.json")
