@@ -65,10 +65,10 @@ def _span(hours: float) -> str:
 
 
 # How a kind is said where its key alone would not say enough.
-WORDS = {"pruned": "pruned (no campaign)"}
+WORDS = {"pruned": "with no campaign (undeclared, as prune leaves them)"}
 # Why a kind that is not drift is not: in flight; unmanaged while prune is off; pruned.
 NOT_DRIFT = {"in_flight": "not drift: work in progress", "unmanaged": "listed only: prune is off",
-             "pruned": "not drift: undeclared with no campaign, as prune asks"}
+             "pruned": "not drift: undeclared, on a declared profile, with no campaign: nothing for prune to do"}
 
 
 def _headline_counts(d: dict[str, Any], kinds: Any) -> list[str]:
@@ -119,7 +119,8 @@ def drift_text(report: DriftReport, *, color: bool = False, verbose: bool = Fals
         note = "" if k in d["counted_as_drift"] else f" ({NOT_DRIFT.get(k, 'not drift')})"
         if not verbose and k not in d["counted_as_drift"]:
             note = note.replace("listed only", "counted only")
-        lines.append(paint(k.replace("_", " ").capitalize() + note + ":", "1", color))
+        title = "No campaign" if k == "pruned" else k.replace("_", " ").capitalize()
+        lines.append(paint(title + note + ":", "1", color))
         if k == "in_flight" and _usually(d):
             lines.append(f"  {_usually(d)}")
         if verbose:

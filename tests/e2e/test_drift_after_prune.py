@@ -77,8 +77,9 @@ def test_drift_under_prune_agrees_with_the_plan_during_and_after_the_unassignmen
     for _ in range(2):  # before and after resume closes the write
         code, text, d, md = _drift(env)
         assert code == 0, text
-        assert text.startswith("Drift: none; not drift: 4 pruned (no campaign)\n"), text
-        assert "Pruned (not drift: undeclared with no campaign, as prune asks):" in text, text
+        assert text.startswith("Drift: none; not drift: 4 with no campaign (undeclared, as prune leaves them)\n"), text
+        assert "No campaign (not drift: undeclared, on a declared profile, with no campaign: nothing for prune to " \
+               "do):" in text, text
         assert d["drifted"] is False and _numbers(d, "pruned") == PRUNED
         assert d["counts"]["unmanaged"] == d["counts"]["in_flight"] == 0 and "pruned" not in d["counted_as_drift"]
         assert "**No drift.**" in md and "| pruned | 4 |" in md, md
@@ -89,6 +90,6 @@ def test_drift_under_prune_agrees_with_the_plan_during_and_after_the_unassignmen
     env.write_desired(_desired(KEEP[:-1]))
     code, text, d, md = _drift(env)
     assert code == 2, text
-    assert text.startswith("Drift: 1 unmanaged; not drift: 4 pruned (no campaign)\n"), text
+    assert text.startswith("Drift: 1 unmanaged; not drift: 4 with no campaign (undeclared, as prune leaves them)\n"), text
     assert _numbers(d, "unmanaged") == [KEEP[-1]] and _numbers(d, "pruned") == PRUNED and d["drifted"] is True
     assert "**Drift found: 1 unmanaged.**" in md, md
