@@ -119,7 +119,7 @@ def test_the_timeline_knows_the_profiles_bulk():
     e = Estate().declare(PA, TX, 1, 2, 3).on(PA, 1, 2, 3).held(XX, "ASSIGNED", 1, 2, 3)
     p = plan(e)
     assert p.profiles[PA].strategy == BULK and actions(p) == {1: "reassign", 2: "reassign", 3: "reassign"}
-    assert any(line.startswith("3 numbers move from another campaign by bulk assignment") for line in p.timeline)
+    assert any(line.startswith("of them, 3 numbers move from another campaign by bulk assignment") for line in p.timeline)
 
 
 # ------------------------------------------------------------------------- campaign_plans

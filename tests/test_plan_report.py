@@ -266,22 +266,22 @@ def test_the_timeline_tells_a_bulk_move_from_a_move_one_by_one_by_the_numbers_pr
     assert timeline == (
         f"5 numbers will be assigned: apply returns once Telnyx accepts the work; each number stays "
         f"PENDING_ASSIGNMENT for {PHASE}",
-        f"2 numbers move from another campaign by bulk assignment: Telnyx may skip numbers another campaign holds; "
+        f"of them, 2 numbers move from another campaign by bulk assignment: Telnyx may skip numbers another campaign holds; "
         f"those are moved one by one where their campaign takes a move in place (Telnyx-registered), else freed "
         f"first and assigned in a second phase by `reconciler resume` ({BOTH})",
-        f"2 numbers move from another campaign one by one: if Telnyx refuses to move them in place, they are freed "
+        f"of them, 2 numbers move from another campaign one by one: if Telnyx refuses to move them in place, they are freed "
         f"first and assigned in a second phase ({BOTH})",
     )
     assert timeline_for(changes, profiles, {"reassign": 4, "assign": 1}) == timeline
     one = timeline_for(changes[:3], {PA: prof(PA, strategy=PER_NUMBER), PB: prof(PB)})
-    assert one[1] == (f"1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another "
+    assert one[1] == (f"of them, 1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another "
                       f"campaign holds; those are moved one by one where their campaign takes a move in place "
                       f"(Telnyx-registered), else freed first and assigned in a second phase by `reconciler resume` "
                       f"({BOTH})")
-    assert one[2] == (f"2 numbers move from another campaign one by one: if Telnyx refuses to move them in place, "
+    assert one[2] == (f"of them, 2 numbers move from another campaign one by one: if Telnyx refuses to move them in place, "
                       f"they are freed first and assigned in a second phase ({BOTH})")
     single = timeline_for(changes[2:3], profiles)
-    assert single[1] == (f"1 number moves from another campaign one by one: if Telnyx refuses to move it in place, "
+    assert single[1] == (f"of them, 1 number moves from another campaign one by one: if Telnyx refuses to move it in place, "
                          f"it is freed first and assigned in a second phase ({BOTH})")
     # Counted as none: the changes are not walked (a million assignments are counted, not read).
     assert timeline_for(changes, profiles, {"assign": 5}) == timeline[:1]
@@ -313,7 +313,7 @@ def test_the_timeline_says_this_accounts_own_durations_when_it_has_them():
     assert timeline == (
         "1 number will be assigned: apply returns once Telnyx accepts the work; each number stays "
         "PENDING_ASSIGNMENT for about 30 min at Telnyx, sometimes days",
-        "1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another campaign holds; "
+        "of them, 1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another campaign holds; "
         "those are moved one by one where their campaign takes a move in place (Telnyx-registered), else freed "
         "first and assigned in a second phase by `reconciler resume` (two phases: PENDING_UNASSIGNMENT about 10 "
         "min, then PENDING_ASSIGNMENT about 30 min; about 41 min in all, sometimes days)",

@@ -628,10 +628,10 @@ def test_the_timeline_says_how_long_each_kind_of_change_takes():
     assert list(p.timeline) == [
         f"5 numbers will be assigned: apply returns once Telnyx accepts the work; each number stays "
         f"PENDING_ASSIGNMENT for {PHASE}",
-        f"1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another campaign "
+        f"of them, 1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another campaign "
         f"holds; those are moved one by one where their campaign takes a move in place (Telnyx-registered), else "
         f"freed first and assigned in a second phase by `reconciler resume` ({BOTH})",
-        f"1 number moves from another campaign one by one: if Telnyx refuses to move it in place, it is freed "
+        f"of them, 1 number moves from another campaign one by one: if Telnyx refuses to move it in place, it is freed "
         f"first and assigned in a second phase ({BOTH})",
         "1 number loses its campaign: PENDING_UNASSIGNMENT for about 1 h at Telnyx, sometimes days",
     ]
@@ -718,8 +718,8 @@ def test_the_timeline_says_a_move_off_a_declared_shared_campaign_may_leave_it_bl
     e = Estate().declare(PA, SH, 7, 8).declare(PA, TX, 1, 2).on(PA, 1, 2, 7, 8).held(SH, "ASSIGNED", 1, 2, 7, 8)
     p = plan(e)
     assert p.profiles[PA].strategy == PER_NUMBER
-    assert "2 numbers move off a shared campaign one by one: if Telnyx refuses to move them in place, they stay " \
+    assert "of them, 2 numbers move off a shared campaign one by one: if Telnyx refuses to move them in place, they stay " \
            "there, still sending, blocked unless --shared-per-number" in " ".join(p.timeline)
     assert "freed first" not in " ".join(p.timeline)
     opted = plan(e, shared_per_number=True)
-    assert any(line.startswith("2 numbers move from another campaign one by one") for line in opted.timeline)
+    assert any(line.startswith("of them, 2 numbers move from another campaign one by one") for line in opted.timeline)

@@ -239,18 +239,18 @@ def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
                     held_single += held
                     reassign_single += not held
     out = []
+    sub = "of them, " if assigning else ""  # moves are among the numbers assigned, not as many more
     if assigning:
         out.append(f"{plural(assigning, 'number', 'numbers')} will be assigned: apply returns once Telnyx accepts "
-                   f"the work; each "
-                   f"number stays PENDING_ASSIGNMENT for {PHASE}")
+                   f"the work; each number stays PENDING_ASSIGNMENT for {PHASE}")
     if reassign_bulk:
-        out.append(f"{plural(reassign_bulk, 'number moves', 'numbers move')} from another campaign by bulk "
+        out.append(f"{sub}{plural(reassign_bulk, 'number moves', 'numbers move')} from another campaign by bulk "
                    f"assignment: Telnyx may skip numbers "
                    f"another campaign holds; those are moved one by one where their campaign takes a move in place "
                    f"(Telnyx-registered), else freed first and assigned in a second phase by "
                    f"`reconciler resume` ({BOTH})")
     if reassign_single:
-        out.append(f"{plural(reassign_single, 'number moves', 'numbers move')} from another campaign one by one: if "
+        out.append(f"{sub}{plural(reassign_single, 'number moves', 'numbers move')} from another campaign one by one: if "
                    f"Telnyx refuses to move {'it' if reassign_single == 1 else 'them'} in place, "
                    f"{'it is' if reassign_single == 1 else 'they are'} freed first and assigned in a second phase "
                    f"({BOTH})")
@@ -259,13 +259,13 @@ def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
         freed = ("it" if leaving == 1 else "them") if leaving == held_bulk else plural(leaving, "of them", "of them")
         free = (f"leaving {'its' if leaving == 1 else 'their'} profile may free {freed} "
                 f"(then a next phase's bulk assigns {'it' if leaving == 1 else 'them'}: {BOTH}); " if leaving else "")
-        out.append(f"{plural(held_bulk, 'number moves', 'numbers move')} off a shared campaign by bulk assignment: "
+        out.append(f"{sub}{plural(held_bulk, 'number moves', 'numbers move')} off a shared campaign by bulk assignment: "
                    f"{free}Telnyx may skip numbers another campaign holds, and one it skips is moved in place only "
                    f"if Telnyx takes the move, else it stays on its shared campaign, still sending, blocked unless "
                    f"--shared-per-number")
     if held_single:
         one = held_single == 1
-        out.append(f"{plural(held_single, 'number moves', 'numbers move')} off a shared campaign one by one: if Telnyx "
+        out.append(f"{sub}{plural(held_single, 'number moves', 'numbers move')} off a shared campaign one by one: if Telnyx "
                    f"refuses to move {'it' if one else 'them'} in place, {'it stays' if one else 'they stay'} there, "
                    f"still sending, blocked unless --shared-per-number (apply does not free a number from a shared "
                    f"campaign without it)")
