@@ -580,3 +580,25 @@ def test_status_says_the_numbers_a_closed_write_left_failed_while_live_state_sho
     assert (f.number, f.live_status, f.reason) == (N[0], "no assignment", "journalled reason")
     t.now = 100.0 - FUTURE_SKEW - 1  # the write is dated after Telnyx's now: not believed
     assert recovery.status(t, t.read_tracked, t.clock, [], tmp_path, earlier=j.read().left_failed()).left_failed == []
+
+
+def test_a_re_sent_member_left_failed_is_said_until_a_later_bulk_takes_it_again(tmp_path):
+    """A bulk task's member it recorded failed (Telnyx took it again and failed it) is the journal's
+    word on it (`left_failed`); while a later bulk task over the profile holds it (not processed yet:
+    it will take the number again), it is that write's open work, not "Cannot send" twice."""
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[0]: Rec(TX, "ASSIGNED", 150.0), N[1]: Rec(TX, "FAILED_ASSIGNMENT", 7200.0,
+                                                                                      "MNO error 4102")})
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, N[:1], at=100.0, profile=P1, campaign=TX, members=N[:2])
+    j.update(wid, State.FAILED, at=7300.0, failed={N[1]: "MNO error 4102"})
+    assert [(w.id, numbers) for w, numbers in j.read().left_failed()] == [(wid, (N[1],))]
+    t.now = 9000.0
+    (f,) = recovery.status(t, t.read_tracked, t.clock, [], tmp_path, earlier=j.read().left_failed()).left_failed
+    assert (f.number, f.live_status, f.reason) == (N[1], "FAILED_ASSIGNMENT", "MNO error 4102")
+    later = j.intent(Op.BULK_ASSIGN, [num(7)], at=8900.0, profile=P1, campaign=TX, members=N[:2])
+    j.update(later, State.SUBMITTED, at=8901.0, ref="task-2")
+    t.tasks["task-2"] = {"profile": P1, "campaign": TX, "at": 8900.0, "done": None, "numbers": [], "skipped": False}
+    t.slow_tasks["task-2"] = 3600.0  # Telnyx has not processed it yet
+    report = recovery.status(t, t.read_tracked, t.clock, j.read().open_writes(), tmp_path,
+                             earlier=j.read().left_failed())
+    assert report.left_failed == [] and N[1] in report.writes[0].tracked.pending

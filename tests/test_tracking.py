@@ -335,6 +335,53 @@ def test_a_processed_bulk_holds_the_members_telnyx_provisions_again(tmp_path) ->
     assert N[1] not in t.numbers
 
 
+def test_a_bulks_re_sent_members_stay_its_numbers_until_they_send(tmp_path) -> None:
+    """Outside review: a re-sent member dropped out of the write once Telnyx failed it (status said
+    "1 number failed" while 9 could not send) and counts shrank as Telnyx finished (382, then 30).
+    A member Telnyx took again (its record changed since the task was submitted) is the task's:
+    pending, failed with Telnyx's reason, done once ASSIGNED again; one unchanged since before the
+    task (bulk_same=noop) is not; the closed write's journalled failure names it (`left_failed`)."""
+    j = Journal(tmp_path)
+    m = [f"+1312555090{i}" for i in range(4)]
+    wid = j.intent(Op.BULK_ASSIGN, N[:1], at=T0, profile=P, campaign="CWZTFH1", members=N + m)
+    j.update(wid, State.ACCEPTED, at=T0 + 70, ref="task-1", processed=True)
+    s = live()
+    s.assignments[N[0]] = LiveAssignment(N[0], "CWZTFH1", "ASSIGNED", None, since=T0 + 60)
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "PENDING_ASSIGNMENT", None, since=T0 + 60)
+    s.assignments[N[2]] = LiveAssignment(N[2], "CWZTFH1", "FAILED_ASSIGNMENT", "carrier said no", since=T0 + 7200)
+    s.assignments[m[0]] = LiveAssignment(m[0], "CWZTFH1", "ASSIGNED", None, since=T0 + 7000)  # again: done
+    s.assignments[m[1]] = LiveAssignment(m[1], "CWZTFH1", "ASSIGNED", None, since=T0 - 2)  # untouched
+    s.assignments[m[2]] = LiveAssignment(m[2], "CWZTFH1", "FAILED_ASSIGNMENT", "old", since=T0 - 2)  # earlier failure
+    s.assignments[m[3]] = LiveAssignment(m[3], "COTHER1", "FAILED_ASSIGNMENT", "x", since=T0 + 60)  # not its campaign
+    (t,) = judge(j.read().open_writes(), s, T0 + 7300, exclusive=True).tracked
+    assert t.numbers == {N[0]: NumberState.DONE, N[1]: NumberState.PENDING, N[2]: NumberState.FAILED,
+                         m[0]: NumberState.DONE}
+    assert t.resent == {N[1], N[2], m[0]} and t.reasons[N[2]] == "carrier said no"
+    assert t.closed_state is None  # N[1] still provisioned again
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "ASSIGNED", None, since=T0 + 7200)
+    (t,) = judge(j.read().open_writes(), s, T0 + 7300, exclusive=True).tracked
+    assert len(t.numbers) == 4 and t.closed_state is State.FAILED  # counts do not shrink as Telnyx finishes
+    j.update(wid, State.FAILED, at=T0 + 7300, failed={N[2]: t.reasons[N[2]]})
+    assert j.read().left_failed()[0][1] == (N[2],)
+    # A later write naming the member (a retry) is the latest word on it.
+    j.intent(Op.ASSIGN, N[2:], at=T0 + 8000, profile=P, campaign="CWZTFH1")
+    assert j.read().left_failed() == []
+
+
+@pytest.mark.parametrize("since, counted", [(T0 - 1, True), (T0 - 2, False), (None, False)])
+def test_a_member_counts_only_if_its_record_changed_after_the_task(tmp_path, since, counted) -> None:
+    """Telnyx's `updatedAt` against the task's `submitted_at` (a `Date` header: whole seconds); a
+    record with no time counts only while it shows PENDING_ASSIGNMENT."""
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, N[:1], at=T0, profile=P, campaign="CWZTFH1", members=N)
+    j.update(wid, State.ACCEPTED, at=T0 + 70, ref="task-1", processed=True)
+    s = live()
+    s.assignments[N[0]] = LiveAssignment(N[0], "CWZTFH1", "ASSIGNED", None, since=T0 + 60)
+    s.assignments[N[1]] = LiveAssignment(N[1], "CWZTFH1", "FAILED_ASSIGNMENT", "why", since=since)
+    s.assignments[N[2]] = LiveAssignment(N[2], "CWZTFH1", "PENDING_ASSIGNMENT", None, since=None)
+    (t,) = judge(j.read().open_writes(), s, T0 + 80).tracked
+    assert (N[1] in t.numbers) is counted and t.numbers[N[2]] is NumberState.PENDING
+
 WHY = [
     (Op.BULK_ASSIGN, State.SUBMITTED, "task-9",
      f"bulk assignment of profile {P} to CWZTFH1: task task-9 of run r1 not yet processed by Telnyx"),

@@ -21,7 +21,7 @@ from reconciler.model import (
 )
 from reconciler.model import plural
 from reconciler.plan import BULK, Plan, PlanOptions, make_plan, profile_label
-from reconciler.tracking import InFlight, NumberState, PhaseState, Tracked, judge, shows_taken
+from reconciler.tracking import InFlight, NumberState, Tracked, judge, shows_taken
 from reconciler.wait import Waiter
 
 from .checks import (
@@ -34,7 +34,7 @@ from .checks import (
     round_options,
 )
 from .moves import move_numbers
-from .outcomes import RunFacts, judge_outcomes
+from .outcomes import RunFacts, judge_outcomes, left_open
 from .per_number import PerNumber
 from .phases import PhaseOutcome, PhaseResult, actionable, carry_out, defer_freed, over_allowance
 from .ports import Progress, Reader, Writer, campaign_of, quiet
@@ -157,8 +157,7 @@ class Applier:
                                           for n in t.numbers)
         report.writes = self.sub.count
         report.stale.extend(sorted(set(self._stale) - set(report.stale)))
-        report.deferred = [t.write for t in (final_inflight.tracked if final_inflight else [])
-                           if t.write.state is State.DEFERRED and t.phase in (PhaseState.WAITING, PhaseState.READY)]
+        left_open(report, final_inflight, live, self.journal.run_id)  # next phases, numbers re-sent
         report.outcomes.extend(judge_outcomes(plan, scope, current if final_inflight else None, final_inflight,
                                                self._facts()))
         return report

@@ -8,11 +8,12 @@ from typing import Collection
 
 from reconciler.diff import UNSEEN, Action, Finding, reported_under
 from reconciler.journal import Op, State
-from reconciler.model import CARRIER_FAILED, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, IN_FLIGHT_STATUSES
+from reconciler.model import (CARRIER_FAILED, FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT, IN_FLIGHT_STATUSES,
+                              PENDING_ASSIGNMENT, LiveState)
 from reconciler.plan import Plan
 from reconciler.tracking import InFlight, PhaseState
 
-from .report import Outcome, Result
+from .report import ApplyReport, Outcome, Result
 
 _TELNYX_FAILED = frozenset({FAILED_ASSIGNMENT, FAILED_UNASSIGNMENT})
 
@@ -95,6 +96,18 @@ def judge_outcomes(plan: Plan, scope: frozenset[str], final_plan: Plan | None,
             out.append(o(Result.FAILED, f.reason or run.refused.get(c.number)
                          or f"still {f.action.value} ({now.status or 'no campaign'})"))
     return out
+
+def left_open(report: ApplyReport, inflight: InFlight | None, live: LiveState | None, run: str) -> None:
+    """What this apply leaves open besides its numbers' outcomes: the next phases `resume` carries
+    out, and the numbers its bulk tasks re-sent (members Telnyx took again, `tracking.taken_again`)
+    that live state shows PENDING_ASSIGNMENT again: not sending, though no change of the plan names them."""
+    tracked = inflight.tracked if inflight else []
+    report.deferred = [t.write for t in tracked
+                       if t.write.state is State.DEFERRED and t.phase in (PhaseState.WAITING, PhaseState.READY)]
+    get = live.assignments.get if live is not None else (lambda n: None)
+    report.resent_pending = len({n for t in tracked if t.write.run == run for n in t.resent
+                                 if (a := get(n)) is not None and a.status == PENDING_ASSIGNMENT})
+
 
 def _blocked_result(f: Finding) -> Result:
     """A blocked finding's result: failed where a carrier refused an ASSIGNED number (Telnyx said no)."""

@@ -204,7 +204,9 @@ def report_work(report: StatusReport, writer: Writer, live: LiveState, inflight:
     not sending (`still_failed`), their campaigns judged with the open work's."""
     writes = [t.write for t in inflight.tracked]  # the open ones, but those dated after Telnyx's now
     earlier = list(earlier)
-    report.left_failed = still_failed(earlier, live)
+    # One an open write holds is that write's work (a later bulk task over its profile takes it again).
+    held = {n for t in inflight.tracked for n in t.pending}
+    report.left_failed = [f for f in still_failed(earlier, live) if f.number not in held]
     failing: dict[str, list[str]] = {}  # a closed write -> its numbers that still cannot send
     for f in report.left_failed:
         failing.setdefault(f.write.id, []).append(f.number)

@@ -54,6 +54,7 @@ class ApplyReport:
     timed_out: bool = False
     until: Until = Until.ACCEPTED
     deferred: list[Write] = field(default_factory=list)  # phases left for `resume`
+    resent_pending: int = 0  # numbers its bulk tasks re-sent that are PENDING_ASSIGNMENT again (`left_open`)
     journal_problems: list[str] = field(default_factory=list)
 
     def count(self, result: Result) -> int:

@@ -155,12 +155,14 @@ class JournalView:
         write naming a number counts (a write refused or abandoned never happened: it does not),
         so a number an open write holds is open work, and one a later write took is that write's;
         what compaction folded away is forgotten (the ledger keeps where numbers went, not why they
-        failed). Live state, not this, decides whether such a number still cannot send (`status`)."""
+        failed). A bulk task's member (a number of its profile it was not sent for) that it recorded
+        failed is named by it too: Telnyx took it again and failed it. Live state, not this, decides
+        whether such a number still cannot send (`status`)."""
         latest: dict[str, Write] = {}
         for w in self.writes.values():  # the journal's own order, as `applied()`
             if w.state in (State.REFUSED, State.ABANDONED):
                 continue
-            for n in w.numbers:
+            for n in (*w.numbers, *(m for m in w.members if m in w.failed)):
                 latest[n] = w
         out: dict[str, list[str]] = {}
         for n, w in latest.items():

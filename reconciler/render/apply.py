@@ -35,6 +35,8 @@ def apply_dict(report: Any) -> dict[str, Any]:
         "next_phases": [{"write": w.id, "operation": w.op.value, "campaign": w.campaign, "profile": w.profile,
                          "numbers": len(w.numbers)} for w in getattr(report, "deferred", [])],
         "campaigns": {t: {r: v for r, v in sorted(rs.items())} for t, rs in sorted(by_campaign.items())},
+        # Numbers no change names that its bulk tasks re-sent (mode bulk_same): PENDING_ASSIGNMENT again.
+        "resent_pending": getattr(report, "resent_pending", 0),
     }
 
 
@@ -77,6 +79,11 @@ def _apply_followup(d: dict[str, Any], freeing: int = 0) -> list[str]:
                  if t.get("in_flight") and t.get("next_phase") else "")
         lines.append(f"{plural(waiting, 'number waits', 'numbers wait')} on Telnyx{split}: {took}, sometimes days; "
                      + FOLLOW + ".")
+    if d.get("resent_pending"):
+        lines.append(f"{plural(d['resent_pending'], 'number', 'numbers')} re-sent by the bulk task "
+                     f"{'is' if d['resent_pending'] == 1 else 'are'} PENDING_ASSIGNMENT again (not sending "
+                     f"{durations.hours(durations.ASSIGNMENT)}): already on the campaign, Telnyx provisions "
+                     f"{'it' if d['resent_pending'] == 1 else 'them'} again; " + FOLLOW + ".")
     if t.get("next_phase"):
         one = t["next_phase"] == 1
         lines.append(f"{plural(t['next_phase'], 'number was', 'numbers were')} freed from {'its' if one else 'their'} "

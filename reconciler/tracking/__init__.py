@@ -57,6 +57,8 @@ DEFAULT_STUCK_AFTER = 72 * 3600.0
 # account's or API's state folder, or an edited journal). It would be "in flight" with a negative
 # age forever, never stuck, never past its grace: it is not believed and holds nothing.
 FUTURE_SKEW = 10 * 60.0
+# Telnyx's `updatedAt` and a write's `submitted_at` (its `Date` header: whole seconds) on one clock.
+CLOCK_SLACK = 1.0
 
 ASSIGNING_OPS = ASSIGNING  # the writes that put numbers on a campaign
 UNSENT = frozenset({State.INTENT, State.UNKNOWN})
@@ -74,6 +76,7 @@ class Tracked:
     stuck: bool = False
     phase: PhaseState | None = None  # deferred writes only
     phase_reason: str | None = None
+    resent: frozenset[str] = frozenset()  # bulk: members (not sent for) Telnyx took again (`taken_again`)
 
     @property
     def pending(self) -> list[str]:
@@ -258,15 +261,20 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
                 if a is not None and a.tcr_campaign_id == w.campaign and a.status == ASSIGNED:
                     continue  # already there: nothing to wait for (a re-provisioning would show as PENDING)
                 states[n.number] = NumberState.PENDING
+    resent: set[str] = set()
     if w.op is Op.BULK_ASSIGN and w.state is not State.DEFERRED:
         # A bulk task assigns every number of its profile: Telnyx may provision again one that was
-        # already there (a member it was not sent for). One that shows PENDING_ASSIGNMENT on the
-        # task's campaign cannot send until that is over: the task's work, counted as in flight.
+        # already there (a member it was not sent for, mode bulk_same). One it took again is the
+        # task's work until it is over: pending, failed (with Telnyx's reason), or done once ASSIGNED
+        # again, so the write's numbers do not shrink as Telnyx finishes (`taken_again`).
         for m in w.members:
             a = live.assignments.get(m)
-            if m not in states and a is not None and a.tcr_campaign_id == w.campaign and a.status == PENDING_ASSIGNMENT:
-                states[m] = NumberState.PENDING
-    t = Tracked(w, states, reasons, age, effect=effect)
+            if m not in states and taken_again(w, a):
+                states[m], why = _number(w, m, a, None, age, exclusive)
+                resent.add(m)
+                if why:
+                    reasons[m] = why
+    t = Tracked(w, states, reasons, age, effect=effect, resent=frozenset(resent))
     if w.state is State.DEFERRED:
         t.phase, t.phase_reason = judge_phase(w, live, states)
     # A next phase is in flight while it waits or is ready; done or abandoned, it is over, whatever
@@ -274,6 +282,18 @@ def judge_one(w: Write, live: LiveState, now: float, *, stuck_after: float = DEF
     in_flight = t.phase in (PhaseState.WAITING, PhaseState.READY) if w.state is State.DEFERRED else bool(t.pending)
     t.stuck = in_flight and age is not None and age > stuck_after
     return t
+
+
+def taken_again(w: Write, a: LiveAssignment | None) -> bool:
+    """Did Telnyx take this member of a bulk task (a number already on its profile) again? Live
+    evidence only: its record on the task's campaign is PENDING_ASSIGNMENT, or changed (`updatedAt`)
+    since the task was submitted (FAILED_ASSIGNMENT, or ASSIGNED again). A record unchanged since
+    before the task was not touched by it (mode bulk_same=noop, or another write's work)."""
+    if a is None or a.tcr_campaign_id != w.campaign or a.status not in (ASSIGNED, PENDING_ASSIGNMENT, FAILED_ASSIGNMENT):
+        return False
+    if a.since is None or w.submitted_at is None:
+        return a.status == PENDING_ASSIGNMENT  # no time to compare: only what shows the work now
+    return a.since >= w.submitted_at - CLOCK_SLACK
 
 
 def shows_taken(w: Write, live: LiveState) -> bool:
