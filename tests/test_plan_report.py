@@ -9,8 +9,8 @@ import pytest
 
 from reconciler import durations
 from reconciler.diff import Action, Finding, LiveHalf
-from reconciler.model import (DesiredNumber, DesiredProfile, DesiredState, LiveAssignment, LiveCampaign, LiveState,
-                              Policy)
+from reconciler.model import (SHARED, TELNYX, DesiredNumber, DesiredProfile, DesiredState, LiveAssignment,
+                              LiveCampaign, LiveState, Policy)
 from reconciler.plan import BULK, PER_NUMBER, PlanOptions
 from reconciler.plan.model import CampaignPlan, ProfilePlan
 from reconciler.plan.report import (emptied_elsewhere, lapsing, leaving_undeclared, reprovision_limit, safety,
@@ -28,11 +28,13 @@ def n(i: int) -> str:
 
 
 def found(i: int, action: Action, *, campaign: str | None = None, profile: str | None = PA,
-          live_campaign: str | None = XX, status: str = "ASSIGNED") -> Finding:
+          live_campaign: str | None = XX, status: str = "ASSIGNED", live_profile: str | None = None) -> Finding:
     """Number i's finding: declared for (profile, campaign) when `campaign` is given, else declared nowhere;
-    Telnyx shows it on `profile` and `live_campaign` (no assignment record when that is None)."""
+    Telnyx shows it on `live_profile` (default: `profile`) and `live_campaign` (no assignment record when that
+    is None)."""
     desired = DesiredNumber(n(i), profile, campaign, "x.yaml", i, 1) if campaign else None
-    live = LiveHalf(profile, live_campaign, status if live_campaign else None)
+    live = LiveHalf(profile if live_profile is None else live_profile, live_campaign,
+                    status if live_campaign else None)
     return Finding(n(i), action, desired, live)
 
 
@@ -190,6 +192,25 @@ def test_a_limit_the_run_allows_is_said_as_overridden_and_one_it_does_not_is_not
     assert safety_overridden(Policy(), many(Action.REASSIGN, 2, campaign=TX), {}, PlanOptions(allow_reassign=2)) == []
 
 
+def test_an_override_names_how_many_campaigns_the_percentage_limit_was_over_on():
+    fs = many(Action.REASSIGN, 4, campaign=TX, live_campaign=XX) + many(Action.REASSIGN, 5, start=10, campaign=TX,
+                                                                        live_campaign=YY)
+    campaigns = {XX: camp(XX, 10), YY: camp(YY, 10)}
+    assert safety_overridden(Policy(max_reassign=100), fs, campaigns, PlanOptions(allow_reassign=9)) == [
+        "9 numbers reassign, over max_reassign_percent on 2 campaigns, allowed by --allow-reassign 9"]
+
+
+def test_with_counts_an_override_of_an_action_with_none_is_not_looked_for():
+    fs = many(Action.UNASSIGN, 4) + many(Action.REASSIGN, 4, start=10, campaign=TX)
+    policy, allow = Policy(max_unassign=3, max_reassign=3), PlanOptions(allow_unassign=4, allow_reassign=4)
+    both = ["4 numbers unassign, over max_unassign, allowed by --allow-unassign 4",
+            "4 numbers reassign, over max_reassign, allowed by --allow-reassign 4"]
+    assert safety_overridden(policy, fs, {}, allow) == both
+    assert safety_overridden(policy, fs, {}, allow, {"unassign": 4, "reassign": 4}) == both
+    assert safety_overridden(policy, fs, {}, allow, {"reassign": 4}) == both[1:]
+    assert safety_overridden(policy, fs, {}, allow, {"unassign": 4, "reassign": 0}) == both[:1]
+
+
 def test_a_saved_plan_is_told_to_be_made_again_with_the_allowance_not_to_rerun_apply_with_it():
     """Outside review: `apply plan.json` said "re-run with --allow-reassign 200", and `apply plan.json
     --allow-reassign 200` is refused (no option changes a saved plan)."""
@@ -319,6 +340,88 @@ def test_the_timeline_says_this_accounts_own_durations_when_it_has_them():
         "min, then PENDING_ASSIGNMENT about 30 min; about 41 min in all, sometimes days)",
         "1 number loses its campaign: PENDING_UNASSIGNMENT for about 10 min at Telnyx, sometimes days",
     )
+
+
+SHARED_CAMPAIGNS = {XX: CampaignPlan(XX, SHARED, "ACTIVE", "ACCEPTED", False, None, 10, 10),
+                    YY: CampaignPlan(YY, TELNYX, "ACTIVE", None, False, None, 10, 10)}
+HELD_BULK = ("of them, {n} off a shared campaign by bulk assignment: {free}Telnyx may skip numbers another campaign "
+             "holds, and one it skips is moved in place only if Telnyx takes the move, else it stays on its shared "
+             "campaign, still sending, blocked unless --shared-per-number")
+LEAVING = "leaving {its} profile may free {freed} (then a next phase's bulk assigns {it}: " + BOTH + "); "
+HELD_SINGLE = ("of them, {n} off a shared campaign one by one: if Telnyx refuses to move {it} in place, {stays} "
+               "there, still sending, blocked unless --shared-per-number (apply does not free a number from a shared "
+               "campaign without it)")
+ASSIGNED_LINE = ("{n} will be assigned: apply returns once Telnyx accepts the work; each number stays "
+                 "PENDING_ASSIGNMENT for " + PHASE)
+
+
+def held(k: int, *, start: int = 0, profile: str = PA, leave: bool = False) -> list[Finding]:
+    """k numbers moving to CTX off the shared campaign CXX, declared on `profile`; `leave`: Telnyx shows
+    them on another profile, so they leave it first."""
+    return [found(i, Action.REASSIGN, campaign=TX, profile=profile, live_campaign=XX,
+                  live_profile=PU if leave else None) for i in range(start, start + k)]
+
+
+@pytest.mark.parametrize("k, leaving, free", [
+    (1, 0, ""),
+    (2, 0, ""),
+    (1, 1, LEAVING.format(its="its", freed="it", it="it")),
+    (2, 2, LEAVING.format(its="their", freed="them", it="them")),
+    (2, 1, LEAVING.format(its="its", freed="1 of them", it="it")),
+    (3, 2, LEAVING.format(its="their", freed="2 of them", it="them")),
+])
+def test_the_timeline_says_bulk_moves_off_a_shared_campaign_and_which_leave_their_profile(k, leaving, free):
+    changes = held(k - leaving) + held(leaving, start=50, leave=True)
+    got = timeline_for(changes, {PA: prof(PA)}, campaigns=SHARED_CAMPAIGNS)
+    number = "1 number moves" if k == 1 else f"{k} numbers move"
+    assert got == (ASSIGNED_LINE.format(n="1 number" if k == 1 else f"{k} numbers"),
+                   HELD_BULK.format(n=number, free=free))
+    assert timeline_for(changes, {PA: prof(PA)}, {"reassign": k}, campaigns=SHARED_CAMPAIGNS) == got
+
+
+@pytest.mark.parametrize("k, it, stays", [(1, "it", "it stays"), (2, "them", "they stay"), (3, "them", "they stay")])
+def test_the_timeline_says_moves_off_a_shared_campaign_one_by_one_stay_there_if_refused(k, it, stays):
+    # Leaving the profile or not: one by one, no bulk frees them.
+    changes = held(k - 1, profile=PB) + held(1, start=50, profile=PB, leave=True)
+    got = timeline_for(changes, {PB: prof(PB, strategy=PER_NUMBER)}, campaigns=SHARED_CAMPAIGNS)
+    number = "1 number moves" if k == 1 else f"{k} numbers move"
+    assert got == (ASSIGNED_LINE.format(n="1 number" if k == 1 else f"{k} numbers"),
+                   HELD_SINGLE.format(n=number, it=it, stays=stays))
+    # A profile the plan does not know is moved one by one too.
+    assert timeline_for(held(k, profile="prof-unknown"), {}, campaigns=SHARED_CAMPAIGNS)[1] == HELD_SINGLE.format(
+        n=number, it=it, stays=stays)
+
+
+def test_the_timeline_counts_held_and_freed_moves_apart_and_only_held_ones_as_leaving():
+    """Held: off the shared CXX. Not held: off CYY (Telnyx's own), or off CXX with --shared-per-number,
+    or without the campaigns to tell."""
+    free = found(90, Action.REASSIGN, campaign=TX, profile=PA, live_campaign=YY, live_profile=PU)  # leaves, not held
+    changes = (held(2) + held(1, start=10, leave=True) + [free]
+               + held(2, start=20, profile=PB) + [found(30, Action.REASSIGN, campaign=TX, profile=PB, live_campaign=YY)]
+               + [found(40, Action.ASSIGN, campaign=TX), found(41, Action.UNASSIGN, live_campaign=YY)])
+    profiles = {PA: prof(PA), PB: prof(PB, strategy=PER_NUMBER)}
+    got = timeline_for(changes, profiles, campaigns=SHARED_CAMPAIGNS)
+    assert got == (
+        ASSIGNED_LINE.format(n="8 numbers"),
+        "of them, 1 number moves from another campaign by bulk assignment: Telnyx may skip numbers another campaign "
+        "holds; those are moved one by one where their campaign takes a move in place (Telnyx-registered), else "
+        f"freed first and assigned in a second phase by `reconciler resume` ({BOTH})",
+        "of them, 1 number moves from another campaign one by one: if Telnyx refuses to move it in place, it is freed "
+        f"first and assigned in a second phase ({BOTH})",
+        HELD_BULK.format(n="3 numbers move", free=LEAVING.format(its="its", freed="1 of them", it="it")),
+        HELD_SINGLE.format(n="2 numbers move", it="them", stays="they stay"),
+        "1 number loses its campaign: PENDING_UNASSIGNMENT for about 1 h at Telnyx, sometimes days",
+    )
+    freed = (ASSIGNED_LINE.format(n="8 numbers"),
+             "of them, 4 numbers move from another campaign by bulk assignment: Telnyx may skip numbers another "
+             "campaign holds; those are moved one by one where their campaign takes a move in place "
+             "(Telnyx-registered), else freed first and assigned in a second phase by `reconciler resume` "
+             f"({BOTH})",
+             "of them, 3 numbers move from another campaign one by one: if Telnyx refuses to move them in place, "
+             f"they are freed first and assigned in a second phase ({BOTH})",
+             "1 number loses its campaign: PENDING_UNASSIGNMENT for about 1 h at Telnyx, sometimes days")
+    assert timeline_for(changes, profiles, campaigns=SHARED_CAMPAIGNS, shared_per_number=True) == freed
+    assert timeline_for(changes, profiles) == freed
 
 
 # ------------------------------------------------------------------------- warnings_for: campaigns and profiles

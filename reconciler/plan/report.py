@@ -255,7 +255,6 @@ def timeline_for(changes: Iterable[Finding], profiles: dict[str, ProfilePlan],
                    f"{'it is' if reassign_single == 1 else 'they are'} freed first and assigned in a second phase "
                    f"({BOTH})")
     if held_bulk:
-        one = held_bulk == 1
         freed = ("it" if leaving == 1 else "them") if leaving == held_bulk else plural(leaving, "of them", "of them")
         free = (f"leaving {'its' if leaving == 1 else 'their'} profile may free {freed} "
                 f"(then a next phase's bulk assigns {'it' if leaving == 1 else 'them'}: {BOTH}); " if leaving else "")
