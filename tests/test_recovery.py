@@ -268,17 +268,22 @@ def test_resume_with_nothing_open_reads_nothing_and_compacts(tmp_path, monkeypat
     assert report.now == t.now
 
 
-def test_resume_names_the_unhealthy_campaign_its_open_work_assigns_to(tmp_path):
-    t = freed(tmp_path)
+def stop_campaign(t: FakeTelnyx, tcr: str, status: str) -> None:
+    """The fake's reads show campaign `tcr` with this campaignStatus (one that cannot carry traffic)."""
     real = t._live
 
-    def suspended():
+    def stopped():
         live = real()
-        c = live.campaigns[TX]
-        live.campaigns[TX] = LiveCampaign(c.tcr_campaign_id, c.kind, None, "TCR_EXPIRED",
-                                          telnyx_campaign_id=c.telnyx_campaign_id)
+        c = live.campaigns[tcr]
+        live.campaigns[tcr] = LiveCampaign(c.tcr_campaign_id, c.kind, None, status,
+                                           telnyx_campaign_id=c.telnyx_campaign_id)
         return live
-    t._live = suspended
+    t._live = stopped
+
+
+def test_resume_names_the_unhealthy_campaign_its_open_work_assigns_to(tmp_path):
+    t = freed(tmp_path)
+    stop_campaign(t, TX, "TCR_EXPIRED")
     report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}))
     assert [h.tcr_campaign_id for h in report.unhealthy] == [TX]
 
@@ -602,3 +607,157 @@ def test_a_re_sent_member_left_failed_is_said_until_a_later_bulk_takes_it_again(
     report = recovery.status(t, t.read_tracked, t.clock, j.read().open_writes(), tmp_path,
                              earlier=j.read().left_failed())
     assert report.left_failed == [] and N[1] in report.writes[0].tracked.pending
+
+
+def test_still_failed_says_each_number_by_its_live_status_on_the_writes_campaign_only(tmp_path):
+    """`still_failed`, number by number: a number live state shows on no campaign (but on the account),
+    FAILED_ASSIGNMENT, or ASSIGNED with the carriers' mapping failed, on the write's own campaign, is said
+    with Telnyx's reason where the record gives one, else the journalled one, else its live status. One
+    the read does not find, on another campaign, sending, or still at the carriers is not said, and does
+    not hide the numbers after it."""
+    n = [num(i) for i in range(20, 32)]
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, n, at=100.0, profile=P1, campaign=TX)
+    j.update(wid, State.FAILED, at=200.0, failed={n[2]: "journalled: no campaign", n[5]: "journalled: MNO",
+                                                  n[9]: "journalled: carrier"})
+    w = j.read().writes[wid]
+    live = LiveState()
+    for i in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11):
+        live.numbers[n[i]] = LiveNumber(n[i], str(i), P1, "longcode")
+    # n[0]: not found by the read; n[1], n[2]: on the account, on no campaign
+    live.assignments[n[3]] = LiveAssignment(n[3], TX2, "FAILED_ASSIGNMENT", "another campaign's failure")
+    live.assignments[n[4]] = LiveAssignment(n[4], TX, "FAILED_ASSIGNMENT", "MNO error 4102")
+    live.assignments[n[5]] = LiveAssignment(n[5], TX, "FAILED_ASSIGNMENT")
+    live.assignments[n[6]] = LiveAssignment(n[6], TX, "FAILED_ASSIGNMENT")
+    live.assignments[n[7]] = LiveAssignment(n[7], TX, "ASSIGNED", carrier="failed", carrier_detail="T-Mobile: rejected")
+    live.assignments[n[8]] = LiveAssignment(n[8], TX, "ASSIGNED", carrier="failed")
+    live.assignments[n[9]] = LiveAssignment(n[9], TX, "ASSIGNED", carrier="failed")
+    live.assignments[n[10]] = LiveAssignment(n[10], TX, "ASSIGNED", carrier="pending")
+    live.assignments[n[11]] = LiveAssignment(n[11], TX, "PENDING_ASSIGNMENT", carrier="failed")
+    said_ = recovery.still_failed([(w, tuple(n))], live)
+    assert [(f.number, f.live_status, f.reason) for f in said_] == [
+        (n[1], "no assignment", "no assignment"),
+        (n[2], "no assignment", "journalled: no campaign"),
+        (n[4], "FAILED_ASSIGNMENT", "MNO error 4102"),
+        (n[5], "FAILED_ASSIGNMENT", "journalled: MNO"),
+        (n[6], "FAILED_ASSIGNMENT", "FAILED_ASSIGNMENT"),
+        (n[7], "carrier mapping failed", "T-Mobile: rejected"),
+        (n[8], "carrier mapping failed", "carrier mapping failed"),
+        (n[9], "carrier mapping failed", "journalled: carrier")]
+    assert all(f.write is w and f.since == 100.0 for f in said_)
+    # Only the numbers given for the write are looked at (the journal's word), whatever else it wrote.
+    assert [f.number for f in recovery.still_failed([(w, (n[3], n[4]))], live)] == [n[4]]
+    assert recovery.still_failed([], live) == []
+
+
+def test_status_reads_a_closed_writes_failed_numbers_only_never_its_bulk_members(tmp_path):
+    """A closed bulk task's members are not read again: only the numbers it left failed."""
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, {N[1]: Rec(TX, "FAILED_ASSIGNMENT", 0.0, "MNO error 4102")})
+    j = Journal(tmp_path)
+    wid = j.intent(Op.BULK_ASSIGN, N[:1], at=100.0, profile=P1, campaign=TX, members=N[:2])
+    j.update(wid, State.FAILED, at=7300.0, failed={N[1]: "MNO error 4102"})
+    t.now = 9000.0
+    asked: list[list] = []
+
+    def read_tracked(writes):
+        asked.append([(w.numbers, w.members) for w in writes])
+        return t.read_tracked(writes)
+    report = recovery.status(t, read_tracked, t.clock, [], tmp_path, earlier=j.read().left_failed())
+    assert asked == [[((N[1],), ())]] and [f.number for f in report.left_failed] == [N[1]]
+
+
+def test_status_names_the_unhealthy_campaign_of_numbers_closed_writes_left_failed(tmp_path):
+    """A closed write's campaign is judged with the open work's, counting only its numbers that still
+    cannot send (not the ones that send again)."""
+    t = FakeTelnyx({N[0]: P1, N[1]: P1, N[2]: P1}, {N[0]: Rec(TX, "FAILED_ASSIGNMENT", 0.0, "MNO error 4102"),
+                                                    N[1]: Rec(TX, "ASSIGNED", 0.0)})
+    stop_campaign(t, TX, "TCR_SUSPENDED")
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, N[:3], at=100.0, profile=P1, campaign=TX)
+    j.update(wid, State.FAILED, at=7300.0, failed={n: "timed out" for n in N[:3]})
+    t.now = 9000.0
+    report = recovery.status(t, t.read_tracked, t.clock, [], tmp_path, earlier=j.read().left_failed())
+    assert [(f.number, f.live_status) for f in report.left_failed] == [(N[0], "FAILED_ASSIGNMENT"),
+                                                                       (N[2], "no assignment")]
+    assert [(h.tcr_campaign_id, h.campaign_status, h.numbers_declared, h.numbers_stopped) for h in report.unhealthy] \
+        == [(TX, "TCR_SUSPENDED", 2, 0)]
+    assert report.exit_code == 2
+
+
+def test_status_says_telnyxs_word_on_an_open_task_and_closes_a_removal_the_read_finds_nowhere(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1}, task_after=1e9)
+    apply(tmp_path, t, desired({N[0]: (P1, SH), N[1]: (P1, SH)}), until=Until.SUBMITTED)
+    j = Journal(tmp_path)
+    gone = j.intent(Op.UNASSIGN, N[3:4], at=0.0, profile=P1, campaign="CGONE01")  # N[3]: not on the account
+    j.update(gone, State.ACCEPTED, at=0.0)
+    t.now = 3600.0
+    report = run_status(tmp_path, t, j)
+    by_op = {ws.write.op: ws for ws in report.writes}
+    assert by_op[Op.BULK_ASSIGN].telnyx_status == "pending"
+    # Looked up and found on no campaign: the removal is done (status journals nothing: judged only).
+    assert by_op[Op.UNASSIGN].tracked.numbers == {N[3]: NumberState.DONE} and by_op[Op.UNASSIGN].closed_as is None
+
+
+def test_a_number_an_open_write_holds_is_its_work_not_a_number_left_failed(tmp_path):
+    """Of the numbers a closed write left failed, only one an open write holds is not said (here a later
+    bulk task over its profile, P1): the others (N[1], on P2) are."""
+    t = FakeTelnyx({N[0]: P1, N[1]: P2}, {N[0]: Rec(TX, "FAILED_ASSIGNMENT", 0.0, "MNO error 4102"),
+                                          N[1]: Rec(TX, "FAILED_ASSIGNMENT", 0.0, "MNO error 4103")}, pending_for=1e9)
+    j = Journal(tmp_path)
+    first = j.intent(Op.ASSIGN, N[:2], at=100.0, profile=P1, campaign=TX)
+    j.update(first, State.FAILED, at=200.0, failed={n: "rejected" for n in N[:2]})
+    again = j.intent(Op.BULK_ASSIGN, [num(7)], at=8900.0, profile=P1, campaign=TX, members=N[:1])
+    j.update(again, State.SUBMITTED, at=8901.0, ref="task-0")
+    t.tasks["task-0"] = {"profile": P1, "campaign": TX, "at": 8900.0, "done": None, "numbers": [], "skipped": False}
+    t.slow_tasks["task-0"] = 3600.0
+    t.now = 9000.0
+    report = recovery.status(t, t.read_tracked, t.clock, j.read().open_writes(), tmp_path,
+                             earlier=j.read().left_failed())
+    assert [(f.number, f.reason) for f in report.left_failed] == [(N[1], "MNO error 4103")]
+
+
+def test_two_killed_intents_are_announced_as_writes(tmp_path):
+    t = FakeTelnyx({N[0]: P1, N[1]: P1})
+    j = Journal(tmp_path)
+    j.intent(Op.ASSIGN, N[:1], at=0.0, profile=P1, campaign=TX)
+    j.intent(Op.ASSIGN, N[1:2], at=0.0, profile=P1, campaign=TX)
+    assert settle(j, t, 10) == ["2 writes of a killed run have no journalled answer; waiting up to 3 min for "
+                                "Telnyx to show whether it took them"]
+
+
+def test_resume_reports_the_write_it_sent_just_now_as_pending_work_of_its_own(tmp_path):
+    """The phase resume carries out is sent after judging: it is reported as this run's new write, every
+    number pending, aged from when it was sent; an open write of an earlier run (here one dated after
+    Telnyx's now, so not judged) is not called sent now, nor does it hide the one that was."""
+    t = freed(tmp_path)
+    other = Journal(tmp_path).intent(Op.ASSIGN, [num(9)], at=t.now + 3600, profile=P1, campaign=TX)
+    report = run_resume(tmp_path, t, desired({N[0]: (P1, TX)}))
+    assert [what.outcome for _, what in report.carried_out] == [PhaseOutcome.SUBMITTED]
+    sent = [ws for ws in report.writes if ws.sent_now]
+    assert len(sent) == 1 and all(ws.sent_now is False for ws in report.writes if ws not in sent)
+    (ws,) = sent
+    assert (ws.write.op, ws.write.numbers, ws.write.campaign, ws.closed_as) == (Op.ASSIGN, (N[0],), TX, None)
+    assert ws.tracked is not None and ws.tracked.numbers == {N[0]: NumberState.PENDING}
+    assert ws.counts == {"pending": 1} and ws.tracked.age == report.now - ws.write.submitted_at == 0.0
+    assert other not in {w.write.id for w in report.writes}
+    assert any(p.startswith(f"write {other} of run ") for p in report.problems)
+    t.now += 600  # said again later: its age runs from when it was sent
+    (aged,) = [w for w in recovery.resume(t, Journal(tmp_path), t.read_tracked, t.clock, progress=lambda *a, **k: None,
+                                          timeout=60, clock=t.clock, sleep=t.sleep).writes
+               if w.write.id == ws.write.id]
+    assert aged.sent_now is False
+
+
+def test_only_phases_are_said_closed_by_the_run_that_looked_at_them(tmp_path):
+    """`_closed_by_phases`: a phase closed in the journal since the report was judged is said closed; any
+    other write keeps the verdict it was judged with."""
+    j = Journal(tmp_path)
+    wid = j.intent(Op.ASSIGN, N[:1], at=0.0, profile=P1, campaign=TX)
+    phase = j.defer(Op.ASSIGN, N[1:2], at=0.0, profile=P1, campaign=TX, after="free")
+    judged = j.read().writes
+    j.update(wid, State.DONE, at=10.0)
+    j.update(phase, State.ABANDONED, at=10.0)
+    report = StatusReport(writes=[WriteStatus(judged[wid], None), WriteStatus(judged[phase], None)])
+    with j:
+        recovery._closed_by_phases(report, j)
+    assert [ws.closed_as for ws in report.writes] == [None, State.ABANDONED]

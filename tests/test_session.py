@@ -12,6 +12,7 @@ from reconciler.compare import explain
 from reconciler.errors import RefusedError
 from reconciler.journal import Journal, Op
 from reconciler.plan import make_plan
+from reconciler.plan.report import saved_unsafe
 from tests.apply_fake import P1, SH, TX, TX2, UUID, FakeTelnyx, Rec, desired, num
 
 N = [num(i) for i in range(4)]
@@ -183,3 +184,56 @@ def test_recovery_waits_for_the_bulk_it_sends_on_the_injected_clock_saying_so(tm
     assert lines == ["bulk assignment: 2 numbers, task task-1",
                      "waiting for Telnyx to process 1 bulk assignment task (a task typically takes about 1 min)"]
     assert t.now - start == 90
+
+
+def test_a_plan_two_changes_away_from_the_reviewed_one_says_each_on_its_own_line(tmp_path):
+    t = FakeTelnyx({n: P1 for n in N[:3]})
+    reviewed = make_plan(desired({N[0]: (P1, TX)}), t.read(desired({N[0]: (P1, TX)})))
+    more = desired({N[0]: (P1, TX), N[1]: (P1, TX), N[2]: (P1, TX2)})
+    fresh = make_plan(more, t.read(more))
+    moved = explain(reviewed, fresh)
+    assert len(moved) >= 2
+    with pytest.raises(RefusedError) as e:
+        _run(tmp_path, t, fresh, reviewed=reviewed)
+    assert str(e.value).split("\n")[1:] == ["  " + line for line in moved] and t.writes() == []
+
+
+def _unsafe(t: FakeTelnyx):
+    want = desired({n: (P1, TX2) for n in N[:3]} | {N[3]: (P1, TX)})
+    return make_plan(replace(want, policy=replace(want.policy, max_reassign=1)), t.read(want))
+
+
+def test_a_saved_unsafe_plan_is_refused_saying_how_to_make_it_again_not_to_re_run_with_an_allowance(tmp_path):
+    t = FakeTelnyx({n: P1 for n in N[:4]}, {n: Rec(TX, "ASSIGNED", OLD) for n in N[:4]})
+    plan = _unsafe(t)
+    assert plan.unsafe and all("--allow-reassign" in u for u in plan.unsafe)
+    reasons, advice = saved_unsafe(plan.unsafe)
+    with pytest.raises(RefusedError) as e:
+        with Journal(tmp_path) as j:
+            session.run(_ports(t), j, plan, saved=True, live=None, until=Until.ACCEPTED, timeout=600,
+                        progress=lambda *a, **k: None)
+    assert str(e.value).split("\n") == ["the plan is unsafe:"] + ["  " + r for r in reasons] + [advice]
+    assert advice.startswith("a saved plan is applied exactly as reviewed") and "--allow-reassign" in advice
+    assert "re-run" not in str(e.value) and t.writes() == []
+    # A fresh plan keeps its own hints and has no advice line; so does refuse_unsafe by default.
+    for call in (lambda: session.refuse_unsafe(plan), lambda: session.refuse_unsafe(plan, saved=False)):
+        with pytest.raises(RefusedError) as e:
+            call()
+        assert str(e.value).split("\n") == ["the plan is unsafe:"] + ["  " + u for u in plan.unsafe]
+
+
+def test_a_fresh_plan_is_applied_from_the_live_state_it_was_made_from_a_saved_one_reads_again(tmp_path):
+    t = FakeTelnyx({N[0]: P1})
+    want = desired({N[0]: (P1, TX)})
+    live = t.read(want)
+    plan = make_plan(want, live)
+    t.calls.clear()
+    with Journal(tmp_path) as j:
+        report = session.run(_ports(t), j, plan, saved=False, live=live, until=Until.SUBMITTED, timeout=600,
+                             progress=lambda *a, **k: None)
+    assert report.exit_code == 0 and t.asked("read") == 0 and t.writes() == [("assign", N[0], TX, UUID[TX])]
+    t2 = FakeTelnyx({N[0]: P1})
+    with Journal(tmp_path / "saved") as j:
+        report = session.run(_ports(t2), j, plan, saved=True, live=None, until=Until.SUBMITTED, timeout=600,
+                             progress=lambda *a, **k: None)
+    assert report.exit_code == 0 and t2.asked("read") >= 1 and t2.writes() == [("assign", N[0], TX, UUID[TX])]
