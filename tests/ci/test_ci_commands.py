@@ -141,6 +141,13 @@ def test_plan_gate(tmp_path):
     bad = run(None, tmp_path, "plan-gate", unsafe)
     assert ok.returncode == 0 and ok.outputs["has_changes"] == "false" and ok.outputs["checksum"] == "a"
     assert bad.returncode == 3 and "30 numbers would unassign" in bad.stderr
+    assert "raise the limit they are over in the files' `policy:`" in bad.stderr
+    # A reason's "re-run with --allow-…" hint leads nowhere in CI (no option reaches the reviewed plan).
+    hinted = write(tmp_path, "hinted.json", saved("c", safe=False, unsafe=(
+        "12 numbers would reassign (over max_reassign 10); re-run with --allow-reassign 12 to allow exactly these 12",)))
+    gated = run(None, tmp_path, "plan-gate", hinted)
+    assert gated.returncode == 3 and "12 numbers would reassign (over max_reassign 10)" in gated.stderr, gated.stderr
+    assert "--allow-reassign" not in gated.stderr and "`policy:`" in gated.stderr, gated.stderr
     for text in ('{"checksum": "x"}', "[1]", "not json", '{"kind": "saved_plan", "checksum": 5, "unsafe": []}'):
         junk = write(tmp_path, "junk.json", text)
         p = run(None, tmp_path, "plan-gate", junk)
