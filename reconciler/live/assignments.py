@@ -70,7 +70,13 @@ def read_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[str
     found = _found_assignments(client, campaigns, numbers, counts=counts, acct_estimate=acct_estimate, t2t=t2t)
 
     def again(ns: list[str]) -> list[LiveAssignment]:
-        return [a for a in client.map_concurrent(lambda n: assignment_of(client, n, t2t), ns) if a is not None]
+        # Each number's own record; the ambiguous answers confirmed as `assignment_of` confirms one, but by
+        # one account-wide read for them all (not one per number).
+        got, unclear = _one_by_one(client, ns, t2t)
+        if unclear:
+            listed = settle(_assignments_list(client, [], t2t), _number, None, f"GET {ASSIGNMENTS}")
+            got += [listed[n] for n in unclear if n in listed]
+        return got
 
     settled = settle(found, _number, again, f"GET {ASSIGNMENTS}")
     return {n: a for n, a in settled.items() if a.tcr_campaign_id in campaigns or n in numbers}
@@ -96,6 +102,16 @@ def _found_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[s
     missing = sorted(n for n in numbers if n not in have)
     if len(missing) > cost_aw:
         return found + _assignments_list(client, [], t2t)
+    got, unclear = _one_by_one(client, missing, t2t)
+    found += got
+    if unclear:  # one account-wide read settles every ambiguous answer at once
+        found += _assignments_list(client, [], t2t)
+    return found
+
+
+def _one_by_one(client: TelnyxClient, numbers: list[str], t2t: dict[str, str]) -> tuple[list[LiveAssignment], list[str]]:
+    """Each number's own assignment record (none: it has none), and the numbers whose answer was a 400/422
+    that only the account-wide list can settle (`_Unclear`), for the caller to read once."""
     unclear: list[str] = []
 
     def one(n: str) -> LiveAssignment | None:
@@ -105,7 +121,4 @@ def _found_assignments(client: TelnyxClient, campaigns: set[str], numbers: set[s
             unclear.append(n)
             return None
 
-    found += [a for a in client.map_concurrent(one, missing) if a is not None]
-    if unclear:  # one account-wide read settles every ambiguous answer at once
-        found += _assignments_list(client, [], t2t)
-    return found
+    return [a for a in client.map_concurrent(one, numbers) if a is not None], unclear

@@ -69,3 +69,39 @@ def test_two_numbers_with_one_id_are_refused_whatever_their_order():
         with pytest.raises(ApiError) as e:
             one_id_each([num("+13125550109", "5"), num("+13125550100", "1"), num("+13125550101", "5")][::order], CALL)
         assert e.value.detail == "+13125550101 and +13125550109 carry the same id 5"
+
+
+def test_numbers_two_lists_disagree_about_are_settled_with_one_account_wide_read_for_all_unclear_answers(client_for):
+    """A number two assignment lists show differently is read on its own; where that answer is a 422
+    (absent, or not: only the account-wide list can say), one account-wide read settles every such
+    number, not one read per number."""
+    import httpx
+
+    from reconciler.live.assignments import read_assignments
+
+    from .conftest import jresp
+
+    def rec(n: str, c: str) -> dict:
+        return {"phoneNumber": n, "tcrCampaignId": c, "campaignId": c, "assignmentStatus": "ASSIGNED",
+                "createdAt": "2026-01-01T00:00:00", "updatedAt": "2026-01-01T00:00:00"}
+
+    nums = [f"+1312555010{i}" for i in range(3)]
+    account_reads: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        path, q = req.url.path, req.url.params
+        if path.endswith("/10dlc/phone_number_campaigns") and q.get("page", "1") != "1":
+            return jresp(200, {"records": [], "page": int(q["page"]), "totalRecords": 0})
+        if path.endswith("/10dlc/phone_number_campaigns") and "filter[tcr_campaign_id]" in q:
+            # the campaign's list names each number twice, the second copy claiming another campaign
+            records = [r for n in nums for r in (rec(n, "CAAAAA1"), rec(n, "CBBBBB2"))]
+            return jresp(200, {"records": records, "page": 1, "totalRecords": len(records)})
+        if path.endswith("/10dlc/phone_number_campaigns"):
+            account_reads.append(str(req.url))
+            return jresp(200, {"records": [rec(n, "CAAAAA1") for n in nums], "page": 1, "totalRecords": 3})
+        return jresp(422, {"errors": [{"code": "10015", "title": "unprocessable"}]})  # one number's own record
+
+    c = client_for(handler)
+    got = read_assignments(c, {"CAAAAA1"}, set(nums), counts={"CAAAAA1": 6}, acct_estimate=100_000, t2t={})
+    assert {n: a.tcr_campaign_id for n, a in got.items()} == dict.fromkeys(nums, "CAAAAA1")
+    assert len(account_reads) == 1, account_reads  # one read for the 3 unclear answers
